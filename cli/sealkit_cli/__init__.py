@@ -1,0 +1,1 @@
+"""The `sealkit` command line: a thin click adapter over the core."""

@@ -1,0 +1,1 @@
+"""One module per top-level command, imported only when that command runs."""

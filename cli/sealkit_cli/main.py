@@ -1,0 +1,62 @@
+"""Entry point: a click group whose subcommands are imported only when invoked."""
+
+from __future__ import annotations
+
+import importlib
+import sys
+from typing import Any
+
+import click
+
+from sealkit import __version__
+from sealkit.errors import SealkitError
+
+# name -> (module, attribute, one-line help). Help is here so `sealkit --help` imports nothing.
+COMMANDS: dict[str, tuple[str, str, str]] = {
+    "seal": ("sealkit_cli.commands.seal", "seal", "Seal a Secret into a SealedSecret."),
+    "unseal": ("sealkit_cli.commands.unseal", "unseal", "Open SealedSecrets with private keys (recovery)."),
+    "demo": ("sealkit_cli.commands.demo", "demo", "Run the whole flow on a throwaway key."),
+}
+
+
+class LazyGroup(click.Group):
+    """A group that imports a subcommand's module only when that subcommand is used."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted(COMMANDS)
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        entry = COMMANDS.get(cmd_name)
+        if entry is None:
+            return None
+        module_name, attr, _ = entry
+        command = getattr(importlib.import_module(module_name), attr)
+        assert isinstance(command, click.Command)
+        return command
+
+    def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        rows = [(name, COMMANDS[name][2]) for name in self.list_commands(ctx)]
+        with formatter.section("Commands"):
+            formatter.write_dl(rows)
+
+
+@click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, "--version", prog_name="sealkit")
+def cli() -> None:
+    """sealkit: keep Kubernetes secrets safe in GitOps config repos.
+
+    Shell completion: eval "$(_SEALKIT_COMPLETE=bash_source sealkit)" (zsh_source, fish_source).
+    """
+
+
+def main(argv: list[str] | None = None) -> Any:
+    """Run the CLI; a SealkitError becomes one line on stderr and exit status 1, never a traceback."""
+    try:
+        return cli.main(args=argv, prog_name="sealkit", standalone_mode=True)
+    except SealkitError as exc:  # raised outside click's own handling (e.g. in result callbacks)
+        click.echo(f"error: {exc}", err=True)
+        sys.exit(1)
+
+
+if __name__ == "__main__":
+    main()

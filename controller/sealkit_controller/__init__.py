@@ -1,0 +1,1 @@
+"""The in-cluster controller: a Kopf adapter over the sealkit core."""

@@ -1,0 +1,1 @@
+"""Local keyvault test server."""

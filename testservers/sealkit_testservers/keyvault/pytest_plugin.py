@@ -1,0 +1,1 @@
+"""Pytest fixtures for the keyvault test server (filled by its issue)."""

@@ -1,0 +1,1 @@
+"""Local kube test server."""

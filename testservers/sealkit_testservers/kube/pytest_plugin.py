@@ -1,0 +1,1 @@
+"""Pytest fixtures for the kube test server (filled by its issue)."""
