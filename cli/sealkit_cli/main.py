@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib
+import os
 import sys
 from typing import Any
 
@@ -33,6 +34,27 @@ class LazyGroup(click.Group):
         command = getattr(importlib.import_module(module_name), attr)
         assert isinstance(command, click.Command)
         return command
+
+    def invoke(self, ctx: click.Context) -> Any:
+        """Turn sealkit's own errors into one line and exit 1; hide tracebacks unless SEALKIT_DEBUG is set."""
+        try:
+            return super().invoke(ctx)
+        except (click.ClickException, click.exceptions.Exit, click.Abort):
+            raise
+        except SealkitError as exc:
+            raise click.ClickException(str(exc)) from None
+        except OSError as exc:
+            if os.environ.get("SEALKIT_DEBUG"):
+                raise
+            where = f"{exc.filename}: " if exc.filename else ""
+            raise click.ClickException(f"{where}{exc.strerror or type(exc).__name__}") from None
+        except Exception as exc:
+            if os.environ.get("SEALKIT_DEBUG"):
+                raise
+            # The message of an unexpected error could quote input: name only its type.
+            raise click.ClickException(
+                f"internal error ({type(exc).__name__}); rerun with SEALKIT_DEBUG=1 for details"
+            ) from None
 
     def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
         rows = [(name, COMMANDS[name][2]) for name in self.list_commands(ctx)]

@@ -1,0 +1,65 @@
+"""Files in and out for the CLI: stdin or a file, atomic writes, format from the file name."""
+
+from __future__ import annotations
+
+import os
+import sys
+import tempfile
+from pathlib import Path
+
+from sealkit.errors import InputError
+
+YAML_SUFFIXES = (".yaml", ".yml")
+
+
+def read_input(path: str) -> tuple[bytes, str]:
+    """The bytes of `path` (`-` is stdin) and a name for error messages."""
+    if path == "-":
+        if sys.stdin.isatty():
+            raise InputError("no input: give -f FILE or pipe a manifest on stdin")
+        return sys.stdin.buffer.read(), "stdin"
+    try:
+        return Path(path).read_bytes(), path
+    except FileNotFoundError:
+        raise InputError(f"{path}: no such file") from None
+    except IsADirectoryError:
+        raise InputError(f"{path}: is a directory, not a file") from None
+    except PermissionError:
+        raise InputError(f"{path}: permission denied") from None
+
+
+def output_format(explicit: str | None, output_path: str | None, default: str = "yaml") -> str:
+    """`-o` when given, else the output file's extension, else `default`."""
+    if explicit:
+        return explicit
+    if output_path and output_path != "-":
+        suffix = Path(output_path).suffix.lower()
+        if suffix == ".json":
+            return "json"
+        if suffix in YAML_SUFFIXES:
+            return "yaml"
+    return default
+
+
+def write_output(text: str, path: str | None, *, mode: int = 0o644) -> None:
+    """Print to stdout, or replace `path` atomically (write a temp file beside it, then rename)."""
+    if path is None or path == "-":
+        sys.stdout.write(text)
+        sys.stdout.flush()
+        return
+    target = Path(path)
+    directory = target.parent if str(target.parent) else Path()
+    try:
+        fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", dir=directory)
+    except FileNotFoundError:
+        raise InputError(f"{path}: the directory does not exist") from None
+    except PermissionError:
+        raise InputError(f"{path}: permission denied") from None
+    try:
+        os.fchmod(fd, mode)
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            handle.write(text)
+        Path(tmp).replace(target)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise

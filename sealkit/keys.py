@@ -1,0 +1,240 @@
+"""Certificates and private keys in every form Sealed Secrets users keep them.
+
+Bitnami's certificates carry KeyUsage EncipherOnly alone, which `cryptography` refuses to parse
+(ValueError on `.extensions`): this module never reads extensions, only the public key and dates.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import datetime as dt
+import hashlib
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from cryptography import x509
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import rsa
+
+from sealkit.documents import load_documents
+from sealkit.errors import InputError, KeyMaterialError
+
+
+def fingerprint(public_key: rsa.RSAPublicKey) -> str:
+    """kubeseal's fingerprint: SHA256 of the SSH wire encoding, unpadded base64."""
+    openssh = public_key.public_bytes(serialization.Encoding.OpenSSH, serialization.PublicFormat.OpenSSH)
+    wire = base64.b64decode(openssh.split()[1])
+    return "SHA256:" + base64.b64encode(hashlib.sha256(wire).digest()).decode().rstrip("=")
+
+
+@dataclass(frozen=True)
+class SealingCertificate:
+    """The public half a cluster hands out for sealing."""
+
+    public_key: rsa.RSAPublicKey
+    not_before: dt.datetime
+    not_after: dt.datetime
+    pem: bytes
+    fingerprint: str
+
+
+@dataclass(frozen=True)
+class PrivateKey:
+    """One private sealing key, with what is known of when it was made (for "newest" ordering)."""
+
+    key: rsa.RSAPrivateKey
+    fingerprint: str
+    source: str
+    not_before: dt.datetime | None = None
+    certificate_pem: bytes | None = field(default=None, repr=False)
+
+    @property
+    def public_key(self) -> rsa.RSAPublicKey:
+        return self.key.public_key()
+
+
+def _utc_now() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)
+
+
+def _parse_certificate(data: bytes, source: str) -> x509.Certificate:
+    stripped = data.strip()
+    try:
+        if stripped.startswith(b"-----BEGIN"):
+            certs = x509.load_pem_x509_certificates(stripped)
+            return certs[0]
+        return x509.load_der_x509_certificate(stripped)
+    except ValueError:
+        raise KeyMaterialError(f"{source}: not a PEM or DER certificate") from None
+
+
+def load_certificate(data: bytes, source: str = "certificate", *, now: dt.datetime | None = None) -> SealingCertificate:
+    """The first certificate in `data`; RSA only; refused once expired or before it is valid."""
+    cert = _parse_certificate(data, source)
+    public_key = cert.public_key()
+    if not isinstance(public_key, rsa.RSAPublicKey):
+        raise KeyMaterialError(f"{source}: the certificate's key is not RSA (Sealed Secrets uses RSA)")
+    now = now or _utc_now()
+    not_before, not_after = cert.not_valid_before_utc, cert.not_valid_after_utc
+    if now > not_after:
+        raise KeyMaterialError(f"{source}: the certificate expired on {not_after:%Y-%m-%d %H:%M:%S} UTC")
+    if now < not_before:
+        raise KeyMaterialError(f"{source}: the certificate is not valid before {not_before:%Y-%m-%d %H:%M:%S} UTC")
+    pem = cert.public_bytes(serialization.Encoding.PEM)
+    return SealingCertificate(public_key, not_before, not_after, pem, fingerprint(public_key))
+
+
+def certificate_not_before(pem: bytes) -> dt.datetime | None:
+    """NotBefore of a PEM certificate, or None when it does not parse (dates only, no extensions)."""
+    try:
+        return x509.load_pem_x509_certificates(pem)[0].not_valid_before_utc
+    except ValueError:
+        return None
+
+
+def _pem_blocks(text: str) -> Iterator[tuple[str, str]]:
+    """(block type, whole block) for every PEM block in `text`."""
+    pos = 0
+    while True:
+        start = text.find("-----BEGIN ", pos)
+        if start < 0:
+            return
+        type_end = text.find("-----", start + 11)
+        if type_end < 0:
+            return
+        kind = text[start + 11 : type_end]
+        end_marker = f"-----END {kind}-----"
+        end = text.find(end_marker, type_end)
+        if end < 0:
+            return
+        pos = end + len(end_marker)
+        yield kind, text[start:pos]
+
+
+def _load_private_pem(block: str, source: str) -> rsa.RSAPrivateKey:
+    try:
+        key = serialization.load_pem_private_key(block.encode(), password=None)
+    except (ValueError, TypeError):
+        raise KeyMaterialError(f"{source}: a private key block does not parse (encrypted keys are not supported)") from None
+    if not isinstance(key, rsa.RSAPrivateKey):
+        raise KeyMaterialError(f"{source}: the private key is not RSA")
+    return key
+
+
+def _keys_from_pem(text: str, source: str) -> list[PrivateKey]:
+    keys: list[PrivateKey] = []
+    cert_pem: bytes | None = None
+    for kind, block in _pem_blocks(text):
+        if kind.endswith("PRIVATE KEY"):
+            key = _load_private_pem(block, source)
+            keys.append(PrivateKey(key, fingerprint(key.public_key()), source))
+        elif kind == "CERTIFICATE" and cert_pem is None:
+            cert_pem = block.encode()
+    if cert_pem is not None and len(keys) == 1:
+        keys[0] = PrivateKey(keys[0].key, keys[0].fingerprint, source, certificate_not_before(cert_pem), cert_pem)
+    return keys
+
+
+def _secret_field(secret: Mapping[str, Any], name: str, where: str) -> str | None:
+    data = secret.get("data") or {}
+    string_data = secret.get("stringData") or {}
+    if isinstance(string_data, Mapping) and isinstance(string_data.get(name), str):
+        return str(string_data[name])
+    if isinstance(data, Mapping) and name in data:
+        value = data[name]
+        try:
+            return base64.b64decode(str(value), validate=True).decode()
+        except (binascii.Error, UnicodeDecodeError):
+            raise KeyMaterialError(f"{where}: data.{name} is not valid base64 PEM") from None
+    return None
+
+
+def _keys_from_object(obj: Any, where: str) -> Iterator[PrivateKey]:
+    if not isinstance(obj, Mapping):
+        raise KeyMaterialError(f"{where}: not a key Secret, a v1 List of them, or PEM")
+    kind = obj.get("kind")
+    if kind == "List" or (isinstance(kind, str) and kind.endswith("List") and "items" in obj):
+        for i, item in enumerate(obj.get("items") or []):
+            yield from _keys_from_object(item, f"{where} item {i + 1}")
+        return
+    if kind != "Secret":
+        raise KeyMaterialError(f"{where}: a {kind or 'document without kind'} is not a key Secret")
+    tls_key = _secret_field(obj, "tls.key", where)
+    if tls_key is None:
+        raise KeyMaterialError(f"{where}: the Secret has no tls.key")
+    name = (obj.get("metadata") or {}).get("name") or "Secret"
+    found = _keys_from_pem(tls_key, f"{where} ({name})")
+    if not found:
+        raise KeyMaterialError(f"{where}: tls.key holds no PEM private key")
+    cert = _secret_field(obj, "tls.crt", where)
+    for key in found:
+        cert_pem = cert.encode() if cert else None
+        not_before = certificate_not_before(cert_pem) if cert_pem else None
+        yield PrivateKey(key.key, key.fingerprint, key.source, not_before, cert_pem)
+
+
+def load_private_keys(data: bytes, source: str = "private key") -> list[PrivateKey]:
+    """Private keys from PEM (PKCS#1 or PKCS#8), a backed-up key Secret, or a v1 List of them."""
+    try:
+        text = data.decode()
+    except UnicodeDecodeError:
+        raise KeyMaterialError(f"{source}: binary data, not a PEM key or a key Secret") from None
+    if "-----BEGIN" in text and "PRIVATE KEY-----" in text and not text.lstrip().startswith(("{", "apiVersion", "kind")):
+        keys = _keys_from_pem(text, source)
+    else:
+        try:
+            documents = load_documents(text, source)
+        except InputError as exc:
+            raise KeyMaterialError(str(exc)) from None
+        keys = [key for doc in documents for key in _keys_from_object(doc.obj, doc.where)]
+    if not keys:
+        raise KeyMaterialError(f"{source}: no private key found")
+    return keys
+
+
+class KeyRing:
+    """Private keys, newest first, deduplicated by fingerprint."""
+
+    def __init__(self, keys: Iterable[PrivateKey] = ()) -> None:
+        self._keys: dict[str, PrivateKey] = {}
+        for key in keys:
+            self.add(key)
+
+    def add(self, key: PrivateKey) -> None:
+        self._keys.setdefault(key.fingerprint, key)
+
+    def remove(self, fp: str) -> None:
+        self._keys.pop(fp, None)
+
+    def get(self, fp: str) -> PrivateKey | None:
+        return self._keys.get(fp)
+
+    def __len__(self) -> int:
+        return len(self._keys)
+
+    def __iter__(self) -> Iterator[PrivateKey]:
+        return iter(self.newest_first())
+
+    def __contains__(self, fp: object) -> bool:
+        return fp in self._keys
+
+    def fingerprints(self) -> list[str]:
+        return [key.fingerprint for key in self.newest_first()]
+
+    def newest_first(self) -> list[PrivateKey]:
+        epoch = dt.datetime.min.replace(tzinfo=dt.UTC)
+        return sorted(self._keys.values(), key=lambda k: k.not_before or epoch, reverse=True)
+
+    def newest(self) -> PrivateKey | None:
+        ordered = self.newest_first()
+        return ordered[0] if ordered else None
+
+    def try_order(self, preferred: str | None = None) -> list[PrivateKey]:
+        """The key that opened this object last time first, then newest to oldest."""
+        ordered = self.newest_first()
+        if preferred and preferred in self._keys:
+            first = self._keys[preferred]
+            return [first, *(k for k in ordered if k is not first)]
+        return ordered

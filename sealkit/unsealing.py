@@ -1,0 +1,127 @@
+"""SealedSecret -> Secret, as the controller builds it."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from sealkit import hybrid
+from sealkit.bitnami import API_VERSION, KIND, SKIP_OWNER_REFERENCES_ANNOTATION
+from sealkit.errors import UnsealError
+from sealkit.keys import KeyRing
+from sealkit.manifest import decode_base64, encode_base64, string_map
+from sealkit.opening import open_value
+from sealkit.sealedsecret import SealedSecretView, parse_sealed_secret
+from sealkit.sealing import Target, secret_items
+
+
+@dataclass
+class Unsealed:
+    """The Secret a SealedSecret opens to, and what it cost."""
+
+    secret: dict[str, Any]
+    items: dict[str, bytes]
+    key_fingerprints: list[str] = field(default_factory=list)
+    rsa_operations: int = 0
+
+
+def _alternative_targets(view: SealedSecretView) -> tuple[Target, ...]:
+    meta = view.template_metadata
+    name, namespace = meta.get("name"), meta.get("namespace")
+    if (name and name != view.name) or (namespace and namespace != view.namespace):
+        return (Target(view.scope, str(namespace or view.namespace), str(name or view.name)),)
+    return ()
+
+
+def open_items(view: SealedSecretView, keyring: KeyRing, *, preferred_key: str | None = None) -> Unsealed:
+    """Open every encryptedData value (or the deprecated spec.data blob) without building the Secret."""
+    items: dict[str, bytes] = {}
+    used: list[str] = []
+    operations = 0
+    alternatives = _alternative_targets(view)
+    preferred = preferred_key
+    if view.legacy_data:
+        blob = decode_base64(view.legacy_data, f"{view.where}: spec.data")
+        opened = open_value(keyring, blob, view.target, item="spec.data", preferred_key=preferred, alternatives=alternatives)
+        try:
+            legacy_secret = json.loads(opened.plaintext)
+        except ValueError:
+            raise UnsealError(f"{view.where}: spec.data does not hold a JSON Secret") from None
+        if not isinstance(legacy_secret, Mapping):
+            raise UnsealError(f"{view.where}: spec.data does not hold a JSON Secret")
+        items.update(secret_items(legacy_secret, f"{view.where}: spec.data"))
+        return Unsealed({}, items, [opened.key.fingerprint], opened.rsa_operations)
+    for key in sorted(view.encrypted_data):
+        blob = decode_base64(view.encrypted_data[key], f"{view.where}: spec.encryptedData.{key}")
+        try:
+            opened = open_value(keyring, blob, view.target, item=key, preferred_key=preferred, alternatives=alternatives)
+        except UnsealError as exc:
+            raise UnsealError(f"{view.where}: {exc}") from None
+        items[key] = opened.plaintext
+        operations += opened.rsa_operations
+        preferred = opened.key.fingerprint
+        if opened.key.fingerprint not in used:
+            used.append(opened.key.fingerprint)
+    return Unsealed({}, items, used, operations)
+
+
+def render_template_data(view: SealedSecretView, items: Mapping[str, bytes]) -> dict[str, bytes]:
+    """`spec.template.data`: Go templates over the decrypted items as strings; output overrides items."""
+    if not view.template_data:
+        return {}
+    from sealkit.gotemplate import render_template  # imported only when a template needs it
+
+    strings = {k: v.decode("utf-8", errors="replace") for k, v in items.items()}
+    return {
+        key: render_template(source, strings, name=f"{view.where}: spec.template.data.{key}").encode()
+        for key, source in sorted(view.template_data.items())
+    }
+
+
+def build_secret(view: SealedSecretView, data: Mapping[str, bytes]) -> dict[str, Any]:
+    """The Secret: template metadata, type, immutable; name/namespace forced; owner reference when known."""
+    template_meta = view.template_metadata
+    metadata: dict[str, Any] = {"name": view.name}
+    if view.namespace:
+        metadata["namespace"] = view.namespace
+    labels = string_map(template_meta.get("labels"), view.where, "spec.template.metadata.labels")
+    annotations = string_map(template_meta.get("annotations"), view.where, "spec.template.metadata.annotations")
+    if labels:
+        metadata["labels"] = labels
+    if annotations:
+        metadata["annotations"] = annotations
+    skip_owner = annotations.get(SKIP_OWNER_REFERENCES_ANNOTATION, "").lower() == "true"
+    if view.uid and not skip_owner:
+        metadata["ownerReferences"] = [
+            {"apiVersion": API_VERSION, "kind": KIND, "name": view.name, "uid": view.uid, "controller": True}
+        ]
+    secret: dict[str, Any] = {"apiVersion": "v1", "kind": "Secret", "metadata": metadata}
+    secret_type = view.template.get("type")
+    if secret_type:
+        secret["type"] = str(secret_type)
+    if view.template.get("immutable") is not None:
+        secret["immutable"] = bool(view.template.get("immutable"))
+    secret["data"] = {key: encode_base64(data[key]) for key in sorted(data)}
+    return secret
+
+
+def unseal(
+    obj: Any,
+    keyring: KeyRing,
+    *,
+    where: str = "input",
+    default_namespace: str | None = None,
+    preferred_key: str | None = None,
+) -> Unsealed:
+    """Open a SealedSecret into the Secret the controller would create from it."""
+    view = parse_sealed_secret(obj, where, default_namespace=default_namespace)
+    opened = open_items(view, keyring, preferred_key=preferred_key)
+    data = dict(opened.items)
+    data.update(render_template_data(view, opened.items))
+    opened.secret = build_secret(view, data)
+    return opened
+
+
+__all__ = ["Unsealed", "build_secret", "hybrid", "open_items", "render_template_data", "unseal"]
