@@ -61,7 +61,7 @@ def _json_documents(text: str, source: str) -> Iterator[Any]:
 
 def _yaml_documents(text: str, source: str) -> Iterator[Any]:
     try:
-        yield from yaml.load_all(text, Loader=SafeLoader)  # noqa: S506 - a safe loader
+        yield from yaml.load_all(text, Loader=SafeLoader)
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark
         where = f" at line {mark.line + 1} column {mark.column + 1}" if mark is not None else ""

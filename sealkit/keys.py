@@ -117,7 +117,9 @@ def _load_private_pem(block: str, source: str) -> rsa.RSAPrivateKey:
     try:
         key = serialization.load_pem_private_key(block.encode(), password=None)
     except (ValueError, TypeError):
-        raise KeyMaterialError(f"{source}: a private key block does not parse (encrypted keys are not supported)") from None
+        raise KeyMaterialError(
+            f"{source}: a private key block does not parse (encrypted keys are not supported)"
+        ) from None
     if not isinstance(key, rsa.RSAPrivateKey):
         raise KeyMaterialError(f"{source}: the private key is not RSA")
     return key
@@ -181,8 +183,11 @@ def load_private_keys(data: bytes, source: str = "private key") -> list[PrivateK
         text = data.decode()
     except UnicodeDecodeError:
         raise KeyMaterialError(f"{source}: binary data, not a PEM key or a key Secret") from None
-    if "-----BEGIN" in text and "PRIVATE KEY-----" in text and not text.lstrip().startswith(("{", "apiVersion", "kind")):
+    if text.lstrip().startswith("-----BEGIN"):
         keys = _keys_from_pem(text, source)
+        if not keys:
+            kinds = sorted({kind.lower() for kind, _ in _pem_blocks(text)}) or ["nothing readable"]
+            raise KeyMaterialError(f"{source}: no private key found (the PEM holds {', '.join(kinds)})")
     else:
         try:
             documents = load_documents(text, source)

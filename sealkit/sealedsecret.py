@@ -38,7 +38,11 @@ class SealedSecretView:
 
 
 def is_sealed_secret(obj: Any) -> bool:
-    return isinstance(obj, Mapping) and obj.get("kind") == KIND and str(obj.get("apiVersion", "")).startswith("bitnami.com/")
+    return (
+        isinstance(obj, Mapping)
+        and obj.get("kind") == KIND
+        and str(obj.get("apiVersion", "")).startswith("bitnami.com/")
+    )
 
 
 def parse_sealed_secret(obj: Any, where: str, *, default_namespace: str | None = None) -> SealedSecretView:
@@ -46,7 +50,9 @@ def parse_sealed_secret(obj: Any, where: str, *, default_namespace: str | None =
     if not isinstance(obj, Mapping):
         raise InputError(f"{where}: not a Kubernetes object")
     if obj.get("kind") != KIND or obj.get("apiVersion") != API_VERSION:
-        raise InputError(f"{where}: a {obj.get('apiVersion') or '?'}/{obj.get('kind') or '?'} is not a {API_VERSION} {KIND}")
+        raise InputError(
+            f"{where}: a {obj.get('apiVersion') or '?'}/{obj.get('kind') or '?'} is not a {API_VERSION} {KIND}"
+        )
     meta = metadata_of(obj, where)
     name = meta.get("name")
     if not name or not isinstance(name, str):

@@ -40,9 +40,7 @@ def seal_value(cert: SealingCertificate, value: bytes, target: Target) -> str:
     return encode_base64(hybrid.encrypt(cert.public_key, value, target.label))
 
 
-def resolve_target(
-    scope: Scope, name: str | None, namespace: str | None, where: str = "input"
-) -> Target:
+def resolve_target(scope: Scope, name: str | None, namespace: str | None, where: str = "input") -> Target:
     """Check that the scope has what its label needs: strict a name and namespace, namespace-wide a namespace."""
     if scope is not Scope.CLUSTER_WIDE and not namespace:
         raise InputError(f"{where}: no namespace: give -n/--namespace or use --scope cluster-wide")
@@ -110,7 +108,9 @@ def seal_secret(
     if own_namespace and namespace and own_namespace != namespace:
         raise InputError(f"{where}: the Secret's namespace {own_namespace!r} differs from --namespace {namespace!r}")
     final_namespace = own_namespace or namespace or None
-    effective_scope = scope or scope_from_annotations(string_map(meta.get("annotations"), where, "metadata.annotations"))
+    effective_scope = scope or scope_from_annotations(
+        string_map(meta.get("annotations"), where, "metadata.annotations")
+    )
     target = resolve_target(effective_scope, final_name, final_namespace, where)
 
     items = secret_items(secret, where)

@@ -44,7 +44,9 @@ def open_items(view: SealedSecretView, keyring: KeyRing, *, preferred_key: str |
     preferred = preferred_key
     if view.legacy_data:
         blob = decode_base64(view.legacy_data, f"{view.where}: spec.data")
-        opened = open_value(keyring, blob, view.target, item="spec.data", preferred_key=preferred, alternatives=alternatives)
+        opened = open_value(
+            keyring, blob, view.target, item="spec.data", preferred_key=preferred, alternatives=alternatives
+        )
         try:
             legacy_secret = json.loads(opened.plaintext)
         except ValueError:
@@ -56,7 +58,9 @@ def open_items(view: SealedSecretView, keyring: KeyRing, *, preferred_key: str |
     for key in sorted(view.encrypted_data):
         blob = decode_base64(view.encrypted_data[key], f"{view.where}: spec.encryptedData.{key}")
         try:
-            opened = open_value(keyring, blob, view.target, item=key, preferred_key=preferred, alternatives=alternatives)
+            opened = open_value(
+                keyring, blob, view.target, item=key, preferred_key=preferred, alternatives=alternatives
+            )
         except UnsealError as exc:
             raise UnsealError(f"{view.where}: {exc}") from None
         items[key] = opened.plaintext

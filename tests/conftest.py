@@ -2,9 +2,16 @@
 
 from __future__ import annotations
 
+import datetime as dt
+import json
 from pathlib import Path
+from typing import Any
 
 import pytest
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import rsa
+from cryptography.x509.oid import NameOID
 
 pytest_plugins = [
     "sealkit_testservers.kube.pytest_plugin",
@@ -17,3 +24,57 @@ DATA = Path(__file__).parent / "data"
 @pytest.fixture(scope="session")
 def data_dir() -> Path:
     return DATA
+
+
+@pytest.fixture(scope="session")
+def vectors() -> dict[str, Any]:
+    """The Go-made Sealed Secrets vectors (see tests/data/README.md)."""
+    return json.loads((DATA / "sealed-secrets-hybrid.json").read_text())
+
+
+@pytest.fixture(scope="session")
+def key_files(tmp_path_factory: pytest.TempPathFactory, vectors: dict[str, Any]) -> list[tuple[Path, Path]]:
+    """(private key PEM, certificate PEM) files of the vectors' three keys (4096, 4096, 2048 bits)."""
+    folder = tmp_path_factory.mktemp("keys")
+    out = []
+    for i, key in enumerate(vectors["keys"]):
+        private, cert = folder / f"key{i}.pem", folder / f"cert{i}.pem"
+        private.write_text(key["private_pem"])
+        cert.write_text(key["cert_pem"])
+        out.append((private, cert))
+    return out
+
+
+def make_certificate(
+    key: rsa.RSAPrivateKey,
+    *,
+    not_before: dt.datetime | None = None,
+    days: int = 3650,
+    common_name: str = "sealed-secret",
+) -> bytes:
+    """A self-signed certificate for `key` (PEM), for tests that need unusual validity dates."""
+    start = not_before or dt.datetime.now(dt.UTC) - dt.timedelta(minutes=1)
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, common_name)])
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(start)
+        .not_valid_after(start + dt.timedelta(days=days))
+        .sign(key, hashes.SHA256())
+    )
+    return cert.public_bytes(serialization.Encoding.PEM)
+
+
+@pytest.fixture(scope="session")
+def small_key() -> rsa.RSAPrivateKey:
+    """A 2048-bit key made once per run (4096-bit generation is too slow to repeat)."""
+    return rsa.generate_private_key(public_exponent=65537, key_size=2048)
+
+
+@pytest.fixture(scope="session")
+def certificate_factory() -> Any:
+    """`make_certificate` for tests in other folders (conftest modules are not importable)."""
+    return make_certificate

@@ -32,7 +32,9 @@ def _seal_raw(cert: SealingCertificate, scope: Scope, name: str | None, namespac
 @options.output_file("Write the SealedSecret(s) here atomically instead of stdout.", "--sealed-secret-file")
 @options.output_format
 @click.option("--cert", envvar="SEALED_SECRETS_CERT", help="The cluster's sealing certificate (PEM file).")
-@click.option("--scope", type=SCOPES, default=None, help="Override the scope (default: the Secret's annotations, else strict).")
+@click.option(
+    "--scope", type=SCOPES, default=None, help="Override the scope (default: the Secret's annotations, else strict)."
+)
 @click.option("--name", default=None, help="Name of the SealedSecret (overrides the Secret's).")
 @options.namespace("Namespace when the Secret has none (must match when it has one).")
 @click.option("--allow-empty-data", is_flag=True, help="Seal a Secret with no data.")

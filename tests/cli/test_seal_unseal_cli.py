@@ -1,0 +1,154 @@
+"""`sealkit seal` and `sealkit unseal` end to end through the click CLI."""
+
+from __future__ import annotations
+
+import base64
+import json
+import os
+import stat
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+from click.testing import CliRunner, Result
+from sealkit_cli.main import cli
+
+from sealkit.documents import load_documents
+from sealkit.scope import Scope, scope_annotations
+
+PLAINTEXT = "correct-horse-battery-staple"
+
+
+def run(*args: str, input: str | bytes | None = None, env: dict[str, str] | None = None) -> Result:
+    return CliRunner().invoke(cli, list(args), input=input, env=env)
+
+
+def secret(name: str = "db", namespace: str | None = "team-a", **extra: Any) -> dict[str, Any]:
+    meta: dict[str, Any] = {"name": name}
+    if namespace:
+        meta["namespace"] = namespace
+    return {"apiVersion": "v1", "kind": "Secret", "metadata": meta, "stringData": {"password": PLAINTEXT}, **extra}
+
+
+def vector_document(case: dict[str, Any]) -> dict[str, Any]:
+    metadata: dict[str, Any] = {"name": case["unseal_name"], "namespace": case["unseal_namespace"]}
+    if annotations := scope_annotations(Scope(case["scope"])):
+        metadata["annotations"] = annotations
+    return {
+        "apiVersion": "bitnami.com/v1alpha1",
+        "kind": "SealedSecret",
+        "metadata": metadata,
+        "spec": {"encryptedData": {case["item"]: case["ciphertext_b64"]}},
+    }
+
+
+def all_key_args(key_files: list[tuple[Path, Path]]) -> list[str]:
+    return [arg for private, _ in key_files for arg in ("--private-key", str(private))]
+
+
+def test_every_ok_vector_opens_through_the_cli_in_order(
+    vectors: dict[str, Any], key_files: list[tuple[Path, Path]], tmp_path: Path
+) -> None:
+    ok = [c for c in vectors["cases"] if c["expect"] == "ok"]
+    source = tmp_path / "sealed.yaml"
+    source.write_text(yaml.safe_dump_all([vector_document(c) for c in ok]))
+    out = tmp_path / "secrets.yaml"
+    result = run("unseal", *all_key_args(key_files), "-f", str(source), "-w", str(out))
+    assert result.exit_code == 0, result.output
+    secrets = list(yaml.safe_load_all(out.read_text()))
+    assert len(secrets) == len(ok)
+    for case, opened in zip(ok, secrets, strict=True):
+        assert opened["metadata"]["name"] == case["unseal_name"]
+        assert base64.b64decode(opened["data"][case["item"]]) == base64.b64decode(case["plaintext_b64"]), case["id"]
+    assert stat.S_IMODE(out.stat().st_mode) == 0o600
+
+
+def test_every_fail_vector_is_refused_by_the_cli(vectors: dict[str, Any], key_files: list[tuple[Path, Path]]) -> None:
+    for case in (c for c in vectors["cases"] if c["expect"] == "fail"):
+        result = run("unseal", *all_key_args(key_files), input=json.dumps(vector_document(case)))
+        assert result.exit_code == 1, case["id"]
+        lines = result.output.strip().splitlines()
+        assert len(lines) == 1 and lines[0].startswith("Error: stdin document 1: item 'ascii'"), result.output
+
+
+def test_multi_document_yaml_and_concatenated_json(key_files: list[tuple[Path, Path]]) -> None:
+    private, cert = key_files[0]
+    docs = [secret("a"), secret("b"), secret("c")]
+    for text in (yaml.safe_dump_all(docs), "".join(json.dumps(d) for d in docs)):
+        sealed = run("seal", "--cert", str(cert), "-o", "json", input=text)
+        assert sealed.exit_code == 0, sealed.output
+        objects = [d.obj for d in load_documents(sealed.stdout, "out")]
+        assert [o["metadata"]["name"] for o in objects] == ["a", "b", "c"]
+        opened = run("unseal", "--private-key", str(private), input=sealed.stdout)
+        assert [s["metadata"]["name"] for s in yaml.safe_load_all(opened.stdout)] == ["a", "b", "c"]
+
+
+def test_output_file_format_follows_its_extension(key_files: list[tuple[Path, Path]], tmp_path: Path) -> None:
+    _, cert = key_files[0]
+    for name, loader in (("out.json", json.loads), ("out.yaml", yaml.safe_load), ("out.yml", yaml.safe_load)):
+        target = tmp_path / name
+        result = run("seal", "--cert", str(cert), "-w", str(target), input=yaml.safe_dump(secret()))
+        assert result.exit_code == 0 and result.stdout == ""
+        assert loader(target.read_text())["kind"] == "SealedSecret"
+    forced = tmp_path / "forced.json"
+    run("seal", "--cert", str(cert), "-o", "yaml", "-w", str(forced), input=yaml.safe_dump(secret()))
+    assert forced.read_text().startswith("---\napiVersion")
+
+
+def test_kubeseal_flag_names_and_environment(key_files: list[tuple[Path, Path]], tmp_path: Path) -> None:
+    private, cert = key_files[0]
+    src = tmp_path / "s.yaml"
+    src.write_text(yaml.safe_dump(secret()))
+    dst = tmp_path / "sealed.yaml"
+    result = run(
+        "seal", "--secret-file", str(src), "--sealed-secret-file", str(dst), env={"SEALED_SECRETS_CERT": str(cert)}
+    )
+    assert result.exit_code == 0, result.output
+    opened = run("unseal", "--recovery-private-key", str(private), "--sealed-secret-file", str(dst))
+    assert base64.b64decode(yaml.safe_load(opened.stdout)["data"]["password"]).decode() == PLAINTEXT
+
+
+def test_namespace_flag(key_files: list[tuple[Path, Path]]) -> None:
+    _, cert = key_files[0]
+    filled = run("seal", "--cert", str(cert), "-n", "team-b", input=yaml.safe_dump(secret(namespace=None)))
+    assert yaml.safe_load(filled.stdout)["metadata"]["namespace"] == "team-b"
+    clash = run("seal", "--cert", str(cert), "-n", "team-b", input=yaml.safe_dump(secret()))
+    assert clash.exit_code == 1 and "differs from --namespace 'team-b'" in clash.output
+    missing = run("seal", "--cert", str(cert), input=yaml.safe_dump(secret(namespace=None)))
+    assert missing.exit_code == 1 and "no namespace" in missing.output
+    cluster = run("seal", "--cert", str(cert), "--scope", "cluster-wide", input=yaml.safe_dump(secret(namespace=None)))
+    assert cluster.exit_code == 0 and yaml.safe_load(cluster.stdout)["metadata"]["annotations"] == {
+        "sealedsecrets.bitnami.com/cluster-wide": "true"
+    }
+
+
+def test_raw_needs_what_the_scope_binds(key_files: list[tuple[Path, Path]]) -> None:
+    _, cert = key_files[0]
+    assert "no name" in run("seal", "--raw", "--cert", str(cert), "--namespace", "a", input="v").output
+    assert "no namespace" in run("seal", "--raw", "--cert", str(cert), "--name", "a", input="v").output
+    ok = run("seal", "--raw", "--cert", str(cert), "--scope", "cluster-wide", input="v")
+    assert ok.exit_code == 0 and ok.stdout.startswith("Ag")
+
+
+def test_version_and_completion() -> None:
+    assert run("--version").output.strip() == "sealkit, version 0.1.0"
+    script = subprocess.run(
+        [sys.executable, "-m", "sealkit_cli.main"],
+        env={**os.environ, "_SEALKIT_COMPLETE": "bash_source"},
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert "_SEALKIT_COMPLETE=bash_complete" in script.stdout
+
+
+@pytest.mark.parametrize("scope", ["strict", "namespace-wide", "cluster-wide"])
+def test_round_trip_each_scope(key_files: list[tuple[Path, Path]], scope: str) -> None:
+    private, cert = key_files[1]
+    sealed = run("seal", "--cert", str(cert), "--scope", scope, input=yaml.safe_dump(secret()))
+    assert PLAINTEXT not in sealed.stdout
+    opened = run("unseal", "--private-key", str(private), input=sealed.stdout)
+    assert base64.b64decode(yaml.safe_load(opened.stdout)["data"]["password"]).decode() == PLAINTEXT

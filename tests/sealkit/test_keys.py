@@ -1,0 +1,152 @@
+"""Key material in every form users keep it, and kubeseal's fingerprint."""
+
+from __future__ import annotations
+
+import base64
+import datetime as dt
+import hashlib
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+from cryptography import x509
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import ec, rsa
+
+from sealkit.errors import KeyMaterialError
+from sealkit.keys import KeyRing, fingerprint, load_certificate, load_private_keys
+
+
+def ssh_wire_fingerprint(public_key: rsa.RSAPublicKey) -> str:
+    """Independent: RFC 4253 wire encoding built by hand, then SHA-256, unpadded base64."""
+
+    def string(b: bytes) -> bytes:
+        return len(b).to_bytes(4, "big") + b
+
+    def mpint(n: int) -> bytes:
+        raw = n.to_bytes((n.bit_length() + 8) // 8, "big")
+        return string(raw)
+
+    numbers = public_key.public_numbers()
+    wire = string(b"ssh-rsa") + mpint(numbers.e) + mpint(numbers.n)
+    return "SHA256:" + base64.b64encode(hashlib.sha256(wire).digest()).decode().rstrip("=")
+
+
+def test_fingerprint_is_kubeseals(vectors: dict[str, Any]) -> None:
+    for k in vectors["keys"]:
+        cert = load_certificate(k["cert_pem"].encode())
+        assert cert.fingerprint == ssh_wire_fingerprint(cert.public_key)
+        assert load_private_keys(k["private_pem"].encode())[0].fingerprint == cert.fingerprint
+
+
+def test_bitnami_encipher_only_certificates_load(vectors: dict[str, Any]) -> None:
+    pem = vectors["keys"][0]["cert_pem"].encode()
+    raw = x509.load_pem_x509_certificate(pem)
+    with pytest.raises(ValueError):  # what cryptography does with KeyUsage EncipherOnly alone
+        _ = raw.extensions
+    cert = load_certificate(pem, "cert.pem")
+    assert cert.public_key.key_size == 4096
+
+
+def test_first_certificate_of_a_bundle_is_used(vectors: dict[str, Any]) -> None:
+    bundle = (vectors["keys"][1]["cert_pem"] + vectors["keys"][0]["cert_pem"]).encode()
+    expected = load_certificate(vectors["keys"][1]["cert_pem"].encode()).fingerprint
+    assert load_certificate(bundle).fingerprint == expected
+
+
+def test_expired_certificate_is_refused(small_key: rsa.RSAPrivateKey, certificate_factory: Any) -> None:
+    pem = certificate_factory(small_key, not_before=dt.datetime(2020, 1, 1, tzinfo=dt.UTC), days=30)
+    with pytest.raises(KeyMaterialError, match=r"cert\.pem: the certificate expired on 2020-01-31"):
+        load_certificate(pem, "cert.pem")
+
+
+def test_not_yet_valid_certificate_is_refused(small_key: rsa.RSAPrivateKey, certificate_factory: Any) -> None:
+    future = dt.datetime.now(dt.UTC) + dt.timedelta(days=2)
+    with pytest.raises(KeyMaterialError, match="not valid before"):
+        load_certificate(certificate_factory(small_key, not_before=future), "cert.pem")
+
+
+def test_non_rsa_certificate_is_refused(certificate_factory: Any) -> None:
+    key = ec.generate_private_key(ec.SECP256R1())
+    with pytest.raises(KeyMaterialError, match="not RSA"):
+        load_certificate(certificate_factory(key), "ec.pem")
+
+
+@pytest.mark.parametrize(
+    "junk", [b"", b"hello", b"\x00\x01\x02binary", b"-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n"]
+)
+def test_not_a_certificate(junk: bytes) -> None:
+    with pytest.raises(KeyMaterialError, match="junk.pem: not a PEM or DER certificate"):
+        load_certificate(junk, "junk.pem")
+
+
+def test_pkcs1_and_pkcs8_keys(small_key: rsa.RSAPrivateKey) -> None:
+    expected = fingerprint(small_key.public_key())
+    for fmt in (serialization.PrivateFormat.TraditionalOpenSSL, serialization.PrivateFormat.PKCS8):
+        pem = small_key.private_bytes(serialization.Encoding.PEM, fmt, serialization.NoEncryption())
+        assert [k.fingerprint for k in load_private_keys(pem)] == [expected]
+
+
+def key_secret(private_pem: str, cert_pem: str, name: str) -> dict[str, Any]:
+    return {
+        "apiVersion": "v1",
+        "kind": "Secret",
+        "type": "kubernetes.io/tls",
+        "metadata": {"name": name, "labels": {"sealedsecrets.bitnami.com/sealed-secrets-key": "active"}},
+        "data": {
+            "tls.key": base64.b64encode(private_pem.encode()).decode(),
+            "tls.crt": base64.b64encode(cert_pem.encode()).decode(),
+        },
+    }
+
+
+def test_key_secret_backups_yaml_json_and_lists(vectors: dict[str, Any]) -> None:
+    secrets = [
+        key_secret(k["private_pem"], k["cert_pem"], f"sealed-secrets-key{i}") for i, k in enumerate(vectors["keys"])
+    ]
+    expected = {load_certificate(k["cert_pem"].encode()).fingerprint for k in vectors["keys"]}
+    as_list = {"apiVersion": "v1", "kind": "List", "items": secrets}
+    for data in (
+        yaml.safe_dump(as_list).encode(),
+        json.dumps(as_list).encode(),
+        yaml.safe_dump_all(secrets).encode(),
+        "".join(json.dumps(s) for s in secrets).encode(),
+    ):
+        keys = load_private_keys(data, "backup")
+        assert {k.fingerprint for k in keys} == expected
+        assert all(k.not_before is not None for k in keys)
+    ring = KeyRing(load_private_keys(yaml.safe_dump(as_list).encode()))
+    newest = load_certificate(vectors["keys"][2]["cert_pem"].encode())
+    assert ring.newest() is not None and ring.newest().fingerprint == newest.fingerprint  # type: ignore[union-attr]
+
+
+def test_keyring_try_order_puts_the_preferred_key_first(vectors: dict[str, Any]) -> None:
+    secrets = [key_secret(k["private_pem"], k["cert_pem"], f"k{i}") for i, k in enumerate(vectors["keys"])]
+    ring = KeyRing(load_private_keys(yaml.safe_dump_all(secrets).encode()))
+    newest_first = ring.fingerprints()
+    assert ring.try_order(newest_first[-1])[0].fingerprint == newest_first[-1]
+    assert [k.fingerprint for k in ring.try_order("SHA256:unknown")] == newest_first
+
+
+@pytest.mark.parametrize(
+    ("data", "message"),
+    [
+        (b"\xff\xfe\x00garbage", "binary data"),
+        (b"kind: ConfigMap\nmetadata: {name: x}\n", "a ConfigMap is not a key Secret"),
+        (b"kind: Secret\nmetadata: {name: x}\ndata: {other: YQ==}\n", "has no tls.key"),
+        (b"kind: Secret\nmetadata: {name: x}\ndata: {tls.key: '!!!'}\n", "not valid base64"),
+        (b"-----BEGIN RSA PRIVATE KEY-----\nAAAA\n-----END RSA PRIVATE KEY-----\n", "does not parse"),
+        (b"just text", "not a key Secret"),
+    ],
+)
+def test_bad_key_files(data: bytes, message: str) -> None:
+    with pytest.raises(KeyMaterialError, match=message) as info:
+        load_private_keys(data, "keys.yaml")
+    assert str(info.value).startswith("keys.yaml")
+
+
+def test_key_file_on_disk(key_files: list[tuple[Path, Path]]) -> None:
+    private, cert = key_files[2]
+    assert load_private_keys(private.read_bytes())[0].fingerprint == load_certificate(cert.read_bytes()).fingerprint

@@ -1,0 +1,144 @@
+"""Secret -> SealedSecret as kubeseal builds it."""
+
+from __future__ import annotations
+
+import base64
+from typing import Any
+
+import pytest
+from cryptography.hazmat.primitives.asymmetric import rsa
+
+from sealkit.errors import InputError
+from sealkit.keys import KeyRing, PrivateKey, SealingCertificate, fingerprint, load_certificate
+from sealkit.scope import Scope
+from sealkit.sealing import seal_secret
+from sealkit.unsealing import unseal
+
+
+@pytest.fixture(scope="module")
+def cert(small_key: rsa.RSAPrivateKey, certificate_factory: Any) -> SealingCertificate:
+    return load_certificate(certificate_factory(small_key))
+
+
+@pytest.fixture(scope="module")
+def ring(small_key: rsa.RSAPrivateKey) -> KeyRing:
+    return KeyRing([PrivateKey(small_key, fingerprint(small_key.public_key()), "test")])
+
+
+def secret(**overrides: Any) -> dict[str, Any]:
+    base: dict[str, Any] = {
+        "apiVersion": "v1",
+        "kind": "Secret",
+        "metadata": {
+            "name": "db",
+            "namespace": "team-a",
+            "uid": "1234",
+            "resourceVersion": "7",
+            "creationTimestamp": "2024-01-01T00:00:00Z",
+            "ownerReferences": [{"kind": "X", "name": "y", "uid": "z", "apiVersion": "v1"}],
+            "labels": {"app": "db"},
+            "annotations": {
+                "team": "payments",
+                "kubectl.kubernetes.io/last-applied-configuration": '{"data":{"password":"c2VjcmV0"}}',
+                "kubecfg.ksonnet.io/last-applied-configuration": "{}",
+            },
+        },
+        "type": "kubernetes.io/basic-auth",
+        "immutable": True,
+        "data": {"username": base64.b64encode(b"admin").decode(), "password": base64.b64encode(b"old").decode()},
+        "stringData": {"password": "new-wins"},
+    }
+    base.update(overrides)
+    return base
+
+
+def test_shape_matches_kubeseal(cert: SealingCertificate) -> None:
+    sealed = seal_secret(secret(), cert)
+    assert sealed["apiVersion"] == "bitnami.com/v1alpha1" and sealed["kind"] == "SealedSecret"
+    assert sealed["metadata"] == {"name": "db", "namespace": "team-a"}
+    assert sorted(sealed["spec"]["encryptedData"]) == ["password", "username"]
+    template = sealed["spec"]["template"]
+    assert template == {
+        "metadata": {"name": "db", "namespace": "team-a", "labels": {"app": "db"}, "annotations": {"team": "payments"}},
+        "type": "kubernetes.io/basic-auth",
+        "immutable": True,
+    }
+    assert "c2VjcmV0" not in str(sealed)
+
+
+def test_string_data_wins_and_everything_opens(cert: SealingCertificate, ring: KeyRing) -> None:
+    opened = unseal(seal_secret(secret(), cert), ring)
+    assert opened.items == {"username": b"admin", "password": b"new-wins"}
+    assert opened.secret["type"] == "kubernetes.io/basic-auth" and opened.secret["immutable"] is True
+
+
+@pytest.mark.parametrize(
+    ("annotations", "flag", "expected"),
+    [
+        ({}, None, Scope.STRICT),
+        ({"sealedsecrets.bitnami.com/namespace-wide": "true"}, None, Scope.NAMESPACE_WIDE),
+        ({"sealedsecrets.bitnami.com/cluster-wide": "true"}, None, Scope.CLUSTER_WIDE),
+        (
+            {"sealedsecrets.bitnami.com/cluster-wide": "true", "sealedsecrets.bitnami.com/namespace-wide": "true"},
+            None,
+            Scope.CLUSTER_WIDE,
+        ),
+        ({"sealedsecrets.bitnami.com/cluster-wide": "true"}, Scope.STRICT, Scope.STRICT),
+        ({}, Scope.NAMESPACE_WIDE, Scope.NAMESPACE_WIDE),
+    ],
+)
+def test_scope_precedence(
+    cert: SealingCertificate, ring: KeyRing, annotations: dict[str, str], flag: Scope | None, expected: Scope
+) -> None:
+    source = secret(metadata={"name": "db", "namespace": "team-a", "annotations": annotations})
+    sealed = seal_secret(source, cert, scope=flag)
+    outer = sealed["metadata"].get("annotations", {})
+    marker = {
+        Scope.STRICT: {},
+        Scope.NAMESPACE_WIDE: {"sealedsecrets.bitnami.com/namespace-wide": "true"},
+        Scope.CLUSTER_WIDE: {"sealedsecrets.bitnami.com/cluster-wide": "true"},
+    }[expected]
+    assert outer == marker
+    assert "annotations" not in sealed["spec"]["template"]["metadata"], "scope lives on the outer object only"
+    assert unseal(sealed, ring).items["password"] == b"new-wins"
+
+
+def test_name_override_and_namespace_fill_in(cert: SealingCertificate) -> None:
+    source = secret(metadata={"name": "db"})
+    sealed = seal_secret(source, cert, name="renamed", namespace="team-b")
+    assert sealed["metadata"] == {"name": "renamed", "namespace": "team-b"}
+    assert sealed["spec"]["template"]["metadata"]["name"] == "renamed"
+
+
+def test_cluster_wide_needs_no_namespace(cert: SealingCertificate, ring: KeyRing) -> None:
+    sealed = seal_secret(secret(metadata={"name": "db"}), cert, scope=Scope.CLUSTER_WIDE)
+    assert "namespace" not in sealed["metadata"]
+    assert unseal(sealed, ring, default_namespace="anywhere").items["username"] == b"admin"
+
+
+@pytest.mark.parametrize(
+    ("obj", "kwargs", "message"),
+    [
+        (secret(metadata={"name": "db"}), {}, "no namespace: give -n/--namespace"),
+        (secret(), {"namespace": "other"}, "namespace 'team-a' differs from --namespace 'other'"),
+        (secret(metadata={"namespace": "x"}), {}, "no metadata.name"),
+        (secret(data={}, stringData={}), {}, "no data or stringData"),
+        (secret(data={"password": "not base64!"}), {}, "data.password: invalid base64"),
+        (secret(stringData={"port": 5432}), {}, "stringData.port is a int, not a string"),
+        (secret(data={"bad/key": "YQ=="}), {}, "'bad/key' is not a valid Secret key"),
+        ({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "x"}}, {}, "v1/ConfigMap is not a v1 Secret"),
+        (["not", "a", "mapping"], {}, "not a Kubernetes object"),
+    ],
+)
+def test_bad_secrets_are_refused_by_name(
+    cert: SealingCertificate, obj: Any, kwargs: dict[str, Any], message: str
+) -> None:
+    with pytest.raises(InputError, match=message) as info:
+        seal_secret(obj, cert, where="in.yaml document 1", **kwargs)
+    assert str(info.value).startswith("in.yaml document 1")
+    assert "new-wins" not in str(info.value)
+
+
+def test_allow_empty_data(cert: SealingCertificate) -> None:
+    sealed = seal_secret(secret(data=None, stringData=None), cert, allow_empty_data=True)
+    assert sealed["spec"]["encryptedData"] == {}

@@ -1,0 +1,132 @@
+"""SealedSecret -> Secret, as the controller builds it, and diagnoses when it does not open."""
+
+from __future__ import annotations
+
+import base64
+import json
+import re
+from typing import Any
+
+import pytest
+from cryptography.hazmat.primitives.asymmetric import rsa
+
+from sealkit import hybrid
+from sealkit.errors import InputError, UnsealError
+from sealkit.keys import KeyRing, PrivateKey, SealingCertificate, fingerprint, load_certificate
+from sealkit.scope import Scope
+from sealkit.sealing import seal_secret
+from sealkit.unsealing import unseal
+
+
+@pytest.fixture(scope="module")
+def cert(small_key: rsa.RSAPrivateKey, certificate_factory: Any) -> SealingCertificate:
+    return load_certificate(certificate_factory(small_key))
+
+
+@pytest.fixture(scope="module")
+def ring(small_key: rsa.RSAPrivateKey) -> KeyRing:
+    return KeyRing([PrivateKey(small_key, fingerprint(small_key.public_key()), "test")])
+
+
+def sealed(cert: SealingCertificate, scope: Scope | None = None, **meta: Any) -> dict[str, Any]:
+    source = {
+        "apiVersion": "v1",
+        "kind": "Secret",
+        "metadata": {"name": "db", "namespace": "team-a", "labels": {"app": "db"}, **meta},
+        "type": "Opaque",
+        "stringData": {"password": "p4ss"},
+    }
+    return seal_secret(source, cert, scope=scope)
+
+
+def test_owner_reference_only_with_a_uid(cert: SealingCertificate, ring: KeyRing) -> None:
+    obj = sealed(cert)
+    assert "ownerReferences" not in unseal(obj, ring).secret["metadata"]
+    obj["metadata"]["uid"] = "abc-123"
+    refs = unseal(obj, ring).secret["metadata"]["ownerReferences"]
+    assert refs == [
+        {
+            "apiVersion": "bitnami.com/v1alpha1",
+            "kind": "SealedSecret",
+            "name": "db",
+            "uid": "abc-123",
+            "controller": True,
+        }
+    ]
+
+
+def test_skip_owner_references_annotation(cert: SealingCertificate, ring: KeyRing) -> None:
+    obj = sealed(cert, annotations={"sealedsecrets.bitnami.com/skip-set-owner-references": "true"})
+    obj["metadata"]["uid"] = "abc-123"
+    assert "ownerReferences" not in unseal(obj, ring).secret["metadata"]
+
+
+def test_name_and_namespace_forced_to_the_sealed_secrets(cert: SealingCertificate, ring: KeyRing) -> None:
+    obj = sealed(cert, scope=Scope.CLUSTER_WIDE)
+    obj["metadata"] = {"name": "moved", "namespace": "elsewhere", "annotations": obj["metadata"]["annotations"]}
+    secret = unseal(obj, ring).secret
+    assert secret["metadata"]["name"] == "moved" and secret["metadata"]["namespace"] == "elsewhere"
+    assert secret["metadata"]["labels"] == {"app": "db"}
+    assert base64.b64decode(secret["data"]["password"]) == b"p4ss"
+
+
+def test_deprecated_single_blob_spec_data(small_key: rsa.RSAPrivateKey, ring: KeyRing) -> None:
+    inner = {"apiVersion": "v1", "kind": "Secret", "data": {"token": base64.b64encode(b"t0k").decode()}}
+    blob = hybrid.encrypt(small_key.public_key(), json.dumps(inner).encode(), b"team-a/legacy")
+    obj = {
+        "apiVersion": "bitnami.com/v1alpha1",
+        "kind": "SealedSecret",
+        "metadata": {"name": "legacy", "namespace": "team-a"},
+        "spec": {"data": base64.b64encode(blob).decode()},
+    }
+    assert unseal(obj, ring).items == {"token": b"t0k"}
+
+
+def test_spec_data_and_encrypted_data_together_are_refused(cert: SealingCertificate, ring: KeyRing) -> None:
+    obj = sealed(cert)
+    obj["spec"]["data"] = "AAAA"
+    with pytest.raises(InputError, match="cannot be used together"):
+        unseal(obj, ring)
+
+
+def test_wrong_scope_is_named(cert: SealingCertificate, ring: KeyRing) -> None:
+    obj = sealed(cert, scope=Scope.NAMESPACE_WIDE)
+    del obj["metadata"]["annotations"]
+    with pytest.raises(UnsealError) as info:
+        unseal(obj, ring, where="db.yaml document 1")
+    message = str(info.value)
+    assert "sealed namespace-wide for namespace 'team-a', but the SealedSecret is strict for team-a/db" in message
+    assert message.startswith("db.yaml document 1: item 'password'")
+    assert "p4ss" not in message
+
+
+def test_renamed_object_points_at_the_template_name(cert: SealingCertificate, ring: KeyRing) -> None:
+    obj = sealed(cert)
+    obj["metadata"]["name"] = "db-renamed"
+    with pytest.raises(
+        UnsealError, match="sealed strict for team-a/db, but the SealedSecret is strict for team-a/db-renamed"
+    ):
+        unseal(obj, ring)
+
+
+def test_unknown_key_names_the_fingerprints_tried(cert: SealingCertificate) -> None:
+    other = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    other_ring = KeyRing([PrivateKey(other, fingerprint(other.public_key()), "other")])
+    expected = re.escape(f"no key could decrypt it (tried {fingerprint(other.public_key())})")
+    with pytest.raises(UnsealError, match=expected):
+        unseal(sealed(cert), other_ring)
+
+
+def test_invalid_base64_is_named(cert: SealingCertificate, ring: KeyRing) -> None:
+    obj = sealed(cert)
+    obj["spec"]["encryptedData"]["password"] = "@@@"
+    with pytest.raises(InputError, match=r"spec.encryptedData.password: invalid base64"):
+        unseal(obj, ring)
+
+
+def test_missing_namespace_for_strict(cert: SealingCertificate, ring: KeyRing) -> None:
+    obj = sealed(cert)
+    del obj["metadata"]["namespace"]
+    with pytest.raises(InputError, match="no metadata.namespace"):
+        unseal(obj, ring)
+    assert unseal(obj, ring, default_namespace="team-a").items == {"password": b"p4ss"}
