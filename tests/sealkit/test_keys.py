@@ -78,7 +78,7 @@ def test_non_rsa_certificate_is_refused(certificate_factory: Any) -> None:
     "junk", [b"", b"hello", b"\x00\x01\x02binary", b"-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n"]
 )
 def test_not_a_certificate(junk: bytes) -> None:
-    with pytest.raises(KeyMaterialError, match="junk.pem: not a PEM or DER certificate"):
+    with pytest.raises(KeyMaterialError, match=r"junk.pem: not a PEM or DER certificate"):
         load_certificate(junk, "junk.pem")
 
 
