@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 import sys
-import tempfile
 from pathlib import Path
 
 from sealkit.errors import InputError
@@ -47,6 +46,8 @@ def write_output(text: str, path: str | None, *, mode: int = 0o644) -> None:
         sys.stdout.write(text)
         sys.stdout.flush()
         return
+    import tempfile  # only when writing a file
+
     target = Path(path)
     directory = target.parent if str(target.parent) else Path()
     try:
