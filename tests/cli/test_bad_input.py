@@ -23,7 +23,8 @@ def sealkit(*args: str, stdin: bytes = b"") -> subprocess.CompletedProcess[str]:
         capture_output=True,
         text=True,
         check=False,
-        env={k: v for k, v in os.environ.items() if k != "SEALKIT_DEBUG"},
+        env={k: v for k, v in os.environ.items() if k not in ("SEALKIT_DEBUG", "KUBECONFIG")}
+        | {"HOME": "/nonexistent"},
     )
 
 
@@ -84,7 +85,7 @@ def test_missing_files_are_named(tmp_path: Path, cert_file: Path) -> None:
 
 def test_no_certificate_at_all() -> None:
     env_free = sealkit("seal", stdin=SECRET.encode())
-    assert_one_clear_line(env_free, "no certificate")
+    assert_one_clear_line(env_free, "no kubeconfig found", "--cert FILE|URL")
 
 
 def sealed_manifest(cert_file: Path, scope: str = "strict") -> str:

@@ -1,0 +1,174 @@
+"""Verify and re-encrypt over files and directories: per-document results, progress and a summary."""
+
+from __future__ import annotations
+
+import json
+import sys
+import time
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+import click
+
+from sealkit.documents import Document, load_documents
+from sealkit.errors import SealkitError
+from sealkit.files import manifest_files
+from sealkit.sealedsecret import is_sealed_secret
+from sealkit.yamledit import replace_values
+from sealkit_cli import io
+
+# One document's work: None for "nothing to write" (verify), or the new encryptedData values.
+Check = Callable[[Document], dict[str, str] | None]
+
+
+@dataclass
+class DocumentResult:
+    path: str
+    document: int
+    name: str
+    namespace: str
+    ok: bool
+    error: str | None = None
+    changed: bool = False
+
+
+@dataclass
+class FileResult:
+    path: str
+    documents: list[DocumentResult] = field(default_factory=list)
+    error: str | None = None
+    rewritten: bool = False
+
+
+@dataclass
+class Plan:
+    """The SealedSecret documents found, file by file, before any work starts."""
+
+    files: list[tuple[Path, str, list[Document]]]
+    unreadable: list[FileResult]
+
+    @property
+    def total(self) -> int:
+        return sum(len(docs) for _, _, docs in self.files)
+
+
+def plan(paths: tuple[str, ...]) -> Plan:
+    files: list[tuple[Path, str, list[Document]]] = []
+    unreadable: list[FileResult] = []
+    for path in manifest_files(paths):
+        try:
+            text = path.read_text(encoding="utf-8")
+            documents = load_documents(text, str(path))
+        except (SealkitError, UnicodeDecodeError, OSError) as exc:
+            message = str(exc) if isinstance(exc, SealkitError) else f"{path}: not readable as UTF-8 text"
+            unreadable.append(FileResult(str(path), error=message))
+            continue
+        sealed = [doc for doc in documents if is_sealed_secret(doc.obj)]
+        if sealed:
+            files.append((path, text, sealed))
+    return Plan(files, unreadable)
+
+
+class Progress:
+    """A line on stderr every few seconds on long runs."""
+
+    def __init__(self, total: int, *, every: float = 2.0) -> None:
+        self.total, self.every = total, every
+        self.done = 0
+        self.started = self._last = time.monotonic()
+
+    def step(self) -> None:
+        self.done += 1
+        now = time.monotonic()
+        if self.total >= 20 and now - self._last >= self.every:
+            self._last = now
+            rate = self.done / max(now - self.started, 1e-9)
+            left = (self.total - self.done) / rate if rate else 0
+            click.echo(f"[{self.done}/{self.total}] {rate:.1f}/s, about {left:.0f}s left", err=True)
+
+
+def _meta(doc: Document) -> tuple[str, str]:
+    meta = doc.obj.get("metadata") or {}
+    return str(meta.get("name") or ""), str(meta.get("namespace") or "")
+
+
+def run(work: Plan, check: Check, *, rewrite: bool) -> list[FileResult]:
+    results = list(work.unreadable)
+    progress = Progress(work.total)
+    for path, text, documents in work.files:
+        file_result = FileResult(str(path))
+        edits: dict[int, dict[str, str]] = {}
+        for doc in documents:
+            name, namespace = _meta(doc)
+            try:
+                new_values = check(doc)
+            except SealkitError as exc:
+                file_result.documents.append(DocumentResult(str(path), doc.index, name, namespace, False, str(exc)))
+            else:
+                file_result.documents.append(
+                    DocumentResult(str(path), doc.index, name, namespace, True, changed=bool(new_values))
+                )
+                if new_values:
+                    edits[doc.index] = new_values
+            progress.step()
+        if rewrite and edits:
+            try:
+                new_text = replace_values(text, edits, str(path))
+                mode = path.stat().st_mode & 0o777
+                io.write_output(new_text, str(path), mode=mode)
+                file_result.rewritten = True
+            except SealkitError as exc:
+                file_result.error = str(exc)
+        results.append(file_result)
+    return results
+
+
+def report(results: list[FileResult], fmt: str, verb: str) -> bool:
+    """Print per-file results and a summary; True when everything succeeded."""
+    documents = [d for f in results for d in f.documents]
+    failed_docs = [d for d in documents if not d.ok]
+    file_errors = [f for f in results if f.error]
+    summary = {
+        "files": len(results),
+        "sealedSecrets": len(documents),
+        "ok": len(documents) - len(failed_docs),
+        "failed": len(failed_docs),
+        "fileErrors": len(file_errors),
+        "rewrittenFiles": sum(1 for f in results if f.rewritten),
+    }
+    if fmt == "json":
+        payload = {"results": [asdict(f) for f in results], "summary": summary}
+        click.echo(json.dumps(payload, indent=2))
+    else:
+        for f in results:
+            if f.error:
+                click.echo(f"ERROR {f.error}")
+            for d in f.documents:
+                label = f"{d.namespace + '/' if d.namespace else ''}{d.name}"
+                if d.ok:
+                    click.echo(f"ok    {d.path} document {d.document} ({label}){' re-encrypted' if d.changed else ''}")
+                else:
+                    click.echo(f"FAIL  {d.error}")
+        click.echo(
+            f"{summary['sealedSecrets']} SealedSecrets in {summary['files']} files: {summary['ok']} {verb}, "
+            f"{summary['failed']} failed" + (f", {summary['fileErrors']} unreadable files" if file_errors else "")
+        )
+    return not failed_docs and not file_errors
+
+
+def announce_controller_run(total: int, rate: float) -> None:
+    if total and rate > 0:
+        click.echo(
+            f"{total} SealedSecrets through the controller at up to {rate:g}/s: about {total / rate:.0f}s",
+            err=True,
+        )
+
+
+def exit_with(ok: bool) -> None:
+    sys.exit(0 if ok else 1)
+
+
+def as_json_body(doc: Document) -> Any:
+    return doc.obj

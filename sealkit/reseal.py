@@ -1,0 +1,25 @@
+"""Checking and re-sealing SealedSecrets offline: the same work the controller's verify/rotate do."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sealkit.errors import InputError
+from sealkit.keys import KeyRing, SealingCertificate
+from sealkit.sealedsecret import parse_sealed_secret
+from sealkit.sealing import seal_value
+from sealkit.unsealing import open_items
+
+
+def verify_sealed_secret(obj: Any, keyring: KeyRing, *, where: str) -> None:
+    """Raise UnsealError/InputError naming the item and cause when any value does not open."""
+    open_items(parse_sealed_secret(obj, where), keyring)
+
+
+def reseal_values(obj: Any, keyring: KeyRing, cert: SealingCertificate, *, where: str) -> dict[str, str]:
+    """Every encryptedData value opened and sealed again for `cert`, same name, namespace and scope."""
+    view = parse_sealed_secret(obj, where)
+    if view.legacy_data:
+        raise InputError(f"{where}: deprecated spec.data cannot be re-encrypted in place; seal the Secret again")
+    opened = open_items(view, keyring)
+    return {item: seal_value(cert, value, view.target) for item, value in opened.items.items()}

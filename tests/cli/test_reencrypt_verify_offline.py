@@ -1,0 +1,177 @@
+"""`sealkit verify`, `sealkit reencrypt` and `seal --merge-into` offline, diff-tested."""
+
+from __future__ import annotations
+
+import difflib
+import json
+from pathlib import Path
+
+import pytest
+import yaml
+from click.testing import CliRunner, Result
+
+from sealkit.documents import load_documents
+from sealkit.keys import KeyRing, load_private_keys
+from sealkit.unsealing import unseal
+from sealkit_cli.main import cli
+
+
+def run(*args: str, input: str | None = None) -> Result:
+    return CliRunner().invoke(cli, list(args), input=input)
+
+
+def seal(cert: Path, name: str, namespace: str, items: dict[str, str], scope: str = "strict") -> dict:
+    secret = {"apiVersion": "v1", "kind": "Secret", "metadata": {"name": name, "namespace": namespace}}
+    secret["stringData"] = items
+    result = run("seal", "--cert", str(cert), "--scope", scope, input=yaml.safe_dump(secret))
+    assert result.exit_code == 0, result.output
+    return yaml.safe_load(result.stdout)
+
+
+def commented_file(sealed: list[dict], extra: str = "") -> str:
+    """A hand-kept file: comments, odd quoting and key order, a ConfigMap between SealedSecrets."""
+    parts = []
+    for obj in sealed:
+        values = obj["spec"]["encryptedData"]
+        lines = [
+            f"# {obj['metadata']['name']}: keep this comment",
+            "kind: SealedSecret",
+            "apiVersion: bitnami.com/v1alpha1",
+        ]
+        lines += ["metadata:", f"  namespace: {obj['metadata']['namespace']}", f"  name: '{obj['metadata']['name']}'"]
+        if "annotations" in obj["metadata"]:
+            lines += ["  annotations:"] + [f'    {k}: "{v}"' for k, v in obj["metadata"]["annotations"].items()]
+        lines += ["spec:", "  template:", "    type: Opaque   # trailing comment", "  encryptedData:"]
+        for i, (key, value) in enumerate(sorted(values.items(), reverse=True)):
+            lines.append(f'    {key}: "{value}"' if i % 2 else f"    {key}: {value}  # item comment")
+        parts.append("\n".join(lines) + "\n")
+    parts.insert(1, "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: plain}\ndata: {a: b}\n")
+    return "---\n".join(parts) + extra
+
+
+@pytest.fixture
+def repo(tmp_path: Path, key_files: list[tuple[Path, Path]]) -> Path:
+    _, old_cert = key_files[0]
+    root = tmp_path / "repo"
+    (root / "apps" / "a").mkdir(parents=True)
+    (root / "apps" / "b").mkdir(parents=True)
+    first = [
+        seal(old_cert, "db", "team-a", {"user": "u1", "password": "p1"}),
+        seal(old_cert, "api", "team-a", {"token": "t1"}, "namespace-wide"),
+    ]
+    second = [seal(old_cert, "cache", "team-b", {"url": "redis://x"}, "cluster-wide")]
+    (root / "apps" / "a" / "secrets.yaml").write_text(commented_file(first))
+    (root / "apps" / "b" / "cache.yml").write_text(commented_file(second, "# end of file\n"))
+    (root / "apps" / "b" / "README.md").write_text("not a manifest")
+    json_obj = seal(old_cert, "jsonone", "team-c", {"k": "v"})
+    (root / "apps" / "b" / "one.json").write_text(json.dumps(json_obj, indent=4) + "\n")
+    return root
+
+
+def changed_lines(before: str, after: str) -> list[str]:
+    return [
+        l
+        for l in difflib.unified_diff(before.splitlines(), after.splitlines(), lineterm="", n=0)
+        if l[:1] in "+-" and not l.startswith(("+++", "---"))
+    ]
+
+
+def test_reencrypt_directory_changes_only_encrypted_value_lines(repo: Path, key_files: list[tuple[Path, Path]]) -> None:
+    old_key, _ = key_files[0]
+    new_key, new_cert = key_files[1]
+    files = sorted(p for p in repo.rglob("*") if p.suffix in (".yaml", ".yml", ".json"))
+    before = {p: p.read_text() for p in files}
+    result = run("reencrypt", "--private-key", str(old_key), "--cert", str(new_cert), str(repo))
+    assert result.exit_code == 0, result.output
+    assert "4 SealedSecrets in 3 files: 4 re-encrypted, 0 failed" in result.output
+    new_only = KeyRing(load_private_keys(new_key.read_bytes()))
+    old_values = {"u1", "p1", "t1", "redis://x", "v"}
+    opened: set[str] = set()
+    for path in files:
+        after = path.read_text()
+        for line in changed_lines(before[path], after):
+            body = line[1:].strip()
+            key, _, value = body.partition(": ")
+            assert key.strip('"') in {"user", "password", "token", "url", "k"}, line
+            assert value.split("#")[0].strip().strip('",').startswith(("Ag", "AQ")), line
+        assert len(changed_lines(before[path], after)) == 2 * len(
+            [1 for d in load_documents(after, str(path)) for _ in d.obj.get("spec", {}).get("encryptedData", {})]
+        )
+        for doc in load_documents(after, str(path)):
+            if doc.obj.get("kind") == "SealedSecret":
+                opened |= {v.decode() for v in unseal(doc.obj, new_only, where=doc.where).items.values()}
+    assert opened == old_values
+
+
+def test_verify_reports_per_document_and_fails_on_any_failure(repo: Path, key_files: list[tuple[Path, Path]]) -> None:
+    good_key, _ = key_files[0]
+    other_key, _ = key_files[1]
+    ok = run("verify", "--private-key", str(good_key), str(repo))
+    assert ok.exit_code == 0, ok.output
+    assert "4 SealedSecrets in 3 files: 4 open, 0 failed" in ok.output
+    bad = run("verify", "--private-key", str(other_key), str(repo), "--format", "json")
+    assert bad.exit_code == 1
+    payload = json.loads(bad.stdout)
+    assert payload["summary"]["failed"] == 4 and payload["summary"]["ok"] == 0
+    first = payload["results"][0]["documents"][0]
+    assert first["ok"] is False and "no key could decrypt it" in first["error"]
+    assert {"u1", "p1", "t1"}.isdisjoint(bad.output.split())
+
+
+def test_verify_names_a_sealed_secret_moved_to_another_namespace(
+    tmp_path: Path, key_files: list[tuple[Path, Path]]
+) -> None:
+    key, cert = key_files[0]
+    obj = seal(cert, "db", "team-a", {"password": "p1"})
+    obj["metadata"]["namespace"] = "team-z"
+    path = tmp_path / "moved.yaml"
+    path.write_text(yaml.safe_dump(obj))
+    result = run("verify", "--private-key", str(key), str(path))
+    assert result.exit_code == 1
+    assert "sealed strict for team-a/db, but the SealedSecret is strict for team-z/db" in result.output
+
+
+def test_merge_into_changes_only_the_merged_lines(tmp_path: Path, key_files: list[tuple[Path, Path]]) -> None:
+    key, cert = key_files[0]
+    target = tmp_path / "db.sealed.yaml"
+    original = commented_file([seal(cert, "db", "team-a", {"user": "u1", "password": "p1"})])
+    target.write_text(original)
+    update = {
+        "apiVersion": "v1",
+        "kind": "Secret",
+        "metadata": {"name": "ignored"},
+        "stringData": {"password": "p2", "extra": "e1"},
+    }
+    result = run("seal", "--cert", str(cert), "--merge-into", str(target), input=yaml.safe_dump(update))
+    assert result.exit_code == 0, result.output
+    after = target.read_text()
+    diff = changed_lines(original, after)
+    assert [l[0] for l in diff] == ["-", "+", "+"], diff
+    assert diff[0].lstrip("-").strip().startswith("password:") and diff[1].lstrip("+").strip().startswith("password:")
+    merged = load_documents(after, "after")[0].obj
+    assert diff[2] == "+    extra: " + merged["spec"]["encryptedData"]["extra"]
+    assert diff[1].startswith('+    password: "'), "the quoting stays as it was"
+    opened = unseal(merged, KeyRing(load_private_keys(key.read_bytes()))).items
+    assert opened == {"user": b"u1", "password": b"p2", "extra": b"e1"}
+
+
+def test_merge_into_json_file_keeps_scope(tmp_path: Path, key_files: list[tuple[Path, Path]]) -> None:
+    key, cert = key_files[0]
+    target = tmp_path / "api.json"
+    target.write_text(json.dumps(seal(cert, "api", "team-a", {"a": "1"}, "namespace-wide")))
+    secret = {"apiVersion": "v1", "kind": "Secret", "metadata": {"name": "x"}, "stringData": {"b": "2"}}
+    assert run("seal", "--cert", str(cert), "--merge-into", str(target), input=yaml.safe_dump(secret)).exit_code == 0
+    merged = json.loads(target.read_text())
+    assert merged["metadata"]["annotations"] == {"sealedsecrets.bitnami.com/namespace-wide": "true"}
+    merged["metadata"]["name"] = "any-name-works-namespace-wide"
+    assert unseal(merged, KeyRing(load_private_keys(key.read_bytes()))).items == {"a": b"1", "b": b"2"}
+
+
+def test_merge_into_refuses_files_without_exactly_one_sealed_secret(
+    tmp_path: Path, key_files: list[tuple[Path, Path]]
+) -> None:
+    _, cert = key_files[0]
+    target = tmp_path / "cm.yaml"
+    target.write_text("apiVersion: v1\nkind: ConfigMap\nmetadata: {name: x}\n")
+    result = run("seal", "--cert", str(cert), "--merge-into", str(target), input="kind: Secret\nstringData: {a: b}\n")
+    assert result.exit_code == 1 and "exactly one SealedSecret in the file, found 0" in result.output
