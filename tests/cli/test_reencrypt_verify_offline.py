@@ -9,11 +9,11 @@ from pathlib import Path
 import pytest
 import yaml
 from click.testing import CliRunner, Result
+from sealkit_cli.main import cli
 
 from sealkit.documents import load_documents
 from sealkit.keys import KeyRing, load_private_keys
 from sealkit.unsealing import unseal
-from sealkit_cli.main import cli
 
 
 def run(*args: str, input: str | None = None) -> Result:
@@ -69,11 +69,8 @@ def repo(tmp_path: Path, key_files: list[tuple[Path, Path]]) -> Path:
 
 
 def changed_lines(before: str, after: str) -> list[str]:
-    return [
-        l
-        for l in difflib.unified_diff(before.splitlines(), after.splitlines(), lineterm="", n=0)
-        if l[:1] in "+-" and not l.startswith(("+++", "---"))
-    ]
+    diff = difflib.unified_diff(before.splitlines(), after.splitlines(), lineterm="", n=0)
+    return [line for line in diff if line[:1] in "+-" and not line.startswith(("+++", "---"))]
 
 
 def test_reencrypt_directory_changes_only_encrypted_value_lines(repo: Path, key_files: list[tuple[Path, Path]]) -> None:
@@ -146,7 +143,7 @@ def test_merge_into_changes_only_the_merged_lines(tmp_path: Path, key_files: lis
     assert result.exit_code == 0, result.output
     after = target.read_text()
     diff = changed_lines(original, after)
-    assert [l[0] for l in diff] == ["-", "+", "+"], diff
+    assert [line[0] for line in diff] == ["-", "+", "+"], diff
     assert diff[0].lstrip("-").strip().startswith("password:") and diff[1].lstrip("+").strip().startswith("password:")
     merged = load_documents(after, "after")[0].obj
     assert diff[2] == "+    extra: " + merged["spec"]["encryptedData"]["extra"]
