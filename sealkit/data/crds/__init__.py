@@ -1,0 +1,1 @@
+"""Bundled CustomResourceDefinitions (a package so setuptools ships the YAML files)."""

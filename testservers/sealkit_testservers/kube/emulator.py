@@ -1,0 +1,485 @@
+"""The HTTP face of the emulator: a kmock `KubernetesEmulator` whose requests go straight to the store.
+
+Stock kmock matches every request against its whole history (quadratic) and lacks most server
+semantics; this subclass keeps kmock's handler/server plumbing, its bundled builtin resources and its
+DSL (user reactions such as ``kube.emulator['get /x'] << 418`` still work, at kmock's cost), but routes
+everything else through :class:`~.store.Store` in O(1) per single-object request.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import collections
+import contextlib
+import copy
+import dataclasses
+import json
+import logging
+import pathlib
+import re
+import time
+from collections.abc import Mapping
+from typing import Any
+
+import aiohttp
+import aiohttp.web
+import attrs
+import kmock
+from kmock._internal import rendering  # pinned kmock==0.8: Request is built here directly
+
+from . import crds, errors, proxy, routing
+from .faults import Fault, FaultTable
+from .rbac import Attributes, Authorizer, User
+from .resources import ResourceDef, ResourceRegistry
+from .store import Obj, Store
+
+logger = logging.getLogger(__name__)
+
+DEFAULT_NAMESPACES = ("default", "kube-system", "kube-public", "kube-node-lease")
+_VERBS = {"GET": "get", "POST": "create", "PUT": "update", "PATCH": "patch", "DELETE": "delete"}
+
+
+@dataclasses.dataclass
+class RequestRecord:
+    """One served request, as tests see it in ``request_log`` / ``denied``."""
+
+    method: str
+    path: str
+    query: dict[str, str]
+    user: str | None = None
+    verb: str | None = None
+    status: int = 0
+    reason: str = ""
+    seconds: float = 0.0
+
+
+def _truthy(value: str | None) -> bool:
+    return value is not None and value.lower() in {"true", "1"}
+
+
+@attrs.define(kw_only=True)
+class KubeEmulator(kmock.KubernetesEmulator):
+    """A Kubernetes API server in memory. Use it from its own event loop (see ``KubeServer`` for threads)."""
+
+    history: int = 50_000
+    request_log_size: int = 10_000
+    registry: ResourceRegistry = attrs.field(factory=ResourceRegistry, init=False)
+    store: Store = attrs.field(init=False)
+    faults: FaultTable = attrs.field(factory=FaultTable, init=False)
+    rbac_enabled: bool = attrs.field(default=False, init=False)
+    tokens: dict[str, User] = attrs.field(factory=dict, init=False)
+    backends: dict[tuple[str, str, str], str] = attrs.field(factory=dict, init=False)
+    request_log: collections.deque[RequestRecord] = attrs.field(init=False)
+    denied: list[RequestRecord] = attrs.field(factory=list, init=False)
+    internal_errors: list[BaseException] = attrs.field(factory=list, init=False)
+    request_count: int = attrs.field(default=0, init=False)
+    _closing: asyncio.Event | None = attrs.field(default=None, init=False)
+    _session: aiohttp.ClientSession | None = attrs.field(default=None, init=False)
+
+    def __attrs_post_init__(self) -> None:
+        # No kmock fallbacks: unmatched requests go to the store instead of kmock's history-scanning DSL.
+        self.registry.load_builtins()
+        self.store = Store(self.registry, history=self.history)
+        self.request_log = collections.deque(maxlen=self.request_log_size)
+        crds.install_hook(self.store, self.registry)
+
+    # --- lifecycle --------------------------------------------------------------------------------------
+
+    async def __aenter__(self) -> KubeEmulator:
+        await super().__aenter__()
+        self._closing = asyncio.Event()
+        return self
+
+    async def __aexit__(self, *exc: Any) -> None:
+        await self.aclose()
+        await super().__aexit__(*exc)
+
+    async def aclose(self) -> None:
+        """End open watches and hanging faults so the HTTP server can stop at once."""
+        if self._closing is not None:
+            self._closing.set()
+        self.store.close_all_watches()
+        if self._session is not None:
+            await self._session.close()
+            self._session = None
+
+    # --- seeding and inspection (call from the emulator's loop) ----------------------------------------
+    # Named *_object so kmock's own client shortcuts (get/patch/delete of a URL) keep working.
+
+    def find_resource(self, api_version: str, kind_or_plural: str) -> ResourceDef:
+        group, _, version = api_version.rpartition("/")
+        res = self.registry.get(group, version, kind_or_plural) or self.registry.find_kind(api_version,
+                                                                                          kind_or_plural)
+        if res is None:
+            raise LookupError(f"unknown resource {kind_or_plural} in {api_version}")
+        return res
+
+    def create_object(self, obj: Mapping[str, Any], namespace: str | None = None) -> Obj:
+        res = self.store.resource_for_object(obj)
+        ns = namespace or (obj.get("metadata") or {}).get("namespace") or ("default" if res.namespaced else None)
+        return copy.deepcopy(self.store.create(res, ns if res.namespaced else None, dict(obj)))
+
+    def get_object(self, api_version: str, kind: str, name: str, namespace: str | None = None) -> Obj | None:
+        res = self.find_resource(api_version, kind)
+        found = self.store.find(res, namespace if res.namespaced else None, name)
+        return copy.deepcopy(found) if found is not None else None
+
+    def list_objects(self, api_version: str, kind: str, namespace: str | None = None,
+             label_selector: str | None = None) -> list[Obj]:
+        res = self.find_resource(api_version, kind)
+        return copy.deepcopy(self.store.select(res, namespace, label_selector=label_selector))
+
+    def patch_object(self, api_version: str, kind: str, name: str, patch: Mapping[str, Any],
+                     namespace: str | None = None, *, subresource: str | None = None) -> Obj:
+        res = self.find_resource(api_version, kind)
+        return copy.deepcopy(self.store.patch(res, namespace, name, "application/merge-patch+json", dict(patch),
+                                              subresource=subresource))
+
+    def delete_object(self, api_version: str, kind: str, name: str, namespace: str | None = None) -> bool:
+        """Delete an object; True when it is gone, False while finalizers hold it."""
+        res = self.find_resource(api_version, kind)
+        return not self.store.delete(res, namespace, name)[1]
+
+    def create_namespace(self, name: str) -> Obj:
+        return self.create_object({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": name}})
+
+    def load_crd(self, crd: str | pathlib.Path | Mapping[str, Any]) -> list[ResourceDef]:
+        """Install a CRD (a file path or the parsed object); returns the resources it now serves."""
+        doc = crds.read_crd_file(crd) if isinstance(crd, str | pathlib.Path) else dict(crd)
+        res = self.find_resource("apiextensions.k8s.io/v1", "customresourcedefinitions")
+        name = (doc.get("metadata") or {}).get("name", "")
+        body = copy.deepcopy(doc)
+        body.setdefault("metadata", {}).pop("resourceVersion", None)
+        existing = self.store.find(res, None, name)
+        if existing is None:
+            self.store.create(res, None, body)
+        else:
+            body["metadata"]["resourceVersion"] = existing["metadata"]["resourceVersion"]
+            self.store.replace(res, None, name, body)
+        return crds.resource_defs(doc)
+
+    def register_service_backend(self, namespace: str, service: str, port: str | int, url: str) -> None:
+        """Forward `.../services/[scheme:]<service>[:port]/proxy/...` for this Service port to `url`."""
+        self.backends[(namespace, service, str(port))] = url
+
+    def fail(self, method: str | None, path: str, status: int | None = None, *, hang: bool = False,
+             times: int | None = 1, message: str | None = None, retry_after: int | None = None,
+             params: Mapping[str, str] | None = None) -> Fault:
+        return self.faults.add(Fault(method=method, path=re.compile(path), status=status, hang=hang, times=times,
+                                     message=message, retry_after=retry_after, params=dict(params or {})))
+
+    def enable_rbac(self) -> None:
+        self.rbac_enabled = True
+
+    def add_token(self, token: str, namespace: str, service_account: str) -> User:
+        user = User.service_account(namespace, service_account)
+        self.tokens[token] = user
+        return user
+
+    def add_user_token(self, token: str, user: str, groups: tuple[str, ...] = ()) -> User:
+        identity = User(user, frozenset({*groups, "system:authenticated"}))
+        self.tokens[token] = identity
+        return identity
+
+    # --- HTTP -------------------------------------------------------------------------------------------
+
+    async def __call__(self, raw: aiohttp.web.BaseRequest) -> aiohttp.web.StreamResponse:
+        body = await raw.read()
+        self.request_count += 1
+        started = time.perf_counter()
+        record = RequestRecord(method=raw.method, path=raw.path, query=dict(raw.query))
+        response: aiohttp.web.StreamResponse
+        try:
+            response = await self._dispatch(raw, body, record)
+        except kmock.KubernetesError as exc:
+            response = self._error_response(exc)
+            record.reason = exc.message or ""
+        except Exception as exc:
+            logger.exception("kube emulator failed on %s %s", raw.method, raw.path)
+            self.internal_errors.append(exc)
+            response = self._error_response(errors.ApiError(status=500, reason="InternalError",
+                                                            message=f"emulator error: {exc!r}"))
+        record.status = response.status
+        record.seconds = time.perf_counter() - started
+        self.request_log.append(record)
+        return response
+
+    @staticmethod
+    def _error_response(exc: kmock.KubernetesError) -> aiohttp.web.Response:
+        body = errors.status_body(exc.status, exc.message or "", reason=exc.reason, details=exc.details)
+        return aiohttp.web.json_response(body, status=exc.status)
+
+    async def _dispatch(self, raw: aiohttp.web.BaseRequest, body: bytes,
+                        record: RequestRecord) -> aiohttp.web.StreamResponse:
+        fault = self.faults.take(raw.method, raw.path, raw.query)
+        if fault is not None:
+            if fault.hang and self._closing is not None:
+                await self._closing.wait()
+            status = fault.status or 503
+            headers = {"Retry-After": str(fault.retry_after)} if fault.retry_after is not None else None
+            message = fault.message or f"injected fault: {fault.reason}"
+            return aiohttp.web.json_response(errors.status_body(status, message, reason=fault.reason),
+                                             status=status, headers=headers)
+
+        user = self._authenticate(raw)
+        record.user = user.name if user else None
+        route = routing.parse(raw.path)
+        if route.kind == "object":
+            res = self._resource(route)
+            attrs_ = self._attributes(raw, route, res)
+        else:
+            res = None
+            attrs_ = Attributes(verb=_VERBS.get(raw.method, raw.method.lower()), path=raw.path, resource_request=False)
+        record.verb = attrs_.verb
+        if user is not None and self.rbac_enabled and not Authorizer(self.store, self.registry).allows(user, attrs_):
+            record.reason = attrs_.describe(user)
+            record.status = 403
+            self.denied.append(record)
+            raise errors.forbidden(record.reason)
+
+        if self._payloads:  # user-defined kmock reactions first (kmock's own matching, O(history))
+            reaction = await self._try_reactions(raw, body, route)
+            if reaction is not None:
+                return reaction
+
+        if res is None:
+            return self._discovery(route)
+        return await self._serve_object(raw, body, route, res, attrs_)
+
+    def _authenticate(self, raw: aiohttp.web.BaseRequest) -> User | None:
+        """None means the unrestricted test admin (no token, or RBAC not enabled)."""
+        header = raw.headers.get("Authorization", "")
+        if not self.rbac_enabled or not header:
+            return None
+        token = header.removeprefix("Bearer ").strip()
+        if token in self.tokens:
+            return self.tokens[token]
+        raise errors.ApiError(status=401, reason="Unauthorized", message="Unauthorized")
+
+    def _resource(self, route: routing.Route) -> ResourceDef:
+        res = self.registry.get(route.group, route.version, route.plural)
+        if res is None or (route.namespace is not None and not res.namespaced):
+            raise errors.ApiError(status=404, reason="NotFound",
+                                  message="the server could not find the requested resource")
+        if route.subresource is not None and route.subresource not in res.subresources:
+            raise errors.ApiError(status=404, reason="NotFound",
+                                  message="the server could not find the requested resource")
+        return res
+
+    def _attributes(self, raw: aiohttp.web.BaseRequest, route: routing.Route, res: ResourceDef) -> Attributes:
+        verb = _VERBS.get(raw.method, raw.method.lower())
+        watching = route.legacy_watch or _truthy(raw.query.get("watch"))
+        if route.subresource == "proxy":
+            pass
+        elif raw.method == "GET" and watching:
+            verb = "watch"
+        elif raw.method == "GET" and route.name is None:
+            verb = "list"
+        elif raw.method == "DELETE" and route.name is None:
+            verb = "deletecollection"
+        namespace = route.namespace if res.namespaced else None
+        if res.storage_key == ("", "namespaces"):
+            namespace = route.name
+        return Attributes(verb=verb, path=raw.path, resource_request=True, api_group=res.group,
+                          resource=res.plural, subresource=route.subresource or "", namespace=namespace,
+                          name=route.name)
+
+    async def _try_reactions(self, raw: aiohttp.web.BaseRequest, body: bytes,
+                             route: routing.Route) -> aiohttp.web.StreamResponse | None:
+        try:
+            data = json.loads(body) if body else None
+        except ValueError:
+            data = None
+        action = None
+        if route.kind == "object":
+            action = kmock.action.WATCH if _truthy(raw.query.get("watch")) else {
+                ("GET", False): kmock.action.FETCH, ("GET", True): kmock.action.LIST,
+                ("POST", True): kmock.action.CREATE, ("PATCH", False): kmock.action.UPDATE,
+                ("DELETE", False): kmock.action.DELETE,
+            }.get((raw.method, route.name is None))
+        request = rendering.Request(
+            id=len(self._requests), raw_request=raw, url=raw.url, method=raw.method, params=dict(raw.query),
+            headers=dict(raw.headers), cookies=dict(raw.cookies), body=body,
+            text=body.decode("utf-8", errors="replace"), data=data, action=action,
+            resource=kmock.resource(route.group, route.version, route.plural) if route.kind == "object" else None,
+            namespace=route.namespace, name=route.name, subresource=route.subresource,
+        )
+        self._requests.append(request)
+        try:
+            return await kmock.RawHandler._handle(self, request)
+        except NotImplementedError:
+            return None
+
+    # --- discovery --------------------------------------------------------------------------------------
+
+    def _discovery(self, route: routing.Route) -> aiohttp.web.Response:
+        doc: Mapping[str, Any] | None
+        if route.kind == "root":
+            doc = {"paths": self.registry.root_paths()}
+        elif route.kind == "version":
+            doc = {"major": "1", "minor": "33", "gitVersion": "v1.33.0-sealkit-emulator", "gitCommit": "",
+                   "gitTreeState": "clean", "buildDate": "2026-01-01T00:00:00Z", "goVersion": "go1.24",
+                   "compiler": "gc", "platform": "linux/amd64"}
+        elif route.kind == "health":
+            return aiohttp.web.Response(text="ok")
+        elif route.kind == "api":
+            doc = self.registry.api_versions_doc()
+        elif route.kind == "apis":
+            doc = self.registry.api_groups_doc()
+        elif route.kind == "group":
+            doc = self.registry.group_doc(route.group)
+        elif route.kind == "resources":
+            doc = self.registry.resource_list_doc(route.group, route.version)
+        else:
+            doc = None
+        if doc is None:
+            raise errors.ApiError(status=404, reason="NotFound",
+                                  message="the server could not find the requested resource")
+        return aiohttp.web.json_response(doc)
+
+    # --- objects ----------------------------------------------------------------------------------------
+
+    async def _serve_object(self, raw: aiohttp.web.BaseRequest, body: bytes, route: routing.Route,
+                            res: ResourceDef, attrs_: Attributes) -> aiohttp.web.StreamResponse:
+        if route.subresource == "proxy":
+            return await self._proxy(raw, body, route, res)
+        namespace = route.namespace if res.namespaced else None
+        query = raw.query
+        dry_run = bool(query.get("dryRun"))
+        verb = attrs_.verb
+        store = self.store
+        if verb == "watch":
+            return await self._watch(raw, route, res, namespace)
+        if verb == "list":
+            limit = int(query["limit"]) if query.get("limit", "").isdigit() else None
+            return aiohttp.web.json_response(store.list_body(
+                res, namespace, label_selector=query.get("labelSelector"), field_selector=query.get("fieldSelector"),
+                limit=limit, continue_token=query.get("continue")))
+        if verb == "get":
+            return aiohttp.web.json_response(store.as_version(store.get(res, namespace, route.name or ""), res))
+        if verb == "deletecollection":
+            options = self._json(body, allow_empty=True)
+            for obj in store.select(res, namespace, label_selector=query.get("labelSelector"),
+                                    field_selector=query.get("fieldSelector")):
+                meta = obj["metadata"]
+                store.delete(res, meta.get("namespace"), meta["name"], options, dry_run=dry_run)
+            return aiohttp.web.json_response({"kind": "Status", "apiVersion": "v1", "metadata": {},
+                                              "status": "Success"})
+        if route.name is None and verb == "create" and route.subresource is None:
+            created = store.create(res, namespace, self._json(body), dry_run=dry_run)
+            return aiohttp.web.json_response(store.as_version(created, res), status=201)
+        if route.name is None or verb == "create":
+            raise errors.ApiError(status=405, reason="MethodNotAllowed",
+                                  message="the server does not allow this method on the requested resource")
+        if verb == "update":
+            updated = store.replace(res, namespace, route.name, self._json(body), subresource=route.subresource,
+                                    dry_run=dry_run)
+            return aiohttp.web.json_response(store.as_version(updated, res))
+        if verb == "patch":
+            content_type = raw.headers.get("Content-Type", "")
+            patched = store.patch(res, namespace, route.name, content_type, self._patch_body(body, content_type),
+                                  subresource=route.subresource, dry_run=dry_run)
+            return aiohttp.web.json_response(store.as_version(patched, res))
+        if verb == "delete":
+            options = self._json(body, allow_empty=True) or {}
+            if not isinstance(options, dict):
+                raise errors.bad_request("DeleteOptions must be a JSON object")
+            if query.get("propagationPolicy"):
+                options["propagationPolicy"] = query["propagationPolicy"]
+            if query.get("orphanDependents"):
+                options["orphanDependents"] = _truthy(query["orphanDependents"])
+            obj, pending = store.delete(res, namespace, route.name, options, dry_run=dry_run)
+            if pending or res.custom:
+                return aiohttp.web.json_response(store.as_version(obj, res))
+            meta = obj["metadata"]
+            return aiohttp.web.json_response({
+                "kind": "Status", "apiVersion": "v1", "metadata": {}, "status": "Success",
+                "details": {"name": meta["name"], "group": res.group, "kind": res.plural, "uid": meta["uid"]}})
+        raise errors.ApiError(status=405, reason="MethodNotAllowed",
+                              message="the server does not allow this method on the requested resource")
+
+    @staticmethod
+    def _json(body: bytes, *, allow_empty: bool = False) -> Any:
+        if not body.strip():
+            if allow_empty:
+                return None
+            raise errors.bad_request("the request body is empty")
+        try:
+            return json.loads(body)
+        except ValueError:
+            raise errors.bad_request("the request body is not valid JSON") from None
+
+    @staticmethod
+    def _patch_body(body: bytes, content_type: str) -> Any:
+        if "yaml" in content_type:
+            import yaml
+
+            try:
+                return yaml.safe_load(body)
+            except yaml.YAMLError:
+                raise errors.bad_request("the request body is not valid YAML") from None
+        return KubeEmulator._json(body)
+
+    async def _watch(self, raw: aiohttp.web.BaseRequest, route: routing.Route, res: ResourceDef,
+                     namespace: str | None) -> aiohttp.web.StreamResponse:
+        query = raw.query
+        field_selector = query.get("fieldSelector")
+        if route.name is not None:
+            name_term = f"metadata.name={route.name}"
+            field_selector = f"{field_selector},{name_term}" if field_selector else name_term
+        response = aiohttp.web.StreamResponse(status=200, headers={"Content-Type": "application/json"})
+        try:
+            watcher = self.store.open_watch(
+                res, namespace, None, label_selector=query.get("labelSelector"), field_selector=field_selector,
+                resource_version=query.get("resourceVersion"),
+                send_initial_events=_truthy(query.get("sendInitialEvents")),
+                bookmarks=_truthy(query.get("allowWatchBookmarks")))
+        except errors.ApiError as exc:
+            if exc.status != 410:
+                raise
+            await response.prepare(raw)
+            await response.write(json.dumps({"type": "ERROR", "object": exc.body()}).encode() + b"\n")
+            await response.write_eof()
+            return response
+        timeout = float(query["timeoutSeconds"]) if query.get("timeoutSeconds") else None
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + timeout if timeout is not None else None
+        await response.prepare(raw)
+        try:
+            while True:
+                wait = 1.0 if deadline is None else min(1.0, deadline - loop.time())
+                if wait <= 0:
+                    break
+                try:
+                    event = await asyncio.wait_for(watcher.queue.get(), wait)
+                except TimeoutError:
+                    if raw.transport is None or raw.transport.is_closing():
+                        break
+                    continue
+                if event is None:
+                    break
+                await response.write(json.dumps(event).encode() + b"\n")
+            with contextlib.suppress(ConnectionError, RuntimeError):
+                await response.write_eof()
+        except (ConnectionError, RuntimeError):
+            pass
+        finally:
+            self.store.close_watch(res, watcher)
+        return response
+
+    async def _proxy(self, raw: aiohttp.web.BaseRequest, body: bytes, route: routing.Route,
+                     res: ResourceDef) -> aiohttp.web.StreamResponse:
+        namespace = route.namespace or ""
+        ref = proxy.ServiceRef.parse(route.name or "")
+        service = self.store.get(res, namespace, ref.name)
+        port = proxy.resolve_port(service, ref.port)
+        names = {str(port)} | {str(p.get("name")) for p in (service.get("spec") or {}).get("ports") or []
+                               if int(p.get("port", 0)) == port and p.get("name")}
+        backend = next((self.backends[(namespace, ref.name, key)] for key in names
+                        if (namespace, ref.name, key) in self.backends), None)
+        if backend is None:
+            raise errors.ApiError(status=503, reason="ServiceUnavailable",
+                                  message=f'no endpoints available for service "{ref.name}"')
+        if self._session is None:
+            self._session = aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=30))
+        return await proxy.forward(raw, body, backend, route.rest, self._session)
