@@ -95,7 +95,7 @@ def api_client(options: ClusterOptions) -> Any:
 
     if not options.kubeconfig and not options.context and os.environ.get("KUBERNETES_SERVICE_HOST"):
         try:
-            config.load_incluster_config()
+            config.load_incluster_config()  # type: ignore[no-untyped-call]
             return client.ApiClient()
         except ConfigException:
             pass
@@ -103,7 +103,7 @@ def api_client(options: ClusterOptions) -> Any:
     if not paths:
         raise ClusterError("no kubeconfig found: give --kubeconfig, set KUBECONFIG, or use --cert FILE|URL offline")
     try:
-        return config.new_client_from_config(config_file=str(paths[0]), context=options.context)
+        return config.new_client_from_config(config_file=str(paths[0]), context=options.context)  # type: ignore[no-untyped-call]
     except ConfigException as exc:
         raise ClusterError(f"kubeconfig {paths[0]}: {str(exc).splitlines()[0]}") from None
 
