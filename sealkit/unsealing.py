@@ -77,9 +77,11 @@ def render_template_data(view: SealedSecretView, items: Mapping[str, bytes]) -> 
         return {}
     from sealkit.gotemplate import render_template  # imported only when a template needs it
 
-    strings = {k: v.decode("utf-8", errors="replace") for k, v in items.items()}
+    strings = {k: v.decode("utf-8", "surrogateescape") for k, v in items.items()}
     return {
-        key: render_template(source, strings, name=f"{view.where}: spec.template.data.{key}").encode()
+        key: render_template(source, strings, name=f"{view.where}: spec.template.data.{key}").encode(
+            "utf-8", "surrogateescape"
+        )
         for key, source in sorted(view.template_data.items())
     }
 

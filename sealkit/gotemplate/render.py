@@ -1,0 +1,46 @@
+"""render_template: parse, check and execute one `spec.template.data` entry."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from sealkit.errors import TemplateError
+from sealkit.gotemplate.evaluator import EvalError, execute
+from sealkit.gotemplate.functions import FUNCS, check_function
+from sealkit.gotemplate.parser import ParseError, parse
+from sealkit.gotemplate.values import canonical
+
+
+def _where(source: str, pos: int) -> str:
+    pos = max(0, min(pos, len(source)))
+    line = source.count("\n", 0, pos) + 1
+    column = pos - (source.rfind("\n", 0, pos) + 1) + 1
+    return f"{line}:{column}"
+
+
+def _error(name: str, source: str, pos: int, message: str) -> TemplateError:
+    label = f"template {name}" if name else "template"
+    return TemplateError(f"{label} at {_where(source, pos)}: {message}")
+
+
+def render_template(source: str, items: Mapping[str, str], *, name: str = "") -> str:
+    """Render a Go text/template (+ sprig) over the items, as Bitnami's controller does.
+
+    `items` are the decrypted items as strings (dot is that map, a Go map[string]string). Bytes that
+    are not valid UTF-8 may be passed, and come back, as lone surrogates U+DC80..U+DCFF: decode the
+    Secret bytes with `errors="surrogateescape"` and encode the result the same way to get exactly
+    Go's bytes. Raises TemplateError (one line: name, line:column, the construct) on syntax sealkit
+    or Go rejects, on refused functions and on execution errors; never with an item value in it.
+    """
+    try:
+        nodes = parse(source, check_function)
+    except ParseError as exc:
+        raise _error(name, source, exc.pos, str(exc)) from None
+    except RecursionError:
+        raise _error(name, source, 0, "template nests too deeply") from None
+    try:
+        return canonical(execute(nodes, FUNCS, items))
+    except EvalError as exc:
+        raise _error(name, source, exc.pos, str(exc)) from None
+    except RecursionError:
+        raise _error(name, source, 0, "values nest too deeply") from None
