@@ -1,0 +1,100 @@
+"""Service-principal credentials for the provider, sealed for an environment's cluster.
+
+The provider reads keys `clientid` and `clientsecret` from the Secret a CSI volume names in
+`nodePublishSecretRef`; the driver only passes Secrets labelled `secrets-store.csi.k8s.io/used`.
+The values never enter the spec: they arrive here, are sealed at once and only ciphertext is
+written into the overlay, where `generate` has already wired the reference.
+"""
+
+from __future__ import annotations
+
+import urllib.request
+from dataclasses import dataclass
+from pathlib import Path
+
+from sealkit.csi.generate import CredentialsFile, credentials_files
+from sealkit.csi.model import Spec
+from sealkit.csi.rules import USED_LABEL
+from sealkit.csi.yamlio import dump_document
+from sealkit.errors import InputError
+from sealkit.keys import SealingCertificate, load_certificate
+from sealkit.scope import Scope
+from sealkit.sealing import seal_secret
+
+HEADER = "# Sealed by `sealkit csi seal-creds --env {env}`: re-run it to rotate; never edit by hand.\n"
+FETCH_TIMEOUT = 10.0
+MAX_CERT_BYTES = 1 << 20
+
+
+@dataclass(frozen=True)
+class ServicePrincipal:
+    """A client id and secret held only in memory; repr hides the secret."""
+
+    client_id: str
+    client_secret: str
+
+    def __repr__(self) -> str:
+        return f"ServicePrincipal(client_id={self.client_id!r}, client_secret=<hidden>)"
+
+    def __post_init__(self) -> None:
+        if not self.client_id.strip():
+            raise InputError("the service principal's client id is empty")
+        if not self.client_secret:
+            raise InputError("the service principal's client secret is empty")
+
+
+def read_certificate(spec: Spec, env_name: str, timeout: float = FETCH_TIMEOUT) -> SealingCertificate:
+    """The environment's sealing certificate, from a file beside the spec or an http(s) URL."""
+    env = spec.environments.get(env_name)
+    if env is None:
+        raise InputError(f"unknown environment {env_name!r} (the spec has: {', '.join(spec.environments)})")
+    source = env.sealing_cert
+    if source.startswith(("https://", "http://")):
+        try:
+            with urllib.request.urlopen(source, timeout=timeout) as response:  # noqa: S310 - http(s) only
+                data = response.read(MAX_CERT_BYTES)
+        except OSError as exc:
+            raise InputError(f"environment {env_name}: cannot fetch the sealing certificate {source}: {exc}") from None
+    else:
+        path = spec.root / source
+        try:
+            data = path.read_bytes()
+        except OSError as exc:
+            raise InputError(
+                f"environment {env_name}: cannot read the sealing certificate {source}: {exc.strerror}"
+            ) from None
+    return load_certificate(data, source)
+
+
+def sealed_credentials(target: CredentialsFile, principal: ServicePrincipal, cert: SealingCertificate) -> str:
+    """The file text: a strict-scope SealedSecret whose Secret carries the driver's `used` label."""
+    secret = {
+        "apiVersion": "v1",
+        "kind": "Secret",
+        "type": "Opaque",
+        "metadata": {"name": target.secret_name, "namespace": target.namespace, "labels": {USED_LABEL: "true"}},
+        "stringData": {"clientid": principal.client_id.strip(), "clientsecret": principal.client_secret},
+    }
+    sealed = seal_secret(secret, cert, scope=Scope.STRICT, where=target.path)
+    return HEADER.format(env=target.env) + dump_document(sealed)
+
+
+def seal_credentials(
+    spec: Spec, env_name: str, principal: ServicePrincipal, cert: SealingCertificate | None = None
+) -> list[CredentialsFile]:
+    """Seal and write the credentials every service-principal namespace of `env_name` needs."""
+    if env_name not in spec.environments:
+        raise InputError(f"unknown environment {env_name!r} (the spec has: {', '.join(spec.environments)})")
+    targets = credentials_files(spec, spec.environments[env_name])
+    if not targets:
+        raise InputError(f"environment {env_name}: no application uses the servicePrincipal identity")
+    cert = cert or read_certificate(spec, env_name)
+    for target in targets:
+        path: Path = spec.root / target.path
+        text = sealed_credentials(target, principal, cert)
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(text, encoding="utf-8")
+        except OSError as exc:
+            raise InputError(f"cannot write {target.path}: {exc.strerror}") from None
+    return targets

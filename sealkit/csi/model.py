@@ -1,0 +1,143 @@
+"""The CSI spec as typed values: environments, applications, their Key Vault objects and wiring.
+
+Built only by `sealkit.csi.spec.load_spec`, which has already refused anything the driver or
+provider would reject, so renderers can trust these values.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from enum import StrEnum
+from pathlib import Path
+
+DEFAULT_CREDENTIALS_SECRET = "secrets-store-creds"  # noqa: S105 - a Secret name (the Arc default)
+DEFAULT_MOUNT_PATH = "/mnt/secrets-store"
+LATEST = "latest"
+
+
+class IdentityMode(StrEnum):
+    """How the provider authenticates to Key Vault (the spec's key under `identity`)."""
+
+    WORKLOAD_IDENTITY = "workloadIdentity"
+    VM_MANAGED_IDENTITY = "vmManagedIdentity"
+    SERVICE_PRINCIPAL = "servicePrincipal"
+
+
+@dataclass(frozen=True)
+class Identity:
+    """One identity mode with its settings; only the fields of `mode` are set."""
+
+    mode: IdentityMode
+    client_id: str | None = None  # workload identity
+    user_assigned_identity_id: str | None = None  # VM managed identity; None = system-assigned
+    secret_name: str = DEFAULT_CREDENTIALS_SECRET  # service principal: the nodePublishSecretRef Secret
+
+
+@dataclass(frozen=True)
+class Environment:
+    name: str
+    vault: str
+    tenant: str
+    cloud: str | None
+    identity: Identity
+    overlay: str  # POSIX path relative to the spec's directory
+    sealing_cert: str  # path relative to the spec's directory, or an http(s) URL
+
+
+@dataclass(frozen=True)
+class KeyVaultObject:
+    name: str
+    type: str
+    alias: str | None = None
+    versions: Mapping[str, str] = field(default_factory=dict)  # environment -> version ("" = latest)
+    default_version: str = ""
+    format: str | None = None
+    encoding: str | None = None
+    file_permission: str | None = None
+    version_history: int | None = None
+
+    @property
+    def file_name(self) -> str:
+        """The file the provider writes: the alias when set, else the object name."""
+        return self.alias or self.name
+
+    def version_for(self, environment: str) -> str:
+        return self.versions.get(environment, self.default_version)
+
+
+@dataclass(frozen=True)
+class SyncKey:
+    key: str
+    object_name: str  # the mounted file name
+
+
+@dataclass(frozen=True)
+class SyncedSecret:
+    name: str
+    type: str
+    data: tuple[SyncKey, ...]
+    labels: Mapping[str, str] = field(default_factory=dict)
+    annotations: Mapping[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class EnvVar:
+    name: str
+    secret: str
+    key: str
+
+
+@dataclass(frozen=True)
+class Workload:
+    kind: str
+    name: str
+    containers: tuple[str, ...]  # resolved against the base: never empty after loading
+    mount_path: str
+    env: tuple[EnvVar, ...] = ()
+    api_version: str = "apps/v1"  # copied from the base so the patch targets the same object
+
+
+@dataclass(frozen=True)
+class ServiceAccount:
+    name: str
+    create: bool  # False: annotate the one the base already has
+
+
+@dataclass(frozen=True)
+class EnvironmentOverride:
+    vault: str | None = None
+    identity: Identity | None = None
+
+
+@dataclass(frozen=True)
+class Application:
+    name: str
+    namespace: str
+    base: str  # POSIX path relative to the spec's directory
+    class_name: str
+    service_account: ServiceAccount
+    objects: tuple[KeyVaultObject, ...]
+    sync: tuple[SyncedSecret, ...]
+    workloads: tuple[Workload, ...]
+    overrides: Mapping[str, EnvironmentOverride] = field(default_factory=dict)
+
+    def vault_for(self, env: Environment) -> str:
+        override = self.overrides.get(env.name)
+        return override.vault if override and override.vault else env.vault
+
+    def identity_for(self, env: Environment) -> Identity:
+        override = self.overrides.get(env.name)
+        return override.identity if override and override.identity else env.identity
+
+
+@dataclass(frozen=True)
+class Spec:
+    path: Path  # the spec file
+    environments: Mapping[str, Environment]
+    applications: Mapping[str, Application]
+
+    @property
+    def root(self) -> Path:
+        """Paths in the spec are relative to the directory holding it (the config repo)."""
+        return self.path.parent

@@ -1,0 +1,481 @@
+"""What the Secrets Store CSI driver and its Azure provider reject or silently mishandle.
+
+The CRD checks almost nothing, so these mistakes otherwise surface as pods stuck in
+ContainerCreating. The rules work on plain manifest dicts, so they serve both the spec
+generator (through the small predicates) and checks of hand-written SecretProviderClasses.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import yaml
+
+SPC_API_VERSION = "secrets-store.csi.x-k8s.io/v1"
+SPC_KIND = "SecretProviderClass"
+CSI_DRIVER = "secrets-store.csi.k8s.io"
+USED_LABEL = "secrets-store.csi.k8s.io/used"
+
+OBJECT_TYPES = ("secret", "key", "cert")
+OBJECT_FORMATS = ("pem", "pfx")
+OBJECT_ENCODINGS = ("utf-8", "base64", "hex")
+CLOUD_NAMES = (
+    "AzurePublicCloud",
+    "AzureUSGovernmentCloud",
+    "AzureChinaCloud",
+    "AzureGermanCloud",
+    "AzureStackCloud",
+)
+TLS_KEYS = ("tls.crt", "tls.key")
+
+# The provider reads these parameter keys, case-sensitively; anything else is ignored.
+KNOWN_PARAMETERS = (
+    "keyvaultName",
+    "tenantID",
+    "tenantId",
+    "cloudName",
+    "cloudEnvFileName",
+    "usePodIdentity",
+    "useVMManagedIdentity",
+    "userAssignedIdentityID",
+    "clientID",
+    "useAzureTokenProxy",
+    "objects",
+)
+IDENTITY_FLAGS = ("usePodIdentity", "useVMManagedIdentity", "useAzureTokenProxy")
+KNOWN_OBJECT_KEYS = (
+    "objectName",
+    "objectType",
+    "objectAlias",
+    "objectVersion",
+    "objectVersionHistory",
+    "objectFormat",
+    "objectEncoding",
+    "filePermission",
+)
+
+_VAULT_NAME = re.compile(r"[-A-Za-z0-9]{3,24}")
+_OBJECT_NAME = re.compile(r"[-A-Za-z0-9]{1,127}")
+_VERSION = re.compile(r"[0-9a-fA-F]{32}")
+_FILE_PERMISSION = re.compile(r"0?[0-7]{3}")
+_UUID = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}")
+_TENANT_DOMAIN = re.compile(r"[A-Za-z0-9](?:[-A-Za-z0-9.]{0,251}[A-Za-z0-9])?")
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One thing wrong, at a dotted path inside the checked object."""
+
+    path: str
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.path}: {self.message}" if self.path else self.message
+
+
+def _choices(values: Iterable[str]) -> str:
+    return ", ".join(values)
+
+
+# --- predicates: each returns a message, or None when the value is fine -------------------------
+
+
+def vault_name_problem(name: object) -> str | None:
+    if not isinstance(name, str) or not _VAULT_NAME.fullmatch(name):
+        return f"keyvaultName {name!r} must be 3-24 characters of letters, digits and '-'"
+    return None
+
+
+def object_name_problem(name: object) -> str | None:
+    if not isinstance(name, str) or not _OBJECT_NAME.fullmatch(name):
+        return f"object name {name!r} must be 1-127 characters of letters, digits and '-'"
+    return None
+
+
+def object_type_problem(object_type: object) -> str | None:
+    if object_type not in OBJECT_TYPES:
+        return f"objectType {object_type!r} must be one of {_choices(OBJECT_TYPES)} (lowercase)"
+    return None
+
+
+def alias_problem(alias: object) -> str | None:
+    if not isinstance(alias, str) or not alias:
+        return f"objectAlias {alias!r} must be a non-empty relative file name"
+    if alias.startswith(("/", "\\")) or re.match(r"[A-Za-z]:", alias):
+        return f"objectAlias {alias!r} must be relative, not absolute"
+    if ".." in re.split(r"[/\\]", alias):
+        return f"objectAlias {alias!r} must not contain '..'"
+    return None
+
+
+def format_problem(object_format: object, object_type: object) -> str | None:
+    if object_type != "secret":
+        return f"objectFormat applies only to objectType secret, not {object_type!r}"
+    if object_format not in OBJECT_FORMATS:
+        return f"objectFormat {object_format!r} must be one of {_choices(OBJECT_FORMATS)}"
+    return None
+
+
+def encoding_problem(encoding: object, object_type: object) -> str | None:
+    if object_type != "secret":
+        return f"objectEncoding applies only to objectType secret, not {object_type!r}"
+    if encoding not in OBJECT_ENCODINGS:
+        return f"objectEncoding {encoding!r} must be one of {_choices(OBJECT_ENCODINGS)}"
+    return None
+
+
+def version_history_problem(value: object) -> str | None:
+    if isinstance(value, bool) or not isinstance(value, int):
+        return f"objectVersionHistory must be an unquoted integer, not {value!r}"
+    if value < 1:
+        return f"objectVersionHistory must be at least 1, not {value}"
+    return None
+
+
+def file_permission_problem(value: object) -> str | None:
+    if not isinstance(value, str) or not _FILE_PERMISSION.fullmatch(value):
+        return f'filePermission must be a quoted octal string such as "0440", not {value!r}'
+    return None
+
+
+def version_problem(value: object) -> str | None:
+    """Empty means latest; otherwise a Key Vault version id (32 hex digits)."""
+    if not isinstance(value, str) or (value and not _VERSION.fullmatch(value)):
+        return f"objectVersion {value!r} must be empty (latest) or a 32-hex-digit Key Vault version"
+    return None
+
+
+def uuid_problem(value: object, what: str) -> str | None:
+    if not isinstance(value, str) or not _UUID.fullmatch(value):
+        return f"{what} {value!r} must be a GUID like 00000000-0000-0000-0000-000000000000"
+    return None
+
+
+def tenant_problem(value: object) -> str | None:
+    if not isinstance(value, str) or not (_UUID.fullmatch(value) or _TENANT_DOMAIN.fullmatch(value)):
+        return f"tenant {value!r} must be a tenant GUID or domain"
+    return None
+
+
+def cloud_problem(value: object) -> str | None:
+    if value != "" and value not in CLOUD_NAMES:
+        return f"cloudName {value!r} must be empty (public) or one of {_choices(CLOUD_NAMES)}"
+    return None
+
+
+def tls_keys_problem(keys: Iterable[str]) -> str | None:
+    if sorted(keys) != list(TLS_KEYS):
+        return f"type kubernetes.io/tls needs exactly the keys {' and '.join(TLS_KEYS)}, got {sorted(keys)}"
+    return None
+
+
+def case_trap(key: str, known: Iterable[str]) -> str | None:
+    """The known key `key` was probably meant as, when it differs only in letter case."""
+    for candidate in known:
+        if candidate != key and candidate.lower() == key.lower():
+            return candidate
+    return None
+
+
+def mounted_file_name(item: Mapping[str, Any]) -> str:
+    """The file the provider writes for an `objects` item: the alias when set, else the name."""
+    alias = item.get("objectAlias")
+    return str(alias) if alias else str(item.get("objectName", ""))
+
+
+# --- whole-manifest checks -----------------------------------------------------------------------
+
+
+def parse_objects(text: object) -> tuple[list[dict[str, Any]], list[Problem]]:
+    """The provider's `objects` parameter (YAML `array:` of YAML strings) as a list of maps."""
+    base = "spec.parameters.objects"
+    if not isinstance(text, str):
+        return [], [Problem(base, "must be a string holding YAML with an 'array:' list")]
+    try:
+        outer = yaml.safe_load(text)
+    except yaml.YAMLError:
+        return [], [Problem(base, "is not valid YAML")]
+    if not isinstance(outer, dict) or not isinstance(outer.get("array"), list):
+        return [], [Problem(base, "must be YAML of the form 'array: [ <YAML string per object> ]'")]
+    items: list[dict[str, Any]] = []
+    problems: list[Problem] = []
+    for i, raw in enumerate(outer["array"]):
+        where = f"{base}.array[{i}]"
+        if not isinstance(raw, str):
+            problems.append(Problem(where, "each item must be a YAML string (use '- |' blocks)"))
+            continue
+        try:
+            item = yaml.safe_load(raw)
+        except yaml.YAMLError:
+            problems.append(Problem(where, "is not valid YAML"))
+            continue
+        if not isinstance(item, dict):
+            problems.append(Problem(where, "must be a map with objectName and objectType"))
+            continue
+        items.append(item)
+    return items, problems
+
+
+def _item_problems(item: Mapping[str, Any], where: str) -> list[Problem]:
+    problems: list[Problem] = []
+    for key in item:
+        if key not in KNOWN_OBJECT_KEYS:
+            meant = case_trap(str(key), KNOWN_OBJECT_KEYS)
+            hint = f" (did you mean {meant}? keys are case-sensitive)" if meant else ""
+            problems.append(Problem(f"{where}.{key}", f"unknown key, the provider ignores it{hint}"))
+    name, object_type = item.get("objectName"), item.get("objectType")
+    checks: list[tuple[str, str | None]] = [
+        ("objectName", object_name_problem(name)),
+        ("objectType", object_type_problem(object_type)),
+    ]
+    if "objectAlias" in item:
+        checks.append(("objectAlias", alias_problem(item["objectAlias"])))
+    if "objectVersion" in item:
+        checks.append(("objectVersion", version_problem(item["objectVersion"])))
+    if "objectVersionHistory" in item:
+        checks.append(("objectVersionHistory", version_history_problem(item["objectVersionHistory"])))
+    if "objectFormat" in item:
+        checks.append(("objectFormat", format_problem(item["objectFormat"], object_type)))
+    if "objectEncoding" in item:
+        checks.append(("objectEncoding", encoding_problem(item["objectEncoding"], object_type)))
+    if "filePermission" in item:
+        checks.append(("filePermission", file_permission_problem(item["filePermission"])))
+    problems.extend(Problem(f"{where}.{key}", msg) for key, msg in checks if msg)
+    return problems
+
+
+def _parameter_problems(params: Mapping[str, Any]) -> list[Problem]:
+    problems: list[Problem] = []
+    base = "spec.parameters"
+    for key, value in params.items():
+        if not isinstance(value, str):
+            problems.append(Problem(f"{base}.{key}", f'must be a string (quote it: "{value}")'))
+        if key not in KNOWN_PARAMETERS:
+            meant = case_trap(str(key), KNOWN_PARAMETERS)
+            hint = f" (did you mean {meant}? keys are case-sensitive)" if meant else ""
+            problems.append(Problem(f"{base}.{key}", f"unknown parameter, the provider ignores it{hint}"))
+    if "keyvaultName" not in params:
+        problems.append(Problem(f"{base}.keyvaultName", "is required"))
+    elif msg := vault_name_problem(params["keyvaultName"]):
+        problems.append(Problem(f"{base}.keyvaultName", msg))
+    tenant = params.get("tenantID", params.get("tenantId"))
+    if tenant is None:
+        problems.append(Problem(f"{base}.tenantID", "is required"))
+    elif msg := tenant_problem(tenant):
+        problems.append(Problem(f"{base}.tenantID", msg))
+    if "cloudName" in params and (msg := cloud_problem(params["cloudName"])):
+        problems.append(Problem(f"{base}.cloudName", msg))
+    if params.get("cloudEnvFileName") and params.get("cloudName") != "AzureStackCloud":
+        problems.append(Problem(f"{base}.cloudEnvFileName", "is only read with cloudName AzureStackCloud"))
+    problems.extend(_identity_problems(params))
+    return problems
+
+
+def _identity_problems(params: Mapping[str, Any]) -> list[Problem]:
+    base = "spec.parameters"
+    problems: list[Problem] = []
+    enabled = []
+    for flag in IDENTITY_FLAGS:
+        if flag in params:
+            value = str(params[flag]).lower()
+            if value not in ("true", "false"):
+                problems.append(Problem(f"{base}.{flag}", f'must be "true" or "false", not {params[flag]!r}'))
+            elif value == "true":
+                enabled.append(flag)
+    if len(enabled) > 1:
+        problems.append(Problem(base, f'at most one identity flag may be "true", got {_choices(enabled)}'))
+    if "usePodIdentity" in enabled:
+        problems.append(Problem(f"{base}.usePodIdentity", "pod identity is deprecated; use workload identity"))
+    if params.get("clientID") and "useVMManagedIdentity" in enabled:
+        problems.append(
+            Problem(
+                f"{base}.clientID",
+                "clientID with useVMManagedIdentity makes the provider look for a workload-identity "
+                "token; drop clientID (use userAssignedIdentityID for a user-assigned VM identity)",
+            )
+        )
+    if "clientID" in params and (msg := uuid_problem(params["clientID"], "clientID")):
+        problems.append(Problem(f"{base}.clientID", msg))
+    assigned = params.get("userAssignedIdentityID")
+    if assigned:
+        if "useVMManagedIdentity" not in enabled:
+            problems.append(
+                Problem(f"{base}.userAssignedIdentityID", 'is ignored unless useVMManagedIdentity is "true"')
+            )
+        elif msg := uuid_problem(assigned, "userAssignedIdentityID"):
+            problems.append(Problem(f"{base}.userAssignedIdentityID", msg))
+    return problems
+
+
+def _sync_problems(secret_objects: object, files: set[str]) -> list[Problem]:
+    base = "spec.secretObjects"
+    if secret_objects is None:
+        return []
+    if not isinstance(secret_objects, list):
+        return [Problem(base, "must be a list")]
+    problems: list[Problem] = []
+    seen: set[str] = set()
+    for i, entry in enumerate(secret_objects):
+        where = f"{base}[{i}]"
+        if not isinstance(entry, dict):
+            problems.append(Problem(where, "must be a map"))
+            continue
+        name = entry.get("secretName")
+        if not name:
+            problems.append(Problem(f"{where}.secretName", "is required"))
+        elif name in seen:
+            problems.append(Problem(f"{where}.secretName", f"Secret {name!r} is synced twice in this class"))
+        else:
+            seen.add(str(name))
+        if not entry.get("type"):
+            problems.append(Problem(f"{where}.type", "is required (e.g. Opaque)"))
+        data = entry.get("data")
+        if not isinstance(data, list) or not data:
+            problems.append(Problem(f"{where}.data", "needs at least one {objectName, key} entry"))
+            continue
+        keys: list[str] = []
+        for j, row in enumerate(data):
+            row_where = f"{where}.data[{j}]"
+            if not isinstance(row, dict):
+                problems.append(Problem(row_where, "must be a map with objectName and key"))
+                continue
+            key, object_name = row.get("key"), row.get("objectName")
+            if not key:
+                problems.append(Problem(f"{row_where}.key", "is required"))
+            elif key in keys:
+                problems.append(Problem(f"{row_where}.key", f"key {key!r} appears twice"))
+            else:
+                keys.append(str(key))
+            if object_name not in files:
+                problems.append(
+                    Problem(
+                        f"{row_where}.objectName",
+                        f"{object_name!r} is not a mounted file name (the alias when set, else the object "
+                        f"name): expected one of {_choices(sorted(files)) or 'none'}",
+                    )
+                )
+        if entry.get("type") == "kubernetes.io/tls" and (msg := tls_keys_problem(keys)):
+            problems.append(Problem(f"{where}.data", msg))
+    return problems
+
+
+def spc_problems(spc: Mapping[str, Any]) -> list[Problem]:
+    """Every rule one SecretProviderClass manifest breaks (Azure rules only for provider azure)."""
+    problems: list[Problem] = []
+    if spc.get("apiVersion") != SPC_API_VERSION:
+        problems.append(Problem("apiVersion", f"must be {SPC_API_VERSION}, not {spc.get('apiVersion')!r}"))
+    if spc.get("kind") != SPC_KIND:
+        problems.append(Problem("kind", f"must be {SPC_KIND}, not {spc.get('kind')!r}"))
+    spec = spc.get("spec")
+    if not isinstance(spec, dict):
+        return [*problems, Problem("spec", "is required")]
+    files: set[str] = set()
+    if spec.get("provider") == "azure":
+        params = spec.get("parameters")
+        if not isinstance(params, dict):
+            return [*problems, Problem("spec.parameters", "is required for provider azure")]
+        problems.extend(_parameter_problems(params))
+        if "objects" not in params:
+            problems.append(Problem("spec.parameters.objects", "is required"))
+            return problems
+        items, parse_problems = parse_objects(params["objects"])
+        problems.extend(parse_problems)
+        for i, item in enumerate(items):
+            where = f"spec.parameters.objects.array[{i}]"
+            problems.extend(_item_problems(item, where))
+            file_name = mounted_file_name(item)
+            if file_name in files:
+                problems.append(Problem(where, f"two objects write the same file {file_name!r}"))
+            files.add(file_name)
+    elif not spec.get("provider"):
+        problems.append(Problem("spec.provider", "is required"))
+    else:
+        return problems  # another provider: its parameters and file names are unknown here
+    problems.extend(_sync_problems(spec.get("secretObjects"), files))
+    return problems
+
+
+def synced_secret_names(spc: Mapping[str, Any]) -> list[str]:
+    spec = spc.get("spec") or {}
+    entries = spec.get("secretObjects") or []
+    return [str(e["secretName"]) for e in entries if isinstance(e, dict) and e.get("secretName")]
+
+
+def duplicate_sync_problems(spcs: Iterable[tuple[str, Mapping[str, Any]]]) -> list[Problem]:
+    """Two classes in one namespace syncing one Secret: the last writer silently wins.
+
+    `spcs` pairs a label for messages (a file or spec path) with each manifest.
+    """
+    owners: dict[tuple[str, str], str] = {}
+    problems: list[Problem] = []
+    for where, spc in spcs:
+        metadata = spc.get("metadata") or {}
+        namespace = str(metadata.get("namespace") or "")
+        for name in synced_secret_names(spc):
+            first = owners.setdefault((namespace, name), where)
+            if first != where:
+                problems.append(Problem(where, f"Secret {name!r} in namespace {namespace!r} is also synced by {first}"))
+    return problems
+
+
+def pod_spec(workload: Mapping[str, Any]) -> Mapping[str, Any] | None:
+    """The pod spec inside a Pod, a pod-template workload or a CronJob."""
+    kind = workload.get("kind")
+    spec = workload.get("spec") or {}
+    if kind == "Pod":
+        return spec
+    if kind == "CronJob":
+        spec = (spec.get("jobTemplate") or {}).get("spec") or {}
+    template = spec.get("template") or {}
+    inner = template.get("spec")
+    return inner if isinstance(inner, dict) else None
+
+
+def csi_volumes(workload: Mapping[str, Any]) -> list[Mapping[str, Any]]:
+    """The Secrets Store CSI volumes of a workload's pod template."""
+    spec = pod_spec(workload) or {}
+    return [
+        v for v in spec.get("volumes") or [] if isinstance(v, dict) and (v.get("csi") or {}).get("driver") == CSI_DRIVER
+    ]
+
+
+def csi_volume_problems(workload: Mapping[str, Any]) -> list[Problem]:
+    """Secrets Store CSI volumes the driver would refuse to mount."""
+    problems: list[Problem] = []
+    for volume in csi_volumes(workload):
+        csi = volume["csi"]
+        where = f"volumes.{volume.get('name')}.csi"
+        if csi.get("readOnly") is not True:
+            problems.append(Problem(f"{where}.readOnly", "must be true (the driver refuses writable mounts)"))
+        if not (csi.get("volumeAttributes") or {}).get("secretProviderClass"):
+            problems.append(Problem(f"{where}.volumeAttributes.secretProviderClass", "is required"))
+    return problems
+
+
+def unmounted_sync_problems(
+    spcs: Iterable[tuple[str, Mapping[str, Any]]], workloads: Iterable[Mapping[str, Any]]
+) -> list[Problem]:
+    """Synced Secrets no workload would ever create: sync happens only when a pod mounts the class."""
+    mounted: set[tuple[str, str]] = set()
+    for workload in workloads:
+        namespace = str((workload.get("metadata") or {}).get("namespace") or "")
+        for volume in csi_volumes(workload):
+            name = (volume["csi"].get("volumeAttributes") or {}).get("secretProviderClass")
+            mounted.add((namespace, str(name)))
+    problems: list[Problem] = []
+    for where, spc in spcs:
+        metadata = spc.get("metadata") or {}
+        key = (str(metadata.get("namespace") or ""), str(metadata.get("name")))
+        names = synced_secret_names(spc)
+        if names and key not in mounted:
+            problems.append(
+                Problem(
+                    where,
+                    f"synced Secret(s) {_choices(names)} would never be created: no workload mounts "
+                    f"SecretProviderClass {key[1]!r} in namespace {key[0]!r}",
+                )
+            )
+    return problems

@@ -1,0 +1,698 @@
+"""Loading and validating the CSI spec file (`sealkit-csi.yaml`).
+
+Every problem is reported as `file:line: path: problem`, all of them at once, before anything
+is generated: a spec that loads renders SecretProviderClasses the driver and provider accept.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+from collections.abc import Callable, Iterable, Mapping
+from pathlib import Path, PurePosixPath
+from typing import Any, TypeVar
+
+from sealkit.csi import rules
+from sealkit.csi.bases import WORKLOAD_KINDS, BaseResources, containers_of, load_base
+from sealkit.csi.model import (
+    DEFAULT_CREDENTIALS_SECRET,
+    DEFAULT_MOUNT_PATH,
+    LATEST,
+    Application,
+    Environment,
+    EnvironmentOverride,
+    EnvVar,
+    Identity,
+    IdentityMode,
+    KeyVaultObject,
+    ServiceAccount,
+    Spec,
+    SyncedSecret,
+    SyncKey,
+    Workload,
+)
+from sealkit.csi.yamlio import LinedYaml, load_lined
+from sealkit.errors import InputError
+
+API_VERSION = "sealkit/v1alpha1"
+KIND = "KeyVaultCsi"
+DEFAULT_SPEC_NAME = "sealkit-csi.yaml"
+VOLUME_NAME = "secrets-store-inline"
+
+_DNS_LABEL = re.compile(r"[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?")
+_DNS_SUBDOMAIN = re.compile(r"[a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?")
+_ENV_VAR = re.compile(r"[-._a-zA-Z][-._a-zA-Z0-9]*")
+_SECRET_KEY = re.compile(r"[-._a-zA-Z0-9]+")
+_LABEL_KEY = re.compile(r"([a-z0-9]([-a-z0-9.]*[a-z0-9])?/)?[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?")
+
+T = TypeVar("T")
+SpecPath = tuple[str | int, ...]
+
+
+class SpecError(InputError):
+    """The spec has problems; `problems` holds one `file:line: path: problem` line each."""
+
+    def __init__(self, problems: list[str]) -> None:
+        self.problems = problems
+        more = f" (and {len(problems) - 1} more problems)" if len(problems) > 1 else ""
+        super().__init__(problems[0] + more)
+
+
+def _fmt(path: SpecPath) -> str:
+    out = ""
+    for part in path:
+        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
+    return out or "(top)"
+
+
+class _Reader:
+    """Walks the parsed spec, collecting problems with the line each path starts on."""
+
+    def __init__(self, lined: LinedYaml, source: str) -> None:
+        self.lined = lined
+        self.source = source
+        self.problems: list[str] = []
+
+    def fail(self, path: SpecPath, message: str) -> None:
+        line = self.lined.line(path)
+        where = f"{self.source}:{line}" if line else self.source
+        self.problems.append(f"{where}: {_fmt(path)}: {message}")
+
+    def check(self, path: SpecPath, message: str | None) -> bool:
+        if message:
+            self.fail(path, message)
+        return message is None
+
+    def mapping(
+        self, path: SpecPath, value: Any, known: Iterable[str], required: Iterable[str] = ()
+    ) -> dict[str, Any] | None:
+        if value is None and not required:
+            return {}
+        if not isinstance(value, dict):
+            self.fail(path, f"must be a map, not {type(value).__name__}")
+            return None
+        known = tuple(known)
+        for key in value:
+            if key not in known:
+                meant = rules.case_trap(key, known)
+                hint = f"did you mean {meant}? keys are case-sensitive" if meant else f"known: {', '.join(known)}"
+                self.fail((*path, key), f"unknown key ({hint})")
+        for key in required:
+            if key not in value:
+                self.fail(path, f"{key} is required")
+        return value
+
+    def string(self, path: SpecPath, value: Any, pattern: re.Pattern[str] | None = None, what: str = "") -> str | None:
+        if not isinstance(value, str) or not value:
+            self.fail(path, f"must be a non-empty string, not {value!r}")
+            return None
+        if pattern is not None and not pattern.fullmatch(value):
+            self.fail(path, f"{value!r} is not a valid {what}")
+            return None
+        return value
+
+    def items(self, path: SpecPath, value: Any) -> list[tuple[SpecPath, Any]]:
+        if value is None:
+            return []
+        if not isinstance(value, list):
+            self.fail(path, "must be a list")
+            return []
+        return [((*path, i), item) for i, item in enumerate(value)]
+
+    def string_map(self, path: SpecPath, value: Any) -> dict[str, str]:
+        out: dict[str, str] = {}
+        if value is None:
+            return out
+        if not isinstance(value, dict):
+            self.fail(path, "must be a map of strings")
+            return out
+        for key, item in value.items():
+            if not _LABEL_KEY.fullmatch(key):
+                self.fail((*path, key), "is not a valid label or annotation key")
+            elif not isinstance(item, str):
+                self.fail((*path, key), f"value must be a quoted string, not {item!r}")
+            else:
+                out[key] = item
+        return out
+
+
+def _relative_path(r: _Reader, path: SpecPath, value: Any) -> str | None:
+    text = r.string(path, value)
+    if text is None:
+        return None
+    posix = PurePosixPath(text)
+    if posix.is_absolute() or ".." in posix.parts:
+        r.fail(path, f"{text!r} must be a path inside the config repo (relative, without '..')")
+        return None
+    return posix.as_posix()
+
+
+# --- identity -----------------------------------------------------------------------------------
+
+
+def _identity(r: _Reader, path: SpecPath, value: Any) -> Identity | None:
+    body = r.mapping(path, value, [m.value for m in IdentityMode])
+    if body is None:
+        return None
+    if len(body) != 1:
+        modes = ", ".join(m.value for m in IdentityMode)
+        r.fail(path, f"give exactly one identity mode ({modes})")
+        return None
+    ((key, settings),) = body.items()
+    if key not in [m.value for m in IdentityMode]:
+        return None
+    mode = IdentityMode(key)
+    where = (*path, key)
+    if mode is IdentityMode.WORKLOAD_IDENTITY:
+        fields = r.mapping(where, settings, ["clientID"], required=["clientID"])
+        if fields is None or "clientID" not in fields:
+            return None
+        if not r.check((*where, "clientID"), rules.uuid_problem(fields["clientID"], "clientID")):
+            return None
+        return Identity(mode, client_id=fields["clientID"])
+    if mode is IdentityMode.VM_MANAGED_IDENTITY:
+        if isinstance(settings, dict) and "clientID" in settings:
+            r.fail(
+                (*where, "clientID"),
+                "clientID together with VM managed identity makes the provider look for a "
+                "workload-identity token; use userAssignedIdentityID for a user-assigned identity",
+            )
+            return None
+        fields = r.mapping(where, settings, ["userAssignedIdentityID"])
+        if fields is None:
+            return None
+        assigned = fields.get("userAssignedIdentityID")
+        if assigned is not None and not r.check(
+            (*where, "userAssignedIdentityID"), rules.uuid_problem(assigned, "userAssignedIdentityID")
+        ):
+            return None
+        return Identity(mode, user_assigned_identity_id=assigned)
+    fields = r.mapping(where, settings, ["secretName"])
+    if fields is None:
+        return None
+    secret = fields.get("secretName", DEFAULT_CREDENTIALS_SECRET)
+    if r.string((*where, "secretName"), secret, _DNS_SUBDOMAIN, "Secret name") is None:
+        return None
+    return Identity(mode, secret_name=secret)
+
+
+# --- environments -------------------------------------------------------------------------------
+
+_ENV_KEYS = ("vault", "tenant", "cloud", "identity", "overlay", "sealingCert")
+
+
+def _environment(r: _Reader, name: str, value: Any) -> Environment | None:
+    path: SpecPath = ("environments", name)
+    ok = r.check(path, None if _DNS_LABEL.fullmatch(name) else "environment names must be DNS labels")
+    body = r.mapping(path, value, _ENV_KEYS, required=("vault", "tenant", "identity", "overlay", "sealingCert"))
+    if body is None or not ok:
+        return None
+    vault = body.get("vault")
+    tenant = body.get("tenant")
+    cloud = body.get("cloud")
+    ok = r.check((*path, "vault"), rules.vault_name_problem(vault)) if "vault" in body else False
+    ok = (r.check((*path, "tenant"), rules.tenant_problem(tenant)) if "tenant" in body else False) and ok
+    if cloud is not None:
+        ok = r.check((*path, "cloud"), rules.cloud_problem(cloud)) and ok
+    identity = _identity(r, (*path, "identity"), body.get("identity")) if "identity" in body else None
+    overlay = _relative_path(r, (*path, "overlay"), body.get("overlay")) if "overlay" in body else None
+    cert = body.get("sealingCert")
+    if "sealingCert" in body and not (isinstance(cert, str) and cert.startswith(("https://", "http://"))):
+        cert = _relative_path(r, (*path, "sealingCert"), cert)
+    if not ok or identity is None or overlay is None or cert is None:
+        return None
+    return Environment(name, str(vault), str(tenant), cloud or None, identity, overlay, cert)
+
+
+# --- objects ------------------------------------------------------------------------------------
+
+_OBJECT_KEYS = ("name", "type", "alias", "version", "format", "encoding", "filePermission", "versionHistory")
+
+
+def _version(r: _Reader, path: SpecPath, value: Any) -> str | None:
+    if isinstance(value, int) and not isinstance(value, bool):
+        r.fail(path, f"version {value} must be quoted (YAML read it as a number)")
+        return None
+    if value == LATEST:
+        return ""
+    return value if r.check(path, rules.version_problem(value)) else None
+
+
+def _object(r: _Reader, path: SpecPath, value: Any, env_names: Iterable[str]) -> KeyVaultObject | None:
+    body = r.mapping(path, value, _OBJECT_KEYS, required=("name",))
+    if body is None or "name" not in body:
+        return None
+    ok = r.check((*path, "name"), rules.object_name_problem(body["name"]))
+    object_type = body.get("type", "secret")
+    ok = r.check((*path, "type"), rules.object_type_problem(object_type)) and ok
+    alias = body.get("alias")
+    if alias is not None:
+        ok = r.check((*path, "alias"), rules.alias_problem(alias)) and ok
+    for key, predicate in (
+        ("format", rules.format_problem),
+        ("encoding", rules.encoding_problem),
+    ):
+        if key in body:
+            ok = r.check((*path, key), predicate(body[key], object_type)) and ok
+    if "filePermission" in body:
+        ok = r.check((*path, "filePermission"), rules.file_permission_problem(body["filePermission"])) and ok
+    if "versionHistory" in body:
+        ok = r.check((*path, "versionHistory"), rules.version_history_problem(body["versionHistory"])) and ok
+    default_version, versions = "", {}
+    raw_version = body.get("version", LATEST)
+    if isinstance(raw_version, dict):
+        known = tuple(env_names)
+        for env, item in raw_version.items():
+            if env not in known:
+                r.fail((*path, "version", env), f"unknown environment (known: {', '.join(known)})")
+                ok = False
+                continue
+            version = _version(r, (*path, "version", env), item)
+            ok = version is not None and ok
+            versions[env] = version or ""
+    else:
+        version = _version(r, (*path, "version"), raw_version)
+        ok = version is not None and ok
+        default_version = version or ""
+    if not ok:
+        return None
+    return KeyVaultObject(
+        name=body["name"],
+        type=object_type,
+        alias=alias,
+        versions=versions,
+        default_version=default_version,
+        format=body.get("format"),
+        encoding=body.get("encoding"),
+        file_permission=body.get("filePermission"),
+        version_history=body.get("versionHistory"),
+    )
+
+
+# --- sync and workloads -------------------------------------------------------------------------
+
+
+def _file_names(objects: Any) -> dict[str, str]:
+    """Mounted file name -> object name for every listed object, valid or not (so one bad
+    object does not also fail every sync entry that reads it)."""
+    files: dict[str, str] = {}
+    for raw in objects if isinstance(objects, list) else []:
+        if isinstance(raw, dict) and isinstance(raw.get("name"), str):
+            alias = raw.get("alias")
+            files.setdefault(alias if isinstance(alias, str) and alias else raw["name"], raw["name"])
+    return files
+
+
+def _synced_secret(r: _Reader, path: SpecPath, value: Any, files: Mapping[str, str]) -> SyncedSecret | None:
+    body = r.mapping(
+        path, value, ("secretName", "type", "labels", "annotations", "data"), required=("secretName", "data")
+    )
+    if body is None or "secretName" not in body:
+        return None
+    name = r.string((*path, "secretName"), body["secretName"], _DNS_SUBDOMAIN, "Secret name")
+    sync_type = r.string((*path, "type"), body.get("type", "Opaque"))
+    labels = r.string_map((*path, "labels"), body.get("labels"))
+    annotations = r.string_map((*path, "annotations"), body.get("annotations"))
+    data: list[SyncKey] = []
+    ok = name is not None and sync_type is not None
+    rows = r.items((*path, "data"), body.get("data"))
+    if "data" in body and not rows:
+        r.fail((*path, "data"), "needs at least one {key, objectName} entry")
+        ok = False
+    for row_path, row in rows:
+        fields = r.mapping(row_path, row, ("key", "objectName"), required=("key", "objectName"))
+        if fields is None or "key" not in fields or "objectName" not in fields:
+            ok = False
+            continue
+        key = r.string((*row_path, "key"), fields["key"], _SECRET_KEY, "Secret data key")
+        object_name = fields["objectName"]
+        if object_name not in files:
+            aliases = [file for file, name in files.items() if name == object_name]
+            hint = f" (object {object_name!r} is mounted under its alias {aliases[0]!r})" if aliases else ""
+            r.fail(
+                (*row_path, "objectName"),
+                f"{object_name!r} is not a mounted file name (the alias when set, else the object name){hint}",
+            )
+            ok = False
+        if key is None:
+            ok = False
+        elif key in [d.key for d in data]:
+            r.fail((*row_path, "key"), f"key {key!r} appears twice")
+            ok = False
+        else:
+            data.append(SyncKey(key, str(object_name)))
+    if ok and sync_type == "kubernetes.io/tls":
+        ok = r.check((*path, "data"), rules.tls_keys_problem(d.key for d in data))
+    if not ok or name is None or sync_type is None:
+        return None
+    return SyncedSecret(name, sync_type, tuple(data), labels, annotations)
+
+
+def _env_var(
+    r: _Reader, path: SpecPath, value: Any, sync: Mapping[str, SyncedSecret], declared: set[str]
+) -> EnvVar | None:
+    body = r.mapping(path, value, ("name", "secretName", "key"), required=("name", "secretName", "key"))
+    if body is None or len(body) != 3:
+        return None
+    name = r.string((*path, "name"), body["name"], _ENV_VAR, "environment variable name")
+    secret = sync.get(body["secretName"])
+    if secret is None and body["secretName"] in declared:
+        return None  # declared but invalid: already reported there
+    if secret is None:
+        r.fail((*path, "secretName"), f"{body['secretName']!r} is not a Secret this application syncs")
+        return None
+    if body["key"] not in [d.key for d in secret.data]:
+        keys = ", ".join(d.key for d in secret.data)
+        r.fail((*path, "key"), f"Secret {secret.name!r} has no key {body['key']!r} (it has: {keys})")
+        return None
+    return EnvVar(name, secret.name, body["key"]) if name else None
+
+
+def _workload(
+    r: _Reader, path: SpecPath, value: Any, sync: Mapping[str, SyncedSecret], declared: set[str]
+) -> Workload | None:
+    body = r.mapping(path, value, ("kind", "name", "containers", "mountPath", "env"), required=("kind", "name"))
+    if body is None or "kind" not in body or "name" not in body:
+        return None
+    ok = r.check(
+        (*path, "kind"),
+        None if body["kind"] in WORKLOAD_KINDS else f"kind {body['kind']!r} must be one of {', '.join(WORKLOAD_KINDS)}",
+    )
+    name = r.string((*path, "name"), body["name"], _DNS_SUBDOMAIN, "workload name")
+    containers = []
+    for item_path, item in r.items((*path, "containers"), body.get("containers")):
+        if r.string(item_path, item, _DNS_LABEL, "container name") is not None:
+            containers.append(item)
+    mount_path = body.get("mountPath", DEFAULT_MOUNT_PATH)
+    if not (isinstance(mount_path, str) and mount_path.startswith("/") and ":" not in mount_path):
+        r.fail((*path, "mountPath"), f"{mount_path!r} must be an absolute path")
+        ok = False
+    env: list[EnvVar] = []
+    for item_path, item in r.items((*path, "env"), body.get("env")):
+        var = _env_var(r, item_path, item, sync, declared)
+        if var is None:
+            ok = False
+        elif var.name in [e.name for e in env]:
+            r.fail((*item_path, "name"), f"environment variable {var.name!r} is set twice")
+            ok = False
+        else:
+            env.append(var)
+    if not ok or name is None:
+        return None
+    return Workload(body["kind"], name, tuple(containers), mount_path, tuple(env))
+
+
+# --- applications -------------------------------------------------------------------------------
+
+_APP_KEYS = (
+    "namespace",
+    "base",
+    "secretProviderClass",
+    "serviceAccount",
+    "environments",
+    "objects",
+    "sync",
+    "workloads",
+)
+
+
+def _collect(
+    r: _Reader, path: SpecPath, value: Any, build: Callable[[SpecPath, Any], T | None]
+) -> tuple[list[T], bool]:
+    out: list[T] = []
+    ok = True
+    for item_path, item in r.items(path, value):
+        built = build(item_path, item)
+        if built is None:
+            ok = False
+        else:
+            out.append(built)
+    return out, ok
+
+
+def _application(r: _Reader, name: str, value: Any, envs: tuple[str, ...]) -> Application | None:
+    path: SpecPath = ("applications", name)
+    ok = r.check(path, None if _DNS_LABEL.fullmatch(name) else "application names must be DNS labels")
+    body = r.mapping(path, value, _APP_KEYS, required=("namespace", "base", "objects"))
+    if body is None or not {"namespace", "base", "objects"} <= body.keys():
+        return None
+    namespace = r.string((*path, "namespace"), body["namespace"], _DNS_LABEL, "namespace")
+    base = _relative_path(r, (*path, "base"), body["base"])
+    class_name = r.string(
+        (*path, "secretProviderClass"),
+        body.get("secretProviderClass", name),
+        _DNS_SUBDOMAIN,
+        "SecretProviderClass name",
+    )
+    sa_body = r.mapping((*path, "serviceAccount"), body.get("serviceAccount"), ("name", "create"))
+    service_account = None
+    if sa_body is not None:
+        sa_name = r.string((*path, "serviceAccount", "name"), sa_body.get("name", name), _DNS_SUBDOMAIN, "name")
+        create = sa_body.get("create", True)
+        if not isinstance(create, bool):
+            r.fail((*path, "serviceAccount", "create"), "must be true (generate it) or false (annotate the base's)")
+        elif sa_name is not None:
+            service_account = ServiceAccount(sa_name, create)
+
+    overrides: dict[str, EnvironmentOverride] = {}
+    env_body = r.mapping((*path, "environments"), body.get("environments"), envs)
+    for env_name, override in (env_body or {}).items():
+        if env_name not in envs:
+            continue
+        where = (*path, "environments", env_name)
+        fields = r.mapping(where, override, ("vault", "identity"))
+        if fields is None:
+            ok = False
+            continue
+        vault = fields.get("vault")
+        if vault is not None:
+            ok = r.check((*where, "vault"), rules.vault_name_problem(vault)) and ok
+        identity = _identity(r, (*where, "identity"), fields["identity"]) if "identity" in fields else None
+        ok = ("identity" not in fields or identity is not None) and ok
+        overrides[env_name] = EnvironmentOverride(vault, identity)
+
+    objects, objects_ok = _collect(r, (*path, "objects"), body["objects"], lambda p, v: _object(r, p, v, envs))
+    if isinstance(body["objects"], list) and not body["objects"]:
+        r.fail((*path, "objects"), "list at least one Key Vault object")
+        objects_ok = False
+    seen_files: dict[str, KeyVaultObject] = {}
+    for i, obj in enumerate(objects):
+        first = seen_files.setdefault(obj.file_name, obj)
+        if first is not obj:
+            r.fail(
+                (*path, "objects", i),
+                f"two objects write the same file {obj.file_name!r} ({first.name} and {obj.name})",
+            )
+            objects_ok = False
+    files = _file_names(body["objects"])
+
+    sync: dict[str, SyncedSecret] = {}
+    sync_ok = True
+    for item_path, item in r.items((*path, "sync"), body.get("sync")):
+        secret = _synced_secret(r, item_path, item, files)
+        if secret is None:
+            sync_ok = False
+        elif secret.name in sync:
+            r.fail((*item_path, "secretName"), f"Secret {secret.name!r} is synced twice")
+            sync_ok = False
+        else:
+            sync[secret.name] = secret
+
+    declared = {str(raw.get("secretName")) for raw in body.get("sync") or [] if isinstance(raw, dict)}
+    workloads, workloads_ok = _collect(
+        r, (*path, "workloads"), body.get("workloads"), lambda p, v: _workload(r, p, v, sync, declared)
+    )
+    seen: set[tuple[str, str]] = set()
+    for i, workload in enumerate(workloads):
+        if (workload.kind, workload.name) in seen:
+            r.fail((*path, "workloads", i), f"{workload.kind} {workload.name!r} is listed twice")
+            workloads_ok = False
+        seen.add((workload.kind, workload.name))
+    if sync and not body.get("workloads") and sync_ok:
+        r.fail(
+            (*path, "sync"),
+            f"synced Secret(s) {', '.join(sync)} would never be created: the driver syncs only while a pod "
+            "mounts the class, and no listed workload mounts it",
+        )
+        sync_ok = False
+
+    if not (ok and objects_ok and sync_ok and workloads_ok) or None in (namespace, base, class_name, service_account):
+        return None
+    assert namespace is not None and base is not None and class_name is not None and service_account is not None
+    return Application(
+        name=name,
+        namespace=namespace,
+        base=base,
+        class_name=class_name,
+        service_account=service_account,
+        objects=tuple(objects),
+        sync=tuple(sync.values()),
+        workloads=tuple(workloads),
+        overrides=overrides,
+    )
+
+
+# --- checks across applications and against the bases -----------------------------------------
+
+
+def _cross_checks(r: _Reader, envs: Mapping[str, Environment], apps: Mapping[str, Application]) -> None:
+    overlays: dict[str, str] = {}
+    for env in envs.values():
+        first = overlays.setdefault(env.overlay, env.name)
+        if first != env.name:
+            r.fail(("environments", env.name, "overlay"), f"environment {first!r} already writes to {env.overlay!r}")
+    classes: dict[tuple[str, str], str] = {}
+    synced: dict[tuple[str, str], str] = {}
+    for app in apps.values():
+        first = classes.setdefault((app.namespace, app.class_name), app.name)
+        if first != app.name:
+            r.fail(
+                ("applications", app.name, "secretProviderClass"),
+                f"application {first!r} already defines SecretProviderClass {app.class_name!r} "
+                f"in namespace {app.namespace!r}",
+            )
+        for i, secret in enumerate(app.sync):
+            owner = synced.setdefault((app.namespace, secret.name), app.name)
+            if owner != app.name:
+                r.fail(
+                    ("applications", app.name, "sync", i, "secretName"),
+                    f"Secret {secret.name!r} in namespace {app.namespace!r} is also synced by application "
+                    f"{owner!r}: two SecretProviderClasses would overwrite each other",
+                )
+
+
+def _base_checks(r: _Reader, root: Path, app: Application, envs: Mapping[str, Environment]) -> Application:
+    path: SpecPath = ("applications", app.name)
+    try:
+        base: BaseResources = load_base(root / app.base, f"{_fmt((*path, 'base'))}")
+    except InputError as exc:
+        r.fail((*path, "base"), str(exc).split(": ", 1)[-1])
+        return app
+    uses_workload_identity = any(app.identity_for(env).mode is IdentityMode.WORKLOAD_IDENTITY for env in envs.values())
+    sa = app.service_account
+    if uses_workload_identity:
+        has_sa = base.get("ServiceAccount", sa.name) is not None
+        if sa.create and has_sa:
+            r.fail(
+                (*path, "serviceAccount"), f"base {app.base} already has ServiceAccount {sa.name!r}: set create: false"
+            )
+        elif not sa.create and not has_sa:
+            r.fail((*path, "serviceAccount"), f"base {app.base} has no ServiceAccount {sa.name!r} to annotate")
+    resolved: list[Workload] = []
+    for i, workload in enumerate(app.workloads):
+        where = (*path, "workloads", i)
+        manifest = base.get(workload.kind, workload.name)
+        if manifest is None:
+            have = ", ".join(base.names_of(workload.kind)) or "none"
+            r.fail((*where, "name"), f"base {app.base} has no {workload.kind} {workload.name!r} (it has: {have})")
+            continue
+        namespace = (manifest.get("metadata") or {}).get("namespace")
+        if namespace != app.namespace:
+            r.fail(
+                where,
+                f"{workload.kind} {workload.name!r} is in namespace {namespace!r} in the base, not {app.namespace!r} "
+                "(the class must be in the pod's namespace; set namespace in the base)",
+            )
+            continue
+        resolved.append(_resolve_workload(r, where, app, workload, manifest, uses_workload_identity))
+    return dataclasses.replace(app, workloads=tuple(resolved))
+
+
+def _resolve_workload(
+    r: _Reader, where: SpecPath, app: Application, workload: Workload, manifest: Mapping[str, Any], wi: bool
+) -> Workload:
+    containers = {str(c.get("name")): c for c in containers_of(manifest)}
+    for name in workload.containers:
+        if name not in containers:
+            r.fail(
+                (*where, "containers"),
+                f"{workload.kind} {workload.name!r} has no container {name!r} (it has: {', '.join(containers)})",
+            )
+    chosen = workload.containers or tuple(containers)
+    pod = rules.pod_spec(manifest) or {}
+    if any(isinstance(v, dict) and v.get("name") == VOLUME_NAME for v in pod.get("volumes") or []):
+        r.fail(where, f"{workload.kind} {workload.name!r} already has a volume named {VOLUME_NAME!r}")
+    current_sa = pod.get("serviceAccountName") or pod.get("serviceAccount")
+    if wi and current_sa and current_sa != app.service_account.name:
+        r.fail(
+            where,
+            f"{workload.kind} {workload.name!r} runs as ServiceAccount {current_sa!r} but workload identity "
+            f"would switch it to {app.service_account.name!r}: set serviceAccount.name: {current_sa}",
+        )
+    for name in chosen:
+        container = containers.get(name) or {}
+        for mount in container.get("volumeMounts") or []:
+            if isinstance(mount, dict) and mount.get("mountPath") == workload.mount_path:
+                r.fail((*where, "mountPath"), f"container {name!r} already mounts something at {workload.mount_path}")
+        existing = {e.get("name") for e in container.get("env") or [] if isinstance(e, dict)}
+        for var in workload.env:
+            if var.name in existing:
+                r.fail((*where, "env"), f"container {name!r} already sets environment variable {var.name!r}")
+    return Workload(
+        workload.kind,
+        workload.name,
+        chosen,
+        workload.mount_path,
+        workload.env,
+        str(manifest.get("apiVersion") or workload.api_version),
+    )
+
+
+# --- entry point --------------------------------------------------------------------------------
+
+
+def parse_spec(text: str, path: Path, *, check_bases: bool = True) -> Spec:
+    """The spec in `text` (read from `path`); raises SpecError listing every problem."""
+    source = str(path)
+    r = _Reader(load_lined(text, source), source)
+    top = r.mapping(
+        (),
+        r.lined.value,
+        ("apiVersion", "kind", "environments", "applications"),
+        required=("apiVersion", "kind", "environments", "applications"),
+    )
+    if top is None:
+        raise SpecError(r.problems)
+    if "apiVersion" in top and top["apiVersion"] != API_VERSION:
+        r.fail(("apiVersion",), f"must be {API_VERSION}")
+    if "kind" in top and top["kind"] != KIND:
+        r.fail(("kind",), f"must be {KIND}")
+    envs: dict[str, Environment] = {}
+    env_body = top.get("environments")
+    if not isinstance(env_body, dict) or not env_body:
+        r.fail(("environments",), "must map at least one environment name to its settings")
+        env_body = {}
+    env_names = tuple(str(name) for name in env_body)
+    all_envs_ok = True
+    for name, value in env_body.items():
+        env = _environment(r, str(name), value)
+        if env is None:
+            all_envs_ok = False
+        else:
+            envs[env.name] = env
+    apps: dict[str, Application] = {}
+    app_body = top.get("applications")
+    if not isinstance(app_body, dict) or not app_body:
+        r.fail(("applications",), "must map at least one application name to its settings")
+        app_body = {}
+    for name, value in app_body.items():
+        app = _application(r, str(name), value, env_names)
+        if app is not None:
+            apps[app.name] = app
+    _cross_checks(r, envs, apps)
+    if not r.problems and all_envs_ok and check_bases:
+        apps = {name: _base_checks(r, path.parent, app, envs) for name, app in sorted(apps.items())}
+    if r.problems:
+        raise SpecError(r.problems)
+    return Spec(path, dict(sorted(envs.items())), dict(sorted(apps.items())))
+
+
+def load_spec(path: Path, *, check_bases: bool = True) -> Spec:
+    """Read and validate the spec at `path` (and, by default, the bases it names)."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise InputError(f"{path}: no such spec file") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise InputError(f"{path}: cannot read the spec: {exc}") from None
+    return parse_spec(text, path, check_bases=check_bases)

@@ -1,0 +1,136 @@
+"""`sealkit csi generate` / `seal-creds` through click, on a copy of the example config repo."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+import yaml
+from click.testing import CliRunner, Result
+from sealkit_cli.commands.csi import csi
+
+EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "gitops"
+SECRET = "cli-secret-never-printed"
+
+
+def run(*args: str, input: str | None = None, env: dict[str, str] | None = None) -> Result:
+    return CliRunner().invoke(csi, list(args), input=input, env=env)
+
+
+@pytest.fixture
+def repo(tmp_path: Path) -> Path:
+    target = tmp_path / "gitops"
+    shutil.copytree(EXAMPLE, target)
+    return target
+
+
+def test_check_passes_on_the_committed_example(repo: Path) -> None:
+    result = run("generate", "--spec", str(repo / "sealkit-csi.yaml"), "--check")
+    assert result.exit_code == 0, result.output
+    assert result.output.startswith("up to date: 22 generated files, 1 sealed credentials")
+
+
+def test_default_spec_is_found_in_the_working_directory(repo: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(repo)
+    assert run("generate", "--check").exit_code == 0
+
+
+def test_stale_output_fails_check_with_a_diff_then_generate_fixes_it(repo: Path) -> None:
+    spec = repo / "sealkit-csi.yaml"
+    spec.write_text(spec.read_text().replace("vault: sealkit-dev-kv", "vault: sealkit-dev2-kv"))
+    stale = run("generate", "--spec", str(spec), "--check")
+    assert stale.exit_code == 1
+    assert "+    keyvaultName: sealkit-dev2-kv" in stale.output
+    assert "-    keyvaultName: sealkit-dev-kv" in stale.output
+    assert "error: 2 generated file(s) are stale: run `sealkit csi generate" in stale.output
+    fixed = run("generate", "--spec", str(spec))
+    assert fixed.exit_code == 0
+    assert "wrote 2 file(s), 20 unchanged, 0 stale deleted" in fixed.output
+    assert run("generate", "--spec", str(spec), "--check").exit_code == 0
+
+
+def test_env_filter_checks_one_environment(repo: Path) -> None:
+    (repo / "clusters/prod/apps/orders/secretproviderclass.yaml").write_text("edited\n")
+    assert run("generate", "--spec", str(repo / "sealkit-csi.yaml"), "--check", "--env", "dev").exit_code == 0
+    assert run("generate", "--spec", str(repo / "sealkit-csi.yaml"), "--check", "--env", "prod").exit_code == 1
+
+
+def test_spec_problems_are_error_lines_not_tracebacks(repo: Path) -> None:
+    spec = repo / "sealkit-csi.yaml"
+    text = spec.read_text().replace("type: key", "type: keys").replace("alias: db-password", "alias: /db-password")
+    spec.write_text(text)
+    result = run("generate", "--spec", str(spec))
+    assert result.exit_code == 1
+    lines = result.output.splitlines()
+    line_of = {
+        w: text.splitlines().index(next(x for x in text.splitlines() if w in x)) + 1
+        for w in ("type: keys", "alias: /db")
+    }
+    assert (
+        f"error: {spec}:{line_of['alias: /db']}: applications.orders.objects[0].alias: "
+        "objectAlias '/db-password' must be relative, not absolute" in lines
+    )
+    assert (
+        f"error: {spec}:{line_of['type: keys']}: applications.orders.objects[2].type: "
+        "objectType 'keys' must be one of secret, key, cert (lowercase)" in lines
+    )
+    assert "Traceback" not in result.output
+
+
+def test_missing_spec(tmp_path: Path) -> None:
+    result = run("generate", "--spec", str(tmp_path / "none.yaml"))
+    assert result.exit_code == 1
+    assert result.output.strip() == f"error: {tmp_path / 'none.yaml'}: no such spec file"
+
+
+def test_missing_credentials_fail_check_and_warn_on_generate(repo: Path) -> None:
+    (repo / "clusters/prod/apps/credentials/payments.secrets-store-creds.sealedsecret.yaml").unlink()
+    spec = str(repo / "sealkit-csi.yaml")
+    check = run("generate", "--spec", spec, "--check")
+    assert check.exit_code == 1
+    assert "is missing: run `sealkit csi seal-creds --env prod`" in check.output
+    generated = run("generate", "--spec", spec)
+    assert generated.exit_code == 0
+    assert (
+        "warning: clusters/prod/apps/credentials/payments.secrets-store-creds.sealedsecret.yaml is missing"
+        in generated.output
+    )
+
+
+def test_seal_creds_from_stdin(repo: Path, data_dir: Path) -> None:
+    spec = str(repo / "sealkit-csi.yaml")
+    result = run("seal-creds", "--spec", spec, "--env", "prod", "--from-stdin", input=f"my-client\n{SECRET}\n")
+    assert result.exit_code == 0, result.output
+    assert result.output == (
+        "sealed payments/secrets-store-creds -> "
+        "clusters/prod/apps/credentials/payments.secrets-store-creds.sealedsecret.yaml\n"
+    )
+    written = (repo / "clusters/prod/apps/credentials/payments.secrets-store-creds.sealedsecret.yaml").read_text()
+    assert SECRET not in written and yaml.safe_load(written)["kind"] == "SealedSecret"
+    assert run("generate", "--spec", spec, "--check").exit_code == 0
+
+
+def test_seal_creds_from_environment(repo: Path) -> None:
+    env = {"SEALKIT_CSI_CLIENT_ID": "my-client", "SEALKIT_CSI_CLIENT_SECRET": SECRET}
+    result = run("seal-creds", "--spec", str(repo / "sealkit-csi.yaml"), "--env", "prod", env=env)
+    assert result.exit_code == 0 and SECRET not in result.output
+
+
+def test_seal_creds_without_credentials(repo: Path) -> None:
+    env = {
+        name: ""
+        for name in ("SEALKIT_CSI_CLIENT_ID", "SEALKIT_CSI_CLIENT_SECRET", "AZURE_CLIENT_ID", "AZURE_CLIENT_SECRET")
+    }
+    result = run("seal-creds", "--spec", str(repo / "sealkit-csi.yaml"), "--env", "prod", env=env)
+    assert result.exit_code == 1
+    assert result.output.startswith("error: set SEALKIT_CSI_CLIENT_ID or AZURE_CLIENT_ID and")
+    short = run("seal-creds", "--spec", str(repo / "sealkit-csi.yaml"), "--env", "prod", "--from-stdin", input=SECRET)
+    assert short.exit_code == 1 and SECRET not in short.output
+
+
+def test_registered_in_the_main_cli(repo: Path) -> None:
+    from sealkit_cli.main import cli
+
+    result = CliRunner().invoke(cli, ["csi", "generate", "--check", "--spec", str(repo / "sealkit-csi.yaml")])
+    assert result.exit_code == 0 and result.output.startswith("up to date")

@@ -1,0 +1,119 @@
+"""seal-creds: service-principal credentials sealed for the environment's cluster, never in clear."""
+
+from __future__ import annotations
+
+import base64
+import http.server
+import threading
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from sealkit.csi import generate
+from sealkit.csi.credentials import ServicePrincipal, read_certificate, seal_credentials
+from sealkit.csi.spec import load_spec
+from sealkit.errors import InputError
+from sealkit.keys import KeyRing, load_private_keys
+from sealkit.unsealing import unseal
+
+Spec = dict[str, Any]
+SECRET = "s3cr3t-value-never-printed"
+EXAMPLE_CERT = Path(__file__).resolve().parents[3] / "examples/gitops/clusters/example-cluster-cert.pem"
+
+
+@pytest.fixture
+def sp_repo(spec_dict: Spec, make_repo: Callable[[Spec], Path]) -> Path:
+    spec_dict["environments"]["prod"]["identity"] = {"servicePrincipal": {"secretName": "kv-creds"}}
+    path = make_repo(spec_dict)
+    (path.parent / "cert.pem").write_bytes(EXAMPLE_CERT.read_bytes())
+    return path
+
+
+def test_sealed_for_the_cluster_with_the_used_label(sp_repo: Path, data_dir: Path) -> None:
+    spec = load_spec(sp_repo)
+    targets = seal_credentials(spec, "prod", ServicePrincipal("client-1", SECRET))
+    assert [t.path for t in targets] == ["clusters/prod/apps/credentials/team.kv-creds.sealedsecret.yaml"]
+    text = (sp_repo.parent / targets[0].path).read_text()
+    assert SECRET not in text and "client-1" not in text
+    assert text.startswith("# Sealed by `sealkit csi seal-creds --env prod`")
+    keys = KeyRing(load_private_keys((data_dir / "example-cluster-key.pem").read_bytes()))
+    secret = unseal(yaml.safe_load(text), keys).secret
+    assert secret["metadata"]["name"] == "kv-creds" and secret["metadata"]["namespace"] == "team"
+    assert secret["metadata"]["labels"] == {"secrets-store.csi.k8s.io/used": "true"}
+    assert base64.b64decode(secret["data"]["clientsecret"]).decode() == SECRET
+    assert base64.b64decode(secret["data"]["clientid"]).decode() == "client-1"
+
+
+def test_check_accepts_any_sealing_but_requires_the_file(sp_repo: Path) -> None:
+    spec = load_spec(sp_repo)
+    generate.write(generate.plan(spec))
+    missing = generate.check(generate.plan(spec))
+    assert missing.credential_problems == [
+        "clusters/prod/apps/credentials/team.kv-creds.sealedsecret.yaml is missing: "
+        "run `sealkit csi seal-creds --env prod`"
+    ]
+    seal_credentials(spec, "prod", ServicePrincipal("client-1", SECRET))
+    assert generate.check(generate.plan(spec)).ok
+    seal_credentials(spec, "prod", ServicePrincipal("client-1", SECRET))  # new random bytes
+    assert generate.check(generate.plan(spec)).ok
+    target = sp_repo.parent / "clusters/prod/apps/credentials/team.kv-creds.sealedsecret.yaml"
+    target.write_text(target.read_text().replace("name: kv-creds", "name: other"))
+    assert generate.check(generate.plan(spec)).credential_problems == [
+        "clusters/prod/apps/credentials/team.kv-creds.sealedsecret.yaml must seal Secret team/kv-creds"
+    ]
+
+
+def test_no_service_principal_environment(sp_repo: Path) -> None:
+    with pytest.raises(InputError, match="environment dev: no application uses the servicePrincipal identity"):
+        seal_credentials(load_spec(sp_repo), "dev", ServicePrincipal("c", SECRET))
+    with pytest.raises(InputError, match="unknown environment 'qa'"):
+        seal_credentials(load_spec(sp_repo), "qa", ServicePrincipal("c", SECRET))
+
+
+def test_the_secret_never_shows_in_repr_or_errors() -> None:
+    assert SECRET not in repr(ServicePrincipal("c", SECRET))
+    with pytest.raises(InputError, match="client secret is empty"):
+        ServicePrincipal("c", "")
+    with pytest.raises(InputError, match="client id is empty"):
+        ServicePrincipal(" ", SECRET)
+
+
+@pytest.fixture
+def cert_server() -> Iterator[str]:
+    body = EXAMPLE_CERT.read_bytes()
+
+    class Handler(http.server.BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            self.send_response(200 if self.path == "/v1/cert.pem" else 404)
+            self.end_headers()
+            if self.path == "/v1/cert.pem":
+                self.wfile.write(body)
+
+        def log_message(self, *args: Any) -> None:
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_address[1]}"
+    server.shutdown()
+    server.server_close()
+
+
+def test_certificate_from_url(sp_repo: Path, cert_server: str) -> None:
+    text = sp_repo.read_text().replace("sealingCert: cert.pem", f"sealingCert: {cert_server}/v1/cert.pem")
+    sp_repo.write_text(text)
+    spec = load_spec(sp_repo)
+    assert read_certificate(spec, "prod").pem.startswith(b"-----BEGIN CERTIFICATE")
+    sp_repo.write_text(text.replace("/v1/cert.pem", "/missing.pem"))
+    with pytest.raises(InputError, match="cannot fetch the sealing certificate"):
+        read_certificate(load_spec(sp_repo), "prod")
+
+
+def test_missing_certificate_file(sp_repo: Path) -> None:
+    (sp_repo.parent / "cert.pem").unlink()
+    with pytest.raises(InputError, match=r"cannot read the sealing certificate cert\.pem"):
+        seal_credentials(load_spec(sp_repo), "prod", ServicePrincipal("c", SECRET))

@@ -1,0 +1,200 @@
+"""Generation: deterministic files, valid classes, correct patches, and staleness checks."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from sealkit.csi import generate, rules
+from sealkit.csi.generate import HEADER_PREFIX
+from sealkit.csi.spec import load_spec
+
+Spec = dict[str, Any]
+KUBECTL = shutil.which("kubectl")
+
+
+def build(directory: Path) -> list[dict[str, Any]]:
+    """`kubectl kustomize` output as objects (kubectl is preinstalled; .ci/run installs it)."""
+    assert KUBECTL, "kubectl is required for the kustomize tests (.ci/run installs it)"
+    out = subprocess.run([KUBECTL, "kustomize", str(directory)], capture_output=True, text=True, check=False)
+    assert out.returncode == 0, out.stderr
+    return [d for d in yaml.safe_load_all(out.stdout) if d]
+
+
+def by_kind(objects: list[dict[str, Any]], kind: str, name: str) -> dict[str, Any]:
+    return next(o for o in objects if o["kind"] == kind and o["metadata"]["name"] == name)
+
+
+def load(path: Path, relpath: str) -> dict[str, Any]:
+    result: dict[str, Any] = yaml.safe_load((path.parent / relpath).read_text())
+    return result
+
+
+def test_same_spec_same_bytes(spec_dict: Spec, make_repo: Callable[[Spec], Path]) -> None:
+    path = make_repo(spec_dict)
+    first = generate.plan(load_spec(path))
+    second = generate.plan(load_spec(path))
+    assert first.files == second.files
+    assert list(first.files) == sorted(first.files)
+    written = generate.write(first)
+    assert written.unchanged == [] and len(written.written) == len(first.files)
+    again = generate.write(generate.plan(load_spec(path)))
+    assert again.written == [] and len(again.unchanged) == len(first.files)
+
+
+def test_every_file_names_the_spec(spec_dict: Spec, make_repo: Callable[[Spec], Path]) -> None:
+    path = make_repo(spec_dict)
+    plan = generate.plan(load_spec(path))
+    for relpath, text in plan.files.items():
+        first_line = text.splitlines()[0]
+        assert first_line.startswith(HEADER_PREFIX)
+        named = first_line.split(" from ", 1)[1].split(":", 1)[0]
+        assert (path.parent / Path(relpath).parent / named).resolve() == path.resolve()
+
+
+def test_generated_classes_pass_the_driver_rules(spec_dict: Spec, make_repo: Callable[[Spec], Path]) -> None:
+    path = make_repo(spec_dict)
+    plan = generate.plan(load_spec(path))
+    generate.write(plan)
+    classes = [(rel, load(path, rel)) for rel in plan.files if rel.endswith("secretproviderclass.yaml")]
+    patches = [load(path, rel) for rel in plan.files if "/patch-" in rel]
+    assert len(classes) == 2
+    for rel, spc in classes:
+        assert rules.spc_problems(spc) == [], rel
+        assert all(isinstance(v, str) for v in spc["spec"]["parameters"].values())
+    for env in ("dev", "prod"):
+        in_env = [c for c in classes if f"/{env}/" in c[0]]
+        assert rules.duplicate_sync_problems(in_env) == []
+        env_patches = [
+            p for p, rel in zip(patches, [r for r in plan.files if "/patch-" in r], strict=True) if f"/{env}/" in rel
+        ]
+        assert rules.unmounted_sync_problems(in_env, env_patches) == []
+        assert all(rules.csi_volume_problems(p) == [] for p in env_patches)
+
+
+def test_objects_parameter_round_trips(spec_dict: Spec, make_repo: Callable[[Spec], Path]) -> None:
+    path = make_repo(spec_dict)
+    plan = generate.plan(load_spec(path))
+    prod = yaml.safe_load(plan.files["clusters/prod/apps/web/secretproviderclass.yaml"])
+    items, problems = rules.parse_objects(prod["spec"]["parameters"]["objects"])
+    assert problems == []
+    assert items == [
+        {
+            "objectName": "db-password",
+            "objectType": "secret",
+            "objectAlias": "db.txt",
+            "objectVersion": "0123456789abcdef0123456789abcdef",
+        },
+        {"objectName": "tls-cert", "objectType": "secret", "objectVersion": "", "objectFormat": "pem"},
+        {"objectName": "signing", "objectType": "key", "objectVersion": "", "objectVersionHistory": 2},
+    ]
+    assert prod["spec"]["parameters"] == {
+        "keyvaultName": "web-prod-kv",
+        "tenantID": "11111111-2222-3333-4444-555555555555",
+        "cloudName": "AzurePublicCloud",
+        "useVMManagedIdentity": "true",
+        "userAssignedIdentityID": "99999999-8888-4777-8666-555555555555",
+        "objects": prod["spec"]["parameters"]["objects"],
+    }
+    assert "useVMManagedIdentity" not in plan.files["clusters/dev/apps/web/secretproviderclass.yaml"]
+    assert 'objectVersion: ""' in plan.files["clusters/dev/apps/web/secretproviderclass.yaml"]
+
+
+def test_built_workloads_are_wired(spec_dict: Spec, make_repo: Callable[[Spec], Path]) -> None:
+    path = make_repo(spec_dict)
+    generate.write(generate.plan(load_spec(path)))
+    dev = build(path.parent / "clusters/dev/apps")
+    web = by_kind(dev, "Deployment", "web")["spec"]["template"]["spec"]
+    assert web["serviceAccountName"] == "web"
+    assert web["volumes"] == [
+        {
+            "name": "secrets-store-inline",
+            "csi": {
+                "driver": "secrets-store.csi.k8s.io",
+                "readOnly": True,
+                "volumeAttributes": {"secretProviderClass": "web"},
+            },
+        }
+    ]
+    app, proxy = web["containers"]
+    assert app["volumeMounts"] == [
+        {"name": "secrets-store-inline", "mountPath": "/mnt/secrets-store", "readOnly": True}
+    ]
+    assert {"name": "DB_PASSWORD", "valueFrom": {"secretKeyRef": {"name": "web-db", "key": "password"}}} in app["env"]
+    assert {"name": "LOG_LEVEL", "value": "info"} in app["env"]
+    assert "volumeMounts" not in proxy and "env" not in proxy
+    job = by_kind(dev, "CronJob", "nightly")["spec"]["jobTemplate"]["spec"]["template"]["spec"]
+    assert job["containers"][0]["volumeMounts"][0]["mountPath"] == "/secrets"
+    assert by_kind(dev, "ServiceAccount", "web")["metadata"]["annotations"] == {
+        "azure.workload.identity/client-id": "aaaaaaaa-bbbb-4ccc-8ddd-eeeeeeeeeeee"
+    }
+    prod = build(path.parent / "clusters/prod/apps")
+    prod_web = by_kind(prod, "Deployment", "web")["spec"]["template"]["spec"]
+    assert "serviceAccountName" not in prod_web
+    assert not [o for o in prod if o["kind"] == "ServiceAccount" and o["metadata"]["name"] == "web"]
+    assert by_kind(prod, "SecretProviderClass", "web")["metadata"]["namespace"] == "team"
+
+
+def test_service_principal_wiring_and_existing_account(spec_dict: Spec, make_repo: Callable[[Spec], Path]) -> None:
+    spec_dict["environments"]["prod"]["identity"] = {"servicePrincipal": None}
+    spec_dict["applications"]["web"]["serviceAccount"] = {"name": "web-existing", "create": False}
+    path = make_repo(spec_dict)
+    plan = generate.plan(load_spec(path))
+    assert [c.path for c in plan.credentials] == [
+        "clusters/prod/apps/credentials/team.secrets-store-creds.sealedsecret.yaml"
+    ]
+    patch = yaml.safe_load(plan.files["clusters/prod/apps/web/patch-deployment-web.yaml"])
+    volume = patch["spec"]["template"]["spec"]["volumes"][0]
+    assert volume["csi"]["nodePublishSecretRef"] == {"name": "secrets-store-creds"}
+    root = yaml.safe_load(plan.files["clusters/prod/apps/kustomization.yaml"])
+    assert root["resources"] == ["web", "credentials/team.secrets-store-creds.sealedsecret.yaml"]
+    dev_app = yaml.safe_load(plan.files["clusters/dev/apps/web/kustomization.yaml"])
+    assert dev_app["patches"][0] == {"path": "patch-serviceaccount.yaml"}
+    assert "clusters/dev/apps/web/serviceaccount.yaml" not in plan.files
+    result = generate.write(plan)
+    assert result.credential_problems == [
+        "clusters/prod/apps/credentials/team.secrets-store-creds.sealedsecret.yaml is missing: "
+        "run `sealkit csi seal-creds --env prod`"
+    ]
+
+
+def test_check_reports_edits_stale_files_and_missing_output(spec_dict: Spec, make_repo: Callable[[Spec], Path]) -> None:
+    path = make_repo(spec_dict)
+    missing = generate.check(generate.plan(load_spec(path)))
+    assert not missing.ok and len(missing.diffs) == len(generate.plan(load_spec(path)).files)
+    generate.write(generate.plan(load_spec(path)))
+    assert generate.check(generate.plan(load_spec(path))).ok
+
+    spc = path.parent / "clusters/dev/apps/web/secretproviderclass.yaml"
+    spc.write_text(spc.read_text().replace("web-dev-kv", "hand-edited"))
+    edited = generate.check(generate.plan(load_spec(path)))
+    assert len(edited.diffs) == 1
+    assert "-    keyvaultName: hand-edited" in edited.diffs[0] and "+    keyvaultName: web-dev-kv" in edited.diffs[0]
+
+    generate.write(generate.plan(load_spec(path)))
+    del spec_dict["applications"]["web"]["workloads"][1]
+    path.write_text(yaml.safe_dump(spec_dict, sort_keys=False))
+    stale = generate.check(generate.plan(load_spec(path)))
+    assert stale.stale == [
+        "clusters/dev/apps/web/patch-cronjob-nightly.yaml",
+        "clusters/prod/apps/web/patch-cronjob-nightly.yaml",
+    ]
+    user_file = path.parent / "clusters/dev/apps/web/notes.txt"
+    user_file.write_text("kept\n")
+    result = generate.write(generate.plan(load_spec(path)))
+    assert result.deleted == stale.stale
+    assert user_file.exists() and not (path.parent / stale.stale[0]).exists()
+    assert generate.check(generate.plan(load_spec(path))).ok
+
+
+def test_env_filter(spec_dict: Spec, make_repo: Callable[[Spec], Path]) -> None:
+    plan = generate.plan(load_spec(make_repo(spec_dict)), ["prod"])
+    assert plan.files and all(rel.startswith("clusters/prod/") for rel in plan.files)
+    with pytest.raises(Exception, match="unknown environment 'qa'"):
+        generate.plan(load_spec(make_repo(spec_dict)), ["qa"])
