@@ -130,3 +130,26 @@ def test_missing_namespace_for_strict(cert: SealingCertificate, ring: KeyRing) -
     with pytest.raises(InputError, match=r"no metadata.namespace"):
         unseal(obj, ring)
     assert unseal(obj, ring, default_namespace="team-a").items == {"password": b"p4ss"}
+
+
+def test_template_data_renders_over_the_items(cert: SealingCertificate, ring: KeyRing) -> None:
+    obj = sealed(cert)
+    obj["spec"]["template"]["data"] = {
+        "url": "postgres://app:{{ .password }}@db/app",
+        "password": "{{ .password | upper }}",
+        "encoded": '{{ index . "password" | b64enc }}',
+    }
+    opened = unseal(obj, ring)
+    assert opened.items == {"password": b"p4ss"}, "items stay as decrypted"
+    data = {k: base64.b64decode(v) for k, v in opened.secret["data"].items()}
+    assert data == {"url": b"postgres://app:p4ss@db/app", "password": b"P4SS", "encoded": b"cDRzcw=="}
+
+
+def test_template_data_refuses_the_environment(cert: SealingCertificate, ring: KeyRing) -> None:
+    from sealkit.errors import TemplateError
+
+    obj = sealed(cert)
+    obj["spec"]["template"]["data"] = {"leak": '{{ env "HOME" }}'}
+    with pytest.raises(TemplateError, match="spec.template.data.leak.*function env is not supported") as info:
+        unseal(obj, ring, where="db.yaml")
+    assert "p4ss" not in str(info.value)
