@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import shutil
 import tempfile
 from pathlib import Path
 
@@ -36,10 +37,42 @@ def _masked(secret: dict[str, object]) -> dict[str, object]:
     return shown
 
 
+def _csi_step(example: Path, folder: Path) -> None:
+    """Generate the example config repo's SecretProviderClasses and wiring from its spec, in a copy."""
+    from sealkit.csi import generate as gen
+    from sealkit.csi.spec import load_spec
+
+    copy = folder / "gitops"
+    shutil.copytree(example, copy, dirs_exist_ok=True)
+    spec_path = copy / "sealkit-csi.yaml"
+    plan = gen.plan(load_spec(spec_path))
+    for relpath in plan.files:
+        (copy / relpath).unlink(missing_ok=True)  # start from nothing, as a new repo would
+    written = gen.write(plan)
+    click.echo(f"sealkit csi generate --spec {spec_path}: wrote {len(written.written)} files")
+    spc = next(rel for rel in sorted(plan.files) if "secretproviderclass" in rel.lower())
+    click.echo(f"\n{spc}:\n{plan.files[spc]}")
+    checked = gen.check(gen.plan(load_spec(spec_path)))
+    click.echo(f"sealkit csi generate --check: {'up to date' if checked.ok else 'STALE'}")
+    if not checked.ok:
+        raise SystemExit(1)
+
+
+def _default_example() -> Path | None:
+    candidate = Path(__file__).resolve().parents[3] / "examples" / "gitops"
+    return candidate if (candidate / "sealkit-csi.yaml").is_file() else None
+
+
 @click.command("demo")
 @click.option("--workdir", type=click.Path(file_okay=False, path_type=Path), default=None, help="Keep files here.")
 @click.option("--key-size", type=click.IntRange(2048, 8192), default=4096, show_default=True)
-def demo(workdir: Path | None, key_size: int) -> None:
+@click.option(
+    "--example",
+    type=click.Path(file_okay=False, exists=True, path_type=Path),
+    default=None,
+    help="The example config repo for the CSI step (default: examples/gitops of this checkout).",
+)
+def demo(workdir: Path | None, key_size: int, example: Path | None) -> None:
     """Make a throwaway key pair, seal an example Secret, show the SealedSecret, open it again."""
     folder = workdir or Path(tempfile.mkdtemp(prefix="sealkit-demo-"))
     folder.mkdir(parents=True, exist_ok=True)
@@ -69,4 +102,8 @@ def demo(workdir: Path | None, key_size: int) -> None:
     click.echo(f"{verdict} (values hidden here; `sealkit unseal` prints them)")
     if not all(matches.values()):
         raise SystemExit(1)
+    example = example or _default_example()
+    if example is not None:
+        _step("4. Key Vault CSI: SecretProviderClasses and workload wiring from one spec")
+        _csi_step(example, folder)
     click.secho(f"\nDemo files are in {folder}", fg="green")
