@@ -15,9 +15,9 @@ import statistics
 import time
 
 import aiohttp
-from sealkit_testservers.kube import KubeServer
 
 from sealkit.data import crd_path
+from sealkit_testservers.kube import KubeServer
 
 BASE = "/apis/bitnami.com/v1alpha1/namespaces/default/sealedsecrets"
 JSON = {"Content-Type": "application/json"}

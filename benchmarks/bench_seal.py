@@ -73,7 +73,8 @@ def main() -> None:
         "stringData": {f"item{i}": f"value-{i}" * 8 for i in range(5)},
     }
     (folder / "secret.yaml").write_text(yaml.safe_dump(secret))
-    seal_cmd = [*installed_like_a_user(folder), "seal", "-f", str(folder / "secret.yaml"), "--cert", str(folder / "cert.pem")]
+    seal_args = ["seal", "-f", str(folder / "secret.yaml"), "--cert", str(folder / "cert.pem")]
+    seal_cmd = [*installed_like_a_user(folder), *seal_args]
     baseline = median_seconds([seal_cmd[0], "-c", BASELINE])
     cold = median_seconds(seal_cmd)
     ratio = cold / baseline

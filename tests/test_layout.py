@@ -33,7 +33,10 @@ def test_core_imports_no_adapter_library() -> None:
 
 @pytest.mark.parametrize("args", [["--help"], ["seal", "--help"], ["csi", "--help"], ["verify", "--help"]])
 def test_cli_help_imports_no_cluster_or_cloud_library(args: list[str]) -> None:
-    code = f"from sealkit_cli.main import cli\ntry:\n    cli.main(args={args!r}, standalone_mode=False)\nexcept SystemExit:\n    pass"
+    code = (
+        "from sealkit_cli.main import cli\n"
+        f"try:\n    cli.main(args={args!r}, standalone_mode=False)\nexcept SystemExit:\n    pass"
+    )
     loaded = imported_after(code)
     assert [m for m in loaded if m.split(".")[0] in ("kopf", "kubernetes", "azure", "kmock")] == []
 

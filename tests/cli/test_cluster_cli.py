@@ -14,12 +14,12 @@ import pytest
 import yaml
 from aiohttp import web
 from click.testing import CliRunner, Result
-from sealkit_cli.main import cli
-from sealkit_controller.httpapi import StaticKeys, make_app
 
 from sealkit.documents import load_documents
 from sealkit.keys import KeyRing, PrivateKey, certificate_not_before, load_private_keys
 from sealkit.unsealing import unseal
+from sealkit_cli.main import cli
+from sealkit_controller.httpapi import StaticKeys, make_app
 
 
 def run(*args: str, input: str | None = None) -> Result:

@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 import yaml
 from click.testing import CliRunner, Result
+
 from sealkit_cli.commands.csi import csi
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "gitops"

@@ -9,11 +9,11 @@ from pathlib import Path
 import pytest
 import yaml
 from click.testing import CliRunner, Result
-from sealkit_cli.main import cli
 
 from sealkit.documents import load_documents
 from sealkit.keys import KeyRing, load_private_keys
 from sealkit.unsealing import unseal
+from sealkit_cli.main import cli
 
 
 def run(*args: str, input: str | None = None) -> Result:

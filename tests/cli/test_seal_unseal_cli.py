@@ -14,10 +14,10 @@ from typing import Any
 import pytest
 import yaml
 from click.testing import CliRunner, Result
-from sealkit_cli.main import cli
 
 from sealkit.documents import load_documents
 from sealkit.scope import Scope, scope_annotations
+from sealkit_cli.main import cli
 
 PLAINTEXT = "correct-horse-battery-staple"
 

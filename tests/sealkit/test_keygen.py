@@ -8,10 +8,10 @@ from cryptography import x509
 
 from sealkit.keygen import generate_key_pair
 from sealkit.keys import KeyRing, load_certificate, load_private_keys
+from sealkit.manifest import decode_base64
+from sealkit.opening import open_value
 from sealkit.scope import Scope
 from sealkit.sealing import Target, seal_value
-from sealkit.opening import open_value
-from sealkit.manifest import decode_base64
 
 
 def test_generated_pair_round_trips_through_the_loaders() -> None:

@@ -150,6 +150,6 @@ def test_template_data_refuses_the_environment(cert: SealingCertificate, ring: K
 
     obj = sealed(cert)
     obj["spec"]["template"]["data"] = {"leak": '{{ env "HOME" }}'}
-    with pytest.raises(TemplateError, match="spec.template.data.leak.*function env is not supported") as info:
+    with pytest.raises(TemplateError, match=r"spec.template.data.leak.*function env is not supported") as info:
         unseal(obj, ring, where="db.yaml")
     assert "p4ss" not in str(info.value)

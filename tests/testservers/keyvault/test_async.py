@@ -6,6 +6,7 @@ import asyncio
 
 import pytest
 from azure.core.exceptions import HttpResponseError, ResourceNotFoundError
+
 from sealkit_testservers.keyvault import KeyVaultServer, Vault
 
 

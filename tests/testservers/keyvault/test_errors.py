@@ -15,6 +15,7 @@ from azure.core.exceptions import (
     ResourceNotFoundError,
     ServiceRequestError,
 )
+
 from sealkit_testservers.keyvault import KeyVaultServer, Vault
 
 

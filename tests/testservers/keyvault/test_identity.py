@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pytest
 from azure.core.exceptions import ClientAuthenticationError
+
 from sealkit_testservers.keyvault import KeyVaultServer, Vault
 
 

@@ -7,6 +7,7 @@ import string
 from azure.core.exceptions import HttpResponseError
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+
 from sealkit_testservers.keyvault import KeyVaultServer
 
 NAME_CHARS = string.ascii_letters + string.digits + "-"

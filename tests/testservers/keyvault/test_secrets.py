@@ -6,6 +6,7 @@ import datetime as dt
 
 import pytest
 from azure.core.exceptions import HttpResponseError, ResourceExistsError
+
 from sealkit_testservers.keyvault import Vault
 
 UTC = dt.UTC

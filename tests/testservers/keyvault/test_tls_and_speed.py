@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pytest
 from cryptography import x509
+
 from sealkit_testservers.keyvault import KeyVaultServer, Vault
 from sealkit_testservers.keyvault.tls import make_tls_files
 

@@ -9,6 +9,7 @@ from typing import Any
 import kubernetes as _kubernetes
 import pytest
 from kubernetes.client.exceptions import ApiException
+
 from sealkit_testservers.kube import KubeServer
 
 kubernetes: Any = _kubernetes  # the generated client's strict types add nothing to contract tests

@@ -7,6 +7,7 @@ from typing import Any
 
 import aiohttp
 import pytest
+
 from sealkit_testservers.kube import KubeServer
 
 SS_PATH = "/apis/bitnami.com/v1alpha1/namespaces/default/sealedsecrets"

@@ -8,6 +8,7 @@ import kubernetes as _kubernetes
 import pytest
 import urllib3
 from kubernetes.client.exceptions import ApiException
+
 from sealkit_testservers.kube import KubeServer
 
 kubernetes: Any = _kubernetes  # the generated client's strict types add nothing to contract tests

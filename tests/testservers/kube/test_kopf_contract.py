@@ -16,6 +16,7 @@ from typing import Any
 import kopf
 import kubernetes as _kubernetes
 import pytest
+
 from sealkit_testservers.kube import KubeServer
 
 kubernetes: Any = _kubernetes  # the generated client's strict types add nothing to contract tests

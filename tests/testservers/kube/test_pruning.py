@@ -6,11 +6,11 @@ from typing import Any
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
+
+from sealkit.data import crd_path
 from sealkit_testservers.kube import KubeServer
 from sealkit_testservers.kube.crds import read_crd_file
 from sealkit_testservers.kube.pruning import prune, validate_object
-
-from sealkit.data import crd_path
 
 API = "bitnami.com/v1alpha1"
 SCHEMA: dict[str, Any] = read_crd_file(crd_path("bitnami.com_sealedsecrets.yaml"))["spec"]["versions"][0][

@@ -8,6 +8,7 @@ from typing import Any
 import kubernetes as _kubernetes
 import pytest
 from kubernetes.client.exceptions import ApiException
+
 from sealkit_testservers.kube import KubeServer
 from sealkit_testservers.kube.rbac import Attributes, rule_allows
 

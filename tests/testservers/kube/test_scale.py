@@ -9,6 +9,7 @@ import time
 
 import aiohttp
 import pytest
+
 from sealkit_testservers.kube import KubeServer
 
 BASE = "/apis/bitnami.com/v1alpha1/namespaces/default/sealedsecrets"
