@@ -201,3 +201,47 @@ def test_reencrypt_through_the_controller(
         items = unseal(doc.obj, ring_of(vectors, 1)).items  # the newest key alone opens it now
         assert items == {"token": f"{path.stem}-token".encode()}
         assert base64.b64decode(doc.obj["spec"]["encryptedData"]["token"])[:2] == b"\x02\x00"
+
+
+def test_kubeseal_environment_variables_name_the_controller(
+    kube: Any, kubeconfig: Path, vectors: dict[str, Any]
+) -> None:
+    with ControllerHTTP(ring_of(vectors, 0)) as http:
+        add_controller_service(kube, http.url, "sealkit", "sealkit-system", app_label="sealkit")
+        result = CliRunner().invoke(
+            cli,
+            ["cert", "--kubeconfig", str(kubeconfig)],
+            env={"SEALED_SECRETS_CONTROLLER_NAME": "sealkit", "SEALED_SECRETS_CONTROLLER_NAMESPACE": "sealkit-system"},
+        )
+        assert result.exit_code == 0, result.output
+        assert result.stdout == vectors["keys"][0]["cert_pem"]
+
+
+def test_cert_from_an_http_url(
+    controller: ControllerHTTP, vectors: dict[str, Any], key_files: list[tuple[Path, Path]]
+) -> None:
+    url = f"{controller.url}/v1/cert.pem"
+    fingerprint = run("cert", "--cert", url, "--fingerprint")
+    assert fingerprint.exit_code == 0, fingerprint.output
+    assert fingerprint.stdout.startswith("SHA256:")
+    secret = {
+        "apiVersion": "v1",
+        "kind": "Secret",
+        "metadata": {"name": "u", "namespace": "n"},
+        "stringData": {"a": "b"},
+    }
+    sealed = run("seal", "--cert", url, input=yaml.safe_dump(secret))
+    assert sealed.exit_code == 0, sealed.output
+    assert unseal(yaml.safe_load(sealed.stdout), ring_of(vectors, 1)).items == {"a": b"b"}
+    missing = run("seal", "--cert", f"{controller.url}/nope.pem", input=yaml.safe_dump(secret))
+    assert missing.exit_code == 1 and "HTTP 404" in missing.output
+
+
+def test_controller_runs_say_how_long_they_will_take(
+    kube: Any, kubeconfig: Path, controller: ControllerHTTP, tmp_path: Path, key_files: list[tuple[Path, Path]]
+) -> None:
+    for i in range(3):
+        sealed_file(tmp_path, key_files, 0, f"t{i}")
+    result = run("verify", "--kubeconfig", str(kubeconfig), "--rate", "20", str(tmp_path))
+    assert result.exit_code == 0, result.output
+    assert "3 SealedSecrets through the controller at up to 20/s: about 0s" in result.stderr
