@@ -17,10 +17,16 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
     "seal": ("sealkit_cli.commands.seal", "seal", "Seal a Secret into a SealedSecret."),
     "unseal": ("sealkit_cli.commands.unseal", "unseal", "Open SealedSecrets with private keys (recovery)."),
     "demo": ("sealkit_cli.commands.demo", "demo", "Run the whole flow on a throwaway key."),
+    "controller": ("sealkit_cli.commands.controller", "controller", "Run the in-cluster controller (Kopf)."),
     "cert": ("sealkit_cli.commands.cert", "cert", "Fetch the cluster's sealing certificate."),
     "verify": ("sealkit_cli.commands.verify", "verify", "Check that SealedSecrets open (files, directories)."),
     "reencrypt": ("sealkit_cli.commands.verify", "reencrypt", "Re-seal SealedSecrets with the newest key in place."),
     "csi": ("sealkit_cli.commands.csi", "csi", "Key Vault CSI: generate SecretProviderClasses and workload wiring."),
+    "lint": (
+        "sealkit_cli.commands.lint",
+        "lint",
+        "Check a config repo: no plaintext Secrets, SealedSecrets that open, valid SPCs.",
+    ),
 }
 
 

@@ -1,0 +1,148 @@
+"""What the controller is told to do: one dataclass, built from flags/env by the CLI or directly by tests.
+
+Bitnami's flags and defaults are kept (names, Go durations, RFC 1123Z cutoff) so a deployment can switch
+controllers by changing the image only. Timing knobs below the Bitnami ones exist so tests can run fast.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import email.utils
+import os
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from sealkit.bitnami import DEFAULT_CONTROLLER_NAMESPACE, SEALING_KEY_PREFIX
+from sealkit.errors import InputError
+
+SERVICE_ACCOUNT_NAMESPACE_FILE = Path("/var/run/secrets/kubernetes.io/serviceaccount/namespace")
+
+_DURATION_PART = re.compile(r"(\d+(?:\.\d*)?|\.\d+)(ns|us|µs|ms|s|m|h)")
+_UNIT_SECONDS = {"ns": 1e-9, "us": 1e-6, "µs": 1e-6, "ms": 1e-3, "s": 1.0, "m": 60.0, "h": 3600.0}
+
+
+def parse_duration(text: str, what: str = "duration") -> dt.timedelta:
+    """A Go duration ("720h", "1h30m", "0"): what Bitnami's --key-renew-period and --key-ttl take."""
+    raw = text.strip()
+    if raw in ("0", ""):
+        return dt.timedelta(0)
+    pos, total = 0, 0.0
+    while pos < len(raw):
+        match = _DURATION_PART.match(raw, pos)
+        if not match:
+            raise InputError(f"{what}: {text!r} is not a duration (e.g. 720h, 1h30m, 90s, 0)")
+        total += float(match.group(1)) * _UNIT_SECONDS[match.group(2)]
+        pos = match.end()
+    return dt.timedelta(seconds=total)
+
+
+def parse_cutoff(text: str) -> dt.datetime | None:
+    """--key-cutoff-time: RFC 1123Z as Bitnami takes it ("Mon, 02 Jan 2006 15:04:05 -0700"), or ISO 8601."""
+    raw = text.strip()
+    if not raw:
+        return None
+    try:
+        when = email.utils.parsedate_to_datetime(raw)
+    except (TypeError, ValueError):
+        try:
+            when = dt.datetime.fromisoformat(raw.replace("Z", "+00:00"))
+        except ValueError:
+            raise InputError(
+                f"key cutoff time: {text!r} is neither RFC 1123Z (Mon, 02 Jan 2006 15:04:05 -0700) nor ISO 8601"
+            ) from None
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=dt.UTC)
+    return when
+
+
+def parse_map(text: str, what: str) -> dict[str, str]:
+    """"k=v,k2=v2" as Bitnami's --privatekey-labels/--privatekey-annotations take it."""
+    out: dict[str, str] = {}
+    for part in text.split(","):
+        item = part.strip()
+        if not item:
+            continue
+        key, sep, value = item.partition("=")
+        if not sep or not key.strip():
+            raise InputError(f"{what}: {item!r} is not key=value")
+        out[key.strip()] = value.strip()
+    return out
+
+
+def parse_list(text: str) -> tuple[str, ...]:
+    return tuple(part.strip() for part in text.split(",") if part.strip())
+
+
+def default_namespace(environ: dict[str, str] | None = None, sa_file: Path = SERVICE_ACCOUNT_NAMESPACE_FILE) -> str:
+    """The controller's own namespace: POD_NAMESPACE, else the service account's, else kube-system."""
+    env = os.environ if environ is None else environ
+    if env.get("POD_NAMESPACE"):
+        return env["POD_NAMESPACE"]
+    try:
+        text = sa_file.read_text().strip()
+    except OSError:
+        text = ""
+    return text or DEFAULT_CONTROLLER_NAMESPACE
+
+
+@dataclass
+class Settings:
+    """Everything the controller reads; defaults are Bitnami's."""
+
+    # Where the API server is (kubectl's order; see kubeapi.load_configuration).
+    kubeconfig: str | None = None
+    context: str | None = None
+    # The controller's own namespace: where key Secrets live.
+    namespace: str = DEFAULT_CONTROLLER_NAMESPACE
+    # Keys.
+    key_prefix: str = SEALING_KEY_PREFIX
+    key_size: int = 4096
+    key_ttl: dt.timedelta = dt.timedelta(hours=87600)
+    my_cn: str = ""
+    key_renew_period: dt.timedelta = dt.timedelta(hours=720)
+    key_cutoff_time: dt.datetime | None = None
+    private_key_labels: dict[str, str] = field(default_factory=dict)
+    private_key_annotations: dict[str, str] = field(default_factory=dict)
+    # Unsealing.
+    update_status: bool = True
+    skip_recreate: bool = False
+    max_unseal_retries: int = 5
+    # Watching: all namespaces, or (all_namespaces=False) the own namespace plus the additional ones.
+    all_namespaces: bool = True
+    additional_namespaces: tuple[str, ...] = ()
+    # Logging.
+    log_level: str = "INFO"
+    log_format: str = "text"
+    # Concurrency and timing (not Bitnami flags; tests shrink them).
+    workers: int = 4
+    threads: int = 8
+    api_timeout: float = 30.0
+    retry_base_delay: float = 1.0
+    retry_max_delay: float = 300.0
+    key_check_interval: float = 3600.0
+    watch_server_timeout: float | None = None
+    watch_error_backoffs: tuple[float, ...] = (1.0, 2.0, 5.0, 10.0)
+    # A reporting instance for events (the pod name in a cluster).
+    instance: str = field(default_factory=lambda: os.environ.get("POD_NAME") or os.environ.get("HOSTNAME") or "")
+
+    def watched_namespaces(self) -> list[str] | None:
+        """None for cluster-wide; else the own namespace and the additional ones (Bitnami's rule)."""
+        if self.all_namespaces:
+            return None
+        return sorted({self.namespace, *self.additional_namespaces})
+
+    def validate(self) -> Settings:
+        if self.key_size < 2048:
+            raise InputError(f"key size {self.key_size}: use at least 2048 bits")
+        if self.key_renew_period < dt.timedelta(0):
+            raise InputError("key renew period: must not be negative (0 disables renewal)")
+        if self.key_ttl <= dt.timedelta(0):
+            raise InputError("key TTL: must be positive")
+        if self.max_unseal_retries < 0:
+            raise InputError("max unseal retries: must not be negative")
+        if self.workers < 1 or self.threads < 1:
+            raise InputError("workers and threads: at least 1")
+        if self.log_format not in ("text", "json"):
+            raise InputError(f"log format {self.log_format!r}: choose text or json")
+        return self

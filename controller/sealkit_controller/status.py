@@ -1,0 +1,72 @@
+"""SealedSecret status inside Bitnami's CRD schema (anything else is pruned by a real API server).
+
+`conditions[0]` is `Synced` (Bitnami's printer columns read it), then `Ready` (what Flux and kstatus read).
+A new status is produced only when something a reader can see changed: times alone never cause a write,
+so Argo CD and Flux are not woken by status churn.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+SYNCED = "Synced"
+READY = "Ready"
+UNSEALED = "Unsealed"
+ERR_UNSEAL_FAILED = "ErrUnsealFailed"
+ERR_UPDATE_FAILED = "ErrUpdateFailed"
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What the last reconcile of one SealedSecret came to; `reason` is one of Bitnami's event reasons."""
+
+    ok: bool
+    reason: str
+    message: str = ""
+
+
+def timestamp(now: dt.datetime) -> str:
+    return now.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _visible(condition: Mapping[str, Any]) -> tuple[Any, ...]:
+    return (condition.get("type"), condition.get("status"), condition.get("reason"), condition.get("message") or "")
+
+
+def _condition(kind: str, outcome: Outcome, message: str, old: Mapping[str, Any] | None, now: str) -> dict[str, Any]:
+    status = "True" if outcome.ok else "False"
+    new = {"type": kind, "status": status, "reason": outcome.reason, "message": message}
+    if old is not None and _visible(old) == _visible(new):
+        return {**new, **{k: old[k] for k in ("lastTransitionTime", "lastUpdateTime") if k in old}}
+    transition = now if old is None or old.get("status") != status else old.get("lastTransitionTime") or now
+    return {**new, "lastTransitionTime": transition, "lastUpdateTime": now}
+
+
+def next_status(
+    current: Mapping[str, Any] | None,
+    generation: int | None,
+    outcome: Outcome,
+    now: dt.datetime,
+    *,
+    secret_name: str,
+) -> dict[str, Any] | None:
+    """The status to write, or None when the current one already says the same."""
+    current = current or {}
+    conditions = [c for c in current.get("conditions") or [] if isinstance(c, Mapping)]
+    by_type = {c.get("type"): c for c in conditions}
+    stamp = timestamp(now)
+    synced_message = "" if outcome.ok else outcome.message
+    ready_message = f"Secret {secret_name} is up to date" if outcome.ok else outcome.message
+    synced = _condition(SYNCED, outcome, synced_message, by_type.get(SYNCED), stamp)
+    ready = _condition(READY, outcome, ready_message, by_type.get(READY), stamp)
+    others = [dict(c) for c in conditions if c.get("type") not in (SYNCED, READY)]
+    status: dict[str, Any] = {"conditions": [synced, ready, *others]}
+    if generation is not None:
+        status["observedGeneration"] = generation
+    unchanged = current.get("observedGeneration") == status.get("observedGeneration") and [
+        _visible(c) for c in conditions
+    ] == [_visible(c) for c in status["conditions"]]
+    return None if unchanged else status

@@ -1,0 +1,162 @@
+"""Sealing keys: Bitnami-format key Secrets, when a new key is due, and the key store's snapshots."""
+
+from __future__ import annotations
+
+import base64
+import datetime as dt
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import rsa
+
+from sealkit.bitnami import SEALING_KEY_LABEL
+from sealkit.keygen import GeneratedKey, generate_key_pair
+from sealkit.keys import PrivateKey, fingerprint
+from sealkit_controller.keymanager import KeyManager
+from sealkit_controller.keystore import KeyStore, key_due, key_secret_manifest, keys_from_secret
+from sealkit_controller.settings import Settings
+
+NOW = dt.datetime(2026, 6, 1, tzinfo=dt.UTC)
+DAY = dt.timedelta(days=1)
+
+
+@pytest.fixture(scope="module")
+def generated() -> GeneratedKey:
+    return generate_key_pair(bits=2048, now=NOW - 10 * DAY)
+
+
+def key_at(key: rsa.RSAPrivateKey, born: dt.datetime | None) -> PrivateKey:
+    return PrivateKey(key, fingerprint(key.public_key()), "test", born)
+
+
+def test_manifest_is_bitnamis_key_secret(generated: GeneratedKey) -> None:
+    manifest = key_secret_manifest(generated, namespace="kube-system", prefix="sealed-secrets-key",
+                                   labels={"team": "x"}, annotations={"a": "b"})
+    assert manifest["type"] == "kubernetes.io/tls"
+    meta = manifest["metadata"]
+    assert meta["generateName"] == "sealed-secrets-key" and meta["namespace"] == "kube-system"
+    assert meta["labels"] == {"team": "x", SEALING_KEY_LABEL: "active"}
+    assert meta["annotations"] == {"a": "b"}
+    assert base64.b64decode(manifest["data"]["tls.key"]).startswith(b"-----BEGIN RSA PRIVATE KEY-----")
+    assert base64.b64decode(manifest["data"]["tls.crt"]).startswith(b"-----BEGIN CERTIFICATE-----")
+    (key,) = keys_from_secret({**manifest, "metadata": {**meta, "name": "k1"}}, "test")
+    assert key.fingerprint == generated.key.fingerprint and key.not_before == generated.key.not_before
+
+
+def test_bring_your_own_pkcs8_key_without_certificate(small_key: rsa.RSAPrivateKey) -> None:
+    pem = small_key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                                  serialization.NoEncryption())
+    secret = {"metadata": {"name": "byo"}, "type": "Opaque", "data": {"tls.key": base64.b64encode(pem).decode()}}
+    (key,) = keys_from_secret(secret, "test")
+    assert key.fingerprint == fingerprint(small_key.public_key()) and key.not_before is None
+
+
+def test_key_due(small_key: rsa.RSAPrivateKey) -> None:
+    renew = 30 * DAY
+    assert key_due(None, NOW, renew_period=renew, cutoff=None) == NOW
+    fresh = key_at(small_key, NOW - DAY)
+    assert key_due(fresh, NOW, renew_period=renew, cutoff=None) == NOW + 29 * DAY
+    assert key_due(fresh, NOW, renew_period=dt.timedelta(0), cutoff=None) is None
+    # A key born before the cutoff is due at the cutoff (now once it has passed); a younger one is not.
+    assert key_due(fresh, NOW, renew_period=renew, cutoff=NOW - dt.timedelta(hours=1)) <= NOW
+    assert key_due(fresh, NOW, renew_period=renew, cutoff=NOW + DAY) == NOW + DAY
+    assert key_due(fresh, NOW, renew_period=dt.timedelta(0), cutoff=NOW - 2 * DAY) is None
+    # A key with no known birth (no certificate) counts as old.
+    assert key_due(key_at(small_key, None), NOW, renew_period=renew, cutoff=None) < NOW
+
+
+def test_store_follows_label_and_deletion(generated: GeneratedKey) -> None:
+    store = KeyStore()
+    changes: list[tuple[set[str], set[str]]] = []
+    store.on_change(lambda added, removed: changes.append((added, removed)))
+    secret = key_secret_manifest(generated, namespace="ns", prefix="k")
+    secret["metadata"]["name"] = "k1"
+    ring_before = store.ring
+    assert store.observe_secret(secret) == "loaded"
+    assert generated.key.fingerprint in store.ring and len(ring_before) == 0  # snapshots: old one unchanged
+    assert store.observe_secret(secret) is None  # seen again: nothing to do
+    relabelled = {**secret, "metadata": {**secret["metadata"], "labels": {SEALING_KEY_LABEL: "compromised"}}}
+    assert store.observe_secret(relabelled) == "no longer labelled active"
+    assert len(store.ring) == 0
+    assert store.observe_secret(secret) == "loaded"
+    assert store.observe_secret(secret, deleted=True) == "deleted"
+    fp = generated.key.fingerprint
+    assert changes == [({fp}, set()), (set(), {fp}), ({fp}, set()), (set(), {fp})]
+
+
+BROKEN_PEM = b"-----BEGIN RSA PRIVATE KEY-----\nAAAA\n-----END RSA PRIVATE KEY-----"
+
+
+def test_broken_key_secret_is_ignored_with_a_warning(caplog: pytest.LogCaptureFixture) -> None:
+    secret = {"metadata": {"name": "bad", "namespace": "ns", "labels": {SEALING_KEY_LABEL: "active"}},
+              "data": {"tls.key": base64.b64encode(BROKEN_PEM).decode()}}
+    store = KeyStore()
+    assert store.observe_secret(secret) is None
+    assert len(store.ring) == 0 and "ignoring key Secret ns/bad" in caplog.text
+
+
+class FakeClient:
+    def __init__(self, secrets: list[dict[str, Any]]) -> None:
+        self.secrets = secrets
+        self.created: list[dict[str, Any]] = []
+
+    def list_secrets(self, namespace: str, selector: str) -> list[dict[str, Any]]:
+        assert selector == f"{SEALING_KEY_LABEL}=active"
+        return self.secrets
+
+    def create_secret(self, namespace: str, body: dict[str, Any]) -> dict[str, Any]:
+        name = f"{body['metadata']['generateName']}x{len(self.created)}"
+        created = {**body, "metadata": {**body["metadata"], "name": name}}
+        self.created.append(created)
+        return created
+
+
+async def direct(fn: Callable[..., Any], *args: Any) -> Any:
+    return fn(*args)
+
+
+def manager(settings: Settings, client: FakeClient, now: dt.datetime = NOW) -> tuple[KeyManager, KeyStore]:
+    store = KeyStore()
+    return KeyManager(settings, client, store, direct, clock=lambda: now), store  # type: ignore[arg-type]
+
+
+async def test_no_key_generates_one_in_bitnami_format() -> None:
+    client = FakeClient([])
+    km, store = manager(Settings(namespace="ctl", key_size=2048, my_cn="me"), client)
+    assert await km.load() == 0
+    assert await km.ensure() is True
+    (created,) = client.created
+    assert created["metadata"]["namespace"] == "ctl" and created["type"] == "kubernetes.io/tls"
+    newest = store.newest()
+    assert newest is not None and newest.not_before == NOW
+    assert store.secret_names() == ["sealed-secrets-keyx0"]
+
+
+async def test_existing_fresh_key_is_used_as_found(generated: GeneratedKey) -> None:
+    secret = key_secret_manifest(generated, namespace="ctl", prefix="k")
+    secret["metadata"]["name"] = "k1"
+    client = FakeClient([secret])
+    km, _ = manager(Settings(namespace="ctl", key_size=2048), client)
+    assert await km.load() == 1
+    assert await km.ensure() is False and not client.created
+    assert km.due() == generated.key.not_before + dt.timedelta(hours=720)
+
+
+async def test_renewal_by_key_age_and_cutoff(generated: GeneratedKey) -> None:
+    secret = key_secret_manifest(generated, namespace="ctl", prefix="k")
+    secret["metadata"]["name"] = "k1"
+    for settings in (Settings(namespace="ctl", key_size=2048, key_renew_period=5 * DAY),
+                     Settings(namespace="ctl", key_size=2048, key_renew_period=dt.timedelta(0),
+                              key_cutoff_time=NOW - DAY)):
+        client = FakeClient([secret])
+        km, store = manager(settings, client)
+        await km.load()
+        assert await km.ensure() is True
+        assert len(store.ring) == 2  # the old key keeps opening
+        assert store.newest() is not None and store.newest().fingerprint != generated.key.fingerprint  # type: ignore[union-attr]
+    disabled = Settings(namespace="ctl", key_size=2048, key_renew_period=dt.timedelta(0))
+    km, _ = manager(disabled, FakeClient([secret]))
+    await km.load()
+    assert await km.ensure() is False

@@ -1,0 +1,141 @@
+"""Keys in a running controller: generated in Bitnami's format, found as left by Bitnami or by hand,
+renewed by key age, and followed live (added, relabelled, deleted and restored) without a restart."""
+
+from __future__ import annotations
+
+import base64
+import datetime as dt
+
+from cryptography.hazmat.primitives import serialization
+
+from sealkit.bitnami import SEALING_KEY_LABEL
+from sealkit.keygen import generate_key_pair
+from sealkit.keys import fingerprint, load_certificate, load_private_keys
+from sealkit_controller.keystore import key_secret_manifest
+from sealkit_controller.testing import CONTROLLER_NS, Cluster
+
+
+def key_secrets(cluster: Cluster) -> list[dict]:  # type: ignore[type-arg]
+    return cluster.kube.list("v1", "Secret", CONTROLLER_NS, label_selector=f"{SEALING_KEY_LABEL}")
+
+
+def test_generates_a_bitnami_key_when_none_and_unseals_with_it(cluster: Cluster) -> None:
+    with cluster.start():
+        (secret,) = cluster.wait(lambda: key_secrets(cluster))
+        assert secret["type"] == "kubernetes.io/tls"
+        assert secret["metadata"]["name"].startswith("sealed-secrets-key")
+        assert secret["metadata"]["labels"][SEALING_KEY_LABEL] == "active"
+        private_pem = base64.b64decode(secret["data"]["tls.key"])
+        assert private_pem.startswith(b"-----BEGIN RSA PRIVATE KEY-----")  # PKCS#1, as Bitnami stores it
+        cert = load_certificate(base64.b64decode(secret["data"]["tls.crt"]))
+        assert cert.public_key.key_size == 2048
+        (key,) = load_private_keys(private_pem)
+        assert key.fingerprint == cert.fingerprint
+        cluster.keys = [*cluster.keys]
+        sealed = cluster.seal()
+        from sealkit.sealing import seal_secret
+
+        sealed = seal_secret({"apiVersion": "v1", "kind": "Secret",
+                              "metadata": {"name": "testsecret", "namespace": "default"},
+                              "stringData": {"foo": "bar"}}, cert)
+        cluster.create(sealed)
+        assert cluster.wait(cluster.data) == {"foo": b"bar"}
+    # Restarted: the key is found, not made again.
+    with cluster.start():
+        cluster.create(sealed | {"metadata": {"name": "again", "namespace": "default"}} | {
+            "spec": seal_secret({"apiVersion": "v1", "kind": "Secret",
+                                 "metadata": {"name": "again", "namespace": "default"},
+                                 "stringData": {"foo": "bar"}}, cert)["spec"]})
+        cluster.wait(lambda: cluster.data("again"))
+        assert len(key_secrets(cluster)) == 1
+
+
+def test_existing_bitnami_and_bring_your_own_keys_all_open(cluster: Cluster) -> None:
+    cluster.add_key(0, name="sealed-secrets-keyabcde")
+    own = cluster.keys[1].key.key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                                                serialization.NoEncryption())
+    cluster.create({"apiVersion": "v1", "kind": "Secret", "type": "kubernetes.io/tls",
+                    "metadata": {"name": "my-own-key", "namespace": CONTROLLER_NS,
+                                 "labels": {SEALING_KEY_LABEL: "active"}},
+                    "data": {"tls.key": base64.b64encode(own).decode(),
+                             "tls.crt": base64.b64encode(cluster.keys[1].certificate_pem).decode()}})
+    with cluster.start():
+        cluster.create(cluster.seal("by-bitnami-key", key=0))
+        cluster.create(cluster.seal("by-own-key", key=1))
+        assert cluster.wait(lambda: cluster.data("by-bitnami-key")) == {"foo": b"bar"}
+        assert cluster.wait(lambda: cluster.data("by-own-key")) == {"foo": b"bar"}
+        assert len(key_secrets(cluster)) == 2  # fresh keys: nothing generated
+
+
+def test_renewal_by_key_age_and_cutoff_keeps_old_keys(cluster: Cluster) -> None:
+    old = generate_key_pair(bits=2048, now=dt.datetime.now(dt.UTC) - dt.timedelta(days=40))
+    manifest = key_secret_manifest(old, namespace=CONTROLLER_NS, prefix="sealed-secrets-key")
+    manifest["metadata"]["name"] = "sealed-secrets-keyold"
+    cluster.create(manifest)
+    with cluster.start(key_renew_period=dt.timedelta(0)):  # renewal disabled: the old key stays the only one
+        cluster.never(lambda: len(key_secrets(cluster)) > 1, 0.3)
+    with cluster.start():  # 720h default: a 40-day-old key is renewed at once
+        cluster.wait(lambda: len(key_secrets(cluster)) == 2)
+        cluster.create(cluster.seal("old-key") | {"spec": _sealed_with(cluster, old, "old-key")["spec"]})
+        assert cluster.wait(lambda: cluster.data("old-key")) == {"foo": b"bar"}
+    cutoff = dt.datetime.now(dt.UTC) + dt.timedelta(seconds=1)
+    with cluster.start(key_renew_period=dt.timedelta(0), key_cutoff_time=cutoff):
+        cluster.wait(lambda: len(key_secrets(cluster)) == 3, timeout=5)  # once the cutoff has passed
+        cluster.never(lambda: len(key_secrets(cluster)) > 3, 0.3)
+
+
+def _sealed_with(cluster: Cluster, generated: object, name: str) -> dict:  # type: ignore[type-arg]
+    from sealkit.sealing import seal_secret
+
+    cert = load_certificate(generated.certificate_pem)  # type: ignore[attr-defined]
+    return seal_secret({"apiVersion": "v1", "kind": "Secret", "metadata": {"name": name, "namespace": "default"},
+                        "stringData": {"foo": "bar"}}, cert)
+
+
+def test_key_added_while_running_retries_failed_objects(cluster: Cluster) -> None:
+    cluster.add_key(0)
+    with cluster.start(max_unseal_retries=1):
+        cluster.create(cluster.seal(key=1))
+        cluster.wait(lambda: "ErrUnsealFailed" in cluster.reasons())
+        cluster.never(cluster.secret, 0.3)  # retries are spent
+        cluster.add_key(1)
+        assert cluster.wait(cluster.data) == {"foo": b"bar"}
+        cluster.wait(lambda: (cluster.condition() or {}).get("status") == "True")
+        assert sorted(cluster.reasons()) == ["ErrUnsealFailed", "Unsealed"]
+
+
+def test_relabelled_key_leaves_the_ring_but_its_secret_stays(cluster: Cluster) -> None:
+    cluster.add_key(0)
+    cluster.add_key(1, name="sealed-secrets-keytwo")
+    with cluster.start():
+        cluster.create(cluster.seal("before", key=1))
+        cluster.wait(lambda: cluster.data("before"))
+        cluster.kube.patch("v1", "Secret", "sealed-secrets-keytwo",
+                           {"metadata": {"labels": {SEALING_KEY_LABEL: "compromised"}}}, CONTROLLER_NS)
+        fp = fingerprint(cluster.keys[1].key.public_key)
+        cluster.create(cluster.seal("after", key=1))
+        event = cluster.wait(lambda: [e for e in cluster.events("after") if e["reason"] == "ErrUnsealFailed"])[0]
+        assert fp not in event["message"]  # not among the keys tried any more
+        assert cluster.secret("after") is None
+        assert cluster.kube.get("v1", "Secret", "sealed-secrets-keytwo", CONTROLLER_NS) is not None
+        assert cluster.data("before") == {"foo": b"bar"}  # what it opened stays
+
+
+def test_key_secret_deleted_and_restored_converges(cluster: Cluster) -> None:
+    original = cluster.add_key(0, name="sealed-secrets-keyorig")
+    with cluster.start():
+        cluster.create(cluster.seal("first"))
+        cluster.wait(lambda: cluster.data("first"))
+        cluster.kube.delete("v1", "Secret", "sealed-secrets-keyorig", CONTROLLER_NS)
+        # No key left: a new one is made (as on a start without keys); key 0's objects cannot open now.
+        cluster.wait(lambda: len(key_secrets(cluster)) == 1 and key_secrets(cluster)[0]["metadata"]["name"]
+                     != "sealed-secrets-keyorig")
+        cluster.create(cluster.seal("second"))
+        cluster.wait(lambda: "ErrUnsealFailed" in cluster.reasons("second"))
+        restored = {k: v for k, v in original.items() if k != "status"}
+        restored["metadata"] = {k: v for k, v in original["metadata"].items()
+                                if k in ("name", "namespace", "labels")}
+        cluster.create(restored)
+        assert cluster.wait(lambda: cluster.data("second")) == {"foo": b"bar"}
+        assert cluster.data("first") == {"foo": b"bar"}  # nothing lost
+        assert len(key_secrets(cluster)) == 2

@@ -1,0 +1,73 @@
+"""The key queue: one worker per key at a time, deduplication, re-run when added while busy, delays."""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+
+from sealkit_controller.workqueue import WorkQueue
+
+
+async def test_dedup_busy_rerun_and_delays() -> None:
+    seen: list[str] = []
+    running: set[str] = set()
+    overlap: list[str] = []
+    gate = asyncio.Event()
+
+    async def handler(key: str) -> None:
+        if key in running:
+            overlap.append(key)
+        running.add(key)
+        seen.append(key)
+        if key == "slow":
+            await gate.wait()
+        running.discard(key)
+
+    queue: WorkQueue[str] = WorkQueue(handler, workers=3)
+    queue.start()
+    try:
+        queue.add("a")
+        queue.add("a")  # queued once
+        queue.add("slow")
+        await asyncio.sleep(0.02)
+        queue.add("slow")  # busy: runs again afterwards, not in parallel
+        queue.add("slow")
+        gate.set()
+        await asyncio.sleep(0.02)
+        assert seen.count("a") == 1 and seen.count("slow") == 2 and not overlap
+
+        queue.add_after("later", 0.05)
+        queue.add_after("later", 0.5)  # a later delay never postpones an earlier one
+        queue.add_after("gone", 0.05)
+        queue.discard("gone")
+        assert queue.pending() == 1
+        await asyncio.sleep(0.1)
+        assert seen.count("later") == 1 and "gone" not in seen
+
+        queue.add_after("now", 5)
+        queue.add("now")  # an immediate add replaces the pending delay
+        await asyncio.sleep(0.02)
+        assert seen.count("now") == 1 and queue.pending() == 0
+    finally:
+        await queue.stop()
+
+
+async def test_a_failing_handler_does_not_kill_the_worker(caplog: pytest.LogCaptureFixture) -> None:
+    seen: list[str] = []
+
+    async def handler(key: str) -> None:
+        seen.append(key)
+        if key == "boom":
+            raise RuntimeError("secret value 'hunter2' leaked?")
+
+    queue: WorkQueue[str] = WorkQueue(handler, workers=1)
+    queue.start()
+    try:
+        queue.add("boom")
+        queue.add("next")
+        await asyncio.sleep(0.02)
+        assert seen == ["boom", "next"]
+        assert "RuntimeError" in caplog.text and "hunter2" not in caplog.text
+    finally:
+        await queue.stop()
