@@ -48,6 +48,8 @@ def csi() -> None:
     sealkit csi generate                 # write clusters/<env>/... overlays
     sealkit csi generate --check         # CI: fail with a diff when they are stale
     sealkit csi seal-creds --env prod    # seal service-principal credentials
+    sealkit csi verify [--pin]           # check (and pin) every object in the vaults
+    sealkit csi discover --vault NAME    # list a vault, print a spec fragment
     """
 
 
@@ -130,3 +132,263 @@ def seal_creds(spec_file: str | None, env: str, from_stdin: bool) -> None:
     spec = load_spec(_spec_path(spec_file), check_bases=False)
     for target in seal_credentials(spec, env, principal):
         click.echo(f"sealed {target.namespace}/{target.secret_name} -> {target.path}")
+
+
+# --- verify / discover: the vault itself (the Azure SDK is imported only inside these) -----------
+
+AUTH_CHOICES = ("default", "workload-identity", "service-principal", "cli", "managed-identity")
+
+
+def _vault_options(command: Any) -> Any:
+    """Options shared by verify and discover: where the vaults are and how to authenticate."""
+    options = [
+        click.option(
+            "--vault-url",
+            "vault_urls",
+            multiple=True,
+            metavar="VAULT=URL",
+            help="Reach this vault at URL (private endpoint, other cloud, local test vault); repeatable. "
+            "Also $SEALKIT_VAULT_URL_<VAULT> (upper case, dashes as underscores).",
+        ),
+        click.option(
+            "--accept-challenge-resource",
+            "accepted",
+            multiple=True,
+            envvar="SEALKIT_VAULT_CHALLENGE_RESOURCE",
+            metavar="URL",
+            help="Accept this token resource in the vault's challenge although it does not match the URL's host "
+            "(e.g. https://vault.azure.net behind a private DNS name); tokens go to no other resource.",
+        ),
+        click.option(
+            "--auth",
+            type=click.Choice(AUTH_CHOICES),
+            default="default",
+            envvar="SEALKIT_AZURE_AUTH",
+            show_default=True,
+            help="Credential: DefaultAzureCredential, or one of its parts explicitly.",
+        ),
+        click.option("--tenant-id", default=None, help="Tenant (default: $AZURE_TENANT_ID, else the spec's)."),
+        click.option("--client-id", default=None, help="App/identity client id (default: $AZURE_CLIENT_ID)."),
+        click.option(
+            "--federated-token-file",
+            default=None,
+            help="Workload identity token file (default: $AZURE_FEDERATED_TOKEN_FILE).",
+        ),
+        click.option(
+            "--disable-instance-discovery",
+            is_flag=True,
+            envvar="SEALKIT_AZURE_DISABLE_INSTANCE_DISCOVERY",
+            help="MSAL credentials (client secret): trust the authority host without asking "
+            "login.microsoftonline.com (Azure Stack, private or test authorities).",
+        ),
+        click.option(
+            "--timeout",
+            type=click.FloatRange(0.1, 300),
+            default=10.0,
+            show_default=True,
+            help="Seconds to wait for a connection or a response.",
+        ),
+        click.option(
+            "--max-retry-wait",
+            type=click.FloatRange(0, 300),
+            default=10.0,
+            show_default=True,
+            help="Honour a throttled vault's Retry-After up to this many seconds (3 retries at most).",
+        ),
+    ]
+    for option in reversed(options):
+        command = option(command)
+    return command
+
+
+def _auth(kwargs: dict[str, Any]) -> Any:
+    from sealkit.csi.vaults import check_resource
+    from sealkit_cli.azure_vault import AuthOptions
+
+    return AuthOptions(
+        mode=kwargs["auth"],
+        tenant_id=kwargs["tenant_id"],
+        client_id=kwargs["client_id"],
+        federated_token_file=kwargs["federated_token_file"],
+        disable_instance_discovery=kwargs["disable_instance_discovery"],
+        timeout=kwargs["timeout"],
+        accepted_resources=tuple(check_resource(r) for r in kwargs["accepted"]),
+    )
+
+
+def _reader(vault_tenants: dict[str, str | None], urls: dict[str, str], kwargs: dict[str, Any]) -> Any:
+    """A VaultReader with one credential per tenant (a vault's challenge names its tenant)."""
+    from sealkit_cli.azure_vault import VaultReader, make_credential, quiet_azure_logging
+
+    quiet_azure_logging()
+    options = _auth(kwargs)
+    by_tenant: dict[str | None, Any] = {}
+    credentials = {}
+    for vault, tenant in vault_tenants.items():
+        if tenant not in by_tenant:
+            by_tenant[tenant] = make_credential(options, tenant)
+        credentials[vault] = by_tenant[tenant]
+    return VaultReader(urls, credentials, options)
+
+
+def _retry(kwargs: dict[str, Any]) -> Any:
+    from sealkit.csi.vaultrun import RetryPolicy
+
+    return RetryPolicy(max_wait=kwargs["max_retry_wait"])
+
+
+@csi.command("verify")
+@click.argument("spec_arg", metavar="[SPEC]", required=False)
+@click.option("--spec", "spec_file", default=None, help=SPEC_HELP)
+@click.option("--env", "envs", multiple=True, help="Only this environment (repeatable; default: all).")
+@click.option("--app", "apps", multiple=True, help="Only this application (repeatable; default: all).")
+@click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table", show_default=True)
+@click.option("--problems-only", is_flag=True, help="Table: list only references that are not ok.")
+@click.option("--pin", is_flag=True, help="Write the current version of every unpinned object into the spec.")
+@click.option("--repin", is_flag=True, help="Like --pin, and move existing pins to the current version too.")
+@click.option("--unpin", is_flag=True, help="Remove the versions from the spec (no vault access).")
+@click.option(
+    "--warn-expiring",
+    type=click.IntRange(0, 3650),
+    default=30,
+    show_default=True,
+    metavar="DAYS",
+    help="Warn about objects expiring within this many days.",
+)
+@click.option("--concurrency", type=click.IntRange(1, 64), default=8, show_default=True, help="Parallel requests.")
+@_vault_options
+def verify(
+    spec_arg: str | None,
+    spec_file: str | None,
+    envs: tuple[str, ...],
+    apps: tuple[str, ...],
+    fmt: str,
+    problems_only: bool,
+    pin: bool,
+    repin: bool,
+    unpin: bool,
+    warn_expiring: int,
+    concurrency: int,
+    **kwargs: Any,
+) -> None:
+    """Check every Key Vault object the spec mounts: exists, enabled, valid now, right content type.
+
+    Reads each object's current (or pinned) version with your Azure identity, in every
+    environment, so a missing, disabled, expired or not-yet-valid object fails the PR instead
+    of a rollout. Exit 1 on any failure; warnings (expiring soon, format mismatches the provider
+    tolerates) do not fail.
+
+    \b
+    sealkit csi verify                          # table; exit 1 on failures
+    sealkit csi verify --format json --env prod
+    sealkit csi verify --pin                    # write current versions into the spec
+    sealkit csi verify --unpin                  # remove them again
+    sealkit csi verify --vault-url kv-dev=https://127.0.0.1:8443
+    """
+    import dataclasses
+    import datetime as dt
+    import json
+
+    from sealkit.csi import pinning, vaultcheck, vaultreport, vaultrun, vaults
+    from sealkit.csi.spec import load_spec
+
+    if sum((pin, repin, unpin)) > 1:
+        raise InputError("give only one of --pin, --repin, --unpin")
+    spec = load_spec(_spec_path(spec_arg or spec_file), check_bases=False)
+    if unpin:
+        for name in envs:
+            if name not in spec.environments:
+                raise InputError(f"unknown environment {name!r} (the spec has: {', '.join(spec.environments)})")
+        changed = pinning.apply(spec, pinning.unpins_for(spec, envs or None))
+        click.echo(f"{'unpinned versions in' if changed else 'no pinned versions in'} {spec.path}")
+        return
+    refs = vaultcheck.references(spec, envs or None, apps or None)
+    if repin:
+        refs = [dataclasses.replace(ref, version="") for ref in refs]
+    overrides = vaults.parse_overrides(kwargs["vault_urls"])
+    urls: dict[str, str] = {}
+    tenants: dict[str, str | None] = {}
+    for ref in refs:
+        env = spec.environments[ref.environment]
+        if ref.vault not in urls:
+            urls[ref.vault] = vaults.resolve_url(ref.vault, env.cloud, overrides, os.environ)
+            tenants[ref.vault] = env.tenant
+    reader = _reader(tenants, urls, kwargs)
+    try:
+        report = vaultrun.run(
+            refs,
+            reader.fetch,
+            urls=urls,
+            concurrency=concurrency,
+            now=dt.datetime.now(dt.UTC),
+            warn_within=dt.timedelta(days=warn_expiring),
+            retry=_retry(kwargs),
+        )
+    finally:
+        reader.close()
+    if fmt == "json":
+        click.echo(json.dumps(vaultreport.to_json(report), indent=2))
+    else:
+        if report.results and report.credential_error is None:
+            click.echo(vaultreport.table(report, only_problems=problems_only), nl=False)
+        click.echo(vaultreport.summary(report))
+    errors = vaultreport.error_lines(report)
+    if not report.ok:
+        failed = report.count(vaultcheck.Status.FAILED)
+        if failed:
+            errors.append(f"{failed} reference(s) failed verification")
+        if pin or repin:
+            errors.append(f"{spec.path} not pinned: fix the failures first")
+        _fail(errors)
+    if pin or repin:
+        changed = pinning.apply(spec, pinning.pins_from(report.results))
+        click.echo(f"{'pinned current versions in' if changed else 'nothing new to pin in'} {spec.path}")
+
+
+@csi.command("discover")
+@click.option("--vault", "vault", required=True, help="The Key Vault's name (keyvaultName).")
+@click.option(
+    "--cloud",
+    default="",
+    help="Cloud of the vault (AzurePublicCloud, AzureUSGovernmentCloud, AzureChinaCloud, ...).",
+)
+@click.option("--format", "fmt", type=click.Choice(["table", "json", "spec"]), default="table", show_default=True)
+@_vault_options
+def discover(vault: str, cloud: str, fmt: str, **kwargs: Any) -> None:
+    """List a vault's objects (type, content type, state, expiry, tags) and a spec fragment for them.
+
+    \b
+    sealkit csi discover --vault contoso-dev-kv               # table + fragment
+    sealkit csi discover --vault contoso-dev-kv --format spec # only the fragment
+    """
+    import datetime as dt
+    import json
+
+    from sealkit.csi import discover as disc
+    from sealkit.csi import rules, vaults
+    from sealkit.csi.vaultrun import call_with_retries
+
+    if problem := rules.vault_name_problem(vault):
+        raise InputError(f"--vault: {problem}")
+    if cloud and (problem := rules.cloud_problem(cloud)):
+        raise InputError(f"--cloud: {problem}")
+    url = vaults.resolve_url(vault, cloud, vaults.parse_overrides(kwargs["vault_urls"]), os.environ)
+    reader = _reader({vault: None}, {vault: url}, kwargs)
+    from sealkit.csi.vaultcheck import VaultAccessError
+
+    try:
+        items = call_with_retries(lambda: reader.list_vault(vault), _retry(kwargs))
+    except VaultAccessError as exc:
+        from sealkit.csi.vaultrun import CredentialError
+
+        raise InputError(str(exc) if isinstance(exc, CredentialError) else f"vault {vault} ({url}): {exc}") from None
+    finally:
+        reader.close()
+    now = dt.datetime.now(dt.UTC)
+    if fmt == "json":
+        click.echo(json.dumps(disc.to_json(vault, url, items, now) | {"fragment": disc.fragment(vault, items, now)}))
+    elif fmt == "spec":
+        click.echo(disc.fragment(vault, items, now), nl=False)
+    else:
+        click.echo(disc.table(items, now))
+        click.echo(disc.fragment(vault, items, now), nl=False)

@@ -1,0 +1,149 @@
+"""Checking many references at once: one fetch per distinct lookup, in parallel, with bounded retries.
+
+The fetch function is the adapter's (it talks to the vault and raises `VaultAccessError` for
+anything that is not about one object). The first such error stops further requests to that
+vault, and a credential error stops all of them, so a CI job fails in about one round trip
+instead of retrying hundreds of objects. Throttling is retried here, honouring Retry-After, but
+only within a small budget: a vault that keeps throttling fails the run rather than stalling it.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import threading
+import time
+from collections.abc import Callable, Iterable, Mapping
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from typing import TypeVar
+
+from sealkit.csi.vaultcheck import (
+    DEFAULT_WARN_WITHIN,
+    Answer,
+    Lookup,
+    ObjectResult,
+    Reference,
+    Status,
+    Throttled,
+    VaultAccessError,
+    evaluate,
+)
+
+T = TypeVar("T")
+Fetch = Callable[[Lookup], Answer]
+
+
+class CredentialError(VaultAccessError):
+    """No usable credential: no vault can be read, so everything stops at the first one."""
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    """At most `attempts` tries per request; a Retry-After above `max_wait` is not waited for."""
+
+    attempts: int = 4
+    max_wait: float = 10.0
+    default_wait: float = 0.5  # when a 429 carries no Retry-After (doubles per attempt)
+
+
+def call_with_retries(fn: Callable[[], T], policy: RetryPolicy, sleep: Callable[[float], None] = time.sleep) -> T:
+    """`fn()`, retried on `Throttled` as the server asks, within `policy`."""
+    for attempt in range(1, policy.attempts + 1):
+        try:
+            return fn()
+        except Throttled as exc:
+            wait = exc.retry_after if exc.retry_after is not None else policy.default_wait * 2 ** (attempt - 1)
+            if attempt == policy.attempts:
+                raise VaultAccessError(f"{exc}; still throttled after {attempt} attempts, try again later") from None
+            if wait > policy.max_wait:
+                raise VaultAccessError(
+                    f"{exc}; Retry-After {wait:g} s is longer than the {policy.max_wait:g} s sealkit waits"
+                ) from None
+            sleep(max(wait, 0.0))
+    raise AssertionError("unreachable")  # pragma: no cover
+
+
+@dataclass(frozen=True)
+class VaultFailure:
+    vault: str
+    url: str
+    message: str
+
+
+@dataclass(frozen=True)
+class Report:
+    results: tuple[ObjectResult, ...]
+    failures: tuple[VaultFailure, ...] = ()
+    credential_error: str | None = None
+    urls: Mapping[str, str] = field(default_factory=dict)
+
+    @property
+    def ok(self) -> bool:
+        return (
+            not self.failures
+            and self.credential_error is None
+            and all(r.status in (Status.OK, Status.WARNING) for r in self.results)
+        )
+
+    def count(self, status: Status) -> int:
+        return sum(1 for r in self.results if r.status is status)
+
+
+class _Stops:
+    """Vaults (and the credential) that already failed, shared by the worker threads."""
+
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.vaults: dict[str, str] = {}
+        self.credential: str | None = None
+
+    def stopped(self, vault: str) -> bool:
+        with self.lock:
+            return self.credential is not None or vault in self.vaults
+
+    def record(self, vault: str, exc: VaultAccessError) -> None:
+        with self.lock:
+            if isinstance(exc, CredentialError):
+                self.credential = self.credential or str(exc)
+            else:
+                self.vaults.setdefault(vault, str(exc))
+
+
+def run(
+    refs: Iterable[Reference],
+    fetch: Fetch,
+    *,
+    urls: Mapping[str, str],
+    concurrency: int = 8,
+    now: dt.datetime | None = None,
+    warn_within: dt.timedelta = DEFAULT_WARN_WITHIN,
+    retry: RetryPolicy | None = None,
+    sleep: Callable[[float], None] = time.sleep,
+) -> Report:
+    """Fetch each distinct lookup once (`concurrency` at a time) and judge every reference."""
+    refs = list(refs)
+    policy = retry or RetryPolicy()
+    lookups = list(dict.fromkeys(ref.lookup for ref in refs))
+    stops = _Stops()
+
+    def task(lookup: Lookup) -> Answer | None:
+        if stops.stopped(lookup.vault):
+            return None
+        try:
+            return call_with_retries(lambda: fetch(lookup), policy, sleep)
+        except VaultAccessError as exc:
+            stops.record(lookup.vault, exc)
+            return None
+
+    with ThreadPoolExecutor(max_workers=max(1, concurrency), thread_name_prefix="sealkit-vault") as pool:
+        answers = dict(zip(lookups, pool.map(task, lookups), strict=True))
+    moment = now or dt.datetime.now(dt.UTC)
+    results = []
+    for ref in refs:
+        answer = answers[ref.lookup]
+        if answer is None:
+            results.append(ObjectResult(ref, Status.NOT_CHECKED, ("vault not readable",)))
+        else:
+            results.append(evaluate(ref, answer, moment, warn_within))
+    failures = tuple(VaultFailure(vault, urls.get(vault, ""), msg) for vault, msg in sorted(stops.vaults.items()))
+    return Report(tuple(results), failures, stops.credential, dict(urls))
