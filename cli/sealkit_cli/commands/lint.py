@@ -1,0 +1,139 @@
+"""`sealkit lint`: check a config repo before merge (no plaintext Secrets, SealedSecrets that open,
+valid SecretProviderClasses). The rules live in `sealkit.lint`; this adapter reads options and
+keys, reaches the controller for `--online`, and sets the exit status."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import click
+
+from sealkit.errors import InputError
+from sealkit.lint import output
+from sealkit.lint.catalog import RULES
+from sealkit.lint.config import LintConfig, find_config, load_config, parse_fail_on
+from sealkit.lint.model import Severity
+from sealkit.lint.scanner import Scanner, Source, discover
+from sealkit.lint.sealed import Opener, SealedChecks, offline_opener
+from sealkit_cli import io
+from sealkit_cli.cluster import ClusterError, ClusterOptions, ControllerProxy, RateLimitedCaller, cluster_options
+
+FAIL_ON = click.Choice([*(s.label for s in Severity), "never"], case_sensitive=False)
+
+
+def online_opener(proxy: ControllerProxy, caller: RateLimitedCaller) -> Opener:
+    """Ask the controller (POST /v1/verify: 200 opens, 409 does not), paced below its rate limit."""
+
+    def opens(obj: Mapping[str, Any], where: str) -> str | None:
+        response = caller.call(lambda: proxy.request("POST", "v1/verify", dict(obj), "application/json"))
+        if response.status == 200:
+            return None
+        if response.status == 409:
+            reason = response.body.decode(errors="replace").strip().splitlines()
+            return f"SealedSecret {where} does not open in the cluster" + (f": {reason[0]}" if reason else "")
+        raise ClusterError(f"SealedSecret {where}: the controller answered HTTP {response.status} to verify")
+
+    return opens
+
+
+def _config(explicit: str | None, paths: tuple[str, ...]) -> LintConfig:
+    if explicit:
+        return load_config(Path(explicit))
+    directories = [Path(p) for p in paths if p != "-" and Path(p).is_dir()]
+    return load_config(find_config([*directories, Path.cwd()]))
+
+
+def _sources(paths: tuple[str, ...]) -> list[Source]:
+    sources: list[Source] = []
+    named = [p for p in paths if p != "-"]
+    if "-" in paths:
+        if sys.stdin.isatty():
+            raise InputError("`-` reads manifests from stdin, but nothing is piped in")
+        sources.append(Source("stdin", None, sys.stdin.buffer.read()))
+    return sources + discover(named)
+
+
+def _checks(
+    certs: tuple[str, ...], private_keys: tuple[str, ...], online: bool, cluster: ClusterOptions, rate: float
+) -> SealedChecks:
+    from sealkit_cli.certsource import resolve_certificate
+
+    if online and private_keys:
+        raise InputError("choose --online (the controller opens them) or --private-key (offline), not both")
+    bits = frozenset(resolve_certificate(cert, cluster).public_key.key_size for cert in certs)
+    opener: Opener | None = None
+    if private_keys:
+        from sealkit_cli.commands.unseal import load_keyring
+
+        opener = offline_opener(load_keyring(private_keys))
+    elif online:
+        opener = online_opener(ControllerProxy(cluster), RateLimitedCaller(rate))
+    return SealedChecks(bits, opener)
+
+
+def _rules_table() -> str:
+    rows = [f"{r.id}  {r.severity.label:<8}  {r.name:<30}  {r.summary}" for r in RULES]
+    return "\n".join(rows) + "\n"
+
+
+@click.command("lint")
+@click.argument("paths", nargs=-1, type=click.Path())
+@click.option("--format", "fmt", type=click.Choice(["text", "json", "sarif"]), default="text", show_default=True)
+@click.option("--output", "output_path", default=None, help="Write the report to this file instead of stdout.")
+@click.option("--fail-on", type=FAIL_ON, default=None, help="Exit 1 when a finding is this severe [default: error].")
+@click.option("--config", "config_path", default=None, help="Lint config (default: .sealkit-lint.yaml in PATH or .).")
+@click.option("--cert", "certs", multiple=True, help="Target cluster certificate (FILE|URL): checks key sizes.")
+@click.option("--private-key", "private_keys", multiple=True, help="Open every SealedSecret offline with these keys.")
+@click.option("--online", is_flag=True, help="Ask the controller whether every SealedSecret opens.")
+@click.option("--rate", type=float, default=2.0, show_default=True, help="--online requests per second.")
+@click.option("--list-rules", is_flag=True, help="Print the rules and exit.")
+@cluster_options
+def lint(
+    paths: tuple[str, ...],
+    fmt: str,
+    output_path: str | None,
+    fail_on: str | None,
+    config_path: str | None,
+    certs: tuple[str, ...],
+    private_keys: tuple[str, ...],
+    online: bool,
+    rate: float,
+    list_rules: bool,
+    kubeconfig: str | None,
+    context: str | None,
+    controller_name: str,
+    controller_namespace: str,
+) -> None:
+    """Check a config repo: every YAML file under PATHS (default: .), `-` for stdin.
+
+    Exit status 1 when a finding is at least --fail-on severe (error by default).
+
+    \b
+    sealkit lint                                  # the current repo
+    sealkit lint --cert clusters/prod/cert.pem clusters/prod
+    sealkit lint --format sarif --output lint.sarif .
+    helm template charts/app | sealkit lint -
+    """
+    if list_rules:
+        click.echo(_rules_table(), nl=False)
+        return
+    paths = paths or (".",)
+    config = _config(config_path, paths)
+    threshold = parse_fail_on(fail_on) if fail_on else config.fail_on
+    cluster = ClusterOptions(kubeconfig, context, controller_name, controller_namespace)
+    checks = _checks(certs, private_keys, online, cluster, rate)
+    report = Scanner(config, checks).run(_sources(paths))
+    if fmt == "json":
+        text = output.to_json(report, threshold)
+    elif fmt == "sarif":
+        text = output.to_sarif(report, Path.cwd())
+    else:
+        text = output.to_text(report)
+    io.write_output(text, output_path)
+    if fmt != "text" or output_path:
+        click.echo(output.summary_line(report), err=True)
+    if report.failed(threshold):
+        sys.exit(1)

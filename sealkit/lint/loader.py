@@ -1,0 +1,285 @@
+"""Reading one file for lint: YAML documents with line numbers, within fixed bounds.
+
+PyYAML's constructor shares aliased nodes, but anything walking the result visits each alias
+again: a few hundred bytes of nested aliases ("billion laughs") become billions of visits. Here
+the composed node graph is converted with each collection converted once and its expanded size
+(aliases counted every time they are used) summed; a file whose expansion exceeds its own size
+plus a fixed allowance, or that recurses, is refused as a finding. Files over a size limit,
+binaries and non-UTF-8 text are refused before parsing. Nothing here quotes file content.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import yaml
+
+from sealkit.lint import catalog
+from sealkit.lint.model import Hit
+
+# libyaml composes in C and caps flow nesting itself; fall back when PyYAML was built without it.
+_Loader: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+MAX_FILE_BYTES = 5 * 1024 * 1024
+MAX_DEPTH = 200
+EXPANSION_ALLOWANCE = 100_000  # nodes beyond the file's own size in bytes
+
+_TAG = "tag:yaml.org,2002:"
+_STR_TAG = _TAG + "str"
+_MERGE_TAG = _TAG + "merge"
+_SCALAR_TAGS = frozenset(_TAG + t for t in ("null", "bool", "int", "float", "binary", "timestamp"))
+_CONSTRUCTOR = yaml.constructor.SafeConstructor()
+
+Path_ = tuple[str | int, ...]
+
+
+def node_line(node: yaml.Node, path: Path_) -> int:
+    """1-based line of `path` inside `node`: the key's line for mapping steps, else the nearest
+    ancestor that exists (for paths through merge keys or missing fields)."""
+    line = int(node.start_mark.line) + 1
+    current: Any = node
+    for part in path:
+        if isinstance(current, yaml.MappingNode) and isinstance(part, str):
+            found = None
+            for key_node, value_node in current.value:
+                if isinstance(key_node, yaml.ScalarNode) and key_node.value == part:
+                    found = (key_node, value_node)
+            if found is None:
+                return line
+            line, current = int(found[0].start_mark.line) + 1, found[1]
+        elif isinstance(current, yaml.SequenceNode) and isinstance(part, int) and 0 <= part < len(current.value):
+            current = current.value[part]
+            line = int(current.start_mark.line) + 1
+        else:
+            return line
+    return line
+
+
+@dataclass(frozen=True)
+class Manifest:
+    """One Kubernetes object from a file: a document, or one item of a `kind: List` document."""
+
+    obj: Mapping[str, Any]
+    node: yaml.Node
+    document: int  # 1-based among the file's non-empty documents
+    item: int | None = None  # 0-based position in a List document
+
+    def line(self, *path: str | int) -> int:
+        return node_line(self.node, path)
+
+    @property
+    def kind(self) -> str:
+        kind = self.obj.get("kind")
+        return kind if isinstance(kind, str) else ""
+
+    @property
+    def api_version(self) -> str:
+        value = self.obj.get("apiVersion")
+        return value if isinstance(value, str) else ""
+
+    @property
+    def metadata(self) -> Mapping[str, Any]:
+        meta = self.obj.get("metadata")
+        return meta if isinstance(meta, Mapping) else {}
+
+    @property
+    def name(self) -> str:
+        name = self.metadata.get("name")
+        return name if isinstance(name, str) else ""
+
+    @property
+    def namespace(self) -> str:
+        namespace = self.metadata.get("namespace")
+        return namespace if isinstance(namespace, str) else ""
+
+
+@dataclass
+class LoadedFile:
+    manifests: list[Manifest] = field(default_factory=list)
+    hits: list[Hit] = field(default_factory=list)
+
+
+class _Refused(Exception):
+    def __init__(self, message: str, line: int) -> None:
+        super().__init__(message)
+        self.message, self.line = message, line
+
+
+class _Converter:
+    """Composed nodes -> plain Python objects, each collection once, with an expansion budget."""
+
+    def __init__(self, limit: int) -> None:
+        self.limit = limit
+        self.total = 0
+        self.objects: dict[int, Any] = {}
+        self.sizes: dict[int, int] = {}
+        self.active: set[int] = set()
+        self.hits: list[Hit] = []
+
+    def document(self, node: yaml.Node) -> Any:
+        value, size = self.convert(node, 0)
+        self.total += size
+        if self.total > self.limit:
+            raise _Refused(f"aliases expand to more than {self.limit} nodes", int(node.start_mark.line) + 1)
+        return value
+
+    def convert(self, node: yaml.Node, depth: int) -> tuple[Any, int]:
+        if isinstance(node, yaml.ScalarNode):
+            return _scalar(node), 1
+        key = id(node)
+        if key in self.sizes:
+            return self.objects[key], self.sizes[key]
+        line = int(node.start_mark.line) + 1
+        if key in self.active:
+            raise _Refused("an alias refers to a collection that contains it (recursive YAML)", line)
+        if depth >= MAX_DEPTH:
+            raise _Refused(f"collections nest deeper than {MAX_DEPTH} levels", line)
+        self.active.add(key)
+        if isinstance(node, yaml.SequenceNode):
+            items: list[Any] = []
+            self.objects[key] = items
+            size = 1
+            for child in node.value:
+                value, child_size = self.convert(child, depth + 1)
+                items.append(value)
+                size += child_size
+        else:
+            assert isinstance(node, yaml.MappingNode)
+            mapping: dict[Any, Any] = {}
+            self.objects[key] = mapping
+            size = self._fill_mapping(node, mapping, depth)
+        self.active.discard(key)
+        if size > self.limit:
+            raise _Refused(f"aliases expand to more than {self.limit} nodes", line)
+        self.sizes[key] = size
+        return self.objects[key], size
+
+    def _fill_mapping(self, node: yaml.MappingNode, out: dict[Any, Any], depth: int) -> int:
+        size = 1
+        merges: list[Any] = []
+        for key_node, value_node in node.value:
+            key, key_size = self.convert(key_node, depth + 1)
+            value, value_size = self.convert(value_node, depth + 1)
+            size += key_size + value_size
+            if key_node.tag == _MERGE_TAG:
+                merges.extend(value if isinstance(value, list) else [value])
+                continue
+            if not _hashable(key):
+                key = f"<{type(key).__name__} key at line {int(key_node.start_mark.line) + 1}>"
+            if key in out:
+                self.hits.append(
+                    Hit(
+                        catalog.DUPLICATE_KEY,
+                        int(key_node.start_mark.line) + 1,
+                        f"key {_short(key)} appears twice in one mapping; YAML readers disagree on which wins",
+                    )
+                )
+            out[key] = value
+        for merged in merges:
+            if isinstance(merged, Mapping):
+                for k, v in merged.items():
+                    out.setdefault(k, v)
+        return size
+
+
+def _hashable(value: Any) -> bool:
+    try:
+        hash(value)
+    except TypeError:
+        return False
+    return True
+
+
+def _short(key: Any) -> str:
+    text = str(key)
+    return repr(text if len(text) <= 60 else text[:57] + "...")
+
+
+def _scalar(node: yaml.ScalarNode) -> Any:
+    """A scalar typed as safe_load types it; unknown tags and unparsable values stay strings."""
+    if node.tag == _STR_TAG or node.tag not in _SCALAR_TAGS:
+        return node.value
+    constructor = yaml.constructor.SafeConstructor.yaml_constructors[node.tag]
+    try:
+        return constructor(_CONSTRUCTOR, node)
+    except (yaml.YAMLError, ValueError, TypeError, OverflowError):
+        return node.value
+
+
+def _kubernetes_objects(obj: Any, node: yaml.Node, document: int) -> list[Manifest]:
+    if not isinstance(obj, Mapping):
+        return []
+    kind = obj.get("kind")
+    items = obj.get("items")
+    if isinstance(kind, str) and kind.endswith("List") and isinstance(items, list):
+        items_node = None
+        if isinstance(node, yaml.MappingNode):
+            for key_node, value_node in node.value:
+                if isinstance(key_node, yaml.ScalarNode) and key_node.value == "items":
+                    items_node = value_node
+        out: list[Manifest] = []
+        for i, item in enumerate(items):
+            item_node = node
+            if isinstance(items_node, yaml.SequenceNode) and i < len(items_node.value):
+                item_node = items_node.value[i]
+            if isinstance(item, Mapping):
+                out.append(Manifest(item, item_node, document, i))
+        return out
+    return [Manifest(obj, node, document)]
+
+
+def decode(data: bytes) -> str | Hit:
+    """The file's text, or the finding that says why it is not text."""
+    if len(data) > MAX_FILE_BYTES:
+        return Hit(catalog.FILE_TOO_LARGE, 1, f"larger than the {MAX_FILE_BYTES}-byte limit: not checked")
+    if b"\x00" in data:
+        return Hit(catalog.BINARY_FILE, 1, "binary data (NUL bytes), not YAML: not checked")
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        return Hit(catalog.BINARY_FILE, 1, "not UTF-8 text, not YAML: not checked")
+
+
+def load_text(text: str, size: int | None = None) -> LoadedFile:
+    """Every Kubernetes object in a YAML (or JSON) stream, or the findings that stopped it."""
+    result = LoadedFile()
+    try:
+        nodes = [n for n in yaml.compose_all(text, Loader=_Loader) if n is not None]
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        last_line = max(1, len(text.splitlines()))
+        line = min(int(mark.line) + 1, last_line) if mark is not None else 1  # marks at EOF point past the end
+        if "{{" in text:
+            result.hits.append(Hit(catalog.TEMPLATE_SKIPPED, line, "Go/Helm template syntax, not YAML: not checked"))
+        else:
+            problem = exc.problem or "syntax error"
+            result.hits.append(Hit(catalog.YAML_INVALID, line, f"not valid YAML: {problem}"))
+        return result
+    except yaml.YAMLError:
+        result.hits.append(Hit(catalog.YAML_INVALID, 1, "not valid YAML"))
+        return result
+    except RecursionError:
+        result.hits.append(Hit(catalog.YAML_BOMB, 1, "collections nest too deep to read"))
+        return result
+    converter = _Converter(EXPANSION_ALLOWANCE + (len(text) if size is None else size))
+    index = 0
+    for node in nodes:
+        try:
+            obj = converter.document(node)
+        except _Refused as exc:
+            result.hits.append(Hit(catalog.YAML_BOMB, exc.line, f"document {index + 1}: {exc.message}: not checked"))
+            break
+        if obj is not None:  # empty documents are skipped and not numbered, as load_documents does
+            index += 1
+            result.manifests.extend(_kubernetes_objects(obj, node, index))
+    result.hits.extend(converter.hits)
+    return result
+
+
+def load_bytes(data: bytes) -> LoadedFile:
+    text = decode(data)
+    if isinstance(text, Hit):
+        return LoadedFile(hits=[text])
+    return load_text(text, len(data))

@@ -1,0 +1,192 @@
+"""`sealkit lint` end to end: exit status, formats, stdin, config, keys, and the controller."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import shutil
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+from aiohttp import web
+from click.testing import CliRunner, Result
+
+from sealkit.keys import KeyRing, load_private_keys
+from sealkit_cli.main import cli
+from sealkit_controller.httpapi import StaticKeys, make_app
+
+ROOT = Path(__file__).resolve().parents[2]
+EXAMPLE = ROOT / "examples" / "gitops"
+EXAMPLE_CERT = EXAMPLE / "clusters" / "example-cluster-cert.pem"
+EXAMPLE_KEY = ROOT / "tests" / "data" / "example-cluster-key.pem"
+RULES = ROOT / "tests" / "data" / "lint" / "rules"
+VALUE = "hunter2-sekret-value"
+PLAIN = f"apiVersion: v1\nkind: Secret\nmetadata:\n  name: db\n  namespace: shop\nstringData:\n  password: {VALUE}\n"
+
+
+def run(*args: str, input: str | bytes | None = None) -> Result:
+    return CliRunner().invoke(cli, ["lint", *args], input=input, env={"KUBECONFIG": None})
+
+
+@pytest.fixture
+def repo(tmp_path: Path) -> Path:
+    (tmp_path / "secret.yaml").write_text(PLAIN)
+    (tmp_path / "cm.yaml").write_text("apiVersion: v1\nkind: ConfigMap\nmetadata: {name: c}\ndata: {LOG: info}\n")
+    return tmp_path
+
+
+def test_example_is_clean_with_cert_and_key() -> None:
+    result = run("--cert", str(EXAMPLE_CERT), "--private-key", str(EXAMPLE_KEY), str(EXAMPLE))
+    assert result.exit_code == 0, result.output
+    assert result.output.startswith("no findings (")
+
+
+def test_plaintext_secret_fails_and_never_prints_the_value(repo: Path) -> None:
+    result = run(str(repo))
+    assert result.exit_code == 1
+    assert f"{repo / 'secret.yaml'}:6: error SK101 plaintext-secret: Secret db has stringData" in result.output
+    assert "fix: Seal it" in result.output
+    for fmt in ("text", "json", "sarif"):
+        assert VALUE not in run("--format", fmt, str(repo)).output
+
+
+def test_fail_on_threshold(repo: Path) -> None:
+    assert run("--fail-on", "critical", str(repo)).exit_code == 0
+    assert run("--fail-on", "never", str(repo)).exit_code == 0
+    assert run("--fail-on", "warning", str(repo)).exit_code == 1
+    (repo / "secret.yaml").unlink()
+    assert run("--fail-on", "info", str(repo)).exit_code == 0
+
+
+def test_json_and_sarif_to_a_file(repo: Path, tmp_path: Path) -> None:
+    out = tmp_path / "out" / "lint.json"
+    out.parent.mkdir()
+    result = run("--format", "json", "--output", str(out), str(repo))
+    assert result.exit_code == 1
+    body = json.loads(out.read_text())
+    assert body["summary"]["failed"] is True and body["findings"][0]["rule"] == "SK101"
+    assert "1 finding: 1 error" in result.output  # the summary goes to stderr
+    sarif = json.loads(run("--format", "sarif", str(repo)).stdout)
+    assert sarif["version"] == "2.1.0" and sarif["runs"][0]["results"][0]["ruleId"] == "SK101"
+
+
+def test_stdin(tmp_path: Path) -> None:
+    result = run("-", input=PLAIN)
+    assert result.exit_code == 1
+    assert "stdin:6: error SK101" in result.output
+    assert run("-", input="apiVersion: v1\nkind: ConfigMap\nmetadata: {name: c}\n").exit_code == 0
+
+
+def test_config_file_is_found_in_the_linted_directory(repo: Path) -> None:
+    (repo / ".sealkit-lint.yaml").write_text("rules:\n  SK101: warning\n")
+    result = run(str(repo))
+    assert result.exit_code == 0, result.output
+    assert "warning SK101" in result.output
+    explicit = repo / "strict.yaml"
+    explicit.write_text("fail-on: warning\n")
+    assert run("--config", str(explicit), str(repo)).exit_code == 1
+
+
+def test_bad_config_is_one_error_line(repo: Path) -> None:
+    (repo / ".sealkit-lint.yaml").write_text("rules: {SK999: off}\n")
+    result = run(str(repo))
+    assert result.exit_code == 1
+    config = repo / ".sealkit-lint.yaml"
+    assert result.output.strip().splitlines() == [
+        f"Error: {config}: rules.SK999: unknown lint rule 'SK999' (see `sealkit lint --list-rules`)"
+    ]
+
+
+def test_cert_checks_key_sizes() -> None:
+    case = RULES / "SK203-sealed-key-size" / "bad"
+    assert run(str(case)).exit_code == 0, "without --cert the size is not known"
+    result = run("--cert", str(EXAMPLE_CERT), str(case))
+    assert result.exit_code == 1
+    assert "SK203" in result.output and "2048-bit key, but the certificate's key is 4096-bit" in result.output
+
+
+def test_private_key_opens_every_sealed_secret() -> None:
+    case = RULES / "SK208-sealed-does-not-open"
+    bad = run("--private-key", str(EXAMPLE_KEY), str(case / "bad"))
+    assert bad.exit_code == 1 and "SK208" in bad.output
+    assert run("--private-key", str(EXAMPLE_KEY), str(case / "good")).exit_code == 0
+
+
+def test_online_and_private_key_are_exclusive(repo: Path) -> None:
+    result = run("--online", "--private-key", str(EXAMPLE_KEY), str(repo))
+    assert result.exit_code == 1 and "not both" in result.output
+
+
+def test_missing_path() -> None:
+    result = run("/no/such/dir")
+    assert result.exit_code == 1 and "no such file or directory" in result.output
+
+
+def test_list_rules() -> None:
+    result = run("--list-rules")
+    assert result.exit_code == 0
+    assert "SK101  error     plaintext-secret" in result.output
+    assert "SK102  critical  sealing-key-committed" in result.output
+
+
+class ControllerHTTP:
+    """The controller's real HTTP API on its own loop and a free loopback port."""
+
+    def __init__(self, ring: KeyRing) -> None:
+        self.runner = web.AppRunner(make_app(StaticKeys(ring), rate=100.0, burst=100))
+        self.loop = asyncio.new_event_loop()
+        self.thread = threading.Thread(target=self.loop.run_forever, daemon=True)
+        self.url = ""
+
+    def __enter__(self) -> ControllerHTTP:
+        self.thread.start()
+
+        async def start() -> str:
+            await self.runner.setup()
+            site = web.TCPSite(self.runner, "127.0.0.1", 0)
+            await site.start()
+            return f"http://127.0.0.1:{site._server.sockets[0].getsockname()[1]}"  # type: ignore[union-attr]
+
+        self.url = asyncio.run_coroutine_threadsafe(start(), self.loop).result(10)
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        asyncio.run_coroutine_threadsafe(self.runner.cleanup(), self.loop).result(10)
+        self.loop.call_soon_threadsafe(self.loop.stop)
+        self.thread.join(5)
+
+
+@pytest.fixture
+def controller(kube: Any) -> Iterator[ControllerHTTP]:
+    with ControllerHTTP(KeyRing(load_private_keys(EXAMPLE_KEY.read_bytes()))) as http:
+        kube.create(
+            {
+                "apiVersion": "v1",
+                "kind": "Service",
+                "metadata": {"name": "sealed-secrets-controller", "namespace": "kube-system"},
+                "spec": {"ports": [{"name": "http", "port": 8080, "targetPort": 8080}]},
+            }
+        )
+        kube.register_service_backend("kube-system", "sealed-secrets-controller", "http", http.url)
+        yield http
+
+
+def test_online_asks_the_controller(kube: Any, kubeconfig: Path, controller: ControllerHTTP, tmp_path: Path) -> None:
+    case = RULES / "SK208-sealed-does-not-open"
+    good = run("--online", "--kubeconfig", str(kubeconfig), str(case / "good"))
+    assert good.exit_code == 0, good.output
+    bad = run("--online", "--kubeconfig", str(kubeconfig), str(case / "bad"))
+    assert bad.exit_code == 1
+    assert "SK208" in bad.output and "does not open in the cluster" in bad.output
+    verified = [r for r in kube.request_log if "/proxy/v1/verify" in str(r)]
+    assert len(verified) == 2, "one POST /v1/verify per SealedSecret"
+    # kustomize's namespace is sent along when the SealedSecret has none of its own
+    nons = tmp_path / "app"
+    shutil.copytree(RULES / "SK204-sealed-no-namespace" / "good" / "app", nons)
+    sealed = yaml.safe_load((nons / "sealed.yaml").read_text())
+    assert "namespace" not in sealed["metadata"]
+    assert run("--online", "--kubeconfig", str(kubeconfig), str(nons)).exit_code == 0
