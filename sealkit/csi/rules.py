@@ -326,6 +326,8 @@ def _sync_problems(secret_objects: object, files: set[str]) -> list[Problem]:
         name = entry.get("secretName")
         if not name:
             problems.append(Problem(f"{where}.secretName", "is required"))
+        elif not isinstance(name, str):
+            problems.append(Problem(f"{where}.secretName", "must be a string"))
         elif name in seen:
             problems.append(Problem(f"{where}.secretName", f"Secret {name!r} is synced twice in this class"))
         else:
@@ -345,11 +347,13 @@ def _sync_problems(secret_objects: object, files: set[str]) -> list[Problem]:
             key, object_name = row.get("key"), row.get("objectName")
             if not key:
                 problems.append(Problem(f"{row_where}.key", "is required"))
+            elif not isinstance(key, str):
+                problems.append(Problem(f"{row_where}.key", "must be a string"))
             elif key in keys:
                 problems.append(Problem(f"{row_where}.key", f"key {key!r} appears twice"))
             else:
                 keys.append(str(key))
-            if object_name not in files:
+            if not isinstance(object_name, str) or object_name not in files:
                 problems.append(
                     Problem(
                         f"{row_where}.objectName",
@@ -398,9 +402,17 @@ def spc_problems(spc: Mapping[str, Any]) -> list[Problem]:
     return problems
 
 
+def _map(value: object) -> Mapping[str, Any]:
+    """`value` when it is a mapping, else empty: hand-written manifests may hold any type anywhere."""
+    return value if isinstance(value, Mapping) else {}
+
+
+def _list(value: object) -> list[Any]:
+    return value if isinstance(value, list) else []
+
+
 def synced_secret_names(spc: Mapping[str, Any]) -> list[str]:
-    spec = spc.get("spec") or {}
-    entries = spec.get("secretObjects") or []
+    entries = _list(_map(spc.get("spec")).get("secretObjects"))
     return [str(e["secretName"]) for e in entries if isinstance(e, dict) and e.get("secretName")]
 
 
@@ -412,8 +424,7 @@ def duplicate_sync_problems(spcs: Iterable[tuple[str, Mapping[str, Any]]]) -> li
     owners: dict[tuple[str, str], str] = {}
     problems: list[Problem] = []
     for where, spc in spcs:
-        metadata = spc.get("metadata") or {}
-        namespace = str(metadata.get("namespace") or "")
+        namespace = str(_map(spc.get("metadata")).get("namespace") or "")
         for name in synced_secret_names(spc):
             first = owners.setdefault((namespace, name), where)
             if first != where:
@@ -424,13 +435,12 @@ def duplicate_sync_problems(spcs: Iterable[tuple[str, Mapping[str, Any]]]) -> li
 def pod_spec(workload: Mapping[str, Any]) -> Mapping[str, Any] | None:
     """The pod spec inside a Pod, a pod-template workload or a CronJob."""
     kind = workload.get("kind")
-    spec = workload.get("spec") or {}
+    spec = _map(workload.get("spec"))
     if kind == "Pod":
-        return spec
+        return spec if isinstance(workload.get("spec"), Mapping) else None
     if kind == "CronJob":
-        spec = (spec.get("jobTemplate") or {}).get("spec") or {}
-    template = spec.get("template") or {}
-    inner = template.get("spec")
+        spec = _map(_map(spec.get("jobTemplate")).get("spec"))
+    inner = _map(spec.get("template")).get("spec")
     return inner if isinstance(inner, dict) else None
 
 
@@ -438,7 +448,7 @@ def csi_volumes(workload: Mapping[str, Any]) -> list[Mapping[str, Any]]:
     """The Secrets Store CSI volumes of a workload's pod template."""
     spec = pod_spec(workload) or {}
     return [
-        v for v in spec.get("volumes") or [] if isinstance(v, dict) and (v.get("csi") or {}).get("driver") == CSI_DRIVER
+        v for v in _list(spec.get("volumes")) if isinstance(v, dict) and _map(v.get("csi")).get("driver") == CSI_DRIVER
     ]
 
 
@@ -446,11 +456,11 @@ def csi_volume_problems(workload: Mapping[str, Any]) -> list[Problem]:
     """Secrets Store CSI volumes the driver would refuse to mount."""
     problems: list[Problem] = []
     for volume in csi_volumes(workload):
-        csi = volume["csi"]
+        csi = _map(volume["csi"])
         where = f"volumes.{volume.get('name')}.csi"
         if csi.get("readOnly") is not True:
             problems.append(Problem(f"{where}.readOnly", "must be true (the driver refuses writable mounts)"))
-        if not (csi.get("volumeAttributes") or {}).get("secretProviderClass"):
+        if not _map(csi.get("volumeAttributes")).get("secretProviderClass"):
             problems.append(Problem(f"{where}.volumeAttributes.secretProviderClass", "is required"))
     return problems
 
@@ -461,13 +471,13 @@ def unmounted_sync_problems(
     """Synced Secrets no workload would ever create: sync happens only when a pod mounts the class."""
     mounted: set[tuple[str, str]] = set()
     for workload in workloads:
-        namespace = str((workload.get("metadata") or {}).get("namespace") or "")
+        namespace = str(_map(workload.get("metadata")).get("namespace") or "")
         for volume in csi_volumes(workload):
-            name = (volume["csi"].get("volumeAttributes") or {}).get("secretProviderClass")
+            name = _map(_map(volume["csi"]).get("volumeAttributes")).get("secretProviderClass")
             mounted.add((namespace, str(name)))
     problems: list[Problem] = []
     for where, spc in spcs:
-        metadata = spc.get("metadata") or {}
+        metadata = _map(spc.get("metadata"))
         key = (str(metadata.get("namespace") or ""), str(metadata.get("name")))
         names = synced_secret_names(spc)
         if names and key not in mounted:
