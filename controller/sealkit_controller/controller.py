@@ -3,8 +3,12 @@
 Triggers (all from Kopf's watch streams, on the event loop): a SealedSecret seen with a new generation or
 scope (create, spec change, and every object once after a start: resume); its Secret deleted (re-created
 when it was ours or marked managed); an unmanaged Secret getting the managed/patch annotation; new keys
-(objects that failed to open are tried again). Each attempt: unseal with the core in a worker thread,
-read the Secret, decide (ownership.plan_write), write only when different, then events and status.
+(objects that failed to open are tried again). Each attempt: read the Secret; if its provenance annotation
+says it was made from exactly this SealedSecret with a key still held, it is in sync and nothing is
+decrypted; else unseal with the core in a worker thread (the key that opened the object last time first,
+then the newest), decide (ownership.plan_write), write only when different, then events and status.
+Scope: the label selector on SealedSecrets and the namespace selector; objects outside it are parked
+(their last body kept) and taken up when they, or their namespace's labels, come into scope.
 """
 
 from __future__ import annotations
@@ -20,11 +24,14 @@ from typing import Any, TypeVar
 
 from sealkit.bitnami import CLUSTER_WIDE_ANNOTATION, NAMESPACE_WIDE_ANNOTATION
 from sealkit.errors import SealkitError
+from sealkit.keys import KeyRing
 from sealkit.unsealing import Unsealed, unseal
-from sealkit_controller import ownership, status
+from sealkit_controller import metrics as m
+from sealkit_controller import ownership, provenance, status
 from sealkit_controller.events import NORMAL, WARNING, EventRecorder
 from sealkit_controller.keystore import KeyStore, looks_like_key_secret
 from sealkit_controller.kubeapi import ApiError, KubeClient
+from sealkit_controller.selectors import parse_selector
 from sealkit_controller.settings import Settings
 from sealkit_controller.workqueue import WorkQueue
 
@@ -38,6 +45,10 @@ UNSEAL = "unseal"
 UNMANAGED = "unmanaged"
 IMMUTABLE = "immutable"
 API = "api"
+# unseal_errors_total's reason for each failure.
+_ERROR_REASON = {UNSEAL: m.UNSEAL, UNMANAGED: m.UNMANAGED, IMMUTABLE: m.UPDATE}
+V1_DATA_REFUSED = ("Failed to unseal: spec.data (the deprecated v1 format) is not accepted here "
+                   "(--accept-deprecated-v1-data=false): re-seal it into spec.encryptedData")
 
 
 def handled_marker(body: Mapping[str, Any]) -> tuple[Any, ...]:
@@ -68,6 +79,18 @@ def reported_failure(body: Mapping[str, Any]) -> tuple[str, str] | None:
 
 
 @dataclass
+class _Read:
+    """What one thread-pool job found: the Secret, its record, and the unsealed result or why not."""
+
+    existing: dict[str, Any] | None
+    digest: str
+    found: tuple[str, str] | None
+    in_sync: bool = False
+    opened: Unsealed | None = None
+    error: str = ""
+
+
+@dataclass
 class Tracked:
     """The controller's memory of one SealedSecret (lost on restart: every object is then checked once)."""
 
@@ -93,16 +116,27 @@ class Controller:
         keys: KeyStore,
         executor: Executor,
         *,
+        metrics: m.Metrics | None = None,
         clock: Callable[[], dt.datetime] = lambda: dt.datetime.now(dt.UTC),
     ) -> None:
         self.settings = settings
         self.client = client
         self.keys = keys
         self.executor = executor
+        self.metrics = metrics or m.Metrics()
         self.clock = clock
         self.tracked: dict[Key, Tracked] = {}
+        # SealedSecrets outside the selectors, kept to take up when they or their namespace come into scope.
+        self.parked: dict[Key, dict[str, Any]] = {}
+        self.namespace_labels: dict[str, dict[str, str]] = {}
+        self.label_selector = parse_selector(settings.label_selector, "label selector")
+        self.namespace_selector = parse_selector(settings.namespace_selector, "namespace selector")
+        # What the work cost: RSA decryptions, and reconciles answered from the provenance annotation.
+        self.rsa_operations = 0
+        self.in_sync_skips = 0
         self.queue: WorkQueue[Key] = WorkQueue(self.reconcile, settings.workers)
         self.events = EventRecorder(client, self.run, instance=settings.instance, delay=settings.retry_base_delay)
+        self._tasks: set[asyncio.Task[None]] = set()
         keys.on_change(self.on_keys_changed)
 
     async def run(self, fn: Callable[..., T], *args: Any) -> T:
@@ -115,6 +149,49 @@ class Controller:
 
     async def stop(self) -> None:
         await self.queue.stop()
+        for task in list(self._tasks):
+            task.cancel()
+        if self._tasks:
+            await asyncio.gather(*self._tasks, return_exceptions=True)
+
+    def _spawn(self, coro: Any) -> None:
+        task = asyncio.get_running_loop().create_task(coro)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    # --- scope -------------------------------------------------------------------------------------------
+
+    def in_scope(self, body: Mapping[str, Any]) -> bool:
+        """Within --label-selector and, if given, --namespace-selector (an unseen namespace is not)."""
+        meta = body.get("metadata") or {}
+        if not self.label_selector.matches(meta.get("labels")):
+            return False
+        if not self.namespace_selector:
+            return True
+        labels = self.namespace_labels.get(str(meta.get("namespace") or ""))
+        return labels is not None and self.namespace_selector.matches(labels)
+
+    def _park(self, key: Key, body: Mapping[str, Any]) -> None:
+        if self.tracked.pop(key, None) is not None:
+            logger.info("SealedSecret %s/%s is out of scope now: no longer reconciled", *key)
+        self.queue.discard(key)
+        self.metrics.forget(*key)
+        self.parked[key] = dict(body)
+
+    def observe_namespace(self, body: Mapping[str, Any], *, deleted: bool = False) -> None:
+        """A Namespace seen by the watch (only with --namespace-selector): take up or park its objects."""
+        name = str((body.get("metadata") or {}).get("name") or "")
+        if deleted:
+            self.namespace_labels.pop(name, None)
+        else:
+            self.namespace_labels[name] = dict((body.get("metadata") or {}).get("labels") or {})
+        for key in [k for k in self.parked if k[0] == name]:
+            if self.in_scope(self.parked[key]):
+                self.observe_sealed_secret(self.parked.pop(key))
+        for key in [k for k in self.tracked if k[0] == name]:
+            tracked = self.tracked[key]
+            if not self.in_scope(tracked.body):
+                self._park(key, tracked.body)
 
     # --- triggers (called on the event loop by the Kopf handlers) ----------------------------------------
 
@@ -122,9 +199,17 @@ class Controller:
         meta = body.get("metadata") or {}
         key: Key = (str(meta.get("namespace") or ""), str(meta.get("name") or ""))
         if deleted:
-            self.tracked.pop(key, None)
+            gone = self.tracked.pop(key, None)
+            self.parked.pop(key, None)
             self.queue.discard(key)
+            self.metrics.forget(*key)
+            if self.settings.old_gc_behavior and gone is not None:
+                self._spawn(self._collect(key, dict(body), gone.uid))
             return
+        if not self.in_scope(body):
+            self._park(key, body)
+            return
+        self.parked.pop(key, None)
         uid = str(meta.get("uid") or "")
         marker = handled_marker(body)
         tracked = self.tracked.get(key)
@@ -178,6 +263,22 @@ class Controller:
             delay = max(delay, min(retry_after, s.retry_max_delay))
         return delay
 
+    async def _collect(self, key: Key, body: dict[str, Any], owner_uid: str) -> None:
+        """--old-gc-behavior: delete the Secret of a deleted SealedSecret ourselves (owned, or made from it)."""
+        namespace, name = key
+        try:
+            secret = await self.run(self.client.get_secret, namespace, name)
+            if secret is None:
+                return
+            found = provenance.recorded(secret)
+            made_from = found is not None and found[0] == provenance.source_digest(body)
+            if ownership.controlled_by(secret, owner_uid) or (made_from and not ownership.is_patched(secret)):
+                uid = str((secret.get("metadata") or {}).get("uid") or "") or None
+                if await self.run(self.client.delete_secret, namespace, name, uid):
+                    logger.info("SealedSecret %s/%s was deleted; deleted its Secret", namespace, name)
+        except ApiError as exc:
+            logger.warning("SealedSecret %s/%s was deleted; could not delete its Secret: %s", namespace, name, exc)
+
     async def reconcile(self, key: Key) -> None:
         tracked = self.tracked.get(key)
         if tracked is None:
@@ -189,7 +290,9 @@ class Controller:
                 return  # deleted or changed meanwhile: the newer trigger decides
             tracked.failure = failure
             tracked.done = outcome.ok
+            self._observe_outcome(key, outcome, failure)
             await self._report(tracked, outcome, wrote)
+            tracked.extra["phase"] = m.STATUS
             await self._write_status(tracked, outcome)
         except ApiError as exc:
             await self._api_failure(key, tracked, marker, exc)
@@ -207,18 +310,29 @@ class Controller:
         namespace, name = key
         where = f"SealedSecret {namespace}/{name}"
         ring = self.keys.ring
-        try:
-            opened: Unsealed = await self.run(
-                functools.partial(unseal, body, ring, where=where, preferred_key=tracked.preferred_key)
-            )
-        except SealkitError as exc:
-            cause = _strip(str(exc), where)
+        self.metrics.unseal_requests.inc()
+        spec = body.get("spec") or {}
+        if not self.settings.accept_deprecated_v1_data and spec.get("data") and not spec.get("encryptedData"):
+            logger.warning("%s: holds the deprecated spec.data, refused by --accept-deprecated-v1-data=false", where)
+            return status.Outcome(False, status.ERR_UNSEAL_FAILED, V1_DATA_REFUSED), UNSEAL, False
+        tracked.extra["phase"] = m.FETCH
+        read: _Read = await self.run(self._read_and_open, key, body, ring, tracked.uid, tracked.preferred_key, where)
+        existing, digest, found = read.existing, read.digest, read.found
+        if read.in_sync and found is not None:
+            tracked.preferred_key = found[1]
+            self.in_sync_skips += 1
+            return status.Outcome(True, status.UNSEALED), None, False
+        if read.opened is None:
+            cause = _strip(read.error, where)
             logger.warning("%s: failed to unseal: %s", where, cause)
             return status.Outcome(False, status.ERR_UNSEAL_FAILED, f"Failed to unseal: {cause}"), UNSEAL, False
+        opened = read.opened
+        self.rsa_operations += opened.rsa_operations
+        desired = opened.secret
         if opened.key_fingerprints:
             tracked.preferred_key = opened.key_fingerprints[0]
-        desired = opened.secret
-        existing = await self.run(self.client.get_secret, namespace, name)
+            desired = provenance.annotate(desired, digest, opened.key_fingerprints[0])
+        tracked.extra["phase"] = m.UPDATE
         plan = ownership.plan_write(desired, existing, tracked.uid)
         if plan.action is ownership.Action.UNMANAGED:
             logger.warning("%s: %s", where, plan.message)
@@ -243,6 +357,22 @@ class Controller:
             wrote = True
         return status.Outcome(True, status.UNSEALED), None, wrote
 
+    def _read_and_open(self, key: Key, body: Mapping[str, Any], ring: KeyRing, uid: str, preferred: str | None,
+                       where: str) -> _Read:
+        """One thread-pool job: read the Secret; unless it is in sync, unseal (the key used last time first)."""
+        existing = self.client.get_secret(*key)
+        digest = provenance.source_digest(body)
+        found = provenance.recorded(existing)
+        if found is not None and existing is not None and found[0] == digest and found[1] in ring and (
+            ownership.controlled_by(existing, uid) or ownership.is_managed(existing) or ownership.is_patched(existing)
+        ):
+            return _Read(existing, digest, found, in_sync=True)
+        try:
+            opened = unseal(body, ring, where=where, preferred_key=preferred or (found[1] if found else None))
+        except SealkitError as exc:
+            return _Read(existing, digest, found, error=str(exc))
+        return _Read(existing, digest, found, opened=opened)
+
     async def _api_failure(self, key: Key, tracked: Tracked, marker: tuple[Any, ...], exc: ApiError) -> None:
         """API trouble: retry with backoff; transient errors forever, others up to the retry limit.
 
@@ -252,6 +382,7 @@ class Controller:
         namespace, name = key
         if self.tracked.get(key) is not tracked or tracked.marker != marker:
             return
+        self.metrics.unseal_error(str(tracked.extra.get("phase") or m.UPDATE), namespace)
         tracked.attempts += 1
         delay = self._delay(tracked.attempts, exc.retry_after)
         if exc.status == 409:
@@ -262,6 +393,7 @@ class Controller:
         if not exc.transient or tracked.attempts >= limit:
             outcome = status.Outcome(False, status.ERR_UPDATE_FAILED, f"Failed to update Secret {name}: {exc}")
             tracked.failure = API
+            self.metrics.observe_conditions(namespace, name, {status.SYNCED: "False", status.READY: "False"})
             try:
                 await self._report(tracked, outcome, False)
                 await self._write_status(tracked, outcome)
@@ -269,6 +401,12 @@ class Controller:
                 logger.warning("SealedSecret %s/%s: could not record the failure: %s", namespace, name, status_exc)
         if exc.transient or tracked.attempts <= limit:
             self.queue.add_after(key, delay)
+
+    def _observe_outcome(self, key: Key, outcome: status.Outcome, failure: str | None) -> None:
+        if failure is not None:
+            self.metrics.unseal_error(_ERROR_REASON.get(failure, m.UPDATE), key[0])
+        value = "True" if outcome.ok else "False"
+        self.metrics.observe_conditions(key[0], key[1], {status.SYNCED: value, status.READY: value})
 
     async def _report(self, tracked: Tracked, outcome: status.Outcome, wrote: bool) -> None:
         if outcome.ok:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import datetime as dt
 import logging
 from collections.abc import Awaitable, Callable
@@ -16,7 +17,7 @@ from typing import Any
 
 from sealkit.errors import SealkitError
 from sealkit.keygen import generate_key_pair
-from sealkit_controller.keystore import ACTIVE_SELECTOR, KeyStore, key_due, key_secret_manifest, keys_from_secret
+from sealkit_controller.keystore import ACTIVE_SELECTOR, KeyStore, creation_time, key_due, key_secret_manifest
 from sealkit_controller.kubeapi import ApiError, KubeClient
 from sealkit_controller.settings import Settings
 
@@ -50,7 +51,7 @@ class KeyManager:
         for secret in secrets:
             name = str((secret.get("metadata") or {}).get("name") or "")
             try:
-                keys = keys_from_secret(secret, f"key Secret {namespace}/{name}")
+                keys = self._store.keys_of(secret, f"key Secret {namespace}/{name}")
             except SealkitError as exc:
                 logger.warning("ignoring key Secret %s/%s: %s", namespace, name, exc)
                 continue
@@ -87,7 +88,8 @@ class KeyManager:
         )
         created = await self._run(self._client.create_secret, s.namespace, manifest)
         name = str((created.get("metadata") or {}).get("name") or s.key_prefix)
-        self._store.put(name, [generated.key])
+        born = creation_time(created) if self._store.by_creation else None
+        self._store.put(name, [dataclasses.replace(generated.key, not_before=born) if born else generated.key])
         logger.info("generated sealing key %s in key Secret %s/%s", generated.key.fingerprint, s.namespace, name)
         return name
 

@@ -8,6 +8,7 @@ a worker thread never sees a ring being edited. Decisions about generating keys 
 from __future__ import annotations
 
 import base64
+import dataclasses
 import datetime as dt
 import json
 import logging
@@ -95,10 +96,28 @@ def key_due(
     return min(candidates) if candidates else None
 
 
-class KeyStore:
-    """Keys by the key Secret that holds them; a fresh KeyRing snapshot after every change."""
+def creation_time(secret: Mapping[str, Any]) -> dt.datetime | None:
+    """A Secret's metadata.creationTimestamp, if readable."""
+    raw = (secret.get("metadata") or {}).get("creationTimestamp")
+    if not isinstance(raw, str) or not raw:
+        return None
+    try:
+        when = dt.datetime.fromisoformat(raw.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    return when if when.tzinfo else when.replace(tzinfo=dt.UTC)
 
-    def __init__(self) -> None:
+
+class KeyStore:
+    """Keys by the key Secret that holds them; a fresh KeyRing snapshot after every change.
+
+    `by_creation` is Bitnami's --key-order-priority=SecretCreationTimestamp: a key's age (which key is
+    newest, and when renewal is due) is its Secret's creationTimestamp rather than its certificate's
+    NotBefore, for brought-in keys whose certificates carry unrelated dates.
+    """
+
+    def __init__(self, *, by_creation: bool = False) -> None:
+        self.by_creation = by_creation
         self._by_secret: dict[str, list[PrivateKey]] = {}
         self._ring = KeyRing()
         self._listeners: list[Callable[[set[str], set[str]], None]] = []
@@ -110,6 +129,14 @@ class KeyStore:
 
     def newest(self) -> PrivateKey | None:
         return self._ring.newest()
+
+    def keys_of(self, secret: Mapping[str, Any], where: str) -> list[PrivateKey]:
+        """The keys of one key Secret, dated by the configured key order priority."""
+        keys = keys_from_secret(secret, where)
+        created = creation_time(secret) if self.by_creation else None
+        if created is None:
+            return keys
+        return [dataclasses.replace(key, not_before=created) for key in keys]
 
     def secret_names(self) -> list[str]:
         return sorted(self._by_secret)
@@ -151,13 +178,13 @@ class KeyStore:
             return None
         where = f"key Secret {meta.get('namespace', '')}/{name}"
         try:
-            keys = keys_from_secret(secret, where)
+            keys = self.keys_of(secret, where)
         except SealkitError as exc:
             logger.warning("ignoring %s: %s", where, exc)
             self.drop(name)
             return None
-        previous = {k.fingerprint for k in self._by_secret.get(name, [])}
-        if previous == {k.fingerprint for k in keys}:
+        previous = {(k.fingerprint, k.not_before) for k in self._by_secret.get(name, [])}
+        if previous == {(k.fingerprint, k.not_before) for k in keys}:
             return None
         self.put(name, keys)
         return "loaded"

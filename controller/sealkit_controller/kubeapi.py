@@ -11,6 +11,8 @@ from __future__ import annotations
 import json
 import logging
 import os
+import threading
+import time
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -125,14 +127,45 @@ def _error_from(status: int, reason: str, data: bytes, headers: Mapping[str, str
     return ApiError(status, reason, _short(message), retry_after)
 
 
+class Throttle:
+    """client-go's client-side limit (--kubeclient-qps/--kubeclient-burst): blocks the calling thread.
+
+    `qps` 0 turns it off. Thread-safe: calls come from the controller's thread pool.
+    """
+
+    def __init__(self, qps: float, burst: int, clock: Any = time.monotonic, sleep: Any = time.sleep) -> None:
+        self.qps = qps
+        self.burst = max(1, burst)
+        self._clock = clock
+        self._sleep = sleep
+        self._lock = threading.Lock()
+        self._tokens = float(self.burst)
+        self._last = clock()
+        self.waited = 0.0
+
+    def acquire(self) -> None:
+        if self.qps <= 0:
+            return
+        with self._lock:
+            now = self._clock()
+            self._tokens = min(float(self.burst), self._tokens + (now - self._last) * self.qps)
+            self._last = now
+            self._tokens -= 1  # reserve now; a negative balance is the wait of those queued ahead
+            wait = -self._tokens / self.qps if self._tokens < 0 else 0.0
+            self.waited += wait
+        if wait > 0:
+            self._sleep(wait)
+
+
 class KubeClient:
     """JSON requests with a timeout each; raises ApiError. Thread-safe (urllib3 pools)."""
 
-    def __init__(self, configuration: Any, timeout: float) -> None:
+    def __init__(self, configuration: Any, timeout: float, *, qps: float = 0.0, burst: int = 10) -> None:
         import kubernetes
 
         self._api: Any = kubernetes.client.ApiClient(configuration)
         self._timeout = timeout
+        self.throttle = Throttle(qps, burst)
 
     def close(self) -> None:
         self._api.close()
@@ -148,6 +181,7 @@ class KubeClient:
     ) -> dict[str, Any]:
         import urllib3
 
+        self.throttle.acquire()
         headers = {"Accept": "application/json", "Content-Type": content_type}
         _, url, headers, body, _ = self._api.param_serialize(
             method=method,
@@ -206,6 +240,17 @@ class KubeClient:
 
     def replace_secret(self, namespace: str, name: str, body: Mapping[str, Any]) -> dict[str, Any]:
         return self.request("PUT", self.secret_path(namespace, name), body=dict(body))
+
+    def delete_secret(self, namespace: str, name: str, uid: str | None = None) -> bool:
+        """Delete a Secret (only that incarnation when `uid` is given); False if it was already gone."""
+        body = {"kind": "DeleteOptions", "apiVersion": "v1", "preconditions": {"uid": uid}} if uid else None
+        try:
+            self.request("DELETE", self.secret_path(namespace, name), body=body)
+        except ApiError as exc:
+            if exc.status in (404, 409):
+                return False
+            raise
+        return True
 
     def get_sealed_secret(self, namespace: str, name: str) -> dict[str, Any] | None:
         try:

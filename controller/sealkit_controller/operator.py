@@ -21,7 +21,9 @@ from sealkit_controller.controller import Controller
 from sealkit_controller.keymanager import KeyManager
 from sealkit_controller.keystore import KeyStore
 from sealkit_controller.kubeapi import ApiError, KubeClient, connection_info
-from sealkit_controller.settings import Settings
+from sealkit_controller.metrics import Metrics
+from sealkit_controller.servers import Servers
+from sealkit_controller.settings import SECRET_CREATION_TIMESTAMP, Settings
 
 logger = logging.getLogger("sealkit.controller")
 
@@ -54,25 +56,32 @@ class Runtime:
     settings: Settings
     configuration: Any
     keys: KeyStore = field(default_factory=KeyStore)
+    metrics: Metrics = field(default_factory=Metrics)
+    servers: Servers = field(default_factory=Servers)
     client: KubeClient | None = None
     executor: concurrent.futures.ThreadPoolExecutor | None = None
     controller: Controller | None = None
     key_manager: KeyManager | None = None
     started: asyncio.Event = field(default_factory=asyncio.Event)
 
+    def __post_init__(self) -> None:
+        self.keys.by_creation = self.settings.key_order_priority == SECRET_CREATION_TIMESTAMP
+
     async def start(self) -> None:
         s = self.settings
         self.executor = concurrent.futures.ThreadPoolExecutor(s.threads, thread_name_prefix="sealkit")
-        self.client = KubeClient(self.configuration, s.api_timeout)
-        self.controller = Controller(s, self.client, self.keys, self.executor)
+        self.client = KubeClient(self.configuration, s.api_timeout, qps=s.kubeclient_qps, burst=s.kubeclient_burst)
+        self.controller = Controller(s, self.client, self.keys, self.executor, metrics=self.metrics)
         self.key_manager = KeyManager(s, self.client, self.keys, self.controller.run)
         await self.key_manager.load()
         await self.key_manager.ensure()
+        await self.servers.start(s, self.keys, self.metrics)
         self.controller.start()
         self.key_manager.start()
         self.started.set()
 
     async def stop(self) -> None:
+        await self.servers.stop()
         if self.key_manager is not None:
             await self.key_manager.stop()
         if self.controller is not None:
@@ -97,7 +106,7 @@ def build_registry(runtime: Runtime) -> Any:
     async def startup(**_: Any) -> None:
         try:
             await runtime.start()
-        except (ApiError, SealkitError) as exc:
+        except (ApiError, SealkitError, OSError) as exc:
             await runtime.stop()
             logger.error("start-up failed (retrying): %s", exc)
             raise kopf.TemporaryError(str(exc), delay=runtime.settings.retry_base_delay) from None
@@ -115,5 +124,12 @@ def build_registry(runtime: Runtime) -> Any:
     async def secret_event(event: Any, **_: Any) -> None:
         if runtime.controller is not None and isinstance(event.get("object"), dict):
             runtime.controller.observe_secret(event["object"], deleted=event.get("type") == "DELETED")
+
+    if runtime.settings.namespace_selector:
+
+        @kopf.on.event("v1", "namespaces", registry=registry)
+        async def namespace_event(event: Any, **_: Any) -> None:
+            if runtime.controller is not None and isinstance(event.get("object"), dict):
+                runtime.controller.observe_namespace(event["object"], deleted=event.get("type") == "DELETED")
 
     return registry

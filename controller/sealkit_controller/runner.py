@@ -122,6 +122,15 @@ class ControllerThread:
                 raise TimeoutError("the controller did not stop")
             self._thread = None
 
+    @property
+    def api_url(self) -> str:
+        """Where the HTTP API (:8080 in a cluster) listens, e.g. http://127.0.0.1:41234."""
+        return self.runtime.servers.urls.get("api", "")
+
+    @property
+    def metrics_url(self) -> str:
+        return self.runtime.servers.urls.get("metrics", "")
+
     def __enter__(self) -> Self:
         return self.start()
 

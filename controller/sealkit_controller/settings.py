@@ -74,6 +74,18 @@ def parse_list(text: str) -> tuple[str, ...]:
     return tuple(part.strip() for part in text.split(",") if part.strip())
 
 
+def parse_listen_address(text: str, what: str) -> tuple[str | None, int] | None:
+    """A Go listen address (":8080", "127.0.0.1:8080", "[::1]:8080"): (host or None for all, port); "" = off."""
+    raw = text.strip()
+    if not raw:
+        return None
+    host, sep, port_text = raw.rpartition(":")
+    if not sep or not port_text.isdigit() or not 0 <= int(port_text) <= 65535:
+        raise InputError(f"{what}: {text!r} is not a listen address (e.g. :8080 or 127.0.0.1:8080; empty turns it off)")
+    host = host.strip("[]")
+    return (host or None), int(port_text)
+
+
 def default_namespace(environ: dict[str, str] | None = None, sa_file: Path = SERVICE_ACCOUNT_NAMESPACE_FILE) -> str:
     """The controller's own namespace: POD_NAMESPACE, else the service account's, else kube-system."""
     env = os.environ if environ is None else environ
@@ -84,6 +96,11 @@ def default_namespace(environ: dict[str, str] | None = None, sa_file: Path = SER
     except OSError:
         text = ""
     return text or DEFAULT_CONTROLLER_NAMESPACE
+
+
+CERT_NOT_BEFORE = "CertNotBefore"
+SECRET_CREATION_TIMESTAMP = "SecretCreationTimestamp"  # noqa: S105 - a flag value, not a secret
+KEY_ORDER_PRIORITIES = (CERT_NOT_BEFORE, SECRET_CREATION_TIMESTAMP)
 
 
 @dataclass
@@ -104,13 +121,33 @@ class Settings:
     key_cutoff_time: dt.datetime | None = None
     private_key_labels: dict[str, str] = field(default_factory=dict)
     private_key_annotations: dict[str, str] = field(default_factory=dict)
+    # Which key is "newest" (seals, and dates renewal): its certificate's NotBefore, or its Secret's creation.
+    key_order_priority: str = CERT_NOT_BEFORE
+    # Accepted for Bitnami compatibility, always on: key Secrets are watched (new keys are used at once).
+    watch_for_secrets: bool = False
     # Unsealing.
     update_status: bool = True
     skip_recreate: bool = False
     max_unseal_retries: int = 5
-    # Watching: all namespaces, or (all_namespaces=False) the own namespace plus the additional ones.
+    accept_deprecated_v1_data: bool = True
+    # Delete the Secret when its SealedSecret is deleted (besides the ownerReference the API server follows).
+    old_gc_behavior: bool = False
+    # Watching: all namespaces, or (all_namespaces=False) the own namespace plus the additional ones; within
+    # those, only namespaces whose labels match namespace_selector, and SealedSecrets matching label_selector.
     all_namespaces: bool = True
     additional_namespaces: tuple[str, ...] = ()
+    label_selector: str = ""
+    namespace_selector: str = ""
+    # HTTP API (:8080: healthz, cert, verify, rotate) and Prometheus metrics (:8081); "" turns one off.
+    listen_addr: str = ":8080"
+    listen_metrics_addr: str = ":8081"
+    rate_limit: float = 2.0
+    rate_limit_burst: int = 2
+    read_timeout: dt.timedelta = dt.timedelta(minutes=2)
+    write_timeout: dt.timedelta = dt.timedelta(minutes=2)
+    # The controller's own API requests (not watches): client-side rate limit; qps 0 = none (see docs).
+    kubeclient_qps: float = 0.0
+    kubeclient_burst: int = 10
     # Logging.
     log_level: str = "INFO"
     log_format: str = "text"
@@ -145,4 +182,20 @@ class Settings:
             raise InputError("workers and threads: at least 1")
         if self.log_format not in ("text", "json"):
             raise InputError(f"log format {self.log_format!r}: choose text or json")
+        if self.key_order_priority not in KEY_ORDER_PRIORITIES:
+            raise InputError(
+                f"key order priority {self.key_order_priority!r}: choose {' or '.join(KEY_ORDER_PRIORITIES)}"
+            )
+        if self.rate_limit < 0 or self.rate_limit_burst < 1:
+            raise InputError("rate limit: must not be negative, and the burst at least 1")
+        if self.kubeclient_qps < 0 or self.kubeclient_burst < 1:
+            raise InputError("kubeclient qps/burst: qps must not be negative (0: no limit), burst at least 1")
+        if self.read_timeout <= dt.timedelta(0) or self.write_timeout <= dt.timedelta(0):
+            raise InputError("read/write timeout: must be positive")
+        parse_listen_address(self.listen_addr, "listen address")
+        parse_listen_address(self.listen_metrics_addr, "metrics listen address")
+        from sealkit_controller.selectors import parse_selector
+
+        parse_selector(self.label_selector, "label selector")
+        parse_selector(self.namespace_selector, "namespace selector")
         return self

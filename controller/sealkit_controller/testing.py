@@ -59,6 +59,7 @@ class Cluster:
             "kubeconfig": str(self.kubeconfig), "namespace": CONTROLLER_NS, "key_size": 2048, "workers": 2,
             "threads": 4, "api_timeout": 1.0, "retry_base_delay": 0.05, "retry_max_delay": 0.5,
             "watch_server_timeout": 10, "watch_error_backoffs": (0.05, 0.1, 0.2),
+            "listen_addr": "127.0.0.1:0", "listen_metrics_addr": "127.0.0.1:0",
         }
         return Settings(**{**fast, **overrides})
 

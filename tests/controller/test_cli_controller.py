@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 import signal
 import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 from click.testing import CliRunner
 
 from sealkit.bitnami import SEALING_KEY_LABEL
 from sealkit_cli.main import cli
+from sealkit_controller.settings import Settings
 from sealkit_controller.testing import CONTROLLER_NS, Cluster
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -72,3 +75,70 @@ def test_runs_as_a_process_against_the_api_server(cluster: Cluster) -> None:
         _, stderr = process.communicate(timeout=20)
     assert process.returncode == 0, stderr[-2000:]
     assert "generated sealing key SHA256:" in stderr and "t0k3n" not in stderr
+
+
+ENV_SETTINGS = {
+    "SEALED_SECRETS_KEY_PREFIX": ("k-", "key_prefix", "k-"),
+    "SEALED_SECRETS_KEY_SIZE": ("3072", "key_size", 3072),
+    "SEALED_SECRETS_KEY_TTL": ("48h", "key_ttl", dt.timedelta(hours=48)),
+    "SEALED_SECRETS_MY_CN": ("me", "my_cn", "me"),
+    "SEALED_SECRETS_KEY_RENEW_PERIOD": ("24h", "key_renew_period", dt.timedelta(hours=24)),
+    "SEALED_SECRETS_KEY_CUTOFF_TIME": ("Mon, 02 Jan 2006 15:04:05 -0700", "key_cutoff_time",
+                                       dt.datetime(2006, 1, 2, 22, 4, 5, tzinfo=dt.UTC)),
+    "SEALED_SECRETS_KEY_ORDER_PRIORITY": ("SecretCreationTimestamp", "key_order_priority", "SecretCreationTimestamp"),
+    "SEALED_SECRETS_PRIVATEKEY_LABELS": ("a=1", "private_key_labels", {"a": "1"}),
+    "SEALED_SECRETS_PRIVATEKEY_ANNOTATIONS": ("b=2", "private_key_annotations", {"b": "2"}),
+    "SEALED_SECRETS_WATCH_FOR_SECRETS": ("true", "watch_for_secrets", True),
+    "SEALED_SECRETS_UPDATE_STATUS": ("false", "update_status", False),
+    "SEALED_SECRETS_SKIP_RECREATE": ("true", "skip_recreate", True),
+    "SEALED_SECRETS_MAX_UNSEAL_RETRIES": ("7", "max_unseal_retries", 7),
+    "SEALED_SECRETS_ACCEPT_DEPRECATED_V1_DATA": ("false", "accept_deprecated_v1_data", False),
+    "SEALED_SECRETS_OLD_GC_BEHAVIOR": ("true", "old_gc_behavior", True),
+    "SEALED_SECRETS_ALL_NAMESPACES": ("false", "all_namespaces", False),
+    "SEALED_SECRETS_ADDITIONAL_NAMESPACES": ("x,y", "additional_namespaces", ("x", "y")),
+    "SEALED_SECRETS_LABEL_SELECTOR": ("team=a", "label_selector", "team=a"),
+    "SEALED_SECRETS_NAMESPACE_SELECTOR": ("env in (dev)", "namespace_selector", "env in (dev)"),
+    "SEALED_SECRETS_LISTEN_ADDR": ("127.0.0.1:9080", "listen_addr", "127.0.0.1:9080"),
+    "SEALED_SECRETS_LISTEN_METRICS_ADDR": ("127.0.0.1:9081", "listen_metrics_addr", "127.0.0.1:9081"),
+    "SEALED_SECRETS_RATE_LIMIT": ("5", "rate_limit", 5.0),
+    "SEALED_SECRETS_RATE_LIMIT_BURST": ("6", "rate_limit_burst", 6),
+    "SEALED_SECRETS_READ_TIMEOUT": ("30s", "read_timeout", dt.timedelta(seconds=30)),
+    "SEALED_SECRETS_WRITE_TIMEOUT": ("1m", "write_timeout", dt.timedelta(minutes=1)),
+    "SEALED_SECRETS_KUBECLIENT_QPS": ("5", "kubeclient_qps", 5.0),
+    "SEALED_SECRETS_KUBECLIENT_BURST": ("12", "kubeclient_burst", 12),
+    "SEALED_SECRETS_WORKERS": ("3", "workers", 3),
+    "SEALED_SECRETS_THREADS": ("2", "threads", 2),
+    "SEALED_SECRETS_LOG_LEVEL": ("WARN", "log_level", "WARNING"),
+    "SEALED_SECRETS_LOG_FORMAT": ("json", "log_format", "json"),
+}
+
+
+def test_every_setting_is_read_from_its_env_var(monkeypatch: pytest.MonkeyPatch) -> None:
+    from sealkit_controller import runner
+
+    seen: list[Settings] = []
+    monkeypatch.setattr(runner, "configure_logging", lambda settings: None)
+    monkeypatch.setattr(runner, "run", seen.append)
+    env = {name: value for name, (value, _, _) in ENV_SETTINGS.items()}
+    result = CliRunner().invoke(cli, ["controller"], env=env)
+    assert result.exit_code == 0, result.output
+    (settings,) = seen
+    for name, (_, attribute, expected) in ENV_SETTINGS.items():
+        assert getattr(settings, attribute) == expected, name
+    assert settings.watched_namespaces() is not None and "x" in settings.watched_namespaces()  # type: ignore[operator]
+    defaults = Settings()
+    untouched = {a for _, a, _ in ENV_SETTINGS.values()} - {"watch_for_secrets"}
+    assert all(getattr(defaults, a) != getattr(settings, a) for a in untouched), "each env var changed something"
+
+
+@pytest.mark.parametrize(("args", "message"), [
+    (["--label-selector", "a,=b"], "label selector: '=b' is not a requirement"),
+    (["--namespace-selector", "env in ()"], "namespace selector: 'env in ()' needs a list"),
+    (["--listen-addr", "8080"], "listen address: '8080' is not a listen address"),
+    (["--key-order-priority", "Newest"], "Invalid value for '--key-order-priority'"),
+    (["--read-timeout", "soon"], "--read-timeout: 'soon' is not a duration"),
+    (["--kubeclient-qps", "-1"], "kubeclient qps/burst"),
+])
+def test_bad_new_settings_are_one_line_errors(args: list[str], message: str) -> None:
+    result = CliRunner().invoke(cli, ["controller", *args])
+    assert result.exit_code != 0 and message in result.output and "Traceback" not in result.output

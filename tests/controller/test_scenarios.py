@@ -7,11 +7,13 @@ user would, and waits for what Bitnami's suite expects: Secrets, events, status.
 from __future__ import annotations
 
 from typing import Any
+from unittest.mock import ANY
 
 import pytest
 
 from sealkit.bitnami import CLUSTER_WIDE_ANNOTATION, MANAGED_ANNOTATION, NAMESPACE_WIDE_ANNOTATION, PATCH_ANNOTATION
 from sealkit.scope import Scope
+from sealkit_controller.provenance import UNSEALED_FROM_ANNOTATION
 from sealkit_controller.testing import SS, Cluster
 
 pytestmark = pytest.mark.usefixtures("controller")
@@ -70,7 +72,7 @@ def test_existing_managed_secret_is_taken_over(cluster: Cluster) -> None:
     secret = cluster.wait(lambda: (s := cluster.secret()) and s["metadata"].get("ownerReferences") and s)
     assert secret["metadata"]["ownerReferences"][0]["name"] == "testsecret"
     assert cluster.data() == {"foo": b"bar"}
-    assert not secret["metadata"].get("annotations")
+    assert set(secret["metadata"].get("annotations") or {}) == {UNSEALED_FROM_ANNOTATION}  # the managed one is gone
     assert secret["metadata"]["labels"] == {"mylabel": "myvalue"}
 
 
@@ -82,7 +84,7 @@ def test_existing_managed_and_patch_secret_is_merged_and_owned(cluster: Cluster)
     secret = cluster.secret()
     assert secret is not None and secret["metadata"]["ownerReferences"][0]["name"] == "testsecret"
     assert cluster.data() == {"foo": b"bar", "foo2": b"bar2"}
-    assert secret["metadata"]["annotations"] == annotations
+    assert secret["metadata"]["annotations"] == {**annotations, UNSEALED_FROM_ANNOTATION: ANY}
     assert secret["metadata"]["labels"] == {"mylabel": "myvalue", "anotherlabel": "anothervalue"}
 
 
@@ -97,7 +99,7 @@ def test_existing_patch_secret_is_merged_not_owned(cluster: Cluster, empty: bool
     secret = cluster.secret()
     assert secret is not None and not secret["metadata"].get("ownerReferences")
     assert cluster.data() == ({"foo": b"bar"} if empty else {"foo": b"bar", "foo2": b"bar2"})
-    assert secret["metadata"]["annotations"] == {PATCH_ANNOTATION: "true"}
+    assert secret["metadata"]["annotations"] == {PATCH_ANNOTATION: "true", UNSEALED_FROM_ANNOTATION: ANY}
     expected_labels = {"mylabel": "myvalue"} if empty else {"mylabel": "myvalue", "anotherlabel": "x"}
     assert secret["metadata"]["labels"] == expected_labels
 

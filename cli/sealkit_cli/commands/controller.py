@@ -28,6 +28,10 @@ def bitnami_bool(flag: str, default: bool, help_text: str) -> Callable[[F], F]:
     return bitnami_option(flag, type=click.BOOL, is_flag=False, flag_value=True, default=default, help=help_text)
 
 
+def _level(value: str) -> str:
+    return "WARNING" if value.upper() == "WARN" else value.upper()
+
+
 @click.command("controller")
 @click.option("--kubeconfig", default=None, envvar="KUBECONFIG",
               help="Kubeconfig file (default: in-cluster service account, else $KUBECONFIG or ~/.kube/config).")
@@ -44,37 +48,39 @@ def bitnami_bool(flag: str, default: bool, help_text: str) -> Callable[[F], F]:
 @bitnami_option("key-cutoff-time", default="",
                 help="Make a new key if the newest predates this time (RFC 1123Z, e.g. 'Mon, 02 Jan 2006 "
                      "15:04:05 -0700').")
+@bitnami_option("key-order-priority", type=click.Choice(["CertNotBefore", "SecretCreationTimestamp"]),
+                default="CertNotBefore", help="What dates a key (which is newest; when renewal is due).")
 @bitnami_option("privatekey-labels", default="", help="Extra labels on new key Secrets (k=v,k2=v2).")
 @bitnami_option("privatekey-annotations", default="", help="Annotations on new key Secrets (k=v,k2=v2).")
+@bitnami_bool("watch-for-secrets", False, "Accepted for compatibility: key Secrets are always watched.")
 @bitnami_bool("update-status", True, "Write SealedSecret status (conditions Synced and Ready).")
 @bitnami_bool("skip-recreate", False, "Do not re-create a deleted Secret.")
 @bitnami_option("max-unseal-retries", type=int, default=5, help="Retries of a failing SealedSecret before giving "
                 "up until it, its Secret or the keys change.")
+@bitnami_bool("accept-deprecated-v1-data", True, "Unseal SealedSecrets in the deprecated spec.data format.")
+@bitnami_bool("old-gc-behavior", False, "Delete a SealedSecret's Secret when it is deleted (besides the "
+              "ownerReference).")
 @bitnami_bool("all-namespaces", True, "Watch all namespaces (false: own namespace plus --additional-namespaces).")
 @bitnami_option("additional-namespaces", default="", help="Namespaces to watch besides the own one (a,b,c).")
+@bitnami_option("label-selector", default="", help="Only SealedSecrets with these labels (a label selector).")
+@bitnami_option("namespace-selector", default="",
+                help="Only namespaces with these labels (a label selector; sealkit's, needs list/watch namespaces).")
+@bitnami_option("listen-addr", default=":8080", help="HTTP API address (healthz, cert, verify, rotate); '' = off.")
+@bitnami_option("listen-metrics-addr", default=":8081", help="Prometheus metrics address (/metrics); '' = off.")
+@bitnami_option("rate-limit", type=float, default=2.0, help="verify/rotate requests a second per client.")
+@bitnami_option("rate-limit-burst", type=int, default=2, help="verify/rotate burst per client.")
+@bitnami_option("read-timeout", default="2m", help="Longest time to read an HTTP request body (Go duration).")
+@bitnami_option("write-timeout", default="2m", help="Longest time to answer an HTTP request (Go duration).")
+@bitnami_option("kubeclient-qps", type=float, default=0.0,
+                help="Client-side limit on the controller's API requests a second; 0 = none (Bitnami: 5).")
+@bitnami_option("kubeclient-burst", type=int, default=10, help="Burst of --kubeclient-qps.")
+@bitnami_option("workers", type=int, default=4, help="SealedSecrets reconciled at once.")
+@bitnami_option("threads", type=int, default=8, help="Threads for RSA work and API calls (cryptography releases "
+                "the GIL: more cores, more unseals).")
 @bitnami_option("log-level", type=click.Choice(["DEBUG", "INFO", "WARNING", "WARN", "ERROR"], case_sensitive=False),
                 default="INFO", help="Log level.")
 @bitnami_option("log-format", type=click.Choice(["text", "json"]), default="text", help="Log format.")
-def controller(
-    kubeconfig: str | None,
-    context: str | None,
-    namespace: str | None,
-    key_prefix: str,
-    key_size: int,
-    key_ttl: str,
-    my_cn: str,
-    key_renew_period: str,
-    key_cutoff_time: str,
-    privatekey_labels: str,
-    privatekey_annotations: str,
-    update_status: bool,
-    skip_recreate: bool,
-    max_unseal_retries: int,
-    all_namespaces: bool,
-    additional_namespaces: str,
-    log_level: str,
-    log_format: str,
-) -> None:
+def controller(kubeconfig: str | None, context: str | None, namespace: str | None, **flags: Any) -> None:
     """Run the in-cluster controller: SealedSecrets in, Secrets out (single replica).
 
     \b
@@ -83,25 +89,42 @@ def controller(
     """
     from sealkit_controller import settings as cfg
 
+    f = flags
     settings = cfg.Settings(
         kubeconfig=kubeconfig,
         context=context,
         namespace=namespace or cfg.default_namespace(),
-        key_prefix=key_prefix,
-        key_size=key_size,
-        key_ttl=cfg.parse_duration(key_ttl, "--key-ttl"),
-        my_cn=my_cn,
-        key_renew_period=cfg.parse_duration(key_renew_period, "--key-renew-period"),
-        key_cutoff_time=cfg.parse_cutoff(key_cutoff_time),
-        private_key_labels=cfg.parse_map(privatekey_labels, "--privatekey-labels"),
-        private_key_annotations=cfg.parse_map(privatekey_annotations, "--privatekey-annotations"),
-        update_status=update_status,
-        skip_recreate=skip_recreate,
-        max_unseal_retries=max_unseal_retries,
-        all_namespaces=all_namespaces,
-        additional_namespaces=cfg.parse_list(additional_namespaces),
-        log_level="WARNING" if log_level.upper() == "WARN" else log_level.upper(),
-        log_format=log_format,
+        key_prefix=f["key_prefix"],
+        key_size=f["key_size"],
+        key_ttl=cfg.parse_duration(f["key_ttl"], "--key-ttl"),
+        my_cn=f["my_cn"],
+        key_renew_period=cfg.parse_duration(f["key_renew_period"], "--key-renew-period"),
+        key_cutoff_time=cfg.parse_cutoff(f["key_cutoff_time"]),
+        key_order_priority=f["key_order_priority"],
+        private_key_labels=cfg.parse_map(f["privatekey_labels"], "--privatekey-labels"),
+        private_key_annotations=cfg.parse_map(f["privatekey_annotations"], "--privatekey-annotations"),
+        watch_for_secrets=f["watch_for_secrets"],
+        update_status=f["update_status"],
+        skip_recreate=f["skip_recreate"],
+        max_unseal_retries=f["max_unseal_retries"],
+        accept_deprecated_v1_data=f["accept_deprecated_v1_data"],
+        old_gc_behavior=f["old_gc_behavior"],
+        all_namespaces=f["all_namespaces"],
+        additional_namespaces=cfg.parse_list(f["additional_namespaces"]),
+        label_selector=f["label_selector"],
+        namespace_selector=f["namespace_selector"],
+        listen_addr=f["listen_addr"],
+        listen_metrics_addr=f["listen_metrics_addr"],
+        rate_limit=f["rate_limit"],
+        rate_limit_burst=f["rate_limit_burst"],
+        read_timeout=cfg.parse_duration(f["read_timeout"], "--read-timeout"),
+        write_timeout=cfg.parse_duration(f["write_timeout"], "--write-timeout"),
+        kubeclient_qps=f["kubeclient_qps"],
+        kubeclient_burst=f["kubeclient_burst"],
+        workers=f["workers"],
+        threads=f["threads"],
+        log_level=_level(f["log_level"]),
+        log_format=f["log_format"],
     ).validate()
 
     from sealkit_controller import runner

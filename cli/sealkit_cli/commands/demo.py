@@ -3,9 +3,13 @@
 from __future__ import annotations
 
 import base64
+import logging
 import shutil
 import tempfile
+import time
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import click
 
@@ -58,6 +62,80 @@ def _csi_step(example: Path, folder: Path) -> None:
         raise SystemExit(1)
 
 
+CONTROLLER_SERVICE = "sealed-secrets-controller"
+CONTROLLER_NAMESPACE = "kube-system"
+
+
+def _shown_secret(secret: dict[str, Any]) -> dict[str, Any]:
+    """The parts of a Secret worth showing (server bookkeeping left out), values masked."""
+    meta = secret.get("metadata") or {}
+    kept = {k: meta[k] for k in ("name", "namespace", "labels", "annotations", "ownerReferences") if meta.get(k)}
+    shown = {"apiVersion": "v1", "kind": "Secret", "metadata": kept, "type": secret.get("type", "Opaque"),
+             "data": secret.get("data") or {}}
+    return _masked(shown)
+
+
+def _wait(predicate: Callable[[], Any], timeout: float = 20.0) -> Any:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        result = predicate()
+        if result:
+            return result
+        time.sleep(0.05)
+    raise click.ClickException(f"the controller did not finish within {timeout:.0f} s")
+
+
+def _controller_step(key_size: int, folder: Path) -> None:
+    """The real controller against the Kubernetes emulator: cert via the service proxy, apply, unseal."""
+    try:
+        from sealkit_testservers.kube import KubeServer
+    except ImportError:
+        click.echo("skipped: the Kubernetes emulator is not installed (pip install 'sealkit[testing]', "
+                   "as scripts/demo.sh does)")
+        return
+    from sealkit.data import crd_path
+    from sealkit_cli.cluster import ClusterOptions, ControllerProxy
+    from sealkit_controller.runner import ControllerThread
+    from sealkit_controller.settings import Settings
+
+    kopf_logger = logging.getLogger("kopf")
+    level = kopf_logger.level
+    kopf_logger.setLevel(logging.ERROR)  # Kopf warns that it runs off the main thread: true, and expected here
+    try:
+        with KubeServer(crds=[crd_path("bitnami.com_sealedsecrets.yaml")]) as kube:
+            kubeconfig = kube.write_kubeconfig(folder / "kubeconfig")
+            settings = Settings(kubeconfig=str(kubeconfig), namespace=CONTROLLER_NAMESPACE, key_size=key_size,
+                                listen_addr="127.0.0.1:0", listen_metrics_addr="127.0.0.1:0", log_level="WARNING")
+            click.echo(f"Kubernetes emulator at {kube.url}; starting the controller (it makes a {key_size}-bit key)")
+            with ControllerThread(settings, ) as running:
+                kube.create({"apiVersion": "v1", "kind": "Service",
+                             "metadata": {"name": CONTROLLER_SERVICE, "namespace": CONTROLLER_NAMESPACE},
+                             "spec": {"ports": [{"name": "http", "port": 8080, "targetPort": 8080}]}})
+                kube.register_service_backend(CONTROLLER_NAMESPACE, CONTROLLER_SERVICE, "http", running.api_url)
+                proxy = ControllerProxy(ClusterOptions(str(kubeconfig), None, CONTROLLER_SERVICE, CONTROLLER_NAMESPACE))
+                cert = load_certificate(proxy.cert_pem(), "the controller's certificate")
+                click.echo(f"sealkit cert --kubeconfig {kubeconfig}: fingerprint {cert.fingerprint} "
+                           "(fetched through the API server's service proxy)")
+                kube.create_namespace("demo")
+                sealed = seal_secret(EXAMPLE_SECRET, cert)
+                applied = folder / "db-credentials.cluster.sealed.yaml"
+                applied.write_text(dump_yaml([sealed]))
+                kube.create(sealed)
+                click.echo(f"sealkit seal -f secret.yaml -w {applied.name}; kubectl apply -f {applied.name}")
+                name, namespace = EXAMPLE_SECRET["metadata"]["name"], EXAMPLE_SECRET["metadata"]["namespace"]  # type: ignore[index]
+                secret = _wait(lambda: kube.get("v1", "Secret", name, namespace))
+                status = _wait(lambda: (kube.get("bitnami.com/v1alpha1", "SealedSecret", name, namespace) or {})
+                               .get("status"))
+                click.echo(f"\nThe Secret the controller made (values hidden):\n{dump_yaml([_shown_secret(secret)])}")
+                click.echo(f"SealedSecret {namespace}/{name} status (observedGeneration "
+                           f"{status.get('observedGeneration')}):")
+                for condition in status.get("conditions") or []:
+                    message = f" ({condition['message']})" if condition.get("message") else ""
+                    click.echo(f"  {condition['type']}={condition['status']} reason={condition['reason']}{message}")
+    finally:
+        kopf_logger.setLevel(level)
+
+
 def _default_example() -> Path | None:
     candidate = Path(__file__).resolve().parents[3] / "examples" / "gitops"
     return candidate if (candidate / "sealkit-csi.yaml").is_file() else None
@@ -106,4 +184,6 @@ def demo(workdir: Path | None, key_size: int, example: Path | None) -> None:
     if example is not None:
         _step("4. Key Vault CSI: SecretProviderClasses and workload wiring from one spec")
         _csi_step(example, folder)
+    _step("5. The controller in a (emulated) cluster: seal with its certificate, apply, get the Secret")
+    _controller_step(key_size, folder)
     click.secho(f"\nDemo files are in {folder}", fg="green")

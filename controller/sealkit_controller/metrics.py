@@ -1,0 +1,91 @@
+"""Prometheus metrics with Bitnami's names and labels, so existing dashboards and alerts keep working.
+
+Each controller run has its own registry (tests run several controllers in one process). Values follow
+Bitnami: condition_info is 1 (True), -1 (False), 0 (unknown); unseal_errors_total's reason is one of
+fetch, unseal, update, unmanaged, status; http metrics carry the route's path, not the raw URL.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import importlib.metadata
+
+from prometheus_client import (
+    CONTENT_TYPE_LATEST,
+    CollectorRegistry,
+    Counter,
+    Gauge,
+    Histogram,
+    gc_collector,
+    generate_latest,
+    platform_collector,
+    process_collector,
+)
+
+PREFIX = "sealed_secrets_controller"
+CONDITION_VALUES = {"True": 1.0, "False": -1.0, "Unknown": 0.0}
+
+# Reasons of unseal_errors_total, as Bitnami labels them.
+FETCH = "fetch"
+UNSEAL = "unseal"
+UPDATE = "update"
+UNMANAGED = "unmanaged"
+STATUS = "status"
+
+
+def version() -> str:
+    try:
+        return importlib.metadata.version("sealkit")
+    except importlib.metadata.PackageNotFoundError:
+        return "unknown"
+
+
+class Metrics:
+    """The controller's metrics in their own registry; `exposition()` is the /metrics body."""
+
+    content_type = CONTENT_TYPE_LATEST
+
+    def __init__(self) -> None:
+        self.registry = CollectorRegistry()
+        process_collector.ProcessCollector(registry=self.registry)
+        platform_collector.PlatformCollector(registry=self.registry)
+        gc_collector.GCCollector(registry=self.registry)
+        build = Gauge(f"{PREFIX}_build_info", "Build information.", ["revision"], registry=self.registry)
+        build.labels(version()).set(1)
+        self.unseal_requests = Counter(f"{PREFIX}_unseal_requests_total",
+                                       "Total number of sealed secret unseal requests", registry=self.registry)
+        self.unseal_errors = Counter(f"{PREFIX}_unseal_errors_total",
+                                     "Total number of sealed secret unseal errors by reason",
+                                     ["reason", "namespace"], registry=self.registry)
+        self.condition_info = Gauge(f"{PREFIX}_condition_info",
+                                    "Current SealedSecret condition status. Values are -1 (false), 0 (unknown or "
+                                    "absent), 1 (true)", ["namespace", "name", "condition"], registry=self.registry)
+        self.http_requests = Counter(f"{PREFIX}_http_requests_total", "A counter for requests to the wrapped handler.",
+                                     ["path", "code", "method"], registry=self.registry)
+        self.http_duration = Histogram(f"{PREFIX}_http_request_duration_seconds",
+                                       "A histogram of latencies for requests.", ["path", "method"],
+                                       registry=self.registry)
+        self._conditions: dict[tuple[str, str], set[str]] = {}
+
+    def unseal_error(self, reason: str, namespace: str) -> None:
+        self.unseal_errors.labels(reason, namespace).inc()
+
+    def observe_conditions(self, namespace: str, name: str, conditions: dict[str, str]) -> None:
+        """condition type -> status ("True"/"False"/"Unknown") of one SealedSecret."""
+        seen = self._conditions.setdefault((namespace, name), set())
+        for condition, status in conditions.items():
+            self.condition_info.labels(namespace, name, condition).set(CONDITION_VALUES.get(status, 0.0))
+            seen.add(condition)
+
+    def forget(self, namespace: str, name: str) -> None:
+        """A deleted (or no longer watched) SealedSecret leaves condition_info."""
+        for condition in self._conditions.pop((namespace, name), set()):
+            with contextlib.suppress(KeyError):
+                self.condition_info.remove(namespace, name, condition)
+
+    def observe_http(self, path: str, method: str, code: int, seconds: float) -> None:
+        self.http_requests.labels(path, str(code), method.lower()).inc()
+        self.http_duration.labels(path, method.lower()).observe(seconds)
+
+    def exposition(self) -> bytes:
+        return generate_latest(self.registry)

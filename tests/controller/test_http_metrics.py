@@ -1,0 +1,204 @@
+"""The running controller's HTTP API (through the emulator's service proxy, as `sealkit cert` and kubeseal
+reach it) and its Prometheus metrics (scraped over HTTP), with Bitnami's names and labels."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import re
+import socket
+import time
+import urllib.request
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+import yaml
+from click.testing import CliRunner
+
+from sealkit.keygen import generate_key_pair
+from sealkit.keys import KeyRing
+from sealkit.scope import Scope
+from sealkit.unsealing import unseal
+from sealkit_cli.cluster import ClusterOptions, ControllerProxy
+from sealkit_cli.main import cli
+from sealkit_controller.keystore import key_secret_manifest
+from sealkit_controller.runner import ControllerThread
+from sealkit_controller.testing import CONTROLLER_NS, Cluster
+
+SERVICE = "sealed-secrets-controller"
+
+
+def expose(cluster: Cluster, running: ControllerThread) -> ControllerProxy:
+    """A Service for the controller in the emulator, its proxy backed by the controller's real listener."""
+    cluster.create({"apiVersion": "v1", "kind": "Service",
+                    "metadata": {"name": SERVICE, "namespace": CONTROLLER_NS,
+                                 "labels": {"app.kubernetes.io/name": "sealed-secrets"}},
+                    "spec": {"ports": [{"name": "http", "port": 8080, "targetPort": 8080}]}})
+    cluster.kube.register_service_backend(CONTROLLER_NS, SERVICE, "http", running.api_url)
+    return ControllerProxy(ClusterOptions(str(cluster.kubeconfig), None, SERVICE, CONTROLLER_NS))
+
+
+@pytest.fixture()
+def served(cluster: Cluster) -> Iterator[tuple[ControllerThread, ControllerProxy]]:
+    cluster.add_key(0)
+    with cluster.start(rate_limit=1.0, rate_limit_burst=3) as running:
+        yield running, expose(cluster, running)
+
+
+def scrape(running: ControllerThread) -> str:
+    with urllib.request.urlopen(running.metrics_url + "/metrics", timeout=5) as response:
+        assert response.headers["Content-Type"].startswith("text/plain")
+        return str(response.read().decode())
+
+
+def sample(text: str, metric: str, **labels: str) -> float | None:
+    """The value of one series in Prometheus text format, or None."""
+    for line in text.splitlines():
+        if not line.startswith(metric + ("{" if labels else "")) and not line.startswith(metric + " "):
+            continue
+        found = dict(re.findall(r'(\w+)="([^"]*)"', line.split("}")[0])) if "{" in line else {}
+        if all(found.get(k) == v for k, v in labels.items()):
+            return float(line.rsplit(" ", 1)[1])
+    return None
+
+
+def test_cert_verify_rotate_through_the_service_proxy(cluster: Cluster,
+                                                      served: tuple[ControllerThread, ControllerProxy]) -> None:
+    _, proxy = served
+    result = CliRunner().invoke(cli, ["cert", "--kubeconfig", str(cluster.kubeconfig)],
+                                env={"KUBECONFIG": None, "SEALED_SECRETS_CERT": None})
+    assert result.exit_code == 0, result.output
+    assert result.stdout == cluster.keys[0].certificate_pem.decode()
+    assert any("/services/http:sealed-secrets-controller:http/proxy/v1/cert.pem" in r.path
+               for r in cluster.kube.request_log)
+    assert proxy.request("GET", "healthz").body == b"ok"
+
+    good = cluster.seal("app", data={"token": "t"})
+    assert proxy.request("POST", "v1/verify", good, "application/json").status == 200
+    assert proxy.request("POST", "v1/verify", yaml.safe_dump(good), "application/yaml").status == 200
+    foreign = cluster.seal("app", data={"token": "t"}, key=1)
+    refused = proxy.request("POST", "v1/verify", foreign, "application/json")
+    assert refused.status == 409 and b"no key could decrypt" in refused.body
+
+    # A newer key arrives while running: the cert and rotation follow it at once.
+    newer = generate_key_pair(bits=2048, now=dt.datetime.now(dt.UTC) + dt.timedelta(seconds=1))
+    cluster.create(key_secret_manifest(newer, namespace=CONTROLLER_NS, prefix="sealed-secrets-key"))
+    cluster.wait(lambda: proxy.request("GET", "v1/cert.pem").body == newer.certificate_pem)
+    time.sleep(1.5)  # refill the bucket used above (1/s, burst 3); the new certificate is valid by then
+    wide = cluster.seal("app", data={"token": "t"}, scope=Scope.NAMESPACE_WIDE)
+    rotated = proxy.request("POST", "v1/rotate", wide, "application/json")
+    assert rotated.status == 200
+    body = json.loads(rotated.body)
+    assert body["metadata"]["annotations"] == wide["metadata"]["annotations"]  # scope kept
+    assert body["spec"]["encryptedData"] != wide["spec"]["encryptedData"]
+    newest_only = KeyRing([newer.key])
+    assert unseal(body, newest_only).items == {"token": b"t"}
+    unreadable = proxy.request("POST", "v1/verify", "{not: [yaml", "application/yaml")
+    assert unreadable.status in (400, 429)
+
+
+def test_verify_and_rotate_are_rate_limited_per_client(cluster: Cluster,
+                                                       served: tuple[ControllerThread, ControllerProxy]) -> None:
+    running, proxy = served
+    sealed = cluster.seal("app")
+    good = json.dumps(sealed)
+    codes = [proxy.request("POST", "v1/verify", sealed, "application/json").status for _ in range(5)]
+    assert codes[:3] == [200, 200, 200] and codes[3:] == [429, 429]  # burst 3, then 1/s
+    limited = proxy.request("POST", "v1/rotate", sealed, "application/json")
+    assert limited.status == 429 and limited.retry_after is not None and limited.retry_after >= 1
+    # The client is the address the proxy appended; another client has its own bucket, and a caller
+    # cannot pick a fresh bucket by sending its own X-Forwarded-For first.
+    def direct(forwarded: str) -> int:
+        request = urllib.request.Request(running.api_url + "/v1/verify", data=good.encode(), method="POST",
+                                         headers={"X-Forwarded-For": forwarded, "Content-Type": "application/json"})
+        try:
+            with urllib.request.urlopen(request, timeout=5) as response:
+                return int(response.status)
+        except urllib.error.HTTPError as exc:
+            return int(exc.code)
+
+    assert direct("10.9.9.9") == 200
+    assert direct("1.2.3.4, 127.0.0.1") == 429  # spoofed first entry, same last hop as the proxy's
+
+
+def test_read_timeout_answers_408(cluster: Cluster) -> None:
+    cluster.add_key(0)
+    with cluster.start(read_timeout=_seconds(0.3)) as running:
+        host, port = running.api_url.removeprefix("http://").split(":")
+        with socket.create_connection((host, int(port)), timeout=5) as conn:
+            conn.sendall(b"POST /v1/verify HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n\r\n{")
+            started = time.monotonic()
+            reply = conn.recv(200)
+        assert reply.startswith(b"HTTP/1.1 408") and time.monotonic() - started < 3
+
+
+def test_write_timeout_answers_503(cluster: Cluster) -> None:
+    cluster.add_key(0)
+    many = cluster.seal("big", data={f"k{i}": "v" for i in range(40)})
+    with cluster.start(write_timeout=_seconds(0.001)) as running:
+        request = urllib.request.Request(running.api_url + "/v1/rotate", data=json.dumps(many).encode(),
+                                         method="POST")
+        with pytest.raises(urllib.error.HTTPError) as caught:
+            urllib.request.urlopen(request, timeout=5)
+        assert caught.value.code == 503
+
+
+def test_listeners_can_be_turned_off(cluster: Cluster) -> None:
+    cluster.add_key(0)
+    with cluster.start(listen_addr="", listen_metrics_addr="") as running:
+        assert running.api_url == "" and running.metrics_url == ""
+        cluster.create(cluster.seal())
+        assert cluster.wait(cluster.data) == {"foo": b"bar"}
+
+
+def test_metrics_with_bitnami_names(cluster: Cluster, served: tuple[ControllerThread, ControllerProxy]) -> None:
+    running, proxy = served
+    cluster.create(cluster.seal("good"))
+    cluster.create(cluster.seal("foreign", key=2))
+    cluster.create({"apiVersion": "v1", "kind": "Secret", "metadata": {"name": "theirs", "namespace": "default"},
+                    "data": {"x": "eA=="}})
+    cluster.create(cluster.seal("theirs"))
+    cluster.wait(lambda: cluster.condition("foreign") and cluster.condition("good") and cluster.condition("theirs"))
+    proxy.request("GET", "v1/cert.pem")
+    def settled() -> str:
+        text = scrape(running)
+        done = sample(text, "sealed_secrets_controller_condition_info", name="theirs", condition="Synced") == -1
+        return text if done else ""
+
+    text = cluster.wait(settled)
+    assert sample(text, "sealed_secrets_controller_build_info") == 1
+    assert (sample(text, "sealed_secrets_controller_unseal_requests_total") or 0) >= 3
+    assert (sample(text, "sealed_secrets_controller_unseal_errors_total", reason="unseal", namespace="default")
+            or 0) >= 1
+    assert sample(text, "sealed_secrets_controller_unseal_errors_total", reason="unmanaged",
+                  namespace="default") == 1
+    for name, value in (("good", 1), ("foreign", -1)):
+        for condition in ("Synced", "Ready"):
+            assert sample(text, "sealed_secrets_controller_condition_info", namespace="default", name=name,
+                          condition=condition) == value
+    assert sample(text, "sealed_secrets_controller_http_requests_total", path="/v1/cert.pem", code="200",
+                  method="get") == 1
+    assert sample(text, "sealed_secrets_controller_http_request_duration_seconds_count", path="/v1/cert.pem",
+                  method="get") == 1
+    assert "process_resident_memory_bytes" in text
+    # A deleted SealedSecret leaves condition_info.
+    cluster.kube.delete("bitnami.com/v1alpha1", "SealedSecret", "good", "default")
+    cluster.wait(lambda: sample(scrape(running), "sealed_secrets_controller_condition_info", name="good",
+                                condition="Synced") is None)
+
+
+def test_fetch_and_status_errors_are_counted(cluster: Cluster) -> None:
+    cluster.add_key(0)
+    with cluster.start() as running:
+        cluster.kube.fail("GET", r"/namespaces/default/secrets/flaky", 500, times=2, message="injected")
+        cluster.kube.fail("PATCH", r"/sealedsecrets/flaky/status", 500, times=1, message="injected")
+        cluster.create(cluster.seal("flaky"))
+        cluster.wait(lambda: cluster.condition("flaky"))
+        text = scrape(running)
+    assert sample(text, "sealed_secrets_controller_unseal_errors_total", reason="fetch", namespace="default") == 2
+    assert sample(text, "sealed_secrets_controller_unseal_errors_total", reason="status", namespace="default") == 1
+
+
+def _seconds(value: float) -> Any:
+    return dt.timedelta(seconds=value)
