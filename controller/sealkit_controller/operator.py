@@ -18,6 +18,7 @@ from typing import Any
 from sealkit.bitnami import GROUP, PLURAL, VERSION
 from sealkit.errors import SealkitError
 from sealkit_controller.controller import Controller
+from sealkit_controller.escrowkeeper import EscrowKeeper, EscrowMetrics, build_keeper
 from sealkit_controller.keymanager import KeyManager
 from sealkit_controller.keystore import KeyStore
 from sealkit_controller.kubeapi import ApiError, KubeClient, connection_info
@@ -62,6 +63,8 @@ class Runtime:
     executor: concurrent.futures.ThreadPoolExecutor | None = None
     controller: Controller | None = None
     key_manager: KeyManager | None = None
+    escrow: EscrowKeeper | None = None
+    escrow_metrics: EscrowMetrics | None = None
     started: asyncio.Event = field(default_factory=asyncio.Event)
 
     def __post_init__(self) -> None:
@@ -74,14 +77,26 @@ class Runtime:
         self.controller = Controller(s, self.client, self.keys, self.executor, metrics=self.metrics)
         self.key_manager = KeyManager(s, self.client, self.keys, self.controller.run)
         await self.key_manager.load()
+        if s.escrow_enabled:
+            # Restore escrowed keys before deciding to generate one (raises if the vault cannot be read).
+            self.escrow_metrics = self.escrow_metrics or EscrowMetrics(self.metrics.registry)
+            self.escrow = build_keeper(s, self.client, self.keys, self.controller, self.escrow_metrics)
+            if await self.escrow.restore_if_empty():
+                await self.key_manager.load()
         await self.key_manager.ensure()
         await self.servers.start(s, self.keys, self.metrics)
         self.controller.start()
         self.key_manager.start()
+        if self.escrow is not None:
+            self.escrow.start()
         self.started.set()
 
     async def stop(self) -> None:
         await self.servers.stop()
+        if self.escrow is not None:
+            await self.escrow.stop()
+            self.escrow.close()
+            self.escrow = None
         if self.key_manager is not None:
             await self.key_manager.stop()
         if self.controller is not None:

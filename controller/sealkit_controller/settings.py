@@ -12,6 +12,7 @@ import os
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from sealkit.bitnami import DEFAULT_CONTROLLER_NAMESPACE, SEALING_KEY_PREFIX
 from sealkit.errors import InputError
@@ -148,6 +149,14 @@ class Settings:
     # The controller's own API requests (not watches): client-side rate limit; qps 0 = none (see docs).
     kubeclient_qps: float = 0.0
     kubeclient_burst: int = 10
+    # Key escrow to Azure Key Vault (docs/disaster-recovery.md): on when both are set.
+    escrow_vault: str = ""  # the vault's name (public cloud, or $SEALKIT_VAULT_URL_<NAME>) or https:// URL
+    escrow_cluster_name: str = ""
+    escrow_auth: str = "default"  # how `sealkit controller` builds the azure-identity credential
+    escrow_accept_challenge_resources: tuple[str, ...] = ()
+    escrow_timeout: float = 10.0
+    # The credential itself: built by `sealkit controller` from escrow_auth (tests pass one).
+    escrow_credential: Any = field(default=None, repr=False, compare=False)
     # Logging.
     log_level: str = "INFO"
     log_format: str = "text"
@@ -162,6 +171,18 @@ class Settings:
     watch_error_backoffs: tuple[float, ...] = (1.0, 2.0, 5.0, 10.0)
     # A reporting instance for events (the pod name in a cluster).
     instance: str = field(default_factory=lambda: os.environ.get("POD_NAME") or os.environ.get("HOSTNAME") or "")
+
+    @property
+    def escrow_enabled(self) -> bool:
+        return bool(self.escrow_vault and self.escrow_cluster_name)
+
+    def escrow_vault_url(self) -> str:
+        """The escrow vault's URL: given as one, else from its name (see sealkit.csi.vaults)."""
+        from sealkit.csi.vaults import check_url, resolve_url
+
+        if "://" in self.escrow_vault:
+            return check_url(self.escrow_vault, "escrow vault")
+        return resolve_url(self.escrow_vault, None, {}, os.environ)
 
     def watched_namespaces(self) -> list[str] | None:
         """None for cluster-wide; else the own namespace and the additional ones (Bitnami's rule)."""
@@ -198,4 +219,13 @@ class Settings:
 
         parse_selector(self.label_selector, "label selector")
         parse_selector(self.namespace_selector, "namespace selector")
+        if bool(self.escrow_vault) != bool(self.escrow_cluster_name):
+            raise InputError("key escrow: give both the escrow vault and the escrow cluster name (or neither)")
+        if self.escrow_enabled:
+            from sealkit.escrow import check_cluster_name
+
+            check_cluster_name(self.escrow_cluster_name)
+            self.escrow_vault_url()
+            if self.escrow_timeout <= 0:
+                raise InputError("escrow timeout: must be positive")
         return self

@@ -13,6 +13,7 @@ from typing import Any, TypeVar
 import click
 
 F = TypeVar("F", bound=Callable[..., Any])
+ESCROW_AUTH = ("default", "workload-identity", "service-principal", "cli", "managed-identity")
 
 
 def _env(flag: str) -> str:
@@ -26,6 +27,19 @@ def bitnami_option(flag: str, *aliases: str, **kwargs: Any) -> Callable[[F], F]:
 
 def bitnami_bool(flag: str, default: bool, help_text: str) -> Callable[[F], F]:
     return bitnami_option(flag, type=click.BOOL, is_flag=False, flag_value=True, default=default, help=help_text)
+
+
+def _escrow_credential(settings: Any) -> Any:
+    """The escrow credential, built as `sealkit csi verify` and `sealkit keys` build theirs (azure_vault)."""
+    from sealkit.csi.vaults import check_resource
+    from sealkit_cli.azure_vault import AuthOptions, make_credential
+
+    options = AuthOptions(
+        mode=settings.escrow_auth,
+        timeout=settings.escrow_timeout,
+        accepted_resources=tuple(check_resource(r) for r in settings.escrow_accept_challenge_resources),
+    )
+    return make_credential(options)
 
 
 def _level(value: str) -> str:
@@ -74,6 +88,16 @@ def _level(value: str) -> str:
 @bitnami_option("kubeclient-qps", type=float, default=0.0,
                 help="Client-side limit on the controller's API requests a second; 0 = none (Bitnami: 5).")
 @bitnami_option("kubeclient-burst", type=int, default=10, help="Burst of --kubeclient-qps.")
+@bitnami_option("escrow-vault", default="", help="Escrow sealing keys to this Azure Key Vault (its name, or an "
+                "https:// URL) and restore them into an empty namespace; '' = off. See docs/disaster-recovery.md.")
+@bitnami_option("escrow-cluster-name", default="", help="This cluster's name in escrowed keys' names and tags.")
+@bitnami_option("escrow-auth", type=click.Choice(ESCROW_AUTH), default="default",
+                help="azure-identity credential for escrow (default: DefaultAzureCredential: workload identity "
+                     "in a pod).")
+@bitnami_option("escrow-accept-challenge-resource", default="",
+                help="Token resources to accept from the vault although they do not match its host (a,b; "
+                     "private endpoints, custom domains).")
+@bitnami_option("escrow-timeout", default="10s", help="Connect/read timeout of escrow requests (Go duration).")
 @bitnami_option("workers", type=int, default=4, help="SealedSecrets reconciled at once.")
 @bitnami_option("threads", type=int, default=8, help="Threads for RSA work and API calls (cryptography releases "
                 "the GIL: more cores, more unseals).")
@@ -121,11 +145,19 @@ def controller(kubeconfig: str | None, context: str | None, namespace: str | Non
         write_timeout=cfg.parse_duration(f["write_timeout"], "--write-timeout"),
         kubeclient_qps=f["kubeclient_qps"],
         kubeclient_burst=f["kubeclient_burst"],
+        escrow_vault=f["escrow_vault"],
+        escrow_cluster_name=f["escrow_cluster_name"],
+        escrow_auth=f["escrow_auth"],
+        escrow_accept_challenge_resources=cfg.parse_list(f["escrow_accept_challenge_resource"]),
+        escrow_timeout=cfg.parse_duration(f["escrow_timeout"], "--escrow-timeout").total_seconds(),
         workers=f["workers"],
         threads=f["threads"],
         log_level=_level(f["log_level"]),
         log_format=f["log_format"],
     ).validate()
+
+    if settings.escrow_enabled:
+        settings.escrow_credential = _escrow_credential(settings)
 
     from sealkit_controller import runner
 

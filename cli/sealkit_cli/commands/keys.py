@@ -1,0 +1,330 @@
+"""`sealkit keys`: the controller's key Secrets and their escrowed copies, side by side; backup and restore.
+
+Key material is never printed: output names keys by fingerprint, Secret and vault secret name. It is
+written only to a file the user names (mode 0600), to the vault, or into key Secrets. The Kubernetes
+client, azure-identity and the Key Vault SDK are imported inside the commands that use them.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, TypeVar
+
+import click
+import yaml
+
+from sealkit.bitnami import SEALING_KEY_PREFIX
+from sealkit.errors import InputError
+from sealkit.escrow import check_cluster_name, rfc3339
+from sealkit_cli.cluster import ClusterError, ClusterOptions, cluster_options
+from sealkit_cli.commands.csi import _auth, _vault_options
+
+T = TypeVar("T")
+F = TypeVar("F", bound=Callable[..., Any])
+API_TIMEOUT = 30.0
+
+
+@click.group("keys")
+def keys() -> None:
+    """Key Secrets and escrowed keys: list, back up, restore.
+
+    The controller's key Secrets live in --controller-namespace. Escrowed copies live in an Azure Key
+    Vault (--vault NAME or URL) under the names `sealkit-<cluster name>-<key id>` (see
+    docs/disaster-recovery.md).
+    """
+
+
+def _escrow_options(func: F) -> F:
+    options = [
+        click.option(
+            "--vault",
+            envvar="SEALKIT_ESCROW_VAULT",
+            default=None,
+            metavar="NAME|URL",
+            help="The Key Vault holding escrowed keys: its name (kv-prod; public cloud, or --vault-url / "
+            "$SEALKIT_VAULT_URL_<NAME>) or its https:// URL. [env: SEALKIT_ESCROW_VAULT]",
+        ),
+        click.option(
+            "--cluster-name",
+            envvar="SEALKIT_ESCROW_CLUSTER_NAME",
+            default=None,
+            help="This cluster's name in escrow secret names and tags (the controller's --escrow-cluster-name). "
+            "[env: SEALKIT_ESCROW_CLUSTER_NAME]",
+        ),
+    ]
+    func = _vault_options(func)
+    for option in reversed(options):
+        func = option(func)
+    return cluster_options(func)
+
+
+# --- the cluster side -----------------------------------------------------------------------------
+
+
+def _kube(kwargs: dict[str, Any]) -> Any:
+    from sealkit_cli.cluster import api_client
+    from sealkit_controller.kubeapi import KubeClient, quiet_client_loggers
+
+    quiet_client_loggers()
+    options = ClusterOptions(
+        kwargs["kubeconfig"], kwargs["context"], kwargs["controller_name"], kwargs["controller_namespace"]
+    )
+    return KubeClient(api_client(options).configuration, API_TIMEOUT)
+
+
+@contextmanager
+def _cluster_errors(what: str) -> Iterator[None]:
+    from sealkit_controller.kubeapi import ApiError
+
+    try:
+        yield
+    except ApiError as exc:
+        hint = " (not allowed: this needs get/list/create on Secrets there)" if exc.status in (401, 403) else ""
+        raise ClusterError(f"{what}: {exc}{hint}") from None
+
+
+def _held(client: Any, namespace: str) -> list[Any]:
+    from sealkit_controller.escrowsync import held_keys
+
+    with _cluster_errors(f"listing key Secrets in {namespace}"):
+        return held_keys(client, namespace)
+
+
+# --- the vault side -------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Escrow:
+    vault: Any  # sealkit_controller.escrow_vault.EscrowVault
+    cluster: str
+
+
+def _vault_url(vault: str, kwargs: dict[str, Any]) -> str:
+    from sealkit.csi.vaults import check_url, parse_overrides, resolve_url
+
+    if "://" in vault:
+        return check_url(vault, "--vault")
+    return resolve_url(vault, None, parse_overrides(kwargs["vault_urls"]), os.environ)
+
+
+def _escrow(kwargs: dict[str, Any], *, required: bool) -> Escrow | None:
+    vault, cluster = kwargs["vault"], kwargs["cluster_name"]
+    if not vault and not cluster and not required:
+        return None
+    if not vault or not cluster:
+        missing = "--vault" if not vault else "--cluster-name"
+        raise InputError(f"escrow needs both --vault and --cluster-name; {missing} is missing")
+    cluster = check_cluster_name(cluster)
+    url = _vault_url(vault, kwargs)
+    from sealkit_cli.azure_vault import make_credential, quiet_azure_logging
+    from sealkit_controller.escrow_vault import EscrowVault
+
+    quiet_azure_logging()
+    options = _auth(kwargs)
+    credential = make_credential(options)
+    from sealkit.csi.vaultrun import RetryPolicy
+
+    store = EscrowVault(
+        url,
+        credential,
+        timeout=options.timeout,
+        verify_challenge_resource=not options.accepted_resources,
+        retry=RetryPolicy(attempts=4, max_wait=kwargs["max_retry_wait"]),
+    )
+    return Escrow(store, cluster)
+
+
+# --- list -----------------------------------------------------------------------------------------
+
+
+@keys.command("list")
+@_escrow_options
+@click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table", show_default=True)
+def list_keys(fmt: str, **kwargs: Any) -> None:
+    """Key Secrets and escrowed keys side by side: fingerprint, created, active, escrowed.
+
+    ACTIVE: `sealing` (the newest active key: it seals), `yes` (opens), `no` (a key Secret no longer
+    labelled active), `-` (not in the cluster). ESCROWED: `yes`, `disabled`, `no`, or `-` without --vault.
+    """
+    escrow = _escrow(kwargs, required=False)
+    namespace = kwargs["controller_namespace"]
+    held = _held(_kube(kwargs), namespace)
+    entries = escrow.vault.entries(escrow.cluster) if escrow else []
+    rows = _rows(held, entries, escrow is not None)
+    if fmt == "json":
+        click.echo(json.dumps(rows, indent=2))
+        return
+    if not rows:
+        click.echo(f"no key Secrets in {namespace}" + (f" and no escrowed keys for {escrow.cluster}" if escrow else ""))
+        return
+    headers = ("FINGERPRINT", "CREATED", "KEY SECRET", "ACTIVE", "ESCROWED", "VAULT SECRET")
+    table = [headers] + [
+        (r["fingerprint"], r["created"] or "-", r["secret"] or "-", r["active"], r["escrowed"], r["vaultSecret"] or "-")
+        for r in rows
+    ]
+    widths = [max(len(row[i]) for row in table) for i in range(len(headers))]
+    for row in table:
+        click.echo("  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)).rstrip())
+
+
+def _rows(held: list[Any], entries: list[Any], with_vault: bool) -> list[dict[str, Any]]:
+    by_fp: dict[str, dict[str, Any]] = {}
+    active = [h for h in held if h.active]
+    newest = max(active, key=lambda h: h.created.timestamp() if h.created else 0.0).fingerprint if active else None
+    for h in held:
+        row = by_fp.setdefault(h.fingerprint, _row(h.fingerprint, h.created))
+        row["secret"] = row["secret"] or h.secret
+        state = "sealing" if h.fingerprint == newest else "yes" if h.active else "no"
+        if row["active"] in ("-", "no"):
+            row["active"] = state
+    for e in entries:
+        row = by_fp.setdefault(e.fingerprint, _row(e.fingerprint, e.created))
+        if row["escrowed"] != "yes":
+            row["escrowed"] = "yes" if e.enabled else "disabled"
+            row["vaultSecret"] = e.name
+    for row in by_fp.values():
+        if row["escrowed"] == "-" and with_vault:
+            row["escrowed"] = "no"
+    return sorted(by_fp.values(), key=lambda r: (r["created"] or "", r["fingerprint"]), reverse=True)
+
+
+def _row(fingerprint: str, created: Any) -> dict[str, Any]:
+    return {
+        "fingerprint": fingerprint,
+        "created": rfc3339(created) if created else None,
+        "secret": None,
+        "active": "-",
+        "escrowed": "-",
+        "vaultSecret": None,
+    }
+
+
+# --- backup ---------------------------------------------------------------------------------------
+
+
+def write_private_file(path: Path, data: bytes, *, force: bool) -> None:
+    """Write `data` to `path` with mode 0600 from the first byte; an existing file needs `force`."""
+    if str(path) == "-":
+        raise InputError("--to-file -: key material is not written to standard output; name a file")
+    flags = os.O_WRONLY | os.O_CREAT | (os.O_TRUNC if force else os.O_EXCL)
+    try:
+        fd = os.open(path, flags, 0o600)
+    except FileExistsError:
+        raise InputError(f"{path}: exists; pass --force to overwrite it") from None
+    with os.fdopen(fd, "wb") as handle:
+        os.fchmod(handle.fileno(), 0o600)  # an overwritten file keeps its old mode otherwise
+        handle.write(data)
+
+
+@keys.command("backup")
+@_escrow_options
+@click.option(
+    "--to-file", "-o", "to_file", type=click.Path(dir_okay=False, path_type=Path), default=None,
+    help="Write the active keys as a v1 List of key Secrets (mode 0600). Keep it as safe as the cluster.",
+)
+@click.option("--force", is_flag=True, help="Overwrite --to-file if it exists.")
+def backup(to_file: Path | None, force: bool, **kwargs: Any) -> None:
+    """Back up the active sealing keys: escrow them to --vault, and/or write them to --to-file.
+
+    Escrow writes each key not yet escrowed as a new secret, reads it back and compares the
+    fingerprint before reporting it escrowed.
+    """
+    if to_file is None and not kwargs["vault"] and not kwargs["cluster_name"]:
+        raise InputError("backup needs --to-file FILE, or --vault and --cluster-name (or both)")
+    escrow = _escrow(kwargs, required=to_file is None)
+    namespace = kwargs["controller_namespace"]
+    held = [h for h in _held(_kube(kwargs), namespace) if h.active]
+    if not held:
+        raise InputError(f"no active key Secrets in {namespace}: nothing to back up")
+    if to_file is not None:
+        from sealkit_controller.escrowsync import backup_document
+
+        document = backup_document(held, namespace)
+        write_private_file(to_file, yaml.safe_dump(document, sort_keys=False).encode(), force=force)
+        click.echo(f"wrote {len(document['items'])} key(s) to {to_file} (mode 0600)")
+    if escrow is not None:
+        from sealkit_controller.escrowsync import backup_to_vault
+
+        for done in backup_to_vault(escrow.vault, escrow.cluster, [h.key for h in held]):
+            verb = "escrowed" if done.stored else "already escrowed"
+            click.echo(f"{verb} {done.fingerprint} as {done.name} in {escrow.vault.url}")
+
+
+def _given(key: Any, source: str) -> Callable[[], tuple[Any, str]]:
+    return lambda: (key, source)
+
+
+def _fetcher(vault: Any, entry: Any) -> Callable[[], tuple[Any, str]]:
+    return lambda: (vault.fetch(entry), f"{vault.url}/secrets/{entry.name}")
+
+
+# --- restore --------------------------------------------------------------------------------------
+
+
+@keys.command("restore")
+@_escrow_options
+@click.option(
+    "--from-file", "-f", "from_file", type=click.Path(exists=True, dir_okay=False, path_type=Path), default=None,
+    help="Restore from a backup file (v1 List or key Secrets, or PEM) instead of --vault.",
+)
+@click.option("--fingerprint", "fingerprints", multiple=True, help="Only this key (repeatable; default: all).")
+@click.option(
+    "--key-prefix", envvar="SEALED_SECRETS_KEY_PREFIX", default=SEALING_KEY_PREFIX, show_default=True,
+    help="Restored key Secrets are named <prefix>-<16 hex of the key id>.",
+)
+@click.option("--dry-run", is_flag=True, help="Say what would be restored; write nothing.")
+def restore(
+    from_file: Path | None, fingerprints: tuple[str, ...], key_prefix: str, dry_run: bool, **kwargs: Any
+) -> None:
+    """Restore sealing keys into the cluster as active key Secrets (keys already held are skipped).
+
+    sealkit's controller uses restored keys at once; a Bitnami controller needs a restart.
+    """
+    from sealkit_controller.escrowsync import restore_keys
+
+    namespace = kwargs["controller_namespace"]
+    client = _kube(kwargs)
+    present = {h.fingerprint for h in _held(client, namespace)}
+    # fingerprint -> how to get (key, source); vault values are fetched only for keys to restore
+    sources: dict[str, Callable[[], tuple[Any, str]]] = {}
+    if from_file is not None:
+        from sealkit.keys import load_private_keys
+
+        source = f"file {from_file.name}"
+        for key in load_private_keys(from_file.read_bytes(), str(from_file)):
+            sources.setdefault(key.fingerprint, _given(key, source))
+    else:
+        escrow = _escrow(kwargs, required=True)
+        assert escrow is not None
+        vault = escrow.vault
+        entries = vault.entries(escrow.cluster)
+        oldest_first = sorted(entries, key=lambda e: e.created.timestamp() if e.created else 0.0)
+        for entry in oldest_first:  # creation order = age order, for --key-order-priority=SecretCreationTimestamp
+            if entry.enabled:
+                sources[entry.fingerprint] = _fetcher(vault, entry)
+        if not sources:
+            raise InputError(f"no escrowed keys for cluster {escrow.cluster} in {vault.url}")
+    unknown = set(fingerprints) - set(sources) - present
+    if unknown:
+        raise InputError(f"no such key to restore: {', '.join(sorted(unknown))}")
+    selected = [fp for fp in sources if not fingerprints or fp in fingerprints]
+    for fp in selected:
+        if fp in present:
+            click.echo(f"already in the cluster: {fp}")
+    todo = [sources[fp]() for fp in selected if fp not in present]
+    if dry_run:
+        for key, source in todo:
+            click.echo(f"would restore {key.fingerprint} from {source}")
+        return
+    with _cluster_errors(f"writing key Secrets in {namespace}"):
+        done = restore_keys(client, namespace, todo, prefix=key_prefix, present=present)
+    for item in done:
+        verb = "restored" if item.created else "already restored"
+        click.echo(f"{verb} {item.fingerprint} into key Secret {namespace}/{item.secret}")
+    if not done:
+        click.echo("nothing to restore: every key is already in the cluster")

@@ -1,0 +1,275 @@
+"""`sealkit keys list|backup|restore` against the Kubernetes emulator and the local Key Vault (real Azure SDK)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import stat
+from pathlib import Path
+from typing import Any
+
+import pytest
+from click.testing import CliRunner, Result
+
+from sealkit import escrow
+from sealkit.bitnami import SEALING_KEY_LABEL
+from sealkit.keygen import GeneratedKey, generate_key_pair
+from sealkit.keys import load_private_keys
+from sealkit_cli.main import cli
+from sealkit_controller.keystore import key_secret_manifest
+from sealkit_testservers.keyvault import KeyVaultServer, Vault
+from sealkit_testservers.kube import KubeServer
+
+NS = "kube-system"
+
+
+@pytest.fixture(scope="module")
+def pairs() -> list[GeneratedKey]:
+    start = dt.datetime(2026, 1, 1, tzinfo=dt.UTC)
+    return [generate_key_pair(bits=2048, now=start + dt.timedelta(days=30 * i)) for i in range(3)]
+
+
+@pytest.fixture
+def env(keyvault_env: dict[str, str], monkeypatch: pytest.MonkeyPatch) -> dict[str, str]:
+    for name in ("SEALKIT_ESCROW_VAULT", "SEALKIT_ESCROW_CLUSTER_NAME", "KUBECONFIG", "SEALKIT_AZURE_AUTH"):
+        monkeypatch.delenv(name, raising=False)
+    return keyvault_env
+
+
+def run(kubeconfig: Path, *args: str) -> Result:
+    return CliRunner().invoke(cli, ["keys", *args, "--kubeconfig", str(kubeconfig), "--controller-namespace", NS])
+
+
+def vault_args(vault: Vault, cluster: str = "dev") -> list[str]:
+    return ["--vault", vault.url, "--cluster-name", cluster, "--auth", "workload-identity", "--timeout", "2"]
+
+
+def add_key(kube: KubeServer, pair: GeneratedKey, *, active: bool = True) -> str:
+    manifest = key_secret_manifest(pair, namespace=NS, prefix="sealed-secrets-key")
+    if not active:
+        manifest["metadata"]["labels"][SEALING_KEY_LABEL] = "compromised"
+    return str(kube.create(manifest)["metadata"]["name"])
+
+
+def key_secrets(kube: KubeServer) -> list[dict[str, Any]]:
+    return [s for s in kube.list("v1", "Secret", NS) if SEALING_KEY_LABEL in (s["metadata"].get("labels") or {})]
+
+
+def check_clean(result: Result, pairs: list[GeneratedKey]) -> None:
+    """No key material in any output, ever; no traceback."""
+    assert "PRIVATE KEY" not in result.output and "Traceback" not in result.output
+    for pair in pairs:
+        body = pair.private_pem.decode().splitlines()[1]
+        assert body not in result.output
+
+
+def test_list_shows_cluster_and_vault_side_by_side(
+    kube: KubeServer, kubeconfig: Path, keyvault: Vault, env: dict[str, str], pairs: list[GeneratedKey]
+) -> None:
+    old, new = add_key(kube, pairs[0]), add_key(kube, pairs[1])
+    retired = add_key(kube, pairs[2], active=False)
+    payload = escrow.build_payload(pairs[0].key, "dev")
+    keyvault.add_secret(payload.name, payload.value, content_type=payload.content_type, tags=dict(payload.tags))
+    # a neighbour cluster whose name starts like ours, and an unrelated secret: not listed
+    theirs = escrow.build_payload(pairs[1].key, "dev-eu")
+    keyvault.add_secret(theirs.name, theirs.value, content_type=theirs.content_type, tags=dict(theirs.tags))
+    keyvault.add_secret("db-password", "x")
+
+    result = run(kubeconfig, "list", *vault_args(keyvault), "--format", "json")
+    assert result.exit_code == 0, result.output
+    check_clean(result, pairs)
+    rows = {r["fingerprint"]: r for r in json.loads(result.output)}
+    assert rows[pairs[1].key.fingerprint] == {
+        "fingerprint": pairs[1].key.fingerprint, "created": "2026-01-31T00:00:00Z", "secret": new,
+        "active": "sealing", "escrowed": "no", "vaultSecret": None,
+    }
+    assert rows[pairs[0].key.fingerprint]["active"] == "yes"
+    assert rows[pairs[0].key.fingerprint]["secret"] == old
+    assert rows[pairs[0].key.fingerprint]["escrowed"] == "yes"
+    assert rows[pairs[0].key.fingerprint]["vaultSecret"] == payload.name
+    assert rows[pairs[2].key.fingerprint]["active"] == "no" and rows[pairs[2].key.fingerprint]["secret"] == retired
+    assert len(rows) == 3
+
+    table = run(kubeconfig, "list", *vault_args(keyvault))
+    assert table.exit_code == 0, table.output
+    lines = table.output.splitlines()
+    assert lines[0].split() == ["FINGERPRINT", "CREATED", "KEY", "SECRET", "ACTIVE", "ESCROWED", "VAULT", "SECRET"]
+    assert lines[1].split()[:5] == [pairs[2].key.fingerprint, "2026-03-02T00:00:00Z", retired, "no", "no"]
+    check_clean(table, pairs)
+    # no reads of values: listing uses names and tags only
+    assert not [r for r in keyvault.requests if r.path.startswith("/secrets/")]
+
+    without_vault = run(kubeconfig, "list", "--format", "json")
+    assert without_vault.exit_code == 0, without_vault.output
+    assert {r["escrowed"] for r in json.loads(without_vault.output)} == {"-"}
+
+
+def test_backup_to_vault_escrows_each_key_once_with_read_back(
+    kube: KubeServer, kubeconfig: Path, keyvault: Vault, env: dict[str, str], pairs: list[GeneratedKey]
+) -> None:
+    add_key(kube, pairs[0])
+    add_key(kube, pairs[1])
+    add_key(kube, pairs[2], active=False)
+    result = run(kubeconfig, "backup", *vault_args(keyvault))
+    assert result.exit_code == 0, result.output
+    check_clean(result, pairs)
+    for pair in pairs[:2]:
+        name = escrow.secret_name("dev", pair.key.fingerprint)
+        assert f"escrowed {pair.key.fingerprint} as {name}" in result.output
+        stored = keyvault.client().get_secret(name)
+        assert stored.properties.content_type == "application/x-pem-file"
+        assert stored.properties.tags == {
+            "fingerprint": pair.key.fingerprint, "cluster": "dev", "sealkit-escrow": "1",
+            "created": escrow.rfc3339(pair.key.not_before),
+        }
+        assert load_private_keys(stored.value.encode())[0].fingerprint == pair.key.fingerprint
+        # written, then that very version read back before it counted
+        versions = keyvault.versions(name, "secret")
+        assert len(versions) == 1
+        assert any(r.method == "GET" and r.path == f"/secrets/{name}/{versions[0]}" for r in keyvault.requests)
+    assert escrow.secret_name("dev", pairs[2].key.fingerprint) not in keyvault.names()  # retired: not escrowed
+
+    again = run(kubeconfig, "backup", *vault_args(keyvault))
+    assert again.exit_code == 0, again.output
+    assert again.output.count("already escrowed") == 2
+    assert all(len(keyvault.versions(n, "secret")) == 1 for n in keyvault.names())
+
+
+def test_backup_to_file_is_0600_and_restorable(
+    kube: KubeServer, kubeconfig: Path, env: dict[str, str], pairs: list[GeneratedKey], tmp_path: Path
+) -> None:
+    add_key(kube, pairs[0])
+    add_key(kube, pairs[2], active=False)
+    target = tmp_path / "keys.yaml"
+    result = run(kubeconfig, "backup", "--to-file", str(target))
+    assert result.exit_code == 0, result.output
+    check_clean(result, pairs)
+    assert stat.S_IMODE(target.stat().st_mode) == 0o600
+    assert [k.fingerprint for k in load_private_keys(target.read_bytes())] == [pairs[0].key.fingerprint]
+
+    again = run(kubeconfig, "backup", "--to-file", str(target))
+    assert again.exit_code == 1 and "exists; pass --force" in again.output
+    target.chmod(0o644)
+    forced = run(kubeconfig, "backup", "--to-file", str(target), "--force")
+    assert forced.exit_code == 0 and stat.S_IMODE(target.stat().st_mode) == 0o600
+    dash = run(kubeconfig, "backup", "--to-file", "-")
+    assert dash.exit_code == 1 and "not written to standard output" in dash.output
+
+    for secret in key_secrets(kube):
+        kube.delete("v1", "Secret", secret["metadata"]["name"], NS)
+    restored = run(kubeconfig, "restore", "--from-file", str(target))
+    assert restored.exit_code == 0, restored.output
+    check_clean(restored, pairs)
+    (secret,) = key_secrets(kube)
+    assert secret["metadata"]["name"] == "sealed-secrets-key-" + escrow.key_id(pairs[0].key.fingerprint)[:16]
+    assert secret["metadata"]["labels"][SEALING_KEY_LABEL] == "active"
+    assert secret["type"] == "kubernetes.io/tls"
+
+
+def test_restore_from_vault_into_an_empty_namespace(
+    kube: KubeServer, kubeconfig: Path, keyvault: Vault, env: dict[str, str], pairs: list[GeneratedKey]
+) -> None:
+    for pair in pairs[:2]:
+        payload = escrow.build_payload(pair.key, "dev")
+        keyvault.add_secret(payload.name, payload.value, content_type=payload.content_type, tags=dict(payload.tags))
+
+    dry = run(kubeconfig, "restore", *vault_args(keyvault), "--dry-run")
+    assert dry.exit_code == 0, dry.output
+    assert dry.output.count("would restore") == 2 and key_secrets(kube) == []
+
+    only = run(kubeconfig, "restore", *vault_args(keyvault), "--fingerprint", pairs[1].key.fingerprint)
+    assert only.exit_code == 0, only.output
+    assert [s["metadata"]["annotations"]["sealkit.dev/restored-from"] for s in key_secrets(kube)] == [
+        f"{keyvault.url}/secrets/{escrow.secret_name('dev', pairs[1].key.fingerprint)}"
+    ]
+
+    result = run(kubeconfig, "restore", *vault_args(keyvault))
+    assert result.exit_code == 0, result.output
+    check_clean(result, pairs)
+    assert f"already in the cluster: {pairs[1].key.fingerprint}" in result.output
+    assert f"restored {pairs[0].key.fingerprint}" in result.output
+    held = {k.fingerprint: k for s in key_secrets(kube) for k in load_private_keys(json.dumps(s).encode())}
+    assert set(held) == {pairs[0].key.fingerprint, pairs[1].key.fingerprint}
+    assert held[pairs[0].key.fingerprint].not_before == pairs[0].key.not_before  # certificate restored too
+
+    nothing = run(kubeconfig, "restore", *vault_args(keyvault))
+    assert nothing.exit_code == 0 and "nothing to restore" in nothing.output
+
+    unknown = run(kubeconfig, "restore", *vault_args(keyvault), "--fingerprint", "SHA256:" + "A" * 43)
+    assert unknown.exit_code == 1 and "no such key to restore" in unknown.output
+
+
+def test_tampered_escrow_is_not_restored(
+    kube: KubeServer, kubeconfig: Path, keyvault: Vault, env: dict[str, str], pairs: list[GeneratedKey]
+) -> None:
+    payload = escrow.build_payload(pairs[0].key, "dev")
+    other = escrow.build_payload(pairs[1].key, "dev")
+    keyvault.add_secret(payload.name, other.value, content_type=payload.content_type, tags=dict(payload.tags))
+    result = run(kubeconfig, "restore", *vault_args(keyvault))
+    assert result.exit_code == 1
+    assert "not the key its name is for" in result.output
+    check_clean(result, pairs)
+    assert key_secrets(kube) == []
+
+
+@pytest.mark.parametrize(
+    ("setup", "expected"),
+    [
+        ("deny", "403 ForbiddenByRbac: this identity may not list secrets"),
+        ("stop", "cannot reach the vault"),
+    ],
+)
+def test_vault_failures_are_one_line(
+    kube: KubeServer, kubeconfig: Path, keyvault: Vault, env: dict[str, str], pairs: list[GeneratedKey],
+    setup: str, expected: str,
+) -> None:
+    add_key(kube, pairs[0])
+    getattr(keyvault, setup)()
+    for command in ("list", "backup", "restore"):
+        result = run(kubeconfig, command, *vault_args(keyvault))
+        assert result.exit_code == 1, result.output
+        (line,) = result.output.strip().splitlines()
+        assert line.lower().startswith("error: ") and expected in line
+        check_clean(result, pairs)
+
+
+def test_bad_input_is_one_line(kube: KubeServer, kubeconfig: Path, keyvault: Vault, env: dict[str, str]) -> None:
+    cases = {
+        ("backup",): "needs --to-file FILE, or --vault and --cluster-name",
+        ("restore", "--vault", keyvault.url): "--cluster-name is missing",
+        ("list", "--vault", keyvault.url, "--cluster-name", "Dev"): "escrow cluster name 'Dev'",
+        ("list", "--vault", "http://127.0.0.1:1", "--cluster-name", "dev"): "must be an https:// URL",
+        ("restore", "--vault", keyvault.url, "--cluster-name", "dev"): "no escrowed keys for cluster dev",
+    }
+    for args, message in cases.items():
+        result = run(kubeconfig, *args, "--auth", "workload-identity")
+        assert result.exit_code == 1, (args, result.output)
+        assert message in result.output and "Traceback" not in result.output
+
+
+def test_default_credential_and_vault_url_override(
+    kube: KubeServer, kubeconfig: Path, keyvault_server: KeyVaultServer, env: dict[str, str],
+    pairs: list[GeneratedKey], monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A vault named as in Azure, reached through $SEALKIT_VAULT_URL_<NAME>; DefaultAzureCredential via env."""
+    vault = keyvault_server.add_vault("kv-prod")
+    add_key(kube, pairs[0])
+    monkeypatch.setenv("SEALKIT_VAULT_URL_KV_PROD", vault.url)
+    monkeypatch.setenv("SEALKIT_ESCROW_VAULT", "kv-prod")
+    monkeypatch.setenv("SEALKIT_ESCROW_CLUSTER_NAME", "prod")
+    result = run(kubeconfig, "backup")
+    assert result.exit_code == 0, result.output
+    assert vault.names() == [escrow.secret_name("prod", pairs[0].key.fingerprint)]
+
+
+def test_help_imports_neither_cluster_nor_cloud_libraries() -> None:
+    import subprocess
+    import sys
+
+    code = (
+        "import sys\nfrom sealkit_cli.main import cli\n"
+        "try:\n    cli.main(args=['keys', 'restore', '--help'], standalone_mode=False)\nexcept SystemExit:\n    pass\n"
+        "print(sorted({m.split('.')[0] for m in sys.modules} & {'kopf', 'kubernetes', 'azure', 'kmock'}))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip().splitlines()[-1] == "[]"
