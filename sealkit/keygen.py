@@ -7,7 +7,7 @@ carry keyEncipherment/dataEncipherment (kubeseal reads only the public key and v
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
@@ -24,7 +24,7 @@ DEFAULT_VALIDITY = dt.timedelta(hours=87600)  # Bitnami's --key-ttl default: 10 
 class GeneratedKey:
     """A fresh key pair: PKCS#1 private PEM (as key Secrets hold it) and a self-signed certificate."""
 
-    private_pem: bytes
+    private_pem: bytes = field(repr=False)
     certificate_pem: bytes
     key: PrivateKey
 

@@ -27,3 +27,9 @@ def test_generated_pair_round_trips_through_the_loaders() -> None:
     target = Target(Scope.STRICT, "ns", "name")
     blob = decode_base64(seal_value(cert, b"value", target), "x")
     assert open_value(KeyRing([loaded]), blob, target, item="x").plaintext == b"value"
+
+
+def test_repr_shows_no_private_key() -> None:
+    generated = generate_key_pair(bits=2048)
+    assert b"PRIVATE KEY" in generated.private_pem
+    assert "PRIVATE KEY" not in repr(generated) and "private_pem" not in repr(generated)

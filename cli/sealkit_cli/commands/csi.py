@@ -139,7 +139,7 @@ def seal_creds(spec_file: str | None, env: str, from_stdin: bool) -> None:
 AUTH_CHOICES = ("default", "workload-identity", "service-principal", "cli", "managed-identity")
 
 
-def _vault_options(command: Any) -> Any:
+def vault_options(command: Any) -> Any:
     """Options shared by verify and discover: where the vaults are and how to authenticate."""
     options = [
         click.option(
@@ -201,7 +201,7 @@ def _vault_options(command: Any) -> Any:
     return command
 
 
-def _auth(kwargs: dict[str, Any]) -> Any:
+def auth_from_options(kwargs: dict[str, Any]) -> Any:
     from sealkit.csi.vaults import check_resource
     from sealkit_cli.azure_vault import AuthOptions
 
@@ -221,7 +221,7 @@ def _reader(vault_tenants: dict[str, str | None], urls: dict[str, str], kwargs: 
     from sealkit_cli.azure_vault import VaultReader, make_credential, quiet_azure_logging
 
     quiet_azure_logging()
-    options = _auth(kwargs)
+    options = auth_from_options(kwargs)
     by_tenant: dict[str | None, Any] = {}
     credentials = {}
     for vault, tenant in vault_tenants.items():
@@ -256,7 +256,7 @@ def _retry(kwargs: dict[str, Any]) -> Any:
     help="Warn about objects expiring within this many days.",
 )
 @click.option("--concurrency", type=click.IntRange(1, 64), default=8, show_default=True, help="Parallel requests.")
-@_vault_options
+@vault_options
 def verify(
     spec_arg: str | None,
     spec_file: str | None,
@@ -353,7 +353,7 @@ def verify(
     help="Cloud of the vault (AzurePublicCloud, AzureUSGovernmentCloud, AzureChinaCloud, ...).",
 )
 @click.option("--format", "fmt", type=click.Choice(["table", "json", "spec"]), default="table", show_default=True)
-@_vault_options
+@vault_options
 def discover(vault: str, cloud: str, fmt: str, **kwargs: Any) -> None:
     """List a vault's objects (type, content type, state, expiry, tags) and a spec fragment for them.
 

@@ -22,7 +22,7 @@ from sealkit.bitnami import SEALING_KEY_PREFIX
 from sealkit.errors import InputError
 from sealkit.escrow import check_cluster_name, rfc3339
 from sealkit_cli.cluster import ClusterError, ClusterOptions, cluster_options
-from sealkit_cli.commands.csi import _auth, _vault_options
+from sealkit_cli.commands.csi import auth_from_options, vault_options
 
 T = TypeVar("T")
 F = TypeVar("F", bound=Callable[..., Any])
@@ -57,7 +57,7 @@ def _escrow_options(func: F) -> F:
             "[env: SEALKIT_ESCROW_CLUSTER_NAME]",
         ),
     ]
-    func = _vault_options(func)
+    func = vault_options(func)
     for option in reversed(options):
         func = option(func)
     return cluster_options(func)
@@ -125,7 +125,7 @@ def _escrow(kwargs: dict[str, Any], *, required: bool) -> Escrow | None:
     from sealkit_controller.escrow_vault import EscrowVault
 
     quiet_azure_logging()
-    options = _auth(kwargs)
+    options = auth_from_options(kwargs)
     credential = make_credential(options)
     from sealkit.csi.vaultrun import RetryPolicy
 
