@@ -108,3 +108,26 @@ def test_nondefault_values_reach_the_controller(both: dict[str, list[str]], monk
     assert (s.kubeclient_qps, s.kubeclient_burst, s.workers, s.threads) == (20, 40, 2, 4)
     # The container ports the chart declares (and the probes and Services use) are where it listens.
     assert (s.listen_addr, s.listen_metrics_addr) == (":8080", ":8081")
+
+
+def test_escrow_values_reach_the_controller(render: Render, monkeypatch: pytest.MonkeyPatch) -> None:
+    values = {
+        "controller": {
+            "escrow": {
+                "vault": "kv-prod",
+                "clusterName": "prod-eu",
+                "auth": "workload-identity",
+                "acceptChallengeResources": ["https://vault.example.test"],
+                "timeout": "5s",
+            }
+        }
+    }
+    args = container(render(values))["args"]
+    assert "--escrow-vault=kv-prod" in args and "--escrow-cluster-name=prod-eu" in args
+    monkeypatch.setenv("AZURE_TENANT_ID", "00000000-0000-0000-0000-000000000001")
+    monkeypatch.setenv("AZURE_CLIENT_ID", "00000000-0000-0000-0000-000000000002")
+    monkeypatch.setenv("AZURE_FEDERATED_TOKEN_FILE", "/var/run/secrets/azure/tokens/azure-identity-token")
+    s = parse_settings(args, monkeypatch, "kube-system")
+    assert (s.escrow_vault, s.escrow_cluster_name, s.escrow_auth) == ("kv-prod", "prod-eu", "workload-identity")
+    assert list(s.escrow_accept_challenge_resources) == ["https://vault.example.test"]
+    assert s.escrow_timeout == 5.0

@@ -114,6 +114,11 @@ The `sealkit controller` flags, one for every controller setting (all of them, d
 - {{ printf "--kubeclient-burst=%d" (int $c.kubeclientBurst) | quote }}
 - {{ printf "--workers=%d" (int $c.workers) | quote }}
 - {{ printf "--threads=%d" (int $c.threads) | quote }}
+- {{ printf "--escrow-vault=%s" $c.escrow.vault | quote }}
+- {{ printf "--escrow-cluster-name=%s" $c.escrow.clusterName | quote }}
+- {{ printf "--escrow-auth=%s" $c.escrow.auth | quote }}
+- {{ printf "--escrow-accept-challenge-resource=%s" (join "," $c.escrow.acceptChallengeResources) | quote }}
+- {{ printf "--escrow-timeout=%s" $c.escrow.timeout | quote }}
 - {{ printf "--log-level=%s" $c.logLevel | quote }}
 - {{ printf "--log-format=%s" $c.logFormat | quote }}
 {{- end -}}
