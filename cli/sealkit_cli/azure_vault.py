@@ -11,11 +11,9 @@ unreachable endpoints. Clients and credentials are built with `retry_total=0` an
 
 from __future__ import annotations
 
-import email.utils
 import logging
 import os
 import threading
-import time
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -30,6 +28,7 @@ from azure.core.exceptions import (
     ServiceResponseError,
 )
 
+from sealkit.azureerrors import error_codes, retry_after
 from sealkit.csi.discover import Listed
 from sealkit.csi.vaultcheck import Absent, Answer, Lookup, Observed, Throttled, VaultAccessError
 from sealkit.csi.vaultrun import CredentialError
@@ -187,26 +186,6 @@ def make_credential(options: AuthOptions, tenant_hint: str | None = None) -> Gua
     return GuardedCredential(inner, options.accepted_resources)
 
 
-def _retry_after(exc: HttpResponseError) -> float | None:
-    headers = getattr(exc.response, "headers", None) or {}
-    value = headers.get("Retry-After")
-    if not value:
-        return None
-    try:
-        return max(float(value), 0.0)
-    except ValueError:
-        when = email.utils.parsedate_to_datetime(value)
-        return max(when.timestamp() - time.time(), 0.0) if when else None
-
-
-def _codes(exc: HttpResponseError) -> tuple[str, str]:
-    """(code, inner code) of a Key Vault error body."""
-    error = exc.error
-    code = str(getattr(error, "code", "") or "")
-    inner = getattr(error, "innererror", None) or {}
-    return code, str(inner.get("code", "")) if isinstance(inner, dict) else ""
-
-
 def _message(exc: HttpResponseError) -> str:
     error = exc.error
     text = str(getattr(error, "message", "") or exc.message or exc.reason or "")
@@ -218,15 +197,15 @@ def _map_error(exc: Exception, kind: str) -> Absent:
     if isinstance(exc, CredentialFailed):
         raise CredentialError(str(exc.message)) from None
     if isinstance(exc, ResourceNotFoundError):
-        code, _ = _codes(exc)
+        code, _ = error_codes(exc)
         return Absent(code or "NotFound")
     if isinstance(exc, HttpResponseError) and exc.status_code is not None:
-        code, inner = _codes(exc)
+        code, inner = error_codes(exc)
         status = exc.status_code
         if status == 403 and inner.endswith("Disabled"):
             return Absent(inner, disabled=True)
         if status in (429, 503):
-            raise Throttled(f"throttled ({status} {code or 'Throttled'})", _retry_after(exc)) from None
+            raise Throttled(f"throttled ({status} {code or 'Throttled'})", retry_after(exc)) from None
         if status == 403:
             raise VaultAccessError(
                 f"403 {inner or code or 'Forbidden'}: this identity may not read {kind}s here "

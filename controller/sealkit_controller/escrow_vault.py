@@ -13,13 +13,13 @@ longer is the caller's backoff to decide.
 
 from __future__ import annotations
 
-import email.utils
 import logging
 import threading
 import time
 from collections.abc import Callable, Mapping
 from typing import Any, TypeVar
 
+from sealkit.azureerrors import error_codes, one_line, retry_after, service_message
 from sealkit.csi.vaultcheck import Throttled, VaultAccessError
 from sealkit.csi.vaultrun import RetryPolicy, call_with_retries
 from sealkit.escrow import (
@@ -59,36 +59,6 @@ class EscrowVaultError(EscrowError):
         self.retry_after = retry_after
 
 
-def _one_line(text: str, limit: int = 240) -> str:
-    line = " ".join(text.strip().splitlines()[0].split()) if text.strip() else ""
-    return line if len(line) <= limit else line[: limit - 3] + "..."
-
-
-def _retry_after(exc: Any) -> float | None:
-    headers = getattr(getattr(exc, "response", None), "headers", None) or {}
-    value = headers.get("Retry-After")
-    if not value:
-        return None
-    try:
-        return max(float(value), 0.0)
-    except ValueError:
-        when = email.utils.parsedate_to_datetime(value)
-        return max(when.timestamp() - time.time(), 0.0) if when else None
-
-
-def _codes(exc: Any) -> tuple[str, str]:
-    error = getattr(exc, "error", None)
-    code = str(getattr(error, "code", "") or "")
-    inner = getattr(error, "innererror", None) or {}
-    return code, str(inner.get("code", "")) if isinstance(inner, dict) else ""
-
-
-def _service_message(exc: Any) -> str:
-    error = getattr(exc, "error", None)
-    text = str(getattr(error, "message", "") or getattr(exc, "message", "") or getattr(exc, "reason", "") or "")
-    return _one_line(text.split(" Caller:")[0])
-
-
 def map_error(exc: Exception, action: str, url: str) -> EscrowVaultError:
     """One line for any SDK failure of `action` ("store", "read", "list") at `url`."""
     from azure.core.exceptions import (
@@ -102,33 +72,33 @@ def map_error(exc: Exception, action: str, url: str) -> EscrowVaultError:
 
     where = f"Key Vault {url}"
     if isinstance(exc, ResourceNotFoundError):
-        return EscrowVaultError(f"{where}: not found ({_service_message(exc)})", NOT_FOUND)
+        return EscrowVaultError(f"{where}: not found ({service_message(exc)})", NOT_FOUND)
     if isinstance(exc, HttpResponseError) and exc.status_code is not None:
         status = exc.status_code
-        code, inner = _codes(exc)
+        code, inner = error_codes(exc)
         if status in (429, 503):
             message = f"{where}: throttled ({status} {code or 'Throttled'})"
-            return EscrowVaultError(message, THROTTLED, _retry_after(exc))
+            return EscrowVaultError(message, THROTTLED, retry_after(exc))
         if status == 403 and inner.endswith("Disabled"):
             return EscrowVaultError(f"{where}: the secret is disabled ({inner})", FORBIDDEN)
         if status == 403:
             need = "set, get and list" if action == "store" else "get and list"
             return EscrowVaultError(
                 f"{where}: 403 {inner or code or 'Forbidden'}: this identity may not {action} secrets there "
-                f"(give it the Key Vault Secrets Officer role, or {need} secret permissions): {_service_message(exc)}",
+                f"(give it the Key Vault Secrets Officer role, or {need} secret permissions): {service_message(exc)}",
                 FORBIDDEN,
             )
         if status == 401:
-            return EscrowVaultError(f"{where}: 401, the vault refused the token ({_service_message(exc)})", CREDENTIAL)
+            return EscrowVaultError(f"{where}: 401, the vault refused the token ({service_message(exc)})", CREDENTIAL)
         if status == 409:
             return EscrowVaultError(
                 f"{where}: 409 {code or 'Conflict'}: a deleted secret of that name is kept; recover it "
-                f"(az keyvault secret recover) or purge it, then retry ({_service_message(exc)})",
+                f"(az keyvault secret recover) or purge it, then retry ({service_message(exc)})",
                 CONFLICT,
             )
-        return EscrowVaultError(f"{where}: {status} {code}: {_service_message(exc)}", OTHER)
+        return EscrowVaultError(f"{where}: {status} {code}: {service_message(exc)}", OTHER)
     if isinstance(exc, ClientAuthenticationError):
-        return EscrowVaultError(f"{where}: no token: {_one_line(str(exc.message or exc))}", CREDENTIAL)
+        return EscrowVaultError(f"{where}: no token: {one_line(str(exc.message or exc))}", CREDENTIAL)
     if isinstance(exc, ServiceRequestError | ServiceResponseError):
         return EscrowVaultError(f"{where}: cannot reach the vault ({type(exc).__name__})", UNREACHABLE)
     if isinstance(exc, ValueError) and "challenge resource" in str(exc):
@@ -138,9 +108,9 @@ def map_error(exc: Exception, action: str, url: str) -> EscrowVaultError:
             CREDENTIAL,
         )
     if isinstance(exc, AzureError):
-        return EscrowVaultError(f"{where}: {_one_line(str(exc))}", OTHER)
+        return EscrowVaultError(f"{where}: {one_line(str(exc))}", OTHER)
     if isinstance(exc, ValueError):  # e.g. a credential built without its environment
-        return EscrowVaultError(f"{where}: {_one_line(str(exc))}", CREDENTIAL)
+        return EscrowVaultError(f"{where}: {one_line(str(exc))}", CREDENTIAL)
     raise exc
 
 
