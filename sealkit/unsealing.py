@@ -7,7 +7,6 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from sealkit import hybrid
 from sealkit.bitnami import API_VERSION, KIND, SKIP_OWNER_REFERENCES_ANNOTATION
 from sealkit.errors import UnsealError
 from sealkit.keys import KeyRing
@@ -128,6 +127,3 @@ def unseal(
     data.update(render_template_data(view, opened.items))
     opened.secret = build_secret(view, data)
     return opened
-
-
-__all__ = ["Unsealed", "build_secret", "hybrid", "open_items", "render_template_data", "unseal"]

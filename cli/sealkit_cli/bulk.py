@@ -8,7 +8,6 @@ import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any
 
 import click
 
@@ -168,7 +167,3 @@ def announce_controller_run(total: int, rate: float) -> None:
 
 def exit_with(ok: bool) -> None:
     sys.exit(0 if ok else 1)
-
-
-def as_json_body(doc: Document) -> Any:
-    return doc.obj

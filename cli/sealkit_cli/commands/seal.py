@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from pathlib import Path
 
 import click
@@ -116,19 +117,18 @@ def seal(
         raise InputError(f"{source}: no Secret in the input")
     if name and len(documents) > 1:
         raise InputError(f"{source}: --name applies to one Secret, the input has {len(documents)}")
-    default_namespace = namespace
+    # kubeseal's rule: a Secret without a namespace gets -n, else the kubeconfig context's (read once).
+    fallback = functools.cache(lambda: namespace or context_namespace(kubeconfig, context))
     sealed_objects = []
     for doc in documents:
-        has_namespace = isinstance(doc.obj, dict) and (doc.obj.get("metadata") or {}).get("namespace")
-        if default_namespace is None and not has_namespace:
-            default_namespace = context_namespace(kubeconfig, context)
+        has_namespace = isinstance(doc.obj, dict) and bool((doc.obj.get("metadata") or {}).get("namespace"))
         sealed_objects.append(
             seal_secret(
                 doc.obj,
                 certificate,
                 scope=chosen_scope,
                 name=name,
-                namespace=namespace if namespace else (None if has_namespace else default_namespace),
+                namespace=namespace if has_namespace else fallback(),
                 allow_empty_data=allow_empty_data,
                 where=doc.where,
             )

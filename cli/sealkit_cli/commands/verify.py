@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import click
@@ -66,53 +67,50 @@ def _controller_rotate(proxy: ControllerProxy, caller: RateLimitedCaller) -> bul
     return check
 
 
+def _run(
+    options: dict[str, Any],
+    offline: Callable[[KeyRing, ClusterOptions], bulk.Check],
+    online: Callable[[ControllerProxy, RateLimitedCaller], bulk.Check],
+    *,
+    rewrite: bool,
+    verb: str,
+) -> None:
+    """Plan the files, check each SealedSecret offline (with --private-key) or via the controller, report."""
+    cluster = ClusterOptions(
+        options["kubeconfig"], options["context"], options["controller_name"], options["controller_namespace"]
+    )
+    work = bulk.plan(options["paths"])
+    if options["private_keys"]:
+        check = offline(load_keyring(options["private_keys"]), cluster)
+    else:
+        bulk.announce_controller_run(work.total, options["rate"])
+        check = online(ControllerProxy(cluster), RateLimitedCaller(options["rate"]))
+    bulk.exit_with(bulk.report(bulk.run(work, check, rewrite=rewrite), options["fmt"], verb))
+
+
 @click.command("verify")
 @_common
-def verify(
-    paths: tuple[str, ...],
-    private_keys: tuple[str, ...],
-    kubeconfig: str | None,
-    context: str | None,
-    controller_name: str,
-    controller_namespace: str,
-    fmt: str,
-    rate: float,
-) -> None:
+def verify(**options: Any) -> None:
     """Check that every SealedSecret under PATHS opens for its name, namespace and scope (read-only).
 
     \b
-    sealkit verify clusters/prod/                       # through the controller
-    sealkit verify --private-key keys.yaml apps/ -o json  # offline
+    sealkit verify clusters/prod/                             # through the controller
+    sealkit verify --private-key keys.yaml apps/ --format json  # offline
     """
-    work = bulk.plan(paths)
-    if private_keys:
-        ring: KeyRing = load_keyring(private_keys)
 
+    def offline(ring: KeyRing, _: ClusterOptions) -> bulk.Check:
         def check(doc: Document) -> None:
             verify_sealed_secret(doc.obj, ring, where=doc.where)
 
-        results = bulk.run(work, check, rewrite=False)
-    else:
-        proxy = ControllerProxy(ClusterOptions(kubeconfig, context, controller_name, controller_namespace))
-        bulk.announce_controller_run(work.total, rate)
-        results = bulk.run(work, _controller_verify(proxy, RateLimitedCaller(rate)), rewrite=False)
-    bulk.exit_with(bulk.report(results, fmt, "open"))
+        return check
+
+    _run(options, offline, _controller_verify, rewrite=False, verb="open")
 
 
 @click.command("reencrypt")
 @_common
 @click.option("--cert", default=None, help="Offline: the certificate to re-seal for (default: the controller's).")
-def reencrypt(
-    paths: tuple[str, ...],
-    private_keys: tuple[str, ...],
-    kubeconfig: str | None,
-    context: str | None,
-    controller_name: str,
-    controller_namespace: str,
-    fmt: str,
-    rate: float,
-    cert: str | None,
-) -> None:
+def reencrypt(**options: Any) -> None:
     """Re-seal every SealedSecret under PATHS with the newest key, rewriting the files in place.
 
     Only `spec.encryptedData` values change; comments, key order, quoting and other documents stay
@@ -122,20 +120,16 @@ def reencrypt(
     sealkit reencrypt clusters/prod/
     sealkit reencrypt --private-key old-keys.yaml --cert new-cert.pem apps/
     """
-    cluster = ClusterOptions(kubeconfig, context, controller_name, controller_namespace)
-    work = bulk.plan(paths)
-    if private_keys:
-        ring = load_keyring(private_keys)
-        if cert is None and not kubeconfig and not context:
+
+    def offline(ring: KeyRing, cluster: ClusterOptions) -> bulk.Check:
+        cert = options["cert"]
+        if cert is None and not options["kubeconfig"] and not options["context"]:
             raise InputError("offline re-encryption needs --cert FILE|URL for the key to seal for")
         target: SealingCertificate = resolve_certificate(cert, cluster)
 
         def check(doc: Document) -> dict[str, str]:
             return reseal_values(doc.obj, ring, target, where=doc.where)
 
-        results = bulk.run(work, check, rewrite=True)
-    else:
-        proxy = ControllerProxy(cluster)
-        bulk.announce_controller_run(work.total, rate)
-        results = bulk.run(work, _controller_rotate(proxy, RateLimitedCaller(rate)), rewrite=True)
-    bulk.exit_with(bulk.report(results, fmt, "re-encrypted"))
+        return check
+
+    _run(options, offline, _controller_rotate, rewrite=True, verb="re-encrypted")
