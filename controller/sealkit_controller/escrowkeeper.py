@@ -23,6 +23,7 @@ from typing import Any
 from sealkit.errors import SealkitError
 from sealkit.escrow import EscrowError
 from sealkit.keys import PrivateKey
+from sealkit_controller.background import BackgroundLoop
 from sealkit_controller.escrow_vault import INVALID, OTHER, EscrowVaultError
 from sealkit_controller.escrowsync import Vault, held_keys, restore_from_vault
 from sealkit_controller.events import WARNING, EventRecorder
@@ -102,7 +103,7 @@ class EscrowKeeper:
         self._events = events
         self.metrics = metrics or EscrowMetrics()
         self._wake = asyncio.Event()
-        self._task: asyncio.Task[None] | None = None
+        self._background = BackgroundLoop("sealkit-key-escrow", self._loop)
         self.escrowed: set[str] = set()  # fingerprints with a verified (or listed, enabled) copy
         self._listed_at: float | None = None
         self._reported: set[str] = set()
@@ -153,14 +154,10 @@ class EscrowKeeper:
     # --- the escrow loop --------------------------------------------------------------------------------
 
     def start(self) -> None:
-        self._task = asyncio.create_task(self._loop(), name="sealkit-key-escrow")
+        self._background.start()
 
     async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-            self._task = None
+        await self._background.stop()
 
     def close(self) -> None:
         close = getattr(self.vault, "close", None)

@@ -17,6 +17,7 @@ from typing import Any
 
 from sealkit.errors import SealkitError
 from sealkit.keygen import generate_key_pair
+from sealkit_controller.background import BackgroundLoop
 from sealkit_controller.keystore import ACTIVE_SELECTOR, KeyStore, creation_time, key_due, key_secret_manifest
 from sealkit_controller.kubeapi import ApiError, KubeClient
 from sealkit_controller.settings import Settings
@@ -41,7 +42,7 @@ class KeyManager:
         self._run = run
         self._clock = clock
         self._wake = asyncio.Event()
-        self._task: asyncio.Task[None] | None = None
+        self._background = BackgroundLoop("sealkit-key-renewal", self._loop)
         store.on_change(lambda added, removed: self._wake.set())
 
     async def load(self) -> int:
@@ -94,14 +95,10 @@ class KeyManager:
         return name
 
     def start(self) -> None:
-        self._task = asyncio.create_task(self._loop(), name="sealkit-key-renewal")
+        self._background.start()
 
     async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-            self._task = None
+        await self._background.stop()
 
     async def _loop(self) -> None:
         failures = 0
