@@ -78,3 +78,24 @@ def small_key() -> rsa.RSAPrivateKey:
 def certificate_factory() -> Any:
     """`make_certificate` for tests in other folders (conftest modules are not importable)."""
     return make_certificate
+
+
+def vector_sealed_secret(case: dict[str, Any]) -> dict[str, Any]:
+    """A SealedSecret named as a vector case is to be unsealed, holding the case's ciphertext."""
+    from sealkit.scope import Scope, scope_annotations
+
+    metadata: dict[str, Any] = {"name": case["unseal_name"], "namespace": case["unseal_namespace"]}
+    if annotations := scope_annotations(Scope(case["scope"])):
+        metadata["annotations"] = annotations
+    return {
+        "apiVersion": "bitnami.com/v1alpha1",
+        "kind": "SealedSecret",
+        "metadata": metadata,
+        "spec": {"encryptedData": {case["item"]: case["ciphertext_b64"]}},
+    }
+
+
+@pytest.fixture(scope="session")
+def vector_document() -> Any:
+    """`vector_sealed_secret` for tests in other folders (conftest modules are not importable)."""
+    return vector_sealed_secret

@@ -16,7 +16,6 @@ import yaml
 from click.testing import CliRunner, Result
 
 from sealkit.documents import load_documents
-from sealkit.scope import Scope, scope_annotations
 from sealkit_cli.main import cli
 
 PLAINTEXT = "correct-horse-battery-staple"
@@ -33,24 +32,12 @@ def secret(name: str = "db", namespace: str | None = "team-a", **extra: Any) -> 
     return {"apiVersion": "v1", "kind": "Secret", "metadata": meta, "stringData": {"password": PLAINTEXT}, **extra}
 
 
-def vector_document(case: dict[str, Any]) -> dict[str, Any]:
-    metadata: dict[str, Any] = {"name": case["unseal_name"], "namespace": case["unseal_namespace"]}
-    if annotations := scope_annotations(Scope(case["scope"])):
-        metadata["annotations"] = annotations
-    return {
-        "apiVersion": "bitnami.com/v1alpha1",
-        "kind": "SealedSecret",
-        "metadata": metadata,
-        "spec": {"encryptedData": {case["item"]: case["ciphertext_b64"]}},
-    }
-
-
 def all_key_args(key_files: list[tuple[Path, Path]]) -> list[str]:
     return [arg for private, _ in key_files for arg in ("--private-key", str(private))]
 
 
 def test_every_ok_vector_opens_through_the_cli_in_order(
-    vectors: dict[str, Any], key_files: list[tuple[Path, Path]], tmp_path: Path
+    vectors: dict[str, Any], vector_document: Any, key_files: list[tuple[Path, Path]], tmp_path: Path
 ) -> None:
     ok = [c for c in vectors["cases"] if c["expect"] == "ok"]
     source = tmp_path / "sealed.yaml"
@@ -66,7 +53,9 @@ def test_every_ok_vector_opens_through_the_cli_in_order(
     assert stat.S_IMODE(out.stat().st_mode) == 0o600
 
 
-def test_every_fail_vector_is_refused_by_the_cli(vectors: dict[str, Any], key_files: list[tuple[Path, Path]]) -> None:
+def test_every_fail_vector_is_refused_by_the_cli(
+    vectors: dict[str, Any], vector_document: Any, key_files: list[tuple[Path, Path]]
+) -> None:
     for case in (c for c in vectors["cases"] if c["expect"] == "fail"):
         result = run("unseal", *all_key_args(key_files), input=json.dumps(vector_document(case)))
         assert result.exit_code == 1, case["id"]

@@ -9,23 +9,9 @@ import pytest
 
 from sealkit.errors import UnsealError
 from sealkit.keys import KeyRing, load_private_keys
-from sealkit.scope import Scope, scope_annotations
 from sealkit.unsealing import unseal
 
 VECTORS_CASES = 63
-
-
-def sealed_secret_for(case: dict[str, Any]) -> dict[str, Any]:
-    """A SealedSecret named as the case is to be unsealed, holding the case's ciphertext."""
-    metadata: dict[str, Any] = {"name": case["unseal_name"], "namespace": case["unseal_namespace"]}
-    if annotations := scope_annotations(Scope(case["scope"])):
-        metadata["annotations"] = annotations
-    return {
-        "apiVersion": "bitnami.com/v1alpha1",
-        "kind": "SealedSecret",
-        "metadata": metadata,
-        "spec": {"encryptedData": {case["item"]: case["ciphertext_b64"]}},
-    }
 
 
 _RINGS: dict[int, KeyRing] = {}
@@ -45,10 +31,10 @@ def test_vector_file_is_complete(vectors: dict[str, Any]) -> None:
     assert {c["expect"] for c in vectors["cases"]} == {"ok", "fail"}
 
 
-def test_every_case_behaves_as_expected_through_the_core_api(vectors: dict[str, Any]) -> None:
+def test_every_case_behaves_as_expected_through_the_core_api(vectors: dict[str, Any], vector_document: Any) -> None:
     ring = keyring_of(vectors)
     for case in vectors["cases"]:
-        obj = sealed_secret_for(case)
+        obj = vector_document(case)
         if case["expect"] == "ok":
             secret = unseal(obj, ring, where=case["id"]).secret
             got = base64.b64decode(secret["data"][case["item"]])
@@ -61,13 +47,13 @@ def test_every_case_behaves_as_expected_through_the_core_api(vectors: dict[str, 
             assert "\n" not in message
 
 
-def test_each_ok_case_opens_with_only_its_own_key(vectors: dict[str, Any]) -> None:
+def test_each_ok_case_opens_with_only_its_own_key(vectors: dict[str, Any], vector_document: Any) -> None:
     rings = [KeyRing(load_private_keys(k["private_pem"].encode())) for k in vectors["keys"]]
     for case in vectors["cases"]:
         if case["expect"] != "ok":
             continue
         ring = rings[case["key_index"]]
-        secret = unseal(sealed_secret_for(case), ring).secret
+        secret = unseal(vector_document(case), ring).secret
         assert base64.b64decode(secret["data"][case["item"]]) == base64.b64decode(case["plaintext_b64"])
 
 
@@ -81,7 +67,7 @@ def test_each_ok_case_opens_with_only_its_own_key(vectors: dict[str, Any]) -> No
         ("c063", "shorter than its 2-byte length prefix"),
     ],
 )
-def test_fail_cases_say_why(vectors: dict[str, Any], case_id: str, expected: str) -> None:
+def test_fail_cases_say_why(vectors: dict[str, Any], vector_document: Any, case_id: str, expected: str) -> None:
     case = next(c for c in vectors["cases"] if c["id"] == case_id)
     with pytest.raises(UnsealError, match=expected):
-        unseal(sealed_secret_for(case), keyring_of(vectors))
+        unseal(vector_document(case), keyring_of(vectors))
