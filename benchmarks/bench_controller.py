@@ -97,6 +97,7 @@ def _timed(fn: Callable[[], object]) -> float:
 
 # --- the controller without the emulator -------------------------------------------------------------------
 
+
 class MemoryApi:
     """The handful of API calls the controller makes, on dicts in memory (thread-safe enough: one writer
     per key, as the work queue guarantees)."""
@@ -127,16 +128,21 @@ def sealed_objects(key: GeneratedKey, count: int, values: int = 1, prefix: str =
     out = []
     for i in range(count):
         meta = {"name": f"{prefix}{i:05d}", "namespace": "default"}
-        secret = {"apiVersion": "v1", "kind": "Secret", "metadata": meta,
-                  "stringData": {f"k{j}": f"value-{i}-{j}" for j in range(values)}}
+        secret = {
+            "apiVersion": "v1",
+            "kind": "Secret",
+            "metadata": meta,
+            "stringData": {f"k{j}": f"value-{i}-{j}" for j in range(values)},
+        }
         sealed = seal_secret(secret, cert)
         sealed["metadata"].update(uid=str(uuid.uuid4()), generation=1)
         out.append(sealed)
     return out
 
 
-async def _converge(controller: Controller, bodies: list[dict[str, Any]],
-                    after: Callable[[], None] | None = None) -> float:
+async def _converge(
+    controller: Controller, bodies: list[dict[str, Any]], after: Callable[[], None] | None = None
+) -> float:
     started = time.perf_counter()
     for body in bodies:
         controller.observe_sealed_secret(body)
@@ -147,8 +153,9 @@ async def _converge(controller: Controller, bodies: list[dict[str, Any]],
     return time.perf_counter() - started
 
 
-def in_memory(keys: list[GeneratedKey], threads: int, workers: int,
-              api: MemoryApi | None = None) -> tuple[Controller, MemoryApi, concurrent.futures.ThreadPoolExecutor]:
+def in_memory(
+    keys: list[GeneratedKey], threads: int, workers: int, api: MemoryApi | None = None
+) -> tuple[Controller, MemoryApi, concurrent.futures.ThreadPoolExecutor]:
     store = KeyStore()
     for i, key in enumerate(keys):
         store.put(f"key{i}", [key.key])
@@ -199,7 +206,8 @@ def tries_per_value(keys: list[GeneratedKey], per_key: int, values: int) -> dict
             before = controller.rsa_operations
             await _converge(controller, mixed)
             out["first sight, sealed with any of the 5 keys"] = (controller.rsa_operations - before) / (
-                len(mixed) * values)
+                len(mixed) * values
+            )
             # Known objects: their Secrets were deleted and are re-created (the key that opened each object
             # last time goes first); the same holds after a restart, from the key recorded on the Secret.
             before = controller.rsa_operations
@@ -210,7 +218,8 @@ def tries_per_value(keys: list[GeneratedKey], per_key: int, values: int) -> dict
             while controller.queue.pending() or not all(t.done for t in controller.tracked.values()):
                 await asyncio.sleep(0.002)
             out["known objects (re-created), any of the 5 keys"] = (controller.rsa_operations - before) / (
-                len(mixed) * values)
+                len(mixed) * values
+            )
         finally:
             await controller.stop()
             executor.shutdown()
@@ -220,6 +229,7 @@ def tries_per_value(keys: list[GeneratedKey], per_key: int, values: int) -> dict
 
 
 # --- the controller against the emulator in its own process ------------------------------------------------
+
 
 def emulator_run(key: GeneratedKey, count: int) -> dict[str, float]:
     bodies = sealed_objects(key, count)
@@ -231,19 +241,29 @@ def emulator_run(key: GeneratedKey, count: int) -> dict[str, float]:
         seed = Path(folder) / "seed.yaml"
         seed.write_text(yaml.safe_dump_all([key_secret, *bodies]))
         kubeconfig = Path(folder) / "kubeconfig"
-        with KubeProcess(kubeconfig, crds=[crd_path("bitnami.com_sealedsecrets.yaml")],
-                         extra_args=["--seed", str(seed)]) as _:
-            settings = Settings(kubeconfig=str(kubeconfig), namespace=CONTROLLER_NS,
-                                listen_addr="127.0.0.1:0", listen_metrics_addr="127.0.0.1:0",
-                                log_level="WARNING")
+        with KubeProcess(
+            kubeconfig, crds=[crd_path("bitnami.com_sealedsecrets.yaml")], extra_args=["--seed", str(seed)]
+        ) as _:
+            settings = Settings(
+                kubeconfig=str(kubeconfig),
+                namespace=CONTROLLER_NS,
+                listen_addr="127.0.0.1:0",
+                listen_metrics_addr="127.0.0.1:0",
+                log_level="WARNING",
+            )
             results: dict[str, float] = {}
             for phase in ("first", "restart"):
                 started = time.perf_counter()
-                with ControllerThread(settings, ) as running:
+                with ControllerThread(
+                    settings,
+                ) as running:
                     controller = running.runtime.controller
                     assert controller is not None
-                    while not (len(controller.tracked) == count and controller.queue.pending() == 0
-                               and all(t.done for t in controller.tracked.values())):
+                    while not (
+                        len(controller.tracked) == count
+                        and controller.queue.pending() == 0
+                        and all(t.done for t in controller.tracked.values())
+                    ):
                         time.sleep(0.01)
                     results[f"{phase}_seconds"] = time.perf_counter() - started
                     results[f"{phase}_rsa"] = controller.rsa_operations
@@ -258,8 +278,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--objects", type=int, default=1000, help="SealedSecrets for the emulator run")
     parser.add_argument("--unseals", type=int, default=300, help="values per in-memory throughput run")
     args = parser.parse_args(argv)
-    print(f"controller benchmark ({os.cpu_count()} cpus, load average {os.getloadavg()[0]:.2f}, "
-          f"Python {sys.version.split()[0]})")
+    print(
+        f"controller benchmark ({os.cpu_count()} cpus, load average {os.getloadavg()[0]:.2f}, "
+        f"Python {sys.version.split()[0]})"
+    )
     key = generate_key_pair(bits=4096)
 
     raw, processes = raw_rsa(key.key.key, 200)
@@ -267,14 +289,20 @@ def main(argv: list[str] | None = None) -> int:
     bodies = sealed_objects(key, args.unseals)
     one = max(unseal_rate([key], bodies, threads=1) for _ in range(TRIALS))
     two = max(unseal_rate([key], bodies, threads=2) for _ in range(TRIALS))
-    print(f"  controller unseals/s, 1 thread, no emulator: {one:.0f} = {one / raw:.2f}x raw "
-          f"(target >= {TARGETS['ratio']}) {verdict(one / raw >= TARGETS['ratio'])}")
-    print(f"  controller unseals/s, 2 threads: {two:.0f}: speed-up x{two / one:.2f} (target >= {TARGETS['speedup']}) "
-          f"{verdict(two / one >= TARGETS['speedup'])}; two processes get x{processes:.2f} on this machine now")
+    print(
+        f"  controller unseals/s, 1 thread, no emulator: {one:.0f} = {one / raw:.2f}x raw "
+        f"(target >= {TARGETS['ratio']}) {verdict(one / raw >= TARGETS['ratio'])}"
+    )
+    print(
+        f"  controller unseals/s, 2 threads: {two:.0f}: speed-up x{two / one:.2f} (target >= {TARGETS['speedup']}) "
+        f"{verdict(two / one >= TARGETS['speedup'])}; two processes get x{processes:.2f} on this machine now"
+    )
     step_one = max(unseal_step_rate(key, bodies, 1) for _ in range(TRIALS))
     step_two = max(unseal_step_rate(key, bodies, 2) for _ in range(TRIALS))
-    print(f"    the unseal step alone (core unseal in the pool): {step_one:.0f} -> {step_two:.0f}/s, "
-          f"x{step_two / step_one:.2f}; the rest of a reconcile runs on the event loop, serially")
+    print(
+        f"    the unseal step alone (core unseal in the pool): {step_one:.0f} -> {step_two:.0f}/s, "
+        f"x{step_two / step_one:.2f}; the rest of a reconcile runs on the event loop, serially"
+    )
 
     now = dt.datetime.now(dt.UTC)
     keys = [generate_key_pair(bits=2048, now=now - dt.timedelta(days=30 * age)) for age in range(4, -1, -1)]
@@ -283,19 +311,27 @@ def main(argv: list[str] | None = None) -> int:
         judged = not situation.startswith("first sight")
         mark = verdict(value <= TARGETS["tries"]) if judged else "(no key id in the format: see below)"
         print(f"  RSA operations per value, 5 keys, {situation}: {value:.2f} {mark}")
-    print("    (Bitnami tries keys in random order: about 3 per value with 5 keys, every time; first sight here "
-          "costs the sealing key's rank from the newest for an object's first value, then 1 per value)")
+    print(
+        "    (Bitnami tries keys in random order: about 3 per value with 5 keys, every time; first sight here "
+        "costs the sealing key's rank from the newest for an object's first value, then 1 per value)"
+    )
     # Last: the in-memory rates are measured on a fresh heap. The peak RSS covers the whole process (the
     # in-memory phases hold a few hundred objects at most; the controller's 1,000 dominate).
     run = emulator_run(key, args.objects)
     rate = args.objects / run["first_seconds"]
-    print(f"  converge {args.objects} SealedSecrets (emulator in its own process): {run['first_seconds']:.1f} s, "
-          f"{rate:.0f} objects/s (target >= {TARGETS['objects']:.0f}) {verdict(rate >= TARGETS['objects'])}")
-    print(f"  peak RSS of the controller's process: {run['rss_mb']:.0f} MB (target <= {TARGETS['rss']:.0f}) "
-          f"{verdict(run['rss_mb'] <= TARGETS['rss'])}")
-    print(f"  restart over {args.objects} in-sync objects: {run['restart_rsa']:.0f} RSA operations, "
-          f"{run['restart_skips']:.0f} answered from the Secrets' records, {run['restart_seconds']:.1f} s "
-          f"(target 0) {verdict(run['restart_rsa'] == TARGETS['restart'])}")
+    print(
+        f"  converge {args.objects} SealedSecrets (emulator in its own process): {run['first_seconds']:.1f} s, "
+        f"{rate:.0f} objects/s (target >= {TARGETS['objects']:.0f}) {verdict(rate >= TARGETS['objects'])}"
+    )
+    print(
+        f"  peak RSS of the controller's process: {run['rss_mb']:.0f} MB (target <= {TARGETS['rss']:.0f}) "
+        f"{verdict(run['rss_mb'] <= TARGETS['rss'])}"
+    )
+    print(
+        f"  restart over {args.objects} in-sync objects: {run['restart_rsa']:.0f} RSA operations, "
+        f"{run['restart_skips']:.0f} answered from the Secrets' records, {run['restart_seconds']:.1f} s "
+        f"(target 0) {verdict(run['restart_rsa'] == TARGETS['restart'])}"
+    )
 
     return 0
 

@@ -47,8 +47,10 @@ IMMUTABLE = "immutable"
 API = "api"
 # unseal_errors_total's reason for each failure.
 _ERROR_REASON = {UNSEAL: m.UNSEAL, UNMANAGED: m.UNMANAGED, IMMUTABLE: m.UPDATE}
-V1_DATA_REFUSED = ("Failed to unseal: spec.data (the deprecated v1 format) is not accepted here "
-                   "(--accept-deprecated-v1-data=false): re-seal it into spec.encryptedData")
+V1_DATA_REFUSED = (
+    "Failed to unseal: spec.data (the deprecated v1 format) is not accepted here "
+    "(--accept-deprecated-v1-data=false): re-seal it into spec.encryptedData"
+)
 
 
 def handled_marker(body: Mapping[str, Any]) -> tuple[Any, ...]:
@@ -357,14 +359,23 @@ class Controller:
             wrote = True
         return status.Outcome(True, status.UNSEALED), None, wrote
 
-    def _read_and_open(self, key: Key, body: Mapping[str, Any], ring: KeyRing, uid: str, preferred: str | None,
-                       where: str) -> _Read:
+    def _read_and_open(
+        self, key: Key, body: Mapping[str, Any], ring: KeyRing, uid: str, preferred: str | None, where: str
+    ) -> _Read:
         """One thread-pool job: read the Secret; unless it is in sync, unseal (the key used last time first)."""
         existing = self.client.get_secret(*key)
         digest = provenance.source_digest(body)
         found = provenance.recorded(existing)
-        if found is not None and existing is not None and found[0] == digest and found[1] in ring and (
-            ownership.controlled_by(existing, uid) or ownership.is_managed(existing) or ownership.is_patched(existing)
+        if (
+            found is not None
+            and existing is not None
+            and found[0] == digest
+            and found[1] in ring
+            and (
+                ownership.controlled_by(existing, uid)
+                or ownership.is_managed(existing)
+                or ownership.is_patched(existing)
+            )
         ):
             return _Read(existing, digest, found, in_sync=True)
         try:
@@ -388,8 +399,9 @@ class Controller:
         if exc.status == 409:
             delay = min(delay, self.settings.retry_base_delay)
         limit = self.settings.max_unseal_retries
-        logger.warning("SealedSecret %s/%s: API error, retry %d in %.2fs: %s", namespace, name, tracked.attempts,
-                       delay, exc)
+        logger.warning(
+            "SealedSecret %s/%s: API error, retry %d in %.2fs: %s", namespace, name, tracked.attempts, delay, exc
+        )
         if not exc.transient or tracked.attempts >= limit:
             outcome = status.Outcome(False, status.ERR_UPDATE_FAILED, f"Failed to update Secret {name}: {exc}")
             tracked.failure = API
@@ -424,8 +436,9 @@ class Controller:
             return
         meta = tracked.body.get("metadata") or {}
         current = tracked.written_status if tracked.written_status is not None else tracked.body.get("status")
-        new = status.next_status(current, meta.get("generation"), outcome, self.clock(),
-                                 secret_name=str(meta.get("name") or ""))
+        new = status.next_status(
+            current, meta.get("generation"), outcome, self.clock(), secret_name=str(meta.get("name") or "")
+        )
         if new is None:
             return
         try:
@@ -440,4 +453,4 @@ class Controller:
 def _strip(message: str, where: str) -> str:
     """Core messages start with the object's name; events and conditions are already about that object."""
     prefix = f"{where}: "
-    return message[len(prefix):] if message.startswith(prefix) else message
+    return message[len(prefix) :] if message.startswith(prefix) else message

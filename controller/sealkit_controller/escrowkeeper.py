@@ -145,8 +145,13 @@ class EscrowKeeper:
         self.metrics.restored.inc(len(restored))
         self.escrowed.update(r.fingerprint for r in restored)
         if restored:
-            logger.info("restored %d escrowed sealing key(s) of cluster %s from %s into %s",
-                        len(restored), t.cluster, self.vault.url, t.namespace)
+            logger.info(
+                "restored %d escrowed sealing key(s) of cluster %s from %s into %s",
+                len(restored),
+                t.cluster,
+                self.vault.url,
+                t.namespace,
+            )
         else:
             logger.info("no escrowed sealing keys of cluster %s in %s", t.cluster, self.vault.url)
         return len(restored)

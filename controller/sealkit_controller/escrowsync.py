@@ -174,9 +174,7 @@ def restore_from_vault(
     # Oldest first: with --key-order-priority=SecretCreationTimestamp the newest restored Secret seals.
     entries.sort(key=lambda entry: (entry.created or dt.datetime.min.replace(tzinfo=dt.UTC), entry.name))
     keys = [(vault.fetch(entry), f"{vault.url}/secrets/{entry.name}") for entry in entries]
-    return restore_keys(
-        client, namespace, keys, prefix=prefix, present=skip, labels=labels, annotations=annotations
-    )
+    return restore_keys(client, namespace, keys, prefix=prefix, present=skip, labels=labels, annotations=annotations)
 
 
 @dataclass(frozen=True)

@@ -87,8 +87,9 @@ class EventRecorder:
                 return True
             except ApiError as exc:
                 if attempt + 1 == self._attempts or not exc.transient:
-                    logger.warning("could not post event %s for %s/%s: %s", reason, namespace,
-                                   body["involvedObject"]["name"], exc)
+                    logger.warning(
+                        "could not post event %s for %s/%s: %s", reason, namespace, body["involvedObject"]["name"], exc
+                    )
                     return False
                 await asyncio.sleep(self._delay * (2**attempt))
         return False

@@ -52,19 +52,33 @@ class Metrics:
         gc_collector.GCCollector(registry=self.registry)
         build = Gauge(f"{PREFIX}_build_info", "Build information.", ["revision"], registry=self.registry)
         build.labels(version()).set(1)
-        self.unseal_requests = Counter(f"{PREFIX}_unseal_requests_total",
-                                       "Total number of sealed secret unseal requests", registry=self.registry)
-        self.unseal_errors = Counter(f"{PREFIX}_unseal_errors_total",
-                                     "Total number of sealed secret unseal errors by reason",
-                                     ["reason", "namespace"], registry=self.registry)
-        self.condition_info = Gauge(f"{PREFIX}_condition_info",
-                                    "Current SealedSecret condition status. Values are -1 (false), 0 (unknown or "
-                                    "absent), 1 (true)", ["namespace", "name", "condition"], registry=self.registry)
-        self.http_requests = Counter(f"{PREFIX}_http_requests_total", "A counter for requests to the wrapped handler.",
-                                     ["path", "code", "method"], registry=self.registry)
-        self.http_duration = Histogram(f"{PREFIX}_http_request_duration_seconds",
-                                       "A histogram of latencies for requests.", ["path", "method"],
-                                       registry=self.registry)
+        self.unseal_requests = Counter(
+            f"{PREFIX}_unseal_requests_total", "Total number of sealed secret unseal requests", registry=self.registry
+        )
+        self.unseal_errors = Counter(
+            f"{PREFIX}_unseal_errors_total",
+            "Total number of sealed secret unseal errors by reason",
+            ["reason", "namespace"],
+            registry=self.registry,
+        )
+        self.condition_info = Gauge(
+            f"{PREFIX}_condition_info",
+            "Current SealedSecret condition status. Values are -1 (false), 0 (unknown or absent), 1 (true)",
+            ["namespace", "name", "condition"],
+            registry=self.registry,
+        )
+        self.http_requests = Counter(
+            f"{PREFIX}_http_requests_total",
+            "A counter for requests to the wrapped handler.",
+            ["path", "code", "method"],
+            registry=self.registry,
+        )
+        self.http_duration = Histogram(
+            f"{PREFIX}_http_request_duration_seconds",
+            "A histogram of latencies for requests.",
+            ["path", "method"],
+            registry=self.registry,
+        )
         self._conditions: dict[tuple[str, str], set[str]] = {}
 
     def unseal_error(self, reason: str, namespace: str) -> None:

@@ -60,6 +60,8 @@ def recorded(secret: Mapping[str, Any] | None) -> tuple[str, str] | None:
 def annotate(secret: dict[str, Any], digest: str, fingerprint: str) -> dict[str, Any]:
     """`secret` (a fresh dict from the core) with the provenance annotation added."""
     metadata = secret.setdefault("metadata", {})
-    metadata["annotations"] = {**(metadata.get("annotations") or {}),
-                               UNSEALED_FROM_ANNOTATION: record(digest, fingerprint)}
+    metadata["annotations"] = {
+        **(metadata.get("annotations") or {}),
+        UNSEALED_FROM_ANNOTATION: record(digest, fingerprint),
+    }
     return secret

@@ -76,9 +76,12 @@ async def run_operator(
 def run(settings: Settings) -> None:
     """The foreground controller (`sealkit controller`)."""
     configuration = load_configuration(settings.kubeconfig, settings.context)
-    logger.info("sealkit controller starting: API server %s, keys in namespace %s, watching %s",
-                configuration.host, settings.namespace,
-                ", ".join(settings.watched_namespaces() or ["all namespaces"]))
+    logger.info(
+        "sealkit controller starting: API server %s, keys in namespace %s, watching %s",
+        configuration.host,
+        settings.namespace,
+        ", ".join(settings.watched_namespaces() or ["all namespaces"]),
+    )
     asyncio.run(run_operator(settings, configuration=configuration))
 
 
@@ -96,9 +99,7 @@ class ControllerThread:
 
     def _main(self) -> None:
         try:
-            asyncio.run(
-                run_operator(self.settings, runtime=self.runtime, ready_flag=self._ready, stop_flag=self._stop)
-            )
+            asyncio.run(run_operator(self.settings, runtime=self.runtime, ready_flag=self._ready, stop_flag=self._stop))
         except BaseException as exc:
             self.error = exc
 

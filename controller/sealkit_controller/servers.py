@@ -54,9 +54,14 @@ class Servers:
         self.urls: dict[str, str] = {}
 
     async def start(self, settings: Settings, keys: KeyStore, metrics: Metrics) -> None:
-        api = make_app(StoreKeys(keys), rate=settings.rate_limit, burst=settings.rate_limit_burst, metrics=metrics,
-                       read_timeout=settings.read_timeout.total_seconds(),
-                       write_timeout=settings.write_timeout.total_seconds())
+        api = make_app(
+            StoreKeys(keys),
+            rate=settings.rate_limit,
+            burst=settings.rate_limit_burst,
+            metrics=metrics,
+            read_timeout=settings.read_timeout.total_seconds(),
+            write_timeout=settings.write_timeout.total_seconds(),
+        )
         await self._serve("api", api, settings.listen_addr, "listen address")
         await self._serve("metrics", metrics_app(metrics), settings.listen_metrics_addr, "metrics listen address")
 

@@ -58,7 +58,7 @@ def parse_cutoff(text: str) -> dt.datetime | None:
 
 
 def parse_map(text: str, what: str) -> dict[str, str]:
-    """"k=v,k2=v2" as Bitnami's --privatekey-labels/--privatekey-annotations take it."""
+    """ "k=v,k2=v2" as Bitnami's --privatekey-labels/--privatekey-annotations take it."""
     out: dict[str, str] = {}
     for part in text.split(","):
         item = part.strip()

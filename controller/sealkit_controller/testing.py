@@ -56,10 +56,18 @@ class Cluster:
 
     def settings(self, **overrides: Any) -> Settings:
         fast: dict[str, Any] = {
-            "kubeconfig": str(self.kubeconfig), "namespace": CONTROLLER_NS, "key_size": 2048, "workers": 2,
-            "threads": 4, "api_timeout": 1.0, "retry_base_delay": 0.05, "retry_max_delay": 0.5,
-            "watch_server_timeout": 10, "watch_error_backoffs": (0.05, 0.1, 0.2),
-            "listen_addr": "127.0.0.1:0", "listen_metrics_addr": "127.0.0.1:0",
+            "kubeconfig": str(self.kubeconfig),
+            "namespace": CONTROLLER_NS,
+            "key_size": 2048,
+            "workers": 2,
+            "threads": 4,
+            "api_timeout": 1.0,
+            "retry_base_delay": 0.05,
+            "retry_max_delay": 0.5,
+            "watch_server_timeout": 10,
+            "watch_error_backoffs": (0.05, 0.1, 0.2),
+            "listen_addr": "127.0.0.1:0",
+            "listen_metrics_addr": "127.0.0.1:0",
         }
         return Settings(**{**fast, **overrides})
 
@@ -69,14 +77,28 @@ class Cluster:
             manifest["metadata"]["name"] = name
         return self.kube.create(manifest)
 
-    def seal(self, name: str = "testsecret", namespace: str = "default", data: dict[str, str] | None = None, *,
-             key: int = 0, scope: Scope | None = None, labels: dict[str, str] | None = None,
-             annotations: dict[str, str] | None = None, **secret: Any) -> dict[str, Any]:
+    def seal(
+        self,
+        name: str = "testsecret",
+        namespace: str = "default",
+        data: dict[str, str] | None = None,
+        *,
+        key: int = 0,
+        scope: Scope | None = None,
+        labels: dict[str, str] | None = None,
+        annotations: dict[str, str] | None = None,
+        **secret: Any,
+    ) -> dict[str, Any]:
         meta: dict[str, Any] = {"name": name, "namespace": namespace, "labels": labels or {"mylabel": "myvalue"}}
         if annotations:
             meta["annotations"] = annotations
-        source = {"apiVersion": "v1", "kind": "Secret", "metadata": meta,
-                  "stringData": data if data is not None else {"foo": "bar"}, **secret}
+        source = {
+            "apiVersion": "v1",
+            "kind": "Secret",
+            "metadata": meta,
+            "stringData": data if data is not None else {"foo": "bar"},
+            **secret,
+        }
         return seal_secret(source, load_certificate(self.keys[key].certificate_pem), scope=scope)
 
     def create(self, obj: dict[str, Any]) -> dict[str, Any]:
@@ -95,8 +117,7 @@ class Cluster:
         return {k: base64.b64decode(v) for k, v in (secret.get("data") or {}).items()}
 
     def events(self, name: str = "testsecret", namespace: str = "default") -> list[dict[str, Any]]:
-        return [e for e in self.kube.list("v1", "Event", namespace)
-                if e.get("involvedObject", {}).get("name") == name]
+        return [e for e in self.kube.list("v1", "Event", namespace) if e.get("involvedObject", {}).get("name") == name]
 
     def reasons(self, name: str = "testsecret", namespace: str = "default") -> list[str]:
         return [e["reason"] for e in self.events(name, namespace)]
@@ -125,5 +146,3 @@ class Cluster:
 
     def start(self, **overrides: Any) -> ControllerThread:
         return ControllerThread(self.settings(**overrides)).start()
-
-

@@ -378,7 +378,6 @@ class Executor:
         self.fail(f"expected {expected}; found {found}", pos)
 
 
-
 def execute(nodes: tuple[Node, ...], funcs: Mapping[str, Func], items: Mapping[str, str]) -> str:
     """Run the template over the items; raises EvalError."""
     dot = StrMap(items)

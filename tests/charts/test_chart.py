@@ -101,7 +101,8 @@ def test_service_monitor_scrapes_the_metrics_service(rendered: dict[str, list[di
     assert endpoint["path"] == "/metrics"
     assert re.fullmatch(r"\d+[smh]", endpoint["interval"])
     selected = [
-        s for s in by_kind(objects, "Service")
+        s
+        for s in by_kind(objects, "Service")
         if spec["selector"]["matchLabels"].items() <= s["metadata"]["labels"].items()
     ]
     assert [s["metadata"]["name"] for s in selected] == ["sealkit-metrics"]
@@ -135,7 +136,14 @@ def test_crd_is_rendered_with_include_crds_and_skippable(helm: str, rendered: di
 # ---- Pod Security "restricted" --------------------------------------------------------------------
 
 RESTRICTED_VOLUME_TYPES = {
-    "configMap", "csi", "downwardAPI", "emptyDir", "ephemeral", "persistentVolumeClaim", "projected", "secret",
+    "configMap",
+    "csi",
+    "downwardAPI",
+    "emptyDir",
+    "ephemeral",
+    "persistentVolumeClaim",
+    "projected",
+    "secret",
 }
 
 
@@ -322,7 +330,10 @@ def test_service_proxier_role_is_limited_to_the_controller_service(rendered: dic
     objects = rendered["default"]
     role = next(r for r in by_kind(objects, "Role") if r["metadata"]["name"].endswith("-service-proxier"))
     assert role["rules"][0] == {
-        "apiGroups": [""], "resources": ["services"], "resourceNames": ["sealed-secrets-controller"], "verbs": ["get"]
+        "apiGroups": [""],
+        "resources": ["services"],
+        "resourceNames": ["sealed-secrets-controller"],
+        "verbs": ["get"],
     }
     proxy = role["rules"][1]
     assert proxy["resources"] == ["services/proxy"] and proxy["verbs"] == ["get", "create"]

@@ -101,7 +101,8 @@ def test_nondefault_values_reach_the_controller(both: dict[str, list[str]], monk
     assert (s.key_order_priority, s.watch_for_secrets) == ("SecretCreationTimestamp", True)
     assert (s.accept_deprecated_v1_data, s.old_gc_behavior) == (False, True)
     assert (s.label_selector, s.namespace_selector) == (
-        "sealkit.example.test/managed=true", "sealkit.example.test/secrets=enabled"
+        "sealkit.example.test/managed=true",
+        "sealkit.example.test/secrets=enabled",
     )
     assert (s.rate_limit, s.rate_limit_burst) == (5.5, 10)
     assert (s.read_timeout, s.write_timeout) == (dt.timedelta(seconds=30), dt.timedelta(minutes=1))

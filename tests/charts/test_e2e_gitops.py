@@ -53,11 +53,21 @@ SPC_CRD = {
     "metadata": {"name": "secretproviderclasses.secrets-store.csi.x-k8s.io"},
     "spec": {
         "group": "secrets-store.csi.x-k8s.io",
-        "names": {"kind": "SecretProviderClass", "plural": "secretproviderclasses", "singular": "secretproviderclass",
-                  "listKind": "SecretProviderClassList"},
+        "names": {
+            "kind": "SecretProviderClass",
+            "plural": "secretproviderclasses",
+            "singular": "secretproviderclass",
+            "listKind": "SecretProviderClassList",
+        },
         "scope": "Namespaced",
-        "versions": [{"name": "v1", "served": True, "storage": True,
-                      "schema": {"openAPIV3Schema": {"type": "object", "x-kubernetes-preserve-unknown-fields": True}}}],
+        "versions": [
+            {
+                "name": "v1",
+                "served": True,
+                "storage": True,
+                "schema": {"openAPIV3Schema": {"type": "object", "x-kubernetes-preserve-unknown-fields": True}},
+            }
+        ],
     },
 }
 CLUSTER_SCOPED = {"Namespace", "ClusterRole", "ClusterRoleBinding", "CustomResourceDefinition"}
@@ -166,7 +176,10 @@ def start_controller(
     with log.open("wb") as out:
         proc = subprocess.Popen(
             [str(sealkit), "controller", *release.args, "--kubeconfig", str(kubeconfig), *listen],
-            env=env, stdout=out, stderr=subprocess.STDOUT, cwd=tmp_path,
+            env=env,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            cwd=tmp_path,
         )
     started.append((proc, log))
     kube.register_service_backend(release.namespace, release.name, "http", api)
@@ -239,12 +252,17 @@ def reseal_partner_token(kube: KubeServer, token: str) -> dict[str, Any]:
     """A change in Git (a re-sealed value): the Secret follows, and the status the new generation."""
     cert = load_certificate(EXAMPLE_CERT.read_bytes(), str(EXAMPLE_CERT))
     resealed = seal_secret(
-        {"apiVersion": "v1", "kind": "Secret", "metadata": {"name": "orders-partner-api", "namespace": "shop"},
-         "stringData": {"token": token}},
+        {
+            "apiVersion": "v1",
+            "kind": "Secret",
+            "metadata": {"name": "orders-partner-api", "namespace": "shop"},
+            "stringData": {"token": token},
+        },
         cert,
     )
-    kube.patch(SS, "SealedSecret", "orders-partner-api", {"spec": {"encryptedData": resealed["spec"]["encryptedData"]}},
-               "shop")
+    kube.patch(
+        SS, "SealedSecret", "orders-partner-api", {"spec": {"encryptedData": resealed["spec"]["encryptedData"]}}, "shop"
+    )
     updated: dict[str, Any] = kube.wait_for(
         lambda k: converged(k, "shop", "orders-partner-api", {"token": token}), timeout=30
     )
@@ -256,15 +274,19 @@ def reseal_partner_token(kube: KubeServer, token: str) -> dict[str, Any]:
 def cert_as_a_user(kube: KubeServer, release: Release, tmp_path: Path) -> str:
     """A developer runs the `sealkit cert` line NOTES.txt prints: through the API server's service proxy
     to the running controller, allowed only by the chart's service-proxier Role."""
-    out = run_helm(helm_binary(), "install", release.name, str(CHART), "--namespace", release.namespace,
-                   "--dry-run=client").stdout
+    out = run_helm(
+        helm_binary(), "install", release.name, str(CHART), "--namespace", release.namespace, "--dry-run=client"
+    ).stdout
     (line,) = re.findall(r"^\s*(sealkit cert\b.*?)\s*>\s*cert\.pem\s*$", out.split("NOTES:", 1)[1], re.M)
     kube.add_user_token("developer-token", "developer")
     kubeconfig = kube.write_kubeconfig(tmp_path / "developer-kubeconfig", token="developer-token")
     sealkit = Path(sys.executable).with_name("sealkit")
     result = subprocess.run(
         [str(sealkit), *shlex.split(line)[1:], "--fingerprint"],
-        env={"KUBECONFIG": str(kubeconfig), "HOME": str(tmp_path)}, capture_output=True, text=True, check=False,
+        env={"KUBECONFIG": str(kubeconfig), "HOME": str(tmp_path)},
+        capture_output=True,
+        text=True,
+        check=False,
     )
     assert result.returncode == 0, result.stderr
     assert kube.denied == []

@@ -77,14 +77,16 @@ def image_venv(tmp_path_factory: pytest.TempPathFactory) -> Path:
     wheels = work / "wheels"
     subprocess.run(
         [sys.executable, "-m", "pip", "wheel", *PIP_QUIET, "--no-deps", "--wheel-dir", str(wheels), str(context)],
-        check=True, capture_output=True,
+        check=True,
+        capture_output=True,
     )
     (wheel,) = wheels.glob("sealkit-*.whl")
     venv = work / "venv"
     subprocess.run([sys.executable, "-m", "venv", "--clear", str(venv)], check=True)
     subprocess.run(
         [str(venv / "bin" / "python"), "-m", "pip", "install", *PIP_QUIET, "--only-binary=:all:", str(wheel)],
-        check=True, capture_output=True,
+        check=True,
+        capture_output=True,
     )
     return venv
 
@@ -100,7 +102,9 @@ def clean_env(venv: Path) -> dict[str, str]:
 def test_clean_venv_holds_only_runtime_packages(image_venv: Path) -> None:
     listed = subprocess.run(
         [str(image_venv / "bin" / "python"), "-m", "pip", "list", "--format=freeze"],
-        check=True, capture_output=True, text=True,
+        check=True,
+        capture_output=True,
+        text=True,
     ).stdout.lower()
     names = {line.split("==")[0] for line in listed.splitlines()}
     assert {"sealkit", "kopf", "kubernetes", "cryptography"} <= names
@@ -110,8 +114,12 @@ def test_clean_venv_holds_only_runtime_packages(image_venv: Path) -> None:
 @pytest.mark.slow
 def test_entrypoint_help(image_venv: Path) -> None:
     result = subprocess.run(
-        [*dockerfile_entrypoint(), "--help"], env=clean_env(image_venv), capture_output=True, text=True,
-        check=False, cwd=image_venv,
+        [*dockerfile_entrypoint(), "--help"],
+        env=clean_env(image_venv),
+        capture_output=True,
+        text=True,
+        check=False,
+        cwd=image_venv,
     )
     assert result.returncode == 0, result.stderr
     assert "--key-renew-period" in result.stdout
@@ -147,4 +155,3 @@ def test_entrypoint_runs_against_the_emulator(image_venv: Path, kube: KubeServer
     text = log.read_text()
     assert "PRIVATE KEY" not in text
     assert "Traceback" not in text, text
-

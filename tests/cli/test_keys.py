@@ -80,8 +80,12 @@ def test_list_shows_cluster_and_vault_side_by_side(
     check_clean(result, pairs)
     rows = {r["fingerprint"]: r for r in json.loads(result.output)}
     assert rows[pairs[1].key.fingerprint] == {
-        "fingerprint": pairs[1].key.fingerprint, "created": "2026-01-31T00:00:00Z", "secret": new,
-        "active": "sealing", "escrowed": "no", "vaultSecret": None,
+        "fingerprint": pairs[1].key.fingerprint,
+        "created": "2026-01-31T00:00:00Z",
+        "secret": new,
+        "active": "sealing",
+        "escrowed": "no",
+        "vaultSecret": None,
     }
     assert rows[pairs[0].key.fingerprint]["active"] == "yes"
     assert rows[pairs[0].key.fingerprint]["secret"] == old
@@ -119,7 +123,9 @@ def test_backup_to_vault_escrows_each_key_once_with_read_back(
         stored = keyvault.client().get_secret(name)
         assert stored.properties.content_type == "application/x-pem-file"
         assert stored.properties.tags == {
-            "fingerprint": pair.key.fingerprint, "cluster": "dev", "sealkit-escrow": "1",
+            "fingerprint": pair.key.fingerprint,
+            "cluster": "dev",
+            "sealkit-escrow": "1",
             "created": escrow.rfc3339(pair.key.not_before),
         }
         assert load_private_keys(stored.value.encode())[0].fingerprint == pair.key.fingerprint
@@ -220,8 +226,13 @@ def test_tampered_escrow_is_not_restored(
     ],
 )
 def test_vault_failures_are_one_line(
-    kube: KubeServer, kubeconfig: Path, keyvault: Vault, env: dict[str, str], pairs: list[GeneratedKey],
-    setup: str, expected: str,
+    kube: KubeServer,
+    kubeconfig: Path,
+    keyvault: Vault,
+    env: dict[str, str],
+    pairs: list[GeneratedKey],
+    setup: str,
+    expected: str,
 ) -> None:
     add_key(kube, pairs[0])
     getattr(keyvault, setup)()
@@ -248,8 +259,12 @@ def test_bad_input_is_one_line(kube: KubeServer, kubeconfig: Path, keyvault: Vau
 
 
 def test_default_credential_and_vault_url_override(
-    kube: KubeServer, kubeconfig: Path, keyvault_server: KeyVaultServer, env: dict[str, str],
-    pairs: list[GeneratedKey], monkeypatch: pytest.MonkeyPatch,
+    kube: KubeServer,
+    kubeconfig: Path,
+    keyvault_server: KeyVaultServer,
+    env: dict[str, str],
+    pairs: list[GeneratedKey],
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     """A vault named as in Azure, reached through $SEALKIT_VAULT_URL_<NAME>; DefaultAzureCredential via env."""
     vault = keyvault_server.add_vault("kv-prod")

@@ -24,9 +24,22 @@ ENV = {**os.environ, "PYTHONPATH": os.pathsep.join(str(ROOT / p) for p in (".", 
 def test_help_lists_bitnami_flags_and_env() -> None:
     result = CliRunner().invoke(cli, ["controller", "--help"])
     assert result.exit_code == 0
-    for flag in ("--key-renew-period", "--rotate-period", "--key-cutoff-time", "--my-cn", "--key-prefix",
-                 "--update-status", "--skip-recreate", "--all-namespaces", "--additional-namespaces",
-                 "--privatekey-labels", "--max-unseal-retries", "--kubeconfig", "--context", "--namespace"):
+    for flag in (
+        "--key-renew-period",
+        "--rotate-period",
+        "--key-cutoff-time",
+        "--my-cn",
+        "--key-prefix",
+        "--update-status",
+        "--skip-recreate",
+        "--all-namespaces",
+        "--additional-namespaces",
+        "--privatekey-labels",
+        "--max-unseal-retries",
+        "--kubeconfig",
+        "--context",
+        "--namespace",
+    ):
         assert flag in result.output
     assert "SEALED_SECRETS_KEY_RENEW_PERIOD" in result.output
 
@@ -45,28 +58,50 @@ def test_bad_values_are_one_line_errors(tmp_path: Path) -> None:
 
 
 def test_command_module_imports_neither_kopf_nor_kubernetes() -> None:
-    code = ("import sys, sealkit_cli.commands.controller; "
-            "sys.exit(1 if {'kopf', 'kubernetes'} & set(sys.modules) else 0)")
+    code = (
+        "import sys, sealkit_cli.commands.controller; sys.exit(1 if {'kopf', 'kubernetes'} & set(sys.modules) else 0)"
+    )
     assert subprocess.run([sys.executable, "-c", code], env=ENV, check=False).returncode == 0
 
 
 def test_runs_as_a_process_against_the_api_server(cluster: Cluster) -> None:
     env = {**ENV, "SEALED_SECRETS_KEY_SIZE": "2048", "POD_NAMESPACE": CONTROLLER_NS}
-    process = subprocess.Popen([sys.executable, "-m", "sealkit_cli.main", "controller", "--kubeconfig",
-                                str(cluster.kubeconfig), "--update-status=false"],
-                               env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    process = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "sealkit_cli.main",
+            "controller",
+            "--kubeconfig",
+            str(cluster.kubeconfig),
+            "--update-status=false",
+        ],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     try:
-        key = cluster.wait(lambda: cluster.kube.list("v1", "Secret", CONTROLLER_NS, label_selector=SEALING_KEY_LABEL),
-                           timeout=20)[0]
+        key = cluster.wait(
+            lambda: cluster.kube.list("v1", "Secret", CONTROLLER_NS, label_selector=SEALING_KEY_LABEL), timeout=20
+        )[0]
         import base64
 
         from sealkit.keys import load_certificate
         from sealkit.sealing import seal_secret
 
         cert = load_certificate(base64.b64decode(key["data"]["tls.crt"]))
-        cluster.create(seal_secret({"apiVersion": "v1", "kind": "Secret",
-                                    "metadata": {"name": "app", "namespace": "default"},
-                                    "stringData": {"token": "t0k3n"}}, cert))
+        cluster.create(
+            seal_secret(
+                {
+                    "apiVersion": "v1",
+                    "kind": "Secret",
+                    "metadata": {"name": "app", "namespace": "default"},
+                    "stringData": {"token": "t0k3n"},
+                },
+                cert,
+            )
+        )
         assert cluster.wait(lambda: cluster.data("app")) == {"token": b"t0k3n"}
         cluster.wait(lambda: "Unsealed" in cluster.reasons("app"))
         assert "status" not in (cluster.sealed("app") or {})  # --update-status=false
@@ -83,8 +118,11 @@ ENV_SETTINGS = {
     "SEALED_SECRETS_KEY_TTL": ("48h", "key_ttl", dt.timedelta(hours=48)),
     "SEALED_SECRETS_MY_CN": ("me", "my_cn", "me"),
     "SEALED_SECRETS_KEY_RENEW_PERIOD": ("24h", "key_renew_period", dt.timedelta(hours=24)),
-    "SEALED_SECRETS_KEY_CUTOFF_TIME": ("Mon, 02 Jan 2006 15:04:05 -0700", "key_cutoff_time",
-                                       dt.datetime(2006, 1, 2, 22, 4, 5, tzinfo=dt.UTC)),
+    "SEALED_SECRETS_KEY_CUTOFF_TIME": (
+        "Mon, 02 Jan 2006 15:04:05 -0700",
+        "key_cutoff_time",
+        dt.datetime(2006, 1, 2, 22, 4, 5, tzinfo=dt.UTC),
+    ),
     "SEALED_SECRETS_KEY_ORDER_PRIORITY": ("SecretCreationTimestamp", "key_order_priority", "SecretCreationTimestamp"),
     "SEALED_SECRETS_PRIVATEKEY_LABELS": ("a=1", "private_key_labels", {"a": "1"}),
     "SEALED_SECRETS_PRIVATEKEY_ANNOTATIONS": ("b=2", "private_key_annotations", {"b": "2"}),
@@ -131,14 +169,17 @@ def test_every_setting_is_read_from_its_env_var(monkeypatch: pytest.MonkeyPatch)
     assert all(getattr(defaults, a) != getattr(settings, a) for a in untouched), "each env var changed something"
 
 
-@pytest.mark.parametrize(("args", "message"), [
-    (["--label-selector", "a,=b"], "label selector: '=b' is not a requirement"),
-    (["--namespace-selector", "env in ()"], "namespace selector: 'env in ()' needs a list"),
-    (["--listen-addr", "8080"], "listen address: '8080' is not a listen address"),
-    (["--key-order-priority", "Newest"], "Invalid value for '--key-order-priority'"),
-    (["--read-timeout", "soon"], "--read-timeout: 'soon' is not a duration"),
-    (["--kubeclient-qps", "-1"], "kubeclient qps/burst"),
-])
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--label-selector", "a,=b"], "label selector: '=b' is not a requirement"),
+        (["--namespace-selector", "env in ()"], "namespace selector: 'env in ()' needs a list"),
+        (["--listen-addr", "8080"], "listen address: '8080' is not a listen address"),
+        (["--key-order-priority", "Newest"], "Invalid value for '--key-order-priority'"),
+        (["--read-timeout", "soon"], "--read-timeout: 'soon' is not a duration"),
+        (["--kubeclient-qps", "-1"], "kubeclient qps/burst"),
+    ],
+)
 def test_bad_new_settings_are_one_line_errors(args: list[str], message: str) -> None:
     result = CliRunner().invoke(cli, ["controller", *args])
     assert result.exit_code != 0 and message in result.output and "Traceback" not in result.output

@@ -70,8 +70,11 @@ def escrow_settings(keyvault_server: KeyVaultServer, vault: Vault, **overrides: 
 
 
 def key_secrets(kube: KubeServer) -> list[dict[str, Any]]:
-    return [s for s in kube.list("v1", "Secret", CONTROLLER_NS)
-            if (s["metadata"].get("labels") or {}).get(SEALING_KEY_LABEL) == "active"]
+    return [
+        s
+        for s in kube.list("v1", "Secret", CONTROLLER_NS)
+        if (s["metadata"].get("labels") or {}).get(SEALING_KEY_LABEL) == "active"
+    ]
 
 
 def held(kube: KubeServer) -> set[str]:
@@ -120,8 +123,12 @@ def test_first_key_is_escrowed_and_read_back(
         (version,) = vault.versions(name, "secret")
         assert any(r.method == "PUT" and r.path == f"/secrets/{name}" for r in vault.requests)
         assert any(r.method == "GET" and r.path == f"/secrets/{name}/{version}" for r in vault.requests)
-        cluster.wait(lambda: metric(controller, PENDING) == 0 and metric(controller, "sealed_secrets_controller_"
-                                                                          "escrowed_keys_total") == 1)
+        cluster.wait(
+            lambda: (
+                metric(controller, PENDING) == 0
+                and metric(controller, "sealed_secrets_controller_escrowed_keys_total") == 1
+            )
+        )
         body = urllib.request.urlopen(controller.metrics_url + "/metrics", timeout=5).read().decode()
         assert f"{PENDING} 0.0" in body and FAILURES in body
     check_no_key_material(logs.text, pairs)
@@ -200,8 +207,13 @@ def test_no_key_is_generated_while_the_vault_cannot_be_read(
 
 @pytest.mark.parametrize(("fault", "reason"), [("deny", "forbidden"), ("stop", "unreachable")])
 def test_escrow_failure_gives_event_and_metric_while_unsealing_goes_on(
-    cluster: Cluster, keyvault_server: KeyVaultServer, vault: Vault, logs: LogLines, pairs: list[GeneratedKey],
-    fault: str, reason: str,
+    cluster: Cluster,
+    keyvault_server: KeyVaultServer,
+    vault: Vault,
+    logs: LogLines,
+    pairs: list[GeneratedKey],
+    fault: str,
+    reason: str,
 ) -> None:
     key_secret = cluster.add_key(0)["metadata"]["name"]
     getattr(vault, fault)()
@@ -241,17 +253,26 @@ def test_cli_flags_and_env_turn_escrow_on(
 
     cluster.add_key(0)
     env = {
-        **os.environ, **keyvault_server.env(),
+        **os.environ,
+        **keyvault_server.env(),
         "PYTHONPATH": os.pathsep.join(str(ROOT / p) for p in (".", "cli", "controller", "testservers")),
-        "POD_NAMESPACE": CONTROLLER_NS, "SEALED_SECRETS_KEY_SIZE": "2048",
-        "SEALED_SECRETS_ESCROW_VAULT": "kv-prod", "SEALKIT_VAULT_URL_KV_PROD": vault.url,
-        "SEALED_SECRETS_ESCROW_CLUSTER_NAME": "dev", "SEALED_SECRETS_ESCROW_TIMEOUT": "5s",
-        "SEALED_SECRETS_LISTEN_ADDR": "127.0.0.1:0", "SEALED_SECRETS_LISTEN_METRICS_ADDR": "127.0.0.1:0",
+        "POD_NAMESPACE": CONTROLLER_NS,
+        "SEALED_SECRETS_KEY_SIZE": "2048",
+        "SEALED_SECRETS_ESCROW_VAULT": "kv-prod",
+        "SEALKIT_VAULT_URL_KV_PROD": vault.url,
+        "SEALED_SECRETS_ESCROW_CLUSTER_NAME": "dev",
+        "SEALED_SECRETS_ESCROW_TIMEOUT": "5s",
+        "SEALED_SECRETS_LISTEN_ADDR": "127.0.0.1:0",
+        "SEALED_SECRETS_LISTEN_METRICS_ADDR": "127.0.0.1:0",
     }
     env.pop("AZURE_CLIENT_SECRET", None)
-    process = subprocess.Popen([sys.executable, "-m", "sealkit_cli.main", "controller", "--kubeconfig",
-                                str(cluster.kubeconfig)], env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                               text=True)
+    process = subprocess.Popen(
+        [sys.executable, "-m", "sealkit_cli.main", "controller", "--kubeconfig", str(cluster.kubeconfig)],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     try:
         cluster.wait(lambda: set(escrowed(vault)) == {pairs[0].key.fingerprint}, timeout=30)
     finally:

@@ -79,8 +79,14 @@ def test_doc_lists_exactly_the_steps_the_drill_runs() -> None:
 class Drill:
     """The 'production' cluster before the loss, and a runner for the page's commands."""
 
-    def __init__(self, kube: KubeServer, kubeconfig: Path, server: KeyVaultServer, workdir: Path,
-                 start_controller: Callable[[], ControllerThread]) -> None:
+    def __init__(
+        self,
+        kube: KubeServer,
+        kubeconfig: Path,
+        server: KeyVaultServer,
+        workdir: Path,
+        start_controller: Callable[[], ControllerThread],
+    ) -> None:
         self.kube = kube
         self.vault = server.add_vault("kv-prod")
         self.workdir = workdir
@@ -96,8 +102,9 @@ class Drill:
             "VAULT": self.vault.url,
             "CLUSTER": "prod",
             "NS": CONTROLLER_NS,
-            "PATH": os.pathsep.join([str(self._kubectl_wrapper()), str(Path(sys.executable).parent),
-                                     os.environ.get("PATH", "")]),
+            "PATH": os.pathsep.join(
+                [str(self._kubectl_wrapper()), str(Path(sys.executable).parent), os.environ.get("PATH", "")]
+            ),
         }
         for name in ("AZURE_CLIENT_SECRET", "SEALKIT_ESCROW_VAULT", "SEALKIT_ESCROW_CLUSTER_NAME"):
             self.env.pop(name, None)
@@ -108,8 +115,10 @@ class Drill:
         folder = self.workdir / "bin"
         folder.mkdir()
         wrapper = folder / "kubectl"
-        wrapper.write_text(f'#!/bin/sh\nfor a in "$@"; do [ "$a" = apply ] && exec {real} "$@" --validate=false; done\n'
-                           f'exec {real} "$@"\n')
+        wrapper.write_text(
+            f'#!/bin/sh\nfor a in "$@"; do [ "$a" = apply ] && exec {real} "$@" --validate=false; done\n'
+            f'exec {real} "$@"\n'
+        )
         wrapper.chmod(0o755)
         return folder
 
@@ -124,16 +133,25 @@ class Drill:
             self.controller = self.start_controller()
             return
         assert command.split()[0] in ("sealkit", "kubectl"), command
-        done = subprocess.run(["bash", "-euo", "pipefail", "-c", command], cwd=self.workdir, env=self.env,
-                              capture_output=True, text=True, timeout=120)
+        done = subprocess.run(
+            ["bash", "-euo", "pipefail", "-c", command],
+            cwd=self.workdir,
+            env=self.env,
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
         self.outputs.append(done.stdout + done.stderr)
         self.by_command.setdefault(command, []).append(done.stdout + done.stderr)
         assert done.returncode == 0, f"{command}\n{done.stdout}\n{done.stderr}"
 
 
 def key_fingerprints(kube: KubeServer) -> set[str]:
-    secrets = [s for s in kube.list("v1", "Secret", CONTROLLER_NS)
-               if (s["metadata"].get("labels") or {}).get(SEALING_KEY_LABEL) == "active"]
+    secrets = [
+        s
+        for s in kube.list("v1", "Secret", CONTROLLER_NS)
+        if (s["metadata"].get("labels") or {}).get(SEALING_KEY_LABEL) == "active"
+    ]
     return {k.fingerprint for s in secrets for k in load_private_keys(yaml.safe_dump(s).encode())}
 
 
@@ -143,11 +161,23 @@ def pairs() -> list[GeneratedKey]:
     return [generate_key_pair(bits=2048, now=start), generate_key_pair(bits=2048, now=start + dt.timedelta(days=30))]
 
 
-def run_drill(path: str, kube: KubeServer, kubeconfig: Path, keyvault_server: KeyVaultServer, tmp_path: Path,
-              pairs: list[GeneratedKey], settings: dict[str, Any]) -> Drill:
+def run_drill(
+    path: str,
+    kube: KubeServer,
+    kubeconfig: Path,
+    keyvault_server: KeyVaultServer,
+    tmp_path: Path,
+    pairs: list[GeneratedKey],
+    settings: dict[str, Any],
+) -> Drill:
     cluster = Cluster(kube, kubeconfig, pairs)
-    drill = Drill(kube, kubeconfig, keyvault_server, tmp_path,
-                  lambda: cluster.start(**{k: v(drill) if callable(v) else v for k, v in settings.items()}))
+    drill = Drill(
+        kube,
+        kubeconfig,
+        keyvault_server,
+        tmp_path,
+        lambda: cluster.start(**{k: v(drill) if callable(v) else v for k, v in settings.items()}),
+    )
     # Production before the loss: two keys (the older one sealed the canary), the controller, the canary.
     cluster.add_key(0)
     cluster.add_key(1)
@@ -175,8 +205,9 @@ def run_drill(path: str, kube: KubeServer, kubeconfig: Path, keyvault_server: Ke
 
 
 @pytest.mark.slow
-def test_drill_b_restore_by_hand(kube: KubeServer, kubeconfig: Path, keyvault_server: KeyVaultServer,
-                                 tmp_path: Path, pairs: list[GeneratedKey]) -> None:
+def test_drill_b_restore_by_hand(
+    kube: KubeServer, kubeconfig: Path, keyvault_server: KeyVaultServer, tmp_path: Path, pairs: list[GeneratedKey]
+) -> None:
     drill = run_drill("B", kube, kubeconfig, keyvault_server, tmp_path, pairs, {})
     (dry_run,) = drill.by_command[EXPECTED["B"][5]]
     assert dry_run.count("would restore") == len(pairs)
@@ -185,9 +216,14 @@ def test_drill_b_restore_by_hand(kube: KubeServer, kubeconfig: Path, keyvault_se
 
 
 @pytest.mark.slow
-def test_drill_a_the_controller_restores(kube: KubeServer, kubeconfig: Path, keyvault_server: KeyVaultServer,
-                                         keyvault_env: dict[str, str], tmp_path: Path,
-                                         pairs: list[GeneratedKey]) -> None:
+def test_drill_a_the_controller_restores(
+    kube: KubeServer,
+    kubeconfig: Path,
+    keyvault_server: KeyVaultServer,
+    keyvault_env: dict[str, str],
+    tmp_path: Path,
+    pairs: list[GeneratedKey],
+) -> None:
     settings = {
         "escrow_vault": lambda drill: drill.vault.url,
         "escrow_cluster_name": "prod",

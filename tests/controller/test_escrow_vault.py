@@ -18,8 +18,9 @@ def pair() -> GeneratedKey:
 
 @pytest.fixture
 def store(keyvault_server: KeyVaultServer, keyvault: Vault, keyvault_env: dict[str, str]) -> EscrowVault:
-    return EscrowVault(keyvault.url, keyvault_server.credential("workload"), timeout=2.0,
-                       retry=RetryPolicy(attempts=3, max_wait=1.0))
+    return EscrowVault(
+        keyvault.url, keyvault_server.credential("workload"), timeout=2.0, retry=RetryPolicy(attempts=3, max_wait=1.0)
+    )
 
 
 def failure(fn: object, *args: object) -> EscrowVaultError:
@@ -32,8 +33,11 @@ def failure(fn: object, *args: object) -> EscrowVaultError:
 def test_store_list_fetch(store: EscrowVault, keyvault: Vault, pair: GeneratedKey) -> None:
     entry = store.store(pair.key, "dev")
     assert entry.name == escrow.secret_name("dev", pair.key.fingerprint) and entry.version
-    assert store.entries("dev") == [escrow.EscrowEntry(entry.name, "dev", pair.key.fingerprint,
-                                                       pair.key.not_before.replace(microsecond=0), True, "")]
+    assert store.entries("dev") == [
+        escrow.EscrowEntry(
+            entry.name, "dev", pair.key.fingerprint, pair.key.not_before.replace(microsecond=0), True, ""
+        )
+    ]
     assert store.entries("prod") == []
     assert store.fetch(store.entries("dev")[0]).fingerprint == pair.key.fingerprint
 
@@ -76,9 +80,14 @@ def test_wrong_credential_and_denied_identity(
 ) -> None:
     from azure.identity import ClientSecretCredential
 
-    wrong = ClientSecretCredential(keyvault_server.tenant_id, keyvault_server.client.client_id, "wrong-secret",
-                                   authority=keyvault_server.authority_host, disable_instance_discovery=True,
-                                   connection_verify=str(keyvault_server.ca_path))
+    wrong = ClientSecretCredential(
+        keyvault_server.tenant_id,
+        keyvault_server.client.client_id,
+        "wrong-secret",
+        authority=keyvault_server.authority_host,
+        disable_instance_discovery=True,
+        connection_verify=str(keyvault_server.ca_path),
+    )
     bad = EscrowVault(keyvault.url, wrong, timeout=2.0)
     error = failure(bad.entries, "dev")
     assert error.reason == "credential"
@@ -91,8 +100,12 @@ def test_wrong_credential_and_denied_identity(
 def test_tampered_value_is_refused_on_fetch(store: EscrowVault, keyvault: Vault, pair: GeneratedKey) -> None:
     other = generate_key_pair(bits=2048)
     payload = escrow.build_payload(pair.key, "dev")
-    keyvault.add_secret(payload.name, escrow.build_payload(other.key, "dev").value,
-                        content_type=payload.content_type, tags=dict(payload.tags))
+    keyvault.add_secret(
+        payload.name,
+        escrow.build_payload(other.key, "dev").value,
+        content_type=payload.content_type,
+        tags=dict(payload.tags),
+    )
     (listed,) = store.entries("dev")
     error = failure(store.fetch, listed)
     assert error.reason == "invalid" and "not the key its name is for" in str(error)

@@ -12,16 +12,24 @@ SECRETS = r"/api/v1/namespaces/default/secrets"
 
 def foreign_secret(cluster: Cluster) -> dict:  # type: ignore[type-arg]
     """A Secret nobody asked the controller to manage, with a SealedSecret of the same name."""
-    created = cluster.create({"apiVersion": "v1", "kind": "Secret",
-                              "metadata": {"name": "foreign", "namespace": "default"},
-                              "data": {"k": base64.b64encode(b"theirs").decode()}})
+    created = cluster.create(
+        {
+            "apiVersion": "v1",
+            "kind": "Secret",
+            "metadata": {"name": "foreign", "namespace": "default"},
+            "data": {"k": base64.b64encode(b"theirs").decode()},
+        }
+    )
     cluster.create(cluster.seal("foreign"))
     return created
 
 
 def writes(cluster: Cluster) -> list[tuple[str, str]]:
-    return [(r.method, r.path) for r in cluster.kube.request_log if r.method in ("POST", "PUT", "PATCH", "DELETE")
-            and "/events" not in r.path]
+    return [
+        (r.method, r.path)
+        for r in cluster.kube.request_log
+        if r.method in ("POST", "PUT", "PATCH", "DELETE") and "/events" not in r.path
+    ]
 
 
 def test_conflict_server_error_throttling_and_hangs_converge(cluster: Cluster) -> None:
@@ -91,8 +99,16 @@ def test_restart_mid_way_converges_and_resume_writes_nothing(cluster: Cluster) -
     before = len(writes(cluster))
     events_before = len(cluster.kube.list("v1", "Event", "default"))
     with cluster.start():
-        cluster.wait(lambda: sum(r.path.endswith(f"/secrets/{n}") and r.method == "GET"
-                                 for r in cluster.kube.request_log for n in names) >= 2 * len(names))
+        cluster.wait(
+            lambda: (
+                sum(
+                    r.path.endswith(f"/secrets/{n}") and r.method == "GET"
+                    for r in cluster.kube.request_log
+                    for n in names
+                )
+                >= 2 * len(names)
+            )
+        )
         cluster.never(lambda: len(writes(cluster)) > before, 0.3)
     assert len(cluster.kube.list("v1", "Event", "default")) == events_before
 

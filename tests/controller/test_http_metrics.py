@@ -31,10 +31,18 @@ SERVICE = "sealed-secrets-controller"
 
 def expose(cluster: Cluster, running: ControllerThread) -> ControllerProxy:
     """A Service for the controller in the emulator, its proxy backed by the controller's real listener."""
-    cluster.create({"apiVersion": "v1", "kind": "Service",
-                    "metadata": {"name": SERVICE, "namespace": CONTROLLER_NS,
-                                 "labels": {"app.kubernetes.io/name": "sealed-secrets"}},
-                    "spec": {"ports": [{"name": "http", "port": 8080, "targetPort": 8080}]}})
+    cluster.create(
+        {
+            "apiVersion": "v1",
+            "kind": "Service",
+            "metadata": {
+                "name": SERVICE,
+                "namespace": CONTROLLER_NS,
+                "labels": {"app.kubernetes.io/name": "sealed-secrets"},
+            },
+            "spec": {"ports": [{"name": "http", "port": 8080, "targetPort": 8080}]},
+        }
+    )
     cluster.kube.register_service_backend(CONTROLLER_NS, SERVICE, "http", running.api_url)
     return ControllerProxy(ClusterOptions(str(cluster.kubeconfig), None, SERVICE, CONTROLLER_NS))
 
@@ -63,15 +71,18 @@ def sample(text: str, metric: str, **labels: str) -> float | None:
     return None
 
 
-def test_cert_verify_rotate_through_the_service_proxy(cluster: Cluster,
-                                                      served: tuple[ControllerThread, ControllerProxy]) -> None:
+def test_cert_verify_rotate_through_the_service_proxy(
+    cluster: Cluster, served: tuple[ControllerThread, ControllerProxy]
+) -> None:
     _, proxy = served
-    result = CliRunner().invoke(cli, ["cert", "--kubeconfig", str(cluster.kubeconfig)],
-                                env={"KUBECONFIG": None, "SEALED_SECRETS_CERT": None})
+    result = CliRunner().invoke(
+        cli, ["cert", "--kubeconfig", str(cluster.kubeconfig)], env={"KUBECONFIG": None, "SEALED_SECRETS_CERT": None}
+    )
     assert result.exit_code == 0, result.output
     assert result.stdout == cluster.keys[0].certificate_pem.decode()
-    assert any("/services/http:sealed-secrets-controller:http/proxy/v1/cert.pem" in r.path
-               for r in cluster.kube.request_log)
+    assert any(
+        "/services/http:sealed-secrets-controller:http/proxy/v1/cert.pem" in r.path for r in cluster.kube.request_log
+    )
     assert proxy.request("GET", "healthz").body == b"ok"
 
     good = cluster.seal("app", data={"token": "t"})
@@ -98,8 +109,9 @@ def test_cert_verify_rotate_through_the_service_proxy(cluster: Cluster,
     assert unreadable.status in (400, 429)
 
 
-def test_verify_and_rotate_are_rate_limited_per_client(cluster: Cluster,
-                                                       served: tuple[ControllerThread, ControllerProxy]) -> None:
+def test_verify_and_rotate_are_rate_limited_per_client(
+    cluster: Cluster, served: tuple[ControllerThread, ControllerProxy]
+) -> None:
     running, proxy = served
     sealed = cluster.seal("app")
     good = json.dumps(sealed)
@@ -107,11 +119,16 @@ def test_verify_and_rotate_are_rate_limited_per_client(cluster: Cluster,
     assert codes[:3] == [200, 200, 200] and codes[3:] == [429, 429]  # burst 3, then 1/s
     limited = proxy.request("POST", "v1/rotate", sealed, "application/json")
     assert limited.status == 429 and limited.retry_after is not None and limited.retry_after >= 1
+
     # The client is the address the proxy appended; another client has its own bucket, and a caller
     # cannot pick a fresh bucket by sending its own X-Forwarded-For first.
     def direct(forwarded: str) -> int:
-        request = urllib.request.Request(running.api_url + "/v1/verify", data=good.encode(), method="POST",
-                                         headers={"X-Forwarded-For": forwarded, "Content-Type": "application/json"})
+        request = urllib.request.Request(
+            running.api_url + "/v1/verify",
+            data=good.encode(),
+            method="POST",
+            headers={"X-Forwarded-For": forwarded, "Content-Type": "application/json"},
+        )
         try:
             with urllib.request.urlopen(request, timeout=5) as response:
                 return int(response.status)
@@ -137,8 +154,7 @@ def test_write_timeout_answers_503(cluster: Cluster) -> None:
     cluster.add_key(0)
     many = cluster.seal("big", data={f"k{i}": "v" for i in range(40)})
     with cluster.start(write_timeout=_seconds(0.001)) as running:
-        request = urllib.request.Request(running.api_url + "/v1/rotate", data=json.dumps(many).encode(),
-                                         method="POST")
+        request = urllib.request.Request(running.api_url + "/v1/rotate", data=json.dumps(many).encode(), method="POST")
         with pytest.raises(urllib.error.HTTPError) as caught:
             urllib.request.urlopen(request, timeout=5)
         assert caught.value.code == 503
@@ -156,11 +172,18 @@ def test_metrics_with_bitnami_names(cluster: Cluster, served: tuple[ControllerTh
     running, proxy = served
     cluster.create(cluster.seal("good"))
     cluster.create(cluster.seal("foreign", key=2))
-    cluster.create({"apiVersion": "v1", "kind": "Secret", "metadata": {"name": "theirs", "namespace": "default"},
-                    "data": {"x": "eA=="}})
+    cluster.create(
+        {
+            "apiVersion": "v1",
+            "kind": "Secret",
+            "metadata": {"name": "theirs", "namespace": "default"},
+            "data": {"x": "eA=="},
+        }
+    )
     cluster.create(cluster.seal("theirs"))
     cluster.wait(lambda: cluster.condition("foreign") and cluster.condition("good") and cluster.condition("theirs"))
     proxy.request("GET", "v1/cert.pem")
+
     def settled() -> str:
         text = scrape(running)
         done = sample(text, "sealed_secrets_controller_condition_info", name="theirs", condition="Synced") == -1
@@ -169,23 +192,38 @@ def test_metrics_with_bitnami_names(cluster: Cluster, served: tuple[ControllerTh
     text = cluster.wait(settled)
     assert sample(text, "sealed_secrets_controller_build_info") == 1
     assert (sample(text, "sealed_secrets_controller_unseal_requests_total") or 0) >= 3
-    assert (sample(text, "sealed_secrets_controller_unseal_errors_total", reason="unseal", namespace="default")
-            or 0) >= 1
-    assert sample(text, "sealed_secrets_controller_unseal_errors_total", reason="unmanaged",
-                  namespace="default") == 1
+    assert (
+        sample(text, "sealed_secrets_controller_unseal_errors_total", reason="unseal", namespace="default") or 0
+    ) >= 1
+    assert sample(text, "sealed_secrets_controller_unseal_errors_total", reason="unmanaged", namespace="default") == 1
     for name, value in (("good", 1), ("foreign", -1)):
         for condition in ("Synced", "Ready"):
-            assert sample(text, "sealed_secrets_controller_condition_info", namespace="default", name=name,
-                          condition=condition) == value
-    assert sample(text, "sealed_secrets_controller_http_requests_total", path="/v1/cert.pem", code="200",
-                  method="get") == 1
-    assert sample(text, "sealed_secrets_controller_http_request_duration_seconds_count", path="/v1/cert.pem",
-                  method="get") == 1
+            assert (
+                sample(
+                    text,
+                    "sealed_secrets_controller_condition_info",
+                    namespace="default",
+                    name=name,
+                    condition=condition,
+                )
+                == value
+            )
+    assert (
+        sample(text, "sealed_secrets_controller_http_requests_total", path="/v1/cert.pem", code="200", method="get")
+        == 1
+    )
+    assert (
+        sample(text, "sealed_secrets_controller_http_request_duration_seconds_count", path="/v1/cert.pem", method="get")
+        == 1
+    )
     assert "process_resident_memory_bytes" in text
     # A deleted SealedSecret leaves condition_info.
     cluster.kube.delete("bitnami.com/v1alpha1", "SealedSecret", "good", "default")
-    cluster.wait(lambda: sample(scrape(running), "sealed_secrets_controller_condition_info", name="good",
-                                condition="Synced") is None)
+    cluster.wait(
+        lambda: (
+            sample(scrape(running), "sealed_secrets_controller_condition_info", name="good", condition="Synced") is None
+        )
+    )
 
 
 def test_fetch_and_status_errors_are_counted(cluster: Cluster) -> None:

@@ -22,11 +22,23 @@ def workload(cluster: Cluster) -> list[str]:
     templated["spec"]["template"]["data"] = {"dsn": "postgres://app:{{ .password }}@db/app"}
     cluster.create(templated)
     cluster.create(cluster.seal("wrong-key", data={"password": plain[3]}, key=1))
-    cluster.create({"apiVersion": "v1", "kind": "Secret", "metadata": {"name": "theirs", "namespace": "default"},
-                    "data": {"x": "eA=="}})
+    cluster.create(
+        {
+            "apiVersion": "v1",
+            "kind": "Secret",
+            "metadata": {"name": "theirs", "namespace": "default"},
+            "data": {"x": "eA=="},
+        }
+    )
     cluster.create(cluster.seal("theirs", data={"password": plain[4]}))
-    cluster.create({"apiVersion": "v1", "kind": "Secret", "metadata": {
-        "name": "patched", "namespace": "default", "annotations": {PATCH_ANNOTATION: "true"}}, "data": {"x": "eA=="}})
+    cluster.create(
+        {
+            "apiVersion": "v1",
+            "kind": "Secret",
+            "metadata": {"name": "patched", "namespace": "default", "annotations": {PATCH_ANNOTATION: "true"}},
+            "data": {"x": "eA=="},
+        }
+    )
     cluster.create(cluster.seal("patched", data={"password": plain[5]}))
     renamed = cluster.seal("renamed", data={"password": plain[0]})
     renamed["metadata"]["name"] = "renamed-elsewhere"
@@ -39,8 +51,10 @@ def workload(cluster: Cluster) -> list[str]:
     cluster.wait(lambda: cluster.data("ok") and cluster.data("templated") and cluster.data("patched"))
     cluster.wait(lambda: all(cluster.events(n) for n in ("wrong-key", "theirs", "renamed-elsewhere")))
     cluster.wait(lambda: "ErrUpdateFailed" in cluster.reasons("frozen"))
-    assert cluster.data("templated") == {"password": plain[2].encode(),
-                                         "dsn": f"postgres://app:{plain[2]}@db/app".encode()}
+    assert cluster.data("templated") == {
+        "password": plain[2].encode(),
+        "dsn": f"postgres://app:{plain[2]}@db/app".encode(),
+    }
     return plain
 
 
@@ -59,15 +73,19 @@ def test_no_plaintext_or_private_key_in_logs_events_statuses_or_annotations(clus
         forbidden += [line for line in pem.splitlines() if len(line) > 40]  # every body line of the key
         forbidden.append(base64.b64encode(generated.private_pem).decode()[:60])
         forbidden.append(str(generated.key.key.private_numbers().d)[:40])
-    controller_logs = "\n".join(line for line in logs.lines
-                                if not any(f" {name}" in line.split(":")[0] for name in EMULATOR_LOGGERS))
+    controller_logs = "\n".join(
+        line for line in logs.lines if not any(f" {name}" in line.split(":")[0] for name in EMULATOR_LOGGERS)
+    )
     assert "sealkit.controller" in controller_logs and "kopf" in controller_logs  # the scan saw real output
     readable: dict[str, Any] = {
         "logs": controller_logs,
         "events": [cluster.kube.list("v1", "Event", ns) for ns in ("default", "kube-system")],
         "statuses": [o.get("status") for o in cluster.kube.list(SS, "SealedSecret")],
-        "annotations": [o["metadata"].get("annotations") for kind in (("v1", "Secret"), (SS, "SealedSecret"))
-                        for o in cluster.kube.list(*kind)],
+        "annotations": [
+            o["metadata"].get("annotations")
+            for kind in (("v1", "Secret"), (SS, "SealedSecret"))
+            for o in cluster.kube.list(*kind)
+        ],
     }
     for where, content in readable.items():
         text = content if isinstance(content, str) else json.dumps(content)

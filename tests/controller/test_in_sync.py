@@ -18,29 +18,42 @@ from sealkit_controller.testing import CONTROLLER_NS, SS, Cluster
 
 def settled(running: ControllerThread, count: int) -> bool:
     controller = running.runtime.controller
-    return (controller is not None and len(controller.tracked) == count and controller.queue.pending() == 0
-            and all(t.done for t in controller.tracked.values()))
+    return (
+        controller is not None
+        and len(controller.tracked) == count
+        and controller.queue.pending() == 0
+        and all(t.done for t in controller.tracked.values())
+    )
 
 
 def writes(cluster: Cluster, since: int) -> list[str]:
     """Writes to Secrets and SealedSecret statuses after request number `since`."""
-    return [f"{r.method} {r.path}" for r in cluster.kube.request_log[since:]
-            if r.method != "GET" and ("/secrets" in r.path or "/sealedsecrets" in r.path)]
+    return [
+        f"{r.method} {r.path}"
+        for r in cluster.kube.request_log[since:]
+        if r.method != "GET" and ("/secrets" in r.path or "/sealedsecrets" in r.path)
+    ]
 
 
 def aged_keys(cluster: Cluster) -> list[GeneratedKey]:
     """Three keys two days, one day and a minute old, in the cluster (oldest first)."""
     now = dt.datetime.now(dt.UTC)
-    keys = [generate_key_pair(bits=2048, now=now - age) for age in
-            (dt.timedelta(days=2), dt.timedelta(days=1), dt.timedelta(minutes=1))]
+    keys = [
+        generate_key_pair(bits=2048, now=now - age)
+        for age in (dt.timedelta(days=2), dt.timedelta(days=1), dt.timedelta(minutes=1))
+    ]
     for generated in keys:
         cluster.create(key_secret_manifest(generated, namespace=CONTROLLER_NS, prefix="sealed-secrets-key"))
     return keys
 
 
 def sealed_with(generated: GeneratedKey, name: str, values: int) -> dict[str, object]:
-    secret = {"apiVersion": "v1", "kind": "Secret", "metadata": {"name": name, "namespace": "default"},
-              "stringData": {f"k{i}": f"plain-{name}-{i}" for i in range(values)}}
+    secret = {
+        "apiVersion": "v1",
+        "kind": "Secret",
+        "metadata": {"name": name, "namespace": "default"},
+        "stringData": {f"k{i}": f"plain-{name}-{i}" for i in range(values)},
+    }
     return seal_secret(secret, load_certificate(generated.certificate_pem))
 
 
@@ -76,10 +89,20 @@ def test_changed_or_forged_records_are_unsealed_again(cluster: Cluster) -> None:
             cluster.create(cluster.seal(name))
         cluster.wait(lambda: settled(first, 4), timeout=20)
     digest, fingerprint = recorded(cluster.secret("forged")) or ("", "")
-    cluster.kube.patch("v1", "Secret", "forged", {"metadata": {"annotations": {
-        UNSEALED_FROM_ANNOTATION: f"{'0' * 64}/{fingerprint}"}}}, "default")
-    cluster.kube.patch("v1", "Secret", "unknown-key", {"metadata": {"annotations": {
-        UNSEALED_FROM_ANNOTATION: f"{digest}/SHA256:not-held"}}}, "default")
+    cluster.kube.patch(
+        "v1",
+        "Secret",
+        "forged",
+        {"metadata": {"annotations": {UNSEALED_FROM_ANNOTATION: f"{'0' * 64}/{fingerprint}"}}},
+        "default",
+    )
+    cluster.kube.patch(
+        "v1",
+        "Secret",
+        "unknown-key",
+        {"metadata": {"annotations": {UNSEALED_FROM_ANNOTATION: f"{digest}/SHA256:not-held"}}},
+        "default",
+    )
     update = cluster.seal("changed", data={"foo": "new"})["spec"]["encryptedData"]
     cluster.kube.patch(SS, "SealedSecret", "changed", {"spec": {"encryptedData": update}}, "default")
     with cluster.start() as second:

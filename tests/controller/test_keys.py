@@ -32,8 +32,9 @@ def key_at(key: rsa.RSAPrivateKey, born: dt.datetime | None) -> PrivateKey:
 
 
 def test_manifest_is_bitnamis_key_secret(generated: GeneratedKey) -> None:
-    manifest = key_secret_manifest(generated, namespace="kube-system", prefix="sealed-secrets-key",
-                                   labels={"team": "x"}, annotations={"a": "b"})
+    manifest = key_secret_manifest(
+        generated, namespace="kube-system", prefix="sealed-secrets-key", labels={"team": "x"}, annotations={"a": "b"}
+    )
     assert manifest["type"] == "kubernetes.io/tls"
     meta = manifest["metadata"]
     assert meta["generateName"] == "sealed-secrets-key" and meta["namespace"] == "kube-system"
@@ -46,8 +47,9 @@ def test_manifest_is_bitnamis_key_secret(generated: GeneratedKey) -> None:
 
 
 def test_bring_your_own_pkcs8_key_without_certificate(small_key: rsa.RSAPrivateKey) -> None:
-    pem = small_key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
-                                  serialization.NoEncryption())
+    pem = small_key.private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+    )
     secret = {"metadata": {"name": "byo"}, "type": "Opaque", "data": {"tls.key": base64.b64encode(pem).decode()}}
     (key,) = keys_from_secret(secret, "test")
     assert key.fingerprint == fingerprint(small_key.public_key()) and key.not_before is None
@@ -90,8 +92,10 @@ BROKEN_PEM = b"-----BEGIN RSA PRIVATE KEY-----\nAAAA\n-----END RSA PRIVATE KEY--
 
 
 def test_broken_key_secret_is_ignored_with_a_warning(caplog: pytest.LogCaptureFixture) -> None:
-    secret = {"metadata": {"name": "bad", "namespace": "ns", "labels": {SEALING_KEY_LABEL: "active"}},
-              "data": {"tls.key": base64.b64encode(BROKEN_PEM).decode()}}
+    secret = {
+        "metadata": {"name": "bad", "namespace": "ns", "labels": {SEALING_KEY_LABEL: "active"}},
+        "data": {"tls.key": base64.b64encode(BROKEN_PEM).decode()},
+    }
     store = KeyStore()
     assert store.observe_secret(secret) is None
     assert len(store.ring) == 0 and "ignoring key Secret ns/bad" in caplog.text
@@ -147,9 +151,10 @@ async def test_existing_fresh_key_is_used_as_found(generated: GeneratedKey) -> N
 async def test_renewal_by_key_age_and_cutoff(generated: GeneratedKey) -> None:
     secret = key_secret_manifest(generated, namespace="ctl", prefix="k")
     secret["metadata"]["name"] = "k1"
-    for settings in (Settings(namespace="ctl", key_size=2048, key_renew_period=5 * DAY),
-                     Settings(namespace="ctl", key_size=2048, key_renew_period=dt.timedelta(0),
-                              key_cutoff_time=NOW - DAY)):
+    for settings in (
+        Settings(namespace="ctl", key_size=2048, key_renew_period=5 * DAY),
+        Settings(namespace="ctl", key_size=2048, key_renew_period=dt.timedelta(0), key_cutoff_time=NOW - DAY),
+    ):
         client = FakeClient([secret])
         km, store = manager(settings, client)
         await km.load()

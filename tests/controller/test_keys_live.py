@@ -35,30 +35,55 @@ def test_generates_a_bitnami_key_when_none_and_unseals_with_it(cluster: Cluster)
         sealed = cluster.seal()
         from sealkit.sealing import seal_secret
 
-        sealed = seal_secret({"apiVersion": "v1", "kind": "Secret",
-                              "metadata": {"name": "testsecret", "namespace": "default"},
-                              "stringData": {"foo": "bar"}}, cert)
+        sealed = seal_secret(
+            {
+                "apiVersion": "v1",
+                "kind": "Secret",
+                "metadata": {"name": "testsecret", "namespace": "default"},
+                "stringData": {"foo": "bar"},
+            },
+            cert,
+        )
         cluster.create(sealed)
         assert cluster.wait(cluster.data) == {"foo": b"bar"}
     # Restarted: the key is found, not made again.
     with cluster.start():
-        cluster.create(sealed | {"metadata": {"name": "again", "namespace": "default"}} | {
-            "spec": seal_secret({"apiVersion": "v1", "kind": "Secret",
-                                 "metadata": {"name": "again", "namespace": "default"},
-                                 "stringData": {"foo": "bar"}}, cert)["spec"]})
+        cluster.create(
+            sealed
+            | {"metadata": {"name": "again", "namespace": "default"}}
+            | {
+                "spec": seal_secret(
+                    {
+                        "apiVersion": "v1",
+                        "kind": "Secret",
+                        "metadata": {"name": "again", "namespace": "default"},
+                        "stringData": {"foo": "bar"},
+                    },
+                    cert,
+                )["spec"]
+            }
+        )
         cluster.wait(lambda: cluster.data("again"))
         assert len(key_secrets(cluster)) == 1
 
 
 def test_existing_bitnami_and_bring_your_own_keys_all_open(cluster: Cluster) -> None:
     cluster.add_key(0, name="sealed-secrets-keyabcde")
-    own = cluster.keys[1].key.key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
-                                                serialization.NoEncryption())
-    cluster.create({"apiVersion": "v1", "kind": "Secret", "type": "kubernetes.io/tls",
-                    "metadata": {"name": "my-own-key", "namespace": CONTROLLER_NS,
-                                 "labels": {SEALING_KEY_LABEL: "active"}},
-                    "data": {"tls.key": base64.b64encode(own).decode(),
-                             "tls.crt": base64.b64encode(cluster.keys[1].certificate_pem).decode()}})
+    own = cluster.keys[1].key.key.private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+    )
+    cluster.create(
+        {
+            "apiVersion": "v1",
+            "kind": "Secret",
+            "type": "kubernetes.io/tls",
+            "metadata": {"name": "my-own-key", "namespace": CONTROLLER_NS, "labels": {SEALING_KEY_LABEL: "active"}},
+            "data": {
+                "tls.key": base64.b64encode(own).decode(),
+                "tls.crt": base64.b64encode(cluster.keys[1].certificate_pem).decode(),
+            },
+        }
+    )
     with cluster.start():
         cluster.create(cluster.seal("by-bitnami-key", key=0))
         cluster.create(cluster.seal("by-own-key", key=1))
@@ -88,8 +113,15 @@ def _sealed_with(cluster: Cluster, generated: object, name: str) -> dict:  # typ
     from sealkit.sealing import seal_secret
 
     cert = load_certificate(generated.certificate_pem)  # type: ignore[attr-defined]
-    return seal_secret({"apiVersion": "v1", "kind": "Secret", "metadata": {"name": name, "namespace": "default"},
-                        "stringData": {"foo": "bar"}}, cert)
+    return seal_secret(
+        {
+            "apiVersion": "v1",
+            "kind": "Secret",
+            "metadata": {"name": name, "namespace": "default"},
+            "stringData": {"foo": "bar"},
+        },
+        cert,
+    )
 
 
 def test_key_added_while_running_retries_failed_objects(cluster: Cluster) -> None:
@@ -110,8 +142,13 @@ def test_relabelled_key_leaves_the_ring_but_its_secret_stays(cluster: Cluster) -
     with cluster.start():
         cluster.create(cluster.seal("before", key=1))
         cluster.wait(lambda: cluster.data("before"))
-        cluster.kube.patch("v1", "Secret", "sealed-secrets-keytwo",
-                           {"metadata": {"labels": {SEALING_KEY_LABEL: "compromised"}}}, CONTROLLER_NS)
+        cluster.kube.patch(
+            "v1",
+            "Secret",
+            "sealed-secrets-keytwo",
+            {"metadata": {"labels": {SEALING_KEY_LABEL: "compromised"}}},
+            CONTROLLER_NS,
+        )
         fp = fingerprint(cluster.keys[1].key.public_key)
         cluster.create(cluster.seal("after", key=1))
         event = cluster.wait(lambda: [e for e in cluster.events("after") if e["reason"] == "ErrUnsealFailed"])[0]
@@ -128,13 +165,16 @@ def test_key_secret_deleted_and_restored_converges(cluster: Cluster) -> None:
         cluster.wait(lambda: cluster.data("first"))
         cluster.kube.delete("v1", "Secret", "sealed-secrets-keyorig", CONTROLLER_NS)
         # No key left: a new one is made (as on a start without keys); key 0's objects cannot open now.
-        cluster.wait(lambda: len(key_secrets(cluster)) == 1 and key_secrets(cluster)[0]["metadata"]["name"]
-                     != "sealed-secrets-keyorig")
+        cluster.wait(
+            lambda: (
+                len(key_secrets(cluster)) == 1
+                and key_secrets(cluster)[0]["metadata"]["name"] != "sealed-secrets-keyorig"
+            )
+        )
         cluster.create(cluster.seal("second"))
         cluster.wait(lambda: "ErrUnsealFailed" in cluster.reasons("second"))
         restored = {k: v for k, v in original.items() if k != "status"}
-        restored["metadata"] = {k: v for k, v in original["metadata"].items()
-                                if k in ("name", "namespace", "labels")}
+        restored["metadata"] = {k: v for k, v in original["metadata"].items() if k in ("name", "namespace", "labels")}
         cluster.create(restored)
         assert cluster.wait(lambda: cluster.data("second")) == {"foo": b"bar"}
         assert cluster.data("first") == {"foo": b"bar"}  # nothing lost

@@ -19,23 +19,39 @@ def desired(data: dict[str, str] | None = None, **meta: Any) -> dict[str, Any]:
     return {
         "apiVersion": "v1",
         "kind": "Secret",
-        "metadata": {"name": "db", "namespace": "ns", "labels": {"mylabel": "myvalue"}, "ownerReferences": [OWNER],
-                     **meta},
+        "metadata": {
+            "name": "db",
+            "namespace": "ns",
+            "labels": {"mylabel": "myvalue"},
+            "ownerReferences": [OWNER],
+            **meta,
+        },
         "type": "Opaque",
         "data": data if data is not None else {"foo": "YmFy"},
     }
 
 
-def existing(annotations: dict[str, str] | None = None, owners: list[dict[str, Any]] | None = None,
-             **extra: Any) -> dict[str, Any]:
-    meta: dict[str, Any] = {"name": "db", "namespace": "ns", "resourceVersion": "7",
-                            "labels": {"mylabel": "myvalue", "anotherlabel": "anothervalue"}}
+def existing(
+    annotations: dict[str, str] | None = None, owners: list[dict[str, Any]] | None = None, **extra: Any
+) -> dict[str, Any]:
+    meta: dict[str, Any] = {
+        "name": "db",
+        "namespace": "ns",
+        "resourceVersion": "7",
+        "labels": {"mylabel": "myvalue", "anotherlabel": "anothervalue"},
+    }
     if annotations:
         meta["annotations"] = annotations
     if owners:
         meta["ownerReferences"] = owners
-    return {"apiVersion": "v1", "kind": "Secret", "metadata": meta, "type": "Opaque",
-            "data": {"foo": "YmFyMQ==", "foo2": "YmFyMg=="}, **extra}
+    return {
+        "apiVersion": "v1",
+        "kind": "Secret",
+        "metadata": meta,
+        "type": "Opaque",
+        "data": {"foo": "YmFyMQ==", "foo2": "YmFyMg=="},
+        **extra,
+    }
 
 
 def test_missing_secret_is_created_as_desired() -> None:
@@ -121,14 +137,19 @@ names = st.text("abcdefgh", min_size=1, max_size=4)
 maps = st.dictionaries(names, st.text("xyz=", max_size=4), max_size=3)
 
 
-@given(data=maps, old_data=maps, labels=maps, annotations=maps,
-       mode=st.sampled_from(["owned", "managed", "patch", "both"]))
-def test_applying_a_plan_converges(data: dict[str, str], old_data: dict[str, str], labels: dict[str, str],
-                                   annotations: dict[str, str], mode: str) -> None:
+@given(
+    data=maps, old_data=maps, labels=maps, annotations=maps, mode=st.sampled_from(["owned", "managed", "patch", "both"])
+)
+def test_applying_a_plan_converges(
+    data: dict[str, str], old_data: dict[str, str], labels: dict[str, str], annotations: dict[str, str], mode: str
+) -> None:
     """Whatever exists, writing the planned body once leaves nothing more to write."""
     want = desired(data, labels=labels, annotations=annotations)
-    marks = {"managed": {MANAGED_ANNOTATION: "true"}, "patch": {PATCH_ANNOTATION: "true"},
-             "both": {MANAGED_ANNOTATION: "true", PATCH_ANNOTATION: "true"}}.get(mode, {})
+    marks = {
+        "managed": {MANAGED_ANNOTATION: "true"},
+        "patch": {PATCH_ANNOTATION: "true"},
+        "both": {MANAGED_ANNOTATION: "true", PATCH_ANNOTATION: "true"},
+    }.get(mode, {})
     current = existing(marks, owners=[OWNER] if mode == "owned" else None)
     current["data"] = old_data
     plan = plan_write(want, current, UID)

@@ -19,8 +19,12 @@ from sealkit_controller.testing import SS, Cluster
 pytestmark = pytest.mark.usefixtures("controller")
 
 
-def existing_secret(cluster: Cluster, annotations: dict[str, str], data: dict[str, str] | None = None,
-                    labels: dict[str, str] | None = None) -> None:
+def existing_secret(
+    cluster: Cluster,
+    annotations: dict[str, str],
+    data: dict[str, str] | None = None,
+    labels: dict[str, str] | None = None,
+) -> None:
     import base64
 
     raw = {"foo": "bar1", "foo2": "bar2"} if data is None else data
@@ -41,7 +45,11 @@ def test_create_produces_secret_status_and_event(cluster: Cluster) -> None:
     assert secret["metadata"]["labels"] == {"mylabel": "myvalue"}
     (owner,) = secret["metadata"]["ownerReferences"]
     assert (owner["kind"], owner["name"], owner["uid"], owner["controller"]) == (
-        "SealedSecret", "testsecret", sealed["metadata"]["uid"], True)
+        "SealedSecret",
+        "testsecret",
+        sealed["metadata"]["uid"],
+        True,
+    )
     cluster.wait(lambda: "Unsealed" in cluster.reasons())
     status = cluster.wait(lambda: (cluster.sealed() or {}).get("status"))
     assert status["observedGeneration"] == 1
@@ -55,8 +63,9 @@ def test_update_renamed_and_appended_items(cluster: Cluster) -> None:
     cluster.create(cluster.seal())
     cluster.wait(lambda: cluster.data() == {"foo": b"bar"})
     renamed = cluster.seal(data={"foo2": "bar"})["spec"]["encryptedData"]
-    cluster.kube.patch(SS, "SealedSecret", "testsecret", {"spec": {"encryptedData": {**renamed, "foo": None}}},
-                       "default")
+    cluster.kube.patch(
+        SS, "SealedSecret", "testsecret", {"spec": {"encryptedData": {**renamed, "foo": None}}}, "default"
+    )
     cluster.wait(lambda: cluster.data() == {"foo2": b"bar"})
     appended = cluster.seal(data={"foo": "bar", "foo2": "new!"})["spec"]["encryptedData"]
     cluster.kube.patch(SS, "SealedSecret", "testsecret", {"spec": {"encryptedData": appended}}, "default")
@@ -114,8 +123,9 @@ def test_existing_unmanaged_secret_is_untouched_and_reported(cluster: Cluster) -
     assert condition["message"] == 'Resource "testsecret" already exists and is not managed by SealedSecret'
     assert cluster.secret() == before
     # Marking it managed later lets the controller take over without a change to the SealedSecret.
-    cluster.kube.patch("v1", "Secret", "testsecret", {"metadata": {"annotations": {MANAGED_ANNOTATION: "true"}}},
-                       "default")
+    cluster.kube.patch(
+        "v1", "Secret", "testsecret", {"metadata": {"annotations": {MANAGED_ANNOTATION: "true"}}}, "default"
+    )
     cluster.wait(lambda: cluster.data() == {"foo": b"bar"})
     cluster.wait(lambda: (cluster.condition() or {}).get("status") == "True")
 
@@ -128,9 +138,14 @@ def test_recreation_of_deleted_secrets(cluster: Cluster) -> None:
     cluster.wait(lambda: cluster.reasons("owned").count("Unsealed") == 2)
     assert cluster.data("owned") == {"foo": b"bar"}
     # Unowned but managed: taken over, and re-created when deleted.
-    cluster.create({"apiVersion": "v1", "kind": "Secret",
-                    "metadata": {"name": "managed", "namespace": "default",
-                                 "annotations": {MANAGED_ANNOTATION: "true"}}, "data": {"foo2": "YmFyMg=="}})
+    cluster.create(
+        {
+            "apiVersion": "v1",
+            "kind": "Secret",
+            "metadata": {"name": "managed", "namespace": "default", "annotations": {MANAGED_ANNOTATION: "true"}},
+            "data": {"foo2": "YmFyMg=="},
+        }
+    )
     cluster.create(cluster.seal("managed"))
     cluster.wait(lambda: cluster.data("managed") == {"foo": b"bar"})
     cluster.kube.delete("v1", "Secret", "managed", "default")
@@ -138,9 +153,14 @@ def test_recreation_of_deleted_secrets(cluster: Cluster) -> None:
     assert cluster.data("managed") == {"foo": b"bar"}
     # Unowned without annotation, or only patched: not re-created.
     for name, marks in (("plain", {}), ("patched", {PATCH_ANNOTATION: "true"})):
-        cluster.create({"apiVersion": "v1", "kind": "Secret",
-                        "metadata": {"name": name, "namespace": "default", "annotations": marks},
-                        "data": {"x": "eA=="}})
+        cluster.create(
+            {
+                "apiVersion": "v1",
+                "kind": "Secret",
+                "metadata": {"name": name, "namespace": "default", "annotations": marks},
+                "data": {"x": "eA=="},
+            }
+        )
         cluster.create(cluster.seal(name))
         cluster.wait(lambda n=name: {"ErrUpdateFailed", "Unsealed"} & set(cluster.reasons(n)))
         cluster.kube.delete("v1", "Secret", name, "default")
@@ -199,8 +219,11 @@ def test_wrong_name_namespace_and_scopes(cluster: Cluster) -> None:
         (Scope.NAMESPACE_WIDE, "nw-ns", "other", False),
     ]
     for scope, name, namespace, _ in cases:
-        annotations = {CLUSTER_WIDE_ANNOTATION: "true"} if scope is Scope.CLUSTER_WIDE else (
-            {NAMESPACE_WIDE_ANNOTATION: "true"} if scope is Scope.NAMESPACE_WIDE else None)
+        annotations = (
+            {CLUSTER_WIDE_ANNOTATION: "true"}
+            if scope is Scope.CLUSTER_WIDE
+            else ({NAMESPACE_WIDE_ANNOTATION: "true"} if scope is Scope.NAMESPACE_WIDE else None)
+        )
         cluster.create(moved(cluster.seal(annotations=annotations), name, namespace))
     for _scope, name, namespace, produced in cases:
         final_name, final_ns = name or "testsecret", namespace or "default"
@@ -208,8 +231,9 @@ def test_wrong_name_namespace_and_scopes(cluster: Cluster) -> None:
             assert cluster.wait(lambda n=final_name, s=final_ns: cluster.data(n, s)) == {"foo": b"bar"}
             cluster.wait(lambda n=final_name, s=final_ns: (cluster.sealed(n, s) or {}).get("status"))
         else:
-            events = cluster.wait(lambda n=final_name, s=final_ns: [
-                e for e in cluster.events(n, s) if e["reason"] == "ErrUnsealFailed"])
+            events = cluster.wait(
+                lambda n=final_name, s=final_ns: [e for e in cluster.events(n, s) if e["reason"] == "ErrUnsealFailed"]
+            )
             assert cluster.secret(final_name, final_ns) is None
             message = events[0]["message"]
             # The message names the cause: which name/namespace/scope it was sealed for.

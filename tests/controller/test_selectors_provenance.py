@@ -17,20 +17,23 @@ from sealkit_controller.selectors import parse_selector
 LABEL = st.from_regex(r"[a-z][a-z0-9]{0,6}", fullmatch=True)
 
 
-@pytest.mark.parametrize(("selector", "labels", "expected"), [
-    ("", {}, True),
-    ("app=web", {"app": "web"}, True),
-    ("app==web", {"app": "db"}, False),
-    ("app!=web", {}, True),
-    ("app!=web", {"app": "web"}, False),
-    ("tier in (a, b)", {"tier": "b"}, True),
-    ("tier notin (a,b)", {"tier": "c"}, True),
-    ("tier notin (a,b)", {"tier": "a"}, False),
-    ("app", {"app": ""}, True),
-    ("!app", {"app": "x"}, False),
-    ("example.com/team=a,!legacy", {"example.com/team": "a"}, True),
-    ("example.com/team=a,!legacy", {"example.com/team": "a", "legacy": "1"}, False),
-])
+@pytest.mark.parametrize(
+    ("selector", "labels", "expected"),
+    [
+        ("", {}, True),
+        ("app=web", {"app": "web"}, True),
+        ("app==web", {"app": "db"}, False),
+        ("app!=web", {}, True),
+        ("app!=web", {"app": "web"}, False),
+        ("tier in (a, b)", {"tier": "b"}, True),
+        ("tier notin (a,b)", {"tier": "c"}, True),
+        ("tier notin (a,b)", {"tier": "a"}, False),
+        ("app", {"app": ""}, True),
+        ("!app", {"app": "x"}, False),
+        ("example.com/team=a,!legacy", {"example.com/team": "a"}, True),
+        ("example.com/team=a,!legacy", {"example.com/team": "a", "legacy": "1"}, False),
+    ],
+)
 def test_selector_semantics(selector: str, labels: dict[str, str], expected: bool) -> None:
     assert parse_selector(selector).matches(labels) is expected
 
@@ -47,18 +50,24 @@ def test_equality_selector_matches_exactly_the_supersets(wanted: dict[str, str],
     assert selector.matches(labels) is (wanted.items() <= labels.items())
 
 
-SEALED: dict[str, Any] = {"apiVersion": "bitnami.com/v1alpha1", "kind": "SealedSecret",
-          "metadata": {"name": "a", "namespace": "ns", "uid": "u1", "labels": {"x": "1"}, "resourceVersion": "5"},
-          "spec": {"encryptedData": {"k": "AgB"}, "template": {"type": "Opaque"}}}
+SEALED: dict[str, Any] = {
+    "apiVersion": "bitnami.com/v1alpha1",
+    "kind": "SealedSecret",
+    "metadata": {"name": "a", "namespace": "ns", "uid": "u1", "labels": {"x": "1"}, "resourceVersion": "5"},
+    "spec": {"encryptedData": {"k": "AgB"}, "template": {"type": "Opaque"}},
+}
 
 
-@pytest.mark.parametrize("change", [
-    lambda o: o["spec"]["encryptedData"].update(k="AgC"),
-    lambda o: o["spec"]["template"].update(type="kubernetes.io/tls"),
-    lambda o: o["metadata"].update(uid="u2"),
-    lambda o: o["metadata"].update(name="b"),
-    lambda o: o["metadata"].update(annotations={"sealedsecrets.bitnami.com/namespace-wide": "true"}),
-])
+@pytest.mark.parametrize(
+    "change",
+    [
+        lambda o: o["spec"]["encryptedData"].update(k="AgC"),
+        lambda o: o["spec"]["template"].update(type="kubernetes.io/tls"),
+        lambda o: o["metadata"].update(uid="u2"),
+        lambda o: o["metadata"].update(name="b"),
+        lambda o: o["metadata"].update(annotations={"sealedsecrets.bitnami.com/namespace-wide": "true"}),
+    ],
+)
 def test_digest_changes_with_what_shapes_the_secret(change: object) -> None:
     changed = copy.deepcopy(SEALED)
     change(changed)  # type: ignore[operator]

@@ -13,8 +13,18 @@ from sealkit.errors import InputError
 from sealkit_controller.settings import Settings, default_namespace, parse_cutoff, parse_duration, parse_map
 
 
-@pytest.mark.parametrize(("text", "seconds"), [("720h", 720 * 3600), ("1h30m", 5400), ("0", 0), ("90s", 90),
-                                              ("1.5h", 5400), ("500ms", 0.5), ("87600h", 87600 * 3600)])
+@pytest.mark.parametrize(
+    ("text", "seconds"),
+    [
+        ("720h", 720 * 3600),
+        ("1h30m", 5400),
+        ("0", 0),
+        ("90s", 90),
+        ("1.5h", 5400),
+        ("500ms", 0.5),
+        ("87600h", 87600 * 3600),
+    ],
+)
 def test_go_durations(text: str, seconds: float) -> None:
     assert parse_duration(text).total_seconds() == pytest.approx(seconds)
 
@@ -27,8 +37,9 @@ def test_bad_durations_name_the_problem(text: str) -> None:
 
 @given(st.integers(0, 10**6), st.integers(0, 59), st.integers(0, 59))
 def test_duration_parts_add_up(hours: int, minutes: int, seconds: int) -> None:
-    assert parse_duration(f"{hours}h{minutes}m{seconds}s") == dt.timedelta(hours=hours, minutes=minutes,
-                                                                          seconds=seconds)
+    assert parse_duration(f"{hours}h{minutes}m{seconds}s") == dt.timedelta(
+        hours=hours, minutes=minutes, seconds=seconds
+    )
 
 
 def test_cutoff_rfc1123z_and_iso() -> None:

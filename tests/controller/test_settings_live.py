@@ -71,11 +71,19 @@ def test_own_namespace_plus_additional_namespaces(cluster: Cluster) -> None:
 
 
 def test_new_key_secrets_take_prefix_labels_annotations_cn_and_ttl(cluster: Cluster) -> None:
-    with cluster.start(key_prefix="mykeys-", my_cn="sealkit-test", key_ttl=dt.timedelta(hours=48),
-                       private_key_labels={"team": "sec"}, private_key_annotations={"note": "rotated"},
-                       watch_for_secrets=True, workers=3, threads=5) as running:
-        (key,) = cluster.wait(lambda: cluster.kube.list("v1", "Secret", CONTROLLER_NS,
-                                                        label_selector=SEALING_KEY_LABEL))
+    with cluster.start(
+        key_prefix="mykeys-",
+        my_cn="sealkit-test",
+        key_ttl=dt.timedelta(hours=48),
+        private_key_labels={"team": "sec"},
+        private_key_annotations={"note": "rotated"},
+        watch_for_secrets=True,
+        workers=3,
+        threads=5,
+    ) as running:
+        (key,) = cluster.wait(
+            lambda: cluster.kube.list("v1", "Secret", CONTROLLER_NS, label_selector=SEALING_KEY_LABEL)
+        )
         executor = running.runtime.executor
         assert executor is not None and executor._max_workers == 5
         assert running.runtime.controller is not None and running.runtime.controller.queue._workers == 3
@@ -104,11 +112,19 @@ def test_old_gc_behavior_deletes_secrets_without_owner_references(cluster: Clust
 
 def legacy_sealed_secret(cluster: Cluster, name: str) -> dict[str, Any]:
     """Bitnami's deprecated v1 format: the whole Secret as JSON in one spec.data blob."""
-    secret = {"apiVersion": "v1", "kind": "Secret", "metadata": {"name": name, "namespace": "default"},
-              "data": {"foo": base64.b64encode(b"bar").decode()}}
+    secret = {
+        "apiVersion": "v1",
+        "kind": "Secret",
+        "metadata": {"name": name, "namespace": "default"},
+        "data": {"foo": base64.b64encode(b"bar").decode()},
+    }
     blob = hybrid.encrypt(cluster.cert.public_key, json.dumps(secret).encode(), f"default/{name}".encode())
-    return {"apiVersion": SS, "kind": "SealedSecret", "metadata": {"name": name, "namespace": "default"},
-            "spec": {"data": base64.b64encode(blob).decode(), "encryptedData": {}}}
+    return {
+        "apiVersion": SS,
+        "kind": "SealedSecret",
+        "metadata": {"name": name, "namespace": "default"},
+        "spec": {"data": base64.b64encode(blob).decode(), "encryptedData": {}},
+    }
 
 
 def test_deprecated_v1_data_accepted_or_refused(cluster: Cluster) -> None:

@@ -17,8 +17,14 @@ def test_first_success_writes_synced_then_ready() -> None:
     assert status is not None
     assert status["observedGeneration"] == 1
     synced, ready = status["conditions"]
-    assert synced == {"type": "Synced", "status": "True", "reason": "Unsealed", "message": "",
-                      "lastTransitionTime": "2026-01-01T00:00:00Z", "lastUpdateTime": "2026-01-01T00:00:00Z"}
+    assert synced == {
+        "type": "Synced",
+        "status": "True",
+        "reason": "Unsealed",
+        "message": "",
+        "lastTransitionTime": "2026-01-01T00:00:00Z",
+        "lastUpdateTime": "2026-01-01T00:00:00Z",
+    }
     assert ready["type"] == "Ready" and ready["status"] == "True" and ready["message"]
 
 

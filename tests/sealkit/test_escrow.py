@@ -63,8 +63,17 @@ def test_bad_cluster_names_are_refused_in_one_line(bad: str) -> None:
     assert "\n" not in str(info.value)
 
 
-@pytest.mark.parametrize("name", ["db-password", "sealkit-dev", "sealkit-dev-" + "g" * 32, "sealkit--" + "a" * 32,
-                                  "sealkit-dev" + "a" * 32, "other-dev-" + "a" * 32])
+@pytest.mark.parametrize(
+    "name",
+    [
+        "db-password",
+        "sealkit-dev",
+        "sealkit-dev-" + "g" * 32,
+        "sealkit--" + "a" * 32,
+        "sealkit-dev" + "a" * 32,
+        "other-dev-" + "a" * 32,
+    ],
+)
 def test_foreign_names_do_not_parse(name: str) -> None:
     assert escrow.parse_secret_name(name) is None
 
@@ -131,8 +140,9 @@ def test_a_value_holding_another_key_than_its_name_is_refused(pair: GeneratedKey
 def test_fingerprint_tag_must_match(pair: GeneratedKey, other: GeneratedKey) -> None:
     payload = escrow.build_payload(pair.key, "dev")
     with pytest.raises(EscrowError, match="fingerprint tag"):
-        escrow.parse_payload(payload.value, name=payload.name, cluster="dev",
-                             tags={"fingerprint": other.key.fingerprint})
+        escrow.parse_payload(
+            payload.value, name=payload.name, cluster="dev", tags={"fingerprint": other.key.fingerprint}
+        )
 
 
 @pytest.mark.parametrize("value", ["", "not pem", "-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n"])
@@ -171,8 +181,10 @@ def test_listing_keeps_only_this_clusters_scheme_entries(pair: GeneratedKey, oth
     assert escrow.entry_from_listing(mine, _tags(pair.key, "dev", **{"sealkit-escrow": "2"}), cluster="dev") is None
     assert escrow.entry_from_listing(mine, _tags(pair.key, "dev", cluster="prod"), cluster="dev") is None
     # a fingerprint tag that does not give the name's key id
-    assert escrow.entry_from_listing(mine, _tags(pair.key, "dev", fingerprint=other.key.fingerprint),
-                                     cluster="dev") is None
+    assert (
+        escrow.entry_from_listing(mine, _tags(pair.key, "dev", fingerprint=other.key.fingerprint), cluster="dev")
+        is None
+    )
     assert escrow.entry_from_listing("db-password", {"cluster": "dev"}, cluster="dev") is None
 
 

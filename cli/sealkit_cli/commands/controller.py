@@ -47,62 +47,110 @@ def _level(value: str) -> str:
 
 
 @click.command("controller")
-@click.option("--kubeconfig", default=None, envvar="KUBECONFIG",
-              help="Kubeconfig file (default: in-cluster service account, else $KUBECONFIG or ~/.kube/config).")
+@click.option(
+    "--kubeconfig",
+    default=None,
+    envvar="KUBECONFIG",
+    help="Kubeconfig file (default: in-cluster service account, else $KUBECONFIG or ~/.kube/config).",
+)
 @click.option("--context", default=None, help="Kubeconfig context to use.")
-@click.option("-n", "--namespace", default=None,
-              help="The controller's own namespace, where key Secrets live (default: $POD_NAMESPACE, else the "
-                   "service account's, else kube-system).")
+@click.option(
+    "-n",
+    "--namespace",
+    default=None,
+    help="The controller's own namespace, where key Secrets live (default: $POD_NAMESPACE, else the "
+    "service account's, else kube-system).",
+)
 @bitnami_option("key-prefix", default="sealed-secrets-key", help="generateName of new key Secrets.")
 @bitnami_option("key-size", type=int, default=4096, help="Size of new keys, in bits.")
 @bitnami_option("key-ttl", default="87600h", help="Validity of new keys' certificates (Go duration).")
 @bitnami_option("my-cn", default="", help="Common name of new keys' certificates.")
-@bitnami_option("key-renew-period", "--rotate-period", default="720h",
-                help="Make a new key when the newest is this old (Go duration; 0 disables).")
-@bitnami_option("key-cutoff-time", default="",
-                help="Make a new key if the newest predates this time (RFC 1123Z, e.g. 'Mon, 02 Jan 2006 "
-                     "15:04:05 -0700').")
-@bitnami_option("key-order-priority", type=click.Choice(["CertNotBefore", "SecretCreationTimestamp"]),
-                default="CertNotBefore", help="What dates a key (which is newest; when renewal is due).")
+@bitnami_option(
+    "key-renew-period",
+    "--rotate-period",
+    default="720h",
+    help="Make a new key when the newest is this old (Go duration; 0 disables).",
+)
+@bitnami_option(
+    "key-cutoff-time",
+    default="",
+    help="Make a new key if the newest predates this time (RFC 1123Z, e.g. 'Mon, 02 Jan 2006 15:04:05 -0700').",
+)
+@bitnami_option(
+    "key-order-priority",
+    type=click.Choice(["CertNotBefore", "SecretCreationTimestamp"]),
+    default="CertNotBefore",
+    help="What dates a key (which is newest; when renewal is due).",
+)
 @bitnami_option("privatekey-labels", default="", help="Extra labels on new key Secrets (k=v,k2=v2).")
 @bitnami_option("privatekey-annotations", default="", help="Annotations on new key Secrets (k=v,k2=v2).")
 @bitnami_bool("watch-for-secrets", False, "Accepted for compatibility: key Secrets are always watched.")
 @bitnami_bool("update-status", True, "Write SealedSecret status (conditions Synced and Ready).")
 @bitnami_bool("skip-recreate", False, "Do not re-create a deleted Secret.")
-@bitnami_option("max-unseal-retries", type=int, default=5, help="Retries of a failing SealedSecret before giving "
-                "up until it, its Secret or the keys change.")
+@bitnami_option(
+    "max-unseal-retries",
+    type=int,
+    default=5,
+    help="Retries of a failing SealedSecret before giving up until it, its Secret or the keys change.",
+)
 @bitnami_bool("accept-deprecated-v1-data", True, "Unseal SealedSecrets in the deprecated spec.data format.")
-@bitnami_bool("old-gc-behavior", False, "Delete a SealedSecret's Secret when it is deleted (besides the "
-              "ownerReference).")
+@bitnami_bool(
+    "old-gc-behavior", False, "Delete a SealedSecret's Secret when it is deleted (besides the ownerReference)."
+)
 @bitnami_bool("all-namespaces", True, "Watch all namespaces (false: own namespace plus --additional-namespaces).")
 @bitnami_option("additional-namespaces", default="", help="Namespaces to watch besides the own one (a,b,c).")
 @bitnami_option("label-selector", default="", help="Only SealedSecrets with these labels (a label selector).")
-@bitnami_option("namespace-selector", default="",
-                help="Only namespaces with these labels (a label selector; sealkit's, needs list/watch namespaces).")
+@bitnami_option(
+    "namespace-selector",
+    default="",
+    help="Only namespaces with these labels (a label selector; sealkit's, needs list/watch namespaces).",
+)
 @bitnami_option("listen-addr", default=":8080", help="HTTP API address (healthz, cert, verify, rotate); '' = off.")
 @bitnami_option("listen-metrics-addr", default=":8081", help="Prometheus metrics address (/metrics); '' = off.")
 @bitnami_option("rate-limit", type=float, default=2.0, help="verify/rotate requests a second per client.")
 @bitnami_option("rate-limit-burst", type=int, default=2, help="verify/rotate burst per client.")
 @bitnami_option("read-timeout", default="2m", help="Longest time to read an HTTP request body (Go duration).")
 @bitnami_option("write-timeout", default="2m", help="Longest time to answer an HTTP request (Go duration).")
-@bitnami_option("kubeclient-qps", type=float, default=0.0,
-                help="Client-side limit on the controller's API requests a second; 0 = none (Bitnami: 5).")
+@bitnami_option(
+    "kubeclient-qps",
+    type=float,
+    default=0.0,
+    help="Client-side limit on the controller's API requests a second; 0 = none (Bitnami: 5).",
+)
 @bitnami_option("kubeclient-burst", type=int, default=10, help="Burst of --kubeclient-qps.")
-@bitnami_option("escrow-vault", default="", help="Escrow sealing keys to this Azure Key Vault (its name, or an "
-                "https:// URL) and restore them into an empty namespace; '' = off. See docs/disaster-recovery.md.")
+@bitnami_option(
+    "escrow-vault",
+    default="",
+    help="Escrow sealing keys to this Azure Key Vault (its name, or an "
+    "https:// URL) and restore them into an empty namespace; '' = off. See docs/disaster-recovery.md.",
+)
 @bitnami_option("escrow-cluster-name", default="", help="This cluster's name in escrowed keys' names and tags.")
-@bitnami_option("escrow-auth", type=click.Choice(ESCROW_AUTH), default="default",
-                help="azure-identity credential for escrow (default: DefaultAzureCredential: workload identity "
-                     "in a pod).")
-@bitnami_option("escrow-accept-challenge-resource", default="",
-                help="Token resources to accept from the vault although they do not match its host (a,b; "
-                     "private endpoints, custom domains).")
+@bitnami_option(
+    "escrow-auth",
+    type=click.Choice(ESCROW_AUTH),
+    default="default",
+    help="azure-identity credential for escrow (default: DefaultAzureCredential: workload identity in a pod).",
+)
+@bitnami_option(
+    "escrow-accept-challenge-resource",
+    default="",
+    help="Token resources to accept from the vault although they do not match its host (a,b; "
+    "private endpoints, custom domains).",
+)
 @bitnami_option("escrow-timeout", default="10s", help="Connect/read timeout of escrow requests (Go duration).")
 @bitnami_option("workers", type=int, default=4, help="SealedSecrets reconciled at once.")
-@bitnami_option("threads", type=int, default=8, help="Threads for RSA work and API calls (cryptography releases "
-                "the GIL: more cores, more unseals).")
-@bitnami_option("log-level", type=click.Choice(["DEBUG", "INFO", "WARNING", "WARN", "ERROR"], case_sensitive=False),
-                default="INFO", help="Log level.")
+@bitnami_option(
+    "threads",
+    type=int,
+    default=8,
+    help="Threads for RSA work and API calls (cryptography releases the GIL: more cores, more unseals).",
+)
+@bitnami_option(
+    "log-level",
+    type=click.Choice(["DEBUG", "INFO", "WARNING", "WARN", "ERROR"], case_sensitive=False),
+    default="INFO",
+    help="Log level.",
+)
 @bitnami_option("log-format", type=click.Choice(["text", "json"]), default="text", help="Log format.")
 def controller(kubeconfig: str | None, context: str | None, namespace: str | None, **flags: Any) -> None:
     """Run the in-cluster controller: SealedSecrets in, Secrets out (single replica).

@@ -70,8 +70,13 @@ def _shown_secret(secret: dict[str, Any]) -> dict[str, Any]:
     """The parts of a Secret worth showing (server bookkeeping left out), values masked."""
     meta = secret.get("metadata") or {}
     kept = {k: meta[k] for k in ("name", "namespace", "labels", "annotations", "ownerReferences") if meta.get(k)}
-    shown = {"apiVersion": "v1", "kind": "Secret", "metadata": kept, "type": secret.get("type", "Opaque"),
-             "data": secret.get("data") or {}}
+    shown = {
+        "apiVersion": "v1",
+        "kind": "Secret",
+        "metadata": kept,
+        "type": secret.get("type", "Opaque"),
+        "data": secret.get("data") or {},
+    }
     return _masked(shown)
 
 
@@ -90,8 +95,10 @@ def _controller_step(key_size: int, folder: Path) -> None:
     try:
         from sealkit_testservers.kube import KubeServer
     except ImportError:
-        click.echo("skipped: the Kubernetes emulator is not installed (pip install 'sealkit[testing]', "
-                   "as scripts/demo.sh does)")
+        click.echo(
+            "skipped: the Kubernetes emulator is not installed (pip install 'sealkit[testing]', "
+            "as scripts/demo.sh does)"
+        )
         return
     from sealkit.data import crd_path
     from sealkit_cli.cluster import ClusterOptions, ControllerProxy
@@ -104,18 +111,33 @@ def _controller_step(key_size: int, folder: Path) -> None:
     try:
         with KubeServer(crds=[crd_path("bitnami.com_sealedsecrets.yaml")]) as kube:
             kubeconfig = kube.write_kubeconfig(folder / "kubeconfig")
-            settings = Settings(kubeconfig=str(kubeconfig), namespace=CONTROLLER_NAMESPACE, key_size=key_size,
-                                listen_addr="127.0.0.1:0", listen_metrics_addr="127.0.0.1:0", log_level="WARNING")
+            settings = Settings(
+                kubeconfig=str(kubeconfig),
+                namespace=CONTROLLER_NAMESPACE,
+                key_size=key_size,
+                listen_addr="127.0.0.1:0",
+                listen_metrics_addr="127.0.0.1:0",
+                log_level="WARNING",
+            )
             click.echo(f"Kubernetes emulator at {kube.url}; starting the controller (it makes a {key_size}-bit key)")
-            with ControllerThread(settings, ) as running:
-                kube.create({"apiVersion": "v1", "kind": "Service",
-                             "metadata": {"name": CONTROLLER_SERVICE, "namespace": CONTROLLER_NAMESPACE},
-                             "spec": {"ports": [{"name": "http", "port": 8080, "targetPort": 8080}]}})
+            with ControllerThread(
+                settings,
+            ) as running:
+                kube.create(
+                    {
+                        "apiVersion": "v1",
+                        "kind": "Service",
+                        "metadata": {"name": CONTROLLER_SERVICE, "namespace": CONTROLLER_NAMESPACE},
+                        "spec": {"ports": [{"name": "http", "port": 8080, "targetPort": 8080}]},
+                    }
+                )
                 kube.register_service_backend(CONTROLLER_NAMESPACE, CONTROLLER_SERVICE, "http", running.api_url)
                 proxy = ControllerProxy(ClusterOptions(str(kubeconfig), None, CONTROLLER_SERVICE, CONTROLLER_NAMESPACE))
                 cert = load_certificate(proxy.cert_pem(), "the controller's certificate")
-                click.echo(f"sealkit cert --kubeconfig {kubeconfig}: fingerprint {cert.fingerprint} "
-                           "(fetched through the API server's service proxy)")
+                click.echo(
+                    f"sealkit cert --kubeconfig {kubeconfig}: fingerprint {cert.fingerprint} "
+                    "(fetched through the API server's service proxy)"
+                )
                 kube.create_namespace("demo")
                 sealed = seal_secret(EXAMPLE_SECRET, cert)
                 applied = folder / "db-credentials.cluster.sealed.yaml"
@@ -124,11 +146,13 @@ def _controller_step(key_size: int, folder: Path) -> None:
                 click.echo(f"sealkit seal -f secret.yaml -w {applied.name}; kubectl apply -f {applied.name}")
                 name, namespace = EXAMPLE_SECRET["metadata"]["name"], EXAMPLE_SECRET["metadata"]["namespace"]  # type: ignore[index]
                 secret = _wait(lambda: kube.get("v1", "Secret", name, namespace))
-                status = _wait(lambda: (kube.get("bitnami.com/v1alpha1", "SealedSecret", name, namespace) or {})
-                               .get("status"))
+                status = _wait(
+                    lambda: (kube.get("bitnami.com/v1alpha1", "SealedSecret", name, namespace) or {}).get("status")
+                )
                 click.echo(f"\nThe Secret the controller made (values hidden):\n{dump_yaml([_shown_secret(secret)])}")
-                click.echo(f"SealedSecret {namespace}/{name} status (observedGeneration "
-                           f"{status.get('observedGeneration')}):")
+                click.echo(
+                    f"SealedSecret {namespace}/{name} status (observedGeneration {status.get('observedGeneration')}):"
+                )
                 for condition in status.get("conditions") or []:
                     message = f" ({condition['message']})" if condition.get("message") else ""
                     click.echo(f"  {condition['type']}={condition['status']} reason={condition['reason']}{message}")

@@ -224,7 +224,11 @@ def write_private_file(path: Path, data: bytes, *, force: bool) -> None:
 @keys.command("backup")
 @_escrow_options
 @click.option(
-    "--to-file", "-o", "to_file", type=click.Path(dir_okay=False, path_type=Path), default=None,
+    "--to-file",
+    "-o",
+    "to_file",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
     help="Write the active keys as a v1 List of key Secrets (mode 0600). Keep it as safe as the cluster.",
 )
 @click.option("--force", is_flag=True, help="Overwrite --to-file if it exists.")
@@ -269,12 +273,19 @@ def _fetcher(vault: Any, entry: Any) -> Callable[[], tuple[Any, str]]:
 @keys.command("restore")
 @_escrow_options
 @click.option(
-    "--from-file", "-f", "from_file", type=click.Path(exists=True, dir_okay=False, path_type=Path), default=None,
+    "--from-file",
+    "-f",
+    "from_file",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    default=None,
     help="Restore from a backup file (v1 List or key Secrets, or PEM) instead of --vault.",
 )
 @click.option("--fingerprint", "fingerprints", multiple=True, help="Only this key (repeatable; default: all).")
 @click.option(
-    "--key-prefix", envvar="SEALED_SECRETS_KEY_PREFIX", default=SEALING_KEY_PREFIX, show_default=True,
+    "--key-prefix",
+    envvar="SEALED_SECRETS_KEY_PREFIX",
+    default=SEALING_KEY_PREFIX,
+    show_default=True,
     help="Restored key Secrets are named <prefix>-<16 hex of the key id>.",
 )
 @click.option("--dry-run", is_flag=True, help="Say what would be restored; write nothing.")

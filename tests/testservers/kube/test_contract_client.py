@@ -18,8 +18,12 @@ SS = ("bitnami.com", "v1alpha1", "sealedsecrets")
 
 
 def _sealed(name: str, **spec: Any) -> dict[str, Any]:
-    return {"apiVersion": "bitnami.com/v1alpha1", "kind": "SealedSecret", "metadata": {"name": name},
-            "spec": {"encryptedData": {"k": "AgB..."}, **spec}}
+    return {
+        "apiVersion": "bitnami.com/v1alpha1",
+        "kind": "SealedSecret",
+        "metadata": {"name": name},
+        "spec": {"encryptedData": {"k": "AgB..."}, **spec},
+    }
 
 
 @pytest.fixture()
@@ -47,8 +51,7 @@ def test_discovery_as_the_client_requests_it(kube_api_client: Any) -> None:
 
 
 def test_server_sets_metadata_and_namespace_from_url(core: Any, custom: Any) -> None:
-    secret = core.create_namespaced_secret("default", {"metadata": {"generateName": "tls-"},
-                                                       "stringData": {"a": "b"}})
+    secret = core.create_namespaced_secret("default", {"metadata": {"generateName": "tls-"}, "stringData": {"a": "b"}})
     meta = secret.metadata
     assert re.fullmatch(r"tls-[a-z0-9]{5}", meta.name)
     assert meta.namespace == "default" and meta.uid and int(meta.resource_version) > 0
@@ -81,8 +84,12 @@ def test_conflicts_and_validation(core: Any, custom: Any) -> None:
         core.create_namespaced_secret("default", {"metadata": {"name": "Not_Valid"}})
     assert bad_name.value.status == 422
     with pytest.raises(ApiException) as no_spec:
-        custom.create_namespaced_custom_object(*SS[:2], "default", SS[2], {
-            "apiVersion": "bitnami.com/v1alpha1", "kind": "SealedSecret", "metadata": {"name": "n"}})
+        custom.create_namespaced_custom_object(
+            *SS[:2],
+            "default",
+            SS[2],
+            {"apiVersion": "bitnami.com/v1alpha1", "kind": "SealedSecret", "metadata": {"name": "n"}},
+        )
     assert no_spec.value.status == 422 and "spec: Required value" in str(no_spec.value.body)
     with pytest.raises(ApiException) as bad_b64:
         core.create_namespaced_secret("default", {"metadata": {"name": "y"}, "data": {"k": "not base64!"}})
@@ -90,21 +97,28 @@ def test_conflicts_and_validation(core: Any, custom: Any) -> None:
 
 
 def test_patch_flavours_and_put(core: Any, kube_api_client: Any) -> None:
-    core.create_namespaced_config_map("default", {"metadata": {"name": "cm", "finalizers": ["a/b"]},
-                                                  "data": {"a": "1", "b": "2"}})
+    core.create_namespaced_config_map(
+        "default", {"metadata": {"name": "cm", "finalizers": ["a/b"]}, "data": {"a": "1", "b": "2"}}
+    )
     # strategic merge (the client's choice for dict bodies): finalizers merge as a set
     cm = core.patch_namespaced_config_map("cm", "default", {"metadata": {"finalizers": ["c/d"]}, "data": {"a": None}})
     assert cm.metadata.finalizers == ["a/b", "c/d"] and cm.data == {"b": "2"}
     # JSON patch (a list body)
     rv = cm.metadata.resource_version
-    cm = core.patch_namespaced_config_map("cm", "default", [
-        {"op": "test", "path": "/metadata/resourceVersion", "value": rv},
-        {"op": "add", "path": "/data/c", "value": "3"},
-        {"op": "remove", "path": "/metadata/finalizers"}])
+    cm = core.patch_namespaced_config_map(
+        "cm",
+        "default",
+        [
+            {"op": "test", "path": "/metadata/resourceVersion", "value": rv},
+            {"op": "add", "path": "/data/c", "value": "3"},
+            {"op": "remove", "path": "/metadata/finalizers"},
+        ],
+    )
     assert cm.data == {"b": "2", "c": "3"} and not cm.metadata.finalizers
     with pytest.raises(ApiException) as failed_test:
-        core.patch_namespaced_config_map("cm", "default", [
-            {"op": "test", "path": "/metadata/resourceVersion", "value": rv}])
+        core.patch_namespaced_config_map(
+            "cm", "default", [{"op": "test", "path": "/metadata/resourceVersion", "value": rv}]
+        )
     assert failed_test.value.status == 422
     # PUT
     cm.data = {"only": "this"}
@@ -117,19 +131,33 @@ def test_patch_flavours_and_put(core: Any, kube_api_client: Any) -> None:
 
 def test_custom_objects_status_isolation_and_generation(custom: Any) -> None:
     group, version, plural = SS
-    custom.create_namespaced_custom_object(group, version, "default", plural, {**_sealed("s"), "status": {
-        "observedGeneration": 9}})
+    custom.create_namespaced_custom_object(
+        group, version, "default", plural, {**_sealed("s"), "status": {"observedGeneration": 9}}
+    )
     created = custom.get_namespaced_custom_object(group, version, "default", plural, "s")
     assert "status" not in created  # status is not writable on create with a status subresource
-    patched = custom.patch_namespaced_custom_object(group, version, "default", plural, "s", {
-        "metadata": {"labels": {"l": "1"}}, "status": {"observedGeneration": 5}})
+    patched = custom.patch_namespaced_custom_object(
+        group,
+        version,
+        "default",
+        plural,
+        "s",
+        {"metadata": {"labels": {"l": "1"}}, "status": {"observedGeneration": 5}},
+    )
     assert "status" not in patched and patched["metadata"]["generation"] == 1  # metadata-only: no bump
-    status = custom.patch_namespaced_custom_object_status(group, version, "default", plural, "s", {
-        "spec": {"encryptedData": {"changed": "x"}}, "status": {"observedGeneration": 1}})
+    status = custom.patch_namespaced_custom_object_status(
+        group,
+        version,
+        "default",
+        plural,
+        "s",
+        {"spec": {"encryptedData": {"changed": "x"}}, "status": {"observedGeneration": 1}},
+    )
     assert status["status"] == {"observedGeneration": 1}
     assert status["spec"]["encryptedData"] == {"k": "AgB..."}  # spec untouched through /status
-    bumped = custom.patch_namespaced_custom_object(group, version, "default", plural, "s", {
-        "spec": {"encryptedData": {"k2": "v"}}})
+    bumped = custom.patch_namespaced_custom_object(
+        group, version, "default", plural, "s", {"spec": {"encryptedData": {"k2": "v"}}}
+    )
     assert bumped["metadata"]["generation"] == 2 and bumped["status"] == {"observedGeneration": 1}
     bumped["spec"]["template"] = {"type": "Opaque"}
     replaced = custom.replace_namespaced_custom_object(group, version, "default", plural, "s", bumped)
@@ -140,21 +168,32 @@ def test_custom_objects_status_isolation_and_generation(custom: Any) -> None:
     assert conflict.value.status == 409
     listed = custom.list_namespaced_custom_object(group, version, "default", plural)
     assert listed["kind"] == "SealedSecretList" and int(listed["metadata"]["resourceVersion"]) >= int(
-        replaced["metadata"]["resourceVersion"])
+        replaced["metadata"]["resourceVersion"]
+    )
 
 
 def test_label_and_field_selectors_and_paging(core: Any) -> None:
     for n in range(5):
-        core.create_namespaced_secret("default", {"metadata": {"name": f"s{n}", "labels": {
-            "app": "a" if n % 2 else "b", "tier": str(n)}}, "type": "Opaque" if n else "kubernetes.io/tls",
-            "data": {"tls.crt": "", "tls.key": ""} if not n else {}})
+        core.create_namespaced_secret(
+            "default",
+            {
+                "metadata": {"name": f"s{n}", "labels": {"app": "a" if n % 2 else "b", "tier": str(n)}},
+                "type": "Opaque" if n else "kubernetes.io/tls",
+                "data": {"tls.crt": "", "tls.key": ""} if not n else {},
+            },
+        )
+
     def names(items: Any) -> list[str]:
         return sorted(i.metadata.name for i in items)
 
     assert names(core.list_namespaced_secret("default", label_selector="app=a").items) == ["s1", "s3"]
     assert names(core.list_namespaced_secret("default", label_selector="app!=a,tier in (0,2)").items) == ["s0", "s2"]
     assert names(core.list_namespaced_secret("default", label_selector="!missing,tier notin (0)").items) == [
-        "s1", "s2", "s3", "s4"]
+        "s1",
+        "s2",
+        "s3",
+        "s4",
+    ]
     assert names(core.list_namespaced_secret("default", field_selector="metadata.name=s4").items) == ["s4"]
     assert names(core.list_secret_for_all_namespaces(field_selector="type=kubernetes.io/tls").items) == ["s0"]
     with pytest.raises(ApiException) as bad:
@@ -180,8 +219,12 @@ def test_watch_stream_resume_and_timeout(core: Any) -> None:
     core.create_namespaced_secret("default", {"metadata": {"name": "other"}})
     core.patch_namespaced_secret("w0", "default", {"metadata": {"labels": {"w": "no"}}})  # leaves the selection
     core.delete_namespaced_secret("w1", "default")
-    resumed = [(e["type"], e["object"].metadata.name) for e in kubernetes.watch.Watch().stream(
-        core.list_namespaced_secret, "default", label_selector="w=yes", resource_version=last_rv, timeout_seconds=1)]
+    resumed = [
+        (e["type"], e["object"].metadata.name)
+        for e in kubernetes.watch.Watch().stream(
+            core.list_namespaced_secret, "default", label_selector="w=yes", resource_version=last_rv, timeout_seconds=1
+        )
+    ]
     assert resumed == [("ADDED", "w1"), ("DELETED", "w0"), ("DELETED", "w1")]
 
 
@@ -192,8 +235,9 @@ def test_watch_sees_live_changes(core: Any) -> None:
     def consume() -> None:
         rv = core.list_namespaced_config_map("default").metadata.resource_version
         started.set()
-        for event in kubernetes.watch.Watch().stream(core.list_namespaced_config_map, "default",
-                                                     resource_version=rv, timeout_seconds=2):
+        for event in kubernetes.watch.Watch().stream(
+            core.list_namespaced_config_map, "default", resource_version=rv, timeout_seconds=2
+        ):
             events.append((event["type"], event["object"].metadata.name))
 
     thread = threading.Thread(target=consume)
@@ -236,10 +280,16 @@ def test_namespaces_and_events(core: Any, kube: KubeServer) -> None:
     assert ns.status.phase == "Active"
     assert "team-a" in [n.metadata.name for n in core.list_namespace().items]
     core.create_namespaced_secret("team-a", {"metadata": {"name": "s"}})
-    event = core.create_namespaced_event("team-a", {"metadata": {"generateName": "s."}, "reason": "Test",
-                                                    "message": "hello", "type": "Normal",
-                                                    "involvedObject": {"kind": "Secret", "name": "s",
-                                                                       "namespace": "team-a"}})
+    event = core.create_namespaced_event(
+        "team-a",
+        {
+            "metadata": {"generateName": "s."},
+            "reason": "Test",
+            "message": "hello",
+            "type": "Normal",
+            "involvedObject": {"kind": "Secret", "name": "s", "namespace": "team-a"},
+        },
+    )
     assert event.metadata.name.startswith("s.")
     found = core.list_namespaced_event("team-a", field_selector="involvedObject.name=s,reason=Test").items
     assert [e.message for e in found] == ["hello"]

@@ -18,8 +18,21 @@ async def _get(kube: KubeServer, path: str) -> tuple[int, Any]:
         return response.status, await response.json(content_type=None)
 
 
-@pytest.mark.parametrize("path", ["/api", "/api/", "/apis", "/apis/", "/api/v1", "/api/v1/",
-                                  "/apis/bitnami.com", "/apis/bitnami.com/v1alpha1/", "/version", "/"])
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/api",
+        "/api/",
+        "/apis",
+        "/apis/",
+        "/api/v1",
+        "/api/v1/",
+        "/apis/bitnami.com",
+        "/apis/bitnami.com/v1alpha1/",
+        "/version",
+        "/",
+    ],
+)
 async def test_discovery_paths_with_and_without_trailing_slash(kube: KubeServer, path: str) -> None:
     status, body = await _get(kube, path)
     assert status == 200, body
@@ -39,20 +52,35 @@ async def test_unknown_resource_is_404_with_status_body(kube: KubeServer) -> Non
 
 
 async def test_strategic_merge_is_refused_for_custom_resources(kube: KubeServer) -> None:
-    kube.create({"apiVersion": "bitnami.com/v1alpha1", "kind": "SealedSecret", "metadata": {"name": "s"},
-                 "spec": {"encryptedData": {}}})
+    kube.create(
+        {
+            "apiVersion": "bitnami.com/v1alpha1",
+            "kind": "SealedSecret",
+            "metadata": {"name": "s"},
+            "spec": {"encryptedData": {}},
+        }
+    )
     headers = {"Content-Type": "application/strategic-merge-patch+json"}
-    async with aiohttp.ClientSession() as session, session.patch(
-            kube.url + SS_PATH + "/s", data=json.dumps({"spec": {}}), headers=headers) as response:
+    async with (
+        aiohttp.ClientSession() as session,
+        session.patch(kube.url + SS_PATH + "/s", data=json.dumps({"spec": {}}), headers=headers) as response,
+    ):
         assert response.status == 415
 
 
 async def test_initial_events_end_with_a_bookmark_as_kopf_requests(kube: KubeServer) -> None:
     kube.create({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "c", "namespace": "default"}})
-    params = {"watch": "true", "allowWatchBookmarks": "true", "sendInitialEvents": "true",
-              "resourceVersionMatch": "NotOlderThan", "timeoutSeconds": "1"}
-    async with aiohttp.ClientSession() as session, session.get(
-            kube.url + "/api/v1/namespaces/default/configmaps", params=params) as response:
+    params = {
+        "watch": "true",
+        "allowWatchBookmarks": "true",
+        "sendInitialEvents": "true",
+        "resourceVersionMatch": "NotOlderThan",
+        "timeoutSeconds": "1",
+    }
+    async with (
+        aiohttp.ClientSession() as session,
+        session.get(kube.url + "/api/v1/namespaces/default/configmaps", params=params) as response,
+    ):
         lines = [json.loads(line) async for line in response.content if line.strip()]
     assert [e["type"] for e in lines] == ["ADDED", "BOOKMARK"]
     assert lines[1]["object"]["metadata"]["annotations"]["k8s.io/initial-events-end"] == "true"
@@ -61,11 +89,14 @@ async def test_initial_events_end_with_a_bookmark_as_kopf_requests(kube: KubeSer
 async def test_watch_from_an_expired_resource_version_gets_410() -> None:
     with KubeServer(history=3) as kube:
         for n in range(6):
-            kube.create({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": f"c{n}",
-                                                                                "namespace": "default"}})
+            kube.create(
+                {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": f"c{n}", "namespace": "default"}}
+            )
         params = {"watch": "true", "resourceVersion": "1", "timeoutSeconds": "1"}
-        async with aiohttp.ClientSession() as session, session.get(
-                kube.url + "/api/v1/configmaps", params=params) as response:
+        async with (
+            aiohttp.ClientSession() as session,
+            session.get(kube.url + "/api/v1/configmaps", params=params) as response,
+        ):
             lines = [json.loads(line) async for line in response.content if line.strip()]
     assert lines[0]["type"] == "ERROR" and lines[0]["object"]["code"] == 410
 

@@ -37,8 +37,12 @@ def _registry(kube: KubeServer, kubeconfig: pathlib.Path) -> kopf.OperatorRegist
     def created(body: kopf.Body, spec: kopf.Spec, meta: kopf.Meta, patch: kopf.Patch, **_: Any) -> None:
         # A stand-in "unseal": this test is about the API traffic, not the cryptography.
         data = {k: base64.b64encode(v.encode()).decode() for k, v in spec["encryptedData"].items()}
-        secret: dict[str, Any] = {"apiVersion": "v1", "kind": "Secret", "metadata": {"name": meta["name"]},
-                                  "data": data}
+        secret: dict[str, Any] = {
+            "apiVersion": "v1",
+            "kind": "Secret",
+            "metadata": {"name": meta["name"]},
+            "data": data,
+        }
         kopf.adopt(secret, owner=body)
         core.create_namespaced_secret(meta["namespace"], secret)
         patch.status["conditions"] = [{"type": "Synced", "status": "True"}]
@@ -63,8 +67,11 @@ def operator(kube: KubeServer, kubeconfig: pathlib.Path, request: pytest.Fixture
     def run() -> None:
         # "namespaced" makes Kopf list and watch Namespace objects to resolve the glob.
         scope: dict[str, Any] = {"clusterwide": True} if request.param == "clusterwide" else {"namespaces": ["def*"]}
-        asyncio.run(kopf.operator(registry=registry, settings=settings, standalone=True, ready_flag=ready,
-                                  stop_flag=stop, **scope))
+        asyncio.run(
+            kopf.operator(
+                registry=registry, settings=settings, standalone=True, ready_flag=ready, stop_flag=stop, **scope
+            )
+        )
 
     thread = threading.Thread(target=run, name="kopf-operator", daemon=True)
     thread.start()
@@ -83,8 +90,14 @@ def _synced(kube: KubeServer) -> dict[str, Any] | None:
 
 
 def test_kopf_operator_creates_secret_patches_status_and_finalizes(kube: KubeServer, operator: None) -> None:
-    kube.create({"apiVersion": API_VERSION, "kind": "SealedSecret", "metadata": {"name": "db", "namespace": "default"},
-                 "spec": {"encryptedData": {"password": "not-really-encrypted"}}})
+    kube.create(
+        {
+            "apiVersion": API_VERSION,
+            "kind": "SealedSecret",
+            "metadata": {"name": "db", "namespace": "default"},
+            "spec": {"encryptedData": {"password": "not-really-encrypted"}},
+        }
+    )
 
     secret = kube.wait_for(lambda k: k.get("v1", "Secret", "db", "default"))
     assert base64.b64decode(secret["data"]["password"]) == b"not-really-encrypted"

@@ -23,8 +23,14 @@ class _Echo(http.server.BaseHTTPRequestHandler):
     def _answer(self) -> None:
         length = int(self.headers.get("Content-Length") or 0)
         body = self.rfile.read(length).decode() if length else ""
-        payload = json.dumps({"method": self.command, "path": self.path, "body": body,
-                              "headers": {k.lower(): v for k, v in self.headers.items()}}).encode()
+        payload = json.dumps(
+            {
+                "method": self.command,
+                "path": self.path,
+                "body": body,
+                "headers": {k.lower(): v for k, v in self.headers.items()},
+            }
+        ).encode()
         self.send_response(201 if self.command == "POST" else 200)
         self.send_header("Content-Type", "application/json")
         self.send_header("X-Backend", "echo")
@@ -50,18 +56,32 @@ def backend() -> Iterator[str]:
 
 @pytest.fixture()
 def service(kube: KubeServer, backend: str) -> None:
-    kube.create({"apiVersion": "v1", "kind": "Service",
-                 "metadata": {"name": "sealed-secrets", "namespace": "kube-system"},
-                 "spec": {"ports": [{"name": "http", "port": 8080, "targetPort": 8080}]}})
+    kube.create(
+        {
+            "apiVersion": "v1",
+            "kind": "Service",
+            "metadata": {"name": "sealed-secrets", "namespace": "kube-system"},
+            "spec": {"ports": [{"name": "http", "port": 8080, "targetPort": 8080}]},
+        }
+    )
     kube.register_service_backend("kube-system", "sealed-secrets", "http", backend)
 
 
-@pytest.mark.parametrize("name", ["http:sealed-secrets:http", "sealed-secrets:8080", "sealed-secrets:http",
-                                  "sealed-secrets", ":sealed-secrets:8080"])
+@pytest.mark.parametrize(
+    "name",
+    [
+        "http:sealed-secrets:http",
+        "sealed-secrets:8080",
+        "sealed-secrets:http",
+        "sealed-secrets",
+        ":sealed-secrets:8080",
+    ],
+)
 def test_kubernetes_client_proxy_call_reaches_the_backend(kube_api_client: Any, service: None, name: str) -> None:
     core = kubernetes.client.CoreV1Api(kube_api_client)
-    raw = core.connect_get_namespaced_service_proxy_with_path(name, "kube-system", "v1/cert.pem",
-                                                              _preload_content=False)
+    raw = core.connect_get_namespaced_service_proxy_with_path(
+        name, "kube-system", "v1/cert.pem", _preload_content=False
+    )
     answer = json.loads(raw.data)
     assert answer["method"] == "GET" and answer["path"] == "/v1/cert.pem"
     assert answer["headers"]["x-forwarded-for"] == "127.0.0.1"
@@ -69,8 +89,12 @@ def test_kubernetes_client_proxy_call_reaches_the_backend(kube_api_client: Any, 
 
 def test_method_body_query_and_headers_are_forwarded(kube: KubeServer, service: None) -> None:
     url = kube.url + "/api/v1/namespaces/kube-system/services/http:sealed-secrets:http/proxy/v1/verify?x=1&y=2"
-    request = urllib.request.Request(url, data=b'{"sealed": true}', method="POST", headers={
-        "Content-Type": "application/json", "Authorization": "Bearer must-not-leak", "X-Custom": "yes"})
+    request = urllib.request.Request(
+        url,
+        data=b'{"sealed": true}',
+        method="POST",
+        headers={"Content-Type": "application/json", "Authorization": "Bearer must-not-leak", "X-Custom": "yes"},
+    )
     with urllib.request.urlopen(request) as response:
         assert response.status == 201 and response.headers["X-Backend"] == "echo"
         answer = json.loads(response.read())
@@ -83,8 +107,14 @@ def test_missing_service_is_404_and_missing_backend_is_503(kube: KubeServer, kub
     with pytest.raises(ApiException) as missing:
         core.connect_get_namespaced_service_proxy_with_path("nope:http", "default", "x")
     assert missing.value.status == 404
-    kube.create({"apiVersion": "v1", "kind": "Service", "metadata": {"name": "bare", "namespace": "default"},
-                 "spec": {"ports": [{"port": 80}]}})
+    kube.create(
+        {
+            "apiVersion": "v1",
+            "kind": "Service",
+            "metadata": {"name": "bare", "namespace": "default"},
+            "spec": {"ports": [{"port": 80}]},
+        }
+    )
     with pytest.raises(ApiException) as unbacked:
         core.connect_get_namespaced_service_proxy_with_path("bare", "default", "x")
     assert unbacked.value.status == 503

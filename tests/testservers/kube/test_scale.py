@@ -16,9 +16,14 @@ BASE = "/apis/bitnami.com/v1alpha1/namespaces/default/sealedsecrets"
 
 
 def _body(n: int) -> bytes:
-    return json.dumps({"apiVersion": "bitnami.com/v1alpha1", "kind": "SealedSecret",
-                       "metadata": {"name": f"s{n:04d}", "labels": {"batch": str(n % 7)}},
-                       "spec": {"encryptedData": {"k": "AgB" + "x" * 64}}}).encode()
+    return json.dumps(
+        {
+            "apiVersion": "bitnami.com/v1alpha1",
+            "kind": "SealedSecret",
+            "metadata": {"name": f"s{n:04d}", "labels": {"batch": str(n % 7)}},
+            "spec": {"encryptedData": {"k": "AgB" + "x" * 64}},
+        }
+    ).encode()
 
 
 async def _median_request_seconds(session: aiohttp.ClientSession, url: str, count: int) -> float:
@@ -29,8 +34,11 @@ async def _median_request_seconds(session: aiohttp.ClientSession, url: str, coun
         async with session.get(f"{url}{BASE}/{name}") as response:
             await response.read()
             assert response.status == 200
-        async with session.patch(f"{url}{BASE}/{name}", data=json.dumps({"metadata": {"labels": {"n": str(n)}}}),
-                                 headers={"Content-Type": "application/merge-patch+json"}) as response:
+        async with session.patch(
+            f"{url}{BASE}/{name}",
+            data=json.dumps({"metadata": {"labels": {"n": str(n)}}}),
+            headers={"Content-Type": "application/merge-patch+json"},
+        ) as response:
             await response.read()
             assert response.status == 200
         timings.append((time.perf_counter() - started) / 2)
@@ -41,6 +49,7 @@ async def _median_request_seconds(session: aiohttp.ClientSession, url: str, coun
 async def test_thousand_objects_under_a_watch_with_flat_request_cost(kube: KubeServer) -> None:
     added: set[str] = set()
     async with aiohttp.ClientSession() as session:
+
         async def watch() -> None:
             params = {"watch": "true", "labelSelector": "batch", "timeoutSeconds": "60"}
             async with session.get(kube.url + BASE, params=params) as response:

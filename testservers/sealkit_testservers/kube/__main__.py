@@ -14,22 +14,39 @@ from .server import KubeServer
 
 
 def _parse_args(argv: list[str] | None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(prog="python -m sealkit_testservers.kube",
-                                     description="A local Kubernetes API emulator for tests and demos.")
+    parser = argparse.ArgumentParser(
+        prog="python -m sealkit_testservers.kube", description="A local Kubernetes API emulator for tests and demos."
+    )
     parser.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
     parser.add_argument("--port", type=int, default=0, help="port (0 picks a free one)")
     parser.add_argument("--kubeconfig", type=pathlib.Path, help="write a kubeconfig for the emulator here")
     parser.add_argument("--namespace", default=None, help="default namespace of the written kubeconfig")
     parser.add_argument("--crd", action="append", default=[], type=pathlib.Path, help="CRD file to install")
-    parser.add_argument("--sealed-secrets-crd", action="store_true",
-                        help="install the bundled Bitnami SealedSecret CRD")
-    parser.add_argument("--seed", action="append", default=[], type=pathlib.Path,
-                        help="YAML file of objects to create at start (multi-document)")
+    parser.add_argument(
+        "--sealed-secrets-crd", action="store_true", help="install the bundled Bitnami SealedSecret CRD"
+    )
+    parser.add_argument(
+        "--seed",
+        action="append",
+        default=[],
+        type=pathlib.Path,
+        help="YAML file of objects to create at start (multi-document)",
+    )
     parser.add_argument("--rbac", action="store_true", help="authorize tokens from --token with stored RBAC")
-    parser.add_argument("--token", action="append", default=[], metavar="TOKEN=NAMESPACE/SERVICEACCOUNT",
-                        help="map a bearer token to a service account")
-    parser.add_argument("--backend", action="append", default=[], metavar="NAMESPACE/SERVICE:PORT=URL",
-                        help="serve the service proxy for a Service port from a local URL")
+    parser.add_argument(
+        "--token",
+        action="append",
+        default=[],
+        metavar="TOKEN=NAMESPACE/SERVICEACCOUNT",
+        help="map a bearer token to a service account",
+    )
+    parser.add_argument(
+        "--backend",
+        action="append",
+        default=[],
+        metavar="NAMESPACE/SERVICE:PORT=URL",
+        help="serve the service proxy for a Service port from a local URL",
+    )
     return parser.parse_args(argv)
 
 

@@ -25,14 +25,22 @@ def resource_defs(crd: Mapping[str, Any]) -> list[ResourceDef]:
         subresources = frozenset((version.get("subresources") or {}).keys())
         schema = (version.get("schema") or {}).get("openAPIV3Schema")
         fields = tuple(f["jsonPath"].lstrip(".") for f in version.get("selectableFields") or [] if "jsonPath" in f)
-        defs.append(ResourceDef(
-            group=spec["group"], version=version["name"], plural=names["plural"], kind=names["kind"],
-            namespaced=spec.get("scope", "Namespaced") == "Namespaced",
-            singular=names.get("singular") or names["kind"].lower(),
-            short_names=frozenset(names.get("shortNames") or ()),
-            categories=frozenset(names.get("categories") or ()),
-            subresources=subresources, schema=schema, custom=True, selectable_fields=fields,
-        ))
+        defs.append(
+            ResourceDef(
+                group=spec["group"],
+                version=version["name"],
+                plural=names["plural"],
+                kind=names["kind"],
+                namespaced=spec.get("scope", "Namespaced") == "Namespaced",
+                singular=names.get("singular") or names["kind"].lower(),
+                short_names=frozenset(names.get("shortNames") or ()),
+                categories=frozenset(names.get("categories") or ()),
+                subresources=subresources,
+                schema=schema,
+                custom=True,
+                selectable_fields=fields,
+            )
+        )
     return defs
 
 

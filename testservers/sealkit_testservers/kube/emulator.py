@@ -108,8 +108,7 @@ class KubeEmulator(kmock.KubernetesEmulator):
 
     def find_resource(self, api_version: str, kind_or_plural: str) -> ResourceDef:
         group, _, version = api_version.rpartition("/")
-        res = self.registry.get(group, version, kind_or_plural) or self.registry.find_kind(api_version,
-                                                                                          kind_or_plural)
+        res = self.registry.get(group, version, kind_or_plural) or self.registry.find_kind(api_version, kind_or_plural)
         if res is None:
             raise LookupError(f"unknown resource {kind_or_plural} in {api_version}")
         return res
@@ -124,16 +123,26 @@ class KubeEmulator(kmock.KubernetesEmulator):
         found = self.store.find(res, namespace if res.namespaced else None, name)
         return copy.deepcopy(found) if found is not None else None
 
-    def list_objects(self, api_version: str, kind: str, namespace: str | None = None,
-             label_selector: str | None = None) -> list[Obj]:
+    def list_objects(
+        self, api_version: str, kind: str, namespace: str | None = None, label_selector: str | None = None
+    ) -> list[Obj]:
         res = self.find_resource(api_version, kind)
         return copy.deepcopy(self.store.select(res, namespace, label_selector=label_selector))
 
-    def patch_object(self, api_version: str, kind: str, name: str, patch: Mapping[str, Any],
-                     namespace: str | None = None, *, subresource: str | None = None) -> Obj:
+    def patch_object(
+        self,
+        api_version: str,
+        kind: str,
+        name: str,
+        patch: Mapping[str, Any],
+        namespace: str | None = None,
+        *,
+        subresource: str | None = None,
+    ) -> Obj:
         res = self.find_resource(api_version, kind)
-        return copy.deepcopy(self.store.patch(res, namespace, name, "application/merge-patch+json", dict(patch),
-                                              subresource=subresource))
+        return copy.deepcopy(
+            self.store.patch(res, namespace, name, "application/merge-patch+json", dict(patch), subresource=subresource)
+        )
 
     def delete_object(self, api_version: str, kind: str, name: str, namespace: str | None = None) -> bool:
         """Delete an object; True when it is gone, False while finalizers hold it."""
@@ -162,11 +171,30 @@ class KubeEmulator(kmock.KubernetesEmulator):
         """Forward `.../services/[scheme:]<service>[:port]/proxy/...` for this Service port to `url`."""
         self.backends[(namespace, service, str(port))] = url
 
-    def fail(self, method: str | None, path: str, status: int | None = None, *, hang: bool = False,
-             times: int | None = 1, message: str | None = None, retry_after: int | None = None,
-             params: Mapping[str, str] | None = None) -> Fault:
-        return self.faults.add(Fault(method=method, path=re.compile(path), status=status, hang=hang, times=times,
-                                     message=message, retry_after=retry_after, params=dict(params or {})))
+    def fail(
+        self,
+        method: str | None,
+        path: str,
+        status: int | None = None,
+        *,
+        hang: bool = False,
+        times: int | None = 1,
+        message: str | None = None,
+        retry_after: int | None = None,
+        params: Mapping[str, str] | None = None,
+    ) -> Fault:
+        return self.faults.add(
+            Fault(
+                method=method,
+                path=re.compile(path),
+                status=status,
+                hang=hang,
+                times=times,
+                message=message,
+                retry_after=retry_after,
+                params=dict(params or {}),
+            )
+        )
 
     def enable_rbac(self) -> None:
         self.rbac_enabled = True
@@ -197,8 +225,9 @@ class KubeEmulator(kmock.KubernetesEmulator):
         except Exception as exc:
             logger.exception("kube emulator failed on %s %s", raw.method, raw.path)
             self.internal_errors.append(exc)
-            response = self._error_response(errors.ApiError(status=500, reason="InternalError",
-                                                            message=f"emulator error: {exc!r}"))
+            response = self._error_response(
+                errors.ApiError(status=500, reason="InternalError", message=f"emulator error: {exc!r}")
+            )
         record.status = response.status
         record.seconds = time.perf_counter() - started
         self.request_log.append(record)
@@ -209,8 +238,9 @@ class KubeEmulator(kmock.KubernetesEmulator):
         body = errors.status_body(exc.status, exc.message or "", reason=exc.reason, details=exc.details)
         return aiohttp.web.json_response(body, status=exc.status)
 
-    async def _dispatch(self, raw: aiohttp.web.BaseRequest, body: bytes,
-                        record: RequestRecord) -> aiohttp.web.StreamResponse:
+    async def _dispatch(
+        self, raw: aiohttp.web.BaseRequest, body: bytes, record: RequestRecord
+    ) -> aiohttp.web.StreamResponse:
         fault = self.faults.take(raw.method, raw.path, raw.query)
         if fault is not None:
             if fault.hang and self._closing is not None:
@@ -218,8 +248,9 @@ class KubeEmulator(kmock.KubernetesEmulator):
             status = fault.status or 503
             headers = {"Retry-After": str(fault.retry_after)} if fault.retry_after is not None else None
             message = fault.message or f"injected fault: {fault.reason}"
-            return aiohttp.web.json_response(errors.status_body(status, message, reason=fault.reason),
-                                             status=status, headers=headers)
+            return aiohttp.web.json_response(
+                errors.status_body(status, message, reason=fault.reason), status=status, headers=headers
+            )
 
         user = self._authenticate(raw)
         record.user = user.name if user else None
@@ -259,11 +290,13 @@ class KubeEmulator(kmock.KubernetesEmulator):
     def _resource(self, route: routing.Route) -> ResourceDef:
         res = self.registry.get(route.group, route.version, route.plural)
         if res is None or (route.namespace is not None and not res.namespaced):
-            raise errors.ApiError(status=404, reason="NotFound",
-                                  message="the server could not find the requested resource")
+            raise errors.ApiError(
+                status=404, reason="NotFound", message="the server could not find the requested resource"
+            )
         if route.subresource is not None and route.subresource not in res.subresources:
-            raise errors.ApiError(status=404, reason="NotFound",
-                                  message="the server could not find the requested resource")
+            raise errors.ApiError(
+                status=404, reason="NotFound", message="the server could not find the requested resource"
+            )
         return res
 
     def _attributes(self, raw: aiohttp.web.BaseRequest, route: routing.Route, res: ResourceDef) -> Attributes:
@@ -280,29 +313,53 @@ class KubeEmulator(kmock.KubernetesEmulator):
         namespace = route.namespace if res.namespaced else None
         if res.storage_key == ("", "namespaces"):
             namespace = route.name
-        return Attributes(verb=verb, path=raw.path, resource_request=True, api_group=res.group,
-                          resource=res.plural, subresource=route.subresource or "", namespace=namespace,
-                          name=route.name)
+        return Attributes(
+            verb=verb,
+            path=raw.path,
+            resource_request=True,
+            api_group=res.group,
+            resource=res.plural,
+            subresource=route.subresource or "",
+            namespace=namespace,
+            name=route.name,
+        )
 
-    async def _try_reactions(self, raw: aiohttp.web.BaseRequest, body: bytes,
-                             route: routing.Route) -> aiohttp.web.StreamResponse | None:
+    async def _try_reactions(
+        self, raw: aiohttp.web.BaseRequest, body: bytes, route: routing.Route
+    ) -> aiohttp.web.StreamResponse | None:
         try:
             data = json.loads(body) if body else None
         except ValueError:
             data = None
         action = None
         if route.kind == "object":
-            action = kmock.action.WATCH if _truthy(raw.query.get("watch")) else {
-                ("GET", False): kmock.action.FETCH, ("GET", True): kmock.action.LIST,
-                ("POST", True): kmock.action.CREATE, ("PATCH", False): kmock.action.UPDATE,
-                ("DELETE", False): kmock.action.DELETE,
-            }.get((raw.method, route.name is None))
+            action = (
+                kmock.action.WATCH
+                if _truthy(raw.query.get("watch"))
+                else {
+                    ("GET", False): kmock.action.FETCH,
+                    ("GET", True): kmock.action.LIST,
+                    ("POST", True): kmock.action.CREATE,
+                    ("PATCH", False): kmock.action.UPDATE,
+                    ("DELETE", False): kmock.action.DELETE,
+                }.get((raw.method, route.name is None))
+            )
         request = rendering.Request(
-            id=len(self._requests), raw_request=raw, url=raw.url, method=raw.method, params=dict(raw.query),
-            headers=dict(raw.headers), cookies=dict(raw.cookies), body=body,
-            text=body.decode("utf-8", errors="replace"), data=data, action=action,
+            id=len(self._requests),
+            raw_request=raw,
+            url=raw.url,
+            method=raw.method,
+            params=dict(raw.query),
+            headers=dict(raw.headers),
+            cookies=dict(raw.cookies),
+            body=body,
+            text=body.decode("utf-8", errors="replace"),
+            data=data,
+            action=action,
             resource=kmock.resource(route.group, route.version, route.plural) if route.kind == "object" else None,
-            namespace=route.namespace, name=route.name, subresource=route.subresource,
+            namespace=route.namespace,
+            name=route.name,
+            subresource=route.subresource,
         )
         self._requests.append(request)
         try:
@@ -317,9 +374,17 @@ class KubeEmulator(kmock.KubernetesEmulator):
         if route.kind == "root":
             doc = {"paths": self.registry.root_paths()}
         elif route.kind == "version":
-            doc = {"major": "1", "minor": "33", "gitVersion": "v1.33.0-sealkit-emulator", "gitCommit": "",
-                   "gitTreeState": "clean", "buildDate": "2026-01-01T00:00:00Z", "goVersion": "go1.24",
-                   "compiler": "gc", "platform": "linux/amd64"}
+            doc = {
+                "major": "1",
+                "minor": "33",
+                "gitVersion": "v1.33.0-sealkit-emulator",
+                "gitCommit": "",
+                "gitTreeState": "clean",
+                "buildDate": "2026-01-01T00:00:00Z",
+                "goVersion": "go1.24",
+                "compiler": "gc",
+                "platform": "linux/amd64",
+            }
         elif route.kind == "health":
             return aiohttp.web.Response(text="ok")
         elif route.kind == "api":
@@ -333,14 +398,16 @@ class KubeEmulator(kmock.KubernetesEmulator):
         else:
             doc = None
         if doc is None:
-            raise errors.ApiError(status=404, reason="NotFound",
-                                  message="the server could not find the requested resource")
+            raise errors.ApiError(
+                status=404, reason="NotFound", message="the server could not find the requested resource"
+            )
         return aiohttp.web.json_response(doc)
 
     # --- objects ----------------------------------------------------------------------------------------
 
-    async def _serve_object(self, raw: aiohttp.web.BaseRequest, body: bytes, route: routing.Route,
-                            res: ResourceDef, attrs_: Attributes) -> aiohttp.web.StreamResponse:
+    async def _serve_object(
+        self, raw: aiohttp.web.BaseRequest, body: bytes, route: routing.Route, res: ResourceDef, attrs_: Attributes
+    ) -> aiohttp.web.StreamResponse:
         if route.subresource == "proxy":
             return await self._proxy(raw, body, route, res)
         namespace = route.namespace if res.namespaced else None
@@ -352,33 +419,53 @@ class KubeEmulator(kmock.KubernetesEmulator):
             return await self._watch(raw, route, res, namespace)
         if verb == "list":
             limit = int(query["limit"]) if query.get("limit", "").isdigit() else None
-            return aiohttp.web.json_response(store.list_body(
-                res, namespace, label_selector=query.get("labelSelector"), field_selector=query.get("fieldSelector"),
-                limit=limit, continue_token=query.get("continue")))
+            return aiohttp.web.json_response(
+                store.list_body(
+                    res,
+                    namespace,
+                    label_selector=query.get("labelSelector"),
+                    field_selector=query.get("fieldSelector"),
+                    limit=limit,
+                    continue_token=query.get("continue"),
+                )
+            )
         if verb == "get":
             return aiohttp.web.json_response(store.as_version(store.get(res, namespace, route.name or ""), res))
         if verb == "deletecollection":
             options = self._json(body, allow_empty=True)
-            for obj in store.select(res, namespace, label_selector=query.get("labelSelector"),
-                                    field_selector=query.get("fieldSelector")):
+            for obj in store.select(
+                res, namespace, label_selector=query.get("labelSelector"), field_selector=query.get("fieldSelector")
+            ):
                 meta = obj["metadata"]
                 store.delete(res, meta.get("namespace"), meta["name"], options, dry_run=dry_run)
-            return aiohttp.web.json_response({"kind": "Status", "apiVersion": "v1", "metadata": {},
-                                              "status": "Success"})
+            return aiohttp.web.json_response(
+                {"kind": "Status", "apiVersion": "v1", "metadata": {}, "status": "Success"}
+            )
         if route.name is None and verb == "create" and route.subresource is None:
             created = store.create(res, namespace, self._json(body), dry_run=dry_run)
             return aiohttp.web.json_response(store.as_version(created, res), status=201)
         if route.name is None or verb == "create":
-            raise errors.ApiError(status=405, reason="MethodNotAllowed",
-                                  message="the server does not allow this method on the requested resource")
+            raise errors.ApiError(
+                status=405,
+                reason="MethodNotAllowed",
+                message="the server does not allow this method on the requested resource",
+            )
         if verb == "update":
-            updated = store.replace(res, namespace, route.name, self._json(body), subresource=route.subresource,
-                                    dry_run=dry_run)
+            updated = store.replace(
+                res, namespace, route.name, self._json(body), subresource=route.subresource, dry_run=dry_run
+            )
             return aiohttp.web.json_response(store.as_version(updated, res))
         if verb == "patch":
             content_type = raw.headers.get("Content-Type", "")
-            patched = store.patch(res, namespace, route.name, content_type, self._patch_body(body, content_type),
-                                  subresource=route.subresource, dry_run=dry_run)
+            patched = store.patch(
+                res,
+                namespace,
+                route.name,
+                content_type,
+                self._patch_body(body, content_type),
+                subresource=route.subresource,
+                dry_run=dry_run,
+            )
             return aiohttp.web.json_response(store.as_version(patched, res))
         if verb == "delete":
             options = self._json(body, allow_empty=True) or {}
@@ -392,11 +479,20 @@ class KubeEmulator(kmock.KubernetesEmulator):
             if pending or res.custom:
                 return aiohttp.web.json_response(store.as_version(obj, res))
             meta = obj["metadata"]
-            return aiohttp.web.json_response({
-                "kind": "Status", "apiVersion": "v1", "metadata": {}, "status": "Success",
-                "details": {"name": meta["name"], "group": res.group, "kind": res.plural, "uid": meta["uid"]}})
-        raise errors.ApiError(status=405, reason="MethodNotAllowed",
-                              message="the server does not allow this method on the requested resource")
+            return aiohttp.web.json_response(
+                {
+                    "kind": "Status",
+                    "apiVersion": "v1",
+                    "metadata": {},
+                    "status": "Success",
+                    "details": {"name": meta["name"], "group": res.group, "kind": res.plural, "uid": meta["uid"]},
+                }
+            )
+        raise errors.ApiError(
+            status=405,
+            reason="MethodNotAllowed",
+            message="the server does not allow this method on the requested resource",
+        )
 
     @staticmethod
     def _json(body: bytes, *, allow_empty: bool = False) -> Any:
@@ -420,8 +516,9 @@ class KubeEmulator(kmock.KubernetesEmulator):
                 raise errors.bad_request("the request body is not valid YAML") from None
         return KubeEmulator._json(body)
 
-    async def _watch(self, raw: aiohttp.web.BaseRequest, route: routing.Route, res: ResourceDef,
-                     namespace: str | None) -> aiohttp.web.StreamResponse:
+    async def _watch(
+        self, raw: aiohttp.web.BaseRequest, route: routing.Route, res: ResourceDef, namespace: str | None
+    ) -> aiohttp.web.StreamResponse:
         query = raw.query
         field_selector = query.get("fieldSelector")
         if route.name is not None:
@@ -430,10 +527,15 @@ class KubeEmulator(kmock.KubernetesEmulator):
         response = aiohttp.web.StreamResponse(status=200, headers={"Content-Type": "application/json"})
         try:
             watcher = self.store.open_watch(
-                res, namespace, None, label_selector=query.get("labelSelector"), field_selector=field_selector,
+                res,
+                namespace,
+                None,
+                label_selector=query.get("labelSelector"),
+                field_selector=field_selector,
                 resource_version=query.get("resourceVersion"),
                 send_initial_events=_truthy(query.get("sendInitialEvents")),
-                bookmarks=_truthy(query.get("allowWatchBookmarks")))
+                bookmarks=_truthy(query.get("allowWatchBookmarks")),
+            )
         except errors.ApiError as exc:
             if exc.status != 410:
                 raise
@@ -467,19 +569,26 @@ class KubeEmulator(kmock.KubernetesEmulator):
             self.store.close_watch(res, watcher)
         return response
 
-    async def _proxy(self, raw: aiohttp.web.BaseRequest, body: bytes, route: routing.Route,
-                     res: ResourceDef) -> aiohttp.web.StreamResponse:
+    async def _proxy(
+        self, raw: aiohttp.web.BaseRequest, body: bytes, route: routing.Route, res: ResourceDef
+    ) -> aiohttp.web.StreamResponse:
         namespace = route.namespace or ""
         ref = proxy.ServiceRef.parse(route.name or "")
         service = self.store.get(res, namespace, ref.name)
         port = proxy.resolve_port(service, ref.port)
-        names = {str(port)} | {str(p.get("name")) for p in (service.get("spec") or {}).get("ports") or []
-                               if int(p.get("port", 0)) == port and p.get("name")}
-        backend = next((self.backends[(namespace, ref.name, key)] for key in names
-                        if (namespace, ref.name, key) in self.backends), None)
+        names = {str(port)} | {
+            str(p.get("name"))
+            for p in (service.get("spec") or {}).get("ports") or []
+            if int(p.get("port", 0)) == port and p.get("name")
+        }
+        backend = next(
+            (self.backends[(namespace, ref.name, key)] for key in names if (namespace, ref.name, key) in self.backends),
+            None,
+        )
         if backend is None:
-            raise errors.ApiError(status=503, reason="ServiceUnavailable",
-                                  message=f'no endpoints available for service "{ref.name}"')
+            raise errors.ApiError(
+                status=503, reason="ServiceUnavailable", message=f'no endpoints available for service "{ref.name}"'
+            )
         if self._session is None:
             self._session = aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=30))
         return await proxy.forward(raw, body, backend, route.rest, self._session)

@@ -68,14 +68,18 @@ def bad_request(message: str) -> ApiError:
 
 def not_found(plural: str, name: str, group: str = "") -> ApiError:
     return ApiError(
-        status=404, reason="NotFound", message=f'{_qualified(plural, group)} "{name}" not found',
+        status=404,
+        reason="NotFound",
+        message=f'{_qualified(plural, group)} "{name}" not found',
         details=_details(plural, name, group),
     )
 
 
 def already_exists(plural: str, name: str, group: str = "") -> ApiError:
     return ApiError(
-        status=409, reason="AlreadyExists", message=f'{_qualified(plural, group)} "{name}" already exists',
+        status=409,
+        reason="AlreadyExists",
+        message=f'{_qualified(plural, group)} "{name}" already exists',
         details=_details(plural, name, group),
     )
 
@@ -83,7 +87,8 @@ def already_exists(plural: str, name: str, group: str = "") -> ApiError:
 def conflict(plural: str, name: str, group: str = "", why: str = "") -> ApiError:
     why = why or "the object has been modified; please apply your changes to the latest version and try again"
     return ApiError(
-        status=409, reason="Conflict",
+        status=409,
+        reason="Conflict",
         message=f'Operation cannot be fulfilled on {_qualified(plural, group)} "{name}": {why}',
         details=_details(plural, name, group),
     )
@@ -92,9 +97,15 @@ def conflict(plural: str, name: str, group: str = "", why: str = "") -> ApiError
 def invalid(kind: str, name: str, problems: list[str], group: str = "") -> ApiError:
     text = ", ".join(problems)
     return ApiError(
-        status=422, reason="Invalid", message=f'{kind}.{group or "core"} "{name}" is invalid: {text}',
-        details={"name": name, "group": group, "kind": kind,
-                 "causes": [{"reason": "FieldValueInvalid", "message": p} for p in problems]},
+        status=422,
+        reason="Invalid",
+        message=f'{kind}.{group or "core"} "{name}" is invalid: {text}',
+        details={
+            "name": name,
+            "group": group,
+            "kind": kind,
+            "causes": [{"reason": "FieldValueInvalid", "message": p} for p in problems],
+        },
     )
 
 

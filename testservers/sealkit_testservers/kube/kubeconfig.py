@@ -26,8 +26,9 @@ def render(url: str, *, token: str | None = None, namespace: str | None = None) 
     return yaml.safe_dump(config, sort_keys=False)
 
 
-def write(path: str | pathlib.Path, url: str, *, token: str | None = None,
-          namespace: str | None = None) -> pathlib.Path:
+def write(
+    path: str | pathlib.Path, url: str, *, token: str | None = None, namespace: str | None = None
+) -> pathlib.Path:
     target = pathlib.Path(path)
     target.parent.mkdir(parents=True, exist_ok=True)
     target.write_text(render(url, token=token, namespace=namespace), encoding="utf-8")

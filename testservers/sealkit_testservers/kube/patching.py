@@ -33,6 +33,7 @@ def merge_patch(target: Any, patch: Any) -> Any:
 
 # --- RFC 6902 ---------------------------------------------------------------------------------------------
 
+
 def _tokens(pointer: str) -> list[str]:
     if pointer == "":
         return []
@@ -147,9 +148,18 @@ def json_patch(target: Any, operations: Any) -> Any:
 # --- strategic merge (approximation) ----------------------------------------------------------------------
 
 MERGE_KEYS: dict[str, str] = {
-    "containers": "name", "initContainers": "name", "ephemeralContainers": "name", "env": "name",
-    "volumes": "name", "volumeMounts": "mountPath", "imagePullSecrets": "name", "ownerReferences": "uid",
-    "conditions": "type", "secrets": "name", "hostAliases": "ip", "envFrom": "prefix",
+    "containers": "name",
+    "initContainers": "name",
+    "ephemeralContainers": "name",
+    "env": "name",
+    "volumes": "name",
+    "volumeMounts": "mountPath",
+    "imagePullSecrets": "name",
+    "ownerReferences": "uid",
+    "conditions": "type",
+    "secrets": "name",
+    "hostAliases": "ip",
+    "envFrom": "prefix",
 }
 SET_LISTS = frozenset({"finalizers"})
 
@@ -168,8 +178,9 @@ def _merge_list(field: str, current: list[Any], patch: list[Any]) -> list[Any]:
         return copy.deepcopy(patch)
     result = [copy.deepcopy(i) for i in current]
     for item in patch:
-        position = next((n for n, old in enumerate(result) if isinstance(old, dict) and old.get(key) == item.get(key)),
-                        None)
+        position = next(
+            (n for n, old in enumerate(result) if isinstance(old, dict) and old.get(key) == item.get(key)), None
+        )
         if item.get("$patch") == "delete":
             if position is not None:
                 del result[position]

@@ -17,10 +17,24 @@ import yarl
 from . import errors
 
 # Hop-by-hop headers and the caller's credentials never travel to the backend.
-_DROP_REQUEST = frozenset({"host", "connection", "keep-alive", "proxy-authorization", "proxy-connection", "te",
-                           "trailer", "transfer-encoding", "upgrade", "authorization", "content-length"})
-_DROP_RESPONSE = frozenset({"connection", "keep-alive", "transfer-encoding", "content-length", "content-encoding",
-                            "date", "server"})
+_DROP_REQUEST = frozenset(
+    {
+        "host",
+        "connection",
+        "keep-alive",
+        "proxy-authorization",
+        "proxy-connection",
+        "te",
+        "trailer",
+        "transfer-encoding",
+        "upgrade",
+        "authorization",
+        "content-length",
+    }
+)
+_DROP_RESPONSE = frozenset(
+    {"connection", "keep-alive", "transfer-encoding", "content-length", "content-encoding", "date", "server"}
+)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -50,12 +64,14 @@ def resolve_port(service: Mapping[str, Any], wanted: str | None) -> int:
             return int(port["port"])
         if wanted is not None and (port.get("name") == wanted or str(port.get("port")) == wanted):
             return int(port["port"])
-    raise errors.ApiError(status=503, reason="ServiceUnavailable",
-                          message=f'no endpoints available for service "{name}"')
+    raise errors.ApiError(
+        status=503, reason="ServiceUnavailable", message=f'no endpoints available for service "{name}"'
+    )
 
 
-async def forward(raw: aiohttp.web.BaseRequest, body: bytes, backend: str, path: str,
-                  session: aiohttp.ClientSession) -> aiohttp.web.Response:
+async def forward(
+    raw: aiohttp.web.BaseRequest, body: bytes, backend: str, path: str, session: aiohttp.ClientSession
+) -> aiohttp.web.Response:
     """Send the request on to `backend` + `path` and relay the answer, as the API server's proxy does."""
     target = yarl.URL(backend.rstrip("/") + "/" + path.lstrip("/")).with_query(raw.query)
     headers = {k: v for k, v in raw.headers.items() if k.lower() not in _DROP_REQUEST}
@@ -65,11 +81,13 @@ async def forward(raw: aiohttp.web.BaseRequest, body: bytes, backend: str, path:
     headers.setdefault("X-Forwarded-Proto", raw.scheme)
     headers.setdefault("X-Forwarded-Host", raw.host)
     try:
-        async with session.request(raw.method, target, headers=headers, data=body or None,
-                                   allow_redirects=False, ssl=False) as reply:
+        async with session.request(
+            raw.method, target, headers=headers, data=body or None, allow_redirects=False, ssl=False
+        ) as reply:
             content = await reply.read()
             out_headers = {k: v for k, v in reply.headers.items() if k.lower() not in _DROP_RESPONSE}
             return aiohttp.web.Response(status=reply.status, body=content, headers=out_headers)
     except aiohttp.ClientError as exc:
-        raise errors.ApiError(status=503, reason="ServiceUnavailable",
-                              message=f"error trying to reach service: {type(exc).__name__}") from None
+        raise errors.ApiError(
+            status=503, reason="ServiceUnavailable", message=f"error trying to reach service: {type(exc).__name__}"
+        ) from None

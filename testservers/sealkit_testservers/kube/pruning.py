@@ -11,11 +11,25 @@ from collections.abc import Mapping
 from typing import Any
 
 # metadata is decoded into ObjectMeta by the real server: anything else in it disappears.
-OBJECT_META_FIELDS = frozenset({
-    "name", "generateName", "namespace", "selfLink", "uid", "resourceVersion", "generation",
-    "creationTimestamp", "deletionTimestamp", "deletionGracePeriodSeconds", "labels", "annotations",
-    "ownerReferences", "finalizers", "managedFields",
-})
+OBJECT_META_FIELDS = frozenset(
+    {
+        "name",
+        "generateName",
+        "namespace",
+        "selfLink",
+        "uid",
+        "resourceVersion",
+        "generation",
+        "creationTimestamp",
+        "deletionTimestamp",
+        "deletionGracePeriodSeconds",
+        "labels",
+        "annotations",
+        "ownerReferences",
+        "finalizers",
+        "managedFields",
+    }
+)
 
 
 def prune_metadata(meta: Any) -> Any:
@@ -63,13 +77,20 @@ def prune(obj: Mapping[str, Any], schema: Mapping[str, Any] | None) -> dict[str,
         return result
     body = {k: v for k, v in obj.items() if k not in {"apiVersion", "kind", "metadata"}}
     pruned = _prune(body, schema)
-    return {**{k: obj[k] for k in ("apiVersion", "kind") if k in obj},
-            "metadata": prune_metadata(obj.get("metadata") or {}), **pruned}
+    return {
+        **{k: obj[k] for k in ("apiVersion", "kind") if k in obj},
+        "metadata": prune_metadata(obj.get("metadata") or {}),
+        **pruned,
+    }
 
 
 _TYPES: dict[str, tuple[type, ...]] = {
-    "string": (str,), "boolean": (bool,), "object": (dict,), "array": (list,),
-    "integer": (int,), "number": (int, float),
+    "string": (str,),
+    "boolean": (bool,),
+    "object": (dict,),
+    "array": (list,),
+    "integer": (int,),
+    "number": (int, float),
 }
 
 
@@ -81,7 +102,7 @@ def validate(value: Any, schema: Mapping[str, Any] | None, path: str = "") -> li
     problems: list[str] = []
     expected = schema.get("type")
     if value is None:
-        return [] if schema.get("nullable") else [f"{where}: Invalid value: \"null\": must not be null"]
+        return [] if schema.get("nullable") else [f'{where}: Invalid value: "null": must not be null']
     if schema.get("x-kubernetes-int-or-string"):
         if isinstance(value, bool) or not isinstance(value, int | str):
             problems.append(f"{where}: Invalid value: must be an integer or a string")
@@ -115,6 +136,10 @@ def validate_object(obj: Mapping[str, Any], schema: Mapping[str, Any] | None) ->
     if schema is None:
         return []
     body = {k: v for k, v in obj.items() if k not in {"apiVersion", "kind", "metadata"}}
-    root = {**schema, "properties": {k: v for k, v in (schema.get("properties") or {}).items()
-                                     if k not in {"apiVersion", "kind", "metadata"}}}
+    root = {
+        **schema,
+        "properties": {
+            k: v for k, v in (schema.get("properties") or {}).items() if k not in {"apiVersion", "kind", "metadata"}
+        },
+    }
     return validate(body, root)

@@ -24,7 +24,8 @@ SEALED_SECRETS_CRD = "bitnami.com_sealedsecrets.yaml"
 
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line(
-        "markers", "kube_emulator(crds=None, namespaces=None, rbac=False): options of the `kube` fixture")
+        "markers", "kube_emulator(crds=None, namespaces=None, rbac=False): options of the `kube` fixture"
+    )
 
 
 def _default_crds() -> list[pathlib.Path]:

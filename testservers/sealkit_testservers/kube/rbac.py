@@ -24,8 +24,10 @@ class User:
 
     @classmethod
     def service_account(cls, namespace: str, name: str) -> User:
-        return cls(f"system:serviceaccount:{namespace}:{name}", frozenset(
-            {"system:serviceaccounts", f"system:serviceaccounts:{namespace}", "system:authenticated"}))
+        return cls(
+            f"system:serviceaccount:{namespace}:{name}",
+            frozenset({"system:serviceaccounts", f"system:serviceaccounts:{namespace}", "system:authenticated"}),
+        )
 
 
 @dataclasses.dataclass(frozen=True)
@@ -47,8 +49,9 @@ class Attributes:
         what = f"{self.resource}/{self.subresource}" if self.subresource else self.resource
         subject = f'{self.resource} "{self.name}" is forbidden' if self.name else f"{self.resource} is forbidden"
         where = f' in the namespace "{self.namespace}"' if self.namespace else " at the cluster scope"
-        return (f'{subject}: User "{user.name}" cannot {self.verb} resource "{what}" in API group '
-                f'"{self.api_group}"{where}')
+        return (
+            f'{subject}: User "{user.name}" cannot {self.verb} resource "{what}" in API group "{self.api_group}"{where}'
+        )
 
 
 def _has(values: Iterable[Any] | None, wanted: str) -> bool:
@@ -60,8 +63,10 @@ def rule_allows(rule: Mapping[str, Any], attrs: Attributes) -> bool:
     if not _has(rule.get("verbs"), attrs.verb):
         return False
     if not attrs.resource_request:
-        return any(url == attrs.path or (url.endswith("*") and attrs.path.startswith(url[:-1]))
-                   for url in rule.get("nonResourceURLs") or [])
+        return any(
+            url == attrs.path or (url.endswith("*") and attrs.path.startswith(url[:-1]))
+            for url in rule.get("nonResourceURLs") or []
+        )
     if not _has(rule.get("apiGroups"), attrs.api_group):
         return False
     resources = rule.get("resources") or []

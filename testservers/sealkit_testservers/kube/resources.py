@@ -26,7 +26,8 @@ class ResourceDef:
     namespaced: bool
     singular: str = ""
     verbs: frozenset[str] = frozenset(
-        {"create", "delete", "deletecollection", "get", "list", "patch", "update", "watch"})
+        {"create", "delete", "deletecollection", "get", "list", "patch", "update", "watch"}
+    )
     short_names: frozenset[str] = frozenset()
     categories: frozenset[str] = frozenset()
     subresources: frozenset[str] = frozenset()
@@ -66,8 +67,15 @@ class ResourceDef:
         entries = [main]
         for sub in sorted(self.subresources):
             verbs = ["get", "patch", "update"] if sub in {"status", "scale"} else ["get", "create"]
-            entries.append({"name": f"{self.plural}/{sub}", "singularName": "", "namespaced": self.namespaced,
-                            "kind": self.kind if sub == "status" else "Status", "verbs": verbs})
+            entries.append(
+                {
+                    "name": f"{self.plural}/{sub}",
+                    "singularName": "",
+                    "namespaced": self.namespaced,
+                    "kind": self.kind if sub == "status" else "Status",
+                    "verbs": verbs,
+                }
+            )
         return entries
 
 
@@ -82,12 +90,20 @@ def _builtins() -> tuple[ResourceDef, ...]:
         info = bundle[ref]
         if ref.group is None or ref.version is None or ref.plural is None or info.kind is None:
             continue
-        found.append(ResourceDef(
-            group=ref.group, version=ref.version, plural=ref.plural, kind=info.kind,
-            namespaced=bool(info.namespaced), singular=info.singular or "",
-            verbs=frozenset(info.verbs), short_names=frozenset(info.shortnames),
-            categories=frozenset(info.categories), subresources=frozenset(info.subresources),
-        ))
+        found.append(
+            ResourceDef(
+                group=ref.group,
+                version=ref.version,
+                plural=ref.plural,
+                kind=info.kind,
+                namespaced=bool(info.namespaced),
+                singular=info.singular or "",
+                verbs=frozenset(info.verbs),
+                short_names=frozenset(info.shortnames),
+                categories=frozenset(info.categories),
+                subresources=frozenset(info.subresources),
+            )
+        )
     return tuple(found)
 
 
@@ -155,8 +171,12 @@ class ResourceRegistry:
         return {"kind": "APIGroup", "apiVersion": "v1", **self._group_doc(group, versions)}
 
     def resource_list_doc(self, group: str, version: str) -> dict[str, Any] | None:
-        entries = [entry for (g, v, _), res in sorted(self._by_gvr.items()) if (g, v) == (group, version)
-                   for entry in res.discovery_entries()]
+        entries = [
+            entry
+            for (g, v, _), res in sorted(self._by_gvr.items())
+            if (g, v) == (group, version)
+            for entry in res.discovery_entries()
+        ]
         if not entries:
             return None
         return {

@@ -8,7 +8,8 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 _KEY = re.compile(
-    r"^([a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*/)?[A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?$")
+    r"^([a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*/)?[A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?$"
+)
 _VALUE = re.compile(r"^([A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?)?$")
 _SET = re.compile(r"^\s*(?P<key>\S+)\s+(?P<op>in|notin)\s*\((?P<values>[^)]*)\)\s*$")
 _CMP = re.compile(r"^\s*(?P<key>[^=!<>\s]+)\s*(?P<op>==|=|!=|<|>)\s*(?P<value>\S*)\s*$")
@@ -117,7 +118,7 @@ def parse_field_selector(raw: str, allowed: frozenset[str]) -> Callable[[Mapping
             raise ValueError(f"invalid selector: {raw!r}; can't understand {part.strip()!r}")
         field, op, value = m.group(1), m.group(2), m.group(3)
         if field not in allowed:
-            raise ValueError(f'field label not supported: {field}')
+            raise ValueError(f"field label not supported: {field}")
         terms.append((field, op != "!=", value))
     return lambda obj: all((field_value(obj, f) == v) == eq for f, eq, v in terms)
 
@@ -126,15 +127,44 @@ def parse_field_selector(raw: str, allowed: frozenset[str]) -> Callable[[Mapping
 EXTRA_FIELDS: dict[tuple[str, str], frozenset[str]] = {
     ("", "secrets"): frozenset({"type"}),
     ("", "namespaces"): frozenset({"status.phase"}),
-    ("", "pods"): frozenset({"spec.nodeName", "spec.restartPolicy", "spec.schedulerName",
-                             "spec.serviceAccountName", "spec.hostNetwork", "status.phase", "status.podIP",
-                             "status.nominatedNodeName"}),
-    ("", "events"): frozenset({"involvedObject.kind", "involvedObject.namespace", "involvedObject.name",
-                               "involvedObject.uid", "involvedObject.apiVersion",
-                               "involvedObject.resourceVersion", "involvedObject.fieldPath", "reason",
-                               "reportingComponent", "source", "type"}),
-    ("events.k8s.io", "events"): frozenset({"regarding.kind", "regarding.namespace", "regarding.name",
-                                            "regarding.uid", "reason", "reportingController", "type"}),
+    ("", "pods"): frozenset(
+        {
+            "spec.nodeName",
+            "spec.restartPolicy",
+            "spec.schedulerName",
+            "spec.serviceAccountName",
+            "spec.hostNetwork",
+            "status.phase",
+            "status.podIP",
+            "status.nominatedNodeName",
+        }
+    ),
+    ("", "events"): frozenset(
+        {
+            "involvedObject.kind",
+            "involvedObject.namespace",
+            "involvedObject.name",
+            "involvedObject.uid",
+            "involvedObject.apiVersion",
+            "involvedObject.resourceVersion",
+            "involvedObject.fieldPath",
+            "reason",
+            "reportingComponent",
+            "source",
+            "type",
+        }
+    ),
+    ("events.k8s.io", "events"): frozenset(
+        {
+            "regarding.kind",
+            "regarding.namespace",
+            "regarding.name",
+            "regarding.uid",
+            "reason",
+            "reportingController",
+            "type",
+        }
+    ),
     ("", "replicationcontrollers"): frozenset({"status.replicas"}),
     ("apps", "replicasets"): frozenset({"status.replicas"}),
     ("batch", "jobs"): frozenset({"status.successful"}),

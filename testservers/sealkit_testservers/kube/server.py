@@ -47,8 +47,9 @@ class LoopbackServer(kmock.Server):
         self.handler.servers.append(self)
         return self
 
-    async def __aexit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
-                        tb: TracebackType | None) -> None:
+    async def __aexit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
         if self in self.handler.servers:
             self.handler.servers.remove(self)
         if self._managed_client is not None:
@@ -65,8 +66,15 @@ class KubeServer:
     All seeding/inspection methods run on the server's loop, so they are safe from any thread or loop.
     """
 
-    def __init__(self, *, crds: Iterable[CrdSource] = (), namespaces: Iterable[str] = DEFAULT_NAMESPACES,
-                 host: str = "127.0.0.1", port: int = 0, history: int = 50_000) -> None:
+    def __init__(
+        self,
+        *,
+        crds: Iterable[CrdSource] = (),
+        namespaces: Iterable[str] = DEFAULT_NAMESPACES,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        history: int = 50_000,
+    ) -> None:
         self.emulator = KubeEmulator(history=history)
         self._crds = list(crds)
         self._namespaces = list(namespaces)
@@ -148,12 +156,21 @@ class KubeServer:
     def get(self, api_version: str, kind: str, name: str, namespace: str | None = None) -> Obj | None:
         return self.call(self.emulator.get_object, api_version, kind, name, namespace)
 
-    def list(self, api_version: str, kind: str, namespace: str | None = None,
-             label_selector: str | None = None) -> builtins.list[Obj]:
+    def list(
+        self, api_version: str, kind: str, namespace: str | None = None, label_selector: str | None = None
+    ) -> builtins.list[Obj]:
         return self.call(self.emulator.list_objects, api_version, kind, namespace, label_selector)
 
-    def patch(self, api_version: str, kind: str, name: str, patch: Mapping[str, Any], namespace: str | None = None,
-              *, subresource: str | None = None) -> Obj:
+    def patch(
+        self,
+        api_version: str,
+        kind: str,
+        name: str,
+        patch: Mapping[str, Any],
+        namespace: str | None = None,
+        *,
+        subresource: str | None = None,
+    ) -> Obj:
         return self.call(self.emulator.patch_object, api_version, kind, name, patch, namespace, subresource=subresource)
 
     def delete(self, api_version: str, kind: str, name: str, namespace: str | None = None) -> bool:
@@ -168,12 +185,30 @@ class KubeServer:
     def register_service_backend(self, namespace: str, service: str, port: str | int, url: str) -> None:
         self.call(self.emulator.register_service_backend, namespace, service, port, url)
 
-    def fail(self, method: str | None, path: str, status: int | None = None, *, hang: bool = False,
-             times: int | None = 1, message: str | None = None, retry_after: int | None = None,
-             params: Mapping[str, str] | None = None) -> Fault:
+    def fail(
+        self,
+        method: str | None,
+        path: str,
+        status: int | None = None,
+        *,
+        hang: bool = False,
+        times: int | None = 1,
+        message: str | None = None,
+        retry_after: int | None = None,
+        params: Mapping[str, str] | None = None,
+    ) -> Fault:
         """Answer matching requests (`path` is a regex searched in the URL path) with `status`, or hang."""
-        return self.call(self.emulator.fail, method, path, status, hang=hang, times=times, message=message,
-                         retry_after=retry_after, params=params)
+        return self.call(
+            self.emulator.fail,
+            method,
+            path,
+            status,
+            hang=hang,
+            times=times,
+            message=message,
+            retry_after=retry_after,
+            params=params,
+        )
 
     def clear_faults(self) -> None:
         self.call(self.emulator.faults.clear)
@@ -209,8 +244,9 @@ class KubeServer:
     def resource_version(self) -> int:
         return self.call(lambda: self.emulator.store.rv)
 
-    def write_kubeconfig(self, path: str | pathlib.Path, token: str | None = None,
-                         namespace: str | None = None) -> pathlib.Path:
+    def write_kubeconfig(
+        self, path: str | pathlib.Path, token: str | None = None, namespace: str | None = None
+    ) -> pathlib.Path:
         return kubeconfig.write(path, self.url, token=token, namespace=namespace)
 
     def wait_for(self, predicate: Callable[[KubeServer], T | None], timeout: float = 10.0, interval: float = 0.02) -> T:
@@ -224,8 +260,9 @@ class KubeServer:
                 raise TimeoutError(f"condition not met within {timeout} s")
             time.sleep(interval)
 
-    async def await_for(self, predicate: Callable[[KubeServer], T | None], timeout: float = 10.0,
-                        interval: float = 0.02) -> T:
+    async def await_for(
+        self, predicate: Callable[[KubeServer], T | None], timeout: float = 10.0, interval: float = 0.02
+    ) -> T:
         """`wait_for` for async tests: sleeps with asyncio so the test's own loop keeps running."""
         deadline = time.monotonic() + timeout
         while True:
@@ -240,11 +277,24 @@ class KubeServer:
 class KubeProcess:
     """The emulator as a child process (`python -m sealkit_testservers.kube`), e.g. for CLI/demo runs."""
 
-    def __init__(self, kubeconfig_path: str | pathlib.Path, *, crds: Iterable[str | pathlib.Path] = (),
-                 extra_args: Iterable[str] = (), env: Mapping[str, str] | None = None) -> None:
+    def __init__(
+        self,
+        kubeconfig_path: str | pathlib.Path,
+        *,
+        crds: Iterable[str | pathlib.Path] = (),
+        extra_args: Iterable[str] = (),
+        env: Mapping[str, str] | None = None,
+    ) -> None:
         self.kubeconfig = pathlib.Path(kubeconfig_path)
-        self._args = [sys.executable, "-m", "sealkit_testservers.kube", "--port", "0",
-                      "--kubeconfig", str(self.kubeconfig)]
+        self._args = [
+            sys.executable,
+            "-m",
+            "sealkit_testservers.kube",
+            "--port",
+            "0",
+            "--kubeconfig",
+            str(self.kubeconfig),
+        ]
         for crd in crds:
             self._args += ["--crd", str(crd)]
         self._args += list(extra_args)
@@ -253,8 +303,9 @@ class KubeProcess:
         self.url = ""
 
     def start(self, timeout: float = 30.0) -> Self:
-        self.process = subprocess.Popen(self._args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                                        env=self._env)
+        self.process = subprocess.Popen(
+            self._args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=self._env
+        )
         assert self.process.stdout is not None
         pool = concurrent.futures.ThreadPoolExecutor(1)
         try:

@@ -90,28 +90,48 @@ class Store:
             raise errors.not_found(res.plural, name, res.group)
         return obj
 
-    def select(self, res: ResourceDef, namespace: str | None, *, label_selector: str | None = None,
-               field_selector: str | None = None) -> list[Obj]:
+    def select(
+        self,
+        res: ResourceDef,
+        namespace: str | None,
+        *,
+        label_selector: str | None = None,
+        field_selector: str | None = None,
+    ) -> list[Obj]:
         """Objects of a resource in one namespace (None: all), filtered, sorted by namespace/name."""
         watcher = self._matcher(res, namespace, None, label_selector, field_selector)
         items = self._objects[res.storage_key]
         keys = sorted(items)
         return [items[key] for key in keys if watcher.selects(items[key])]
 
-    def _matcher(self, res: ResourceDef, namespace: str | None, name: str | None,
-                 label_selector: str | None, field_selector: str | None) -> Watcher:
+    def _matcher(
+        self,
+        res: ResourceDef,
+        namespace: str | None,
+        name: str | None,
+        label_selector: str | None,
+        field_selector: str | None,
+    ) -> Watcher:
         try:
             labels = parse_label_selector(label_selector) if label_selector else None
-            allowed = frozenset({"metadata.name", "metadata.namespace", *res.selectable_fields,
-                                 *EXTRA_FIELDS.get(res.storage_key, ())})
+            allowed = frozenset(
+                {"metadata.name", "metadata.namespace", *res.selectable_fields, *EXTRA_FIELDS.get(res.storage_key, ())}
+            )
             fields = parse_field_selector(field_selector, allowed) if field_selector else None
         except ValueError as exc:
             raise errors.bad_request(str(exc)) from None
         return Watcher(namespace=namespace, name=name, label_match=labels, field_match=fields)
 
-    def list_body(self, res: ResourceDef, namespace: str | None, *, label_selector: str | None = None,
-                  field_selector: str | None = None, limit: int | None = None,
-                  continue_token: str | None = None) -> Obj:
+    def list_body(
+        self,
+        res: ResourceDef,
+        namespace: str | None,
+        *,
+        label_selector: str | None = None,
+        field_selector: str | None = None,
+        limit: int | None = None,
+        continue_token: str | None = None,
+    ) -> Obj:
         items = self.select(res, namespace, label_selector=label_selector, field_selector=field_selector)
         list_rv = self.rv
         if continue_token:
@@ -129,8 +149,12 @@ class Store:
             meta["continue"] = base64.urlsafe_b64encode(token.encode()).decode()
             meta["remainingItemCount"] = len(items) - limit
             items = items[:limit]
-        return {"kind": f"{res.kind}List", "apiVersion": res.api_version, "metadata": meta,
-                "items": [self.as_version(o, res) for o in items]}
+        return {
+            "kind": f"{res.kind}List",
+            "apiVersion": res.api_version,
+            "metadata": meta,
+            "items": [self.as_version(o, res) for o in items],
+        }
 
     @staticmethod
     def as_version(obj: Obj, res: ResourceDef) -> Obj:
@@ -144,9 +168,18 @@ class Store:
 
     # --- watching ---------------------------------------------------------------------------------------
 
-    def open_watch(self, res: ResourceDef, namespace: str | None, name: str | None, *,
-                   label_selector: str | None, field_selector: str | None, resource_version: str | None,
-                   send_initial_events: bool, bookmarks: bool) -> Watcher:
+    def open_watch(
+        self,
+        res: ResourceDef,
+        namespace: str | None,
+        name: str | None,
+        *,
+        label_selector: str | None,
+        field_selector: str | None,
+        resource_version: str | None,
+        send_initial_events: bool,
+        bookmarks: bool,
+    ) -> Watcher:
         """Register a watch and pre-fill it with the initial or replayed events, atomically."""
         watcher = self._matcher(res, namespace, name, label_selector, field_selector)
         skey = res.storage_key
@@ -155,9 +188,16 @@ class Store:
                 if name is None or obj["metadata"]["name"] == name:
                     watcher.queue.put_nowait({"type": "ADDED", "object": self.as_version(obj, res)})
             if send_initial_events and bookmarks:
-                watcher.queue.put_nowait({"type": "BOOKMARK", "object": {
-                    "kind": res.kind, "apiVersion": res.api_version,
-                    "metadata": {"resourceVersion": str(self.rv), "annotations": {INITIAL_EVENTS_END: "true"}}}})
+                watcher.queue.put_nowait(
+                    {
+                        "type": "BOOKMARK",
+                        "object": {
+                            "kind": res.kind,
+                            "apiVersion": res.api_version,
+                            "metadata": {"resourceVersion": str(self.rv), "annotations": {INITIAL_EVENTS_END: "true"}},
+                        },
+                    }
+                )
         else:
             try:
                 since = int(resource_version or 0)
@@ -316,11 +356,13 @@ class Store:
         obj["metadata"] = meta
         if res.namespaced:
             if namespace is None:
-                raise errors.ApiError(status=404, reason="NotFound",
-                                      message="the server could not find the requested resource")
+                raise errors.ApiError(
+                    status=404, reason="NotFound", message="the server could not find the requested resource"
+                )
             if meta.get("namespace") and meta["namespace"] != namespace:
-                raise errors.bad_request("the namespace of the provided object does not match the namespace "
-                                         "sent on the request")
+                raise errors.bad_request(
+                    "the namespace of the provided object does not match the namespace sent on the request"
+                )
             meta["namespace"] = namespace
             self._require_namespace(namespace)
         else:
@@ -328,8 +370,9 @@ class Store:
         if not meta.get("name"):
             prefix = meta.get("generateName")
             if not prefix:
-                raise errors.invalid(res.kind, "", ["metadata.name: Required value: name or generateName is "
-                                                    "required"], res.group)
+                raise errors.invalid(
+                    res.kind, "", ["metadata.name: Required value: name or generateName is required"], res.group
+                )
             for _ in range(100):
                 candidate = prefix + "".join(secrets.choice(_SUFFIX_ALPHABET) for _ in range(5))
                 if self.find(res, namespace, candidate) is None:
@@ -355,8 +398,16 @@ class Store:
             return obj
         return self._commit(res, obj, None)
 
-    def replace(self, res: ResourceDef, namespace: str | None, name: str, body: Any, *,
-                subresource: str | None = None, dry_run: bool = False) -> Obj:
+    def replace(
+        self,
+        res: ResourceDef,
+        namespace: str | None,
+        name: str,
+        body: Any,
+        *,
+        subresource: str | None = None,
+        dry_run: bool = False,
+    ) -> Obj:
         if not isinstance(body, dict):
             raise errors.bad_request("the body of the request must be a JSON object")
         old = self.get(res, namespace, name)
@@ -364,21 +415,38 @@ class Store:
         self._check_type(res, new)
         meta: Obj = new["metadata"] if isinstance(new.get("metadata"), dict) else {}
         if meta.get("name") and meta["name"] != name:
-            raise errors.bad_request(f"the name of the object ({meta['name']}) does not match the name on the URL "
-                                     f"({name})")
+            raise errors.bad_request(
+                f"the name of the object ({meta['name']}) does not match the name on the URL ({name})"
+            )
         if res.custom and not meta.get("resourceVersion"):
-            raise errors.invalid(res.kind, name, ["metadata.resourceVersion: Invalid value: 0x0: must be "
-                                                  "specified for an update"], res.group)
+            raise errors.invalid(
+                res.kind,
+                name,
+                ["metadata.resourceVersion: Invalid value: 0x0: must be specified for an update"],
+                res.group,
+            )
         return self._update(res, old, new, subresource=subresource, dry_run=dry_run)
 
-    def patch(self, res: ResourceDef, namespace: str | None, name: str, content_type: str, patch: Any, *,
-              subresource: str | None = None, dry_run: bool = False) -> Obj:
+    def patch(
+        self,
+        res: ResourceDef,
+        namespace: str | None,
+        name: str,
+        content_type: str,
+        patch: Any,
+        *,
+        subresource: str | None = None,
+        dry_run: bool = False,
+    ) -> Obj:
         kind = content_type.split(";")[0].strip().lower()
         accepted = [JSON_PATCH, MERGE_PATCH, APPLY_PATCH] + ([] if res.custom else [STRATEGIC_PATCH])
         if kind not in accepted:
-            raise errors.ApiError(status=415, reason="UnsupportedMediaType",
-                                  message=f"the body of the request was in an unknown format - accepted media "
-                                          f"types include: {', '.join(accepted)}")
+            raise errors.ApiError(
+                status=415,
+                reason="UnsupportedMediaType",
+                message=f"the body of the request was in an unknown format - accepted media "
+                f"types include: {', '.join(accepted)}",
+            )
         old = self.find(res, namespace, name)
         if old is None:
             if kind == APPLY_PATCH and isinstance(patch, dict) and subresource is None:
@@ -397,28 +465,38 @@ class Store:
         except PatchError as exc:
             if exc.malformed:
                 raise errors.bad_request(str(exc)) from None
-            raise errors.ApiError(status=422, reason="Invalid",
-                                  message=f"the server rejected our request due to an error in our request: {exc}",
-                                  ) from None
+            raise errors.ApiError(
+                status=422,
+                reason="Invalid",
+                message=f"the server rejected our request due to an error in our request: {exc}",
+            ) from None
         if not isinstance(new, dict):
             raise errors.ApiError(status=422, reason="Invalid", message="the patched object is not an object")
         return self._update(res, old, new, subresource=subresource, dry_run=dry_run)
 
-    def delete(self, res: ResourceDef, namespace: str | None, name: str, options: Any = None, *,
-               dry_run: bool = False) -> tuple[Obj, bool]:
+    def delete(
+        self, res: ResourceDef, namespace: str | None, name: str, options: Any = None, *, dry_run: bool = False
+    ) -> tuple[Obj, bool]:
         """Delete (or start deleting) an object; returns its last state and whether it still exists."""
         obj = self.get(res, namespace, name)
         options = options if isinstance(options, dict) else {}
         pre = options.get("preconditions") or {}
         meta = obj["metadata"]
         if pre.get("uid") and pre["uid"] != meta["uid"]:
-            raise errors.conflict(res.plural, name, res.group,
-                                  f"Precondition failed: UID in precondition: {pre['uid']}, UID in object meta: "
-                                  f"{meta['uid']}")
+            raise errors.conflict(
+                res.plural,
+                name,
+                res.group,
+                f"Precondition failed: UID in precondition: {pre['uid']}, UID in object meta: {meta['uid']}",
+            )
         if pre.get("resourceVersion") and pre["resourceVersion"] != meta["resourceVersion"]:
-            raise errors.conflict(res.plural, name, res.group,
-                                  f"Precondition failed: ResourceVersion in precondition: {pre['resourceVersion']}, "
-                                  f"ResourceVersion in object meta: {meta['resourceVersion']}")
+            raise errors.conflict(
+                res.plural,
+                name,
+                res.group,
+                f"Precondition failed: ResourceVersion in precondition: {pre['resourceVersion']}, "
+                f"ResourceVersion in object meta: {meta['resourceVersion']}",
+            )
         if dry_run:
             return obj, bool(meta.get("finalizers"))
         orphan = options.get("propagationPolicy") == "Orphan" or options.get("orphanDependents") is True
@@ -429,8 +507,10 @@ class Store:
     def _check_type(self, res: ResourceDef, obj: Obj) -> None:
         api_version, kind = obj.get("apiVersion"), obj.get("kind")
         if api_version and api_version != res.api_version:
-            raise errors.bad_request(f"the API version in the data ({api_version}) does not match the expected "
-                                     f"API version ({res.api_version})")
+            raise errors.bad_request(
+                f"the API version in the data ({api_version}) does not match the expected "
+                f"API version ({res.api_version})"
+            )
         if kind and kind != res.kind:
             raise errors.bad_request(f"the kind in the data ({kind}) does not match the expected kind ({res.kind})")
         obj["apiVersion"], obj["kind"] = res.api_version, res.kind
@@ -443,9 +523,16 @@ class Store:
         else:
             ok = len(name) <= 253 and bool(_DNS_SUBDOMAIN.match(name))
         if not ok:
-            raise errors.invalid(res.kind, name, [f'metadata.name: Invalid value: "{name}": a lowercase RFC 1123 '
-                                                  "name must consist of lower case alphanumeric characters, '-' "
-                                                  "or '.'"], res.group)
+            raise errors.invalid(
+                res.kind,
+                name,
+                [
+                    f'metadata.name: Invalid value: "{name}": a lowercase RFC 1123 '
+                    "name must consist of lower case alphanumeric characters, '-' "
+                    "or '.'"
+                ],
+                res.group,
+            )
 
     def _require_namespace(self, namespace: str) -> None:
         ns_res = self.registry.get("", "v1", "namespaces")
@@ -455,18 +542,23 @@ class Store:
         if ns is None:
             raise errors.not_found("namespaces", namespace)
         if ns["metadata"].get("deletionTimestamp"):
-            raise errors.forbidden(f"unable to create new content in namespace {namespace} because it is being "
-                                   "terminated")
+            raise errors.forbidden(
+                f"unable to create new content in namespace {namespace} because it is being terminated"
+            )
 
     def _normalize(self, res: ResourceDef, obj: Obj, old: Obj | None) -> Obj:
         """Kind-specific server behaviour on every write of the main resource."""
         if res.storage_key == ("", "secrets"):
             obj = self._normalize_secret(res, obj, old)
         elif res.storage_key == ("", "configmaps") and old is not None and old.get("immutable"):
-            if obj.get("data") != old.get("data") or obj.get("binaryData") != old.get("binaryData") \
-                    or not obj.get("immutable"):
-                raise errors.invalid(res.kind, obj["metadata"]["name"], ["data: Forbidden: field is immutable "
-                                                                         "when `immutable` is set"])
+            if (
+                obj.get("data") != old.get("data")
+                or obj.get("binaryData") != old.get("binaryData")
+                or not obj.get("immutable")
+            ):
+                raise errors.invalid(
+                    res.kind, obj["metadata"]["name"], ["data: Forbidden: field is immutable when `immutable` is set"]
+                )
         elif res.storage_key == ("", "namespaces"):
             obj.setdefault("spec", {}).setdefault("finalizers", ["kubernetes"])
             if old is None:
@@ -487,8 +579,9 @@ class Store:
             try:
                 base64.b64decode(str(value), validate=True)
             except (binascii.Error, ValueError):
-                raise errors.bad_request(f"Secret in version \"v1\" cannot be handled as a Secret: illegal base64 "
-                                         f"data in data[{key!r}]") from None
+                raise errors.bad_request(
+                    f'Secret in version "v1" cannot be handled as a Secret: illegal base64 data in data[{key!r}]'
+                ) from None
         for key, value in (obj.pop("stringData", None) or {}).items():
             data[key] = base64.b64encode(str(value).encode()).decode()
         if data or "data" in obj:
@@ -505,23 +598,42 @@ class Store:
         spec = obj.get("spec") or {}
         names = spec.get("names") or {}
         if not spec.get("group") or not names.get("plural") or not names.get("kind") or not spec.get("versions"):
-            raise errors.invalid("CustomResourceDefinition", obj["metadata"]["name"],
-                                 ["spec: Required value: group, names.plural, names.kind and versions"],
-                                 "apiextensions.k8s.io")
+            raise errors.invalid(
+                "CustomResourceDefinition",
+                obj["metadata"]["name"],
+                ["spec: Required value: group, names.plural, names.kind and versions"],
+                "apiextensions.k8s.io",
+            )
         if obj["metadata"]["name"] != f"{names['plural']}.{spec['group']}":
-            raise errors.invalid("CustomResourceDefinition", obj["metadata"]["name"],
-                                 ["metadata.name: Invalid value: must be spec.names.plural+\".\"+spec.group"],
-                                 "apiextensions.k8s.io")
-        accepted = {**names, "singular": names.get("singular") or names["kind"].lower(),
-                    "listKind": names.get("listKind") or f"{names['kind']}List"}
+            raise errors.invalid(
+                "CustomResourceDefinition",
+                obj["metadata"]["name"],
+                ['metadata.name: Invalid value: must be spec.names.plural+"."+spec.group'],
+                "apiextensions.k8s.io",
+            )
+        accepted = {
+            **names,
+            "singular": names.get("singular") or names["kind"].lower(),
+            "listKind": names.get("listKind") or f"{names['kind']}List",
+        }
         obj["status"] = {
             "acceptedNames": accepted,
             "storedVersions": [v["name"] for v in spec["versions"] if v.get("storage")],
             "conditions": [
-                {"type": "NamesAccepted", "status": "True", "reason": "NoConflicts",
-                 "lastTransitionTime": now_rfc3339(), "message": "no conflicts found"},
-                {"type": "Established", "status": "True", "reason": "InitialNamesAccepted",
-                 "lastTransitionTime": now_rfc3339(), "message": "the initial names have been accepted"},
+                {
+                    "type": "NamesAccepted",
+                    "status": "True",
+                    "reason": "NoConflicts",
+                    "lastTransitionTime": now_rfc3339(),
+                    "message": "no conflicts found",
+                },
+                {
+                    "type": "Established",
+                    "status": "True",
+                    "reason": "InitialNamesAccepted",
+                    "lastTransitionTime": now_rfc3339(),
+                    "message": "the initial names have been accepted",
+                },
             ],
         }
         return obj
@@ -532,15 +644,19 @@ class Store:
         meta: Obj = dict(new["metadata"]) if isinstance(new.get("metadata"), dict) else {}
         new["metadata"] = meta
         if meta.get("namespace") and meta["namespace"] != (old_meta.get("namespace") or ""):
-            raise errors.bad_request("the namespace of the provided object does not match the namespace sent on "
-                                     "the request")
+            raise errors.bad_request(
+                "the namespace of the provided object does not match the namespace sent on the request"
+            )
         rv = meta.get("resourceVersion")
         if rv and rv != old_meta["resourceVersion"]:
             raise errors.conflict(res.plural, name, res.group)
         if meta.get("uid") and meta["uid"] != old_meta["uid"]:
-            raise errors.conflict(res.plural, name, res.group,
-                                  f"Precondition failed: UID in precondition: {meta['uid']}, UID in object meta: "
-                                  f"{old_meta['uid']}")
+            raise errors.conflict(
+                res.plural,
+                name,
+                res.group,
+                f"Precondition failed: UID in precondition: {meta['uid']}, UID in object meta: {old_meta['uid']}",
+            )
         if subresource == "status":
             result = copy.deepcopy(old)
             if "status" in new:
@@ -553,13 +669,22 @@ class Store:
                 if problems:
                     raise errors.invalid(res.kind, name, problems, res.group)
         elif subresource is not None:
-            raise errors.ApiError(status=404, reason="NotFound",
-                                  message="the server could not find the requested resource")
+            raise errors.ApiError(
+                status=404, reason="NotFound", message="the server could not find the requested resource"
+            )
         else:
             result = new
             self._check_type(res, result)
-            for key in ("name", "uid", "creationTimestamp", "deletionTimestamp", "deletionGracePeriodSeconds",
-                        "generation", "namespace", "selfLink"):
+            for key in (
+                "name",
+                "uid",
+                "creationTimestamp",
+                "deletionTimestamp",
+                "deletionGracePeriodSeconds",
+                "generation",
+                "namespace",
+                "selfLink",
+            ):
                 meta.pop(key, None)
                 if key in old_meta:
                     meta[key] = old_meta[key]
@@ -572,8 +697,15 @@ class Store:
             if old_meta.get("deletionTimestamp"):
                 added = set(meta.get("finalizers") or []) - set(old_meta.get("finalizers") or [])
                 if added:
-                    raise errors.invalid(res.kind, name, ["metadata.finalizers: Forbidden: no new finalizers can "
-                                                          "be added if the object is being deleted"], res.group)
+                    raise errors.invalid(
+                        res.kind,
+                        name,
+                        [
+                            "metadata.finalizers: Forbidden: no new finalizers can "
+                            "be added if the object is being deleted"
+                        ],
+                        res.group,
+                    )
             result = self._normalize(res, result, old)
             if res.tracks_generation and _spec_part(result, res) != _spec_part(old, res):
                 result["metadata"]["generation"] = int(old_meta.get("generation") or 0) + 1

@@ -16,8 +16,9 @@ class Watcher:
     the way the real watch cache does it.
     """
 
-    def __init__(self, *, namespace: str | None, name: str | None, label_match: Predicate | None,
-                 field_match: Predicate | None) -> None:
+    def __init__(
+        self, *, namespace: str | None, name: str | None, label_match: Predicate | None, field_match: Predicate | None
+    ) -> None:
         self.namespace = namespace
         self.name = name
         self.label_match = label_match
