@@ -66,6 +66,7 @@ async def run_operator(
         registry=build_registry(runtime),
         settings=kopf_settings(settings),
         standalone=True,
+        identity=settings.identity(),  # type: ignore[arg-type]  # kopf.Identity is a NewType of str
         clusterwide=namespaces is None,
         namespaces=namespaces or (),
         ready_flag=ready_flag,

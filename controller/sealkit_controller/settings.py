@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime as dt
 import email.utils
 import os
+import socket
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -171,6 +172,14 @@ class Settings:
     watch_error_backoffs: tuple[float, ...] = (1.0, 2.0, 5.0, 10.0)
     # A reporting instance for events (the pod name in a cluster).
     instance: str = field(default_factory=lambda: os.environ.get("POD_NAME") or os.environ.get("HOSTNAME") or "")
+
+    def identity(self) -> str:
+        """Who this controller is, to Kopf and in events: the pod name, else host name and process id.
+
+        Given to Kopf explicitly: left to itself Kopf reads POD_ID and then asks the passwd database for
+        the user name, which a non-root image user (uid 65532) may not have (a crash at start).
+        """
+        return self.instance or f"{socket.gethostname()}-{os.getpid()}"
 
     @property
     def escrow_enabled(self) -> bool:

@@ -64,8 +64,27 @@ def test_command_module_imports_neither_kopf_nor_kubernetes() -> None:
     assert subprocess.run([sys.executable, "-c", code], env=ENV, check=False).returncode == 0
 
 
-def test_runs_as_a_process_against_the_api_server(cluster: Cluster) -> None:
-    env = {**ENV, "SEALED_SECRETS_KEY_SIZE": "2048", "POD_NAMESPACE": CONTROLLER_NS}
+NO_PASSWD_ENTRY = """
+import pwd
+
+def _no_entry(uid):
+    raise KeyError(f"getpwuid(): uid not found: {uid}")
+
+pwd.getpwuid = _no_entry
+"""
+
+
+def test_runs_as_a_process_against_the_api_server(cluster: Cluster, tmp_path: Path) -> None:
+    # As in a pod of the chart: POD_NAME and POD_NAMESPACE set, no POD_ID, no user name in the
+    # environment and no passwd entry for the uid (uid 65532 in the image). Kopf must not be left
+    # to guess its identity from the passwd database.
+    (tmp_path / "sitecustomize.py").write_text(NO_PASSWD_ENTRY)
+    env = {k: v for k, v in ENV.items() if k not in ("POD_ID", "USER", "LOGNAME", "LNAME", "USERNAME")} | {
+        "SEALED_SECRETS_KEY_SIZE": "2048",
+        "POD_NAMESPACE": CONTROLLER_NS,
+        "POD_NAME": "sealkit-controller-7d9f-abcde",
+        "PYTHONPATH": os.pathsep.join([str(tmp_path), ENV["PYTHONPATH"]]),
+    }
     process = subprocess.Popen(
         [
             sys.executable,
