@@ -9,8 +9,8 @@ from __future__ import annotations
 import datetime as dt
 import email.utils
 import os
-import socket
 import re
+import socket
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
