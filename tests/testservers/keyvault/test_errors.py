@@ -236,7 +236,8 @@ def test_stopped_vault_is_unreachable_and_can_restart(keyvault: Vault, no_retry:
 
 
 def test_unsupported_operation_is_501(keyvault: Vault, no_retry: dict[str, Any]) -> None:
+    keyvault.add_key("k")
     client = keyvault.client("key", **no_retry)
     with pytest.raises(HttpResponseError) as info:
-        client.create_rsa_key("k")
+        client.backup_key("k")
     assert info.value.status_code == 501

@@ -7,6 +7,7 @@ docs/testservers-keyvault.md. Start with `KeyVaultServer` (or the pytest fixture
 
 from .api import RequestRecord
 from .authority import Client, TokenRequestRecord
+from .keys_api import KeyOperationRecord
 from .material import PEM, PKCS12
 from .server import KeyVaultServer
 from .vault import Vault
@@ -15,6 +16,7 @@ __all__ = [
     "PEM",
     "PKCS12",
     "Client",
+    "KeyOperationRecord",
     "KeyVaultServer",
     "RequestRecord",
     "TokenRequestRecord",

@@ -15,16 +15,24 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 from urllib.parse import unquote
 
-from . import render
+from . import keyops, render
 from .https import Request, Response
+from .keys_api import KeyRoutes
 from .material import PEM, PKCS12, convert_secret
 from .model import Attributes, Collection, Kind, SecretVersion, new_version, now, valid_name
+from .permissions import classify
 from .tokens import Principal
+from .wire import TITLE as _TITLE
+from .wire import ApiError, not_found
+from .wire import attributes_from as _attributes_from
+from .wire import bad as _bad
+from .wire import tags_from as _tags_from
 
 if TYPE_CHECKING:
     from .vault import Vault
 
 DEFAULT_RESOURCE = "https://vault.azure.net"
+HSM_RESOURCE = "https://managedhsm.azure.net"
 MAX_PAGE = 25
 MAX_SECRET_BYTES = 25 * 1024
 SUPPORTED_API_VERSIONS = frozenset(
@@ -33,15 +41,6 @@ SUPPORTED_API_VERSIONS = frozenset(
 
 _COLLECTIONS: dict[str, Kind] = {"secrets": "secret", "keys": "key", "certificates": "certificate"}
 _DELETED: dict[str, Kind] = {f"deleted{k}": v for k, v in _COLLECTIONS.items()}
-_TITLE = {"secret": "Secret", "key": "Key", "certificate": "Certificate"}
-
-
-class ApiError(Exception):
-    """Raised inside a route to answer with a Key Vault error body."""
-
-    def __init__(self, status: int, code: str, message: str, inner: str | None = None) -> None:
-        super().__init__(message)
-        self.response = Response.json(status, render.error(code, message, inner))
 
 
 @dataclass(frozen=True)
@@ -71,52 +70,12 @@ def challenge_resource(host: str) -> str:
     return "https://" + host.split(".", 1)[1]
 
 
-def not_found(kind: Kind, name: str, version: str = "") -> ApiError:
-    ident = f"{name}/{version}" if version else name
-    message = (
-        f"A {kind} with (name/id) {ident} was not found in this key vault. If you recently deleted this "
-        f"{kind} you may be able to recover it using the correct recovery command. For help resolving "
-        "this issue, please see https://go.microsoft.com/fwlink/?linkid=2125182"
-    )
-    return ApiError(404, f"{_TITLE[kind]}NotFound", message)
-
-
-def _bad(message: str) -> ApiError:
-    return ApiError(400, "BadParameter", message)
-
-
-def _attributes_from(body: Any, into: Attributes) -> None:
-    if body is None:
-        return
-    if not isinstance(body, dict):
-        raise _bad("attributes must be an object")
-    if "enabled" in body and body["enabled"] is not None:
-        if not isinstance(body["enabled"], bool):
-            raise _bad("attributes.enabled must be a boolean")
-        into.enabled = body["enabled"]
-    for field in ("nbf", "exp"):
-        if field in body:
-            value = body[field]
-            if value is not None and not isinstance(value, int):
-                raise _bad(f"attributes.{field} must be unix seconds")
-            setattr(into, field, value)
-
-
-def _tags_from(body: Any) -> dict[str, str] | None:
-    if body is None:
-        return None
-    if not isinstance(body, dict) or not all(isinstance(v, str) for v in body.values()):
-        raise _bad("tags must be an object of strings")
-    if len(body) > 15:
-        raise _bad("A maximum of 15 tags is allowed")
-    return {str(k): v for k, v in body.items()}
-
-
 class VaultApi:
     """The request handler of one vault listener."""
 
     def __init__(self, vault: Vault) -> None:
         self.vault = vault
+        self.keys = KeyRoutes(vault)
 
     # -- entry -----------------------------------------------------------------------------------
 
@@ -147,8 +106,13 @@ class VaultApi:
         )
         return response
 
+    def _resource(self, request: Request) -> str:
+        if self.vault.config.challenge_resource:
+            return self.vault.config.challenge_resource
+        return HSM_RESOURCE if self.vault.managed_hsm else challenge_resource(request.host)
+
     def _challenge(self, request: Request, message: str) -> Response:
-        resource = self.vault.config.challenge_resource or challenge_resource(request.host)
+        resource = self._resource(request)
         authority = f"{self.vault.config.authority_host()}/{self.vault.config.tenant_id}"
         header = f'Bearer authorization="{authority}", resource="{resource}"'
         return Response.json(401, render.error("Unauthorized", message), {"WWW-Authenticate": header})
@@ -165,10 +129,7 @@ class VaultApi:
             return None, self._challenge(
                 request, f"AKV10032: Invalid issuer. Expected tenant {self.vault.config.tenant_id}."
             )
-        expected = {
-            (self.vault.config.challenge_resource or challenge_resource(request.host)).rstrip("/"),
-            DEFAULT_RESOURCE,
-        }
+        expected = {self._resource(request).rstrip("/"), HSM_RESOURCE if self.vault.managed_hsm else DEFAULT_RESOURCE}
         if principal.audience.rstrip("/") not in expected:
             return None, self._challenge(request, f"AKV10022: Invalid audience: {principal.audience}.")
         return principal, Response(200)
@@ -183,16 +144,28 @@ class VaultApi:
                 f"The specified version ({api_version}) is not recognized. "
                 f"Consider using one of: {', '.join(sorted(versions))}."
             )
-        action = f"Microsoft.KeyVault/vaults/{request.path.strip('/').split('/')[0]}/{request.method.lower()}"
-        injected = self.vault.faults.check(request, principal.client_id, action)
+        segments = [unquote(s) for s in request.path.split("/")[1:]]
+        collection, operation = classify(request.method, segments)
+        refused = self.vault.permissions.check(
+            principal.client_id,
+            collection,
+            operation,
+            resource=request.path,
+            tenant_id=principal.tenant_id,
+            vault=self.vault.name,
+            managed_hsm=self.vault.managed_hsm,
+        )
+        if refused is not None:
+            return refused
+        injected = self.vault.faults.check(request)
         if injected is not None:
             return injected
         with self.vault.lock:
-            return self._route(request, f"https://{request.host}")
+            return self._route(request, f"https://{request.host}", principal)
 
     # -- routing ---------------------------------------------------------------------------------
 
-    def _route(self, request: Request, base: str) -> Response:
+    def _route(self, request: Request, base: str, principal: Principal) -> Response:
         segments = [unquote(s) for s in request.path.split("/")[1:]]
         head, rest = segments[0], segments[1:]
         method = request.method
@@ -206,6 +179,10 @@ class VaultApi:
                 if not valid_name(name):
                     raise _bad(f"The request URI contains an invalid name: {name}")
                 tail = rest[1:]
+                if kind == "key":
+                    answer = self._key_route(request, base, principal, name, tail)
+                    if answer is not None:
+                        return answer
                 if not tail or tail == [""]:
                     if method == "GET":
                         return self._get(request, base, kind, name, "")
@@ -239,6 +216,23 @@ class VaultApi:
                 return self._recover(base, kind, rest[0])
         message = f"{method} {request.path} is not implemented by the local Key Vault test server."
         raise ApiError(501, "NotImplemented", message)
+
+    def _key_route(
+        self, request: Request, base: str, principal: Principal, name: str, tail: list[str]
+    ) -> Response | None:
+        """Key writes and crypto operations; None lets the shared read/delete routes answer."""
+        method = request.method
+        if method == "POST" and tail == ["create"]:
+            return self.keys.create(self._body(request), base, name)
+        if method == "PUT" and tail in ([], [""]):
+            return self.keys.import_key(self._body(request), base, name)
+        if method == "PATCH" and len(tail) <= 1:
+            return self.keys.update(self._body(request), base, name, tail[0] if tail else "")
+        if method == "POST" and tail and tail[-1].lower() in keyops.CRYPTO_OPS and len(tail) <= 2:
+            version = tail[0] if len(tail) == 2 else ""
+            op = tail[-1].lower()
+            return self.keys.crypto(self._body(request), base, name, version, op, principal.client_id)
+        return None
 
     # -- helpers ---------------------------------------------------------------------------------
 
@@ -297,6 +291,8 @@ class VaultApi:
             raise not_found(kind, name, version)
         if kind == "certificate":
             return Response.json(200, render.certificate_bundle(base, name, item))
+        if kind == "key":  # a disabled key's metadata and public part stay readable, as in the service
+            return Response.json(200, render.key_bundle(base, name, item))
         if not item.attributes.enabled:
             raise ApiError(
                 403,
@@ -304,8 +300,6 @@ class VaultApi:
                 f"Operation get is not allowed on a disabled {kind}.",
                 f"{_TITLE[kind]}Disabled",
             )
-        if kind == "key":
-            return Response.json(200, render.key_bundle(base, name, item))
         value = self._secret_value(item, request.param("outContentType"))
         return Response.json(200, render.secret_bundle(base, name, item, value=value))
 

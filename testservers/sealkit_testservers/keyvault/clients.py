@@ -82,6 +82,19 @@ def make_client(vault: Vault, kind: ClientKind, *, credential: Any, aio: bool, *
     return CertificateClient(vault.url, credential, **options)
 
 
+def make_crypto_client(vault: Vault, key_id: str, *, credential: Any, aio: bool, **kwargs: Any) -> Any:
+    """A CryptographyClient (sync or aio) for the key `key_id`, trusting the test CA."""
+    options: dict[str, Any] = {"connection_verify": str(vault.config.ca_path)}
+    options.update(kwargs)
+    if aio:
+        from azure.keyvault.keys.crypto.aio import CryptographyClient as AioCryptographyClient
+
+        return AioCryptographyClient(key_id, credential, **options)
+    from azure.keyvault.keys.crypto import CryptographyClient
+
+    return CryptographyClient(key_id, credential, **options)
+
+
 class ThreadedAsyncCredential:
     """An async credential over a sync one, run in a worker thread.
 

@@ -1,4 +1,4 @@
-"""Injected failures: throttling, arbitrary errors, and "this principal has no permission".
+"""Injected failures: throttling and arbitrary errors (denied principals live in `permissions.py`).
 
 Checked after authentication (so the SDK's challenge round trip never uses up a fault) and
 before routing. Rules fire in the order added; a rule with `times` counts down and retires.
@@ -44,12 +44,10 @@ def retry_after_value(seconds: float) -> str:
 
 
 class Faults:
-    """The fault rules and deny list of one vault."""
+    """The fault rules of one vault."""
 
     def __init__(self) -> None:
         self._rules: list[Fault] = []
-        self._denied: set[str] = set()
-        self._deny_all = False
         self._lock = threading.Lock()
 
     def add(self, fault: Fault) -> Fault:
@@ -60,33 +58,10 @@ class Faults:
     def clear(self) -> None:
         with self._lock:
             self._rules.clear()
-            self._denied.clear()
-            self._deny_all = False
 
-    def deny(self, client_id: str | None) -> None:
-        with self._lock:
-            if client_id is None:
-                self._deny_all = True
-            else:
-                self._denied.add(client_id)
-
-    def allow(self, client_id: str | None) -> None:
-        with self._lock:
-            if client_id is None:
-                self._deny_all = False
-                self._denied.clear()
-            else:
-                self._denied.discard(client_id)
-
-    def check(self, request: Request, client_id: str, action: str) -> Response | None:
+    def check(self, request: Request) -> Response | None:
         """The injected answer for this request, if any."""
         with self._lock:
-            if self._deny_all or client_id in self._denied:
-                message = (
-                    "Caller is not authorized to perform action on resource.\r\n"
-                    f"Caller: appid={client_id};oid={client_id}\r\nAction: '{action}'"
-                )
-                return Response.json(403, error("Forbidden", message, "ForbiddenByRbac"))
             for rule in self._rules:
                 if not rule.matches(request):
                     continue

@@ -13,7 +13,10 @@ import time
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from typing import Any, Generic, Literal, TypeVar
+from typing import TYPE_CHECKING, Any, Generic, Literal, TypeVar
+
+if TYPE_CHECKING:
+    from .keyops import Material
 
 Kind = Literal["secret", "key", "certificate"]
 KINDS: tuple[Kind, ...] = ("secret", "key", "certificate")
@@ -76,6 +79,11 @@ class KeyVersion:
     attributes: Attributes
     tags: dict[str, str] | None = None
     managed: bool = False
+    material: Material | None = None  # the private key (or AES bytes) the crypto operations use
+
+    @property
+    def kty(self) -> str:
+        return self.jwk["kty"]
 
 
 @dataclass

@@ -3,6 +3,7 @@
 - `keyvault_server`: a started `KeyVaultServer` (CA, token endpoint, default client), per test.
 - `keyvault`: a running `Vault` named "main" on that server; `keyvault.client()` gives a real
   SecretClient (`"key"`/`"certificate"`, `aio=True` for async ones).
+- `keyvault_hsm`: a running Managed HSM named "hsm" on the same server (oct-HSM keys, A256KW).
 - `keyvault_env`: the AZURE_* and CA variables set with monkeypatch (workload identity), so
   `DefaultAzureCredential()` and code that reads the environment reach the local server.
 """
@@ -30,6 +31,11 @@ def keyvault_server(tmp_path: Path) -> Iterator[KeyVaultServer]:
 @pytest.fixture
 def keyvault(keyvault_server: KeyVaultServer) -> Vault:
     return keyvault_server.add_vault("main")
+
+
+@pytest.fixture
+def keyvault_hsm(keyvault_server: KeyVaultServer) -> Vault:
+    return keyvault_server.add_vault("hsm", managed_hsm=True)
 
 
 @pytest.fixture

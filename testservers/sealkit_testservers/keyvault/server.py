@@ -120,8 +120,8 @@ class KeyVaultServer:
         """Register another app (principal); use its id with `Vault.deny` to test "no permission"."""
         return self.authority.add_client(client_id, secret=secret, federated_token=federated_token, tenant_id=tenant_id)
 
-    def add_vault(self, name: str = "vault", *, port: int = 0) -> Vault:
-        """Create and start a vault on its own port."""
+    def add_vault(self, name: str = "vault", *, port: int = 0, managed_hsm: bool = False) -> Vault:
+        """Create and start a vault (or, with `managed_hsm=True`, a Managed HSM) on its own port."""
         if name in self.vaults:
             raise ValueError(f"vault {name!r} exists already")
         config = VaultConfig(
@@ -133,6 +133,7 @@ class KeyVaultServer:
             default_credential=self._default_credential,
             challenge_resource=self._challenge_resource,
             api_versions=self._api_versions,
+            managed_hsm=managed_hsm,
         )
         vault = Vault(name, config, port=port).start()
         self.vaults[name] = vault

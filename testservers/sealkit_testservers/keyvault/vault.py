@@ -1,7 +1,9 @@
-"""One local vault: its objects, its HTTPS port, its faults and request log, and the seeding API.
+"""One local vault: its objects, its HTTPS port, its faults, permissions and logs, and the seeding API.
 
 The SDK needs the vault URL to be a server root, so every vault has its own port; `url` is
-`https://127.0.0.1:<port>` (that host also passes the SDK's challenge-resource check).
+`https://127.0.0.1:<port>` (that host also passes the SDK's challenge-resource check). A vault
+made with `managed_hsm=True` behaves as a Managed HSM: challenge resource
+`https://managedhsm.azure.net`, HSM key types only (oct-HSM included).
 """
 
 from __future__ import annotations
@@ -11,7 +13,7 @@ import datetime as dt
 import ssl
 import sys
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
@@ -19,11 +21,13 @@ from typing import Any, Literal
 from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 
+from . import keyops
 from .api import RequestRecord, VaultApi
 from .clients import ClientKind
 from .faults import Fault, Faults, retry_after_value
 from .https import HOST, Listener
-from .material import PKCS12, PrivateKey, new_key, public_jwk, secret_value, self_signed
+from .keys_api import KeyOperationRecord
+from .material import PKCS12, PrivateKey, b64url, new_key, public_jwk, secret_value, self_signed
 from .model import (
     KINDS,
     Attributes,
@@ -38,6 +42,7 @@ from .model import (
     to_unix,
     valid_name,
 )
+from .permissions import Permissions
 from .render import RECOVERABLE_DAYS
 from .tokens import TokenSigner
 
@@ -54,6 +59,7 @@ class VaultConfig:
     default_credential: Callable[[bool], Any]
     challenge_resource: str | None = None
     api_versions: frozenset[str] | None = None
+    managed_hsm: bool = False
 
     def tls_context_client(self) -> ssl.SSLContext:
         """A stdlib client context trusting the test CA (for raw wire checks)."""
@@ -74,7 +80,9 @@ class Vault:
         self.data = VaultData()
         self.lock = threading.RLock()
         self.faults = Faults()
+        self.permissions = Permissions()
         self._log: list[RequestRecord] = []
+        self._key_log: list[KeyOperationRecord] = []
         self._log_lock = threading.Lock()
         self._listener = Listener(VaultApi(self).handle, config.tls_context, port=port, server_header="keyvault")
 
@@ -86,8 +94,17 @@ class Vault:
 
     @property
     def url(self) -> str:
-        """The vault URL to give SecretClient/KeyClient/CertificateClient."""
+        """The vault URL to give SecretClient/KeyClient/CertificateClient/CryptographyClient."""
         return f"https://{HOST}:{self.port}"
+
+    @property
+    def managed_hsm(self) -> bool:
+        """True for a Managed HSM (clients then need `verify_challenge_resource=False`: see the docs)."""
+        return self.config.managed_hsm
+
+    def key_id(self, name: str, version: str | None = None) -> str:
+        """The key identifier the SDK takes (`<url>/keys/<name>[/<version>]`)."""
+        return f"{self.url}/keys/{name}" + (f"/{version}" if version else "")
 
     @property
     def running(self) -> bool:
@@ -111,12 +128,26 @@ class Vault:
         """A real SecretClient/KeyClient/CertificateClient (sync or aio) for this vault.
 
         Without `credential`, a ClientSecretCredential of the server's default client is used.
-        Extra keyword arguments go to the SDK client (e.g. `retry_total=0`).
+        Extra keyword arguments go to the SDK client (e.g. `retry_total=0`). For a Managed HSM
+        `verify_challenge_resource=False` is added (the local host is not `*.managedhsm.azure.net`).
         """
         from .clients import make_client
 
         credential = credential if credential is not None else self.config.default_credential(aio)
+        if self.managed_hsm:
+            kwargs.setdefault("verify_challenge_resource", False)
         return make_client(self, kind, credential=credential, aio=aio, **kwargs)
+
+    def crypto_client(
+        self, name: str, version: str | None = None, *, credential: Any = None, aio: bool = False, **kwargs: Any
+    ) -> Any:
+        """A real CryptographyClient (sync or aio) for key `name` (newest version unless `version`)."""
+        from .clients import make_crypto_client
+
+        credential = credential if credential is not None else self.config.default_credential(aio)
+        if self.managed_hsm:
+            kwargs.setdefault("verify_challenge_resource", False)
+        return make_crypto_client(self, self.key_id(name, version), credential=credential, aio=aio, **kwargs)
 
     # -- request log -----------------------------------------------------------------------------
 
@@ -131,8 +162,33 @@ class Vault:
             return list(self._log)
 
     def clear_requests(self) -> None:
+        """Forget the request log and the key-operation log."""
         with self._log_lock:
             self._log.clear()
+            self._key_log.clear()
+
+    def _record_key_operation(self, record: KeyOperationRecord) -> None:
+        with self._log_lock:
+            self._key_log.append(record)
+
+    @property
+    def key_operations(self) -> list[KeyOperationRecord]:
+        """Every wrapKey/unwrapKey/encrypt/decrypt the server ran or refused (never values)."""
+        with self._log_lock:
+            return list(self._key_log)
+
+    def count_key_operations(
+        self, operation: str, name: str | None = None, *, version: str | None = None, succeeded: bool | None = True
+    ) -> int:
+        """How many `operation` calls (e.g. "unwrapKey") reached the server; `succeeded=None` counts all."""
+        return sum(
+            1
+            for r in self.key_operations
+            if r.operation == operation
+            and (name is None or r.name == name)
+            and (version is None or r.version == version)
+            and (succeeded is None or (r.status == 200) == succeeded)
+        )
 
     # -- faults ----------------------------------------------------------------------------------
 
@@ -168,16 +224,23 @@ class Vault:
         """Answer matching requests with any status and Key Vault error code (`times=None`: always)."""
         return self.faults.add(Fault(status, code, message, times, method, path, inner, dict(headers or {})))
 
-    def deny(self, client_id: str | None = None) -> None:
-        """403 ForbiddenByRbac for this client id (None: for everyone), like a missing role assignment."""
-        self.faults.deny(client_id)
+    def deny(self, client_id: str | None = None, operations: Iterable[str] | None = None) -> None:
+        """403 ForbiddenByRbac for this client id (None: for everyone), like a missing role assignment.
 
-    def allow(self, client_id: str | None = None) -> None:
-        """Undo `deny` (None: clear the whole deny list)."""
-        self.faults.allow(client_id)
+        Without `operations` every request is refused; with them only those operations, named as
+        access-policy permissions, bare or by collection: `["unwrapKey"]`, `["keys/get", "list"]`.
+        Takes effect on the next request (a running client keeps its token but loses the right).
+        """
+        self.permissions.deny(client_id, operations)
+
+    def allow(self, client_id: str | None = None, operations: Iterable[str] | None = None) -> None:
+        """Undo `deny`: all of it for this client id (None: for everyone), or only `operations`."""
+        self.permissions.allow(client_id, operations)
 
     def clear_faults(self) -> None:
+        """Drop every injected fault and every denial."""
         self.faults.clear()
+        self.permissions.clear()
 
     # -- seeding ---------------------------------------------------------------------------------
 
@@ -209,20 +272,32 @@ class Vault:
         self,
         name: str,
         *,
-        kty: Literal["RSA", "EC"] = "RSA",
-        size: int = 2048,
+        kty: str | None = None,
+        size: int | None = None,
         curve: str = "P-256",
-        private_key: PrivateKey | None = None,
+        private_key: PrivateKey | bytes | None = None,
         key_ops: list[str] | None = None,
         tags: dict[str, str] | None = None,
         enabled: bool = True,
         nbf: TimeLike | None = None,
         exp: TimeLike | None = None,
     ) -> str:
-        """Add a new version of key `name` (public parts served); returns the version id."""
+        """Add a new version of key `name` with real private material; returns the version id.
+
+        `kty`: RSA, RSA-HSM, EC, EC-HSM (vaults), oct-HSM (Managed HSM only); default RSA, or
+        RSA-HSM in a Managed HSM. `size`: RSA 2048/3072/4096 (default 2048), oct 128/192/256
+        (default 256). Each call makes fresh material unless `private_key` (or AES bytes) is given,
+        so versions never open each other's wrapped keys.
+        """
         _check_name(name)
-        key = private_key or new_key(kty, size, curve)
-        jwk, default_ops = public_jwk(key)
+        kty = kty or ("RSA-HSM" if self.managed_hsm else "RSA")
+        self._check_kty(kty)
+        if private_key is None:
+            material = keyops.generate(kty, size=size, curve=curve)
+        else:
+            material = private_key
+            if isinstance(material, bytes) != (keyops.family(kty) == "oct"):
+                raise ValueError(f"private_key does not fit key type {kty}")
         with self.lock:
             self._check_not_deleted(self.data.keys, name)
             current = self.data.keys.current(name)
@@ -230,11 +305,65 @@ class Vault:
                 raise ValueError(f"key {name!r} is backed by a certificate; add a certificate version instead")
             version = new_version()
             attributes = Attributes(enabled=enabled, nbf=to_unix(nbf), exp=to_unix(exp))
-            self.data.keys.add(
-                name,
-                KeyVersion(version, jwk, list(key_ops or default_ops), attributes, dict(tags) if tags else None),
+            item = KeyVersion(
+                version,
+                keyops.jwk_of(material, kty),
+                list(key_ops) if key_ops is not None else keyops.default_ops(kty),
+                attributes,
+                dict(tags) if tags else None,
+                material=material,
             )
+            self.data.keys.add(name, item)
             return version
+
+    def _check_kty(self, kty: str) -> None:
+        if kty not in keyops.KEY_TYPES:
+            raise ValueError(f"unknown key type {kty!r}: use one of {', '.join(keyops.KEY_TYPES)}")
+        if self.managed_hsm and kty not in keyops.HSM_KEY_TYPES:
+            raise ValueError(f"a Managed HSM holds only HSM keys ({', '.join(keyops.HSM_KEY_TYPES)}), not {kty}")
+        if not self.managed_hsm and keyops.family(kty) == "oct":
+            raise ValueError("symmetric (oct) keys exist only in a Managed HSM: add_vault(..., managed_hsm=True)")
+
+    def disable_key(self, name: str, version: str | None = None) -> None:
+        """Disable one key version (default: the newest): unwrapKey/decrypt then answer 403 KeyDisabled."""
+        self.disable(name, version, kind="key")
+
+    def enable_key(self, name: str, version: str | None = None) -> None:
+        self.enable(name, version, kind="key")
+
+    def set_key_ops(self, name: str, key_ops: list[str], version: str | None = None) -> None:
+        """Replace a key version's key_ops (default: the newest), as `update_key_properties` would."""
+        with self.lock:
+            item = self.data.keys.find(name, version or "")
+            if item is None:
+                raise KeyError(f"key {name!r} has no version {version!r}")
+            item.key_ops = list(key_ops)
+
+    def key(self, name: str, version: str | None = None) -> KeyVersion | None:
+        """The stored key version (newest by default), private material included, for assertions."""
+        with self.lock:
+            return self.data.keys.find(name, version or "")
+
+    def wrap_locally(self, name: str, key: bytes, *, algorithm: str | None = None, version: str | None = None) -> bytes:
+        """Wrap `key` with a stored key as wrapKey would, without a request (to seed wrapped data).
+
+        Default algorithm: RSA-OAEP-256 for RSA keys, A<size>KW for oct keys. Not logged.
+        """
+        item = self.key(name, version)
+        if item is None or item.material is None:
+            raise KeyError(f"no key {name!r} (version {version!r}) with material")
+        alg = algorithm or _default_wrap_algorithm(item)
+        return keyops.run("wrapKey", item.material, alg, {"value": b64url(key)}).value
+
+    def unwrap_locally(
+        self, name: str, wrapped: bytes, *, algorithm: str | None = None, version: str | None = None
+    ) -> bytes:
+        """The inverse of `wrap_locally` (for assertions; not logged)."""
+        item = self.key(name, version)
+        if item is None or item.material is None:
+            raise KeyError(f"no key {name!r} (version {version!r}) with material")
+        alg = algorithm or _default_wrap_algorithm(item)
+        return keyops.run("unwrapKey", item.material, alg, {"value": b64url(wrapped)}).value
 
     def add_certificate(
         self,
@@ -290,7 +419,9 @@ class Vault:
             self.data.certificates.add(
                 name, CertificateVersion(version, der, attributes(), content_type, policy, the_tags)
             )
-            self.data.keys.add(name, KeyVersion(version, jwk, key_ops, attributes(), the_tags, managed=True))
+            self.data.keys.add(
+                name, KeyVersion(version, jwk, key_ops, attributes(), the_tags, managed=True, material=key)
+            )
             self.data.secrets.add(
                 name, SecretVersion(version, value, attributes(), content_type, the_tags, managed=True)
             )
@@ -414,6 +545,12 @@ class Vault:
         """Version ids of `name`, oldest first."""
         with self.lock:
             return [v.version for v in self._collection(kind).all_versions(name)]
+
+
+def _default_wrap_algorithm(item: KeyVersion) -> str:
+    if isinstance(item.material, bytes):
+        return f"A{len(item.material) * 8}KW"
+    return "RSA-OAEP-256"
 
 
 def _rsa_bits(n_b64: str) -> int:
