@@ -38,11 +38,12 @@ import yaml
 from sealkit.data import crd_path
 from sealkit.keygen import GeneratedKey, generate_key_pair
 from sealkit.keys import load_certificate
+from sealkit.keysecrets import key_secret_manifest
 from sealkit.sealing import seal_secret
-from sealkit_controller.controller import Controller
-from sealkit_controller.keystore import KeyStore, key_secret_manifest
-from sealkit_controller.runner import ControllerThread
+from sealkit_controller.keys.keystore import KeyStore
+from sealkit_controller.reconciling.reconciler import Controller
 from sealkit_controller.settings import Settings
+from sealkit_controller.wiring import ControllerThread
 from sealkit_testservers.kube import KubeProcess
 
 TARGETS = {"ratio": 0.8, "speedup": 1.8, "tries": 1.1, "objects": 60.0, "rss": 250.0, "restart": 0}

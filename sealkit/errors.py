@@ -24,3 +24,17 @@ class UnsealError(SealkitError):
 
 class TemplateError(SealkitError):
     """A `spec.template.data` entry uses a construct sealkit does not render."""
+
+
+class ServiceError(SealkitError):
+    """An outside service (the Kubernetes API, a vault) refused or failed a request.
+
+    `status` is the HTTP status (0 when there was no answer) and `retry_after` the seconds the
+    service asked to wait, if it did. Clients raise subclasses (`sealkit.clients`); the core only
+    reads these two fields, e.g. to tell "already exists" (409) from a real failure.
+    """
+
+    def __init__(self, message: str, *, status: int = 0, retry_after: float | None = None) -> None:
+        super().__init__(message)
+        self.status = status
+        self.retry_after = retry_after

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from sealkit.clients.kube.api import ClusterError
+from sealkit.clients.kube.config import ClusterOptions
+from sealkit.errors import InputError
 from sealkit.keys import SealingCertificate, load_certificate
 from sealkit_cli import io
-from sealkit_cli.cluster import ClusterOptions, ControllerProxy, fetch_url
 
 
 def certificate_bytes(cert: str | None, options: ClusterOptions) -> tuple[bytes, str]:
@@ -13,6 +15,8 @@ def certificate_bytes(cert: str | None, options: ClusterOptions) -> tuple[bytes,
         return fetch_url(cert), cert
     if cert:
         return io.read_input(cert)
+    from sealkit.clients.kube.proxy import ControllerProxy
+
     proxy = ControllerProxy(options)
     source = f"controller {options.controller_namespace}/{options.controller_name}"
     return proxy.cert_pem(), source
@@ -21,3 +25,20 @@ def certificate_bytes(cert: str | None, options: ClusterOptions) -> tuple[bytes,
 def resolve_certificate(cert: str | None, options: ClusterOptions) -> SealingCertificate:
     data, source = certificate_bytes(cert, options)
     return load_certificate(data, source)
+
+
+def fetch_url(url: str, *, timeout: float = 15.0) -> bytes:
+    """GET an http(s) URL (for --cert URL)."""
+    import urllib.error
+    import urllib.request
+
+    if not url.startswith(("http://", "https://")):
+        raise InputError(f"{url}: not an http(s) URL")
+    try:
+        with urllib.request.urlopen(url, timeout=timeout) as response:  # noqa: S310 - scheme checked above
+            return bytes(response.read())
+    except urllib.error.HTTPError as exc:
+        raise ClusterError(f"{url}: HTTP {exc.code}") from None
+    except (urllib.error.URLError, OSError) as exc:
+        reason = getattr(exc, "reason", exc)
+        raise ClusterError(f"{url}: cannot fetch ({reason})") from None

@@ -13,7 +13,6 @@ import re
 import socket
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 from sealkit.bitnami import DEFAULT_CONTROLLER_NAMESPACE, SEALING_KEY_PREFIX
 from sealkit.errors import InputError
@@ -105,11 +104,14 @@ SECRET_CREATION_TIMESTAMP = "SecretCreationTimestamp"  # noqa: S105 - a flag val
 KEY_ORDER_PRIORITIES = (CERT_NOT_BEFORE, SECRET_CREATION_TIMESTAMP)
 
 
-@dataclass
+@dataclass(frozen=True)
 class Settings:
-    """Everything the controller reads; defaults are Bitnami's."""
+    """Everything the controller reads; defaults are Bitnami's. Immutable: a run's settings never change.
 
-    # Where the API server is (kubectl's order; see kubeapi.load_configuration).
+    The escrow credential is not a setting: it is passed beside them (see `sealkit_controller.run`).
+    """
+
+    # Where the API server is (kubectl's order; see sealkit.clients.kube.config.load_configuration).
     kubeconfig: str | None = None
     context: str | None = None
     # The controller's own namespace: where key Secrets live.
@@ -156,8 +158,6 @@ class Settings:
     escrow_auth: str = "default"  # how `sealkit controller` builds the azure-identity credential
     escrow_accept_challenge_resources: tuple[str, ...] = ()
     escrow_timeout: float = 10.0
-    # The credential itself: built by `sealkit controller` from escrow_auth (tests pass one).
-    escrow_credential: Any = field(default=None, repr=False, compare=False)
     # Logging.
     log_level: str = "INFO"
     log_format: str = "text"
@@ -186,12 +186,10 @@ class Settings:
         return bool(self.escrow_vault and self.escrow_cluster_name)
 
     def escrow_vault_url(self) -> str:
-        """The escrow vault's URL: given as one, else from its name (see sealkit.csi.vaults)."""
-        from sealkit.csi.vaults import check_url, resolve_url
+        """The escrow vault's URL: given as one, else from its name (see sealkit.vault.urls)."""
+        from sealkit.vault.urls import vault_url
 
-        if "://" in self.escrow_vault:
-            return check_url(self.escrow_vault, "escrow vault")
-        return resolve_url(self.escrow_vault, None, {}, os.environ)
+        return vault_url(self.escrow_vault, "escrow vault", {}, os.environ)
 
     def watched_namespaces(self) -> list[str] | None:
         """None for cluster-wide; else the own namespace and the additional ones (Bitnami's rule)."""
@@ -224,14 +222,14 @@ class Settings:
             raise InputError("read/write timeout: must be positive")
         parse_listen_address(self.listen_addr, "listen address")
         parse_listen_address(self.listen_metrics_addr, "metrics listen address")
-        from sealkit_controller.selectors import parse_selector
+        from sealkit_controller.reconciling.selectors import parse_selector
 
         parse_selector(self.label_selector, "label selector")
         parse_selector(self.namespace_selector, "namespace selector")
         if bool(self.escrow_vault) != bool(self.escrow_cluster_name):
             raise InputError("key escrow: give both the escrow vault and the escrow cluster name (or neither)")
         if self.escrow_enabled:
-            from sealkit.escrow import check_cluster_name
+            from sealkit.escrow.scheme import check_cluster_name
 
             check_cluster_name(self.escrow_cluster_name)
             self.escrow_vault_url()

@@ -1,6 +1,6 @@
 """What the spec expects of each Key Vault object, and whether what the vault holds meets it.
 
-The vault is read by an adapter (the CLI's, with the Azure SDK); it hands over plain
+The vault is read by the Key Vault client (`sealkit.clients.keyvault`); it hands over plain
 `Observed`/`Absent` values, never a secret's value. Judging them here keeps the rules testable
 without Azure: the service itself serves expired and not-yet-valid objects without complaint,
 and a wrong content type only shows when the provider converts a certificate at mount time.
@@ -14,27 +14,12 @@ from dataclasses import dataclass
 from enum import StrEnum
 
 from sealkit.csi.model import Application, KeyVaultObject, Spec
-from sealkit.errors import InputError, SealkitError
+from sealkit.errors import InputError
 
 PKCS12 = "application/x-pkcs12"
 PEM = "application/x-pem-file"
 CERTIFICATE_CONTENT_TYPES = (PKCS12, PEM)
 DEFAULT_WARN_WITHIN = dt.timedelta(days=30)
-
-
-class VaultAccessError(SealkitError):
-    """The vault as a whole cannot be checked (credential, network, permission, throttling).
-
-    One line per vault, instead of one identical failure per object.
-    """
-
-
-class Throttled(VaultAccessError):
-    """429 (or 503) from the vault; `retry_after` is the server's hint in seconds, if any."""
-
-    def __init__(self, message: str, retry_after: float | None) -> None:
-        super().__init__(message)
-        self.retry_after = retry_after
 
 
 @dataclass(frozen=True)

@@ -24,43 +24,13 @@ from sealkit.csi.vaultcheck import (
     ObjectResult,
     Reference,
     Status,
-    Throttled,
-    VaultAccessError,
     evaluate,
 )
+from sealkit.retry import RetryPolicy, call_with_retries
+from sealkit.vault.errors import CredentialError, VaultAccessError
 
 T = TypeVar("T")
 Fetch = Callable[[Lookup], Answer]
-
-
-class CredentialError(VaultAccessError):
-    """No usable credential: no vault can be read, so everything stops at the first one."""
-
-
-@dataclass(frozen=True)
-class RetryPolicy:
-    """At most `attempts` tries per request; a Retry-After above `max_wait` is not waited for."""
-
-    attempts: int = 4
-    max_wait: float = 10.0
-    default_wait: float = 0.5  # when a 429 carries no Retry-After (doubles per attempt)
-
-
-def call_with_retries(fn: Callable[[], T], policy: RetryPolicy, sleep: Callable[[float], None] = time.sleep) -> T:
-    """`fn()`, retried on `Throttled` as the server asks, within `policy`."""
-    for attempt in range(1, policy.attempts + 1):
-        try:
-            return fn()
-        except Throttled as exc:
-            wait = exc.retry_after if exc.retry_after is not None else policy.default_wait * 2 ** (attempt - 1)
-            if attempt == policy.attempts:
-                raise VaultAccessError(f"{exc}; still throttled after {attempt} attempts, try again later") from None
-            if wait > policy.max_wait:
-                raise VaultAccessError(
-                    f"{exc}; Retry-After {wait:g} s is longer than the {policy.max_wait:g} s sealkit waits"
-                ) from None
-            sleep(max(wait, 0.0))
-    raise AssertionError("unreachable")  # pragma: no cover
 
 
 @dataclass(frozen=True)
@@ -130,7 +100,7 @@ def run(
         if stops.stopped(lookup.vault):
             return None
         try:
-            return call_with_retries(lambda: fetch(lookup), policy, sleep)
+            return call_with_retries(lambda: fetch(lookup), policy, sleep, give_up=VaultAccessError)
         except VaultAccessError as exc:
             stops.record(lookup.vault, exc)
             return None

@@ -23,7 +23,7 @@ from aiohttp import web
 from charttools import CHART, EXAMPLE, Render, run_helm
 
 from sealkit.keys import KeyRing, load_certificate
-from sealkit_controller.httpapi import make_app
+from sealkit_controller.serving.httpapi import make_app
 from sealkit_testservers.kube import KubeServer
 
 EXAMPLE_CERT = EXAMPLE / "clusters" / "example-cluster-cert.pem"

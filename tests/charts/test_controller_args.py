@@ -11,8 +11,8 @@ import pytest
 from charttools import Render, by_kind
 from click.testing import CliRunner
 
+import sealkit_controller as runner
 from sealkit_cli.commands.controller import controller as controller_command
-from sealkit_controller import runner
 from sealkit_controller.settings import Settings
 
 # Options that are not settings of a deployed controller: in a pod the API server comes from the

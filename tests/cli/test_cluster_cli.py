@@ -19,7 +19,8 @@ from sealkit.documents import load_documents
 from sealkit.keys import KeyRing, PrivateKey, certificate_not_before, load_private_keys
 from sealkit.unsealing import unseal
 from sealkit_cli.main import cli
-from sealkit_controller.httpapi import StaticKeys, make_app
+from sealkit_controller.serving.httpapi import make_app
+from tests.support.keys import StaticKeys
 
 
 def run(*args: str, input: str | None = None) -> Result:

@@ -11,12 +11,12 @@ from typing import Any
 import pytest
 from click.testing import CliRunner, Result
 
-from sealkit import escrow
 from sealkit.bitnami import SEALING_KEY_LABEL
+from sealkit.escrow import scheme as escrow
 from sealkit.keygen import GeneratedKey, generate_key_pair
 from sealkit.keys import load_private_keys
+from sealkit.keysecrets import key_secret_manifest
 from sealkit_cli.main import cli
-from sealkit_controller.keystore import key_secret_manifest
 from sealkit_testservers.keyvault import KeyVaultServer, Vault
 from sealkit_testservers.kube import KubeServer
 
@@ -185,7 +185,7 @@ def test_restore_from_vault_into_an_empty_namespace(
 
     only = run(kubeconfig, "restore", *vault_args(keyvault), "--fingerprint", pairs[1].key.fingerprint)
     assert only.exit_code == 0, only.output
-    assert [s["metadata"]["annotations"]["sealkit.dev/restored-from"] for s in key_secrets(kube)] == [
+    assert [s["metadata"]["annotations"]["sealkit.io/restored-from"] for s in key_secrets(kube)] == [
         f"{keyvault.url}/secrets/{escrow.secret_name('dev', pairs[1].key.fingerprint)}"
     ]
 

@@ -17,7 +17,8 @@ from click.testing import CliRunner, Result
 
 from sealkit.keys import KeyRing, load_private_keys
 from sealkit_cli.main import cli
-from sealkit_controller.httpapi import StaticKeys, make_app
+from sealkit_controller.serving.httpapi import make_app
+from tests.support.keys import StaticKeys
 
 ROOT = Path(__file__).resolve().parents[2]
 EXAMPLE = ROOT / "examples" / "gitops"

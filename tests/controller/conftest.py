@@ -9,9 +9,9 @@ from collections.abc import Iterator
 import pytest
 
 from sealkit.keygen import GeneratedKey, generate_key_pair
-from sealkit_controller.runner import ControllerThread
-from sealkit_controller.testing import Cluster, LogLines
+from sealkit_controller.wiring import ControllerThread
 from sealkit_testservers.kube import KubeServer
+from tests.support.cluster import Cluster, LogLines
 
 
 @pytest.fixture(scope="session")

@@ -15,7 +15,7 @@ from click.testing import CliRunner
 from sealkit.bitnami import SEALING_KEY_LABEL
 from sealkit_cli.main import cli
 from sealkit_controller.settings import Settings
-from sealkit_controller.testing import CONTROLLER_NS, Cluster
+from tests.support.cluster import CONTROLLER_NS, Cluster
 
 ROOT = Path(__file__).resolve().parents[2]
 ENV = {**os.environ, "PYTHONPATH": os.pathsep.join(str(ROOT / p) for p in (".", "cli", "controller", "testservers"))}
@@ -171,7 +171,7 @@ ENV_SETTINGS = {
 
 
 def test_every_setting_is_read_from_its_env_var(monkeypatch: pytest.MonkeyPatch) -> None:
-    from sealkit_controller import runner
+    import sealkit_controller as runner
 
     seen: list[Settings] = []
     monkeypatch.setattr(runner, "configure_logging", lambda settings: None)

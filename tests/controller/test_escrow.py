@@ -16,14 +16,14 @@ from typing import Any
 
 import pytest
 
-from sealkit import escrow
 from sealkit.bitnami import SEALING_KEY_LABEL
+from sealkit.escrow import scheme as escrow
 from sealkit.keygen import GeneratedKey, generate_key_pair
 from sealkit.keys import load_private_keys
-from sealkit_controller.runner import ControllerThread
-from sealkit_controller.testing import CONTROLLER_NS, Cluster, LogLines
+from sealkit_controller.wiring import ControllerThread
 from sealkit_testservers.keyvault import KeyVaultServer, Vault
 from sealkit_testservers.kube import KubeServer
+from tests.support.cluster import CONTROLLER_NS, Cluster, LogLines
 
 ROOT = Path(__file__).resolve().parents[2]
 FAILURES = "sealed_secrets_controller_escrow_failures_total"
@@ -179,7 +179,7 @@ def test_restore_into_an_empty_namespace_opens_what_was_sealed_before(
         assert cluster.wait(lambda: cluster.data("db")) == {"password": b"before-the-loss"}
         assert held(cluster.kube) == {p.key.fingerprint for p in pairs}  # restored, and nothing generated
         restored = key_secrets(cluster.kube)
-        assert {s["metadata"]["annotations"]["sealkit.dev/restored-from"] for s in restored} == {
+        assert {s["metadata"]["annotations"]["sealkit.io/restored-from"] for s in restored} == {
             f"{vault.url}/secrets/{name}" for name in escrowed(vault).values()
         }
     check_no_key_material(logs.text, pairs)
@@ -191,7 +191,9 @@ def test_no_key_is_generated_while_the_vault_cannot_be_read(
     payload = escrow.build_payload(pairs[1].key, "dev")
     vault.add_secret(payload.name, payload.value, content_type=payload.content_type, tags=dict(payload.tags))
     vault.stop()
-    controller = ControllerThread(cluster.settings(**escrow_settings(keyvault_server, vault)))
+    options = escrow_settings(keyvault_server, vault)
+    credential = options.pop("escrow_credential")
+    controller = ControllerThread(cluster.settings(**options), escrow_credential=credential)
     starting = threading.Thread(target=controller.start, kwargs={"timeout": 30}, daemon=True)
     starting.start()
     try:

@@ -25,10 +25,10 @@ import yaml
 from sealkit.bitnami import SEALING_KEY_LABEL
 from sealkit.keygen import GeneratedKey, generate_key_pair
 from sealkit.keys import load_private_keys
-from sealkit_controller.runner import ControllerThread
-from sealkit_controller.testing import CONTROLLER_NS, Cluster
+from sealkit_controller.wiring import ControllerThread
 from sealkit_testservers.keyvault import KeyVaultServer
 from sealkit_testservers.kube import KubeServer
+from tests.support.cluster import CONTROLLER_NS, Cluster
 
 DOC = Path(__file__).resolve().parents[2] / "docs" / "disaster-recovery.md"
 STOP = 'kubectl -n "$NS" scale deployment/sealed-secrets-controller --replicas=0'

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import pytest
 
-from sealkit import escrow
-from sealkit.csi.vaultrun import RetryPolicy
+from sealkit.clients.keyvault.escrow import EscrowVault
+from sealkit.escrow import scheme as escrow
+from sealkit.escrow.sync import EscrowVaultError
 from sealkit.keygen import GeneratedKey, generate_key_pair
-from sealkit_controller.escrow_vault import EscrowVault, EscrowVaultError
+from sealkit.retry import RetryPolicy
 from sealkit_testservers.keyvault import KeyVaultServer, Vault
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import base64
 
-from sealkit_controller.testing import SS, Cluster
+from tests.support.cluster import SS, Cluster
 
 SECRETS = r"/api/v1/namespaces/default/secrets"
 

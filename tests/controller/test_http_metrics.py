@@ -16,15 +16,16 @@ import pytest
 import yaml
 from click.testing import CliRunner
 
+from sealkit.clients.kube.config import ClusterOptions
+from sealkit.clients.kube.proxy import ControllerProxy
 from sealkit.keygen import generate_key_pair
 from sealkit.keys import KeyRing
+from sealkit.keysecrets import key_secret_manifest
 from sealkit.scope import Scope
 from sealkit.unsealing import unseal
-from sealkit_cli.cluster import ClusterOptions, ControllerProxy
 from sealkit_cli.main import cli
-from sealkit_controller.keystore import key_secret_manifest
-from sealkit_controller.runner import ControllerThread
-from sealkit_controller.testing import CONTROLLER_NS, Cluster
+from sealkit_controller.wiring import ControllerThread
+from tests.support.cluster import CONTROLLER_NS, Cluster
 
 SERVICE = "sealed-secrets-controller"
 

@@ -9,7 +9,7 @@ import uuid
 from typing import Any
 
 from sealkit.bitnami import PATCH_ANNOTATION
-from sealkit_controller.testing import SS, Cluster, LogLines
+from tests.support.cluster import SS, Cluster, LogLines
 
 EMULATOR_LOGGERS = ("sealkit_testservers", "kmock", "aiohttp")
 
@@ -76,7 +76,7 @@ def test_no_plaintext_or_private_key_in_logs_events_statuses_or_annotations(clus
     controller_logs = "\n".join(
         line for line in logs.lines if not any(f" {name}" in line.split(":")[0] for name in EMULATOR_LOGGERS)
     )
-    assert "sealkit.controller" in controller_logs and "kopf" in controller_logs  # the scan saw real output
+    assert "sealkit_controller" in controller_logs and "kopf" in controller_logs  # the scan saw real output
     readable: dict[str, Any] = {
         "logs": controller_logs,
         "events": [cluster.kube.list("v1", "Event", ns) for ns in ("default", "kube-system")],

@@ -9,11 +9,16 @@ import json
 
 from sealkit.keygen import GeneratedKey, generate_key_pair
 from sealkit.keys import load_certificate
+from sealkit.keysecrets import key_secret_manifest
 from sealkit.sealing import seal_secret
-from sealkit_controller.keystore import key_secret_manifest
-from sealkit_controller.provenance import UNSEALED_FROM_ANNOTATION, recorded, source_digest
-from sealkit_controller.runner import ControllerThread
-from sealkit_controller.testing import CONTROLLER_NS, SS, Cluster
+from sealkit_controller.reconciling.provenance import (
+    LEGACY_UNSEALED_FROM_ANNOTATION,
+    UNSEALED_FROM_ANNOTATION,
+    recorded,
+    source_digest,
+)
+from sealkit_controller.wiring import ControllerThread
+from tests.support.cluster import CONTROLLER_NS, SS, Cluster
 
 
 def settled(running: ControllerThread, count: int) -> bool:
@@ -73,6 +78,33 @@ def test_restart_over_in_sync_objects_does_no_rsa_operations_and_writes_nothing(
         annotation = json.dumps(secret["metadata"]["annotations"])
         plain = f"plain-{name}"
         assert plain not in annotation and base64.b64encode(plain.encode()).decode() not in annotation
+    since = len(cluster.kube.request_log)
+    with cluster.start() as second:
+        cluster.wait(lambda: settled(second, len(names)), timeout=20)
+        controller = second.runtime.controller
+        assert controller is not None
+        assert controller.rsa_operations == 0 and controller.in_sync_skips == len(names)
+    assert writes(cluster, since) == []
+
+
+def test_secrets_recorded_under_the_old_annotation_domain_count_as_in_sync(cluster: Cluster) -> None:
+    """An upgrade from a controller that wrote `sealkit.dev/unsealed-from` costs no RSA work at all."""
+    cluster.add_key(0)
+    names = ["old0", "old1", "old2"]
+    with cluster.start() as first:
+        for name in names:
+            cluster.create(cluster.seal(name))
+        cluster.wait(lambda: settled(first, len(names)), timeout=20)
+    for name in names:  # as the older controller left them: the record under sealkit.dev/ only
+        value = ((cluster.secret(name) or {})["metadata"]["annotations"])[UNSEALED_FROM_ANNOTATION]
+        cluster.kube.patch(
+            "v1",
+            "Secret",
+            name,
+            {"metadata": {"annotations": {UNSEALED_FROM_ANNOTATION: None, LEGACY_UNSEALED_FROM_ANNOTATION: value}}},
+            "default",
+        )
+        assert UNSEALED_FROM_ANNOTATION not in (cluster.secret(name) or {})["metadata"]["annotations"]
     since = len(cluster.kube.request_log)
     with cluster.start() as second:
         cluster.wait(lambda: settled(second, len(names)), timeout=20)

@@ -14,8 +14,9 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 from sealkit.bitnami import SEALING_KEY_LABEL
 from sealkit.keygen import GeneratedKey, generate_key_pair
 from sealkit.keys import PrivateKey, fingerprint
-from sealkit_controller.keymanager import KeyManager
-from sealkit_controller.keystore import KeyStore, key_due, key_secret_manifest, keys_from_secret
+from sealkit.keysecrets import key_secret_manifest, keys_from_secret
+from sealkit_controller.keys.keystore import KeyStore, key_due
+from sealkit_controller.keys.renewal import KeyManager
 from sealkit_controller.settings import Settings
 
 NOW = dt.datetime(2026, 6, 1, tzinfo=dt.UTC)

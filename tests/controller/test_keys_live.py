@@ -11,8 +11,8 @@ from cryptography.hazmat.primitives import serialization
 from sealkit.bitnami import SEALING_KEY_LABEL
 from sealkit.keygen import generate_key_pair
 from sealkit.keys import fingerprint, load_certificate, load_private_keys
-from sealkit_controller.keystore import key_secret_manifest
-from sealkit_controller.testing import CONTROLLER_NS, Cluster
+from sealkit.keysecrets import key_secret_manifest
+from tests.support.cluster import CONTROLLER_NS, Cluster
 
 
 def key_secrets(cluster: Cluster) -> list[dict]:  # type: ignore[type-arg]

@@ -9,7 +9,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from sealkit.bitnami import MANAGED_ANNOTATION, PATCH_ANNOTATION
-from sealkit_controller.ownership import Action, controlled_by, plan_write, should_recreate
+from sealkit_controller.reconciling.ownership import Action, controlled_by, plan_write, should_recreate
 
 UID = "uid-1"
 OWNER = {"apiVersion": "bitnami.com/v1alpha1", "kind": "SealedSecret", "name": "db", "uid": UID, "controller": True}

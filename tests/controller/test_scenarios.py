@@ -13,8 +13,8 @@ import pytest
 
 from sealkit.bitnami import CLUSTER_WIDE_ANNOTATION, MANAGED_ANNOTATION, NAMESPACE_WIDE_ANNOTATION, PATCH_ANNOTATION
 from sealkit.scope import Scope
-from sealkit_controller.provenance import UNSEALED_FROM_ANNOTATION
-from sealkit_controller.testing import SS, Cluster
+from sealkit_controller.reconciling.provenance import UNSEALED_FROM_ANNOTATION
+from tests.support.cluster import SS, Cluster
 
 pytestmark = pytest.mark.usefixtures("controller")
 

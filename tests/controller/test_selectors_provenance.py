@@ -10,9 +10,9 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from sealkit.errors import InputError
-from sealkit_controller.httpapi import TokenBucket
-from sealkit_controller.provenance import annotate, recorded, source_digest
-from sealkit_controller.selectors import parse_selector
+from sealkit_controller.reconciling.provenance import annotate, recorded, source_digest
+from sealkit_controller.reconciling.selectors import parse_selector
+from sealkit_controller.serving.httpapi import TokenBucket
 
 LABEL = st.from_regex(r"[a-z][a-z0-9]{0,6}", fullmatch=True)
 
@@ -86,9 +86,20 @@ def test_record_round_trip_and_malformed_records() -> None:
     secret = annotate({"metadata": {"annotations": {"keep": "me"}}}, digest, "SHA256:abc/def")
     assert recorded(secret) == (digest, "SHA256:abc/def")
     assert secret["metadata"]["annotations"]["keep"] == "me"
+    assert list(secret["metadata"]["annotations"]) == ["keep", "sealkit.io/unsealed-from"]
     for bad in ("", "short/SHA256:x", f"{digest}/", digest):
-        assert recorded({"metadata": {"annotations": {"sealkit.dev/unsealed-from": bad}}}) is None
+        for name in ("sealkit.io/unsealed-from", "sealkit.dev/unsealed-from"):
+            assert recorded({"metadata": {"annotations": {name: bad}}}) is None
     assert recorded(None) is None
+
+
+def test_records_under_the_old_domain_are_read_and_rewritten_under_the_new() -> None:
+    digest = source_digest(SEALED)
+    old = {"metadata": {"annotations": {"sealkit.dev/unsealed-from": f"{digest}/SHA256:k"}}}
+    assert recorded(old) == (digest, "SHA256:k")
+    assert annotate(old, digest, "SHA256:k")["metadata"]["annotations"] == {
+        "sealkit.io/unsealed-from": f"{digest}/SHA256:k"
+    }
 
 
 def test_rate_limiter_memory_stays_bounded() -> None:

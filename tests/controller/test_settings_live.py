@@ -16,12 +16,14 @@ from cryptography.x509.oid import NameOID
 
 from sealkit import hybrid
 from sealkit.bitnami import SEALING_KEY_LABEL, SKIP_OWNER_REFERENCES_ANNOTATION
+from sealkit.clients.kube.api import Throttle
 from sealkit.keygen import generate_key_pair
-from sealkit_controller.keystore import KeyStore, key_secret_manifest
-from sealkit_controller.kubeapi import Throttle
-from sealkit_controller.runner import JsonFormatter, configure_logging
+from sealkit.keysecrets import key_secret_manifest
+from sealkit_controller import configure_logging
+from sealkit_controller.keys.keystore import KeyStore
+from sealkit_controller.plumbing.logs import JsonFormatter
 from sealkit_controller.settings import Settings
-from sealkit_controller.testing import CONTROLLER_NS, SS, Cluster
+from tests.support.cluster import CONTROLLER_NS, SS, Cluster
 
 
 def labelled(sealed: dict[str, Any], **labels: str) -> dict[str, Any]:

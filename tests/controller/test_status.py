@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sealkit_controller.status import Outcome, next_status
+from sealkit_controller.reconciling.status import Outcome, next_status
 
 T0 = dt.datetime(2026, 1, 1, tzinfo=dt.UTC)
 T1 = T0 + dt.timedelta(minutes=5)

@@ -6,7 +6,7 @@ import asyncio
 
 import pytest
 
-from sealkit_controller.workqueue import WorkQueue
+from sealkit_controller.plumbing.workqueue import WorkQueue
 
 
 async def test_dedup_busy_rerun_and_delays() -> None:

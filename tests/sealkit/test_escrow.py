@@ -13,8 +13,8 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 from hypothesis import given
 from hypothesis import strategies as st
 
-from sealkit import escrow
-from sealkit.escrow import EscrowError
+from sealkit.escrow import scheme as escrow
+from sealkit.escrow.scheme import EscrowError
 from sealkit.keygen import GeneratedKey, generate_key_pair
 from sealkit.keys import PrivateKey, fingerprint, load_private_keys
 

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import click
 
+from sealkit.clients.kube.config import ClusterOptions
 from sealkit.keys import load_certificate
 from sealkit_cli import io, options
 from sealkit_cli.certsource import certificate_bytes
-from sealkit_cli.cluster import ClusterOptions, cluster_options
+from sealkit_cli.options import cluster_options
 
 
 @click.command("cert")

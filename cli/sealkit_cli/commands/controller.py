@@ -12,8 +12,9 @@ from typing import Any, TypeVar
 
 import click
 
+from sealkit.clients.keyvault.credentials import AUTH_MODES
+
 F = TypeVar("F", bound=Callable[..., Any])
-ESCROW_AUTH = ("default", "workload-identity", "service-principal", "cli", "managed-identity")
 
 
 def _env(flag: str) -> str:
@@ -27,19 +28,6 @@ def bitnami_option(flag: str, *aliases: str, **kwargs: Any) -> Callable[[F], F]:
 
 def bitnami_bool(flag: str, default: bool, help_text: str) -> Callable[[F], F]:
     return bitnami_option(flag, type=click.BOOL, is_flag=False, flag_value=True, default=default, help=help_text)
-
-
-def _escrow_credential(settings: Any) -> Any:
-    """The escrow credential, built as `sealkit csi verify` and `sealkit keys` build theirs (azure_vault)."""
-    from sealkit.csi.vaults import check_resource
-    from sealkit_cli.azure_vault import AuthOptions, make_credential
-
-    options = AuthOptions(
-        mode=settings.escrow_auth,
-        timeout=settings.escrow_timeout,
-        accepted_resources=tuple(check_resource(r) for r in settings.escrow_accept_challenge_resources),
-    )
-    return make_credential(options)
 
 
 def _level(value: str) -> str:
@@ -127,7 +115,7 @@ def _level(value: str) -> str:
 @bitnami_option("escrow-cluster-name", default="", help="This cluster's name in escrowed keys' names and tags.")
 @bitnami_option(
     "escrow-auth",
-    type=click.Choice(ESCROW_AUTH),
+    type=click.Choice(AUTH_MODES),
     default="default",
     help="azure-identity credential for escrow (default: DefaultAzureCredential: workload identity in a pod).",
 )
@@ -159,7 +147,7 @@ def controller(kubeconfig: str | None, context: str | None, namespace: str | Non
     It serves Bitnami's CRD, key Secrets and flags unchanged: switch controllers without re-sealing.
     On a laptop: sealkit controller --kubeconfig ~/.kube/config --context dev -n sealed-secrets
     """
-    from sealkit_controller import settings as cfg
+    import sealkit_controller as cfg
 
     f = flags
     settings = cfg.Settings(
@@ -203,11 +191,5 @@ def controller(kubeconfig: str | None, context: str | None, namespace: str | Non
         log_level=_level(f["log_level"]),
         log_format=f["log_format"],
     ).validate()
-
-    if settings.escrow_enabled:
-        settings.escrow_credential = _escrow_credential(settings)
-
-    from sealkit_controller import runner
-
-    runner.configure_logging(settings)
-    runner.run(settings)
+    cfg.configure_logging(settings)
+    cfg.run(settings)

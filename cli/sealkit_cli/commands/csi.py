@@ -10,6 +10,7 @@ from typing import Any, NoReturn
 import click
 
 from sealkit.errors import InputError, SealkitError
+from sealkit_cli.options import auth_from_options, vault_options
 
 SPEC_HELP = "The spec file (default: $SEALKIT_CSI_SPEC, else sealkit-csi.yaml in the current directory)."
 CLIENT_ID_VARS = ("SEALKIT_CSI_CLIENT_ID", "AZURE_CLIENT_ID")
@@ -136,89 +137,11 @@ def seal_creds(spec_file: str | None, env: str, from_stdin: bool) -> None:
 
 # --- verify / discover: the vault itself (the Azure SDK is imported only inside these) -----------
 
-AUTH_CHOICES = ("default", "workload-identity", "service-principal", "cli", "managed-identity")
-
-
-def vault_options(command: Any) -> Any:
-    """Options shared by verify and discover: where the vaults are and how to authenticate."""
-    options = [
-        click.option(
-            "--vault-url",
-            "vault_urls",
-            multiple=True,
-            metavar="VAULT=URL",
-            help="Reach this vault at URL (private endpoint, other cloud, local test vault); repeatable. "
-            "Also $SEALKIT_VAULT_URL_<VAULT> (upper case, dashes as underscores).",
-        ),
-        click.option(
-            "--accept-challenge-resource",
-            "accepted",
-            multiple=True,
-            envvar="SEALKIT_VAULT_CHALLENGE_RESOURCE",
-            metavar="URL",
-            help="Accept this token resource in the vault's challenge although it does not match the URL's host "
-            "(e.g. https://vault.azure.net behind a private DNS name); tokens go to no other resource.",
-        ),
-        click.option(
-            "--auth",
-            type=click.Choice(AUTH_CHOICES),
-            default="default",
-            envvar="SEALKIT_AZURE_AUTH",
-            show_default=True,
-            help="Credential: DefaultAzureCredential, or one of its parts explicitly.",
-        ),
-        click.option("--tenant-id", default=None, help="Tenant (default: $AZURE_TENANT_ID, else the spec's)."),
-        click.option("--client-id", default=None, help="App/identity client id (default: $AZURE_CLIENT_ID)."),
-        click.option(
-            "--federated-token-file",
-            default=None,
-            help="Workload identity token file (default: $AZURE_FEDERATED_TOKEN_FILE).",
-        ),
-        click.option(
-            "--disable-instance-discovery",
-            is_flag=True,
-            envvar="SEALKIT_AZURE_DISABLE_INSTANCE_DISCOVERY",
-            help="MSAL credentials (client secret): trust the authority host without asking "
-            "login.microsoftonline.com (Azure Stack, private or test authorities).",
-        ),
-        click.option(
-            "--timeout",
-            type=click.FloatRange(0.1, 300),
-            default=10.0,
-            show_default=True,
-            help="Seconds to wait for a connection or a response.",
-        ),
-        click.option(
-            "--max-retry-wait",
-            type=click.FloatRange(0, 300),
-            default=10.0,
-            show_default=True,
-            help="Honour a throttled vault's Retry-After up to this many seconds (3 retries at most).",
-        ),
-    ]
-    for option in reversed(options):
-        command = option(command)
-    return command
-
-
-def auth_from_options(kwargs: dict[str, Any]) -> Any:
-    from sealkit.csi.vaults import check_resource
-    from sealkit_cli.azure_vault import AuthOptions
-
-    return AuthOptions(
-        mode=kwargs["auth"],
-        tenant_id=kwargs["tenant_id"],
-        client_id=kwargs["client_id"],
-        federated_token_file=kwargs["federated_token_file"],
-        disable_instance_discovery=kwargs["disable_instance_discovery"],
-        timeout=kwargs["timeout"],
-        accepted_resources=tuple(check_resource(r) for r in kwargs["accepted"]),
-    )
-
 
 def _reader(vault_tenants: dict[str, str | None], urls: dict[str, str], kwargs: dict[str, Any]) -> Any:
     """A VaultReader with one credential per tenant (a vault's challenge names its tenant)."""
-    from sealkit_cli.azure_vault import VaultReader, make_credential, quiet_azure_logging
+    from sealkit.clients.keyvault.credentials import make_credential, quiet_azure_logging
+    from sealkit.clients.keyvault.reader import VaultReader
 
     quiet_azure_logging()
     options = auth_from_options(kwargs)
@@ -232,7 +155,7 @@ def _reader(vault_tenants: dict[str, str | None], urls: dict[str, str], kwargs: 
 
 
 def _retry(kwargs: dict[str, Any]) -> Any:
-    from sealkit.csi.vaultrun import RetryPolicy
+    from sealkit.retry import RetryPolicy
 
     return RetryPolicy(max_wait=kwargs["max_retry_wait"])
 
@@ -289,8 +212,9 @@ def verify(
     import datetime as dt
     import json
 
-    from sealkit.csi import pinning, vaultcheck, vaultreport, vaultrun, vaults
+    from sealkit.csi import pinning, vaultcheck, vaultreport, vaultrun
     from sealkit.csi.spec import load_spec
+    from sealkit.vault import urls as vaults
 
     if sum((pin, repin, unpin)) > 1:
         raise InputError("give only one of --pin, --repin, --unpin")
@@ -365,8 +289,10 @@ def discover(vault: str, cloud: str, fmt: str, **kwargs: Any) -> None:
     import json
 
     from sealkit.csi import discover as disc
-    from sealkit.csi import rules, vaults
-    from sealkit.csi.vaultrun import call_with_retries
+    from sealkit.csi import rules
+    from sealkit.retry import call_with_retries
+    from sealkit.vault import urls as vaults
+    from sealkit.vault.errors import CredentialError, VaultAccessError
 
     if problem := rules.vault_name_problem(vault):
         raise InputError(f"--vault: {problem}")
@@ -374,13 +300,9 @@ def discover(vault: str, cloud: str, fmt: str, **kwargs: Any) -> None:
         raise InputError(f"--cloud: {problem}")
     url = vaults.resolve_url(vault, cloud, vaults.parse_overrides(kwargs["vault_urls"]), os.environ)
     reader = _reader({vault: None}, {vault: url}, kwargs)
-    from sealkit.csi.vaultcheck import VaultAccessError
-
     try:
-        items = call_with_retries(lambda: reader.list_vault(vault), _retry(kwargs))
+        items = call_with_retries(lambda: reader.list_vault(vault), _retry(kwargs), give_up=VaultAccessError)
     except VaultAccessError as exc:
-        from sealkit.csi.vaultrun import CredentialError
-
         raise InputError(str(exc) if isinstance(exc, CredentialError) else f"vault {vault} ({url}): {exc}") from None
     finally:
         reader.close()

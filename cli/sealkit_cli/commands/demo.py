@@ -62,6 +62,7 @@ def _csi_step(example: Path, folder: Path) -> None:
         raise SystemExit(1)
 
 
+INSTALL_TESTSERVERS = "pip install -e ./testservers from a sealkit checkout"
 CONTROLLER_SERVICE = "sealed-secrets-controller"
 CONTROLLER_NAMESPACE = "kube-system"
 
@@ -93,17 +94,17 @@ def _wait(predicate: Callable[[], Any], timeout: float = 20.0) -> Any:
 def _controller_step(key_size: int, folder: Path) -> None:
     """The real controller against the Kubernetes emulator: cert via the service proxy, apply, unseal."""
     try:
+        # The test servers are a distribution of their own (not in sealkit's wheel), loaded only here.
         from sealkit_testservers.kube import KubeServer
     except ImportError:
         click.echo(
-            "skipped: the Kubernetes emulator is not installed (pip install 'sealkit[testing]', "
-            "as scripts/demo.sh does)"
+            f"skipped: the Kubernetes emulator is not installed ({INSTALL_TESTSERVERS}, as scripts/demo.sh does)"
         )
         return
+    from sealkit.clients.kube.config import ClusterOptions
+    from sealkit.clients.kube.proxy import ControllerProxy
     from sealkit.data import crd_path
-    from sealkit_cli.cluster import ClusterOptions, ControllerProxy
-    from sealkit_controller.runner import ControllerThread
-    from sealkit_controller.settings import Settings
+    from sealkit_controller import Settings, in_thread
 
     kopf_logger = logging.getLogger("kopf")
     level = kopf_logger.level
@@ -120,9 +121,7 @@ def _controller_step(key_size: int, folder: Path) -> None:
                 log_level="WARNING",
             )
             click.echo(f"Kubernetes emulator at {kube.url}; starting the controller (it makes a {key_size}-bit key)")
-            with ControllerThread(
-                settings,
-            ) as running:
+            with in_thread(settings) as running:
                 kube.create(
                     {
                         "apiVersion": "v1",

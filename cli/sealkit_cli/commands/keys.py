@@ -13,16 +13,21 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 import yaml
 
 from sealkit.bitnami import SEALING_KEY_PREFIX
+from sealkit.clients.kube.api import ClusterError
 from sealkit.errors import InputError
-from sealkit.escrow import check_cluster_name, rfc3339
-from sealkit_cli.cluster import ClusterError, ClusterOptions, cluster_options
-from sealkit_cli.commands.csi import auth_from_options, vault_options
+from sealkit.escrow.scheme import check_cluster_name, rfc3339
+from sealkit_cli.options import auth_from_options, cluster_from, cluster_options, vault_options
+
+if TYPE_CHECKING:
+    from sealkit.clients.kube.api import KubeClient
+    from sealkit.escrow.sync import EscrowStore
+    from sealkit.keysecrets import HeldKey
 
 T = TypeVar("T")
 F = TypeVar("F", bound=Callable[..., Any])
@@ -66,20 +71,18 @@ def _escrow_options(func: F) -> F:
 # --- the cluster side -----------------------------------------------------------------------------
 
 
-def _kube(kwargs: dict[str, Any]) -> Any:
-    from sealkit_cli.cluster import api_client
-    from sealkit_controller.kubeapi import KubeClient, quiet_client_loggers
+def _kube(kwargs: dict[str, Any]) -> KubeClient:
+    from sealkit.clients.kube.api import KubeClient
+    from sealkit.clients.kube.config import load_configuration, quiet_client_loggers
 
     quiet_client_loggers()
-    options = ClusterOptions(
-        kwargs["kubeconfig"], kwargs["context"], kwargs["controller_name"], kwargs["controller_namespace"]
-    )
-    return KubeClient(api_client(options).configuration, API_TIMEOUT)
+    options = cluster_from(kwargs)
+    return KubeClient(load_configuration(options.kubeconfig, options.context), API_TIMEOUT)
 
 
 @contextmanager
 def _cluster_errors(what: str) -> Iterator[None]:
-    from sealkit_controller.kubeapi import ApiError
+    from sealkit.clients.kube.api import ApiError
 
     try:
         yield
@@ -88,8 +91,8 @@ def _cluster_errors(what: str) -> Iterator[None]:
         raise ClusterError(f"{what}: {exc}{hint}") from None
 
 
-def _held(client: Any, namespace: str) -> list[Any]:
-    from sealkit_controller.escrowsync import held_keys
+def _held(client: KubeClient, namespace: str) -> list[HeldKey]:
+    from sealkit.keysecrets import held_keys
 
     with _cluster_errors(f"listing key Secrets in {namespace}"):
         return held_keys(client, namespace)
@@ -100,16 +103,14 @@ def _held(client: Any, namespace: str) -> list[Any]:
 
 @dataclass(frozen=True)
 class Escrow:
-    vault: Any  # sealkit_controller.escrow_vault.EscrowVault
+    vault: EscrowStore
     cluster: str
 
 
 def _vault_url(vault: str, kwargs: dict[str, Any]) -> str:
-    from sealkit.csi.vaults import check_url, parse_overrides, resolve_url
+    from sealkit.vault.urls import parse_overrides, vault_url
 
-    if "://" in vault:
-        return check_url(vault, "--vault")
-    return resolve_url(vault, None, parse_overrides(kwargs["vault_urls"]), os.environ)
+    return vault_url(vault, "--vault", parse_overrides(kwargs["vault_urls"]), os.environ)
 
 
 def _escrow(kwargs: dict[str, Any], *, required: bool) -> Escrow | None:
@@ -121,13 +122,13 @@ def _escrow(kwargs: dict[str, Any], *, required: bool) -> Escrow | None:
         raise InputError(f"escrow needs both --vault and --cluster-name; {missing} is missing")
     cluster = check_cluster_name(cluster)
     url = _vault_url(vault, kwargs)
-    from sealkit_cli.azure_vault import make_credential, quiet_azure_logging
-    from sealkit_controller.escrow_vault import EscrowVault
+    from sealkit.clients.keyvault.credentials import make_credential, quiet_azure_logging
+    from sealkit.clients.keyvault.escrow import EscrowVault
+    from sealkit.retry import RetryPolicy
 
     quiet_azure_logging()
     options = auth_from_options(kwargs)
     credential = make_credential(options)
-    from sealkit.csi.vaultrun import RetryPolicy
 
     store = EscrowVault(
         url,
@@ -246,13 +247,13 @@ def backup(to_file: Path | None, force: bool, **kwargs: Any) -> None:
     if not held:
         raise InputError(f"no active key Secrets in {namespace}: nothing to back up")
     if to_file is not None:
-        from sealkit_controller.escrowsync import backup_document
+        from sealkit.keysecrets import backup_document
 
         document = backup_document(held, namespace)
         write_private_file(to_file, yaml.safe_dump(document, sort_keys=False).encode(), force=force)
         click.echo(f"wrote {len(document['items'])} key(s) to {to_file} (mode 0600)")
     if escrow is not None:
-        from sealkit_controller.escrowsync import backup_to_vault
+        from sealkit.escrow.sync import backup_to_vault
 
         for done in backup_to_vault(escrow.vault, escrow.cluster, [h.key for h in held]):
             verb = "escrowed" if done.stored else "already escrowed"
@@ -263,8 +264,10 @@ def _given(key: Any, source: str) -> Callable[[], tuple[Any, str]]:
     return lambda: (key, source)
 
 
-def _fetcher(vault: Any, entry: Any) -> Callable[[], tuple[Any, str]]:
-    return lambda: (vault.fetch(entry), f"{vault.url}/secrets/{entry.name}")
+def _fetcher(vault: EscrowStore, entry: Any) -> Callable[[], tuple[Any, str]]:
+    from sealkit.escrow.sync import vault_source
+
+    return lambda: (vault.fetch(entry), vault_source(vault, entry))
 
 
 # --- restore --------------------------------------------------------------------------------------
@@ -296,7 +299,7 @@ def restore(
 
     sealkit's controller uses restored keys at once; a Bitnami controller needs a restart.
     """
-    from sealkit_controller.escrowsync import restore_keys
+    from sealkit.escrow.sync import restore_keys, restore_order
 
     namespace = kwargs["controller_namespace"]
     client = _kube(kwargs)
@@ -313,11 +316,8 @@ def restore(
         escrow = _escrow(kwargs, required=True)
         assert escrow is not None
         vault = escrow.vault
-        entries = vault.entries(escrow.cluster)
-        oldest_first = sorted(entries, key=lambda e: e.created.timestamp() if e.created else 0.0)
-        for entry in oldest_first:  # creation order = age order, for --key-order-priority=SecretCreationTimestamp
-            if entry.enabled:
-                sources[entry.fingerprint] = _fetcher(vault, entry)
+        for entry in restore_order(vault.entries(escrow.cluster)):
+            sources[entry.fingerprint] = _fetcher(vault, entry)
         if not sources:
             raise InputError(f"no escrowed keys for cluster {escrow.cluster} in {vault.url}")
     unknown = set(fingerprints) - set(sources) - present

@@ -11,6 +11,9 @@ from typing import Any
 
 import click
 
+from sealkit.clients.kube.api import ClusterError
+from sealkit.clients.kube.config import ClusterOptions
+from sealkit.clients.kube.proxy import ControllerProxy, RateLimitedCaller
 from sealkit.errors import InputError
 from sealkit.lint import output
 from sealkit.lint.catalog import RULES
@@ -19,7 +22,7 @@ from sealkit.lint.model import Severity
 from sealkit.lint.scanner import Scanner, Source, discover
 from sealkit.lint.sealed import Opener, SealedChecks, offline_opener
 from sealkit_cli import io
-from sealkit_cli.cluster import ClusterError, ClusterOptions, ControllerProxy, RateLimitedCaller, cluster_options
+from sealkit_cli.options import cluster_options
 
 FAIL_ON = click.Choice([*(s.label for s in Severity), "never"], case_sensitive=False)
 

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import click
 
+from sealkit.clients.kube.config import ClusterOptions, context_namespace
 from sealkit.documents import dump, load_documents
 from sealkit.errors import InputError
 from sealkit.keys import SealingCertificate
@@ -16,7 +17,7 @@ from sealkit.sealing import resolve_target, seal_secret, seal_value, secret_item
 from sealkit.yamledit import merge_values
 from sealkit_cli import io, options
 from sealkit_cli.certsource import resolve_certificate
-from sealkit_cli.cluster import ClusterOptions, cluster_options, context_namespace
+from sealkit_cli.options import cluster_options
 
 SCOPES = click.Choice([s.value for s in Scope])
 

@@ -7,6 +7,9 @@ from typing import Any
 
 import click
 
+from sealkit.clients.kube.api import ClusterError
+from sealkit.clients.kube.config import ClusterOptions
+from sealkit.clients.kube.proxy import ControllerProxy, RateLimitedCaller
 from sealkit.documents import Document
 from sealkit.errors import InputError, UnsealError
 from sealkit.keys import KeyRing, SealingCertificate
@@ -14,8 +17,8 @@ from sealkit.reseal import reseal_values, verify_sealed_secret
 from sealkit.sealedsecret import parse_sealed_secret
 from sealkit_cli import bulk
 from sealkit_cli.certsource import resolve_certificate
-from sealkit_cli.cluster import ClusterError, ClusterOptions, ControllerProxy, RateLimitedCaller, cluster_options
 from sealkit_cli.commands.unseal import load_keyring
+from sealkit_cli.options import cluster_options
 
 RATE_HELP = "Requests per second to the controller (its default limit is 2/s, burst 2)."
 

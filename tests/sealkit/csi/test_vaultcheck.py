@@ -15,7 +15,7 @@ import yaml
 from hypothesis import given
 from hypothesis import strategies as st
 
-from sealkit.csi import discover, vaultreport, vaults
+from sealkit.csi import discover, vaultreport
 from sealkit.csi.spec import load_spec
 from sealkit.csi.vaultcheck import (
     PEM,
@@ -26,13 +26,14 @@ from sealkit.csi.vaultcheck import (
     Observed,
     Reference,
     Status,
-    Throttled,
-    VaultAccessError,
     evaluate,
     references,
 )
-from sealkit.csi.vaultrun import CredentialError, RetryPolicy, call_with_retries, run
+from sealkit.csi.vaultrun import run
 from sealkit.errors import InputError
+from sealkit.retry import RetryPolicy, call_with_retries
+from sealkit.vault import urls as vaults
+from sealkit.vault.errors import CredentialError, Throttled, VaultAccessError
 
 NOW = dt.datetime(2026, 11, 29, 12, 0, tzinfo=dt.UTC)
 V1 = "0123456789abcdef0123456789abcdef"
@@ -223,7 +224,7 @@ def test_throttling_gives_up_fast(policy: RetryPolicy, retry_after: float, messa
         raise Throttled("throttled (429 Throttled)", retry_after)
 
     with pytest.raises(VaultAccessError, match=message) as info:
-        call_with_retries(fetch, policy, waits.append)
+        call_with_retries(fetch, policy, waits.append, give_up=VaultAccessError)
     assert not isinstance(info.value, Throttled)
     assert len(waits) == sleeps
 

@@ -1,0 +1,291 @@
+"""Key escrow inside the controller: restore before the first key is made, escrow every key the ring holds.
+
+Why a task of its own: escrow must never hold up unsealing. The keeper wakes whenever the key ring changes
+(a generated, renewed, restored or brought-in key) and at an interval; it escrows every key with no enabled
+copy in the vault (each written, read back and compared), and retries failures with capped exponential
+backoff. A failure counts in `sealed_secrets_controller_escrow_failures_total{reason}` and, once per key
+until it is escrowed, posts a Warning `ErrEscrowFailed` event on the key's Secret.
+
+At start, with no key Secrets, `restore_if_empty` restores every escrowed key of the cluster before the key
+manager decides whether to generate one; if the vault cannot be read it raises, so no key is generated that
+would hide the real ones (the caller retries the start).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from sealkit.clients.kube.api import ApiError, KubeClient
+from sealkit.errors import SealkitError
+from sealkit.escrow.scheme import EscrowError
+from sealkit.escrow.sync import INVALID, EscrowStore, EscrowVaultError, failure_reason, restore_from_vault
+from sealkit.keys import PrivateKey
+from sealkit.keysecrets import held_keys
+from sealkit.retry import Backoff
+from sealkit_controller.keys.keystore import KeyStore
+from sealkit_controller.plumbing.background import BackgroundLoop
+from sealkit_controller.plumbing.events import WARNING, EventRecorder
+from sealkit_controller.plumbing.pool import Run
+from sealkit_controller.settings import Settings
+
+logger = logging.getLogger(__name__)
+
+EVENT_REASON = "ErrEscrowFailed"
+EVENT_REASON_OK = "Escrowed"
+METRIC_PREFIX = "sealed_secrets_controller"
+
+
+class EscrowMetrics:
+    """The escrow series, registered in the run's registry (prometheus_client imported here only)."""
+
+    def __init__(self, registry: Any = None) -> None:
+        from prometheus_client import CollectorRegistry, Counter, Gauge
+
+        self.registry = registry if registry is not None else CollectorRegistry()
+        self.failures = Counter(
+            f"{METRIC_PREFIX}_escrow_failures_total",
+            "Failed attempts to escrow (or restore) sealing keys in the key vault, by reason",
+            ["reason"],
+            registry=self.registry,
+        )
+        self.pending = Gauge(
+            f"{METRIC_PREFIX}_escrow_pending_keys",
+            "Sealing keys held by the controller without a verified copy in the key vault",
+            registry=self.registry,
+        )
+        self.escrowed = Counter(
+            f"{METRIC_PREFIX}_escrowed_keys_total",
+            "Sealing keys written to the key vault and verified by reading them back",
+            registry=self.registry,
+        )
+        self.restored = Counter(
+            f"{METRIC_PREFIX}_escrow_restored_keys_total",
+            "Sealing keys restored from the key vault into key Secrets",
+            registry=self.registry,
+        )
+
+
+@dataclass(frozen=True)
+class EscrowTarget:
+    """Where and as whom keys are escrowed, and how restored key Secrets look."""
+
+    cluster: str
+    namespace: str
+    key_prefix: str
+    labels: Mapping[str, str] = field(default_factory=dict)
+    annotations: Mapping[str, str] = field(default_factory=dict)
+    retry_base_delay: float = 1.0
+    retry_max_delay: float = 300.0
+    recheck_interval: float = 3600.0  # re-list the vault: a copy deleted there is written again
+
+
+class EscrowKeeper:
+    """Restores at start, then keeps every held key escrowed (see the module docstring)."""
+
+    def __init__(
+        self,
+        target: EscrowTarget,
+        vault: EscrowStore,
+        client: KubeClient,
+        store: KeyStore,
+        run: Run,
+        *,
+        events: EventRecorder | None = None,
+        metrics: EscrowMetrics | None = None,
+    ) -> None:
+        self.target = target
+        self.vault = vault
+        self._client = client
+        self._store = store
+        self._run = run
+        self._events = events
+        self.metrics = metrics or EscrowMetrics()
+        self._wake = asyncio.Event()
+        self._background = BackgroundLoop("sealkit-key-escrow", self._loop)
+        self._backoff = Backoff(target.retry_base_delay, target.retry_max_delay)
+        self.escrowed: set[str] = set()  # fingerprints with a verified (or listed, enabled) copy
+        self._listed_at: float | None = None
+        self._reported: set[str] = set()
+        self.failures = 0
+        self.last_error: str | None = None
+        store.on_change(lambda added, removed: self._wake.set())
+
+    # --- start: restore before generating ---------------------------------------------------------------
+
+    async def restore_if_empty(self) -> int:
+        """With no keys held, restore every escrowed key of the cluster; returns how many were restored."""
+        if len(self._store.ring):
+            return 0
+        t = self.target
+        try:
+            present = {h.fingerprint for h in await self._run(held_keys, self._client, t.namespace)}
+            restored = await self._run(
+                lambda: restore_from_vault(
+                    self._client,
+                    self.vault,
+                    t.cluster,
+                    t.namespace,
+                    prefix=t.key_prefix,
+                    present=present,
+                    labels=t.labels,
+                    annotations=t.annotations,
+                )
+            )
+        except EscrowVaultError as exc:
+            self.metrics.failures.labels(exc.reason).inc()
+            raise EscrowVaultError(
+                f"no key Secrets, and the escrowed keys of cluster {t.cluster} cannot be read, so no new key is "
+                f"generated yet: {exc}",
+                exc.reason,
+            ) from None
+        except EscrowError as exc:
+            self.metrics.failures.labels(INVALID).inc()
+            raise EscrowError(f"restoring escrowed keys of cluster {t.cluster}: {exc}") from None
+        self.metrics.restored.inc(len(restored))
+        self.escrowed.update(r.fingerprint for r in restored)
+        if restored:
+            logger.info(
+                "restored %d escrowed sealing key(s) of cluster %s from %s into %s",
+                len(restored),
+                t.cluster,
+                self.vault.url,
+                t.namespace,
+            )
+        else:
+            logger.info("no escrowed sealing keys of cluster %s in %s", t.cluster, self.vault.url)
+        return len(restored)
+
+    # --- the escrow loop --------------------------------------------------------------------------------
+
+    def start(self) -> None:
+        self._background.start()
+
+    async def stop(self) -> None:
+        await self._background.stop()
+
+    def close(self) -> None:
+        close = getattr(self.vault, "close", None)
+        if close is not None:
+            close()
+
+    def pending(self) -> list[PrivateKey]:
+        return [key for key in self._store.ring.newest_first() if key.fingerprint not in self.escrowed]
+
+    async def sync(self) -> int:
+        """One pass: list the vault when due, escrow what is missing; returns how many keys were written."""
+        loop = asyncio.get_running_loop()
+        if self._listed_at is None or loop.time() - self._listed_at >= self.target.recheck_interval:
+            try:
+                entries = await self._run(self.vault.entries, self.target.cluster)
+            except EscrowError as exc:
+                self.metrics.failures.labels(_reason(exc)).inc()
+                self.metrics.pending.set(len(self.pending()))
+                for key in self.pending():  # their copies cannot be checked (nor written)
+                    await self._report(key, exc)
+                raise
+            self.escrowed = {e.fingerprint for e in entries if e.enabled}
+            self._listed_at = loop.time()
+        written = 0
+        for key in self.pending():
+            self.metrics.pending.set(len(self.pending()))
+            try:
+                await self._run(self.vault.store, key, self.target.cluster)
+            except EscrowError as exc:
+                await self._failed(key, exc)
+                raise
+            self.escrowed.add(key.fingerprint)
+            self._reported.discard(key.fingerprint)
+            self.metrics.escrowed.inc()
+            written += 1
+        self.metrics.pending.set(len(self.pending()))
+        return written
+
+    async def _loop(self) -> None:
+        while True:
+            self._wake.clear()
+            wait = self.target.recheck_interval
+            try:
+                await self.sync()
+                self.failures = 0
+                self.last_error = None
+            except SealkitError as exc:  # escrow and API errors alike; counted where they happened
+                self.failures += 1
+                self.last_error = str(exc)
+                wait = self._backoff.delay(self.failures)
+                logger.warning(
+                    "key escrow of cluster %s to %s failed (retrying in %.1fs; unsealing goes on): %s",
+                    self.target.cluster,
+                    self.vault.url,
+                    wait,
+                    exc,
+                )
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._wake.wait(), timeout=wait)
+
+    async def _failed(self, key: PrivateKey, exc: EscrowError) -> None:
+        """Count the failure; the first one for this key also becomes a Warning event on its Secret."""
+        self.metrics.failures.labels(_reason(exc)).inc()
+        await self._report(key, exc)
+
+    async def _report(self, key: PrivateKey, exc: EscrowError) -> None:
+        if key.fingerprint in self._reported or self._events is None:
+            return
+        self._reported.add(key.fingerprint)
+        secret = await self._secret_of(key.fingerprint)
+        if secret is None:
+            return
+        message = f"escrow of sealing key {key.fingerprint} to {self.vault.url} failed (retrying): {exc}"
+        await self._events.post(secret, WARNING, EVENT_REASON, message)
+
+    async def _secret_of(self, fingerprint: str) -> dict[str, Any] | None:
+        namespace = self.target.namespace
+        try:
+            held = await self._run(held_keys, self._client, namespace)
+        except ApiError:
+            return None
+        for item in held:
+            if item.fingerprint == fingerprint:
+                return {"apiVersion": "v1", "kind": "Secret", "metadata": {"name": item.secret, "namespace": namespace}}
+        return None
+
+
+def _reason(exc: Exception) -> str:
+    return failure_reason(exc)
+
+
+def build_keeper(
+    settings: Settings,
+    credential: object,
+    client: KubeClient,
+    store: KeyStore,
+    run: Run,
+    events: EventRecorder,
+    metrics: EscrowMetrics,
+) -> EscrowKeeper:
+    """The keeper for one controller run, from its `Settings` (escrow enabled) and the vault credential."""
+    from sealkit.clients.keyvault.escrow import EscrowVault
+
+    # azure-core logs every request (headers included) at INFO; azure-identity logs multi-line warnings.
+    logging.getLogger("azure").setLevel(logging.ERROR)
+    vault = EscrowVault(
+        settings.escrow_vault_url(),
+        credential,
+        timeout=settings.escrow_timeout,
+        verify_challenge_resource=not settings.escrow_accept_challenge_resources,
+    )
+    target = EscrowTarget(
+        cluster=settings.escrow_cluster_name,
+        namespace=settings.namespace,
+        key_prefix=settings.key_prefix,
+        labels=dict(settings.private_key_labels),
+        annotations=dict(settings.private_key_annotations),
+        retry_base_delay=settings.retry_base_delay,
+        retry_max_delay=settings.retry_max_delay,
+        recheck_interval=settings.key_check_interval,
+    )
+    return EscrowKeeper(target, vault, client, store, run, events=events, metrics=metrics)

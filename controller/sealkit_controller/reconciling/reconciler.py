@@ -1,0 +1,451 @@
+"""Reconciling SealedSecrets into Secrets: triggers in, one attempt per queued key, retries out.
+
+Triggers (all from Kopf's watch streams, on the event loop): a SealedSecret seen with a new generation or
+scope (create, spec change, and every object once after a start: resume); its Secret deleted (re-created
+when it was ours or marked managed); an unmanaged Secret getting the managed/patch annotation; new keys
+(objects that failed to open are tried again). Each attempt: read the Secret; if its provenance annotation
+says it was made from exactly this SealedSecret with a key still held, it is in sync and nothing is
+decrypted; else unseal with the core in a worker thread (the key that opened the object last time first,
+then the newest), decide (ownership.plan_write), write only when different, then events and status.
+Scope: the label selector on SealedSecrets and the namespace selector; objects outside it are parked
+(their last body kept) and taken up when they, or their namespace's labels, come into scope.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import logging
+from collections.abc import Callable, Mapping
+from concurrent.futures import Executor
+from dataclasses import dataclass, field
+from typing import Any, TypeVar
+
+from sealkit.bitnami import CLUSTER_WIDE_ANNOTATION, NAMESPACE_WIDE_ANNOTATION
+from sealkit.clients.kube.api import ApiError, KubeClient
+from sealkit.errors import SealkitError
+from sealkit.keys import KeyRing
+from sealkit.keysecrets import looks_like_key_secret
+from sealkit.retry import Backoff
+from sealkit.unsealing import Unsealed, unseal
+from sealkit_controller.keys.keystore import KeyStore
+from sealkit_controller.plumbing.events import NORMAL, WARNING, EventRecorder
+from sealkit_controller.plumbing.pool import InPool
+from sealkit_controller.plumbing.workqueue import WorkQueue
+from sealkit_controller.reconciling import ownership, provenance, status
+from sealkit_controller.reconciling.selectors import parse_selector
+from sealkit_controller.serving import metrics as m
+from sealkit_controller.settings import Settings
+
+logger = logging.getLogger(__name__)
+
+T = TypeVar("T")
+Key = tuple[str, str]
+
+# Why the last attempt failed; decides which triggers try again.
+UNSEAL = "unseal"
+UNMANAGED = "unmanaged"
+IMMUTABLE = "immutable"
+API = "api"
+# unseal_errors_total's reason for each failure.
+_ERROR_REASON = {UNSEAL: m.UNSEAL, UNMANAGED: m.UNMANAGED, IMMUTABLE: m.UPDATE}
+V1_DATA_REFUSED = (
+    "Failed to unseal: spec.data (the deprecated v1 format) is not accepted here "
+    "(--accept-deprecated-v1-data=false): re-seal it into spec.encryptedData"
+)
+
+
+def handled_marker(body: Mapping[str, Any]) -> tuple[Any, ...]:
+    """What makes a SealedSecret need work again: its generation (spec) and its scope annotations.
+
+    Scope annotations live in metadata, which does not bump the generation, yet they change the result.
+    """
+    meta = body.get("metadata") or {}
+    annotations = meta.get("annotations") or {}
+    return (
+        meta.get("generation"),
+        annotations.get(CLUSTER_WIDE_ANNOTATION),
+        annotations.get(NAMESPACE_WIDE_ANNOTATION),
+    )
+
+
+def reported_failure(body: Mapping[str, Any]) -> tuple[str, str] | None:
+    """The failure the status already reports for this generation: not worth another event after a restart."""
+    current = body.get("status") or {}
+    if current.get("observedGeneration") != (body.get("metadata") or {}).get("generation"):
+        return None
+    for condition in current.get("conditions") or []:
+        if isinstance(condition, Mapping) and condition.get("type") == status.SYNCED:
+            if condition.get("status") == "False":
+                return str(condition.get("reason") or ""), str(condition.get("message") or "")
+            return None
+    return None
+
+
+@dataclass
+class _Read:
+    """What one thread-pool job found: the Secret, its record, and the unsealed result or why not."""
+
+    existing: dict[str, Any] | None
+    digest: str
+    found: tuple[str, str] | None
+    in_sync: bool = False
+    opened: Unsealed | None = None
+    error: str = ""
+
+
+@dataclass
+class Tracked:
+    """The controller's memory of one SealedSecret (lost on restart: every object is then checked once)."""
+
+    uid: str
+    body: dict[str, Any]
+    marker: tuple[Any, ...] = ()
+    attempts: int = 0
+    failure: str | None = None
+    done: bool = False
+    last_event: tuple[str, str] | None = None
+    written_status: dict[str, Any] | None = None
+    preferred_key: str | None = None
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+class Controller:
+    """SealedSecret -> Secret for every watched namespace."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        client: KubeClient,
+        keys: KeyStore,
+        executor: Executor,
+        *,
+        metrics: m.Metrics | None = None,
+        clock: Callable[[], dt.datetime] = lambda: dt.datetime.now(dt.UTC),
+    ) -> None:
+        self.settings = settings
+        self.client = client
+        self.keys = keys
+        self.executor = executor
+        self.metrics = metrics or m.Metrics()
+        self.clock = clock
+        self.run = InPool(executor)  # blocking work (HTTP, RSA) in the controller's thread pool
+        self.backoff = Backoff(settings.retry_base_delay, settings.retry_max_delay)
+        self.tracked: dict[Key, Tracked] = {}
+        # SealedSecrets outside the selectors, kept to take up when they or their namespace come into scope.
+        self.parked: dict[Key, dict[str, Any]] = {}
+        self.namespace_labels: dict[str, dict[str, str]] = {}
+        self.label_selector = parse_selector(settings.label_selector, "label selector")
+        self.namespace_selector = parse_selector(settings.namespace_selector, "namespace selector")
+        # What the work cost: RSA decryptions, and reconciles answered from the provenance annotation.
+        self.rsa_operations = 0
+        self.in_sync_skips = 0
+        self.queue: WorkQueue[Key] = WorkQueue(self.reconcile, settings.workers)
+        self.events = EventRecorder(client, self.run, instance=settings.instance, delay=settings.retry_base_delay)
+        self._tasks: set[asyncio.Task[None]] = set()
+        keys.on_change(self.on_keys_changed)
+
+    def start(self) -> None:
+        self.queue.start()
+
+    async def stop(self) -> None:
+        await self.queue.stop()
+        for task in list(self._tasks):
+            task.cancel()
+        if self._tasks:
+            await asyncio.gather(*self._tasks, return_exceptions=True)
+
+    def _spawn(self, coro: Any) -> None:
+        task = asyncio.get_running_loop().create_task(coro)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    # --- scope -------------------------------------------------------------------------------------------
+
+    def in_scope(self, body: Mapping[str, Any]) -> bool:
+        """Within --label-selector and, if given, --namespace-selector (an unseen namespace is not)."""
+        meta = body.get("metadata") or {}
+        if not self.label_selector.matches(meta.get("labels")):
+            return False
+        if not self.namespace_selector:
+            return True
+        labels = self.namespace_labels.get(str(meta.get("namespace") or ""))
+        return labels is not None and self.namespace_selector.matches(labels)
+
+    def _park(self, key: Key, body: Mapping[str, Any]) -> None:
+        if self.tracked.pop(key, None) is not None:
+            logger.info("SealedSecret %s/%s is out of scope now: no longer reconciled", *key)
+        self.queue.discard(key)
+        self.metrics.forget(*key)
+        self.parked[key] = dict(body)
+
+    def observe_namespace(self, body: Mapping[str, Any], *, deleted: bool = False) -> None:
+        """A Namespace seen by the watch (only with --namespace-selector): take up or park its objects."""
+        name = str((body.get("metadata") or {}).get("name") or "")
+        if deleted:
+            self.namespace_labels.pop(name, None)
+        else:
+            self.namespace_labels[name] = dict((body.get("metadata") or {}).get("labels") or {})
+        for key in [k for k in self.parked if k[0] == name]:
+            if self.in_scope(self.parked[key]):
+                self.observe_sealed_secret(self.parked.pop(key))
+        for key in [k for k in self.tracked if k[0] == name]:
+            tracked = self.tracked[key]
+            if not self.in_scope(tracked.body):
+                self._park(key, tracked.body)
+
+    # --- triggers (called on the event loop by the Kopf handlers) ----------------------------------------
+
+    def observe_sealed_secret(self, body: Mapping[str, Any], *, deleted: bool = False) -> None:
+        meta = body.get("metadata") or {}
+        key: Key = (str(meta.get("namespace") or ""), str(meta.get("name") or ""))
+        if deleted:
+            gone = self.tracked.pop(key, None)
+            self.parked.pop(key, None)
+            self.queue.discard(key)
+            self.metrics.forget(*key)
+            if self.settings.old_gc_behavior and gone is not None:
+                self._spawn(self._collect(key, dict(body), gone.uid))
+            return
+        if not self.in_scope(body):
+            self._park(key, body)
+            return
+        self.parked.pop(key, None)
+        uid = str(meta.get("uid") or "")
+        marker = handled_marker(body)
+        tracked = self.tracked.get(key)
+        if tracked is None or tracked.uid != uid:
+            tracked = self.tracked[key] = Tracked(uid=uid, body=dict(body), last_event=reported_failure(body))
+        else:
+            tracked.body = dict(body)
+            if tracked.marker == marker:
+                return  # a status or metadata change: already handled or being retried
+            tracked.last_event = None  # a new generation or scope: its failures are news
+        tracked.marker = marker
+        tracked.attempts = 0
+        tracked.done = False
+        self.queue.add(key)
+
+    def observe_secret(self, body: Mapping[str, Any], *, deleted: bool = False) -> None:
+        meta = body.get("metadata") or {}
+        namespace, name = str(meta.get("namespace") or ""), str(meta.get("name") or "")
+        if namespace == self.settings.namespace and (looks_like_key_secret(body) or name in self.keys.secret_names()):
+            what = self.keys.observe_secret(body, deleted=deleted)
+            if what:
+                logger.info("key Secret %s/%s %s; %d key(s) held", namespace, name, what, len(self.keys.ring))
+        key: Key = (namespace, name)
+        tracked = self.tracked.get(key)
+        if tracked is None:
+            return
+        if deleted:
+            if not self.settings.skip_recreate and ownership.should_recreate(body, tracked.uid):
+                logger.info("Secret %s/%s was deleted; re-creating it", namespace, name)
+                tracked.attempts = 0
+                tracked.done = False
+                self.queue.add(key)
+        elif tracked.failure == UNMANAGED and (ownership.is_managed(body) or ownership.is_patched(body)):
+            tracked.attempts = 0
+            self.queue.add(key)
+
+    def on_keys_changed(self, added: set[str], removed: set[str]) -> None:
+        if not added:
+            return
+        for key, tracked in self.tracked.items():
+            if tracked.failure == UNSEAL:
+                tracked.attempts = 0
+                self.queue.add(key)
+
+    # --- one attempt -------------------------------------------------------------------------------------
+
+    def _delay(self, attempts: int, retry_after: float | None = None) -> float:
+        return self.backoff.delay(attempts, retry_after)
+
+    async def _collect(self, key: Key, body: dict[str, Any], owner_uid: str) -> None:
+        """--old-gc-behavior: delete the Secret of a deleted SealedSecret ourselves (owned, or made from it)."""
+        namespace, name = key
+        try:
+            secret = await self.run(self.client.get_secret, namespace, name)
+            if secret is None:
+                return
+            found = provenance.recorded(secret)
+            made_from = found is not None and found[0] == provenance.source_digest(body)
+            if ownership.controlled_by(secret, owner_uid) or (made_from and not ownership.is_patched(secret)):
+                uid = str((secret.get("metadata") or {}).get("uid") or "") or None
+                if await self.run(self.client.delete_secret, namespace, name, uid):
+                    logger.info("SealedSecret %s/%s was deleted; deleted its Secret", namespace, name)
+        except ApiError as exc:
+            logger.warning("SealedSecret %s/%s was deleted; could not delete its Secret: %s", namespace, name, exc)
+
+    async def reconcile(self, key: Key) -> None:
+        tracked = self.tracked.get(key)
+        if tracked is None:
+            return
+        marker, body = tracked.marker, tracked.body
+        try:
+            outcome, failure, wrote = await self._attempt(key, tracked, body)
+            if self.tracked.get(key) is not tracked or tracked.marker != marker:
+                return  # deleted or changed meanwhile: the newer trigger decides
+            tracked.failure = failure
+            tracked.done = outcome.ok
+            self._observe_outcome(key, outcome, failure)
+            await self._report(tracked, outcome, wrote)
+            tracked.extra["phase"] = m.STATUS
+            await self._write_status(tracked, outcome)
+        except ApiError as exc:
+            await self._api_failure(key, tracked, marker, exc)
+            return
+        if failure is None:
+            tracked.attempts = 0
+            return
+        tracked.attempts += 1
+        if failure == UNSEAL and tracked.attempts <= self.settings.max_unseal_retries:
+            self.queue.add_after(key, self._delay(tracked.attempts))
+
+    async def _attempt(
+        self, key: Key, tracked: Tracked, body: Mapping[str, Any]
+    ) -> tuple[status.Outcome, str | None, bool]:
+        namespace, name = key
+        where = f"SealedSecret {namespace}/{name}"
+        ring = self.keys.ring
+        self.metrics.unseal_requests.inc()
+        spec = body.get("spec") or {}
+        if not self.settings.accept_deprecated_v1_data and spec.get("data") and not spec.get("encryptedData"):
+            logger.warning("%s: holds the deprecated spec.data, refused by --accept-deprecated-v1-data=false", where)
+            return status.Outcome(False, status.ERR_UNSEAL_FAILED, V1_DATA_REFUSED), UNSEAL, False
+        tracked.extra["phase"] = m.FETCH
+        read: _Read = await self.run(self._read_and_open, key, body, ring, tracked.uid, tracked.preferred_key, where)
+        existing, digest, found = read.existing, read.digest, read.found
+        if read.in_sync and found is not None:
+            tracked.preferred_key = found[1]
+            self.in_sync_skips += 1
+            return status.Outcome(True, status.UNSEALED), None, False
+        if read.opened is None:
+            cause = _strip(read.error, where)
+            logger.warning("%s: failed to unseal: %s", where, cause)
+            return status.Outcome(False, status.ERR_UNSEAL_FAILED, f"Failed to unseal: {cause}"), UNSEAL, False
+        opened = read.opened
+        self.rsa_operations += opened.rsa_operations
+        desired = opened.secret
+        if opened.key_fingerprints:
+            tracked.preferred_key = opened.key_fingerprints[0]
+            desired = provenance.annotate(desired, digest, opened.key_fingerprints[0])
+        tracked.extra["phase"] = m.UPDATE
+        plan = ownership.plan_write(desired, existing, tracked.uid)
+        if plan.action is ownership.Action.UNMANAGED:
+            logger.warning("%s: %s", where, plan.message)
+            return status.Outcome(False, status.ERR_UPDATE_FAILED, plan.message), UNMANAGED, False
+        if plan.action is ownership.Action.IMMUTABLE:
+            logger.warning("%s: %s", where, plan.message)
+            return status.Outcome(False, status.ERR_UPDATE_FAILED, plan.message), IMMUTABLE, False
+        wrote = False
+        if plan.action is ownership.Action.CREATE and plan.body is not None:
+            await self.run(self.client.create_secret, namespace, plan.body)
+            logger.info("%s: created Secret %s/%s", where, namespace, name)
+            wrote = True
+        elif plan.action is ownership.Action.UPDATE and plan.body is not None:
+            try:
+                await self.run(self.client.replace_secret, namespace, name, plan.body)
+            except ApiError as exc:
+                if exc.immutable:
+                    message = ownership.immutable_message(namespace, name)
+                    return status.Outcome(False, status.ERR_UPDATE_FAILED, message), IMMUTABLE, False
+                raise
+            logger.info("%s: updated Secret %s/%s", where, namespace, name)
+            wrote = True
+        return status.Outcome(True, status.UNSEALED), None, wrote
+
+    def _read_and_open(
+        self, key: Key, body: Mapping[str, Any], ring: KeyRing, uid: str, preferred: str | None, where: str
+    ) -> _Read:
+        """One thread-pool job: read the Secret; unless it is in sync, unseal (the key used last time first)."""
+        existing = self.client.get_secret(*key)
+        digest = provenance.source_digest(body)
+        found = provenance.recorded(existing)
+        if (
+            found is not None
+            and existing is not None
+            and found[0] == digest
+            and found[1] in ring
+            and (
+                ownership.controlled_by(existing, uid)
+                or ownership.is_managed(existing)
+                or ownership.is_patched(existing)
+            )
+        ):
+            return _Read(existing, digest, found, in_sync=True)
+        try:
+            opened = unseal(body, ring, where=where, preferred_key=preferred or (found[1] if found else None))
+        except SealkitError as exc:
+            return _Read(existing, digest, found, error=str(exc))
+        return _Read(existing, digest, found, opened=opened)
+
+    async def _api_failure(self, key: Key, tracked: Tracked, marker: tuple[Any, ...], exc: ApiError) -> None:
+        """API trouble: retry with backoff; transient errors forever, others up to the retry limit.
+
+        The condition and a Warning event say so once the retries reach the limit (or at once for errors
+        retrying cannot fix), so a brief 409/429/500 never shows as a failure.
+        """
+        namespace, name = key
+        if self.tracked.get(key) is not tracked or tracked.marker != marker:
+            return
+        self.metrics.unseal_error(str(tracked.extra.get("phase") or m.UPDATE), namespace)
+        tracked.attempts += 1
+        delay = self._delay(tracked.attempts, exc.retry_after)
+        if exc.status == 409:
+            delay = min(delay, self.settings.retry_base_delay)
+        limit = self.settings.max_unseal_retries
+        logger.warning(
+            "SealedSecret %s/%s: API error, retry %d in %.2fs: %s", namespace, name, tracked.attempts, delay, exc
+        )
+        if not exc.transient or tracked.attempts >= limit:
+            outcome = status.Outcome(False, status.ERR_UPDATE_FAILED, f"Failed to update Secret {name}: {exc}")
+            tracked.failure = API
+            self.metrics.observe_conditions(namespace, name, {status.SYNCED: "False", status.READY: "False"})
+            try:
+                await self._report(tracked, outcome, False)
+                await self._write_status(tracked, outcome)
+            except ApiError as status_exc:
+                logger.warning("SealedSecret %s/%s: could not record the failure: %s", namespace, name, status_exc)
+        if exc.transient or tracked.attempts <= limit:
+            self.queue.add_after(key, delay)
+
+    def _observe_outcome(self, key: Key, outcome: status.Outcome, failure: str | None) -> None:
+        if failure is not None:
+            self.metrics.unseal_error(_ERROR_REASON.get(failure, m.UPDATE), key[0])
+        value = "True" if outcome.ok else "False"
+        self.metrics.observe_conditions(key[0], key[1], {status.SYNCED: value, status.READY: value})
+
+    async def _report(self, tracked: Tracked, outcome: status.Outcome, wrote: bool) -> None:
+        if outcome.ok:
+            tracked.last_event = None
+            if wrote:
+                await self.events.post(tracked.body, NORMAL, status.UNSEALED, "SealedSecret unsealed successfully")
+            return
+        event = (outcome.reason, outcome.message)
+        if tracked.last_event != event:
+            tracked.last_event = event
+            await self.events.post(tracked.body, WARNING, outcome.reason, outcome.message)
+
+    async def _write_status(self, tracked: Tracked, outcome: status.Outcome) -> None:
+        if not self.settings.update_status:
+            return
+        meta = tracked.body.get("metadata") or {}
+        current = tracked.written_status if tracked.written_status is not None else tracked.body.get("status")
+        new = status.next_status(
+            current, meta.get("generation"), outcome, self.clock(), secret_name=str(meta.get("name") or "")
+        )
+        if new is None:
+            return
+        try:
+            await self.run(self.client.patch_sealed_secret_status, meta.get("namespace"), meta.get("name"), new)
+        except ApiError as exc:
+            if exc.status == 404:
+                return
+            raise
+        tracked.written_status = new
+
+
+def _strip(message: str, where: str) -> str:
+    """Core messages start with the object's name; events and conditions are already about that object."""
+    prefix = f"{where}: "
+    return message[len(prefix) :] if message.startswith(prefix) else message

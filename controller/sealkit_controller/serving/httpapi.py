@@ -1,0 +1,206 @@
+"""The controller's HTTP API on :8080, as Bitnami's controller serves it through the service proxy.
+
+GET /healthz, GET /v1/cert.pem, POST /v1/verify (200 opens, 409 does not, 400 unreadable),
+POST /v1/rotate (re-sealed with the newest key, scope kept). Verify and rotate are rate-limited per
+client; behind the API server's proxy the client is the address that proxy appended to X-Forwarded-For
+(the last one: earlier entries are whatever the caller sent, so keying on them would let a caller pick a
+fresh bucket per request). Every request is counted for Prometheus when `metrics` is given; reading a
+request body and answering are bounded by Bitnami's --read-timeout/--write-timeout.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+from aiohttp import web
+
+from sealkit.documents import load_documents
+from sealkit.errors import InputError, SealkitError, UnsealError
+from sealkit.keys import KeyRing, load_certificate
+from sealkit.reseal import reseal_values, verify_sealed_secret
+
+PEM_CONTENT_TYPE = "application/x-pem-file"
+MAX_BODY = 2 * 1024 * 1024
+
+
+class HttpMetrics(Protocol):
+    """Where request counts and latencies go (sealkit_controller.metrics.Metrics)."""
+
+    def observe_http(self, path: str, method: str, code: int, seconds: float) -> None: ...
+
+
+class KeySource(Protocol):
+    """What the HTTP API needs from the controller's key manager."""
+
+    def keyring(self) -> KeyRing: ...
+
+    def newest_certificate_pem(self) -> bytes | None: ...
+
+
+@dataclass
+class TokenBucket:
+    """Per-client token buckets: `rate` tokens a second, up to `burst`."""
+
+    rate: float
+    burst: int
+    clock: Callable[[], float] = time.monotonic
+    max_clients: int = 10_000
+    _buckets: dict[str, tuple[float, float]] = field(default_factory=dict)
+
+    def _prune(self, now: float) -> None:
+        """Forget clients whose bucket has refilled (same as new): memory stays bounded."""
+        full_after = self.burst / self.rate
+        for client, (_, last) in list(self._buckets.items()):
+            if now - last >= full_after:
+                del self._buckets[client]
+        while len(self._buckets) >= self.max_clients:
+            del self._buckets[next(iter(self._buckets))]
+
+    def take(self, client: str) -> float:
+        """0 when allowed, else the seconds until a token is due."""
+        if self.rate <= 0:
+            return 0.0
+        now = self.clock()
+        if client not in self._buckets and len(self._buckets) >= self.max_clients:
+            self._prune(now)
+        tokens, last = self._buckets.get(client, (float(self.burst), now))
+        tokens = min(float(self.burst), tokens + (now - last) * self.rate)
+        if tokens >= 1:
+            self._buckets[client] = (tokens - 1, now)
+            return 0.0
+        self._buckets[client] = (tokens, now)
+        return (1 - tokens) / self.rate
+
+
+def client_of(request: web.Request) -> str:
+    forwarded = request.headers.get("X-Forwarded-For", "")
+    return forwarded.split(",")[-1].strip() or (request.remote or "unknown")
+
+
+class _Timeout(Exception):
+    """A request cut short by a timeout: answered with `status`."""
+
+    def __init__(self, status: int, message: str) -> None:
+        super().__init__(message)
+        self.status = status
+
+
+async def _read_sealed_secret(request: web.Request, timeout: float | None) -> Any:
+    chunks: list[bytes] = []
+    size = 0
+    try:
+        async with asyncio.timeout(timeout):
+            while size <= MAX_BODY:  # read() returns what has arrived so far: loop until the end
+                chunk = await request.content.read(MAX_BODY + 1 - size)
+                if not chunk:
+                    break
+                chunks.append(chunk)
+                size += len(chunk)
+    except TimeoutError:
+        raise _Timeout(408, "reading the request body took too long") from None
+    body = b"".join(chunks)
+    if len(body) > MAX_BODY:
+        raise InputError("request body larger than 2 MiB")
+    documents = load_documents(body, "request body")
+    if len(documents) != 1:
+        raise InputError(f"request body: expected one SealedSecret, found {len(documents)} documents")
+    return documents[0].obj
+
+
+def _route_path(request: web.Request) -> str:
+    """The route's own path (bounded label values), "other" for anything unrouted."""
+    resource = request.match_info.route.resource
+    return resource.canonical if resource is not None else "other"
+
+
+def make_app(
+    keys: KeySource,
+    *,
+    rate: float = 2.0,
+    burst: int = 2,
+    metrics: HttpMetrics | None = None,
+    read_timeout: float | None = None,
+    write_timeout: float | None = None,
+) -> web.Application:
+    """The aiohttp application; CPU-heavy RSA work runs in the default thread pool."""
+    limiter = TokenBucket(rate, burst)
+
+    @web.middleware
+    async def instrument(request: web.Request, handler: Any) -> web.StreamResponse:
+        started = time.perf_counter()
+        code = 500
+        try:
+            async with asyncio.timeout(write_timeout):
+                response: web.StreamResponse = await handler(request)
+            code = response.status
+            return response
+        except _Timeout as exc:
+            code = exc.status
+            return web.Response(status=exc.status, text=f"{exc}\n")
+        except TimeoutError:
+            code = 503
+            return web.Response(status=503, text="answering took longer than the write timeout\n")
+        except web.HTTPException as exc:
+            code = exc.status
+            raise
+        finally:
+            if metrics is not None:
+                metrics.observe_http(_route_path(request), request.method, code, time.perf_counter() - started)
+
+    async def healthz(_: web.Request) -> web.Response:
+        return web.Response(text="ok")
+
+    async def cert_pem(_: web.Request) -> web.Response:
+        pem = keys.newest_certificate_pem()
+        if pem is None:
+            return web.Response(status=503, text="no sealing key yet\n")
+        return web.Response(body=pem, content_type=PEM_CONTENT_TYPE)
+
+    def limited(handler: Callable[[Any, KeyRing], Any]) -> Callable[[web.Request], Any]:
+        async def wrapped(request: web.Request) -> web.Response:
+            wait = limiter.take(client_of(request))
+            if wait > 0:
+                return web.Response(
+                    status=429, text="rate limited\n", headers={"Retry-After": str(max(1, round(wait)))}
+                )
+            try:
+                obj = await _read_sealed_secret(request, read_timeout)
+            except SealkitError as exc:
+                return web.Response(status=400, text=f"{exc}\n")
+            try:
+                result = await asyncio.get_running_loop().run_in_executor(None, handler, obj, keys.keyring())
+            except UnsealError as exc:
+                return web.Response(status=409, text=f"{exc}\n")
+            except SealkitError as exc:
+                return web.Response(status=400, text=f"{exc}\n")
+            if isinstance(result, web.Response):
+                return result
+            return web.Response(status=200, text=json.dumps(result), content_type="application/json")
+
+        return wrapped
+
+    def verify(obj: Any, ring: KeyRing) -> web.Response:
+        verify_sealed_secret(obj, ring, where="request body")
+        return web.Response(status=200, text="ok\n")
+
+    def rotate(obj: Any, ring: KeyRing) -> Any:
+        newest = ring.newest()
+        if newest is None or newest.certificate_pem is None:
+            raise UnsealError("no sealing certificate to rotate to")
+        cert = load_certificate(newest.certificate_pem, "newest key")
+        values = reseal_values(obj, ring, cert, where="request body")
+        rotated = json.loads(json.dumps(obj))
+        rotated["spec"]["encryptedData"] = values
+        return rotated
+
+    app = web.Application(client_max_size=MAX_BODY + 1024, middlewares=[instrument])
+    app.router.add_get("/healthz", healthz)
+    app.router.add_get("/v1/cert.pem", cert_pem)
+    app.router.add_post("/v1/verify", limited(verify))
+    app.router.add_post("/v1/rotate", limited(rotate))
+    return app

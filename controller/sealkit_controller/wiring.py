@@ -1,0 +1,289 @@
+"""The one place the running controller is built from its settings: Kopf, the rooms, and how they start.
+
+Flow: `run` (foreground, `sealkit controller`) or `ControllerThread` (a thread, for the demo and tests)
+loads the Kubernetes configuration (`sealkit.clients.kube`) and starts Kopf with `build_registry`. At
+Kopf's start-up, `Runtime.start` builds the rooms in order: the Kubernetes client and thread pool, the
+reconciler (`reconciling`), the key manager, escrow restore before any key is generated (`keys`), the
+HTTP and metrics listeners (`serving`); then the loops start. Clean-up stops them in reverse.
+
+Kopf watches, logs in, and hands every event to the controller; it keeps no bookkeeping of its own on any
+object. Only event-level handlers are registered (no create/update/delete handlers), so Kopf writes no
+diff-base annotation (a copy of the spec that can reach the 256 KiB annotation limit), no progress
+annotations, no finalizers and nothing in status, on SealedSecrets or on Secrets. The storages are still
+pointed at small annotations under a short prefix, should a handler with change tracking ever be added.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import concurrent.futures
+import logging
+import threading
+from dataclasses import dataclass, field
+from typing import Any, Self
+
+from sealkit.bitnami import GROUP, PLURAL, VERSION
+from sealkit.clients.kube.api import KubeClient
+from sealkit.clients.kube.config import Connection, connection_of, load_configuration, quiet_client_loggers
+from sealkit.errors import SealkitError
+from sealkit_controller.keys.escrowkeeper import EscrowKeeper, EscrowMetrics, build_keeper
+from sealkit_controller.keys.keystore import KeyStore
+from sealkit_controller.keys.renewal import KeyManager
+from sealkit_controller.reconciling.reconciler import Controller
+from sealkit_controller.serving.metrics import Metrics
+from sealkit_controller.serving.servers import Servers
+from sealkit_controller.settings import SECRET_CREATION_TIMESTAMP, Settings
+
+logger = logging.getLogger(__name__)
+
+KOPF_PREFIX = "kopf.sealkit.io"
+
+
+def kopf_settings(settings: Settings) -> Any:
+    """Kopf configured for one replica that posts its own events and stores nothing on objects."""
+    import kopf
+
+    kopf_config = kopf.OperatorSettings()
+    kopf_config.peering.standalone = True
+    kopf_config.peering.clusterwide = settings.watched_namespaces() is None
+    kopf_config.posting.enabled = False
+    kopf_config.posting.loggers = False
+    kopf_config.scanning.disabled = True
+    kopf_config.persistence.finalizer = f"{KOPF_PREFIX}/finalizer"
+    kopf_config.persistence.progress_storage = kopf.AnnotationsProgressStorage(prefix=KOPF_PREFIX)
+    kopf_config.persistence.diffbase_storage = kopf.AnnotationsDiffBaseStorage(prefix=KOPF_PREFIX, key="last")
+    kopf_config.watching.server_timeout = settings.watch_server_timeout
+    kopf_config.networking.error_backoffs = list(settings.watch_error_backoffs)
+    kopf_config.execution.max_workers = settings.threads
+    return kopf_config
+
+
+def kopf_connection(connection: Connection) -> Any:
+    """Kopf's credentials from the client's plain connection data."""
+    import kopf
+
+    return kopf.ConnectionInfo(
+        server=connection.server,
+        ca_path=connection.ca_path,
+        insecure=connection.insecure,
+        username=connection.username,
+        password=connection.password,
+        scheme=connection.scheme,
+        token=connection.token,
+        certificate_path=connection.certificate_path,
+        private_key_path=connection.private_key_path,
+    )
+
+
+def escrow_credential(settings: Settings) -> object:
+    """The azure-identity credential `--escrow-auth` names (`sealkit.clients.keyvault.credentials`)."""
+    from sealkit.clients.keyvault.credentials import AuthOptions, make_credential
+    from sealkit.vault.urls import check_resource
+
+    options = AuthOptions(
+        mode=settings.escrow_auth,
+        timeout=settings.escrow_timeout,
+        accepted_resources=tuple(check_resource(r) for r in settings.escrow_accept_challenge_resources),
+    )
+    return make_credential(options)
+
+
+@dataclass
+class Runtime:
+    """Everything one controller run shares; built at Kopf start-up, torn down at clean-up."""
+
+    settings: Settings
+    configuration: Any  # kubernetes.client.Configuration (the SDK is untyped)
+    escrow_credential: object = None
+    keys: KeyStore = field(default_factory=KeyStore)
+    metrics: Metrics = field(default_factory=Metrics)
+    servers: Servers = field(default_factory=Servers)
+    client: KubeClient | None = None
+    executor: concurrent.futures.ThreadPoolExecutor | None = None
+    controller: Controller | None = None
+    key_manager: KeyManager | None = None
+    escrow: EscrowKeeper | None = None
+    escrow_metrics: EscrowMetrics | None = None
+    started: asyncio.Event = field(default_factory=asyncio.Event)
+
+    def __post_init__(self) -> None:
+        self.keys.by_creation = self.settings.key_order_priority == SECRET_CREATION_TIMESTAMP
+
+    async def start(self) -> None:
+        s = self.settings
+        self.executor = concurrent.futures.ThreadPoolExecutor(s.threads, thread_name_prefix="sealkit")
+        self.client = KubeClient(self.configuration, s.api_timeout, qps=s.kubeclient_qps, burst=s.kubeclient_burst)
+        self.controller = Controller(s, self.client, self.keys, self.executor, metrics=self.metrics)
+        self.key_manager = KeyManager(s, self.client, self.keys, self.controller.run)
+        await self.key_manager.load()
+        if s.escrow_enabled:
+            # Restore escrowed keys before deciding to generate one (raises if the vault cannot be read).
+            if self.escrow_credential is None:
+                self.escrow_credential = escrow_credential(s)
+            self.escrow_metrics = self.escrow_metrics or EscrowMetrics(self.metrics.registry)
+            self.escrow = build_keeper(
+                s,
+                self.escrow_credential,
+                self.client,
+                self.keys,
+                self.controller.run,
+                self.controller.events,
+                self.escrow_metrics,
+            )
+            if await self.escrow.restore_if_empty():
+                await self.key_manager.load()
+        await self.key_manager.ensure()
+        await self.servers.start(s, self.keys, self.metrics)
+        self.controller.start()
+        self.key_manager.start()
+        if self.escrow is not None:
+            self.escrow.start()
+        self.started.set()
+
+    async def stop(self) -> None:
+        await self.servers.stop()
+        if self.escrow is not None:
+            await self.escrow.stop()
+            self.escrow.close()
+            self.escrow = None
+        if self.key_manager is not None:
+            await self.key_manager.stop()
+        if self.controller is not None:
+            await self.controller.stop()
+        if self.executor is not None:
+            self.executor.shutdown(wait=False, cancel_futures=True)
+        if self.client is not None:
+            self.client.close()
+
+
+def build_registry(runtime: Runtime) -> Any:
+    """Kopf handlers bound to `runtime` (a registry per run, so tests can run several)."""
+    import kopf
+
+    registry = kopf.OperatorRegistry()
+
+    @kopf.on.login(registry=registry)
+    def login(**_: Any) -> Any:
+        return kopf_connection(connection_of(runtime.configuration))
+
+    @kopf.on.startup(registry=registry)
+    async def startup(**_: Any) -> None:
+        try:
+            await runtime.start()
+        except (SealkitError, OSError) as exc:
+            await runtime.stop()
+            logger.error("start-up failed (retrying): %s", exc)
+            raise kopf.TemporaryError(str(exc), delay=runtime.settings.retry_base_delay) from None
+
+    @kopf.on.cleanup(registry=registry)
+    async def cleanup(**_: Any) -> None:
+        await runtime.stop()
+
+    @kopf.on.event(GROUP, VERSION, PLURAL, registry=registry)
+    async def sealed_secret_event(event: Any, **_: Any) -> None:
+        if runtime.controller is not None and isinstance(event.get("object"), dict):
+            runtime.controller.observe_sealed_secret(event["object"], deleted=event.get("type") == "DELETED")
+
+    @kopf.on.event("v1", "secrets", registry=registry)
+    async def secret_event(event: Any, **_: Any) -> None:
+        if runtime.controller is not None and isinstance(event.get("object"), dict):
+            runtime.controller.observe_secret(event["object"], deleted=event.get("type") == "DELETED")
+
+    if runtime.settings.namespace_selector:
+
+        @kopf.on.event("v1", "namespaces", registry=registry)
+        async def namespace_event(event: Any, **_: Any) -> None:
+            if runtime.controller is not None and isinstance(event.get("object"), dict):
+                runtime.controller.observe_namespace(event["object"], deleted=event.get("type") == "DELETED")
+
+    return registry
+
+
+async def run_operator(
+    runtime: Runtime,
+    *,
+    ready_flag: threading.Event | None = None,
+    stop_flag: threading.Event | None = None,
+) -> None:
+    """Run Kopf with the controller's handlers until `stop_flag` (or a signal, on the main thread)."""
+    import kopf
+
+    quiet_client_loggers()
+    settings = runtime.settings
+    namespaces = settings.watched_namespaces()
+    await kopf.operator(
+        registry=build_registry(runtime),
+        settings=kopf_settings(settings),
+        standalone=True,
+        identity=settings.identity(),  # type: ignore[arg-type]  # kopf.Identity is a NewType of str
+        clusterwide=namespaces is None,
+        namespaces=namespaces or (),
+        ready_flag=ready_flag,
+        stop_flag=stop_flag,
+    )
+
+
+def run(settings: Settings, *, escrow_credential: object = None) -> None:
+    """The foreground controller (`sealkit controller`)."""
+    configuration = load_configuration(settings.kubeconfig, settings.context)
+    logger.info(
+        "sealkit controller starting: API server %s, keys in namespace %s, watching %s",
+        configuration.host,
+        settings.namespace,
+        ", ".join(settings.watched_namespaces() or ["all namespaces"]),
+    )
+    asyncio.run(run_operator(Runtime(settings, configuration, escrow_credential)))
+
+
+class ControllerThread:
+    """The real controller on its own thread and event loop, for the demo and tests: `with ControllerThread(s):`."""
+
+    def __init__(self, settings: Settings, *, configuration: Any = None, escrow_credential: object = None) -> None:
+        self.settings = settings
+        self.configuration = configuration or load_configuration(settings.kubeconfig, settings.context)
+        self.runtime = Runtime(settings, self.configuration, escrow_credential)
+        self._ready = threading.Event()
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+        self.error: BaseException | None = None
+
+    def _main(self) -> None:
+        try:
+            asyncio.run(run_operator(self.runtime, ready_flag=self._ready, stop_flag=self._stop))
+        except BaseException as exc:
+            self.error = exc
+
+    def start(self, timeout: float = 20.0) -> Self:
+        if self._thread is not None:
+            return self
+        self._ready.clear()
+        self._stop.clear()
+        self._thread = threading.Thread(target=self._main, name="sealkit-controller", daemon=True)
+        self._thread.start()
+        if not self._ready.wait(timeout):
+            self.stop()
+            raise TimeoutError(f"the controller did not start within {timeout} s (error: {self.error!r})")
+        return self
+
+    def stop(self, timeout: float = 20.0) -> None:
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(timeout)
+            if self._thread.is_alive():
+                raise TimeoutError("the controller did not stop")
+            self._thread = None
+
+    @property
+    def api_url(self) -> str:
+        """Where the HTTP API (:8080 in a cluster) listens, e.g. http://127.0.0.1:41234."""
+        return self.runtime.servers.urls.get("api", "")
+
+    @property
+    def metrics_url(self) -> str:
+        return self.runtime.servers.urls.get("metrics", "")
+
+    def __enter__(self) -> Self:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()

@@ -1,0 +1,223 @@
+"""Escrowed sealing keys in Azure Key Vault: the vault side of `sealkit.escrow`, for the controller and the CLI.
+
+The credential is the caller's (`credentials.make_credential`, or a test vault's). Every failure leaves
+as one `EscrowVaultError` line with a `reason` (for metrics) and never a value: values are parsed and
+dropped inside this module. Throttling (429/503) is retried here within a small budget honouring
+Retry-After (`sealkit.retry`); anything longer is the caller's backoff to decide.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Callable, Mapping
+from typing import Any, TypeVar
+
+from sealkit.clients.keyvault import errors as e
+from sealkit.clients.keyvault.sdk import SECRET, client_options, make_client
+from sealkit.escrow.scheme import (
+    CONTENT_TYPE,
+    EscrowEntry,
+    EscrowError,
+    EscrowPayload,
+    build_payload,
+    entry_from_listing,
+    parse_payload,
+    verify_read_back,
+)
+from sealkit.escrow.sync import (
+    CONFLICT,
+    CREDENTIAL,
+    FORBIDDEN,
+    INVALID,
+    NOT_FOUND,
+    OTHER,
+    THROTTLED,
+    UNREACHABLE,
+    EscrowVaultError,
+)
+from sealkit.keys import PrivateKey
+from sealkit.retry import RetryPolicy, Throttled, call_with_retries
+
+logger = logging.getLogger(__name__)
+
+T = TypeVar("T")
+
+
+def map_error(exc: Exception, action: str, url: str) -> EscrowVaultError:
+    """One line for any SDK failure of `action` ("store", "read", "list") at `url`."""
+    problem = e.classify(exc)
+    if problem is None:
+        raise exc
+    where = f"Key Vault {url}"
+    status, code, inner, service = problem.status, problem.code, problem.inner, problem.service
+    if problem.kind == e.NOT_FOUND:
+        return EscrowVaultError(f"{where}: not found ({service})", NOT_FOUND)
+    if problem.kind == e.THROTTLED:
+        return EscrowVaultError(f"{where}: throttled ({status} {code or 'Throttled'})", THROTTLED, problem.retry_after)
+    if problem.kind == e.DISABLED:
+        return EscrowVaultError(f"{where}: the secret is disabled ({inner})", FORBIDDEN)
+    if problem.kind == e.FORBIDDEN:
+        need = "set, get and list" if action == "store" else "get and list"
+        return EscrowVaultError(
+            f"{where}: 403 {inner or code or 'Forbidden'}: this identity may not {action} secrets there "
+            f"(give it the Key Vault Secrets Officer role, or {need} secret permissions): {service}",
+            FORBIDDEN,
+        )
+    if problem.kind == e.UNAUTHORIZED:
+        return EscrowVaultError(f"{where}: 401, the vault refused the token ({service})", CREDENTIAL)
+    if problem.kind == e.CONFLICT:
+        return EscrowVaultError(
+            f"{where}: 409 {code or 'Conflict'}: a deleted secret of that name is kept; recover it "
+            f"(az keyvault secret recover) or purge it, then retry ({service})",
+            CONFLICT,
+        )
+    if problem.kind == e.HTTP:
+        return EscrowVaultError(f"{where}: {status} {code}: {service}", OTHER)
+    if problem.kind in (e.REFUSED, e.NO_TOKEN):
+        return EscrowVaultError(f"{where}: no token: {problem.text}", CREDENTIAL)
+    if problem.kind == e.UNREACHABLE:
+        return EscrowVaultError(f"{where}: cannot reach the vault ({problem.exc_type})", UNREACHABLE)
+    if problem.kind == e.CHALLENGE:
+        return EscrowVaultError(
+            f"{where}: the vault's challenge names a resource that does not match the URL's host; "
+            "accept it explicitly if the URL is right (private endpoint, custom domain)",
+            CREDENTIAL,
+        )
+    if problem.kind == e.VALUE:  # e.g. a credential built without its environment
+        return EscrowVaultError(f"{where}: {problem.text}", CREDENTIAL)
+    return EscrowVaultError(f"{where}: {problem.text}", OTHER)
+
+
+class EscrowVault:
+    """One vault holding escrowed keys: list entries, store with read-back, fetch with checks.
+
+    Thread-safe (the SDK client is); the controller calls it from its thread pool.
+    """
+
+    def __init__(
+        self,
+        url: str,
+        credential: Any,
+        *,
+        timeout: float = 10.0,
+        verify_challenge_resource: bool = True,
+        retry: RetryPolicy | None = None,
+        client: Any = None,
+        client_options: Mapping[str, Any] | None = None,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
+        self._url = url.rstrip("/")
+        self._credential = credential
+        self._timeout = timeout
+        self._verify_resource = verify_challenge_resource
+        self._retry = retry or RetryPolicy(attempts=3, max_wait=5.0)
+        self._client = client
+        self._client_options = dict(client_options or {})
+        self._sleep = sleep
+        self._lock = threading.Lock()
+
+    @property
+    def url(self) -> str:
+        return self._url
+
+    @property
+    def client(self) -> Any:
+        with self._lock:
+            if self._client is None:
+                options = {
+                    **client_options(self._timeout, verify_challenge_resource=self._verify_resource),
+                    **self._client_options,
+                }
+                self._client = make_client(SECRET, self.url, self._credential, options)
+            return self._client
+
+    def _call(self, action: str, fn: Callable[[], T]) -> T:
+        """`fn()` with SDK errors mapped to one line; throttling retried within the policy."""
+
+        def once() -> T:
+            try:
+                return fn()
+            except EscrowError:
+                raise
+            except Exception as exc:
+                error = map_error(exc, action, self.url)
+                if error.reason == THROTTLED:
+                    raise Throttled(str(error), error.retry_after) from None
+                raise error from None
+
+        def still_throttled(message: str) -> Exception:
+            return EscrowVaultError(message, THROTTLED)
+
+        return call_with_retries(once, self._retry, self._sleep, give_up=still_throttled)
+
+    def entries(self, cluster: str) -> list[EscrowEntry]:
+        """Every escrowed key of `cluster` in this vault (names and tags only: no value is read)."""
+
+        def listing() -> list[EscrowEntry]:
+            found = []
+            for props in self.client.list_properties_of_secrets():
+                entry = entry_from_listing(
+                    str(props.name),
+                    props.tags,
+                    cluster=cluster,
+                    enabled=bool(props.enabled),
+                    version=str(props.version or ""),
+                )
+                if entry is not None and (props.content_type or CONTENT_TYPE) == CONTENT_TYPE:
+                    found.append(entry)
+            return found
+
+        return self._call("list", listing)
+
+    def store(self, key: PrivateKey, cluster: str) -> EscrowEntry:
+        """Write `key` as a new version of its secret, read that version back and compare the key."""
+        payload = build_payload(key, cluster)
+        written = self._call("store", lambda: self._set(payload))
+        self._call("read", lambda: self._read_back(payload, written))
+        logger.info("escrowed sealing key %s as %s in %s", key.fingerprint, payload.name, self.url)
+        created = key.not_before
+        return EscrowEntry(payload.name, cluster, key.fingerprint, created, True, written)
+
+    def _set(self, payload: EscrowPayload) -> str:
+        secret = self.client.set_secret(
+            payload.name, payload.value, content_type=payload.content_type, tags=dict(payload.tags), enabled=True
+        )
+        version = str(secret.properties.version or "")
+        del secret
+        return version
+
+    def _read_back(self, payload: EscrowPayload, version: str) -> None:
+        secret = self.client.get_secret(payload.name, version or None)
+        value = str(secret.value or "")
+        del secret
+        try:
+            verify_read_back(value, payload)
+        except EscrowError as exc:
+            raise EscrowVaultError(f"read-back check failed: {exc}", INVALID) from None
+
+    def fetch(self, entry: EscrowEntry) -> PrivateKey:
+        """The key `entry` names, checked against its name and fingerprint tag."""
+
+        def get() -> PrivateKey:
+            secret = self.client.get_secret(entry.name)
+            value, tags = str(secret.value or ""), dict(secret.properties.tags or {})
+            del secret
+            try:
+                return parse_payload(value, name=entry.name, cluster=entry.cluster, tags=tags)
+            except EscrowError as exc:
+                raise EscrowVaultError(str(exc), INVALID) from None
+
+        key = self._call("read", get)
+        if key.fingerprint != entry.fingerprint:
+            raise EscrowVaultError(
+                f"escrowed key {entry.name}: holds {key.fingerprint}, its listing said {entry.fingerprint}", INVALID
+            )
+        return key
+
+    def close(self) -> None:
+        with self._lock:
+            if self._client is not None:
+                self._client.close()
+                self._client = None

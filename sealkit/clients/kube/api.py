@@ -1,0 +1,250 @@
+"""Kubernetes requests: plain JSON over the `kubernetes` client's connection handling.
+
+Why not the generated models: callers want dicts (the core works on dicts), exact control of the patch
+content type, a timeout on every call (a hanging API server must not stall a worker forever), and errors
+that carry the status and Retry-After but never a request or response body (a Secret's data). Calls are
+synchronous and thread-safe (urllib3 pools); the controller runs them in its thread pool.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import quote
+
+from sealkit.errors import ServiceError
+from sealkit.retry import parse_retry_after
+
+_MESSAGE_LIMIT = 300
+
+
+class ApiError(ServiceError):
+    """A failed request: status (0 when there was no answer), reason and a short, body-free message."""
+
+    def __init__(self, status: int, reason: str, message: str, retry_after: float | None = None) -> None:
+        super().__init__(f"{status or 'no answer'} {reason}: {message}".strip(), status=status, retry_after=retry_after)
+        self.reason = reason
+        self.message = message
+
+    @property
+    def transient(self) -> bool:
+        """Worth retrying as is: conflicts, throttling, server errors, timeouts and lost connections."""
+        return self.status in (0, 409, 429) or self.status >= 500
+
+    @property
+    def immutable(self) -> bool:
+        return self.status == 422 and "immutable" in self.message
+
+
+class ClusterError(ServiceError):
+    """The cluster or the controller could not be reached or answered with an error (one line)."""
+
+
+def _short(text: str) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= _MESSAGE_LIMIT else text[: _MESSAGE_LIMIT - 3] + "..."
+
+
+def error_from(status: int, reason: str, data: bytes, headers: Mapping[str, str]) -> ApiError:
+    """The ApiError of a non-2xx answer: the Status object's reason and message, never the body itself."""
+    message = reason
+    try:
+        body = json.loads(data)
+        if isinstance(body, dict):
+            message = str(body.get("message") or reason)
+            reason = str(body.get("reason") or reason)
+    except ValueError:
+        pass
+    retry_after = parse_retry_after(headers.get("Retry-After") or headers.get("retry-after"))
+    return ApiError(status, reason, _short(message), retry_after)
+
+
+class Throttle:
+    """client-go's client-side limit (--kubeclient-qps/--kubeclient-burst): blocks the calling thread.
+
+    `qps` 0 turns it off. Thread-safe: calls come from the controller's thread pool.
+    """
+
+    def __init__(
+        self,
+        qps: float,
+        burst: int,
+        clock: Callable[[], float] = time.monotonic,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
+        self.qps = qps
+        self.burst = max(1, burst)
+        self._clock = clock
+        self._sleep = sleep
+        self._lock = threading.Lock()
+        self._tokens = float(self.burst)
+        self._last = clock()
+        self.waited = 0.0
+
+    def acquire(self) -> None:
+        if self.qps <= 0:
+            return
+        with self._lock:
+            now = self._clock()
+            self._tokens = min(float(self.burst), self._tokens + (now - self._last) * self.qps)
+            self._last = now
+            self._tokens -= 1  # reserve now; a negative balance is the wait of those queued ahead
+            wait = -self._tokens / self.qps if self._tokens < 0 else 0.0
+            self.waited += wait
+        if wait > 0:
+            self._sleep(wait)
+
+
+@dataclass(frozen=True)
+class RawResponse:
+    """An answer as it came: status, body bytes and headers (for non-JSON endpoints such as the proxy's)."""
+
+    status: int
+    body: bytes
+    headers: Mapping[str, str]
+    reason: str = ""
+
+    @property
+    def retry_after(self) -> float | None:
+        return parse_retry_after(self.headers.get("Retry-After") or self.headers.get("retry-after"))
+
+
+class KubeClient:
+    """JSON requests with a timeout each; raises ApiError. Thread-safe (urllib3 pools)."""
+
+    def __init__(self, configuration: Any, timeout: float = 30.0, *, qps: float = 0.0, burst: int = 10) -> None:
+        import kubernetes
+
+        self.configuration = configuration
+        self._api: Any = kubernetes.client.ApiClient(configuration)
+        self._timeout = timeout
+        self.throttle = Throttle(qps, burst)
+
+    @property
+    def host(self) -> str:
+        return str(self.configuration.host)
+
+    def close(self) -> None:
+        self._api.close()
+
+    def raw(
+        self,
+        method: str,
+        path: str,
+        *,
+        query: Mapping[str, str] | None = None,
+        body: Any = None,
+        content_type: str | None = "application/json",
+        accept: str = "application/json",
+    ) -> RawResponse:
+        """One request as is; ApiError only when there was no answer (status 0)."""
+        import urllib3
+
+        self.throttle.acquire()
+        headers = {"Accept": accept}
+        if content_type:
+            headers["Content-Type"] = content_type
+        _, url, headers, body, _ = self._api.param_serialize(
+            method=method,
+            resource_path=path,
+            query_params=list((query or {}).items()),
+            header_params=headers,
+            body=body,
+            auth_settings=["BearerToken"],
+        )
+        try:
+            response: Any = self._api.call_api(
+                method, url, header_params=headers, body=body, _request_timeout=(self._timeout, self._timeout)
+            )
+            data = response.read()
+        except (urllib3.exceptions.HTTPError, OSError) as exc:
+            raise ApiError(
+                0, type(exc).__name__, "the API server did not answer in time or dropped the connection"
+            ) from None
+        except Exception as exc:  # the client wraps some failures in its own exception types
+            status = int(getattr(exc, "status", 0) or 0)
+            raise ApiError(status, type(exc).__name__, "request failed") from None
+        return RawResponse(int(response.status), bytes(data or b""), response.headers or {}, str(response.reason or ""))
+
+    def request(
+        self,
+        method: str,
+        path: str,
+        *,
+        query: Mapping[str, str] | None = None,
+        body: Any = None,
+        content_type: str = "application/json",
+    ) -> dict[str, Any]:
+        """A JSON request; the decoded object (a dict), or ApiError for anything but 2xx."""
+        response = self.raw(method, path, query=query, body=body, content_type=content_type)
+        if not 200 <= response.status < 300:
+            raise error_from(response.status, response.reason, response.body, response.headers)
+        if not response.body:
+            return {}
+        result = json.loads(response.body)
+        return result if isinstance(result, dict) else {}
+
+    # --- the handful of calls sealkit makes ------------------------------------------------------------
+
+    @staticmethod
+    def secret_path(namespace: str, name: str | None = None) -> str:
+        base = f"/api/v1/namespaces/{quote(namespace, safe='')}/secrets"
+        return f"{base}/{quote(name, safe='')}" if name else base
+
+    @staticmethod
+    def sealed_secret_path(namespace: str, name: str, subresource: str | None = None) -> str:
+        path = f"/apis/bitnami.com/v1alpha1/namespaces/{quote(namespace, safe='')}/sealedsecrets/{quote(name, safe='')}"
+        return f"{path}/{subresource}" if subresource else path
+
+    def get_secret(self, namespace: str, name: str) -> dict[str, Any] | None:
+        try:
+            return self.request("GET", self.secret_path(namespace, name))
+        except ApiError as exc:
+            if exc.status == 404:
+                return None
+            raise
+
+    def list_secrets(self, namespace: str, label_selector: str) -> list[dict[str, Any]]:
+        result = self.request("GET", self.secret_path(namespace), query={"labelSelector": label_selector})
+        items = result.get("items") or []
+        return [item for item in items if isinstance(item, dict)]
+
+    def create_secret(self, namespace: str, body: Mapping[str, Any]) -> dict[str, Any]:
+        return self.request("POST", self.secret_path(namespace), body=dict(body))
+
+    def replace_secret(self, namespace: str, name: str, body: Mapping[str, Any]) -> dict[str, Any]:
+        return self.request("PUT", self.secret_path(namespace, name), body=dict(body))
+
+    def delete_secret(self, namespace: str, name: str, uid: str | None = None) -> bool:
+        """Delete a Secret (only that incarnation when `uid` is given); False if it was already gone."""
+        body = {"kind": "DeleteOptions", "apiVersion": "v1", "preconditions": {"uid": uid}} if uid else None
+        try:
+            self.request("DELETE", self.secret_path(namespace, name), body=body)
+        except ApiError as exc:
+            if exc.status in (404, 409):
+                return False
+            raise
+        return True
+
+    def get_sealed_secret(self, namespace: str, name: str) -> dict[str, Any] | None:
+        try:
+            return self.request("GET", self.sealed_secret_path(namespace, name))
+        except ApiError as exc:
+            if exc.status == 404:
+                return None
+            raise
+
+    def patch_sealed_secret_status(self, namespace: str, name: str, status: Mapping[str, Any]) -> dict[str, Any]:
+        return self.request(
+            "PATCH",
+            self.sealed_secret_path(namespace, name, "status"),
+            body={"status": dict(status)},
+            content_type="application/merge-patch+json",
+        )
+
+    def create_event(self, namespace: str, body: Mapping[str, Any]) -> dict[str, Any]:
+        return self.request("POST", f"/api/v1/namespaces/{quote(namespace, safe='')}/events", body=dict(body))

@@ -1,0 +1,138 @@
+"""The controller's HTTP API reached as kubeseal reaches it: through the API server's service proxy.
+
+`/api/v1/namespaces/<ns>/services/http:<name>:<port>/proxy/<path>`, with the caller's own credentials, so
+no port-forward or ingress is needed. Used by `sealkit cert`/`seal` (the certificate), `verify`,
+`reencrypt` and `lint` (opening checks); `RateLimitedCaller` paces bulk calls below the controller's
+limit and honours its 429 + Retry-After answers.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import quote
+
+from sealkit.clients.kube.api import ApiError, ClusterError, KubeClient
+from sealkit.clients.kube.config import ClusterOptions, load_configuration
+from sealkit.retry import Backoff
+
+# Labels that mark a sealing controller's Service: this project's chart, and Bitnami's.
+CONTROLLER_APP_NAMES = ("sealkit", "sealed-secrets")
+PROXY_BACKOFF = Backoff(base=0.5, cap=30.0)
+OFFLINE_HINT = "no kubeconfig found: give --kubeconfig, set KUBECONFIG, or use --cert FILE|URL offline"
+
+
+@dataclass(frozen=True)
+class ProxyResponse:
+    status: int
+    body: bytes
+    retry_after: float | None
+
+
+class ControllerProxy:
+    """The controller's HTTP API through the service proxy of the cluster `options` name."""
+
+    def __init__(self, options: ClusterOptions, *, timeout: float = 30.0, client: KubeClient | None = None) -> None:
+        self.options = options
+        self.timeout = timeout
+        self._client = client
+        self._port: str | None = None
+
+    @property
+    def client(self) -> KubeClient:
+        if self._client is None:
+            configuration = load_configuration(self.options.kubeconfig, self.options.context, missing=OFFLINE_HINT)
+            self._client = KubeClient(configuration, self.timeout)
+        return self._client
+
+    def _raw(self, method: str, path: str, body: Any = None, content_type: str | None = None) -> ProxyResponse:
+        try:
+            response = self.client.raw(method, path, body=body, content_type=content_type, accept="*/*")
+        except ApiError as exc:
+            raise ClusterError(f"cannot reach the API server at {self.client.host}: {exc.reason}") from None
+        return ProxyResponse(response.status, response.body, response.retry_after)
+
+    def _service_port(self) -> str:
+        if self._port is not None:
+            return self._port
+        name, namespace = self.options.controller_name, self.options.controller_namespace
+        found = self._raw("GET", f"/api/v1/namespaces/{namespace}/services/{name}")
+        if found.status == 404:
+            raise ClusterError(self._missing_service_message())
+        if found.status in (401, 403):
+            raise ClusterError(f"not allowed to read Service {namespace}/{name} (HTTP {found.status})")
+        if found.status >= 300:
+            raise ClusterError(f"reading Service {namespace}/{name} failed: HTTP {found.status}")
+        ports = (json.loads(found.body).get("spec") or {}).get("ports") or []
+        if not ports:
+            raise ClusterError(f"Service {namespace}/{name} has no ports")
+        self._port = str(ports[0].get("name") or ports[0].get("port"))
+        return self._port
+
+    def _missing_service_message(self) -> str:
+        name, namespace = self.options.controller_name, self.options.controller_namespace
+        selector = f"app.kubernetes.io/name in ({','.join(CONTROLLER_APP_NAMES)})"
+        listed = self._raw("GET", f"/api/v1/services?labelSelector={quote(selector, safe='')}")
+        candidates: list[str] = []
+        if listed.status == 200:
+            for item in json.loads(listed.body).get("items") or []:
+                meta = item.get("metadata") or {}
+                ports = (item.get("spec") or {}).get("ports") or []
+                if any(p.get("port") == 8080 or p.get("name") == "http" for p in ports):
+                    candidates.append(
+                        f"--controller-name {meta.get('name')} --controller-namespace {meta.get('namespace')}"
+                    )
+        hint = (
+            f"; found a controller Service: use {' or '.join(candidates)}"
+            if candidates
+            else ("; no Service labelled app.kubernetes.io/name=sealkit or sealed-secrets was found either")
+        )
+        return f"no controller Service {namespace}/{name}{hint}"
+
+    def request(self, method: str, path: str, body: Any = None, content_type: str | None = None) -> ProxyResponse:
+        namespace, name = self.options.controller_namespace, self.options.controller_name
+        port = self._service_port()
+        proxied = f"/api/v1/namespaces/{namespace}/services/http:{name}:{port}/proxy/{path.lstrip('/')}"
+        return self._raw(method, proxied, body, content_type)
+
+    def cert_pem(self) -> bytes:
+        response = self.request("GET", "v1/cert.pem")
+        if response.status != 200:
+            raise ClusterError(f"fetching the certificate from the controller failed: HTTP {response.status}")
+        return response.body
+
+
+class RateLimitedCaller:
+    """Calls that honour 429 + Retry-After with backoff, paced below the controller's limit."""
+
+    def __init__(
+        self,
+        rate: float,
+        *,
+        max_retries: int = 8,
+        sleep: Callable[[float], None] = time.sleep,
+        backoff: Backoff = PROXY_BACKOFF,
+    ) -> None:
+        self.interval = 1.0 / rate if rate > 0 else 0.0
+        self.max_retries = max_retries
+        self.sleep = sleep
+        self.backoff = backoff
+        self._last = 0.0
+        self.throttled = 0
+
+    def call(self, send: Callable[[], ProxyResponse]) -> ProxyResponse:
+        for attempt in range(1, self.max_retries + 2):
+            wait = self._last + self.interval - time.monotonic()
+            if wait > 0:
+                self.sleep(wait)
+            self._last = time.monotonic()
+            response = send()
+            if response.status != 429:
+                return response
+            self.throttled += 1
+            # The controller's own hint wins (even when shorter); else capped doubling.
+            self.sleep(response.retry_after if response.retry_after is not None else self.backoff.delay(attempt))
+        raise ClusterError(f"the controller kept answering 429 (rate limited) after {self.max_retries} retries")

@@ -1,0 +1,218 @@
+"""Sealing keys kept outside the cluster: how one key pair is stored as one Key Vault secret.
+
+Why: a cluster's private keys are the only way to open what its config repos hold; keeping a copy
+in a vault the team already runs lets a rebuilt cluster open them again. This module is the model
+only (names, payload, tags, parsing back with checks); what is backed up and restored is
+`sealkit.escrow.sync`, and the vault I/O is `sealkit.clients.keyvault.escrow`.
+
+Scheme version 1 (see docs/disaster-recovery.md):
+
+- secret name: ``sealkit-<cluster>-<key id>``, where the key id is the first 32 hex characters of
+  the SHA-256 of the public key's SSH wire encoding (the digest behind kubeseal's fingerprint), so
+  a name is fixed by the key and the same key is never stored twice under two names;
+- value: PEM, the PKCS#1 private key (``RSA PRIVATE KEY``) then the certificate if the key has one;
+- content type ``application/x-pem-file``;
+- tags: ``fingerprint`` (kubeseal's ``SHA256:...``), ``created`` (the certificate's NotBefore,
+  RFC 3339 UTC; absent without a certificate), ``cluster``, ``sealkit-escrow`` (the scheme version).
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import datetime as dt
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from cryptography import x509
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import rsa
+
+from sealkit.errors import KeyMaterialError, SealkitError
+from sealkit.keys import PrivateKey, certificate_not_before, load_private_keys
+
+SCHEME_VERSION = "1"
+NAME_PREFIX = "sealkit-"
+CONTENT_TYPE = "application/x-pem-file"
+TAG_FINGERPRINT = "fingerprint"
+TAG_CREATED = "created"
+TAG_CLUSTER = "cluster"
+TAG_SCHEME = "sealkit-escrow"
+KEY_ID_LENGTH = 32
+# Key Vault names: [0-9a-zA-Z-]{1,127}, case-insensitive. Cluster names are kept lower case (so two
+# spellings cannot name one secret) and short enough for the prefix, a dash and the key id.
+MAX_CLUSTER_LENGTH = 127 - len(NAME_PREFIX) - 1 - KEY_ID_LENGTH
+_CLUSTER = re.compile(r"[a-z0-9](?:[a-z0-9-]*[a-z0-9])?")
+_KEY_ID = re.compile(r"[0-9a-f]{32}")
+_FINGERPRINT = re.compile(r"SHA256:[A-Za-z0-9+/]{43}")
+
+
+class EscrowError(SealkitError):
+    """An escrowed key cannot be stored, found or trusted."""
+
+
+def check_cluster_name(name: str) -> str:
+    """The cluster name as used in secret names and tags; one clear line when it cannot be."""
+    if not name or len(name) > MAX_CLUSTER_LENGTH or not _CLUSTER.fullmatch(name):
+        raise EscrowError(
+            f"escrow cluster name {name!r}: use 1-{MAX_CLUSTER_LENGTH} lower-case letters, digits and dashes, "
+            "starting and ending with a letter or digit"
+        )
+    return name
+
+
+def key_id(fingerprint: str) -> str:
+    """The 32 hex characters naming a key in the vault, from kubeseal's fingerprint of it."""
+    if not _FINGERPRINT.fullmatch(fingerprint):
+        raise EscrowError(f"{fingerprint!r} is not a kubeseal fingerprint (SHA256:<43 base64 characters>)")
+    try:
+        digest = base64.b64decode(fingerprint.removeprefix("SHA256:") + "=", validate=True)
+    except binascii.Error:
+        raise EscrowError(f"{fingerprint!r} is not a kubeseal fingerprint") from None
+    return digest.hex()[:KEY_ID_LENGTH]
+
+
+def secret_name(cluster: str, fingerprint: str) -> str:
+    """``sealkit-<cluster>-<key id>``: the vault secret that holds this cluster's key."""
+    return f"{NAME_PREFIX}{check_cluster_name(cluster)}-{key_id(fingerprint)}"
+
+
+def parse_secret_name(name: str) -> tuple[str, str] | None:
+    """(cluster, key id) of a scheme-1 secret name, or None for any other name (case-insensitive)."""
+    lowered = name.lower()
+    if not lowered.startswith(NAME_PREFIX) or len(lowered) < len(NAME_PREFIX) + KEY_ID_LENGTH + 2:
+        return None
+    cluster = lowered[len(NAME_PREFIX) : -KEY_ID_LENGTH - 1]
+    dash, ident = lowered[-KEY_ID_LENGTH - 1], lowered[-KEY_ID_LENGTH:]
+    if dash != "-" or not _KEY_ID.fullmatch(ident) or not _CLUSTER.fullmatch(cluster):
+        return None
+    return cluster, ident
+
+
+def rfc3339(when: dt.datetime) -> str:
+    return when.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def parse_rfc3339(text: str) -> dt.datetime | None:
+    try:
+        when = dt.datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    return when if when.tzinfo else when.replace(tzinfo=dt.UTC)
+
+
+@dataclass(frozen=True)
+class EscrowPayload:
+    """What is written for one key: the secret's name, value, content type and tags."""
+
+    name: str
+    value: str
+    content_type: str
+    tags: Mapping[str, str]
+    fingerprint: str
+
+    def __repr__(self) -> str:  # the value is a private key: never in a repr, log or traceback
+        return f"EscrowPayload(name={self.name!r}, fingerprint={self.fingerprint!r})"
+
+
+def private_pem(key: PrivateKey) -> bytes:
+    """The key as PKCS#1 PEM, the form Bitnami's key Secrets hold."""
+    return key.key.private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.TraditionalOpenSSL, serialization.NoEncryption()
+    )
+
+
+def _certificate_matches(certificate_pem: bytes, public_key: rsa.RSAPublicKey) -> bool:
+    try:
+        cert_key = x509.load_pem_x509_certificates(certificate_pem)[0].public_key()
+    except ValueError:
+        return False
+    return isinstance(cert_key, rsa.RSAPublicKey) and cert_key.public_numbers() == public_key.public_numbers()
+
+
+def build_payload(key: PrivateKey, cluster: str) -> EscrowPayload:
+    """The secret that escrows `key` for `cluster` (the certificate is included when the key has one)."""
+    name = secret_name(cluster, key.fingerprint)
+    pem = private_pem(key)
+    tags = {TAG_FINGERPRINT: key.fingerprint, TAG_CLUSTER: cluster, TAG_SCHEME: SCHEME_VERSION}
+    if key.certificate_pem:
+        if not _certificate_matches(key.certificate_pem, key.public_key):
+            raise EscrowError(f"key {key.fingerprint}: its certificate is for another key; not escrowed")
+        pem = pem.rstrip(b"\n") + b"\n" + key.certificate_pem.strip() + b"\n"
+        if key.not_before is not None:
+            tags[TAG_CREATED] = rfc3339(key.not_before)
+    return EscrowPayload(name, pem.decode(), CONTENT_TYPE, tags, key.fingerprint)
+
+
+@dataclass(frozen=True)
+class EscrowEntry:
+    """One escrowed key as a vault listing shows it (no value): name and tags, read back."""
+
+    name: str
+    cluster: str
+    fingerprint: str
+    created: dt.datetime | None
+    enabled: bool = True
+    version: str = ""
+
+
+def entry_from_listing(
+    name: str, tags: Mapping[str, str] | None, *, cluster: str, enabled: bool = True, version: str = ""
+) -> EscrowEntry | None:
+    """An `EscrowEntry` when this listed secret is a scheme-1 escrow of `cluster`'s key, else None.
+
+    Name and tags must agree: a secret named for another cluster (``sealkit-dev-x-...`` is not
+    ``sealkit-dev-...``'s) or whose fingerprint tag does not give its key id is not counted.
+    """
+    parsed = parse_secret_name(name)
+    tags = dict(tags or {})
+    if parsed is None or parsed[0] != cluster or tags.get(TAG_SCHEME) != SCHEME_VERSION:
+        return None
+    fp = tags.get(TAG_FINGERPRINT, "")
+    if tags.get(TAG_CLUSTER) != cluster or not _FINGERPRINT.fullmatch(fp) or key_id(fp) != parsed[1]:
+        return None
+    created = parse_rfc3339(tags[TAG_CREATED]) if tags.get(TAG_CREATED) else None
+    return EscrowEntry(name, cluster, fp, created, enabled, version)
+
+
+def parse_payload(value: str, *, name: str, cluster: str, tags: Mapping[str, str] | None = None) -> PrivateKey:
+    """The key an escrow secret holds, after checking it is the key its name (and tags) promise.
+
+    Checks: one RSA private key; its fingerprint gives the key id in the name and equals the
+    fingerprint tag; the certificate, if any, is for that key. Errors never quote the value.
+    """
+    where = f"escrowed key {name}"
+    parsed = parse_secret_name(name)
+    if parsed is None or parsed[0] != cluster:
+        raise EscrowError(f"{where}: not a sealkit escrow secret name for cluster {cluster}")
+    try:
+        keys = load_private_keys(value.encode(), where)
+    except KeyMaterialError as exc:
+        raise EscrowError(str(exc)) from None
+    if len(keys) != 1:
+        raise EscrowError(f"{where}: holds {len(keys)} private keys, expected one")
+    key = keys[0]
+    if key_id(key.fingerprint) != parsed[1]:
+        raise EscrowError(f"{where}: holds key {key.fingerprint}, not the key its name is for")
+    tagged = (tags or {}).get(TAG_FINGERPRINT)
+    if tagged is not None and tagged != key.fingerprint:
+        raise EscrowError(f"{where}: holds key {key.fingerprint}, but its fingerprint tag says {tagged}")
+    if key.certificate_pem is not None and not _certificate_matches(key.certificate_pem, key.public_key):
+        raise EscrowError(f"{where}: its certificate is for another key")
+    not_before = certificate_not_before(key.certificate_pem) if key.certificate_pem else None
+    return PrivateKey(key.key, key.fingerprint, where, not_before, key.certificate_pem)
+
+
+def verify_read_back(value: str, payload: EscrowPayload) -> None:
+    """The stored value, read back, holds the very key that was written (else EscrowError)."""
+    cluster = str(payload.tags[TAG_CLUSTER])
+    key = parse_payload(value, name=payload.name, cluster=cluster, tags=payload.tags)
+    if key.fingerprint != payload.fingerprint:
+        raise EscrowError(f"escrowed key {payload.name}: read back {key.fingerprint}, wrote {payload.fingerprint}")
+
+
+def missing(held: list[str], escrowed: list[EscrowEntry]) -> list[str]:
+    """Fingerprints held in the cluster that no enabled escrow entry covers, in the order given."""
+    covered = {entry.fingerprint for entry in escrowed if entry.enabled}
+    return [fp for fp in held if fp not in covered]

@@ -1,0 +1,170 @@
+"""Key Secrets and escrowed keys side by side: what is backed up, and what is restored (and how).
+
+Where it sits: the core, shared by the controller (restore before generating; escrow the keys found
+unescrowed) and by `sealkit keys`. The cluster is a `SecretsApi` and the vault an `EscrowStore`
+(`sealkit.clients.kube.KubeClient` and `sealkit.clients.keyvault.escrow.EscrowVault` in production).
+Calls are synchronous (the controller runs them in its thread pool). Key material stays in memory:
+results name keys by fingerprint and Secret or vault secret name only.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from typing import Protocol
+
+from sealkit.errors import SealkitError, ServiceError
+from sealkit.escrow.scheme import EscrowEntry, EscrowError
+from sealkit.keys import PrivateKey
+from sealkit.keysecrets import SecretsApi, keys_from_secret, restored_key_manifest
+
+logger = logging.getLogger(__name__)
+
+# Why an escrow call failed: the `reason` label of the escrow failure metric.
+FORBIDDEN = "forbidden"
+UNREACHABLE = "unreachable"
+CREDENTIAL = "credential"
+THROTTLED = "throttled"
+CONFLICT = "conflict"
+NOT_FOUND = "not_found"
+INVALID = "invalid"
+OTHER = "error"
+REASONS = (FORBIDDEN, UNREACHABLE, CREDENTIAL, THROTTLED, CONFLICT, NOT_FOUND, INVALID, OTHER)
+
+
+class EscrowVaultError(EscrowError):
+    """The vault did not store, list or return an escrowed key; `reason` is one of `REASONS`."""
+
+    def __init__(self, message: str, reason: str = OTHER, retry_after: float | None = None) -> None:
+        super().__init__(message)
+        self.reason = reason
+        self.retry_after = retry_after
+
+
+def failure_reason(exc: Exception) -> str:
+    """The metric reason of any escrow failure."""
+    if isinstance(exc, EscrowVaultError):
+        return exc.reason
+    return INVALID if isinstance(exc, EscrowError) else OTHER
+
+
+class EscrowStore(Protocol):
+    """What the operations need of an escrow vault."""
+
+    @property
+    def url(self) -> str: ...
+
+    def entries(self, cluster: str) -> list[EscrowEntry]: ...
+
+    def store(self, key: PrivateKey, cluster: str) -> EscrowEntry: ...
+
+    def fetch(self, entry: EscrowEntry) -> PrivateKey: ...
+
+
+@dataclass(frozen=True)
+class Restored:
+    fingerprint: str
+    secret: str
+    created: bool  # False: a Secret of that name already held it
+
+
+def restore_keys(
+    client: SecretsApi,
+    namespace: str,
+    keys: Iterable[tuple[PrivateKey, str]],
+    *,
+    prefix: str,
+    present: Iterable[str] = (),
+    labels: Mapping[str, str] | None = None,
+    annotations: Mapping[str, str] | None = None,
+) -> list[Restored]:
+    """Write a key Secret for each (key, source) whose fingerprint is not `present`; idempotent."""
+    done: list[Restored] = []
+    skip = set(present)
+    for key, source in keys:
+        if key.fingerprint in skip:
+            continue
+        manifest = restored_key_manifest(
+            key, namespace=namespace, prefix=prefix, source=source, labels=labels, annotations=annotations
+        )
+        name = manifest["metadata"]["name"]
+        try:
+            client.create_secret(namespace, manifest)
+            created = True
+        except ServiceError as exc:
+            if exc.status != 409:
+                raise
+            existing = client.get_secret(namespace, name) or {}
+            where = f"key Secret {namespace}/{name}"
+            fps = {k.fingerprint for k in keys_from_secret(existing, where)} if existing else set()
+            if key.fingerprint not in fps:
+                raise SealkitError(
+                    f"Secret {namespace}/{name} exists and holds another key; restore key {key.fingerprint} by hand"
+                ) from None
+            created = False
+        skip.add(key.fingerprint)
+        done.append(Restored(key.fingerprint, name, created))
+        logger.info("restored sealing key %s into key Secret %s/%s from %s", key.fingerprint, namespace, name, source)
+    return done
+
+
+def restore_order(entries: Iterable[EscrowEntry]) -> list[EscrowEntry]:
+    """Enabled entries, oldest first: with --key-order-priority=SecretCreationTimestamp the newest
+    restored Secret seals, so creation order must be age order."""
+    enabled = [entry for entry in entries if entry.enabled]
+    return sorted(enabled, key=lambda entry: (entry.created or dt.datetime.min.replace(tzinfo=dt.UTC), entry.name))
+
+
+def vault_source(vault: EscrowStore, entry: EscrowEntry) -> str:
+    """Where a restored key came from, as its key Secret's restored-from annotation says."""
+    return f"{vault.url}/secrets/{entry.name}"
+
+
+def restore_from_vault(
+    client: SecretsApi,
+    vault: EscrowStore,
+    cluster: str,
+    namespace: str,
+    *,
+    prefix: str,
+    present: Iterable[str] = (),
+    only: Iterable[str] = (),
+    labels: Mapping[str, str] | None = None,
+    annotations: Mapping[str, str] | None = None,
+) -> list[Restored]:
+    """Every enabled escrowed key of `cluster` (or those in `only`) not `present`, as key Secrets."""
+    wanted = set(only)
+    skip = set(present)
+    entries = [
+        entry
+        for entry in restore_order(vault.entries(cluster))
+        if entry.fingerprint not in skip and (not wanted or entry.fingerprint in wanted)
+    ]
+    keys = [(vault.fetch(entry), vault_source(vault, entry)) for entry in entries]
+    return restore_keys(client, namespace, keys, prefix=prefix, present=skip, labels=labels, annotations=annotations)
+
+
+@dataclass(frozen=True)
+class Escrowed:
+    fingerprint: str
+    name: str
+    stored: bool  # False: it was escrowed already
+
+
+def backup_to_vault(vault: EscrowStore, cluster: str, keys: Iterable[PrivateKey]) -> list[Escrowed]:
+    """Escrow every key that has no enabled escrow entry yet (each written, read back and compared)."""
+    existing = {e.fingerprint: e for e in vault.entries(cluster) if e.enabled}
+    done: list[Escrowed] = []
+    seen: set[str] = set()
+    for key in keys:
+        if key.fingerprint in seen:
+            continue
+        seen.add(key.fingerprint)
+        if key.fingerprint in existing:
+            done.append(Escrowed(key.fingerprint, existing[key.fingerprint].name, False))
+            continue
+        entry = vault.store(key, cluster)
+        done.append(Escrowed(key.fingerprint, entry.name, True))
+    return done

@@ -1,0 +1,1 @@
+"""Helpers shared by the tests (not product code): the emulator-backed cluster, fixed key sources."""
