@@ -16,6 +16,7 @@ from cryptography.x509.oid import NameOID
 pytest_plugins = [
     "sealkit_testservers.kube.pytest_plugin",
     "sealkit_testservers.keyvault.pytest_plugin",
+    "sealkit_testservers.vault.pytest_plugin",
 ]
 
 DATA = Path(__file__).parent / "data"

@@ -1,10 +1,11 @@
-"""A small threaded HTTPS listener: one port, one handler function, clean stop.
+"""A small threaded HTTPS (or plain HTTP) listener: one port, one handler function, clean stop.
 
 Why not plain `http.server`: its defaults cost ~46 ms a request (headers and body are two writes,
 and delayed ACK holds the second) and a listen backlog of 5 stalls concurrent SDK clients. Here
 every response is one write, the backlog is 128, the TLS handshake runs in the worker thread (a
 stuck client cannot block accept), and `stop()` also cuts kept-alive connections so a stopped
-vault really is unreachable.
+vault really is unreachable. The local HashiCorp Vault server reuses it (plain HTTP with
+`context=None`, and Vault's `LIST` method); HEAD answers carry no body.
 """
 
 from __future__ import annotations
@@ -84,7 +85,7 @@ class _Server(ThreadingHTTPServer):
     daemon_threads = True
     allow_reuse_address = True
 
-    def __init__(self, port: int, context: ssl.SSLContext, app: Handler, server_header: str) -> None:
+    def __init__(self, port: int, context: ssl.SSLContext | None, app: Handler, server_header: str) -> None:
         self.app = app
         self.tls_context = context
         self.server_header = server_header
@@ -94,6 +95,10 @@ class _Server(ThreadingHTTPServer):
 
     def get_request(self) -> tuple[socket.socket, Any]:
         raw, address = super().get_request()
+        if self.tls_context is None:
+            with self.connections_lock:
+                self.open_connections.add(raw)
+            return raw, address
         wrapped = self.tls_context.wrap_socket(raw, server_side=True, do_handshake_on_connect=False)
         with self.connections_lock:
             self.open_connections.add(wrapped)
@@ -158,15 +163,16 @@ class _RequestHandler(BaseHTTPRequestHandler):
             headers["Connection"] = "close"
         lines += [f"{k}: {v}" for k, v in headers.items()]
         head = ("\r\n".join(lines) + "\r\n\r\n").encode("latin-1")
-        self.wfile.write(head + response.body)  # one write: avoids the delayed-ACK stall
+        body = b"" if self.command == "HEAD" else response.body
+        self.wfile.write(head + body)  # one write: avoids the delayed-ACK stall
 
-    do_GET = do_PUT = do_POST = do_PATCH = do_DELETE = do_HEAD = _dispatch
+    do_GET = do_PUT = do_POST = do_PATCH = do_DELETE = do_HEAD = do_LIST = _dispatch
 
 
 class Listener:
     """One HTTPS port serving `app` from daemon threads; can be stopped and started again."""
 
-    def __init__(self, app: Handler, context: ssl.SSLContext, *, port: int = 0, server_header: str) -> None:
+    def __init__(self, app: Handler, context: ssl.SSLContext | None, *, port: int = 0, server_header: str) -> None:
         self._app = app
         self._context = context
         self._server_header = server_header
