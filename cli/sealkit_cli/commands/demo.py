@@ -62,7 +62,7 @@ def _csi_step(example: Path, folder: Path) -> None:
         raise SystemExit(1)
 
 
-INSTALL_TESTSERVERS = "pip install -e ./testservers from a sealkit checkout"
+INSTALL_TESTSERVERS = "pip install -e ./testservers in a sealkit checkout"
 CONTROLLER_SERVICE = "sealed-secrets-controller"
 CONTROLLER_NAMESPACE = "kube-system"
 
