@@ -17,7 +17,6 @@ COPY pyproject.toml README.md ./
 COPY sealkit ./sealkit
 COPY cli ./cli
 COPY controller ./controller
-COPY testservers ./testservers
 RUN python -m pip wheel --no-deps --wheel-dir /wheels . \
  && python -m venv /opt/sealkit \
  && /opt/sealkit/bin/pip install --only-binary=:all: /wheels/sealkit-*.whl \
