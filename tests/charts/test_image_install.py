@@ -108,7 +108,10 @@ def test_clean_venv_holds_only_runtime_packages(image_venv: Path) -> None:
     ).stdout.lower()
     names = {line.split("==")[0] for line in listed.splitlines()}
     assert {"sealkit", "kopf", "kubernetes", "cryptography"} <= names
-    assert not {"kmock", "pytest", "hypothesis", "mypy", "ruff"} & names
+    assert not {"kmock", "pytest", "hypothesis", "mypy", "ruff", "sealkit-testservers"} & names
+    site = next((image_venv / "lib").glob("python3*/site-packages"))
+    assert (site / "sealkit_controller").is_dir() and not (site / "sealkit_testservers").exists()
+    assert "testservers" not in build_context_copies()  # not even in the image's build context
 
 
 @pytest.mark.slow
