@@ -37,6 +37,8 @@ logger = logging.getLogger(__name__)
 
 DEFAULT_NAMESPACES = ("default", "kube-system", "kube-public", "kube-node-lease")
 _VERBS = {"GET": "get", "POST": "create", "PUT": "update", "PATCH": "patch", "DELETE": "delete"}
+# The API server's default --max-request-body-bytes (apiserver pkg/server/config.go: 3 * 1024 * 1024).
+MAX_REQUEST_BODY = 3 * 1024 * 1024
 
 
 @dataclasses.dataclass
@@ -212,12 +214,12 @@ class KubeEmulator(kmock.KubernetesEmulator):
     # --- HTTP -------------------------------------------------------------------------------------------
 
     async def __call__(self, raw: aiohttp.web.BaseRequest) -> aiohttp.web.StreamResponse:
-        body = await raw.read()
         self.request_count += 1
         started = time.perf_counter()
         record = RequestRecord(method=raw.method, path=raw.path, query=dict(raw.query))
         response: aiohttp.web.StreamResponse
         try:
+            body = await self._read_body(raw)
             response = await self._dispatch(raw, body, record)
         except kmock.KubernetesError as exc:
             response = self._error_response(exc)
@@ -232,6 +234,20 @@ class KubeEmulator(kmock.KubernetesEmulator):
         record.seconds = time.perf_counter() - started
         self.request_log.append(record)
         return response
+
+    @staticmethod
+    async def _read_body(raw: aiohttp.web.BaseRequest) -> bytes:
+        """The body, up to the real server's limit (413 beyond it, as `limitedReadBody` answers)."""
+        if raw.content_length is not None and raw.content_length > MAX_REQUEST_BODY:
+            raise errors.request_entity_too_large(MAX_REQUEST_BODY)
+        chunks: list[bytes] = []
+        size = 0
+        async for chunk in raw.content.iter_any():
+            size += len(chunk)
+            if size > MAX_REQUEST_BODY:
+                raise errors.request_entity_too_large(MAX_REQUEST_BODY)
+            chunks.append(chunk)
+        return b"".join(chunks)
 
     @staticmethod
     def _error_response(exc: kmock.KubernetesError) -> aiohttp.web.Response:

@@ -16,6 +16,7 @@ REASONS: dict[int, str] = {
     406: "NotAcceptable",
     409: "Conflict",
     410: "Expired",
+    413: "RequestEntityTooLarge",
     415: "UnsupportedMediaType",
     422: "Invalid",
     429: "TooManyRequests",
@@ -94,19 +95,50 @@ def conflict(plural: str, name: str, group: str = "", why: str = "") -> ApiError
     )
 
 
+_CAUSE_TYPES = {
+    "Invalid value": "FieldValueInvalid",
+    "Required value": "FieldValueRequired",
+    "Unsupported value": "FieldValueNotSupported",
+    "Forbidden": "FieldValueForbidden",
+    "Too long": "FieldValueTooLong",
+    "Too many": "FieldValueTooMany",
+    "Duplicate value": "FieldValueDuplicate",
+    "Not found": "FieldValueNotFound",
+}
+
+
+def cause(problem: str) -> dict[str, str]:
+    """A `details.causes` entry from one `<field>: <Type>[: ...]` problem line (field.Error's layout)."""
+    field, _, body = problem.partition(": ")
+    kind = body.split(":", 1)[0]
+    reason = _CAUSE_TYPES.get(kind)
+    if reason is None:  # not a field error line: the whole text is the message
+        return {"reason": "FieldValueInvalid", "message": problem, "field": ""}
+    return {"reason": reason, "message": body, "field": field}
+
+
 def invalid(kind: str, name: str, problems: list[str], group: str = "") -> ApiError:
-    text = ", ".join(problems)
+    """422 Invalid as `apierrors.NewInvalid(GroupKind, name, errs)` renders it.
+
+    `kind` is the GroupKind's Kind (for update preconditions the server passes the resource plural);
+    the message aggregates the problems (one bare, several in brackets, duplicates dropped).
+    """
+    unique = list(dict.fromkeys(problems))
+    text = unique[0] if len(unique) == 1 else "[" + ", ".join(unique) + "]"
+    qualified = f"{kind}.{group}" if group else kind
+    details: dict[str, Any] = {"name": name, "kind": kind, "causes": [cause(p) for p in problems]}
+    if group:
+        details["group"] = group
     return ApiError(
         status=422,
         reason="Invalid",
-        message=f'{kind}.{group or "core"} "{name}" is invalid: {text}',
-        details={
-            "name": name,
-            "group": group,
-            "kind": kind,
-            "causes": [{"reason": "FieldValueInvalid", "message": p} for p in problems],
-        },
+        message=f'{qualified} "{name}" is invalid: {text}' if unique else f'{qualified} "{name}" is invalid',
+        details=details,
     )
+
+
+def request_entity_too_large(limit: int) -> ApiError:
+    return ApiError(status=413, reason="RequestEntityTooLarge", message=f"Request entity too large: limit is {limit}")
 
 
 def forbidden(message: str) -> ApiError:

@@ -14,13 +14,12 @@ import copy
 import datetime
 import itertools
 import json
-import re
 import secrets
 import uuid
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
-from . import errors, pruning
+from . import errors, pruning, validation
 from .patching import PatchError, json_patch, merge_patch, strategic_merge_patch
 from .resources import ResourceDef, ResourceRegistry
 from .selectors import EXTRA_FIELDS, parse_field_selector, parse_label_selector
@@ -36,10 +35,11 @@ JSON_PATCH = "application/json-patch+json"
 STRATEGIC_PATCH = "application/strategic-merge-patch+json"
 APPLY_PATCH = "application/apply-patch+yaml"
 
-_DNS_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
-_DNS_SUBDOMAIN = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$")
 _SUFFIX_ALPHABET = "bcdfghjklmnpqrstvwxz2456789"
-_PATH_SEGMENT_KINDS = frozenset({"Role", "ClusterRole", "RoleBinding", "ClusterRoleBinding"})
+# Update strategies: AllowUnconditionalUpdate() is false (PUT needs a resourceVersion) and
+# AllowCreateOnUpdate() is true (PUT may create), per k8s.io/kubernetes pkg/registry/<group>/<kind>/strategy.go.
+_CONDITIONAL_UPDATE_ONLY = frozenset({("coordination.k8s.io", "leases")})
+_CREATE_ON_UPDATE = frozenset({("coordination.k8s.io", "leases"), ("", "events"), ("events.k8s.io", "events")})
 INITIAL_EVENTS_END = "k8s.io/initial-events-end"
 
 
@@ -371,7 +371,7 @@ class Store:
             prefix = meta.get("generateName")
             if not prefix:
                 raise errors.invalid(
-                    res.kind, "", ["metadata.name: Required value: name or generateName is required"], res.group
+                    res.kind, "", [validation.required("metadata.name", "name or generateName is required")], res.group
                 )
             for _ in range(100):
                 candidate = prefix + "".join(secrets.choice(_SUFFIX_ALPHABET) for _ in range(5))
@@ -379,7 +379,6 @@ class Store:
                     meta["name"] = candidate
                     break
         name = meta["name"]
-        self._check_name(res, name)
         if self.find(res, namespace, name) is not None:
             raise errors.already_exists(res.plural, name, res.group)
         for key in ("deletionTimestamp", "deletionGracePeriodSeconds", "managedFields", "selfLink"):
@@ -410,7 +409,7 @@ class Store:
     ) -> Obj:
         if not isinstance(body, dict):
             raise errors.bad_request("the body of the request must be a JSON object")
-        old = self.get(res, namespace, name)
+        old = self.find(res, namespace, name)
         new = copy.deepcopy(body)
         self._check_type(res, new)
         meta: Obj = new["metadata"] if isinstance(new.get("metadata"), dict) else {}
@@ -418,9 +417,16 @@ class Store:
             raise errors.bad_request(
                 f"the name of the object ({meta['name']}) does not match the name on the URL ({name})"
             )
-        if res.custom and not meta.get("resourceVersion"):
+        if old is None:
+            if res.storage_key not in _CREATE_ON_UPDATE or subresource is not None:
+                raise errors.not_found(res.plural, name, res.group)
+            new["metadata"] = {**meta, "name": name}
+            new["metadata"].pop("resourceVersion", None)
+            return self.create(res, namespace, new, dry_run=dry_run)
+        if (res.custom or res.storage_key in _CONDITIONAL_UPDATE_ONLY) and not meta.get("resourceVersion"):
+            # the registry store words it with the resource, not the kind (generic/registry/store.go)
             raise errors.invalid(
-                res.kind,
+                res.plural,
                 name,
                 ["metadata.resourceVersion: Invalid value: 0x0: must be specified for an update"],
                 res.group,
@@ -515,25 +521,6 @@ class Store:
             raise errors.bad_request(f"the kind in the data ({kind}) does not match the expected kind ({res.kind})")
         obj["apiVersion"], obj["kind"] = res.api_version, res.kind
 
-    def _check_name(self, res: ResourceDef, name: str) -> None:
-        if res.kind in _PATH_SEGMENT_KINDS:
-            ok = name not in {".", ".."} and not any(c in name for c in "/%")
-        elif res.kind == "Namespace":
-            ok = len(name) <= 63 and bool(_DNS_LABEL.match(name))
-        else:
-            ok = len(name) <= 253 and bool(_DNS_SUBDOMAIN.match(name))
-        if not ok:
-            raise errors.invalid(
-                res.kind,
-                name,
-                [
-                    f'metadata.name: Invalid value: "{name}": a lowercase RFC 1123 '
-                    "name must consist of lower case alphanumeric characters, '-' "
-                    "or '.'"
-                ],
-                res.group,
-            )
-
     def _require_namespace(self, namespace: str) -> None:
         ns_res = self.registry.get("", "v1", "namespaces")
         if ns_res is None:
@@ -557,7 +544,9 @@ class Store:
                 or not obj.get("immutable")
             ):
                 raise errors.invalid(
-                    res.kind, obj["metadata"]["name"], ["data: Forbidden: field is immutable when `immutable` is set"]
+                    res.kind,
+                    obj["metadata"]["name"],
+                    [validation.forbidden("data", "field is immutable when `immutable` is set")],
                 )
         elif res.storage_key == ("", "namespaces"):
             obj.setdefault("spec", {}).setdefault("finalizers", ["kubernetes"])
@@ -565,11 +554,61 @@ class Store:
                 obj["status"] = {"phase": "Active"}
         elif res.storage_key == ("apiextensions.k8s.io", "customresourcedefinitions"):
             obj = self._normalize_crd(obj)
+        if res.storage_key == ("coordination.k8s.io", "leases"):
+            obj = self._normalize_lease(obj)
         if res.custom and res.schema is not None:
             obj = pruning.prune(obj, res.schema)
-            problems = pruning.validate_object(obj, res.schema)
-            if problems:
-                raise errors.invalid(res.kind, obj["metadata"]["name"], problems, res.group)
+        self._validate(res, obj, old)
+        return obj
+
+    @staticmethod
+    def _validate(res: ResourceDef, obj: Obj, old: Obj | None) -> None:
+        """ObjectMeta, kind-specific and schema checks, all problems in one 422 as the server sends them."""
+        meta = obj["metadata"]
+        problems = (
+            []
+            if res.storage_key in validation.SKIP_OBJECT_META
+            else validation.object_meta(res.kind, meta, custom=res.custom)
+        )
+        if old is not None and old["metadata"].get("deletionTimestamp"):
+            added = sorted(set(meta.get("finalizers") or []) - set(old["metadata"].get("finalizers") or []))
+            if added:
+                found = "[]string{" + ", ".join(f'"{f}"' for f in added) + "}"
+                problems.insert(
+                    0,
+                    validation.forbidden(
+                        "metadata.finalizers",
+                        f"no new finalizers can be added if the object is being deleted, found new finalizers {found}",
+                    ),
+                )
+        rule = validation.KIND_RULES.get(res.storage_key)
+        if rule is not None:
+            problems += rule(obj)
+        if res.custom and res.schema is not None:
+            problems += pruning.validate_object(obj, res.schema)
+        if problems:
+            raise errors.invalid(res.kind, meta.get("name") or "", problems, res.group)
+
+    @staticmethod
+    def _normalize_lease(obj: Obj) -> Obj:
+        """MicroTime fields are stored and served as RFC 3339 with microseconds, in UTC (metav1.MicroTime)."""
+        spec = obj.get("spec")
+        if not isinstance(spec, dict):
+            return obj
+        for key in ("acquireTime", "renewTime"):
+            value = spec.get(key)
+            if value is None:
+                continue
+            try:
+                when = datetime.datetime.fromisoformat(str(value).replace("Z", "+00:00"))
+            except ValueError:
+                raise errors.bad_request(
+                    f'Lease in version "v1" cannot be handled as a Lease: parsing time "{value}" as '
+                    '"2006-01-02T15:04:05.000000Z07:00": cannot parse'
+                ) from None
+            if when.tzinfo is None:
+                when = when.replace(tzinfo=datetime.UTC)
+            spec[key] = when.astimezone(datetime.UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
         return obj
 
     def _normalize_secret(self, res: ResourceDef, obj: Obj, old: Obj | None) -> Obj:
@@ -589,9 +628,17 @@ class Store:
         obj.setdefault("type", "Opaque")
         if old is not None:
             if obj["type"] != old.get("type", "Opaque"):
-                raise errors.invalid(res.kind, name, ["type: Invalid value: field is immutable"])
-            if old.get("immutable") and (obj.get("data") != old.get("data") or not obj.get("immutable")):
-                raise errors.invalid(res.kind, name, ["data: Forbidden: field is immutable when `immutable` is set"])
+                raise errors.invalid(
+                    res.kind, name, [validation.invalid_value("type", obj["type"], "field is immutable")]
+                )
+            if old.get("immutable") and not obj.get("immutable"):
+                raise errors.invalid(
+                    res.kind, name, [validation.forbidden("immutable", "field is immutable when `immutable` is set")]
+                )
+            if old.get("immutable") and obj.get("data") != old.get("data"):
+                raise errors.invalid(
+                    res.kind, name, [validation.forbidden("data", "field is immutable when `immutable` is set")]
+                )
         return obj
 
     def _normalize_crd(self, obj: Obj) -> Obj:
@@ -694,18 +741,6 @@ class Store:
                     result["status"] = copy.deepcopy(old["status"])
                 else:
                     result.pop("status", None)
-            if old_meta.get("deletionTimestamp"):
-                added = set(meta.get("finalizers") or []) - set(old_meta.get("finalizers") or [])
-                if added:
-                    raise errors.invalid(
-                        res.kind,
-                        name,
-                        [
-                            "metadata.finalizers: Forbidden: no new finalizers can "
-                            "be added if the object is being deleted"
-                        ],
-                        res.group,
-                    )
             result = self._normalize(res, result, old)
             if res.tracks_generation and _spec_part(result, res) != _spec_part(old, res):
                 result["metadata"]["generation"] = int(old_meta.get("generation") or 0) + 1
