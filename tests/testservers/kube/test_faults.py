@@ -53,5 +53,5 @@ def test_hanging_requests_time_out_on_the_client(kube: KubeServer, core: Any) ->
 
 
 def test_fault_needs_a_status_or_hang(kube: KubeServer) -> None:
-    with pytest.raises(ValueError, match="status or hang"):
+    with pytest.raises(ValueError, match="needs a status, hang=True, reset=True or a delay"):
         kube.fail("GET", "/x")

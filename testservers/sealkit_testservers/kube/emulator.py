@@ -13,10 +13,10 @@ import collections
 import contextlib
 import copy
 import dataclasses
+import functools
 import json
 import logging
 import pathlib
-import re
 import time
 from collections.abc import Mapping
 from typing import Any
@@ -27,8 +27,10 @@ import attrs
 import kmock
 from kmock._internal import rendering  # pinned kmock==0.8: Request is built here directly
 
-from . import crds, errors, proxy, routing
-from .faults import Fault, FaultTable
+from . import admin, crds, errors, proxy, routing
+from .disruption import Disruptions, WatchStream
+from .faults import Fault, FaultTable, RequestFacts
+from .listeners import Listener
 from .rbac import Attributes, Authorizer, User
 from .resources import ResourceDef, ResourceRegistry
 from .store import Obj, Store
@@ -49,6 +51,7 @@ class RequestRecord:
     path: str
     query: dict[str, str]
     user: str | None = None
+    client: str | None = None  # the bearer token's client identity (or the listener's name)
     verb: str | None = None
     status: int = 0
     reason: str = ""
@@ -65,9 +68,10 @@ class KubeEmulator(kmock.KubernetesEmulator):
 
     history: int = 50_000
     request_log_size: int = 10_000
+    fault_seed: int | None = None
     registry: ResourceRegistry = attrs.field(factory=ResourceRegistry, init=False)
     store: Store = attrs.field(init=False)
-    faults: FaultTable = attrs.field(factory=FaultTable, init=False)
+    disruptions: Disruptions = attrs.field(init=False)
     rbac_enabled: bool = attrs.field(default=False, init=False)
     tokens: dict[str, User] = attrs.field(factory=dict, init=False)
     backends: dict[tuple[str, str, str], str] = attrs.field(factory=dict, init=False)
@@ -83,7 +87,12 @@ class KubeEmulator(kmock.KubernetesEmulator):
         self.registry.load_builtins()
         self.store = Store(self.registry, history=self.history)
         self.request_log = collections.deque(maxlen=self.request_log_size)
+        self.disruptions = Disruptions(self.fault_seed)
         crds.install_hook(self.store, self.registry)
+
+    @property
+    def faults(self) -> FaultTable:
+        return self.disruptions.faults
 
     # --- lifecycle --------------------------------------------------------------------------------------
 
@@ -97,10 +106,11 @@ class KubeEmulator(kmock.KubernetesEmulator):
         await super().__aexit__(*exc)
 
     async def aclose(self) -> None:
-        """End open watches and hanging faults so the HTTP server can stop at once."""
+        """End open watches, hanging faults and listeners so the HTTP server can stop at once."""
         if self._closing is not None:
             self._closing.set()
         self.store.close_all_watches()
+        await self.disruptions.close()
         if self._session is not None:
             await self._session.close()
             self._session = None
@@ -175,8 +185,8 @@ class KubeEmulator(kmock.KubernetesEmulator):
 
     def fail(
         self,
-        method: str | None,
-        path: str,
+        method: str | None = None,
+        path: str | None = None,
         status: int | None = None,
         *,
         hang: bool = False,
@@ -184,19 +194,68 @@ class KubeEmulator(kmock.KubernetesEmulator):
         message: str | None = None,
         retry_after: int | None = None,
         params: Mapping[str, str] | None = None,
+        verb: str | None = None,
+        resource: str | None = None,
+        namespace: str | None = None,
+        client: str | None = None,
+        rate: float = 1.0,
+        delay: float = 0.0,
+        reset: bool = False,
     ) -> Fault:
-        return self.faults.add(
-            Fault(
-                method=method,
-                path=re.compile(path),
-                status=status,
-                hang=hang,
-                times=times,
-                message=message,
-                retry_after=retry_after,
-                params=dict(params or {}),
-            )
+        fault = Fault.from_json(
+            {
+                "method": method,
+                "path": path,
+                "status": status,
+                "message": message,
+                "retry_after": retry_after,
+                "params": dict(params or {}),
+                "verb": verb,
+                "resource": resource,
+                "namespace": namespace,
+                "client": client,
+                "rate": rate,
+                "delay": delay,
+                "hang": hang,
+                "reset": reset,
+            }
         )
+        fault.times = times
+        return self.disruptions.add(fault)
+
+    async def start_listener(self, name: str, host: str = "127.0.0.1", port: int = 0) -> Listener:
+        """Serve on one more port; requests through it carry `name` as a client identity."""
+        if name in self.disruptions.listeners:
+            raise ValueError(f"a listener named {name!r} exists already")
+        handler = aiohttp.web.Server(functools.partial(self.serve, listener=name), handler_cancellation=True)
+        listener = Listener(name, handler, host, port)
+        await listener.start()
+        self.disruptions.listeners[name] = listener
+        return listener
+
+    def drop_watches(
+        self,
+        *,
+        client: str | None = None,
+        resource: str | None = None,
+        namespace: str | None = None,
+        mode: str = "close",
+    ) -> int:
+        """End open watches (all, or those of a client / resource / namespace); `reset` cuts the connection."""
+        probe = Fault.from_json({"client": client, "resource": resource, "namespace": namespace})
+        return self.disruptions.drop_watches(lambda stream: probe.matches(stream.facts), mode)
+
+    def stats(self) -> dict[str, Any]:
+        return {
+            "requests": self.request_count,
+            "objects": self.store.count(),
+            "resourceVersion": self.store.rv,
+            "watches": len(self.disruptions.streams),
+            "watchesDropped": self.disruptions.dropped,
+            "refusals": self.disruptions.refusals,
+            "faults": [f.to_json() for f in self.faults.rules],
+            "listeners": {name: item.url for name, item in self.disruptions.listeners.items()},
+        }
 
     def enable_rbac(self) -> None:
         self.rbac_enabled = True
@@ -214,13 +273,18 @@ class KubeEmulator(kmock.KubernetesEmulator):
     # --- HTTP -------------------------------------------------------------------------------------------
 
     async def __call__(self, raw: aiohttp.web.BaseRequest) -> aiohttp.web.StreamResponse:
+        return await self.serve(raw)
+
+    async def serve(self, raw: aiohttp.web.BaseRequest, listener: str | None = None) -> aiohttp.web.StreamResponse:
+        if raw.path.startswith(admin.PREFIX):
+            return await admin.handle(self, raw, await raw.read())
         self.request_count += 1
         started = time.perf_counter()
         record = RequestRecord(method=raw.method, path=raw.path, query=dict(raw.query))
         response: aiohttp.web.StreamResponse
         try:
             body = await self._read_body(raw)
-            response = await self._dispatch(raw, body, record)
+            response = await self._dispatch(raw, body, record, listener)
         except kmock.KubernetesError as exc:
             response = self._error_response(exc)
             record.reason = exc.message or ""
@@ -255,27 +319,25 @@ class KubeEmulator(kmock.KubernetesEmulator):
         return aiohttp.web.json_response(body, status=exc.status)
 
     async def _dispatch(
-        self, raw: aiohttp.web.BaseRequest, body: bytes, record: RequestRecord
+        self, raw: aiohttp.web.BaseRequest, body: bytes, record: RequestRecord, listener: str | None
     ) -> aiohttp.web.StreamResponse:
-        fault = self.faults.take(raw.method, raw.path, raw.query)
-        if fault is not None:
-            if fault.hang and self._closing is not None:
-                await self._closing.wait()
-            status = fault.status or 503
-            headers = {"Retry-After": str(fault.retry_after)} if fault.retry_after is not None else None
-            message = fault.message or f"injected fault: {fault.reason}"
-            return aiohttp.web.json_response(
-                errors.status_body(status, message, reason=fault.reason), status=status, headers=headers
-            )
+        route = routing.parse(raw.path)
+        res = self.registry.get(route.group, route.version, route.plural) if route.kind == "object" else None
+        facts = self._facts(raw, route, res, listener)
+        record.client = next(iter(sorted(facts.clients)), None) if facts.clients else None
+        if self.faults.rules:
+            fault = self.faults.take(facts)
+            if fault is not None:
+                answer = await self.disruptions.answer(fault, raw)
+                if answer is not None:
+                    return answer
 
         user = self._authenticate(raw)
         record.user = user.name if user else None
-        route = routing.parse(raw.path)
         if route.kind == "object":
             res = self._resource(route)
             attrs_ = self._attributes(raw, route, res)
         else:
-            res = None
             attrs_ = Attributes(verb=_VERBS.get(raw.method, raw.method.lower()), path=raw.path, resource_request=False)
         record.verb = attrs_.verb
         if user is not None and self.rbac_enabled and not Authorizer(self.store, self.registry).allows(user, attrs_):
@@ -291,7 +353,41 @@ class KubeEmulator(kmock.KubernetesEmulator):
 
         if res is None:
             return self._discovery(route)
-        return await self._serve_object(raw, body, route, res, attrs_)
+        return await self._serve_object(raw, body, route, res, attrs_, facts)
+
+    def _facts(
+        self, raw: aiohttp.web.BaseRequest, route: routing.Route, res: ResourceDef | None, listener: str | None
+    ) -> RequestFacts:
+        """What fault rules match on: verb, resource, namespace, and who is asking."""
+        clients: set[str] = set()
+        header = raw.headers.get("Authorization", "")
+        if header.startswith("Bearer "):
+            token = header[7:].strip()
+            clients.add(token)
+            if token in self.tokens:
+                clients.add(self.tokens[token].name)
+        if listener is not None:
+            clients.add(listener)
+        verb = _VERBS.get(raw.method, raw.method.lower())
+        if route.kind == "object":
+            watching = route.legacy_watch or _truthy(raw.query.get("watch"))
+            if raw.method == "GET" and watching:
+                verb = "watch"
+            elif raw.method == "GET" and route.name is None:
+                verb = "list"
+            elif raw.method == "DELETE" and route.name is None:
+                verb = "deletecollection"
+        return RequestFacts(
+            method=raw.method,
+            path=raw.path,
+            query=raw.query,
+            verb=verb,
+            group=route.group,
+            resource=route.plural if route.kind == "object" else "",
+            subresource=route.subresource or "",
+            namespace=route.namespace if res is None or res.namespaced else None,
+            clients=frozenset(clients),
+        )
 
     def _authenticate(self, raw: aiohttp.web.BaseRequest) -> User | None:
         """None means the unrestricted test admin (no token, or RBAC not enabled)."""
@@ -422,7 +518,13 @@ class KubeEmulator(kmock.KubernetesEmulator):
     # --- objects ----------------------------------------------------------------------------------------
 
     async def _serve_object(
-        self, raw: aiohttp.web.BaseRequest, body: bytes, route: routing.Route, res: ResourceDef, attrs_: Attributes
+        self,
+        raw: aiohttp.web.BaseRequest,
+        body: bytes,
+        route: routing.Route,
+        res: ResourceDef,
+        attrs_: Attributes,
+        facts: RequestFacts,
     ) -> aiohttp.web.StreamResponse:
         if route.subresource == "proxy":
             return await self._proxy(raw, body, route, res)
@@ -432,7 +534,7 @@ class KubeEmulator(kmock.KubernetesEmulator):
         verb = attrs_.verb
         store = self.store
         if verb == "watch":
-            return await self._watch(raw, route, res, namespace)
+            return await self._watch(raw, route, res, namespace, facts)
         if verb == "list":
             limit = int(query["limit"]) if query.get("limit", "").isdigit() else None
             return aiohttp.web.json_response(
@@ -533,7 +635,12 @@ class KubeEmulator(kmock.KubernetesEmulator):
         return KubeEmulator._json(body)
 
     async def _watch(
-        self, raw: aiohttp.web.BaseRequest, route: routing.Route, res: ResourceDef, namespace: str | None
+        self,
+        raw: aiohttp.web.BaseRequest,
+        route: routing.Route,
+        res: ResourceDef,
+        namespace: str | None,
+        facts: RequestFacts,
     ) -> aiohttp.web.StreamResponse:
         query = raw.query
         field_selector = query.get("fieldSelector")
@@ -562,8 +669,10 @@ class KubeEmulator(kmock.KubernetesEmulator):
         timeout = float(query["timeoutSeconds"]) if query.get("timeoutSeconds") else None
         loop = asyncio.get_running_loop()
         deadline = loop.time() + timeout if timeout is not None else None
-        await response.prepare(raw)
+        stream = WatchStream(facts, watcher, raw.transport)
+        self.disruptions.watch_opened(stream)
         try:
+            await response.prepare(raw)
             while True:
                 wait = 1.0 if deadline is None else min(1.0, deadline - loop.time())
                 if wait <= 0:
@@ -576,12 +685,15 @@ class KubeEmulator(kmock.KubernetesEmulator):
                     continue
                 if event is None:
                     break
+                if self.faults.rules and not await self.disruptions.gate(stream):
+                    return response
                 await response.write(json.dumps(event).encode() + b"\n")
             with contextlib.suppress(ConnectionError, RuntimeError):
                 await response.write_eof()
         except (ConnectionError, RuntimeError):
             pass
         finally:
+            self.disruptions.watch_closed(stream)
             self.store.close_watch(res, watcher)
         return response
 

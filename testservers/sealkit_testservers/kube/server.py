@@ -15,15 +15,11 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Callable, Iterable, Mapping
-from types import TracebackType
+from collections.abc import Callable, Coroutine, Iterable, Mapping
 from typing import Any, Self, TypeVar
 
-import aiohttp
-import attrs
-import kmock
-
 from . import kubeconfig
+from .admin_client import EmulatorAdmin
 from .emulator import DEFAULT_NAMESPACES, KubeEmulator, RequestRecord
 from .faults import Fault
 from .rbac import User
@@ -32,32 +28,6 @@ from .store import Obj
 
 T = TypeVar("T")
 CrdSource = str | pathlib.Path | Mapping[str, Any]
-
-
-@attrs.define(kw_only=False)
-class LoopbackServer(kmock.Server):
-    """kmock's aiohttp test server without its process-wide DNS interceptor (unsafe across threads)."""
-
-    async def __aenter__(self) -> Self:
-        if self._managed_server is not None:
-            raise RuntimeError("The server can be started only once.")
-        self._managed_server = self._server_cls(self.handler, host=self._host, port=self._port)
-        await self._managed_server.__aenter__()
-        self._managed_client = aiohttp.ClientSession(self._managed_server.make_url("/"))
-        self.handler.servers.append(self)
-        return self
-
-    async def __aexit__(
-        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
-    ) -> None:
-        if self in self.handler.servers:
-            self.handler.servers.remove(self)
-        if self._managed_client is not None:
-            await self._managed_client.close()
-        if self._managed_server is not None:
-            await self._managed_server.close()
-        self._managed_client = None
-        self._managed_server = None
 
 
 class KubeServer:
@@ -74,15 +44,15 @@ class KubeServer:
         host: str = "127.0.0.1",
         port: int = 0,
         history: int = 50_000,
+        fault_seed: int | None = None,
     ) -> None:
-        self.emulator = KubeEmulator(history=history)
+        self.emulator = KubeEmulator(history=history, fault_seed=fault_seed)
         self._crds = list(crds)
         self._namespaces = list(namespaces)
         self._host = host
         self._port = port
         self._loop: asyncio.AbstractEventLoop | None = None
         self._thread: threading.Thread | None = None
-        self._server: LoopbackServer | None = None
         self.url = ""
 
     # --- lifecycle --------------------------------------------------------------------------------------
@@ -97,9 +67,8 @@ class KubeServer:
 
     async def _astart(self) -> None:
         await self.emulator.__aenter__()
-        self._server = LoopbackServer(self.emulator, host=self._host, port=self._port or None)
-        await self._server.__aenter__()
-        self.url = str(self._server.url).rstrip("/")
+        main = await self.emulator.start_listener("main", self._host, self._port)
+        self.url = main.url
         for name in self._namespaces:
             self.emulator.create_namespace(name)
         for crd in self._crds:
@@ -107,8 +76,6 @@ class KubeServer:
 
     async def _astop(self) -> None:
         await self.emulator.aclose()
-        if self._server is not None:
-            await self._server.__aexit__(None, None, None)
         await self.emulator.__aexit__(None, None, None)
 
     def stop(self) -> None:
@@ -128,6 +95,12 @@ class KubeServer:
 
     def __exit__(self, *exc: object) -> None:
         self.stop()
+
+    def _run(self, coro: Coroutine[Any, Any, T]) -> T:
+        """Run a coroutine on the server's loop and return its result."""
+        if self._loop is None:
+            raise RuntimeError("the kube emulator is not running")
+        return asyncio.run_coroutine_threadsafe(coro, self._loop).result(30)
 
     def call(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
         """Run `fn` on the server's loop (where the store lives) and return its result."""
@@ -187,8 +160,8 @@ class KubeServer:
 
     def fail(
         self,
-        method: str | None,
-        path: str,
+        method: str | None = None,
+        path: str | None = None,
         status: int | None = None,
         *,
         hang: bool = False,
@@ -196,8 +169,26 @@ class KubeServer:
         message: str | None = None,
         retry_after: int | None = None,
         params: Mapping[str, str] | None = None,
+        verb: str | None = None,
+        resource: str | None = None,
+        namespace: str | None = None,
+        client: str | None = None,
+        rate: float = 1.0,
+        delay: float = 0.0,
+        reset: bool = False,
     ) -> Fault:
-        """Answer matching requests (`path` is a regex searched in the URL path) with `status`, or hang."""
+        """Add a fault rule; the first active rule matching a request (and winning its `rate` draw) acts.
+
+        Matching: `method`, `path` (a regex searched in the URL path), `params` (query values), `verb`
+        (get/list/watch/create/update/patch/delete/deletecollection, comma-separated), `resource`
+        (`secrets`, `sealedsecrets.bitnami.com`, `sealedsecrets/status`, comma-separated), `namespace`,
+        `client` (a bearer token, the user it maps to, or a listener's name). Acting: wait `delay`
+        seconds, then `reset` the connection, or `hang` until the rule is removed, or answer `status`
+        (with `Retry-After: retry_after`); with none of those the request is served after the delay.
+        `rate` is the fraction of matching requests it acts on (seeded RNG); `times` (None: forever)
+        bounds how often it acts. A rule aimed at a client with `reset`/`hang` (rate 1) also resets or
+        stalls that client's open watches: a network partition.
+        """
         return self.call(
             self.emulator.fail,
             method,
@@ -208,10 +199,64 @@ class KubeServer:
             message=message,
             retry_after=retry_after,
             params=params,
+            verb=verb,
+            resource=resource,
+            namespace=namespace,
+            client=client,
+            rate=rate,
+            delay=delay,
+            reset=reset,
         )
+
+    def partition(self, client: str, *, mode: str = "reset") -> Fault:
+        """Cut one client off (its requests and open watches reset, or hang with mode="hang"); `heal` with
+        `remove_fault(fault)`."""
+        if mode not in {"reset", "hang"}:
+            raise ValueError("mode must be 'reset' or 'hang'")
+        return self.fail(client=client, times=None, reset=mode == "reset", hang=mode == "hang")
+
+    def remove_fault(self, fault: Fault | int) -> None:
+        fault_id = fault.id if isinstance(fault, Fault) else fault
+        if self.call(self.emulator.faults.remove, fault_id) is None:
+            raise LookupError(f"no fault rule with id {fault_id}")
 
     def clear_faults(self) -> None:
         self.call(self.emulator.faults.clear)
+
+    @property
+    def faults(self) -> builtins.list[Fault]:
+        return self.call(lambda: list(self.emulator.faults.rules))
+
+    def drop_watches(
+        self,
+        *,
+        client: str | None = None,
+        resource: str | None = None,
+        namespace: str | None = None,
+        mode: str = "close",
+    ) -> int:
+        """End open watches (all, or a client's / resource's / namespace's): `close` ends the stream as a
+        server-side timeout does, `reset` aborts the connection. Returns how many were dropped."""
+        return self.call(self.emulator.drop_watches, client=client, resource=resource, namespace=namespace, mode=mode)
+
+    def refuse_connections(self, seconds: float | None, *, listener: str | None = None) -> builtins.list[str]:
+        """Stop listening (connecting fails with ECONNREFUSED) and abort open connections, on one listener
+        or all, for `seconds` (None: until `resume_connections`)."""
+        names = [listener] if listener else None
+        return self.call(self.emulator.disruptions.refuse, seconds, names)
+
+    def resume_connections(self, *, listener: str | None = None) -> builtins.list[str]:
+        names = [listener] if listener else None
+        return self._run(self.emulator.disruptions.resume(names))
+
+    def add_listener(self, name: str) -> str:
+        """One more port; requests through it carry `name` as their client identity. Returns its URL."""
+        return self._run(self.emulator.start_listener(name, self._host)).url
+
+    @property
+    def admin(self) -> EmulatorAdmin:
+        """The admin endpoint over HTTP (what a test of a separate emulator process uses)."""
+        return EmulatorAdmin(self.url)
 
     def enable_rbac(self) -> None:
         """From now on, requests with a token from `add_token` are authorized by the stored RBAC objects."""
@@ -245,9 +290,16 @@ class KubeServer:
         return self.call(lambda: self.emulator.store.rv)
 
     def write_kubeconfig(
-        self, path: str | pathlib.Path, token: str | None = None, namespace: str | None = None
+        self,
+        path: str | pathlib.Path,
+        token: str | None = None,
+        namespace: str | None = None,
+        *,
+        url: str | None = None,
     ) -> pathlib.Path:
-        return kubeconfig.write(path, self.url, token=token, namespace=namespace)
+        """A kubeconfig for this emulator; `token` names the client for fault rules (and RBAC), `url` picks a
+        listener (`add_listener`)."""
+        return kubeconfig.write(path, url or self.url, token=token, namespace=namespace)
 
     def wait_for(self, predicate: Callable[[KubeServer], T | None], timeout: float = 10.0, interval: float = 0.02) -> T:
         """Poll `predicate(self)` from a sync test until it returns something truthy; TimeoutError otherwise."""
@@ -331,6 +383,24 @@ class KubeProcess:
             if stream is not None:
                 stream.close()
         self.process = None
+
+    @property
+    def admin(self) -> EmulatorAdmin:
+        """The child's admin endpoint: faults, watch drops, refused connections, listeners at runtime."""
+        if not self.url:
+            raise RuntimeError("the kube emulator process is not running")
+        return EmulatorAdmin(self.url)
+
+    def write_kubeconfig(
+        self,
+        path: str | pathlib.Path,
+        token: str | None = None,
+        namespace: str | None = None,
+        *,
+        url: str | None = None,
+    ) -> pathlib.Path:
+        """Another kubeconfig for the child, e.g. with a token of its own per client (see `KubeServer`)."""
+        return kubeconfig.write(path, url or self.url, token=token, namespace=namespace)
 
     def __enter__(self) -> Self:
         return self.start()
