@@ -39,6 +39,7 @@ def resource_defs(crd: Mapping[str, Any]) -> list[ResourceDef]:
                 schema=schema,
                 custom=True,
                 selectable_fields=fields,
+                printer_columns=tuple(c for c in version.get("additionalPrinterColumns") or [] if isinstance(c, dict)),
             )
         )
     return defs

@@ -27,7 +27,7 @@ import attrs
 import kmock
 from kmock._internal import rendering  # pinned kmock==0.8: Request is built here directly
 
-from . import admin, crds, errors, proxy, routing
+from . import admin, crds, errors, openapi, protobuf, proxy, routing, tables
 from .disruption import Disruptions, WatchStream
 from .faults import Fault, FaultTable, RequestFacts
 from .listeners import Listener
@@ -499,6 +499,8 @@ class KubeEmulator(kmock.KubernetesEmulator):
             }
         elif route.kind == "health":
             return aiohttp.web.Response(text="ok")
+        elif route.kind == "openapi":
+            doc = self._openapi(route.rest)
         elif route.kind == "api":
             doc = self.registry.api_versions_doc()
         elif route.kind == "apis":
@@ -514,6 +516,16 @@ class KubeEmulator(kmock.KubernetesEmulator):
                 status=404, reason="NotFound", message="the server could not find the requested resource"
             )
         return aiohttp.web.json_response(doc)
+
+    def _openapi(self, rest: str) -> Mapping[str, Any] | None:
+        if rest == "v3":
+            return openapi.root_document(self.registry)
+        parts = rest.split("/")
+        if parts[:2] == ["v3", "api"] and len(parts) == 3:
+            return openapi.gv_document(self.registry, "", parts[2])
+        if parts[:2] == ["v3", "apis"] and len(parts) == 4:
+            return openapi.gv_document(self.registry, parts[2], parts[3])
+        return None  # no OpenAPI v2
 
     # --- objects ----------------------------------------------------------------------------------------
 
@@ -535,20 +547,28 @@ class KubeEmulator(kmock.KubernetesEmulator):
         store = self.store
         if verb == "watch":
             return await self._watch(raw, route, res, namespace, facts)
+        as_table = tables.wants_table(raw.headers.get("Accept", ""))
         if verb == "list":
             limit = int(query["limit"]) if query.get("limit", "").isdigit() else None
-            return aiohttp.web.json_response(
-                store.list_body(
-                    res,
-                    namespace,
-                    label_selector=query.get("labelSelector"),
-                    field_selector=query.get("fieldSelector"),
-                    limit=limit,
-                    continue_token=query.get("continue"),
-                )
+            listed = store.list_body(
+                res,
+                namespace,
+                label_selector=query.get("labelSelector"),
+                field_selector=query.get("fieldSelector"),
+                limit=limit,
+                continue_token=query.get("continue"),
             )
+            if as_table:
+                listed = tables.table(res, listed["items"], listed["metadata"], query.get("includeObject", "Metadata"))
+            return aiohttp.web.json_response(listed)
         if verb == "get":
-            return aiohttp.web.json_response(store.as_version(store.get(res, namespace, route.name or ""), res))
+            found = store.as_version(store.get(res, namespace, route.name or ""), res)
+            if as_table and route.subresource is None:
+                meta = {"resourceVersion": found["metadata"].get("resourceVersion", "")}
+                return aiohttp.web.json_response(
+                    tables.table(res, [found], meta, query.get("includeObject", "Metadata"))
+                )
+            return aiohttp.web.json_response(found)
         if verb == "deletecollection":
             options = self._json(body, allow_empty=True)
             for obj in store.select(
@@ -559,8 +579,9 @@ class KubeEmulator(kmock.KubernetesEmulator):
             return aiohttp.web.json_response(
                 {"kind": "Status", "apiVersion": "v1", "metadata": {}, "status": "Success"}
             )
+        strict = query.get("fieldValidation") == "Strict"
         if route.name is None and verb == "create" and route.subresource is None:
-            created = store.create(res, namespace, self._json(body), dry_run=dry_run)
+            created = store.create(res, namespace, self._object_body(raw, body, res), dry_run=dry_run, strict=strict)
             return aiohttp.web.json_response(store.as_version(created, res), status=201)
         if route.name is None or verb == "create":
             raise errors.ApiError(
@@ -570,7 +591,13 @@ class KubeEmulator(kmock.KubernetesEmulator):
             )
         if verb == "update":
             updated = store.replace(
-                res, namespace, route.name, self._json(body), subresource=route.subresource, dry_run=dry_run
+                res,
+                namespace,
+                route.name,
+                self._object_body(raw, body, res),
+                subresource=route.subresource,
+                dry_run=dry_run,
+                strict=strict,
             )
             return aiohttp.web.json_response(store.as_version(updated, res))
         if verb == "patch":
@@ -583,6 +610,7 @@ class KubeEmulator(kmock.KubernetesEmulator):
                 self._patch_body(body, content_type),
                 subresource=route.subresource,
                 dry_run=dry_run,
+                strict=strict,
             )
             return aiohttp.web.json_response(store.as_version(patched, res))
         if verb == "delete":
@@ -622,6 +650,32 @@ class KubeEmulator(kmock.KubernetesEmulator):
             return json.loads(body)
         except ValueError:
             raise errors.bad_request("the request body is not valid JSON") from None
+
+    @staticmethod
+    def _object_body(raw: aiohttp.web.BaseRequest, body: bytes, res: ResourceDef) -> Any:
+        """A POST/PUT body: JSON, YAML, or (builtins) protobuf as kubectl's generators send it."""
+        content_type = raw.headers.get("Content-Type", "application/json").split(";")[0].strip().lower()
+        accepted = ["application/json", "application/yaml"] + ([] if res.custom else [protobuf.CONTENT_TYPE])
+        if content_type == protobuf.CONTENT_TYPE and not res.custom:
+            try:
+                return protobuf.decode(body)
+            except protobuf.ProtobufError as exc:
+                raise errors.ApiError(
+                    status=415,
+                    reason="UnsupportedMediaType",
+                    message=f"the body of the request was in an unknown format - accepted media types include: "
+                    f"{', '.join(accepted)} ({exc})",
+                ) from None
+        if content_type in {"application/yaml", "application/x-yaml"}:
+            return KubeEmulator._patch_body(body, "yaml")
+        if content_type not in {"application/json", ""} and not content_type.endswith("+json"):
+            raise errors.ApiError(
+                status=415,
+                reason="UnsupportedMediaType",
+                message=f"the body of the request was in an unknown format - accepted media types include: "
+                f"{', '.join(accepted)}",
+            )
+        return KubeEmulator._json(body)
 
     @staticmethod
     def _patch_body(body: bytes, content_type: str) -> Any:

@@ -84,6 +84,23 @@ def prune(obj: Mapping[str, Any], schema: Mapping[str, Any] | None) -> dict[str,
     }
 
 
+def dropped(before: Any, after: Any, path: str = "") -> list[str]:
+    """The fields in `before` that pruning removed from `after`, as dotted paths (for fieldValidation=Strict)."""
+    if isinstance(before, dict) and isinstance(after, dict):
+        found: list[str] = []
+        for key, value in before.items():
+            where = f"{path}.{key}" if path else str(key)
+            if key not in after:
+                if value is not None:
+                    found.append(where)
+            else:
+                found += dropped(value, after[key], where)
+        return found
+    if isinstance(before, list) and isinstance(after, list):
+        return [p for n, (b, a) in enumerate(zip(before, after, strict=False)) for p in dropped(b, a, f"{path}[{n}]")]
+    return []
+
+
 _TYPES: dict[str, tuple[type, ...]] = {
     "string": (str,),
     "boolean": (bool,),

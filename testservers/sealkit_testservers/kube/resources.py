@@ -34,6 +34,7 @@ class ResourceDef:
     schema: Mapping[str, Any] | None = None  # openAPIV3Schema, for CRDs only
     custom: bool = False
     selectable_fields: tuple[str, ...] = ()
+    printer_columns: tuple[Mapping[str, Any], ...] = ()  # a CRD version's additionalPrinterColumns
 
     @property
     def api_version(self) -> str:
@@ -187,7 +188,7 @@ class ResourceRegistry:
         }
 
     def root_paths(self) -> list[str]:
-        paths = {"/api", "/api/v1", "/apis", "/version", "/healthz", "/livez", "/readyz"}
+        paths = {"/api", "/api/v1", "/apis", "/version", "/healthz", "/livez", "/readyz", "/openapi/v3"}
         for group, versions in self.group_versions().items():
             paths.add(f"/apis/{group}")
             paths.update(f"/apis/{group}/{v}" for v in versions)

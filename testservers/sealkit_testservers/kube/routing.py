@@ -9,7 +9,7 @@ NAMESPACE_SUBRESOURCES = frozenset({"status", "finalize"})
 
 @dataclasses.dataclass(frozen=True)
 class Route:
-    """`kind` is one of: root, api, apis, group, resources (discovery), version, health, object, unknown."""
+    """`kind` is one of: root, api, apis, group, resources (discovery), version, health, openapi, object, unknown."""
 
     kind: str
     group: str = ""
@@ -31,6 +31,8 @@ def parse(path: str) -> Route:
         return Route("version")
     if parts[0] in {"healthz", "livez", "readyz"}:
         return Route("health")
+    if parts[0] == "openapi":
+        return Route("openapi", rest="/".join(parts[1:]))
     if parts[0] == "api":
         if len(parts) == 1:
             return Route("api")

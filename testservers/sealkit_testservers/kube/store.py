@@ -346,7 +346,9 @@ class Store:
 
     # --- the API verbs ----------------------------------------------------------------------------------
 
-    def create(self, res: ResourceDef, namespace: str | None, body: Any, *, dry_run: bool = False) -> Obj:
+    def create(
+        self, res: ResourceDef, namespace: str | None, body: Any, *, dry_run: bool = False, strict: bool = False
+    ) -> Obj:
         if not isinstance(body, dict):
             raise errors.bad_request("the body of the request must be a JSON object")
         obj = copy.deepcopy(body)
@@ -391,7 +393,7 @@ class Store:
             meta.pop("generation", None)
         if res.has_status:
             obj.pop("status", None)
-        obj = self._normalize(res, obj, None)
+        obj = self._normalize(res, obj, None, strict=strict)
         if dry_run:
             meta["resourceVersion"] = ""
             return obj
@@ -406,6 +408,7 @@ class Store:
         *,
         subresource: str | None = None,
         dry_run: bool = False,
+        strict: bool = False,
     ) -> Obj:
         if not isinstance(body, dict):
             raise errors.bad_request("the body of the request must be a JSON object")
@@ -422,7 +425,7 @@ class Store:
                 raise errors.not_found(res.plural, name, res.group)
             new["metadata"] = {**meta, "name": name}
             new["metadata"].pop("resourceVersion", None)
-            return self.create(res, namespace, new, dry_run=dry_run)
+            return self.create(res, namespace, new, dry_run=dry_run, strict=strict)
         if (res.custom or res.storage_key in _CONDITIONAL_UPDATE_ONLY) and not meta.get("resourceVersion"):
             # the registry store words it with the resource, not the kind (generic/registry/store.go)
             raise errors.invalid(
@@ -431,7 +434,7 @@ class Store:
                 ["metadata.resourceVersion: Invalid value: 0x0: must be specified for an update"],
                 res.group,
             )
-        return self._update(res, old, new, subresource=subresource, dry_run=dry_run)
+        return self._update(res, old, new, subresource=subresource, dry_run=dry_run, strict=strict)
 
     def patch(
         self,
@@ -443,6 +446,7 @@ class Store:
         *,
         subresource: str | None = None,
         dry_run: bool = False,
+        strict: bool = False,
     ) -> Obj:
         kind = content_type.split(";")[0].strip().lower()
         accepted = [JSON_PATCH, MERGE_PATCH, APPLY_PATCH] + ([] if res.custom else [STRATEGIC_PATCH])
@@ -457,7 +461,7 @@ class Store:
         if old is None:
             if kind == APPLY_PATCH and isinstance(patch, dict) and subresource is None:
                 body = {**patch, "metadata": {**(patch.get("metadata") or {}), "name": name}}
-                return self.create(res, namespace, body, dry_run=dry_run)
+                return self.create(res, namespace, body, dry_run=dry_run, strict=strict)
             raise errors.not_found(res.plural, name, res.group)
         try:
             if kind == JSON_PATCH:
@@ -478,7 +482,7 @@ class Store:
             ) from None
         if not isinstance(new, dict):
             raise errors.ApiError(status=422, reason="Invalid", message="the patched object is not an object")
-        return self._update(res, old, new, subresource=subresource, dry_run=dry_run)
+        return self._update(res, old, new, subresource=subresource, dry_run=dry_run, strict=strict)
 
     def delete(
         self, res: ResourceDef, namespace: str | None, name: str, options: Any = None, *, dry_run: bool = False
@@ -533,7 +537,21 @@ class Store:
                 f"unable to create new content in namespace {namespace} because it is being terminated"
             )
 
-    def _normalize(self, res: ResourceDef, obj: Obj, old: Obj | None) -> Obj:
+    @staticmethod
+    def _prune(res: ResourceDef, obj: Obj, *, strict: bool) -> Obj:
+        """Structural pruning; with fieldValidation=Strict an unknown field is a 400 instead."""
+        if not res.custom or res.schema is None:
+            return obj
+        pruned = pruning.prune(obj, res.schema)
+        if strict:
+            unknown = pruning.dropped(obj, pruned)
+            if unknown:
+                raise errors.bad_request(
+                    "strict decoding error: " + ", ".join(f'unknown field "{field}"' for field in unknown)
+                )
+        return pruned
+
+    def _normalize(self, res: ResourceDef, obj: Obj, old: Obj | None, *, strict: bool = False) -> Obj:
         """Kind-specific server behaviour on every write of the main resource."""
         if res.storage_key == ("", "secrets"):
             obj = self._normalize_secret(res, obj, old)
@@ -556,8 +574,7 @@ class Store:
             obj = self._normalize_crd(obj)
         if res.storage_key == ("coordination.k8s.io", "leases"):
             obj = self._normalize_lease(obj)
-        if res.custom and res.schema is not None:
-            obj = pruning.prune(obj, res.schema)
+        obj = self._prune(res, obj, strict=strict)
         self._validate(res, obj, old)
         return obj
 
@@ -685,7 +702,9 @@ class Store:
         }
         return obj
 
-    def _update(self, res: ResourceDef, old: Obj, new: Obj, *, subresource: str | None, dry_run: bool) -> Obj:
+    def _update(
+        self, res: ResourceDef, old: Obj, new: Obj, *, subresource: str | None, dry_run: bool, strict: bool = False
+    ) -> Obj:
         old_meta = old["metadata"]
         name = old_meta["name"]
         meta: Obj = dict(new["metadata"]) if isinstance(new.get("metadata"), dict) else {}
@@ -711,7 +730,7 @@ class Store:
             else:
                 result.pop("status", None)
             if res.custom and res.schema is not None:
-                result = pruning.prune(result, res.schema)
+                result = self._prune(res, result, strict=strict)
                 problems = pruning.validate_object(result, res.schema)
                 if problems:
                     raise errors.invalid(res.kind, name, problems, res.group)
@@ -741,7 +760,7 @@ class Store:
                     result["status"] = copy.deepcopy(old["status"])
                 else:
                     result.pop("status", None)
-            result = self._normalize(res, result, old)
+            result = self._normalize(res, result, old, strict=strict)
             if res.tracks_generation and _spec_part(result, res) != _spec_part(old, res):
                 result["metadata"]["generation"] = int(old_meta.get("generation") or 0) + 1
         result["metadata"]["resourceVersion"] = old_meta["resourceVersion"]
