@@ -1,11 +1,12 @@
-"""Scale: 1,000 objects created under an open watch; single-object requests cost the same at 100 and 1,000."""
+"""Scale: 1,000 objects created under an open watch all arrive; selectors still apply at that size.
+
+(Per-request cost from 100 to 10,000 objects is measured by benchmarks/bench_kube_emulator.py, not here:
+tests make no wall-clock assertions.)"""
 
 from __future__ import annotations
 
 import asyncio
 import json
-import statistics
-import time
 
 import aiohttp
 import pytest
@@ -26,27 +27,8 @@ def _body(n: int) -> bytes:
     ).encode()
 
 
-async def _median_request_seconds(session: aiohttp.ClientSession, url: str, count: int) -> float:
-    timings: list[float] = []
-    for n in range(count):
-        name = f"s{(n * 37) % count:04d}"
-        started = time.perf_counter()
-        async with session.get(f"{url}{BASE}/{name}") as response:
-            await response.read()
-            assert response.status == 200
-        async with session.patch(
-            f"{url}{BASE}/{name}",
-            data=json.dumps({"metadata": {"labels": {"n": str(n)}}}),
-            headers={"Content-Type": "application/merge-patch+json"},
-        ) as response:
-            await response.read()
-            assert response.status == 200
-        timings.append((time.perf_counter() - started) / 2)
-    return statistics.median(timings)
-
-
 @pytest.mark.slow
-async def test_thousand_objects_under_a_watch_with_flat_request_cost(kube: KubeServer) -> None:
+async def test_thousand_objects_under_a_watch(kube: KubeServer) -> None:
     added: set[str] = set()
     async with aiohttp.ClientSession() as session:
 
@@ -61,7 +43,7 @@ async def test_thousand_objects_under_a_watch_with_flat_request_cost(kube: KubeS
                             return
 
         watcher = asyncio.create_task(watch())
-        await asyncio.sleep(0.1)
+        await kube.await_for(lambda k: k.call(lambda: len(k.emulator.disruptions.streams)) == 1)
         headers = {"Content-Type": "application/json"}
 
         async def create(upto: int, start: int) -> None:
@@ -69,13 +51,8 @@ async def test_thousand_objects_under_a_watch_with_flat_request_cost(kube: KubeS
                 async with session.post(kube.url + BASE, data=_body(n), headers=headers) as response:
                     assert response.status == 201
 
-        await create(100, 0)
-        at_100 = await _median_request_seconds(session, kube.url, 100)
-        await create(1000, 100)
-        at_1000 = await _median_request_seconds(session, kube.url, 100)
+        await create(1000, 0)
         await asyncio.wait_for(watcher, 30)
 
     assert len(added) == 1000
     assert len(kube.list("bitnami.com/v1alpha1", "SealedSecret", "default", label_selector="batch=3")) == 143
-    # Flat: stock kmock's history scan makes this ratio grow ~10x; allow noise on a busy CI box.
-    assert at_1000 < at_100 * 2.0, (at_100, at_1000)

@@ -27,7 +27,7 @@ import attrs
 import kmock
 from kmock._internal import rendering  # pinned kmock==0.8: Request is built here directly
 
-from . import admin, crds, errors, openapi, protobuf, proxy, routing, tables
+from . import admin, crds, encoding, errors, openapi, protobuf, proxy, routing, tables
 from .disruption import Disruptions, WatchStream
 from .faults import Fault, FaultTable, RequestFacts
 from .listeners import Listener
@@ -316,22 +316,28 @@ class KubeEmulator(kmock.KubernetesEmulator):
     @staticmethod
     def _error_response(exc: kmock.KubernetesError) -> aiohttp.web.Response:
         body = errors.status_body(exc.status, exc.message or "", reason=exc.reason, details=exc.details)
-        return aiohttp.web.json_response(body, status=exc.status)
+        return encoding.response(body, status=exc.status)
 
     async def _dispatch(
         self, raw: aiohttp.web.BaseRequest, body: bytes, record: RequestRecord, listener: str | None
     ) -> aiohttp.web.StreamResponse:
         route = routing.parse(raw.path)
         res = self.registry.get(route.group, route.version, route.plural) if route.kind == "object" else None
-        facts = self._facts(raw, route, res, listener)
-        record.client = next(iter(sorted(facts.clients)), None) if facts.clients else None
+        facts: RequestFacts | None = None
         if self.faults.rules:
+            facts = self._facts(raw, route, res, listener)
+            record.client = min(facts.clients) if facts.clients else None
             fault = self.faults.take(facts)
             if fault is not None:
                 answer = await self.disruptions.answer(fault, raw)
                 if answer is not None:
                     return answer
 
+        watching = route.kind == "object" and raw.method == "GET" and (
+            route.legacy_watch or _truthy(raw.query.get("watch"))
+        )
+        if facts is None and watching:
+            facts = self._facts(raw, route, res, listener)  # open watches are dropped/partitioned by these
         user = self._authenticate(raw)
         record.user = user.name if user else None
         if route.kind == "object":
@@ -515,7 +521,7 @@ class KubeEmulator(kmock.KubernetesEmulator):
             raise errors.ApiError(
                 status=404, reason="NotFound", message="the server could not find the requested resource"
             )
-        return aiohttp.web.json_response(doc)
+        return encoding.response(doc)
 
     def _openapi(self, rest: str) -> Mapping[str, Any] | None:
         if rest == "v3":
@@ -536,7 +542,7 @@ class KubeEmulator(kmock.KubernetesEmulator):
         route: routing.Route,
         res: ResourceDef,
         attrs_: Attributes,
-        facts: RequestFacts,
+        facts: RequestFacts | None,
     ) -> aiohttp.web.StreamResponse:
         if route.subresource == "proxy":
             return await self._proxy(raw, body, route, res)
@@ -546,29 +552,29 @@ class KubeEmulator(kmock.KubernetesEmulator):
         verb = attrs_.verb
         store = self.store
         if verb == "watch":
+            assert facts is not None  # computed for every watch (see _dispatch)
             return await self._watch(raw, route, res, namespace, facts)
         as_table = tables.wants_table(raw.headers.get("Accept", ""))
         if verb == "list":
-            limit = int(query["limit"]) if query.get("limit", "").isdigit() else None
-            listed = store.list_body(
-                res,
-                namespace,
-                label_selector=query.get("labelSelector"),
-                field_selector=query.get("fieldSelector"),
-                limit=limit,
-                continue_token=query.get("continue"),
-            )
-            if as_table:
-                listed = tables.table(res, listed["items"], listed["metadata"], query.get("includeObject", "Metadata"))
-            return aiohttp.web.json_response(listed)
+            selection: dict[str, Any] = {
+                "label_selector": query.get("labelSelector"),
+                "field_selector": query.get("fieldSelector"),
+                "limit": int(query["limit"]) if query.get("limit", "").isdigit() else None,
+                "continue_token": query.get("continue"),
+            }
+            if not as_table:
+                return encoding.response(store.list_encoded(res, namespace, **selection))
+            listed = store.list_body(res, namespace, **selection)
+            include = query.get("includeObject", "Metadata")
+            return encoding.response(tables.table(res, listed["items"], listed["metadata"], include))
         if verb == "get":
-            found = store.as_version(store.get(res, namespace, route.name or ""), res)
+            stored = store.get(res, namespace, route.name or "")
             if as_table and route.subresource is None:
+                found = store.as_version(stored, res)
                 meta = {"resourceVersion": found["metadata"].get("resourceVersion", "")}
-                return aiohttp.web.json_response(
-                    tables.table(res, [found], meta, query.get("includeObject", "Metadata"))
-                )
-            return aiohttp.web.json_response(found)
+                include = query.get("includeObject", "Metadata")
+                return encoding.response(tables.table(res, [found], meta, include))
+            return encoding.response(store.encoded(res, stored))
         if verb == "deletecollection":
             options = self._json(body, allow_empty=True)
             for obj in store.select(
@@ -576,13 +582,13 @@ class KubeEmulator(kmock.KubernetesEmulator):
             ):
                 meta = obj["metadata"]
                 store.delete(res, meta.get("namespace"), meta["name"], options, dry_run=dry_run)
-            return aiohttp.web.json_response(
-                {"kind": "Status", "apiVersion": "v1", "metadata": {}, "status": "Success"}
-            )
+            return encoding.response({"kind": "Status", "apiVersion": "v1", "metadata": {}, "status": "Success"})
         strict = query.get("fieldValidation") == "Strict"
         if route.name is None and verb == "create" and route.subresource is None:
-            created = store.create(res, namespace, self._object_body(raw, body, res), dry_run=dry_run, strict=strict)
-            return aiohttp.web.json_response(store.as_version(created, res), status=201)
+            created = store.create(
+                res, namespace, self._object_body(raw, body, res), dry_run=dry_run, strict=strict, owned=True
+            )
+            return encoding.response(store.encoded(res, created), status=201)
         if route.name is None or verb == "create":
             raise errors.ApiError(
                 status=405,
@@ -598,8 +604,9 @@ class KubeEmulator(kmock.KubernetesEmulator):
                 subresource=route.subresource,
                 dry_run=dry_run,
                 strict=strict,
+                owned=True,
             )
-            return aiohttp.web.json_response(store.as_version(updated, res))
+            return encoding.response(store.encoded(res, updated))
         if verb == "patch":
             content_type = raw.headers.get("Content-Type", "")
             patched = store.patch(
@@ -612,7 +619,7 @@ class KubeEmulator(kmock.KubernetesEmulator):
                 dry_run=dry_run,
                 strict=strict,
             )
-            return aiohttp.web.json_response(store.as_version(patched, res))
+            return encoding.response(store.encoded(res, patched))
         if verb == "delete":
             options = self._json(body, allow_empty=True) or {}
             if not isinstance(options, dict):
@@ -623,9 +630,9 @@ class KubeEmulator(kmock.KubernetesEmulator):
                 options["orphanDependents"] = _truthy(query["orphanDependents"])
             obj, pending = store.delete(res, namespace, route.name, options, dry_run=dry_run)
             if pending or res.custom:
-                return aiohttp.web.json_response(store.as_version(obj, res))
+                return encoding.response(store.encoded(res, obj))
             meta = obj["metadata"]
-            return aiohttp.web.json_response(
+            return encoding.response(
                 {
                     "kind": "Status",
                     "apiVersion": "v1",
@@ -741,7 +748,7 @@ class KubeEmulator(kmock.KubernetesEmulator):
                     break
                 if self.faults.rules and not await self.disruptions.gate(stream):
                     return response
-                await response.write(json.dumps(event).encode() + b"\n")
+                await response.write(self._event_line(res, event))
             with contextlib.suppress(ConnectionError, RuntimeError):
                 await response.write_eof()
         except (ConnectionError, RuntimeError):
@@ -750,6 +757,12 @@ class KubeEmulator(kmock.KubernetesEmulator):
             self.disruptions.watch_closed(stream)
             self.store.close_watch(res, watcher)
         return response
+
+    def _event_line(self, res: ResourceDef, event: Mapping[str, Any]) -> bytes:
+        obj = event["object"]
+        if event["type"] in {"ADDED", "MODIFIED", "DELETED"} and isinstance(obj, dict):
+            return encoding.event_line(event["type"], self.store.encoded(res, obj))
+        return encoding.dumps(event) + b"\n"
 
     async def _proxy(
         self, raw: aiohttp.web.BaseRequest, body: bytes, route: routing.Route, res: ResourceDef

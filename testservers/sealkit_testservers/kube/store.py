@@ -19,7 +19,7 @@ import uuid
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
-from . import errors, pruning, validation
+from . import encoding, errors, pruning, validation
 from .patching import PatchError, json_patch, merge_patch, strategic_merge_patch
 from .resources import ResourceDef, ResourceRegistry
 from .selectors import EXTRA_FIELDS, parse_field_selector, parse_label_selector
@@ -77,6 +77,7 @@ class Store:
         self._evicted_upto: dict[StorageKey, int] = collections.defaultdict(int)
         self._history_len = history
         self._watchers: dict[StorageKey, set[Watcher]] = collections.defaultdict(set)
+        self._encoded: dict[ObjKey, tuple[Obj, bytes]] = {}
         self.hooks: list[ChangeHook] = []
 
     # --- reading ----------------------------------------------------------------------------------------
@@ -122,16 +123,16 @@ class Store:
             raise errors.bad_request(str(exc)) from None
         return Watcher(namespace=namespace, name=name, label_match=labels, field_match=fields)
 
-    def list_body(
+    def _list(
         self,
         res: ResourceDef,
         namespace: str | None,
         *,
-        label_selector: str | None = None,
-        field_selector: str | None = None,
-        limit: int | None = None,
-        continue_token: str | None = None,
-    ) -> Obj:
+        label_selector: str | None,
+        field_selector: str | None,
+        limit: int | None,
+        continue_token: str | None,
+    ) -> tuple[Obj, list[Obj]]:
         items = self.select(res, namespace, label_selector=label_selector, field_selector=field_selector)
         list_rv = self.rv
         if continue_token:
@@ -149,12 +150,67 @@ class Store:
             meta["continue"] = base64.urlsafe_b64encode(token.encode()).decode()
             meta["remainingItemCount"] = len(items) - limit
             items = items[:limit]
+        return meta, items
+
+    def list_body(
+        self,
+        res: ResourceDef,
+        namespace: str | None,
+        *,
+        label_selector: str | None = None,
+        field_selector: str | None = None,
+        limit: int | None = None,
+        continue_token: str | None = None,
+    ) -> Obj:
+        meta, items = self._list(
+            res,
+            namespace,
+            label_selector=label_selector,
+            field_selector=field_selector,
+            limit=limit,
+            continue_token=continue_token,
+        )
         return {
             "kind": f"{res.kind}List",
             "apiVersion": res.api_version,
             "metadata": meta,
             "items": [self.as_version(o, res) for o in items],
         }
+
+    def list_encoded(
+        self,
+        res: ResourceDef,
+        namespace: str | None,
+        *,
+        label_selector: str | None = None,
+        field_selector: str | None = None,
+        limit: int | None = None,
+        continue_token: str | None = None,
+    ) -> bytes:
+        """`list_body` as JSON bytes, spliced from each object's cached encoding."""
+        meta, items = self._list(
+            res,
+            namespace,
+            label_selector=label_selector,
+            field_selector=field_selector,
+            limit=limit,
+            continue_token=continue_token,
+        )
+        return encoding.list_bytes(f"{res.kind}List", res.api_version, meta, (self.encoded(res, o) for o in items))
+
+    def encoded(self, res: ResourceDef, obj: Obj) -> bytes:
+        """The JSON of an object as served under `res`; a stored version is encoded only once."""
+        if obj.get("apiVersion") != res.api_version:
+            return encoding.dumps(self.as_version(obj, res))
+        meta = obj["metadata"]
+        key: ObjKey = (res.storage_key, meta.get("namespace") or "", meta.get("name") or "")
+        cached = self._encoded.get(key)
+        if cached is not None and cached[0] is obj:
+            return cached[1]
+        data = encoding.dumps(obj)
+        if self._objects[res.storage_key].get(key[1:]) is obj:
+            self._encoded[key] = (obj, data)
+        return data
 
     @staticmethod
     def as_version(obj: Obj, res: ResourceDef) -> Obj:
@@ -266,6 +322,7 @@ class Store:
         namespace, name = meta.get("namespace") or "", meta["name"]
         gone = {**obj, "metadata": {**meta, "resourceVersion": self._next_rv()}}
         del self._objects[res.storage_key][(namespace, name)]
+        self._encoded.pop((res.storage_key, namespace, name), None)
         self._ns_counts[namespace] -= 1
         self._uids.pop(meta["uid"], None)
         for uid in _owner_uids(obj):
@@ -347,11 +404,19 @@ class Store:
     # --- the API verbs ----------------------------------------------------------------------------------
 
     def create(
-        self, res: ResourceDef, namespace: str | None, body: Any, *, dry_run: bool = False, strict: bool = False
+        self,
+        res: ResourceDef,
+        namespace: str | None,
+        body: Any,
+        *,
+        dry_run: bool = False,
+        strict: bool = False,
+        owned: bool = False,
     ) -> Obj:
+        """POST. `owned`: the body is the caller's to give away (freshly decoded), so it is not copied."""
         if not isinstance(body, dict):
             raise errors.bad_request("the body of the request must be a JSON object")
-        obj = copy.deepcopy(body)
+        obj = body if owned else copy.deepcopy(body)
         self._check_type(res, obj)
         meta = obj.get("metadata")
         meta = dict(meta) if isinstance(meta, dict) else {}
@@ -409,11 +474,12 @@ class Store:
         subresource: str | None = None,
         dry_run: bool = False,
         strict: bool = False,
+        owned: bool = False,
     ) -> Obj:
         if not isinstance(body, dict):
             raise errors.bad_request("the body of the request must be a JSON object")
         old = self.find(res, namespace, name)
-        new = copy.deepcopy(body)
+        new = body if owned else copy.deepcopy(body)
         self._check_type(res, new)
         meta: Obj = new["metadata"] if isinstance(new.get("metadata"), dict) else {}
         if meta.get("name") and meta["name"] != name:
@@ -425,7 +491,7 @@ class Store:
                 raise errors.not_found(res.plural, name, res.group)
             new["metadata"] = {**meta, "name": name}
             new["metadata"].pop("resourceVersion", None)
-            return self.create(res, namespace, new, dry_run=dry_run, strict=strict)
+            return self.create(res, namespace, new, dry_run=dry_run, strict=strict, owned=True)
         if (res.custom or res.storage_key in _CONDITIONAL_UPDATE_ONLY) and not meta.get("resourceVersion"):
             # the registry store words it with the resource, not the kind (generic/registry/store.go)
             raise errors.invalid(
@@ -724,9 +790,10 @@ class Store:
                 f"Precondition failed: UID in precondition: {meta['uid']}, UID in object meta: {old_meta['uid']}",
             )
         if subresource == "status":
-            result = copy.deepcopy(old)
+            # stored objects are never changed in place, so sharing their parts is safe
+            result = {**old, "metadata": dict(old["metadata"])}
             if "status" in new:
-                result["status"] = copy.deepcopy(new["status"])
+                result["status"] = new["status"]
             else:
                 result.pop("status", None)
             if res.custom and res.schema is not None:
