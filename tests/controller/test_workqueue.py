@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 
 import pytest
 
@@ -71,3 +72,25 @@ async def test_a_failing_handler_does_not_kill_the_worker(caplog: pytest.LogCapt
         assert "RuntimeError" in caplog.text and "hunter2" not in caplog.text
     finally:
         await queue.stop()
+
+
+async def test_a_failure_is_logged_with_object_and_cause_and_the_stack_at_debug(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    async def handler(key: str) -> None:
+        raise RuntimeError("secret value 'hunter2' leaked?")
+
+    caplog.set_level(logging.DEBUG, logger="sealkit_controller.plumbing.workqueue")
+    queue: WorkQueue[str] = WorkQueue(handler, workers=1)
+    queue.start()
+    try:
+        queue.add("default/app")
+        await asyncio.sleep(0.02)
+    finally:
+        await queue.stop()
+    (warning,) = [r for r in caplog.records if r.levelno == logging.WARNING]
+    assert "default/app" in warning.getMessage() and "RuntimeError" in warning.getMessage()
+    assert "test_workqueue.py" in warning.getMessage() and "in handler" in warning.getMessage()  # where it was raised
+    (debug,) = [r for r in caplog.records if r.levelno == logging.DEBUG]
+    assert 'raise RuntimeError("secret value' in debug.getMessage()  # the stack, as source lines
+    assert "hunter2' leaked?\n" not in caplog.text and "RuntimeError: secret" not in caplog.text  # never the message
