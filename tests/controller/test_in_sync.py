@@ -40,6 +40,17 @@ def writes(cluster: Cluster, since: int) -> list[str]:
     ]
 
 
+def assert_restart_decrypts_and_writes_nothing(cluster: Cluster, count: int) -> None:
+    """A controller started over `count` in-sync objects does no RSA work and writes nothing."""
+    since = len(cluster.kube.request_log)
+    with cluster.start() as second:
+        cluster.wait(lambda: settled(second, count), timeout=20)
+        controller = second.runtime.controller
+        assert controller is not None
+        assert controller.rsa_operations == 0 and controller.in_sync_skips == count
+    assert writes(cluster, since) == []
+
+
 def aged_keys(cluster: Cluster) -> list[GeneratedKey]:
     """Three keys two days, one day and a minute old, in the cluster (oldest first)."""
     now = dt.datetime.now(dt.UTC)
@@ -78,13 +89,7 @@ def test_restart_over_in_sync_objects_does_no_rsa_operations_and_writes_nothing(
         annotation = json.dumps(secret["metadata"]["annotations"])
         plain = f"plain-{name}"
         assert plain not in annotation and base64.b64encode(plain.encode()).decode() not in annotation
-    since = len(cluster.kube.request_log)
-    with cluster.start() as second:
-        cluster.wait(lambda: settled(second, len(names)), timeout=20)
-        controller = second.runtime.controller
-        assert controller is not None
-        assert controller.rsa_operations == 0 and controller.in_sync_skips == len(names)
-    assert writes(cluster, since) == []
+    assert_restart_decrypts_and_writes_nothing(cluster, len(names))
 
 
 def test_secrets_recorded_under_the_old_annotation_domain_count_as_in_sync(cluster: Cluster) -> None:
@@ -105,13 +110,7 @@ def test_secrets_recorded_under_the_old_annotation_domain_count_as_in_sync(clust
             "default",
         )
         assert UNSEALED_FROM_ANNOTATION not in (cluster.secret(name) or {})["metadata"]["annotations"]
-    since = len(cluster.kube.request_log)
-    with cluster.start() as second:
-        cluster.wait(lambda: settled(second, len(names)), timeout=20)
-        controller = second.runtime.controller
-        assert controller is not None
-        assert controller.rsa_operations == 0 and controller.in_sync_skips == len(names)
-    assert writes(cluster, since) == []
+    assert_restart_decrypts_and_writes_nothing(cluster, len(names))
 
 
 def test_changed_or_forged_records_are_unsealed_again(cluster: Cluster) -> None:
