@@ -106,7 +106,7 @@ def alias_problem(alias: object) -> str | None:
         return f"objectAlias {alias!r} must be a non-empty relative file name"
     if alias.startswith(("/", "\\")) or re.match(r"[A-Za-z]:", alias):
         return f"objectAlias {alias!r} must be relative, not absolute"
-    if ".." in re.split(r"[/\\]", alias):
+    if ".." in alias:  # the provider refuses '..' anywhere in the name, not only as a path element
         return f"objectAlias {alias!r} must not contain '..'"
     return None
 

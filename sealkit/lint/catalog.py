@@ -22,13 +22,19 @@ TEMPLATE_SKIPPED = Rule(
     "A Helm/Go template (not YAML until rendered) was skipped.",
     "Lint the rendered output (helm template ... | sealkit lint -) or ignore the path in .sealkit-lint.yaml.",
 )
-BINARY_FILE = Rule("SK003", "binary-file", _W, "A binary file has a YAML name.", "Rename the file or ignore its path.")
+BINARY_FILE = Rule(
+    "SK003",
+    "undecodable-file",
+    _E,
+    "A YAML, JSON or .env file is binary or not valid UTF-8/UTF-16 text: it was not checked.",
+    "Save it as UTF-8 text, rename it if it is not what its name says, or ignore its path.",
+)
 FILE_TOO_LARGE = Rule(
     "SK004",
     "file-too-large",
-    _W,
-    "The file is larger than the lint limit and was not checked.",
-    "Split the file, or ignore its path in .sealkit-lint.yaml.",
+    _E,
+    "The file is larger than the input limit ($SEALKIT_MAX_INPUT_BYTES, default 8 MiB): it was not checked.",
+    "Split the file, raise SEALKIT_MAX_INPUT_BYTES, or ignore its path in .sealkit-lint.yaml.",
 )
 YAML_BOMB = Rule(
     "SK005",
@@ -43,6 +49,28 @@ DUPLICATE_KEY = Rule(
     _E,
     "A mapping has the same key twice: tools disagree on which one wins.",
     "Keep one of the keys.",
+)
+
+FILE_UNREADABLE = Rule(
+    "SK007",
+    "file-unreadable",
+    _E,
+    "The file cannot be read (permissions, I/O error): it was not checked.",
+    "Make it readable to the lint run, or ignore its path in .sealkit-lint.yaml.",
+)
+JSON_INVALID = Rule(
+    "SK008",
+    "json-invalid",
+    _I,
+    "A .json file is not JSON (comments, JSON5...): it was checked for key material only.",
+    "Nothing to do unless it is meant to be a manifest; then fix the JSON at the line shown.",
+)
+INTERNAL_ERROR = Rule(
+    "SK009",
+    "file-not-checked",
+    _E,
+    "Checking the file failed unexpectedly: it was not fully checked.",
+    "Report the file's shape (not its values) to the sealkit maintainers; ignore its path meanwhile.",
 )
 
 # Secrets.
@@ -68,6 +96,28 @@ LAST_APPLIED = Rule(
     _E,
     "A last-applied-configuration annotation holds a copy of a Secret with its values.",
     "Delete the kubectl.kubernetes.io/last-applied-configuration annotation.",
+)
+
+PRIVATE_KEY = Rule(
+    "SK104",
+    "private-key-committed",
+    _C,
+    "A private key is committed (PEM, OpenSSH, PuTTY, PKCS#12, Java keystore or age key), whatever the file's name.",
+    "Remove it from the repo and its history, rotate the key, and deliver it through a SealedSecret or Key Vault.",
+)
+GENERATOR_PLAINTEXT = Rule(
+    "SK105",
+    "secret-generator-plaintext",
+    _E,
+    "A kustomize secretGenerator builds a Secret from committed plaintext (literals, env files or files).",
+    "Seal the Secret instead (sealkit seal), or generate it from a SOPS-encrypted file (KSOPS).",
+)
+SOPS_PLAINTEXT = Rule(
+    "SK106",
+    "sops-plaintext",
+    _E,
+    "A SOPS file has a value that is not encrypted, or no MAC: it is not what SOPS writes.",
+    "Encrypt the file again with sops (sops -e -i FILE); never add plaintext to an encrypted file.",
 )
 
 # SealedSecrets.
@@ -158,6 +208,28 @@ CSI_SPEC_INVALID = Rule(
     "Fix the spec as the message says (sealkit csi generate --check shows the same).",
 )
 
+SPC_DEPRECATED = Rule(
+    "SK305",
+    "spc-deprecated",
+    _W,
+    "A SecretProviderClass uses a deprecated but still served form (v1alpha1 API, pod identity).",
+    "Move to secrets-store.csi.x-k8s.io/v1 and workload identity (clientID) before support ends.",
+)
+SPC_IGNORED = Rule(
+    "SK306",
+    "spc-ignored-setting",
+    _W,
+    "A SecretProviderClass sets something the provider ignores (an unknown parameter, a cloud file it does not use).",
+    "Remove the setting, or correct its name (parameter names are case-sensitive).",
+)
+SPC_PLACEHOLDER = Rule(
+    "SK307",
+    "spc-placeholder",
+    _I,
+    "A SecretProviderClass value is a template placeholder ($VAR, ${VAR}, <...>) filled in later: not checked.",
+    "Lint the rendered output too (e.g. envsubst < spc.yaml | sealkit lint -).",
+)
+
 # References.
 SECRET_REF_MISSING = Rule(
     "SK401",
@@ -183,6 +255,16 @@ CREDENTIAL_LITERAL = Rule(
     "Remove it, rotate the credential, and deliver it through a SealedSecret or Key Vault.",
 )
 
+PLAINTEXT_CREDENTIAL = Rule(
+    "SK503",
+    "plaintext-credential",
+    _E,
+    "A credential-named value (password, token, apiKey, clientSecret...) is committed in plain text in a .env "
+    "file, a Flux postBuild substitution or HelmRelease values.",
+    "Move the value into a SealedSecret or Key Vault and reference it (substituteFrom a Secret, valuesFrom, "
+    "existingSecret).",
+)
+
 RULES: tuple[Rule, ...] = (
     YAML_INVALID,
     TEMPLATE_SKIPPED,
@@ -190,9 +272,15 @@ RULES: tuple[Rule, ...] = (
     FILE_TOO_LARGE,
     YAML_BOMB,
     DUPLICATE_KEY,
+    FILE_UNREADABLE,
+    JSON_INVALID,
+    INTERNAL_ERROR,
     PLAINTEXT_SECRET,
     SEALING_KEY,
     LAST_APPLIED,
+    PRIVATE_KEY,
+    GENERATOR_PLAINTEXT,
+    SOPS_PLAINTEXT,
     SEALED_INVALID,
     SEALED_BAD_VALUE,
     SEALED_KEY_SIZE,
@@ -205,9 +293,13 @@ RULES: tuple[Rule, ...] = (
     CSI_VOLUME_INVALID,
     CSI_STALE,
     CSI_SPEC_INVALID,
+    SPC_DEPRECATED,
+    SPC_IGNORED,
+    SPC_PLACEHOLDER,
     SECRET_REF_MISSING,
     SECRET_LITERAL,
     CREDENTIAL_LITERAL,
+    PLAINTEXT_CREDENTIAL,
 )
 
 _BY_KEY = {r.id.upper(): r for r in RULES} | {r.name.upper(): r for r in RULES}

@@ -11,7 +11,7 @@ from typing import Any
 
 from sealkit.csi import rules
 from sealkit.errors import SealkitError
-from sealkit.lint import catalog
+from sealkit.lint import catalog, spc
 from sealkit.lint.loader import Manifest
 from sealkit.lint.model import Hit
 
@@ -39,7 +39,7 @@ def pod_spec_path(manifest: Manifest) -> tuple[str, ...]:
 
 
 def is_spc(manifest: Manifest) -> bool:
-    return manifest.kind == rules.SPC_KIND and manifest.api_version.startswith("secrets-store.csi.x-k8s.io/")
+    return spc.is_spc(manifest)
 
 
 def is_workload(manifest: Manifest) -> bool:
@@ -52,27 +52,13 @@ def is_csi_spec(manifest: Manifest) -> bool:
 
 # `sealkit.csi.rules` expects the shapes the API server enforces (maps where maps belong); on a
 # manifest with, say, `spec: true` it raises instead of reporting. Lint reads any YAML, so those
-# calls are guarded: a wrong-typed SPC is a finding, a wrong-typed workload is left to kubectl.
+# calls are guarded: a wrong-typed workload is left to kubectl.
 _SHAPE_ERRORS = (AttributeError, TypeError, KeyError)
 
 
 def check_spc(manifest: Manifest) -> Iterator[Hit]:
-    """SK301: every problem `sealkit.csi.rules.spc_problems` finds in a SecretProviderClass."""
-    if not is_spc(manifest):
-        return
-    name = manifest.name or "(unnamed)"
-    try:
-        problems = rules.spc_problems(dict(manifest.obj))
-    except _SHAPE_ERRORS:
-        yield Hit(
-            catalog.SPC_INVALID,
-            manifest.line("spec"),
-            f"SecretProviderClass {name}: fields have the wrong types (lists or maps where the driver expects others)",
-        )
-        return
-    for problem in problems:
-        line = manifest.line(*parse_path(problem.path))
-        yield Hit(catalog.SPC_INVALID, line, f"SecretProviderClass {name}: {problem}")
+    """SK301/SK305-SK307: a SecretProviderClass as the driver and the Azure provider read it (`lint.spc`)."""
+    yield from spc.check_spc(manifest)
 
 
 def _volume_line(manifest: Manifest, problem_path: str) -> int:

@@ -1,8 +1,16 @@
-"""Secret-looking literals where secrets do not belong: ConfigMaps, env values, Flux Helm values.
+"""Secret-looking literals where secrets do not belong: ConfigMaps, env values, Flux Helm values
+and postBuild substitutions, .env files.
 
-Two levels: a value with the unmistakable shape of a credential (PEM private key, cloud access
-key, token, password inside a URL) is an error wherever it sits; a random-looking value under a
-sensitive key name (password, token, apiKey...) is a warning. Messages name the key, never the value.
+Three levels: a value with the unmistakable shape of a credential (PEM private key, cloud access
+key, token, password inside a URL) is an error wherever it sits (SK502); in places that are
+configuration for secrets by nature (HelmRelease values, Flux substitutions, .env files) any
+literal under a credential name (password, token, apiKey, clientSecret...) is an error (SK503);
+elsewhere (ConfigMaps, env values) a random-looking value under such a name is a warning (SK501).
+
+Not secret values: references to Secrets (`existingSecret`, `secretName`, `*SecretRef`,
+`secretKeyRef.name`...), external references (`op://`, `vault:`, `ref+`, `akv://`...),
+placeholders (`$VAR`, `${VAR}`, `<...>`, `{{ ... }}`) and names of keys (`passwordKey: password`).
+Messages name the key, never the value.
 """
 
 from __future__ import annotations
@@ -38,11 +46,23 @@ _SENSITIVE = re.compile(
 )
 # Keys naming where a secret is, not holding it.
 _REFERENCE_SUFFIX = re.compile(
-    r"(name|ref|file|path|dir|url|uri|endpoint|host|port|ttl|length|size|enabled|mode|type|policy|expiry|"
-    r"version|id|count|header|field|key(s)?name|env|source|mount|format|algorithm)$"
+    r"(name|ref|file|path|dir|url|uri|endpoint|host|port|ttl|length|size|enabled|enable|mode|type|policy|expiry|"
+    r"version|id|count|header|field|key(s)?name|env|source|mount|format|algorithm|timeout|interval|duration|"
+    r"days|hours|minutes|seconds|lifetime|expiration|expires|rotation|template|store|provider|class|kind|"
+    r"namespace|label|labels|annotations|prefix|suffix|regex|pattern|user|username|email|issuer|audience)$"
 )
-_PLACEHOLDER_PREFIXES = ("$", "<", "{{", "%", "ENC[", "/", "vault:", "ref+", "akv:", "secretref")
-_PLACEHOLDERS = {"changeme", "changeit", "placeholder", "redacted", "replaceme", "example", "dummy", "notset"}
+_REFERENCE_PREFIX = re.compile(r"^(existing|use|create|enable|generate|auto)")  # existingSecret, useSecret...
+# External references resolved at deploy time (1Password, Vault, vals, Azure Key Vault, SOPS...).
+EXTERNAL_REFERENCE_PREFIXES = ("op://", "vault:", "ref+", "akv://", "akv:", "secretref", "sops:", "keyvault:")
+_PLACEHOLDER_PREFIXES = ("$", "<", "{{", "%", "ENC[", "/", *EXTERNAL_REFERENCE_PREFIXES)
+_PLACEHOLDERS = {"changeme", "changeit", "placeholder", "redacted", "replaceme", "example", "dummy", "notset",
+                 "none", "empty", "todo", "xxx", "xxxx", "secret", "password"}  # fmt: skip
+# A value that is itself the name of a key (`passwordKey: password`, `tokenField: admin-token`).
+_KEY_NAME_VALUE = re.compile(
+    r"(admin|user|root|db|client|api|access|secret|private|auth|redis|postgres(ql)?|mysql|default)?"
+    r"(password|passwd|secret|token|key|apikey|accesskey|secretkey|credentials?|auth)"
+)
+_TEMPLATE = re.compile(r"\$\{[^}]*\}|\$\([^)]*\)|\{\{.*?\}\}|<[^<>]+>")
 
 
 def _normalize(key: str) -> str:
@@ -50,8 +70,32 @@ def _normalize(key: str) -> str:
 
 
 def sensitive_key(key: str) -> bool:
+    """A key that names a credential, not a reference to one (`existingSecret`, `secretName`)."""
     normalized = _normalize(key)
-    return bool(_SENSITIVE.search(normalized)) and not _REFERENCE_SUFFIX.search(normalized)
+    return (
+        bool(_SENSITIVE.search(normalized))
+        and not _REFERENCE_SUFFIX.search(normalized)
+        and not _REFERENCE_PREFIX.match(normalized)
+    )
+
+
+def is_reference(value: str) -> bool:
+    """A placeholder, template, external reference or key name rather than a secret value."""
+    text = value.strip()
+    if not text or text.startswith(_PLACEHOLDER_PREFIXES) or _TEMPLATE.search(text):
+        return True
+    normalized = _normalize(text)
+    return normalized in _PLACEHOLDERS or bool(_KEY_NAME_VALUE.fullmatch(normalized))
+
+
+def literal_credential(key: str, value: object) -> bool:
+    """A value committed under a credential name that is a literal (not a reference, number or flag)."""
+    if not isinstance(value, str) or not sensitive_key(key):
+        return False
+    text = value.strip()
+    if len(text) < 3 or is_reference(text) or text.lower() in ("true", "false", "null", "yes", "no"):
+        return False
+    return not text.isdigit()
 
 
 def entropy(text: str) -> float:
@@ -63,9 +107,9 @@ def entropy(text: str) -> float:
 
 def looks_random(value: str) -> bool:
     """Long enough, varied enough, no spaces, not a placeholder or a reference."""
-    if len(value) < 8 or any(c.isspace() for c in value) or value.startswith(_PLACEHOLDER_PREFIXES):
+    if len(value) < 8 or any(c.isspace() for c in value) or is_reference(value):
         return False
-    if _normalize(value) in _PLACEHOLDERS or value.lower() in ("true", "false", "null"):
+    if value.lower() in ("true", "false", "null"):
         return False
     classes = sum((any(c.islower() for c in value), any(c.isupper() for c in value), any(c.isdigit() for c in value)))
     h = entropy(value)
@@ -92,8 +136,9 @@ def _strings(value: Any, path: YamlPath, key: str) -> Iterator[tuple[YamlPath, s
             stack.extend((v, (*where, i), name) for i, v in enumerate(current))
 
 
-def _places(manifest: Manifest) -> Iterator[tuple[YamlPath, str, str, str]]:
-    """(path, key, value, description of where) for every literal this module inspects."""
+def _places(manifest: Manifest) -> Iterator[tuple[YamlPath, str, str, str, bool]]:
+    """(path, key, value, description of where, strict) for every literal this module inspects;
+    `strict` places hold configuration for secrets, where any literal credential is an error."""
     obj = manifest.obj
     name = manifest.name or "(unnamed)"
     if manifest.kind == "ConfigMap":
@@ -101,15 +146,23 @@ def _places(manifest: Manifest) -> Iterator[tuple[YamlPath, str, str, str]]:
         if isinstance(data, Mapping):
             for key, value in data.items():
                 if isinstance(value, str):
-                    yield ("data", str(key)), str(key), value, f"ConfigMap {name} data.{key}"
+                    yield ("data", str(key)), str(key), value, f"ConfigMap {name} data.{key}", False
     for path, var, value in env_values(manifest):
-        yield path, var, value, f"{manifest.kind} {name} env {var}"
+        yield path, var, value, f"{manifest.kind} {name} env {var}", False
+    spec = obj.get("spec")
+    spec = spec if isinstance(spec, Mapping) else {}
     if manifest.kind == "HelmRelease" and manifest.api_version.startswith("helm.toolkit.fluxcd.io/"):
-        spec = obj.get("spec")
-        values = spec.get("values") if isinstance(spec, Mapping) else None
-        for path, key, value in _strings(values, ("spec", "values"), "values"):
+        for path, key, value in _strings(spec.get("values"), ("spec", "values"), "values"):
             dotted = ".".join(str(p) for p in path[2:])
-            yield path, key, value, f"HelmRelease {name} values.{dotted}"
+            yield path, key, value, f"HelmRelease {name} values.{dotted}", True
+    if manifest.kind == "Kustomization" and manifest.api_version.startswith("kustomize.toolkit.fluxcd.io/"):
+        post_build = spec.get("postBuild")
+        substitute = post_build.get("substitute") if isinstance(post_build, Mapping) else None
+        if isinstance(substitute, Mapping):
+            for key, value in substitute.items():
+                if isinstance(value, str):
+                    where = f"Kustomization {name} postBuild.substitute.{key}"
+                    yield ("spec", "postBuild", "substitute", str(key)), str(key), value, where, True
 
 
 def check_literals(manifest: Manifest) -> Iterator[Hit]:
@@ -118,11 +171,17 @@ def check_literals(manifest: Manifest) -> Iterator[Hit]:
     allowed = isinstance(annotations, Mapping) and bool(
         str(annotations.get(catalog.ALLOW_PLAINTEXT_ANNOTATION, "")).strip()
     )
-    for path, key, value, where in _places(manifest):
+    for path, key, value, where, strict in _places(manifest):
         shape = credential_shape(value)
         if shape is not None:
             yield Hit(catalog.CREDENTIAL_LITERAL, manifest.line(*path), f"{where} holds {shape}")
-        elif not allowed and sensitive_key(key) and looks_random(value):
+        elif strict and not allowed and literal_credential(key, value):
+            yield Hit(
+                catalog.PLAINTEXT_CREDENTIAL,
+                manifest.line(*path),
+                f"{where}: a literal value under a credential name is committed in plain text",
+            )
+        elif not strict and not allowed and sensitive_key(key) and looks_random(value):
             yield Hit(
                 catalog.SECRET_LITERAL,
                 manifest.line(*path),

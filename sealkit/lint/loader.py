@@ -1,28 +1,40 @@
-"""Reading one file for lint: YAML documents with line numbers, within fixed bounds.
+"""Reading one file for lint: its bytes within a size cap, then YAML or JSON documents with line
+numbers, within fixed bounds.
+
+`read_file` is the one place lint reads a file from disk (a core bounded reader can replace it):
+a file over the cap (`SEALKIT_MAX_INPUT_BYTES`, default 8 MiB) or that cannot be read is a
+finding naming the file, never a silent skip.
 
 PyYAML's constructor shares aliased nodes, but anything walking the result visits each alias
 again: a few hundred bytes of nested aliases ("billion laughs") become billions of visits. Here
 the composed node graph is converted with each collection converted once and its expanded size
 (aliases counted every time they are used) summed; a file whose expansion exceeds its own size
-plus a fixed allowance, or that recurses, is refused as a finding. Files over a size limit,
-binaries and non-UTF-8 text are refused before parsing. Nothing here quotes file content.
+plus a fixed allowance, or that recurses, is refused as a finding. An anchor defined twice is
+valid YAML (go-yaml, and so kubectl and Flux, take the later one for later aliases): it is read
+the same way here. Duplicate keys are reported only inside Kubernetes objects (apiVersion and
+kind), not in other YAML such as CI pipelines. Nothing here quotes file content.
 """
 
 from __future__ import annotations
 
+import json
+import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import yaml
 
+from sealkit.errors import InputError
 from sealkit.lint import catalog
 from sealkit.lint.model import Hit
 
 # libyaml composes in C and caps flow nesting itself; fall back when PyYAML was built without it.
 _Loader: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
-MAX_FILE_BYTES = 5 * 1024 * 1024
+MAX_INPUT_ENV = "SEALKIT_MAX_INPUT_BYTES"
+DEFAULT_MAX_INPUT_BYTES = 8 * 1024 * 1024
 MAX_DEPTH = 200
 EXPANSION_ALLOWANCE = 100_000  # nodes beyond the file's own size in bytes
 
@@ -55,6 +67,25 @@ def node_line(node: yaml.Node, path: Path_) -> int:
         else:
             return line
     return line
+
+
+def node_at(node: yaml.Node, path: Path_) -> yaml.Node | None:
+    """The node at `path` (mapping keys and sequence indexes), or None when it is not there."""
+    current: Any = node
+    for part in path:
+        if isinstance(current, yaml.MappingNode) and isinstance(part, str):
+            found = None
+            for key_node, value_node in current.value:
+                if isinstance(key_node, yaml.ScalarNode) and key_node.value == part:
+                    found = value_node
+            if found is None:
+                return None
+            current = found
+        elif isinstance(current, yaml.SequenceNode) and isinstance(part, int) and 0 <= part < len(current.value):
+            current = current.value[part]
+        else:
+            return None
+    return current if isinstance(current, yaml.Node) else None
 
 
 @dataclass(frozen=True)
@@ -95,16 +126,39 @@ class Manifest:
         return namespace if isinstance(namespace, str) else ""
 
 
+def is_kubernetes_object(obj: Any) -> bool:
+    """An object the API server would take: a mapping with a string apiVersion and kind."""
+    if not isinstance(obj, Mapping):
+        return False
+    api_version, kind = obj.get("apiVersion"), obj.get("kind")
+    return isinstance(api_version, str) and bool(api_version) and isinstance(kind, str) and bool(kind)
+
+
 @dataclass
 class LoadedFile:
+    """What one file holds: its Kubernetes objects, every top-level document (any YAML), and the
+    findings that reading it produced."""
+
     manifests: list[Manifest] = field(default_factory=list)
     hits: list[Hit] = field(default_factory=list)
+    documents: list[tuple[Any, yaml.Node]] = field(default_factory=list)
 
 
 class _Refused(Exception):
     def __init__(self, message: str, line: int) -> None:
         super().__init__(message)
         self.message, self.line = message, line
+
+
+class _RedefiningLoader(yaml.SafeLoader):
+    """PyYAML refuses an anchor defined twice; YAML allows it and go-yaml uses the later one."""
+
+    def compose_node(self, parent: yaml.Node | None, index: int) -> yaml.Node | None:
+        if not self.check_event(yaml.AliasEvent):
+            anchor = getattr(self.peek_event(), "anchor", None)  # type: ignore[no-untyped-call]
+            if anchor is not None:
+                self.anchors.pop(anchor, None)
+        return super().compose_node(parent, index)
 
 
 class _Converter:
@@ -209,7 +263,7 @@ def _scalar(node: yaml.ScalarNode) -> Any:
 
 
 def _kubernetes_objects(obj: Any, node: yaml.Node, document: int) -> list[Manifest]:
-    if not isinstance(obj, Mapping):
+    if not is_kubernetes_object(obj):
         return []
     kind = obj.get("kind")
     items = obj.get("items")
@@ -224,29 +278,93 @@ def _kubernetes_objects(obj: Any, node: yaml.Node, document: int) -> list[Manife
             item_node = node
             if isinstance(items_node, yaml.SequenceNode) and i < len(items_node.value):
                 item_node = items_node.value[i]
-            if isinstance(item, Mapping):
+            if is_kubernetes_object(item):
                 out.append(Manifest(item, item_node, document, i))
         return out
     return [Manifest(obj, node, document)]
 
 
-def decode(data: bytes) -> str | Hit:
-    """The file's text, or the finding that says why it is not text."""
-    if len(data) > MAX_FILE_BYTES:
-        return Hit(catalog.FILE_TOO_LARGE, 1, f"larger than the {MAX_FILE_BYTES}-byte limit: not checked")
-    if b"\x00" in data:
-        return Hit(catalog.BINARY_FILE, 1, "binary data (NUL bytes), not YAML: not checked")
+def max_input_bytes(environ: Mapping[str, str] | None = None) -> int:
+    """The size cap: $SEALKIT_MAX_INPUT_BYTES (a positive integer), default 8 MiB."""
+    raw = (os.environ if environ is None else environ).get(MAX_INPUT_ENV, "").strip()
+    if not raw:
+        return DEFAULT_MAX_INPUT_BYTES
     try:
-        return data.decode("utf-8-sig")
+        value = int(raw)
+    except ValueError:
+        value = 0
+    if value <= 0:
+        raise InputError(f"${MAX_INPUT_ENV} must be a positive number of bytes: environment")
+    return value
+
+
+def too_large(limit: int) -> Hit:
+    return Hit(
+        catalog.FILE_TOO_LARGE,
+        1,
+        f"larger than the {limit}-byte input limit (${MAX_INPUT_ENV}): not checked, so it may hide a secret",
+    )
+
+
+def read_file(path: Path, limit: int) -> bytes | Hit:
+    """The whole file, or the finding that says why it cannot be read whole (lint's only file read)."""
+    try:
+        with path.open("rb") as handle:
+            data = handle.read(limit + 1)
+    except OSError as exc:
+        return Hit(catalog.FILE_UNREADABLE, 1, f"cannot be read ({exc.strerror or 'I/O error'}): not checked")
+    if len(data) > limit:
+        return too_large(limit)
+    return data
+
+
+_BOMS = ((b"\xef\xbb\xbf", "utf-8-sig"), (b"\xff\xfe", "utf-16"), (b"\xfe\xff", "utf-16"))
+
+
+def decode(data: bytes) -> str | Hit:
+    """The file's text (UTF-8, or UTF-16 with a byte-order mark), or the finding that says why not."""
+    encoding = next((name for bom, name in _BOMS if data.startswith(bom)), "utf-8")
+    if encoding == "utf-8" and b"\x00" in data:
+        return Hit(catalog.BINARY_FILE, 1, "binary data (NUL bytes) in a text file: not checked")
+    try:
+        return data.decode(encoding)
     except UnicodeDecodeError:
-        return Hit(catalog.BINARY_FILE, 1, "not UTF-8 text, not YAML: not checked")
+        return Hit(catalog.BINARY_FILE, 1, f"not valid {encoding.removesuffix('-sig').upper()} text: not checked")
+
+
+def _compose_all(text: str) -> list[yaml.Node]:
+    try:
+        return [n for n in yaml.compose_all(text, Loader=_Loader) if n is not None]
+    except yaml.composer.ComposerError as exc:
+        if "duplicate anchor" not in str(exc):
+            raise
+    return [n for n in yaml.compose_all(text, Loader=_RedefiningLoader) if n is not None]
+
+
+def _convert(nodes: list[yaml.Node], size: int, result: LoadedFile) -> None:
+    converter = _Converter(EXPANSION_ALLOWANCE + size)
+    index = 0
+    for node in nodes:
+        before = len(converter.hits)
+        try:
+            obj = converter.document(node)
+        except _Refused as exc:
+            result.hits.append(Hit(catalog.YAML_BOMB, exc.line, f"document {index + 1}: {exc.message}: not checked"))
+            break
+        if not is_kubernetes_object(obj):
+            del converter.hits[before:]  # duplicate keys matter to Kubernetes objects only
+        if obj is not None:  # empty documents are skipped and not numbered, as load_documents does
+            index += 1
+            result.documents.append((obj, node))
+            result.manifests.extend(_kubernetes_objects(obj, node, index))
+    result.hits.extend(converter.hits)
 
 
 def load_text(text: str, size: int | None = None) -> LoadedFile:
-    """Every Kubernetes object in a YAML (or JSON) stream, or the findings that stopped it."""
+    """Every document and Kubernetes object in a YAML stream, or the findings that stopped it."""
     result = LoadedFile()
     try:
-        nodes = [n for n in yaml.compose_all(text, Loader=_Loader) if n is not None]
+        nodes = _compose_all(text)
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         last_line = max(1, len(text.splitlines()))
@@ -263,23 +381,57 @@ def load_text(text: str, size: int | None = None) -> LoadedFile:
     except RecursionError:
         result.hits.append(Hit(catalog.YAML_BOMB, 1, "collections nest too deep to read"))
         return result
-    converter = _Converter(EXPANSION_ALLOWANCE + (len(text) if size is None else size))
-    index = 0
-    for node in nodes:
-        try:
-            obj = converter.document(node)
-        except _Refused as exc:
-            result.hits.append(Hit(catalog.YAML_BOMB, exc.line, f"document {index + 1}: {exc.message}: not checked"))
-            break
-        if obj is not None:  # empty documents are skipped and not numbered, as load_documents does
-            index += 1
-            result.manifests.extend(_kubernetes_objects(obj, node, index))
-    result.hits.extend(converter.hits)
+    _convert(nodes, len(text) if size is None else size, result)
     return result
 
 
-def load_bytes(data: bytes) -> LoadedFile:
+_JSON = json.JSONDecoder()
+
+
+def _json_spans(text: str) -> list[tuple[int, int]] | int:
+    """(start, end) of each value in a JSON stream (one value, or several concatenated), or the
+    1-based line where it stops being JSON."""
+    spans: list[tuple[int, int]] = []
+    position, length = 0, len(text)
+    while True:
+        while position < length and text[position] in " \t\r\n":
+            position += 1
+        if position >= length:
+            return spans
+        try:
+            _, end = _JSON.raw_decode(text, position)
+        except json.JSONDecodeError as exc:
+            return text.count("\n", 0, exc.pos) + 1
+        except RecursionError:
+            return text.count("\n", 0, position) + 1
+        spans.append((position, end))
+        position = end
+
+
+def load_json_text(text: str, size: int | None = None) -> LoadedFile:
+    """Every Kubernetes object in a JSON file: one object, a List, or objects concatenated.
+
+    Each value is re-read as YAML (JSON is YAML's flow style) at its own lines, so findings point
+    at keys as they do in YAML files; the expansion and depth bounds apply the same way.
+    """
+    spans = _json_spans(text)
+    if isinstance(spans, int):
+        return LoadedFile(hits=[Hit(catalog.JSON_INVALID, spans, "not valid JSON: checked for key material only")])
+    result = LoadedFile()
+    nodes: list[yaml.Node] = []
+    for start, end in spans:
+        padded = "\n" * text.count("\n", 0, start) + text[start:end]
+        try:
+            nodes.extend(_compose_all(padded))
+        except (yaml.YAMLError, RecursionError):
+            line = text.count("\n", 0, start) + 1
+            result.hits.append(Hit(catalog.JSON_INVALID, line, "a JSON value YAML cannot read: not checked"))
+    _convert(nodes, len(text) if size is None else size, result)
+    return result
+
+
+def load_bytes(data: bytes, *, json_file: bool = False) -> LoadedFile:
     text = decode(data)
     if isinstance(text, Hit):
         return LoadedFile(hits=[text])
-    return load_text(text, len(data))
+    return load_json_text(text, len(data)) if json_file else load_text(text, len(data))

@@ -1,64 +1,50 @@
-"""Files in, sorted findings out: read every YAML file once, run the per-object rules, then the
-rules that need the whole repo (Secret references, generated CSI output).
+"""Files in, sorted findings out: read every file once, look for key material in all of them,
+parse what is YAML, JSON or `.env`, run the per-object rules, then the rules that need the whole
+repo (Secret references, generated CSI output).
 
 Kustomize: a `kustomization.yaml` that sets `namespace` gives it to the files it lists directly
-under `resources` that have none (that is the namespace kustomize would give them), and its
-`secretGenerator` entries count as provided Secrets.
+under `resources` that have none (that is the namespace kustomize would give them), its
+`secretGenerator` entries count as provided Secrets, and the plaintext they are built from is
+reported (SK105). One file's content never stops the run: an unexpected failure on a file is a
+finding naming it (SK009), and the run goes on.
 """
 
 from __future__ import annotations
 
+import logging
 import os
 from collections.abc import Callable, Collection, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 from typing import Any
 
-from sealkit.errors import InputError
-from sealkit.files import SKIPPED_DIRS
-from sealkit.lint import catalog, csi, literals, loader, sealed, secrets
-from sealkit.lint.config import CONFIG_NAMES, LintConfig
+from sealkit.lint import catalog, csi, dotenv, keymaterial, literals, loader, sealed, secrets, sops
+from sealkit.lint.config import LintConfig
+from sealkit.lint.discovery import Discovery, Source, discover
+from sealkit.lint.generators import GeneratorCheck
 from sealkit.lint.model import Finding, Hit, Severity
 from sealkit.lint.refs import SecretIndex, generated_names
 
+__all__ = ["LintReport", "Scanner", "Source", "discover", "lint"]
+
+logger = logging.getLogger(__name__)
+
 YAML_SUFFIXES = (".yaml", ".yml")
+JSON_SUFFIXES = (".json",)
 KUSTOMIZATION_NAMES = ("kustomization.yaml", "kustomization.yml", "Kustomization")
 
 
-@dataclass(frozen=True)
-class Source:
-    """One input: a file on disk, or text from stdin (`path` None)."""
-
-    display: str
-    path: Path | None
-    data: bytes | None = None
-
-    def read(self) -> bytes:
-        if self.data is not None:
-            return self.data
-        assert self.path is not None
-        with self.path.open("rb") as handle:
-            head = handle.read(loader.MAX_FILE_BYTES + 1)
-        return head
-
-
-def discover(paths: Iterable[str | Path]) -> list[Source]:
-    """Named files as given; directories walked for .yaml/.yml files (VCS and venv folders skipped)."""
-    found: list[Source] = []
-    for raw in paths:
-        path = Path(raw)
-        if path.is_file():
-            found.append(Source(str(raw), path))
-        elif path.is_dir():
-            for root, dirs, files in os.walk(path):
-                dirs[:] = sorted(d for d in dirs if d not in SKIPPED_DIRS)
-                for name in sorted(files):
-                    if (name.lower().endswith(YAML_SUFFIXES) or name == "Kustomization") and name not in CONFIG_NAMES:
-                        full = Path(root) / name
-                        found.append(Source(str(full), full))
-        else:
-            raise InputError(f"{raw}: no such file or directory")
-    return found
+def file_kind(name: str) -> str:
+    """How a file is parsed beyond the key-material scan: yaml, json, env, or other (keys only)."""
+    lower = name.lower()
+    if lower.endswith(YAML_SUFFIXES) or name == "Kustomization":
+        return "yaml"
+    if lower.endswith(JSON_SUFFIXES):
+        return "json"
+    if dotenv.is_env_file(name):
+        return "env"
+    return "other"
 
 
 @dataclass
@@ -66,8 +52,9 @@ class LintReport:
     """Every finding after the config is applied, with what was looked at."""
 
     findings: list[Finding] = field(default_factory=list)
-    files: int = 0
+    files: int = 0  # files read (whatever they held)
     objects: int = 0
+    skipped: int = 0  # files not applicable: ignored by the config, symlinks, special files
 
     def counts(self) -> dict[str, int]:
         out = {s.label: 0 for s in Severity}
@@ -96,11 +83,15 @@ def _ignored_by_annotation(manifest: loader.Manifest) -> set[str]:
 class Scanner:
     """One lint run: configure once, feed sources, collect findings."""
 
-    def __init__(self, config: LintConfig | None = None, checks: sealed.SealedChecks | None = None) -> None:
+    def __init__(
+        self, config: LintConfig | None = None, checks: sealed.SealedChecks | None = None, limit: int | None = None
+    ) -> None:
         self.config = config or LintConfig()
         self.checks = checks or sealed.SealedChecks()
+        self.limit = loader.max_input_bytes() if limit is None else limit
         self.report = LintReport()
         self._relative: dict[str, str] = {}
+        self._seen: set[tuple[str, int, str]] = set()
 
     def _rel(self, display: str) -> str:
         rel = self._relative.get(display)
@@ -114,28 +105,57 @@ class Scanner:
             return
         if hit.rule.id in ignored and hit.rule.severity < Severity.CRITICAL:
             return
+        key = (display, hit.line, hit.rule.id + hit.message)
+        if key in self._seen:
+            return
+        self._seen.add(key)
         self.report.findings.append(
             Finding(display, hit.line, hit.rule, severity, hit.message, hit.fix or hit.rule.fix)
         )
 
-    def run(self, sources: Iterable[Source], progress: Callable[[int], None] | None = None) -> LintReport:
-        """Kustomizations first (namespaces they set), then each file once; nothing stays parsed."""
-        pending = [s for s in sources if not self.config.ignores_file(self._rel(s.display))]
+    def _read(self, source: Source) -> bytes | Hit:
+        try:
+            return source.read(self.limit)
+        except OSError as exc:  # read_file reports I/O errors itself; this covers anything it missed
+            return Hit(catalog.FILE_UNREADABLE, 1, f"cannot be read ({exc.strerror or 'I/O error'}): not checked")
+
+    def run(
+        self,
+        sources: Iterable[Source] | Discovery,
+        progress: Callable[[int], None] | None = None,
+    ) -> LintReport:
+        """Kustomizations first (namespaces they set, generators), then each file once; nothing stays parsed."""
+        if isinstance(sources, Discovery):
+            self.report.skipped += sources.skipped
+            sources = sources.sources
+        pending: list[Source] = []
+        for source in sources:
+            if self.config.ignores_file(self._rel(source.display)):
+                self.report.skipped += 1
+            else:
+                pending.append(source)
+        scanned = {_key(s) for s in pending if s.path is not None}
         index = SecretIndex()
         defaults: dict[str, str] = {}
-        kustomizations = [s for s in pending if s.path is not None and s.path.name in KUSTOMIZATION_NAMES]
-        preloaded: dict[str, loader.LoadedFile] = {}
-        for source in kustomizations:
-            loaded = self._load(source)
-            if loaded is not None:
-                preloaded[source.display] = loaded
-                self._kustomization(source, loaded, index, defaults)
+        preloaded: dict[str, tuple[bytes | Hit, loader.LoadedFile | None]] = {}
+        for source in pending:
+            if source.path is not None and source.path.name in KUSTOMIZATION_NAMES:
+                data = self._read(source)
+                loaded = self._guarded(source, partial(self._parse, source, data))
+                preloaded[source.display] = (data, loaded)
+                if loaded is not None:
+                    self._guarded(source, partial(self._kustomization, source, loaded, index, defaults, scanned))
         specs: list[Source] = []
         for source in pending:
-            loaded = preloaded.pop(source.display, None) or self._load(source)
-            if loaded is None:
-                continue
-            self._check_file(source, loaded, index, defaults.get(_key(source), ""), specs)
+            first = preloaded.pop(source.display, None)
+            if first is not None:
+                data, loaded = first
+            else:
+                data = self._read(source)
+                loaded = self._guarded(source, partial(self._parse, source, data))
+            self.report.files += 1
+            namespace = defaults.get(_key(source), "")
+            self._guarded(source, partial(self._check_file, source, data, loaded, index, namespace, specs))
             if progress is not None:
                 progress(self.report.files)
         for display, hit in index.missing(self.config.known_secrets):
@@ -147,21 +167,53 @@ class Scanner:
         self.report.findings.sort(key=lambda f: f.sort_key)
         return self.report
 
-    def _load(self, source: Source) -> loader.LoadedFile | None:
+    def _guarded(self, source: Source, work: Callable[[], Any]) -> Any:
+        """Run one file's work; an unexpected failure is a finding naming the file, never the end of the run."""
         try:
-            data = source.read()
-        except OSError as exc:
-            self._emit(source.display, Hit(catalog.YAML_INVALID, 1, f"cannot read: {exc.strerror or 'error'}"))
+            return work()
+        except Exception as exc:  # fail closed per file: the rest of the repo is still checked
+            logger.debug("%s: %s while checking", source.display, type(exc).__name__, exc_info=True)
+            self._emit(
+                source.display,
+                Hit(catalog.INTERNAL_ERROR, 1, f"checking this file failed ({type(exc).__name__}): not fully checked"),
+            )
             return None
-        return loader.load_bytes(data)
+
+    def _parse(self, source: Source, data: bytes | Hit) -> loader.LoadedFile | None:
+        """The file's documents when it is YAML or JSON (stdin is YAML); None for other kinds."""
+        if isinstance(data, Hit):
+            return None
+        kind = "yaml" if source.path is None else file_kind(source.path.name)
+        if kind not in ("yaml", "json"):
+            return None
+        return loader.load_bytes(data, json_file=kind == "json")
 
     def _check_file(
-        self, source: Source, loaded: loader.LoadedFile, index: SecretIndex, default_namespace: str, specs: list[Source]
+        self,
+        source: Source,
+        data: bytes | Hit,
+        loaded: loader.LoadedFile | None,
+        index: SecretIndex,
+        default_namespace: str,
+        specs: list[Source],
     ) -> None:
         display = source.display
-        self.report.files += 1
+        if isinstance(data, Hit):
+            self._emit(display, data)
+            return
+        for key in keymaterial.find_keys(data):
+            self._emit(display, Hit(catalog.PRIVATE_KEY, key.line, f"{key.what} is committed in this file"))
+        if source.path is not None and file_kind(source.path.name) == "env":
+            self._check_env(source, data)
+        if loaded is None:
+            return
         for hit in loaded.hits:
             self._emit(display, hit)
+        for obj, node in loaded.documents:
+            block = sops.sops_block(obj)
+            if block is not None:
+                for hit in sops.check_document(obj, node, block):
+                    self._emit(display, hit)
         for manifest in loaded.manifests:
             self.report.objects += 1
             ignored = _ignored_by_annotation(manifest)
@@ -176,6 +228,19 @@ class Scanner:
             if csi.is_csi_spec(manifest) and source.path is not None and source not in specs:
                 specs.append(source)
 
+    def _check_env(self, source: Source, data: bytes) -> None:
+        assert source.path is not None
+        text = loader.decode(data)
+        if isinstance(text, Hit):
+            self._emit(source.display, text)
+            return
+        if dotenv.is_sops_env(text):
+            hits = sops.check_env(text)
+        else:
+            hits = dotenv.check_env_text(text, source.path.name, template=dotenv.is_env_template(source.path.name))
+        for hit in hits:
+            self._emit(source.display, hit)
+
     def _object_hits(self, manifest: loader.Manifest, default_namespace: str) -> Iterator[Hit]:
         yield from secrets.check_secret(manifest)
         yield from secrets.check_last_applied(manifest)
@@ -185,20 +250,30 @@ class Scanner:
         yield from literals.check_literals(manifest)
 
     def _kustomization(
-        self, source: Source, loaded: loader.LoadedFile, index: SecretIndex, defaults: dict[str, str]
+        self,
+        source: Source,
+        loaded: loader.LoadedFile,
+        index: SecretIndex,
+        defaults: dict[str, str],
+        scanned: set[str],
     ) -> None:
-        """The namespace kustomize sets on the files it lists, and its secretGenerator names."""
-        if not loaded.manifests or source.path is None:
+        """The namespace kustomize sets on the files it lists, its secretGenerator names and plaintext."""
+        if not loaded.documents or source.path is None:
             return
-        kustomization = loaded.manifests[0].obj
-        namespace = kustomization.get("namespace")
+        obj, node = loaded.documents[0]
+        if not isinstance(obj, Mapping):
+            return
+        check = GeneratorCheck(source.display, source.path, scanned, lambda p: loader.read_file(p, self.limit))
+        for display, hit in check.run(loader.Manifest(obj, node, 1)):
+            self._emit(display, hit)
+        namespace = obj.get("namespace")
         namespace = namespace if isinstance(namespace, str) else ""
-        for ns, name in generated_names(kustomization, namespace):
+        for ns, name in generated_names(obj, namespace):
             index.provide(ns, name)
         if not namespace:
             return
         directory = os.path.dirname(_key(source))  # noqa: PTH120 - plain strings, as kustomize joins them
-        for resource in _resource_paths(kustomization):
+        for resource in _resource_paths(obj):
             defaults.setdefault(os.path.normpath(os.path.join(directory, resource)), namespace)  # noqa: PTH118
 
 
@@ -211,6 +286,9 @@ def lint(
     paths: Iterable[str | Path],
     config: LintConfig | None = None,
     checks: sealed.SealedChecks | None = None,
+    *,
+    all_files: bool = False,
+    limit: int | None = None,
 ) -> LintReport:
-    """Lint every YAML file under `paths` (files or directories)."""
-    return Scanner(config, checks).run(discover(paths))
+    """Lint every file under `paths` (files or directories; git-tracked files inside a work tree)."""
+    return Scanner(config, checks, limit).run(discover(paths, all_files=all_files))

@@ -95,10 +95,10 @@ def test_config_file_is_found_in_the_linted_directory(repo: Path) -> None:
 def test_bad_config_is_one_error_line(repo: Path) -> None:
     (repo / ".sealkit-lint.yaml").write_text("rules: {SK999: off}\n")
     result = run(str(repo))
-    assert result.exit_code == 1
+    assert result.exit_code == 2
     config = repo / ".sealkit-lint.yaml"
     assert result.output.strip().splitlines() == [
-        f"Error: {config}: rules.SK999: unknown lint rule 'SK999' (see `sealkit lint --list-rules`)"
+        f"error: {config}: rules.SK999: unknown lint rule 'SK999' (see `sealkit lint --list-rules`)"
     ]
 
 
@@ -119,12 +119,12 @@ def test_private_key_opens_every_sealed_secret() -> None:
 
 def test_online_and_private_key_are_exclusive(repo: Path) -> None:
     result = run("--online", "--private-key", str(EXAMPLE_KEY), str(repo))
-    assert result.exit_code == 1 and "not both" in result.output
+    assert result.exit_code == 2 and "not both" in result.output
 
 
 def test_missing_path() -> None:
     result = run("/no/such/dir")
-    assert result.exit_code == 1 and "no such file or directory" in result.output
+    assert result.exit_code == 2 and "no such file or directory" in result.output
 
 
 def test_list_rules() -> None:

@@ -1,30 +1,40 @@
-"""`sealkit lint`: check a config repo before merge (no plaintext Secrets, SealedSecrets that open,
-valid SecretProviderClasses). The rules live in `sealkit.lint`; this adapter reads options and
-keys, reaches the controller for `--online`, and sets the exit status."""
+"""`sealkit lint`: check a config repo before merge (no committed keys or plaintext secrets,
+SealedSecrets that open, valid SecretProviderClasses). The rules live in `sealkit.lint`; this
+adapter reads options and keys, reaches the controller for `--online`, and sets the exit status:
+0 clean (or findings below --fail-on), 1 findings at or above --fail-on, 2 usage or input errors."""
 
 from __future__ import annotations
 
 import sys
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 import click
 
 from sealkit.clients.kube.api import ClusterError
 from sealkit.clients.kube.config import ClusterOptions
 from sealkit.clients.kube.proxy import ControllerProxy, RateLimitedCaller
-from sealkit.errors import InputError
+from sealkit.errors import InputError, SealkitError
 from sealkit.lint import output
 from sealkit.lint.catalog import RULES
 from sealkit.lint.config import LintConfig, find_config, load_config, parse_fail_on
+from sealkit.lint.discovery import Discovery, Source, discover
 from sealkit.lint.model import Severity
-from sealkit.lint.scanner import Scanner, Source, discover
+from sealkit.lint.scanner import Scanner
 from sealkit.lint.sealed import Opener, SealedChecks, offline_opener
 from sealkit_cli import io
 from sealkit_cli.options import cluster_options
 
 FAIL_ON = click.Choice([*(s.label for s in Severity), "never"], case_sensitive=False)
+EXIT_FINDINGS = 1
+EXIT_USAGE = 2
+
+
+def _usage_error(message: str) -> NoReturn:
+    """A usage or input error (missing path, bad config, unusable key): one line, exit status 2."""
+    click.echo(f"error: {message}", err=True)
+    sys.exit(EXIT_USAGE)
 
 
 def online_opener(proxy: ControllerProxy, caller: RateLimitedCaller) -> Opener:
@@ -49,14 +59,14 @@ def _config(explicit: str | None, paths: tuple[str, ...]) -> LintConfig:
     return load_config(find_config([*directories, Path.cwd()]))
 
 
-def _sources(paths: tuple[str, ...]) -> list[Source]:
-    sources: list[Source] = []
+def _sources(paths: tuple[str, ...], all_files: bool) -> Discovery:
     named = [p for p in paths if p != "-"]
+    found = discover(named, all_files=all_files)
     if "-" in paths:
         if sys.stdin.isatty():
             raise InputError("`-` reads manifests from stdin, but nothing is piped in")
-        sources.append(Source("stdin", None, sys.stdin.buffer.read()))
-    return sources + discover(named)
+        found.sources.insert(0, Source("stdin", None, sys.stdin.buffer.read()))
+    return found
 
 
 def _checks(
@@ -87,6 +97,7 @@ def _rules_table() -> str:
 @click.option("--format", "fmt", type=click.Choice(["text", "json", "sarif"]), default="text", show_default=True)
 @click.option("--output", "output_path", default=None, help="Write the report to this file instead of stdout.")
 @click.option("--fail-on", type=FAIL_ON, default=None, help="Exit 1 when a finding is this severe [default: error].")
+@click.option("--all-files", is_flag=True, help="Walk every file, not only what git tracks (and has staged).")
 @click.option("--config", "config_path", default=None, help="Lint config (default: .sealkit-lint.yaml in PATH or .).")
 @click.option("--cert", "certs", multiple=True, help="Target cluster certificate (FILE|URL): checks key sizes.")
 @click.option("--private-key", "private_keys", multiple=True, help="Open every SealedSecret offline with these keys.")
@@ -99,6 +110,7 @@ def lint(
     fmt: str,
     output_path: str | None,
     fail_on: str | None,
+    all_files: bool,
     config_path: str | None,
     certs: tuple[str, ...],
     private_keys: tuple[str, ...],
@@ -110,9 +122,13 @@ def lint(
     controller_name: str,
     controller_namespace: str,
 ) -> None:
-    """Check a config repo: every YAML file under PATHS (default: .), `-` for stdin.
+    """Check a config repo: every file under PATHS (default: .), `-` for stdin (YAML).
 
-    Exit status 1 when a finding is at least --fail-on severe (error by default).
+    Inside a git work tree, directories mean what git tracks plus staged files (--all-files: every
+    file). Every file is checked for private keys; YAML, JSON and .env files are parsed.
+
+    Exit status: 0 no finding at or above --fail-on (default: error; warnings and info are
+    printed and counted), 1 findings at or above it, 2 usage or input errors.
 
     \b
     sealkit lint                                  # the current repo
@@ -124,11 +140,19 @@ def lint(
         click.echo(_rules_table(), nl=False)
         return
     paths = paths or (".",)
-    config = _config(config_path, paths)
-    threshold = parse_fail_on(fail_on) if fail_on else config.fail_on
-    cluster = ClusterOptions(kubeconfig, context, controller_name, controller_namespace)
-    checks = _checks(certs, private_keys, online, cluster, rate)
-    report = Scanner(config, checks).run(_sources(paths))
+    try:
+        config = _config(config_path, paths)
+        threshold = parse_fail_on(fail_on) if fail_on else config.fail_on
+        cluster = ClusterOptions(kubeconfig, context, controller_name, controller_namespace)
+        checks = _checks(certs, private_keys, online, cluster, rate)
+        sources = _sources(paths, all_files)
+        scanner = Scanner(config, checks)
+    except SealkitError as exc:
+        _usage_error(str(exc))
+    except OSError as exc:
+        where = f": {exc.filename}" if exc.filename else ""
+        _usage_error(f"{exc.strerror or 'cannot read input'}{where}")
+    report = scanner.run(sources)
     if fmt == "json":
         text = output.to_json(report, threshold)
     elif fmt == "sarif":
@@ -139,4 +163,4 @@ def lint(
     if fmt != "text" or output_path:
         click.echo(output.summary_line(report), err=True)
     if report.failed(threshold):
-        sys.exit(1)
+        sys.exit(EXIT_FINDINGS)

@@ -1,0 +1,119 @@
+"""Which files a lint run reads: every committed file that can hold a secret, whatever its name.
+
+Inside a git work tree a directory's files are what git tracks plus what is staged (`git
+ls-files --cached`), so ignored build output and local scratch files are not read; a directory
+git lists nothing under (an ignored `rendered/` folder named on purpose) is walked instead.
+Outside git, or with `all_files`, directories are walked (VCS metadata folders skipped; without
+`all_files` also virtualenvs, `node_modules` and caches). Files named on the command line are
+always read. Symlinks, sockets and other non-regular files are counted as skipped (not
+applicable): a link's target is read where it lives in the tree.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import shutil
+import stat
+import subprocess
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from sealkit.errors import InputError
+from sealkit.files import SKIPPED_DIRS
+from sealkit.lint import loader
+from sealkit.lint.config import CONFIG_NAMES
+from sealkit.lint.model import Hit
+
+logger = logging.getLogger(__name__)
+
+VCS_DIRS = frozenset({".git", ".hg", ".svn"})
+GIT_TIMEOUT_SECONDS = 60
+
+
+@dataclass(frozen=True)
+class Source:
+    """One input: a file on disk, or text from stdin (`path` None)."""
+
+    display: str
+    path: Path | None
+    data: bytes | None = None
+
+    def read(self, limit: int | None = None) -> bytes | Hit:
+        """The whole input, or the finding that says why it cannot be read whole."""
+        cap = loader.max_input_bytes() if limit is None else limit
+        if self.data is not None:
+            return loader.too_large(cap) if len(self.data) > cap else self.data
+        assert self.path is not None
+        return loader.read_file(self.path, cap)
+
+
+@dataclass
+class Discovery:
+    sources: list[Source] = field(default_factory=list)
+    skipped: int = 0  # not applicable: symlinks, special files, the lint config, tracked but deleted
+    git: bool = False  # at least one directory was listed by git
+
+
+def _git_files(directory: Path) -> list[str] | None:
+    """Paths (relative to `directory`) git tracks or has staged under it; None outside a work tree."""
+    git = shutil.which("git")
+    if git is None:
+        return None
+    try:
+        result = subprocess.run(
+            [git, "-C", str(directory), "ls-files", "-z", "--cached", "--deduplicate"],
+            capture_output=True,
+            timeout=GIT_TIMEOUT_SECONDS,
+            check=False,
+        )
+    except (OSError, subprocess.SubprocessError):
+        return None
+    if result.returncode != 0:
+        return None
+    names = [n for n in result.stdout.decode("utf-8", "surrogateescape").split("\0") if n]
+    return names or None
+
+
+def _walk(directory: Path, all_files: bool) -> list[str]:
+    skipped_dirs = VCS_DIRS if all_files else SKIPPED_DIRS
+    out: list[str] = []
+    for root, dirs, files in os.walk(directory):
+        dirs[:] = sorted(d for d in dirs if d not in skipped_dirs)
+        base = os.path.relpath(root, directory)
+        out.extend(name if base == "." else os.path.join(base, name) for name in sorted(files))  # noqa: PTH118
+    return out
+
+
+def _regular(path: Path) -> bool:
+    try:
+        mode = path.lstat().st_mode
+    except OSError:
+        return False
+    return stat.S_ISREG(mode)
+
+
+def discover(paths: Iterable[str | Path], *, all_files: bool = False) -> Discovery:
+    """Named files as given; directories through git (tracked and staged) or walked."""
+    found = Discovery()
+    for raw in paths:
+        path = Path(raw)
+        if path.is_file():
+            found.sources.append(Source(str(raw), path))
+            continue
+        if not path.is_dir():
+            raise InputError(f"no such file or directory: {raw}")
+        names = None if all_files else _git_files(path)
+        if names is not None:
+            found.git = True
+            logger.debug("%s: %d files from git", raw, len(names))
+        else:
+            names = _walk(path, all_files)
+        for name in sorted(names):
+            full = path / name
+            if full.name in CONFIG_NAMES or not _regular(full):
+                found.skipped += 1
+                continue
+            found.sources.append(Source(str(full), full))
+    return found
