@@ -72,6 +72,8 @@ def _normalize(key: str) -> str:
 def sensitive_key(key: str) -> bool:
     """A key that names a credential, not a reference to one (`existingSecret`, `secretName`)."""
     normalized = _normalize(key)
+    if normalized.endswith("secret") and _SENSITIVE.search(normalized[:-6]):
+        return False  # passwordSecret, smtpPasswordSecret: the name of the Secret holding it
     return (
         bool(_SENSITIVE.search(normalized))
         and not _REFERENCE_SUFFIX.search(normalized)
