@@ -132,7 +132,7 @@ class _Lines:
 
 def _item(report: _Report, lines: _Lines, index: int, item_node: yaml.Node) -> _Item | None:
     where = f"objects item {index + 1}"
-    item_line = lines.item(item_node, 0)
+    item_line = lines.outer(int(item_node.start_mark.line))  # the `- |` line
     if not isinstance(item_node, yaml.ScalarNode) or item_node.tag == _NULL_TAG:
         report.add(catalog.SPC_INVALID, item_line, f"{where} must be a YAML string ('- |' block): the provider "
                    "cannot read a map or list there")  # fmt: skip
