@@ -6,7 +6,7 @@ JSON shape (version 1):
 
     {"version": 1,
      "tool": {"name": "sealkit lint", "version": "0.1.0"},
-     "summary": {"files": 12, "objects": 30, "findings": 2,
+     "summary": {"files": 12, "skipped": 1, "objects": 30, "findings": 2,
                  "bySeverity": {"info": 0, "warning": 1, "error": 1, "critical": 0},
                  "failOn": "error", "failed": true},
      "findings": [{"path": "apps/x.yaml", "line": 7, "rule": "SK101", "name": "plaintext-secret",
@@ -39,7 +39,10 @@ def _plural(n: int, word: str) -> str:
 
 
 def summary_line(report: LintReport) -> str:
-    scanned = f"{_plural(report.files, 'file')}, {_plural(report.objects, 'object')}"
+    scanned = (
+        f"{_plural(report.files, 'file')} read, {report.skipped} skipped as not applicable, "
+        f"{_plural(report.objects, 'object')}"
+    )
     if not report.findings:
         return f"no findings ({scanned})"
     counts = report.counts()
@@ -78,6 +81,7 @@ def to_json(report: LintReport, fail_on: Severity | None = Severity.ERROR) -> st
         "tool": {"name": "sealkit lint", "version": __version__},
         "summary": {
             "files": report.files,
+            "skipped": report.skipped,
             "objects": report.objects,
             "findings": len(report.findings),
             "bySeverity": report.counts(),
