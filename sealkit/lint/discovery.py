@@ -2,7 +2,7 @@
 
 Inside a git work tree a directory's files are what git tracks plus what is staged (`git
 ls-files --cached`), so ignored build output and local scratch files are not read; a directory
-git lists nothing under (an ignored `rendered/` folder named on purpose) is walked instead.
+that git ignores (a `rendered/` folder named on purpose) is walked instead.
 Outside git, or with `all_files`, directories are walked (VCS metadata folders skipped; without
 `all_files` also virtualenvs, `node_modules` and caches). Files named on the command line are
 always read. Symlinks, sockets and other non-regular files are counted as skipped (not
@@ -73,7 +73,22 @@ def _git_files(directory: Path) -> list[str] | None:
     if result.returncode != 0:
         return None
     names = [n for n in result.stdout.decode("utf-8", "surrogateescape").split("\0") if n]
-    return names or None
+    if not names and _git_ignored(git, directory):
+        return None  # an ignored folder (rendered output) named on purpose: walk it
+    return names
+
+
+def _git_ignored(git: str, directory: Path) -> bool:
+    try:
+        result = subprocess.run(
+            [git, "-C", str(directory), "check-ignore", "-q", "."],
+            capture_output=True,
+            timeout=GIT_TIMEOUT_SECONDS,
+            check=False,
+        )
+    except (OSError, subprocess.SubprocessError):
+        return False
+    return result.returncode == 0
 
 
 def _walk(directory: Path, all_files: bool) -> list[str]:

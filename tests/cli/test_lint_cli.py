@@ -191,3 +191,29 @@ def test_online_asks_the_controller(kube: Any, kubeconfig: Path, controller: Con
     sealed = yaml.safe_load((nons / "sealed.yaml").read_text())
     assert "namespace" not in sealed["metadata"]
     assert run("--online", "--kubeconfig", str(kubeconfig), str(nons)).exit_code == 0
+
+
+def test_warnings_and_info_are_printed_and_counted_but_exit_0(tmp_path: Path) -> None:
+    spc = RULES.parent.parent / "legit" / "spc" / "upstream-pod-identity.yaml"
+    shutil.copy(spc, tmp_path / "spc.yaml")
+    result = run(str(tmp_path))
+    assert result.exit_code == 0, result.output
+    assert "warning SK305" in result.output
+    assert result.output.strip().splitlines()[-1].startswith("2 findings: 2 warnings (1 file read, 0 skipped")
+    assert run("--fail-on", "warning", str(tmp_path)).exit_code == 1
+
+
+def test_all_files_flag_reads_untracked_files(tmp_path: Path) -> None:
+    import subprocess
+
+    subprocess.run(["git", "-C", str(tmp_path), "init", "-q"], check=True)
+    (tmp_path / "secret.yaml").write_text(PLAIN)
+    assert run(str(tmp_path)).output.startswith("no findings (0 files read")
+    assert run("--all-files", str(tmp_path)).exit_code == 1
+
+
+def test_usage_errors_exit_2(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    assert run("--fail-on", "sometimes", str(tmp_path)).exit_code == 2
+    monkeypatch.setenv("SEALKIT_MAX_INPUT_BYTES", "-1")
+    result = run(str(tmp_path))
+    assert result.exit_code == 2 and result.output.startswith("error: $SEALKIT_MAX_INPUT_BYTES")

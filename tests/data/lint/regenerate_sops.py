@@ -71,9 +71,7 @@ def main() -> None:
         work = Path(tmp)
         key = work / "age.key"
         subprocess.run([keygen, "-o", str(key)], capture_output=True, check=True)
-        recipient = next(
-            line.split(":", 1)[1].strip() for line in key.read_text().splitlines() if "public key" in line
-        )
+        recipient = next(line.split(":", 1)[1].strip() for line in key.read_text().splitlines() if "public key" in line)
         sources = {
             "secret.sops.yaml": (SECRET, ("--encrypted-regex", "^(data|stringData)$")),
             "config.sops.yaml": (CONFIG, ()),

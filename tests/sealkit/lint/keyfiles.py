@@ -69,7 +69,9 @@ def write_keys(root: Path) -> dict[str, str]:
     rsa_key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
     ec_key = ec.generate_private_key(ec.SECP256R1())
     dsa_key = dsa.generate_private_key(key_size=2048)
-    p12 = pkcs12.serialize_key_and_certificates(b"test-only", rsa_key, None, None, ser.BestAvailableEncryption(PASSWORD))
+    p12 = pkcs12.serialize_key_and_certificates(
+        b"test-only", rsa_key, None, None, ser.BestAvailableEncryption(PASSWORD)
+    )
     p8 = _pem(rsa_key, ser.PrivateFormat.PKCS8)
     files: dict[str, tuple[bytes, str]] = {
         "charts/web/values.yaml": (_pem(rsa_key, ser.PrivateFormat.TraditionalOpenSSL), "RSA PEM"),

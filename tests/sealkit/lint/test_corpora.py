@@ -94,9 +94,7 @@ def _public_material(root: Path) -> None:
         key.public_key().public_bytes(ser.Encoding.PEM, ser.PublicFormat.SubjectPublicKeyInfo)
     )
     (root / "public" / "id_ed25519.pub").write_bytes(
-        ed25519.Ed25519PrivateKey.generate()
-        .public_key()
-        .public_bytes(ser.Encoding.OpenSSH, ser.PublicFormat.OpenSSH)
+        ed25519.Ed25519PrivateKey.generate().public_key().public_bytes(ser.Encoding.OpenSSH, ser.PublicFormat.OpenSSH)
     )
     (root / "public" / "signing.pub.der").write_bytes(
         key.public_key().public_bytes(ser.Encoding.DER, ser.PublicFormat.SubjectPublicKeyInfo)

@@ -3,6 +3,7 @@ manifests with random mutations (Kubernetes-shaped keys with wrong types) all en
 
 from __future__ import annotations
 
+import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -12,6 +13,7 @@ from hypothesis import strategies as st
 
 from sealkit.lint import loader
 from sealkit.lint.config import LintConfig
+from sealkit.lint.discovery import discover
 from sealkit.lint.scanner import Scanner, Source
 from sealkit.lint.sealed import SealedChecks
 
@@ -92,3 +94,38 @@ def test_valid_manifests_with_a_splice(objects: list[dict[str, Any]], at: int, j
     text = yaml.safe_dump_all(objects)
     at = min(at, len(text))
     scan((text[:at] + junk + text[at:]).encode())
+
+
+# Every kind of file lint reads, by name: random bytes, YAML-ish text, and real corpus files
+# (leaks, legitimate material, rule cases) with random mutations; all end in findings, never raise.
+DATA = Path(__file__).resolve().parents[2] / "data"
+SEEDS = sorted(p for base in ("leaks", "legit", "lint/rules") for p in (DATA / base).rglob("*") if p.is_file())
+NAMES = ["x.yaml", "x.json", ".env", "prod.env", "kustomization.yaml", "blob.bin", "secret.sops.yaml", "kubeconfig"]
+
+
+@st.composite
+def mutated_seed(draw: st.DrawFn) -> bytes:
+    data = draw(st.sampled_from(SEEDS)).read_bytes()[:4000]
+    for _ in range(draw(st.integers(0, 4))):
+        at = draw(st.integers(0, len(data)))
+        cut = draw(st.integers(0, 20))
+        data = data[:at] + draw(st.binary(max_size=12) | JUNK.map(str.encode)) + data[at + cut :]
+    return data
+
+
+def scan_named(files: dict[str, bytes]) -> None:
+    with tempfile.TemporaryDirectory() as tmp:
+        root = Path(tmp)
+        for name, data in files.items():
+            (root / name).write_bytes(data)
+        report = Scanner(LintConfig(root=root)).run(discover([root]))
+        assert report.files == len(files)
+        assert all(f.rule.id != "SK009" for f in report.findings), report.findings
+        assert all("\n" not in f.message for f in report.findings)
+
+
+@SCANNER_SETTINGS
+@given(st.dictionaries(st.sampled_from(NAMES), st.one_of(st.binary(max_size=300), YAML_TEXT.map(str.encode),
+                                                           mutated_seed()), min_size=1, max_size=4))  # fmt: skip
+def test_any_file_of_any_kind(files: dict[str, bytes]) -> None:
+    scan_named(files)

@@ -62,9 +62,7 @@ def test_huge_file_is_an_error_not_a_skip(tmp_path: Path, monkeypatch: pytest.Mo
     big.write_bytes(b"k: " + b"v" * 2000 + b"\n")
     monkeypatch.setenv(loader.MAX_INPUT_ENV, "1000")
     report = lint([tmp_path], LintConfig(root=tmp_path))
-    assert [(f.path, f.rule.id, f.line, f.severity.label) for f in report.findings] == [
-        (str(big), "SK004", 1, "error")
-    ]
+    assert [(f.path, f.rule.id, f.line, f.severity.label) for f in report.findings] == [(str(big), "SK004", 1, "error")]
     assert report.files == 1
 
 
@@ -117,7 +115,9 @@ items:
 
 
 def test_documents_are_numbered_and_empty_ones_skipped() -> None:
-    result = loader.load_text("---\n---\napiVersion: v1\nkind: A\n---\n# only a comment\n---\napiVersion: v1\nkind: B\n")
+    result = loader.load_text(
+        "---\n---\napiVersion: v1\nkind: A\n---\n# only a comment\n---\napiVersion: v1\nkind: B\n"
+    )
     assert [(m.kind, m.document) for m in result.manifests] == [("A", 1), ("B", 2)]
 
 

@@ -88,5 +88,10 @@ def test_text_lists_findings_fixes_and_a_summary(tmp_path: Path) -> None:
     text = output.to_text(report(tmp_path))
     assert f"{tmp_path}/apps/my app/secret.yaml:8: error SK101 plaintext-secret: Secret db has stringData" in text
     assert "    fix: seal it" in text
-    assert text.rstrip().endswith("4 findings: 1 critical, 1 error, 1 warning, 1 info (3 files read, 0 skipped as not applicable, 5 objects)")
-    assert output.to_text(LintReport(files=2, objects=2)) == "no findings (2 files read, 0 skipped as not applicable, 2 objects)\n"
+    assert text.rstrip().endswith(
+        "4 findings: 1 critical, 1 error, 1 warning, 1 info (3 files read, 0 skipped as not applicable, 5 objects)"
+    )
+    assert (
+        output.to_text(LintReport(files=2, objects=2))
+        == "no findings (2 files read, 0 skipped as not applicable, 2 objects)\n"
+    )

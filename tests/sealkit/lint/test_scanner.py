@@ -1,0 +1,96 @@
+"""Which files a run reads (git-tracked and staged, --all-files, named files), what it counts, and
+that one file's failure never stops the run."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from sealkit.lint import literals
+from sealkit.lint.config import LintConfig
+from sealkit.lint.discovery import discover
+from sealkit.lint.scanner import Scanner, lint
+
+PLAIN = "apiVersion: v1\nkind: Secret\nmetadata: {name: db, namespace: shop}\nstringData: {password: x}\n"
+
+
+def git(repo: Path, *args: str) -> None:
+    env = {**os.environ, "GIT_AUTHOR_NAME": "t", "GIT_AUTHOR_EMAIL": "t@t", "GIT_COMMITTER_NAME": "t",
+           "GIT_COMMITTER_EMAIL": "t@t"}  # fmt: skip
+    subprocess.run(["git", "-C", str(repo), *args], check=True, capture_output=True, env=env)
+
+
+@pytest.fixture
+def repo(tmp_path: Path) -> Path:
+    root = tmp_path / "repo"
+    root.mkdir()
+    git(root, "init", "-q")
+    (root / ".gitignore").write_text("build/\n")
+    (root / "tracked.yaml").write_text(PLAIN)
+    git(root, "add", ".gitignore", "tracked.yaml")
+    git(root, "commit", "-qm", "init")
+    (root / "staged.yaml").write_text(PLAIN)
+    git(root, "add", "staged.yaml")
+    (root / "untracked.yaml").write_text(PLAIN)
+    (root / "build").mkdir()
+    (root / "build" / "rendered.yaml").write_text(PLAIN)
+    return root
+
+
+def names(report_paths: Iterator[str] | list[str], root: Path) -> set[str]:
+    return {Path(p).relative_to(root).as_posix() for p in report_paths}
+
+
+def test_git_tree_reads_tracked_and_staged_files_only(repo: Path) -> None:
+    found = discover([repo])
+    assert found.git
+    assert names([s.display for s in found.sources], repo) == {".gitignore", "tracked.yaml", "staged.yaml"}
+    report = lint([repo], LintConfig(root=repo))
+    assert names({f.path for f in report.findings}, repo) == {"tracked.yaml", "staged.yaml"}
+
+
+def test_all_files_reads_everything(repo: Path) -> None:
+    found = discover([repo], all_files=True)
+    assert not found.git
+    listed = names([s.display for s in found.sources], repo)
+    assert {"untracked.yaml", "build/rendered.yaml", "tracked.yaml"} <= listed
+    assert not any(n.startswith(".git/") for n in listed)
+
+
+def test_an_ignored_directory_named_on_purpose_is_walked(repo: Path) -> None:
+    report = lint([repo / "build"], LintConfig(root=repo))
+    assert [Path(f.path).name for f in report.findings] == ["rendered.yaml"]
+
+
+def test_named_files_and_skipped_counts(tmp_path: Path) -> None:
+    (tmp_path / "a.yaml").write_text(PLAIN)
+    (tmp_path / "link.yaml").symlink_to(tmp_path / "a.yaml")
+    (tmp_path / ".sealkit-lint.yaml").write_text("ignore: ['vendor/**']\n")
+    (tmp_path / "vendor").mkdir()
+    (tmp_path / "vendor" / "x.yaml").write_text(PLAIN)
+    config = LintConfig(root=tmp_path, ignore=[__import__("re").compile(r"vendor/.*")])
+    report = Scanner(config).run(discover([tmp_path]))
+    assert report.files == 1
+    assert report.skipped == 3  # the symlink, the config file, the ignored vendor file
+    assert len(report.findings) == 1
+
+
+def test_a_failing_check_is_a_finding_and_the_run_goes_on(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    (tmp_path / "a.yaml").write_text("apiVersion: v1\nkind: ConfigMap\nmetadata: {name: a}\ndata: {k: v}\n")
+    (tmp_path / "b.yaml").write_text(PLAIN)
+
+    def broken(manifest: object) -> Iterator[object]:
+        raise RuntimeError("boom")
+
+    monkeypatch.setattr(literals, "check_literals", broken)
+    report = lint([tmp_path], LintConfig(root=tmp_path))
+    assert sorted((Path(f.path).name, f.rule.id) for f in report.findings) == [
+        ("a.yaml", "SK009"),
+        ("b.yaml", "SK009"),
+        ("b.yaml", "SK101"),
+    ]
+    assert all("boom" not in f.message for f in report.findings)

@@ -1,0 +1,87 @@
+"""SecretProviderClass reading as the Azure provider does: ParseBool, placeholders, trimming."""
+
+from __future__ import annotations
+
+import pytest
+
+from sealkit.lint import loader, spc
+
+
+@pytest.mark.parametrize(
+    ("text", "value"),
+    [("true", True), ("True", True), ("TRUE", True), ("1", True), ("t", True), (" T ", True), ("false", False),
+     ("0", False), ("F", False), ("", False), ("yes", None), ("tRUE", None), ("on", None)],
+)  # fmt: skip
+def test_parse_bool_is_gos(text: str, value: bool | None) -> None:
+    assert spc.parse_bool(text) is value
+
+
+@pytest.mark.parametrize("value", ["$KEYVAULT_NAME", "${TENANT}", "<client id of the identity>", "kv-${ENV}"])
+def test_placeholders(value: str) -> None:
+    assert spc.is_placeholder(value)
+
+
+@pytest.mark.parametrize("value", ["kv-prod", "7f3c2a10-4b5d-4e6f-8a9b-0c1d2e3f4a5b", "a$", ""])
+def test_not_placeholders(value: str) -> None:
+    assert not spc.is_placeholder(value)
+
+
+def hits(text: str) -> list[tuple[str, int, str]]:
+    manifest = loader.load_text(text).manifests[0]
+    return [(h.rule.id, h.line, h.message) for h in spc.check_spc(manifest)]
+
+
+BASE = """\
+apiVersion: secrets-store.csi.x-k8s.io/v1
+kind: SecretProviderClass
+metadata: {name: web}
+spec:
+  provider: azure
+  parameters:
+    keyvaultName: kv-web
+    tenantID: "7f3c2a10-4b5d-4e6f-8a9b-0c1d2e3f4a5b"
+    clientID: "0a1b2c3d-0000-4000-8000-00000000d001"
+    objects: |
+      array:
+        - |
+          objectName: db
+          objectType: secret
+"""
+
+
+def test_a_clean_class() -> None:
+    assert hits(BASE) == []
+
+
+def test_wrong_typed_fields_are_findings_not_crashes() -> None:
+    for broken in ("spec: true", "spec: {provider: azure, parameters: [1]}", "spec: {provider: 3}"):
+        text = BASE.split("spec:")[0] + broken + "\n"
+        assert {h[0] for h in hits(text)} == {"SK301"}
+
+
+def test_objects_yaml_errors_point_at_objects() -> None:
+    text = BASE.replace(
+        "      array:\n        - |\n          objectName: db\n          objectType: secret\n", "      array: [broken\n"
+    )
+    assert [(rule, line) for rule, line, _ in hits(text)] == [("SK301", 10)]
+
+
+def test_provider_other_than_azure_only_gets_driver_checks() -> None:
+    text = BASE.replace("provider: azure", "provider: vault").replace("keyvaultName", "roleName")
+    assert hits(text) == []
+    assert [h[0] for h in hits(BASE.replace("provider: azure", "provider: Azure"))] == ["SK301"]
+
+
+def test_secret_objects_need_mounted_files_and_tls_keys() -> None:
+    text = BASE + (
+        "  secretObjects:\n"
+        "    - secretName: web-tls\n"
+        "      type: kubernetes.io/tls\n"
+        "      data:\n"
+        "        - {objectName: ' db ', key: tls.crt}\n"
+        "        - {objectName: other, key: tls.key}\n"
+        "    - secretName: web-tls\n"
+        "      data: []\n"
+    )
+    messages = [(rule, line) for rule, line, _ in hits(text)]
+    assert messages == [("SK301", 20), ("SK301", 21), ("SK301", 21), ("SK301", 22)], hits(text)
