@@ -26,7 +26,7 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
     "lint": (
         "sealkit_cli.commands.lint",
         "lint",
-        "Check a config repo: no plaintext Secrets, SealedSecrets that open, valid SPCs.",
+        "Check a config repo: no committed keys or plaintext secrets, SealedSecrets that open, valid SPCs.",
     ),
 }
 
