@@ -29,7 +29,9 @@ _PEM = re.compile(
     rb"-----BEGIN ((?:[A-Z0-9]+ )*PRIVATE KEY(?: BLOCK)?)-----|---- BEGIN SSH2 ENCRYPTED PRIVATE KEY ----"
 )
 _BODY_RUN = re.compile(rb"[A-Za-z0-9+/=]{16,}")
-_PUTTY = re.compile(rb"PuTTY-User-Key-File-\d+: ")
+_PEM_HEADERS = re.compile(rb"(?m)^[\s\"'|>+,]*(?:Proc-Type|DEK-Info|Comment|Version|Subject|Hash)\s*:[^\n]*\n")
+_PEM_BODY = re.compile(rb"[A-Za-z0-9+/=\s\"'|>+,]*")
+_PUTTY = re.compile(rb"PuTTY-User-Key-File-\d+: [\w@.-]+\r?\nEncryption: ")
 _AGE = re.compile(rb"AGE-SECRET-KEY-1[02-9AC-HJ-NP-Z]{58}")
 _B64_PEM = re.compile(rb"(?<![A-Za-z0-9+/])LS0tLS1CRUdJTi[A-Za-z0-9+/]{20,}")
 _B64_DER = re.compile(rb"(?<![A-Za-z0-9+/])MI[A-Za-z0-9+/]{62,}")
@@ -138,11 +140,15 @@ def _jks_has_private_key(data: bytes) -> bool:
 
 
 def _has_body(data: bytes, start: int) -> bool:
-    window = data[start : start + _BODY_WINDOW].replace(b"\\n", b"\n")
-    end = window.find(b"-----END")
-    if end >= 0:
-        window = window[:end]
-    return sum(len(run) for run in _BODY_RUN.findall(window)) >= MIN_BODY
+    """A key body right after the header: base64 lines (RFC 1421 headers allowed), possibly
+    indented, quoted or with escaped newlines, up to the END line or the window's end."""
+    window = data[start : start + _BODY_WINDOW].replace(b"\\r\\n", b"\n").replace(b"\\n", b"\n")
+    end = min((i for i in (window.find(b"-----END"), window.find(b"---- END")) if i >= 0), default=-1)
+    complete = end >= 0
+    window = _PEM_HEADERS.sub(b"", window[:end] if complete else window)
+    if not complete:
+        window = window[: window.rfind(b"\n") + 1] or window  # the last line may be cut by the window
+    return bool(_PEM_BODY.fullmatch(window)) and sum(len(r) for r in _BODY_RUN.findall(window)) >= MIN_BODY
 
 
 def _b64_prefix(token: bytes, length: int) -> bytes:
@@ -176,7 +182,7 @@ def find_keys(data: bytes) -> list[KeyFind]:
             blocks.append((match.start(), end if end >= 0 else len(data)))
     if b"PuTTY-User-Key-File" in data:
         for match in _PUTTY.finditer(data):
-            if b"Private-Lines:" in data[match.end() : match.end() + 4096]:
+            if re.search(rb"Private-Lines: \d+\r?\n[A-Za-z0-9+/=]{16,}", data[match.end() : match.end() + 8192]):
                 found.setdefault(line_of(match.start()), "a PuTTY private key")
     if b"AGE-SECRET-KEY-1" in data:
         for match in _AGE.finditer(data):

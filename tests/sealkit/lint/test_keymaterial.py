@@ -40,6 +40,8 @@ def test_public_material_and_placeholders_are_not_keys(key: rsa.RSAPrivateKey) -
         public.public_bytes(ser.Encoding.OpenSSH, ser.PublicFormat.OpenSSH),
         b"key: -----BEGIN PRIVATE KEY-----\\n...\\n-----END PRIVATE KEY-----\n",
         b"Put your -----BEGIN RSA PRIVATE KEY----- block here.\n",
+        b"Put your -----BEGIN RSA PRIVATE KEY----- block here.\nthen: " + b"QUJD" * 20 + b"\n",  # prose, then base64
+        b'"PuTTY-User-Key-File-3: ssh-ed25519\\nEncryption: none\\n" f"Private-Lines: 1\\n{private}\\n"',  # code
         b"-----BEGIN AGE ENCRYPTED FILE-----\nYWdlLWVuY3J5cHRpb24ub3JnL3YxCi0+IFgyNTUxOSB1NlpXck12elVQRGNHRXJk\n",
         base64.b64encode(public.public_bytes(ser.Encoding.DER, ser.PublicFormat.SubjectPublicKeyInfo)),
         b"\xfe\xed\xfe\xed\x00\x00\x00\x02\x00\x00\x00\x00",  # an empty JKS truststore
