@@ -217,3 +217,9 @@ def test_usage_errors_exit_2(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) ->
     monkeypatch.setenv("SEALKIT_MAX_INPUT_BYTES", "-1")
     result = run(str(tmp_path))
     assert result.exit_code == 2 and result.output.startswith("error: $SEALKIT_MAX_INPUT_BYTES")
+
+
+def test_stdin_over_the_cap_is_an_error(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("SEALKIT_MAX_INPUT_BYTES", "100")
+    result = run("-", input="apiVersion: v1\nkind: ConfigMap\n" + "# padding\n" * 50)
+    assert result.exit_code == 1 and "stdin:1: error SK004 file-too-large" in result.output

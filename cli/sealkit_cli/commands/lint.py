@@ -20,6 +20,7 @@ from sealkit.lint import output
 from sealkit.lint.catalog import RULES
 from sealkit.lint.config import LintConfig, find_config, load_config, parse_fail_on
 from sealkit.lint.discovery import Discovery, Source, discover
+from sealkit.lint.loader import max_input_bytes
 from sealkit.lint.model import Severity
 from sealkit.lint.scanner import Scanner
 from sealkit.lint.sealed import Opener, SealedChecks, offline_opener
@@ -65,7 +66,8 @@ def _sources(paths: tuple[str, ...], all_files: bool) -> Discovery:
     if "-" in paths:
         if sys.stdin.isatty():
             raise InputError("`-` reads manifests from stdin, but nothing is piped in")
-        found.sources.insert(0, Source("stdin", None, sys.stdin.buffer.read()))
+        # One byte past the cap is enough to know it is too large (SK004), without holding more.
+        found.sources.insert(0, Source("stdin", None, sys.stdin.buffer.read(max_input_bytes() + 1)))
     return found
 
 
