@@ -1,11 +1,13 @@
 """`sealkit lint`: a repo guard for GitOps config repos.
 
-Generic secret scanners do not understand SealedSecrets, SecretProviderClasses or kustomize;
+Generic secret scanners do not understand SealedSecrets, SecretProviderClasses, SOPS or kustomize;
 these rules do. The pieces, each with one job:
 
-- `loader`: bounded YAML reading with line numbers (bombs, binaries, huge files become findings).
+- `discovery`: which files a run reads (git-tracked and staged, or walked); `loader`: the one file
+  read (size cap) and bounded YAML/JSON reading with line numbers.
 - `catalog`: every rule's id, default severity and fix; `model`: findings and severities.
-- `secrets`, `sealed`, `csi`, `refs`, `literals`: the rules, on plain manifest dicts.
+- `keymaterial`: private keys in any file; `secrets`, `sealed`, `spc`/`csi`, `refs`, `literals`,
+  `dotenv`, `sops`, `generators`: the rules, on plain manifest dicts, `.env` lines and SOPS files.
 - `config`: `.sealkit-lint.yaml` (rule severities, path ignores, Secrets made outside the repo).
 - `scanner`: files in, sorted findings out; `output`: text, JSON and SARIF 2.1.0.
 """
