@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import base64
 import datetime as dt
+import hashlib
 import json
 import logging
 from collections.abc import Iterable, Mapping
@@ -100,6 +101,19 @@ def key_secret_manifest(
         "metadata": metadata,
         "data": _tls_data(generated.certificate_pem, generated.private_pem),
     }
+
+
+def successor_secret_name(prefix: str, predecessor: str | None, attempt: int = 0) -> str:
+    """The key Secret name of the key that follows the key `predecessor` (its fingerprint; None: the first key).
+
+    Fixed by the predecessor, so two controllers that both decide a renewal period's key is due (a new
+    leader whose view lags, a leader that died after writing) name the same Secret: the second create is a
+    409, never a second key for the period. `attempt` moves on past a Secret of that name holding no usable
+    key (e.g. relabelled by hand). Like Bitnami's generateName: the prefix, then lower-case letters and digits.
+    """
+    digest = hashlib.sha256(f"successor-of:{predecessor or ''}:{attempt}".encode()).digest()
+    suffix = base64.b32encode(digest).decode().lower()[:10]
+    return f"{prefix}{suffix}"
 
 
 def restored_secret_name(prefix: str, fingerprint: str) -> str:

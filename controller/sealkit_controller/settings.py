@@ -158,6 +158,13 @@ class Settings:
     escrow_auth: str = "default"  # how `sealkit controller` builds the azure-identity credential
     escrow_accept_challenge_resources: tuple[str, ...] = ()
     escrow_timeout: float = 10.0
+    # Leader election (docs/high-availability.md): on for more than one replica. A Lease of this name in the
+    # controller's namespace; client-go's default timings. Off: one replica, no Lease.
+    leader_elect: bool = False
+    leader_elect_lease_name: str = "sealed-secrets-controller"
+    leader_elect_lease_duration: float = 15.0
+    leader_elect_renew_deadline: float = 10.0
+    leader_elect_retry_period: float = 2.0
     # Logging.
     log_level: str = "INFO"
     log_format: str = "text"
@@ -197,6 +204,33 @@ class Settings:
             return None
         return sorted({self.namespace, *self.additional_namespaces})
 
+    def _validate_election(self) -> None:
+        """client-go's rules: lease duration > renew deadline > 1.2 x retry period > 0 (whole lease seconds)."""
+        lease, renew, retry = (
+            self.leader_elect_lease_duration,
+            self.leader_elect_renew_deadline,
+            self.leader_elect_retry_period,
+        )
+        if lease < 1:
+            raise InputError(f"leader election: the lease duration ({lease:g}s) must be at least 1s")
+        if not 0 < renew < int(lease):
+            raise InputError(
+                f"leader election: the renew deadline ({renew:g}s) must be positive and shorter than the lease "
+                f"duration ({int(lease)}s)"
+            )
+        if not 0 < retry * 1.2 < renew:
+            raise InputError(
+                f"leader election: the retry period ({retry:g}s) must be positive and 1.2 times it shorter than "
+                f"the renew deadline ({renew:g}s)"
+            )
+        if self.leader_elect and not re.fullmatch(
+            r"[a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?", self.leader_elect_lease_name
+        ):
+            raise InputError(
+                f"leader election: lease name {self.leader_elect_lease_name!r} is not a valid object name "
+                "(lower-case letters, digits, '-' and '.')"
+            )
+
     def validate(self) -> Settings:
         if self.key_size < 2048:
             raise InputError(f"key size {self.key_size}: use at least 2048 bits")
@@ -226,6 +260,7 @@ class Settings:
 
         parse_selector(self.label_selector, "label selector")
         parse_selector(self.namespace_selector, "namespace selector")
+        self._validate_election()
         if bool(self.escrow_vault) != bool(self.escrow_cluster_name):
             raise InputError("key escrow: give both the escrow vault and the escrow cluster name (or neither)")
         if self.escrow_enabled:

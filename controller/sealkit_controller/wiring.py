@@ -6,6 +6,13 @@ Kopf's start-up, `Runtime.start` builds the rooms in order: the Kubernetes clien
 reconciler (`reconciling`), the key manager, escrow restore before any key is generated (`keys`), the
 HTTP and metrics listeners (`serving`); then the loops start. Clean-up stops them in reverse.
 
+With leader election (`--leader-elect`, docs/high-availability.md) every replica builds all of this, keeps
+its key ring current from the watch and serves the HTTP API and metrics, but the writers (the work queue,
+key renewal and escrow) run only while it leads: `LeaderElector` (plumbing) calls `Runtime.lead` on taking
+the Lease (a fresh listing, then the writers start) and `Runtime.follow` on losing it. The controller's
+Kubernetes client asks the election's `Fence` before every write, so a replica that cannot renew stops
+writing before its lease can pass to another. Kopf's own peering stays off (standalone) either way.
+
 Kopf watches, logs in, and hands every event to the controller; it keeps no bookkeeping of its own on any
 object. Only event-level handlers are registered (no create/update/delete handlers), so Kopf writes no
 diff-base annotation (a copy of the spec that can reach the 256 KiB annotation limit), no progress
@@ -23,12 +30,14 @@ from dataclasses import dataclass, field
 from typing import Any, Self
 
 from sealkit.bitnami import GROUP, PLURAL, VERSION
-from sealkit.clients.kube.api import KubeClient
+from sealkit.clients.kube.api import ApiError, KubeClient
 from sealkit.clients.kube.config import Connection, connection_of, load_configuration, quiet_client_loggers
 from sealkit.errors import SealkitError
+from sealkit.retry import Backoff
 from sealkit_controller.keys.escrowkeeper import EscrowKeeper, EscrowMetrics, build_keeper
 from sealkit_controller.keys.keystore import KeyStore
 from sealkit_controller.keys.renewal import KeyManager
+from sealkit_controller.plumbing.election import ElectionConfig, Fence, LeaderElector
 from sealkit_controller.reconciling.reconciler import Controller
 from sealkit_controller.serving.metrics import Metrics
 from sealkit_controller.serving.servers import Servers
@@ -104,6 +113,9 @@ class Runtime:
     key_manager: KeyManager | None = None
     escrow: EscrowKeeper | None = None
     escrow_metrics: EscrowMetrics | None = None
+    fence: Fence | None = None
+    elector: LeaderElector | None = None
+    lease_client: KubeClient | None = None
     started: asyncio.Event = field(default_factory=asyncio.Event)
 
     def __post_init__(self) -> None:
@@ -112,7 +124,14 @@ class Runtime:
     async def start(self) -> None:
         s = self.settings
         self.executor = concurrent.futures.ThreadPoolExecutor(s.threads, thread_name_prefix="sealkit")
-        self.client = KubeClient(self.configuration, s.api_timeout, qps=s.kubeclient_qps, burst=s.kubeclient_burst)
+        self.fence = Fence() if s.leader_elect else None
+        self.client = KubeClient(
+            self.configuration,
+            s.api_timeout,
+            qps=s.kubeclient_qps,
+            burst=s.kubeclient_burst,
+            write_guard=self.fence.guard if self.fence is not None else None,
+        )
         self.controller = Controller(s, self.client, self.keys, self.executor, metrics=self.metrics)
         self.key_manager = KeyManager(s, self.client, self.keys, self.controller.run)
         await self.key_manager.load()
@@ -130,17 +149,107 @@ class Runtime:
                 self.controller.events,
                 self.escrow_metrics,
             )
-            if await self.escrow.restore_if_empty():
-                await self.key_manager.load()
-        await self.key_manager.ensure()
+            if self.fence is not None:
+                self.escrow.write_gate = self.fence.check
+        if self.fence is None:
+            await self._prepare_keys()
         await self.servers.start(s, self.keys, self.metrics)
+        if self.fence is None:
+            self.metrics.leader.set(1)
+            self._start_writers()
+        else:
+            self._start_election()
+        self.started.set()
+
+    async def _prepare_keys(self) -> None:
+        """Escrowed keys restored into an empty namespace, then a key made if one is due (a writer's job)."""
+        assert self.key_manager is not None
+        if self.escrow is not None and await self.escrow.restore_if_empty():
+            await self.key_manager.load()
+        await self.key_manager.ensure()
+
+    def _start_writers(self) -> None:
+        assert self.key_manager is not None and self.controller is not None
         self.controller.start()
         self.key_manager.start()
         if self.escrow is not None:
             self.escrow.start()
-        self.started.set()
+
+    def _start_election(self) -> None:
+        s = self.settings
+        assert self.fence is not None
+        # Its own client and connections: the Lease is never queued behind the reconciler's requests.
+        self.lease_client = KubeClient(self.configuration, min(s.api_timeout, s.leader_elect_renew_deadline / 2))
+        config = ElectionConfig(
+            namespace=s.namespace,
+            name=s.leader_elect_lease_name,
+            identity=s.identity(),
+            lease_duration=s.leader_elect_lease_duration,
+            renew_deadline=s.leader_elect_renew_deadline,
+            retry_period=s.leader_elect_retry_period,
+        )
+        self.elector = LeaderElector(
+            self.lease_client, config, self.fence, on_started=self.lead, on_stopped=self.follow
+        )
+        self.elector.start()
+
+    async def lead(self) -> None:
+        """This replica took the Lease: resume from a fresh listing, then run the writers until `follow`."""
+        assert self.controller is not None and self.key_manager is not None
+        self.metrics.leader.set(1)
+        self.metrics.leader_transitions.inc()
+        backoff = Backoff(self.settings.retry_base_delay, self.settings.retry_max_delay)
+        attempt = 0
+        while True:
+            try:
+                listed = await self.controller.run(self._list_sealed_secrets)
+                await self.key_manager.load()
+                await self._prepare_keys()
+                break
+            except SealkitError as exc:  # API trouble, a key that cannot be made or restored yet: retry
+                attempt += 1
+                delay = backoff.delay(attempt)
+                logger.warning("taking over as leader: retrying in %.1fs: %s", delay, exc)
+                await asyncio.sleep(delay)
+        queued = self.controller.resume(listed)
+        logger.info("leading: %d SealedSecret(s) queued from a fresh listing", queued)
+        self.key_manager.start()
+        if self.escrow is not None:
+            self.escrow.start()
+
+    async def follow(self) -> None:
+        """This replica lost (or gave up) the Lease: the writers stop; watching and serving go on."""
+        self.metrics.leader.set(0)
+        if self.controller is not None:
+            await self.controller.pause()
+        if self.key_manager is not None:
+            await self.key_manager.stop()
+        if self.escrow is not None:
+            await self.escrow.stop()
+
+    def _list_sealed_secrets(self) -> list[dict[str, Any]]:
+        """Every SealedSecret of the watched namespaces, within the label selector (blocking)."""
+        assert self.client is not None
+        s = self.settings
+        namespaces = s.watched_namespaces()
+        if namespaces is None:
+            return self.client.list_sealed_secrets(None, s.label_selector)
+        items: list[dict[str, Any]] = []
+        for namespace in namespaces:
+            try:
+                items.extend(self.client.list_sealed_secrets(namespace, s.label_selector))
+            except ApiError as exc:
+                if exc.status != 404:
+                    raise
+        return items
 
     async def stop(self) -> None:
+        if self.elector is not None:  # a leader stops its writers, then hands the Lease over at once
+            await self.elector.stop(release=True)
+            self.elector = None
+        if self.lease_client is not None:
+            self.lease_client.close()
+            self.lease_client = None
         await self.servers.stop()
         if self.escrow is not None:
             await self.escrow.stop()

@@ -163,6 +163,11 @@ ENV_SETTINGS = {
     "SEALED_SECRETS_WRITE_TIMEOUT": ("1m", "write_timeout", dt.timedelta(minutes=1)),
     "SEALED_SECRETS_KUBECLIENT_QPS": ("5", "kubeclient_qps", 5.0),
     "SEALED_SECRETS_KUBECLIENT_BURST": ("12", "kubeclient_burst", 12),
+    "SEALED_SECRETS_LEADER_ELECT": ("true", "leader_elect", True),
+    "SEALED_SECRETS_LEADER_ELECT_LEASE_NAME": ("sk", "leader_elect_lease_name", "sk"),
+    "SEALED_SECRETS_LEADER_ELECT_LEASE_DURATION": ("30s", "leader_elect_lease_duration", 30.0),
+    "SEALED_SECRETS_LEADER_ELECT_RENEW_DEADLINE": ("20s", "leader_elect_renew_deadline", 20.0),
+    "SEALED_SECRETS_LEADER_ELECT_RETRY_PERIOD": ("3s", "leader_elect_retry_period", 3.0),
     "SEALED_SECRETS_WORKERS": ("3", "workers", 3),
     "SEALED_SECRETS_THREADS": ("2", "threads", 2),
     "SEALED_SECRETS_LOG_LEVEL": ("WARN", "log_level", "WARNING"),
@@ -197,6 +202,9 @@ def test_every_setting_is_read_from_its_env_var(monkeypatch: pytest.MonkeyPatch)
         (["--key-order-priority", "Newest"], "Invalid value for '--key-order-priority'"),
         (["--read-timeout", "soon"], "--read-timeout: 'soon' is not a duration"),
         (["--kubeclient-qps", "-1"], "kubeclient qps/burst"),
+        (["--leader-elect-renew-deadline", "20s"], "renew deadline (20s) must be positive and shorter than the lease"),
+        (["--leader-elect-retry-period", "9s"], "retry period (9s) must be positive"),
+        (["--leader-elect", "--leader-elect-lease-name", "Bad_Name"], "lease name 'Bad_Name' is not a valid"),
     ],
 )
 def test_bad_new_settings_are_one_line_errors(args: list[str], message: str) -> None:

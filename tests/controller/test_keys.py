@@ -14,7 +14,7 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 from sealkit.bitnami import SEALING_KEY_LABEL
 from sealkit.keygen import GeneratedKey, generate_key_pair
 from sealkit.keys import PrivateKey, fingerprint
-from sealkit.keysecrets import key_secret_manifest, keys_from_secret
+from sealkit.keysecrets import key_secret_manifest, keys_from_secret, successor_secret_name
 from sealkit_controller.keys.keystore import KeyStore, key_due
 from sealkit_controller.keys.renewal import KeyManager
 from sealkit_controller.settings import Settings
@@ -112,7 +112,8 @@ class FakeClient:
         return self.secrets
 
     def create_secret(self, namespace: str, body: dict[str, Any]) -> dict[str, Any]:
-        name = f"{body['metadata']['generateName']}x{len(self.created)}"
+        meta = body["metadata"]
+        name = meta.get("name") or f"{meta['generateName']}x{len(self.created)}"
         created = {**body, "metadata": {**body["metadata"], "name": name}}
         self.created.append(created)
         return created
@@ -136,7 +137,8 @@ async def test_no_key_generates_one_in_bitnami_format() -> None:
     assert created["metadata"]["namespace"] == "ctl" and created["type"] == "kubernetes.io/tls"
     newest = store.newest()
     assert newest is not None and newest.not_before == NOW
-    assert store.secret_names() == ["sealed-secrets-keyx0"]
+    assert store.secret_names() == [successor_secret_name("sealed-secrets-key", None)]
+    assert "generateName" not in created["metadata"]  # a name fixed by the period: see test_keys_live
 
 
 async def test_existing_fresh_key_is_used_as_found(generated: GeneratedKey) -> None:

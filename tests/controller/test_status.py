@@ -3,8 +3,12 @@
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
 from sealkit_controller.reconciling.status import Outcome, next_status
+from sealkit_controller.wiring import ControllerThread
+from tests.support import kstatus
+from tests.support.cluster import Cluster
 
 T0 = dt.datetime(2026, 1, 1, tzinfo=dt.UTC)
 T1 = T0 + dt.timedelta(minutes=5)
@@ -58,3 +62,76 @@ def test_only_schema_fields_are_written() -> None:
     allowed = {"type", "status", "reason", "message", "lastTransitionTime", "lastUpdateTime"}
     assert all(set(c) <= allowed for c in status["conditions"])
     assert [c["type"] for c in status["conditions"]] == ["Synced", "Ready", "Other"]
+
+
+# --- kstatus: Stalled and Reconciling (abnormal-true) ------------------------------------------------------
+
+STALLED = Outcome(False, "ErrUnsealFailed", "Failed to unseal: no key could decrypt it", stalled="UnsealFailed")
+RETRYING = Outcome(False, "ErrUpdateFailed", "Failed to update Secret db: 503", reconciling="RetryingAfterError")
+
+
+def test_stalled_and_reconciling_are_present_only_while_true() -> None:
+    stalled = next_status(None, 1, STALLED, T0, secret_name="db")
+    assert stalled is not None
+    assert [(c["type"], c["status"], c["reason"]) for c in stalled["conditions"]] == [
+        ("Synced", "False", "ErrUnsealFailed"),
+        ("Ready", "False", "ErrUnsealFailed"),
+        ("Stalled", "True", "UnsealFailed"),
+    ]
+    retrying = next_status(stalled, 1, RETRYING, T1, secret_name="db")
+    assert retrying is not None
+    assert [c["type"] for c in retrying["conditions"]] == ["Synced", "Ready", "Reconciling"]
+    healed = next_status(retrying, 1, OK, T1, secret_name="db")
+    assert healed is not None and [c["type"] for c in healed["conditions"]] == ["Synced", "Ready"]
+    assert next_status(healed, 1, OK, T1, secret_name="db") is None
+
+
+def test_kstatus_reads_what_the_controller_writes() -> None:
+    def obj(status: dict[str, Any] | None, generation: int = 1) -> dict[str, Any]:
+        return {"kind": "SealedSecret", "metadata": {"generation": generation}, "status": status or {}}
+
+    assert kstatus.compute(obj(next_status(None, 1, OK, T0, secret_name="db"))).status == kstatus.CURRENT
+    failed = kstatus.compute(obj(next_status(None, 1, STALLED, T0, secret_name="db")))
+    assert (failed.status, failed.reason) == (kstatus.FAILED, "UnsealFailed")
+    assert kstatus.compute(obj(next_status(None, 1, RETRYING, T0, secret_name="db"))).status == kstatus.IN_PROGRESS
+    newer = obj(next_status(None, 1, OK, T0, secret_name="db"), generation=2)
+    assert kstatus.compute(newer).status == kstatus.IN_PROGRESS  # a generation not handled yet
+
+
+def _status_patches(cluster: Cluster, name: str) -> list[Any]:
+    return [r for r in cluster.kube.request_log if r.method == "PATCH" and r.path.endswith(f"/{name}/status")]
+
+
+def test_flux_health_check_fails_fast_on_an_unknown_key_and_passes_a_good_one(
+    cluster: Cluster, controller: ControllerThread
+) -> None:
+    cluster.create(cluster.seal("good"))
+    cluster.create(cluster.seal("unknown-key", key=1))  # sealed for a key the controller does not hold
+    cluster.wait(lambda: _status_patches(cluster, "good") and _status_patches(cluster, "unknown-key"))
+    # Within one reconcile: the first status written already says so.
+    assert len(_status_patches(cluster, "unknown-key")) == 1
+    failed = kstatus.compute(cluster.sealed("unknown-key"))
+    assert failed.status == kstatus.FAILED and failed.reason == "UnsealFailed"
+    assert "decrypt" in failed.message
+    assert kstatus.compute(cluster.sealed("good")).status == kstatus.CURRENT
+
+
+def test_unmanaged_secret_in_the_way_is_stalled(cluster: Cluster, controller: ControllerThread) -> None:
+    cluster.create({"apiVersion": "v1", "kind": "Secret", "metadata": {"name": "taken", "namespace": "default"}})
+    cluster.create(cluster.seal("taken"))
+    cluster.wait(lambda: kstatus.compute(cluster.sealed("taken")).status == kstatus.FAILED)
+    assert kstatus.compute(cluster.sealed("taken")).reason == "SecretNotManaged"
+
+
+def test_a_secret_the_api_server_refuses_is_stalled_with_its_reason(
+    cluster: Cluster, controller: ControllerThread
+) -> None:
+    # A kubernetes.io/tls Secret without tls.crt: the API server answers 422 Invalid; no retry can help.
+    cluster.create(cluster.seal("tls", data={"tls.key": "k"}, type="kubernetes.io/tls"))
+    cluster.wait(lambda: kstatus.compute(cluster.sealed("tls")).status == kstatus.FAILED)
+    result = kstatus.compute(cluster.sealed("tls"))
+    assert result.reason == "Invalid" and "tls.crt" in result.message
+    condition = cluster.condition("tls") or {}
+    assert condition.get("type") == "Synced" and condition.get("reason") == "ErrUpdateFailed"
+    assert cluster.secret("tls") is None
+    assert cluster.reasons("tls") == ["ErrUpdateFailed"]

@@ -30,6 +30,12 @@ def bitnami_bool(flag: str, default: bool, help_text: str) -> Callable[[F], F]:
     return bitnami_option(flag, type=click.BOOL, is_flag=False, flag_value=True, default=default, help=help_text)
 
 
+def _seconds(value: str, flag: str) -> float:
+    from sealkit_controller import parse_duration
+
+    return parse_duration(value, flag).total_seconds()
+
+
 def _level(value: str) -> str:
     return "WARNING" if value.upper() == "WARN" else value.upper()
 
@@ -126,6 +132,26 @@ def _level(value: str) -> str:
     "private endpoints, custom domains).",
 )
 @bitnami_option("escrow-timeout", default="10s", help="Connect/read timeout of escrow requests (Go duration).")
+@bitnami_bool(
+    "leader-elect",
+    False,
+    "Leader election on a Lease in the controller's namespace: for more than one replica (all serve, the "
+    "leader writes). See docs/high-availability.md.",
+)
+@bitnami_option("leader-elect-lease-name", default="sealed-secrets-controller", help="Name of the leader Lease.")
+@bitnami_option(
+    "leader-elect-lease-duration",
+    default="15s",
+    help="How long followers wait, after the leader's last renewal, before taking over (Go duration, whole seconds).",
+)
+@bitnami_option(
+    "leader-elect-renew-deadline",
+    default="10s",
+    help="The leader stops writing when it has not renewed for this long (Go duration; below the lease duration).",
+)
+@bitnami_option(
+    "leader-elect-retry-period", default="2s", help="Interval of renewals and of followers' attempts (Go duration)."
+)
 @bitnami_option("workers", type=int, default=4, help="SealedSecrets reconciled at once.")
 @bitnami_option(
     "threads",
@@ -141,7 +167,7 @@ def _level(value: str) -> str:
 )
 @bitnami_option("log-format", type=click.Choice(["text", "json"]), default="text", help="Log format.")
 def controller(kubeconfig: str | None, context: str | None, namespace: str | None, **flags: Any) -> None:
-    """Run the in-cluster controller: SealedSecrets in, Secrets out (single replica).
+    """Run the in-cluster controller: SealedSecrets in, Secrets out (one replica, or several with --leader-elect).
 
     \b
     It serves Bitnami's CRD, key Secrets and flags unchanged: switch controllers without re-sealing.
@@ -186,6 +212,11 @@ def controller(kubeconfig: str | None, context: str | None, namespace: str | Non
         escrow_auth=f["escrow_auth"],
         escrow_accept_challenge_resources=cfg.parse_list(f["escrow_accept_challenge_resource"]),
         escrow_timeout=cfg.parse_duration(f["escrow_timeout"], "--escrow-timeout").total_seconds(),
+        leader_elect=f["leader_elect"],
+        leader_elect_lease_name=f["leader_elect_lease_name"],
+        leader_elect_lease_duration=_seconds(f["leader_elect_lease_duration"], "--leader-elect-lease-duration"),
+        leader_elect_renew_deadline=_seconds(f["leader_elect_renew_deadline"], "--leader-elect-renew-deadline"),
+        leader_elect_retry_period=_seconds(f["leader_elect_retry_period"], "--leader-elect-retry-period"),
         workers=f["workers"],
         threads=f["threads"],
         log_level=_level(f["log_level"]),

@@ -16,7 +16,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -113,6 +113,8 @@ class EscrowKeeper:
         self._reported: set[str] = set()
         self.failures = 0
         self.last_error: str | None = None
+        # Asked before every vault write (raises to refuse): the leader election's fence, when it is on.
+        self.write_gate: Callable[[str], None] = lambda what: None
         store.on_change(lambda added, removed: self._wake.set())
 
     # --- start: restore before generating ---------------------------------------------------------------
@@ -194,6 +196,7 @@ class EscrowKeeper:
         for key in self.pending():
             self.metrics.pending.set(len(self.pending()))
             try:
+                self.write_gate("escrow")
                 await self._run(self.vault.store, key, self.target.cluster)
             except EscrowError as exc:
                 await self._failed(key, exc)

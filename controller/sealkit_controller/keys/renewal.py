@@ -3,6 +3,12 @@
 At start the key Secrets of the controller's namespace are listed; afterwards the Secret watch keeps the
 `KeyStore` current (see `Controller.observe_secret`). A background task makes a new key when none is held,
 when the newest predates the cutoff, or when the newest's NotBefore is older than the renew period.
+
+Never two keys for one period, even across leaders: before making a key the key Secrets are listed again
+(the decision is taken from the cluster's keys, not from a watch that may lag), and the new key Secret's
+name is fixed by the key it follows (`keysecrets.successor_secret_name`), so a second controller deciding
+the same renewal gets a 409 and takes the key that is there. With leader election only the leader runs
+this (and its writes pass the lease fence).
 """
 
 from __future__ import annotations
@@ -14,10 +20,16 @@ import datetime as dt
 import logging
 from collections.abc import Callable
 
-from sealkit.clients.kube.api import KubeClient
+from sealkit.clients.kube.api import ApiError, KubeClient
 from sealkit.errors import SealkitError
 from sealkit.keygen import generate_key_pair
-from sealkit.keysecrets import ACTIVE_SELECTOR, creation_time, key_secret_manifest
+from sealkit.keysecrets import (
+    ACTIVE_SELECTOR,
+    creation_time,
+    is_active_key_secret,
+    key_secret_manifest,
+    successor_secret_name,
+)
 from sealkit.retry import Backoff
 from sealkit_controller.keys.keystore import KeyStore, key_due
 from sealkit_controller.plumbing.background import BackgroundLoop
@@ -25,6 +37,8 @@ from sealkit_controller.plumbing.pool import Run
 from sealkit_controller.settings import Settings
 
 logger = logging.getLogger(__name__)
+
+_NAME_ATTEMPTS = 5
 
 
 class KeyManager:
@@ -68,17 +82,29 @@ class KeyManager:
         s = self._settings
         return key_due(self._store.newest(), self._clock(), renew_period=s.key_renew_period, cutoff=s.key_cutoff_time)
 
-    async def ensure(self) -> bool:
-        """Generate a key now if one is due; True if one was made."""
+    def _is_due(self) -> bool:
         due = self.due()
-        if due is None or due > self._clock():
+        return due is not None and due <= self._clock()
+
+    async def ensure(self) -> bool:
+        """Generate a key now if one is due (decided again from a fresh listing); True if one was made."""
+        if not self._is_due():
+            return False
+        await self.load()  # another controller may have made this period's key: decide from the cluster
+        if not self._is_due():
             return False
         await self.generate()
         return True
 
     async def generate(self) -> str:
-        """A new key pair in a new key Secret; it seals from now on, the older ones keep opening."""
+        """A new key pair in a new key Secret; it seals from now on, the older ones keep opening.
+
+        The Secret's name follows from the newest key held (see the module docstring); if it exists already
+        with a usable key (another controller made this period's key), that key is taken instead.
+        """
         s = self._settings
+        newest = self._store.newest()
+        predecessor = newest.fingerprint if newest is not None else None
         now = self._clock()
         generated = await self._run(
             lambda: generate_key_pair(bits=s.key_size, common_name=s.my_cn, validity=s.key_ttl, now=now)
@@ -90,11 +116,41 @@ class KeyManager:
             labels=s.private_key_labels,
             annotations=s.private_key_annotations,
         )
-        created = await self._run(self._client.create_secret, s.namespace, manifest)
+        manifest["metadata"].pop("generateName", None)
+        for attempt in range(_NAME_ATTEMPTS):
+            manifest["metadata"]["name"] = successor_secret_name(s.key_prefix, predecessor, attempt)
+            try:
+                created = await self._run(self._client.create_secret, s.namespace, manifest)
+                break
+            except ApiError as exc:
+                if exc.status != 409 or exc.reason != "AlreadyExists":
+                    raise
+            taken = await self._take_existing(manifest["metadata"]["name"])
+            if taken is not None:
+                return taken
+        else:
+            raise SealkitError(
+                f"no new sealing key: the key Secret names after {predecessor or 'no key'} are all taken in "
+                f"{s.namespace} by Secrets holding no usable key"
+            )
         name = str((created.get("metadata") or {}).get("name") or s.key_prefix)
         born = creation_time(created) if self._store.by_creation else None
         self._store.put(name, [dataclasses.replace(generated.key, not_before=born) if born else generated.key])
         logger.info("generated sealing key %s in key Secret %s/%s", generated.key.fingerprint, s.namespace, name)
+        return name
+
+    async def _take_existing(self, name: str) -> str | None:
+        """The key Secret of this name that another controller made: held from now on (None: no usable key)."""
+        namespace = self._settings.namespace
+        existing = await self._run(self._client.get_secret, namespace, name)
+        if existing is None or not is_active_key_secret(existing):
+            return None
+        try:
+            keys = self._store.keys_of(existing, f"key Secret {namespace}/{name}")
+        except SealkitError:
+            return None
+        self._store.put(name, keys)
+        logger.info("this period's sealing key exists already (key Secret %s/%s): no second key made", namespace, name)
         return name
 
     def start(self) -> None:

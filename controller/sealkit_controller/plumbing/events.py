@@ -2,6 +2,8 @@
 
 Why not `kopf.event`: Kopf posts only from inside its own per-object tasks and reports as "kopf"; Bitnami
 users filter on the `sealed-secrets` source. Posting is best effort: a lost event never fails a reconcile.
+An event given a `name` is posted at most once under it: a 409 AlreadyExists means it was posted already
+(by this replica or by an earlier leader), which is how a failure reported "once" stays reported once.
 """
 
 from __future__ import annotations
@@ -12,7 +14,7 @@ import logging
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from sealkit.clients.kube.api import ApiError, KubeClient
+from sealkit.clients.kube.api import ApiError, KubeClient, WriteRefused
 from sealkit.escrow.scheme import rfc3339
 from sealkit.retry import Backoff
 from sealkit_controller.plumbing.pool import Run
@@ -26,7 +28,14 @@ _MESSAGE_LIMIT = 1024
 
 
 def event_body(
-    obj: Mapping[str, Any], *, type_: str, reason: str, message: str, now: dt.datetime, instance: str = ""
+    obj: Mapping[str, Any],
+    *,
+    type_: str,
+    reason: str,
+    message: str,
+    now: dt.datetime,
+    instance: str = "",
+    name: str | None = None,
 ) -> dict[str, Any]:
     """A core/v1 Event about `obj` (a SealedSecret)."""
     meta = obj.get("metadata") or {}
@@ -44,7 +53,9 @@ def event_body(
     body: dict[str, Any] = {
         "apiVersion": "v1",
         "kind": "Event",
-        "metadata": {"generateName": f"{meta.get('name')}.", "namespace": namespace},
+        "metadata": {"name": name, "namespace": namespace}
+        if name
+        else {"generateName": f"{meta.get('name')}.", "namespace": namespace},
         "involvedObject": involved,
         "type": type_,
         "reason": reason,
@@ -80,14 +91,25 @@ class EventRecorder:
         self._backoff = Backoff(base=delay, cap=float("inf"))
         self._clock = clock
 
-    async def post(self, obj: Mapping[str, Any], type_: str, reason: str, message: str) -> bool:
-        body = event_body(obj, type_=type_, reason=reason, message=message, now=self._clock(), instance=self._instance)
+    async def post(
+        self, obj: Mapping[str, Any], type_: str, reason: str, message: str, *, name: str | None = None
+    ) -> bool:
+        """Post one event; with `name`, at most once under that name. True when it is (now or already) posted."""
+        body = event_body(
+            obj, type_=type_, reason=reason, message=message, now=self._clock(), instance=self._instance, name=name
+        )
         namespace = body["metadata"]["namespace"]
         for attempt in range(self._attempts):
             try:
                 await self._run(self._client.create_event, namespace, body)
                 return True
+            except WriteRefused as exc:
+                logger.info("event %s for %s/%s not posted: %s", reason, namespace, body["involvedObject"]["name"], exc)
+                return False
             except ApiError as exc:
+                if name and exc.status == 409 and exc.reason == "AlreadyExists":
+                    logger.debug("event %s for %s/%s was posted already", reason, namespace, name)
+                    return True
                 if attempt + 1 == self._attempts or not exc.transient:
                     logger.warning(
                         "could not post event %s for %s/%s: %s", reason, namespace, body["involvedObject"]["name"], exc

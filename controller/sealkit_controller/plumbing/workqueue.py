@@ -34,6 +34,9 @@ class WorkQueue(Generic[K]):
         self._tasks: list[asyncio.Task[None]] = []
 
     def start(self) -> None:
+        """Start the workers (again after `stop`: keys still queued are then worked on); idempotent."""
+        if self._tasks:
+            return
         self._tasks = [asyncio.create_task(self._work(), name=f"sealkit-worker-{i}") for i in range(self._workers)]
 
     async def stop(self) -> None:

@@ -9,12 +9,20 @@ decrypted; else unseal with the core in a worker thread (the key that opened the
 then the newest), decide (ownership.plan_write), write only when different, then events and status.
 Scope: the label selector on SealedSecrets and the namespace selector; objects outside it are parked
 (their last body kept) and taken up when they, or their namespace's labels, come into scope.
+
+With leader election (docs/high-availability.md) every replica follows the watches, but only the leader's
+workers run: `resume` (on becoming leader) takes a fresh listing, forgets what this replica remembered of
+earlier work and queues every object; `pause` (on losing the lease) stops the workers. A failure is
+reported once: its status records it (a new leader or a restart reads it back), and its Warning event has a
+name fixed by the object, its generation, the failure and the status it follows, so a second attempt to
+post it (the old leader died between event and status) is answered 409 and is not repeated.
 """
 
 from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import hashlib
 import logging
 from collections.abc import Callable, Mapping
 from concurrent.futures import Executor
@@ -22,7 +30,7 @@ from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
 from sealkit.bitnami import CLUSTER_WIDE_ANNOTATION, NAMESPACE_WIDE_ANNOTATION
-from sealkit.clients.kube.api import ApiError, KubeClient
+from sealkit.clients.kube.api import ApiError, KubeClient, WriteRefused
 from sealkit.errors import SealkitError
 from sealkit.keys import KeyRing
 from sealkit.keysecrets import looks_like_key_secret
@@ -67,6 +75,25 @@ def handled_marker(body: Mapping[str, Any]) -> tuple[Any, ...]:
         annotations.get(CLUSTER_WIDE_ANNOTATION),
         annotations.get(NAMESPACE_WIDE_ANNOTATION),
     )
+
+
+def event_name(body: Mapping[str, Any], outcome: status.Outcome, prior_status: Mapping[str, Any] | None) -> str:
+    """The name of the Warning event that reports `outcome` for this object: the same for every replica.
+
+    Fixed by the object (uid, generation), the failure (reason, message) and when the Synced condition last
+    changed before it: the same failure again after a success is news (a new name), a retry of the same
+    report is not (the API server answers 409 AlreadyExists).
+    """
+    meta = body.get("metadata") or {}
+    prior = ""
+    for condition in (prior_status or {}).get("conditions") or []:
+        if isinstance(condition, Mapping) and condition.get("type") == status.SYNCED:
+            prior = f"{condition.get('status')}@{condition.get('lastTransitionTime')}"
+    fact = "\x00".join(
+        str(part) for part in (meta.get("uid"), meta.get("generation"), outcome.reason, outcome.message, prior)
+    )
+    digest = hashlib.sha256(fact.encode("utf-8", "surrogateescape")).hexdigest()[:16]
+    return f"{str(meta.get('name') or 'sealedsecret')[:200]}.{digest}"
 
 
 def reported_failure(body: Mapping[str, Any]) -> tuple[str, str] | None:
@@ -154,6 +181,36 @@ class Controller:
             task.cancel()
         if self._tasks:
             await asyncio.gather(*self._tasks, return_exceptions=True)
+
+    async def pause(self) -> None:
+        """No more work (this replica lost the lease): workers and pending work stop; the watches go on."""
+        await self.stop()
+
+    def resume(self, listed: list[dict[str, Any]]) -> int:
+        """Take up the work from a fresh listing (this replica became leader); returns how many are queued.
+
+        What this replica remembers of earlier work (attempts, statuses written, events posted) may be stale:
+        another leader has worked since. Every object starts afresh from the listed body (or the watch's, if
+        that is of a newer generation), reads what was already reported from its status, and is queued.
+        """
+        for body in listed:
+            meta = body.get("metadata") or {}
+            key: Key = (str(meta.get("namespace") or ""), str(meta.get("name") or ""))
+            known = self.tracked.get(key)
+            same = known is not None and str(meta.get("uid") or "") == known.uid
+            if same and known is not None and _generation(known.body) > _generation(body):
+                continue  # the watch has delivered a newer generation than the listing
+            self.tracked.pop(key, None)
+            self.observe_sealed_secret(body)
+        for key, tracked in self.tracked.items():
+            tracked.attempts = 0
+            tracked.done = False
+            tracked.failure = None
+            tracked.written_status = None
+            tracked.last_event = reported_failure(tracked.body)
+            self.queue.add(key)
+        self.queue.start()
+        return len(self.tracked)
 
     def _spawn(self, coro: Any) -> None:
         task = asyncio.get_running_loop().create_task(coro)
@@ -311,7 +368,7 @@ class Controller:
         spec = body.get("spec") or {}
         if not self.settings.accept_deprecated_v1_data and spec.get("data") and not spec.get("encryptedData"):
             logger.warning("%s: holds the deprecated spec.data, refused by --accept-deprecated-v1-data=false", where)
-            return status.Outcome(False, status.ERR_UNSEAL_FAILED, V1_DATA_REFUSED), UNSEAL, False
+            return _stalled(status.ERR_UNSEAL_FAILED, V1_DATA_REFUSED, status.UNSEAL_FAILED), UNSEAL, False
         tracked.extra["phase"] = m.FETCH
         read: _Read = await self.run(self._read_and_open, key, body, ring, tracked.uid, tracked.preferred_key, where)
         existing, digest, found = read.existing, read.digest, read.found
@@ -322,7 +379,7 @@ class Controller:
         if read.opened is None:
             cause = _strip(read.error, where)
             logger.warning("%s: failed to unseal: %s", where, cause)
-            return status.Outcome(False, status.ERR_UNSEAL_FAILED, f"Failed to unseal: {cause}"), UNSEAL, False
+            return _stalled(status.ERR_UNSEAL_FAILED, f"Failed to unseal: {cause}", status.UNSEAL_FAILED), UNSEAL, False
         opened = read.opened
         self.rsa_operations += opened.rsa_operations
         desired = opened.secret
@@ -333,10 +390,10 @@ class Controller:
         plan = ownership.plan_write(desired, existing, tracked.uid)
         if plan.action is ownership.Action.UNMANAGED:
             logger.warning("%s: %s", where, plan.message)
-            return status.Outcome(False, status.ERR_UPDATE_FAILED, plan.message), UNMANAGED, False
+            return _stalled(status.ERR_UPDATE_FAILED, plan.message, status.SECRET_NOT_MANAGED), UNMANAGED, False
         if plan.action is ownership.Action.IMMUTABLE:
             logger.warning("%s: %s", where, plan.message)
-            return status.Outcome(False, status.ERR_UPDATE_FAILED, plan.message), IMMUTABLE, False
+            return _stalled(status.ERR_UPDATE_FAILED, plan.message, status.SECRET_IMMUTABLE), IMMUTABLE, False
         wrote = False
         if plan.action is ownership.Action.CREATE and plan.body is not None:
             await self.run(self.client.create_secret, namespace, plan.body)
@@ -348,7 +405,7 @@ class Controller:
             except ApiError as exc:
                 if exc.immutable:
                     message = ownership.immutable_message(namespace, name)
-                    return status.Outcome(False, status.ERR_UPDATE_FAILED, message), IMMUTABLE, False
+                    return _stalled(status.ERR_UPDATE_FAILED, message, status.SECRET_IMMUTABLE), IMMUTABLE, False
                 raise
             logger.info("%s: updated Secret %s/%s", where, namespace, name)
             wrote = True
@@ -388,6 +445,9 @@ class Controller:
         namespace, name = key
         if self.tracked.get(key) is not tracked or tracked.marker != marker:
             return
+        if isinstance(exc, WriteRefused):  # no longer surely the leader: the next leader takes it up
+            logger.info("SealedSecret %s/%s: left to the next leader: %s", namespace, name, exc.message)
+            return
         self.metrics.unseal_error(str(tracked.extra.get("phase") or m.UPDATE), namespace)
         tracked.attempts += 1
         delay = self._delay(tracked.attempts, exc.retry_after)
@@ -398,7 +458,11 @@ class Controller:
             "SealedSecret %s/%s: API error, retry %d in %.2fs: %s", namespace, name, tracked.attempts, delay, exc
         )
         if not exc.transient or tracked.attempts >= limit:
-            outcome = status.Outcome(False, status.ERR_UPDATE_FAILED, f"Failed to update Secret {name}: {exc}")
+            message = f"Failed to update Secret {name}: {exc}"
+            if exc.transient:  # retried with backoff for as long as it takes
+                outcome = status.Outcome(False, status.ERR_UPDATE_FAILED, message, reconciling=status.RETRYING)
+            else:  # the API server refuses it as it is (422 Invalid, 403 Forbidden, ...): a change must come first
+                outcome = _stalled(status.ERR_UPDATE_FAILED, message, _api_reason(exc))
             tracked.failure = API
             self.metrics.observe_conditions(namespace, name, {status.SYNCED: "False", status.READY: "False"})
             try:
@@ -424,7 +488,9 @@ class Controller:
         event = (outcome.reason, outcome.message)
         if tracked.last_event != event:
             tracked.last_event = event
-            await self.events.post(tracked.body, WARNING, outcome.reason, outcome.message)
+            prior = tracked.written_status if tracked.written_status is not None else tracked.body.get("status")
+            name = event_name(tracked.body, outcome, prior)
+            await self.events.post(tracked.body, WARNING, outcome.reason, outcome.message, name=name)
 
     async def _write_status(self, tracked: Tracked, outcome: status.Outcome) -> None:
         if not self.settings.update_status:
@@ -443,6 +509,21 @@ class Controller:
                 return
             raise
         tracked.written_status = new
+
+
+def _stalled(reason: str, message: str, stalled: str) -> status.Outcome:
+    return status.Outcome(False, reason, message, stalled=stalled)
+
+
+def _api_reason(exc: ApiError) -> str:
+    """The Stalled reason of an API refusal: the Status' reason (Invalid, Forbidden, ...) when it is one word."""
+    reason = exc.reason or ""
+    return reason if reason.isalnum() and reason[:1].isupper() else "APIError"
+
+
+def _generation(body: Mapping[str, Any]) -> int:
+    value = (body.get("metadata") or {}).get("generation")
+    return value if isinstance(value, int) else 0
 
 
 def _strip(message: str, where: str) -> str:

@@ -1,6 +1,13 @@
 """SealedSecret status inside Bitnami's CRD schema (anything else is pruned by a real API server).
 
-`conditions[0]` is `Synced` (Bitnami's printer columns read it), then `Ready` (what Flux and kstatus read).
+`conditions[0]` is `Synced` (Bitnami's printer columns read it), then `Ready`, then kstatus' two
+"abnormal-true" conditions, present only while they are True (sigs.k8s.io/cli-utils kstatus, which Flux,
+Argo CD and `kubectl wait` rules follow): `Stalled` when no retry can help until something changes (no key
+opens it, a bad template, an unmanaged or immutable Secret in the way, the API server refusing the Secret),
+`Reconciling` while a retry is pending after API trouble. `observedGeneration` is the generation handled.
+So kstatus computes Failed for a stalled object, InProgress while it is retried or a new generation waits,
+and Current once it is unsealed.
+
 A new status is produced only when something a reader can see changed: times alone never cause a write,
 so Argo CD and Flux are not woken by status churn.
 """
@@ -14,18 +21,32 @@ from typing import Any
 
 SYNCED = "Synced"
 READY = "Ready"
+STALLED = "Stalled"
+RECONCILING = "Reconciling"
 UNSEALED = "Unsealed"
 ERR_UNSEAL_FAILED = "ErrUnsealFailed"
 ERR_UPDATE_FAILED = "ErrUpdateFailed"
+# Reasons of Stalled and Reconciling (one CamelCase word each, as kstatus wants).
+UNSEAL_FAILED = "UnsealFailed"  # no key held opens it, the data is damaged, or its template does not render
+SECRET_NOT_MANAGED = "SecretNotManaged"  # noqa: S105 - a reason, not a secret; a Secret of that name exists and is not the SealedSecret's
+SECRET_IMMUTABLE = "SecretImmutable"  # noqa: S105 - a reason, not a secret; the Secret is immutable (or of another type) and would have to change
+RETRYING = "RetryingAfterError"  # API trouble (conflicts, throttling, server errors): retried with backoff
+_KSTATUS = (STALLED, RECONCILING)
 
 
 @dataclass(frozen=True)
 class Outcome:
-    """What the last reconcile of one SealedSecret came to; `reason` is one of Bitnami's event reasons."""
+    """What the last reconcile of one SealedSecret came to; `reason` is one of Bitnami's event reasons.
+
+    `stalled` (a reason) when no retry can help until the object, its Secret or the keys change;
+    `reconciling` (a reason) when a retry is pending. At most one of them is set.
+    """
 
     ok: bool
     reason: str
     message: str = ""
+    stalled: str = ""
+    reconciling: str = ""
 
 
 def timestamp(now: dt.datetime) -> str:
@@ -62,8 +83,13 @@ def next_status(
     ready_message = f"Secret {secret_name} is up to date" if outcome.ok else outcome.message
     synced = _condition(SYNCED, outcome, synced_message, by_type.get(SYNCED), stamp)
     ready = _condition(READY, outcome, ready_message, by_type.get(READY), stamp)
-    others = [dict(c) for c in conditions if c.get("type") not in (SYNCED, READY)]
-    status: dict[str, Any] = {"conditions": [synced, ready, *others]}
+    abnormal = []
+    for kind, reason in ((STALLED, outcome.stalled), (RECONCILING, outcome.reconciling)):
+        if reason:  # abnormal-true: present only while True
+            flag = Outcome(True, reason)
+            abnormal.append(_condition(kind, flag, outcome.message, by_type.get(kind), stamp))
+    others = [dict(c) for c in conditions if c.get("type") not in (SYNCED, READY, *_KSTATUS)]
+    status: dict[str, Any] = {"conditions": [synced, ready, *abnormal, *others]}
     if generation is not None:
         status["observedGeneration"] = generation
     unchanged = current.get("observedGeneration") == status.get("observedGeneration") and [

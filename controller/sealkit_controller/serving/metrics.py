@@ -2,7 +2,8 @@
 
 Each controller run has its own registry (tests run several controllers in one process). Values follow
 Bitnami: condition_info is 1 (True), -1 (False), 0 (unknown); unseal_errors_total's reason is one of
-fetch, unseal, update, unmanaged, status; http metrics carry the route's path, not the raw URL.
+fetch, unseal, update, unmanaged, status; http metrics carry the route's path, not the raw URL. With leader
+election, `leader` says which replica writes; only the leader reconciles, so only its condition_info is filled.
 """
 
 from __future__ import annotations
@@ -77,6 +78,16 @@ class Metrics:
             f"{PREFIX}_http_request_duration_seconds",
             "A histogram of latencies for requests.",
             ["path", "method"],
+            registry=self.registry,
+        )
+        self.leader = Gauge(
+            f"{PREFIX}_leader",
+            "1 while this replica writes (holds the leader Lease, or runs alone), 0 while it only serves",
+            registry=self.registry,
+        )
+        self.leader_transitions = Counter(
+            f"{PREFIX}_leader_transitions_total",
+            "Times this replica became the leader",
             registry=self.registry,
         )
         self._conditions: dict[tuple[str, str], set[str]] = {}

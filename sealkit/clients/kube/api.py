@@ -40,6 +40,23 @@ class ApiError(ServiceError):
         return self.status == 422 and "immutable" in self.message
 
 
+class WriteRefused(ApiError):
+    """A write this client's write guard did not let out (e.g. a controller that is not surely the leader)."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(0, "WriteRefused", message)
+
+    @property
+    def transient(self) -> bool:
+        return False
+
+
+# Decides whether a write (any method but GET/HEAD) may be sent now: returns the longest time the request may
+# take (seconds; its timeout is cut to that), or raises WriteRefused.
+WriteGuard = Callable[[str, str], float]
+_READS = frozenset({"GET", "HEAD"})
+
+
 class ClusterError(ServiceError):
     """The cluster or the controller could not be reached or answered with an error (one line)."""
 
@@ -116,13 +133,22 @@ class RawResponse:
 class KubeClient:
     """JSON requests with a timeout each; raises ApiError. Thread-safe (urllib3 pools)."""
 
-    def __init__(self, configuration: Any, timeout: float = 30.0, *, qps: float = 0.0, burst: int = 10) -> None:
+    def __init__(
+        self,
+        configuration: Any,
+        timeout: float = 30.0,
+        *,
+        qps: float = 0.0,
+        burst: int = 10,
+        write_guard: WriteGuard | None = None,
+    ) -> None:
         import kubernetes
 
         self.configuration = configuration
         self._api: Any = kubernetes.client.ApiClient(configuration)
         self._timeout = timeout
         self.throttle = Throttle(qps, burst)
+        self.write_guard = write_guard
 
     @property
     def host(self) -> str:
@@ -145,6 +171,9 @@ class KubeClient:
         import urllib3
 
         self.throttle.acquire()
+        timeout = self._timeout
+        if self.write_guard is not None and method not in _READS:  # asked after the throttle's wait
+            timeout = min(timeout, self.write_guard(method, path))
         headers = {"Accept": accept}
         if content_type:
             headers["Content-Type"] = content_type
@@ -158,7 +187,7 @@ class KubeClient:
         )
         try:
             response: Any = self._api.call_api(
-                method, url, header_params=headers, body=body, _request_timeout=(self._timeout, self._timeout)
+                method, url, header_params=headers, body=body, _request_timeout=(timeout, timeout)
             )
             data = response.read()
         except (urllib3.exceptions.HTTPError, OSError) as exc:
@@ -248,3 +277,41 @@ class KubeClient:
 
     def create_event(self, namespace: str, body: Mapping[str, Any]) -> dict[str, Any]:
         return self.request("POST", f"/api/v1/namespaces/{quote(namespace, safe='')}/events", body=dict(body))
+
+    def list_sealed_secrets(self, namespace: str | None = None, label_selector: str = "") -> list[dict[str, Any]]:
+        """Every SealedSecret (in one namespace, or all), page by page."""
+        base = "/apis/bitnami.com/v1alpha1"
+        path = f"{base}/namespaces/{quote(namespace, safe='')}/sealedsecrets" if namespace else f"{base}/sealedsecrets"
+        items: list[dict[str, Any]] = []
+        query: dict[str, str] = {"limit": "500"}
+        if label_selector:
+            query["labelSelector"] = label_selector
+        while True:
+            result = self.request("GET", path, query=query)
+            items.extend(item for item in result.get("items") or [] if isinstance(item, dict))
+            token = (result.get("metadata") or {}).get("continue")
+            if not token:
+                return items
+            query["continue"] = str(token)
+
+    # --- Leases (leader election) ----------------------------------------------------------------------
+
+    @staticmethod
+    def lease_path(namespace: str, name: str | None = None) -> str:
+        base = f"/apis/coordination.k8s.io/v1/namespaces/{quote(namespace, safe='')}/leases"
+        return f"{base}/{quote(name, safe='')}" if name else base
+
+    def get_lease(self, namespace: str, name: str) -> dict[str, Any] | None:
+        try:
+            return self.request("GET", self.lease_path(namespace, name))
+        except ApiError as exc:
+            if exc.status == 404:
+                return None
+            raise
+
+    def create_lease(self, namespace: str, body: Mapping[str, Any]) -> dict[str, Any]:
+        return self.request("POST", self.lease_path(namespace), body=dict(body))
+
+    def replace_lease(self, namespace: str, name: str, body: Mapping[str, Any]) -> dict[str, Any]:
+        """PUT: the body carries the resourceVersion last read, so a concurrent change is a 409."""
+        return self.request("PUT", self.lease_path(namespace, name), body=dict(body))

@@ -1,0 +1,182 @@
+"""Two replicas with leader election (in one process, each its own client identity): one writes, both serve;
+a partitioned leader stops writing and the other takes over from a fresh listing; events reported once stay
+once; key renewal makes one key per period whoever decides it. Multi-process failover: test_failover.py."""
+
+from __future__ import annotations
+
+import base64
+import pathlib
+import urllib.request
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+from sealkit.clients.kube.api import KubeClient
+from sealkit.clients.kube.config import load_configuration
+from sealkit.keysecrets import successor_secret_name
+from sealkit_controller.keys.keystore import KeyStore
+from sealkit_controller.keys.renewal import KeyManager
+from sealkit_controller.reconciling.reconciler import event_name
+from sealkit_controller.reconciling.status import ERR_UPDATE_FAILED, SECRET_NOT_MANAGED, Outcome
+from sealkit_controller.wiring import ControllerThread
+from tests.support.cluster import CONTROLLER_NS, Cluster
+
+LEASE = ("coordination.k8s.io/v1", "Lease", "sealed-secrets-controller", CONTROLLER_NS)
+FAST_ELECTION = {
+    "leader_elect": True,
+    "leader_elect_lease_duration": 2.0,
+    "leader_elect_renew_deadline": 1.0,
+    "leader_elect_retry_period": 0.2,
+}
+WRITES = {"POST", "PUT", "PATCH", "DELETE"}
+
+
+def holder(cluster: Cluster) -> str:
+    lease = cluster.kube.get(*LEASE) or {}
+    return str((lease.get("spec") or {}).get("holderIdentity") or "")
+
+
+def fetch(url: str) -> tuple[int, bytes]:
+    with urllib.request.urlopen(url, timeout=5) as response:
+        return response.status, response.read()
+
+
+def leader_gauge(running: ControllerThread) -> float:
+    _, body = fetch(running.metrics_url + "/metrics")
+    for line in body.decode().splitlines():
+        if line.startswith("sealed_secrets_controller_leader "):
+            return float(line.split()[1])
+    raise AssertionError("no leader gauge")
+
+
+def writes_by(cluster: Cluster, client: str, *, after: int = 0) -> list[Any]:
+    """Successful writes of one client (except its Lease), from request number `after` on."""
+    return [
+        r
+        for r in cluster.kube.request_log[after:]
+        if r.client == client and r.method in WRITES and "/leases" not in r.path and 200 <= r.status < 300
+    ]
+
+
+@pytest.fixture()
+def replicas(cluster: Cluster, tmp_path: pathlib.Path) -> Iterator[dict[str, ControllerThread]]:
+    cluster.add_key(0)
+    cluster.kube.fail(path="^/never$", status=500, times=None)  # any rule: the request log then names clients
+    running: dict[str, ControllerThread] = {}
+    try:
+        for name in ("ctrl-a", "ctrl-b"):
+            kubeconfig = cluster.kube.write_kubeconfig(tmp_path / f"kubeconfig-{name}", token=name)
+            settings = cluster.settings(kubeconfig=str(kubeconfig), instance=name, **FAST_ELECTION)
+            running[name] = ControllerThread(settings).start()
+        yield running
+    finally:
+        for thread in running.values():
+            thread.stop()
+        assert all(thread.error is None for thread in running.values())
+
+
+def test_one_replica_writes_and_every_replica_serves(cluster: Cluster, replicas: dict[str, ControllerThread]) -> None:
+    leader = cluster.wait(lambda: holder(cluster))
+    (follower,) = set(replicas) - {leader}
+    for i in range(5):
+        cluster.create(cluster.seal(f"app-{i}", data={"n": str(i)}))
+    for i in range(5):
+        assert cluster.wait(lambda i=i: cluster.data(f"app-{i}")) == {"n": str(i).encode()}
+    cluster.wait(lambda: all((cluster.condition(f"app-{i}") or {}).get("status") == "True" for i in range(5)))
+    assert writes_by(cluster, leader) and not writes_by(cluster, follower)
+    certs = {fetch(r.api_url + "/v1/cert.pem") for r in replicas.values()}
+    assert len(certs) == 1 and next(iter(certs))[0] == 200  # the same certificate from both
+    assert leader_gauge(replicas[leader]) == 1 and leader_gauge(replicas[follower]) == 0
+
+
+def test_partitioned_leader_stops_writing_and_the_other_takes_over(
+    cluster: Cluster, replicas: dict[str, ControllerThread]
+) -> None:
+    old = cluster.wait(lambda: holder(cluster))
+    (new,) = set(replicas) - {old}
+    cluster.create(cluster.seal("before"))
+    cluster.wait(lambda: cluster.data("before"))
+    cut = cluster.kube.partition(old)
+    assert cluster.wait(lambda: holder(cluster) == new, timeout=20)
+    cluster.wait(lambda: leader_gauge(replicas[old]) == 0)  # it noticed, and its fence is closed
+    mark = len(cluster.kube.request_log)
+    cluster.kube.remove_fault(cut)  # healed: the old leader comes back as a follower
+    cluster.create(cluster.seal("after", data={"k": "v"}))
+    assert cluster.wait(lambda: cluster.data("after")) == {"k": b"v"}
+    cluster.wait(lambda: (cluster.condition("after") or {}).get("status") == "True")
+    assert not writes_by(cluster, old, after=mark) and writes_by(cluster, new, after=mark)
+    assert holder(cluster) == new
+    status, _ = fetch(replicas[old].api_url + "/v1/cert.pem")  # the follower serves throughout
+    assert status == 200
+
+
+def test_a_failure_is_reported_once_across_a_handover(cluster: Cluster, tmp_path: pathlib.Path) -> None:
+    cluster.add_key(0)
+    cluster.create({"apiVersion": "v1", "kind": "Secret", "metadata": {"name": "taken", "namespace": "default"}})
+    running = []
+    try:
+        for name in ("ctrl-a", "ctrl-b"):
+            kubeconfig = cluster.kube.write_kubeconfig(tmp_path / f"kubeconfig-{name}", token=name)
+            settings = cluster.settings(kubeconfig=str(kubeconfig), instance=name, **FAST_ELECTION)
+            running.append(ControllerThread(settings).start())
+        first = cluster.wait(lambda: holder(cluster))
+        cluster.create(cluster.seal("taken"))
+        cluster.wait(lambda: (cluster.condition("taken") or {}).get("reason") == ERR_UPDATE_FAILED)
+        cluster.wait(lambda: cluster.reasons("taken") == [ERR_UPDATE_FAILED])
+        for thread in running:  # the leader steps down (releasing the Lease): the other takes over
+            if thread.settings.instance == first:
+                thread.stop()
+        second = cluster.wait(lambda: holder(cluster) not in ("", first) and holder(cluster))
+        leader = next(t for t in running if t.settings.instance == second)
+        cluster.wait(lambda: leader.runtime.controller is not None and leader.runtime.controller.queue.pending() == 0)
+        cluster.wait(lambda: leader.runtime.controller.tracked[("default", "taken")].failure is not None)  # type: ignore[union-attr]
+    finally:
+        for thread in running:
+            thread.stop()
+    assert cluster.reasons("taken") == [ERR_UPDATE_FAILED]  # the new leader reconciled it: no second event
+
+
+def test_the_same_report_twice_is_one_event(cluster: Cluster) -> None:
+    """A leader that dies between posting an event and writing the status: its successor posts under the same
+    name, and the API server's 409 keeps the event single."""
+    cluster.add_key(0)
+    cluster.create({"apiVersion": "v1", "kind": "Secret", "metadata": {"name": "taken", "namespace": "default"}})
+    sealed = cluster.create(cluster.seal("taken"))
+    message = 'Resource "taken" already exists and is not managed by SealedSecret'
+    outcome = Outcome(False, ERR_UPDATE_FAILED, message, stalled=SECRET_NOT_MANAGED)
+    cluster.create(
+        {
+            "apiVersion": "v1",
+            "kind": "Event",
+            "metadata": {"name": event_name(sealed, outcome, None), "namespace": "default"},
+            "involvedObject": {"kind": "SealedSecret", "name": "taken", "namespace": "default"},
+            "reason": ERR_UPDATE_FAILED,
+            "message": message,
+            "type": "Warning",
+        }
+    )
+    with cluster.start():
+        cluster.wait(lambda: (cluster.condition("taken") or {}).get("reason") == ERR_UPDATE_FAILED)
+    assert cluster.reasons("taken") == [ERR_UPDATE_FAILED]
+
+
+async def test_two_deciders_of_one_renewal_make_one_key(cluster: Cluster) -> None:
+    """Two key managers (two leaders in turn, the second with a view that lags) both find a key due."""
+    settings = cluster.settings(namespace=CONTROLLER_NS, key_size=2048)
+    client = KubeClient(load_configuration(settings.kubeconfig, None), 5.0)
+
+    async def direct(fn: Any, *args: Any) -> Any:
+        return fn(*args)
+
+    first, second = KeyStore(), KeyStore()
+    a = KeyManager(settings, client, first, direct)
+    b = KeyManager(settings, client, second, direct)
+    assert await a.ensure() is True
+    name = await b.generate()  # decided before b saw a's key: the name is taken, a's key is used
+    keys = cluster.kube.list("v1", "Secret", CONTROLLER_NS)
+    assert [k["metadata"]["name"] for k in keys] == [successor_secret_name("sealed-secrets-key", None)] == [name]
+    assert first.ring.fingerprints() == second.ring.fingerprints() and len(first.ring) == 1
+    assert await b.ensure() is False  # and a fresh listing says no key is due
+    data = keys[0]["data"]
+    assert base64.b64decode(data["tls.crt"]).startswith(b"-----BEGIN CERTIFICATE-----")
