@@ -56,7 +56,7 @@ def test_nondefault_set_turns_on_everything_optional(rendered: dict[str, list[di
     (reader,) = by_kind(cluster_wide, "ClusterRole")
     assert reader["rules"] == [{"apiGroups": [""], "resources": ["namespaces"], "verbs": ["get", "list", "watch"]}]
     default_kinds = {o["kind"] for o in rendered["default"]}
-    assert not {"NetworkPolicy", "ServiceMonitor", "PodDisruptionBudget"} & default_kinds
+    assert not {"NetworkPolicy", "ServiceMonitor"} & default_kinds
 
 
 # ---- Kubernetes schemas ---------------------------------------------------------------------------
@@ -238,11 +238,70 @@ def test_restricted_check_catches_each_violation(rendered: dict[str, list[dict[s
     assert restricted_violations(pod)
 
 
-def test_one_replica_never_two(rendered: dict[str, list[dict[str, Any]]]) -> None:
-    for values in VALUE_SETS:
-        (deployment,) = by_kind(rendered[values], "Deployment")
-        assert deployment["spec"]["replicas"] == 1
-        assert deployment["spec"]["strategy"] == {"type": "Recreate"}
+def test_replicas_with_leader_election_roll_and_spread(rendered: dict[str, list[dict[str, Any]]]) -> None:
+    (deployment,) = by_kind(rendered["default"], "Deployment")
+    spec = deployment["spec"]
+    assert spec["replicas"] == 2
+    assert spec["strategy"] == {"type": "RollingUpdate", "rollingUpdate": {"maxSurge": 1, "maxUnavailable": 0}}
+    pod = spec["template"]["spec"]
+    selector = spec["selector"]["matchLabels"]
+    (term,) = pod["affinity"]["podAntiAffinity"]["preferredDuringSchedulingIgnoredDuringExecution"]
+    assert term["podAffinityTerm"] == {
+        "topologyKey": "kubernetes.io/hostname",
+        "labelSelector": {"matchLabels": selector},
+    }
+    spread = pod["topologySpreadConstraints"]
+    assert [c["topologyKey"] for c in spread] == ["topology.kubernetes.io/zone", "kubernetes.io/hostname"]
+    assert all(
+        c["whenUnsatisfiable"] == "ScheduleAnyway" and c["labelSelector"]["matchLabels"] == selector for c in spread
+    )
+    assert "--leader-elect=true" in pod["containers"][0]["args"]
+    (pdb,) = by_kind(rendered["default"], "PodDisruptionBudget")
+    assert pdb["spec"]["minAvailable"] == 1 and "maxUnavailable" not in pdb["spec"]
+    # The Service reaches every ready replica: it selects the pods by the Deployment's own labels only.
+    (service,) = [s for s in by_kind(rendered["default"], "Service") if s["spec"]["ports"][0]["name"] == "http"]
+    assert service["spec"]["selector"] == selector and not service["spec"].get("publishNotReadyAddresses")
+    assert (service["spec"].get("sessionAffinity") or "None") == "None"
+
+
+def test_one_replica_runs_without_a_lease_and_never_two_at_once(render: Render) -> None:
+    objects = render({"replicaCount": 1})
+    (deployment,) = by_kind(objects, "Deployment")
+    assert deployment["spec"]["replicas"] == 1
+    assert deployment["spec"]["strategy"] == {"type": "Recreate"}
+    pod = deployment["spec"]["template"]["spec"]
+    assert "affinity" not in pod and "topologySpreadConstraints" not in pod
+    assert "--leader-elect=false" in pod["containers"][0]["args"]
+    assert not [o for o in objects if o["metadata"]["name"].endswith("-leader-election")]
+    (pdb,) = by_kind(objects, "PodDisruptionBudget")
+    assert pdb["spec"]["maxUnavailable"] == 1 and "minAvailable" not in pdb["spec"]  # never blocks a drain
+
+
+def test_leader_election_rbac_is_its_lease_in_its_namespace(rendered: dict[str, list[dict[str, Any]]]) -> None:
+    roles = [o for o in rendered["default"] if o["metadata"]["name"].endswith("-leader-election")]
+    assert sorted(o["kind"] for o in roles) == ["Role", "RoleBinding"]
+    (role,) = by_kind(roles, "Role")
+    assert role["metadata"]["namespace"] == "kube-system"
+    assert role["rules"] == [
+        {"apiGroups": ["coordination.k8s.io"], "resources": ["leases"], "verbs": ["create"]},
+        {
+            "apiGroups": ["coordination.k8s.io"],
+            "resources": ["leases"],
+            "resourceNames": ["sealed-secrets-controller"],
+            "verbs": ["get", "update"],
+        },
+    ]
+    (deployment,) = by_kind(rendered["default"], "Deployment")
+    assert (
+        "--leader-elect-lease-name=sealed-secrets-controller"
+        in deployment["spec"]["template"]["spec"]["containers"][0]["args"]
+    )
+    assert not any(
+        r.get("apiGroups") == ["coordination.k8s.io"]
+        for o in rendered["default"]
+        if o["kind"] == "ClusterRole"
+        for r in o["rules"]
+    )
 
 
 def test_probes_and_resources(rendered: dict[str, list[dict[str, Any]]]) -> None:
@@ -299,7 +358,11 @@ def test_cluster_wide_rbac_is_exactly_the_unsealer_rules(rendered: dict[str, lis
         {"kind": "ServiceAccount", "name": "sealed-secrets-controller", "namespace": "kube-system"}
     ]
     roles = {r["metadata"]["name"]: r for r in by_kind(objects, "Role")}
-    assert set(roles) == {"sealed-secrets-controller-key-admin", "sealed-secrets-controller-service-proxier"}
+    assert set(roles) == {
+        "sealed-secrets-controller-key-admin",
+        "sealed-secrets-controller-service-proxier",
+        "sealed-secrets-controller-leader-election",
+    }
     assert all(r["metadata"]["namespace"] == "kube-system" for r in roles.values())
     assert roles["sealed-secrets-controller-key-admin"]["rules"] == [
         {"apiGroups": [""], "resources": ["secrets"], "verbs": ["get", "list", "watch", "create"]}
@@ -403,8 +466,9 @@ def test_network_policy_needs_the_api_server_address(helm: str) -> None:
 def test_pdb_values(render: Render, rendered: dict[str, list[dict[str, Any]]]) -> None:
     (nondefault,) = by_kind(rendered["nondefault"], "PodDisruptionBudget")
     assert nondefault["spec"]["minAvailable"] == 0 and "maxUnavailable" not in nondefault["spec"]
-    (default_on,) = by_kind(render({"pdb": {"enabled": True}}), "PodDisruptionBudget")
-    assert default_on["spec"]["maxUnavailable"] == 1 and "minAvailable" not in default_on["spec"]
+    (explicit,) = by_kind(render({"pdb": {"maxUnavailable": 1}}), "PodDisruptionBudget")
+    assert explicit["spec"]["maxUnavailable"] == 1 and "minAvailable" not in explicit["spec"]
+    assert not by_kind(render({"pdb": {"enabled": False}}), "PodDisruptionBudget")
 
 
 def test_image_reference(rendered: dict[str, list[dict[str, Any]]]) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import os
 from typing import Any
@@ -82,7 +83,9 @@ def test_default_args_give_the_controller_its_defaults(
 ) -> None:
     from_chart = parse_settings(both["default"], monkeypatch, "kube-system")
     from_nothing = parse_settings([], monkeypatch, "kube-system")
-    assert from_chart == from_nothing
+    # The chart runs 2 replicas, so leader election is on; everything else is the controller's default.
+    assert from_chart.leader_elect and not from_nothing.leader_elect
+    assert dataclasses.replace(from_chart, leader_elect=False) == from_nothing
     assert from_chart.namespace == "kube-system"
 
 
@@ -107,6 +110,8 @@ def test_nondefault_values_reach_the_controller(both: dict[str, list[str]], monk
     assert (s.rate_limit, s.rate_limit_burst) == (5.5, 10)
     assert (s.read_timeout, s.write_timeout) == (dt.timedelta(seconds=30), dt.timedelta(minutes=1))
     assert (s.kubeclient_qps, s.kubeclient_burst, s.workers, s.threads) == (20, 40, 2, 4)
+    assert (s.leader_elect, s.leader_elect_lease_name) == (True, "sealkit")
+    assert (s.leader_elect_lease_duration, s.leader_elect_renew_deadline, s.leader_elect_retry_period) == (30, 20, 4)
     # The container ports the chart declares (and the probes and Services use) are where it listens.
     assert (s.listen_addr, s.listen_metrics_addr) == (":8080", ":8081")
 

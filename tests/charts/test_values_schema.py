@@ -41,6 +41,8 @@ def test_schema_is_valid_and_accepts_the_defaults_and_the_nondefault_set() -> No
         ({"controller": {"keyRenewPeriod": "30 days"}}, "/controller/keyRenewPeriod"),
         ({"controller": {"logFormat": "xml"}}, "/controller/logFormat"),
         ({"securityContext": {"runAsUser": 0}}, "/securityContext/runAsUser"),
+        ({"replicaCount": 0}, "/replicaCount"),
+        ({"controller": {"leaderElection": {"leaseDuration": "15"}}}, "/controller/leaderElection/leaseDuration"),
     ],
 )
 def test_helm_rejects_a_wrong_type_or_value(helm: str, tmp_path: Path, values: dict[str, Any], where: str) -> None:
@@ -52,7 +54,7 @@ def test_helm_rejects_a_wrong_type_or_value(helm: str, tmp_path: Path, values: d
 @pytest.mark.parametrize(
     ("values", "key"),
     [
-        ({"replicaCount": 2}, "replicaCount"),
+        ({"replicas": 2}, "replicas"),
         ({"controller": {"keysize": 4096}}, "keysize"),
         ({"networkPolicy": {"egress": []}}, "egress"),
         ({"securityContext": {"privileged": True, "runAsUser": 1, "runAsGroup": 1, "fsGroup": 1}}, "privileged"),

@@ -83,6 +83,11 @@ app.kubernetes.io/part-of: sealkit
 The `sealkit controller` flags, one for every controller setting (all of them, defaults included, so
 `kubectl describe` shows the whole configuration). Rendered as a YAML list and quoted one by one.
 */}}
+{{/* "true" when more than one replica runs: then leader election is on. */}}
+{{- define "sealkit.leaderElection" -}}
+{{- gt (int .Values.replicaCount) 1 -}}
+{{- end -}}
+
 {{- define "sealkit.args" -}}
 {{- $c := .Values.controller -}}
 - {{ printf "--key-prefix=%s" $c.keyPrefix | quote }}
@@ -119,6 +124,11 @@ The `sealkit controller` flags, one for every controller setting (all of them, d
 - {{ printf "--escrow-auth=%s" $c.escrow.auth | quote }}
 - {{ printf "--escrow-accept-challenge-resource=%s" (join "," $c.escrow.acceptChallengeResources) | quote }}
 - {{ printf "--escrow-timeout=%s" $c.escrow.timeout | quote }}
+- {{ printf "--leader-elect=%t" (include "sealkit.leaderElection" . | eq "true") | quote }}
+- {{ printf "--leader-elect-lease-name=%s" (include "sealkit.fullname" .) | quote }}
+- {{ printf "--leader-elect-lease-duration=%s" $c.leaderElection.leaseDuration | quote }}
+- {{ printf "--leader-elect-renew-deadline=%s" $c.leaderElection.renewDeadline | quote }}
+- {{ printf "--leader-elect-retry-period=%s" $c.leaderElection.retryPeriod | quote }}
 - {{ printf "--log-level=%s" $c.logLevel | quote }}
 - {{ printf "--log-format=%s" $c.logFormat | quote }}
 {{- end -}}
