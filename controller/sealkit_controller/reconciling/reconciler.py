@@ -170,12 +170,15 @@ class Controller:
         self.queue: WorkQueue[Key] = WorkQueue(self.reconcile, settings.workers)
         self.events = EventRecorder(client, self.run, instance=settings.instance, delay=settings.retry_base_delay)
         self._tasks: set[asyncio.Task[None]] = set()
+        self.writing = False  # the workers run (alone, or as the leader)
         keys.on_change(self.on_keys_changed)
 
     def start(self) -> None:
+        self.writing = True
         self.queue.start()
 
     async def stop(self) -> None:
+        self.writing = False
         await self.queue.stop()
         for task in list(self._tasks):
             task.cancel()
@@ -209,7 +212,7 @@ class Controller:
             tracked.written_status = None
             tracked.last_event = reported_failure(tracked.body)
             self.queue.add(key)
-        self.queue.start()
+        self.start()
         return len(self.tracked)
 
     def _spawn(self, coro: Any) -> None:
@@ -261,7 +264,7 @@ class Controller:
             self.parked.pop(key, None)
             self.queue.discard(key)
             self.metrics.forget(*key)
-            if self.settings.old_gc_behavior and gone is not None:
+            if self.settings.old_gc_behavior and gone is not None and self.writing:
                 self._spawn(self._collect(key, dict(body), gone.uid))
             return
         if not self.in_scope(body):
