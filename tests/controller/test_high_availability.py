@@ -76,6 +76,13 @@ def replicas(cluster: Cluster, tmp_path: pathlib.Path) -> Iterator[dict[str, Con
         assert all(thread.error is None for thread in running.values())
 
 
+def test_single_replica_runs_without_a_lease(cluster: Cluster, controller: ControllerThread) -> None:
+    cluster.create(cluster.seal("solo"))
+    assert cluster.wait(lambda: cluster.data("solo")) == {"foo": b"bar"}
+    assert cluster.kube.list("coordination.k8s.io/v1", "Lease", CONTROLLER_NS) == []
+    assert leader_gauge(controller) == 1  # it writes, alone
+
+
 def test_one_replica_writes_and_every_replica_serves(cluster: Cluster, replicas: dict[str, ControllerThread]) -> None:
     leader = cluster.wait(lambda: holder(cluster))
     (follower,) = set(replicas) - {leader}
