@@ -51,19 +51,19 @@ def _name(common_name: str) -> x509.Name:
     )
 
 
-def make_tls_files(directory: Path, *, days: int = 7) -> TlsFiles:
+def make_tls_files(directory: Path, *, days: int = 7, ca_name: str = "sealkit local Key Vault test CA") -> TlsFiles:
     """Write ca.pem, server.pem and server-key.pem into `directory` and return their paths."""
     directory.mkdir(parents=True, exist_ok=True)
     now = dt.datetime.now(dt.UTC)
     start, end = now - dt.timedelta(hours=1), now + dt.timedelta(days=days)
 
     ca_key = ec.generate_private_key(ec.SECP256R1())
-    ca_name = _name("sealkit local Key Vault test CA")
+    ca_subject = _name(ca_name)
     ca_ski = x509.SubjectKeyIdentifier.from_public_key(ca_key.public_key())
     ca_cert = (
         x509.CertificateBuilder()
-        .subject_name(ca_name)
-        .issuer_name(ca_name)
+        .subject_name(ca_subject)
+        .issuer_name(ca_subject)
         .public_key(ca_key.public_key())
         .serial_number(x509.random_serial_number())
         .not_valid_before(start)
@@ -93,7 +93,7 @@ def make_tls_files(directory: Path, *, days: int = 7) -> TlsFiles:
     leaf_cert = (
         x509.CertificateBuilder()
         .subject_name(_name("localhost"))
-        .issuer_name(ca_name)
+        .issuer_name(ca_subject)
         .public_key(leaf_key.public_key())
         .serial_number(x509.random_serial_number())
         .not_valid_before(start)

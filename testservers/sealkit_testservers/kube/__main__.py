@@ -27,6 +27,11 @@ def _parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
     parser.add_argument("--port", type=int, default=0, help="port (0 picks a free one)")
     parser.add_argument("--kubeconfig", type=pathlib.Path, help="write a kubeconfig for the emulator here")
+    parser.add_argument(
+        "--tls-dir",
+        type=pathlib.Path,
+        help="serve HTTPS with a throwaway CA written here (ca.pem, server.pem, server-key.pem)",
+    )
     parser.add_argument("--namespace", default=None, help="default namespace of the written kubeconfig")
     parser.add_argument("--crd", action="append", default=[], type=pathlib.Path, help="CRD file to install")
     parser.add_argument(
@@ -107,7 +112,9 @@ def main(argv: list[str] | None = None) -> int:
         print(f"error: --fault: {exc}", file=sys.stderr)
         return 2
     try:
-        server = KubeServer(crds=crds, host=args.host, port=args.port, fault_seed=args.fault_seed).start()
+        server = KubeServer(
+            crds=crds, host=args.host, port=args.port, fault_seed=args.fault_seed, tls_dir=args.tls_dir
+        ).start()
     except (OSError, ValueError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1

@@ -17,6 +17,7 @@ import functools
 import json
 import logging
 import pathlib
+import ssl
 import time
 from collections.abc import Mapping
 from typing import Any
@@ -69,6 +70,8 @@ class KubeEmulator(kmock.KubernetesEmulator):
     history: int = 50_000
     request_log_size: int = 10_000
     fault_seed: int | None = None
+    # Every listener serves HTTPS with this context (what in-cluster clients insist on); None: plain HTTP.
+    tls_context: ssl.SSLContext | None = None
     registry: ResourceRegistry = attrs.field(factory=ResourceRegistry, init=False)
     store: Store = attrs.field(init=False)
     disruptions: Disruptions = attrs.field(init=False)
@@ -228,7 +231,7 @@ class KubeEmulator(kmock.KubernetesEmulator):
         if name in self.disruptions.listeners:
             raise ValueError(f"a listener named {name!r} exists already")
         handler = aiohttp.web.Server(functools.partial(self.serve, listener=name), handler_cancellation=True)
-        listener = Listener(name, handler, host, port)
+        listener = Listener(name, handler, host, port, self.tls_context)
         await listener.start()
         self.disruptions.listeners[name] = listener
         return listener
@@ -333,8 +336,8 @@ class KubeEmulator(kmock.KubernetesEmulator):
                 if answer is not None:
                     return answer
 
-        watching = route.kind == "object" and raw.method == "GET" and (
-            route.legacy_watch or _truthy(raw.query.get("watch"))
+        watching = (
+            route.kind == "object" and raw.method == "GET" and (route.legacy_watch or _truthy(raw.query.get("watch")))
         )
         if facts is None and watching:
             facts = self._facts(raw, route, res, listener)  # open watches are dropped/partitioned by these
@@ -400,7 +403,9 @@ class KubeEmulator(kmock.KubernetesEmulator):
         header = raw.headers.get("Authorization", "")
         if not self.rbac_enabled or not header:
             return None
-        token = header.removeprefix("Bearer ").strip()
+        # The scheme is case-insensitive (RFC 9110): in-cluster clients send "bearer <token>".
+        scheme, _, credentials = header.strip().partition(" ")
+        token = credentials.strip() if scheme.lower() == "bearer" else ""
         if token in self.tokens:
             return self.tokens[token]
         raise errors.ApiError(status=401, reason="Unauthorized", message="Unauthorized")

@@ -11,6 +11,7 @@ import asyncio
 import contextlib
 import logging
 import socket
+import ssl
 
 import aiohttp.web
 
@@ -18,19 +19,28 @@ logger = logging.getLogger(__name__)
 
 
 class Listener:
-    """One port serving `handler`; `refuse()` closes it (and its connections), `resume()` reopens it."""
+    """One port serving `handler` (over TLS with `ssl_context`); `refuse()` closes it (and its connections),
+    `resume()` reopens it."""
 
-    def __init__(self, name: str, handler: aiohttp.web.Server, host: str = "127.0.0.1", port: int = 0) -> None:
+    def __init__(
+        self,
+        name: str,
+        handler: aiohttp.web.Server,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        ssl_context: ssl.SSLContext | None = None,
+    ) -> None:
         self.name = name
         self.handler = handler
         self.host = host
         self.port = port
+        self.ssl_context = ssl_context
         self._server: asyncio.Server | None = None
         self._resume: asyncio.TimerHandle | None = None
 
     @property
     def url(self) -> str:
-        return f"http://{self.host}:{self.port}"
+        return f"{'https' if self.ssl_context else 'http'}://{self.host}:{self.port}"
 
     @property
     def refusing(self) -> bool:
@@ -47,7 +57,7 @@ class Listener:
         sock.listen(512)
         sock.setblocking(False)
         self.port = sock.getsockname()[1]
-        self._server = await asyncio.get_running_loop().create_server(self.handler, sock=sock)
+        self._server = await asyncio.get_running_loop().create_server(self.handler, sock=sock, ssl=self.ssl_context)
 
     def refuse(self, seconds: float | None, *, spare: asyncio.BaseTransport | None = None) -> None:
         """Stop listening and abort open connections (all but `spare`); listen again after `seconds`."""

@@ -6,7 +6,7 @@
 - ``kube_api_client``: a ``kubernetes.client.ApiClient`` for ``kube``.
 - ``kube_process``: the emulator as a subprocess, for code that must run against a separate server.
 
-Per-test options: ``@pytest.mark.kube_emulator(crds=[...], namespaces=[...], rbac=True)``.
+Per-test options: ``@pytest.mark.kube_emulator(crds=[...], namespaces=[...], rbac=True, tls=True)``.
 """
 
 from __future__ import annotations
@@ -24,7 +24,7 @@ SEALED_SECRETS_CRD = "bitnami.com_sealedsecrets.yaml"
 
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line(
-        "markers", "kube_emulator(crds=None, namespaces=None, rbac=False): options of the `kube` fixture"
+        "markers", "kube_emulator(crds=None, namespaces=None, rbac=False, tls=False): options of the `kube` fixture"
     )
 
 
@@ -35,13 +35,15 @@ def _default_crds() -> list[pathlib.Path]:
 
 
 @pytest.fixture()
-def kube(request: pytest.FixtureRequest) -> Iterator[KubeServer]:
+def kube(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[KubeServer]:
     options: dict[str, Any] = {}
     for marker in reversed(list(request.node.iter_markers("kube_emulator"))):
         options.update(marker.kwargs)
     kwargs: dict[str, Any] = {"crds": options.get("crds") or _default_crds()}
     if options.get("namespaces") is not None:
         kwargs["namespaces"] = options["namespaces"]
+    if options.get("tls"):
+        kwargs["tls_dir"] = tmp_path_factory.mktemp("kube-tls")
     server = KubeServer(**kwargs).start()
     try:
         if options.get("rbac"):

@@ -18,6 +18,7 @@ import time
 from collections.abc import Callable, Coroutine, Iterable, Mapping
 from typing import Any, Self, TypeVar
 
+from ..keyvault.tls import TlsFiles, make_tls_files
 from . import kubeconfig
 from .admin_client import EmulatorAdmin
 from .emulator import DEFAULT_NAMESPACES, KubeEmulator, RequestRecord
@@ -45,8 +46,13 @@ class KubeServer:
         port: int = 0,
         history: int = 50_000,
         fault_seed: int | None = None,
+        tls_dir: str | pathlib.Path | None = None,
     ) -> None:
-        self.emulator = KubeEmulator(history=history, fault_seed=fault_seed)
+        self.tls: TlsFiles | None = None
+        if tls_dir is not None:
+            self.tls = make_tls_files(pathlib.Path(tls_dir), ca_name="sealkit Kubernetes emulator test CA")
+        context = self.tls.server_context() if self.tls is not None else None
+        self.emulator = KubeEmulator(history=history, fault_seed=fault_seed, tls_context=context)
         self._crds = list(crds)
         self._namespaces = list(namespaces)
         self._host = host
@@ -289,6 +295,11 @@ class KubeServer:
     def resource_version(self) -> int:
         return self.call(lambda: self.emulator.store.rv)
 
+    @property
+    def ca_path(self) -> pathlib.Path | None:
+        """The CA that signed the server certificate (TLS only): a pod's ca.crt."""
+        return self.tls.ca_path if self.tls is not None else None
+
     def write_kubeconfig(
         self,
         path: str | pathlib.Path,
@@ -299,7 +310,7 @@ class KubeServer:
     ) -> pathlib.Path:
         """A kubeconfig for this emulator; `token` names the client for fault rules (and RBAC), `url` picks a
         listener (`add_listener`)."""
-        return kubeconfig.write(path, url or self.url, token=token, namespace=namespace)
+        return kubeconfig.write(path, url or self.url, token=token, namespace=namespace, ca_path=self.ca_path)
 
     def wait_for(self, predicate: Callable[[KubeServer], T | None], timeout: float = 10.0, interval: float = 0.02) -> T:
         """Poll `predicate(self)` from a sync test until it returns something truthy; TimeoutError otherwise."""
