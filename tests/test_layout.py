@@ -33,7 +33,9 @@ def test_core_imports_no_adapter_library() -> None:
     assert [m for m in loaded if m.split(".")[0] in HEAVY] == []
 
 
-@pytest.mark.parametrize("args", [["--help"], ["seal", "--help"], ["csi", "--help"], ["verify", "--help"]])
+@pytest.mark.parametrize(
+    "args", [["--help"], ["seal", "--help"], ["csi", "--help"], ["verify", "--help"], ["controller", "--version"]]
+)
 def test_cli_help_imports_no_cluster_or_cloud_library(args: list[str]) -> None:
     code = (
         "from sealkit_cli.main import cli\n"

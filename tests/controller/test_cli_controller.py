@@ -21,6 +21,14 @@ ROOT = Path(__file__).resolve().parents[2]
 ENV = {**os.environ, "PYTHONPATH": os.pathsep.join(str(ROOT / p) for p in (".", "cli", "controller", "testservers"))}
 
 
+def test_version_in_bitnamis_form() -> None:
+    """Bitnami's controller prints `controller version: <v>`; so does this one, with the package version."""
+    import sealkit
+
+    result = CliRunner().invoke(cli, ["controller", "--version"])
+    assert (result.exit_code, result.output) == (0, f"controller version: {sealkit.__version__}\n")
+
+
 def test_help_lists_bitnami_flags_and_env() -> None:
     result = CliRunner().invoke(cli, ["controller", "--help"])
     assert result.exit_code == 0

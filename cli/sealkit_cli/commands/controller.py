@@ -2,7 +2,7 @@
 
 Flags keep Bitnami's names, values and defaults, each also read from `SEALED_SECRETS_<FLAG>`; boolean flags
 take Go's forms (`--update-status=false`, or the bare flag for true). Kopf and the Kubernetes client are
-imported only when the command runs.
+imported only when the command runs (`--version` prints Bitnami's `controller version: <v>` without them).
 """
 
 from __future__ import annotations
@@ -12,6 +12,7 @@ from typing import Any, TypeVar
 
 import click
 
+from sealkit import __version__
 from sealkit.clients.keyvault.credentials import AUTH_MODES
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -166,6 +167,7 @@ def _level(value: str) -> str:
     help="Log level.",
 )
 @bitnami_option("log-format", type=click.Choice(["text", "json"]), default="text", help="Log format.")
+@click.version_option(__version__, "--version", message="controller version: %(version)s", help="Print the version.")
 def controller(kubeconfig: str | None, context: str | None, namespace: str | None, **flags: Any) -> None:
     """Run the in-cluster controller: SealedSecrets in, Secrets out (one replica, or several with --leader-elect).
 
