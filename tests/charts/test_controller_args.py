@@ -18,7 +18,7 @@ from sealkit_controller.settings import Settings
 
 # Options that are not settings of a deployed controller: in a pod the API server comes from the
 # service account, and the own namespace from POD_NAMESPACE (set by the chart from the downward API).
-NOT_CHART_SETTINGS = {"--kubeconfig", "--context", "--namespace", "--help"}
+NOT_CHART_SETTINGS = {"--kubeconfig", "--context", "--namespace", "--help", "--version"}
 
 
 def long_options(command: click.Command) -> dict[str, str]:

@@ -1,7 +1,8 @@
 """The container image's install path without Docker: the Dockerfile's build context -> wheel -> clean venv -> run.
 
 What the image does, step for step: copy what the Dockerfile COPYs (nothing else), `pip wheel --no-deps`,
-install that wheel with binary dependencies only into a fresh venv, then run the entrypoint: `--help`,
+install the locked dependencies (requirements/runtime.txt, hashes, binary wheels only) and then that wheel
+with `--no-deps` into a fresh venv, `pip check`, then run the entrypoint: `--help`,
 and the controller itself against the Kubernetes emulator until it has made its sealing key.
 """
 
@@ -83,11 +84,16 @@ def image_venv(tmp_path_factory: pytest.TempPathFactory) -> Path:
     (wheel,) = wheels.glob("sealkit-*.whl")
     venv = work / "venv"
     subprocess.run([sys.executable, "-m", "venv", "--clear", str(venv)], check=True)
-    subprocess.run(
-        [str(venv / "bin" / "python"), "-m", "pip", "install", *PIP_QUIET, "--only-binary=:all:", str(wheel)],
-        check=True,
-        capture_output=True,
-    )
+    # As the Dockerfile: the locked dependencies with their hashes and nothing resolved, then the wheel alone.
+    pip = [str(venv / "bin" / "python"), "-m", "pip"]
+    lock = context / "requirements" / "runtime.txt"
+    for args in (
+        ["install", *PIP_QUIET, "--require-hashes", "--only-binary=:all:", "--no-deps", "-r", str(lock)],
+        ["install", *PIP_QUIET, "--no-deps", str(wheel)],
+        ["check"],
+    ):
+        result = subprocess.run([*pip, *args], capture_output=True, text=True, check=False)
+        assert result.returncode == 0, f"pip {args[0]}: {result.stdout}{result.stderr}"
     return venv
 
 
