@@ -352,7 +352,7 @@ def _env_var(
     r: _Reader, path: SpecPath, value: Any, sync: Mapping[str, SyncedSecret], declared: set[str]
 ) -> EnvVar | None:
     body = r.mapping(path, value, ("name", "secretName", "key"), required=("name", "secretName", "key"))
-    if body is None or len(body) != 3:
+    if body is None or not {"name", "secretName", "key"} <= body.keys():  # a missing or misspelled key: reported
         return None
     name = r.string((*path, "name"), body["name"], _ENV_VAR, "environment variable name")
     secret = sync.get(body["secretName"])

@@ -210,6 +210,12 @@ REFUSALS: list[tuple[str, Callable[[Spec], None], str, str]] = [
         "is not a Secret this application syncs",
     ),
     (
+        "env-misspelled-field",
+        lambda s: workload(0)(s)["env"].__setitem__(0, {"name": "DB_PASSWORD", "ecretName": "web-db", "key": "k"}),
+        "applications.web.workloads[0].env[0]",
+        "ecretName",
+    ),
+    (
         "env-unknown-key",
         lambda s: workload(0)(s)["env"][0].update(key="pass"),
         "applications.web.workloads[0].env[0].key",
