@@ -5,7 +5,7 @@ settings (and the parsers of Bitnami's flag values), `run` for `sealkit controll
 `sealkit demo`. Importing it is cheap: Kopf, the Kubernetes client and aiohttp load when a run starts.
 
 Inside, one folder per activity (see docs/architecture.md): `reconciling/`, `keys/` (key lifecycle),
-`serving/` (HTTP API and metrics), `plumbing/` (work queue, events, loops, logs), and `wiring.py`,
+`serving/` (HTTP API and metrics), `plumbing/` (work queue, events, loops, logs, leader election), and `wiring.py`,
 the one module that builds the running controller from `settings.Settings`.
 """
 
