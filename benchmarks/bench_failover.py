@@ -58,7 +58,10 @@ def report_end_state(run: Failover, started: float) -> bool:
     events = run.warning_events()
     repeated = {name: n for name, n in events.items() if n != 1}
     keys = run.key_chain()
-    print(f"  objects converged: {converged} of {total} in {elapsed:.1f} s   (target: all)")
+    print(
+        f"  objects converged: {converged} of {total} in {elapsed:.1f} s, and {len(run.unmanaged)} Stalled "
+        f"behind unmanaged Secrets, as they should be   (target: all)"
+    )
     print(f"  unmanaged Secrets touched: {0 if untouched else 'some'} of {len(run.unmanaged)}   (target: 0)")
     print(f"  Warning events per unmanaged Secret: {sorted(set(events.values()))}   (target: exactly 1 each)")
     print(f"  keys: {len(keys)}, one per renewal period (a chain of successors)   (target: one per period)")
