@@ -16,6 +16,11 @@ from sealkit.errors import SealkitError
 COMMANDS: dict[str, tuple[str, str, str]] = {
     "seal": ("sealkit_cli.commands.seal", "seal", "Seal a Secret into a SealedSecret."),
     "unseal": ("sealkit_cli.commands.unseal", "unseal", "Open SealedSecrets with private keys (recovery)."),
+    "kubeseal": (
+        "sealkit_cli.commands.kubeseal",
+        "kubeseal",
+        "kubeseal's command line, flag for flag (alias kubeseal='sealkit kubeseal').",
+    ),
     "demo": ("sealkit_cli.commands.demo", "demo", "Run the whole flow on a throwaway key."),
     "controller": ("sealkit_cli.commands.controller", "controller", "Run the in-cluster controller (Kopf)."),
     "cert": ("sealkit_cli.commands.cert", "cert", "Fetch the cluster's sealing certificate."),

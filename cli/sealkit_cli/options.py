@@ -1,79 +1,396 @@
-"""Options shared by several commands, spelled as kubeseal and kubectl spell them: files and formats,
-the cluster (`--kubeconfig`, `--context`, `--controller-name/-namespace`) and Key Vault access.
+"""Every option shared by several commands, defined once: one canonical name per option, with the other
+spellings it answers to (kubeseal's and kubectl's), so a kubeseal user's flags work on every command.
 
-The one module for shared click options; the values they collect go to the clients
-(`sealkit.clients.kube`, `sealkit.clients.keyvault`) as plain data. Importing it stays cheap.
+The one module for shared click options. `SPECS` holds each option's spellings, help and type; `option()`
+turns one into a click option for a command (optionally read from kubeseal's `SEALED_SECRETS_<FLAG>`
+variable), `cluster_options` adds kubectl's client flags and kubeseal's controller flags and hands the
+command one `ClusterOptions`. Later additions (shell completion, `seal --env`) extend `SPECS`.
+Importing it stays cheap: no Kubernetes or Azure package.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import Any, TypeVar
+import csv
+import dataclasses
+import functools
+import sys
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from typing import Any, TypeVar, cast, overload
 
 import click
 
 from sealkit.bitnami import DEFAULT_CONTROLLER_NAME, DEFAULT_CONTROLLER_NAMESPACE
 from sealkit.clients.keyvault.credentials import AUTH_MODES, AuthOptions
 from sealkit.clients.kube.config import ClusterOptions
+from sealkit.clients.kube.overrides import ClientOverrides
+from sealkit.scope import Scope
 
 F = TypeVar("F", bound=Callable[..., Any])
 
-FORMATS = click.Choice(["yaml", "json"])
+ENV_PREFIX = "SEALED_SECRETS_"
+FORMATS = click.Choice(["yaml", "json"], case_sensitive=False)
+SCOPES = click.Choice([s.value for s in Scope])
 
 
-def input_file(help_text: str, *aliases: str) -> Callable[[F], F]:
-    return click.option("-f", "--file", *aliases, "input_path", default="-", show_default=True, help=help_text)
+def kubeseal_env(flag: str) -> str:
+    """kubeseal's variable for a flag: --controller-namespace -> SEALED_SECRETS_CONTROLLER_NAMESPACE."""
+    return ENV_PREFIX + flag.lstrip("-").upper().replace("-", "_")
 
 
-def output_file(help_text: str, *aliases: str) -> Callable[[F], F]:
-    return click.option("-w", "--output-file", *aliases, "output_path", default=None, help=help_text)
+class CommaList(click.ParamType):  # type: ignore[type-arg]  # generic only from click 8.5
+    """pflag's string slice: a value may hold several, comma-separated (CSV quoting keeps a comma)."""
+
+    name = "LIST"
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+        if isinstance(value, tuple | list):
+            return tuple(value)
+        try:
+            row = next(csv.reader([str(value)]), [])
+        except csv.Error:
+            self.fail(f"{value!r} is not a comma-separated list", param, ctx)
+        return tuple(item for item in row if item)
+
+    def split_envvar_value(self, rv: str) -> list[str]:
+        return [rv]  # commas split it, not whitespace (paths may hold spaces)
 
 
-def output_format(func: F) -> F:
-    return click.option(
-        "-o",
-        "--format",
-        "fmt",
-        type=FORMATS,
-        default=None,
-        help="Output format (default: from the -w file's extension, else yaml).",
-    )(func)
+def flatten(values: Iterable[Any]) -> tuple[str, ...]:
+    """The items of a repeatable CommaList option: (("a", "b"), ("c",)) -> ("a", "b", "c")."""
+    out: list[str] = []
+    for value in values or ():
+        out.extend(value if isinstance(value, tuple | list) else [value])
+    return tuple(out)
 
 
-def namespace(help_text: str) -> Callable[[F], F]:
-    return click.option("-n", "--namespace", default=None, help=help_text)
+def go_bool(**kwargs: Any) -> dict[str, Any]:
+    """A boolean flag as Go's pflag takes it: `--flag` (true), `--flag=true`, `--flag=false`."""
+    return {"type": click.BOOL, "is_flag": False, "flag_value": True, "default": False, "metavar": "[=BOOL]", **kwargs}
 
 
-def cluster_options(func: F) -> F:
-    """kubectl's --kubeconfig/--context and kubeseal's --controller-name/--controller-namespace."""
-    options = [
-        click.option("--kubeconfig", envvar="KUBECONFIG", default=None, help="Path to the kubeconfig file."),
-        click.option("--context", default=None, help="The kubeconfig context to use."),
-        click.option(
-            "--controller-name",
-            envvar="SEALED_SECRETS_CONTROLLER_NAME",
-            default=DEFAULT_CONTROLLER_NAME,
-            show_default=True,
-            help="Name of the controller's Service.",
+@dataclass(frozen=True)
+class Spec:
+    """One option: its spellings (canonical long name first among the long ones), and click's settings.
+
+    `kubeseal` is the long name kubeseal (or kubectl's client flags in kubeseal) uses, which names its
+    SEALED_SECRETS_ variable; None when kubeseal has no such flag.
+    """
+
+    dest: str
+    names: tuple[str, ...]
+    help: str
+    kubeseal: str | None = None
+    settings: dict[str, Any] = field(default_factory=dict)
+
+
+def _spec(dest: str, names: tuple[str, ...], help_text: str, kubeseal: str | None = None, **settings: Any) -> Spec:
+    return Spec(dest, names, help_text, kubeseal, settings)
+
+
+SPECS: dict[str, Spec] = {
+    spec.dest: spec
+    for spec in (
+        # Files and formats.
+        _spec(
+            "input_path", ("-f", "--file", "--secret-file"), "Input file; - for stdin.", "--secret-file", default="-"
         ),
-        click.option(
-            "--controller-namespace",
-            envvar="SEALED_SECRETS_CONTROLLER_NAMESPACE",
-            default=DEFAULT_CONTROLLER_NAMESPACE,
-            show_default=True,
-            help="Namespace of the controller's Service.",
+        _spec(
+            "output_path",
+            ("-w", "--output-file", "--sealed-secret-file"),
+            "Write here (atomically, only on success) instead of stdout.",
+            "--sealed-secret-file",
         ),
-    ]
-    for option in reversed(options):
-        func = option(func)
-    return func
-
-
-def cluster_from(kwargs: dict[str, Any]) -> ClusterOptions:
-    """The `cluster_options` values as the Kubernetes client takes them."""
-    return ClusterOptions(
-        kwargs["kubeconfig"], kwargs["context"], kwargs["controller_name"], kwargs["controller_namespace"]
+        _spec("fmt", ("-o", "--format"), "Output format: yaml or json.", "--format", type=FORMATS),
+        # Sealing.
+        _spec(
+            "cert",
+            ("--cert",),
+            "The sealing certificate: a PEM file or http(s) URL (default: fetched from the controller).",
+            "--cert",
+        ),
+        _spec(
+            "scope",
+            ("--scope",),
+            "strict (name and namespace), namespace-wide or cluster-wide (default: the Secret's annotations).",
+            "--scope",
+            type=SCOPES,
+        ),
+        _spec("name", ("--name",), "Name of the SealedSecret.", "--name"),
+        _spec("namespace", ("-n", "--namespace"), "Namespace.", "--namespace"),
+        _spec(
+            "allow_empty_data",
+            ("--allow-empty-data",),
+            "Seal a Secret with no data.",
+            "--allow-empty-data",
+            **go_bool(),
+        ),
+        _spec(
+            "raw",
+            ("--raw",),
+            "Seal one value (from --from-file or stdin) and print bare base64.",
+            "--raw",
+            **go_bool(),
+        ),
+        _spec(
+            "from_file",
+            ("--from-file",),
+            "With --raw: the file holding the value, kubectl's [key=]path (only the path is used; one file).",
+            "--from-file",
+            type=CommaList(),
+            multiple=True,
+            metavar="[KEY=]PATH",
+        ),
+        _spec(
+            "merge_into",
+            ("--merge-into",),
+            "Add/replace the Secret's items in this SealedSecret file in place, keeping its name, namespace, "
+            "scope and layout.",
+            "--merge-into",
+        ),
+        # Keys.
+        _spec(
+            "private_keys",
+            ("--private-key", "--recovery-private-key"),
+            "Private key file: PEM (PKCS#1/PKCS#8), a key Secret backup, or a v1 List of them. Repeatable or "
+            "comma-separated.",
+            "--recovery-private-key",
+            type=CommaList(),
+            multiple=True,
+        ),
+        # kubeseal's modes (`sealkit kubeseal`; sealkit's own commands are `cert`, `verify`, `reencrypt`, `unseal`).
+        _spec("fetch_cert", ("--fetch-cert",), "Write the certificate to stdout (or -w).", "--fetch-cert", **go_bool()),
+        _spec(
+            "validate",
+            ("--validate",),
+            "Ask the controller whether the sealed secret(s) can be decrypted.",
+            "--validate",
+            **go_bool(),
+        ),
+        _spec(
+            "re_encrypt",
+            ("--re-encrypt",),
+            "Re-encrypt the sealed secret(s) with the cluster's newest key (via the controller); with only -f, "
+            "the file is rewritten in place.",
+            "--re-encrypt",
+            **go_bool(),
+        ),
+        _spec("rotate", ("--rotate",), "Deprecated: --re-encrypt.", "--rotate", **go_bool()),
+        _spec(
+            "recovery_unseal",
+            ("--recovery-unseal",),
+            "Decrypt sealed secret(s) from -f or stdin with --recovery-private-key (disaster recovery; prints "
+            "the plaintext Secret).",
+            "--recovery-unseal",
+            **go_bool(),
+        ),
     )
+}
+
+
+def option(
+    dest: str,
+    *,
+    env: bool = False,
+    help: str | None = None,
+    exclude: tuple[str, ...] = (),
+    **settings: Any,
+) -> Callable[[F], F]:
+    """The click option `SPECS[dest]` describes; `env` also reads kubeseal's SEALED_SECRETS_<FLAG>.
+
+    `exclude` drops spellings a command cannot take (`sealkit unseal` keeps its old --sealed-secret-file).
+    """
+    spec = SPECS[dest]
+    merged = {**spec.settings, **settings}
+    if env and spec.kubeseal:
+        merged.setdefault("envvar", kubeseal_env(spec.kubeseal))
+        merged.setdefault("show_envvar", True)
+    names = [name for name in spec.names if name not in exclude]
+    return click.option(*names, dest, help=help or spec.help, **merged)
+
+
+# kubectl's client flags (clientcmd.RecommendedConfigOverrideFlags, as kubeseal binds them), then
+# kubeseal's controller flags. Every cluster-facing command takes all of them.
+CLUSTER_SPECS: tuple[Spec, ...] = (
+    _spec("kubeconfig", ("--kubeconfig",), "Path to the kubeconfig file.", "--kubeconfig"),
+    _spec("context", ("--context",), "The name of the kubeconfig context to use.", "--context"),
+    _spec("cluster", ("--cluster",), "The name of the kubeconfig cluster to use.", "--cluster"),
+    _spec("user", ("--user",), "The name of the kubeconfig user to use.", "--user"),
+    _spec("server", ("-s", "--server"), "The address and port of the Kubernetes API server.", "--server"),
+    _spec("token", ("--token",), "Bearer token for authentication to the API server.", "--token"),
+    _spec("as_user", ("--as",), "Username to impersonate for the operation.", "--as"),
+    _spec(
+        "as_groups",
+        ("--as-group",),
+        "Group to impersonate for the operation; repeatable.",
+        "--as-group",
+        multiple=True,
+    ),
+    _spec("as_uid", ("--as-uid",), "UID to impersonate for the operation.", "--as-uid"),
+    _spec("username", ("--username",), "Username for basic authentication to the API server.", "--username"),
+    _spec("password", ("--password",), "Password for basic authentication to the API server.", "--password"),
+    _spec(
+        "certificate_authority",
+        ("--certificate-authority",),
+        "Path to a cert file for the certificate authority.",
+        "--certificate-authority",
+    ),
+    _spec(
+        "client_certificate",
+        ("--client-certificate",),
+        "Path to a client certificate file for TLS.",
+        "--client-certificate",
+    ),
+    _spec("client_key", ("--client-key",), "Path to a client key file for TLS.", "--client-key"),
+    _spec(
+        "insecure_skip_tls_verify",
+        ("--insecure-skip-tls-verify",),
+        "Do not check the server's certificate (insecure).",
+        "--insecure-skip-tls-verify",
+        **go_bool(),
+    ),
+    _spec(
+        "tls_server_name",
+        ("--tls-server-name",),
+        "Server name to validate the server's certificate against (default: the server's host name).",
+        "--tls-server-name",
+    ),
+    _spec("proxy_url", ("--proxy-url",), "Reach the API server through this proxy URL.", "--proxy-url"),
+    _spec(
+        "disable_compression",
+        ("--disable-compression",),
+        "Accepted for kubectl compatibility: sealkit never asks for compressed responses.",
+        "--disable-compression",
+        **go_bool(),
+    ),
+    _spec(
+        "request_timeout",
+        ("--request-timeout",),
+        "Give up on a single API request after this long (1s, 2m, 3h; 0 = never). Default: 30s (kubeseal "
+        "waits forever).",
+        "--request-timeout",
+    ),
+    _spec(
+        "controller_name",
+        ("--controller-name",),
+        "Name of the controller's Service.",
+        "--controller-name",
+        default=DEFAULT_CONTROLLER_NAME,
+        show_default=True,
+    ),
+    _spec(
+        "controller_namespace",
+        ("--controller-namespace",),
+        "Namespace of the controller's Service.",
+        "--controller-namespace",
+        default=DEFAULT_CONTROLLER_NAMESPACE,
+        show_default=True,
+    ),
+)
+CLUSTER_DESTS = tuple(spec.dest for spec in CLUSTER_SPECS)
+# sealkit's own commands read only these of kubeseal's variables (plus KUBECONFIG, as kubectl does).
+_ALWAYS_FROM_ENV = {"controller_name", "controller_namespace"}
+
+
+def _cluster_option(spec: Spec, env: bool) -> Callable[[F], F]:
+    settings = dict(spec.settings)
+    if spec.dest == "kubeconfig":
+        settings["envvar"] = [kubeseal_env("kubeconfig"), "KUBECONFIG"] if env else "KUBECONFIG"
+    elif spec.kubeseal and (env or spec.dest in _ALWAYS_FROM_ENV):
+        settings["envvar"] = kubeseal_env(spec.kubeseal)
+    if env and "envvar" in settings:
+        settings["show_envvar"] = True
+    return click.option(*spec.names, spec.dest, help=spec.help, **settings)
+
+
+@overload
+def cluster_options(func: F) -> F: ...
+
+
+@overload
+def cluster_options(func: None = None, *, env: bool = False) -> Callable[[F], F]: ...
+
+
+def cluster_options(func: F | None = None, *, env: bool = False) -> F | Callable[[F], F]:
+    """Add kubectl's client flags and --controller-name/--controller-namespace; the command gets `cluster`.
+
+    With `env`, every flag is also read from kubeseal's SEALED_SECRETS_<FLAG> (the flag wins).
+    """
+
+    def decorate(command: F) -> F:
+        @functools.wraps(command)
+        def wrapper(*args: Any, **kwargs: Any) -> Any:
+            return command(*args, cluster=cluster_from(kwargs), **kwargs)
+
+        for spec in reversed(CLUSTER_SPECS):
+            wrapper = _cluster_option(spec, env)(wrapper)
+        return cast(F, wrapper)
+
+    return decorate(func) if func is not None else decorate
+
+
+def cluster_from(kwargs: dict[str, Any], namespace: str | None = None) -> ClusterOptions:
+    """Take the `cluster_options` values out of `kwargs`, as the Kubernetes client takes them."""
+    from sealkit.durations import parse_timeout
+
+    values = {dest: kwargs.pop(dest, None) for dest in CLUSTER_DESTS}
+    timeout = values["request_timeout"]
+    overrides = ClientOverrides(
+        namespace=strip_namespace_prefix(namespace),
+        cluster=values["cluster"],
+        user=values["user"],
+        server=values["server"],
+        token=values["token"],
+        impersonate=values["as_user"],
+        impersonate_groups=tuple(values["as_groups"] or ()),
+        impersonate_uid=values["as_uid"],
+        username=values["username"],
+        password=values["password"],
+        certificate_authority=values["certificate_authority"],
+        client_certificate=values["client_certificate"],
+        client_key=values["client_key"],
+        insecure_skip_tls_verify=bool(values["insecure_skip_tls_verify"]),
+        tls_server_name=values["tls_server_name"],
+        proxy_url=values["proxy_url"],
+        request_timeout=parse_timeout(timeout) if timeout else None,
+    ).check()
+    return ClusterOptions(
+        values["kubeconfig"] or None,
+        values["context"] or None,
+        values["controller_name"] or DEFAULT_CONTROLLER_NAME,
+        values["controller_namespace"] or DEFAULT_CONTROLLER_NAMESPACE,
+        overrides,
+    )
+
+
+def with_namespace(cluster: ClusterOptions, namespace: str | None) -> ClusterOptions:
+    """`cluster` with -n as kubectl's namespace override (clientcmd strips a "namespaces/" prefix)."""
+    if not namespace:
+        return cluster
+    overrides = dataclasses.replace(cluster.overrides, namespace=strip_namespace_prefix(namespace))
+    return dataclasses.replace(cluster, overrides=overrides)
+
+
+def strip_namespace_prefix(namespace: str | None) -> str | None:
+    """clientcmd's RemoveNamespacesPrefix: "namespaces/x", "namespace/x" and "ns/x" all mean x."""
+    if not namespace:
+        return None
+    for prefix in ("namespaces/", "namespace/", "ns/"):
+        if namespace.startswith(prefix):
+            return namespace[len(prefix) :]
+    return namespace
+
+
+def warn(message: str) -> None:
+    """One warning line on stderr (`warning: ...`), as kubeseal prints its own."""
+    click.echo(f"warning: {message}", err=True)
+
+
+def stdin_is_terminal() -> bool:
+    try:
+        return sys.stdin.isatty()
+    except (AttributeError, ValueError):
+        return False
 
 
 def vault_options(command: Any) -> Any:
@@ -133,8 +450,8 @@ def vault_options(command: Any) -> Any:
             help="Honour a throttled vault's Retry-After up to this many seconds (3 retries at most).",
         ),
     ]
-    for option in reversed(options):
-        command = option(command)
+    for option_ in reversed(options):
+        command = option_(command)
     return command
 
 

@@ -13,11 +13,11 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from sealkit.durations import parse_duration
 from sealkit_controller.settings import (
     Settings,
     default_namespace,
     parse_cutoff,
-    parse_duration,
     parse_list,
     parse_map,
 )

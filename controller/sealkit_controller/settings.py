@@ -9,7 +9,6 @@ from __future__ import annotations
 import datetime as dt
 import email.utils
 import os
-import re
 import socket
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -18,24 +17,6 @@ from sealkit.bitnami import DEFAULT_CONTROLLER_NAMESPACE, SEALING_KEY_PREFIX
 from sealkit.errors import InputError
 
 SERVICE_ACCOUNT_NAMESPACE_FILE = Path("/var/run/secrets/kubernetes.io/serviceaccount/namespace")
-
-_DURATION_PART = re.compile(r"(\d+(?:\.\d*)?|\.\d+)(ns|us|µs|ms|s|m|h)")
-_UNIT_SECONDS = {"ns": 1e-9, "us": 1e-6, "µs": 1e-6, "ms": 1e-3, "s": 1.0, "m": 60.0, "h": 3600.0}
-
-
-def parse_duration(text: str, what: str = "duration") -> dt.timedelta:
-    """A Go duration ("720h", "1h30m", "0"): what Bitnami's --key-renew-period and --key-ttl take."""
-    raw = text.strip()
-    if raw in ("0", ""):
-        return dt.timedelta(0)
-    pos, total = 0, 0.0
-    while pos < len(raw):
-        match = _DURATION_PART.match(raw, pos)
-        if not match:
-            raise InputError(f"{what}: {text!r} is not a duration (e.g. 720h, 1h30m, 90s, 0)")
-        total += float(match.group(1)) * _UNIT_SECONDS[match.group(2)]
-        pos = match.end()
-    return dt.timedelta(seconds=total)
 
 
 def parse_cutoff(text: str) -> dt.datetime | None:

@@ -1,4 +1,4 @@
-"""Bitnami's flag values: Go durations, RFC 1123Z cutoff times, k=v maps, the controller's namespace."""
+"""Bitnami's flag values: RFC 1123Z cutoff times, k=v maps, the controller's namespace."""
 
 from __future__ import annotations
 
@@ -6,40 +6,9 @@ import datetime as dt
 from pathlib import Path
 
 import pytest
-from hypothesis import given
-from hypothesis import strategies as st
 
 from sealkit.errors import InputError
-from sealkit_controller.settings import Settings, default_namespace, parse_cutoff, parse_duration, parse_map
-
-
-@pytest.mark.parametrize(
-    ("text", "seconds"),
-    [
-        ("720h", 720 * 3600),
-        ("1h30m", 5400),
-        ("0", 0),
-        ("90s", 90),
-        ("1.5h", 5400),
-        ("500ms", 0.5),
-        ("87600h", 87600 * 3600),
-    ],
-)
-def test_go_durations(text: str, seconds: float) -> None:
-    assert parse_duration(text).total_seconds() == pytest.approx(seconds)
-
-
-@pytest.mark.parametrize("text", ["30d", "h", "1h 2m", "-5m", "abc"])
-def test_bad_durations_name_the_problem(text: str) -> None:
-    with pytest.raises(InputError, match="not a duration"):
-        parse_duration(text)
-
-
-@given(st.integers(0, 10**6), st.integers(0, 59), st.integers(0, 59))
-def test_duration_parts_add_up(hours: int, minutes: int, seconds: int) -> None:
-    assert parse_duration(f"{hours}h{minutes}m{seconds}s") == dt.timedelta(
-        hours=hours, minutes=minutes, seconds=seconds
-    )
+from sealkit_controller.settings import Settings, default_namespace, parse_cutoff, parse_map
 
 
 def test_cutoff_rfc1123z_and_iso() -> None:

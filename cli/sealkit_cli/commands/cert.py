@@ -6,25 +6,17 @@ import click
 
 from sealkit.clients.kube.config import ClusterOptions
 from sealkit.keys import load_certificate
-from sealkit_cli import io, options
+from sealkit_cli import io
 from sealkit_cli.certsource import certificate_bytes
-from sealkit_cli.options import cluster_options
+from sealkit_cli.options import cluster_options, option
 
 
 @click.command("cert")
-@click.option("--cert", envvar="SEALED_SECRETS_CERT", default=None, help="Read it from a file or http(s) URL instead.")
+@option("cert", envvar="SEALED_SECRETS_CERT", help="Read it from a file or http(s) URL instead.")
 @cluster_options
-@options.output_file("Write the certificate here instead of stdout.")
+@option("output_path", help="Write the certificate here instead of stdout.")
 @click.option("--fingerprint", is_flag=True, help="Print the key fingerprint (as kubeseal shows it) instead.")
-def cert(
-    cert: str | None,
-    kubeconfig: str | None,
-    context: str | None,
-    controller_name: str,
-    controller_namespace: str,
-    output_path: str | None,
-    fingerprint: bool,
-) -> None:
+def cert(cert: str | None, cluster: ClusterOptions, output_path: str | None, fingerprint: bool) -> None:
     """Fetch the newest sealing certificate from the controller through the API server.
 
     \b
@@ -32,7 +24,6 @@ def cert(
     sealkit cert --controller-name sealkit --controller-namespace sealkit -w cert.pem
     sealkit cert --cert https://example.test/v1/cert.pem --fingerprint
     """
-    cluster = ClusterOptions(kubeconfig, context, controller_name, controller_namespace)
     data, source = certificate_bytes(cert, cluster)
     certificate = load_certificate(data, source)
     text = certificate.fingerprint + "\n" if fingerprint else data.decode()

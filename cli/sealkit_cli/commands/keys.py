@@ -22,7 +22,7 @@ from sealkit.bitnami import SEALING_KEY_PREFIX
 from sealkit.clients.kube.api import ClusterError
 from sealkit.errors import InputError
 from sealkit.escrow.scheme import check_cluster_name, rfc3339
-from sealkit_cli.options import auth_from_options, cluster_from, cluster_options, vault_options
+from sealkit_cli.options import auth_from_options, cluster_options, vault_options
 
 if TYPE_CHECKING:
     from sealkit.clients.kube.api import KubeClient
@@ -72,12 +72,10 @@ def _escrow_options(func: F) -> F:
 
 
 def _kube(kwargs: dict[str, Any]) -> KubeClient:
-    from sealkit.clients.kube.api import KubeClient
-    from sealkit.clients.kube.config import load_configuration, quiet_client_loggers
+    from sealkit.clients.kube.config import connect, quiet_client_loggers
 
     quiet_client_loggers()
-    options = cluster_from(kwargs)
-    return KubeClient(load_configuration(options.kubeconfig, options.context), API_TIMEOUT)
+    return connect(kwargs["cluster"], timeout=API_TIMEOUT)
 
 
 @contextmanager
@@ -153,7 +151,7 @@ def list_keys(fmt: str, **kwargs: Any) -> None:
     labelled active), `-` (not in the cluster). ESCROWED: `yes`, `disabled`, `no`, or `-` without --vault.
     """
     escrow = _escrow(kwargs, required=False)
-    namespace = kwargs["controller_namespace"]
+    namespace = kwargs["cluster"].controller_namespace
     held = _held(_kube(kwargs), namespace)
     entries = escrow.vault.entries(escrow.cluster) if escrow else []
     rows = _rows(held, entries, escrow is not None)
@@ -242,7 +240,7 @@ def backup(to_file: Path | None, force: bool, **kwargs: Any) -> None:
     if to_file is None and not kwargs["vault"] and not kwargs["cluster_name"]:
         raise InputError("backup needs --to-file FILE, or --vault and --cluster-name (or both)")
     escrow = _escrow(kwargs, required=to_file is None)
-    namespace = kwargs["controller_namespace"]
+    namespace = kwargs["cluster"].controller_namespace
     held = [h for h in _held(_kube(kwargs), namespace) if h.active]
     if not held:
         raise InputError(f"no active key Secrets in {namespace}: nothing to back up")
@@ -301,7 +299,7 @@ def restore(
     """
     from sealkit.escrow.sync import restore_keys, restore_order
 
-    namespace = kwargs["controller_namespace"]
+    namespace = kwargs["cluster"].controller_namespace
     client = _kube(kwargs)
     present = {h.fingerprint for h in _held(client, namespace)}
     # fingerprint -> how to get (key, source); vault values are fetched only for keys to restore

@@ -25,7 +25,7 @@ from sealkit.lint.model import Severity
 from sealkit.lint.scanner import Scanner
 from sealkit.lint.sealed import Opener, SealedChecks, offline_opener
 from sealkit_cli import io
-from sealkit_cli.options import cluster_options
+from sealkit_cli.options import cluster_options, option
 
 FAIL_ON = click.Choice([*(s.label for s in Severity), "never"], case_sensitive=False)
 EXIT_FINDINGS = 1
@@ -102,7 +102,7 @@ def _rules_table() -> str:
 @click.option("--all-files", is_flag=True, help="Walk every file, not only what git tracks (and has staged).")
 @click.option("--config", "config_path", default=None, help="Lint config (default: .sealkit-lint.yaml in PATH or .).")
 @click.option("--cert", "certs", multiple=True, help="Target cluster certificate (FILE|URL): checks key sizes.")
-@click.option("--private-key", "private_keys", multiple=True, help="Open every SealedSecret offline with these keys.")
+@option("private_keys", help="Open every SealedSecret offline with these keys (repeatable or comma-separated).")
 @click.option("--online", is_flag=True, help="Ask the controller whether every SealedSecret opens.")
 @click.option("--rate", type=float, default=2.0, show_default=True, help="--online requests per second.")
 @click.option("--list-rules", is_flag=True, help="Print the rules and exit.")
@@ -119,10 +119,7 @@ def lint(
     online: bool,
     rate: float,
     list_rules: bool,
-    kubeconfig: str | None,
-    context: str | None,
-    controller_name: str,
-    controller_namespace: str,
+    cluster: ClusterOptions,
 ) -> None:
     """Check a config repo: every file under PATHS (default: .), `-` for stdin (YAML).
 
@@ -145,7 +142,6 @@ def lint(
     try:
         config = _config(config_path, paths)
         threshold = parse_fail_on(fail_on) if fail_on else config.fail_on
-        cluster = ClusterOptions(kubeconfig, context, controller_name, controller_namespace)
         checks = _checks(certs, private_keys, online, cluster, rate)
         sources = _sources(paths, all_files)
         scanner = Scanner(config, checks)

@@ -2,18 +2,27 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import click
 
 from sealkit.documents import dump, load_documents
 from sealkit.errors import InputError
 from sealkit.keys import KeyRing, load_private_keys
 from sealkit.unsealing import unseal as unseal_object
-from sealkit_cli import io, options
+from sealkit_cli import io
+from sealkit_cli.options import flatten, option, warn
+
+OLD_INPUT_SPELLING = (
+    "--sealed-secret-file names the input of `sealkit unseal` (an old spelling of -f); kubeseal and the "
+    "other commands use it for the output file (-w): use -f/--file"
+)
 
 
-def load_keyring(paths: tuple[str, ...]) -> KeyRing:
+def load_keyring(given: tuple[Any, ...], flag: str = "--private-key") -> KeyRing:
+    paths = flatten(given)
     if not paths:
-        raise InputError("no private keys: give --private-key FILE (PEM, key Secret backup or v1 List)")
+        raise InputError(f"no private keys: give {flag} FILE (PEM, key Secret backup or v1 List)")
     ring = KeyRing()
     for path in paths:
         data, source = io.read_input(path)
@@ -23,20 +32,23 @@ def load_keyring(paths: tuple[str, ...]) -> KeyRing:
 
 
 @click.command("unseal")
-@options.input_file("SealedSecret manifest(s): YAML (multi-document) or JSON; - for stdin.", "--sealed-secret-file")
-@options.output_file("Write the Secret(s) here (mode 0600, atomically) instead of stdout.")
-@options.output_format
-@click.option(
-    "--private-key",
-    "--recovery-private-key",
-    "private_keys",
-    multiple=True,
-    required=False,
-    help="Private key file: PEM (PKCS#1/PKCS#8), a key Secret backup, or a v1 List of them. Repeatable.",
+@option("input_path", help="SealedSecret manifest(s): YAML (multi-document) or JSON; - for stdin.", show_default=True)
+@click.option("--sealed-secret-file", "old_input_path", default=None, hidden=True)
+@option(
+    "output_path",
+    exclude=("--sealed-secret-file",),
+    help="Write the Secret(s) here (mode 0600, atomically) instead of stdout.",
 )
-@options.namespace("Namespace for SealedSecrets that have none.")
+@option("fmt", default=None, help="Output format: yaml or json (default: from the -w file's extension, else yaml).")
+@option("private_keys")
+@option("namespace", help="Namespace for SealedSecrets that have none.")
 def unseal(
-    input_path: str, output_path: str | None, fmt: str | None, private_keys: tuple[str, ...], namespace: str | None
+    input_path: str,
+    old_input_path: str | None,
+    output_path: str | None,
+    fmt: str | None,
+    private_keys: tuple[tuple[str, ...], ...],
+    namespace: str | None,
 ) -> None:
     """Open SealedSecret(s) with private keys: one Secret per input document, in order.
 
@@ -44,6 +56,9 @@ def unseal(
     kubectl get secret -n kube-system -l sealedsecrets.bitnami.com/sealed-secrets-key -o yaml > keys.yaml
     sealkit unseal --private-key keys.yaml -f sealed-secret.yaml -w secret.yaml
     """
+    if old_input_path is not None:
+        warn(OLD_INPUT_SPELLING)
+        input_path = old_input_path
     ring = load_keyring(private_keys)
     data, source = io.read_input(input_path)
     documents = load_documents(data, source)

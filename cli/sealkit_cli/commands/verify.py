@@ -18,7 +18,7 @@ from sealkit.sealedsecret import parse_sealed_secret
 from sealkit_cli import bulk
 from sealkit_cli.certsource import resolve_certificate
 from sealkit_cli.commands.unseal import load_keyring
-from sealkit_cli.options import cluster_options
+from sealkit_cli.options import cluster_options, option
 
 RATE_HELP = "Requests per second to the controller (its default limit is 2/s, burst 2)."
 
@@ -27,16 +27,14 @@ def _common(func: Any) -> Any:
     func = click.option("--rate", type=float, default=2.0, show_default=True, help=RATE_HELP)(func)
     func = click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)(func)
     func = cluster_options(func)
-    func = click.option(
-        "--private-key",
+    func = option(
         "private_keys",
-        multiple=True,
-        help="Work offline with these private keys instead of the controller. Repeatable.",
+        help="Work offline with these private keys instead of the controller. Repeatable or comma-separated.",
     )(func)
     return click.argument("paths", nargs=-1, required=True, type=click.Path())(func)
 
 
-def _controller_verify(proxy: ControllerProxy, caller: RateLimitedCaller) -> bulk.Check:
+def controller_verify(proxy: ControllerProxy, caller: RateLimitedCaller) -> bulk.Check:
     def check(doc: Document) -> None:
         parse_sealed_secret(doc.obj, doc.where)
         response = caller.call(lambda: proxy.request("POST", "v1/verify", doc.obj, "application/json"))
@@ -49,7 +47,7 @@ def _controller_verify(proxy: ControllerProxy, caller: RateLimitedCaller) -> bul
     return check
 
 
-def _controller_rotate(proxy: ControllerProxy, caller: RateLimitedCaller) -> bulk.Check:
+def controller_rotate(proxy: ControllerProxy, caller: RateLimitedCaller) -> bulk.Check:
     def check(doc: Document) -> dict[str, str]:
         view = parse_sealed_secret(doc.obj, doc.where)
         response = caller.call(lambda: proxy.request("POST", "v1/rotate", doc.obj, "application/json"))
@@ -79,9 +77,7 @@ def _run(
     verb: str,
 ) -> None:
     """Plan the files, check each SealedSecret offline (with --private-key) or via the controller, report."""
-    cluster = ClusterOptions(
-        options["kubeconfig"], options["context"], options["controller_name"], options["controller_namespace"]
-    )
+    cluster: ClusterOptions = options["cluster"]
     work = bulk.plan(options["paths"])
     if options["private_keys"]:
         check = offline(load_keyring(options["private_keys"]), cluster)
@@ -107,12 +103,12 @@ def verify(**options: Any) -> None:
 
         return check
 
-    _run(options, offline, _controller_verify, rewrite=False, verb="open")
+    _run(options, offline, controller_verify, rewrite=False, verb="open")
 
 
 @click.command("reencrypt")
 @_common
-@click.option("--cert", default=None, help="Offline: the certificate to re-seal for (default: the controller's).")
+@option("cert", help="Offline: the certificate to re-seal for, a PEM file or http(s) URL (default: the controller's).")
 def reencrypt(**options: Any) -> None:
     """Re-seal every SealedSecret under PATHS with the newest key, rewriting the files in place.
 
@@ -126,7 +122,7 @@ def reencrypt(**options: Any) -> None:
 
     def offline(ring: KeyRing, cluster: ClusterOptions) -> bulk.Check:
         cert = options["cert"]
-        if cert is None and not options["kubeconfig"] and not options["context"]:
+        if cert is None and not cluster.kubeconfig and not cluster.context:
             raise InputError("offline re-encryption needs --cert FILE|URL for the key to seal for")
         target: SealingCertificate = resolve_certificate(cert, cluster)
 
@@ -135,4 +131,4 @@ def reencrypt(**options: Any) -> None:
 
         return check
 
-    _run(options, offline, _controller_rotate, rewrite=True, verb="re-encrypted")
+    _run(options, offline, controller_rotate, rewrite=True, verb="re-encrypted")

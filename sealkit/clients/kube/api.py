@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import quote
 
+from sealkit.clients.kube.overrides import Impersonation
 from sealkit.errors import ServiceError
 from sealkit.retry import parse_retry_after
 
@@ -131,22 +132,26 @@ class RawResponse:
 
 
 class KubeClient:
-    """JSON requests with a timeout each; raises ApiError. Thread-safe (urllib3 pools)."""
+    """JSON requests with a timeout each (None: wait as long as it takes, kubectl's --request-timeout 0);
+    raises ApiError. Impersonation headers (kubectl's --as, --as-group, --as-uid) go on every request.
+    Thread-safe (urllib3 pools)."""
 
     def __init__(
         self,
         configuration: Any,
-        timeout: float = 30.0,
+        timeout: float | None = 30.0,
         *,
         qps: float = 0.0,
         burst: int = 10,
         write_guard: WriteGuard | None = None,
+        impersonation: Impersonation | None = None,
     ) -> None:
         import kubernetes
 
         self.configuration = configuration
         self._api: Any = kubernetes.client.ApiClient(configuration)
         self._timeout = timeout
+        self._impersonation = (impersonation or Impersonation()).headers()
         self.throttle = Throttle(qps, burst)
         self.write_guard = write_guard
 
@@ -173,7 +178,8 @@ class KubeClient:
         self.throttle.acquire()
         timeout = self._timeout
         if self.write_guard is not None and method not in _READS:  # asked after the throttle's wait
-            timeout = min(timeout, self.write_guard(method, path))
+            guard = self.write_guard(method, path)
+            timeout = guard if timeout is None else min(timeout, guard)
         headers = {"Accept": accept}
         if content_type:
             headers["Content-Type"] = content_type
@@ -185,9 +191,18 @@ class KubeClient:
             body=body,
             auth_settings=["BearerToken"],
         )
+        header_lines: Any = headers
+        if self._impersonation:
+            header_lines = urllib3.HTTPHeaderDict(headers)
+            for name, value in self._impersonation:
+                header_lines.add(name, value)  # one line per group, as the API server reads them
         try:
             response: Any = self._api.call_api(
-                method, url, header_params=headers, body=body, _request_timeout=(timeout, timeout)
+                method,
+                url,
+                header_params=header_lines,
+                body=body,
+                _request_timeout=None if timeout is None else (timeout, timeout),
             )
             data = response.read()
         except (urllib3.exceptions.HTTPError, OSError) as exc:

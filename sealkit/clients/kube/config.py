@@ -1,35 +1,51 @@
-"""Finding the cluster as kubectl does: explicit kubeconfig/context, else in-cluster, else $KUBECONFIG.
+"""Finding the cluster as kubectl does: explicit kubeconfig/context, else in-cluster, else $KUBECONFIG,
+with kubectl's client flags (`--server`, `--token`, `--as`, ..., see `overrides`) applied on top.
 
-Where it sits: the first step of every Kubernetes call, for the CLI (`sealkit seal`, `cert`, `keys`, ...)
-and the controller alike. `context_namespace` reads a kubeconfig without the `kubernetes` package (for
-`sealkit seal`'s default namespace, which must stay cheap); the rest imports it inside functions.
+Where it sits: the first step of every Kubernetes call, for the CLI (`sealkit seal`, `cert`, `kubeseal`,
+`keys`, ...) and the controller alike. `context_namespace` and `client_namespace` read a kubeconfig without
+the `kubernetes` package (for the default namespace of a Secret, which must stay cheap); the rest imports
+it inside functions.
 """
 
 from __future__ import annotations
 
 import logging
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import yaml
 
 from sealkit.bitnami import DEFAULT_CONTROLLER_NAME, DEFAULT_CONTROLLER_NAMESPACE
+from sealkit.clients.kube.overrides import (
+    ClientOverrides,
+    Impersonation,
+    apply_cluster,
+    apply_context,
+    apply_user,
+)
 from sealkit.errors import InputError
 
+if TYPE_CHECKING:
+    from sealkit.clients.kube.api import KubeClient
+
 SERVICE_ACCOUNT_TOKEN = "/var/run/secrets/kubernetes.io/serviceaccount/token"  # noqa: S105 - a path
+SERVICE_ACCOUNT_NAMESPACE = "/var/run/secrets/kubernetes.io/serviceaccount/namespace"
 NO_KUBECONFIG = "no kubeconfig found: give --kubeconfig or set KUBECONFIG"
+DEFAULT_NAMESPACE = "default"
 
 
 @dataclass(frozen=True)
 class ClusterOptions:
-    """Which cluster (kubectl's --kubeconfig/--context) and which controller Service (kubeseal's flags)."""
+    """Which cluster (kubectl's --kubeconfig/--context and client flags) and which controller Service
+    (kubeseal's --controller-name/--controller-namespace)."""
 
     kubeconfig: str | None = None
     context: str | None = None
     controller_name: str = DEFAULT_CONTROLLER_NAME
     controller_namespace: str = DEFAULT_CONTROLLER_NAMESPACE
+    overrides: ClientOverrides = field(default_factory=ClientOverrides)
 
 
 @dataclass(frozen=True)
@@ -86,32 +102,147 @@ def context_namespace(kubeconfig: str | None, context: str | None) -> str | None
     return str(namespace) if namespace else None
 
 
+def client_namespace(options: ClusterOptions) -> tuple[str, bool]:
+    """kubectl's namespace and whether it was given: -n, else the context's, else the pod's, else "default".
+
+    As clientcmd's DeferredLoadingClientConfig.Namespace: the (overridden) kubeconfig context's namespace;
+    without one, in a pod, the service account's namespace; else "default".
+    """
+    if options.overrides.namespace:
+        return options.overrides.namespace, True
+    found = context_namespace(options.kubeconfig, options.context)
+    if found:
+        return found, False
+    if in_cluster():
+        if os.environ.get("POD_NAMESPACE"):
+            return os.environ["POD_NAMESPACE"], False
+        try:
+            text = Path(SERVICE_ACCOUNT_NAMESPACE).read_text().strip()
+        except OSError:
+            text = ""
+        if text:
+            return text, False
+    return DEFAULT_NAMESPACE, False
+
+
 def load_configuration(
-    kubeconfig: str | None = None, context: str | None = None, *, missing: str = NO_KUBECONFIG
+    kubeconfig: str | None = None,
+    context: str | None = None,
+    *,
+    missing: str = NO_KUBECONFIG,
+    overrides: ClientOverrides | None = None,
 ) -> Any:
     """A `kubernetes.client.Configuration` found as kubectl finds one.
 
     An explicit --kubeconfig/--context wins; else the in-cluster service account; else $KUBECONFIG or
-    ~/.kube/config (merged, as kubectl merges them). `missing` is the message when there is no
-    kubeconfig at all. One line on failure, never a traceback.
+    ~/.kube/config (merged, as kubectl merges them). `overrides` (kubectl's client flags) are applied as
+    clientcmd applies them. `missing` is the message when there is no kubeconfig at all. One line on
+    failure, never a traceback.
     """
+    return _load(kubeconfig, context, missing, overrides or ClientOverrides())[0]
+
+
+def connect(options: ClusterOptions, *, timeout: float = 30.0, missing: str = NO_KUBECONFIG) -> KubeClient:
+    """A client for the cluster `options` name, with its client flags (impersonation, request timeout)."""
+    from sealkit.clients.kube.api import KubeClient
+
+    configuration, impersonation = _load(options.kubeconfig, options.context, missing, options.overrides)
+    wait = options.overrides.request_timeout
+    chosen = timeout if wait is None else (wait or None)
+    return KubeClient(configuration, chosen, impersonation=impersonation)
+
+
+def _load(
+    kubeconfig: str | None, context: str | None, missing: str, overrides: ClientOverrides
+) -> tuple[Any, Impersonation]:
     import kubernetes
 
+    overrides.check()
     configuration = kubernetes.client.Configuration()
     try:
-        if not kubeconfig and not context and in_cluster():
+        if not kubeconfig and not context and not overrides.needs_kubeconfig_entries and in_cluster():
             kubernetes.config.load_incluster_config(client_configuration=configuration)  # type: ignore[no-untyped-call]
-            return configuration
-        if not kubeconfig and not any(p.exists() for p in kubeconfig_paths(None)):
-            raise InputError(missing)
+            return _in_cluster_overrides(configuration, overrides), apply_user({}, overrides)[1]
         files = kubeconfig or os.pathsep.join(str(p) for p in kubeconfig_paths(None) if p.exists())
-        kubernetes.config.load_kube_config(  # type: ignore[no-untyped-call]
-            config_file=files, context=context, client_configuration=configuration, persist_config=False
+        if not files and not overrides.server:
+            raise InputError(missing)
+        config_dict, impersonation = _overridden_kubeconfig(files, context, overrides)
+        kubernetes.config.load_kube_config_from_dict(  # type: ignore[no-untyped-call]
+            config_dict, client_configuration=configuration, persist_config=False
         )
-    except (kubernetes.config.ConfigException, OSError, ValueError, TypeError) as exc:
+    except (kubernetes.config.ConfigException, OSError, ValueError, TypeError, KeyError) as exc:
         where = f" from {kubeconfig}" if kubeconfig else ""
         first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         raise InputError(f"cannot configure the Kubernetes client{where}: {first}") from None
+    return configuration, impersonation
+
+
+OVERRIDDEN = "sealkit-overridden"
+
+
+def _overridden_kubeconfig(files: str, context: str | None, overrides: ClientOverrides) -> tuple[Any, Impersonation]:
+    """The merged kubeconfig reduced to one context, cluster and user with the flags applied.
+
+    Entries keep the file they came from (kubernetes' ConfigNode), so their relative paths still resolve
+    against it; paths given as flags are made absolute first.
+    """
+    from kubernetes.config.kube_config import KubeConfigMerger
+
+    merged = KubeConfigMerger(files).config if files else None  # type: ignore[no-untyped-call]
+    value: dict[str, Any] = merged.value if merged is not None else {}
+    name = context or value.get("current-context") or ""
+    entries = {kind: {_name(e): e for e in value.get(kind) or []} for kind in ("contexts", "clusters", "users")}
+    found = entries["contexts"].get(name)
+    if context and found is None:
+        raise InputError(f"context {context!r} does not exist in the kubeconfig")
+    ctx = apply_context(_body(found, "context"), overrides)
+    picked: dict[str, tuple[dict[str, Any], str | None]] = {}
+    for kind, key, required in (("clusters", "cluster", overrides.cluster), ("users", "user", overrides.user)):
+        entry = entries[kind].get(str(ctx.get(key) or ""))
+        if required and entry is None:
+            raise InputError(f"{key} {required!r} does not exist in the kubeconfig")
+        picked[key] = (_body(entry, key), getattr(entry, "path", None))
+    cluster = apply_cluster(picked["cluster"][0], overrides)
+    user, impersonation = apply_user(picked["user"][0], overrides)
+    if not cluster.get("server"):
+        raise InputError("no server: the kubeconfig context names no cluster with a server (give --server)")
+    ctx.update(cluster=OVERRIDDEN, user=OVERRIDDEN)
+    config = {
+        "current-context": OVERRIDDEN,
+        "contexts": [{"name": OVERRIDDEN, "context": ctx}],
+        "clusters": [_node("cluster", cluster, picked["cluster"][1])],
+        "users": [_node("user", user, picked["user"][1])],
+    }
+    return config, impersonation
+
+
+def _node(kind: str, body: dict[str, Any], path: str | None) -> Any:
+    """A kubeconfig entry that resolves its relative paths against the file it came from."""
+    from kubernetes.config.kube_config import ConfigNode
+
+    return ConfigNode(kind, {"name": OVERRIDDEN, kind: body}, path)  # type: ignore[no-untyped-call]
+
+
+def _name(entry: Any) -> str:
+    value = entry.value if hasattr(entry, "value") else entry
+    return str(value.get("name")) if isinstance(value, dict) else ""
+
+
+def _body(entry: Any, key: str) -> dict[str, Any]:
+    value = entry.value if hasattr(entry, "value") else entry
+    body = value.get(key) if isinstance(value, dict) else None
+    return dict(body) if isinstance(body, dict) else {}
+
+
+def _in_cluster_overrides(configuration: Any, overrides: ClientOverrides) -> Any:
+    """In a pod, clientcmd lets --server, --token and --certificate-authority replace the service account's."""
+    if overrides.server:
+        configuration.host = overrides.server
+    if overrides.token:
+        configuration.api_key = {"authorization": f"Bearer {overrides.token}"}
+        configuration.refresh_api_key_hook = None
+    if overrides.certificate_authority:
+        configuration.ssl_ca_cert = str(Path(overrides.certificate_authority).absolute())
     return configuration
 
 

@@ -16,7 +16,7 @@ from typing import Any
 from urllib.parse import quote
 
 from sealkit.clients.kube.api import ApiError, ClusterError, KubeClient
-from sealkit.clients.kube.config import ClusterOptions, load_configuration
+from sealkit.clients.kube.config import ClusterOptions, connect
 from sealkit.retry import Backoff
 
 # Labels that mark a sealing controller's Service: this project's chart, and Bitnami's.
@@ -44,8 +44,7 @@ class ControllerProxy:
     @property
     def client(self) -> KubeClient:
         if self._client is None:
-            configuration = load_configuration(self.options.kubeconfig, self.options.context, missing=OFFLINE_HINT)
-            self._client = KubeClient(configuration, self.timeout)
+            self._client = connect(self.options, timeout=self.timeout, missing=OFFLINE_HINT)
         return self._client
 
     def _raw(self, method: str, path: str, body: Any = None, content_type: str | None = None) -> ProxyResponse:

@@ -1,0 +1,67 @@
+"""Sealing steps `sealkit seal` and `sealkit kubeseal` share: one raw value, merging into a sealed file.
+
+Where it sits: the CLI, between the option parsing of those two commands and the core (`sealkit.sealing`,
+`sealkit.yamledit`). The commands differ in defaults (YAML or JSON first) and namespace rules, not here.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from sealkit.documents import load_documents
+from sealkit.errors import InputError
+from sealkit.keys import SealingCertificate
+from sealkit.sealedsecret import is_sealed_secret, parse_sealed_secret
+from sealkit.sealing import Target, seal_value, secret_items
+from sealkit.yamledit import merge_values
+from sealkit_cli import io
+
+
+def parse_from_file(value: str) -> tuple[str | None, str]:
+    """kubectl's --from-file value `[key=]path` as kubeseal splits it (at the first '='): (key, path)."""
+    key, sep, path = value.partition("=")
+    return (key, path) if sep else (None, value)
+
+
+def raw_value(from_files: tuple[str, ...]) -> tuple[bytes, str]:
+    """The one value `--raw` seals: from the single --from-file (only its path is used), else stdin."""
+    if len(from_files) > 1:
+        raise InputError(f"--from-file: give exactly one file with --raw (got {len(from_files)})")
+    if not from_files:
+        return io.read_input("-")
+    _, path = parse_from_file(from_files[0])
+    if not path:
+        raise InputError(f"--from-file {from_files[0]!r}: no file name after '='")
+    return io.read_input(path)
+
+
+def seal_raw(cert: SealingCertificate, from_files: tuple[str, ...], target: Target) -> str:
+    value, _ = raw_value(from_files)
+    return seal_value(cert, value, target)
+
+
+def merge_into(path: str, input_path: str, cert: SealingCertificate) -> None:
+    """Add or replace items of the one SealedSecret in `path`, sealed for its name, namespace and scope.
+
+    Only the item lines change: the file keeps its format (YAML or JSON), layout, comments and mode.
+    """
+    try:
+        text = Path(path).read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise InputError(f"{path}: no such file (--merge-into needs an existing SealedSecret file)") from None
+    except (IsADirectoryError, UnicodeDecodeError):
+        raise InputError(f"{path}: not a SealedSecret file (--merge-into)") from None
+    sealed_docs = [d for d in load_documents(text, path) if is_sealed_secret(d.obj)]
+    if len(sealed_docs) != 1:
+        raise InputError(f"{path}: --merge-into needs exactly one SealedSecret in the file, found {len(sealed_docs)}")
+    view = parse_sealed_secret(sealed_docs[0].obj, sealed_docs[0].where)
+    data, source = io.read_input(input_path)
+    secrets = load_documents(data, source)
+    if len(secrets) != 1:
+        raise InputError(f"{source}: --merge-into takes one Secret, the input has {len(secrets)}")
+    items = secret_items(secrets[0].obj, secrets[0].where)
+    if not items:
+        raise InputError(f"{secrets[0].where}: the Secret has no data or stringData to merge")
+    sealed = {key: seal_value(cert, value, view.target) for key, value in items.items()}
+    merged = merge_values(text, sealed_docs[0].index, sealed, path)
+    io.write_output(merged, path, mode=Path(path).stat().st_mode & 0o777)
