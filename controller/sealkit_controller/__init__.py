@@ -39,10 +39,10 @@ __all__ = [
 
 
 def configure_logging(settings: Settings) -> None:
-    """Root logging as `--log-level`/`--log-format` say (JSON lines keep tracebacks in `exc_info`)."""
+    """Root logging as `--log-level`/`--log-format`/`--log-info-stdout` say (JSON keeps tracebacks in `exc_info`)."""
     from sealkit_controller.plumbing.logs import configure_logging as configure
 
-    configure(settings.log_level, settings.log_format)
+    configure(settings.log_level, settings.log_format, settings.log_info_stdout)
 
 
 def run(settings: Settings, *, escrow_credential: object = None) -> None:

@@ -80,6 +80,10 @@ def default_namespace(environ: dict[str, str] | None = None, sa_file: Path = SER
     return text or DEFAULT_CONTROLLER_NAMESPACE
 
 
+# client-go's rest.DefaultQPS and DefaultBurst: what --kubeclient-qps 0 / --kubeclient-burst 0 mean.
+DEFAULT_KUBECLIENT_QPS = 5.0
+DEFAULT_KUBECLIENT_BURST = 10
+
 CERT_NOT_BEFORE = "CertNotBefore"
 SECRET_CREATION_TIMESTAMP = "SecretCreationTimestamp"  # noqa: S105 - a flag value, not a secret
 KEY_ORDER_PRIORITIES = (CERT_NOT_BEFORE, SECRET_CREATION_TIMESTAMP)
@@ -130,9 +134,12 @@ class Settings:
     rate_limit_burst: int = 2
     read_timeout: dt.timedelta = dt.timedelta(minutes=2)
     write_timeout: dt.timedelta = dt.timedelta(minutes=2)
-    # The controller's own API requests (not watches): client-side rate limit; qps 0 = none (see docs).
-    kubeclient_qps: float = 0.0
+    # The controller's own API requests (not watches): client-go's client-side limit. Bitnami's defaults;
+    # a negative qps turns the limit off, 0 means client-go's defaults (5/s, burst 10). See kube_rate().
+    kubeclient_qps: float = 5.0
     kubeclient_burst: int = 10
+    # Prometheus: leave out condition_info, the one metric that names each SealedSecret (Bitnami 0.39).
+    metrics_omit_secret_labels: bool = False
     # Key escrow to Azure Key Vault (docs/disaster-recovery.md): on when both are set.
     escrow_vault: str = ""  # the vault's name (public cloud, or $SEALKIT_VAULT_URL_<NAME>) or https:// URL
     escrow_cluster_name: str = ""
@@ -146,9 +153,10 @@ class Settings:
     leader_elect_lease_duration: float = 15.0
     leader_elect_renew_deadline: float = 10.0
     leader_elect_retry_period: float = 2.0
-    # Logging.
+    # Logging: info (and debug) lines to stdout and warnings/errors to stderr, or (False) all to stderr.
     log_level: str = "INFO"
     log_format: str = "text"
+    log_info_stdout: bool = True
     # Concurrency and timing (not Bitnami flags; tests shrink them).
     workers: int = 4
     threads: int = 8
@@ -168,6 +176,15 @@ class Settings:
         the user name, which a non-root image user (uid 65532) may not have (a crash at start).
         """
         return self.instance or f"{socket.gethostname()}-{os.getpid()}"
+
+    def kube_rate(self) -> tuple[float, int]:
+        """The client-side limit as client-go applies --kubeclient-qps/--kubeclient-burst: (qps, burst).
+
+        0 takes client-go's defaults (5, 10); a negative qps is no limit (returned as 0: `Throttle` off).
+        """
+        qps = DEFAULT_KUBECLIENT_QPS if self.kubeclient_qps == 0 else max(self.kubeclient_qps, 0.0)
+        burst = self.kubeclient_burst or DEFAULT_KUBECLIENT_BURST
+        return qps, burst
 
     @property
     def escrow_enabled(self) -> bool:
@@ -231,8 +248,8 @@ class Settings:
             )
         if self.rate_limit < 0 or self.rate_limit_burst < 1:
             raise InputError("rate limit: must not be negative, and the burst at least 1")
-        if self.kubeclient_qps < 0 or self.kubeclient_burst < 1:
-            raise InputError("kubeclient qps/burst: qps must not be negative (0: no limit), burst at least 1")
+        if self.kubeclient_burst < 0:
+            raise InputError("kubeclient burst: must not be negative (0: client-go's default, 10)")
         if self.read_timeout <= dt.timedelta(0) or self.write_timeout <= dt.timedelta(0):
             raise InputError("read/write timeout: must be positive")
         parse_listen_address(self.listen_addr, "listen address")

@@ -120,16 +120,18 @@ class Runtime:
 
     def __post_init__(self) -> None:
         self.keys.by_creation = self.settings.key_order_priority == SECRET_CREATION_TIMESTAMP
+        self.metrics.omit_secret_labels = self.settings.metrics_omit_secret_labels
 
     async def start(self) -> None:
         s = self.settings
         self.executor = concurrent.futures.ThreadPoolExecutor(s.threads, thread_name_prefix="sealkit")
         self.fence = Fence() if s.leader_elect else None
+        qps, burst = s.kube_rate()
         self.client = KubeClient(
             self.configuration,
             s.api_timeout,
-            qps=s.kubeclient_qps,
-            burst=s.kubeclient_burst,
+            qps=qps,
+            burst=burst,
             write_guard=self.fence.guard if self.fence is not None else None,
         )
         self.controller = Controller(s, self.client, self.keys, self.executor, metrics=self.metrics)

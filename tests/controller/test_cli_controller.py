@@ -89,6 +89,7 @@ def test_runs_as_a_process_against_the_api_server(cluster: Cluster, tmp_path: Pa
     (tmp_path / "sitecustomize.py").write_text(NO_PASSWD_ENTRY)
     env = {k: v for k, v in ENV.items() if k not in ("POD_ID", "USER", "LOGNAME", "LNAME", "USERNAME")} | {
         "SEALED_SECRETS_KEY_SIZE": "2048",
+        "SEALED_SECRETS_WATCH_FOR_SECRETS": "true",  # accepted, with one warning saying why
         "POD_NAMESPACE": CONTROLLER_NS,
         "POD_NAME": "sealkit-controller-7d9f-abcde",
         "PYTHONPATH": os.pathsep.join([str(tmp_path), ENV["PYTHONPATH"]]),
@@ -134,9 +135,13 @@ def test_runs_as_a_process_against_the_api_server(cluster: Cluster, tmp_path: Pa
         assert "status" not in (cluster.sealed("app") or {})  # --update-status=false
     finally:
         process.send_signal(signal.SIGTERM)
-        _, stderr = process.communicate(timeout=20)
+        stdout, stderr = process.communicate(timeout=20)
     assert process.returncode == 0, stderr[-2000:]
-    assert "generated sealing key SHA256:" in stderr and "t0k3n" not in stderr
+    # --log-info-stdout (default true): info lines on stdout, warnings on stderr.
+    assert "generated sealing key SHA256:" in stdout and " INFO " not in stderr
+    (warning,) = [line for line in stderr.splitlines() if "WARNING" in line]
+    assert "--watch-for-secrets has no effect: sealkit always watches key Secrets" in warning
+    assert "t0k3n" not in stdout + stderr
 
 
 ENV_SETTINGS = {
@@ -169,7 +174,9 @@ ENV_SETTINGS = {
     "SEALED_SECRETS_RATE_LIMIT_BURST": ("6", "rate_limit_burst", 6),
     "SEALED_SECRETS_READ_TIMEOUT": ("30s", "read_timeout", dt.timedelta(seconds=30)),
     "SEALED_SECRETS_WRITE_TIMEOUT": ("1m", "write_timeout", dt.timedelta(minutes=1)),
-    "SEALED_SECRETS_KUBECLIENT_QPS": ("5", "kubeclient_qps", 5.0),
+    "SEALED_SECRETS_KUBECLIENT_QPS": ("7", "kubeclient_qps", 7.0),
+    "SEALED_SECRETS_METRICS_OMIT_SECRET_LABELS": ("true", "metrics_omit_secret_labels", True),
+    "SEALED_SECRETS_LOG_INFO_STDOUT": ("false", "log_info_stdout", False),
     "SEALED_SECRETS_KUBECLIENT_BURST": ("12", "kubeclient_burst", 12),
     "SEALED_SECRETS_LEADER_ELECT": ("true", "leader_elect", True),
     "SEALED_SECRETS_LEADER_ELECT_LEASE_NAME": ("sk", "leader_elect_lease_name", "sk"),
@@ -209,7 +216,7 @@ def test_every_setting_is_read_from_its_env_var(monkeypatch: pytest.MonkeyPatch)
         (["--listen-addr", "8080"], "listen address: '8080' is not a listen address"),
         (["--key-order-priority", "Newest"], "Invalid value for '--key-order-priority'"),
         (["--read-timeout", "soon"], "--read-timeout: 'soon' is not a duration"),
-        (["--kubeclient-qps", "-1"], "kubeclient qps/burst"),
+        (["--kubeclient-burst", "-1"], "kubeclient burst: must not be negative"),
         (["--leader-elect-renew-deadline", "20s"], "renew deadline (20s) must be positive and shorter than the lease"),
         (["--leader-elect-retry-period", "9s"], "retry period (9s) must be positive"),
         (["--leader-elect", "--leader-elect-lease-name", "Bad_Name"], "lease name 'Bad_Name' is not a valid"),

@@ -95,6 +95,7 @@ def test_new_key_secrets_take_prefix_labels_annotations_cn_and_ttl(cluster: Clus
     cert = x509.load_pem_x509_certificate(base64.b64decode(key["data"]["tls.crt"]))
     assert cert.subject.get_attributes_for_oid(NameOID.COMMON_NAME)[0].value == "sealkit-test"
     assert cert.not_valid_after_utc - cert.not_valid_before_utc == dt.timedelta(hours=48)
+    assert cert.public_key().key_size == 2048  # --key-size (the tests' 2048, not the default 4096)
 
 
 def test_old_gc_behavior_deletes_secrets_without_owner_references(cluster: Cluster) -> None:
@@ -213,9 +214,28 @@ def test_log_level_and_format() -> None:
     configure_logging(Settings(log_level="WARNING", log_format="json"))
     root = logging.getLogger()
     assert root.level == logging.WARNING
-    (handler,) = root.handlers
-    assert isinstance(handler.formatter, JsonFormatter)
-    line = handler.format(logging.LogRecord("sealkit.controller", logging.WARNING, "", 1, "hello %s", ("x",), None))
+    assert root.handlers and all(isinstance(h.formatter, JsonFormatter) for h in root.handlers)
+    line = root.handlers[0].format(
+        logging.LogRecord("sealkit.controller", logging.WARNING, "", 1, "hello %s", ("x",), None)
+    )
     assert json.loads(line)["msg"] == "hello x"
     configure_logging(Settings(log_level="DEBUG", log_format="text"))
     assert root.level == logging.DEBUG and not isinstance(root.handlers[0].formatter, JsonFormatter)
+
+
+@pytest.mark.usefixtures("root_logging")
+@pytest.mark.parametrize("info_stdout", [True, False])
+def test_log_info_stdout_splits_info_from_warnings(capsys: pytest.CaptureFixture[str], info_stdout: bool) -> None:
+    configure_logging(Settings(log_level="DEBUG", log_info_stdout=info_stdout))
+    log = logging.getLogger("sealkit_controller.test")
+    log.debug("debug line")
+    log.info("info line")
+    log.warning("warning line")
+    log.error("error line")
+    out, err = capsys.readouterr()
+    if info_stdout:  # Bitnami's default: info (and debug) to stdout, warnings and errors to stderr
+        assert "debug line" in out and "info line" in out and "warning" not in out and "error" not in out
+        assert "warning line" in err and "error line" in err and "info line" not in err
+    else:
+        assert out == ""
+        assert all(f"{level} line" in err for level in ("debug", "info", "warning", "error"))

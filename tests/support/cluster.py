@@ -69,6 +69,8 @@ class Cluster:
             "watch_error_backoffs": (0.05, 0.1, 0.2),
             "listen_addr": "127.0.0.1:0",
             "listen_metrics_addr": "127.0.0.1:0",
+            # No client-side limit (Bitnami's default is 5/s): scenarios create many objects at once.
+            "kubeclient_qps": -1.0,
         }
         return Settings(**{**fast, **overrides})
 

@@ -99,7 +99,9 @@ The `sealkit controller` flags, one for every controller setting (all of them, d
 - {{ printf "--key-order-priority=%s" $c.keyOrderPriority | quote }}
 - {{ printf "--privatekey-labels=%s" (include "sealkit.kvList" $c.privateKeyLabels) | quote }}
 - {{ printf "--privatekey-annotations=%s" (include "sealkit.kvList" $c.privateKeyAnnotations) | quote }}
-- {{ printf "--watch-for-secrets=%t" $c.watchForSecrets | quote }}
+{{- if $c.watchForSecrets }}
+- "--watch-for-secrets=true"
+{{- end }}
 - {{ printf "--update-status=%t" $c.updateStatus | quote }}
 - {{ printf "--skip-recreate=%t" $c.skipRecreate | quote }}
 - {{ printf "--max-unseal-retries=%d" (int $c.maxUnsealRetries) | quote }}
@@ -117,6 +119,7 @@ The `sealkit controller` flags, one for every controller setting (all of them, d
 - {{ printf "--write-timeout=%s" $c.writeTimeout | quote }}
 - {{ printf "--kubeclient-qps=%v" $c.kubeclientQps | quote }}
 - {{ printf "--kubeclient-burst=%d" (int $c.kubeclientBurst) | quote }}
+- {{ printf "--metrics-omit-secret-labels=%t" $c.metricsOmitSecretLabels | quote }}
 - {{ printf "--workers=%d" (int $c.workers) | quote }}
 - {{ printf "--threads=%d" (int $c.threads) | quote }}
 - {{ printf "--escrow-vault=%s" $c.escrow.vault | quote }}
@@ -131,4 +134,5 @@ The `sealkit controller` flags, one for every controller setting (all of them, d
 - {{ printf "--leader-elect-retry-period=%s" $c.leaderElection.retryPeriod | quote }}
 - {{ printf "--log-level=%s" $c.logLevel | quote }}
 - {{ printf "--log-format=%s" $c.logFormat | quote }}
+- {{ printf "--log-info-stdout=%t" $c.logInfoStdout | quote }}
 {{- end -}}

@@ -7,6 +7,7 @@ imported only when the command runs (`--version` prints Bitnami's `controller ve
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from typing import Any, TypeVar
 
@@ -16,6 +17,14 @@ from sealkit import __version__
 from sealkit.clients.keyvault.credentials import AUTH_MODES
 
 F = TypeVar("F", bound=Callable[..., Any])
+
+logger = logging.getLogger(__name__)
+
+# Bitnami flags sealkit accepts but has no use for: flag -> why (one warning when one is given).
+NO_USE = {
+    "watch-for-secrets": "sealkit always watches key Secrets: new, restored and relabelled keys take effect at once",
+}
+DEPRECATED = {"rotate-period": "key-renew-period"}
 
 
 def _env(flag: str) -> str:
@@ -62,10 +71,10 @@ def _level(value: str) -> str:
 @bitnami_option("my-cn", default="", help="Common name of new keys' certificates.")
 @bitnami_option(
     "key-renew-period",
-    "--rotate-period",
     default="720h",
     help="Make a new key when the newest is this old (Go duration; 0 disables).",
 )
+@bitnami_option("rotate-period", default=None, help="Deprecated spelling of --key-renew-period (warns).")
 @bitnami_option(
     "key-cutoff-time",
     default="",
@@ -79,7 +88,9 @@ def _level(value: str) -> str:
 )
 @bitnami_option("privatekey-labels", default="", help="Extra labels on new key Secrets (k=v,k2=v2).")
 @bitnami_option("privatekey-annotations", default="", help="Annotations on new key Secrets (k=v,k2=v2).")
-@bitnami_bool("watch-for-secrets", False, "Accepted for compatibility: key Secrets are always watched.")
+@bitnami_bool(
+    "watch-for-secrets", False, "Accepted with a warning: sealkit always watches key Secrets (new keys apply at once)."
+)
 @bitnami_bool("update-status", True, "Write SealedSecret status (conditions Synced and Ready).")
 @bitnami_bool("skip-recreate", False, "Do not re-create a deleted Secret.")
 @bitnami_option(
@@ -109,10 +120,15 @@ def _level(value: str) -> str:
 @bitnami_option(
     "kubeclient-qps",
     type=float,
-    default=0.0,
-    help="Client-side limit on the controller's API requests a second; 0 = none (Bitnami: 5).",
+    default=5.0,
+    help="Client-side limit on the controller's API requests a second (not watches); negative: no limit.",
 )
 @bitnami_option("kubeclient-burst", type=int, default=10, help="Burst of --kubeclient-qps.")
+@bitnami_bool(
+    "metrics-omit-secret-labels",
+    False,
+    "Leave out condition_info, the one metric naming each SealedSecret (namespace and name labels).",
+)
 @bitnami_option(
     "escrow-vault",
     default="",
@@ -167,8 +183,12 @@ def _level(value: str) -> str:
     help="Log level.",
 )
 @bitnami_option("log-format", type=click.Choice(["text", "json"]), default="text", help="Log format.")
+@bitnami_bool("log-info-stdout", True, "Info lines to stdout, warnings and errors to stderr (false: all to stderr).")
 @click.version_option(__version__, "--version", message="controller version: %(version)s", help="Print the version.")
-def controller(kubeconfig: str | None, context: str | None, namespace: str | None, **flags: Any) -> None:
+@click.pass_context
+def controller(
+    ctx: click.Context, /, kubeconfig: str | None, context: str | None, namespace: str | None, **flags: Any
+) -> None:
     """Run the in-cluster controller: SealedSecrets in, Secrets out (one replica, or several with --leader-elect).
 
     \b
@@ -178,6 +198,7 @@ def controller(kubeconfig: str | None, context: str | None, namespace: str | Non
     import sealkit_controller as cfg
 
     f = flags
+    warnings = _flag_warnings(ctx, f)
     settings = cfg.Settings(
         kubeconfig=kubeconfig,
         context=context,
@@ -209,6 +230,7 @@ def controller(kubeconfig: str | None, context: str | None, namespace: str | Non
         write_timeout=cfg.parse_duration(f["write_timeout"], "--write-timeout"),
         kubeclient_qps=f["kubeclient_qps"],
         kubeclient_burst=f["kubeclient_burst"],
+        metrics_omit_secret_labels=f["metrics_omit_secret_labels"],
         escrow_vault=f["escrow_vault"],
         escrow_cluster_name=f["escrow_cluster_name"],
         escrow_auth=f["escrow_auth"],
@@ -223,6 +245,30 @@ def controller(kubeconfig: str | None, context: str | None, namespace: str | Non
         threads=f["threads"],
         log_level=_level(f["log_level"]),
         log_format=f["log_format"],
+        log_info_stdout=f["log_info_stdout"],
     ).validate()
     cfg.configure_logging(settings)
+    for warning in warnings:
+        logger.warning("%s", warning)
     cfg.run(settings)
+
+
+def _given(ctx: click.Context, param: str) -> bool:
+    """Set on the command line or from its SEALED_SECRETS_ variable (not left at its default)."""
+    source = ctx.get_parameter_source(param)
+    return source in (click.core.ParameterSource.COMMANDLINE, click.core.ParameterSource.ENVIRONMENT)
+
+
+def _flag_warnings(ctx: click.Context, flags: dict[str, Any]) -> list[str]:
+    """One line per deprecated or unused Bitnami flag given; a deprecated spelling's value is taken."""
+    warnings = []
+    for old, new in DEPRECATED.items():
+        old_param, new_param = old.replace("-", "_"), new.replace("-", "_")
+        if flags[old_param] is not None:
+            warnings.append(f"flag --{old} has been deprecated, please use --{new} instead")
+            if not _given(ctx, new_param):
+                flags[new_param] = flags[old_param]
+    for flag, why in NO_USE.items():
+        if _given(ctx, flag.replace("-", "_")):
+            warnings.append(f"--{flag} has no effect: {why}")
+    return warnings

@@ -1,4 +1,5 @@
-"""The controller's log output: text or one JSON object a line, quiet client libraries.
+"""The controller's log output: text or one JSON object a line, info to stdout and warnings/errors to
+stderr (Bitnami's --log-info-stdout), quiet client libraries.
 
 Tracebacks are kept: in text logs as usual, in JSON logs in an `exc_info` field of the same line.
 """
@@ -27,15 +28,46 @@ class JsonFormatter(logging.Formatter):
         return json.dumps(line)
 
 
-def configure_logging(level: str, log_format: str) -> None:
-    """Root logging for the controller process: `level`, text or JSON to stderr."""
-    handler = logging.StreamHandler(sys.stderr)
-    if log_format == "json":
-        handler.setFormatter(JsonFormatter())
+class _AtMost(logging.Filter):
+    """Records up to a level (info and debug, for stdout)."""
+
+    def __init__(self, level: int) -> None:
+        super().__init__()
+        self.level = level
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return record.levelno <= self.level
+
+
+class _Above(_AtMost):
+    def filter(self, record: logging.LogRecord) -> bool:
+        return record.levelno > self.level
+
+
+def configure_logging(level: str, log_format: str, info_stdout: bool = True) -> None:
+    """Root logging for the controller process: `level`, text or JSON lines.
+
+    As Bitnami's --log-info-stdout: info and debug to stdout, warnings and errors to stderr; with
+    `info_stdout` False, everything to stderr.
+    """
+    formatter = (
+        JsonFormatter()
+        if log_format == "json"
+        else logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s")
+    )
+    handlers: list[logging.Handler] = []
+    if info_stdout:
+        low: logging.Handler = logging.StreamHandler(sys.stdout)
+        low.addFilter(_AtMost(logging.INFO))
+        high: logging.Handler = logging.StreamHandler(sys.stderr)
+        high.addFilter(_Above(logging.INFO))
+        handlers = [low, high]
     else:
-        handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+        handlers = [logging.StreamHandler(sys.stderr)]
+    for handler in handlers:
+        handler.setFormatter(formatter)
     root = logging.getLogger()
-    root.handlers[:] = [handler]
+    root.handlers[:] = handlers
     root.setLevel(level.upper())
     quiet_client_loggers()
     if root.level > logging.DEBUG:

@@ -46,7 +46,9 @@ class Metrics:
 
     content_type = CONTENT_TYPE_LATEST
 
-    def __init__(self) -> None:
+    def __init__(self, *, omit_secret_labels: bool = False) -> None:
+        # --metrics-omit-secret-labels: condition_info (one series per SealedSecret, named) stays empty.
+        self.omit_secret_labels = omit_secret_labels
         self.registry = CollectorRegistry()
         process_collector.ProcessCollector(registry=self.registry)
         platform_collector.PlatformCollector(registry=self.registry)
@@ -97,6 +99,8 @@ class Metrics:
 
     def observe_conditions(self, namespace: str, name: str, conditions: dict[str, str]) -> None:
         """condition type -> status ("True"/"False"/"Unknown") of one SealedSecret."""
+        if self.omit_secret_labels:
+            return
         seen = self._conditions.setdefault((namespace, name), set())
         for condition, status in conditions.items():
             self.condition_info.labels(namespace, name, condition).set(CONDITION_VALUES.get(status, 0.0))

@@ -163,6 +163,10 @@ def _load(
         if not kubeconfig and not context and not overrides.needs_kubeconfig_entries and in_cluster():
             kubernetes.config.load_incluster_config(client_configuration=configuration)  # type: ignore[no-untyped-call]
             return _in_cluster_overrides(configuration, overrides), apply_user({}, overrides)[1]
+        if kubeconfig:
+            absent = [str(p) for p in kubeconfig_paths(kubeconfig) if not p.is_file()]
+            if absent:
+                raise InputError(f"cannot configure the Kubernetes client from {kubeconfig}: no such file: {absent[0]}")
         files = kubeconfig or os.pathsep.join(str(p) for p in kubeconfig_paths(None) if p.exists())
         if not files and not overrides.server:
             raise InputError(missing)
