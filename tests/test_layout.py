@@ -34,7 +34,16 @@ def test_core_imports_no_adapter_library() -> None:
 
 
 @pytest.mark.parametrize(
-    "args", [["--help"], ["seal", "--help"], ["csi", "--help"], ["verify", "--help"], ["controller", "--version"]]
+    "args",
+    [
+        ["--help"],
+        ["seal", "--help"],
+        ["csi", "--help"],
+        ["verify", "--help"],
+        ["controller", "--version"],
+        ["kubeseal", "--help"],
+        ["kubeseal", "--version"],
+    ],
 )
 def test_cli_help_imports_no_cluster_or_cloud_library(args: list[str]) -> None:
     code = (

@@ -341,7 +341,7 @@ class KubeEmulator(kmock.KubernetesEmulator):
         )
         if facts is None and watching:
             facts = self._facts(raw, route, res, listener)  # open watches are dropped/partitioned by these
-        user = self._authenticate(raw)
+        user = self._impersonate(raw, self._authenticate(raw))
         record.user = user.name if user else None
         if route.kind == "object":
             res = self._resource(route)
@@ -409,6 +409,38 @@ class KubeEmulator(kmock.KubernetesEmulator):
         if token in self.tokens:
             return self.tokens[token]
         raise errors.ApiError(status=401, reason="Unauthorized", message="Unauthorized")
+
+    def _impersonate(self, raw: aiohttp.web.BaseRequest, user: User | None) -> User | None:
+        """Impersonate-User/-Group/-Uid as the API server reads them (kubectl's --as, --as-group, --as-uid).
+
+        With RBAC on, an authenticated caller needs `impersonate` on users (and groups, and uids in
+        authentication.k8s.io) by name; the test admin (no token) may impersonate anyone. The request then
+        runs as the impersonated user, in system:authenticated plus the impersonated groups.
+        """
+        target = raw.headers.get("Impersonate-User", "")
+        groups = tuple(raw.headers.getall("Impersonate-Group", ()))
+        uid = raw.headers.get("Impersonate-Uid", "")
+        if not target:
+            if groups or uid:
+                raise errors.bad_request("Impersonate-Group or Impersonate-Uid without Impersonate-User")
+            return user
+        if self.rbac_enabled and user is not None:
+            wanted = [("", "users", target), *(("", "groups", g) for g in groups)]
+            if uid:
+                wanted.append(("authentication.k8s.io", "uids", uid))
+            authorizer = Authorizer(self.store, self.registry)
+            for group, resource, name in wanted:
+                attrs_ = Attributes(
+                    verb="impersonate",
+                    path=raw.path,
+                    resource_request=True,
+                    api_group=group,
+                    resource=resource,
+                    name=name,
+                )
+                if not authorizer.allows(user, attrs_):
+                    raise errors.forbidden(attrs_.describe(user))
+        return User(target, frozenset({*groups, "system:authenticated"}))
 
     def _resource(self, route: routing.Route) -> ResourceDef:
         res = self.registry.get(route.group, route.version, route.plural)
