@@ -25,6 +25,7 @@ OLD_MEANINGS = {
     ("keys backup", "-o"),
     ("keys restore", "-f"),
     ("keys restore", "--from-file"),
+    ("lint", "--cert"),  # the same --cert, repeatable there (one per target cluster)
 }
 
 
