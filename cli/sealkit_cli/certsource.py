@@ -10,9 +10,14 @@ from sealkit_cli import io
 
 
 def certificate_bytes(cert: str | None, options: ClusterOptions) -> tuple[bytes, str]:
-    """PEM bytes and a name for messages; with no --cert, the newest cert from the controller."""
+    """PEM bytes and a name for messages: --cert as a file, an http(s) URL or (as kubeseal) a file:// URL;
+    with no --cert, the newest cert from the controller."""
     if cert and cert.startswith(("http://", "https://")):
         return fetch_url(cert), cert
+    if cert and cert.startswith("file://"):
+        from urllib.parse import unquote, urlparse
+
+        return io.read_input(unquote(urlparse(cert).path) or cert)
     if cert:
         return io.read_input(cert)
     from sealkit.clients.kube.proxy import ControllerProxy

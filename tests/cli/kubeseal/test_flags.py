@@ -241,6 +241,11 @@ def test_recovery_unseal_names_the_keys_it_tried(work: Path) -> None:
     assert result.exit_code == 1 and "SHA256:" in result.output and PLAINTEXT not in result.output
 
 
+def test_cert_as_a_file_url(work: Path, vectors: dict[str, Any]) -> None:
+    sealed = json.loads(ok(ks("--cert", f"file://{work / 'cert.pem'}", "-f", "secret.yaml")).stdout)
+    assert opened(sealed, key0(vectors)) == {"password": PLAINTEXT.encode()}
+
+
 def test_fetch_cert_copies_the_given_certificate(work: Path) -> None:
     assert ok(ks("--fetch-cert", "--cert", "cert.pem")).stdout == (work / "cert.pem").read_text()
     ok(ks("--fetch-cert", "--cert", "cert.pem", "-w", "copy.pem"))
