@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime as dt
 import email.utils
 import os
+import re
 import socket
 from dataclasses import dataclass, field
 from pathlib import Path

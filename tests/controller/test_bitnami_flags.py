@@ -72,6 +72,11 @@ SEALKIT_FLAGS = {
     "--escrow-auth",
     "--escrow-accept-challenge-resource",
     "--escrow-timeout",
+    "--leader-elect",
+    "--leader-elect-lease-name",
+    "--leader-elect-lease-duration",
+    "--leader-elect-renew-deadline",
+    "--leader-elect-retry-period",
     "--help",
 }
 
