@@ -49,6 +49,7 @@ class SealingCertificate:
     not_after: dt.datetime
     pem: bytes
     fingerprint: str
+    sha256: str = ""  # lower-case hex SHA-256 of the DER certificate (sealkit's provenance annotation)
 
 
 @dataclass(frozen=True)
@@ -94,7 +95,8 @@ def load_certificate(data: bytes, source: str = "certificate", *, now: dt.dateti
     if now < not_before:
         raise KeyMaterialError(f"{source}: the certificate is not valid before {not_before:%Y-%m-%d %H:%M:%S} UTC")
     pem = cert.public_bytes(serialization.Encoding.PEM)
-    return SealingCertificate(public_key, not_before, not_after, pem, fingerprint(public_key))
+    der_sha256 = hashlib.sha256(cert.public_bytes(serialization.Encoding.DER)).hexdigest()
+    return SealingCertificate(public_key, not_before, not_after, pem, fingerprint(public_key), der_sha256)
 
 
 def certificate_not_before(pem: bytes) -> dt.datetime | None:

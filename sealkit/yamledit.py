@@ -1,4 +1,5 @@
-"""Edit `spec.encryptedData` values inside a manifest's text, leaving every other byte as it was.
+"""Edit `spec.encryptedData` values and `metadata.annotations` inside a manifest's text, leaving every
+other byte as it was.
 
 Re-serialising a file loses comments, quoting and key order; instead this module finds each
 SealedSecret's encryptedData value nodes (with their character spans) and splices new text in.
@@ -7,6 +8,7 @@ JSON files work the same way: JSON is YAML, and its values are double-quoted sca
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
@@ -14,8 +16,19 @@ import yaml
 
 from sealkit.errors import InputError
 
-# Character positions need the pure-Python composer (libyaml reports byte-based marks).
+# Character positions need the pure-Python composer (libyaml reports byte-based marks); for ASCII text
+# (sealed files nearly always are) bytes are characters and libyaml composes some 20 times faster.
 _Loader = yaml.SafeLoader
+_FastLoader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
+def compose(text: str, source: str) -> list[yaml.Node]:
+    """The non-empty documents of `text` as nodes whose marks are character positions in `text`."""
+    loader = _FastLoader if text.isascii() else _Loader
+    try:
+        return [n for n in yaml.compose_all(text, Loader=loader) if n is not None]
+    except yaml.YAMLError:
+        raise InputError(f"not valid YAML: {source}") from None
 
 
 @dataclass(frozen=True)
@@ -55,10 +68,7 @@ def _scalar(node: yaml.Node | None) -> str | None:
 def locate(text: str, source: str) -> list[SealedDocument | None]:
     """Per document of the stream (empty ones skipped, as `load_documents` does): its SealedSecret
     value spans, or None when the document is not a SealedSecret."""
-    try:
-        nodes = [n for n in yaml.compose_all(text, Loader=_Loader) if n is not None]
-    except yaml.YAMLError:
-        raise InputError(f"{source}: not valid YAML") from None
+    nodes = compose(text, source)
     out: list[SealedDocument | None] = []
     for i, node in enumerate(nodes, start=1):
         if _scalar(_get(node, "kind")) != "SealedSecret":
@@ -74,8 +84,8 @@ def locate(text: str, source: str) -> list[SealedDocument | None]:
                 doc.mapping_indent = encrypted.value[0][0].start_mark.column
             for key_node, value_node in encrypted.value:
                 if isinstance(key_node, yaml.ScalarNode) and isinstance(value_node, yaml.ScalarNode):
-                    doc.values[key_node.value] = ValueSpan(
-                        value_node.start_mark.index, value_node.end_mark.index, value_node.style
+                    doc.values[key_node.value] = ValueSpan(  # libyaml says "" for plain, PyYAML None
+                        value_node.start_mark.index, value_node.end_mark.index, value_node.style or None
                     )
         out.append(doc)
     return out
@@ -137,4 +147,119 @@ def merge_values(text: str, index: int, items: Mapping[str, str], source: str) -
     last = max(doc.values.values(), key=lambda s: s.end)
     pos = _line_end(text, last.end)
     lines = "".join(f"\n{' ' * doc.mapping_indent}{k}: {v}" for k, v in added.items())
+    return text[:pos] + lines + text[pos:]
+
+
+# --- metadata.annotations -------------------------------------------------------------------------
+
+
+def _quoted(value: str) -> str:
+    """A double-quoted scalar: valid YAML and JSON, and never read as a number, bool or null."""
+    return json.dumps(value)
+
+
+def _block_scalar(value: str) -> str:
+    """In block context: plain when every YAML reader reads it back as this string, else double-quoted."""
+    from sealkit.csi.yamlio import flow_scalar
+
+    return flow_scalar(value)
+
+
+def _content_end(node: yaml.Node) -> int:
+    """Where a node's own text ends: a block collection ends with its last child (its end mark would sit at
+    the next token, after any comments between)."""
+    if isinstance(node, yaml.MappingNode) and node.value and not node.flow_style:
+        return _content_end(node.value[-1][1])
+    if isinstance(node, yaml.SequenceNode) and node.value and not node.flow_style:
+        return _content_end(node.value[-1])
+    return int(node.end_mark.index)
+
+
+def _last_line_end(text: str, node: yaml.Node) -> int:
+    """The end of the line holding the last character of a block node (so new lines go right after it)."""
+    end = _content_end(node)
+    while end > node.start_mark.index and text[end - 1] in " \t\n":  # block scalars end on the next line
+        end -= 1
+    return _line_end(text, end)
+
+
+def _indent_step(mapping: yaml.MappingNode) -> int:
+    """How far this file indents a nested block mapping (2 unless the mapping shows otherwise)."""
+    for key, value in mapping.value:
+        if isinstance(value, yaml.MappingNode) and value.value and not value.flow_style:
+            step = value.value[0][0].start_mark.column - key.start_mark.column
+            if step > 0:
+                return int(step)
+    return 2
+
+
+def _flow_insert(text: str, node: yaml.MappingNode, entries: str) -> str:
+    close = text.rindex("}", node.start_mark.index, node.end_mark.index)
+    before = text[node.start_mark.index + 1 : close].strip()
+    return text[:close].rstrip() + (", " if before else "") + entries + text[close:]
+
+
+def set_annotations(text: str, index: int, annotations: Mapping[str, str], source: str) -> str:
+    """Set `metadata.annotations` entries of document `index` (1-based, as `locate` counts), in place.
+
+    An existing entry's value is replaced (kept in its quotes, plain values become double-quoted); new
+    entries go after the last one at its indentation; a missing `annotations` map is added after the
+    metadata's last line. Flow mappings (and JSON) get `"key": "value"` entries. Nothing else changes.
+    """
+    nodes = compose(text, source)
+    if not 1 <= index <= len(nodes):
+        raise InputError(f"no document {index}: {source}")
+    metadata = _get(nodes[index - 1], "metadata")
+    if not isinstance(metadata, yaml.MappingNode) or not metadata.value:
+        raise InputError(f"document {index} has no metadata mapping to annotate: {source}")
+    existing = _get(metadata, "annotations")
+    if existing is not None and not isinstance(existing, yaml.MappingNode):
+        if isinstance(existing, yaml.ScalarNode) and existing.value in ("", "~", "null"):
+            existing = None  # `annotations:` with nothing after it
+        else:
+            raise InputError(f"document {index}: metadata.annotations is not a mapping: {source}")
+    splices: list[tuple[int, int, str]] = []
+    added: dict[str, str] = {}
+    for key, value in annotations.items():
+        node = _get(existing, key) if existing is not None else None
+        if isinstance(node, yaml.ScalarNode):
+            if node.style == "'" and "'" not in value:
+                rendered = f"'{value}'"
+            elif not node.style and not (existing is not None and existing.flow_style):
+                rendered = _block_scalar(value)
+            else:
+                rendered = _quoted(value)
+            splices.append((node.start_mark.index, node.end_mark.index, rendered))
+        else:
+            added[key] = value
+    for start, end, new in sorted(splices, reverse=True):
+        text = text[:start] + new + text[end:]
+    if not added:
+        return text
+    # Positions moved: find the nodes again in the edited text.
+    metadata = _get(compose(text, source)[index - 1], "metadata")
+    assert isinstance(metadata, yaml.MappingNode)
+    existing = _get(metadata, "annotations")
+    if isinstance(existing, yaml.MappingNode) and existing.value:
+        if existing.flow_style:
+            return _flow_insert(text, existing, ", ".join(f"{_quoted(k)}: {_quoted(v)}" for k, v in added.items()))
+        indent = existing.value[0][0].start_mark.column
+        pos = _last_line_end(text, existing)
+        lines = "".join(f"\n{' ' * indent}{_block_scalar(k)}: {_block_scalar(v)}" for k, v in added.items())
+        return text[:pos] + lines + text[pos:]
+    if existing is not None:  # `annotations: {}` or `annotations:` (null): replace the value
+        start, end = existing.start_mark.index, existing.end_mark.index
+        flow = "{" + ", ".join(f"{_quoted(k)}: {_quoted(v)}" for k, v in added.items()) + "}"
+        if metadata.flow_style or isinstance(existing, yaml.MappingNode):
+            return text[:start] + flow + text[end:]
+        return text[:start] + (" " if start and text[start - 1] == ":" else "") + flow + text[end:]
+    if metadata.flow_style:
+        entries = ", ".join(f"{_quoted(k)}: {_quoted(v)}" for k, v in added.items())
+        return _flow_insert(text, metadata, f'"annotations": {{{entries}}}')
+    indent = metadata.value[0][0].start_mark.column
+    pos = _last_line_end(text, metadata)
+    inner = " " * (indent + _indent_step(metadata))
+    lines = f"\n{' ' * indent}annotations:" + "".join(
+        f"\n{inner}{_block_scalar(k)}: {_block_scalar(v)}" for k, v in added.items()
+    )
     return text[:pos] + lines + text[pos:]

@@ -12,6 +12,7 @@ import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
 
+from sealkit import provenance
 from sealkit.csi.generate import CredentialsFile, credentials_files
 from sealkit.csi.model import Spec
 from sealkit.csi.rules import USED_LABEL
@@ -76,7 +77,8 @@ def sealed_credentials(target: CredentialsFile, principal: ServicePrincipal, cer
         "stringData": {"clientid": principal.client_id.strip(), "clientsecret": principal.client_secret},
     }
     sealed = seal_secret(secret, cert, scope=Scope.STRICT, where=target.path)
-    return HEADER.format(env=target.env) + dump_document(sealed)
+    stamped = provenance.stamp(sealed, provenance.of_certificate(cert, target.env))
+    return HEADER.format(env=target.env) + dump_document(stamped)
 
 
 def seal_credentials(

@@ -138,6 +138,8 @@ def plan(spec: Spec, envs: Iterable[str] | None = None) -> Plan:
     result = Plan(spec.root)
     for name in sorted(chosen):
         env = spec.environments[name]
+        if env.overlay is None or not spec.applications:  # a spec for sealing only: nothing to generate
+            continue
         result.overlays.append(env.overlay)
         for app in spec.applications.values():
             for file_name, content in _app_files(spec, env, app).items():

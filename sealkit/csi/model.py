@@ -1,7 +1,9 @@
 """The CSI spec as typed values: environments, applications, their Key Vault objects and wiring.
 
 Built only by `sealkit.csi.spec.load_spec`, which has already refused anything the driver or
-provider would reject, so renderers can trust these values.
+provider would reject, so renderers can trust these values. Environments also say how to seal for
+their cluster (`CertSource`, `sealed_secrets`): `sealkit seal --env`, `set`, `reencrypt --env`,
+`certs pull` and lint's wrong-cluster rule read them (docs/environments.md).
 """
 
 from __future__ import annotations
@@ -10,6 +12,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
 from pathlib import Path
+
+from sealkit.bitnami import DEFAULT_CONTROLLER_NAME, DEFAULT_CONTROLLER_NAMESPACE
 
 DEFAULT_CREDENTIALS_SECRET = "secrets-store-creds"  # noqa: S105 - a Secret name (the Arc default)
 DEFAULT_MOUNT_PATH = "/mnt/secrets-store"
@@ -35,14 +39,41 @@ class Identity:
 
 
 @dataclass(frozen=True)
+class CertSource:
+    """Where an environment's sealing certificate comes from (`sealingCert`), and its history.
+
+    `file` is the committed copy (sealing reads it when set; `certs pull` refreshes it from `url` or
+    `context`); without it the certificate is fetched from `url` or the cluster at each run. `previous`
+    is a PEM file of the environment's older certificates (`certs pull` adds a replaced one there).
+    """
+
+    file: str | None = None  # POSIX path relative to the spec's directory
+    url: str | None = None  # http(s) URL of the PEM
+    context: str | None = None  # kubeconfig context of the environment's cluster
+    controller_name: str = DEFAULT_CONTROLLER_NAME
+    controller_namespace: str = DEFAULT_CONTROLLER_NAMESPACE
+    previous: str | None = None  # POSIX path relative to the spec's directory
+
+    def describe(self) -> str:
+        """The source for messages: the file, else the URL, else the context."""
+        if self.file:
+            return self.file
+        if self.url:
+            return self.url
+        return f"context {self.context} ({self.controller_namespace}/{self.controller_name})"
+
+
+@dataclass(frozen=True)
 class Environment:
     name: str
-    vault: str
-    tenant: str
+    vault: str | None  # Key Vault name; None for an environment only sealed for (a spec without applications)
+    tenant: str | None
     cloud: str | None
-    identity: Identity
-    overlay: str  # POSIX path relative to the spec's directory
-    sealing_cert: str  # path relative to the spec's directory, or an http(s) URL
+    identity: Identity | None
+    overlay: str | None  # POSIX path relative to the spec's directory; None only in a spec without applications
+    sealing_cert: str  # path relative to the spec's directory, or an http(s) URL ("" when only a context names it)
+    sealed_secrets: str | None = None  # POSIX path relative to the spec's directory: `seal --env` writes here
+    cert_source: CertSource = field(default_factory=CertSource)
 
 
 @dataclass(frozen=True)
@@ -124,11 +155,17 @@ class Application:
 
     def vault_for(self, env: Environment) -> str:
         override = self.overrides.get(env.name)
-        return override.vault if override and override.vault else env.vault
+        vault = override.vault if override and override.vault else env.vault
+        if vault is None:
+            raise ValueError(f"environment {env.name} names no Key Vault for application {self.name}")
+        return vault
 
     def identity_for(self, env: Environment) -> Identity:
         override = self.overrides.get(env.name)
-        return override.identity if override and override.identity else env.identity
+        identity = override.identity if override and override.identity else env.identity
+        if identity is None:
+            raise ValueError(f"environment {env.name} names no identity for application {self.name}")
+        return identity
 
 
 @dataclass(frozen=True)

@@ -54,7 +54,7 @@ def _identity_parameters(identity: Identity) -> dict[str, str]:
 
 
 def secret_provider_class(app: Application, env: Environment) -> dict[str, Any]:
-    parameters: dict[str, str] = {"keyvaultName": app.vault_for(env), "tenantID": env.tenant}
+    parameters: dict[str, str] = {"keyvaultName": app.vault_for(env), "tenantID": env.tenant or ""}
     if env.cloud:
         parameters["cloudName"] = env.cloud
     parameters.update(_identity_parameters(app.identity_for(env)))

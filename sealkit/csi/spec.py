@@ -19,6 +19,7 @@ from sealkit.csi.model import (
     DEFAULT_MOUNT_PATH,
     LATEST,
     Application,
+    CertSource,
     Environment,
     EnvironmentOverride,
     EnvVar,
@@ -198,15 +199,92 @@ def _identity(r: _Reader, path: SpecPath, value: Any) -> Identity | None:
 
 # --- environments -------------------------------------------------------------------------------
 
-_ENV_KEYS = ("vault", "tenant", "cloud", "identity", "overlay", "sealingCert")
+_ENV_KEYS = ("vault", "tenant", "cloud", "identity", "overlay", "sealingCert", "sealedSecrets")
+_CERT_KEYS = ("file", "url", "context", "controllerName", "controllerNamespace", "previous")
+_URL_SCHEMES = ("https://", "http://")
 
 
-def _environment(r: _Reader, name: str, value: Any) -> Environment | None:
+def _cert_source(r: _Reader, path: SpecPath, value: Any) -> CertSource | None:
+    """`sealingCert`: a file or http(s) URL, or a map naming the committed file, where to fetch it, its history."""
+    if isinstance(value, str) and value.startswith(_URL_SCHEMES):
+        return CertSource(url=value)
+    if not isinstance(value, dict):
+        file = _relative_path(r, path, value)
+        return CertSource(file=file) if file is not None else None
+    body = r.mapping(path, value, _CERT_KEYS)
+    if body is None:
+        return None
+    ok = True
+    file = _relative_path(r, (*path, "file"), body["file"]) if "file" in body else None
+    previous = _relative_path(r, (*path, "previous"), body["previous"]) if "previous" in body else None
+    ok = ("file" not in body or file is not None) and ("previous" not in body or previous is not None)
+    url = body.get("url")
+    if url is not None and not (isinstance(url, str) and url.startswith(_URL_SCHEMES)):
+        r.fail((*path, "url"), f"{url!r} must be an https:// (or http://) URL")
+        ok = False
+    context = body.get("context")
+    if context is not None and r.string((*path, "context"), context) is None:
+        ok = False
+    if url is not None and context is not None:
+        r.fail(path, "give url or context (where to fetch the certificate), not both")
+        ok = False
+    if file is None and url is None and context is None:
+        r.fail(path, "name the certificate: file, url or context (the kubeconfig context of the cluster)")
+        ok = False
+    names = {}
+    for key, pattern, what in (
+        ("controllerName", _DNS_SUBDOMAIN, "Service name"),
+        ("controllerNamespace", _DNS_LABEL, "namespace"),
+    ):
+        if key in body:
+            if context is None:
+                r.fail((*path, key), "only used with context (the controller is reached in that cluster)")
+                ok = False
+            elif r.string((*path, key), body[key], pattern, what) is None:
+                ok = False
+            else:
+                names[key] = body[key]
+    if not ok:
+        return None
+    source = CertSource(file=file, url=url, context=context, previous=previous)
+    if names:
+        source = dataclasses.replace(
+            source,
+            controller_name=names.get("controllerName", source.controller_name),
+            controller_namespace=names.get("controllerNamespace", source.controller_namespace),
+        )
+    return source
+
+
+def _sealing_only(r: _Reader, name: str, path: SpecPath, body: dict[str, Any]) -> Environment | None:
+    """An environment a spec without applications declares only to seal for: certificate and directories."""
+    if "cloud" in body:
+        r.fail((*path, "cloud"), "only used with a Key Vault (vault, tenant, identity)")
+        return None
+    overlay = _relative_path(r, (*path, "overlay"), body["overlay"]) if "overlay" in body else None
+    source = _cert_source(r, (*path, "sealingCert"), body["sealingCert"]) if "sealingCert" in body else None
+    sealed = _relative_path(r, (*path, "sealedSecrets"), body["sealedSecrets"]) if "sealedSecrets" in body else None
+    if source is None or ("overlay" in body and overlay is None) or ("sealedSecrets" in body and sealed is None):
+        return None
+    if sealed is not None and sealed == overlay:
+        r.fail((*path, "sealedSecrets"), "must not be the overlay itself: use a directory beside it")
+        return None
+    cert = source.file or source.url or ""
+    return Environment(name, None, None, None, None, overlay, cert, sealed_secrets=sealed, cert_source=source)
+
+
+def _environment(r: _Reader, name: str, value: Any, with_apps: bool = True) -> Environment | None:
     path: SpecPath = ("environments", name)
     ok = r.check(path, None if _DNS_LABEL.fullmatch(name) else "environment names must be DNS labels")
-    body = r.mapping(path, value, _ENV_KEYS, required=("vault", "tenant", "identity", "overlay", "sealingCert"))
+    # Without applications an environment may be for sealing only: no Key Vault settings, no overlay.
+    store = with_apps or (isinstance(value, dict) and any(k in value for k in ("vault", "tenant", "identity")))
+    required: tuple[str, ...] = ("vault", "tenant", "identity") if store else ()
+    required += ("overlay", "sealingCert") if with_apps else ("sealingCert",)
+    body = r.mapping(path, value, _ENV_KEYS, required=required)
     if body is None or not ok:
         return None
+    if not store:
+        return _sealing_only(r, name, path, body)
     vault = body.get("vault")
     tenant = body.get("tenant")
     cloud = body.get("cloud")
@@ -216,12 +294,24 @@ def _environment(r: _Reader, name: str, value: Any) -> Environment | None:
         ok = r.check((*path, "cloud"), rules.cloud_problem(cloud)) and ok
     identity = _identity(r, (*path, "identity"), body.get("identity")) if "identity" in body else None
     overlay = _relative_path(r, (*path, "overlay"), body.get("overlay")) if "overlay" in body else None
-    cert = body.get("sealingCert")
-    if "sealingCert" in body and not (isinstance(cert, str) and cert.startswith(("https://", "http://"))):
-        cert = _relative_path(r, (*path, "sealingCert"), cert)
-    if not ok or identity is None or overlay is None or cert is None:
+    source = _cert_source(r, (*path, "sealingCert"), body["sealingCert"]) if "sealingCert" in body else None
+    sealed = _relative_path(r, (*path, "sealedSecrets"), body["sealedSecrets"]) if "sealedSecrets" in body else None
+    if "sealedSecrets" in body and sealed is None:
+        ok = False
+    if sealed is not None and overlay is not None and sealed == overlay:
+        r.fail(
+            (*path, "sealedSecrets"),
+            "must not be the overlay itself (`csi generate` owns its kustomization.yaml): use a directory beside it",
+        )
+        ok = False
+    if not ok or identity is None or ("overlay" in body and overlay is None) or source is None:
         return None
-    return Environment(name, str(vault), str(tenant), cloud or None, identity, overlay, cert)
+    if with_apps and overlay is None:
+        return None
+    cert = source.file or source.url or ""
+    return Environment(
+        name, str(vault), str(tenant), cloud or None, identity, overlay, cert, sealed_secrets=sealed, cert_source=source
+    )
 
 
 # --- objects ------------------------------------------------------------------------------------
@@ -535,12 +625,41 @@ def _application(r: _Reader, name: str, value: Any, envs: tuple[str, ...]) -> Ap
 # --- checks across applications and against the bases -----------------------------------------
 
 
+def _inside(path: str, directory: str) -> bool:
+    return path == directory or path.startswith(directory.rstrip("/") + "/")
+
+
+def _sealed_dirs_checks(r: _Reader, envs: Mapping[str, Environment]) -> None:
+    """Each environment's SealedSecrets in a directory of its own: not shared, nested or inside another's overlay
+    (lint tells which cluster a file is for by where it sits)."""
+    for env in envs.values():
+        if env.sealed_secrets is None:
+            continue
+        for other in envs.values():
+            if other.name == env.name:
+                continue
+            taken = [("sealedSecrets", other.sealed_secrets), ("overlay", other.overlay)]
+            for what, directory in taken:
+                if directory is not None and (
+                    _inside(env.sealed_secrets, directory) or _inside(directory, env.sealed_secrets)
+                ):
+                    r.fail(
+                        ("environments", env.name, "sealedSecrets"),
+                        f"{env.sealed_secrets!r} overlaps environment {other.name!r}'s {what} {directory!r}: each "
+                        "environment's SealedSecrets need a directory of their own",
+                    )
+                    break
+
+
 def _cross_checks(r: _Reader, envs: Mapping[str, Environment], apps: Mapping[str, Application]) -> None:
     overlays: dict[str, str] = {}
     for env in envs.values():
+        if env.overlay is None:
+            continue
         first = overlays.setdefault(env.overlay, env.name)
         if first != env.name:
             r.fail(("environments", env.name, "overlay"), f"environment {first!r} already writes to {env.overlay!r}")
+    _sealed_dirs_checks(r, envs)
     classes: dict[tuple[str, str], str] = {}
     synced: dict[tuple[str, str], str] = {}
     for app in apps.values():
@@ -649,7 +768,7 @@ def parse_spec(text: str, path: Path, *, check_bases: bool = True) -> Spec:
         (),
         r.lined.value,
         ("apiVersion", "kind", "environments", "applications"),
-        required=("apiVersion", "kind", "environments", "applications"),
+        required=("apiVersion", "kind", "environments"),
     )
     if top is None:
         raise SpecError(r.problems)
@@ -664,16 +783,19 @@ def parse_spec(text: str, path: Path, *, check_bases: bool = True) -> Spec:
         env_body = {}
     env_names = tuple(str(name) for name in env_body)
     all_envs_ok = True
+    with_apps = top.get("applications") is not None
     for name, value in env_body.items():
-        env = _environment(r, str(name), value)
+        env = _environment(r, str(name), value, with_apps)
         if env is None:
             all_envs_ok = False
         else:
             envs[env.name] = env
     apps: dict[str, Application] = {}
     app_body = top.get("applications")
-    if not isinstance(app_body, dict) or not app_body:
-        r.fail(("applications",), "must map at least one application name to its settings")
+    if app_body is None:  # a spec for sealing only
+        app_body = {}
+    elif not isinstance(app_body, dict) or not app_body:
+        r.fail(("applications",), "must map at least one application name to its settings (or leave it out)")
         app_body = {}
     for name, value in app_body.items():
         app = _application(r, str(name), value, env_names)

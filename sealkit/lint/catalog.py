@@ -178,6 +178,31 @@ SEALED_DOES_NOT_OPEN = Rule(
     "Re-seal it for this name, namespace and scope with the target cluster's certificate.",
 )
 
+SEALED_WRONG_CLUSTER = Rule(
+    "SK210",
+    "sealed-wrong-cluster",
+    _E,
+    "A SealedSecret sits in an environment's directory (sealedSecrets or overlay in the spec) but was sealed for "
+    "another cluster: its provenance certificate (or key size) is not one of that environment's.",
+    "Seal it for the environment it sits in (sealkit seal --env ENV), or move it where it belongs.",
+)
+SEALED_OLD_CERTIFICATE = Rule(
+    "SK211",
+    "sealed-old-certificate",
+    _W,
+    "A SealedSecret was sealed with an older certificate of its environment (the spec's sealingCert.previous): it "
+    "opens while the controller keeps that key.",
+    "Re-seal it through that cluster's controller: sealkit reencrypt --env ENV.",
+)
+SEALED_PROVENANCE_UNKNOWN = Rule(
+    "SK212",
+    "sealed-cluster-unknown",
+    _I,
+    "Which cluster a SealedSecret in an environment's directory was sealed for cannot be told (no provenance "
+    "annotation, no matching key or key size).",
+    "Re-seal it with sealkit (seal --env, reencrypt --env) so it carries its provenance, or lint with --private-key.",
+)
+
 # Key Vault CSI.
 SPC_INVALID = Rule(
     "SK301",
@@ -289,6 +314,9 @@ RULES: tuple[Rule, ...] = (
     SEALED_TEMPLATE_OVERRIDE,
     SEALED_DEPRECATED_DATA,
     SEALED_DOES_NOT_OPEN,
+    SEALED_WRONG_CLUSTER,
+    SEALED_OLD_CERTIFICATE,
+    SEALED_PROVENANCE_UNKNOWN,
     SPC_INVALID,
     CSI_VOLUME_INVALID,
     CSI_STALE,

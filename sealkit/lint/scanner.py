@@ -22,6 +22,7 @@ from typing import Any
 from sealkit.lint import catalog, csi, dotenv, keymaterial, literals, loader, sealed, secrets, sops
 from sealkit.lint.config import LintConfig
 from sealkit.lint.discovery import Discovery, Source, discover
+from sealkit.lint.envs import EnvironmentIndex
 from sealkit.lint.generators import GeneratorCheck
 from sealkit.lint.model import Finding, Hit, Severity
 from sealkit.lint.refs import SecretIndex, generated_names
@@ -84,10 +85,15 @@ class Scanner:
     """One lint run: configure once, feed sources, collect findings."""
 
     def __init__(
-        self, config: LintConfig | None = None, checks: sealed.SealedChecks | None = None, limit: int | None = None
+        self,
+        config: LintConfig | None = None,
+        checks: sealed.SealedChecks | None = None,
+        limit: int | None = None,
+        environments: EnvironmentIndex | None = None,
     ) -> None:
         self.config = config or LintConfig()
         self.checks = checks or sealed.SealedChecks()
+        self.environments = environments
         self.limit = loader.max_input_bytes() if limit is None else limit
         self.report = LintReport()
         self._relative: dict[str, str] = {}
@@ -225,6 +231,9 @@ class Scanner:
             )
             for hit in self._object_hits(manifest, default_namespace):
                 self._emit(display, hit, ignored)
+            if self.environments is not None and source.path is not None:
+                for hit in self.environments.check(manifest, _key(source), manifest.namespace or default_namespace):
+                    self._emit(display, hit, ignored)
             if csi.is_csi_spec(manifest) and source.path is not None and source not in specs:
                 specs.append(source)
 
@@ -289,6 +298,8 @@ def lint(
     *,
     all_files: bool = False,
     limit: int | None = None,
+    environments: EnvironmentIndex | None = None,
 ) -> LintReport:
-    """Lint every file under `paths` (files or directories; git-tracked files inside a work tree)."""
-    return Scanner(config, checks, limit).run(discover(paths, all_files=all_files))
+    """Lint every file under `paths` (files or directories; git-tracked files inside a work tree); with
+    `environments` (the spec's), also whether each SealedSecret sits in the environment it was sealed for."""
+    return Scanner(config, checks, limit, environments).run(discover(paths, all_files=all_files))

@@ -1,0 +1,151 @@
+"""An environment's sealing certificates: the one to seal with now, and every one the repo knows.
+
+Where it sits: the core, for `seal --env`, `set`, `reencrypt --env`, `certs pull` and lint's wrong-cluster
+rule. Sealing needs the current certificate, valid today (`sealing_certificate`): the committed file when
+the spec names one, else fetched from the URL or the cluster by a `Fetch` the caller supplies (the CLI
+reaches the controller through the API server's service proxy; the core imports no client). Comparing
+needs every certificate the repo keeps, expired or not (`committed`): the committed file and the
+environment's `previous` file (older certificates: a file sealed with one still opens, since the
+controller keeps old keys, but should be re-sealed). Certificates are read for their public key, dates
+and DER digest only (Bitnami's carry an extension `cryptography` cannot parse).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from cryptography import x509
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import rsa
+
+from sealkit.csi.model import CertSource, Environment, Spec
+from sealkit.errors import InputError, KeyMaterialError
+from sealkit.keys import SealingCertificate, load_certificate
+from sealkit.provenance import der_sha256
+
+MAX_CERT_BYTES = 1 << 20  # a PEM bundle of certificates is a few KiB; anything larger is not one
+
+# (source, environment name) -> (PEM bytes, a name for messages): the certificate from the URL or cluster.
+Fetch = Callable[[CertSource, str], tuple[bytes, str]]
+
+
+@dataclass(frozen=True)
+class KnownCert:
+    """A certificate as the repo keeps it, for comparing (no validity check)."""
+
+    sha256: str  # lower-case hex SHA-256 of the DER certificate
+    public_key: rsa.RSAPublicKey
+    not_before: dt.datetime
+    not_after: dt.datetime
+    pem: bytes
+    source: str
+
+    @property
+    def key_bits(self) -> int:
+        return int(self.public_key.key_size)
+
+    def expired(self, now: dt.datetime | None = None) -> bool:
+        return (now or dt.datetime.now(dt.UTC)) > self.not_after
+
+    def same_key(self, public_key: rsa.RSAPublicKey) -> bool:
+        return self.public_key.public_numbers() == public_key.public_numbers()
+
+
+def read_certificates(data: bytes, source: str) -> list[KnownCert]:
+    """Every certificate in a PEM bundle (or one DER certificate), in file order; RSA only."""
+    stripped = data.strip()
+    try:
+        if b"-----BEGIN" in stripped:
+            certs = x509.load_pem_x509_certificates(stripped)
+        else:
+            certs = [x509.load_der_x509_certificate(stripped)]
+    except ValueError:
+        raise KeyMaterialError(f"not a PEM or DER certificate: {source}") from None
+    out = []
+    for cert in certs:
+        key = cert.public_key()
+        if not isinstance(key, rsa.RSAPublicKey):
+            raise KeyMaterialError(f"a certificate's key is not RSA (Sealed Secrets uses RSA): {source}")
+        out.append(
+            KnownCert(
+                der_sha256(cert.public_bytes(serialization.Encoding.DER)),
+                key,
+                cert.not_valid_before_utc,
+                cert.not_valid_after_utc,
+                cert.public_bytes(serialization.Encoding.PEM),
+                source,
+            )
+        )
+    return out
+
+
+def read_repo_file(root: Path, relpath: str, what: str) -> bytes | None:
+    """A certificate file named in the spec, at most MAX_CERT_BYTES; None when it does not exist."""
+    path = root / relpath
+    try:
+        with path.open("rb") as handle:
+            data = handle.read(MAX_CERT_BYTES + 1)
+    except FileNotFoundError:
+        return None
+    except IsADirectoryError:
+        raise InputError(f"{what} is a directory, not a certificate file: {relpath}") from None
+    except OSError as exc:
+        raise InputError(f"cannot read {what} ({exc.strerror}): {relpath}") from None
+    if len(data) > MAX_CERT_BYTES:
+        raise InputError(f"{what} is larger than {MAX_CERT_BYTES} bytes, not a certificate file: {relpath}")
+    return data
+
+
+@dataclass(frozen=True)
+class EnvironmentCerts:
+    """Every certificate the repo keeps for one environment."""
+
+    name: str
+    current: tuple[KnownCert, ...]  # the committed file (normally one; later ones in a bundle count as older)
+    previous: tuple[KnownCert, ...]  # the `previous` file
+
+    @property
+    def newest(self) -> KnownCert | None:
+        return self.current[0] if self.current else None
+
+    @property
+    def older(self) -> tuple[KnownCert, ...]:
+        return (*self.current[1:], *self.previous)
+
+    def all(self) -> tuple[KnownCert, ...]:
+        return (*self.current, *self.previous)
+
+
+def committed(spec: Spec, env: Environment) -> EnvironmentCerts:
+    """The environment's committed certificates (none when its spec names no file, or the files do not exist)."""
+    source = env.cert_source
+    current: list[KnownCert] = []
+    previous: list[KnownCert] = []
+    if source.file:
+        data = read_repo_file(spec.root, source.file, f"environment {env.name}'s sealing certificate")
+        current = read_certificates(data, source.file) if data is not None else []
+    if source.previous:
+        data = read_repo_file(spec.root, source.previous, f"environment {env.name}'s previous certificates")
+        previous = read_certificates(data, source.previous) if data is not None and data.strip() else []
+    return EnvironmentCerts(env.name, tuple(current), tuple(previous))
+
+
+def sealing_certificate(
+    spec: Spec, env: Environment, fetch: Fetch | None, *, now: dt.datetime | None = None
+) -> SealingCertificate:
+    """The certificate to seal for `env` with now: its committed file, else fetched; refused when expired."""
+    source = env.cert_source
+    label = f"environment {env.name}"
+    if source.file:
+        data = read_repo_file(spec.root, source.file, f"{label}'s sealing certificate")
+        if data is None:
+            hint = f" (run `sealkit certs pull --env {env.name}`)" if source.url or source.context else ""
+            raise InputError(f"{label}'s sealing certificate does not exist{hint}: {source.file}")
+        return load_certificate(data, f"{source.file} ({label})", now=now)
+    if fetch is None:
+        raise InputError(f"{label}'s certificate is fetched from {source.describe()}, which this command cannot reach")
+    data, where = fetch(source, env.name)
+    return load_certificate(data, f"{where} ({label})", now=now)

@@ -1,0 +1,101 @@
+"""`certs pull`: an environment's committed certificate compared with what its cluster serves now.
+
+Where it sits: the core, between the CLI (which fetches each certificate) and `sealkit.filewrites`. The
+committed file gets the served certificate; the one it replaces goes to the top of the environment's
+`previous` file (when the spec names one), so files sealed with it are known as "older, same cluster"
+(lint: reseal) rather than "another cluster". `--check` writes nothing and reports a committed
+certificate that is stale (not the one the cluster serves) or expired.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from sealkit.csi.model import Environment, Spec
+from sealkit.envs.certs import EnvironmentCerts, KnownCert
+from sealkit.filewrites import FileChange
+from sealkit.provenance import short
+
+
+@dataclass
+class PullResult:
+    env: str
+    status: str  # "unchanged", "changed", "new", "no-source", "no-file", "expired"
+    message: str
+    changes: list[FileChange] = field(default_factory=list)
+
+    @property
+    def stale(self) -> bool:
+        """What --check fails on: the committed certificate is not the served one, or is expired."""
+        return self.status in ("changed", "new", "expired")
+
+
+def _pem_text(certs: list[KnownCert]) -> str:
+    return "".join(c.pem.decode() for c in certs)
+
+
+def _text(path: Path) -> str | None:
+    """A file's text as it is (undo restores exactly this), None when missing."""
+    try:
+        return path.read_bytes().decode("utf-8", errors="surrogateescape")
+    except FileNotFoundError:
+        return None
+
+
+def expiry_problem(cert: KnownCert, where: str, now: dt.datetime | None = None) -> str | None:
+    if cert.expired(now):
+        return f"expired on {cert.not_after:%Y-%m-%d}: {where}"
+    return None
+
+
+def offline_status(env: Environment, known: EnvironmentCerts, now: dt.datetime | None = None) -> PullResult:
+    """An environment with nothing to pull from (a file only, or nothing committed)."""
+    source = env.cert_source
+    if not source.file:
+        return PullResult(
+            env.name, "no-file", f"{env.name}: fetched at each run from {source.describe()}: nothing committed"
+        )
+    newest = known.newest
+    if newest is None:
+        return PullResult(
+            env.name, "expired", f"{env.name}: no certificate committed and nothing to pull from: {source.file}"
+        )
+    problem = expiry_problem(newest, source.file, now)
+    if problem:
+        return PullResult(env.name, "expired", f"{env.name}: {short(newest.sha256)} {problem}")
+    return PullResult(
+        env.name, "no-source", f"{env.name}: {short(newest.sha256)} (no url or context to pull from): {source.file}"
+    )
+
+
+def compare(
+    spec: Spec, env: Environment, known: EnvironmentCerts, served: KnownCert, now: dt.datetime | None = None
+) -> PullResult:
+    """The committed file against the served certificate, with the file changes that bring it up to date."""
+    source = env.cert_source
+    assert source.file is not None
+    newest = known.newest
+    if served.expired(now):
+        return PullResult(env.name, "expired", f"{env.name}: the cluster's certificate {short(served.sha256)} "
+                          f"expired on {served.not_after:%Y-%m-%d}: {source.describe()}")  # fmt: skip
+    file_path = spec.root / source.file
+    if newest is None:
+        change = FileChange(file_path, _pem_text([served]), None)
+        return PullResult(env.name, "new", f"{env.name}: new {short(served.sha256)}: {source.file}", [change])
+    if newest.sha256 == served.sha256 and len(known.current) == 1:
+        return PullResult(env.name, "unchanged", f"{env.name}: unchanged {short(served.sha256)}: {source.file}")
+    changes = [FileChange(file_path, _pem_text([served]), _text(file_path))]
+    message = f"{env.name}: changed {short(newest.sha256)} -> {short(served.sha256)}: {source.file}"
+    replaced = [c for c in known.current if c.sha256 != served.sha256]
+    if source.previous:
+        history = [*replaced, *(c for c in known.previous if c.sha256 not in {r.sha256 for r in replaced})]
+        history = [c for c in history if c.sha256 != served.sha256]
+        previous_path = spec.root / source.previous
+        if [c.sha256 for c in history] != [c.sha256 for c in known.previous]:
+            changes.append(FileChange(previous_path, _pem_text(history), _text(previous_path)))
+        message += f" (the replaced one kept in {source.previous})"
+    elif replaced:
+        message += " (the replaced one is not kept: name sealingCert.previous in the spec to keep it)"
+    return PullResult(env.name, "changed", message, changes)

@@ -1,0 +1,256 @@
+"""`seal --env` and `set` as file changes planned in memory: nothing is written here.
+
+Where it sits: the core, between the CLI (which reads the plaintext once, loads the certificates and
+writes the planned changes all or nothing with `sealkit.filewrites`) and the sealing primitives. Per
+environment and Secret: a new file is the SealedSecret in block YAML with its provenance; an existing one
+gets its items added or replaced in place as `--merge-into` does (sealed for the file's own name,
+namespace and scope; comments, order and layout kept) and its provenance updated; a directory holding a
+`kustomization.yaml` gets each new file added to its `resources`. Plaintext lives only in memory.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from sealkit import provenance
+from sealkit.csi.model import Environment, Spec
+from sealkit.csi.yamlio import dump_document
+from sealkit.documents import Document, load_documents
+from sealkit.envs.layout import file_name, sealed_dir
+from sealkit.errors import InputError
+from sealkit.filewrites import FileChange
+from sealkit.keys import SealingCertificate
+from sealkit.kustomizeedit import KUSTOMIZATION_NAMES, add_resources
+from sealkit.manifest import metadata_of, string_map
+from sealkit.scope import Scope, scope_from_annotations
+from sealkit.sealedsecret import SealedSecretView, is_sealed_secret, parse_sealed_secret
+from sealkit.sealing import resolve_target, seal_secret, seal_value, secret_items
+from sealkit.yamledit import merge_values, set_annotations
+
+
+@dataclass(frozen=True)
+class PreparedSecret:
+    """One input Secret with its final name, namespace and scope, checked once for every environment."""
+
+    obj: Mapping[str, Any]
+    where: str
+    name: str
+    namespace: str
+    scope: Scope
+    items: dict[str, bytes] = field(repr=False)
+
+    @property
+    def file(self) -> str:
+        return file_name(self.namespace, self.name)
+
+    @property
+    def label(self) -> str:
+        return f"{self.namespace}/{self.name}"
+
+
+def prepare(
+    documents: list[Document],
+    *,
+    scope: Scope | None = None,
+    name: str | None = None,
+    namespace: str | None = None,
+    allow_empty_data: bool = False,
+) -> list[PreparedSecret]:
+    """Every input document as a Secret to seal; refuses (one line) what would clash or not open."""
+    if not documents:
+        raise InputError("no Secret in the input")
+    if name and len(documents) > 1:
+        raise InputError(f"--name applies to one Secret, the input has {len(documents)}: --name")
+    out: list[PreparedSecret] = []
+    by_file: dict[str, PreparedSecret] = {}
+    for doc in documents:
+        obj = doc.obj
+        if not isinstance(obj, Mapping) or obj.get("kind") != "Secret" or obj.get("apiVersion") not in ("v1", None):
+            raise InputError(f"not a v1 Secret: {doc.where}")
+        meta = metadata_of(obj, doc.where)
+        final_name = name or meta.get("name")
+        if not isinstance(final_name, str) or not final_name:
+            raise InputError(f"the Secret has no metadata.name (give --name): {doc.where}")
+        own = meta.get("namespace")
+        if own and namespace and own != namespace:
+            raise InputError(f"the Secret's namespace {own!r} differs from --namespace {namespace!r}: {doc.where}")
+        final_namespace = own or namespace
+        if not isinstance(final_namespace, str) or not final_namespace:
+            raise InputError(
+                "the Secret has no namespace (set metadata.namespace or give -n; an environment's file is named "
+                f"<namespace>.<name>{'.sealedsecret.yaml'}): {doc.where}"
+            )
+        final_scope = scope or scope_from_annotations(string_map(meta.get("annotations"), doc.where, "annotations"))
+        resolve_target(final_scope, final_name, final_namespace, doc.where)
+        items = secret_items(obj, doc.where)
+        if not items and not allow_empty_data:
+            raise InputError(f"the Secret has no data or stringData (pass --allow-empty-data): {doc.where}")
+        prepared = PreparedSecret(obj, doc.where, final_name, final_namespace, final_scope, items)
+        first = by_file.setdefault(prepared.file, prepared)
+        if first is not prepared:
+            raise InputError(
+                f"two Secrets would be written to the same file {prepared.file} ({first.where} and {doc.where})"
+            )
+        out.append(prepared)
+    return out
+
+
+@dataclass(frozen=True)
+class Written:
+    """One line of the report: what a run did (or would do) to a file."""
+
+    env: str
+    path: Path
+    action: str  # "new", "updated", "unchanged", "listed"
+
+
+@dataclass
+class Plan:
+    changes: list[FileChange] = field(default_factory=list)
+    report: list[Written] = field(default_factory=list)
+
+
+def _read(path: Path) -> str | None:
+    try:
+        return path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        return None
+    except (IsADirectoryError, UnicodeDecodeError):
+        raise InputError(f"not a SealedSecret file: {path}") from None
+    except OSError as exc:
+        raise InputError(f"cannot read ({exc.strerror}): {path}") from None
+
+
+def _the_sealed_secret(text: str, path: Path) -> tuple[Document, SealedSecretView]:
+    sealed = [d for d in load_documents(text, str(path)) if is_sealed_secret(d.obj)]
+    if len(sealed) != 1:
+        raise InputError(f"the file must hold exactly one SealedSecret, it holds {len(sealed)}: {path}")
+    return sealed[0], parse_sealed_secret(sealed[0].obj, sealed[0].where)
+
+
+def _reprovenance(
+    text: str, doc: Document, view: SealedSecretView, new: provenance.Provenance, every_item: bool, path: Path
+) -> str:
+    annotations = (doc.obj.get("metadata") or {}).get("annotations")
+    before = provenance.read(annotations, str(path))
+    after = provenance.after_update(before, new, every_item=every_item, where=str(path))
+    if after is None or after == before:
+        return text
+    wanted = after.annotations()
+    current = {k: v for k, v in (annotations or {}).items() if k in wanted}
+    if current == wanted:
+        return text
+    return set_annotations(text, doc.index, wanted, str(path))
+
+
+def merge_into_text(
+    text: str,
+    path: Path,
+    items: Mapping[str, bytes],
+    cert: SealingCertificate,
+    environment: str | None,
+    expect: tuple[str, str, Scope] | None = None,
+) -> str:
+    """Add or replace `items` in the one SealedSecret of `text`, sealed for its own target; provenance updated.
+
+    `expect` (namespace, name, scope) refuses a file holding another object, or the same one in another
+    scope: its items would not open together.
+    """
+    doc, view = _the_sealed_secret(text, path)
+    if view.legacy_data:
+        raise InputError(f"the SealedSecret uses deprecated spec.data; seal it again as a whole: {path}")
+    if expect is not None:
+        namespace, name, scope = expect
+        if (view.namespace, view.name) != (namespace, name):
+            raise InputError(
+                f"the file holds SealedSecret {view.namespace}/{view.name}, not {namespace}/{name}: {path}"
+            )
+        if view.scope is not scope:
+            raise InputError(
+                f"the file is sealed {view.scope.value}, the Secret {scope.value} (delete the file to change the "
+                f"scope, or pass --scope {view.scope.value}): {path}"
+            )
+    sealed = {key: seal_value(cert, value, view.target) for key, value in items.items()}
+    merged = merge_values(text, doc.index, sealed, str(path))
+    every_item = set(view.encrypted_data) <= set(items)
+    return _reprovenance(merged, doc, view, provenance.of_certificate(cert, environment), every_item, path)
+
+
+def _kustomization(directory: Path) -> Path | None:
+    for name in KUSTOMIZATION_NAMES:
+        candidate = directory / name
+        if candidate.is_file():
+            return candidate
+    return None
+
+
+def plan_seal(
+    spec: Spec,
+    env: Environment,
+    cert: SealingCertificate,
+    secrets: Iterable[PreparedSecret],
+    *,
+    allow_empty_data: bool = False,
+) -> Plan:
+    """One environment's files for `secrets`: new ones written, existing ones merged, kustomization listed."""
+    directory = sealed_dir(spec, env)
+    plan = Plan()
+    stamp = provenance.of_certificate(cert, env.name)
+    new_files: list[str] = []
+    for secret in secrets:
+        path = directory / secret.file
+        old = _read(path)
+        if old is None:
+            sealed = seal_secret(
+                secret.obj,
+                cert,
+                scope=secret.scope,
+                name=secret.name,
+                namespace=secret.namespace,
+                allow_empty_data=allow_empty_data,
+                where=secret.where,
+            )
+            plan.changes.append(FileChange(path, dump_document(provenance.stamp(sealed, stamp)), None))
+            plan.report.append(Written(env.name, path, "new"))
+            new_files.append(secret.file)
+            continue
+        expect = (secret.namespace, secret.name, secret.scope)
+        text = merge_into_text(old, path, secret.items, cert, env.name, expect)
+        plan.changes.append(FileChange(path, text, old))
+        plan.report.append(Written(env.name, path, "updated" if text != old else "unchanged"))
+    kustomization = _kustomization(directory) if new_files else None
+    if kustomization is not None:
+        old = _read(kustomization)
+        assert old is not None
+        text = add_resources(old, new_files, str(kustomization))
+        if text != old:
+            plan.changes.append(FileChange(kustomization, text, old))
+            plan.report.append(Written(env.name, kustomization, "listed"))
+    return plan
+
+
+def plan_set(
+    spec: Spec,
+    env: Environment,
+    cert: SealingCertificate,
+    namespace: str,
+    name: str,
+    key: str,
+    value: bytes,
+) -> Plan:
+    """One item added to or replaced in the environment's existing file for namespace/name."""
+    path = sealed_dir(spec, env) / file_name(namespace, name)
+    old = _read(path)
+    if old is None:
+        raise InputError(
+            f"environment {env.name} has no SealedSecret {namespace}/{name} to change (seal it first with "
+            f"`sealkit seal --env {env.name}`): {path}"
+        )
+    _, view = _the_sealed_secret(old, path)
+    if (view.namespace, view.name) != (namespace, name):
+        raise InputError(f"the file holds SealedSecret {view.namespace}/{view.name}, not {namespace}/{name}: {path}")
+    text = merge_into_text(old, path, {key: value}, cert, env.name)
+    return Plan([FileChange(path, text, old)], [Written(env.name, path, "updated")])

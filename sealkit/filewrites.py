@@ -1,0 +1,149 @@
+"""Writing a set of files all or nothing: every file staged beside its target first, then all renamed.
+
+Where it sits: the core, for commands that change many files in one run (`sealkit seal --env`, `set`,
+`reencrypt --env`): when any file cannot be written, none is changed. Staging (a temporary file in the
+target's own directory, so the rename is atomic) catches full disks, permissions and missing directories
+before any target changes; a failure while renaming puts back what was already renamed. A new file is
+linked into place (never over a file that appeared meanwhile). Messages name the target, never a
+temporary path.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import errno
+import os
+import tempfile
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from sealkit.errors import InputError
+
+NEW_FILE_MODE = 0o644
+
+
+@dataclass(frozen=True)
+class FileChange:
+    """One file's new content; `old` is what it held when the change was planned (None: a new file)."""
+
+    path: Path
+    text: str
+    old: str | None = None
+    mode: int | None = None  # None: the existing file's mode, else NEW_FILE_MODE
+
+    @property
+    def changed(self) -> bool:
+        return self.text != self.old
+
+
+def _fail(what: str, change: FileChange, exc: OSError) -> InputError:
+    return InputError(f"{what} ({exc.strerror or type(exc).__name__}): {change.path}")
+
+
+def _mode(change: FileChange) -> int:
+    if change.mode is not None:
+        return change.mode
+    if change.old is None:
+        return NEW_FILE_MODE
+    try:
+        return change.path.stat().st_mode & 0o777
+    except OSError:
+        return NEW_FILE_MODE
+
+
+def _stage(change: FileChange, made_dirs: list[Path]) -> str:
+    parent = change.path.parent
+    missing = []
+    for directory in (parent, *parent.parents):
+        if directory.exists():
+            break
+        missing.append(directory)
+    for directory in reversed(missing):
+        try:
+            directory.mkdir()
+        except FileExistsError:
+            continue
+        except OSError as exc:
+            raise _fail("cannot create the directory", change, exc) from None
+        made_dirs.append(directory)
+    try:
+        fd, tmp = tempfile.mkstemp(prefix=f".{change.path.name}.", suffix=".tmp", dir=parent)
+    except OSError as exc:
+        raise _fail("cannot write", change, exc) from None
+    try:
+        os.fchmod(fd, _mode(change))
+        with os.fdopen(fd, "w", encoding="utf-8", newline="") as handle:
+            handle.write(change.text)
+    except OSError as exc:
+        Path(tmp).unlink(missing_ok=True)
+        raise _fail("cannot write", change, exc) from None
+    return tmp
+
+
+def _place(tmp: str, change: FileChange) -> None:
+    if change.old is None:
+        try:
+            os.link(tmp, change.path)
+        except FileExistsError:
+            raise InputError(f"the file appeared while sealkit was working; run again: {change.path}") from None
+        except OSError as exc:
+            if exc.errno not in (errno.EPERM, errno.ENOTSUP, errno.EXDEV, errno.EMLINK):
+                raise
+            if change.path.exists():
+                raise InputError(f"the file appeared while sealkit was working; run again: {change.path}") from None
+            Path(tmp).replace(change.path)
+            return
+        Path(tmp).unlink()
+        return
+    Path(tmp).replace(change.path)
+
+
+def _undo(done: list[FileChange]) -> None:
+    """Put back what was already renamed (best effort: this runs only after another failure)."""
+    for change in reversed(done):
+        with contextlib.suppress(OSError):
+            if change.old is None:
+                change.path.unlink()
+            else:
+                tmp = _stage(FileChange(change.path, change.old, None, _mode(change)), [])
+                Path(tmp).replace(change.path)
+
+
+def write_all(changes: Sequence[FileChange]) -> list[FileChange]:
+    """Write every changed file, or none; returns the changes that were written."""
+    todo = [c for c in changes if c.changed]
+    seen: set[Path] = set()
+    for change in todo:
+        if change.path in seen:
+            raise InputError(f"two changes to one file in one run: {change.path}")
+        seen.add(change.path)
+    made_dirs: list[Path] = []
+    staged: list[tuple[str, FileChange]] = []
+    try:
+        for change in todo:
+            staged.append((_stage(change, made_dirs), change))
+    except BaseException:
+        for tmp, _ in staged:
+            Path(tmp).unlink(missing_ok=True)
+        for directory in reversed(made_dirs):
+            with contextlib.suppress(OSError):
+                directory.rmdir()
+        raise
+    done: list[FileChange] = []
+    try:
+        for tmp, change in staged:
+            try:
+                _place(tmp, change)
+            except OSError as exc:
+                raise _fail("cannot replace", change, exc) from None
+            done.append(change)
+    except BaseException:
+        _undo(done)
+        for tmp, _ in staged:
+            Path(tmp).unlink(missing_ok=True)
+        for directory in reversed(made_dirs):
+            with contextlib.suppress(OSError):
+                directory.rmdir()
+        raise
+    return done
