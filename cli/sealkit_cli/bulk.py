@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
@@ -15,7 +15,7 @@ from sealkit.documents import Document, load_documents
 from sealkit.errors import SealkitError
 from sealkit.files import manifest_files
 from sealkit.sealedsecret import is_sealed_secret
-from sealkit.yamledit import replace_values
+from sealkit.yamledit import replace_values, set_annotations
 from sealkit_cli import io
 
 # One document's work: None for "nothing to write" (verify), or the new encryptedData values.
@@ -93,7 +93,8 @@ def _meta(doc: Document) -> tuple[str, str]:
     return str(meta.get("name") or ""), str(meta.get("namespace") or "")
 
 
-def run(work: Plan, check: Check, *, rewrite: bool) -> list[FileResult]:
+def run(work: Plan, check: Check, *, rewrite: bool, annotations: Mapping[str, str] | None = None) -> list[FileResult]:
+    """Check every document; rewritten documents also get `annotations` (provenance) in their metadata."""
     results = list(work.unreadable)
     progress = Progress(work.total)
     for path, text, documents in work.files:
@@ -115,6 +116,8 @@ def run(work: Plan, check: Check, *, rewrite: bool) -> list[FileResult]:
         if rewrite and edits:
             try:
                 new_text = replace_values(text, edits, str(path))
+                for index in sorted(edits) if annotations else ():
+                    new_text = set_annotations(new_text, index, annotations or {}, str(path))
                 mode = path.stat().st_mode & 0o777
                 io.write_output(new_text, str(path), mode=mode)
                 file_result.rewritten = True

@@ -24,6 +24,12 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
     "demo": ("sealkit_cli.commands.demo", "demo", "Run the whole flow on a throwaway key."),
     "controller": ("sealkit_cli.commands.controller", "controller", "Run the in-cluster controller (Kopf)."),
     "cert": ("sealkit_cli.commands.cert", "cert", "Fetch the cluster's sealing certificate."),
+    "certs": (
+        "sealkit_cli.commands.certs",
+        "certs",
+        "Environments' certificates: pull them into the repo, check them.",
+    ),
+    "set": ("sealkit_cli.commands.setitem", "set_item", "Add or replace one item in environments' SealedSecrets."),
     "verify": ("sealkit_cli.commands.verify", "verify", "Check that SealedSecrets open (files, directories)."),
     "reencrypt": ("sealkit_cli.commands.verify", "reencrypt", "Re-seal SealedSecrets with the newest key in place."),
     "csi": ("sealkit_cli.commands.csi", "csi", "Key Vault CSI: generate SecretProviderClasses and workload wiring."),

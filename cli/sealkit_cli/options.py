@@ -141,6 +141,22 @@ SPECS: dict[str, Spec] = {
             multiple=True,
             metavar="[KEY=]PATH",
         ),
+        # Environments of the spec (`seal --env`, `set`, `reencrypt --env`, `certs pull`, `csi ...`).
+        _spec(
+            "spec_file",
+            ("--spec",),
+            "The environments' spec (default: $SEALKIT_CSI_SPEC, else sealkit-csi.yaml in the current directory).",
+            metavar="PATH",
+        ),
+        _spec(
+            "envs",
+            ("--env",),
+            "An environment of the spec (repeatable).",
+            multiple=True,
+            metavar="NAME",
+            shell_complete=lambda ctx, param, incomplete: complete_environments(ctx, incomplete),
+        ),
+        _spec("all_envs", ("--all-envs",), "Every environment of the spec.", is_flag=True),
         _spec(
             "merge_into",
             ("--merge-into",),
@@ -186,6 +202,16 @@ SPECS: dict[str, Spec] = {
         ),
     )
 }
+
+
+def complete_environments(ctx: click.Context, incomplete: str) -> list[str]:
+    """`--env` values: the environment names of the spec the command line names (or the default one)."""
+    import os
+
+    from sealkit.envs import environment_names
+
+    spec = ctx.params.get("spec_file") or os.environ.get("SEALKIT_CSI_SPEC") or "sealkit-csi.yaml"
+    return [name for name in environment_names(spec) if name.startswith(incomplete)]
 
 
 def option(

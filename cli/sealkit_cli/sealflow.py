@@ -9,11 +9,11 @@ from __future__ import annotations
 from pathlib import Path
 
 from sealkit.documents import load_documents
+from sealkit.envs.sealplan import merge_into_text
 from sealkit.errors import InputError
 from sealkit.keys import SealingCertificate
-from sealkit.sealedsecret import is_sealed_secret, parse_sealed_secret
+from sealkit.sealedsecret import is_sealed_secret
 from sealkit.sealing import Target, seal_value, secret_items
-from sealkit.yamledit import merge_values
 from sealkit_cli import io
 
 
@@ -40,10 +40,13 @@ def seal_raw(cert: SealingCertificate, from_files: tuple[str, ...], target: Targ
     return seal_value(cert, value, target)
 
 
-def merge_into(path: str, input_path: str, cert: SealingCertificate) -> None:
+def merge_into(path: str, input_path: str, cert: SealingCertificate, *, stamp: bool) -> None:
     """Add or replace items of the one SealedSecret in `path`, sealed for its name, namespace and scope.
 
-    Only the item lines change: the file keeps its format (YAML or JSON), layout, comments and mode.
+    Only the item lines (and a provenance annotation) change: the file keeps its format (YAML or JSON),
+    layout, comments and mode. Provenance stays true: a file that has it gets the new certificate listed;
+    one without gets it only with `stamp` (`sealkit seal`; `sealkit kubeseal` adds nothing kubeseal would
+    not) and only when every item was sealed again.
     """
     try:
         text = Path(path).read_text(encoding="utf-8")
@@ -54,7 +57,6 @@ def merge_into(path: str, input_path: str, cert: SealingCertificate) -> None:
     sealed_docs = [d for d in load_documents(text, path) if is_sealed_secret(d.obj)]
     if len(sealed_docs) != 1:
         raise InputError(f"{path}: --merge-into needs exactly one SealedSecret in the file, found {len(sealed_docs)}")
-    view = parse_sealed_secret(sealed_docs[0].obj, sealed_docs[0].where)
     data, source = io.read_input(input_path)
     secrets = load_documents(data, source)
     if len(secrets) != 1:
@@ -62,6 +64,5 @@ def merge_into(path: str, input_path: str, cert: SealingCertificate) -> None:
     items = secret_items(secrets[0].obj, secrets[0].where)
     if not items:
         raise InputError(f"{secrets[0].where}: the Secret has no data or stringData to merge")
-    sealed = {key: seal_value(cert, value, view.target) for key, value in items.items()}
-    merged = merge_values(text, sealed_docs[0].index, sealed, path)
+    merged = merge_into_text(text, Path(path), items, cert, None, add_provenance=stamp)
     io.write_output(merged, path, mode=Path(path).stat().st_mode & 0o777)

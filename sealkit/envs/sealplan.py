@@ -132,10 +132,18 @@ def _the_sealed_secret(text: str, path: Path) -> tuple[Document, SealedSecretVie
 
 
 def _reprovenance(
-    text: str, doc: Document, view: SealedSecretView, new: provenance.Provenance, every_item: bool, path: Path
+    text: str,
+    doc: Document,
+    view: SealedSecretView,
+    new: provenance.Provenance,
+    every_item: bool,
+    path: Path,
+    add: bool = True,
 ) -> str:
     annotations = (doc.obj.get("metadata") or {}).get("annotations")
     before = provenance.read(annotations, str(path))
+    if before is None and not add:
+        return text
     after = provenance.after_update(before, new, every_item=every_item, where=str(path))
     if after is None or after == before:
         return text
@@ -153,6 +161,8 @@ def merge_into_text(
     cert: SealingCertificate,
     environment: str | None,
     expect: tuple[str, str, Scope] | None = None,
+    *,
+    add_provenance: bool = True,
 ) -> str:
     """Add or replace `items` in the one SealedSecret of `text`, sealed for its own target; provenance updated.
 
@@ -176,7 +186,8 @@ def merge_into_text(
     sealed = {key: seal_value(cert, value, view.target) for key, value in items.items()}
     merged = merge_values(text, doc.index, sealed, str(path))
     every_item = set(view.encrypted_data) <= set(items)
-    return _reprovenance(merged, doc, view, provenance.of_certificate(cert, environment), every_item, path)
+    stamp = provenance.of_certificate(cert, environment)
+    return _reprovenance(merged, doc, view, stamp, every_item, path, add_provenance)
 
 
 def _kustomization(directory: Path) -> Path | None:

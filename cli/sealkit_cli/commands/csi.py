@@ -115,9 +115,16 @@ def _read_principal(from_stdin: bool) -> Any:
 
 @csi.command("seal-creds")
 @click.option("--spec", "spec_file", default=None, help=SPEC_HELP)
-@click.option("--env", "env", required=True, help="The environment whose cluster certificate seals them.")
+@click.option(
+    "--env",
+    "envs",
+    multiple=True,
+    required=True,
+    metavar="NAME",
+    help="The environment whose cluster certificate seals them (repeatable: each one in turn).",
+)
 @click.option("--from-stdin", is_flag=True, help="Read the client id and secret from stdin (two lines).")
-def seal_creds(spec_file: str | None, env: str, from_stdin: bool) -> None:
+def seal_creds(spec_file: str | None, envs: tuple[str, ...], from_stdin: bool) -> None:
     """Seal a service principal's client id/secret for the provider's nodePublishSecretRef.
 
     The values come from $SEALKIT_CSI_CLIENT_ID/$SEALKIT_CSI_CLIENT_SECRET (or AZURE_CLIENT_ID/
@@ -128,11 +135,16 @@ def seal_creds(spec_file: str | None, env: str, from_stdin: bool) -> None:
     """
     from sealkit.csi.credentials import seal_credentials
     from sealkit.csi.spec import load_spec
+    from sealkit.envs.certs import sealing_certificate
+    from sealkit_cli.environments import fetcher
 
     principal = _read_principal(from_stdin)
     spec = load_spec(_spec_path(spec_file), check_bases=False)
-    for target in seal_credentials(spec, env, principal):
-        click.echo(f"sealed {target.namespace}/{target.secret_name} -> {target.path}")
+    for env in dict.fromkeys(envs):
+        environment = spec.environments.get(env)
+        cert = sealing_certificate(spec, environment, fetcher(None)) if environment is not None else None
+        for target in seal_credentials(spec, env, principal, cert):
+            click.echo(f"sealed {target.namespace}/{target.secret_name} -> {target.path}")
 
 
 # --- verify / discover: the vault itself (the Azure SDK is imported only inside these) -----------

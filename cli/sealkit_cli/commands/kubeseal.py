@@ -274,7 +274,7 @@ class Run:
 
         certificate = load_certificate(pem, source)
         if f["merge_into"]:
-            sealflow.merge_into(f["merge_into"], self.input_path, certificate)
+            sealflow.merge_into(f["merge_into"], self.input_path, certificate, stamp=False)
             return
         if f["raw"]:
             io.write_output(sealflow.seal_raw(certificate, self.from_files, self._raw_target()), self.output_path)

@@ -20,6 +20,7 @@ from sealkit.lint import output
 from sealkit.lint.catalog import RULES
 from sealkit.lint.config import LintConfig, find_config, load_config, parse_fail_on
 from sealkit.lint.discovery import Discovery, Source, discover
+from sealkit.lint.envs import EnvironmentIndex
 from sealkit.lint.loader import max_input_bytes
 from sealkit.lint.model import Severity
 from sealkit.lint.scanner import Scanner
@@ -89,6 +90,21 @@ def _checks(
     return SealedChecks(bits, opener)
 
 
+def _environments(spec_file: str | None, private_keys: tuple[str, ...]) -> EnvironmentIndex | None:
+    """The spec's environments (found as `sealkit csi` finds the spec), for the wrong-cluster rules."""
+    from sealkit_cli import environments
+
+    spec = environments.find_for_lint(spec_file)
+    if spec is None:
+        return None
+    keys = None
+    if private_keys:
+        from sealkit_cli.commands.unseal import load_keyring
+
+        keys = load_keyring(private_keys)
+    return EnvironmentIndex.from_spec(spec, keys)
+
+
 def _rules_table() -> str:
     rows = [f"{r.id}  {r.severity.label:<8}  {r.name:<30}  {r.summary}" for r in RULES]
     return "\n".join(rows) + "\n"
@@ -106,6 +122,11 @@ def _rules_table() -> str:
 @click.option("--online", is_flag=True, help="Ask the controller whether every SealedSecret opens.")
 @click.option("--rate", type=float, default=2.0, show_default=True, help="--online requests per second.")
 @click.option("--list-rules", is_flag=True, help="Print the rules and exit.")
+@option(
+    "spec_file",
+    help="The environments' spec for the wrong-cluster rules (default: $SEALKIT_CSI_SPEC, else "
+    "sealkit-csi.yaml in the current directory, when there is one).",
+)
 @cluster_options
 def lint(
     paths: tuple[str, ...],
@@ -119,6 +140,7 @@ def lint(
     online: bool,
     rate: float,
     list_rules: bool,
+    spec_file: str | None,
     cluster: ClusterOptions,
 ) -> None:
     """Check a config repo: every file under PATHS (default: .), `-` for stdin (YAML).
@@ -134,6 +156,9 @@ def lint(
     sealkit lint --cert clusters/prod/cert.pem clusters/prod
     sealkit lint --format sarif --output lint.sarif .
     helm template charts/app | sealkit lint -
+
+    With a spec (--spec, $SEALKIT_CSI_SPEC, or sealkit-csi.yaml in the current directory), every
+    SealedSecret in an environment's directories is checked against that environment's certificates.
     """
     if list_rules:
         click.echo(_rules_table(), nl=False)
@@ -143,8 +168,9 @@ def lint(
         config = _config(config_path, paths)
         threshold = parse_fail_on(fail_on) if fail_on else config.fail_on
         checks = _checks(certs, private_keys, online, cluster, rate)
+        index = _environments(spec_file, private_keys)
         sources = _sources(paths, all_files)
-        scanner = Scanner(config, checks)
+        scanner = Scanner(config, checks, environments=index)
     except SealkitError as exc:
         _usage_error(str(exc))
     except OSError as exc:

@@ -12,6 +12,7 @@ from typing import Any
 
 import click
 
+from sealkit import provenance
 from sealkit.clients.kube.config import ClusterOptions, context_namespace
 from sealkit.documents import dump, load_documents
 from sealkit.errors import InputError
@@ -37,8 +38,13 @@ from sealkit_cli.options import cluster_options, flatten, option, with_namespace
 @option("raw")
 @option("from_file", help="With --raw: the file holding the value ([key=]path; one; default stdin).")
 @option("merge_into")
+@option("spec_file")
+@option("envs", help="Seal for this environment of the spec, into its sealedSecrets directory (repeatable).")
+@option("all_envs", help="Seal for every environment of the spec.")
 @cluster_options
+@click.pass_context
 def seal(
+    ctx: click.Context,
     input_path: str,
     output_path: str | None,
     fmt: str | None,
@@ -50,6 +56,9 @@ def seal(
     raw: bool,
     from_file: tuple[Any, ...],
     merge_into: str | None,
+    spec_file: str | None,
+    envs: tuple[str, ...],
+    all_envs: bool,
     cluster: ClusterOptions,
 ) -> None:
     """Seal Kubernetes Secret(s) with the cluster's certificate into SealedSecret(s) safe to commit.
@@ -61,13 +70,51 @@ def seal(
     echo -n s3cret | sealkit seal --raw --cert cert.pem --namespace team-a --name db
     sealkit seal --cert cert.pem -f extra-item.yaml --merge-into db.sealed.yaml
 
+    sealkit seal --env dev --env prod -f secret.yaml   # each environment's file, from sealkit-csi.yaml
+    sealkit seal --all-envs -f secrets.yaml
+
     Unlike `sealkit kubeseal` (kubeseal's defaults), a Secret with no namespace, no -n and no namespace
-    in the kubeconfig context is an error here, not sealed for "default".
+    in the kubeconfig context is an error here, not sealed for "default". Every SealedSecret written
+    carries its provenance (`sealkit.io/certificate-sha256`, see docs/environments.md).
+
+    With --env/--all-envs each Secret is sealed for each environment into
+    <sealedSecrets>/<namespace>.<name>.sealedsecret.yaml (an existing file gets its items replaced or
+    added in place; a new one is listed in the directory's kustomization.yaml). Nothing is written
+    unless every file of every environment can be.
     """
+    if envs or all_envs:
+        from sealkit_cli.environments import refuse_with_env
+        from sealkit_cli.envseal import seal_environments
+
+        refuse_with_env(
+            ctx,
+            {
+                "output_path": "-w/--output-file",
+                "cert": "--cert",
+                "merge_into": "--merge-into",
+                "raw": "--raw",
+                "fmt": "-o/--format",
+                "context": "--context",
+                "controller_name": "--controller-name",
+                "controller_namespace": "--controller-namespace",
+            },
+        )
+        seal_environments(
+            spec_file,
+            envs,
+            all_envs,
+            input_path,
+            scope=Scope(scope) if scope else None,
+            name=name,
+            namespace=namespace,
+            allow_empty_data=allow_empty_data,
+            kubeconfig=cluster.kubeconfig,
+        )
+        return
     cluster = with_namespace(cluster, namespace)
     certificate = resolve_certificate(cert, cluster)
     if merge_into:
-        sealflow.merge_into(merge_into, input_path, certificate)
+        sealflow.merge_into(merge_into, input_path, certificate, stamp=True)
         return
     chosen_scope = Scope(scope) if scope else None
     kubeconfig, context = cluster.kubeconfig, cluster.context
@@ -89,15 +136,14 @@ def seal(
     sealed_objects = []
     for doc in documents:
         has_namespace = isinstance(doc.obj, dict) and bool((doc.obj.get("metadata") or {}).get("namespace"))
-        sealed_objects.append(
-            seal_secret(
-                doc.obj,
-                certificate,
-                scope=chosen_scope,
-                name=name,
-                namespace=namespace if has_namespace else fallback(),
-                allow_empty_data=allow_empty_data,
-                where=doc.where,
-            )
+        sealed_object = seal_secret(
+            doc.obj,
+            certificate,
+            scope=chosen_scope,
+            name=name,
+            namespace=namespace if has_namespace else fallback(),
+            allow_empty_data=allow_empty_data,
+            where=doc.where,
         )
+        sealed_objects.append(provenance.stamp(sealed_object, provenance.of_certificate(certificate)))
     io.write_output(dump(sealed_objects, io.output_format(fmt, output_path)), output_path)

@@ -7,12 +7,13 @@ from typing import Any
 
 import click
 
+from sealkit import provenance
 from sealkit.clients.kube.api import ClusterError
 from sealkit.clients.kube.config import ClusterOptions
 from sealkit.clients.kube.proxy import ControllerProxy, RateLimitedCaller
 from sealkit.documents import Document
 from sealkit.errors import InputError, UnsealError
-from sealkit.keys import KeyRing, SealingCertificate
+from sealkit.keys import KeyRing, SealingCertificate, load_certificate
 from sealkit.reseal import reseal_values, verify_sealed_secret
 from sealkit.sealedsecret import parse_sealed_secret
 from sealkit_cli import bulk
@@ -23,7 +24,7 @@ from sealkit_cli.options import cluster_options, option
 RATE_HELP = "Requests per second to the controller (its default limit is 2/s, burst 2)."
 
 
-def _common(func: Any) -> Any:
+def _common(func: Any, *, paths_required: bool = True) -> Any:
     func = click.option("--rate", type=float, default=2.0, show_default=True, help=RATE_HELP)(func)
     func = click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)(func)
     func = cluster_options(func)
@@ -31,7 +32,11 @@ def _common(func: Any) -> Any:
         "private_keys",
         help="Work offline with these private keys instead of the controller. Repeatable or comma-separated.",
     )(func)
-    return click.argument("paths", nargs=-1, required=True, type=click.Path())(func)
+    return click.argument("paths", nargs=-1, required=paths_required, type=click.Path())(func)
+
+
+def _common_optional_paths(func: Any) -> Any:
+    return _common(func, paths_required=False)
 
 
 def controller_verify(proxy: ControllerProxy, caller: RateLimitedCaller) -> bulk.Check:
@@ -75,16 +80,34 @@ def _run(
     *,
     rewrite: bool,
     verb: str,
+    target: Callable[[ControllerProxy | None], str] | None = None,
 ) -> None:
-    """Plan the files, check each SealedSecret offline (with --private-key) or via the controller, report."""
+    """Plan the files, check each SealedSecret offline (with --private-key) or via the controller, report.
+
+    `target` names the certificate re-sealed values are sealed with (its SHA-256, for the provenance
+    annotation): the --cert given offline, else the controller's, read before the run and checked after.
+    """
     cluster: ClusterOptions = options["cluster"]
     work = bulk.plan(options["paths"])
+    proxy: ControllerProxy | None = None
     if options["private_keys"]:
         check = offline(load_keyring(options["private_keys"]), cluster)
     else:
         bulk.announce_controller_run(work.total, options["rate"])
-        check = online(ControllerProxy(cluster), RateLimitedCaller(options["rate"]))
-    bulk.exit_with(bulk.report(bulk.run(work, check, rewrite=rewrite), options["fmt"], verb))
+        proxy = ControllerProxy(cluster)
+        check = online(proxy, RateLimitedCaller(options["rate"]))
+    sealed_with = target(proxy) if target is not None and work.total else None
+    annotations = {provenance.CERTIFICATE_ANNOTATION: sealed_with} if sealed_with is not None else None
+    ok = bulk.report(bulk.run(work, check, rewrite=rewrite, annotations=annotations), options["fmt"], verb)
+    if sealed_with is not None and proxy is not None and controller_sha256(proxy) != sealed_with:
+        click.echo("error: the controller's sealing key changed during the run: run reencrypt again", err=True)
+        ok = False
+    bulk.exit_with(ok)
+
+
+def controller_sha256(proxy: ControllerProxy) -> str:
+    """The provenance fingerprint of the certificate the controller seals with now."""
+    return load_certificate(proxy.cert_pem(), "the controller's certificate").sha256
 
 
 @click.command("verify")
@@ -107,28 +130,52 @@ def verify(**options: Any) -> None:
 
 
 @click.command("reencrypt")
-@_common
+@_common_optional_paths
 @option("cert", help="Offline: the certificate to re-seal for, a PEM file or http(s) URL (default: the controller's).")
+@option("spec_file")
+@option(
+    "envs",
+    help="Re-seal this environment's files (sealedSecrets and overlay) through its cluster's controller (repeatable).",
+)
 def reencrypt(**options: Any) -> None:
     """Re-seal every SealedSecret under PATHS with the newest key, rewriting the files in place.
 
-    Only `spec.encryptedData` values change; comments, key order, quoting and other documents stay
-    byte-identical. Scope, name and namespace are kept.
+    Only `spec.encryptedData` values and the provenance annotation change; comments, key order,
+    quoting and other documents stay byte-identical. Scope, name and namespace are kept.
+
+    With --env, the environment's files (its sealedSecrets directory and overlay) are re-sealed through
+    the controller of its cluster (the spec's context; else --context/--kubeconfig), after checking that
+    the cluster's certificate is the one committed for that environment.
 
     \b
     sealkit reencrypt clusters/prod/
     sealkit reencrypt --private-key old-keys.yaml --cert new-cert.pem apps/
+    sealkit reencrypt --env prod
     """
+    if options["envs"]:
+        if options["paths"] or options["cert"]:
+            raise InputError("--env re-seals the environment's own files for its own certificate: PATHS/--cert")
+        from sealkit_cli.envreencrypt import reencrypt_environments
+
+        reencrypt_environments(options, controller_rotate)
+        return
+    if not options["paths"]:
+        raise click.UsageError("Missing argument 'PATHS...' (or --env NAME).")
+    chosen: list[SealingCertificate] = []
 
     def offline(ring: KeyRing, cluster: ClusterOptions) -> bulk.Check:
         cert = options["cert"]
         if cert is None and not cluster.kubeconfig and not cluster.context:
             raise InputError("offline re-encryption needs --cert FILE|URL for the key to seal for")
-        target: SealingCertificate = resolve_certificate(cert, cluster)
+        sealed_for: SealingCertificate = resolve_certificate(cert, cluster)
+        chosen.append(sealed_for)
 
         def check(doc: Document) -> dict[str, str]:
-            return reseal_values(doc.obj, ring, target, where=doc.where)
+            return reseal_values(doc.obj, ring, sealed_for, where=doc.where)
 
         return check
 
-    _run(options, offline, controller_rotate, rewrite=True, verb="re-encrypted")
+    def target(proxy: ControllerProxy | None) -> str:
+        return chosen[0].sha256 if proxy is None else controller_sha256(proxy)
+
+    _run(options, offline, controller_rotate, rewrite=True, verb="re-encrypted", target=target)

@@ -1,0 +1,83 @@
+"""The environments' spec for the CLI: where it is, loading it for sealing, and reaching each cluster.
+
+Where it sits: the CLI, shared by `seal --env`, `set`, `reencrypt --env`, `certs pull` and `lint`. The
+spec is found as `sealkit csi` finds it (`--spec`, else `$SEALKIT_CSI_SPEC`, else `sealkit-csi.yaml` in the
+current directory). `fetcher` is the one place an environment's certificate is fetched: from its URL, or
+from its cluster's controller through the API server's service proxy (kubeconfig context and controller
+Service from the spec, `--kubeconfig` or `$KUBECONFIG` for the file).
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterable
+from pathlib import Path
+
+import click
+
+from sealkit.csi.model import CertSource, Spec
+from sealkit.envs.certs import Fetch
+from sealkit.errors import InputError, SealkitError
+from sealkit.filewrites import FileChange, write_all
+
+SPEC_ENV = "SEALKIT_CSI_SPEC"
+DEFAULT_SPEC = "sealkit-csi.yaml"
+
+
+def spec_path(explicit: str | None) -> Path:
+    return Path(explicit or os.environ.get(SPEC_ENV) or DEFAULT_SPEC)
+
+
+def load(explicit: str | None) -> Spec:
+    """The spec for sealing (bases are not read: sealing does not need them)."""
+    from sealkit.csi.spec import load_spec
+
+    return load_spec(spec_path(explicit), check_bases=False)
+
+
+def find_for_lint(explicit: str | None) -> Spec | None:
+    """The spec lint checks environments against: an explicit one must load; the default one only if present."""
+    path = spec_path(explicit)
+    if not explicit and not os.environ.get(SPEC_ENV) and not path.is_file():
+        return None
+    return load(explicit)
+
+
+def fetcher(kubeconfig: str | None, *, timeout: float = 30.0) -> Fetch:
+    """A `sealkit.envs.certs.Fetch`: the certificate from an environment's URL or its cluster."""
+
+    def fetch(source: CertSource, env: str) -> tuple[bytes, str]:
+        try:
+            if source.url:
+                from sealkit_cli.certsource import fetch_url
+
+                return fetch_url(source.url), source.url
+            from sealkit.clients.kube.config import ClusterOptions
+            from sealkit.clients.kube.proxy import ControllerProxy
+
+            options = ClusterOptions(kubeconfig, source.context, source.controller_name, source.controller_namespace)
+            return ControllerProxy(options, timeout=timeout).cert_pem(), source.describe()
+        except SealkitError as exc:
+            raise type(exc)(f"environment {env}: {exc}") from None
+
+    return fetch
+
+
+def write(changes: Iterable[FileChange]) -> list[FileChange]:
+    return write_all(list(changes))
+
+
+def show(path: Path) -> str:
+    """A path for output: relative to the current directory when under it."""
+    try:
+        return str(path.resolve().relative_to(Path.cwd().resolve()))
+    except ValueError:
+        return str(path)
+
+
+def refuse_with_env(ctx: click.Context, flags: dict[str, str]) -> None:
+    """Options that name one output or one cluster make no sense with --env: refuse them when given."""
+    for param, flag in flags.items():
+        source = ctx.get_parameter_source(param)
+        if source is click.core.ParameterSource.COMMANDLINE:
+            raise InputError(f"--env writes each environment's own files and uses its own certificate: {flag}")
