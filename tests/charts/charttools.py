@@ -58,12 +58,18 @@ def kustomize(directory: Path) -> list[dict[str, Any]]:
 
 
 EXAMPLE = ROOT / "examples" / "gitops"
-EXAMPLE_KEY = ROOT / "tests" / "data" / "example-cluster-key.pem"
+EXAMPLE_KEY = ROOT / "tests" / "data" / "example-cluster-key.pem"  # dev's (the example cluster's) key
 ENVIRONMENTS = ("dev", "prod")
+# Each environment seals with its own key (sealkit-csi.yaml's sealingCert), as separate clusters do.
+EXAMPLE_KEYS = {"dev": EXAMPLE_KEY, "prod": ROOT / "tests" / "data" / "example-prod-key.pem"}
+EXAMPLE_CERTS = {
+    "dev": EXAMPLE / "clusters" / "example-cluster-cert.pem",
+    "prod": EXAMPLE / "clusters" / "prod" / "sealing-cert.pem",
+}
 
 
 def example_plaintext(env: str) -> dict[tuple[str, str], dict[str, str]]:
-    """What the example's SealedSecrets (clusters/<env>/secrets) hold: made-up values, sealed for the example key."""
+    """What the example's SealedSecrets (clusters/<env>/secrets) hold: made-up values, sealed for `env`'s key."""
     user, password = f"orders-{env}-puller", f"{env}-registry-password-made-up"
     auth = base64.b64encode(f"{user}:{password}".encode()).decode()
     return {

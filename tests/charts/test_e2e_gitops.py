@@ -28,7 +28,8 @@ from charttools import (
     CHART,
     ENVIRONMENTS,
     EXAMPLE,
-    EXAMPLE_KEY,
+    EXAMPLE_CERTS,
+    EXAMPLE_KEYS,
     Render,
     by_kind,
     example_plaintext,
@@ -45,7 +46,6 @@ from sealkit_testservers.kube import KubeServer
 
 SS = "bitnami.com/v1alpha1"
 CONTROLLER_TOKEN = "e2e-controller-token"
-EXAMPLE_CERT = EXAMPLE / "clusters" / "example-cluster-cert.pem"
 # A stand-in for the Secrets Store CSI driver's CRD: the e2e only needs the API to store the objects.
 SPC_CRD = {
     "apiVersion": "apiextensions.k8s.io/v1",
@@ -128,8 +128,8 @@ def apply(kube: KubeServer, objects: list[dict[str, Any]]) -> None:
             kube.create(obj, namespace=namespace)
 
 
-def key_secret(namespace: str) -> dict[str, Any]:
-    """The example cluster's sealing key as the controller stores keys (restored from a backup)."""
+def key_secret(namespace: str, env: str) -> dict[str, Any]:
+    """The environment's sealing key as the controller stores keys (restored from a backup)."""
     return {
         "apiVersion": "v1",
         "kind": "Secret",
@@ -140,8 +140,8 @@ def key_secret(namespace: str) -> dict[str, Any]:
             "labels": {"sealedsecrets.bitnami.com/sealed-secrets-key": "active"},
         },
         "data": {
-            "tls.crt": base64.b64encode(EXAMPLE_CERT.read_bytes()).decode(),
-            "tls.key": base64.b64encode(EXAMPLE_KEY.read_bytes()).decode(),
+            "tls.crt": base64.b64encode(EXAMPLE_CERTS[env].read_bytes()).decode(),
+            "tls.key": base64.b64encode(EXAMPLE_KEYS[env].read_bytes()).decode(),
         },
     }
 
@@ -191,7 +191,7 @@ def start_controller(
 def expected_secrets(env: str, sealed: list[dict[str, Any]]) -> dict[tuple[str, str], dict[str, str]]:
     """Known plaintext for clusters/<env>/secrets; anything else (e.g. the CSI credentials) opened offline."""
     expected = dict(example_plaintext(env))
-    keys = KeyRing(load_private_keys(EXAMPLE_KEY.read_bytes()))
+    keys = KeyRing(load_private_keys(EXAMPLE_KEYS[env].read_bytes()))
     for obj in sealed:
         where = (obj["metadata"]["namespace"], obj["metadata"]["name"])
         if where not in expected:
@@ -229,7 +229,7 @@ def deploy_example(
     secrets = kustomize(EXAMPLE / "clusters" / env / "secrets")
     apply(kube, by_kind(apps, "Namespace"))
     apply(kube, release.objects)
-    kube.create(key_secret(release.namespace))
+    kube.create(key_secret(release.namespace, env))
     proc, log = start_controller(kube, release, tmp_path, started, healthy=healthy)
     kube.load_crd(SPC_CRD)
     apply(kube, apps)
@@ -248,9 +248,9 @@ def wait_converged(kube: KubeServer, expected: dict[tuple[str, str], dict[str, s
             pytest.fail(f"{namespace}/{name} did not converge; controller log:\n{log.read_text()[-4000:]}")
 
 
-def reseal_partner_token(kube: KubeServer, token: str) -> dict[str, Any]:
+def reseal_partner_token(kube: KubeServer, token: str, env: str) -> dict[str, Any]:
     """A change in Git (a re-sealed value): the Secret follows, and the status the new generation."""
-    cert = load_certificate(EXAMPLE_CERT.read_bytes(), str(EXAMPLE_CERT))
+    cert = load_certificate(EXAMPLE_CERTS[env].read_bytes(), str(EXAMPLE_CERTS[env]))
     resealed = seal_secret(
         {
             "apiVersion": "v1",
@@ -293,14 +293,14 @@ def cert_as_a_user(kube: KubeServer, release: Release, tmp_path: Path) -> str:
     return result.stdout.strip()
 
 
-def newest_key_fingerprint(kube: KubeServer, namespace: str) -> str:
+def newest_key_fingerprint(kube: KubeServer, namespace: str, env: str) -> str:
     """The newest sealing key's fingerprint. The example key's certificate is from 2026-01-01, so with the
     default 720h renewal the controller may already have made a newer one: that is the one users get."""
     from cryptography import x509
 
     keys = kube.list("v1", "Secret", namespace, label_selector="sealedsecrets.bitnami.com/sealed-secrets-key")
     pems = [base64.b64decode(k["data"]["tls.crt"]) for k in keys]
-    assert EXAMPLE_CERT.read_bytes().strip() in [p.strip() for p in pems]
+    assert EXAMPLE_CERTS[env].read_bytes().strip() in [p.strip() for p in pems]
     newest = max(pems, key=lambda pem: x509.load_pem_x509_certificate(pem).not_valid_before_utc)
     return load_certificate(newest, "newest key").fingerprint
 
@@ -336,9 +336,9 @@ def test_example_converges_under_the_charts_rbac(
     assert by_kind(release.objects, "ClusterRole")
     proc, log, expected = deploy_example(env, release, kube, tmp_path, controller_process)
     wait_converged(kube, expected, log)
-    reseal_partner_token(kube, f"{env}-rotated-token")
+    reseal_partner_token(kube, f"{env}-rotated-token", env)
     assert_clean_run(kube, proc, log, f"{env}-rotated-token")
-    assert cert_as_a_user(kube, release, tmp_path) == newest_key_fingerprint(kube, release.namespace)
+    assert cert_as_a_user(kube, release, tmp_path) == newest_key_fingerprint(kube, release.namespace, env)
 
 
 @pytest.mark.slow
@@ -352,9 +352,9 @@ def test_example_converges_with_namespaced_rbac(
     assert not by_kind(release.objects, "ClusterRole") and not by_kind(release.objects, "ClusterRoleBinding")
     proc, log, expected = deploy_example("dev", release, kube, tmp_path, controller_process)
     wait_converged(kube, expected, log)
-    reseal_partner_token(kube, "dev-rotated-token")
+    reseal_partner_token(kube, "dev-rotated-token", "dev")
     assert_clean_run(kube, proc, log, "dev-rotated-token")
-    assert cert_as_a_user(kube, release, tmp_path) == newest_key_fingerprint(kube, release.namespace)
+    assert cert_as_a_user(kube, release, tmp_path) == newest_key_fingerprint(kube, release.namespace, "dev")
 
 
 # Each ClusterRole rule, and how a request it covers looks.

@@ -14,7 +14,7 @@ from charttools import (
     CHART,
     ENVIRONMENTS,
     EXAMPLE,
-    EXAMPLE_KEY,
+    EXAMPLE_KEYS,
     Render,
     by_kind,
     example_plaintext,
@@ -86,7 +86,7 @@ def test_helm_release_installs_the_chart_with_valid_values(env: str, render: Ren
 @pytest.mark.parametrize("env", ENVIRONMENTS)
 def test_sealed_secrets_validate_and_open_with_the_example_key(env: str) -> None:
     objects = kustomize(EXAMPLE / "clusters" / env / "secrets")
-    keys = KeyRing(load_private_keys(EXAMPLE_KEY.read_bytes()))
+    keys = KeyRing(load_private_keys(EXAMPLE_KEYS[env].read_bytes()))
     expected = example_plaintext(env)
     found = {}
     for obj in objects:

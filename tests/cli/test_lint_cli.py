@@ -41,7 +41,10 @@ def repo(tmp_path: Path) -> Path:
 
 
 def test_example_is_clean_with_cert_and_key() -> None:
-    result = run("--cert", str(EXAMPLE_CERT), "--private-key", str(EXAMPLE_KEY), str(EXAMPLE))
+    prod_key = ROOT / "tests" / "data" / "example-prod-key.pem"
+    spec = EXAMPLE / "sealkit-csi.yaml"  # its environments too: each SealedSecret where it was sealed for
+    args = ("--spec", str(spec), "--cert", str(EXAMPLE_CERT), "--private-key", str(EXAMPLE_KEY))
+    result = run(*args, "--private-key", str(prod_key), str(EXAMPLE))
     assert result.exit_code == 0, result.output
     assert result.output.startswith("no findings (")
 
@@ -223,3 +226,37 @@ def test_stdin_over_the_cap_is_an_error(monkeypatch: pytest.MonkeyPatch) -> None
     monkeypatch.setenv("SEALKIT_MAX_INPUT_BYTES", "100")
     result = run("-", input="apiVersion: v1\nkind: ConfigMap\n" + "# padding\n" * 50)
     assert result.exit_code == 1 and "stdin:1: error SK004 file-too-large" in result.output
+
+
+def test_example_lints_clean_from_its_own_directory_as_ci_runs_it(monkeypatch: pytest.MonkeyPatch) -> None:
+    """CI runs `sealkit lint` at the config repo's root: sealkit-csi.yaml there names the environments."""
+    monkeypatch.chdir(EXAMPLE)
+    result = run("--all-files", ".")
+    assert result.exit_code == 0, result.output
+    assert result.output.startswith("no findings ("), result.output
+
+
+def test_a_prod_file_in_devs_directory_fails_lint(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import shutil
+
+    copy = tmp_path / "gitops"
+    shutil.copytree(EXAMPLE, copy)
+    moved = copy / "clusters/dev/secrets/shop.orders-registry.sealedsecret.yaml"
+    shutil.copy(copy / "clusters/prod/secrets/shop.orders-registry.sealedsecret.yaml", moved)
+    monkeypatch.chdir(copy)
+    result = run("--all-files", ".")
+    assert result.exit_code == 1
+    (line,) = [line for line in result.output.splitlines() if "SK210" in line]
+    assert line.startswith("clusters/dev/secrets/shop.orders-registry.sealedsecret.yaml:")
+    assert "error SK210 sealed-wrong-cluster" in line
+    assert "sealed for environment prod" in line and "sits in environment dev's directory clusters/dev/secrets" in line
+    # An explicit --spec elsewhere, or $SEALKIT_CSI_SPEC, finds it the same way.
+    monkeypatch.chdir(tmp_path)
+    assert run("--all-files", "--spec", str(copy / "sealkit-csi.yaml"), str(copy)).exit_code == 1
+    monkeypatch.setenv("SEALKIT_CSI_SPEC", str(copy / "sealkit-csi.yaml"))
+    assert "SK210" in run("--all-files", str(copy)).output
+
+
+def test_a_spec_that_does_not_load_is_a_usage_error(tmp_path: Path) -> None:
+    result = run("--spec", str(tmp_path / "missing.yaml"), str(tmp_path))
+    assert result.exit_code == 2 and "no such spec file" in result.output

@@ -127,7 +127,7 @@ def test_built_classes_and_workloads_pass_the_rules(example_dir: Path) -> None:
 
 
 def test_example_credentials_open_with_the_test_key(example_dir: Path, data_dir: Path) -> None:
-    keys = KeyRing(load_private_keys((data_dir / "example-cluster-key.pem").read_bytes()))
+    keys = KeyRing(load_private_keys((data_dir / "example-prod-key.pem").read_bytes()))  # prod's own key
     path = example_dir / "clusters/prod/apps/credentials/payments.secrets-store-creds.sealedsecret.yaml"
     secret = unseal(yaml.safe_load(path.read_text()), keys).secret
     assert secret["metadata"]["labels"] == {"secrets-store.csi.k8s.io/used": "true"}

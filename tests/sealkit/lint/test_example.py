@@ -10,6 +10,7 @@ import pytest
 
 from sealkit.keys import KeyRing, load_certificate, load_private_keys
 from sealkit.lint.config import LintConfig
+from sealkit.lint.envs import load_index
 from sealkit.lint.scanner import LintReport, lint
 from sealkit.lint.sealed import SealedChecks, offline_opener
 
@@ -19,8 +20,13 @@ PLANTED = ROOT / "tests" / "data" / "lint" / "planted"
 
 
 def full_checks() -> SealedChecks:
+    """Key sizes against dev's certificate (prod's is 4096-bit too), opening with both clusters' keys."""
     cert = load_certificate((EXAMPLE / "clusters" / "example-cluster-cert.pem").read_bytes())
-    ring = KeyRing(load_private_keys((ROOT / "tests" / "data" / "example-cluster-key.pem").read_bytes()))
+    ring = KeyRing(
+        key
+        for name in ("example-cluster-key.pem", "example-prod-key.pem")
+        for key in load_private_keys((ROOT / "tests" / "data" / name).read_bytes())
+    )
     return SealedChecks(frozenset({cert.public_key.key_size}), offline_opener(ring))
 
 
@@ -84,3 +90,21 @@ def test_editing_generated_output_is_caught(example_copy: Path) -> None:
     spc.write_text(spc.read_text().replace("sealkit-prod-kv", "sealkit-other-kv"))
     report = lint([example_copy], LintConfig(root=example_copy))
     assert [(f.path, f.rule.id) for f in report.findings] == [(str(spc), "SK303")]
+
+
+def test_example_environments_lint_clean_and_a_moved_file_is_the_wrong_cluster(example_copy: Path) -> None:
+    """The example seals per environment; a prod file copied into dev's directory is SK210 naming both."""
+    environments = load_index(example_copy / "sealkit-csi.yaml")
+    clean = lint([example_copy], LintConfig(root=example_copy), full_checks(), environments=environments)
+    assert clean.findings == [], describe(clean)
+    source = example_copy / "clusters/prod/secrets/shop.orders-partner-api.sealedsecret.yaml"
+    moved = example_copy / "clusters/dev/secrets/shop.orders-partner-api.sealedsecret.yaml"
+    moved.write_bytes(source.read_bytes())  # a copy-paste slip in review
+    report = lint([example_copy], LintConfig(root=example_copy), full_checks(), environments=environments)
+    found = [(f.path, f.rule.id, f.severity.label) for f in report.findings]
+    assert (str(moved), "SK210", "error") in found, describe(report)
+    (message,) = [f.message for f in report.findings if f.rule.id == "SK210"]
+    assert "was sealed for environment prod" in message
+    assert "sits in environment dev's directory clusters/dev/secrets" in message
+    # Without the environments, only opening it with dev's key could tell (SK208, --private-key).
+    assert {f.rule.id for f in report.findings} == {"SK210"}
