@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import difflib
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -11,7 +12,7 @@ import yaml
 from click.testing import CliRunner, Result
 
 from sealkit.documents import load_documents
-from sealkit.keys import KeyRing, load_private_keys
+from sealkit.keys import KeyRing, load_certificate, load_private_keys
 from sealkit.unsealing import unseal
 from sealkit_cli.main import cli
 
@@ -68,6 +69,9 @@ def repo(tmp_path: Path, key_files: list[tuple[Path, Path]]) -> Path:
     return root
 
 
+PROVENANCE = re.compile(r'^[-+]\s*("?sealkit\.io/certificate-sha256"?:|annotations:|"annotations": \{)')
+
+
 def changed_lines(before: str, after: str) -> list[str]:
     diff = difflib.unified_diff(before.splitlines(), after.splitlines(), lineterm="", n=0)
     return [line for line in diff if line[:1] in "+-" and not line.startswith(("+++", "---"))]
@@ -83,20 +87,24 @@ def test_reencrypt_directory_changes_only_encrypted_value_lines(repo: Path, key_
     assert "4 SealedSecrets in 3 files: 4 re-encrypted, 0 failed" in result.output
     new_only = KeyRing(load_private_keys(new_key.read_bytes()))
     old_values = {"u1", "p1", "t1", "redis://x", "v"}
+    new_sha256 = load_certificate(new_cert.read_bytes()).sha256
     opened: set[str] = set()
     for path in files:
         after = path.read_text()
-        for line in changed_lines(before[path], after):
+        provenance_lines = [line for line in changed_lines(before[path], after) if PROVENANCE.search(line)]
+        value_lines = [line for line in changed_lines(before[path], after) if not PROVENANCE.search(line)]
+        for line in value_lines:
             body = line[1:].strip()
             key, _, value = body.partition(": ")
             assert key.strip('"') in {"user", "password", "token", "url", "k"}, line
             assert value.split("#")[0].strip().strip('",').startswith(("Ag", "AQ")), line
-        assert len(changed_lines(before[path], after)) == 2 * len(
-            [1 for d in load_documents(after, str(path)) for _ in d.obj.get("spec", {}).get("encryptedData", {})]
-        )
-        for doc in load_documents(after, str(path)):
-            if doc.obj.get("kind") == "SealedSecret":
-                opened |= {v.decode() for v in unseal(doc.obj, new_only, where=doc.where).items.values()}
+        sealed = [d for d in load_documents(after, str(path)) if d.obj.get("kind") == "SealedSecret"]
+        assert len(value_lines) == 2 * sum(len(d.obj["spec"]["encryptedData"]) for d in sealed)
+        assert len(provenance_lines) == 2 * len(sealed), "each document's provenance line replaced"
+        for doc in sealed:
+            # Provenance: the certificate every value is now sealed with, in the SealedSecret's own metadata.
+            assert doc.obj["metadata"]["annotations"]["sealkit.io/certificate-sha256"] == new_sha256
+            opened |= {v.decode() for v in unseal(doc.obj, new_only, where=doc.where).items.values()}
     assert opened == old_values
 
 
@@ -159,7 +167,11 @@ def test_merge_into_json_file_keeps_scope(tmp_path: Path, key_files: list[tuple[
     secret = {"apiVersion": "v1", "kind": "Secret", "metadata": {"name": "x"}, "stringData": {"b": "2"}}
     assert run("seal", "--cert", str(cert), "--merge-into", str(target), input=yaml.safe_dump(secret)).exit_code == 0
     merged = json.loads(target.read_text())
-    assert merged["metadata"]["annotations"] == {"sealedsecrets.bitnami.com/namespace-wide": "true"}
+    sha256 = load_certificate(cert.read_bytes()).sha256
+    assert merged["metadata"]["annotations"] == {
+        "sealedsecrets.bitnami.com/namespace-wide": "true",
+        "sealkit.io/certificate-sha256": sha256,  # provenance: the one certificate every item was sealed with
+    }
     merged["metadata"]["name"] = "any-name-works-namespace-wide"
     assert unseal(merged, KeyRing(load_private_keys(key.read_bytes()))).items == {"a": b"1", "b": b"2"}
 

@@ -16,6 +16,7 @@ import yaml
 from click.testing import CliRunner, Result
 
 from sealkit.documents import load_documents
+from sealkit.keys import load_certificate
 from sealkit_cli.main import cli
 
 PLAINTEXT = "correct-horse-battery-staple"
@@ -110,7 +111,8 @@ def test_namespace_flag(key_files: list[tuple[Path, Path]]) -> None:
     assert missing.exit_code == 1 and "no namespace" in missing.output
     cluster = run("seal", "--cert", str(cert), "--scope", "cluster-wide", input=yaml.safe_dump(secret(namespace=None)))
     assert cluster.exit_code == 0 and yaml.safe_load(cluster.stdout)["metadata"]["annotations"] == {
-        "sealedsecrets.bitnami.com/cluster-wide": "true"
+        "sealedsecrets.bitnami.com/cluster-wide": "true",
+        "sealkit.io/certificate-sha256": load_certificate(cert.read_bytes()).sha256,
     }
 
 

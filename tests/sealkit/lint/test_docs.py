@@ -10,8 +10,9 @@ import pytest
 
 from sealkit.lint.catalog import RULES
 from sealkit.lint.config import LintConfig
+from sealkit.lint.envs import load_index
 from sealkit.lint.model import Severity
-from sealkit.lint.scanner import lint
+from sealkit.lint.scanner import LintReport, lint
 
 DOC = Path(__file__).resolve().parents[3] / "docs" / "lint.md"
 REFERENCE = DOC.read_text().split("## Rule reference", 1)[1]
@@ -35,8 +36,16 @@ def examples(rule_id: str, kind: str) -> dict[str, str]:
 def write(directory: Path, files: dict[str, str]) -> Path:
     directory.mkdir()
     for name, text in files.items():
+        (directory / name).parent.mkdir(parents=True, exist_ok=True)
         (directory / name).write_text(text)
     return directory
+
+
+def run(directory: Path) -> LintReport:
+    """Lint an example folder; one holding a `sealkit-csi.yaml` is checked against its environments too."""
+    spec = directory / "sealkit-csi.yaml"
+    environments = load_index(spec) if spec.is_file() else None
+    return lint([directory], LintConfig(root=directory), environments=environments)
 
 
 def test_every_rule_has_a_section_with_a_source() -> None:
@@ -55,9 +64,9 @@ RUNNABLE = [r.id for r in RULES if r.id not in MADE_ELSEWHERE]
 @pytest.mark.parametrize("rule_id", RUNNABLE)
 def test_examples_are_true(rule_id: str, tmp_path: Path) -> None:
     fails = write(tmp_path / "fails", examples(rule_id, "Fails"))
-    found = lint([fails], LintConfig(root=fails))
+    found = run(fails)
     assert rule_id in {f.rule.id for f in found.findings}, [(f.rule.id, f.message) for f in found.findings]
     passes = write(tmp_path / "passes", examples(rule_id, "Passes"))
-    clean = lint([passes], LintConfig(root=passes))
+    clean = run(passes)
     bad = [f for f in clean.findings if f.rule.id == rule_id or f.severity >= Severity.ERROR]
     assert bad == [], [(f.rule.id, f.message) for f in bad]

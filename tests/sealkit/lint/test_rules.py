@@ -12,6 +12,7 @@ import yaml
 from sealkit.keys import KeyRing, load_certificate, load_private_keys
 from sealkit.lint.catalog import RULES
 from sealkit.lint.config import LintConfig
+from sealkit.lint.envs import EnvironmentIndex, load_index
 from sealkit.lint.scanner import LintReport, lint
 from sealkit.lint.sealed import SealedChecks, offline_opener
 
@@ -33,8 +34,19 @@ def checks_for(case: Path) -> SealedChecks:
     return SealedChecks(bits, opener)
 
 
-def run(directory: Path, checks: SealedChecks) -> LintReport:
-    return lint([directory], LintConfig(root=directory), checks)
+def environments_for(case: Path, directory: Path) -> EnvironmentIndex | None:
+    """`environments: true`: the repo's own sealkit-csi.yaml names the environments (SK210-SK212)."""
+    flags = yaml.safe_load((case / "case.yaml").read_text()) if (case / "case.yaml").is_file() else {}
+    if not flags.get("environments"):
+        return None
+    keys = None
+    if flags.get("environment-keys"):
+        keys = KeyRing(k for name in flags["environment-keys"] for k in load_private_keys((case / name).read_bytes()))
+    return load_index(directory / "sealkit-csi.yaml", keys)
+
+
+def run(directory: Path, checks: SealedChecks, environments: EnvironmentIndex | None = None) -> LintReport:
+    return lint([directory], LintConfig(root=directory), checks, environments=environments)
 
 
 def expected(directory: Path) -> set[tuple[str, int, str]]:
@@ -63,7 +75,7 @@ def test_every_rule_has_a_case() -> None:
 
 @pytest.mark.parametrize("case", CASE_DIRS, ids=[p.name for p in CASE_DIRS])
 def test_bad_repo_yields_the_marked_findings(case: Path) -> None:
-    report = run(case / "bad", checks_for(case))
+    report = run(case / "bad", checks_for(case), environments_for(case, case / "bad"))
     found = {(f.path, f.line, f.rule.id) for f in report.findings}
     marked = expected(case / "bad")
     rule = case.name[:5]
@@ -74,6 +86,6 @@ def test_bad_repo_yields_the_marked_findings(case: Path) -> None:
 
 @pytest.mark.parametrize("case", CASE_DIRS, ids=[p.name for p in CASE_DIRS])
 def test_good_repo_is_clean(case: Path) -> None:
-    report = run(case / "good", checks_for(case))
+    report = run(case / "good", checks_for(case), environments_for(case, case / "good"))
     assert report.findings == [], [f"{f.path}:{f.line} {f.rule.id} {f.message}" for f in report.findings]
     assert report.files > 0

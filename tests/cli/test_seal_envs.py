@@ -1,0 +1,261 @@
+"""`sealkit seal --env`/`--all-envs`: one Secret sealed for several clusters, each file where it belongs, with
+its provenance; re-running updates in place; bad input is one line and writes nothing anywhere."""
+
+from __future__ import annotations
+
+import datetime as dt
+import difflib
+import os
+import stat
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+from click.testing import CliRunner, Result
+from cryptography.hazmat.primitives.asymmetric import rsa
+
+from sealkit.documents import load_documents
+from sealkit.errors import UnsealError
+from sealkit_cli.main import cli
+from tests.conftest import make_certificate
+from tests.support.envrepo import EnvRepo, environment, make_repo, vector_pairs
+
+ENVS = ("dev", "staging", "prod")
+PLAINTEXT = {"password": "s3cret-made-up-value", "username": "orders"}
+
+
+def run(*args: str, input: str | None = None) -> Result:
+    return CliRunner().invoke(cli, list(args), input=input, env={"KUBECONFIG": None, "SEALED_SECRETS_CERT": None})
+
+
+def secret(name: str = "db", namespace: str = "shop", data: dict[str, str] | None = None, **meta: Any) -> str:
+    obj = {
+        "apiVersion": "v1",
+        "kind": "Secret",
+        "metadata": {"name": name, "namespace": namespace, **meta},
+        "stringData": data if data is not None else PLAINTEXT,
+    }
+    return yaml.safe_dump(obj)
+
+
+@pytest.fixture
+def repo(tmp_path: Path, vectors: dict[str, Any]) -> EnvRepo:
+    made = make_repo(tmp_path / "repo", vector_pairs(vectors, ENVS))
+    staging = made.dir("staging")
+    staging.mkdir(parents=True)
+    (staging / "kustomization.yaml").write_text(
+        "# staging's SealedSecrets\napiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\n"
+        "resources:\n  - payments.webhook.sealedsecret.yaml   # sealed earlier\n"
+    )
+    return made
+
+
+@pytest.fixture(scope="module")
+def expired_cert() -> str:
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    start = dt.datetime.now(dt.UTC) - dt.timedelta(days=30)
+    return make_certificate(key, not_before=start, days=2).decode()
+
+
+def sealed_object(path: Path) -> dict[str, Any]:
+    (doc,) = [d for d in load_documents(path.read_text(), str(path)) if d.obj.get("kind") == "SealedSecret"]
+    obj: dict[str, Any] = doc.obj
+    return obj
+
+
+def test_one_secret_for_three_environments_in_one_command(repo: EnvRepo) -> None:
+    result = run("seal", "--spec", str(repo.spec), *[a for env in ENVS for a in ("--env", env)], input=secret())
+    assert result.exit_code == 0, result.output
+    for env in ENVS:
+        path = repo.file(env, "shop", "db")
+        assert path.is_file(), f"{env}'s file lands in its own directory"
+        obj = sealed_object(path)
+        annotations = obj["metadata"]["annotations"]
+        assert annotations["sealkit.io/certificate-sha256"] == repo.certs[env].sha256
+        assert annotations["sealkit.io/environment"] == env
+        assert "annotations" not in obj["spec"]["template"]["metadata"], "provenance never reaches the Secret"
+        assert repo.opens(env, obj) == {k: v.encode() for k, v in PLAINTEXT.items()}
+        for other in ENVS:
+            if other != env:
+                with pytest.raises(UnsealError):
+                    repo.opens(other, obj)
+    assert sorted(p.name for p in repo.dir("dev").iterdir()) == ["shop.db.sealedsecret.yaml"]
+    assert (
+        str(repo.file("prod", "shop", "db").relative_to(repo.root)) == "clusters/prod/secrets/shop.db.sealedsecret.yaml"
+    )
+    kustomization = (repo.dir("staging") / "kustomization.yaml").read_text()
+    assert kustomization == (
+        "# staging's SealedSecrets\napiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\n"
+        "resources:\n  - payments.webhook.sealedsecret.yaml   # sealed earlier\n  - shop.db.sealedsecret.yaml\n"
+    )
+    assert not (repo.dir("dev") / "kustomization.yaml").exists(), "no kustomization is made where there was none"
+
+
+def changed(before: str, after: str) -> list[str]:
+    diff = difflib.unified_diff(before.splitlines(), after.splitlines(), lineterm="", n=0)
+    return [line for line in diff if line[:1] in "+-" and not line.startswith(("+++", "---"))]
+
+
+def test_rerun_updates_in_place_keeping_order_and_comments(repo: EnvRepo) -> None:
+    assert run("seal", "--spec", str(repo.spec), "--all-envs", input=secret()).exit_code == 0
+    before = {}
+    for env in ENVS:
+        path = repo.file(env, "shop", "db")
+        text = path.read_text()
+        # People comment and reorder files: a comment at the top, one on an item, items in their own order.
+        lines = text.splitlines()
+        password = next(i for i, line in enumerate(lines) if line.strip().startswith("password:"))
+        username = next(i for i, line in enumerate(lines) if line.strip().startswith("username:"))
+        lines[password], lines[username] = lines[username], lines[password] + "  # rotated quarterly"
+        text = f"# {env}: the orders database\n" + "\n".join(lines) + "\n"
+        path.write_text(text)
+        path.chmod(0o640)
+        before[env] = text
+    new_values = {"password": "rotated-made-up", "username": "orders", "extra": "added-item"}
+    result = run("seal", "--spec", str(repo.spec), "--all-envs", input=secret(data=new_values))
+    assert result.exit_code == 0, result.output
+    assert "updated" in result.output and "new" not in result.output
+    for env in ENVS:
+        path = repo.file(env, "shop", "db")
+        after = path.read_text()
+        diff = changed(before[env], after)
+        # Only the two existing value lines changed (in place) and the new item was added after them.
+        assert [line[0] for line in diff] == ["-", "-", "+", "+", "+"], diff
+        assert after.startswith(f"# {env}: the orders database\n")
+        assert "# rotated quarterly" in after
+        keys = list(sealed_object(path)["spec"]["encryptedData"])
+        assert keys == ["username", "password", "extra"], "the file's order is kept, new items go last"
+        assert repo.opens(env, sealed_object(path)) == {k: v.encode() for k, v in new_values.items()}
+        assert stat.S_IMODE(path.stat().st_mode) == 0o640
+    kustomization = (repo.dir("staging") / "kustomization.yaml").read_text()
+    assert kustomization.count("shop.db.sealedsecret.yaml") == 1, "listed once"
+
+
+def test_plaintext_is_read_once_and_never_written(repo: EnvRepo, tmp_path: Path) -> None:
+    source = tmp_path / "secret.yaml"
+    source.write_text(secret(name="api", data={"token": "only-in-memory-token"}))
+    result = run("seal", "--spec", str(repo.spec), "--all-envs", "-f", str(source))
+    assert result.exit_code == 0, result.output
+    for path in repo.root.rglob("*"):
+        if path.is_file():
+            assert b"only-in-memory-token" not in path.read_bytes(), path
+    assert "only-in-memory-token" not in result.output
+    leftovers = [p for p in repo.root.rglob(".*") if p.is_file()]
+    assert leftovers == [], "no temporary files stay behind"
+
+
+def test_spec_found_as_csi_finds_it(repo: EnvRepo, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    monkeypatch.chdir(repo.root)
+    assert run("seal", "--env", "dev", input=secret()).exit_code == 0
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    monkeypatch.chdir(elsewhere)
+    monkeypatch.setenv("SEALKIT_CSI_SPEC", str(repo.spec))
+    assert run("seal", "--env", "prod", input=secret()).exit_code == 0
+    assert repo.file("prod", "shop", "db").is_file()
+
+
+def snapshot(root: Path) -> dict[str, bytes]:
+    return {str(p.relative_to(root)): p.read_bytes() for p in sorted(root.rglob("*")) if p.is_file()}
+
+
+def two_secrets(second: str = "api", namespace: str = "shop") -> str:
+    return secret() + "---\n" + secret(name=second, namespace=namespace, data={"token": "t"})
+
+
+def bad_cases(repo: EnvRepo, tmp_path: Path) -> dict[str, tuple[list[str], str, str]]:
+    """name -> (extra args, stdin, the message's distinctive part)."""
+    return {
+        "unknown environment": (["--env", "dev", "--env", "qa"], secret(), "unknown environment 'qa'"),
+        "name clash": (["--all-envs"], two_secrets(second="db"), "two Secrets would be written to the same file"),
+        "no namespace": (["--all-envs"], secret(namespace=""), "the Secret has no namespace"),
+    }
+
+
+@pytest.mark.parametrize("case", ["unknown environment", "name clash", "no namespace"])
+def test_bad_input_is_one_line_and_writes_nothing(repo: EnvRepo, tmp_path: Path, case: str) -> None:
+    before = snapshot(repo.root)
+    args, stdin, message = bad_cases(repo, tmp_path)[case]
+    result = run("seal", "--spec", str(repo.spec), *args, input=stdin)
+    assert result.exit_code != 0
+    lines = [line for line in result.output.splitlines() if line.strip()]
+    assert len(lines) == 1 and message in lines[0], result.output
+    assert "Traceback" not in result.output
+    assert snapshot(repo.root) == before, "nothing written for any environment"
+
+
+def test_missing_expired_or_unreachable_certificate(repo: EnvRepo, tmp_path: Path, expired_cert: str) -> None:
+    """prod's certificate is the problem; dev and staging would be fine: nothing is written for them either."""
+    cases = {
+        "missing": (environment("prod", sealingCert="certs/gone.pem"), "sealing certificate does not exist"),
+        "expired": (environment("prod", sealingCert="certs/expired.pem"), "the certificate expired on"),
+        "unreachable": (
+            environment("prod", sealingCert="https://127.0.0.1:9/v1/cert.pem"),
+            "https://127.0.0.1:9/v1/cert.pem",
+        ),
+        "unreachable cluster": (
+            environment("prod", sealingCert={"context": "prod"}),
+            "environment prod",
+        ),
+    }
+    (repo.root / "certs" / "expired.pem").write_text(expired_cert)
+    for name, (prod, message) in cases.items():
+        repo.write_spec({"dev": environment("dev"), "staging": environment("staging"), "prod": prod})
+        before = snapshot(repo.root)
+        kubeconfig = tmp_path / "no-such-kubeconfig"
+        result = run("seal", "--spec", str(repo.spec), "--all-envs", "--kubeconfig", str(kubeconfig), input=secret())
+        assert result.exit_code != 0, name
+        lines = [line for line in result.output.splitlines() if line.strip()]
+        assert len(lines) == 1 and message in lines[0], (name, result.output)
+        assert snapshot(repo.root) == before, name
+
+
+def test_sealed_secrets_outside_the_repo_is_refused(repo: EnvRepo, tmp_path: Path) -> None:
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    (repo.root / "clusters" / "escape").parent.mkdir(parents=True, exist_ok=True)
+    (repo.root / "clusters" / "escape").symlink_to(outside)
+    for value, message in (
+        ("../outside", "must be a path inside the config repo"),
+        ("/tmp/x", "must be a path inside the config repo"),
+        ("clusters/escape/secrets", "resolves outside the repo"),
+    ):
+        repo.write_spec({"dev": environment("dev"), "prod": environment("prod", sealedSecrets=value)})
+        before = snapshot(repo.root)
+        result = run("seal", "--spec", str(repo.spec), "--all-envs", input=secret())
+        assert result.exit_code != 0
+        lines = [line for line in result.output.splitlines() if line.strip()]
+        assert len(lines) == 1 and message in lines[0], (value, result.output)
+        assert snapshot(repo.root) == before
+        assert list(outside.iterdir()) == []
+
+
+def test_a_file_holding_another_object_or_scope_is_refused(repo: EnvRepo) -> None:
+    assert run("seal", "--spec", str(repo.spec), "--all-envs", input=secret()).exit_code == 0
+    before = snapshot(repo.root)
+    scoped = secret(annotations={"sealedsecrets.bitnami.com/namespace-wide": "true"})
+    result = run("seal", "--spec", str(repo.spec), "--all-envs", input=scoped)
+    assert result.exit_code != 0 and "the file is sealed strict, the Secret namespace-wide" in result.output
+    assert snapshot(repo.root) == before
+
+
+def test_a_write_failure_in_one_environment_writes_nothing(repo: EnvRepo) -> None:
+    if os.geteuid() == 0:
+        pytest.skip("root writes into read-only directories")
+    prod = repo.dir("prod")
+    prod.mkdir(parents=True)
+    prod.chmod(0o500)
+    try:
+        before = snapshot(repo.root)
+        result = run("seal", "--spec", str(repo.spec), "--all-envs", input=secret())
+        assert result.exit_code != 0 and "cannot write" in result.output
+        assert snapshot(repo.root) == before
+    finally:
+        prod.chmod(0o700)
+
+
+def test_env_refuses_single_cluster_options(repo: EnvRepo) -> None:
+    for extra in (["-w", "out.yaml"], ["--cert", "certs/dev.pem"], ["--merge-into", "x.yaml"], ["--raw"]):
+        result = run("seal", "--spec", str(repo.spec), "--env", "dev", *extra, input=secret())
+        assert result.exit_code != 0 and "--env writes each environment's own files" in result.output, extra
