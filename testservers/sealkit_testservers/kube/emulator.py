@@ -305,11 +305,14 @@ class KubeEmulator(kmock.KubernetesEmulator):
     @staticmethod
     async def _read_body(raw: aiohttp.web.BaseRequest) -> bytes:
         """The body, up to the real server's limit (413 beyond it, as `limitedReadBody` answers)."""
-        if raw.content_length is not None and raw.content_length > MAX_REQUEST_BODY:
-            raise errors.request_entity_too_large(MAX_REQUEST_BODY)
+        length = raw.content_length
+        if length is not None:
+            if length > MAX_REQUEST_BODY:
+                raise errors.request_entity_too_large(MAX_REQUEST_BODY)
+            return await raw.content.readexactly(length) if length else b""
         chunks: list[bytes] = []
         size = 0
-        async for chunk in raw.content.iter_any():
+        async for chunk in raw.content.iter_any():  # chunked: count as it comes
             size += len(chunk)
             if size > MAX_REQUEST_BODY:
                 raise errors.request_entity_too_large(MAX_REQUEST_BODY)
@@ -655,6 +658,7 @@ class KubeEmulator(kmock.KubernetesEmulator):
                 subresource=route.subresource,
                 dry_run=dry_run,
                 strict=strict,
+                owned=True,
             )
             return encoding.response(store.encoded(res, patched))
         if verb == "delete":

@@ -18,16 +18,18 @@ class PatchError(Exception):
         self.malformed = malformed
 
 
-def merge_patch(target: Any, patch: Any) -> Any:
-    """RFC 7386: objects merge recursively, null deletes, anything else replaces."""
+def merge_patch(target: Any, patch: Any, *, copy_values: bool = True) -> Any:
+    """RFC 7386: objects merge recursively, null deletes, anything else replaces.
+
+    `copy_values=False` when the patch is the caller's to give away (a freshly decoded body)."""
     if not isinstance(patch, dict):
-        return copy.deepcopy(patch)
+        return copy.deepcopy(patch) if copy_values and isinstance(patch, list) else patch
     result = dict(target) if isinstance(target, dict) else {}
     for key, value in patch.items():
         if value is None:
             result.pop(key, None)
         else:
-            result[key] = merge_patch(result.get(key), value)
+            result[key] = merge_patch(result.get(key), value, copy_values=copy_values)
     return result
 
 

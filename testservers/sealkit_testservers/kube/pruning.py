@@ -32,6 +32,25 @@ OBJECT_META_FIELDS = frozenset(
 )
 
 
+_ONLY: dict[tuple[int, str], tuple[Mapping[str, Any], dict[str, Any]]] = {}
+
+
+def only(schema: Mapping[str, Any], key: str) -> dict[str, Any]:
+    """The root schema restricted to one top-level property (cached per schema object)."""
+    cache_key = (id(schema), key)
+    cached = _ONLY.get(cache_key)
+    if cached is not None and cached[0] is schema:  # the schema is kept alive, so its id is not reused
+        return cached[1]
+    props = schema.get("properties") or {}
+    found = {
+        **schema,
+        "properties": {key: props[key]} if key in props else {},
+        "required": [r for r in schema.get("required") or [] if r == key],
+    }
+    _ONLY[cache_key] = (schema, found)
+    return found
+
+
 def prune_metadata(meta: Any) -> Any:
     if not isinstance(meta, dict):
         return meta

@@ -11,6 +11,7 @@ import base64
 import binascii
 import collections
 import copy
+import dataclasses
 import datetime
 import itertools
 import json
@@ -513,6 +514,7 @@ class Store:
         subresource: str | None = None,
         dry_run: bool = False,
         strict: bool = False,
+        owned: bool = False,
     ) -> Obj:
         kind = content_type.split(";")[0].strip().lower()
         accepted = [JSON_PATCH, MERGE_PATCH, APPLY_PATCH] + ([] if res.custom else [STRATEGIC_PATCH])
@@ -537,7 +539,7 @@ class Store:
             elif kind == STRATEGIC_PATCH:
                 new = strategic_merge_patch(old, patch)
             else:
-                new = merge_patch(old, patch)
+                new = merge_patch(old, patch, copy_values=not owned)
         except PatchError as exc:
             if exc.malformed:
                 raise errors.bad_request(str(exc)) from None
@@ -796,11 +798,17 @@ class Store:
                 result["status"] = new["status"]
             else:
                 result.pop("status", None)
-            if res.custom and res.schema is not None:
-                result = self._prune(res, result, strict=strict)
-                problems = pruning.validate_object(result, res.schema)
+            if res.custom and res.schema is not None and "status" in result:
+                # only the status changed, and the rest was valid: prune and validate just that part
+                schema = pruning.only(res.schema, "status")
+                part = self._prune(dataclasses.replace(res, schema=schema), {"status": result["status"]}, strict=strict)
+                problems = pruning.validate_object(part, schema)
                 if problems:
                     raise errors.invalid(res.kind, name, problems, res.group)
+                if "status" in part:
+                    result["status"] = part["status"]
+                else:
+                    result.pop("status", None)
         elif subresource is not None:
             raise errors.ApiError(
                 status=404, reason="NotFound", message="the server could not find the requested resource"
