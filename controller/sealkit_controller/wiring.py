@@ -38,6 +38,7 @@ from sealkit_controller.keys.escrowkeeper import EscrowKeeper, EscrowMetrics, bu
 from sealkit_controller.keys.keystore import KeyStore
 from sealkit_controller.keys.renewal import KeyManager
 from sealkit_controller.plumbing.election import ElectionConfig, Fence, LeaderElector
+from sealkit_controller.plumbing.logs import log_loop_errors
 from sealkit_controller.reconciling.reconciler import Controller
 from sealkit_controller.serving.metrics import Metrics
 from sealkit_controller.serving.servers import Servers
@@ -320,6 +321,7 @@ async def run_operator(
     import kopf
 
     quiet_client_loggers()
+    asyncio.get_running_loop().set_exception_handler(log_loop_errors)
     settings = runtime.settings
     namespaces = settings.watched_namespaces()
     await kopf.operator(

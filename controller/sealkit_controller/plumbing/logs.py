@@ -2,15 +2,21 @@
 stderr (Bitnami's --log-info-stdout), quiet client libraries.
 
 Tracebacks are kept: in text logs as usual, in JSON logs in an `exc_info` field of the same line.
+`log_loop_errors` is the event loop's last-resort handler: what nothing else caught becomes one line
+(the traceback only at debug level), and Kopf's watch streams closed late at shutdown are not errors.
 """
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 import sys
+from typing import Any
 
 from sealkit.clients.kube.config import quiet_client_loggers
+
+logger = logging.getLogger(__name__)
 
 
 class JsonFormatter(logging.Formatter):
@@ -73,3 +79,22 @@ def configure_logging(level: str, log_format: str, info_stdout: bool = True) -> 
     if root.level > logging.DEBUG:
         # Kopf logs a line per handled watch event; with every Secret of the cluster watched that is noise.
         logging.getLogger("kopf.objects").setLevel(logging.WARNING)
+
+
+def log_loop_errors(loop: asyncio.AbstractEventLoop, context: dict[str, Any]) -> None:
+    """The loop's exception handler: one line per error; tracebacks only when debugging.
+
+    At shutdown asyncio closes async generators left open; Kopf's watch streams, cancelled while
+    starting, can fail to close then (a Kopf quirk, nothing lost: the process is exiting). That is
+    a debug line, not an error with a traceback in every log collector.
+    """
+    del loop
+    message = str(context.get("message") or "unhandled error in the event loop")
+    error = context.get("exception")
+    detail = f": {error}" if error is not None and str(error) else ""
+    if context.get("asyncgen") is not None:
+        logger.debug("a stream closed late at shutdown: %s%s", message, detail)
+        return
+    logger.error("%s%s", message, detail)
+    if error is not None and logger.isEnabledFor(logging.DEBUG):
+        logger.debug("where: %s", message, exc_info=error)
