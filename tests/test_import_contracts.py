@@ -55,7 +55,9 @@ def test_the_tree_keeps_every_contract(tree: Path) -> None:
     [
         ("sealkit/sealing.py", "import click", "The core imports no adapter library"),
         ("sealkit/keysecrets.py", "from sealkit.clients.kube import api", "The clients sit above the rest of the core"),
-        ("controller/sealkit_controller/reconciling/reconciler.py", "import kubernetes", "azure and kubernetes"),
+        ("controller/sealkit_controller/reconciling/reconciler.py", "import kubernetes", "azure, kubernetes and hvac"),
+        ("sealkit/csi/hashicorp/check.py", "import hvac", "azure, kubernetes and hvac"),
+        ("cli/sealkit_cli/commands/csi.py", "import hvac", "azure, kubernetes and hvac"),
         ("cli/sealkit_cli/commands/keys.py", "from sealkit_controller.keys import keystore", "public entry point"),
         ("controller/sealkit_controller/wiring.py", "import sealkit_cli.main", "does not import the CLI"),
         ("cli/sealkit_cli/commands/seal.py", "import sealkit_testservers.kube", "No product package imports"),

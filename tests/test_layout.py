@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
-HEAVY = ("click", "kopf", "kubernetes", "azure", "kmock", "aiohttp", "prometheus_client")
+HEAVY = ("click", "kopf", "kubernetes", "azure", "hvac", "kmock", "aiohttp", "prometheus_client")
 
 
 def imported_after(code: str) -> list[str]:
@@ -30,6 +30,7 @@ def test_core_imports_no_adapter_library() -> None:
     loaded = imported_after(code)
     assert "sealkit.csi" in loaded and "sealkit.gotemplate" in loaded
     assert "sealkit.clients.kube.api" in loaded and "sealkit.clients.keyvault.reader" in loaded  # SDKs load lazily
+    assert "sealkit.clients.vault.reader" in loaded
     assert [m for m in loaded if m.split(".")[0] in HEAVY] == []
 
 
@@ -51,7 +52,7 @@ def test_cli_help_imports_no_cluster_or_cloud_library(args: list[str]) -> None:
         f"try:\n    cli.main(args={args!r}, standalone_mode=False)\nexcept SystemExit:\n    pass"
     )
     loaded = imported_after(code)
-    assert [m for m in loaded if m.split(".")[0] in ("kopf", "kubernetes", "azure", "kmock")] == []
+    assert [m for m in loaded if m.split(".")[0] in ("kopf", "kubernetes", "azure", "hvac", "kmock")] == []
 
 
 def build_wheel(source: Path, into: Path, pattern: str, parts: tuple[str, ...]) -> Path:

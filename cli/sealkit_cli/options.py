@@ -5,7 +5,8 @@ The one module for shared click options. `SPECS` holds each option's spellings, 
 turns one into a click option for a command (optionally read from kubeseal's `SEALED_SECRETS_<FLAG>`
 variable), `cluster_options` adds kubectl's client flags and kubeseal's controller flags and hands the
 command one `ClusterOptions`. Later additions (shell completion, `seal --env`) extend `SPECS`.
-Importing it stays cheap: no Kubernetes or Azure package.
+`vault_options` (Key Vault) and `hashicorp_vault_options` (HashiCorp Vault) collect what the vault
+clients take. Importing it stays cheap: no Kubernetes, Azure or hvac package.
 """
 
 from __future__ import annotations
@@ -24,6 +25,8 @@ from sealkit.bitnami import DEFAULT_CONTROLLER_NAME, DEFAULT_CONTROLLER_NAMESPAC
 from sealkit.clients.keyvault.credentials import AUTH_MODES, AuthOptions
 from sealkit.clients.kube.config import ClusterOptions
 from sealkit.clients.kube.overrides import ClientOverrides
+from sealkit.clients.vault.auth import AUTH_MODES as VAULT_AUTH_MODES
+from sealkit.clients.vault.auth import DEFAULT_JWT_FILE, VaultAuth
 from sealkit.scope import Scope
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -493,4 +496,81 @@ def auth_from_options(kwargs: dict[str, Any]) -> AuthOptions:
         disable_instance_discovery=kwargs["disable_instance_discovery"],
         timeout=kwargs["timeout"],
         accepted_resources=tuple(check_resource(r) for r in kwargs["accepted"]),
+    )
+
+
+def hashicorp_vault_options(command: Any) -> Any:
+    """HashiCorp Vault options (`csi verify`): how to log in and how to reach the Vaults the spec names."""
+    options = [
+        click.option(
+            "--vault-auth",
+            "vault_auth",
+            type=click.Choice(VAULT_AUTH_MODES),
+            default="token",
+            envvar="SEALKIT_VAULT_AUTH",
+            show_default=True,
+            help="HashiCorp Vault login: a token (--vault-token-file, else $VAULT_TOKEN, else ~/.vault-token), or "
+            "Kubernetes auth with a service-account token (--vault-jwt-file) and the spec's role.",
+        ),
+        click.option(
+            "--vault-token-file",
+            envvar="SEALKIT_VAULT_TOKEN_FILE",
+            default=None,
+            metavar="PATH",
+            help="Read the Vault token from this file (never give a token as a flag).",
+        ),
+        click.option(
+            "--vault-jwt-file",
+            envvar="SEALKIT_VAULT_JWT_FILE",
+            default=DEFAULT_JWT_FILE,
+            show_default=True,
+            metavar="PATH",
+            help="--vault-auth kubernetes: the service-account token to log in with.",
+        ),
+        click.option(
+            "--vault-role",
+            envvar="SEALKIT_VAULT_ROLE",
+            default=None,
+            help="--vault-auth kubernetes: log in with this role instead of each application's role in the spec.",
+        ),
+        click.option(
+            "--vault-cacert",
+            envvar="VAULT_CACERT",
+            default=None,
+            metavar="PATH",
+            help="PEM bundle to verify Vault's TLS certificate (default: the system's; also $VAULT_CACERT).",
+        ),
+        click.option(
+            "--vault-address",
+            "vault_addresses",
+            multiple=True,
+            metavar="ADDRESS=URL",
+            help="Reach the Vault the spec calls ADDRESS at URL instead (port-forward, other DNS name); repeatable.",
+        ),
+    ]
+    for option_ in reversed(options):
+        command = option_(command)
+    return command
+
+
+def vault_auth_from_options(kwargs: dict[str, Any]) -> VaultAuth:
+    """The HashiCorp Vault options `hashicorp_vault_options` collected (and the shared --timeout)."""
+    from sealkit.errors import InputError
+
+    addresses = []
+    for item in kwargs["vault_addresses"]:
+        spec_address, sep, url = item.partition("=")
+        if not sep or not spec_address or not url.startswith(("https://", "http://")):
+            raise InputError(
+                f"--vault-address {item!r}: give ADDRESS=URL, e.g. https://vault.prod:8200=https://127.0.0.1:8200"
+            )
+        addresses.append((spec_address.rstrip("/"), url.rstrip("/")))
+    return VaultAuth(
+        mode=kwargs["vault_auth"],
+        token_file=kwargs["vault_token_file"],
+        jwt_file=kwargs["vault_jwt_file"],
+        role=kwargs["vault_role"],
+        ca_cert=kwargs["vault_cacert"],
+        timeout=kwargs["timeout"],
+        addresses=tuple(addresses),
     )

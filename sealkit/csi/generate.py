@@ -27,7 +27,7 @@ from pathlib import Path
 from typing import Any
 
 from sealkit.csi import render
-from sealkit.csi.model import Application, Environment, IdentityMode, Spec
+from sealkit.csi.model import Application, Environment, IdentityMode, Spec, Store
 from sealkit.csi.yamlio import dump_document
 from sealkit.documents import load_documents
 from sealkit.errors import InputError, SealkitError
@@ -95,6 +95,8 @@ def credentials_files(spec: Spec, env: Environment) -> list[CredentialsFile]:
     """The sealed Secrets the service-principal apps of `env` need, one per namespace and name."""
     found: dict[tuple[str, str], CredentialsFile] = {}
     for app in spec.applications.values():
+        if app.store_for(env) is not Store.KEY_VAULT:
+            continue
         identity = app.identity_for(env)
         if identity.mode is IdentityMode.SERVICE_PRINCIPAL:
             key = (app.namespace, identity.secret_name)
@@ -105,11 +107,14 @@ def credentials_files(spec: Spec, env: Environment) -> list[CredentialsFile]:
 
 def _app_files(spec: Spec, env: Environment, app: Application) -> dict[str, Any]:
     """File name (inside the app's directory) -> the object it holds."""
-    identity = app.identity_for(env)
     files: dict[str, Any] = {"secretproviderclass.yaml": render.secret_provider_class(app, env)}
     resources = [posixpath.relpath(app.base, f"{env.overlay}/{app.name}"), "secretproviderclass.yaml"]
     patches: list[str] = []
-    if identity.mode is IdentityMode.WORKLOAD_IDENTITY:
+    if app.store_for(env) is Store.HASHICORP_VAULT:
+        if app.service_account.create:  # the account the Vault role is bound to; an existing one needs no patch
+            files["serviceaccount.yaml"] = render.service_account(app, None)
+            resources.append("serviceaccount.yaml")
+    elif (identity := app.identity_for(env)).mode is IdentityMode.WORKLOAD_IDENTITY:
         account = render.service_account(app, identity)
         if app.service_account.create:
             files["serviceaccount.yaml"] = account

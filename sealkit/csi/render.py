@@ -8,7 +8,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from sealkit.csi.model import Application, Environment, Identity, IdentityMode, KeyVaultObject, Workload
+from sealkit.csi.hashicorp import render as vault_render
+from sealkit.csi.model import Application, Environment, Identity, IdentityMode, KeyVaultObject, Store, Workload
 from sealkit.csi.rules import CSI_DRIVER, SPC_API_VERSION, SPC_KIND
 from sealkit.csi.spec import VOLUME_NAME
 from sealkit.csi.yamlio import flow_scalar
@@ -53,13 +54,25 @@ def _identity_parameters(identity: Identity) -> dict[str, str]:
     return {}  # service principal: keys clientid/clientsecret of the nodePublishSecretRef Secret
 
 
-def secret_provider_class(app: Application, env: Environment) -> dict[str, Any]:
+def _key_vault_parameters(app: Application, env: Environment) -> dict[str, str]:
     parameters: dict[str, str] = {"keyvaultName": app.vault_for(env), "tenantID": env.tenant or ""}
     if env.cloud:
         parameters["cloudName"] = env.cloud
     parameters.update(_identity_parameters(app.identity_for(env)))
     parameters["objects"] = objects_parameter(app.objects, env.name)
-    spec: dict[str, Any] = {"provider": "azure", "parameters": parameters}
+    return parameters
+
+
+def secret_provider_class(app: Application, env: Environment) -> dict[str, Any]:
+    """The class for the store the app reads in `env`: provider `azure` or `vault`."""
+    if app.store_for(env) is Store.HASHICORP_VAULT:
+        vault = app.hashicorp_vault_for(env)
+        spec: dict[str, Any] = {
+            "provider": vault_render.PROVIDER,
+            "parameters": vault_render.parameters(vault, app.vault_objects, env.name),
+        }
+    else:
+        spec = {"provider": "azure", "parameters": _key_vault_parameters(app, env)}
     if app.sync:
         spec["secretObjects"] = [
             {
@@ -79,20 +92,21 @@ def secret_provider_class(app: Application, env: Environment) -> dict[str, Any]:
     }
 
 
-def csi_volume(app: Application, identity: Identity) -> dict[str, Any]:
+def csi_volume(app: Application, identity: Identity | None) -> dict[str, Any]:
+    """The CSI volume; `identity` None for HashiCorp Vault (the pod's own service account logs in)."""
     csi: dict[str, Any] = {
         "driver": CSI_DRIVER,
         "readOnly": True,
         "volumeAttributes": {"secretProviderClass": app.class_name},
     }
-    if identity.mode is IdentityMode.SERVICE_PRINCIPAL:
+    if identity is not None and identity.mode is IdentityMode.SERVICE_PRINCIPAL:
         csi["nodePublishSecretRef"] = {"name": identity.secret_name}
     return {"name": VOLUME_NAME, "csi": csi}
 
 
 def workload_patch(app: Application, env: Environment, workload: Workload) -> dict[str, Any]:
     """A strategic-merge patch adding the volume, mounts, env vars and service account."""
-    identity = app.identity_for(env)
+    identity = app.identity_for(env) if app.store_for(env) is Store.KEY_VAULT else None
     containers = []
     for name in workload.containers:
         container: dict[str, Any] = {
@@ -106,7 +120,7 @@ def workload_patch(app: Application, env: Environment, workload: Workload) -> di
             ]
         containers.append(container)
     pod: dict[str, Any] = {}
-    if identity.mode is IdentityMode.WORKLOAD_IDENTITY:
+    if identity is None or identity.mode is IdentityMode.WORKLOAD_IDENTITY:  # the account the role/credential names
         pod["serviceAccountName"] = app.service_account.name
     pod["containers"] = containers
     pod["volumes"] = [csi_volume(app, identity)]
@@ -120,10 +134,12 @@ def workload_patch(app: Application, env: Environment, workload: Workload) -> di
     }
 
 
-def service_account(app: Application, identity: Identity) -> dict[str, Any]:
-    """The workload-identity account: a new object, or a patch annotating the base's."""
+def service_account(app: Application, identity: Identity | None) -> dict[str, Any]:
+    """The workload-identity account (a new object, or a patch annotating the base's), or with `identity`
+    None the account a Vault role is bound to (a new object, no annotation)."""
     metadata: dict[str, Any] = {"name": app.service_account.name, "namespace": app.namespace}
     if app.service_account.create:
         metadata["labels"] = dict(MANAGED_BY)
-    metadata["annotations"] = {WORKLOAD_IDENTITY_ANNOTATION: identity.client_id or ""}
+    if identity is not None:
+        metadata["annotations"] = {WORKLOAD_IDENTITY_ANNOTATION: identity.client_id or ""}
     return {"apiVersion": "v1", "kind": "ServiceAccount", "metadata": metadata}

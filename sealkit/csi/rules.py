@@ -65,12 +65,20 @@ _UUID = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}
 _TENANT_DOMAIN = re.compile(r"[A-Za-z0-9](?:[-A-Za-z0-9.]{0,251}[A-Za-z0-9])?")
 
 
+# What a Problem is: refused or misread (the mount fails, or reads something else), a setting that has
+# no effect, or a class that works without verifying the secret store's TLS certificate.
+INVALID = "invalid"
+IGNORED = "ignored"
+INSECURE = "insecure"
+
+
 @dataclass(frozen=True)
 class Problem:
     """One thing wrong, at a dotted path inside the checked object."""
 
     path: str
     message: str
+    kind: str = INVALID
 
     def __str__(self) -> str:
         return f"{self.path}: {self.message}" if self.path else self.message
@@ -310,7 +318,7 @@ def _identity_problems(params: Mapping[str, Any]) -> list[Problem]:
     return problems
 
 
-def _sync_problems(secret_objects: object, files: set[str]) -> list[Problem]:
+def sync_problems(secret_objects: object, files: set[str]) -> list[Problem]:
     base = "spec.secretObjects"
     if secret_objects is None:
         return []
@@ -367,7 +375,8 @@ def _sync_problems(secret_objects: object, files: set[str]) -> list[Problem]:
 
 
 def spc_problems(spc: Mapping[str, Any]) -> list[Problem]:
-    """Every rule one SecretProviderClass manifest breaks (Azure rules only for provider azure)."""
+    """Every rule one SecretProviderClass manifest breaks: the driver's, and the provider's for `azure` and
+    `vault` (`sealkit.csi.hashicorp.rules`); other providers' parameters are not checked."""
     problems: list[Problem] = []
     if spc.get("apiVersion") != SPC_API_VERSION:
         problems.append(Problem("apiVersion", f"must be {SPC_API_VERSION}, not {spc.get('apiVersion')!r}"))
@@ -394,11 +403,19 @@ def spc_problems(spc: Mapping[str, Any]) -> list[Problem]:
             if file_name in files:
                 problems.append(Problem(where, f"two objects write the same file {file_name!r}"))
             files.add(file_name)
+    elif spec.get("provider") == "vault":
+        from sealkit.csi.hashicorp import rules as vault_rules
+
+        vault_problems, vault_files = vault_rules.provider_problems(spec.get("parameters"))
+        problems.extend(vault_problems)
+        if vault_files is None:
+            return problems
+        files = vault_files
     elif not spec.get("provider"):
         problems.append(Problem("spec.provider", "is required"))
     else:
         return problems  # another provider: its parameters and file names are unknown here
-    problems.extend(_sync_problems(spec.get("secretObjects"), files))
+    problems.extend(sync_problems(spec.get("secretObjects"), files))
     return problems
 
 

@@ -14,6 +14,7 @@ from typing import Any, TypeVar
 
 from sealkit.csi import rules
 from sealkit.csi.bases import WORKLOAD_KINDS, BaseResources, containers_of, load_base
+from sealkit.csi.hashicorp import spec as vault_spec
 from sealkit.csi.model import (
     DEFAULT_CREDENTIALS_SECRET,
     DEFAULT_MOUNT_PATH,
@@ -28,8 +29,10 @@ from sealkit.csi.model import (
     KeyVaultObject,
     ServiceAccount,
     Spec,
+    Store,
     SyncedSecret,
     SyncKey,
+    VaultObject,
     Workload,
 )
 from sealkit.csi.yamlio import LinedYaml, load_lined
@@ -199,7 +202,8 @@ def _identity(r: _Reader, path: SpecPath, value: Any) -> Identity | None:
 
 # --- environments -------------------------------------------------------------------------------
 
-_ENV_KEYS = ("vault", "tenant", "cloud", "identity", "overlay", "sealingCert", "sealedSecrets")
+_ENV_KEYS = ("vault", "tenant", "cloud", "identity", "hashicorpVault", "overlay", "sealingCert", "sealedSecrets")
+_KEY_VAULT_KEYS = ("vault", "tenant", "cloud", "identity")
 _CERT_KEYS = ("file", "url", "context", "controllerName", "controllerNamespace", "previous")
 _URL_SCHEMES = ("https://", "http://")
 
@@ -276,23 +280,18 @@ def _sealing_only(r: _Reader, name: str, path: SpecPath, body: dict[str, Any]) -
 def _environment(r: _Reader, name: str, value: Any, with_apps: bool = True) -> Environment | None:
     path: SpecPath = ("environments", name)
     ok = r.check(path, None if _DNS_LABEL.fullmatch(name) else "environment names must be DNS labels")
-    # Without applications an environment may be for sealing only: no Key Vault settings, no overlay.
-    store = with_apps or (isinstance(value, dict) and any(k in value for k in ("vault", "tenant", "identity")))
-    required: tuple[str, ...] = ("vault", "tenant", "identity") if store else ()
+    # Without applications an environment may be for sealing only: no store settings, no overlay.
+    hashicorp = isinstance(value, dict) and vault_spec.KEY in value
+    store = (
+        hashicorp or with_apps or (isinstance(value, dict) and any(k in value for k in ("vault", "tenant", "identity")))
+    )
+    required: tuple[str, ...] = ("vault", "tenant", "identity") if store and not hashicorp else ()
     required += ("overlay", "sealingCert") if with_apps else ("sealingCert",)
     body = r.mapping(path, value, _ENV_KEYS, required=required)
     if body is None or not ok:
         return None
     if not store:
         return _sealing_only(r, name, path, body)
-    vault = body.get("vault")
-    tenant = body.get("tenant")
-    cloud = body.get("cloud")
-    ok = r.check((*path, "vault"), rules.vault_name_problem(vault)) if "vault" in body else False
-    ok = (r.check((*path, "tenant"), rules.tenant_problem(tenant)) if "tenant" in body else False) and ok
-    if cloud is not None:
-        ok = r.check((*path, "cloud"), rules.cloud_problem(cloud)) and ok
-    identity = _identity(r, (*path, "identity"), body.get("identity")) if "identity" in body else None
     overlay = _relative_path(r, (*path, "overlay"), body.get("overlay")) if "overlay" in body else None
     source = _cert_source(r, (*path, "sealingCert"), body["sealingCert"]) if "sealingCert" in body else None
     sealed = _relative_path(r, (*path, "sealedSecrets"), body["sealedSecrets"]) if "sealedSecrets" in body else None
@@ -304,13 +303,44 @@ def _environment(r: _Reader, name: str, value: Any, with_apps: bool = True) -> E
             "must not be the overlay itself (`csi generate` owns its kustomization.yaml): use a directory beside it",
         )
         ok = False
-    if not ok or identity is None or ("overlay" in body and overlay is None) or source is None:
+    hashicorp_vault = None
+    if hashicorp:
+        extra = [key for key in _KEY_VAULT_KEYS if key in body]
+        for key in extra:
+            r.fail((*path, key), f"is a Key Vault setting: this environment reads HashiCorp Vault ({vault_spec.KEY})")
+        hashicorp_vault = vault_spec.environment_vault(r, (*path, vault_spec.KEY), body[vault_spec.KEY])
+        ok = not extra and hashicorp_vault is not None and ok
+        identity = None
+    else:
+        key_vault = body.get("vault")
+        tenant = body.get("tenant")
+        cloud = body.get("cloud")
+        ok = (r.check((*path, "vault"), rules.vault_name_problem(key_vault)) if "vault" in body else False) and ok
+        ok = (r.check((*path, "tenant"), rules.tenant_problem(tenant)) if "tenant" in body else False) and ok
+        if cloud is not None:
+            ok = r.check((*path, "cloud"), rules.cloud_problem(cloud)) and ok
+        identity = _identity(r, (*path, "identity"), body.get("identity")) if "identity" in body else None
+        ok = identity is not None and ok
+    if not ok or ("overlay" in body and overlay is None) or source is None:
         return None
     if with_apps and overlay is None:
         return None
     cert = source.file or source.url or ""
+    if hashicorp:
+        return Environment(
+            name, None, None, None, None, overlay, cert, sealed_secrets=sealed, cert_source=source,
+            hashicorp_vault=hashicorp_vault,
+        )  # fmt: skip
     return Environment(
-        name, str(vault), str(tenant), cloud or None, identity, overlay, cert, sealed_secrets=sealed, cert_source=source
+        name,
+        str(key_vault),
+        str(tenant),
+        cloud or None,
+        identity,
+        overlay,
+        cert,
+        sealed_secrets=sealed,
+        cert_source=source,
     )
 
 
@@ -393,7 +423,10 @@ def _file_names(objects: Any) -> dict[str, str]:
     return files
 
 
-def _synced_secret(r: _Reader, path: SpecPath, value: Any, files: Mapping[str, str]) -> SyncedSecret | None:
+FileSets = list[tuple[Store, Mapping[str, str]]]  # per store the app reads: mounted file -> object name
+
+
+def _synced_secret(r: _Reader, path: SpecPath, value: Any, file_sets: FileSets) -> SyncedSecret | None:
     body = r.mapping(
         path, value, ("secretName", "type", "labels", "annotations", "data"), required=("secretName", "data")
     )
@@ -416,13 +449,22 @@ def _synced_secret(r: _Reader, path: SpecPath, value: Any, files: Mapping[str, s
             continue
         key = r.string((*row_path, "key"), fields["key"], _SECRET_KEY, "Secret data key")
         object_name = fields["objectName"]
-        if object_name not in files:
-            aliases = [file for file, name in files.items() if name == object_name]
-            hint = f" (object {object_name!r} is mounted under its alias {aliases[0]!r})" if aliases else ""
-            r.fail(
-                (*row_path, "objectName"),
-                f"{object_name!r} is not a mounted file name (the alias when set, else the object name){hint}",
-            )
+        for store, files in file_sets:
+            if object_name in files:
+                continue
+            if store is Store.HASHICORP_VAULT:
+                r.fail(
+                    (*row_path, "objectName"),
+                    f"{object_name!r} is not a file the HashiCorp Vault objects write (their files: "
+                    f"{', '.join(files) or 'none'})",
+                )
+            else:
+                aliases = [file for file, name in files.items() if name == object_name]
+                hint = f" (object {object_name!r} is mounted under its alias {aliases[0]!r})" if aliases else ""
+                r.fail(
+                    (*row_path, "objectName"),
+                    f"{object_name!r} is not a mounted file name (the alias when set, else the object name){hint}",
+                )
             ok = False
         if key is None:
             ok = False
@@ -501,6 +543,7 @@ _APP_KEYS = (
     "serviceAccount",
     "environments",
     "objects",
+    "hashicorpVault",
     "sync",
     "workloads",
 )
@@ -520,12 +563,161 @@ def _collect(
     return out, ok
 
 
-def _application(r: _Reader, name: str, value: Any, envs: tuple[str, ...]) -> Application | None:
+def _maps(value: Any) -> list[dict[str, Any]]:
+    return [item for item in value if isinstance(item, dict)] if isinstance(value, list) else []
+
+
+def _override(r: _Reader, where: SpecPath, value: Any, env: Environment | None) -> EnvironmentOverride | None:
+    """An application's settings for one environment: another Key Vault or identity, or a HashiCorp Vault."""
+    fields = r.mapping(where, value, ("vault", "identity", vault_spec.KEY))
+    if fields is None:
+        return None
+    ok = True
+    hashicorp = None
+    if vault_spec.KEY in fields:
+        for key in ("vault", "identity"):
+            if key in fields:
+                r.fail((*where, key), f"give either Key Vault settings or {vault_spec.KEY}, not both")
+                ok = False
+        base = env.hashicorp_vault if env is not None else None
+        hashicorp = vault_spec.override(r, (*where, vault_spec.KEY), fields[vault_spec.KEY], base)
+        ok = hashicorp is not None and ok
+    elif env is not None and env.hashicorp_vault is not None and ("vault" in fields or "identity" in fields):
+        r.fail(
+            where,
+            f"environment {env.name!r} reads HashiCorp Vault: an application cannot switch to Key Vault there "
+            "(the environment has no tenant); override hashicorpVault settings instead",
+        )
+        return None
+    vault = fields.get("vault")
+    if vault is not None:
+        ok = r.check((*where, "vault"), rules.vault_name_problem(vault)) and ok
+    identity = _identity(r, (*where, "identity"), fields["identity"]) if "identity" in fields else None
+    ok = ("identity" not in fields or identity is not None) and ok
+    return EnvironmentOverride(vault, identity, hashicorp) if ok else None
+
+
+def _unused(r: _Reader, where: SpecPath, store: str) -> None:
+    r.fail(where, f"no environment reads this application from {store}: remove these objects, or name {store} "
+           "for an environment")  # fmt: skip
+
+
+def _key_vault_objects(
+    r: _Reader, path: SpecPath, body: dict[str, Any], env_names: tuple[str, ...], used: bool, stores: dict[str, Store]
+) -> tuple[list[KeyVaultObject], bool]:
+    if "objects" not in body:
+        kv_envs = [name for name, store in stores.items() if store is Store.KEY_VAULT]
+        r.fail(path, f"objects is required: the application reads Key Vault in {', '.join(kv_envs)}")
+        return [], False
+    if not used:
+        _unused(r, (*path, "objects"), "Key Vault")
+        return [], False
+    objects, objects_ok = _collect(r, (*path, "objects"), body["objects"], lambda p, v: _object(r, p, v, env_names))
+    if isinstance(body["objects"], list) and not body["objects"]:
+        r.fail((*path, "objects"), "list at least one Key Vault object")
+        objects_ok = False
+    seen_files: dict[str, KeyVaultObject] = {}
+    for i, obj in enumerate(objects):
+        first = seen_files.setdefault(obj.file_name, obj)
+        if first is not obj:
+            r.fail(
+                (*path, "objects", i),
+                f"two objects write the same file {obj.file_name!r} ({first.name} and {obj.name})",
+            )
+            objects_ok = False
+    return objects, objects_ok
+
+
+def _vault_objects(
+    r: _Reader, path: SpecPath, vault_body: dict[str, Any], env_names: tuple[str, ...], used: bool
+) -> tuple[list[VaultObject], bool]:
+    where = (*path, vault_spec.KEY, "objects")
+    if "objects" not in vault_body:
+        r.fail(path, f"{vault_spec.KEY}.objects is required: the application reads HashiCorp Vault")
+        return [], False
+    if not used:
+        _unused(r, where, "HashiCorp Vault")
+        return [], False
+    objects, ok = _collect(r, where, vault_body["objects"], lambda p, v: vault_spec.vault_object(r, p, v, env_names))
+    if isinstance(vault_body["objects"], list) and not vault_body["objects"]:
+        r.fail(where, "list at least one Vault object: the provider refuses a class with no secrets")
+        ok = False
+    seen: dict[str, int] = {}
+    for i, obj in enumerate(objects):
+        first = seen.setdefault(obj.file, i)
+        if first != i:
+            r.fail((*where, i, "file"), f"two objects write the file {obj.file!r}: the provider refuses duplicate "
+                   "objectNames")  # fmt: skip
+            ok = False
+    return objects, ok
+
+
+def _matches(pattern: str, value: str) -> bool:
+    """Vault's binding match: '*' is anything, a trailing '*' a prefix (kubernetes auth role bindings)."""
+    if pattern == "*":
+        return True
+    return value.startswith(pattern[:-1]) if pattern.endswith("*") else value == pattern
+
+
+def _role_checks(
+    r: _Reader,
+    path: SpecPath,
+    env: Environment,
+    change: EnvironmentOverride | None,
+    app_role: Any,
+    body: dict[str, Any],
+    service_account: ServiceAccount | None,
+) -> bool:
+    """A role must be named somewhere; when its bindings are stated, the app's account must match them."""
+    hashicorp = change.hashicorp_vault if change is not None else None
+    role = (
+        (hashicorp.role if hashicorp else None)
+        or app_role
+        or (env.hashicorp_vault.role if env.hashicorp_vault else None)
+    )
+    if role is None:
+        r.fail(
+            (*path, vault_spec.KEY),
+            f"no Vault role for environment {env.name!r}: set {vault_spec.KEY}.role for the application or "
+            "the environment (the provider refuses a class without roleName)",
+        )
+        return False
+    namespace = body.get("namespace")
+    ok = True
+    if (
+        service_account is not None
+        and role.service_account_names
+        and not any(_matches(p, service_account.name) for p in role.service_account_names)
+    ):
+        r.fail(
+            (*path, "serviceAccount"),
+            f"Vault role {role.name!r} ({env.name}) is bound to service accounts "
+            f"{', '.join(role.service_account_names)}, not {service_account.name!r}: the login would be refused "
+            "(service account name not authorized)",
+        )
+        ok = False
+    if (
+        isinstance(namespace, str)
+        and role.service_account_namespaces
+        and not any(_matches(p, namespace) for p in role.service_account_namespaces)
+    ):
+        r.fail(
+            (*path, "namespace"),
+            f"Vault role {role.name!r} ({env.name}) is bound to namespaces "
+            f"{', '.join(role.service_account_namespaces)}, not {namespace!r}: the login would be refused "
+            "(namespace not authorized)",
+        )
+        ok = False
+    return ok
+
+
+def _application(r: _Reader, name: str, value: Any, envs: Mapping[str, Environment | None]) -> Application | None:
     path: SpecPath = ("applications", name)
     ok = r.check(path, None if _DNS_LABEL.fullmatch(name) else "application names must be DNS labels")
-    body = r.mapping(path, value, _APP_KEYS, required=("namespace", "base", "objects"))
-    if body is None or not {"namespace", "base", "objects"} <= body.keys():
+    body = r.mapping(path, value, _APP_KEYS, required=("namespace", "base"))
+    if body is None or not {"namespace", "base"} <= body.keys():
         return None
+    env_names = tuple(envs)
     namespace = r.string((*path, "namespace"), body["namespace"], _DNS_LABEL, "namespace")
     base = _relative_path(r, (*path, "base"), body["base"])
     class_name = r.string(
@@ -545,41 +737,50 @@ def _application(r: _Reader, name: str, value: Any, envs: tuple[str, ...]) -> Ap
             service_account = ServiceAccount(sa_name, create)
 
     overrides: dict[str, EnvironmentOverride] = {}
-    env_body = r.mapping((*path, "environments"), body.get("environments"), envs)
+    env_body = r.mapping((*path, "environments"), body.get("environments"), env_names)
     for env_name, override in (env_body or {}).items():
         if env_name not in envs:
             continue
-        where = (*path, "environments", env_name)
-        fields = r.mapping(where, override, ("vault", "identity"))
-        if fields is None:
+        parsed = _override(r, (*path, "environments", env_name), override, envs[env_name])
+        if parsed is None:
             ok = False
-            continue
-        vault = fields.get("vault")
-        if vault is not None:
-            ok = r.check((*where, "vault"), rules.vault_name_problem(vault)) and ok
-        identity = _identity(r, (*where, "identity"), fields["identity"]) if "identity" in fields else None
-        ok = ("identity" not in fields or identity is not None) and ok
-        overrides[env_name] = EnvironmentOverride(vault, identity)
+        else:
+            overrides[env_name] = parsed
 
-    objects, objects_ok = _collect(r, (*path, "objects"), body["objects"], lambda p, v: _object(r, p, v, envs))
-    if isinstance(body["objects"], list) and not body["objects"]:
-        r.fail((*path, "objects"), "list at least one Key Vault object")
-        objects_ok = False
-    seen_files: dict[str, KeyVaultObject] = {}
-    for i, obj in enumerate(objects):
-        first = seen_files.setdefault(obj.file_name, obj)
-        if first is not obj:
-            r.fail(
-                (*path, "objects", i),
-                f"two objects write the same file {obj.file_name!r} ({first.name} and {obj.name})",
-            )
-            objects_ok = False
-    files = _file_names(body["objects"])
+    # Which store the app reads in each (valid) environment decides which object lists it needs.
+    stores: dict[str, Store] = {}
+    for env_name, env in envs.items():
+        if env is not None:
+            change = overrides.get(env_name)
+            hashicorp = change is not None and change.hashicorp_vault is not None
+            stores[env_name] = Store.HASHICORP_VAULT if hashicorp else env.store
+    used = set(stores.values())
+
+    vault_body = r.mapping((*path, vault_spec.KEY), body.get(vault_spec.KEY), vault_spec.APP_KEYS) or {}
+    app_role = None
+    if "role" in vault_body:
+        app_role = vault_spec.role(r, (*path, vault_spec.KEY, "role"), vault_body["role"])
+        ok = app_role is not None and ok
+    vault_objects: list[VaultObject] = []
+    file_sets: FileSets = []
+    objects: list[KeyVaultObject] = []
+    objects_ok = True
+    if Store.KEY_VAULT in used or "objects" in body:
+        objects, objects_ok = _key_vault_objects(r, path, body, env_names, Store.KEY_VAULT in used, stores)
+        file_sets.append((Store.KEY_VAULT, _file_names(body.get("objects"))))
+    if Store.HASHICORP_VAULT in used or "objects" in vault_body:
+        vault_objects, vault_ok = _vault_objects(r, path, vault_body, env_names, Store.HASHICORP_VAULT in used)
+        objects_ok = vault_ok and objects_ok
+        raw = vault_body.get("objects")
+        file_sets.append((Store.HASHICORP_VAULT, {str(o["file"]): str(o["file"]) for o in _maps(raw) if "file" in o}))
+    for env_name, env in envs.items():
+        if env is not None and stores.get(env_name) is Store.HASHICORP_VAULT:
+            ok = _role_checks(r, path, env, overrides.get(env_name), app_role, body, service_account) and ok
 
     sync: dict[str, SyncedSecret] = {}
     sync_ok = True
     for item_path, item in r.items((*path, "sync"), body.get("sync")):
-        secret = _synced_secret(r, item_path, item, files)
+        secret = _synced_secret(r, item_path, item, file_sets)
         if secret is None:
             sync_ok = False
         elif secret.name in sync:
@@ -619,6 +820,8 @@ def _application(r: _Reader, name: str, value: Any, envs: tuple[str, ...]) -> Ap
         sync=tuple(sync.values()),
         workloads=tuple(workloads),
         overrides=overrides,
+        vault_objects=tuple(vault_objects),
+        vault_role=app_role,
     )
 
 
@@ -680,6 +883,15 @@ def _cross_checks(r: _Reader, envs: Mapping[str, Environment], apps: Mapping[str
                 )
 
 
+def binds_service_account(app: Application, envs: Iterable[Environment]) -> bool:
+    """The generated patch sets the pods' service account: workload identity (its federated credential names
+    it) or HashiCorp Vault (the role's bindings name it) in some environment."""
+    for env in envs:
+        if app.store_for(env) is Store.HASHICORP_VAULT or app.identity_for(env).mode is IdentityMode.WORKLOAD_IDENTITY:
+            return True
+    return False
+
+
 def _base_checks(r: _Reader, root: Path, app: Application, envs: Mapping[str, Environment]) -> Application:
     path: SpecPath = ("applications", app.name)
     try:
@@ -687,7 +899,7 @@ def _base_checks(r: _Reader, root: Path, app: Application, envs: Mapping[str, En
     except InputError as exc:
         r.fail((*path, "base"), str(exc).split(": ", 1)[-1])
         return app
-    uses_workload_identity = any(app.identity_for(env).mode is IdentityMode.WORKLOAD_IDENTITY for env in envs.values())
+    uses_workload_identity = binds_service_account(app, envs.values())
     sa = app.service_account
     if uses_workload_identity:
         has_sa = base.get("ServiceAccount", sa.name) is not None
@@ -735,8 +947,8 @@ def _resolve_workload(
     if wi and current_sa and current_sa != app.service_account.name:
         r.fail(
             where,
-            f"{workload.kind} {workload.name!r} runs as ServiceAccount {current_sa!r} but workload identity "
-            f"would switch it to {app.service_account.name!r}: set serviceAccount.name: {current_sa}",
+            f"{workload.kind} {workload.name!r} runs as ServiceAccount {current_sa!r} but workload identity (or "
+            f"the Vault role) would switch it to {app.service_account.name!r}: set serviceAccount.name: {current_sa}",
         )
     for name in chosen:
         container = containers.get(name) or {}
@@ -781,11 +993,12 @@ def parse_spec(text: str, path: Path, *, check_bases: bool = True) -> Spec:
     if not isinstance(env_body, dict) or not env_body:
         r.fail(("environments",), "must map at least one environment name to its settings")
         env_body = {}
-    env_names = tuple(str(name) for name in env_body)
     all_envs_ok = True
     with_apps = top.get("applications") is not None
+    parsed_envs: dict[str, Environment | None] = {}
     for name, value in env_body.items():
         env = _environment(r, str(name), value, with_apps)
+        parsed_envs[str(name)] = env
         if env is None:
             all_envs_ok = False
         else:
@@ -798,7 +1011,7 @@ def parse_spec(text: str, path: Path, *, check_bases: bool = True) -> Spec:
         r.fail(("applications",), "must map at least one application name to its settings (or leave it out)")
         app_body = {}
     for name, value in app_body.items():
-        app = _application(r, str(name), value, env_names)
+        app = _application(r, str(name), value, parsed_envs)
         if app is not None:
             apps[app.name] = app
     _cross_checks(r, envs, apps)

@@ -13,7 +13,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from enum import StrEnum
 
-from sealkit.csi.model import Application, KeyVaultObject, Spec
+from sealkit.csi.model import Application, KeyVaultObject, Spec, Store
 from sealkit.errors import InputError
 
 PKCS12 = "application/x-pkcs12"
@@ -96,7 +96,8 @@ def _tls_synced(app: Application) -> set[str]:
 def references(
     spec: Spec, environments: Iterable[str] | None = None, applications: Iterable[str] | None = None
 ) -> list[Reference]:
-    """Every (environment, application, object) the spec mounts, in spec order."""
+    """Every (environment, application, Key Vault object) the spec mounts, in spec order (applications
+    reading HashiCorp Vault in an environment are checked by `sealkit.csi.hashicorp.check`)."""
     envs = list(environments) if environments else list(spec.environments)
     apps = list(applications) if applications else list(spec.applications)
     for name, known, what in ((envs, spec.environments, "environment"), (apps, spec.applications, "application")):
@@ -108,6 +109,8 @@ def references(
         env = spec.environments[env_name]
         for app_name in apps:
             app = spec.applications[app_name]
+            if app.store_for(env) is not Store.KEY_VAULT:
+                continue
             tls = _tls_synced(app)
             vault = app.vault_for(env)
             for index, obj in enumerate(app.objects):

@@ -1,7 +1,9 @@
-"""Errors about a vault as a whole: it cannot be read (access, network), it throttles, or no credential works.
+"""Errors about a vault (Azure Key Vault or HashiCorp Vault) as a whole: it cannot be read (access, network,
+sealed), it throttles, or no credential works.
 
 One line per vault, instead of one identical failure per object. Raised by the Key Vault client
-(`sealkit.clients.keyvault`), caught by `sealkit.csi.vaultrun` and the escrow code.
+(`sealkit.clients.keyvault`) and the HashiCorp Vault client (`sealkit.clients.vault`), caught by
+`sealkit.csi.vaultrun`, `sealkit.csi.hashicorp.check` and the escrow code.
 """
 
 from __future__ import annotations

@@ -10,7 +10,12 @@ from typing import Any, NoReturn
 import click
 
 from sealkit.errors import InputError, SealkitError
-from sealkit_cli.options import auth_from_options, vault_options
+from sealkit_cli.options import (
+    auth_from_options,
+    hashicorp_vault_options,
+    vault_auth_from_options,
+    vault_options,
+)
 
 SPEC_HELP = "The spec file (default: $SEALKIT_CSI_SPEC, else sealkit-csi.yaml in the current directory)."
 CLIENT_ID_VARS = ("SEALKIT_CSI_CLIENT_ID", "AZURE_CLIENT_ID")
@@ -43,13 +48,13 @@ def _spec_path(spec: str | None) -> Path:
 
 @click.group("csi", cls=_CsiGroup)
 def csi() -> None:
-    """Key Vault CSI: generate SecretProviderClasses and workload wiring from one spec.
+    """Secrets Store CSI (Azure Key Vault, HashiCorp Vault): SecretProviderClasses and wiring from one spec.
 
     \b
     sealkit csi generate                 # write clusters/<env>/... overlays
     sealkit csi generate --check         # CI: fail with a diff when they are stale
     sealkit csi seal-creds --env prod    # seal service-principal credentials
-    sealkit csi verify [--pin]           # check (and pin) every object in the vaults
+    sealkit csi verify [--pin]           # check every object in the vaults (and pin Key Vault versions)
     sealkit csi discover --vault NAME    # list a vault, print a spec fragment
     """
 
@@ -172,6 +177,26 @@ def _retry(kwargs: dict[str, Any]) -> Any:
     return RetryPolicy(max_wait=kwargs["max_retry_wait"])
 
 
+def _verify_hashicorp(spec: Any, refs: list[Any], kwargs: dict[str, Any], concurrency: int) -> Any:
+    """Read every Vault path the spec mounts (hvac is imported only here, through the Vault client)."""
+    from sealkit.clients.vault.reader import VaultReader
+    from sealkit.csi.hashicorp import check
+    from sealkit.csi.model import Store
+
+    insecure = frozenset(
+        check.Target(vault.address, vault.namespace or "")
+        for env in spec.environments.values()
+        for app in spec.applications.values()
+        if app.store_for(env) is Store.HASHICORP_VAULT
+        and (vault := app.hashicorp_vault_for(env)).tls.insecure_skip_verify
+    )
+    reader = VaultReader(vault_auth_from_options(kwargs), insecure)
+    try:
+        return check.run(refs, reader.fetch, concurrency=concurrency)
+    finally:
+        reader.close()
+
+
 @csi.command("verify")
 @click.argument("spec_arg", metavar="[SPEC]", required=False)
 @click.option("--spec", "spec_file", default=None, help=SPEC_HELP)
@@ -179,9 +204,9 @@ def _retry(kwargs: dict[str, Any]) -> Any:
 @click.option("--app", "apps", multiple=True, help="Only this application (repeatable; default: all).")
 @click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table", show_default=True)
 @click.option("--problems-only", is_flag=True, help="Table: list only references that are not ok.")
-@click.option("--pin", is_flag=True, help="Write the current version of every unpinned object into the spec.")
+@click.option("--pin", is_flag=True, help="Write the current version of every unpinned Key Vault object into the spec.")
 @click.option("--repin", is_flag=True, help="Like --pin, and move existing pins to the current version too.")
-@click.option("--unpin", is_flag=True, help="Remove the versions from the spec (no vault access).")
+@click.option("--unpin", is_flag=True, help="Remove the Key Vault versions from the spec (no vault access).")
 @click.option(
     "--warn-expiring",
     type=click.IntRange(0, 3650),
@@ -192,6 +217,7 @@ def _retry(kwargs: dict[str, Any]) -> Any:
 )
 @click.option("--concurrency", type=click.IntRange(1, 64), default=8, show_default=True, help="Parallel requests.")
 @vault_options
+@hashicorp_vault_options
 def verify(
     spec_arg: str | None,
     spec_file: str | None,
@@ -206,25 +232,30 @@ def verify(
     concurrency: int,
     **kwargs: Any,
 ) -> None:
-    """Check every Key Vault object the spec mounts: exists, enabled, valid now, right content type.
+    """Check every object the spec mounts, in Azure Key Vault and in HashiCorp Vault.
 
-    Reads each object's current (or pinned) version with your Azure identity, in every
-    environment, so a missing, disabled, expired or not-yet-valid object fails the PR instead
-    of a rollout. Exit 1 on any failure; warnings (expiring soon, format mismatches the provider
-    tolerates) do not fail.
+    Key Vault: each object's current (or pinned) version exists, is enabled, is valid now and
+    has the content type the spec needs, read with your Azure identity. HashiCorp Vault: each
+    KV path can be read with the token (or the Kubernetes login) and holds the key the file
+    needs; missing paths, missing keys, permission denied and a sealed or unreachable Vault
+    are one line each. Exit 1 on any failure; warnings (expiring soon, format mismatches the
+    Azure provider tolerates) do not fail. No secret value is ever printed.
 
     \b
     sealkit csi verify                          # table; exit 1 on failures
     sealkit csi verify --format json --env prod
-    sealkit csi verify --pin                    # write current versions into the spec
+    sealkit csi verify --pin                    # write current Key Vault versions into the spec
     sealkit csi verify --unpin                  # remove them again
     sealkit csi verify --vault-url kv-dev=https://127.0.0.1:8443
+    VAULT_TOKEN=... sealkit csi verify --vault-cacert ca.pem
+    sealkit csi verify --vault-auth kubernetes --vault-jwt-file sa.jwt
     """
     import dataclasses
     import datetime as dt
     import json
 
     from sealkit.csi import pinning, vaultcheck, vaultreport, vaultrun
+    from sealkit.csi.hashicorp import check as hv_check
     from sealkit.csi.spec import load_spec
     from sealkit.vault import urls as vaults
 
@@ -239,38 +270,57 @@ def verify(
         click.echo(f"{'unpinned versions in' if changed else 'no pinned versions in'} {spec.path}")
         return
     refs = vaultcheck.references(spec, envs or None, apps or None)
+    hv_refs = hv_check.references(spec, envs or None, apps or None)
+    if (pin or repin) and not refs:
+        raise InputError("--pin and --repin pin Key Vault versions: the chosen applications read no Key Vault objects")
     if repin:
         refs = [dataclasses.replace(ref, version="") for ref in refs]
-    overrides = vaults.parse_overrides(kwargs["vault_urls"])
-    urls: dict[str, str] = {}
-    tenants: dict[str, str | None] = {}
-    for ref in refs:
-        env = spec.environments[ref.environment]
-        if ref.vault not in urls:
-            urls[ref.vault] = vaults.resolve_url(ref.vault, env.cloud, overrides, os.environ)
-            tenants[ref.vault] = env.tenant
-    reader = _reader(tenants, urls, kwargs)
-    try:
-        report = vaultrun.run(
-            refs,
-            reader.fetch,
-            urls=urls,
-            concurrency=concurrency,
-            now=dt.datetime.now(dt.UTC),
-            warn_within=dt.timedelta(days=warn_expiring),
-            retry=_retry(kwargs),
-        )
-    finally:
-        reader.close()
+    report = vaultrun.Report(())
+    if refs or not hv_refs:
+        overrides = vaults.parse_overrides(kwargs["vault_urls"])
+        urls: dict[str, str] = {}
+        tenants: dict[str, str | None] = {}
+        for ref in refs:
+            env = spec.environments[ref.environment]
+            if ref.vault not in urls:
+                urls[ref.vault] = vaults.resolve_url(ref.vault, env.cloud, overrides, os.environ)
+                tenants[ref.vault] = env.tenant
+        reader = _reader(tenants, urls, kwargs)
+        try:
+            report = vaultrun.run(
+                refs,
+                reader.fetch,
+                urls=urls,
+                concurrency=concurrency,
+                now=dt.datetime.now(dt.UTC),
+                warn_within=dt.timedelta(days=warn_expiring),
+                retry=_retry(kwargs),
+            )
+        finally:
+            reader.close()
+    hv_report = _verify_hashicorp(spec, hv_refs, kwargs, concurrency) if hv_refs else None
+    ok = report.ok and (hv_report is None or hv_report.ok)
     if fmt == "json":
-        click.echo(json.dumps(vaultreport.to_json(report), indent=2))
+        data = vaultreport.to_json(report)
+        if hv_report is not None:
+            data["hashicorpVault"] = hv_check.to_json(hv_report)
+            data["ok"] = ok
+        click.echo(json.dumps(data, indent=2))
     else:
-        if report.results and report.credential_error is None:
-            click.echo(vaultreport.table(report, only_problems=problems_only), nl=False)
-        click.echo(vaultreport.summary(report))
-    errors = vaultreport.error_lines(report)
-    if not report.ok:
+        if refs or hv_report is None:
+            if report.results and report.credential_error is None:
+                click.echo(vaultreport.table(report, only_problems=problems_only), nl=False)
+            click.echo(vaultreport.summary(report))
+        if hv_report is not None:
+            if hv_report.results and hv_report.credential_error is None:
+                click.echo(hv_check.table(hv_report, only_problems=problems_only), nl=False)
+            click.echo(hv_check.summary(hv_report))
+    errors = vaultreport.error_lines(report) if refs else []
+    if hv_report is not None:
+        errors += hv_check.error_lines(hv_report)
+    if not ok:
         failed = report.count(vaultcheck.Status.FAILED)
+        failed += hv_report.count(hv_check.Status.FAILED) if hv_report is not None else 0
         if failed:
             errors.append(f"{failed} reference(s) failed verification")
         if pin or repin:

@@ -199,7 +199,7 @@ def test_each_rule(mutate: Callable[[dict[str, Any]], None], path: str, message:
 
 def test_other_providers_get_only_generic_checks() -> None:
     spc = valid_spc()
-    spc["spec"] = {"provider": "vault", "parameters": {"roleName": "x"}, "secretObjects": [{"secretName": "s"}]}
+    spc["spec"] = {"provider": "gcp", "parameters": {"secrets": "x"}, "secretObjects": [{"secretName": "s"}]}
     assert rules.spc_problems(spc) == []
 
 
