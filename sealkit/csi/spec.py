@@ -711,7 +711,9 @@ def _role_checks(
     return ok
 
 
-def _application(r: _Reader, name: str, value: Any, envs: Mapping[str, Environment | None]) -> Application | None:
+def _application(
+    r: _Reader, name: str, value: Any, envs: Mapping[str, Environment | None], env_stores: Mapping[str, Store]
+) -> Application | None:
     path: SpecPath = ("applications", name)
     ok = r.check(path, None if _DNS_LABEL.fullmatch(name) else "application names must be DNS labels")
     body = r.mapping(path, value, _APP_KEYS, required=("namespace", "base"))
@@ -750,10 +752,11 @@ def _application(r: _Reader, name: str, value: Any, envs: Mapping[str, Environme
     # Which store the app reads in each (valid) environment decides which object lists it needs.
     stores: dict[str, Store] = {}
     for env_name, env in envs.items():
-        if env is not None:
-            change = overrides.get(env_name)
-            hashicorp = change is not None and change.hashicorp_vault is not None
-            stores[env_name] = Store.HASHICORP_VAULT if hashicorp else env.store
+        change = overrides.get(env_name)
+        hashicorp = change is not None and change.hashicorp_vault is not None
+        # An environment that did not load still says which store it meant (its own problems are reported).
+        meant = env.store if env is not None else env_stores.get(env_name, Store.KEY_VAULT)
+        stores[env_name] = Store.HASHICORP_VAULT if hashicorp else meant
     used = set(stores.values())
 
     vault_body = r.mapping((*path, vault_spec.KEY), body.get(vault_spec.KEY), vault_spec.APP_KEYS) or {}
@@ -996,7 +999,10 @@ def parse_spec(text: str, path: Path, *, check_bases: bool = True) -> Spec:
     all_envs_ok = True
     with_apps = top.get("applications") is not None
     parsed_envs: dict[str, Environment | None] = {}
+    env_stores: dict[str, Store] = {}
     for name, value in env_body.items():
+        hashicorp = isinstance(value, dict) and vault_spec.KEY in value
+        env_stores[str(name)] = Store.HASHICORP_VAULT if hashicorp else Store.KEY_VAULT
         env = _environment(r, str(name), value, with_apps)
         parsed_envs[str(name)] = env
         if env is None:
@@ -1011,7 +1017,7 @@ def parse_spec(text: str, path: Path, *, check_bases: bool = True) -> Spec:
         r.fail(("applications",), "must map at least one application name to its settings (or leave it out)")
         app_body = {}
     for name, value in app_body.items():
-        app = _application(r, str(name), value, parsed_envs)
+        app = _application(r, str(name), value, parsed_envs, env_stores)
         if app is not None:
             apps[app.name] = app
     _cross_checks(r, envs, apps)

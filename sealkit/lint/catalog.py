@@ -203,12 +203,12 @@ SEALED_PROVENANCE_UNKNOWN = Rule(
     "Re-seal it with sealkit (seal --env, reencrypt --env) so it carries its provenance, or lint with --private-key.",
 )
 
-# Key Vault CSI.
+# Secrets Store CSI (Azure Key Vault and HashiCorp Vault providers).
 SPC_INVALID = Rule(
     "SK301",
     "spc-invalid",
     _E,
-    "A SecretProviderClass breaks a rule of the CSI driver or the Azure provider.",
+    "A SecretProviderClass breaks a rule of the CSI driver or its provider (Azure Key Vault, HashiCorp Vault).",
     "Correct the field as the message says (see docs/csi.md); generated classes come from sealkit-csi.yaml.",
 )
 CSI_VOLUME_INVALID = Rule(
@@ -244,8 +244,9 @@ SPC_IGNORED = Rule(
     "SK306",
     "spc-ignored-setting",
     _W,
-    "A SecretProviderClass sets something the provider ignores (an unknown parameter, a cloud file it does not use).",
-    "Remove the setting, or correct its name (parameter names are case-sensitive).",
+    "A SecretProviderClass sets something the provider ignores (an unknown parameter, a cloud file it does not use), "
+    "or leaves out something so it falls back or likely misreads (Vault: no vaultAddress, no secretKey, no data/).",
+    "Remove the setting or correct its name (names are case-sensitive); name what the provider would guess.",
 )
 SPC_PLACEHOLDER = Rule(
     "SK307",
@@ -253,6 +254,13 @@ SPC_PLACEHOLDER = Rule(
     _I,
     "A SecretProviderClass value is a template placeholder ($VAR, ${VAR}, <...>) filled in later: not checked.",
     "Lint the rendered output too (e.g. envsubst < spc.yaml | sealkit lint -).",
+)
+SPC_INSECURE = Rule(
+    "SK308",
+    "spc-insecure-tls",
+    _W,
+    "A SecretProviderClass reads its secret store without verifying TLS (vaultSkipTLSVerify, or plain http).",
+    "Mount the store's CA into the provider pods and name it (vaultCACertPath); use an https address.",
 )
 
 # References.
@@ -324,6 +332,7 @@ RULES: tuple[Rule, ...] = (
     SPC_DEPRECATED,
     SPC_IGNORED,
     SPC_PLACEHOLDER,
+    SPC_INSECURE,
     SECRET_REF_MISSING,
     SECRET_LITERAL,
     CREDENTIAL_LITERAL,

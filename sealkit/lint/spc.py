@@ -1,4 +1,4 @@
-"""SecretProviderClass rules, as the Secrets Store CSI driver and its Azure provider read a class.
+"""SecretProviderClass rules, as the Secrets Store CSI driver and its Azure and Vault providers read a class.
 
 Accept what they accept, refuse what they refuse or silently misread. Each check names its source
 (docs/lint.md lists them with the upstream commit): the provider's `pkg/provider/types/
@@ -9,11 +9,16 @@ through go-autorest's `EnvironmentFromName`, which upper-cases them), `validate.
 and the driver's CRD (v1 served, v1alpha1 deprecated but served; parameters are strings) and
 `pkg/util/secretutil` (secretObjects need secretName, type and data; names trimmed).
 
+Classes for HashiCorp Vault (`provider: vault`) are checked by `sealkit.csi.hashicorp.rules`, the rules
+`sealkit csi generate` relies on (each names its source in hashicorp/vault-csi-provider); here they
+only become findings with lines.
+
 Severities: SK301 error for what the provider rejects or misreads, SK305 warning for deprecated
 but served forms, SK306 warning for settings it ignores, SK307 info for template placeholders
-(`$VAR`, `${VAR}`, `<...>`) whose value is only known after rendering. The value checks shared
-with `sealkit csi generate` (vault, object and alias names, GUIDs, tenant, objectType, TLS keys)
-come from `sealkit.csi.rules`: one definition each.
+(`$VAR`, `${VAR}`, `<...>`) whose value is only known after rendering, SK308 warning for a class
+that reads its store without verifying TLS. The value checks shared with `sealkit csi generate`
+(vault, object and alias names, GUIDs, tenant, objectType, TLS keys) come from `sealkit.csi.rules`
+and `sealkit.csi.hashicorp.rules`: one definition each.
 """
 
 from __future__ import annotations
@@ -26,6 +31,7 @@ from typing import Any
 import yaml
 
 from sealkit.csi import rules
+from sealkit.csi.hashicorp import rules as vault_rules
 from sealkit.lint import catalog
 from sealkit.lint.loader import Manifest, node_at
 from sealkit.lint.model import Hit, Rule
@@ -33,6 +39,7 @@ from sealkit.lint.model import Hit, Rule
 GROUP = "secrets-store.csi.x-k8s.io"
 SERVED_VERSIONS = {"v1": None, "v1alpha1": "deprecated: use secrets-store.csi.x-k8s.io/v1"}
 AZURE = "azure"
+VAULT = vault_rules.PROVIDER
 # go-autorest's EnvironmentFromName: the name upper-cased, looked up here; AzureStackCloud reads a file.
 PROVIDER_CLOUDS = frozenset(
     {
@@ -490,7 +497,85 @@ def _check(report: _Report) -> None:
     files: set[str] | None = None
     if provider == AZURE:
         files = _azure(report, params or {})
-    elif provider.strip().lower() == AZURE:
+    elif provider == VAULT:
+        files = _vault(report, params or {})
+    elif provider.strip().lower() in (AZURE, VAULT):
         report.at(catalog.SPC_INVALID, ("spec", "provider"), f"provider {provider!r} matches no installed provider "
-                  "(names are case-sensitive): use azure")  # fmt: skip
+                  f"(names are case-sensitive): use {provider.strip().lower()}")  # fmt: skip
     _sync(report, spec.get("secretObjects"), files)
+
+
+# --- the HashiCorp Vault provider ----------------------------------------------------------------
+
+_VAULT_RULES = {
+    rules.INVALID: catalog.SPC_INVALID,
+    rules.IGNORED: catalog.SPC_IGNORED,
+    rules.INSECURE: catalog.SPC_INSECURE,
+}
+_OBJECT_PATH = re.compile(r"objects\[(\d+)\](?:\.(.+))?")
+
+
+class _VaultLines:
+    """File lines of the `objects` list's items and their keys (the list is one YAML string)."""
+
+    def __init__(self, manifest: Manifest, text: object) -> None:
+        self.lines = _Lines(manifest)
+        self.items: list[yaml.Node] = []
+        try:
+            node = yaml.compose(text, Loader=_LOADER) if isinstance(text, str) else None
+        except (yaml.YAMLError, RecursionError):
+            node = None
+        if isinstance(node, yaml.SequenceNode):
+            self.items = list(node.value)
+
+    def at(self, index: int, key: str | None) -> int:
+        if index >= len(self.items):
+            return self.lines.key_line
+        item = self.items[index]
+        if key and isinstance(item, yaml.MappingNode):
+            for key_node, _ in item.value:
+                if isinstance(key_node, yaml.ScalarNode) and key_node.value == key:
+                    return self.lines.outer(int(key_node.start_mark.line))
+        return self.lines.outer(int(item.start_mark.line))
+
+
+def _named(key: str, message: str) -> str:
+    """`key message`, unless the message already starts with the key's name."""
+    return message if message.startswith(key) else f"{key} {message}"
+
+
+def _vault(report: _Report, raw: Mapping[str, Any]) -> set[str] | None:
+    """The Vault provider's rules (`sealkit.csi.hashicorp.rules`) as findings; the file names, or None."""
+    held = {str(k) for k, v in raw.items() if isinstance(v, str) and k != "objects" and is_placeholder(v)}
+    for key in sorted(held):
+        report.at(catalog.SPC_PLACEHOLDER, ("spec", "parameters", key), f"{key} is a template placeholder: not checked")
+    parsed = vault_rules.parse_objects(raw.get("objects"))
+    held_items: set[str] = set()
+    for item in parsed.items:
+        for key, value in item.fields.items():
+            if value and is_placeholder(value):
+                held_items.add(f"objects[{item.index}].{key}")
+    problems, files = vault_rules.provider_problems(raw, "")
+    lines = _VaultLines(report.manifest, raw.get("objects"))
+    for problem in problems:
+        path = problem.path.lstrip(".")
+        if path in held or path in held_items:
+            continue
+        rule = _VAULT_RULES[problem.kind]
+        if match := _OBJECT_PATH.fullmatch(path):
+            index, key = int(match.group(1)), match.group(2)
+            text = _named(key, problem.message) if key else problem.message
+            report.add(rule, lines.at(index, key), f"objects item {index + 1}{':' if key else ''} {text}")
+        elif path:
+            report.at(rule, ("spec", "parameters", path), _named(path, problem.message))
+        else:
+            report.at(rule, ("spec", "parameters"), f"parameters {problem.message}")
+    for held_path in sorted(held_items):
+        match = _OBJECT_PATH.fullmatch(held_path)
+        assert match is not None
+        index, key = int(match.group(1)), match.group(2)
+        report.add(catalog.SPC_PLACEHOLDER, lines.at(index, key), f"objects item {index + 1}: {key} is a template "
+                   "placeholder: not checked")  # fmt: skip
+    if files is None or any(p.endswith(".objectName") for p in held_items):
+        return None
+    return files

@@ -233,6 +233,7 @@ class VaultItem:
     fields: dict[str, str] = field(default_factory=dict)
     args: dict[str, Any] | None = None
     mode: int | None = None  # filePermission; None = not set (the driver's default)
+    case_traps: set[str] = field(default_factory=set)  # known keys written in another case (ignored)
 
     @property
     def object_name(self) -> str:
@@ -247,8 +248,27 @@ def _scalar_text(node: yaml.Node) -> str:
     return "" if node.tag == _NULL_TAG else str(node.value)
 
 
-def _plain(node: yaml.Node) -> Any:
-    return yaml.constructor.SafeConstructor().construct_object(node, deep=True)
+MAX_ARGS_NODES = 1000  # secretArgs is a handful of engine arguments; aliases count each time they are used
+
+
+class _TooLarge(Exception):
+    pass
+
+
+def _plain(node: yaml.Node, budget: list[int] | None = None) -> Any:
+    """A node as plain data, visiting at most MAX_ARGS_NODES nodes (an alias bomb cannot expand here)."""
+    budget = budget if budget is not None else [MAX_ARGS_NODES]
+    budget[0] -= 1
+    if budget[0] < 0:
+        raise _TooLarge
+    if isinstance(node, yaml.MappingNode):
+        return {_scalar_text(k) if isinstance(k, yaml.ScalarNode) else "?": _plain(v, budget) for k, v in node.value}
+    if isinstance(node, yaml.SequenceNode):
+        return [_plain(item, budget) for item in node.value]
+    try:
+        return yaml.constructor.SafeConstructor().construct_object(node)
+    except yaml.YAMLError:
+        return _scalar_text(node)
 
 
 @dataclass
@@ -314,6 +334,7 @@ def _item(node: yaml.MappingNode, index: int, where: str, out: ParsedObjects) ->
                 out.problems.append(Problem(at, f"is ignored: {RETIRED_OBJECT_KEYS[key]}", IGNORED))
             elif meant := case_trap(key, KNOWN_OBJECT_KEYS):
                 out.problems.append(Problem(at, f"is ignored (keys are case-sensitive): did you mean {meant}?"))
+                item.case_traps.add(meant)
             else:
                 out.problems.append(Problem(at, "unknown key, the provider ignores it", IGNORED))
             continue
@@ -323,7 +344,10 @@ def _item(node: yaml.MappingNode, index: int, where: str, out: ParsedObjects) ->
             if not isinstance(value_node, yaml.MappingNode):
                 out.refuse(at, "must be a map of arguments: the provider refuses the objects list")
                 continue
-            item.args = _plain(value_node)
+            try:
+                item.args = _plain(value_node)
+            except _TooLarge:
+                out.refuse(at, f"is larger than {MAX_ARGS_NODES} values: not read")
             continue
         if not isinstance(value_node, yaml.ScalarNode):
             out.refuse(at, "must be a single value, not a map or list: the provider refuses the objects list")
@@ -437,9 +461,9 @@ def _tls_problems(params: Mapping[str, Any], base: str) -> list[Problem]:
         problems.append(Problem(f"{base}.vaultCADirectory", "is ignored: vaultCACertPath takes precedence", IGNORED))
     cert, key = _text(params, "vaultTLSClientCertPath"), _text(params, "vaultTLSClientKeyPath")
     if bool(cert) != bool(key):
-        missing = "vaultTLSClientKeyPath" if cert else "vaultTLSClientCertPath"
+        given, missing = ("vaultTLSClientCertPath", "vaultTLSClientKeyPath")[:: 1 if cert else -1]
         problems.append(
-            Problem(f"{base}.{missing}", "is required with the other client-certificate parameter: mTLS needs both")
+            Problem(f"{base}.{given}", f"needs {missing} too: the Vault client refuses half a client certificate")
         )
     for key_name in ("vaultCACertPath", "vaultCADirectory", "vaultTLSClientCertPath", "vaultTLSClientKeyPath"):
         path = _text(params, key_name)
@@ -469,7 +493,7 @@ def item_problems(item: VaultItem, where: str) -> list[Problem]:
         problems.append(Problem(f"{where}.method", msg))
     if f.get("encoding") and (msg := encoding_problem(f["encoding"])):
         problems.append(Problem(f"{where}.encoding", msg))
-    if not f.get("secretKey") and item.method == "GET":
+    if not f.get("secretKey") and item.method == "GET" and "secretKey" not in item.case_traps:
         problems.append(
             Problem(
                 f"{where}.secretKey",
@@ -508,8 +532,6 @@ def provider_problems(params: object, base: str = "spec.parameters") -> tuple[li
     problems += _tls_problems(params, base)
     parsed = parse_objects(params.get("objects"), f"{base}.objects")
     problems += parsed.problems
-    if not parsed.readable:
-        return problems, None
     files: dict[str, int] = {}
     responses: dict[tuple[str, str], VaultItem] = {}
     for item in parsed.items:
@@ -520,7 +542,8 @@ def provider_problems(params: object, base: str = "spec.parameters") -> tuple[li
             problems.append(
                 Problem(
                     f"{where}.objectName",
-                    f"{name!r} is also objectName of item {files[name]}: the provider refuses duplicate objectNames",
+                    f"{name!r} is also the objectName of item {files[name] + 1}: the provider refuses duplicate "
+                    "objectNames",
                 )
             )
         files.setdefault(name, item.index)
@@ -530,9 +553,9 @@ def provider_problems(params: object, base: str = "spec.parameters") -> tuple[li
             problems.append(
                 Problem(
                     f"{where}.secretArgs",
-                    f"differ from item {first.index}'s for the same secretPath and method: the provider reads "
+                    f"differ from item {first.index + 1}'s for the same secretPath and method: the provider reads "
                     "each (secretPath, method) once per mount and reuses that response, so these are ignored",
                     IGNORED,
                 )
             )
-    return problems, set(files)
+    return problems, set(files) if parsed.readable else None
