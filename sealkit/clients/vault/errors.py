@@ -61,11 +61,12 @@ def transport_problem(exc: Exception) -> VaultAccessError | None:
 
 
 def _reason(exc: Exception) -> str:
-    text = one_line(str(exc))
-    for marker in ("Connection refused", "Name or service not known", "No route to host", "Temporary failure"):
+    text = str(exc)
+    markers = ("Connection refused", "Name or service not known", "No route to host", "Temporary failure in name")
+    for marker in markers:
         if marker in text:
             return marker.lower()
-    return text[:200]
+    return one_line(text)[:200]
 
 
 def vault_wide(exc: Exception) -> VaultAccessError | None:
