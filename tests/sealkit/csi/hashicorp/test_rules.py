@@ -14,6 +14,9 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
+import yaml
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from sealkit.csi import rules
 from sealkit.csi.hashicorp import rules as vault_rules
@@ -352,3 +355,35 @@ def test_secret_objects_are_checked_against_object_names() -> None:
     broken = copy.deepcopy(spc)
     broken["spec"]["secretObjects"][0]["type"] = "kubernetes.io/tls"
     assert any("tls.crt" in m for _, _, m in found(broken))
+
+
+scalars = st.one_of(st.none(), st.booleans(), st.integers(), st.text(max_size=8), st.floats(allow_nan=False))
+trees = st.recursive(
+    scalars,
+    lambda children: st.one_of(
+        st.lists(children, max_size=4), st.dictionaries(st.text(max_size=10), children, max_size=5)
+    ),
+    max_leaves=25,
+)
+item = st.fixed_dictionaries({}, optional={k: trees for k in vault_rules.KNOWN_OBJECT_KEYS})
+objects_text = st.one_of(
+    st.lists(item | trees, max_size=4).map(lambda v: yaml.safe_dump(v)),
+    st.text(max_size=80),
+    trees,
+)
+vault_params = st.one_of(
+    st.fixed_dictionaries(
+        {},
+        optional={**{k: trees | st.text(max_size=20) for k in vault_rules.KNOWN_PARAMETERS}, "objects": objects_text},
+    ),
+    trees,
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(params=vault_params, secret_objects=trees)
+def test_the_vault_rules_never_crash(params: Any, secret_objects: Any) -> None:
+    """Hand-written classes may hold any type anywhere: problems come back, never an exception."""
+    spc = {"apiVersion": "secrets-store.csi.x-k8s.io/v1", "kind": "SecretProviderClass",
+           "spec": {"provider": "vault", "parameters": params, "secretObjects": secret_objects}}  # fmt: skip
+    assert isinstance(rules.spc_problems(spc), list)
