@@ -580,7 +580,10 @@ def _override(r: _Reader, where: SpecPath, value: Any, env: Environment | None) 
                 r.fail((*where, key), f"give either Key Vault settings or {vault_spec.KEY}, not both")
                 ok = False
         base = env.hashicorp_vault if env is not None else None
-        hashicorp = vault_spec.override(r, (*where, vault_spec.KEY), fields[vault_spec.KEY], base)
+        # An environment that did not load has its own problems reported: do not add a missing address.
+        hashicorp = vault_spec.override(
+            r, (*where, vault_spec.KEY), fields[vault_spec.KEY], base, whole=env is not None
+        )
         ok = hashicorp is not None and ok
     elif env is not None and env.hashicorp_vault is not None and ("vault" in fields or "identity" in fields):
         r.fail(

@@ -155,11 +155,14 @@ def environment_vault(r: _Reader, path: SpecPath, value: Any) -> HashiVault | No
     )
 
 
-def override(r: _Reader, path: SpecPath, value: Any, base: HashiVault | None) -> HashiVaultOverride | None:
+def override(
+    r: _Reader, path: SpecPath, value: Any, base: HashiVault | None, *, whole: bool = True
+) -> HashiVaultOverride | None:
     """An application's per-environment `hashicorpVault`: changes to the environment's Vault, or (in a
-    Key Vault environment, `base` None) a whole Vault for this application."""
-    body = r.mapping(path, value, VAULT_KEYS, required=() if base is not None else ("address",))
-    if body is None or (base is None and "address" not in body):
+    Key Vault environment, `base` None and `whole`) a whole Vault for this application, with its address."""
+    need_address = base is None and whole
+    body = r.mapping(path, value, VAULT_KEYS, required=("address",) if need_address else ())
+    if body is None or (need_address and "address" not in body):
         return None
     fields = _fields(r, path, body)
     if fields is None:
