@@ -30,7 +30,8 @@ def data_dir() -> Path:
 @pytest.fixture(scope="session")
 def vectors() -> dict[str, Any]:
     """The Go-made Sealed Secrets vectors (see tests/data/README.md)."""
-    return json.loads((DATA / "sealed-secrets-hybrid.json").read_text())
+    loaded: dict[str, Any] = json.loads((DATA / "sealed-secrets-hybrid.json").read_text())
+    return loaded
 
 
 @pytest.fixture(scope="session")

@@ -15,6 +15,7 @@ from __future__ import annotations
 import base64
 import contextlib
 import datetime as dt
+import functools
 import os
 import pathlib
 import random
@@ -227,7 +228,7 @@ class Failover:
             name = f"taken-{i}"
             secret = {"apiVersion": "v1", "kind": "Secret", "metadata": {"name": name, "namespace": APPS}}
             body = {**secret, "data": {"mine": base64.b64encode(b"x").decode()}}
-            created = retried(lambda body=body: self.client.create_secret(APPS, body))
+            created = retried(functools.partial(self.client.create_secret, APPS, body))
             self.unmanaged[name] = str(created["metadata"]["resourceVersion"])
         for i in range(count):
             name = f"taken-{i}" if i < unmanaged else f"app-{i}"
@@ -239,7 +240,7 @@ class Failover:
                 "data": {"v": base64.b64encode(value).decode()},
             }
             sealed = seal_secret(source, certificate)
-            retried(lambda sealed=sealed: self.client.request("POST", SS_PATH, body=sealed))
+            retried(functools.partial(self.client.request, "POST", SS_PATH, body=sealed))
             if i >= unmanaged:
                 self.expected[name] = value
 
@@ -368,7 +369,7 @@ class Failover:
 
     def unmanaged_untouched(self) -> bool:
         for name, version in self.unmanaged.items():
-            secret = retried(lambda name=name: self.client.get_secret(APPS, name))
+            secret = retried(functools.partial(self.client.get_secret, APPS, name))
             if secret is None or str(secret["metadata"]["resourceVersion"]) != version:
                 return False
         return True

@@ -1,0 +1,79 @@
+"""The gates of .ci/run (formatting, typing) hold on the tree and fail on a violation planted in a copy of it.
+
+Each gate runs here as .ci/run runs it, over a copy of the tree (pyproject.toml and the package roots), so a
+gate that stopped looking at a package, or a setting that loosened, fails a test."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+ROOTS = ("sealkit", "cli", "controller", "testservers", "tests/support")
+BIN = Path(sys.executable).parent
+
+
+def gate(tree: Path, *command: str) -> subprocess.CompletedProcess[str]:
+    """`command` (a tool of this venv) in `tree`, as .ci/run runs it."""
+    return subprocess.run(
+        [str(BIN / command[0]), *command[1:]],
+        cwd=tree,
+        env={**os.environ, "NO_COLOR": "1"},
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+
+
+@pytest.fixture
+def tree(tmp_path: Path) -> Path:
+    """A copy of the checked parts of the tree (with mypy's cache, so the typing gate only re-checks the plants)."""
+    copy = tmp_path / "tree"
+    copy.mkdir()
+    shutil.copy2(ROOT / "pyproject.toml", copy / "pyproject.toml")
+    ignore = shutil.ignore_patterns("__pycache__", "*.egg-info", ".mypy_cache", ".ruff_cache")
+    for root in ROOTS:
+        shutil.copytree(ROOT / root, copy / root, ignore=ignore)
+    (copy / "tests" / "__init__.py").unlink(missing_ok=True)
+    if (ROOT / ".mypy_cache").is_dir():
+        shutil.copytree(ROOT / ".mypy_cache", copy / ".mypy_cache")
+    return copy
+
+
+def append(path: Path, code: str) -> None:
+    path.write_text(path.read_text() + code)
+
+
+def test_formatting_gate_fails_on_an_unformatted_module(tree: Path) -> None:
+    assert gate(tree, "ruff", "format", "--check", ".").returncode == 0
+    append(tree / "controller/sealkit_controller/wiring.py", "\n\nPLANTED = {'a':1,\n  'b' :2}\n")
+    result = gate(tree, "ruff", "format", "--check", ".")
+    assert result.returncode == 1
+    assert "--> controller/sealkit_controller/wiring.py" in result.stdout
+    assert "1 file would be reformatted" in result.stdout
+
+
+# An unannotated function fails only where mypy is strict: one planted in every package it checks.
+PLANTS = (
+    "sealkit/sealing.py",
+    "cli/sealkit_cli/main.py",
+    "controller/sealkit_controller/wiring.py",
+    "testservers/sealkit_testservers/kube/__init__.py",
+    "tests/support/keys.py",
+)
+
+
+def test_typing_gate_is_strict_on_every_package(tree: Path) -> None:
+    for module in PLANTS:
+        append(tree / module, "\n\ndef _planted(value):\n    return value\n")
+    result = gate(tree, "mypy")
+    assert result.returncode == 1, result.stdout
+    untyped = {
+        line.split(":")[0] for line in result.stdout.splitlines() if "Function is missing a type annotation" in line
+    }
+    assert untyped == set(PLANTS), result.stdout
