@@ -18,7 +18,7 @@ from typing import Any
 
 import click
 
-from sealkit import __version__
+from sealkit import __version__, provenance
 from sealkit.clients.kube.config import ClusterOptions, client_namespace
 from sealkit.documents import Document, dump, load_documents
 from sealkit.errors import InputError
@@ -27,7 +27,7 @@ from sealkit.scope import Scope, scope_from_annotations
 from sealkit.sealedsecret import is_sealed_secret
 from sealkit.sealing import Target, seal_secret
 from sealkit.unsealing import unseal as unseal_object
-from sealkit.yamledit import replace_values
+from sealkit.yamledit import replace_values, set_annotations
 from sealkit_cli import io, sealflow
 from sealkit_cli.certsource import certificate_bytes
 from sealkit_cli.options import (
@@ -71,6 +71,12 @@ def _klog_options(func: Any) -> Any:
     for name in KLOG_BOOL_FLAGS:
         func = click.option(f"--{name}", f"klog_{name}", hidden=True, **go_bool(default=None))(func)
     return click.option("-v", "--v", "klog_v", default=None, hidden=True)(func)
+
+
+def _annotations(obj: Any) -> dict[str, Any]:
+    meta = obj.get("metadata") if isinstance(obj, dict) else None
+    annotations = meta.get("annotations") if isinstance(meta, dict) else None
+    return annotations if isinstance(annotations, dict) else {}
 
 
 def _print_version(ctx: click.Context, _: click.Parameter, value: bool | None) -> None:
@@ -247,20 +253,28 @@ class Run:
             check(doc)
 
     def _re_encrypt(self, fmt: str, in_place: bool) -> None:
-        from sealkit_cli.commands.verify import controller_rotate
+        from sealkit_cli.commands.verify import controller_rotate, controller_sha256
 
         documents = self._sealed_documents()
-        rotate = controller_rotate(*self._proxy())
+        proxy, caller = self._proxy()
+        rotate = controller_rotate(proxy, caller)
         edits = {doc.index: rotate(doc) or {} for doc in documents}
+        # kubeseal adds nothing; a file sealkit stamped keeps true provenance (the controller's newest key).
+        stamped = {doc.index for doc in documents if provenance.CERTIFICATE_ANNOTATION in _annotations(doc.obj)}
+        sealed_with = {provenance.CERTIFICATE_ANNOTATION: controller_sha256(proxy)} if stamped else {}
         if in_place:
             path = Path(self.input_path)
             text = replace_values(path.read_text(encoding="utf-8"), edits, self.input_path)
+            for index in sorted(stamped):
+                text = set_annotations(text, index, sealed_with, self.input_path)
             io.write_output(text, self.input_path, mode=path.stat().st_mode & 0o777)
             return
         rotated = []
         for doc in documents:
             obj = copy.deepcopy(doc.obj)
             obj["spec"]["encryptedData"] = edits[doc.index]
+            if doc.index in stamped:
+                obj["metadata"]["annotations"].update(sealed_with)
             rotated.append(obj)
         io.write_output(dump(rotated, fmt), self.output_path)
 
