@@ -51,6 +51,8 @@ Where sealkit deliberately differs from kubeseal (clearer errors, nothing lost):
   its format (YAML or JSON), comments and layout. --merge-into seals the new items for
   the file's own name, namespace and scope.
 - --name with several Secrets in the input is an error.
+- Nothing is added to what kubeseal writes; a file sealkit stamped keeps its
+  provenance annotation true (--merge-into, --re-encrypt).
 - --recovery-unseal opens every SealedSecret in the input; its -w file is mode 0600.
   A wrapped key Secret (Key Vault) is refused with a pointer to `sealkit unseal`.
 - --recovery-private-key without --recovery-unseal always warns (not only on a terminal).
