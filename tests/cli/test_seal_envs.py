@@ -10,6 +10,7 @@ import stat
 from pathlib import Path
 from typing import Any
 
+import click
 import pytest
 import yaml
 from click.testing import CliRunner, Result
@@ -259,3 +260,15 @@ def test_env_refuses_single_cluster_options(repo: EnvRepo) -> None:
     for extra in (["-w", "out.yaml"], ["--cert", "certs/dev.pem"], ["--merge-into", "x.yaml"], ["--raw"]):
         result = run("seal", "--spec", str(repo.spec), "--env", "dev", *extra, input=secret())
         assert result.exit_code != 0 and "--env writes each environment's own files" in result.output, extra
+
+
+def test_env_values_complete_from_the_spec(repo: EnvRepo) -> None:
+    from sealkit_cli.commands.seal import seal
+    from sealkit_cli.options import complete_environments
+
+    ctx = click.Context(seal)
+    ctx.params["spec_file"] = str(repo.spec)
+    assert complete_environments(ctx, "") == ["dev", "prod", "staging"]
+    assert complete_environments(ctx, "st") == ["staging"]
+    (env_option,) = [p for p in seal.params if p.name == "envs"]
+    assert [c.value for c in env_option.shell_complete(ctx, "p")] == ["prod"]
