@@ -13,7 +13,6 @@ from __future__ import annotations
 import contextlib
 import errno
 import os
-import tempfile
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -67,17 +66,30 @@ def _stage(change: FileChange, made_dirs: list[Path]) -> str:
         except OSError as exc:
             raise _fail("cannot create the directory", change, exc) from None
         made_dirs.append(directory)
+    mode = _mode(change)
+    data = change.text.encode("utf-8")
+    for attempt in range(100):
+        tmp = str(parent / f".{change.path.name}.{os.getpid()}.{attempt}.tmp")
+        try:
+            fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, mode)
+            break
+        except FileExistsError:
+            continue
+        except OSError as exc:
+            raise _fail("cannot write", change, exc) from None
+    else:
+        raise InputError(f"cannot write (no free temporary name beside it): {change.path}")
     try:
-        fd, tmp = tempfile.mkstemp(prefix=f".{change.path.name}.", suffix=".tmp", dir=parent)
+        if os.fstat(fd).st_mode & 0o777 != mode:  # the umask took bits away
+            os.fchmod(fd, mode)
+        view = memoryview(data)
+        while view:
+            view = view[os.write(fd, view) :]
     except OSError as exc:
-        raise _fail("cannot write", change, exc) from None
-    try:
-        os.fchmod(fd, _mode(change))
-        with os.fdopen(fd, "w", encoding="utf-8", newline="") as handle:
-            handle.write(change.text)
-    except OSError as exc:
+        os.close(fd)
         Path(tmp).unlink(missing_ok=True)
         raise _fail("cannot write", change, exc) from None
+    os.close(fd)
     return tmp
 
 

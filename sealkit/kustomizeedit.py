@@ -9,6 +9,7 @@ gets the key at its end.
 
 from __future__ import annotations
 
+import json
 import re
 
 import yaml
@@ -57,7 +58,7 @@ def _resources(root: yaml.MappingNode) -> yaml.Node | None:
 
 
 def add_resources(text: str, names: list[str], source: str) -> str:
-    """`text` with each of `names` not yet listed added to `resources`."""
+    """`text` with each of `names` not yet listed added to `resources` (one edit, whatever their number)."""
     have = set(listed(text, source))
     todo = [n for n in dict.fromkeys(names) if n not in have]
     if not todo:
@@ -65,9 +66,7 @@ def add_resources(text: str, names: list[str], source: str) -> str:
     batched = _add_to_block_list(text, todo, source)
     if batched is not None:
         return batched
-    for name in todo:
-        text = _add_one(text, name, source)
-    return text
+    return _add_all(text, todo, source)
 
 
 def _add_to_block_list(text: str, names: list[str], source: str) -> str | None:
@@ -112,39 +111,29 @@ def _end_of(text: str, item: yaml.Node) -> int:
     return _line_end(text, end)
 
 
-def _add_one(text: str, name: str, source: str) -> str:
+def _add_all(text: str, names: list[str], source: str) -> str:
+    """`resources` missing, empty, null or a flow list: every name in one splice."""
     root = _root(text, source)
     node = _resources(root)
-    entry = _scalar(name)
+    entries = [_scalar(n) for n in names]
     if node is None:
         if root.flow_style:
             close = text.rindex("}", root.start_mark.index, root.end_mark.index)
-            return text[:close].rstrip() + f', "resources": ["{name}"]' + text[close:]
+            listed_names = ", ".join(json.dumps(n) for n in names)
+            return text[:close].rstrip() + f', "resources": [{listed_names}]' + text[close:]
         indent = " " * root.value[0][0].start_mark.column if root.value else ""
         body = text if text.endswith("\n") or not text else text + "\n"
         end = root.end_mark.index if len(compose(text, source)) > 1 else len(body)
-        return body[:end] + f"{indent}resources:\n{indent}  - {entry}\n" + body[end:]
+        block = "".join(f"{indent}  - {e}\n" for e in sorted(entries))
+        return body[:end] + f"{indent}resources:\n" + block + body[end:]
     if isinstance(node, yaml.ScalarNode):  # `resources:` with nothing after it
         if node.value not in ("", "~", "null"):
             raise InputError(f"resources is not a list: {source}")
         start = node.start_mark.index
-        return text[:start] + ("" if text[start - 1] == " " else " ") + f"[{entry}]" + text[node.end_mark.index :]
+        flow = "[" + ", ".join(entries) + "]"
+        return text[:start] + ("" if text[start - 1] == " " else " ") + flow + text[node.end_mark.index :]
     if not isinstance(node, yaml.SequenceNode):
         raise InputError(f"resources is not a list: {source}")
-    if node.flow_style or not node.value:
-        close = text.rindex("]", node.start_mark.index, node.end_mark.index)
-        before = text[node.start_mark.index + 1 : close].strip()
-        return text[:close].rstrip() + (", " if before else "") + entry + text[close:]
-    items = node.value
-    first = items[0]
-    prefix = text[_line_start(text, first.start_mark.index) : first.start_mark.index]
-    if prefix.strip() != "-":  # an item not on its own `- ` line: fall back to the usual two spaces
-        prefix = " " * max(first.start_mark.column - 2, 0) + "- "
-    values = [i.value if isinstance(i, yaml.ScalarNode) else None for i in items]
-    if None not in values and values == sorted(values):  # type: ignore[type-var]
-        for item, value in zip(items, values, strict=True):
-            if value is not None and value > name:
-                at = _line_start(text, item.start_mark.index)
-                return text[:at] + prefix + entry + "\n" + text[at:]
-    pos = _end_of(text, items[-1])
-    return text[:pos] + "\n" + prefix + entry + text[pos:]
+    close = text.rindex("]", node.start_mark.index, node.end_mark.index)
+    before = text[node.start_mark.index + 1 : close].strip()
+    return text[:close].rstrip() + (", " if before else "") + ", ".join(entries) + text[close:]

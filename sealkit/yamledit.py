@@ -99,7 +99,12 @@ def _render(value: str, style: str | None) -> str:
 
 def replace_values(text: str, edits: Mapping[int, Mapping[str, str]], source: str) -> str:
     """Replace existing encryptedData values: `edits[document index][item] = new base64`."""
-    documents = {d.index: d for d in locate(text, source) if d is not None}
+    return _replace(text, {d.index: d for d in locate(text, source) if d is not None}, edits, source)
+
+
+def _replace(
+    text: str, documents: Mapping[int, SealedDocument], edits: Mapping[int, Mapping[str, str]], source: str
+) -> str:
     splices: list[tuple[int, int, str]] = []
     for index, items in edits.items():
         doc = documents.get(index)
@@ -129,7 +134,9 @@ def merge_values(text: str, index: int, items: Mapping[str, str], source: str) -
     existing = {k: v for k, v in items.items() if k in doc.values}
     added = {k: v for k, v in items.items() if k not in doc.values}
     if existing:
-        text = replace_values(text, {index: existing}, source)
+        text = _replace(text, documents, {index: existing}, source)
+        if not added:
+            return text
         doc = next(d for d in locate(text, source) if d is not None and d.index == index)
     if not added:
         return text

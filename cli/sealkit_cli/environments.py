@@ -68,11 +68,8 @@ def write(changes: Iterable[FileChange]) -> list[FileChange]:
 
 
 def show(path: Path) -> str:
-    """A path for output: relative to the current directory when under it."""
-    try:
-        return str(path.resolve().relative_to(Path.cwd().resolve()))
-    except ValueError:
-        return str(path)
+    """A path for output, as the spec's directory was given (relative when the spec was)."""
+    return str(path)
 
 
 def refuse_with_env(ctx: click.Context, flags: dict[str, str]) -> None:

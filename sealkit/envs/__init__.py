@@ -8,6 +8,7 @@ Where it sits: the core, beside `csi/` (whose spec declares the environments). T
   caller supplies) and the older ones the repo keeps, read without validity checks for comparing.
 - `sealplan`: `seal --env` and `set` as file changes planned in memory, written all or nothing
   (`sealkit.filewrites`). Provenance annotations: `sealkit.provenance`.
+- `pull`: `certs pull`, the committed certificate against the served one, and the history it keeps.
 
 `environment_names` lists a spec's environments cheaply and never fails (for shell completion).
 """

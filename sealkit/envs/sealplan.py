@@ -19,7 +19,7 @@ from sealkit import provenance
 from sealkit.csi.model import Environment, Spec
 from sealkit.csi.yamlio import dump_document
 from sealkit.documents import Document, load_documents
-from sealkit.envs.layout import file_name, sealed_dir
+from sealkit.envs.layout import SUFFIX, file_name, sealed_dir
 from sealkit.errors import InputError
 from sealkit.filewrites import FileChange
 from sealkit.keys import SealingCertificate
@@ -27,11 +27,11 @@ from sealkit.kustomizeedit import KUSTOMIZATION_NAMES, add_resources
 from sealkit.manifest import metadata_of, string_map
 from sealkit.scope import Scope, scope_from_annotations
 from sealkit.sealedsecret import SealedSecretView, is_sealed_secret, parse_sealed_secret
-from sealkit.sealing import resolve_target, seal_secret, seal_value, secret_items
+from sealkit.sealing import Target, resolve_target, seal_secret, seal_value, secret_items
 from sealkit.yamledit import merge_values, set_annotations
 
 
-@dataclass(frozen=True)
+@dataclass
 class PreparedSecret:
     """One input Secret with its final name, namespace and scope, checked once for every environment."""
 
@@ -41,6 +41,7 @@ class PreparedSecret:
     namespace: str
     scope: Scope
     items: dict[str, bytes] = field(repr=False)
+    skeleton: dict[str, Any] | None = field(default=None, repr=False, compare=False)
 
     @property
     def file(self) -> str:
@@ -81,7 +82,7 @@ def prepare(
         if not isinstance(final_namespace, str) or not final_namespace:
             raise InputError(
                 "the Secret has no namespace (set metadata.namespace or give -n; an environment's file is named "
-                f"<namespace>.<name>{'.sealedsecret.yaml'}): {doc.where}"
+                f"<namespace>.<name>{SUFFIX}): {doc.where}"
             )
         final_scope = scope or scope_from_annotations(string_map(meta.get("annotations"), doc.where, "annotations"))
         resolve_target(final_scope, final_name, final_namespace, doc.where)
@@ -190,6 +191,23 @@ def merge_into_text(
     return _reprovenance(merged, doc, view, stamp, every_item, path, add_provenance)
 
 
+def _skeleton(secret: PreparedSecret, cert: SealingCertificate) -> dict[str, Any]:
+    """The SealedSecret for `secret` without its values (the same for every environment), made once."""
+    if secret.skeleton is None:
+        # No items: seal_secret checks and builds metadata, scope and template, and encrypts nothing.
+        empty = {key: value for key, value in secret.obj.items() if key not in ("data", "stringData")}
+        secret.skeleton = seal_secret(
+            empty,
+            cert,
+            scope=secret.scope,
+            name=secret.name,
+            namespace=secret.namespace,
+            allow_empty_data=True,
+            where=secret.where,
+        )
+    return dict(secret.skeleton)
+
+
 def _kustomization(directory: Path) -> Path | None:
     for name in KUSTOMIZATION_NAMES:
         candidate = directory / name
@@ -215,15 +233,10 @@ def plan_seal(
         path = directory / secret.file
         old = _read(path)
         if old is None:
-            sealed = seal_secret(
-                secret.obj,
-                cert,
-                scope=secret.scope,
-                name=secret.name,
-                namespace=secret.namespace,
-                allow_empty_data=allow_empty_data,
-                where=secret.where,
-            )
+            sealed = _skeleton(secret, cert)
+            target = Target(secret.scope, secret.namespace, secret.name)
+            encrypted = {key: seal_value(cert, secret.items[key], target) for key in sorted(secret.items)}
+            sealed["spec"] = {**sealed["spec"], "encryptedData": encrypted}
             plan.changes.append(FileChange(path, dump_document(provenance.stamp(sealed, stamp)), None))
             plan.report.append(Written(env.name, path, "new"))
             new_files.append(secret.file)
