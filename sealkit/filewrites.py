@@ -80,8 +80,8 @@ def _stage(change: FileChange, made_dirs: list[Path]) -> str:
     else:
         raise InputError(f"cannot write (no free temporary name beside it): {change.path}")
     try:
-        if os.fstat(fd).st_mode & 0o777 != mode:  # the umask took bits away
-            os.fchmod(fd, mode)
+        if change.old is not None or change.mode is not None:  # an existing file keeps its mode exactly
+            os.fchmod(fd, mode)  # (a new one gets NEW_FILE_MODE less the umask, as any new file does)
         view = memoryview(data)
         while view:
             view = view[os.write(fd, view) :]

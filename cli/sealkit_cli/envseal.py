@@ -43,7 +43,8 @@ def seal_environments(
     )
     plans = [plan_seal(spec, env, certs[env.name], secrets, allow_empty_data=allow_empty_data) for env in chosen]
     environments.write(change for plan in plans for change in plan.changes)
+    lines = []
     for env, plan in zip(chosen, plans, strict=True):
-        click.echo(f"{env.name}: sealed with {short(certs[env.name].sha256)}")
-        for line in plan.report:
-            click.echo(f"  {line.action:<9} {environments.show(line.path)}")
+        lines.append(f"{env.name}: sealed with {short(certs[env.name].sha256)}")
+        lines.extend(f"  {line.action:<9} {environments.show(line.path)}" for line in plan.report)
+    click.echo("\n".join(lines))

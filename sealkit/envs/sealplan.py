@@ -10,6 +10,7 @@ namespace and scope; comments, order and layout kept) and its provenance updated
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -229,9 +230,13 @@ def plan_seal(
     plan = Plan()
     stamp = provenance.of_certificate(cert, env.name)
     new_files: list[str] = []
+    try:
+        present = set(os.listdir(directory))  # noqa: PTH208 - names only, one call per directory
+    except FileNotFoundError:
+        present = set()
     for secret in secrets:
         path = directory / secret.file
-        old = _read(path)
+        old = _read(path) if secret.file in present else None
         if old is None:
             sealed = _skeleton(secret, cert)
             target = Target(secret.scope, secret.namespace, secret.name)

@@ -12,6 +12,8 @@ from sealkit.filewrites import FileChange, write_all
 
 
 def test_writes_every_file_with_modes_and_creates_directories(tmp_path: Path) -> None:
+    umask = os.umask(0o022)
+    os.umask(umask)
     old = tmp_path / "old.yaml"
     old.write_text("before\n")
     old.chmod(0o600)
@@ -19,7 +21,7 @@ def test_writes_every_file_with_modes_and_creates_directories(tmp_path: Path) ->
     assert write_all(changes) == changes
     assert old.read_text() == "after\n" and (old.stat().st_mode & 0o777) == 0o600
     assert (tmp_path / "a/b/new.yaml").read_text() == "new\n"
-    assert ((tmp_path / "a/b/new.yaml").stat().st_mode & 0o777) == 0o644
+    assert ((tmp_path / "a/b/new.yaml").stat().st_mode & 0o777) == 0o644 & ~umask, "a new file: 0644 less the umask"
     assert sorted(p.name for p in tmp_path.rglob(".*")) == [], "no temporary files left"
 
 
