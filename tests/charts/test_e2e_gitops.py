@@ -248,6 +248,18 @@ def wait_converged(kube: KubeServer, expected: dict[tuple[str, str], dict[str, s
             pytest.fail(f"{namespace}/{name} did not converge; controller log:\n{log.read_text()[-4000:]}")
 
 
+def assert_no_provenance_on_secrets(kube: KubeServer, expected: dict[tuple[str, str], dict[str, str]]) -> None:
+    """The SealedSecrets carry sealkit's provenance annotations; the controller leaves them off the Secrets
+    (it builds them from spec.template, as Bitnami's does)."""
+    for namespace, name in expected:
+        sealed = kube.get(SS, "SealedSecret", name, namespace)
+        assert sealed is not None and "sealkit.io/certificate-sha256" in sealed["metadata"]["annotations"]
+        secret = kube.get("v1", "Secret", name, namespace)
+        assert secret is not None
+        annotations = secret["metadata"].get("annotations") or {}
+        assert not {"sealkit.io/certificate-sha256", "sealkit.io/environment"} & set(annotations), annotations
+
+
 def reseal_partner_token(kube: KubeServer, token: str, env: str) -> dict[str, Any]:
     """A change in Git (a re-sealed value): the Secret follows, and the status the new generation."""
     cert = load_certificate(EXAMPLE_CERTS[env].read_bytes(), str(EXAMPLE_CERTS[env]))
@@ -336,6 +348,7 @@ def test_example_converges_under_the_charts_rbac(
     assert by_kind(release.objects, "ClusterRole")
     proc, log, expected = deploy_example(env, release, kube, tmp_path, controller_process)
     wait_converged(kube, expected, log)
+    assert_no_provenance_on_secrets(kube, expected)
     reseal_partner_token(kube, f"{env}-rotated-token", env)
     assert_clean_run(kube, proc, log, f"{env}-rotated-token")
     assert cert_as_a_user(kube, release, tmp_path) == newest_key_fingerprint(kube, release.namespace, env)
