@@ -51,11 +51,12 @@ def _mode(change: FileChange) -> int:
         return NEW_FILE_MODE
 
 
-def _stage(change: FileChange, made_dirs: list[Path]) -> str:
+def _stage(change: FileChange, made_dirs: list[Path], present: set[Path] | None = None) -> str:
+    """`change` written to a new temporary file beside its target (its directories made as needed)."""
     parent = change.path.parent
     missing = []
     for directory in (parent, *parent.parents):
-        if directory.exists():
+        if (present is not None and directory in present) or directory.exists():
             break
         missing.append(directory)
     for directory in reversed(missing):
@@ -66,6 +67,8 @@ def _stage(change: FileChange, made_dirs: list[Path]) -> str:
         except OSError as exc:
             raise _fail("cannot create the directory", change, exc) from None
         made_dirs.append(directory)
+    if present is not None:
+        present.add(parent)
     mode = _mode(change)
     data = change.text.encode("utf-8")
     for attempt in range(100):
@@ -106,7 +109,7 @@ def _place(tmp: str, change: FileChange) -> None:
                 raise InputError(f"the file appeared while sealkit was working; run again: {change.path}") from None
             Path(tmp).replace(change.path)
             return
-        Path(tmp).unlink()
+        os.unlink(tmp)  # noqa: PTH108 - a plain string path, once per file
         return
     Path(tmp).replace(change.path)
 
@@ -133,8 +136,9 @@ def write_all(changes: Sequence[FileChange]) -> list[FileChange]:
     made_dirs: list[Path] = []
     staged: list[tuple[str, FileChange]] = []
     try:
+        present: set[Path] = set()  # directories known to exist: one check per directory, not per file
         for change in todo:
-            staged.append((_stage(change, made_dirs), change))
+            staged.append((_stage(change, made_dirs, present), change))
     except BaseException:
         for tmp, _ in staged:
             Path(tmp).unlink(missing_ok=True)

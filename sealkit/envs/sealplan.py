@@ -11,6 +11,7 @@ namespace and scope; comments, order and layout kept) and its provenance updated
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -18,7 +19,7 @@ from typing import Any
 
 from sealkit import provenance
 from sealkit.csi.model import Environment, Spec
-from sealkit.csi.yamlio import dump_document
+from sealkit.csi.yamlio import dump_document, flow_scalar
 from sealkit.documents import Document, load_documents
 from sealkit.envs.layout import SUFFIX, file_name, sealed_dir
 from sealkit.errors import InputError
@@ -43,6 +44,7 @@ class PreparedSecret:
     scope: Scope
     items: dict[str, bytes] = field(repr=False)
     skeleton: dict[str, Any] | None = field(default=None, repr=False, compare=False)
+    rendered: tuple[str, str] | None = field(default=None, repr=False, compare=False)
 
     @property
     def file(self) -> str:
@@ -209,6 +211,30 @@ def _skeleton(secret: PreparedSecret, cert: SealingCertificate) -> dict[str, Any
     return dict(secret.skeleton)
 
 
+_BASE64_PLAIN = re.compile(r"[A-Za-z][A-Za-z0-9+/]*={0,2}")  # sealed values start with "A": plain YAML
+
+
+def render_new(
+    secret: PreparedSecret, cert: SealingCertificate, stamp: provenance.Provenance, encrypted: Mapping[str, str]
+) -> str:
+    """The new file's text: `dump_document` of the stamped SealedSecret, with what is the same for every
+    environment (the head and the template) rendered once per Secret and the values written directly."""
+    if secret.rendered is None:
+        skeleton = _skeleton(secret, cert)
+        head = dump_document({"apiVersion": skeleton["apiVersion"], "kind": skeleton["kind"]})
+        spec = dump_document({"spec": {"template": skeleton["spec"]["template"]}})
+        secret.rendered = (head, spec.split("\n", 1)[1])
+    head, template = secret.rendered
+    meta = dict(_skeleton(secret, cert)["metadata"])
+    meta["annotations"] = {**(meta.get("annotations") or {}), **stamp.annotations()}
+    lines = [
+        f"    {flow_scalar(key)}: {value if _BASE64_PLAIN.fullmatch(value) else flow_scalar(value)}\n"
+        for key, value in encrypted.items()
+    ]
+    values = "spec:\n  encryptedData:\n" + "".join(lines) if lines else "spec:\n  encryptedData: {}\n"
+    return head + dump_document({"metadata": meta}) + values + template
+
+
 def _kustomization(directory: Path) -> Path | None:
     for name in KUSTOMIZATION_NAMES:
         candidate = directory / name
@@ -238,11 +264,9 @@ def plan_seal(
         path = directory / secret.file
         old = _read(path) if secret.file in present else None
         if old is None:
-            sealed = _skeleton(secret, cert)
             target = Target(secret.scope, secret.namespace, secret.name)
             encrypted = {key: seal_value(cert, secret.items[key], target) for key in sorted(secret.items)}
-            sealed["spec"] = {**sealed["spec"], "encryptedData": encrypted}
-            plan.changes.append(FileChange(path, dump_document(provenance.stamp(sealed, stamp)), None))
+            plan.changes.append(FileChange(path, render_new(secret, cert, stamp, encrypted), None))
             plan.report.append(Written(env.name, path, "new"))
             new_files.append(secret.file)
             continue
