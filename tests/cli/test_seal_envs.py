@@ -272,3 +272,18 @@ def test_env_values_complete_from_the_spec(repo: EnvRepo) -> None:
     assert complete_environments(ctx, "st") == ["staging"]
     (env_option,) = [p for p in seal.params if p.name == "envs"]
     assert [c.value for c in env_option.shell_complete(ctx, "p")] == ["prod"]
+
+
+def test_certs_pull_check_fails_on_an_expired_committed_certificate(repo: EnvRepo, expired_cert: str) -> None:
+    """File-only environments: nothing to pull, but `--check` (the CI job) still catches an expired one."""
+    assert run("certs", "pull", "--check", "--spec", str(repo.spec)).exit_code == 0
+    (repo.root / "certs" / "expired.pem").write_text(expired_cert)
+    repo.write_spec({"dev": environment("dev"), "prod": environment("prod", sealingCert="certs/expired.pem")})
+    before = snapshot(repo.root)
+    result = run("certs", "pull", "--check", "--spec", str(repo.spec))
+    assert result.exit_code == 1, result.output
+    assert "error: committed certificates stale or expired: prod " in result.output
+    (prod,) = [line for line in result.output.splitlines() if line.startswith("prod:")]
+    assert "expired on" in prod and "certs/expired.pem" in prod
+    assert "Traceback" not in result.output
+    assert snapshot(repo.root) == before, "--check writes nothing"

@@ -1,0 +1,63 @@
+"""`certs pull`'s judgement: a committed certificate that is stale (not the one served) or expired is what
+`--check` fails on; an unchanged one is not. Dates are moved with `now`, not by waiting."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+from typing import Any
+
+from sealkit.csi.spec import load_spec
+from sealkit.envs.certs import committed, read_certificates
+from sealkit.envs.pull import compare, offline_status
+from sealkit.provenance import short
+from tests.support.envrepo import environment, make_repo, vector_pairs
+
+LATER = dt.datetime(2200, 1, 1, tzinfo=dt.UTC)  # after every test certificate's notAfter
+
+
+def repo_with_sources(tmp_path: Path, vectors: dict[str, Any]) -> Path:
+    repo = make_repo(tmp_path / "repo", vector_pairs(vectors, ("dev", "prod")))
+    repo.write_spec(
+        {
+            "dev": environment("dev"),  # a file only: nothing to pull from
+            "prod": environment(
+                "prod", sealingCert={"file": "certs/prod.pem", "url": "https://prod.example/v1/cert.pem"}
+            ),
+        }
+    )
+    return repo.spec
+
+
+def test_served_certificate_against_the_committed_one(tmp_path: Path, vectors: dict[str, Any]) -> None:
+    spec = load_spec(repo_with_sources(tmp_path, vectors), check_bases=False)
+    prod = spec.environments["prod"]
+    known = committed(spec, prod)
+    (same,) = read_certificates(vectors["keys"][1]["cert_pem"].encode(), "served")
+    (other,) = read_certificates(vectors["keys"][2]["cert_pem"].encode(), "served")
+
+    unchanged = compare(spec, prod, known, same)
+    assert (unchanged.status, unchanged.stale, unchanged.changes) == ("unchanged", False, [])
+
+    changed = compare(spec, prod, known, other)
+    assert changed.status == "changed" and changed.stale
+    (change,) = changed.changes
+    assert change.path == spec.root / "certs/prod.pem"
+    assert f"{short(same.sha256)} -> {short(other.sha256)}" in changed.message
+
+    expired = compare(spec, prod, known, same, now=LATER)
+    assert expired.status == "expired" and expired.stale and expired.changes == []
+    assert "expired on" in expired.message
+
+
+def test_a_file_only_environment_is_stale_once_its_certificate_expired(tmp_path: Path, vectors: dict[str, Any]) -> None:
+    spec = load_spec(repo_with_sources(tmp_path, vectors), check_bases=False)
+    dev = spec.environments["dev"]
+    valid = offline_status(dev, committed(spec, dev))
+    assert (valid.status, valid.stale) == ("no-source", False)
+    expired = offline_status(dev, committed(spec, dev), now=LATER)
+    assert (expired.status, expired.stale) == ("expired", True)
+    assert "expired on" in expired.message and "certs/dev.pem" in expired.message
+    (spec.root / "certs/dev.pem").unlink()
+    missing = offline_status(dev, committed(spec, dev))
+    assert (missing.status, missing.stale) == ("expired", True), "nothing committed and nothing to pull from"
