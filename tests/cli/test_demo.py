@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import sys
-import time
 from pathlib import Path
 
 import pytest
@@ -16,10 +15,8 @@ PLAINTEXT = "demo-only-not-a-real-password"
 
 
 def test_demo_seals_and_opens_without_printing_values(tmp_path: Path) -> None:
-    started = time.monotonic()
     result = CliRunner().invoke(cli, ["demo", "--key-size", "2048", "--workdir", str(tmp_path)])
     assert result.exit_code == 0, result.output
-    assert time.monotonic() - started < 30
     assert "every value came back byte for byte" in result.output
     assert "kind: SecretProviderClass" in result.output
     assert "sealkit csi generate --check: up to date" in result.output

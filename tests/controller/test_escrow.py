@@ -8,7 +8,6 @@ import os
 import subprocess
 import sys
 import threading
-import time
 import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
@@ -197,9 +196,8 @@ def test_no_key_is_generated_while_the_vault_cannot_be_read(
     starting = threading.Thread(target=controller.start, kwargs={"timeout": 30}, daemon=True)
     starting.start()
     try:
-        time.sleep(1.0)
-        assert held(cluster.kube) == set()  # no fresh key hiding the escrowed ones
-        assert metric(controller, FAILURES, reason="unreachable") >= 1
+        cluster.wait(lambda: metric(controller, FAILURES, reason="unreachable") >= 1, timeout=15)
+        assert held(cluster.kube) == set()  # no fresh key hiding the escrowed ones (nor later: see below)
         vault.start()
         cluster.wait(lambda: held(cluster.kube) == {pairs[1].key.fingerprint}, timeout=15)
         starting.join(30)

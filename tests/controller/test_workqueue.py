@@ -1,4 +1,8 @@
-"""The key queue: one worker per key at a time, deduplication, re-run when added while busy, delays."""
+"""The key queue: one worker per key at a time, deduplication, re-run when added while busy, delays.
+
+On looptime's fake loop clock: `asyncio.sleep` here lets the loop run until it is idle and then moves its clock
+on (the queue's delays are loop timers), so nothing waits in real time and nothing depends on how busy the
+machine is."""
 
 from __future__ import annotations
 
@@ -9,12 +13,15 @@ import pytest
 
 from sealkit_controller.plumbing.workqueue import WorkQueue
 
+pytestmark = pytest.mark.looptime
+
 
 async def test_dedup_busy_rerun_and_delays() -> None:
     seen: list[str] = []
     running: set[str] = set()
     overlap: list[str] = []
     gate = asyncio.Event()
+    started = asyncio.Event()
 
     async def handler(key: str) -> None:
         if key in running:
@@ -22,6 +29,7 @@ async def test_dedup_busy_rerun_and_delays() -> None:
         running.add(key)
         seen.append(key)
         if key == "slow":
+            started.set()
             await gate.wait()
         running.discard(key)
 
@@ -31,24 +39,28 @@ async def test_dedup_busy_rerun_and_delays() -> None:
         queue.add("a")
         queue.add("a")  # queued once
         queue.add("slow")
-        await asyncio.sleep(0.02)
+        await started.wait()
         queue.add("slow")  # busy: runs again afterwards, not in parallel
         queue.add("slow")
         gate.set()
-        await asyncio.sleep(0.02)
-        assert seen.count("a") == 1 and seen.count("slow") == 2 and not overlap
+        await asyncio.sleep(0.01)  # the loop runs until idle
+        assert seen.count("a") == 1 and seen.count("slow") == 2 and not overlap and queue.pending() == 0
 
         queue.add_after("later", 0.05)
         queue.add_after("later", 0.5)  # a later delay never postpones an earlier one
         queue.add_after("gone", 0.05)
         queue.discard("gone")
         assert queue.pending() == 1
-        await asyncio.sleep(0.1)
+        await asyncio.sleep(0.049)
+        assert "later" not in seen  # not before its delay
+        await asyncio.sleep(0.002)
         assert seen.count("later") == 1 and "gone" not in seen
+        await asyncio.sleep(1)
+        assert seen.count("later") == 1  # not again at 0.5 s
 
         queue.add_after("now", 5)
         queue.add("now")  # an immediate add replaces the pending delay
-        await asyncio.sleep(0.02)
+        await asyncio.sleep(10)
         assert seen.count("now") == 1 and queue.pending() == 0
     finally:
         await queue.stop()

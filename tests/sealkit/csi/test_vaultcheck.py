@@ -5,7 +5,6 @@ from __future__ import annotations
 import datetime as dt
 import json
 import threading
-import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -318,12 +317,12 @@ def test_fake_vault_helper_answers_not_found_by_default() -> None:
 
 def test_lookups_run_concurrently() -> None:
     refs = [ref(name=f"s{i}") for i in range(16)]
+    # Each lookup waits until 8 are in flight at once: one at a time, the barrier breaks and the lookups fail.
+    together = threading.Barrier(8, timeout=10)
 
-    def slow(lookup: Lookup) -> Answer:
-        time.sleep(0.05)
+    def gathered(lookup: Lookup) -> Answer:
+        together.wait()
         return seen()
 
-    started = time.monotonic()
-    report = run(refs, slow, urls={}, concurrency=8, now=NOW)
-    assert time.monotonic() - started < 0.5  # 16 x 50 ms one at a time would take 0.8 s
-    assert report.ok
+    report = run(refs, gathered, urls={}, concurrency=8, now=NOW)
+    assert report.ok and not together.broken

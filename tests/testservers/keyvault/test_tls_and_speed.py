@@ -2,13 +2,10 @@
 
 from __future__ import annotations
 
-import http.client
 import ipaddress
 import socket
 import ssl
-import statistics
 import threading
-import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -54,21 +51,23 @@ def test_untrusted_client_is_refused(keyvault: Vault) -> None:
         context.wrap_socket(raw, server_hostname="localhost")
 
 
-def test_sequential_requests_on_one_connection_are_fast(keyvault: Vault) -> None:
-    """Headers and body in one write: no ~40 ms delayed-ACK stall per request."""
-    connection = http.client.HTTPSConnection("127.0.0.1", keyvault.port, context=keyvault.config.tls_context_client())
-    connection.request("GET", "/secrets")
-    connection.getresponse().read()
-    timings = []
-    for _ in range(40):
-        started = time.perf_counter()
-        connection.request("GET", "/secrets")
-        response = connection.getresponse()
-        response.read()
-        timings.append(time.perf_counter() - started)
-        assert response.status == 401
-    connection.close()
-    assert statistics.median(timings) < 0.025  # a delayed-ACK stall alone is ~40 ms
+def test_each_response_is_one_write(keyvault: Vault) -> None:
+    """Headers and body in one write (one TLS record): no ~40 ms delayed-ACK stall per request, which a
+    response written as head then body meets on a kept-alive connection. The first read holds it all."""
+    context = keyvault.config.tls_context_client()
+    with (
+        socket.create_connection(("127.0.0.1", keyvault.port)) as raw,
+        context.wrap_socket(raw, server_hostname="127.0.0.1") as tls,
+    ):
+        for _ in range(5):
+            tls.sendall(b"GET /secrets HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
+            first = tls.recv(65536)
+            head, _, body = first.partition(b"\r\n\r\n")
+            assert head.startswith(b"HTTP/1.1 401 ")
+            (length,) = [
+                line.split(b":")[1] for line in head.split(b"\r\n") if line.lower().startswith(b"content-length")
+            ]
+            assert int(length) > 0 and len(body) == int(length)
 
 
 def test_many_concurrent_sdk_clients(keyvault: Vault) -> None:
@@ -81,10 +80,8 @@ def test_many_concurrent_sdk_clients(keyvault: Vault) -> None:
         value: str | None = clients[i % 4].get_secret("s").value
         return value
 
-    started = time.perf_counter()
-    with ThreadPoolExecutor(24) as pool:
+    with ThreadPoolExecutor(24) as pool:  # all 24 in flight at once (the barrier), none refused or stalled
         assert list(pool.map(read, range(24))) == ["v"] * 24
-    assert time.perf_counter() - started < 5
 
 
 def test_several_vaults_are_independent(keyvault_server: KeyVaultServer) -> None:
