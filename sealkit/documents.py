@@ -6,7 +6,6 @@ manifest may hold plaintext secret values.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -45,6 +44,8 @@ def _decode(data: bytes | str, source: str) -> str:
 
 
 def _json_documents(text: str, source: str) -> Iterator[Any]:
+    import json  # here: YAML is the common case, and every import counts in the CLI's start-up
+
     decoder = json.JSONDecoder()
     pos = 0
     while True:
@@ -88,6 +89,8 @@ def dump_yaml(objects: Iterable[Any]) -> str:
 
 def dump_json(objects: Iterable[Any]) -> str:
     """Objects as indented JSON, concatenated when there are several (as kubeseal prints them)."""
+    import json
+
     return "".join(json.dumps(obj, indent=2, ensure_ascii=False) + "\n" for obj in objects)
 
 

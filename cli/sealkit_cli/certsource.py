@@ -2,16 +2,20 @@
 
 from __future__ import annotations
 
-from sealkit.clients.kube.api import ClusterError
-from sealkit.clients.kube.config import ClusterOptions
+from collections.abc import Callable
+from typing import TYPE_CHECKING
+
 from sealkit.errors import InputError
 from sealkit.keys import SealingCertificate, load_certificate
 from sealkit_cli import io
 
+if TYPE_CHECKING:
+    from sealkit.clients.kube.config import ClusterOptions
 
-def certificate_bytes(cert: str | None, options: ClusterOptions) -> tuple[bytes, str]:
+
+def certificate_bytes(cert: str | None, options: ClusterOptions | Callable[[], ClusterOptions]) -> tuple[bytes, str]:
     """PEM bytes and a name for messages: --cert as a file, an http(s) URL or (as kubeseal) a file:// URL;
-    with no --cert, the newest cert from the controller."""
+    with no --cert, the newest cert from the controller (`options` may be a function building them)."""
     if cert and cert.startswith(("http://", "https://")):
         return fetch_url(cert), cert
     if cert and cert.startswith("file://"):
@@ -22,12 +26,14 @@ def certificate_bytes(cert: str | None, options: ClusterOptions) -> tuple[bytes,
         return io.read_input(cert)
     from sealkit.clients.kube.proxy import ControllerProxy
 
+    if callable(options):
+        options = options()
     proxy = ControllerProxy(options)
     source = f"controller {options.controller_namespace}/{options.controller_name}"
     return proxy.cert_pem(), source
 
 
-def resolve_certificate(cert: str | None, options: ClusterOptions) -> SealingCertificate:
+def resolve_certificate(cert: str | None, options: ClusterOptions | Callable[[], ClusterOptions]) -> SealingCertificate:
     data, source = certificate_bytes(cert, options)
     return load_certificate(data, source)
 
@@ -36,6 +42,8 @@ def fetch_url(url: str, *, timeout: float = 15.0) -> bytes:
     """GET an http(s) URL (for --cert URL)."""
     import urllib.error
     import urllib.request
+
+    from sealkit.clients.kube.api import ClusterError
 
     if not url.startswith(("http://", "https://")):
         raise InputError(f"{url}: not an http(s) URL")

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 import sys
-from pathlib import Path
 
 from sealkit.errors import InputError
 
@@ -18,7 +17,8 @@ def read_input(path: str) -> tuple[bytes, str]:
             raise InputError("no input: give -f FILE or pipe a manifest on stdin")
         return sys.stdin.buffer.read(), "stdin"
     try:
-        return Path(path).read_bytes(), path
+        with open(path, "rb") as handle:  # noqa: PTH123 - no pathlib: `sealkit seal` starts without it
+            return handle.read(), path
     except FileNotFoundError:
         raise InputError(f"{path}: no such file") from None
     except IsADirectoryError:
@@ -32,7 +32,7 @@ def output_format(explicit: str | None, output_path: str | None, default: str = 
     if explicit:
         return explicit
     if output_path and output_path != "-":
-        suffix = Path(output_path).suffix.lower()
+        suffix = os.path.splitext(output_path)[1].lower()  # noqa: PTH122 - as above
         if suffix == ".json":
             return "json"
         if suffix in YAML_SUFFIXES:
@@ -47,6 +47,7 @@ def write_output(text: str, path: str | None, *, mode: int = 0o644) -> None:
         sys.stdout.flush()
         return
     import tempfile  # only when writing a file
+    from pathlib import Path
 
     target = Path(path)
     directory = target.parent if str(target.parent) else Path()

@@ -17,17 +17,17 @@ import functools
 import sys
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from typing import Any, TypeVar, cast, overload
+from typing import TYPE_CHECKING, Any, TypeVar, cast, overload
 
 import click
 
 from sealkit.bitnami import DEFAULT_CONTROLLER_NAME, DEFAULT_CONTROLLER_NAMESPACE
-from sealkit.clients.keyvault.credentials import AUTH_MODES, AuthOptions
-from sealkit.clients.kube.config import ClusterOptions
-from sealkit.clients.kube.overrides import ClientOverrides
-from sealkit.clients.vault.auth import AUTH_MODES as VAULT_AUTH_MODES
-from sealkit.clients.vault.auth import DEFAULT_JWT_FILE, VaultAuth
 from sealkit.scope import Scope
+
+if TYPE_CHECKING:
+    from sealkit.clients.keyvault.credentials import AuthOptions
+    from sealkit.clients.kube.config import ClusterOptions
+    from sealkit.clients.vault.auth import VaultAuth
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -319,6 +319,8 @@ CLUSTER_SPECS: tuple[Spec, ...] = (
 CLUSTER_DESTS = tuple(spec.dest for spec in CLUSTER_SPECS)
 # sealkit's own commands read only these of kubeseal's variables (plus KUBECONFIG, as kubectl does).
 _ALWAYS_FROM_ENV = {"controller_name", "controller_namespace"}
+# The cluster flags `cluster_from` takes as they are (the rest it checks).
+_NEVER_REFUSED = {"kubeconfig", "context", "controller_name", "controller_namespace"}
 
 
 def _cluster_option(spec: Spec, env: bool) -> Callable[[F], F]:
@@ -337,19 +339,28 @@ def cluster_options(func: F) -> F: ...
 
 
 @overload
-def cluster_options(func: None = None, *, env: bool = False) -> Callable[[F], F]: ...
+def cluster_options(func: None = None, *, env: bool = False, lazy: bool = False) -> Callable[[F], F]: ...
 
 
-def cluster_options(func: F | None = None, *, env: bool = False) -> F | Callable[[F], F]:
+def cluster_options(func: F | None = None, *, env: bool = False, lazy: bool = False) -> F | Callable[[F], F]:
     """Add kubectl's client flags and --controller-name/--controller-namespace; the command gets `cluster`.
 
-    With `env`, every flag is also read from kubeseal's SEALED_SECRETS_<FLAG> (the flag wins).
+    With `env`, every flag is also read from kubeseal's SEALED_SECRETS_<FLAG> (the flag wins). With `lazy`,
+    `cluster` is a function returning the `ClusterOptions`, built when first asked for (a command that may
+    not reach the cluster, such as `seal --cert`, then starts without the Kubernetes client's modules); it
+    is built at once when a client flag that can be refused is given, so a bad flag fails as early.
     """
 
     def decorate(command: F) -> F:
         @functools.wraps(command)
         def wrapper(*args: Any, **kwargs: Any) -> Any:
-            return command(*args, cluster=cluster_from(kwargs), **kwargs)
+            if not lazy:
+                return command(*args, cluster=cluster_from(kwargs), **kwargs)
+            values = {dest: kwargs.pop(dest, None) for dest in CLUSTER_DESTS}
+            build = functools.cache(lambda: cluster_from(dict(values)))
+            if any(values[dest] for dest in CLUSTER_DESTS if dest not in _NEVER_REFUSED):
+                build()
+            return command(*args, cluster=build, **kwargs)
 
         for spec in reversed(CLUSTER_SPECS):
             wrapper = _cluster_option(spec, env)(wrapper)
@@ -360,7 +371,8 @@ def cluster_options(func: F | None = None, *, env: bool = False) -> F | Callable
 
 def cluster_from(kwargs: dict[str, Any], namespace: str | None = None) -> ClusterOptions:
     """Take the `cluster_options` values out of `kwargs`, as the Kubernetes client takes them."""
-    from sealkit.durations import parse_timeout
+    from sealkit.clients.kube.config import ClusterOptions
+    from sealkit.clients.kube.overrides import ClientOverrides
 
     values = {dest: kwargs.pop(dest, None) for dest in CLUSTER_DESTS}
     timeout = values["request_timeout"]
@@ -381,7 +393,7 @@ def cluster_from(kwargs: dict[str, Any], namespace: str | None = None) -> Cluste
         insecure_skip_tls_verify=bool(values["insecure_skip_tls_verify"]),
         tls_server_name=values["tls_server_name"],
         proxy_url=values["proxy_url"],
-        request_timeout=parse_timeout(timeout) if timeout else None,
+        request_timeout=_timeout(timeout) if timeout else None,
     ).check()
     return ClusterOptions(
         values["kubeconfig"] or None,
@@ -390,6 +402,12 @@ def cluster_from(kwargs: dict[str, Any], namespace: str | None = None) -> Cluste
         values["controller_namespace"] or DEFAULT_CONTROLLER_NAMESPACE,
         overrides,
     )
+
+
+def _timeout(text: str) -> float:
+    from sealkit.durations import parse_timeout  # here: its pattern costs start-up time when unused
+
+    return parse_timeout(text)
 
 
 def with_namespace(cluster: ClusterOptions, namespace: str | None) -> ClusterOptions:
@@ -424,6 +442,8 @@ def stdin_is_terminal() -> bool:
 
 def vault_options(command: Any) -> Any:
     """Key Vault options (`csi verify`/`discover`, `keys`): where the vaults are and how to authenticate."""
+    from sealkit.clients.keyvault.credentials import AUTH_MODES
+
     options = [
         click.option(
             "--vault-url",
@@ -486,6 +506,7 @@ def vault_options(command: Any) -> Any:
 
 def auth_from_options(kwargs: dict[str, Any]) -> AuthOptions:
     """The Key Vault credential options `vault_options` collected."""
+    from sealkit.clients.keyvault.credentials import AuthOptions
     from sealkit.vault.urls import check_resource
 
     return AuthOptions(
@@ -501,6 +522,9 @@ def auth_from_options(kwargs: dict[str, Any]) -> AuthOptions:
 
 def hashicorp_vault_options(command: Any) -> Any:
     """HashiCorp Vault options (`csi verify`): how to log in and how to reach the Vaults the spec names."""
+    from sealkit.clients.vault.auth import AUTH_MODES as VAULT_AUTH_MODES
+    from sealkit.clients.vault.auth import DEFAULT_JWT_FILE
+
     options = [
         click.option(
             "--vault-auth",
@@ -555,6 +579,7 @@ def hashicorp_vault_options(command: Any) -> Any:
 
 def vault_auth_from_options(kwargs: dict[str, Any]) -> VaultAuth:
     """The HashiCorp Vault options `hashicorp_vault_options` collected (and the shared --timeout)."""
+    from sealkit.clients.vault.auth import VaultAuth
     from sealkit.errors import InputError
 
     addresses = []

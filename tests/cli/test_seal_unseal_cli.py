@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ast
 import base64
 import json
 import os
@@ -143,3 +144,38 @@ def test_round_trip_each_scope(key_files: list[tuple[Path, Path]], scope: str) -
     assert PLAINTEXT not in sealed.stdout
     opened = run("unseal", "--private-key", str(private), input=sealed.stdout)
     assert base64.b64decode(yaml.safe_load(opened.stdout)["data"]["password"]).decode() == PLAINTEXT
+
+
+def test_seal_with_a_cert_loads_no_cluster_environment_or_json_module(
+    key_files: list[tuple[Path, Path]], tmp_path: Path
+) -> None:
+    """`seal --cert` of namespaced Secrets starts with what sealing needs (benchmarks/bench_seal.py times it)."""
+    _, cert = key_files[0]
+    source = tmp_path / "secret.yaml"
+    source.write_text(yaml.safe_dump(secret()))
+    probe = (
+        "import sys\n"
+        "before = set(sys.modules)\n"
+        "from sealkit_cli.main import main\n"
+        "try:\n    main()\nexcept SystemExit:\n    pass\n"
+        "loaded = sorted(set(sys.modules) - before)\n"
+        "sys.stderr.write(repr(loaded))\n"
+    )
+    args = ["seal", "-f", str(source), "--cert", str(cert)]
+    out = subprocess.run([sys.executable, "-c", probe, *args], capture_output=True, text=True, check=True)
+    assert yaml.safe_load(out.stdout)["kind"] == "SealedSecret"
+    loaded = ast.literal_eval(out.stderr.strip().splitlines()[-1])
+    assert "sealkit.sealing" in loaded
+    unwanted = ("sealkit.clients", "sealkit.csi", "sealkit.envs", "sealkit_cli.sealflow", "sealkit.durations")
+    assert [m for m in loaded if m.startswith(unwanted) or m in ("json", "logging", "pathlib")] == []
+
+
+def test_seal_with_a_cert_still_refuses_a_bad_client_flag_at_once(key_files: list[tuple[Path, Path]]) -> None:
+    _, cert = key_files[0]
+    for flags, what in (
+        (["--request-timeout", "soon"], "--request-timeout"),
+        (["--as-group", "admins"], "--as-group"),
+    ):
+        result = run("seal", "--cert", str(cert), *flags, input=yaml.safe_dump(secret()))
+        assert result.exit_code != 0
+        assert what in result.output and "SealedSecret" not in result.output

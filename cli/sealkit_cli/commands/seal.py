@@ -8,19 +8,22 @@ command with kubeseal's defaults.
 from __future__ import annotations
 
 import functools
-from typing import Any
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
 
 import click
 
 from sealkit import provenance
-from sealkit.clients.kube.config import ClusterOptions, context_namespace
 from sealkit.documents import dump, load_documents
 from sealkit.errors import InputError
 from sealkit.scope import Scope
 from sealkit.sealing import resolve_target, seal_secret
-from sealkit_cli import io, sealflow
+from sealkit_cli import io
 from sealkit_cli.certsource import resolve_certificate
 from sealkit_cli.options import cluster_options, flatten, option, with_namespace
+
+if TYPE_CHECKING:
+    from sealkit.clients.kube.config import ClusterOptions
 
 
 @click.command("seal")
@@ -41,7 +44,7 @@ from sealkit_cli.options import cluster_options, flatten, option, with_namespace
 @option("spec_file")
 @option("envs", help="Seal for this environment of the spec, into its sealedSecrets directory (repeatable).")
 @option("all_envs", help="Seal for every environment of the spec.")
-@cluster_options
+@cluster_options(lazy=True)
 @click.pass_context
 def seal(
     ctx: click.Context,
@@ -59,7 +62,7 @@ def seal(
     spec_file: str | None,
     envs: tuple[str, ...],
     all_envs: bool,
-    cluster: ClusterOptions,
+    cluster: Callable[[], ClusterOptions],
 ) -> None:
     """Seal Kubernetes Secret(s) with the cluster's certificate into SealedSecret(s) safe to commit.
 
@@ -108,18 +111,23 @@ def seal(
             name=name,
             namespace=namespace,
             allow_empty_data=allow_empty_data,
-            kubeconfig=cluster.kubeconfig,
+            kubeconfig=cluster().kubeconfig,
         )
         return
-    cluster = with_namespace(cluster, namespace)
-    certificate = resolve_certificate(cert, cluster)
+    # Built only when needed: with --cert and namespaced Secrets, no Kubernetes client module is loaded.
+    clusters = functools.cache(lambda: with_namespace(cluster(), namespace))
+    certificate = resolve_certificate(cert, clusters)
     if merge_into:
+        from sealkit_cli import sealflow
+
         sealflow.merge_into(merge_into, input_path, certificate, stamp=True)
         return
     chosen_scope = Scope(scope) if scope else None
-    kubeconfig, context = cluster.kubeconfig, cluster.context
     if raw:
-        raw_namespace = namespace or context_namespace(kubeconfig, context)
+        from sealkit.clients.kube.config import context_namespace
+        from sealkit_cli import sealflow
+
+        raw_namespace = namespace or context_namespace(clusters().kubeconfig, clusters().context)
         target = resolve_target(chosen_scope or Scope.STRICT, name, raw_namespace, "--raw")
         io.write_output(sealflow.seal_raw(certificate, flatten(from_file), target), output_path)
         return
@@ -132,7 +140,7 @@ def seal(
     if name and len(documents) > 1:
         raise InputError(f"{source}: --name applies to one Secret, the input has {len(documents)}")
     # kubeseal's rule: a Secret without a namespace gets -n, else the kubeconfig context's (read once).
-    fallback = functools.cache(lambda: namespace or context_namespace(kubeconfig, context))
+    fallback = functools.cache(lambda: namespace or _context_namespace(clusters().kubeconfig, clusters().context))
     sealed_objects = []
     for doc in documents:
         has_namespace = isinstance(doc.obj, dict) and bool((doc.obj.get("metadata") or {}).get("namespace"))
@@ -147,3 +155,10 @@ def seal(
         )
         sealed_objects.append(provenance.stamp(sealed_object, provenance.of_certificate(certificate)))
     io.write_output(dump(sealed_objects, io.output_format(fmt, output_path)), output_path)
+
+
+def _context_namespace(kubeconfig: str | None, context: str | None) -> str | None:
+    """The kubeconfig context's namespace (read only when a Secret has none and no -n is given)."""
+    from sealkit.clients.kube.config import context_namespace
+
+    return context_namespace(kubeconfig, context)

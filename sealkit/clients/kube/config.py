@@ -9,7 +9,6 @@ it inside functions.
 
 from __future__ import annotations
 
-import logging
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -68,6 +67,8 @@ class Connection:
 
 def quiet_client_loggers() -> None:
     """The HTTP client libraries may log bodies at DEBUG: Secrets pass through them, so they stay quiet."""
+    import logging  # here: `sealkit seal --cert` reads ClusterOptions and nothing of logging
+
     for name in ("kubernetes", "kubernetes.client", "kubernetes.client.rest", "urllib3"):
         logging.getLogger(name).setLevel(logging.WARNING)
 
