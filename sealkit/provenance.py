@@ -28,7 +28,6 @@ from sealkit.keys import SealingCertificate
 
 CERTIFICATE_ANNOTATION = "sealkit.io/certificate-sha256"
 ENVIRONMENT_ANNOTATION = "sealkit.io/environment"
-ANNOTATIONS = (CERTIFICATE_ANNOTATION, ENVIRONMENT_ANNOTATION)
 
 _SHA256 = re.compile(r"[0-9a-f]{64}")
 _ENV_NAME = re.compile(r"[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?")

@@ -8,10 +8,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from cryptography import x509
-from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
-from cryptography.x509.oid import NameOID
+
+from sealkit.keygen import build_certificate
 
 pytest_plugins = [
     "sealkit_testservers.kube.pytest_plugin",
@@ -56,17 +56,7 @@ def make_certificate(
 ) -> bytes:
     """A self-signed certificate for `key` (PEM), for tests that need unusual validity dates."""
     start = not_before or dt.datetime.now(dt.UTC) - dt.timedelta(minutes=1)
-    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, common_name)])
-    cert = (
-        x509.CertificateBuilder()
-        .subject_name(name)
-        .issuer_name(name)
-        .public_key(key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(start)
-        .not_valid_after(start + dt.timedelta(days=days))
-        .sign(key, hashes.SHA256())
-    )
+    cert = build_certificate(key, subject=common_name, not_before=start, not_after=start + dt.timedelta(days=days))
     return cert.public_bytes(serialization.Encoding.PEM)
 
 

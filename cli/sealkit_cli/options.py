@@ -14,7 +14,6 @@ from __future__ import annotations
 import csv
 import dataclasses
 import functools
-import sys
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, TypeVar, cast, overload
@@ -431,13 +430,6 @@ def strip_namespace_prefix(namespace: str | None) -> str | None:
 def warn(message: str) -> None:
     """One warning line on stderr (`warning: ...`), as kubeseal prints its own."""
     click.echo(f"warning: {message}", err=True)
-
-
-def stdin_is_terminal() -> bool:
-    try:
-        return sys.stdin.isatty()
-    except (AttributeError, ValueError):
-        return False
 
 
 def vault_options(command: Any) -> Any:

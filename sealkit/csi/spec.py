@@ -40,7 +40,6 @@ from sealkit.errors import InputError
 
 API_VERSION = "sealkit/v1alpha1"
 KIND = "KeyVaultCsi"
-DEFAULT_SPEC_NAME = "sealkit-csi.yaml"
 VOLUME_NAME = "secrets-store-inline"
 
 _DNS_LABEL = re.compile(r"[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?")

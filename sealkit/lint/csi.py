@@ -21,13 +21,7 @@ WORKLOAD_KINDS = frozenset(
 SPEC_API_VERSION = "sealkit/v1alpha1"
 SPEC_KIND = "KeyVaultCsi"
 
-_PART = re.compile(r"([^.\[\]]+)|\[(\d+)\]")
 _PROBLEM_LINE = re.compile(r"^(?P<file>.*?):(?P<line>\d+): (?P<message>.*)$")
-
-
-def parse_path(path: str) -> tuple[str | int, ...]:
-    """`spec.secretObjects[0].data` -> ("spec", "secretObjects", 0, "data")."""
-    return tuple(int(m.group(2)) if m.group(2) is not None else m.group(1) for m in _PART.finditer(path))
 
 
 def pod_spec_path(manifest: Manifest) -> tuple[str, ...]:

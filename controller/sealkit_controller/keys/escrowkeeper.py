@@ -36,7 +36,6 @@ from sealkit_controller.settings import Settings
 logger = logging.getLogger(__name__)
 
 EVENT_REASON = "ErrEscrowFailed"
-EVENT_REASON_OK = "Escrowed"
 METRIC_PREFIX = "sealed_secrets_controller"
 
 
@@ -112,7 +111,6 @@ class EscrowKeeper:
         self._listed_at: float | None = None
         self._reported: set[str] = set()
         self.failures = 0
-        self.last_error: str | None = None
         # Asked before every vault write (raises to refuse): the leader election's fence, when it is on.
         self.write_gate: Callable[[str], None] = lambda what: None
         store.on_change(lambda added, removed: self._wake.set())
@@ -215,10 +213,8 @@ class EscrowKeeper:
             try:
                 await self.sync()
                 self.failures = 0
-                self.last_error = None
             except SealkitError as exc:  # escrow and API errors alike; counted where they happened
                 self.failures += 1
-                self.last_error = str(exc)
                 wait = self._backoff.delay(self.failures)
                 logger.warning(
                     "key escrow of cluster %s to %s failed (retrying in %.1fs; unsealing goes on): %s",

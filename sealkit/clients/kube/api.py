@@ -274,14 +274,6 @@ class KubeClient:
             raise
         return True
 
-    def get_sealed_secret(self, namespace: str, name: str) -> dict[str, Any] | None:
-        try:
-            return self.request("GET", self.sealed_secret_path(namespace, name))
-        except ApiError as exc:
-            if exc.status == 404:
-                return None
-            raise
-
     def patch_sealed_secret_status(self, namespace: str, name: str, status: Mapping[str, Any]) -> dict[str, Any]:
         return self.request(
             "PATCH",

@@ -20,7 +20,7 @@ from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.hazmat.primitives.keywrap import InvalidUnwrap, aes_key_unwrap, aes_key_wrap
 
-from .material import PrivateKey, b64url, public_jwk
+from .material import b64url, public_jwk
 
 Material = rsa.RSAPrivateKey | ec.EllipticCurvePrivateKey | bytes
 
@@ -167,10 +167,6 @@ def private_jwk(material: Material) -> dict[str, str]:
     size = (material.curve.key_size + 7) // 8
     jwk["d"] = b64url(material.private_numbers().private_value.to_bytes(size, "big"))
     return jwk
-
-
-def as_private_key(material: Material) -> PrivateKey | None:
-    return None if isinstance(material, bytes) else material
 
 
 @dataclass(frozen=True)

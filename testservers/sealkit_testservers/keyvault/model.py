@@ -22,7 +22,6 @@ Kind = Literal["secret", "key", "certificate"]
 KINDS: tuple[Kind, ...] = ("secret", "key", "certificate")
 
 NAME_RE = re.compile(r"^[0-9A-Za-z-]{1,127}$")
-VERSION_RE = re.compile(r"^[0-9A-Za-z]{1,64}$")
 
 TimeLike = int | float | dt.datetime
 

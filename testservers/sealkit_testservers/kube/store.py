@@ -13,11 +13,10 @@ import collections
 import copy
 import dataclasses
 import datetime
-import itertools
 import json
 import secrets
 import uuid
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from . import encoding, errors, pruning, validation
@@ -863,6 +862,3 @@ class Store:
         if res is None:
             raise LookupError(f"unknown kind {kind} in {api_version}: load its CRD first")
         return res
-
-    def all_objects(self) -> Iterable[Obj]:
-        return itertools.chain.from_iterable(items.values() for items in self._objects.values())
