@@ -87,6 +87,7 @@ class Failover:
     lease: tuple[float, float, float] = (3.0, 2.0, 0.5)  # duration, renew deadline, retry period
     key_renew_period: str = "0"
     emulator_args: tuple[str, ...] = ()
+    controller_args: tuple[str, ...] = ()  # more flags for every replica
     seed: int = 1
     controllers: dict[str, Replica] = field(default_factory=dict)
     takeovers: list[Takeover] = field(default_factory=list)
@@ -163,6 +164,7 @@ class Failover:
             f"--listen-addr=127.0.0.1:{api}",
             f"--listen-metrics-addr=127.0.0.1:{metrics}",
             "--log-level=INFO",
+            *self.controller_args,
         ]
         with log.open("wb") as out:
             process = subprocess.Popen(command, env=env, stdout=out, stderr=subprocess.STDOUT)
