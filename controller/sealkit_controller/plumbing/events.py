@@ -72,7 +72,11 @@ def event_body(
 
 
 class EventRecorder:
-    """Posts events through `run` (the controller's thread pool), retrying a few times on failure."""
+    """Posts events through `run` (the controller's thread pool), retrying a few times on failure.
+
+    A reconcile running in a worker thread posts with `post_blocking` (one attempt, in that thread) and hands
+    an event worth another try to `retry` on the event loop, so no worker thread sleeps through a backoff.
+    """
 
     def __init__(
         self,
@@ -91,29 +95,54 @@ class EventRecorder:
         self._backoff = Backoff(base=delay, cap=float("inf"))
         self._clock = clock
 
+    def _body(self, obj: Mapping[str, Any], type_: str, reason: str, message: str, name: str | None) -> dict[str, Any]:
+        return event_body(
+            obj, type_=type_, reason=reason, message=message, now=self._clock(), instance=self._instance, name=name
+        )
+
     async def post(
         self, obj: Mapping[str, Any], type_: str, reason: str, message: str, *, name: str | None = None
     ) -> bool:
         """Post one event; with `name`, at most once under that name. True when it is (now or already) posted."""
-        body = event_body(
-            obj, type_=type_, reason=reason, message=message, now=self._clock(), instance=self._instance, name=name
-        )
-        namespace = body["metadata"]["namespace"]
-        for attempt in range(self._attempts):
-            try:
-                await self._run(self._client.create_event, namespace, body)
-                return True
-            except WriteRefused as exc:
-                logger.info("event %s for %s/%s not posted: %s", reason, namespace, body["involvedObject"]["name"], exc)
-                return False
-            except ApiError as exc:
-                if name and exc.status == 409 and exc.reason == "AlreadyExists":
-                    logger.debug("event %s for %s/%s was posted already", reason, namespace, name)
-                    return True
-                if attempt + 1 == self._attempts or not exc.transient:
-                    logger.warning(
-                        "could not post event %s for %s/%s: %s", reason, namespace, body["involvedObject"]["name"], exc
-                    )
-                    return False
-                await asyncio.sleep(self._backoff.delay(attempt + 1))
+        return await self._deliver(self._body(obj, type_, reason, message, name), first=0)
+
+    def post_blocking(
+        self, obj: Mapping[str, Any], type_: str, reason: str, message: str, *, name: str | None = None
+    ) -> dict[str, Any] | None:
+        """One attempt from a worker thread; the event's body when it deserves another (give it to `retry`)."""
+        body = self._body(obj, type_, reason, message, name)
+        return body if self._send(body, 0) is None else None
+
+    async def retry(self, body: dict[str, Any]) -> bool:
+        """The attempts after a first one that failed transiently (`post_blocking`), with backoff."""
+        return await self._deliver(body, first=1)
+
+    async def _deliver(self, body: dict[str, Any], *, first: int) -> bool:
+        for attempt in range(first, self._attempts):
+            if attempt:
+                await asyncio.sleep(self._backoff.delay(attempt))
+            sent = await self._run(self._send, body, attempt)
+            if sent is not None:
+                return sent
         return False
+
+    def _send(self, body: dict[str, Any], attempt: int) -> bool | None:
+        """One attempt (blocking): True posted (now or already), False given up, None worth another try."""
+        namespace, reason = body["metadata"]["namespace"], body["reason"]
+        name = body["metadata"].get("name")
+        try:
+            self._client.create_event(namespace, body)
+            return True
+        except WriteRefused as exc:
+            logger.info("event %s for %s/%s not posted: %s", reason, namespace, body["involvedObject"]["name"], exc)
+            return False
+        except ApiError as exc:
+            if name and exc.status == 409 and exc.reason == "AlreadyExists":
+                logger.debug("event %s for %s/%s was posted already", reason, namespace, name)
+                return True
+            if attempt + 1 >= self._attempts or not exc.transient:
+                logger.warning(
+                    "could not post event %s for %s/%s: %s", reason, namespace, body["involvedObject"]["name"], exc
+                )
+                return False
+            return None

@@ -27,7 +27,7 @@ import logging
 from collections.abc import Callable, Mapping
 from concurrent.futures import Executor
 from dataclasses import dataclass, field
-from typing import Any, TypeVar
+from typing import Any
 
 from sealkit.bitnami import CLUSTER_WIDE_ANNOTATION, NAMESPACE_WIDE_ANNOTATION
 from sealkit.clients.kube.api import ApiError, KubeClient, WriteRefused
@@ -47,7 +47,6 @@ from sealkit_controller.settings import Settings
 
 logger = logging.getLogger(__name__)
 
-T = TypeVar("T")
 Key = tuple[str, str]
 
 # Why the last attempt failed; decides which triggers try again.
@@ -119,6 +118,23 @@ class _Read:
     in_sync: bool = False
     opened: Unsealed | None = None
     error: str = ""
+
+
+@dataclass
+class _Done:
+    """What one attempt in the thread pool came to, for the event loop's bookkeeping."""
+
+    rsa_operations: int = 0
+    in_sync: int = 0
+    outcome: status.Outcome | None = None
+    failure: str | None = None
+    stale: bool = False  # the object changed or went away meanwhile, or the workers stopped
+    error: ApiError | None = None
+    event_retry: dict[str, Any] | None = None
+
+
+class _Stopped(Exception):
+    """The workers stopped while an attempt ran in a thread: it writes nothing more."""
 
 
 @dataclass
@@ -337,32 +353,66 @@ class Controller:
             logger.warning("SealedSecret %s/%s was deleted; could not delete its Secret: %s", namespace, name, exc)
 
     async def reconcile(self, key: Key) -> None:
+        """One attempt: all its blocking work is one job in the thread pool; the bookkeeping stays here."""
         tracked = self.tracked.get(key)
         if tracked is None:
             return
-        marker, body = tracked.marker, tracked.body
-        try:
-            outcome, failure, wrote = await self._attempt(key, tracked, body)
-            if self.tracked.get(key) is not tracked or tracked.marker != marker:
-                return  # deleted or changed meanwhile: the newer trigger decides
-            tracked.failure = failure
-            tracked.done = outcome.ok
-            self._observe_outcome(key, outcome, failure)
-            await self._report(tracked, outcome, wrote)
-            tracked.extra["phase"] = m.STATUS
-            await self._write_status(tracked, outcome)
-        except ApiError as exc:
-            await self._api_failure(key, tracked, marker, exc)
+        marker = tracked.marker
+        done: _Done = await self.run(self._reconcile_blocking, key, tracked, marker, tracked.body)
+        self.rsa_operations += done.rsa_operations
+        self.in_sync_skips += done.in_sync
+        if done.event_retry is not None:
+            self._spawn(self.events.retry(done.event_retry))
+        if done.outcome is not None and not self._changed(key, tracked, marker):
+            # Here, on the event loop: atomic with the triggers that reset these and with `metrics.forget`.
+            tracked.failure = done.failure
+            tracked.done = done.outcome.ok
+            self._observe_outcome(key, done.outcome, done.failure)
+        if done.error is not None:
+            await self._api_failure(key, tracked, marker, done.error)
             return
-        if failure is None:
+        if done.stale:
+            return  # deleted or changed meanwhile (or stopped): the newer trigger decides
+        if done.failure is None:
             tracked.attempts = 0
             return
         tracked.attempts += 1
-        if failure == UNSEAL and tracked.attempts <= self.settings.max_unseal_retries:
+        if done.failure == UNSEAL and tracked.attempts <= self.settings.max_unseal_retries:
             self.queue.add_after(key, self._delay(tracked.attempts))
 
-    async def _attempt(
-        self, key: Key, tracked: Tracked, body: Mapping[str, Any]
+    def _changed(self, key: Key, tracked: Tracked, marker: tuple[Any, ...]) -> bool:
+        return self.tracked.get(key) is not tracked or tracked.marker != marker
+
+    def _writable(self) -> None:
+        """Before each write from a worker thread: the workers were stopped (lost lease, shutdown) meanwhile."""
+        if not self.writing:
+            raise _Stopped
+
+    def _reconcile_blocking(
+        self, key: Key, tracked: Tracked, marker: tuple[Any, ...], body: Mapping[str, Any]
+    ) -> _Done:
+        """The whole attempt in a worker thread: read, unseal, write, event, status (one job, no hops).
+
+        The work queue runs one attempt per key at a time, so `tracked` is this job's alone but for the
+        triggers on the event loop, which only replace its body and marker (checked here, as before each
+        report) and reset its counters (applied by `reconcile` after this returns).
+        """
+        done = _Done()
+        try:
+            outcome, failure, wrote = self._attempt(key, tracked, body, done)
+            if self._changed(key, tracked, marker):
+                done.stale = True
+                return done
+            done.outcome, done.failure = outcome, failure  # applied by `reconcile` even if the report fails
+            done.event_retry = self._finish(tracked, outcome, wrote)
+        except ApiError as exc:
+            done.error = exc
+        except _Stopped:
+            done.stale, done.outcome = True, None
+        return done
+
+    def _attempt(
+        self, key: Key, tracked: Tracked, body: Mapping[str, Any], done: _Done
     ) -> tuple[status.Outcome, str | None, bool]:
         namespace, name = key
         where = f"SealedSecret {namespace}/{name}"
@@ -373,18 +423,18 @@ class Controller:
             logger.warning("%s: holds the deprecated spec.data, refused by --accept-deprecated-v1-data=false", where)
             return _stalled(status.ERR_UNSEAL_FAILED, V1_DATA_REFUSED, status.UNSEAL_FAILED), UNSEAL, False
         tracked.extra["phase"] = m.FETCH
-        read: _Read = await self.run(self._read_and_open, key, body, ring, tracked.uid, tracked.preferred_key, where)
+        read = self._read_and_open(key, body, ring, tracked.uid, tracked.preferred_key, where)
         existing, digest, found = read.existing, read.digest, read.found
         if read.in_sync and found is not None:
             tracked.preferred_key = found[1]
-            self.in_sync_skips += 1
+            done.in_sync = 1
             return status.Outcome(True, status.UNSEALED), None, False
         if read.opened is None:
             cause = _strip(read.error, where)
             logger.warning("%s: failed to unseal: %s", where, cause)
             return _stalled(status.ERR_UNSEAL_FAILED, f"Failed to unseal: {cause}", status.UNSEAL_FAILED), UNSEAL, False
         opened = read.opened
-        self.rsa_operations += opened.rsa_operations
+        done.rsa_operations += opened.rsa_operations
         desired = opened.secret
         if opened.key_fingerprints:
             tracked.preferred_key = opened.key_fingerprints[0]
@@ -399,12 +449,14 @@ class Controller:
             return _stalled(status.ERR_UPDATE_FAILED, plan.message, status.SECRET_IMMUTABLE), IMMUTABLE, False
         wrote = False
         if plan.action is ownership.Action.CREATE and plan.body is not None:
-            await self.run(self.client.create_secret, namespace, plan.body)
+            self._writable()
+            self.client.create_secret(namespace, plan.body)
             logger.info("%s: created Secret %s/%s", where, namespace, name)
             wrote = True
         elif plan.action is ownership.Action.UPDATE and plan.body is not None:
+            self._writable()
             try:
-                await self.run(self.client.replace_secret, namespace, name, plan.body)
+                self.client.replace_secret(namespace, name, plan.body)
             except ApiError as exc:
                 if exc.immutable:
                     message = ownership.immutable_message(namespace, name)
@@ -469,10 +521,14 @@ class Controller:
             tracked.failure = API
             self.metrics.observe_conditions(namespace, name, {status.SYNCED: "False", status.READY: "False"})
             try:
-                await self._report(tracked, outcome, False)
-                await self._write_status(tracked, outcome)
+                retry = await self.run(self._finish, tracked, outcome, False)
             except ApiError as status_exc:
                 logger.warning("SealedSecret %s/%s: could not record the failure: %s", namespace, name, status_exc)
+            except _Stopped:
+                return
+            else:
+                if retry is not None:
+                    self._spawn(self.events.retry(retry))
         if exc.transient or tracked.attempts <= limit:
             self.queue.add_after(key, delay)
 
@@ -482,20 +538,32 @@ class Controller:
         value = "True" if outcome.ok else "False"
         self.metrics.observe_conditions(key[0], key[1], {status.SYNCED: value, status.READY: value})
 
-    async def _report(self, tracked: Tracked, outcome: status.Outcome, wrote: bool) -> None:
+    def _finish(self, tracked: Tracked, outcome: status.Outcome, wrote: bool) -> dict[str, Any] | None:
+        """Event, then status (blocking); returns an event body for `EventRecorder.retry`, if one is due."""
+        retry = self._report(tracked, outcome, wrote)
+        tracked.extra["phase"] = m.STATUS
+        self._write_status(tracked, outcome)
+        return retry
+
+    def _report(self, tracked: Tracked, outcome: status.Outcome, wrote: bool) -> dict[str, Any] | None:
         if outcome.ok:
             tracked.last_event = None
             if wrote:
-                await self.events.post(tracked.body, NORMAL, status.UNSEALED, "SealedSecret unsealed successfully")
-            return
+                self._writable()
+                return self.events.post_blocking(
+                    tracked.body, NORMAL, status.UNSEALED, "SealedSecret unsealed successfully"
+                )
+            return None
         event = (outcome.reason, outcome.message)
         if tracked.last_event != event:
             tracked.last_event = event
             prior = tracked.written_status if tracked.written_status is not None else tracked.body.get("status")
             name = event_name(tracked.body, outcome, prior)
-            await self.events.post(tracked.body, WARNING, outcome.reason, outcome.message, name=name)
+            self._writable()
+            return self.events.post_blocking(tracked.body, WARNING, outcome.reason, outcome.message, name=name)
+        return None
 
-    async def _write_status(self, tracked: Tracked, outcome: status.Outcome) -> None:
+    def _write_status(self, tracked: Tracked, outcome: status.Outcome) -> None:
         if not self.settings.update_status:
             return
         meta = tracked.body.get("metadata") or {}
@@ -505,8 +573,9 @@ class Controller:
         )
         if new is None:
             return
+        self._writable()
         try:
-            await self.run(self.client.patch_sealed_secret_status, meta.get("namespace"), meta.get("name"), new)
+            self.client.patch_sealed_secret_status(str(meta.get("namespace") or ""), str(meta.get("name") or ""), new)
         except ApiError as exc:
             if exc.status == 404:
                 return
