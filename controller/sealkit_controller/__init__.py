@@ -17,6 +17,7 @@ from sealkit.durations import parse_duration
 from sealkit_controller.settings import (
     Settings,
     default_namespace,
+    default_workers,
     parse_cutoff,
     parse_list,
     parse_map,
@@ -29,6 +30,7 @@ __all__ = [
     "Settings",
     "configure_logging",
     "default_namespace",
+    "default_workers",
     "in_thread",
     "parse_cutoff",
     "parse_duration",

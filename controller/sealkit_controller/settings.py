@@ -90,6 +90,18 @@ SECRET_CREATION_TIMESTAMP = "SecretCreationTimestamp"  # noqa: S105 - a flag val
 KEY_ORDER_PRIORITIES = (CERT_NOT_BEFORE, SECRET_CREATION_TIMESTAMP)
 
 
+def default_workers(cpus: int | None = None) -> int:
+    """SealedSecrets reconciled at once when --workers is not given: 2 per CPU the process may use."""
+    from sealkit_controller.plumbing.cpus import allowed_cpus
+
+    return 2 * (cpus if cpus is not None else allowed_cpus())
+
+
+def default_threads(cpus: int | None = None) -> int:
+    """The thread pool when --threads is not given: the default workers' count and 4 more (events, keys, Kopf)."""
+    return default_workers(cpus) + 4
+
+
 @dataclass(frozen=True)
 class Settings:
     """Everything the controller reads; defaults are Bitnami's. Immutable: a run's settings never change.
@@ -158,9 +170,11 @@ class Settings:
     log_level: str = "INFO"
     log_format: str = "text"
     log_info_stdout: bool = True
-    # Concurrency and timing (not Bitnami flags; tests shrink them).
-    workers: int = 4
-    threads: int = 8
+    # Concurrency and timing (not Bitnami flags; tests shrink them). Workers and threads follow the CPUs the
+    # container may use (`plumbing.cpus`): 2 per CPU (one unseals while another waits for the API server),
+    # and 4 threads more than workers for events, keys and Kopf (2 CPUs: 4 and 8).
+    workers: int = field(default_factory=lambda: default_workers())
+    threads: int = field(default_factory=lambda: default_threads())
     api_timeout: float = 30.0
     retry_base_delay: float = 1.0
     retry_max_delay: float = 300.0

@@ -75,13 +75,18 @@ def test_every_rendered_flag_is_a_controller_flag(both: dict[str, list[str]], va
     assert len(set(flags)) == len(flags)
 
 
+# Left out by default (values null): the controller follows the CPUs its container may use.
+FOLLOW_THE_CPUS = {"--workers", "--threads"}
+
+
 def test_every_controller_setting_is_a_chart_value(both: dict[str, list[str]]) -> None:
     primary = set(long_options(controller_command).values())
     rendered = {long_options(controller_command)[f] for f in rendered_flags(both["default"])}
-    assert sorted(primary - NOT_CHART_SETTINGS - WARN_ONLY - rendered) == []
+    assert sorted(primary - NOT_CHART_SETTINGS - WARN_ONLY - FOLLOW_THE_CPUS - rendered) == []
     assert rendered & WARN_ONLY == set(), "a default install passes no flag that only warns"
+    assert rendered & FOLLOW_THE_CPUS == set(), "by default the controller sizes itself from its CPU limit"
     nondefault = {long_options(controller_command)[f] for f in rendered_flags(both["nondefault"])}
-    assert nondefault >= WARN_ONLY
+    assert nondefault >= WARN_ONLY | FOLLOW_THE_CPUS
 
 
 def test_default_args_give_the_controller_its_defaults(

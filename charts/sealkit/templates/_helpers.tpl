@@ -120,8 +120,12 @@ The `sealkit controller` flags, one for every controller setting (all of them, d
 - {{ printf "--kubeclient-qps=%v" $c.kubeclientQps | quote }}
 - {{ printf "--kubeclient-burst=%d" (int $c.kubeclientBurst) | quote }}
 - {{ printf "--metrics-omit-secret-labels=%t" $c.metricsOmitSecretLabels | quote }}
+{{- if not (kindIs "invalid" $c.workers) }}
 - {{ printf "--workers=%d" (int $c.workers) | quote }}
+{{- end }}
+{{- if not (kindIs "invalid" $c.threads) }}
 - {{ printf "--threads=%d" (int $c.threads) | quote }}
+{{- end }}
 - {{ printf "--escrow-vault=%s" $c.escrow.vault | quote }}
 - {{ printf "--escrow-cluster-name=%s" $c.escrow.clusterName | quote }}
 - {{ printf "--escrow-auth=%s" $c.escrow.auth | quote }}

@@ -169,12 +169,18 @@ def _level(value: str) -> str:
 @bitnami_option(
     "leader-elect-retry-period", default="2s", help="Interval of renewals and of followers' attempts (Go duration)."
 )
-@bitnami_option("workers", type=int, default=4, help="SealedSecrets reconciled at once.")
+@bitnami_option(
+    "workers",
+    type=int,
+    default=None,
+    help="SealedSecrets reconciled at once [default: 2 per CPU the container may use (affinity, cgroup cpu.max)].",
+)
 @bitnami_option(
     "threads",
     type=int,
-    default=8,
-    help="Threads for RSA work and API calls (cryptography releases the GIL: more cores, more unseals).",
+    default=None,
+    help="Threads for RSA work and API calls (cryptography releases the GIL: more cores, more unseals) "
+    "[default: --workers' default + 4].",
 )
 @bitnami_option(
     "log-level",
@@ -199,6 +205,7 @@ def controller(
 
     f = flags
     warnings = _flag_warnings(ctx, f)
+    workers = f["workers"] if f["workers"] is not None else cfg.default_workers()
     settings = cfg.Settings(
         kubeconfig=kubeconfig,
         context=context,
@@ -241,8 +248,8 @@ def controller(
         leader_elect_lease_duration=_seconds(f["leader_elect_lease_duration"], "--leader-elect-lease-duration"),
         leader_elect_renew_deadline=_seconds(f["leader_elect_renew_deadline"], "--leader-elect-renew-deadline"),
         leader_elect_retry_period=_seconds(f["leader_elect_retry_period"], "--leader-elect-retry-period"),
-        workers=f["workers"],
-        threads=f["threads"],
+        workers=workers,
+        threads=f["threads"] if f["threads"] is not None else workers + 4,
         log_level=_level(f["log_level"]),
         log_format=f["log_format"],
         log_info_stdout=f["log_info_stdout"],
