@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The test suite, after installing everything it needs (venv, packages, helm).
+# The test suite, after installing everything it needs (venv, packages, helm), with coverage measured.
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 source "$root/scripts/bootstrap.sh"
@@ -7,4 +7,6 @@ source "$root/scripts/bootstrap.sh"
 bash "$root/scripts/install-helm.sh"
 export PATH="$root/.tools/bin:$PATH"
 cd "$root"
-exec python -m pytest "$@"
+# Coverage of the product packages into .coverage (pyproject.toml [tool.coverage]); scripts/coverage.sh reports
+# it per package against the floors (.ci/run).
+exec python -m pytest --cov --cov-report= "$@"

@@ -1,4 +1,4 @@
-"""The gates of .ci/run (formatting, typing) hold on the tree and fail on a violation planted in a copy of it.
+"""The gates of .ci/run (formatting, typing, coverage) hold on the tree and fail on a violation planted in a copy of it.
 
 Each gate runs here as .ci/run runs it, over a copy of the tree (pyproject.toml and the package roots), so a
 gate that stopped looking at a package, or a setting that loosened, fails a test."""
@@ -77,3 +77,21 @@ def test_typing_gate_is_strict_on_every_package(tree: Path) -> None:
         line.split(":")[0] for line in result.stdout.splitlines() if "Function is missing a type annotation" in line
     }
     assert untyped == set(PLANTS), result.stdout
+
+
+def test_coverage_gate_fails_on_a_drop_in_each_package(tmp_path: Path) -> None:
+    """Coverage data of a run that only imports the packages (a drop far below every floor) fails the gate,
+    naming each package with its figure and floor."""
+    data = tmp_path / "coverage-data"
+    importing = tmp_path / "importing.py"
+    importing.write_text("import sealkit.sealing, sealkit_cli.main, sealkit_controller.wiring\n")
+    measured = gate(ROOT, "coverage", "run", f"--data-file={data}", str(importing))
+    assert measured.returncode == 0, measured.stderr
+    env = {**os.environ, "PATH": f"{BIN}{os.pathsep}{os.environ['PATH']}"}
+    result = subprocess.run(
+        ["bash", str(ROOT / "scripts/coverage.sh"), str(data)], cwd=ROOT, env=env, capture_output=True, text=True
+    )
+    assert result.returncode == 1
+    errors = result.stderr.splitlines()
+    assert [line.split()[3] for line in errors] == ["sealkit", "sealkit_cli", "sealkit_controller"], errors
+    assert all(line.startswith("error: coverage of ") and "below its floor of " in line for line in errors)
