@@ -1,12 +1,14 @@
 #!/usr/bin/env bash
 # Coverage per product package from the data the test command left (.coverage, see scripts/test.sh), each held
-# to its floor: a package that drops below its floor fails CI (.ci/run). The floors are the coverage measured
-# when they were set (docs/benchmarks.md); raise one when its package gains tests, never lower it.
+# to its floor: a package that drops below its floor fails CI (.ci/run). Raise a floor when its package gains
+# tests, never lower it.
 # Usage: scripts/coverage.sh [DATA_FILE]
 set -euo pipefail
 data="${1:-.coverage}"
 status=0
-# package, its folder in the tree, floor (percent of statements)
+# package, its folder in the tree, floor (percent of statements). Measured 2026-12-04 (the whole suite, in the
+# test process): sealkit 91.4%, sealkit_cli 93.0%, sealkit_controller 94.3%; each floor is at most 0.8 below,
+# room for paths that only timing takes (retries, races), and none below the 91% of the whole.
 while read -r package folder floor; do
     # No data for a package (never imported) reports as nothing: 0%.
     total="$(coverage report --data-file="$data" --include="$folder/*" --format=total 2>/dev/null || true)"
@@ -19,7 +21,7 @@ while read -r package folder floor; do
     fi
 done <<'FLOORS'
 sealkit sealkit 91
-sealkit_cli cli/sealkit_cli 91
-sealkit_controller controller/sealkit_controller 91
+sealkit_cli cli/sealkit_cli 92.5
+sealkit_controller controller/sealkit_controller 93.5
 FLOORS
 exit "$status"
