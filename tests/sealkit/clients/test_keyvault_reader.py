@@ -1,0 +1,81 @@
+"""The Key Vault reader of `csi verify` / `discover`, with the real SDK and credential against the local Key Vault:
+each way a read can fail is one line (an object-level answer, or an error about the vault), never a traceback."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+
+from sealkit.clients.keyvault.credentials import AuthOptions, make_credential
+from sealkit.clients.keyvault.reader import VaultReader
+from sealkit.clients.keyvault.sdk import SECRET
+from sealkit.csi.vaultcheck import Absent, Lookup, Observed
+from sealkit.vault.errors import VaultAccessError
+from sealkit_testservers.keyvault import KeyVaultServer, Vault
+
+NAME = "kv-main"
+
+
+@pytest.fixture
+def reader(keyvault_server: KeyVaultServer, keyvault_env: dict[str, str]) -> Iterator[tuple[VaultReader, Vault]]:
+    vault = keyvault_server.add_vault(NAME)
+    vault.add_secret("db", "plaintext-never-shown")
+    options = AuthOptions(mode="workload-identity", timeout=2.0)
+    reader = VaultReader({NAME: vault.url}, {NAME: make_credential(options)}, options)
+    try:
+        yield reader, vault
+    finally:
+        reader.close()
+
+
+def read(reader: VaultReader, name: str = "db") -> object:
+    return reader.fetch(Lookup(NAME, SECRET, name, ""))
+
+
+def refused(call: object) -> str:
+    with pytest.raises(VaultAccessError) as info:
+        call()  # type: ignore[operator]
+    message = str(info.value)
+    assert "\n" not in message and "plaintext-never-shown" not in message and "Traceback" not in message
+    return message
+
+
+def test_a_readable_secret_is_observed_and_a_missing_one_absent(reader: tuple[VaultReader, Vault]) -> None:
+    client, _ = reader
+    observed = read(client)
+    assert isinstance(observed, Observed) and observed.enabled and observed.version
+    assert read(client, "nothing-here") == Absent("SecretNotFound")
+
+
+@pytest.mark.parametrize(
+    ("status", "code", "expected"),
+    [
+        (401, "Unauthorized", "401: the vault refused the token"),
+        (409, "Conflict", "409 Conflict: "),
+        (500, "InternalServerError", "500 InternalServerError: "),
+    ],
+)
+def test_an_error_about_the_vault_is_one_line(
+    reader: tuple[VaultReader, Vault], status: int, code: str, expected: str
+) -> None:
+    client, vault = reader
+    assert isinstance(read(client), Observed)  # a token first: the failure below is the vault's answer
+    vault.fail(status, code, times=None, path="/secrets/db")
+    assert refused(lambda: read(client)).startswith(expected)
+
+
+@pytest.mark.parametrize(
+    ("status", "code", "expected"),
+    [
+        (500, "InternalServerError", "500 InternalServerError: "),
+        (404, "NotFound", "listing failed: "),  # an object-level answer to a listing is still a failed listing
+    ],
+)
+def test_listing_that_fails_is_one_line(
+    reader: tuple[VaultReader, Vault], status: int, code: str, expected: str
+) -> None:
+    client, vault = reader
+    assert [item.name for item in client.list_vault(NAME)] == ["db"]
+    vault.fail(status, code, times=None, path="/keys")
+    assert refused(lambda: client.list_vault(NAME)).startswith(expected)
