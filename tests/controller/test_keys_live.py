@@ -12,7 +12,7 @@ from sealkit.bitnami import SEALING_KEY_LABEL
 from sealkit.keygen import generate_key_pair
 from sealkit.keys import fingerprint, load_certificate, load_private_keys
 from sealkit.keysecrets import key_secret_manifest
-from tests.support.cluster import CONTROLLER_NS, Cluster
+from tests.support.cluster import CONTROLLER_NS, Cluster, LogLines
 
 
 def key_secrets(cluster: Cluster) -> list[dict]:  # type: ignore[type-arg]
@@ -179,3 +179,19 @@ def test_key_secret_deleted_and_restored_converges(cluster: Cluster) -> None:
         assert cluster.wait(lambda: cluster.data("second")) == {"foo": b"bar"}
         assert cluster.data("first") == {"foo": b"bar"}  # nothing lost
         assert len(key_secrets(cluster)) == 2
+
+
+def test_a_key_secret_holding_no_usable_key_is_ignored_with_a_warning(cluster: Cluster, logs: LogLines) -> None:
+    broken = key_secret_manifest(cluster.keys[0], namespace=CONTROLLER_NS, prefix="sealed-secrets-key")
+    broken["metadata"]["name"] = "sealed-secrets-keybroken"
+    broken["data"]["tls.key"] = base64.b64encode(b"not a key at all").decode()
+    cluster.create(broken)
+    with cluster.start():
+        made = cluster.wait(
+            lambda: [s for s in key_secrets(cluster) if s["metadata"]["name"] != "sealed-secrets-keybroken"]
+        )
+        assert len(made) == 1  # no usable key: a fresh one is made, the broken Secret is left as it is
+    warnings = [line for line in logs.lines if "ignoring key Secret" in line]  # on each listing of the keys
+    assert warnings and all(w.startswith("WARNING ") and "\n" not in w for w in warnings)
+    assert f"{CONTROLLER_NS}/sealed-secrets-keybroken: " in warnings[0] and "holds no PEM private key" in warnings[0]
+    assert "Traceback" not in logs.text and "not a key at all" not in logs.text
