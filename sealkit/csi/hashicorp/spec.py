@@ -204,6 +204,58 @@ def _json_like(value: object) -> bool:
     return value is None or isinstance(value, str | int | float | bool)
 
 
+def _kv_checks(r: _Reader, path: SpecPath, body: dict[str, Any], kv: Any, mount: Any) -> bool:
+    """A KV secret's own rules: engine version, mount, path, a key, and nothing of other engines."""
+    ok = r.check((*path, "kv"), rules.kv_version_problem(kv))
+    ok = r.check((*path, "mount"), rules.kv_mount_problem(mount, kv)) and ok
+    ok = r.check((*path, "path"), rules.kv_path_problem(body["path"], kv)) and ok
+    if "key" not in body:
+        r.fail(path, "key is required: without secretKey the provider writes the whole JSON response "
+               "(metadata and every key of the secret) into the file")  # fmt: skip
+        ok = False
+    for name in ("method", "args"):
+        if name in body:
+            r.fail((*path, name), f"{name} applies to other secrets engines, not to a KV read")
+            ok = False
+    if kv != 2 and "version" in body:
+        r.fail((*path, "version"), "version applies to KV v2 only (KV v1 keeps no versions)")
+        ok = False
+    return ok
+
+
+def _engine_checks(r: _Reader, path: SpecPath, body: dict[str, Any]) -> bool:
+    """Another secrets engine's path: its own rules, and no KV version."""
+    ok = r.check((*path, "path"), _engine_path_problem(body["path"]))
+    if "version" in body:
+        r.fail((*path, "version"), "version applies to KV v2 secrets (declare mount and kv: 2)")
+        ok = False
+    return ok
+
+
+def _versions(
+    r: _Reader, path: SpecPath, body: dict[str, Any], env_names: Iterable[str]
+) -> tuple[int, dict[str, int]] | None:
+    """(the default version, per-environment versions) of a KV v2 object; None after a problem."""
+    ok = True
+    default_version, versions = 0, {}
+    raw_version = body.get("version", LATEST)
+    if isinstance(raw_version, dict):
+        known = tuple(env_names)
+        for env, item in raw_version.items():
+            if env not in known:
+                r.fail((*path, "version", env), f"unknown environment (known: {', '.join(known)})")
+                ok = False
+                continue
+            number = _version(r, (*path, "version", env), item)
+            ok = number is not None and ok
+            versions[env] = number or 0
+    elif "version" in body:
+        number = _version(r, (*path, "version"), raw_version)
+        ok = number is not None and ok
+        default_version = number or 0
+    return (default_version, versions) if ok else None
+
+
 def vault_object(r: _Reader, path: SpecPath, value: Any, env_names: Iterable[str]) -> VaultObject | None:
     """One Vault object: a KV secret's key (`mount`, `kv`, `path`, `key`), or another engine's path."""
     body = r.mapping(path, value, OBJECT_KEYS, required=("file", "path"))
@@ -217,26 +269,7 @@ def vault_object(r: _Reader, path: SpecPath, value: Any, env_names: Iterable[str
         r.fail(path, f"{missing} is required with {'mount' if kv is None else 'kv'}: a KV secret names its mount "
                "and the engine version, so data/ is added exactly when KV v2 needs it")  # fmt: skip
         return None
-    if kv is not None:
-        ok = r.check((*path, "kv"), rules.kv_version_problem(kv)) and ok
-        ok = r.check((*path, "mount"), rules.kv_mount_problem(mount, kv)) and ok
-        ok = r.check((*path, "path"), rules.kv_path_problem(body["path"], kv)) and ok
-        if "key" not in body:
-            r.fail(path, "key is required: without secretKey the provider writes the whole JSON response "
-                   "(metadata and every key of the secret) into the file")  # fmt: skip
-            ok = False
-        for name in ("method", "args"):
-            if name in body:
-                r.fail((*path, name), f"{name} applies to other secrets engines, not to a KV read")
-                ok = False
-    else:
-        ok = r.check((*path, "path"), _engine_path_problem(body["path"])) and ok
-        if "version" in body:
-            r.fail((*path, "version"), "version applies to KV v2 secrets (declare mount and kv: 2)")
-            ok = False
-    if kv != 2 and "version" in body and kv is not None:
-        r.fail((*path, "version"), "version applies to KV v2 only (KV v1 keeps no versions)")
-        ok = False
+    ok = (_kv_checks(r, path, body, kv, mount) if kv is not None else _engine_checks(r, path, body)) and ok
     key = body.get("key")
     if key is not None:
         ok = r.string((*path, "key"), key) is not None and ok
@@ -259,24 +292,10 @@ def vault_object(r: _Reader, path: SpecPath, value: Any, env_names: Iterable[str
             ok = False
     if "filePermission" in body:
         ok = r.check((*path, "filePermission"), azure_rules.file_permission_problem(body["filePermission"])) and ok
-    default_version, versions = 0, {}
-    raw_version = body.get("version", LATEST)
-    if isinstance(raw_version, dict):
-        known = tuple(env_names)
-        for env, item in raw_version.items():
-            if env not in known:
-                r.fail((*path, "version", env), f"unknown environment (known: {', '.join(known)})")
-                ok = False
-                continue
-            number = _version(r, (*path, "version", env), item)
-            ok = number is not None and ok
-            versions[env] = number or 0
-    elif "version" in body:
-        number = _version(r, (*path, "version"), raw_version)
-        ok = number is not None and ok
-        default_version = number or 0
-    if not ok:
+    versioned = _versions(r, path, body, env_names)
+    if versioned is None or not ok:
         return None
+    default_version, versions = versioned
     return VaultObject(
         file=body["file"],
         path=body["path"],

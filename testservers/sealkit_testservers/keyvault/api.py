@@ -168,54 +168,68 @@ class VaultApi:
     def _route(self, request: Request, base: str, principal: Principal) -> Response:
         segments = [unquote(s) for s in request.path.split("/")[1:]]
         head, rest = segments[0], segments[1:]
-        method = request.method
+        answer = None
         if head in _COLLECTIONS:
-            kind = _COLLECTIONS[head]
-            if rest in ([], [""]):
-                if method == "GET":
-                    return self._list(request, base, kind)
-            else:
-                name = rest[0]
-                if not valid_name(name):
-                    raise _bad(f"The request URI contains an invalid name: {name}")
-                tail = rest[1:]
-                if kind == "key":
-                    answer = self._key_route(request, base, principal, name, tail)
-                    if answer is not None:
-                        return answer
-                if not tail or tail == [""]:
-                    if method == "GET":
-                        return self._get(request, base, kind, name, "")
-                    if method == "PUT" and kind == "secret":
-                        return self._set_secret(request, base, name)
-                    if method == "DELETE":
-                        return self._delete(base, kind, name)
-                elif len(tail) == 1:
-                    if tail[0] == "versions" and method == "GET":
-                        return self._list_versions(request, base, kind, name)
-                    if tail[0] == "policy" and kind == "certificate" and method == "GET":
-                        item = self.vault.data.certificates.current(name)
-                        if item is None:
-                            raise not_found(kind, name)
-                        return Response.json(200, render.certificate_policy(base, name, item))
-                    if method == "GET":
-                        return self._get(request, base, kind, name, tail[0])
-                    if method == "PATCH" and kind == "secret":
-                        return self._update_secret(request, base, name, tail[0])
+            answer = self._collection_route(request, base, principal, _COLLECTIONS[head], rest)
         elif head in _DELETED:
-            kind = _DELETED[head]
-            if rest in ([], [""]) and method == "GET":
-                return self._list_deleted(request, base, kind)
-            if rest and not valid_name(rest[0]):
-                raise _bad(f"The request URI contains an invalid name: {rest[0]}")
-            if len(rest) == 1 and method == "GET":
-                return self._get_deleted(base, kind, rest[0])
-            if len(rest) == 1 and method == "DELETE":
-                return self._purge(kind, rest[0])
-            if len(rest) == 2 and rest[1] == "recover" and method == "POST":
-                return self._recover(base, kind, rest[0])
-        message = f"{method} {request.path} is not implemented by the local Key Vault test server."
+            answer = self._deleted_route(request, base, _DELETED[head], rest)
+        if answer is not None:
+            return answer
+        message = f"{request.method} {request.path} is not implemented by the local Key Vault test server."
         raise ApiError(501, "NotImplemented", message)
+
+    def _collection_route(
+        self, request: Request, base: str, principal: Principal, kind: Kind, rest: list[str]
+    ) -> Response | None:
+        """/secrets, /keys, /certificates and below; None when nothing here answers."""
+        method = request.method
+        if rest in ([], [""]):
+            return self._list(request, base, kind) if method == "GET" else None
+        name = rest[0]
+        if not valid_name(name):
+            raise _bad(f"The request URI contains an invalid name: {name}")
+        tail = rest[1:]
+        if kind == "key":
+            answer = self._key_route(request, base, principal, name, tail)
+            if answer is not None:
+                return answer
+        if not tail or tail == [""]:
+            if method == "GET":
+                return self._get(request, base, kind, name, "")
+            if method == "PUT" and kind == "secret":
+                return self._set_secret(request, base, name)
+            if method == "DELETE":
+                return self._delete(base, kind, name)
+            return None
+        if len(tail) != 1:
+            return None
+        if tail[0] == "versions" and method == "GET":
+            return self._list_versions(request, base, kind, name)
+        if tail[0] == "policy" and kind == "certificate" and method == "GET":
+            item = self.vault.data.certificates.current(name)
+            if item is None:
+                raise not_found(kind, name)
+            return Response.json(200, render.certificate_policy(base, name, item))
+        if method == "GET":
+            return self._get(request, base, kind, name, tail[0])
+        if method == "PATCH" and kind == "secret":
+            return self._update_secret(request, base, name, tail[0])
+        return None
+
+    def _deleted_route(self, request: Request, base: str, kind: Kind, rest: list[str]) -> Response | None:
+        """/deletedsecrets, /deletedkeys, /deletedcertificates and below; None when nothing here answers."""
+        method = request.method
+        if rest in ([], [""]) and method == "GET":
+            return self._list_deleted(request, base, kind)
+        if rest and not valid_name(rest[0]):
+            raise _bad(f"The request URI contains an invalid name: {rest[0]}")
+        if len(rest) == 1 and method == "GET":
+            return self._get_deleted(base, kind, rest[0])
+        if len(rest) == 1 and method == "DELETE":
+            return self._purge(kind, rest[0])
+        if len(rest) == 2 and rest[1] == "recover" and method == "POST":
+            return self._recover(base, kind, rest[0])
+        return None
 
     def _key_route(
         self, request: Request, base: str, principal: Principal, name: str, tail: list[str]
