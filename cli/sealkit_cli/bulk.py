@@ -1,4 +1,8 @@
-"""Verify and re-encrypt over files and directories: per-document results, progress and a summary."""
+"""Verify and re-encrypt over files and directories: per-document results, progress and a summary.
+
+Text results are printed as each document is decided (stdout is line-buffered in pipes, see `terminal`),
+JSON once at the end (one document); progress lines go to stderr only when it is a terminal.
+"""
 
 from __future__ import annotations
 
@@ -16,7 +20,7 @@ from sealkit.errors import SealkitError
 from sealkit.files import manifest_files
 from sealkit.sealedsecret import is_sealed_secret
 from sealkit.yamledit import replace_values, set_annotations
-from sealkit_cli import io
+from sealkit_cli import io, terminal
 
 # One document's work: None for "nothing to write" (verify), or the new encryptedData values.
 Check = Callable[[Document], dict[str, str] | None]
@@ -71,17 +75,18 @@ def plan(paths: tuple[str, ...]) -> Plan:
 
 
 class Progress:
-    """A line on stderr every few seconds on long runs."""
+    """A line on stderr every few seconds on long runs, when stderr is a terminal."""
 
-    def __init__(self, total: int, *, every: float = 2.0) -> None:
+    def __init__(self, total: int, *, every: float = 2.0, show: bool | None = None) -> None:
         self.total, self.every = total, every
+        self.show = terminal.on_terminal() if show is None else show
         self.done = 0
         self.started = self._last = time.monotonic()
 
     def step(self) -> None:
         self.done += 1
         now = time.monotonic()
-        if self.total >= 20 and now - self._last >= self.every:
+        if self.show and self.total >= 20 and now - self._last >= self.every:
             self._last = now
             rate = self.done / max(now - self.started, 1e-9)
             left = (self.total - self.done) / rate if rate else 0
@@ -93,9 +98,62 @@ def _meta(doc: Document) -> tuple[str, str]:
     return str(meta.get("name") or ""), str(meta.get("namespace") or "")
 
 
-def run(work: Plan, check: Check, *, rewrite: bool, annotations: Mapping[str, str] | None = None) -> list[FileResult]:
-    """Check every document; rewritten documents also get `annotations` (provenance) in their metadata."""
+class Report:
+    """The run's results: text lines as each document is decided, then a summary; JSON all at the end."""
+
+    def __init__(self, fmt: str, verb: str) -> None:
+        self.fmt, self.verb = fmt, verb
+
+    def document(self, d: DocumentResult) -> None:
+        if self.fmt != "text":
+            return
+        if d.ok:
+            label = f"{d.namespace + '/' if d.namespace else ''}{d.name}"
+            click.echo(f"ok    {d.path} document {d.document} ({label}){' re-encrypted' if d.changed else ''}")
+        else:
+            click.echo(f"FAIL  {d.error}")
+
+    def file_error(self, f: FileResult) -> None:
+        if self.fmt == "text":
+            click.echo(f"ERROR {f.error}")
+
+    def finish(self, results: list[FileResult]) -> bool:
+        """Print the summary (JSON: everything); True when everything succeeded."""
+        documents = [d for f in results for d in f.documents]
+        failed_docs = [d for d in documents if not d.ok]
+        file_errors = [f for f in results if f.error]
+        summary = {
+            "files": len(results),
+            "sealedSecrets": len(documents),
+            "ok": len(documents) - len(failed_docs),
+            "failed": len(failed_docs),
+            "fileErrors": len(file_errors),
+            "rewrittenFiles": sum(1 for f in results if f.rewritten),
+        }
+        if self.fmt == "json":
+            payload = {"results": [asdict(f) for f in results], "summary": summary}
+            click.echo(json.dumps(payload, indent=2))
+        else:
+            click.echo(
+                f"{summary['sealedSecrets']} SealedSecrets in {summary['files']} files: {summary['ok']} {self.verb}, "
+                f"{summary['failed']} failed" + (f", {summary['fileErrors']} unreadable files" if file_errors else "")
+            )
+        return not failed_docs and not file_errors
+
+
+def run(
+    work: Plan,
+    check: Check,
+    *,
+    rewrite: bool,
+    report: Report,
+    annotations: Mapping[str, str] | None = None,
+) -> list[FileResult]:
+    """Check every document, telling `report` each result at once; rewritten documents also get
+    `annotations` (provenance) in their metadata."""
     results = list(work.unreadable)
+    for unreadable in results:
+        report.file_error(unreadable)
     progress = Progress(work.total)
     for path, text, documents in work.files:
         file_result = FileResult(str(path))
@@ -105,13 +163,13 @@ def run(work: Plan, check: Check, *, rewrite: bool, annotations: Mapping[str, st
             try:
                 new_values = check(doc)
             except SealkitError as exc:
-                file_result.documents.append(DocumentResult(str(path), doc.index, name, namespace, False, str(exc)))
+                result = DocumentResult(str(path), doc.index, name, namespace, False, str(exc))
             else:
-                file_result.documents.append(
-                    DocumentResult(str(path), doc.index, name, namespace, True, changed=bool(new_values))
-                )
+                result = DocumentResult(str(path), doc.index, name, namespace, True, changed=bool(new_values))
                 if new_values:
                     edits[doc.index] = new_values
+            file_result.documents.append(result)
+            report.document(result)
             progress.step()
         if rewrite and edits:
             try:
@@ -123,45 +181,14 @@ def run(work: Plan, check: Check, *, rewrite: bool, annotations: Mapping[str, st
                 file_result.rewritten = True
             except SealkitError as exc:
                 file_result.error = str(exc)
+                report.file_error(file_result)
         results.append(file_result)
     return results
 
 
-def report(results: list[FileResult], fmt: str, verb: str) -> bool:
-    """Print per-file results and a summary; True when everything succeeded."""
-    documents = [d for f in results for d in f.documents]
-    failed_docs = [d for d in documents if not d.ok]
-    file_errors = [f for f in results if f.error]
-    summary = {
-        "files": len(results),
-        "sealedSecrets": len(documents),
-        "ok": len(documents) - len(failed_docs),
-        "failed": len(failed_docs),
-        "fileErrors": len(file_errors),
-        "rewrittenFiles": sum(1 for f in results if f.rewritten),
-    }
-    if fmt == "json":
-        payload = {"results": [asdict(f) for f in results], "summary": summary}
-        click.echo(json.dumps(payload, indent=2))
-    else:
-        for f in results:
-            if f.error:
-                click.echo(f"ERROR {f.error}")
-            for d in f.documents:
-                label = f"{d.namespace + '/' if d.namespace else ''}{d.name}"
-                if d.ok:
-                    click.echo(f"ok    {d.path} document {d.document} ({label}){' re-encrypted' if d.changed else ''}")
-                else:
-                    click.echo(f"FAIL  {d.error}")
-        click.echo(
-            f"{summary['sealedSecrets']} SealedSecrets in {summary['files']} files: {summary['ok']} {verb}, "
-            f"{summary['failed']} failed" + (f", {summary['fileErrors']} unreadable files" if file_errors else "")
-        )
-    return not failed_docs and not file_errors
-
-
 def announce_controller_run(total: int, rate: float) -> None:
-    if total and rate > 0:
+    """The expected duration of a paced run through the controller, for a person watching (stderr, terminal)."""
+    if total and rate > 0 and terminal.on_terminal():
         click.echo(
             f"{total} SealedSecrets through the controller at up to {rate:g}/s: about {total / rate:.0f}s",
             err=True,

@@ -93,7 +93,8 @@ def _one(spec: Spec, env: Environment, options: dict[str, Any], rotate: Rotate) 
         check = rotate(proxy, RateLimitedCaller(options["rate"]))
     annotations = provenance.Provenance((sealed_with,), env.name).annotations()
     click.echo(f"{env.name}: re-sealing with {provenance.short(sealed_with)}", err=True)
-    ok = bulk.report(bulk.run(work, check, rewrite=True, annotations=annotations), options["fmt"], "re-encrypted")
+    report = bulk.Report(options["fmt"], "re-encrypted")
+    ok = report.finish(bulk.run(work, check, rewrite=True, report=report, annotations=annotations))
     if proxy is not None:
         after = load_certificate(proxy.cert_pem(), f"environment {env.name}'s controller").sha256
         if after != sealed_with:

@@ -1,4 +1,8 @@
-"""Files in and out for the CLI: stdin or a file, atomic writes, format from the file name."""
+"""Files in and out for the CLI: stdin or a file, atomic writes, format from the file name.
+
+Every command's output file (`-w`, `--output`, `--to-file`) is written the same way: missing parent
+directories are created first (as `mkdir -p` would); when one cannot be, the error names it.
+"""
 
 from __future__ import annotations
 
@@ -51,6 +55,7 @@ def write_output(text: str, path: str | None, *, mode: int = 0o644) -> None:
 
     target = Path(path)
     directory = target.parent if str(target.parent) else Path()
+    make_parents(target)
     try:
         fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", dir=directory)
     except FileNotFoundError:
@@ -65,3 +70,22 @@ def write_output(text: str, path: str | None, *, mode: int = 0o644) -> None:
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
+
+
+def make_parents(target: Path) -> None:
+    """Create the missing directories above `target`; when one cannot be made, say which and why."""
+    missing = []
+    for directory in (target.parent, *target.parent.parents):
+        if directory.is_dir():
+            break
+        missing.append(directory)
+    for directory in reversed(missing):
+        try:
+            directory.mkdir()
+        except FileExistsError:
+            if not directory.is_dir():
+                raise InputError(f"{target}: cannot create directory {directory}: a file is in the way") from None
+        except PermissionError:
+            raise InputError(f"{target}: cannot create directory {directory}: permission denied") from None
+        except OSError as exc:
+            raise InputError(f"{target}: cannot create directory {directory}: {exc.strerror or 'error'}") from None

@@ -12,6 +12,7 @@ import click
 
 from sealkit import __version__
 from sealkit.errors import SealkitError
+from sealkit_cli import terminal
 
 # name -> (module, attribute, one-line help). Help is here so `sealkit --help` imports nothing.
 COMMANDS: dict[str, tuple[str, str, str]] = {
@@ -23,6 +24,16 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
         "kubeseal's command line, flag for flag (alias kubeseal='sealkit kubeseal').",
     ),
     "demo": ("sealkit_cli.commands.demo", "demo", "Run the whole flow on a throwaway key."),
+    "dev": (
+        "sealkit_cli.commands.dev",
+        "dev",
+        "A local cluster to try sealkit by hand (emulated API server + controller).",
+    ),
+    "completion": (
+        "sealkit_cli.commands.completion",
+        "completion",
+        "Print the shell completion script (bash, zsh, fish).",
+    ),
     "controller": ("sealkit_cli.commands.controller", "controller", "Run the in-cluster controller (Kopf)."),
     "cert": ("sealkit_cli.commands.cert", "cert", "Fetch the cluster's sealing certificate."),
     "certs": (
@@ -105,12 +116,13 @@ def _import(module_name: str) -> Any:
 def cli() -> None:
     """sealkit: keep Kubernetes secrets safe in GitOps config repos.
 
-    Shell completion: eval "$(_SEALKIT_COMPLETE=bash_source sealkit)" (zsh_source, fish_source).
+    Shell completion: source <(sealkit completion bash)   (zsh, fish: see `sealkit completion --help`).
     """
 
 
 def main(argv: list[str] | None = None) -> Any:
     """Run the CLI; a SealkitError becomes one line on stderr and exit status 1, never a traceback."""
+    terminal.line_buffer_stdout()
     try:
         return cli.main(args=argv, prog_name="sealkit", standalone_mode=True)
     except SealkitError as exc:  # raised outside click's own handling (e.g. in result callbacks)

@@ -4,7 +4,8 @@ spellings it answers to (kubeseal's and kubectl's), so a kubeseal user's flags w
 The one module for shared click options. `SPECS` holds each option's spellings, help and type; `option()`
 turns one into a click option for a command (optionally read from kubeseal's `SEALED_SECRETS_<FLAG>`
 variable), `cluster_options` adds kubectl's client flags and kubeseal's controller flags and hands the
-command one `ClusterOptions`. Later additions (shell completion, `seal --env`) extend `SPECS`.
+command one `ClusterOptions`. Options naming files complete file names in the shell (`completers`), `--context`/
+`--cluster`/`--user` the kubeconfig's names, `--env` the spec's environments, choices their values.
 `vault_options` (Key Vault) and `hashicorp_vault_options` (HashiCorp Vault) collect what the vault
 clients take. Importing it stays cheap: no Kubernetes, Azure or hvac package.
 """
@@ -22,6 +23,7 @@ import click
 
 from sealkit.bitnami import DEFAULT_CONTROLLER_NAME, DEFAULT_CONTROLLER_NAMESPACE
 from sealkit.scope import Scope
+from sealkit_cli import completers
 
 if TYPE_CHECKING:
     from sealkit.clients.keyvault.credentials import AuthOptions
@@ -95,13 +97,19 @@ SPECS: dict[str, Spec] = {
     for spec in (
         # Files and formats.
         _spec(
-            "input_path", ("-f", "--file", "--secret-file"), "Input file; - for stdin.", "--secret-file", default="-"
+            "input_path",
+            ("-f", "--file", "--secret-file"),
+            "Input file; - for stdin.",
+            "--secret-file",
+            default="-",
+            shell_complete=completers.files,
         ),
         _spec(
             "output_path",
             ("-w", "--output-file", "--sealed-secret-file"),
             "Write here (atomically, only on success) instead of stdout.",
             "--sealed-secret-file",
+            shell_complete=completers.files,
         ),
         _spec("fmt", ("-o", "--format"), "Output format: yaml or json.", "--format", type=FORMATS),
         # Sealing.
@@ -110,6 +118,7 @@ SPECS: dict[str, Spec] = {
             ("--cert",),
             "The sealing certificate: a PEM file or http(s) URL (default: fetched from the controller).",
             "--cert",
+            shell_complete=completers.files,
         ),
         _spec(
             "scope",
@@ -142,6 +151,7 @@ SPECS: dict[str, Spec] = {
             type=CommaList(),
             multiple=True,
             metavar="[KEY=]PATH",
+            shell_complete=completers.files,
         ),
         # Environments of the spec (`seal --env`, `set`, `reencrypt --env`, `certs pull`, `csi ...`).
         _spec(
@@ -149,6 +159,7 @@ SPECS: dict[str, Spec] = {
             ("--spec",),
             "The environments' spec (default: $SEALKIT_CSI_SPEC, else sealkit-csi.yaml in the current directory).",
             metavar="PATH",
+            shell_complete=completers.files,
         ),
         _spec(
             "envs",
@@ -156,7 +167,7 @@ SPECS: dict[str, Spec] = {
             "An environment of the spec (repeatable).",
             multiple=True,
             metavar="NAME",
-            shell_complete=lambda ctx, param, incomplete: complete_environments(ctx, incomplete),
+            shell_complete=completers.environments,
         ),
         _spec("all_envs", ("--all-envs",), "Every environment of the spec.", is_flag=True),
         _spec(
@@ -165,6 +176,7 @@ SPECS: dict[str, Spec] = {
             "Add/replace the Secret's items in this SealedSecret file in place, keeping its name, namespace, "
             "scope and layout.",
             "--merge-into",
+            shell_complete=completers.files,
         ),
         # Keys.
         _spec(
@@ -175,6 +187,7 @@ SPECS: dict[str, Spec] = {
             "--recovery-private-key",
             type=CommaList(),
             multiple=True,
+            shell_complete=completers.files,
         ),
         # kubeseal's modes (`sealkit kubeseal`; sealkit's own commands are `cert`, `verify`, `reencrypt`, `unseal`).
         _spec("fetch_cert", ("--fetch-cert",), "Write the certificate to stdout (or -w).", "--fetch-cert", **go_bool()),
@@ -206,16 +219,6 @@ SPECS: dict[str, Spec] = {
 }
 
 
-def complete_environments(ctx: click.Context, incomplete: str) -> list[str]:
-    """`--env` values: the environment names of the spec the command line names (or the default one)."""
-    import os
-
-    from sealkit.envs import environment_names
-
-    spec = ctx.params.get("spec_file") or os.environ.get("SEALKIT_CSI_SPEC") or "sealkit-csi.yaml"
-    return [name for name in environment_names(spec) if name.startswith(incomplete)]
-
-
 def option(
     dest: str,
     *,
@@ -240,10 +243,24 @@ def option(
 # kubectl's client flags (clientcmd.RecommendedConfigOverrideFlags, as kubeseal binds them), then
 # kubeseal's controller flags. Every cluster-facing command takes all of them.
 CLUSTER_SPECS: tuple[Spec, ...] = (
-    _spec("kubeconfig", ("--kubeconfig",), "Path to the kubeconfig file.", "--kubeconfig"),
-    _spec("context", ("--context",), "The name of the kubeconfig context to use.", "--context"),
-    _spec("cluster", ("--cluster",), "The name of the kubeconfig cluster to use.", "--cluster"),
-    _spec("user", ("--user",), "The name of the kubeconfig user to use.", "--user"),
+    _spec(
+        "kubeconfig", ("--kubeconfig",), "Path to the kubeconfig file.", "--kubeconfig", shell_complete=completers.files
+    ),
+    _spec(
+        "context",
+        ("--context",),
+        "The name of the kubeconfig context to use.",
+        "--context",
+        shell_complete=completers.contexts,
+    ),
+    _spec(
+        "cluster",
+        ("--cluster",),
+        "The name of the kubeconfig cluster to use.",
+        "--cluster",
+        shell_complete=completers.clusters,
+    ),
+    _spec("user", ("--user",), "The name of the kubeconfig user to use.", "--user", shell_complete=completers.users),
     _spec("server", ("-s", "--server"), "The address and port of the Kubernetes API server.", "--server"),
     _spec("token", ("--token",), "Bearer token for authentication to the API server.", "--token"),
     _spec("as_user", ("--as",), "Username to impersonate for the operation.", "--as"),
@@ -262,14 +279,22 @@ CLUSTER_SPECS: tuple[Spec, ...] = (
         ("--certificate-authority",),
         "Path to a cert file for the certificate authority.",
         "--certificate-authority",
+        shell_complete=completers.files,
     ),
     _spec(
         "client_certificate",
         ("--client-certificate",),
         "Path to a client certificate file for TLS.",
         "--client-certificate",
+        shell_complete=completers.files,
     ),
-    _spec("client_key", ("--client-key",), "Path to a client key file for TLS.", "--client-key"),
+    _spec(
+        "client_key",
+        ("--client-key",),
+        "Path to a client key file for TLS.",
+        "--client-key",
+        shell_complete=completers.files,
+    ),
     _spec(
         "insecure_skip_tls_verify",
         ("--insecure-skip-tls-verify",),
@@ -468,6 +493,7 @@ def vault_options(command: Any) -> Any:
             "--federated-token-file",
             default=None,
             help="Workload identity token file (default: $AZURE_FEDERATED_TOKEN_FILE).",
+            shell_complete=completers.files,
         ),
         click.option(
             "--disable-instance-discovery",

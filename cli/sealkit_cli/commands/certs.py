@@ -15,7 +15,7 @@ import click
 from sealkit.envs.certs import committed, read_certificates
 from sealkit.envs.layout import choose
 from sealkit.envs.pull import PullResult, compare, offline_status
-from sealkit_cli import environments
+from sealkit_cli import completers, environments
 from sealkit_cli.options import option
 
 EXIT_STALE = 1
@@ -36,7 +36,13 @@ def certs() -> None:
 @option("envs", help="Only this environment (repeatable; default: all).")
 @click.option("--check", is_flag=True, help="Write nothing; exit 1 when a committed certificate is stale or expired.")
 @option("spec_file")
-@click.option("--kubeconfig", envvar="KUBECONFIG", default=None, help="Kubeconfig holding the environments' contexts.")
+@click.option(
+    "--kubeconfig",
+    envvar="KUBECONFIG",
+    default=None,
+    help="Kubeconfig holding the environments' contexts.",
+    shell_complete=completers.files,
+)
 def pull(envs: tuple[str, ...], check: bool, spec_file: str | None, kubeconfig: str | None) -> None:
     """Fetch each environment's current certificate into the file the spec names; print what changed."""
     spec = environments.load(spec_file)

@@ -15,6 +15,7 @@ import click
 
 from sealkit import __version__
 from sealkit.clients.keyvault.credentials import AUTH_MODES
+from sealkit_cli import completers
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -55,9 +56,10 @@ def _level(value: str) -> str:
     "--kubeconfig",
     default=None,
     envvar="KUBECONFIG",
+    shell_complete=completers.files,
     help="Kubeconfig file (default: in-cluster service account, else $KUBECONFIG or ~/.kube/config).",
 )
-@click.option("--context", default=None, help="Kubeconfig context to use.")
+@click.option("--context", default=None, help="Kubeconfig context to use.", shell_complete=completers.contexts)
 @click.option(
     "-n",
     "--namespace",

@@ -10,6 +10,7 @@ from typing import Any, NoReturn
 import click
 
 from sealkit.errors import InputError, SealkitError
+from sealkit_cli import completers
 from sealkit_cli.options import (
     auth_from_options,
     hashicorp_vault_options,
@@ -60,8 +61,15 @@ def csi() -> None:
 
 
 @csi.command("generate")
-@click.option("--spec", "spec_file", default=None, help=SPEC_HELP)
-@click.option("--env", "envs", multiple=True, help="Only this environment (repeatable; default: all).")
+@click.option("--spec", "spec_file", default=None, help=SPEC_HELP, shell_complete=completers.files)
+@click.option(
+    "--env",
+    "envs",
+    multiple=True,
+    metavar="NAME",
+    help="Only this environment (repeatable; default: all).",
+    shell_complete=completers.environments,
+)
 @click.option("--check", is_flag=True, help="Write nothing; exit 1 with a diff when committed output is stale.")
 def generate(spec_file: str | None, envs: tuple[str, ...], check: bool) -> None:
     """Write one kustomize overlay per environment: classes, patches, service accounts."""
@@ -119,12 +127,13 @@ def _read_principal(from_stdin: bool) -> Any:
 
 
 @csi.command("seal-creds")
-@click.option("--spec", "spec_file", default=None, help=SPEC_HELP)
+@click.option("--spec", "spec_file", default=None, help=SPEC_HELP, shell_complete=completers.files)
 @click.option(
     "--env",
     "envs",
     multiple=True,
     required=True,
+    shell_complete=completers.environments,
     metavar="NAME",
     help="The environment whose cluster certificate seals them (repeatable: each one in turn).",
 )
@@ -198,9 +207,16 @@ def _verify_hashicorp(spec: Any, refs: list[Any], kwargs: dict[str, Any], concur
 
 
 @csi.command("verify")
-@click.argument("spec_arg", metavar="[SPEC]", required=False)
-@click.option("--spec", "spec_file", default=None, help=SPEC_HELP)
-@click.option("--env", "envs", multiple=True, help="Only this environment (repeatable; default: all).")
+@click.argument("spec_arg", metavar="[SPEC]", required=False, shell_complete=completers.files)
+@click.option("--spec", "spec_file", default=None, help=SPEC_HELP, shell_complete=completers.files)
+@click.option(
+    "--env",
+    "envs",
+    multiple=True,
+    metavar="NAME",
+    help="Only this environment (repeatable; default: all).",
+    shell_complete=completers.environments,
+)
 @click.option("--app", "apps", multiple=True, help="Only this application (repeatable; default: all).")
 @click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table", show_default=True)
 @click.option("--problems-only", is_flag=True, help="Table: list only references that are not ok.")

@@ -1,13 +1,19 @@
-"""`sealkit demo`: the whole flow on a throwaway key, no cluster or Azure needed."""
+"""`sealkit demo`: the whole flow on a throwaway key, no cluster or Azure needed.
+
+Its files live in a temporary directory removed at the end (also on Ctrl-C and SIGTERM) unless --keep or
+--workdir keeps them; the cluster step runs `localcluster.LocalCluster` (the emulator and the controller).
+"""
 
 from __future__ import annotations
 
 import base64
-import logging
+import contextlib
 import shutil
+import signal
 import tempfile
+import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -62,11 +68,6 @@ def _csi_step(example: Path, folder: Path) -> None:
         raise SystemExit(1)
 
 
-INSTALL_TESTSERVERS = "pip install -e ./testservers in a sealkit checkout"
-CONTROLLER_SERVICE = "sealed-secrets-controller"
-CONTROLLER_NAMESPACE = "kube-system"
-
-
 def _shown_secret(secret: dict[str, Any]) -> dict[str, Any]:
     """The parts of a Secret worth showing (server bookkeeping left out), values masked."""
     meta = secret.get("metadata") or {}
@@ -93,70 +94,61 @@ def _wait(predicate: Callable[[], Any], timeout: float = 20.0) -> Any:
 
 def _controller_step(key_size: int, folder: Path) -> None:
     """The real controller against the Kubernetes emulator: cert via the service proxy, apply, unseal."""
-    try:
-        # The test servers are a distribution of their own (not in sealkit's wheel), loaded only here.
-        from sealkit_testservers.kube import KubeServer
-    except ImportError:
-        click.echo(
-            f"skipped: the Kubernetes emulator is not installed ({INSTALL_TESTSERVERS}, as scripts/demo.sh does)"
-        )
-        return
     from sealkit.clients.kube.config import ClusterOptions
     from sealkit.clients.kube.proxy import ControllerProxy
-    from sealkit.data import crd_path
-    from sealkit_controller import Settings, in_thread
+    from sealkit_cli.localcluster import LocalCluster, TestServersMissing
 
-    kopf_logger = logging.getLogger("kopf")
-    level = kopf_logger.level
-    kopf_logger.setLevel(logging.ERROR)  # Kopf warns that it runs off the main thread: true, and expected here
+    cluster = LocalCluster(folder, key_size=key_size)
+    click.echo(f"Starting the Kubernetes emulator and the controller (it makes a {key_size}-bit key)")
     try:
-        with KubeServer(crds=[crd_path("bitnami.com_sealedsecrets.yaml")]) as kube:
-            kubeconfig = kube.write_kubeconfig(folder / "kubeconfig")
-            settings = Settings(
-                kubeconfig=str(kubeconfig),
-                namespace=CONTROLLER_NAMESPACE,
-                key_size=key_size,
-                listen_addr="127.0.0.1:0",
-                listen_metrics_addr="127.0.0.1:0",
-                log_level="WARNING",
-            )
-            click.echo(f"Kubernetes emulator at {kube.url}; starting the controller (it makes a {key_size}-bit key)")
-            with in_thread(settings) as running:
-                kube.create(
-                    {
-                        "apiVersion": "v1",
-                        "kind": "Service",
-                        "metadata": {"name": CONTROLLER_SERVICE, "namespace": CONTROLLER_NAMESPACE},
-                        "spec": {"ports": [{"name": "http", "port": 8080, "targetPort": 8080}]},
-                    }
-                )
-                kube.register_service_backend(CONTROLLER_NAMESPACE, CONTROLLER_SERVICE, "http", running.api_url)
-                proxy = ControllerProxy(ClusterOptions(str(kubeconfig), None, CONTROLLER_SERVICE, CONTROLLER_NAMESPACE))
-                cert = load_certificate(proxy.cert_pem(), "the controller's certificate")
-                click.echo(
-                    f"sealkit cert --kubeconfig {kubeconfig}: fingerprint {cert.fingerprint} "
-                    "(fetched through the API server's service proxy)"
-                )
-                kube.create_namespace("demo")
-                sealed = seal_secret(EXAMPLE_SECRET, cert)
-                applied = folder / "db-credentials.cluster.sealed.yaml"
-                applied.write_text(dump_yaml([sealed]))
-                kube.create(sealed)
-                click.echo(f"sealkit seal -f secret.yaml -w {applied.name}; kubectl apply -f {applied.name}")
-                name, namespace = EXAMPLE_SECRET["metadata"]["name"], EXAMPLE_SECRET["metadata"]["namespace"]  # type: ignore[index]
-                secret = _wait(lambda: kube.get("v1", "Secret", name, namespace))
-                status = _wait(
-                    lambda: (kube.get("bitnami.com/v1alpha1", "SealedSecret", name, namespace) or {}).get("status")
-                )
-                click.echo(f"\nThe Secret the controller made (values hidden):\n{dump_yaml([_shown_secret(secret)])}")
-                click.echo(
-                    f"SealedSecret {namespace}/{name} status (observedGeneration {status.get('observedGeneration')}):"
-                )
-                for condition in status.get("conditions") or []:
-                    message = f" ({condition['message']})" if condition.get("message") else ""
-                    click.echo(f"  {condition['type']}={condition['status']} reason={condition['reason']}{message}")
+        cluster.start()
+    except TestServersMissing as exc:
+        click.echo(f"skipped: {exc}")
+        return
+    try:
+        kube = cluster.kube
+        assert kube is not None
+        kubeconfig = cluster.kubeconfig
+        click.echo(f"Kubernetes emulator at {cluster.url}")
+        proxy = ControllerProxy(ClusterOptions(str(kubeconfig)))
+        cert = load_certificate(proxy.cert_pem(), "the controller's certificate")
+        click.echo(
+            f"sealkit cert --kubeconfig {kubeconfig}: fingerprint {cert.fingerprint} "
+            "(fetched through the API server's service proxy)"
+        )
+        kube.create_namespace("demo")
+        sealed = seal_secret(EXAMPLE_SECRET, cert)
+        applied = folder / "db-credentials.cluster.sealed.yaml"
+        applied.write_text(dump_yaml([sealed]))
+        kube.create(sealed)
+        click.echo(f"sealkit seal -f secret.yaml -w {applied.name}; kubectl apply -f {applied.name}")
+        name, namespace = EXAMPLE_SECRET["metadata"]["name"], EXAMPLE_SECRET["metadata"]["namespace"]  # type: ignore[index]
+        secret = _wait(lambda: kube.get("v1", "Secret", name, namespace))
+        status = _wait(lambda: (kube.get("bitnami.com/v1alpha1", "SealedSecret", name, namespace) or {}).get("status"))
+        click.echo(f"\nThe Secret the controller made (values hidden):\n{dump_yaml([_shown_secret(secret)])}")
+        click.echo(f"SealedSecret {namespace}/{name} status (observedGeneration {status.get('observedGeneration')}):")
+        for condition in status.get("conditions") or []:
+            message = f" ({condition['message']})" if condition.get("message") else ""
+            click.echo(f"  {condition['type']}={condition['status']} reason={condition['reason']}{message}")
     finally:
-        kopf_logger.setLevel(level)
+        cluster.stop()
+
+
+@contextlib.contextmanager
+def _sigterm_unwinds() -> Iterator[None]:
+    """SIGTERM ends the demo like Ctrl-C does: through the `finally` that removes its files."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def terminate(signum: int, frame: object) -> None:
+        raise SystemExit(128 + signum)
+
+    previous = signal.signal(signal.SIGTERM, terminate)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
 
 
 def _default_example() -> Path | None:
@@ -165,7 +157,13 @@ def _default_example() -> Path | None:
 
 
 @click.command("demo")
-@click.option("--workdir", type=click.Path(file_okay=False, path_type=Path), default=None, help="Keep files here.")
+@click.option(
+    "--workdir",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=None,
+    help="Write the demo's files here and keep them (default: a temporary directory, removed at the end).",
+)
+@click.option("--keep", is_flag=True, help="Keep the temporary directory (key included) and say where it is.")
 @click.option("--key-size", type=click.IntRange(2048, 8192), default=4096, show_default=True)
 @click.option(
     "--example",
@@ -173,11 +171,28 @@ def _default_example() -> Path | None:
     default=None,
     help="The example config repo for the CSI step (default: examples/gitops of this checkout).",
 )
-def demo(workdir: Path | None, key_size: int, example: Path | None) -> None:
-    """Make a throwaway key pair, seal an example Secret, show the SealedSecret, open it again."""
-    folder = workdir or Path(tempfile.mkdtemp(prefix="sealkit-demo-"))
-    folder.mkdir(parents=True, exist_ok=True)
+def demo(workdir: Path | None, keep: bool, key_size: int, example: Path | None) -> None:
+    """Make a throwaway key pair, seal an example Secret, show the SealedSecret, open it again.
 
+    Its files (the throwaway private key among them) go to a temporary directory that is removed at the
+    end, also after Ctrl-C or SIGTERM, unless --keep or --workdir asks to keep them.
+    """
+    folder = workdir or Path(tempfile.mkdtemp(prefix="sealkit-demo-"))
+    keep = keep or workdir is not None
+    try:
+        with _sigterm_unwinds():
+            folder.mkdir(parents=True, exist_ok=True)
+            _run(folder, key_size, example)
+    finally:
+        if not keep:
+            shutil.rmtree(folder, ignore_errors=True)
+    if keep:
+        click.secho(f"\nDemo files are in {folder} (the private key too: delete it when done)", fg="green")
+    else:
+        click.secho("\nRemoved the demo's temporary files, the throwaway key with them (--keep keeps them)", fg="green")
+
+
+def _run(folder: Path, key_size: int, example: Path | None) -> None:
     _step(f"1. A throwaway sealing key ({key_size}-bit RSA), as the controller would make it")
     generated = generate_key_pair(bits=key_size)
     cert_path = folder / "cert.pem"
@@ -209,4 +224,3 @@ def demo(workdir: Path | None, key_size: int, example: Path | None) -> None:
         _csi_step(example, folder)
     _step("5. The controller in a (emulated) cluster: seal with its certificate, apply, get the Secret")
     _controller_step(key_size, folder)
-    click.secho(f"\nDemo files are in {folder}", fg="green")

@@ -22,6 +22,7 @@ from sealkit.bitnami import SEALING_KEY_PREFIX
 from sealkit.clients.kube.api import ClusterError
 from sealkit.errors import InputError
 from sealkit.escrow.scheme import check_cluster_name, rfc3339
+from sealkit_cli import io
 from sealkit_cli.options import auth_from_options, cluster_options, vault_options
 
 if TYPE_CHECKING:
@@ -211,6 +212,7 @@ def write_private_file(path: Path, data: bytes, *, force: bool) -> None:
     if str(path) == "-":
         raise InputError("--to-file -: key material is not written to standard output; name a file")
     flags = os.O_WRONLY | os.O_CREAT | (os.O_TRUNC if force else os.O_EXCL)
+    io.make_parents(path)
     try:
         fd = os.open(path, flags, 0o600)
     except FileExistsError:

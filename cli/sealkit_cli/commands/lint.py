@@ -25,7 +25,7 @@ from sealkit.lint.loader import max_input_bytes
 from sealkit.lint.model import Severity
 from sealkit.lint.scanner import Scanner
 from sealkit.lint.sealed import Opener, SealedChecks, offline_opener
-from sealkit_cli import io
+from sealkit_cli import completers, io
 from sealkit_cli.options import cluster_options, option
 
 FAIL_ON = click.Choice([*(s.label for s in Severity), "never"], case_sensitive=False)
@@ -113,11 +113,29 @@ def _rules_table() -> str:
 @click.command("lint")
 @click.argument("paths", nargs=-1, type=click.Path())
 @click.option("--format", "fmt", type=click.Choice(["text", "json", "sarif"]), default="text", show_default=True)
-@click.option("--output", "output_path", default=None, help="Write the report to this file instead of stdout.")
+@click.option(
+    "--output",
+    "output_path",
+    default=None,
+    help="Write the report to this file instead of stdout.",
+    shell_complete=completers.files,
+)
 @click.option("--fail-on", type=FAIL_ON, default=None, help="Exit 1 when a finding is this severe [default: error].")
 @click.option("--all-files", is_flag=True, help="Walk every file, not only what git tracks (and has staged).")
-@click.option("--config", "config_path", default=None, help="Lint config (default: .sealkit-lint.yaml in PATH or .).")
-@click.option("--cert", "certs", multiple=True, help="Target cluster certificate (FILE|URL): checks key sizes.")
+@click.option(
+    "--config",
+    "config_path",
+    default=None,
+    help="Lint config (default: .sealkit-lint.yaml in PATH or .).",
+    shell_complete=completers.files,
+)
+@click.option(
+    "--cert",
+    "certs",
+    multiple=True,
+    help="Target cluster certificate (FILE|URL): checks key sizes.",
+    shell_complete=completers.files,
+)
 @option("private_keys", help="Open every SealedSecret offline with these keys (repeatable or comma-separated).")
 @click.option("--online", is_flag=True, help="Ask the controller whether every SealedSecret opens.")
 @click.option("--rate", type=float, default=2.0, show_default=True, help="--online requests per second.")

@@ -19,7 +19,7 @@ from sealkit.envs.sealplan import plan_set
 from sealkit.errors import InputError
 from sealkit.manifest import check_data_key
 from sealkit.provenance import short
-from sealkit_cli import environments, io
+from sealkit_cli import completers, environments, io
 from sealkit_cli.options import option
 
 
@@ -51,11 +51,21 @@ def _value(from_file: str | None, from_literal: str | None, key: str) -> bytes:
 @click.argument("key")
 @option("envs", help="Change this environment's file (repeatable).")
 @option("all_envs", help="Change the file of every environment of the spec.")
-@click.option("--from-file", default=None, metavar="PATH", help="Read the value from this file (bytes as they are).")
+@click.option(
+    "--from-file",
+    default=None,
+    metavar="PATH",
+    help="Read the value from this file (bytes as they are).",
+    shell_complete=completers.files,
+)
 @click.option("--from-literal", default=None, metavar="VALUE", help="The value itself (visible in shell history).")
 @option("spec_file")
 @click.option(
-    "--kubeconfig", envvar="KUBECONFIG", default=None, help="Kubeconfig for environments fetched from a cluster."
+    "--kubeconfig",
+    envvar="KUBECONFIG",
+    default=None,
+    help="Kubeconfig for environments fetched from a cluster.",
+    shell_complete=completers.files,
 )
 def set_item(
     target: str,

@@ -98,7 +98,8 @@ def _run(
         check = online(proxy, RateLimitedCaller(options["rate"]))
     sealed_with = target(proxy) if target is not None and work.total else None
     annotations = {provenance.CERTIFICATE_ANNOTATION: sealed_with} if sealed_with is not None else None
-    ok = bulk.report(bulk.run(work, check, rewrite=rewrite, annotations=annotations), options["fmt"], verb)
+    report = bulk.Report(options["fmt"], verb)
+    ok = report.finish(bulk.run(work, check, rewrite=rewrite, report=report, annotations=annotations))
     if sealed_with is not None and proxy is not None and controller_sha256(proxy) != sealed_with:
         click.echo("error: the controller's sealing key changed during the run: run reencrypt again", err=True)
         ok = False

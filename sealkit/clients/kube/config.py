@@ -83,21 +83,42 @@ def kubeconfig_paths(kubeconfig: str | None) -> list[Path]:
     return [Path(p) for p in value.split(os.pathsep) if p]
 
 
+def _kubeconfig_files(kubeconfig: str | None) -> list[dict[str, Any]]:
+    """The readable kubeconfig files kubectl would merge, parsed (unreadable or malformed ones skipped)."""
+    found = []
+    for path in kubeconfig_paths(kubeconfig):
+        try:
+            config = yaml.safe_load(path.read_text())
+        except (OSError, UnicodeDecodeError, yaml.YAMLError):
+            continue
+        if isinstance(config, dict):
+            found.append(config)
+    return found
+
+
+def _named(config: dict[str, Any], section: str) -> list[tuple[str, Any]]:
+    entries = config.get(section)
+    named = entries if isinstance(entries, list) else []
+    return [(str(e.get("name")), e) for e in named if isinstance(e, dict) and e.get("name") is not None]
+
+
+def kubeconfig_names(kubeconfig: str | None, section: str) -> list[str]:
+    """The names of a kubeconfig section ("contexts", "clusters", "users"), merged as kubectl merges the
+    files, read without the kubernetes package (for shell completion: never fails, [] when unreadable)."""
+    names: dict[str, None] = {}
+    for config in _kubeconfig_files(kubeconfig):
+        names.update((name, None) for name, _ in _named(config, section))
+    return sorted(names)
+
+
 def context_namespace(kubeconfig: str | None, context: str | None) -> str | None:
     """The namespace of the (current) kubeconfig context, read without the kubernetes package."""
     merged_contexts: dict[str, Any] = {}
     current = context
-    for path in kubeconfig_paths(kubeconfig):
-        try:
-            config = yaml.safe_load(path.read_text())
-        except (OSError, yaml.YAMLError):
-            continue
-        if not isinstance(config, dict):
-            continue
+    for config in _kubeconfig_files(kubeconfig):
         current = current or config.get("current-context")
-        for entry in config.get("contexts") or []:
-            if isinstance(entry, dict) and entry.get("name") not in merged_contexts:
-                merged_contexts[str(entry.get("name"))] = entry.get("context") or {}
+        for name, entry in _named(config, "contexts"):
+            merged_contexts.setdefault(name, entry.get("context") or {})
     found = merged_contexts.get(current or "")
     namespace = found.get("namespace") if isinstance(found, dict) else None
     return str(namespace) if namespace else None

@@ -119,12 +119,12 @@ class RateLimitedCaller:
         self.max_retries = max_retries
         self.sleep = sleep
         self.backoff = backoff
-        self._last = 0.0
+        self._last: float | None = None  # the first call never waits
         self.throttled = 0
 
     def call(self, send: Callable[[], ProxyResponse]) -> ProxyResponse:
         for attempt in range(1, self.max_retries + 2):
-            wait = self._last + self.interval - time.monotonic()
+            wait = 0.0 if self._last is None else self._last + self.interval - time.monotonic()
             if wait > 0:
                 self.sleep(wait)
             self._last = time.monotonic()
