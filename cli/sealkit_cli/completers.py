@@ -64,5 +64,7 @@ def environments(ctx: click.Context, param: click.Parameter, incomplete: str) ->
     from sealkit_cli.environments import spec_path
 
     spec = _root_param(ctx, "spec_file") or _root_param(ctx, "spec_arg")
+    if not spec and "spec_arg" in ctx.params and ctx.args:
+        spec = ctx.args[0]  # `csi verify SPEC --env <TAB>`: click leaves the positional unparsed meanwhile
     names = environment_names(spec_path(str(spec) if spec else None))
     return [CompletionItem(name) for name in names if name.startswith(incomplete)]
