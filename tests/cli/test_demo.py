@@ -1,8 +1,12 @@
-"""The README's main job: the demo runs offline and shows no plaintext."""
+"""The README's main job: the demo runs offline, shows no plaintext, and leaves no key behind."""
 
 from __future__ import annotations
 
+import os
+import signal
+import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -10,6 +14,9 @@ import yaml
 from click.testing import CliRunner
 
 from sealkit_cli.main import cli
+from tests.support.devcluster import GUARD, LineReader
+
+ROOT = Path(__file__).resolve().parents[2]
 
 PLAINTEXT = "demo-only-not-a-real-password"
 
@@ -32,6 +39,8 @@ def test_demo_seals_and_opens_without_printing_values(tmp_path: Path) -> None:
     assert shown["metadata"]["ownerReferences"][0]["kind"] == "SealedSecret"
     assert shown["data"] == {"password": f"<{len(PLAINTEXT)} bytes>", "username": "<3 bytes>"}
     assert "Synced=True reason=Unsealed" in step and "Ready=True reason=Unsealed" in step
+    # --workdir keeps the files, and says so.
+    assert f"Demo files are in {tmp_path}" in result.output
 
 
 def test_demo_skips_the_cluster_step_without_the_emulator(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -41,3 +50,59 @@ def test_demo_skips_the_cluster_step_without_the_emulator(tmp_path: Path, monkey
     (line,) = [line for line in result.output.splitlines() if "skipped:" in line]
     assert "the Kubernetes emulator is not installed" in line and "pip install -e ./testservers" in line
     assert PLAINTEXT not in result.output
+
+
+def demo_env(tmpdir: Path) -> dict[str, str]:
+    return {**{k: v for k, v in os.environ.items() if k != "KUBECONFIG"}, "TMPDIR": str(tmpdir)}
+
+
+@pytest.mark.slow
+def test_scripts_demo_sh_leaves_no_temporary_directory(tmp_path: Path) -> None:
+    area = tmp_path / "tmp"
+    area.mkdir()
+    result = subprocess.run(
+        ["bash", str(ROOT / "scripts" / "demo.sh"), "--key-size", "2048"],
+        env=demo_env(area),
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "every value came back byte for byte" in result.stdout
+    assert "Removed the demo's temporary files, the throwaway key with them" in result.stdout
+    assert list(area.iterdir()) == []  # no sealkit-demo-* directory, no key.pem
+
+
+def test_keep_keeps_the_temporary_directory(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setitem(sys.modules, "sealkit_testservers.kube", None)  # the cluster step is tested above
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
+    result = CliRunner().invoke(cli, ["demo", "--key-size", "2048", "--keep"])
+    assert result.exit_code == 0, result.output
+    (kept,) = tmp_path.iterdir()
+    assert kept.name.startswith("sealkit-demo-") and (kept / "key.pem").stat().st_mode & 0o077 == 0
+    assert f"Demo files are in {kept} (the private key too: delete it when done)" in result.output
+
+
+@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM])
+def test_an_interrupted_demo_removes_its_files(sig: signal.Signals, tmp_path: Path) -> None:
+    process = subprocess.Popen(
+        [sys.executable, "-m", "sealkit_cli.main", "demo"],  # 4096-bit: the key is still being made
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        env=demo_env(tmp_path),
+    )
+    try:
+        reader = LineReader(process)
+        while not (line := reader.line()).startswith("== 1."):
+            assert line, "the demo ended before its first step"
+        assert [p.name[:13] for p in tmp_path.iterdir()] == ["sealkit-demo-"]  # made before step 1
+        process.send_signal(sig)
+        assert process.wait(GUARD) != 0
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait(GUARD)
+        assert process.stdout is not None
+        process.stdout.close()
+    assert list(tmp_path.iterdir()) == []
