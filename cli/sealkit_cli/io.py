@@ -8,8 +8,12 @@ from __future__ import annotations
 
 import os
 import sys
+from typing import TYPE_CHECKING
 
 from sealkit.errors import InputError
+
+if TYPE_CHECKING:
+    from pathlib import Path
 
 YAML_SUFFIXES = (".yaml", ".yml")
 

@@ -18,6 +18,7 @@ from click.testing import CliRunner, Result
 from sealkit.documents import load_documents
 from sealkit.keys import KeyRing, PrivateKey, certificate_not_before, load_private_keys
 from sealkit.unsealing import unseal
+from sealkit_cli import terminal
 from sealkit_cli.main import cli
 from sealkit_controller.serving.httpapi import make_app
 from tests.support.keys import StaticKeys
@@ -243,6 +244,12 @@ def test_controller_runs_say_how_long_they_will_take(
 ) -> None:
     for i in range(3):
         sealed_file(tmp_path, key_files, 0, f"t{i}")
+    estimate = "3 SealedSecrets through the controller at up to 20/s: about 0s"
     result = run("verify", "--kubeconfig", str(kubeconfig), "--rate", "20", str(tmp_path))
     assert result.exit_code == 0, result.output
-    assert "3 SealedSecrets through the controller at up to 20/s: about 0s" in result.stderr
+    assert estimate not in result.stderr  # stderr is no terminal here: no estimate (tests/cli/test_output_habits.py)
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(terminal, "on_terminal", lambda: True)
+        shown = run("verify", "--kubeconfig", str(kubeconfig), "--rate", "20", str(tmp_path))
+    assert shown.exit_code == 0, shown.output
+    assert estimate in shown.stderr

@@ -263,14 +263,14 @@ def test_env_refuses_single_cluster_options(repo: EnvRepo) -> None:
 
 
 def test_env_values_complete_from_the_spec(repo: EnvRepo) -> None:
+    from sealkit_cli import completers
     from sealkit_cli.commands.seal import seal
-    from sealkit_cli.options import complete_environments
 
     ctx = click.Context(seal)
     ctx.params["spec_file"] = str(repo.spec)
-    assert complete_environments(ctx, "") == ["dev", "prod", "staging"]
-    assert complete_environments(ctx, "st") == ["staging"]
     (env_option,) = [p for p in seal.params if p.name == "envs"]
+    assert [c.value for c in completers.environments(ctx, env_option, "")] == ["dev", "prod", "staging"]
+    assert [c.value for c in completers.environments(ctx, env_option, "st")] == ["staging"]
     assert [c.value for c in env_option.shell_complete(ctx, "p")] == ["prod"]
 
 
