@@ -20,6 +20,7 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 
 from sealkit.documents import load_documents
 from sealkit.errors import InputError, KeyMaterialError
+from sealkit.wrapping.names import KEK_ID, WRAPPED_KEY_TYPE
 
 
 def _ssh_string(data: bytes) -> bytes:
@@ -166,20 +167,46 @@ def _secret_field(secret: Mapping[str, Any], name: str, where: str) -> str | Non
     return None
 
 
-def _keys_from_object(obj: Any, where: str) -> Iterator[PrivateKey]:
+def is_wrapped_key_document(obj: Any) -> bool:
+    """A sealkit wrapped key Secret (its key opens only through Key Vault; see `sealkit.wrapping`)."""
+    if not isinstance(obj, Mapping) or obj.get("kind") != "Secret":
+        return False
+    data = obj.get("data") or {}
+    return obj.get("type") == WRAPPED_KEY_TYPE or (isinstance(data, Mapping) and KEK_ID in data)
+
+
+@dataclass(frozen=True)
+class KeyDocuments:
+    """What a key file holds: plaintext private keys, and wrapped key Secrets (raw, with where they were)."""
+
+    keys: list[PrivateKey]
+    wrapped: list[tuple[Mapping[str, Any], str]]
+
+
+def _keys_from_object(
+    obj: Any, where: str, wrapped: list[tuple[Mapping[str, Any], str]] | None = None
+) -> Iterator[PrivateKey]:
     if not isinstance(obj, Mapping):
         raise KeyMaterialError(f"{where}: not a key Secret, a v1 List of them, or PEM")
     kind = obj.get("kind")
     if kind == "List" or (isinstance(kind, str) and kind.endswith("List") and "items" in obj):
         for i, item in enumerate(obj.get("items") or []):
-            yield from _keys_from_object(item, f"{where} item {i + 1}")
+            yield from _keys_from_object(item, f"{where} item {i + 1}", wrapped)
         return
     if kind != "Secret":
         raise KeyMaterialError(f"{where}: a {kind or 'document without kind'} is not a key Secret")
+    name = (obj.get("metadata") or {}).get("name") or "Secret"
+    if is_wrapped_key_document(obj):
+        if wrapped is None:
+            raise KeyMaterialError(
+                f"{where} ({name}): a wrapped key Secret: its key opens only through its Key Vault key "
+                "(sealkit unseal --private-key unwraps it with vault access)"
+            )
+        wrapped.append((obj, f"{where} ({name})"))
+        return
     tls_key = _secret_field(obj, "tls.key", where)
     if tls_key is None:
         raise KeyMaterialError(f"{where}: the Secret has no tls.key")
-    name = (obj.get("metadata") or {}).get("name") or "Secret"
     found = _keys_from_pem(tls_key, f"{where} ({name})")
     if not found:
         raise KeyMaterialError(f"{where}: tls.key holds no PEM private key")
@@ -192,6 +219,22 @@ def _keys_from_object(obj: Any, where: str) -> Iterator[PrivateKey]:
 
 def load_private_keys(data: bytes, source: str = "private key") -> list[PrivateKey]:
     """Private keys from PEM (PKCS#1 or PKCS#8), a backed-up key Secret, or a v1 List of them."""
+    found = _load(data, source, None)
+    if not found:
+        raise KeyMaterialError(f"{source}: no private key found")
+    return found
+
+
+def load_key_documents(data: bytes, source: str = "private key") -> KeyDocuments:
+    """As `load_private_keys`, but wrapped key Secrets are returned for the caller to unwrap, not refused."""
+    wrapped: list[tuple[Mapping[str, Any], str]] = []
+    keys = _load(data, source, wrapped)
+    if not keys and not wrapped:
+        raise KeyMaterialError(f"{source}: no private key found")
+    return KeyDocuments(keys, wrapped)
+
+
+def _load(data: bytes, source: str, wrapped: list[tuple[Mapping[str, Any], str]] | None) -> list[PrivateKey]:
     try:
         text = data.decode()
     except UnicodeDecodeError:
@@ -201,15 +244,12 @@ def load_private_keys(data: bytes, source: str = "private key") -> list[PrivateK
         if not keys:
             kinds = sorted({kind.lower() for kind, _ in _pem_blocks(text)}) or ["nothing readable"]
             raise KeyMaterialError(f"{source}: no private key found (the PEM holds {', '.join(kinds)})")
-    else:
-        try:
-            documents = load_documents(text, source)
-        except InputError as exc:
-            raise KeyMaterialError(str(exc)) from None
-        keys = [key for doc in documents for key in _keys_from_object(doc.obj, doc.where)]
-    if not keys:
-        raise KeyMaterialError(f"{source}: no private key found")
-    return keys
+        return keys
+    try:
+        documents = load_documents(text, source)
+    except InputError as exc:
+        raise KeyMaterialError(str(exc)) from None
+    return [key for doc in documents for key in _keys_from_object(doc.obj, doc.where, wrapped)]
 
 
 class KeyRing:

@@ -45,7 +45,11 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
     "verify": ("sealkit_cli.commands.verify", "verify", "Check that SealedSecrets open (files, directories)."),
     "reencrypt": ("sealkit_cli.commands.verify", "reencrypt", "Re-seal SealedSecrets with the newest key in place."),
     "csi": ("sealkit_cli.commands.csi", "csi", "Key Vault CSI: generate SecretProviderClasses and workload wiring."),
-    "keys": ("sealkit_cli.commands.keys", "keys", "Key Secrets and escrowed keys: list, back up, restore."),
+    "keys": (
+        "sealkit_cli.commands.keys",
+        "keys",
+        "Key Secrets and escrowed keys: list, back up, restore, wrap, check recovery.",
+    ),
     "lint": (
         "sealkit_cli.commands.lint",
         "lint",

@@ -617,3 +617,21 @@ def vault_auth_from_options(kwargs: dict[str, Any]) -> VaultAuth:
         timeout=kwargs["timeout"],
         addresses=tuple(addresses),
     )
+
+
+def kek_client(kwargs: dict[str, Any], kek_url: str | None) -> Any:
+    """A `VaultKek` for `kek_url` (None: unwrap only, with the versions wrapped keys record), authenticated
+    as the `vault_options` say. azure-identity and the Key Vault SDK load here, on first use only."""
+    from sealkit.clients.keyvault.credentials import make_credential, quiet_azure_logging
+    from sealkit.clients.keyvault.kek import VaultKek
+    from sealkit.retry import RetryPolicy
+
+    quiet_azure_logging()
+    auth = auth_from_options(kwargs)
+    return VaultKek(
+        kek_url,
+        make_credential(auth),
+        timeout=auth.timeout,
+        verify_challenge_resource=not auth.accepted_resources,
+        retry=RetryPolicy(attempts=4, max_wait=kwargs["max_retry_wait"]),
+    )

@@ -47,18 +47,21 @@ def configure_logging(settings: Settings) -> None:
     configure(settings.log_level, settings.log_format, settings.log_info_stdout)
 
 
-def run(settings: Settings, *, escrow_credential: object = None) -> None:
+def run(settings: Settings, *, escrow_credential: object = None, kek_credential: object = None) -> None:
     """Run the controller in the foreground until a signal (`sealkit controller`).
 
-    With escrow on and no `escrow_credential`, the credential `settings.escrow_auth` names is built.
+    With escrow on and no `escrow_credential`, the credential `settings.escrow_auth` names is built (and
+    `settings.kek_auth`'s for the KEK, when one is needed).
     """
     from sealkit_controller.wiring import run as run_foreground
 
-    run_foreground(settings, escrow_credential=escrow_credential)
+    run_foreground(settings, escrow_credential=escrow_credential, kek_credential=kek_credential)
 
 
-def in_thread(settings: Settings, *, escrow_credential: object = None) -> ControllerThread:
+def in_thread(
+    settings: Settings, *, escrow_credential: object = None, kek_credential: object = None
+) -> ControllerThread:
     """The controller on its own thread (not yet started): `with in_thread(s) as running: running.api_url`."""
     from sealkit_controller.wiring import ControllerThread
 
-    return ControllerThread(settings, escrow_credential=escrow_credential)
+    return ControllerThread(settings, escrow_credential=escrow_credential, kek_credential=kek_credential)

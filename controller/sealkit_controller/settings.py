@@ -166,6 +166,15 @@ class Settings:
     leader_elect_lease_duration: float = 15.0
     leader_elect_renew_deadline: float = 10.0
     leader_elect_retry_period: float = 2.0
+    # Wrapped keys (docs/wrapped-keys.md): the key-encryption key's Key Vault / Managed HSM key URL, with or
+    # without version. Set: every key the controller makes is stored wrapped, never in plaintext. Wrapped key
+    # Secrets found are opened with the KEK version they record either way (with the credential below).
+    kek_url: str = ""
+    kek_auth: str = "default"
+    kek_accept_challenge_resources: tuple[str, ...] = ()
+    kek_timeout: float = 10.0
+    # Events about the controller itself (no new key can be wrapped) go on its Deployment, else its Pod.
+    deployment_name: str = field(default_factory=lambda: os.environ.get("SEALKIT_DEPLOYMENT_NAME", ""))
     # Logging: info (and debug) lines to stdout and warnings/errors to stderr, or (False) all to stderr.
     log_level: str = "INFO"
     log_format: str = "text"
@@ -210,6 +219,10 @@ class Settings:
         from sealkit.vault.urls import vault_url
 
         return vault_url(self.escrow_vault, "escrow vault", {}, os.environ)
+
+    @property
+    def wraps_keys(self) -> bool:
+        return bool(self.kek_url)
 
     def watched_namespaces(self) -> list[str] | None:
         """None for cluster-wide; else the own namespace and the additional ones (Bitnami's rule)."""
@@ -283,4 +296,10 @@ class Settings:
             self.escrow_vault_url()
             if self.escrow_timeout <= 0:
                 raise InputError("escrow timeout: must be positive")
+        if self.kek_url:
+            from sealkit.wrapping.kekid import parse_kek_id
+
+            parse_kek_id(self.kek_url, "--kek-url")
+        if self.kek_timeout <= 0:
+            raise InputError("KEK timeout: must be positive")
         return self

@@ -3,8 +3,11 @@
 Flow: `run` (foreground, `sealkit controller`) or `ControllerThread` (a thread, for the demo and tests)
 loads the Kubernetes configuration (`sealkit.clients.kube`) and starts Kopf with `build_registry`. At
 Kopf's start-up, `Runtime.start` builds the rooms in order: the Kubernetes client and thread pool, the
-reconciler (`reconciling`), the key manager, escrow restore before any key is generated (`keys`), the
-HTTP and metrics listeners (`serving`); then the loops start. Clean-up stops them in reverse.
+reconciler (`reconciling`), the key manager (which opens wrapped keys through the KEK), escrow restore
+before any key is generated (`keys`), the first key decision, the HTTP and metrics listeners (`serving`);
+then the loops start. Clean-up stops them in reverse. A key that cannot be made safely at start (the KEK or
+the escrow vault failing) does not stop the start: the keys held serve, /readyz says whether any is usable,
+and the renewal loop retries with backoff.
 
 With leader election (`--leader-elect`, docs/high-availability.md) every replica builds all of this, keeps
 its key ring current from the watch and serves the HTTP API and metrics, but the writers (the work queue,
@@ -35,8 +38,10 @@ from sealkit.clients.kube.config import Connection, connection_of, load_configur
 from sealkit.errors import SealkitError
 from sealkit.retry import Backoff
 from sealkit_controller.keys.escrowkeeper import EscrowKeeper, EscrowMetrics, build_keeper
+from sealkit_controller.keys.kekreport import KekReport, KeyMetrics, own_object
 from sealkit_controller.keys.keystore import KeyStore
 from sealkit_controller.keys.renewal import KeyManager
+from sealkit_controller.keys.writes import KeyWrites
 from sealkit_controller.plumbing.election import ElectionConfig, Fence, LeaderElector
 from sealkit_controller.plumbing.logs import log_loop_errors
 from sealkit_controller.reconciling.reconciler import Controller
@@ -98,6 +103,56 @@ def escrow_credential(settings: Settings) -> object:
     return make_credential(options)
 
 
+def kek_credential(settings: Settings) -> object:
+    """The azure-identity credential `--kek-auth` names."""
+    from sealkit.clients.keyvault.credentials import AuthOptions, make_credential
+    from sealkit.vault.urls import check_resource
+
+    options = AuthOptions(
+        mode=settings.kek_auth,
+        timeout=settings.kek_timeout,
+        accepted_resources=tuple(check_resource(r) for r in settings.kek_accept_challenge_resources),
+    )
+    return make_credential(options)
+
+
+class KekClient:
+    """The KEK client, built on first use (azure SDKs load only when a key is wrapped or unwrapped); thread-safe."""
+
+    def __init__(self, settings: Settings, credential: object = None) -> None:
+        self._settings = settings
+        self._credential = credential
+        self._lock = threading.Lock()
+        self._kek: Any = None
+
+    def __call__(self) -> Any:
+        with self._lock:
+            if self._kek is None:
+                from sealkit.clients.keyvault.kek import VaultKek
+                from sealkit.wrapping.envelope import KekError
+
+                s = self._settings
+                logging.getLogger("azure").setLevel(logging.ERROR)  # no request logs, no multi-line warnings
+                try:
+                    credential = self._credential if self._credential is not None else kek_credential(s)
+                except SealkitError as exc:  # a credential that cannot be built: reported like any KEK failure
+                    raise KekError(f"--kek-auth {s.kek_auth}: {exc}", "credential") from None
+                self._kek = VaultKek(
+                    s.kek_url or None,
+                    credential,
+                    timeout=s.kek_timeout,
+                    verify_challenge_resource=not s.kek_accept_challenge_resources,
+                )
+                self._credential = credential
+            return self._kek
+
+    def close(self) -> None:
+        with self._lock:
+            if self._kek is not None:
+                self._kek.close()
+                self._kek = None
+
+
 @dataclass
 class Runtime:
     """Everything one controller run shares; built at Kopf start-up, torn down at clean-up."""
@@ -105,6 +160,7 @@ class Runtime:
     settings: Settings
     configuration: Any  # kubernetes.client.Configuration (the SDK is untyped)
     escrow_credential: object = None
+    kek_credential: object = None
     keys: KeyStore = field(default_factory=KeyStore)
     metrics: Metrics = field(default_factory=Metrics)
     servers: Servers = field(default_factory=Servers)
@@ -117,6 +173,9 @@ class Runtime:
     fence: Fence | None = None
     elector: LeaderElector | None = None
     lease_client: KubeClient | None = None
+    key_metrics: KeyMetrics | None = None
+    kek_report: KekReport | None = None
+    kek: KekClient | None = None
     started: asyncio.Event = field(default_factory=asyncio.Event)
 
     def __post_init__(self) -> None:
@@ -136,7 +195,25 @@ class Runtime:
             write_guard=self.fence.guard if self.fence is not None else None,
         )
         self.controller = Controller(s, self.client, self.keys, self.executor, metrics=self.metrics)
-        self.key_manager = KeyManager(s, self.client, self.keys, self.controller.run)
+        run = self.controller.run
+        self.kek = KekClient(s, self.kek_credential)
+        self.key_metrics = self.key_metrics or KeyMetrics(self.metrics.registry)
+        own = own_object(s.namespace, s.deployment_name, s.instance)
+        self.kek_report = KekReport(
+            self.keys, self.key_metrics, namespace=s.namespace, events=self.controller.events, own=own
+        )
+        writes = KeyWrites(self.client, run, s.namespace, gate=self.fence.check if self.fence is not None else None)
+        self.key_manager = KeyManager(
+            s,
+            self.client,
+            self.keys,
+            run,
+            writes=writes,
+            kek=self.kek,
+            wrap_new_keys=s.wraps_keys,
+            report=self.kek_report,
+        )
+        self.controller.key_observer = self.key_manager.observe_secret
         await self.key_manager.load()
         if s.escrow_enabled:
             # Restore escrowed keys before deciding to generate one (raises if the vault cannot be read).
@@ -148,15 +225,16 @@ class Runtime:
                 self.escrow_credential,
                 self.client,
                 self.keys,
-                self.controller.run,
+                run,
                 self.controller.events,
                 self.escrow_metrics,
+                writes=writes,
+                wrap=self._wrap_for_escrow if s.wraps_keys else None,
             )
-            if self.fence is not None:
-                self.escrow.write_gate = self.fence.check
+            self.key_manager.escrow_gate = self.escrow.escrow_now
         if self.fence is None:
             await self._prepare_keys()
-        await self.servers.start(s, self.keys, self.metrics)
+        await self.servers.start(s, self.keys, self.metrics, not_ready=self.not_ready)
         if self.fence is None:
             self.metrics.leader.set(1)
             self._start_writers()
@@ -165,11 +243,15 @@ class Runtime:
         self.started.set()
 
     async def _prepare_keys(self) -> None:
-        """Escrowed keys restored into an empty namespace, then a key made if one is due (a writer's job)."""
+        """Escrowed keys restored into an empty namespace, then a key made if one is due (a writer's job).
+
+        A key that cannot be made safely now (the KEK or the escrow vault failing) is reported, not raised:
+        the keys held keep serving and the renewal loop retries with backoff.
+        """
         assert self.key_manager is not None
         if self.escrow is not None and await self.escrow.restore_if_empty():
             await self.key_manager.load()
-        await self.key_manager.ensure()
+        await self.key_manager.ensure_or_report()
 
     def _start_writers(self) -> None:
         assert self.key_manager is not None and self.controller is not None
@@ -246,6 +328,23 @@ class Runtime:
                     raise
         return items
 
+    def _wrap_for_escrow(self, key: Any) -> Any:
+        from sealkit.wrapping.envelope import wrap_verified
+
+        assert self.kek is not None
+        return wrap_verified(key, self.kek())
+
+    def not_ready(self) -> str | None:
+        """Why /readyz answers 503: no key to unseal with (None: ready)."""
+        if len(self.keys.ring):
+            return None
+        waiting = self.keys.waiting_secret_names()
+        last = self.kek_report.last_error if self.kek_report is not None else None
+        if waiting:
+            detail = last or "unwrapping"
+            return f"no usable sealing key: {len(waiting)} wrapped key Secret(s) not unwrapped yet ({detail})"
+        return f"no usable sealing key yet ({last})" if last else "no usable sealing key yet"
+
     async def stop(self) -> None:
         if self.elector is not None:  # a leader stops its writers, then hands the Lease over at once
             await self.elector.stop(release=True)
@@ -260,12 +359,15 @@ class Runtime:
             self.escrow = None
         if self.key_manager is not None:
             await self.key_manager.stop()
+            await self.key_manager.close()
         if self.controller is not None:
             await self.controller.stop()
         if self.executor is not None:
             self.executor.shutdown(wait=False, cancel_futures=True)
         if self.client is not None:
             self.client.close()
+        if self.kek is not None:
+            self.kek.close()
 
 
 def build_registry(runtime: Runtime) -> Any:
@@ -336,7 +438,7 @@ async def run_operator(
     )
 
 
-def run(settings: Settings, *, escrow_credential: object = None) -> None:
+def run(settings: Settings, *, escrow_credential: object = None, kek_credential: object = None) -> None:
     """The foreground controller (`sealkit controller`)."""
     configuration = load_configuration(settings.kubeconfig, settings.context)
     logger.info(
@@ -345,16 +447,23 @@ def run(settings: Settings, *, escrow_credential: object = None) -> None:
         settings.namespace,
         ", ".join(settings.watched_namespaces() or ["all namespaces"]),
     )
-    asyncio.run(run_operator(Runtime(settings, configuration, escrow_credential)))
+    asyncio.run(run_operator(Runtime(settings, configuration, escrow_credential, kek_credential)))
 
 
 class ControllerThread:
     """The real controller on its own thread and event loop, for the demo and tests: `with ControllerThread(s):`."""
 
-    def __init__(self, settings: Settings, *, configuration: Any = None, escrow_credential: object = None) -> None:
+    def __init__(
+        self,
+        settings: Settings,
+        *,
+        configuration: Any = None,
+        escrow_credential: object = None,
+        kek_credential: object = None,
+    ) -> None:
         self.settings = settings
         self.configuration = configuration or load_configuration(settings.kubeconfig, settings.context)
-        self.runtime = Runtime(settings, self.configuration, escrow_credential)
+        self.runtime = Runtime(settings, self.configuration, escrow_credential, kek_credential)
         self._ready = threading.Event()
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None

@@ -14,6 +14,11 @@ Scheme version 1 (see docs/disaster-recovery.md):
 - content type ``application/x-pem-file``;
 - tags: ``fingerprint`` (kubeseal's ``SHA256:...``), ``created`` (the certificate's NotBefore,
   RFC 3339 UTC; absent without a certificate), ``cluster``, ``sealkit-escrow`` (the scheme version).
+
+A wrapped key (docs/wrapped-keys.md) is escrowed still wrapped, under the same name and tags plus ``kek``
+(the KEK's versioned id): the value is the envelope's JSON form (`sealkit.wrapping.envelope.to_document`),
+content type ``application/vnd.sealkit.wrapped-key+json``. Reading it back needs no vault key operation;
+opening it needs the KEK.
 """
 
 from __future__ import annotations
@@ -31,10 +36,14 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 
 from sealkit.errors import KeyMaterialError, SealkitError
 from sealkit.keys import PrivateKey, certificate_not_before, load_private_keys
+from sealkit.wrapping.envelope import WrappedKey, from_json, to_json
 
 SCHEME_VERSION = "1"
 NAME_PREFIX = "sealkit-"
 CONTENT_TYPE = "application/x-pem-file"
+WRAPPED_CONTENT_TYPE = "application/vnd.sealkit.wrapped-key+json"
+CONTENT_TYPES = (CONTENT_TYPE, WRAPPED_CONTENT_TYPE)
+TAG_KEK = "kek"
 TAG_FINGERPRINT = "fingerprint"
 TAG_CREATED = "created"
 TAG_CLUSTER = "cluster"
@@ -131,8 +140,16 @@ def _certificate_matches(certificate_pem: bytes, public_key: rsa.RSAPublicKey) -
     return isinstance(cert_key, rsa.RSAPublicKey) and cert_key.public_numbers() == public_key.public_numbers()
 
 
-def build_payload(key: PrivateKey, cluster: str) -> EscrowPayload:
-    """The secret that escrows `key` for `cluster` (the certificate is included when the key has one)."""
+Escrowable = PrivateKey | WrappedKey
+
+
+def build_payload(key: Escrowable, cluster: str) -> EscrowPayload:
+    """The secret that escrows `key` for `cluster` (the certificate is included when the key has one).
+
+    A `WrappedKey` is stored still wrapped (its envelope as JSON), never opened to be escrowed.
+    """
+    if isinstance(key, WrappedKey):
+        return _wrapped_payload(key, cluster)
     name = secret_name(cluster, key.fingerprint)
     pem = private_pem(key)
     tags = {TAG_FINGERPRINT: key.fingerprint, TAG_CLUSTER: cluster, TAG_SCHEME: SCHEME_VERSION}
@@ -145,6 +162,19 @@ def build_payload(key: PrivateKey, cluster: str) -> EscrowPayload:
     return EscrowPayload(name, pem.decode(), CONTENT_TYPE, tags, key.fingerprint)
 
 
+def _wrapped_payload(wrapped: WrappedKey, cluster: str) -> EscrowPayload:
+    name = secret_name(cluster, wrapped.fingerprint)
+    tags = {
+        TAG_FINGERPRINT: wrapped.fingerprint,
+        TAG_CLUSTER: cluster,
+        TAG_SCHEME: SCHEME_VERSION,
+        TAG_KEK: wrapped.kek_id,
+    }
+    if wrapped.not_before is not None:
+        tags[TAG_CREATED] = rfc3339(wrapped.not_before)
+    return EscrowPayload(name, to_json(wrapped), WRAPPED_CONTENT_TYPE, tags, wrapped.fingerprint)
+
+
 @dataclass(frozen=True)
 class EscrowEntry:
     """One escrowed key as a vault listing shows it (no value): name and tags, read back."""
@@ -155,10 +185,18 @@ class EscrowEntry:
     created: dt.datetime | None
     enabled: bool = True
     version: str = ""
+    wrapped: bool = False  # the copy is a wrapped key (opens through its KEK)
+    kek: str = ""  # the KEK's versioned id, for wrapped copies
 
 
 def entry_from_listing(
-    name: str, tags: Mapping[str, str] | None, *, cluster: str, enabled: bool = True, version: str = ""
+    name: str,
+    tags: Mapping[str, str] | None,
+    *,
+    cluster: str,
+    enabled: bool = True,
+    version: str = "",
+    content_type: str | None = None,
 ) -> EscrowEntry | None:
     """An `EscrowEntry` when this listed secret is a scheme-1 escrow of `cluster`'s key, else None.
 
@@ -173,7 +211,8 @@ def entry_from_listing(
     if tags.get(TAG_CLUSTER) != cluster or not _FINGERPRINT.fullmatch(fp) or key_id(fp) != parsed[1]:
         return None
     created = parse_rfc3339(tags[TAG_CREATED]) if tags.get(TAG_CREATED) else None
-    return EscrowEntry(name, cluster, fp, created, enabled, version)
+    wrapped = content_type == WRAPPED_CONTENT_TYPE
+    return EscrowEntry(name, cluster, fp, created, enabled, version, wrapped, tags.get(TAG_KEK, "") if wrapped else "")
 
 
 def parse_payload(value: str, *, name: str, cluster: str, tags: Mapping[str, str] | None = None) -> PrivateKey:
@@ -204,9 +243,44 @@ def parse_payload(value: str, *, name: str, cluster: str, tags: Mapping[str, str
     return PrivateKey(key.key, key.fingerprint, where, not_before, key.certificate_pem)
 
 
+def parse_wrapped_payload(value: str, *, name: str, cluster: str, tags: Mapping[str, str] | None = None) -> WrappedKey:
+    """The wrapped key an escrow secret holds (not opened), checked against its name and tags."""
+    where = f"escrowed key {name}"
+    parsed = parse_secret_name(name)
+    if parsed is None or parsed[0] != cluster:
+        raise EscrowError(f"{where}: not a sealkit escrow secret name for cluster {cluster}")
+    try:
+        wrapped = from_json(value, where)
+    except KeyMaterialError as exc:
+        raise EscrowError(str(exc)) from None
+    if key_id(wrapped.fingerprint) != parsed[1]:
+        raise EscrowError(f"{where}: holds key {wrapped.fingerprint}, not the key its name is for")
+    tagged = (tags or {}).get(TAG_FINGERPRINT)
+    if tagged is not None and tagged != wrapped.fingerprint:
+        raise EscrowError(f"{where}: holds key {wrapped.fingerprint}, but its fingerprint tag says {tagged}")
+    return wrapped
+
+
+def parse_escrowed(
+    value: str, *, name: str, cluster: str, content_type: str | None, tags: Mapping[str, str] | None = None
+) -> Escrowable:
+    """The key (plaintext) or wrapped key an escrow secret holds, by its content type."""
+    if content_type == WRAPPED_CONTENT_TYPE:
+        return parse_wrapped_payload(value, name=name, cluster=cluster, tags=tags)
+    return parse_payload(value, name=name, cluster=cluster, tags=tags)
+
+
 def verify_read_back(value: str, payload: EscrowPayload) -> None:
-    """The stored value, read back, holds the very key that was written (else EscrowError)."""
+    """The stored value, read back, holds the very key that was written (else EscrowError).
+
+    A wrapped copy must come back byte for byte the same envelope (no unwrap is needed to check it).
+    """
     cluster = str(payload.tags[TAG_CLUSTER])
+    if payload.content_type == WRAPPED_CONTENT_TYPE:
+        back = parse_wrapped_payload(value, name=payload.name, cluster=cluster, tags=payload.tags)
+        if not back.same_envelope(from_json(payload.value, payload.name)):
+            raise EscrowError(f"escrowed key {payload.name}: read back another envelope than was written")
+        return
     key = parse_payload(value, name=payload.name, cluster=cluster, tags=payload.tags)
     if key.fingerprint != payload.fingerprint:
         raise EscrowError(f"escrowed key {payload.name}: read back {key.fingerprint}, wrote {payload.fingerprint}")

@@ -11,14 +11,15 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Any, Protocol
 
 from sealkit.errors import SealkitError, ServiceError
-from sealkit.escrow.scheme import EscrowEntry, EscrowError
-from sealkit.keys import PrivateKey
-from sealkit.keysecrets import SecretsApi, keys_from_secret, restored_key_manifest
+from sealkit.escrow.scheme import Escrowable, EscrowEntry, EscrowError
+from sealkit.keysecrets import RESTORED_ANNOTATION, SecretsApi, keys_from_secret, restored_key_manifest
+from sealkit.wrapping.envelope import WrappedKey
+from sealkit.wrapping.keysecret import looks_like_wrapped_key_secret, wrapped_from_secret, wrapped_key_manifest
 
 logger = logging.getLogger(__name__)
 
@@ -58,9 +59,9 @@ class EscrowStore(Protocol):
 
     def entries(self, cluster: str) -> list[EscrowEntry]: ...
 
-    def store(self, key: PrivateKey, cluster: str) -> EscrowEntry: ...
+    def store(self, key: Escrowable, cluster: str) -> EscrowEntry: ...
 
-    def fetch(self, entry: EscrowEntry) -> PrivateKey: ...
+    def fetch(self, entry: EscrowEntry) -> Escrowable: ...
 
 
 @dataclass(frozen=True)
@@ -70,24 +71,55 @@ class Restored:
     created: bool  # False: a Secret of that name already held it
 
 
+def restore_manifest(
+    key: Escrowable,
+    *,
+    namespace: str,
+    prefix: str,
+    source: str,
+    labels: Mapping[str, str] | None = None,
+    annotations: Mapping[str, str] | None = None,
+) -> dict[str, Any]:
+    """The key Secret a restored key becomes: Bitnami's format for a plaintext key, a wrapped key Secret
+    for a wrapped one (marked with where it came from either way)."""
+    if isinstance(key, WrappedKey):
+        marked = {**(annotations or {}), RESTORED_ANNOTATION: source}
+        return wrapped_key_manifest(key, namespace=namespace, prefix=prefix, labels=labels, annotations=marked)
+    return restored_key_manifest(
+        key, namespace=namespace, prefix=prefix, source=source, labels=labels, annotations=annotations
+    )
+
+
+def _fingerprints_of(secret: Mapping[str, Any], where: str) -> set[str]:
+    if looks_like_wrapped_key_secret(secret):
+        return {wrapped_from_secret(secret, where).fingerprint}
+    return {k.fingerprint for k in keys_from_secret(secret, where)}
+
+
 def restore_keys(
     client: SecretsApi,
     namespace: str,
-    keys: Iterable[tuple[PrivateKey, str]],
+    keys: Iterable[tuple[Escrowable, str]],
     *,
     prefix: str,
     present: Iterable[str] = (),
     labels: Mapping[str, str] | None = None,
     annotations: Mapping[str, str] | None = None,
+    prepare: Callable[[Escrowable], Escrowable] | None = None,
 ) -> list[Restored]:
-    """Write a key Secret for each (key, source) whose fingerprint is not `present`; idempotent."""
+    """Write a key Secret for each (key, source) whose fingerprint is not `present`; idempotent.
+
+    `prepare` may turn a key into what is written (the controller with a KEK wraps plaintext keys, so it
+    never writes one).
+    """
     done: list[Restored] = []
     skip = set(present)
     for key, source in keys:
         if key.fingerprint in skip:
             continue
-        manifest = restored_key_manifest(
-            key, namespace=namespace, prefix=prefix, source=source, labels=labels, annotations=annotations
+        material = prepare(key) if prepare is not None else key
+        manifest = restore_manifest(
+            material, namespace=namespace, prefix=prefix, source=source, labels=labels, annotations=annotations
         )
         name = manifest["metadata"]["name"]
         try:
@@ -98,7 +130,7 @@ def restore_keys(
                 raise
             existing = client.get_secret(namespace, name) or {}
             where = f"key Secret {namespace}/{name}"
-            fps = {k.fingerprint for k in keys_from_secret(existing, where)} if existing else set()
+            fps = _fingerprints_of(existing, where) if existing else set()
             if key.fingerprint not in fps:
                 raise SealkitError(
                     f"Secret {namespace}/{name} exists and holds another key; restore key {key.fingerprint} by hand"
@@ -106,7 +138,8 @@ def restore_keys(
             created = False
         skip.add(key.fingerprint)
         done.append(Restored(key.fingerprint, name, created))
-        logger.info("restored sealing key %s into key Secret %s/%s from %s", key.fingerprint, namespace, name, source)
+        kind = "wrapped sealing key" if isinstance(material, WrappedKey) else "sealing key"
+        logger.info("restored %s %s into key Secret %s/%s from %s", kind, key.fingerprint, namespace, name, source)
     return done
 
 
@@ -133,6 +166,7 @@ def restore_from_vault(
     only: Iterable[str] = (),
     labels: Mapping[str, str] | None = None,
     annotations: Mapping[str, str] | None = None,
+    prepare: Callable[[Escrowable], Escrowable] | None = None,
 ) -> list[Restored]:
     """Every enabled escrowed key of `cluster` (or those in `only`) not `present`, as key Secrets."""
     wanted = set(only)
@@ -143,7 +177,9 @@ def restore_from_vault(
         if entry.fingerprint not in skip and (not wanted or entry.fingerprint in wanted)
     ]
     keys = [(vault.fetch(entry), vault_source(vault, entry)) for entry in entries]
-    return restore_keys(client, namespace, keys, prefix=prefix, present=skip, labels=labels, annotations=annotations)
+    return restore_keys(
+        client, namespace, keys, prefix=prefix, present=skip, labels=labels, annotations=annotations, prepare=prepare
+    )
 
 
 @dataclass(frozen=True)
@@ -153,7 +189,7 @@ class Escrowed:
     stored: bool  # False: it was escrowed already
 
 
-def backup_to_vault(vault: EscrowStore, cluster: str, keys: Iterable[PrivateKey]) -> list[Escrowed]:
+def backup_to_vault(vault: EscrowStore, cluster: str, keys: Iterable[Escrowable]) -> list[Escrowed]:
     """Escrow every key that has no enabled escrow entry yet (each written, read back and compared)."""
     existing = {e.fingerprint: e for e in vault.entries(cluster) if e.enabled}
     done: list[Escrowed] = []

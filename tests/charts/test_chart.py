@@ -307,8 +307,8 @@ def test_leader_election_rbac_is_its_lease_in_its_namespace(rendered: dict[str, 
 def test_probes_and_resources(rendered: dict[str, list[dict[str, Any]]]) -> None:
     (deployment,) = by_kind(rendered["default"], "Deployment")
     (container,) = deployment["spec"]["template"]["spec"]["containers"]
-    for probe in ("livenessProbe", "readinessProbe"):
-        assert container[probe]["httpGet"] == {"path": "/healthz", "port": "http"}
+    assert container["livenessProbe"]["httpGet"] == {"path": "/healthz", "port": "http"}
+    assert container["readinessProbe"]["httpGet"] == {"path": "/readyz", "port": "http"}
     assert {p["name"]: p["containerPort"] for p in container["ports"]} == {"http": 8080, "metrics": 8081}
     assert container["resources"]["requests"] and container["resources"]["limits"]["memory"]
     env = {e["name"]: e for e in container["env"]}

@@ -149,3 +149,26 @@ def test_escrow_values_reach_the_controller(render: Render, monkeypatch: pytest.
     assert (s.escrow_vault, s.escrow_cluster_name, s.escrow_auth) == ("kv-prod", "prod-eu", "workload-identity")
     assert list(s.escrow_accept_challenge_resources) == ["https://vault.example.test"]
     assert s.escrow_timeout == 5.0
+
+
+def test_kek_values_reach_the_controller(render: Render, monkeypatch: pytest.MonkeyPatch) -> None:
+    kek = "https://kv-prod.vault.azure.net/keys/sealing-kek"
+    values = {
+        "controller": {
+            "kek": {
+                "url": kek,
+                "auth": "workload-identity",
+                "acceptChallengeResources": ["https://managedhsm.azure.net"],
+                "timeout": "5s",
+            }
+        }
+    }
+    rendered = container(render(values))
+    assert f"--kek-url={kek}" in rendered["args"]
+    env = {e["name"]: e.get("value") for e in rendered["env"]}
+    assert env["SEALKIT_DEPLOYMENT_NAME"] == "sealed-secrets-controller"  # events about itself go there
+    assert rendered["readinessProbe"]["httpGet"]["path"] == "/readyz"  # ready once a key is usable
+    assert rendered["livenessProbe"]["httpGet"]["path"] == "/healthz"
+    s = parse_settings(rendered["args"], monkeypatch, "kube-system")
+    assert (s.kek_url, s.kek_auth, s.kek_timeout) == (kek, "workload-identity", 5.0)
+    assert s.wraps_keys and list(s.kek_accept_challenge_resources) == ["https://managedhsm.azure.net"]

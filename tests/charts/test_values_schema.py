@@ -43,6 +43,7 @@ def test_schema_is_valid_and_accepts_the_defaults_and_the_nondefault_set() -> No
         ({"securityContext": {"runAsUser": 0}}, "/securityContext/runAsUser"),
         ({"replicaCount": 0}, "/replicaCount"),
         ({"controller": {"leaderElection": {"leaseDuration": "15"}}}, "/controller/leaderElection/leaseDuration"),
+        ({"controller": {"kek": {"url": "https://kv-prod.vault.azure.net/secrets/x"}}}, "/controller/kek/url"),
     ],
 )
 def test_helm_rejects_a_wrong_type_or_value(helm: str, tmp_path: Path, values: dict[str, Any], where: str) -> None:

@@ -84,6 +84,7 @@ def test_list_shows_cluster_and_vault_side_by_side(
         "created": "2026-01-31T00:00:00Z",
         "secret": new,
         "active": "sealing",
+        "wrappedBy": None,
         "escrowed": "no",
         "vaultSecret": None,
     }
@@ -97,8 +98,10 @@ def test_list_shows_cluster_and_vault_side_by_side(
     table = run(kubeconfig, "list", *vault_args(keyvault))
     assert table.exit_code == 0, table.output
     lines = table.output.splitlines()
-    assert lines[0].split() == ["FINGERPRINT", "CREATED", "KEY", "SECRET", "ACTIVE", "ESCROWED", "VAULT", "SECRET"]
-    assert lines[1].split()[:5] == [pairs[2].key.fingerprint, "2026-03-02T00:00:00Z", retired, "no", "no"]
+    assert lines[0].split() == [
+        "FINGERPRINT", "CREATED", "KEY", "SECRET", "ACTIVE", "WRAPPED", "ESCROWED", "VAULT", "SECRET"
+    ]  # fmt: skip
+    assert lines[1].split()[:6] == [pairs[2].key.fingerprint, "2026-03-02T00:00:00Z", retired, "no", "no", "no"]
     check_clean(table, pairs)
     # no reads of values: listing uses names and tags only
     assert not [r for r in keyvault.requests if r.path.startswith("/secrets/")]

@@ -194,7 +194,7 @@ def run_drill(
         assert key_fingerprints(kube) == before  # the same keys, and no new one was generated
         last_list = drill.outputs[-1]
         for pair in pairs:
-            assert re.search(rf"{re.escape(pair.key.fingerprint)}.*\b(sealing|yes)\s+yes\b", last_list), last_list
+            assert re.search(rf"{re.escape(pair.key.fingerprint)}.*\b(sealing|yes)\s+no\s+yes\b", last_list), last_list
         text = "\n".join(drill.outputs)
         assert "PRIVATE KEY" not in text and "opens-after-the-drill" not in text
         assert not any(pair.private_pem.decode().splitlines()[2] in text for pair in pairs)

@@ -15,6 +15,7 @@ from sealkit.bitnami import SEALING_KEY_LABEL
 from sealkit.keygen import GeneratedKey, generate_key_pair
 from sealkit.keys import PrivateKey, fingerprint
 from sealkit.keysecrets import key_secret_manifest, keys_from_secret, successor_secret_name
+from sealkit.wrapping.names import WRAPPED_SELECTOR
 from sealkit_controller.keys.keystore import KeyStore, key_due
 from sealkit_controller.keys.renewal import KeyManager
 from sealkit_controller.settings import Settings
@@ -108,6 +109,8 @@ class FakeClient:
         self.created: list[dict[str, Any]] = []
 
     def list_secrets(self, namespace: str, selector: str) -> list[dict[str, Any]]:
+        if selector == WRAPPED_SELECTOR:
+            return []  # no wrapped key Secrets here
         assert selector == f"{SEALING_KEY_LABEL}=active"
         return self.secrets
 
@@ -168,3 +171,26 @@ async def test_renewal_by_key_age_and_cutoff(generated: GeneratedKey) -> None:
     km, _ = manager(disabled, FakeClient([secret]))
     await km.load()
     assert await km.ensure() is False
+
+
+def test_store_knows_wrapped_keys_it_has_not_opened_and_prefers_envelopes_it_opened(generated: GeneratedKey) -> None:
+    from sealkit.wrapping.envelope import WrappedKey
+    from sealkit_controller.keys.keystore import Known
+
+    def envelope(tag: bytes) -> WrappedKey:
+        return WrappedKey(b"", generated.key.fingerprint, generated.key.not_before, "k", "A256KW", tag, tag)
+
+    store = KeyStore()
+    changes: list[tuple[set[str], set[str]]] = []
+    store.on_change(lambda added, removed: changes.append((added, removed)))
+    later = Known("SHA256:waiting", NOW)
+    store.wait("w2", later)
+    assert len(store.ring) == 0 and store.newest_known() == later and changes == [(set(), set())]
+    assert store.secret_names() == ["w2"] and store.is_wrapped("w2")
+    store.put("w1", [generated.key], envelope=envelope(b"taken"), verified=False)
+    assert store.envelope_of(generated.key.fingerprint, verified=True) is None
+    store.put("w0", [generated.key], envelope=envelope(b"opened"))
+    assert store.envelope_of(generated.key.fingerprint).wrapped_data_key == b"opened"  # type: ignore[union-attr]
+    assert store.wrapped_secret_names() == ["w0", "w1"] and store.plaintext_secret_names() == []
+    assert store.newest_known() == later  # renewal counts the key not opened yet
+    assert store.drop("w2") and store.newest_known().fingerprint == generated.key.fingerprint  # type: ignore[union-attr]

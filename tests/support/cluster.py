@@ -147,5 +147,9 @@ class Cluster:
             assert not predicate()
             time.sleep(0.02)
 
-    def start(self, *, escrow_credential: object = None, **overrides: Any) -> ControllerThread:
-        return ControllerThread(self.settings(**overrides), escrow_credential=escrow_credential).start()
+    def start(
+        self, *, escrow_credential: object = None, kek_credential: object = None, **overrides: Any
+    ) -> ControllerThread:
+        return ControllerThread(
+            self.settings(**overrides), escrow_credential=escrow_credential, kek_credential=kek_credential
+        ).start()

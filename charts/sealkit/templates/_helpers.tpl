@@ -136,6 +136,10 @@ The `sealkit controller` flags, one for every controller setting (all of them, d
 - {{ printf "--leader-elect-lease-duration=%s" $c.leaderElection.leaseDuration | quote }}
 - {{ printf "--leader-elect-renew-deadline=%s" $c.leaderElection.renewDeadline | quote }}
 - {{ printf "--leader-elect-retry-period=%s" $c.leaderElection.retryPeriod | quote }}
+- {{ printf "--kek-url=%s" $c.kek.url | quote }}
+- {{ printf "--kek-auth=%s" $c.kek.auth | quote }}
+- {{ printf "--kek-accept-challenge-resource=%s" (join "," $c.kek.acceptChallengeResources) | quote }}
+- {{ printf "--kek-timeout=%s" $c.kek.timeout | quote }}
 - {{ printf "--log-level=%s" $c.logLevel | quote }}
 - {{ printf "--log-format=%s" $c.logFormat | quote }}
 - {{ printf "--log-info-stdout=%t" $c.logInfoStdout | quote }}

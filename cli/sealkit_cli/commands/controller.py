@@ -172,6 +172,24 @@ def _level(value: str) -> str:
     "leader-elect-retry-period", default="2s", help="Interval of renewals and of followers' attempts (Go duration)."
 )
 @bitnami_option(
+    "kek-url",
+    default="",
+    help="Store every new sealing key wrapped by this Key Vault / Managed HSM key (its URL, with or without "
+    "version), never in plaintext; '' = off. See docs/wrapped-keys.md.",
+)
+@bitnami_option(
+    "kek-auth",
+    type=click.Choice(AUTH_MODES),
+    default="default",
+    help="azure-identity credential for the KEK (default: DefaultAzureCredential: workload identity in a pod).",
+)
+@bitnami_option(
+    "kek-accept-challenge-resource",
+    default="",
+    help="Token resources to accept from the KEK's vault although they do not match its host (a,b).",
+)
+@bitnami_option("kek-timeout", default="10s", help="Connect/read timeout of KEK requests (Go duration).")
+@bitnami_option(
     "workers",
     type=int,
     default=None,
@@ -250,6 +268,10 @@ def controller(
         leader_elect_lease_duration=_seconds(f["leader_elect_lease_duration"], "--leader-elect-lease-duration"),
         leader_elect_renew_deadline=_seconds(f["leader_elect_renew_deadline"], "--leader-elect-renew-deadline"),
         leader_elect_retry_period=_seconds(f["leader_elect_retry_period"], "--leader-elect-retry-period"),
+        kek_url=f["kek_url"],
+        kek_auth=f["kek_auth"],
+        kek_accept_challenge_resources=cfg.parse_list(f["kek_accept_challenge_resource"]),
+        kek_timeout=cfg.parse_duration(f["kek_timeout"], "--kek-timeout").total_seconds(),
         workers=workers,
         threads=f["threads"] if f["threads"] is not None else workers + 4,
         log_level=_level(f["log_level"]),

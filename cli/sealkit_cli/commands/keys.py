@@ -29,6 +29,7 @@ if TYPE_CHECKING:
     from sealkit.clients.kube.api import KubeClient
     from sealkit.escrow.sync import EscrowStore
     from sealkit.keysecrets import HeldKey
+    from sealkit.wrapping.keysecret import HeldWrapped
 
 T = TypeVar("T")
 F = TypeVar("F", bound=Callable[..., Any])
@@ -37,7 +38,7 @@ API_TIMEOUT = 30.0
 
 @click.group("keys")
 def keys() -> None:
-    """Key Secrets and escrowed keys: list, back up, restore.
+    """Key Secrets and escrowed keys: list, back up, restore; wrap with a KEK; check recovery.
 
     The controller's key Secrets live in --controller-namespace. Escrowed copies live in an Azure Key
     Vault (--vault NAME or URL) under the names `sealkit-<cluster name>-<key id>` (see
@@ -97,6 +98,13 @@ def _held(client: KubeClient, namespace: str) -> list[HeldKey]:
         return held_keys(client, namespace)
 
 
+def _held_wrapped(client: KubeClient, namespace: str) -> list[HeldWrapped]:
+    from sealkit.wrapping.keysecret import held_wrapped
+
+    with _cluster_errors(f"listing wrapped key Secrets in {namespace}"):
+        return held_wrapped(client, namespace)
+
+
 # --- the vault side -------------------------------------------------------------------------------
 
 
@@ -149,11 +157,14 @@ def list_keys(fmt: str, **kwargs: Any) -> None:
     """Key Secrets and escrowed keys side by side: fingerprint, created, active, escrowed.
 
     ACTIVE: `sealing` (the newest active key: it seals), `yes` (opens), `no` (a key Secret no longer
-    labelled active), `-` (not in the cluster). ESCROWED: `yes`, `disabled`, `no`, or `-` without --vault.
+    labelled active), `-` (not in the cluster). WRAPPED: `yes` (a wrapped key Secret: the key rests
+    encrypted by a KEK), `no` (plaintext), `-`. ESCROWED: `yes`, `wrapped` (the copy is wrapped),
+    `disabled`, `no`, or `-` without --vault.
     """
     escrow = _escrow(kwargs, required=False)
     namespace = kwargs["cluster"].controller_namespace
-    held = _held(_kube(kwargs), namespace)
+    client = _kube(kwargs)
+    held: list[Any] = [*_held(client, namespace), *_held_wrapped(client, namespace)]
     entries = escrow.vault.entries(escrow.cluster) if escrow else []
     rows = _rows(held, entries, escrow is not None)
     if fmt == "json":
@@ -162,9 +173,17 @@ def list_keys(fmt: str, **kwargs: Any) -> None:
     if not rows:
         click.echo(f"no key Secrets in {namespace}" + (f" and no escrowed keys for {escrow.cluster}" if escrow else ""))
         return
-    headers = ("FINGERPRINT", "CREATED", "KEY SECRET", "ACTIVE", "ESCROWED", "VAULT SECRET")
+    headers = ("FINGERPRINT", "CREATED", "KEY SECRET", "ACTIVE", "WRAPPED", "ESCROWED", "VAULT SECRET")
     table = [headers] + [
-        (r["fingerprint"], r["created"] or "-", r["secret"] or "-", r["active"], r["escrowed"], r["vaultSecret"] or "-")
+        (
+            r["fingerprint"],
+            r["created"] or "-",
+            r["secret"] or "-",
+            r["active"],
+            "yes" if r["wrappedBy"] else ("no" if r["secret"] else "-"),
+            r["escrowed"],
+            r["vaultSecret"] or "-",
+        )
         for r in rows
     ]
     widths = [max(len(row[i]) for row in table) for i in range(len(headers))]
@@ -182,10 +201,13 @@ def _rows(held: list[Any], entries: list[Any], with_vault: bool) -> list[dict[st
         state = "sealing" if h.fingerprint == newest else "yes" if h.active else "no"
         if row["active"] in ("-", "no"):
             row["active"] = state
+        wrapped = getattr(h, "wrapped", None)
+        if wrapped is not None:
+            row["wrappedBy"] = wrapped.kek_id
     for e in entries:
         row = by_fp.setdefault(e.fingerprint, _row(e.fingerprint, e.created))
-        if row["escrowed"] != "yes":
-            row["escrowed"] = "yes" if e.enabled else "disabled"
+        if row["escrowed"] not in ("yes", "wrapped"):
+            row["escrowed"] = ("wrapped" if e.wrapped else "yes") if e.enabled else "disabled"
             row["vaultSecret"] = e.name
     for row in by_fp.values():
         if row["escrowed"] == "-" and with_vault:
@@ -199,6 +221,7 @@ def _row(fingerprint: str, created: Any) -> dict[str, Any]:
         "created": rfc3339(created) if created else None,
         "secret": None,
         "active": "-",
+        "wrappedBy": None,
         "escrowed": "-",
         "vaultSecret": None,
     }
@@ -243,19 +266,24 @@ def backup(to_file: Path | None, force: bool, **kwargs: Any) -> None:
         raise InputError("backup needs --to-file FILE, or --vault and --cluster-name (or both)")
     escrow = _escrow(kwargs, required=to_file is None)
     namespace = kwargs["cluster"].controller_namespace
-    held = [h for h in _held(_kube(kwargs), namespace) if h.active]
-    if not held:
+    client = _kube(kwargs)
+    held = [h for h in _held(client, namespace) if h.active]
+    wrapped = [h for h in _held_wrapped(client, namespace) if h.active]
+    if not held and not wrapped:
         raise InputError(f"no active key Secrets in {namespace}: nothing to back up")
     if to_file is not None:
         from sealkit.keysecrets import backup_document
+        from sealkit.wrapping.keysecret import backup_items
 
         document = backup_document(held, namespace)
+        document["items"] += backup_items(wrapped, namespace)
         write_private_file(to_file, yaml.safe_dump(document, sort_keys=False).encode(), force=force)
-        click.echo(f"wrote {len(document['items'])} key(s) to {to_file} (mode 0600)")
+        click.echo(f"wrote {len(document['items'])} key(s) to {to_file} (mode 0600; wrapped keys stay wrapped)")
     if escrow is not None:
         from sealkit.escrow.sync import backup_to_vault
 
-        for done in backup_to_vault(escrow.vault, escrow.cluster, [h.key for h in held]):
+        material: list[Any] = [h.key for h in held] + [h.wrapped for h in wrapped]
+        for done in backup_to_vault(escrow.vault, escrow.cluster, material):
             verb = "escrowed" if done.stored else "already escrowed"
             click.echo(f"{verb} {done.fingerprint} as {done.name} in {escrow.vault.url}")
 
@@ -303,14 +331,18 @@ def restore(
 
     namespace = kwargs["cluster"].controller_namespace
     client = _kube(kwargs)
-    present = {h.fingerprint for h in _held(client, namespace)}
+    present = {h.fingerprint for h in _held(client, namespace)} | {
+        h.fingerprint for h in _held_wrapped(client, namespace)
+    }
     # fingerprint -> how to get (key, source); vault values are fetched only for keys to restore
     sources: dict[str, Callable[[], tuple[Any, str]]] = {}
     if from_file is not None:
-        from sealkit.keys import load_private_keys
+        from sealkit.wrapping.material import load_key_material
 
         source = f"file {from_file.name}"
-        for key in load_private_keys(from_file.read_bytes(), str(from_file)):
+        material = load_key_material(from_file.read_bytes(), str(from_file))
+        found: list[Any] = [*material.keys, *material.wrapped]
+        for key in found:
             sources.setdefault(key.fingerprint, _given(key, source))
     else:
         escrow = _escrow(kwargs, required=True)
@@ -339,3 +371,15 @@ def restore(
         click.echo(f"{verb} {item.fingerprint} into key Secret {namespace}/{item.secret}")
     if not done:
         click.echo("nothing to restore: every key is already in the cluster")
+
+
+def _register() -> None:
+    """The subcommands kept in their own modules (cheap to import: SDKs load inside the commands)."""
+    from sealkit_cli.commands.keywrap import rewrap, wrap
+    from sealkit_cli.commands.recovery import check_recovery
+
+    for command in (wrap, rewrap, check_recovery):
+        keys.add_command(command)
+
+
+_register()

@@ -1,4 +1,9 @@
-"""`sealkit unseal`: disaster recovery without a cluster, from backed-up private keys."""
+"""`sealkit unseal`: disaster recovery without a cluster, from backed-up private keys.
+
+Key files may hold wrapped key Secrets (docs/wrapped-keys.md): those are unwrapped through their Key Vault
+key with the `--auth` options (the same as every other vault command); without that access it says so, and
+which key it could not open. Plaintext keys need no vault at all.
+"""
 
 from __future__ import annotations
 
@@ -8,10 +13,10 @@ import click
 
 from sealkit.documents import dump, load_documents
 from sealkit.errors import InputError
-from sealkit.keys import KeyRing, load_private_keys
+from sealkit.keys import KeyRing
 from sealkit.unsealing import unseal as unseal_object
 from sealkit_cli import io
-from sealkit_cli.options import flatten, option, warn
+from sealkit_cli.options import flatten, kek_client, option, vault_options, warn
 
 OLD_INPUT_SPELLING = (
     "--sealed-secret-file names the input of `sealkit unseal` (an old spelling of -f); kubeseal and the "
@@ -19,14 +24,30 @@ OLD_INPUT_SPELLING = (
 )
 
 
-def load_keyring(given: tuple[Any, ...], flag: str = "--private-key") -> KeyRing:
+def load_keyring(given: tuple[Any, ...], flag: str = "--private-key", vault: dict[str, Any] | None = None) -> KeyRing:
+    """Every key of the files given; wrapped ones are unwrapped through the vault (`vault`: the vault options;
+    commands without them say that a wrapped key needs vault access)."""
+    from sealkit.wrapping.material import load_key_material, open_wrapped
+
     paths = flatten(given)
     if not paths:
         raise InputError(f"no private keys: give {flag} FILE (PEM, key Secret backup or v1 List)")
     ring = KeyRing()
+    wrapped = []
     for path in paths:
         data, source = io.read_input(path)
-        for key in load_private_keys(data, source):
+        material = load_key_material(data, source)
+        for key in material.keys:
+            ring.add(key)
+        wrapped += material.wrapped
+    if wrapped:
+        if vault is None:
+            raise InputError(
+                f"{wrapped[0].source}: a wrapped key; opening it needs access to its Key Vault key "
+                "(sealkit unseal --private-key unwraps it with vault access)"
+            )
+        options = vault
+        for key in open_wrapped(wrapped, lambda: kek_client(options, None)):
             ring.add(key)
     return ring
 
@@ -42,6 +63,7 @@ def load_keyring(given: tuple[Any, ...], flag: str = "--private-key") -> KeyRing
 @option("fmt", default=None, help="Output format: yaml or json (default: from the -w file's extension, else yaml).")
 @option("private_keys")
 @option("namespace", help="Namespace for SealedSecrets that have none.")
+@vault_options
 def unseal(
     input_path: str,
     old_input_path: str | None,
@@ -49,17 +71,20 @@ def unseal(
     fmt: str | None,
     private_keys: tuple[tuple[str, ...], ...],
     namespace: str | None,
+    **vault: Any,
 ) -> None:
     """Open SealedSecret(s) with private keys: one Secret per input document, in order.
 
     \b
     kubectl get secret -n kube-system -l sealedsecrets.bitnami.com/sealed-secrets-key -o yaml > keys.yaml
     sealkit unseal --private-key keys.yaml -f sealed-secret.yaml -w secret.yaml
+    Wrapped key Secrets (-l sealkit.io/wrapped-sealing-key) work the same, with unwrap access to their KEK
+    (--auth and the other vault options).
     """
     if old_input_path is not None:
         warn(OLD_INPUT_SPELLING)
         input_path = old_input_path
-    ring = load_keyring(private_keys)
+    ring = load_keyring(private_keys, vault=vault)
     data, source = io.read_input(input_path)
     documents = load_documents(data, source)
     if not documents:

@@ -9,6 +9,11 @@ until it is escrowed, posts a Warning `ErrEscrowFailed` event on the key's Secre
 At start, with no key Secrets, `restore_if_empty` restores every escrowed key of the cluster before the key
 manager decides whether to generate one; if the vault cannot be read it raises, so no key is generated that
 would hide the real ones (the caller retries the start).
+
+A newly generated key is escrowed before it is published (`escrow_now`, the key manager's escrow gate).
+With a KEK, every copy written is wrapped: a wrapped key is escrowed as its envelope (never opened for it),
+a plaintext key Secret's key is wrapped first, and a plaintext escrowed copy is wrapped before it is restored
+into a key Secret. All writes go through `KeyWrites`.
 """
 
 from __future__ import annotations
@@ -20,14 +25,17 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from sealkit.clients.kube.api import ApiError, KubeClient
+from sealkit.clients.kube.api import KubeClient
 from sealkit.errors import SealkitError
-from sealkit.escrow.scheme import EscrowError
+from sealkit.escrow.scheme import Escrowable, EscrowError
 from sealkit.escrow.sync import INVALID, EscrowStore, EscrowVaultError, failure_reason, restore_from_vault
 from sealkit.keys import PrivateKey
 from sealkit.keysecrets import held_keys
 from sealkit.retry import Backoff
+from sealkit.wrapping.envelope import KekError, WrappedKey
+from sealkit.wrapping.keysecret import held_wrapped
 from sealkit_controller.keys.keystore import KeyStore
+from sealkit_controller.keys.writes import KeyWrites
 from sealkit_controller.plumbing.background import BackgroundLoop
 from sealkit_controller.plumbing.events import WARNING, EventRecorder
 from sealkit_controller.plumbing.pool import Run
@@ -96,10 +104,14 @@ class EscrowKeeper:
         *,
         events: EventRecorder | None = None,
         metrics: EscrowMetrics | None = None,
+        writes: KeyWrites | None = None,
+        wrap: Callable[[PrivateKey], WrappedKey] | None = None,
     ) -> None:
         self.target = target
         self.vault = vault
         self._client = client
+        self._writes = writes or KeyWrites(client, run, target.namespace)
+        self._wrap = wrap  # with a KEK: plaintext keys are wrapped before any copy of them is written
         self._store = store
         self._run = run
         self._events = events
@@ -111,22 +123,21 @@ class EscrowKeeper:
         self._listed_at: float | None = None
         self._reported: set[str] = set()
         self.failures = 0
-        # Asked before every vault write (raises to refuse): the leader election's fence, when it is on.
-        self.write_gate: Callable[[str], None] = lambda what: None
         store.on_change(lambda added, removed: self._wake.set())
 
     # --- start: restore before generating ---------------------------------------------------------------
 
     async def restore_if_empty(self) -> int:
         """With no keys held, restore every escrowed key of the cluster; returns how many were restored."""
-        if len(self._store.ring):
+        if len(self._store.ring) or self._store.waiting_secret_names():
             return 0
         t = self.target
         try:
             present = {h.fingerprint for h in await self._run(held_keys, self._client, t.namespace)}
+            present |= {h.fingerprint for h in await self._run(held_wrapped, self._client, t.namespace)}
             restored = await self._run(
                 lambda: restore_from_vault(
-                    self._client,
+                    self._writes.secrets(),
                     self.vault,
                     t.cluster,
                     t.namespace,
@@ -134,6 +145,7 @@ class EscrowKeeper:
                     present=present,
                     labels=t.labels,
                     annotations=t.annotations,
+                    prepare=self._wrapped_for_restore if self._wrap is not None else None,
                 )
             )
         except EscrowVaultError as exc:
@@ -143,8 +155,8 @@ class EscrowKeeper:
                 f"generated yet: {exc}",
                 exc.reason,
             ) from None
-        except EscrowError as exc:
-            self.metrics.failures.labels(INVALID).inc()
+        except (EscrowError, KekError) as exc:
+            self.metrics.failures.labels(INVALID if isinstance(exc, EscrowError) else exc.reason).inc()
             raise EscrowError(f"restoring escrowed keys of cluster {t.cluster}: {exc}") from None
         self.metrics.restored.inc(len(restored))
         self.escrowed.update(r.fingerprint for r in restored)
@@ -173,8 +185,41 @@ class EscrowKeeper:
         if close is not None:
             close()
 
+    def _wrapped_for_restore(self, key: Escrowable) -> Escrowable:
+        """With a KEK, a plaintext escrowed copy is wrapped before it becomes a key Secret (in the pool)."""
+        if isinstance(key, WrappedKey) or self._wrap is None:
+            return key
+        return self._wrap(key)
+
     def pending(self) -> list[PrivateKey]:
         return [key for key in self._store.ring.newest_first() if key.fingerprint not in self.escrowed]
+
+    async def material(self, key: PrivateKey) -> Escrowable:
+        """What is escrowed for a held key: an envelope this controller opened, else one wrapped now with the KEK,
+        else the envelope it came in, else (no KEK, a plaintext key Secret) the key."""
+        envelope = self._store.envelope_of(key.fingerprint, verified=True)
+        if envelope is not None:
+            return envelope
+        if self._wrap is not None:  # a plaintext key, or an envelope this controller has not opened itself
+            wrap = self._wrap
+            try:
+                wrapped: WrappedKey = await self._run(wrap, key)
+            except KekError as exc:
+                raise EscrowVaultError(f"key {key.fingerprint} not escrowed: {exc}", _kek_reason(exc)) from None
+            return wrapped
+        return self._store.envelope_of(key.fingerprint) or key  # a wrapped key is never escrowed in plaintext
+
+    async def escrow_now(self, material: Escrowable) -> None:
+        """The escrow gate of a new key: written and read back before it is published (raises if not)."""
+        if material.fingerprint in self.escrowed:
+            return
+        try:
+            await self._writes.escrow(self.vault, material, self.target.cluster)
+        except EscrowError as exc:
+            self.metrics.failures.labels(_reason(exc)).inc()
+            raise
+        self.escrowed.add(material.fingerprint)
+        self.metrics.escrowed.inc()
 
     async def sync(self) -> int:
         """One pass: list the vault when due, escrow what is missing; returns how many keys were written."""
@@ -194,8 +239,7 @@ class EscrowKeeper:
         for key in self.pending():
             self.metrics.pending.set(len(self.pending()))
             try:
-                self.write_gate("escrow")
-                await self._run(self.vault.store, key, self.target.cluster)
+                await self._writes.escrow(self.vault, await self.material(key), self.target.cluster)
             except EscrowError as exc:
                 await self._failed(key, exc)
                 raise
@@ -242,19 +286,19 @@ class EscrowKeeper:
         await self._events.post(secret, WARNING, EVENT_REASON, message)
 
     async def _secret_of(self, fingerprint: str) -> dict[str, Any] | None:
-        namespace = self.target.namespace
-        try:
-            held = await self._run(held_keys, self._client, namespace)
-        except ApiError:
+        name = self._store.secret_of(fingerprint)
+        if name is None:
             return None
-        for item in held:
-            if item.fingerprint == fingerprint:
-                return {"apiVersion": "v1", "kind": "Secret", "metadata": {"name": item.secret, "namespace": namespace}}
-        return None
+        return {"apiVersion": "v1", "kind": "Secret", "metadata": {"name": name, "namespace": self.target.namespace}}
 
 
 def _reason(exc: Exception) -> str:
     return failure_reason(exc)
+
+
+def _kek_reason(exc: KekError) -> str:
+    """The escrow metric reason of a KEK failure while wrapping a copy."""
+    return {"disabled": "forbidden", "not_found": "not_found"}.get(exc.reason, exc.reason)
 
 
 def build_keeper(
@@ -265,6 +309,9 @@ def build_keeper(
     run: Run,
     events: EventRecorder,
     metrics: EscrowMetrics,
+    *,
+    writes: KeyWrites | None = None,
+    wrap: Callable[[PrivateKey], WrappedKey] | None = None,
 ) -> EscrowKeeper:
     """The keeper for one controller run, from its `Settings` (escrow enabled) and the vault credential."""
     from sealkit.clients.keyvault.escrow import EscrowVault
@@ -287,4 +334,4 @@ def build_keeper(
         retry_max_delay=settings.retry_max_delay,
         recheck_interval=settings.key_check_interval,
     )
-    return EscrowKeeper(target, vault, client, store, run, events=events, metrics=metrics)
+    return EscrowKeeper(target, vault, client, store, run, events=events, metrics=metrics, writes=writes, wrap=wrap)

@@ -1,9 +1,11 @@
 """The controller's sealing keys in memory: what key Secrets are held, which key seals, when to make a new one.
 
-A `KeyStore` is the one object the unsealing workers and (later) the HTTP server share. It keeps, per key
-Secret name, the keys that Secret holds, and publishes an immutable `KeyRing` snapshot on every change, so
-a worker thread never sees a ring being edited. Decisions about generating keys are pure functions; the
-key-Secret format is `sealkit.keysecrets`.
+A `KeyStore` is the one object the unsealing workers and the HTTP server share. It keeps, per key Secret
+name, the keys that Secret holds, and publishes an immutable `KeyRing` snapshot on every change, so a worker
+thread never sees a ring being edited. It also knows which keys came from wrapped key Secrets (their
+envelopes, for escrow) and which wrapped Secrets are known but not opened yet ("waiting": their certificates
+count for renewal, so a KEK outage never makes a second key for one period). Decisions about generating keys
+are pure functions; the key-Secret formats are `sealkit.keysecrets` and `sealkit.wrapping.keysecret`.
 """
 
 from __future__ import annotations
@@ -17,14 +19,23 @@ from typing import Any
 from sealkit.errors import SealkitError
 from sealkit.keys import KeyRing, PrivateKey
 from sealkit.keysecrets import creation_time, is_active_key_secret, keys_from_secret
+from sealkit.wrapping.envelope import WrappedKey
 
 logger = logging.getLogger(__name__)
 
 EPOCH = dt.datetime.min.replace(tzinfo=dt.UTC)
 
 
+@dataclasses.dataclass(frozen=True)
+class Known:
+    """A key known by its certificate (fingerprint and date), whether or not its private key is open."""
+
+    fingerprint: str
+    not_before: dt.datetime | None
+
+
 def key_due(
-    newest: PrivateKey | None,
+    newest: PrivateKey | Known | None,
     now: dt.datetime,
     *,
     renew_period: dt.timedelta,
@@ -59,6 +70,9 @@ class KeyStore:
     def __init__(self, *, by_creation: bool = False) -> None:
         self.by_creation = by_creation
         self._by_secret: dict[str, list[PrivateKey]] = {}
+        self._envelopes: dict[str, WrappedKey] = {}  # held wrapped key Secrets: name -> envelope
+        self._verified: set[str] = set()  # those whose envelope this controller opened (or made) itself
+        self._waiting: dict[str, Known] = {}  # wrapped key Secrets not opened (yet)
         self._ring = KeyRing()
         self._listeners: list[Callable[[set[str], set[str]], None]] = []
 
@@ -68,7 +82,49 @@ class KeyStore:
         return self._ring
 
     def newest(self) -> PrivateKey | None:
+        """The sealing key: the newest key held (open)."""
         return self._ring.newest()
+
+    def newest_known(self) -> Known | None:
+        """The newest key known, open or waiting to be unwrapped: what renewal is decided on."""
+        known = [Known(k.fingerprint, k.not_before) for k in self._ring.newest_first()[:1]]
+        known += self._waiting.values()
+        if not known:
+            return None
+        return max(known, key=lambda k: k.not_before or EPOCH)
+
+    def envelope_of(self, fingerprint: str, *, verified: bool = False) -> WrappedKey | None:
+        """The wrapped form of a held key, if a wrapped key Secret holds it; one this controller opened (or
+        made) itself first. `verified`: only such a one (a Secret taken by fingerprint was not opened)."""
+        found = None
+        for name, envelope in sorted(self._envelopes.items()):
+            if envelope.fingerprint == fingerprint:
+                if name in self._verified:
+                    return envelope
+                found = found or envelope
+        return None if verified else found
+
+    def secret_of(self, fingerprint: str) -> str | None:
+        """A key Secret holding `fingerprint` (open or waiting)."""
+        for name, keys in sorted(self._by_secret.items()):
+            if any(k.fingerprint == fingerprint for k in keys):
+                return name
+        for name, known in sorted(self._waiting.items()):
+            if known.fingerprint == fingerprint:
+                return name
+        return None
+
+    def plaintext_secret_names(self) -> list[str]:
+        return sorted(name for name in self._by_secret if name not in self._envelopes)
+
+    def wrapped_secret_names(self) -> list[str]:
+        return sorted(self._envelopes)
+
+    def waiting_secret_names(self) -> list[str]:
+        return sorted(self._waiting)
+
+    def is_wrapped(self, name: str) -> bool:
+        return name in self._envelopes or name in self._waiting
 
     def keys_of(self, secret: Mapping[str, Any], where: str) -> list[PrivateKey]:
         """The keys of one key Secret, dated by the configured key order priority."""
@@ -79,31 +135,55 @@ class KeyStore:
         return [dataclasses.replace(key, not_before=created) for key in keys]
 
     def secret_names(self) -> list[str]:
-        return sorted(self._by_secret)
+        return sorted({*self._by_secret, *self._waiting})
 
     def on_change(self, listener: Callable[[set[str], set[str]], None]) -> None:
         """Call `listener(added_fingerprints, removed_fingerprints)` after each change."""
         self._listeners.append(listener)
 
-    def _publish(self) -> None:
+    def _publish(self, *, force: bool = False) -> None:
+        """A new ring snapshot; listeners hear of it when keys came or went (or `force`: what is known changed)."""
         before = set(self._ring.fingerprints())
         ring = KeyRing(key for keys in self._by_secret.values() for key in keys)
         self._ring = ring
         after = set(ring.fingerprints())
         added, removed = after - before, before - after
-        if added or removed:
+        if added or removed or force:
             for listener in self._listeners:
                 listener(added, removed)
 
-    def put(self, name: str, keys: list[PrivateKey]) -> None:
+    def put(
+        self, name: str, keys: list[PrivateKey], *, envelope: WrappedKey | None = None, verified: bool = True
+    ) -> None:
+        """Hold the keys of one key Secret (`envelope`: it is a wrapped key Secret; `verified`: opened by us)."""
         self._by_secret[name] = list(keys)
+        self._waiting.pop(name, None)
+        self._verified.discard(name)
+        if envelope is not None:
+            self._envelopes[name] = envelope
+            if verified:
+                self._verified.add(name)
+        else:
+            self._envelopes.pop(name, None)
         self._publish()
+
+    def wait(self, name: str, known: Known) -> None:
+        """A wrapped key Secret whose key is not open (yet): counted for renewal, not used."""
+        self._waiting[name] = known
+        self._envelopes.pop(name, None)
+        self._verified.discard(name)
+        self._by_secret.pop(name, None)
+        self._publish(force=True)
 
     def drop(self, name: str) -> bool:
         """Forget the keys of one Secret (deleted or no longer labelled active); True if it was held."""
-        if self._by_secret.pop(name, None) is None:
+        held = self._by_secret.pop(name, None) is not None
+        waiting = self._waiting.pop(name, None) is not None
+        self._envelopes.pop(name, None)
+        self._verified.discard(name)
+        if not (held or waiting):
             return False
-        self._publish()
+        self._publish(force=True)
         return True
 
     def observe_secret(self, secret: Mapping[str, Any], *, deleted: bool = False) -> str | None:

@@ -1,14 +1,27 @@
-"""Loading, generating and renewing the controller's sealing keys in the cluster (key Secrets).
+"""Loading, generating and renewing the controller's sealing keys: the one place key lifecycle decisions are made.
 
-At start the key Secrets of the controller's namespace are listed; afterwards the Secret watch keeps the
-`KeyStore` current (see `Controller.observe_secret`). A background task makes a new key when none is held,
-when the newest predates the cutoff, or when the newest's NotBefore is older than the renew period.
+At start the key Secrets of the controller's namespace are listed (Bitnami's plaintext ones and sealkit's
+wrapped ones, which `WrappedKeyLoader` unwraps once each); afterwards the Secret watch keeps the `KeyStore`
+current (`observe_secret`). A background task makes a new key when none is known, when the newest predates
+the cutoff, or when the newest's NotBefore is older than the renew period. "Known" includes wrapped keys not
+opened yet, so a KEK outage never leads to a second key for one period.
 
 Never two keys for one period, even across leaders: before making a key the key Secrets are listed again
 (the decision is taken from the cluster's keys, not from a watch that may lag), and the new key Secret's
 name is fixed by the key it follows (`keysecrets.successor_secret_name`), so a second controller deciding
 the same renewal gets a 409 and takes the key that is there. With leader election only the leader runs
-this (and its writes pass the lease fence).
+this (and its writes pass the lease fence, in the Kubernetes client and in `KeyWrites`).
+
+Making a key (`generate`), in order, each step fail-closed:
+
+1. generate the key pair in memory (kept across failed attempts, so retries never make a second key);
+2. with a KEK: wrap it and unwrap the result to check it (`sealkit.wrapping.envelope.wrap_verified`); with
+   the KEK unreachable or refusing, nothing is written, the keys held keep serving, and it is retried;
+3. with escrow: write the escrowed copy (wrapped, with a KEK) and read it back (`escrow_gate`): a key is
+   never published before its copy is safe, so the previous key keeps sealing until then;
+4. write the key Secret (wrapped with a KEK: a plaintext key is never written then) through `KeyWrites`,
+   the one seam for key writes, under the successor name; only then does the key enter the store and
+   become the newest.
 """
 
 from __future__ import annotations
@@ -18,20 +31,36 @@ import contextlib
 import dataclasses
 import datetime as dt
 import logging
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable, Mapping
+from typing import Any
 
 from sealkit.clients.kube.api import ApiError, KubeClient
 from sealkit.errors import SealkitError
+from sealkit.escrow.scheme import Escrowable, EscrowError
+from sealkit.escrow.sync import failure_reason
 from sealkit.keygen import generate_key_pair
+from sealkit.keys import PrivateKey
 from sealkit.keysecrets import (
     ACTIVE_SELECTOR,
     creation_time,
     is_active_key_secret,
     key_secret_manifest,
+    keys_from_secret,
     successor_secret_name,
 )
 from sealkit.retry import Backoff
+from sealkit.wrapping.envelope import KekError, KeyWrapper, WrappedKey, wrap_verified
+from sealkit.wrapping.keysecret import (
+    is_wrapped_key_secret,
+    looks_like_wrapped_key_secret,
+    wrapped_from_secret,
+    wrapped_key_manifest,
+)
+from sealkit.wrapping.names import WRAPPED_SELECTOR
+from sealkit_controller.keys.kekreport import ESCROW, WRAP, KekReport, KeyMetrics
 from sealkit_controller.keys.keystore import KeyStore, key_due
+from sealkit_controller.keys.unwrapper import WrappedKeyLoader
+from sealkit_controller.keys.writes import KeyWrites
 from sealkit_controller.plumbing.background import BackgroundLoop
 from sealkit_controller.plumbing.pool import Run
 from sealkit_controller.settings import Settings
@@ -39,10 +68,33 @@ from sealkit_controller.settings import Settings
 logger = logging.getLogger(__name__)
 
 _NAME_ATTEMPTS = 5
+EscrowGate = Callable[[Escrowable], Awaitable[None]]
+
+
+@dataclasses.dataclass
+class _Prepared:
+    """A generated key on its way to being written: kept across failed attempts."""
+
+    key: PrivateKey
+    wrapped: WrappedKey | None
+    manifest: dict[str, Any]
+
+    @property
+    def material(self) -> Escrowable:
+        return self.wrapped if self.wrapped is not None else self.key
+
+
+class KeyUnavailable(SealkitError):
+    """No new key could be made safely now; the keys held keep serving. `operation`: wrap or escrow."""
+
+    def __init__(self, message: str, *, operation: str, reason: str) -> None:
+        super().__init__(message)
+        self.operation = operation
+        self.reason = reason
 
 
 class KeyManager:
-    """Keeps at least one current key in `store`, writing new ones as Bitnami-format key Secrets."""
+    """Keeps at least one current key in `store`: see the module docstring for the order of a generation."""
 
     def __init__(
         self,
@@ -51,19 +103,42 @@ class KeyManager:
         store: KeyStore,
         run: Run,
         clock: Callable[[], dt.datetime] = lambda: dt.datetime.now(dt.UTC),
+        *,
+        writes: KeyWrites | None = None,
+        kek: Callable[[], KeyWrapper] | None = None,
+        wrap_new_keys: bool = False,
+        report: KekReport | None = None,
+        loader: WrappedKeyLoader | None = None,
     ) -> None:
         self._settings = settings
         self._client = client
         self._store = store
         self._run = run
         self._clock = clock
+        self.writes = writes or KeyWrites(client, run, settings.namespace)
+        self._kek = kek
+        self.wrap_new_keys = wrap_new_keys
+        self.report = report or KekReport(store, KeyMetrics(), namespace=settings.namespace)
+        self._backoff = Backoff(settings.retry_base_delay, settings.retry_max_delay)
+        self.loader = loader or WrappedKeyLoader(
+            store, self._need_kek, run, self.report, namespace=settings.namespace, backoff=self._backoff
+        )
+        self.escrow_gate: EscrowGate | None = None
+        self._prepared: _Prepared | None = None
         self._wake = asyncio.Event()
         self._background = BackgroundLoop("sealkit-key-renewal", self._loop)
-        self._backoff = Backoff(settings.retry_base_delay, settings.retry_max_delay)
+        self.failures = 0
         store.on_change(lambda added, removed: self._wake.set())
 
+    def _need_kek(self) -> KeyWrapper:
+        if self._kek is None:
+            raise KekError("no KEK client: start the controller with --kek-url to use wrapped keys", "credential")
+        return self._kek()
+
+    # --- what is held ---------------------------------------------------------------------------------
+
     async def load(self) -> int:
-        """Read every active key Secret in the controller's namespace; returns how many keys are held."""
+        """Read every active key Secret (plaintext and wrapped) in the namespace; returns how many keys are open."""
         namespace = self._settings.namespace
         secrets = await self._run(self._client.list_secrets, namespace, ACTIVE_SELECTOR)
         for secret in secrets:
@@ -74,13 +149,44 @@ class KeyManager:
                 logger.warning("ignoring key Secret %s/%s: %s", namespace, name, exc)
                 continue
             self._store.put(name, keys)
+        wrapped = await self._run(self._client.list_secrets, namespace, WRAPPED_SELECTOR)
+        await self.loader.load(wrapped)
         held = len(self._store.ring)
-        logger.info("loaded %d sealing key(s) from %d key Secret(s) in %s", held, len(secrets), namespace)
+        logger.info(
+            "loaded %d sealing key(s) from %d key Secret(s) and %d wrapped key Secret(s) in %s",
+            held,
+            len(secrets),
+            len(wrapped),
+            namespace,
+        )
+        plaintext = self._store.plaintext_secret_names()
+        if self.wrap_new_keys and plaintext:
+            logger.warning(
+                "%d sealing key(s) in %s still rest in plaintext key Secrets (%s): run `sealkit keys wrap` "
+                "to wrap them with the KEK",
+                len(plaintext),
+                namespace,
+                ", ".join(plaintext),
+            )
+        self.report.inventory()
         return held
+
+    def observe_secret(self, secret: Mapping[str, Any], *, deleted: bool = False) -> str | None:
+        """A key Secret (plaintext or wrapped) seen by the watch, on the event loop; what happened, for the log."""
+        name = str((secret.get("metadata") or {}).get("name") or "")
+        if looks_like_wrapped_key_secret(secret) or self._store.is_wrapped(name):
+            return self.loader.observe(secret, deleted=deleted)
+        what = self._store.observe_secret(secret, deleted=deleted)
+        if what:
+            self.report.inventory()
+        return what
+
+    # --- when a key is due, and making one -------------------------------------------------------------
 
     def due(self) -> dt.datetime | None:
         s = self._settings
-        return key_due(self._store.newest(), self._clock(), renew_period=s.key_renew_period, cutoff=s.key_cutoff_time)
+        newest = self._store.newest_known()
+        return key_due(newest, self._clock(), renew_period=s.key_renew_period, cutoff=s.key_cutoff_time)
 
     def _is_due(self) -> bool:
         due = self.due()
@@ -96,83 +202,163 @@ class KeyManager:
         await self.generate()
         return True
 
-    async def generate(self) -> str:
-        """A new key pair in a new key Secret; it seals from now on, the older ones keep opening.
-
-        The Secret's name follows from the newest key held (see the module docstring); if it exists already
-        with a usable key (another controller made this period's key), that key is taken instead.
-        """
+    async def _prepare(self) -> _Prepared:
         s = self._settings
-        newest = self._store.newest()
-        predecessor = newest.fingerprint if newest is not None else None
         now = self._clock()
         generated = await self._run(
             lambda: generate_key_pair(bits=s.key_size, common_name=s.my_cn, validity=s.key_ttl, now=now)
         )
-        manifest = key_secret_manifest(
-            generated,
+        if not self.wrap_new_keys:
+            manifest = key_secret_manifest(
+                generated,
+                namespace=s.namespace,
+                prefix=s.key_prefix,
+                labels=s.private_key_labels,
+                annotations=s.private_key_annotations,
+            )
+            return _Prepared(generated.key, None, manifest)
+        wrapped = await self._run(lambda: wrap_verified(generated.key, self._need_kek()))
+        manifest = wrapped_key_manifest(
+            wrapped,
             namespace=s.namespace,
             prefix=s.key_prefix,
             labels=s.private_key_labels,
             annotations=s.private_key_annotations,
         )
+        return _Prepared(generated.key, wrapped, manifest)
+
+    async def generate(self) -> str:
+        """A new key pair in a new key Secret; it seals from now on, the older ones keep opening.
+
+        The steps are the module docstring's. The Secret's name follows from the newest key known; if it exists
+        already with a usable key (another controller made this period's key), that key is taken instead.
+        """
+        s = self._settings
+        newest = self._store.newest_known()
+        predecessor = newest.fingerprint if newest is not None else None
+        if self._prepared is None:
+            try:
+                self._prepared = await self._prepare()
+            except KekError as exc:
+                raise KeyUnavailable(str(exc), operation=WRAP, reason=exc.reason) from None
+            if self.wrap_new_keys:
+                await self.report.succeeded(WRAP)
+        prepared = self._prepared
+        if self.escrow_gate is not None:
+            try:
+                await self.escrow_gate(prepared.material)
+            except EscrowError as exc:
+                raise KeyUnavailable(
+                    f"new sealing key {prepared.key.fingerprint} not published until its escrowed copy is "
+                    f"written and read back: {exc}",
+                    operation=ESCROW,
+                    reason=failure_reason(exc),
+                ) from None
+        created, taken = await self._write(prepared, predecessor)
+        self._prepared = None
+        if taken is not None:
+            return taken
+        name = str((created.get("metadata") or {}).get("name") or s.key_prefix)
+        born = creation_time(created) if self._store.by_creation else None
+        key = dataclasses.replace(prepared.key, not_before=born) if born else prepared.key
+        wrapped = prepared.wrapped
+        if wrapped is not None and born:
+            wrapped = dataclasses.replace(wrapped, not_before=born)
+        self._store.put(name, [key], envelope=wrapped)
+        self.report.inventory()
+        kind = "wrapped key Secret" if wrapped is not None else "key Secret"
+        logger.info("generated sealing key %s in %s %s/%s", key.fingerprint, kind, s.namespace, name)
+        return name
+
+    async def _write(self, prepared: _Prepared, predecessor: str | None) -> tuple[dict[str, Any], str | None]:
+        """Create the key Secret under the successor name: (the created Secret, None), or, when another
+        controller made this period's key, ({}, the name of the Secret taken instead)."""
+        s = self._settings
+        manifest = {**prepared.manifest, "metadata": dict(prepared.manifest["metadata"])}
         manifest["metadata"].pop("generateName", None)
         for attempt in range(_NAME_ATTEMPTS):
-            manifest["metadata"]["name"] = successor_secret_name(s.key_prefix, predecessor, attempt)
+            name = successor_secret_name(s.key_prefix, predecessor, attempt)
+            manifest["metadata"]["name"] = name
             try:
-                created = await self._run(self._client.create_secret, s.namespace, manifest)
-                break
+                return await self.writes.create_key_secret(manifest), None
             except ApiError as exc:
                 if exc.status != 409 or exc.reason != "AlreadyExists":
                     raise
-            taken = await self._take_existing(manifest["metadata"]["name"])
+            existing = await self._run(self._client.get_secret, s.namespace, name)
+            if existing is not None and prepared.key.fingerprint in _fingerprints(existing):
+                return existing, None  # this very key, written by an attempt that did not hear back
+            taken = self._take_existing(existing, name)
             if taken is not None:
-                return taken
-        else:
-            raise SealkitError(
-                f"no new sealing key: the key Secret names after {predecessor or 'no key'} are all taken in "
-                f"{s.namespace} by Secrets holding no usable key"
-            )
-        name = str((created.get("metadata") or {}).get("name") or s.key_prefix)
-        born = creation_time(created) if self._store.by_creation else None
-        self._store.put(name, [dataclasses.replace(generated.key, not_before=born) if born else generated.key])
-        logger.info("generated sealing key %s in key Secret %s/%s", generated.key.fingerprint, s.namespace, name)
-        return name
+                return {}, taken
+        raise SealkitError(
+            f"no new sealing key: the key Secret names after {predecessor or 'no key'} are all taken in "
+            f"{s.namespace} by Secrets holding no usable key"
+        )
 
-    async def _take_existing(self, name: str) -> str | None:
-        """The key Secret of this name that another controller made: held from now on (None: no usable key)."""
+    def _take_existing(self, existing: Mapping[str, Any] | None, name: str) -> str | None:
+        """The key Secret of this name that another controller made: held (or, wrapped, being opened) from now
+        on; None when it holds no usable key."""
         namespace = self._settings.namespace
-        existing = await self._run(self._client.get_secret, namespace, name)
-        if existing is None or not is_active_key_secret(existing):
+        if existing is None:
             return None
-        try:
-            keys = self._store.keys_of(existing, f"key Secret {namespace}/{name}")
-        except SealkitError:
+        if is_wrapped_key_secret(existing):
+            try:
+                wrapped_from_secret(existing)
+            except SealkitError:
+                return None
+            self.loader.observe(existing)
+        elif is_active_key_secret(existing):
+            try:
+                keys = self._store.keys_of(existing, f"key Secret {namespace}/{name}")
+            except SealkitError:
+                return None
+            self._store.put(name, keys)
+        else:
             return None
-        self._store.put(name, keys)
+        self.report.inventory()
         logger.info("this period's sealing key exists already (key Secret %s/%s): no second key made", namespace, name)
         return name
+
+    # --- the renewal loop ------------------------------------------------------------------------------
+
+    async def ensure_or_report(self) -> bool:
+        """`ensure`, but a key that cannot be made safely now is reported (log, event, metrics), not raised."""
+        try:
+            made = await self.ensure()
+        except KeyUnavailable as exc:
+            self.failures += 1
+            wait = self._backoff.delay(self.failures)
+            await self.report.failed(exc.operation, exc, retry_in=wait)
+            return False
+        self.failures = 0
+        return made
 
     def start(self) -> None:
         self._background.start()
 
     async def stop(self) -> None:
+        """Stop renewing (a follower keeps opening wrapped keys: the loader runs on until `close`)."""
         await self._background.stop()
 
+    async def close(self) -> None:
+        await self.loader.stop()
+
     async def _loop(self) -> None:
-        failures = 0
         while True:
             wait = self._settings.key_check_interval
             self._wake.clear()
             try:
-                await self.ensure()
-                failures = 0
-                due = self.due()
-                if due is not None:
-                    wait = min(wait, max(0.0, (due - self._clock()).total_seconds()))
+                failures = self.failures
+                await self.ensure_or_report()
+                if self.failures > failures:
+                    wait = self._backoff.delay(self.failures)
+                else:
+                    due = self.due()
+                    if due is not None:
+                        wait = min(wait, max(0.0, (due - self._clock()).total_seconds()))
             except SealkitError as exc:  # the API's errors included
-                failures += 1
-                wait = self._backoff.delay(failures + 1)
+                self.failures += 1
+                wait = self._backoff.delay(self.failures + 1)
                 logger.warning(
                     "could not make a new sealing key in namespace %s (retrying in %.1fs): %s",
                     self._settings.namespace,
@@ -181,3 +367,13 @@ class KeyManager:
                 )
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._wake.wait(), timeout=wait)
+
+
+def _fingerprints(secret: Mapping[str, Any]) -> set[str]:
+    """The keys a key Secret (plaintext or wrapped) holds, by fingerprint; none when it does not parse."""
+    try:
+        if looks_like_wrapped_key_secret(secret):
+            return {wrapped_from_secret(secret).fingerprint}
+        return {k.fingerprint for k in keys_from_secret(secret, "key Secret")}
+    except SealkitError:
+        return set()

@@ -36,6 +36,7 @@ from sealkit.keys import KeyRing
 from sealkit.keysecrets import looks_like_key_secret
 from sealkit.retry import Backoff
 from sealkit.unsealing import Unsealed, unseal
+from sealkit.wrapping.keysecret import looks_like_wrapped_key_secret
 from sealkit_controller.keys.keystore import KeyStore
 from sealkit_controller.plumbing.events import NORMAL, WARNING, EventRecorder
 from sealkit_controller.plumbing.pool import InPool
@@ -187,6 +188,8 @@ class Controller:
         self.events = EventRecorder(client, self.run, instance=settings.instance, delay=settings.retry_base_delay)
         self._tasks: set[asyncio.Task[None]] = set()
         self.writing = False  # the workers run (alone, or as the leader)
+        # Where key Secrets seen by the watch go (the key manager's, once wired: it also opens wrapped ones).
+        self.key_observer: Callable[..., str | None] = keys.observe_secret
         keys.on_change(self.on_keys_changed)
 
     def start(self) -> None:
@@ -305,8 +308,10 @@ class Controller:
     def observe_secret(self, body: Mapping[str, Any], *, deleted: bool = False) -> None:
         meta = body.get("metadata") or {}
         namespace, name = str(meta.get("namespace") or ""), str(meta.get("name") or "")
-        if namespace == self.settings.namespace and (looks_like_key_secret(body) or name in self.keys.secret_names()):
-            what = self.keys.observe_secret(body, deleted=deleted)
+        if namespace == self.settings.namespace and (
+            looks_like_key_secret(body) or looks_like_wrapped_key_secret(body) or name in self.keys.secret_names()
+        ):
+            what = self.key_observer(body, deleted=deleted)
             if what:
                 logger.info("key Secret %s/%s %s; %d key(s) held", namespace, name, what, len(self.keys.ring))
         key: Key = (namespace, name)

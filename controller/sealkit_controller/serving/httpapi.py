@@ -1,6 +1,7 @@
 """The controller's HTTP API on :8080, as Bitnami's controller serves it through the service proxy.
 
-GET /healthz, GET /v1/cert.pem, POST /v1/verify (200 opens, 409 does not, 400 unreadable),
+GET /healthz (alive), GET /readyz (a usable sealing key is held; 503 with the reason when not), GET /v1/cert.pem,
+POST /v1/verify (200 opens, 409 does not, 400 unreadable),
 POST /v1/rotate (re-sealed with the newest key, scope kept). Verify and rotate are rate-limited per
 client; behind the API server's proxy the client is the address that proxy appended to X-Forwarded-For
 (the last one: earlier entries are whatever the caller sent, so keying on them would let a caller pick a
@@ -126,8 +127,12 @@ def make_app(
     metrics: HttpMetrics | None = None,
     read_timeout: float | None = None,
     write_timeout: float | None = None,
+    not_ready: Callable[[], str | None] | None = None,
 ) -> web.Application:
-    """The aiohttp application; CPU-heavy RSA work runs in the default thread pool."""
+    """The aiohttp application; CPU-heavy RSA work runs in the default thread pool.
+
+    `not_ready()` says why the controller is not ready (None: ready); by default, ready once a key is held.
+    """
     limiter = TokenBucket(rate, burst)
 
     @web.middleware
@@ -153,6 +158,17 @@ def make_app(
                 metrics.observe_http(_route_path(request), request.method, code, time.perf_counter() - started)
 
     async def healthz(_: web.Request) -> web.Response:
+        return web.Response(text="ok")
+
+    def why_not_ready() -> str | None:
+        if not_ready is not None:
+            return not_ready()
+        return None if len(keys.keyring()) else "no usable sealing key"
+
+    async def readyz(_: web.Request) -> web.Response:
+        reason = why_not_ready()
+        if reason is not None:
+            return web.Response(status=503, text=f"not ready: {reason}\n")
         return web.Response(text="ok")
 
     async def cert_pem(_: web.Request) -> web.Response:
@@ -200,6 +216,7 @@ def make_app(
 
     app = web.Application(client_max_size=MAX_BODY + 1024, middlewares=[instrument])
     app.router.add_get("/healthz", healthz)
+    app.router.add_get("/readyz", readyz)
     app.router.add_get("/v1/cert.pem", cert_pem)
     app.router.add_post("/v1/verify", limited(verify))
     app.router.add_post("/v1/rotate", limited(rotate))

@@ -1,12 +1,13 @@
 """The controller's two HTTP listeners, started and stopped with the operator.
 
-:8080 serves `httpapi.make_app` (healthz, cert, verify, rotate) from the live key store; :8081 serves
+:8080 serves `httpapi.make_app` (healthz, readyz, cert, verify, rotate) from the live key store; :8081 serves
 Prometheus metrics. Both run on Kopf's event loop (RSA work of verify/rotate goes to a thread pool).
 """
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 
 from aiohttp import web
 
@@ -53,7 +54,9 @@ class Servers:
         self._runners: list[web.AppRunner] = []
         self.urls: dict[str, str] = {}
 
-    async def start(self, settings: Settings, keys: KeyStore, metrics: Metrics) -> None:
+    async def start(
+        self, settings: Settings, keys: KeyStore, metrics: Metrics, *, not_ready: Callable[[], str | None] | None = None
+    ) -> None:
         api = make_app(
             StoreKeys(keys),
             rate=settings.rate_limit,
@@ -61,6 +64,7 @@ class Servers:
             metrics=metrics,
             read_timeout=settings.read_timeout.total_seconds(),
             write_timeout=settings.write_timeout.total_seconds(),
+            not_ready=not_ready,
         )
         await self._serve("api", api, settings.listen_addr, "listen address")
         await self._serve("metrics", metrics_app(metrics), settings.listen_metrics_addr, "metrics listen address")

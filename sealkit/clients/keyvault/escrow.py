@@ -18,12 +18,15 @@ from sealkit.clients.keyvault import errors as e
 from sealkit.clients.keyvault.sdk import SECRET, client_options, make_client
 from sealkit.escrow.scheme import (
     CONTENT_TYPE,
+    CONTENT_TYPES,
+    WRAPPED_CONTENT_TYPE,
+    Escrowable,
     EscrowEntry,
     EscrowError,
     EscrowPayload,
     build_payload,
     entry_from_listing,
-    parse_payload,
+    parse_escrowed,
     verify_read_back,
 )
 from sealkit.escrow.sync import (
@@ -37,7 +40,6 @@ from sealkit.escrow.sync import (
     UNREACHABLE,
     EscrowVaultError,
 )
-from sealkit.keys import PrivateKey
 from sealkit.retry import RetryPolicy, Throttled, call_with_retries
 
 logger = logging.getLogger(__name__)
@@ -158,27 +160,41 @@ class EscrowVault:
         def listing() -> list[EscrowEntry]:
             found = []
             for props in self.client.list_properties_of_secrets():
+                content_type = props.content_type or CONTENT_TYPE
+                if content_type not in CONTENT_TYPES:
+                    continue
                 entry = entry_from_listing(
                     str(props.name),
                     props.tags,
                     cluster=cluster,
                     enabled=bool(props.enabled),
                     version=str(props.version or ""),
+                    content_type=content_type,
                 )
-                if entry is not None and (props.content_type or CONTENT_TYPE) == CONTENT_TYPE:
+                if entry is not None:
                     found.append(entry)
             return found
 
         return self._call("list", listing)
 
-    def store(self, key: PrivateKey, cluster: str) -> EscrowEntry:
-        """Write `key` as a new version of its secret, read that version back and compare the key."""
+    def store(self, key: Escrowable, cluster: str) -> EscrowEntry:
+        """Write `key` as a new version of its secret, read that version back and compare the key.
+
+        A wrapped key is written wrapped (and compared envelope for envelope): no key operation is made.
+        """
         payload = build_payload(key, cluster)
         written = self._call("store", lambda: self._set(payload))
         self._call("read", lambda: self._read_back(payload, written))
-        logger.info("escrowed sealing key %s as %s in %s", key.fingerprint, payload.name, self.url)
-        created = key.not_before
-        return EscrowEntry(payload.name, cluster, key.fingerprint, created, True, written)
+        wrapped = payload.content_type == WRAPPED_CONTENT_TYPE
+        logger.info(
+            "escrowed %ssealing key %s as %s in %s",
+            "wrapped " if wrapped else "",
+            key.fingerprint,
+            payload.name,
+            self.url,
+        )
+        kek = str(payload.tags.get("kek", ""))
+        return EscrowEntry(payload.name, cluster, key.fingerprint, key.not_before, True, written, wrapped, kek)
 
     def _set(self, payload: EscrowPayload) -> str:
         secret = self.client.set_secret(
@@ -197,15 +213,18 @@ class EscrowVault:
         except EscrowError as exc:
             raise EscrowVaultError(f"read-back check failed: {exc}", INVALID) from None
 
-    def fetch(self, entry: EscrowEntry) -> PrivateKey:
-        """The key `entry` names, checked against its name and fingerprint tag."""
+    def fetch(self, entry: EscrowEntry) -> Escrowable:
+        """The key `entry` names (a wrapped copy stays wrapped), checked against its name and fingerprint tag."""
 
-        def get() -> PrivateKey:
+        def get() -> Escrowable:
             secret = self.client.get_secret(entry.name)
             value, tags = str(secret.value or ""), dict(secret.properties.tags or {})
+            content_type = secret.properties.content_type
             del secret
             try:
-                return parse_payload(value, name=entry.name, cluster=entry.cluster, tags=tags)
+                return parse_escrowed(
+                    value, name=entry.name, cluster=entry.cluster, content_type=content_type, tags=tags
+                )
             except EscrowError as exc:
                 raise EscrowVaultError(str(exc), INVALID) from None
 

@@ -1,0 +1,101 @@
+"""`sealkit keys check-recovery PATHS`: would the config repo's SealedSecrets open after losing the cluster?
+
+Offline (no cluster): every enabled escrowed key of --cluster-name is read from --vault (wrapped ones are
+unwrapped through their KEK, with the same credential), and every SealedSecret under PATHS is tried against
+them. Exit 0: all open. Exit 1: some would be lost (each named: file, namespace/name, why), or an escrowed key
+could not be read or opened. The nightly CI job of docs/disaster-recovery.md.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from dataclasses import asdict
+from typing import Any
+
+import click
+
+from sealkit.errors import SealkitError
+from sealkit_cli.options import kek_client, vault_options
+
+
+@click.command("check-recovery")
+@click.argument("paths", nargs=-1, required=True)
+@click.option(
+    "--vault",
+    envvar="SEALKIT_ESCROW_VAULT",
+    default=None,
+    metavar="NAME|URL",
+    help="The Key Vault holding the escrowed keys (name or https URL). [env: SEALKIT_ESCROW_VAULT]",
+)
+@click.option(
+    "--cluster-name",
+    envvar="SEALKIT_ESCROW_CLUSTER_NAME",
+    default=None,
+    help="The cluster whose escrowed keys to check with. [env: SEALKIT_ESCROW_CLUSTER_NAME]",
+)
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
+@vault_options
+def check_recovery(paths: tuple[str, ...], fmt: str, **kwargs: Any) -> None:
+    """Report the SealedSecrets under PATHS that the escrowed keys of --cluster-name would NOT open.
+
+    Exit status: 0 every SealedSecret opens; 1 some would be lost, or an escrowed key is unusable; 2 bad usage.
+    Needs: get/list on the escrow vault's secrets (Key Vault Secrets User), and unwrap on the KEK for wrapped
+    keys (Key Vault Crypto User). No cluster access.
+    """
+    from sealkit.escrow.sync import restore_order
+    from sealkit.keys import KeyRing
+    from sealkit.wrapping.envelope import WrappedKey, unwrap_private_key
+    from sealkit.wrapping.recovery import RecoveryReport, UnusableEscrow, check_documents
+    from sealkit_cli import bulk
+    from sealkit_cli.commands.keys import _escrow
+
+    if not kwargs["vault"] or not kwargs["cluster_name"]:
+        raise click.UsageError("check-recovery needs --vault and --cluster-name: where the escrowed keys are")
+    escrow = _escrow(kwargs, required=True)
+    assert escrow is not None
+    entries = restore_order(escrow.vault.entries(escrow.cluster))
+    ring = KeyRing()
+    report = RecoveryReport(escrow.cluster, 0)
+    kek = None
+    try:
+        for entry in entries:
+            try:
+                material = escrow.vault.fetch(entry)
+                if isinstance(material, WrappedKey):
+                    kek = kek or kek_client(kwargs, None)
+                    material = unwrap_private_key(material, kek, f"escrowed key {entry.name}")
+            except SealkitError as exc:  # not found, disabled, refused, corrupted: it would not come back
+                report.unusable.append(UnusableEscrow(entry.name, entry.fingerprint, str(exc)))
+                continue
+            ring.add(material)
+    finally:
+        if kek is not None:
+            kek.close()
+    report.keys = len(ring)
+    planned = bulk.plan(paths)
+    report.unreadable_files = [item.error or item.path for item in planned.unreadable]
+    check_documents(report, ring, [(str(path), docs) for path, _, docs in planned.files])
+    _print(report, escrow.vault.url, fmt)
+    if not report.ready:
+        sys.exit(1)
+
+
+def _print(report: Any, vault: str, fmt: str) -> None:
+    if fmt == "json":
+        click.echo(json.dumps({**asdict(report), "vault": vault, "ready": report.ready}, indent=2))
+        return
+    for item in report.unusable:
+        click.echo(f"unusable escrowed key {item.name} ({item.fingerprint}): {item.cause}")
+    for path in report.unreadable_files:
+        click.echo(f"unreadable: {path}")
+    for lost in report.lost:
+        click.echo(f"would be lost: {lost.path}: {lost.namespace}/{lost.name}: {lost.cause}")
+    summary = (
+        f"{report.checked} SealedSecret(s) in {report.files} file(s) checked against {report.keys} escrowed key(s) "
+        f"of cluster {report.cluster} in {vault}"
+    )
+    if report.ready:
+        click.echo(f"{summary}: all open")
+    else:
+        click.echo(f"{summary}: {len(report.lost)} would NOT open after losing the cluster")

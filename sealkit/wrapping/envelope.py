@@ -1,0 +1,283 @@
+"""The envelope: a sealing private key encrypted with a random data key, the data key wrapped by a KEK.
+
+Why an envelope: Key Vault's unwrapKey/decrypt take no OAEP label, and Sealed Secrets binds the scope into
+the OAEP label, so the vault cannot open sealed values itself; it can keep the key that opens the sealing
+key. Layout (scheme `sealkit-wrapped-key/1`):
+
+- a fresh 32-byte data key per wrap; AES-256-GCM, 12-byte random nonce, over the private key as PKCS#8 DER;
+  associated data `sealkit-wrapped-key/1 <fingerprint of the certificate>`, so a ciphertext moved beside
+  another certificate does not open; the ciphertext is stored as nonce || ciphertext || tag;
+- the data key wrapped by the KEK through the vault: RSA-OAEP-256 for RSA KEKs, A256KW for AES KEKs;
+- the KEK's full versioned id and the algorithm, and the certificate in clear.
+
+Opening checks the tag, that the key is RSA, and that it is the certificate's key. The vault is a
+`KeyWrapper` (`sealkit.clients.keyvault.kek.VaultKek` in production). Nothing here logs, and no error
+quotes key material.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import datetime as dt
+import json
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Protocol
+
+from cryptography import x509
+from cryptography.exceptions import InvalidTag
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import rsa
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+
+from sealkit.errors import KeyMaterialError, SealkitError
+from sealkit.keys import PrivateKey, fingerprint
+from sealkit.wrapping.kekid import check_algorithm, parse_kek_id
+from sealkit.wrapping.names import SCHEME_VERSION
+
+DATA_KEY_BYTES = 32
+NONCE_BYTES = 12
+TAG_BYTES = 16
+
+
+class KekError(SealkitError):
+    """The KEK could not be used (vault unreachable, permission missing, key disabled...); `reason` says which.
+
+    Reasons (the `reason` label of the controller's KEK metrics): forbidden, disabled, not_found, unreachable,
+    credential, throttled, invalid, other.
+    """
+
+    def __init__(self, message: str, reason: str = "other", retry_after: float | None = None) -> None:
+        super().__init__(message)
+        self.reason = reason
+        self.retry_after = retry_after
+
+    @property
+    def permanent(self) -> bool:
+        """Retrying the same call cannot help (the wrapped data is bad), unlike a vault or permission problem."""
+        return self.reason == "invalid"
+
+
+@dataclass(frozen=True)
+class Wrapped:
+    """A data key wrapped by the vault: which KEK version, which algorithm, and the wrapped bytes."""
+
+    kek_id: str
+    algorithm: str
+    value: bytes = field(repr=False)
+
+
+class KeyWrapper(Protocol):
+    """What the envelope needs of a KEK (a vault): wrap with the current version, unwrap with any."""
+
+    def current_id(self) -> str:
+        """The full versioned id new wraps use."""
+        ...
+
+    def wrap(self, data_key: bytes) -> Wrapped: ...
+
+    def unwrap(self, kek_id: str, algorithm: str, wrapped: bytes) -> bytes: ...
+
+
+@dataclass(frozen=True)
+class WrappedKey:
+    """One sealing key as stored wrapped: the certificate in clear, the rest opens only through the KEK."""
+
+    certificate_pem: bytes = field(repr=False)
+    fingerprint: str
+    not_before: dt.datetime | None
+    kek_id: str
+    algorithm: str
+    wrapped_data_key: bytes = field(repr=False)
+    ciphertext: bytes = field(repr=False)
+    source: str = ""
+
+    def same_envelope(self, other: WrappedKey) -> bool:
+        return (
+            self.fingerprint == other.fingerprint
+            and self.kek_id == other.kek_id
+            and self.algorithm == other.algorithm
+            and self.wrapped_data_key == other.wrapped_data_key
+            and self.ciphertext == other.ciphertext
+        )
+
+
+def _aad(fp: str) -> bytes:
+    return f"{SCHEME_VERSION} {fp}".encode()
+
+
+def certificate_facts(certificate_pem: bytes, where: str) -> tuple[str, dt.datetime]:
+    """(fingerprint, NotBefore) of the certificate kept in clear; RSA only."""
+    try:
+        cert = x509.load_pem_x509_certificates(certificate_pem)[0]
+    except ValueError:
+        raise KeyMaterialError(f"{where}: the certificate does not parse") from None
+    public = cert.public_key()
+    if not isinstance(public, rsa.RSAPublicKey):
+        raise KeyMaterialError(f"{where}: the certificate's key is not RSA")
+    return fingerprint(public), cert.not_valid_before_utc
+
+
+def wrap_private_key(key: PrivateKey, kek: KeyWrapper) -> WrappedKey:
+    """`key` under a fresh data key, the data key wrapped by `kek` (one wrap call, no unwrap)."""
+    where = f"sealing key {key.fingerprint}"
+    if not key.certificate_pem:
+        raise KeyMaterialError(f"{where}: has no certificate; a wrapped key keeps its certificate in clear")
+    cert_fp, not_before = certificate_facts(key.certificate_pem, where)
+    if cert_fp != key.fingerprint:
+        raise KeyMaterialError(f"{where}: its certificate is for another key")
+    data_key = AESGCM.generate_key(bit_length=DATA_KEY_BYTES * 8)
+    nonce = os.urandom(NONCE_BYTES)
+    der = key.key.private_bytes(
+        serialization.Encoding.DER, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+    )
+    ciphertext = nonce + AESGCM(data_key).encrypt(nonce, der, _aad(key.fingerprint))
+    del der
+    wrapped = kek.wrap(data_key)
+    del data_key
+    check_algorithm(wrapped.algorithm, where)
+    return WrappedKey(
+        certificate_pem=key.certificate_pem,
+        fingerprint=key.fingerprint,
+        not_before=key.not_before or not_before,
+        kek_id=wrapped.kek_id,
+        algorithm=wrapped.algorithm,
+        wrapped_data_key=wrapped.value,
+        ciphertext=ciphertext,
+        source=key.source,
+    )
+
+
+def open_with_data_key(wrapped: WrappedKey, data_key: bytes, where: str | None = None) -> PrivateKey:
+    """The private key of `wrapped`, given its unwrapped data key (checked against the certificate)."""
+    where = where or wrapped.source or f"wrapped key {wrapped.fingerprint}"
+    if len(data_key) != DATA_KEY_BYTES:
+        raise KeyMaterialError(f"{where}: the unwrapped data key is {len(data_key)} bytes, not {DATA_KEY_BYTES}")
+    if len(wrapped.ciphertext) < NONCE_BYTES + TAG_BYTES + 1:
+        raise KeyMaterialError(f"{where}: the encrypted key is truncated")
+    nonce, body = wrapped.ciphertext[:NONCE_BYTES], wrapped.ciphertext[NONCE_BYTES:]
+    try:
+        der = AESGCM(data_key).decrypt(nonce, body, _aad(wrapped.fingerprint))
+    except InvalidTag:
+        raise KeyMaterialError(
+            f"{where}: the encrypted key does not decrypt (corrupted, or not the key of its certificate)"
+        ) from None
+    try:
+        key = serialization.load_der_private_key(der, password=None)
+    except (ValueError, TypeError):
+        raise KeyMaterialError(f"{where}: the decrypted key is not a PKCS#8 private key") from None
+    finally:
+        del der
+    if not isinstance(key, rsa.RSAPrivateKey):
+        raise KeyMaterialError(f"{where}: the decrypted key is not RSA")
+    fp = fingerprint(key.public_key())
+    if fp != wrapped.fingerprint:
+        raise KeyMaterialError(f"{where}: the decrypted key is {fp}, not the key of its certificate")
+    return PrivateKey(key, fp, where, wrapped.not_before, wrapped.certificate_pem)
+
+
+def unwrap_private_key(wrapped: WrappedKey, kek: KeyWrapper, where: str | None = None) -> PrivateKey:
+    """One unwrap call to the vault, then AES-GCM locally; the key lives in memory only."""
+    data_key = kek.unwrap(wrapped.kek_id, wrapped.algorithm, wrapped.wrapped_data_key)
+    try:
+        return open_with_data_key(wrapped, data_key, where)
+    finally:
+        del data_key
+
+
+def wrap_verified(key: PrivateKey, kek: KeyWrapper) -> WrappedKey:
+    """Wrap, then unwrap the result and compare: a wrapped copy is trusted only once it has opened."""
+    wrapped = wrap_private_key(key, kek)
+    opened = unwrap_private_key(wrapped, kek, f"sealing key {key.fingerprint} (wrap check)")
+    if opened.fingerprint != key.fingerprint:  # open_with_data_key checks this too; kept explicit
+        raise KeyMaterialError(f"sealing key {key.fingerprint}: the wrapped copy opens to another key")
+    return wrapped
+
+
+# --- the JSON form (escrowed copies) ------------------------------------------------------------------------
+
+
+def _b64(data: bytes) -> str:
+    return base64.b64encode(data).decode()
+
+
+def to_document(wrapped: WrappedKey) -> dict[str, str]:
+    """The envelope as a JSON object (what an escrowed copy of a wrapped key holds)."""
+    return {
+        "scheme": SCHEME_VERSION,
+        "fingerprint": wrapped.fingerprint,
+        "certificate": wrapped.certificate_pem.decode(),
+        "kekId": wrapped.kek_id,
+        "algorithm": wrapped.algorithm,
+        "wrappedDataKey": _b64(wrapped.wrapped_data_key),
+        "ciphertext": _b64(wrapped.ciphertext),
+    }
+
+
+def to_json(wrapped: WrappedKey) -> str:
+    return json.dumps(to_document(wrapped), sort_keys=True)
+
+
+def assemble(
+    where: str,
+    *,
+    scheme: str,
+    certificate: bytes,
+    kek_id: str,
+    algorithm: str,
+    wrapped_data_key: bytes,
+    ciphertext: bytes,
+) -> WrappedKey:
+    """A checked `WrappedKey` from decoded fields (the wrapped key Secret's reader and `from_json` use this)."""
+    if scheme != SCHEME_VERSION:
+        raise KeyMaterialError(f"{where}: scheme {scheme!r} is not {SCHEME_VERSION}")
+    fp, not_before = certificate_facts(certificate, where)
+    try:
+        parsed = parse_kek_id(kek_id, f"{where}: KEK id")
+        check_algorithm(algorithm, where)
+    except SealkitError as exc:
+        raise KeyMaterialError(str(exc)) from None
+    if not parsed.version:
+        raise KeyMaterialError(f"{where}: the KEK id {kek_id} has no version")
+    if not wrapped_data_key:
+        raise KeyMaterialError(f"{where}: the wrapped data key is empty")
+    if len(ciphertext) < NONCE_BYTES + TAG_BYTES + 1:
+        raise KeyMaterialError(f"{where}: the encrypted key is truncated")
+    return WrappedKey(certificate, fp, not_before, parsed.url, algorithm, wrapped_data_key, ciphertext, where)
+
+
+def from_json(text: str, where: str) -> WrappedKey:
+    """The envelope an escrowed copy holds (see `to_document`), checked."""
+    try:
+        document = json.loads(text)
+    except ValueError:
+        raise KeyMaterialError(f"{where}: not a wrapped key document (JSON)") from None
+    if not isinstance(document, Mapping):
+        raise KeyMaterialError(f"{where}: not a wrapped key document")
+
+    def field_text(name: str) -> str:
+        value = document.get(name)
+        if not isinstance(value, str) or not value:
+            raise KeyMaterialError(f"{where}: {name} is missing")
+        return value
+
+    def field_bytes(name: str) -> bytes:
+        try:
+            return base64.b64decode(field_text(name), validate=True)
+        except (binascii.Error, ValueError):
+            raise KeyMaterialError(f"{where}: {name} is not valid base64") from None
+
+    wrapped = assemble(
+        where,
+        scheme=field_text("scheme"),
+        certificate=field_text("certificate").encode(),
+        kek_id=field_text("kekId"),
+        algorithm=field_text("algorithm"),
+        wrapped_data_key=field_bytes("wrappedDataKey"),
+        ciphertext=field_bytes("ciphertext"),
+    )
+    if document.get("fingerprint") not in (None, wrapped.fingerprint):
+        raise KeyMaterialError(f"{where}: its fingerprint field is not its certificate's")
+    return wrapped

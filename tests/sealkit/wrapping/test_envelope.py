@@ -1,0 +1,159 @@
+"""The envelope (`sealkit.wrapping.envelope`) and the wrapped key Secret format, with an in-memory KEK.
+
+The KEK here is AES key wrap from `cryptography` (what a Managed HSM's A256KW computes), so these tests need
+no vault; the same code against the real SDK and the local Key Vault is tests/sealkit/clients/test_keyvault_kek.py.
+"""
+
+from __future__ import annotations
+
+import base64
+import dataclasses
+import json
+import os
+
+import pytest
+from cryptography.hazmat.primitives.keywrap import InvalidUnwrap, aes_key_unwrap, aes_key_wrap
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from sealkit.errors import InputError, KeyMaterialError
+from sealkit.keygen import GeneratedKey, generate_key_pair
+from sealkit.keys import is_wrapped_key_document, load_key_documents, load_private_keys
+from sealkit.wrapping.envelope import (
+    KekError,
+    Wrapped,
+    from_json,
+    open_with_data_key,
+    to_json,
+    unwrap_private_key,
+    wrap_private_key,
+    wrap_verified,
+)
+from sealkit.wrapping.kekid import parse_kek_id
+from sealkit.wrapping.keysecret import wrapped_from_secret, wrapped_key_manifest, wrapped_secret_name
+from sealkit.wrapping.names import CIPHERTEXT, KEK_ID, WRAPPED_KEY_LABEL, WRAPPED_KEY_TYPE
+
+KEK = "https://kv.vault.azure.net/keys/kek"
+
+
+class LocalKek:
+    """A KEK in memory: one AES-256 key per version, RFC 3394 key wrap (A256KW)."""
+
+    def __init__(self) -> None:
+        self.versions = {"v1": os.urandom(32)}
+        self.current = "v1"
+        self.unwraps = 0
+
+    def current_id(self) -> str:
+        return f"{KEK}/{self.current}"
+
+    def wrap(self, data_key: bytes) -> Wrapped:
+        return Wrapped(self.current_id(), "A256KW", aes_key_wrap(self.versions[self.current], data_key))
+
+    def unwrap(self, kek_id: str, algorithm: str, wrapped: bytes) -> bytes:
+        self.unwraps += 1
+        version = kek_id.rsplit("/", 1)[-1]
+        try:
+            return aes_key_unwrap(self.versions[version], wrapped)
+        except InvalidUnwrap:
+            raise KekError(f"Key Vault key {kek_id}: unwrapKey failed (400 BadParameter)", "invalid") from None
+
+
+@pytest.fixture(scope="module")
+def pair() -> GeneratedKey:
+    return generate_key_pair(bits=2048)
+
+
+def test_wrap_and_unwrap_round_trip_with_one_unwrap(pair: GeneratedKey) -> None:
+    kek = LocalKek()
+    wrapped = wrap_private_key(pair.key, kek)
+    assert wrapped.kek_id == f"{KEK}/v1" and wrapped.algorithm == "A256KW"
+    assert wrapped.fingerprint == pair.key.fingerprint and wrapped.not_before == pair.key.not_before
+    assert "PRIVATE" not in repr(wrapped) and pair.key.fingerprint in repr(wrapped)
+    opened = unwrap_private_key(wrapped, kek)
+    assert opened.key.private_numbers() == pair.key.key.private_numbers() and kek.unwraps == 1
+    assert opened.certificate_pem == pair.certificate_pem
+    assert wrap_verified(pair.key, kek).fingerprint == pair.key.fingerprint and kek.unwraps == 2
+    # Old versions keep opening what they wrapped.
+    kek.versions["v2"], kek.current = os.urandom(32), "v2"
+    assert unwrap_private_key(wrapped, kek).fingerprint == pair.key.fingerprint
+
+
+def test_tampering_is_refused_without_quoting_material(pair: GeneratedKey) -> None:
+    kek = LocalKek()
+    wrapped = wrap_private_key(pair.key, kek)
+    data_key = aes_key_unwrap(kek.versions["v1"], wrapped.wrapped_data_key)
+    flipped = bytearray(wrapped.ciphertext)
+    flipped[20] ^= 1
+    with pytest.raises(KeyMaterialError, match="does not decrypt") as info:
+        open_with_data_key(dataclasses.replace(wrapped, ciphertext=bytes(flipped)), data_key)
+    assert base64.b64encode(data_key).decode() not in str(info.value)
+    # The ciphertext is bound to its certificate: beside another certificate it does not open.
+    other = generate_key_pair(bits=2048)
+    moved = dataclasses.replace(wrapped, certificate_pem=other.certificate_pem, fingerprint=other.key.fingerprint)
+    with pytest.raises(KeyMaterialError, match="does not decrypt"):
+        open_with_data_key(moved, data_key)
+    with pytest.raises(KekError, match="unwrapKey failed"):
+        unwrap_private_key(dataclasses.replace(wrapped, wrapped_data_key=b"x" * 40), kek)
+    with pytest.raises(KeyMaterialError, match="32"):
+        open_with_data_key(wrapped, b"short")
+
+
+def test_wrapped_key_secret_format(pair: GeneratedKey) -> None:
+    wrapped = wrap_private_key(pair.key, LocalKek())
+    manifest = wrapped_key_manifest(wrapped, namespace="kube-system", prefix="sealed-secrets-key", labels={"a": "b"})
+    assert manifest["type"] == WRAPPED_KEY_TYPE
+    assert manifest["metadata"]["labels"] == {"a": "b", WRAPPED_KEY_LABEL: "active"}
+    assert manifest["metadata"]["name"] == wrapped_secret_name("sealed-secrets-key", pair.key.fingerprint)
+    assert manifest["metadata"]["name"].startswith("sealed-secrets-key-wrapped-")
+    # Nothing Bitnami's controller or kubeseal would take for a key: no tls.key, not Bitnami's label.
+    assert "tls.key" not in manifest["data"] and "sealedsecrets.bitnami.com/sealed-secrets-key" not in str(manifest)
+    assert base64.b64decode(manifest["data"]["tls.crt"]) == pair.certificate_pem
+    assert wrapped_from_secret(manifest).same_envelope(wrapped)
+    assert is_wrapped_key_document(manifest)
+    with pytest.raises(KeyMaterialError, match="a wrapped key Secret"):
+        load_private_keys(json.dumps(manifest).encode(), "backup.json")
+    documents = load_key_documents(json.dumps({"kind": "List", "items": [manifest]}).encode(), "backup.json")
+    assert documents.keys == [] and len(documents.wrapped) == 1
+    for field, value, message in [
+        (KEK_ID, base64.b64encode(f"{KEK}".encode()).decode(), "has no version"),
+        (KEK_ID, base64.b64encode(b"http://x/keys/k/1").decode(), "https"),
+        (CIPHERTEXT, "!!", "not valid base64"),
+        ("kek.alg", base64.b64encode(b"RSA1_5").decode(), "unknown key wrap algorithm"),
+    ]:
+        broken = {**manifest, "data": {**manifest["data"], field: value}}
+        with pytest.raises(KeyMaterialError, match=message):
+            wrapped_from_secret(broken)
+
+
+def test_escrow_json_form_round_trips(pair: GeneratedKey) -> None:
+    wrapped = wrap_private_key(pair.key, LocalKek())
+    text = to_json(wrapped)
+    assert "PRIVATE KEY" not in text
+    assert from_json(text, "escrowed").same_envelope(wrapped)
+    with pytest.raises(KeyMaterialError, match="fingerprint"):
+        from_json(json.dumps({**json.loads(text), "fingerprint": "SHA256:" + "A" * 43}), "escrowed")
+
+
+def test_kek_ids() -> None:
+    assert parse_kek_id(KEK).version == "" and parse_kek_id(KEK + "/abc123").version == "abc123"
+    assert parse_kek_id("https://hsm.managedhsm.azure.net/keys/k/").url == "https://hsm.managedhsm.azure.net/keys/k"
+    assert parse_kek_id("https://127.0.0.1:8443/keys/k/v").vault_url == "https://127.0.0.1:8443"
+    for bad in ("http://kv/keys/k", "https://kv/secrets/k", "https://kv/keys/k/v/x", "https://kv/keys/k?x=1", "kv"):
+        with pytest.raises(InputError):
+            parse_kek_id(bad)
+
+
+@settings(max_examples=25, deadline=None)
+@given(st.binary(min_size=1, max_size=64), st.integers(min_value=0, max_value=10_000))
+def test_any_change_to_the_stored_fields_is_refused(junk: bytes, where: int) -> None:
+    kek = LocalKek()
+    wrapped = wrap_private_key(PAIR.key, kek)
+    position = where % len(wrapped.ciphertext)
+    changed = bytearray(wrapped.ciphertext)
+    changed[position] ^= junk[0] or 1
+    with pytest.raises((KeyMaterialError, KekError)):
+        unwrap_private_key(dataclasses.replace(wrapped, ciphertext=bytes(changed)), kek)
+
+
+PAIR = generate_key_pair(bits=2048)
