@@ -11,6 +11,7 @@ from __future__ import annotations
 import base64
 import datetime as dt
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -78,10 +79,12 @@ def outputs(cluster: Cluster, controller: ControllerThread | None, logs: LogLine
     return {**found, **extra}
 
 
-def cert_fingerprint(controller: ControllerThread) -> str:
+def cert_fingerprint(controller: ControllerThread) -> str | None:
+    """The fingerprint of the certificate the controller serves (None while it serves none)."""
     from sealkit.keys import load_certificate
 
-    return load_certificate(http_text(controller.api_url + "/v1/cert.pem")[4:].encode()).fingerprint
+    answer = http_text(controller.api_url + "/v1/cert.pem")
+    return load_certificate(answer[4:].encode()).fingerprint if answer.startswith("200 ") else None
 
 
 @pytest.fixture
@@ -429,3 +432,36 @@ def test_escrow_gates_publishing_and_escrowed_copies_stay_wrapped(
     assert all(s["type"] == WRAPPED_KEY_TYPE for s in key_secrets(cluster))
     found = {**outputs(cluster, controller, logs), **vault_outputs(escrow_vault)}
     assert_no_leak(found, known_keys(cluster, kek, [aging, fresh]))
+
+
+def test_two_replicas_both_open_wrapped_keys_and_only_the_leader_makes_one(
+    cluster: Cluster, kek: Kek, logs: LogLines, tmp_path: Path
+) -> None:
+    """With leader election: every replica unwraps (it serves and must open), the leader alone wraps and writes."""
+    election = {
+        "leader_elect": True,
+        "leader_elect_lease_duration": 2.0,
+        "leader_elect_renew_deadline": 1.0,
+        "leader_elect_retry_period": 0.2,
+    }
+    replicas: list[ControllerThread] = []
+    try:
+        for name in ("ctrl-a", "ctrl-b"):
+            kubeconfig = cluster.kube.write_kubeconfig(tmp_path / f"kubeconfig-{name}", token=name)
+            options = kek.controller_settings(kubeconfig=str(kubeconfig), instance=name, **election)
+            credential = options.pop("kek_credential")
+            settings = cluster.settings(**options)
+            replicas.append(ControllerThread(settings, kek_credential=credential).start())
+        (secret,) = cluster.wait(lambda: key_secrets(cluster) or None, timeout=15)
+        assert secret["type"] == WRAPPED_KEY_TYPE
+        key = kek.open_locally(secret)
+        for replica in replicas:  # the follower opened it too: both serve the same certificate
+            cluster.wait(lambda r=replica: cert_fingerprint(r) == key.fingerprint)
+        # One wrap check by the leader and one unwrap by the follower that saw the new Secret.
+        assert kek.unwraps() == 2 and len(key_secrets(cluster)) == 1
+        found = {f"replica {i}": http_text(r.metrics_url + "/metrics") for i, r in enumerate(replicas)}
+        assert_no_leak({**cluster_outputs(cluster.kube), **found, "log": logs.text}, [key])
+    finally:
+        for replica in replicas:
+            replica.stop()
+        assert all(r.error is None for r in replicas)
