@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import datetime as dt
+import json
 from pathlib import Path
 from typing import Any
 
@@ -181,3 +182,25 @@ def test_unseal_without_vault_access_says_exactly_that(
     with pytest.raises(Exception, match="a wrapped key Secret"):
         load_private_keys(key_file.read_bytes(), "key.yaml")
     assert_no_leak({"out": refused.output}, [pairs[0].key])
+
+
+def test_restore_from_the_vault_keeps_wrapped_copies_wrapped(
+    kube: KubeServer, kubeconfig: Path, kek: Kek, pairs: list[GeneratedKey]
+) -> None:
+    from sealkit.escrow import scheme
+    from sealkit.wrapping.envelope import wrap_private_key
+
+    escrow_vault = kek.server.add_vault("kv-escrow")
+    payload = scheme.build_payload(wrap_private_key(pairs[0].key, kek.client()), "prod")
+    escrow_vault.add_secret(payload.name, payload.value, content_type=payload.content_type, tags=dict(payload.tags))
+    vault = ["--vault", escrow_vault.url, "--cluster-name", "prod"]
+    listed = keys_cmd(kubeconfig, "list", *vault, "--format", "json")
+    assert listed.exit_code == 0, listed.output
+    (row,) = json.loads(listed.output)
+    assert row["escrowed"] == "wrapped" and row["secret"] is None
+    result = keys_cmd(kubeconfig, "restore", *vault)
+    assert result.exit_code == 0, result.output
+    (secret,) = wrapped(kube)
+    assert not plaintext(kube) and kek.open_locally(secret).fingerprint == pairs[0].key.fingerprint
+    assert kek.unwraps() == 0  # restoring a wrapped copy needs no KEK access
+    assert_no_leak({"out": listed.output + result.output, **cluster_outputs(kube)}, [pairs[0].key])

@@ -465,3 +465,36 @@ def test_two_replicas_both_open_wrapped_keys_and_only_the_leader_makes_one(
         for replica in replicas:
             replica.stop()
         assert all(r.error is None for r in replicas)
+
+
+def test_restore_into_an_empty_namespace_writes_wrapped_key_secrets_only(
+    cluster: Cluster, kek: Kek, running: list[ControllerThread], logs: LogLines
+) -> None:
+    """A rebuilt cluster: the escrowed (wrapped) copies come back as wrapped key Secrets; a plaintext escrowed
+    copy (escrowed before the KEK was configured) is wrapped before it is written."""
+    from sealkit.escrow import scheme
+    from sealkit.wrapping.envelope import wrap_private_key
+
+    escrow_vault = kek.server.add_vault("kv-escrow")
+    now = dt.datetime.now(dt.UTC)
+    old = generate_key_pair(bits=2048, now=now - dt.timedelta(days=2))
+    new = generate_key_pair(bits=2048, now=now - dt.timedelta(days=1))
+    cluster.keys += [old, new]
+    for material in (old.key, wrap_private_key(new.key, kek.client())):
+        payload = scheme.build_payload(material, "prod")
+        escrow_vault.add_secret(payload.name, payload.value, content_type=payload.content_type, tags=dict(payload.tags))
+    cluster.create(cluster.seal("by-old", data={"v": "o"}, key=len(cluster.keys) - 2))
+    settings = {
+        "escrow_vault": escrow_vault.url,
+        "escrow_cluster_name": "prod",
+        "escrow_credential": kek.server.credential("workload"),
+        "escrow_timeout": 2.0,
+    }
+    controller = start(cluster, kek, running, **settings)
+    assert cluster.wait(lambda: cluster.data("by-old")) == {"v": b"o"}
+    restored = key_secrets(cluster)
+    assert len(restored) == 2 and all(s["type"] == WRAPPED_KEY_TYPE for s in restored)
+    assert all("sealkit.io/restored-from" in s["metadata"]["annotations"] for s in restored)
+    assert cert_fingerprint(controller) == new.key.fingerprint  # restored, and nothing generated over them
+    assert_no_leak(outputs(cluster, controller, logs), [new.key])  # the old key's plaintext copy was in the vault
+    assert_no_leak(cluster_outputs(cluster.kube), [old.key])  # but never reached the cluster
