@@ -19,6 +19,7 @@ from imagetools import ROOT, Image, controller_container
 PROVIDERS: dict[str, tuple[str, str]] = {
     "POD_NAMESPACE": ("chart", "the controller's namespace (key Secrets): fieldRef metadata.namespace"),
     "POD_NAME": ("chart", "events' reporting instance and Kopf's identity: fieldRef metadata.name"),
+    "SEALKIT_DEPLOYMENT_NAME": ("chart", "events about the controller itself (KEK failures) go on it: the fullname"),
     "TMPDIR": ("chart+image", "temporary files: the /tmp emptyDir (the root filesystem is read-only)"),
     "HOME": ("image", "~/.kube/config when not in a cluster: /nonexistent, nothing is written there"),
     "HOSTNAME": ("kubelet", "the pod name; the identity's fallback where POD_NAME is missing"),
@@ -27,10 +28,10 @@ PROVIDERS: dict[str, tuple[str, str]] = {
     "SEALKIT_DEBUG": ("unset", "tracebacks instead of one-line errors, for debugging by hand"),
     "SEALED_SECRETS_*": ("unset", "each flag's variable: the chart passes every setting as a flag"),
     "SEALKIT_VAULT_URL_*": ("optional", "the escrow vault's URL outside Azure's public cloud"),
-    "AZURE_TENANT_ID": ("optional", "escrow credentials: set by Azure workload identity's webhook"),
-    "AZURE_CLIENT_ID": ("optional", "escrow credentials: set by Azure workload identity's webhook"),
-    "AZURE_FEDERATED_TOKEN_FILE": ("optional", "escrow credentials: set by Azure workload identity's webhook"),
-    "AZURE_CLIENT_SECRET": ("optional", "escrow with --escrow-auth=service-principal"),
+    "AZURE_TENANT_ID": ("optional", "escrow and KEK credentials: set by Azure workload identity's webhook"),
+    "AZURE_CLIENT_ID": ("optional", "escrow and KEK credentials: set by Azure workload identity's webhook"),
+    "AZURE_FEDERATED_TOKEN_FILE": ("optional", "escrow and KEK credentials: set by Azure workload identity's webhook"),
+    "AZURE_CLIENT_SECRET": ("optional", "escrow or KEK with --escrow-auth/--kek-auth=service-principal"),
 }
 # The code `sealkit controller` runs: the controller package, the CLI entry point and command, the credential
 # helpers it calls, and the core.
