@@ -18,11 +18,12 @@ import pytest
 from sealkit.bitnami import SEALING_KEY_LABEL
 from sealkit.escrow import scheme as escrow
 from sealkit.keygen import GeneratedKey, generate_key_pair
-from sealkit.keys import load_private_keys
+from sealkit.keys import load_certificate, load_private_keys
 from sealkit_controller.wiring import ControllerThread
 from sealkit_testservers.keyvault import KeyVaultServer, Vault
 from sealkit_testservers.kube import KubeServer
 from tests.support.cluster import CONTROLLER_NS, Cluster, LogLines
+from tests.support.wrapped import http_text
 
 ROOT = Path(__file__).resolve().parents[2]
 FAILURES = "sealed_secrets_controller_escrow_failures_total"
@@ -280,3 +281,50 @@ def test_cli_flags_and_env_turn_escrow_on(
         stdout, stderr = process.communicate(timeout=20)
     assert "escrowed sealing key" in stdout  # an info line: stdout (--log-info-stdout, Bitnami's default)
     check_no_key_material(stdout + stderr, pairs)
+
+
+def test_escrow_gates_publishing_a_new_key_until_its_copy_reads_back(
+    cluster: Cluster, keyvault_server: KeyVaultServer, vault: Vault, logs: LogLines
+) -> None:
+    """Without a KEK too: a new key is written to the vault, but while its copy cannot be read back it is not
+    published (no key Secret, not served, not the newest); the previous key keeps sealing."""
+
+    def served(controller: ControllerThread) -> str | None:
+        answer = http_text(controller.api_url + "/v1/cert.pem")
+        return load_certificate(answer[4:].encode()).fingerprint if answer.startswith("200 ") else None
+
+    now = dt.datetime.now(dt.UTC)
+    aging = generate_key_pair(bits=2048, now=now - dt.timedelta(hours=2))
+    fresh = generate_key_pair(bits=2048, now=now - dt.timedelta(minutes=1))
+    cluster.keys += [aging, fresh]
+    cluster.add_key(len(cluster.keys) - 2)
+    fresh_name = cluster.add_key(len(cluster.keys) - 1)["metadata"]["name"]
+    for pair in (aging, fresh):  # escrowed already: only the new key's copy is at stake
+        payload = escrow.build_payload(pair.key, "dev")
+        vault.add_secret(payload.name, payload.value, content_type=payload.content_type, tags=dict(payload.tags))
+    settings = escrow_settings(
+        keyvault_server, vault, key_renew_period=dt.timedelta(hours=1), deployment_name="sealed-secrets-controller"
+    )
+    with cluster.start(**settings) as controller:
+        assert served(controller) == fresh.key.fingerprint
+        # The vault takes writes but refuses reads; the fresh key is retired, so a new key falls due.
+        vault.deny(keyvault_server.client.client_id, ["secrets/get"])
+        labels = {"metadata": {"labels": {SEALING_KEY_LABEL: "compromised"}}}
+        cluster.kube.patch("v1", "Secret", fresh_name, labels, CONTROLLER_NS)
+        cluster.wait(lambda: metric(controller, FAILURES, reason="forbidden") >= 2, timeout=15)
+        written = set(vault.names()) - {escrow.secret_name("dev", p.key.fingerprint) for p in (aging, fresh)}
+        assert len(written) == 1  # the new key's copy was written: the read-back is what holds it back
+        assert held(cluster.kube) == {aging.key.fingerprint} and served(controller) == aging.key.fingerprint
+        assert len(controller.runtime.keys.ring) == 1
+        events = [e for e in cluster.kube.list("v1", "Event", CONTROLLER_NS) if e.get("reason") == "ErrEscrowFailed"]
+        (event,) = [e for e in events if e["involvedObject"]["kind"] == "Deployment"]
+        assert "not published" in event["message"] and "read back" in event["message"]
+        cluster.create(cluster.seal("app", "default", {"token": "t"}, key=len(cluster.keys) - 2))
+        assert cluster.wait(lambda: cluster.data("app")) == {"token": b"t"}  # the previous key keeps working
+        # Reads come back: the copy reads back, the key is published and served.
+        vault.allow(keyvault_server.client.client_id)
+        new = cluster.wait(lambda: held(cluster.kube) - {aging.key.fingerprint} or None, timeout=15)
+        (fingerprint,) = new
+        assert set(escrowed(vault)) == {aging.key.fingerprint, fresh.key.fingerprint, fingerprint}
+        cluster.wait(lambda: served(controller) == fingerprint)
+    check_no_key_material(logs.text, [aging, fresh])

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import base64
 import datetime as dt
+import re
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -207,7 +208,13 @@ def test_permission_removed_not_ready_then_recovers_without_a_new_key(
     app = kek.server.client.client_id
     kek.vault.deny(app, ["unwrapKey"])
     controller = start(cluster, kek, running)
-    cluster.wait(lambda: metric(controller, FAILURES, operation="unwrap", reason="forbidden") >= 2)
+    cluster.wait(lambda: metric(controller, FAILURES, operation="unwrap", reason="forbidden") >= 4)
+    # Retried with capped exponential backoff (the test cluster's base 0.05s, cap 0.5s): waits grow.
+    waits = [
+        float(w)
+        for w in re.findall(rf"Secret {CONTROLLER_NS}/{name} cannot be used \(retrying in ([0-9.]+)s", logs.text)
+    ]
+    assert waits[:4] == [0.1, 0.1, 0.2, 0.4], waits
     ready = http_text(controller.api_url + "/readyz")
     assert ready.startswith("503 not ready: no usable sealing key: 1 wrapped key Secret(s) not unwrapped yet")
     assert "403 ForbiddenByRbac" in ready and "Key Vault Crypto User" in ready

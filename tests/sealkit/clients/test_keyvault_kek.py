@@ -47,6 +47,11 @@ def test_rsa_kek_wraps_locally_and_unwraps_in_the_vault(
     assert unwrap_private_key(wrapped, kek).fingerprint == pair.key.fingerprint
     assert wrap_verified(pair.key, kek).kek_id == keyvault.key_id("kek", newer)
     kek.close()
+    # a URL with a version pins it: new wraps keep using it though a newer version exists
+    pinned = kek_of(keyvault_server, keyvault, keyvault.key_id("kek", version))
+    assert pinned.current_id() == keyvault.key_id("kek", version)
+    assert wrap_verified(pair.key, pinned).kek_id == keyvault.key_id("kek", version)
+    pinned.close()
 
 
 def test_aes_kek_on_a_managed_hsm_wraps_on_the_hsm(
