@@ -148,7 +148,7 @@ class _Lexer:
         if ch and ch not in _TERMINATORS:
             raise LexError(f"bad character {ch!r} after {self.src[start:pos]!r}", pos)
 
-    def action(self, pos: int) -> int:
+    def action(self, pos: int) -> int:  # noqa: C901 - one case per token kind, as Go's lexInsideAction
         src, depth = self.src, 0
         while True:
             delim, trim = self.right_delim(pos)

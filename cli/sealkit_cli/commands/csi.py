@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 import sys
 from pathlib import Path
-from typing import Any, NoReturn
+from typing import TYPE_CHECKING, Any, NoReturn
 
 import click
 
@@ -17,6 +17,14 @@ from sealkit_cli.options import (
     vault_auth_from_options,
     vault_options,
 )
+
+if TYPE_CHECKING:
+    import datetime as dt
+
+    from sealkit.clients.keyvault.reader import VaultReader
+    from sealkit.csi import vaultcheck, vaultrun
+    from sealkit.csi.hashicorp import check as hv_check
+    from sealkit.csi.model import Spec
 
 SPEC_HELP = "The spec file (default: $SEALKIT_CSI_SPEC, else sealkit-csi.yaml in the current directory)."
 CLIENT_ID_VARS = ("SEALKIT_CSI_CLIENT_ID", "AZURE_CLIENT_ID")
@@ -164,7 +172,7 @@ def seal_creds(spec_file: str | None, envs: tuple[str, ...], from_stdin: bool) -
 # --- verify / discover: the vault itself (the Azure SDK is imported only inside these) -----------
 
 
-def _reader(vault_tenants: dict[str, str | None], urls: dict[str, str], kwargs: dict[str, Any]) -> Any:
+def _reader(vault_tenants: dict[str, str | None], urls: dict[str, str], kwargs: dict[str, Any]) -> VaultReader:
     """A VaultReader with one credential per tenant (a vault's challenge names its tenant)."""
     from sealkit.clients.keyvault.credentials import make_credential, quiet_azure_logging
     from sealkit.clients.keyvault.reader import VaultReader
@@ -186,7 +194,73 @@ def _retry(kwargs: dict[str, Any]) -> Any:
     return RetryPolicy(max_wait=kwargs["max_retry_wait"])
 
 
-def _verify_hashicorp(spec: Any, refs: list[Any], kwargs: dict[str, Any], concurrency: int) -> Any:
+def _verify_key_vault(
+    spec: Spec, refs: list[vaultcheck.Reference], kwargs: dict[str, Any], concurrency: int, warn_within: dt.timedelta
+) -> vaultrun.Report:
+    """The Key Vault half of `csi verify`: each reference read through one reader per vault."""
+    import datetime as dt
+
+    from sealkit.csi import vaultrun
+    from sealkit.vault import urls as vaults
+
+    overrides = vaults.parse_overrides(kwargs["vault_urls"])
+    urls: dict[str, str] = {}
+    tenants: dict[str, str | None] = {}
+    for ref in refs:
+        env = spec.environments[ref.environment]
+        if ref.vault not in urls:
+            urls[ref.vault] = vaults.resolve_url(ref.vault, env.cloud, overrides, os.environ)
+            tenants[ref.vault] = env.tenant
+    reader = _reader(tenants, urls, kwargs)
+    try:
+        return vaultrun.run(
+            refs,
+            reader.fetch,
+            urls=urls,
+            concurrency=concurrency,
+            now=dt.datetime.now(dt.UTC),
+            warn_within=warn_within,
+            retry=_retry(kwargs),
+        )
+    finally:
+        reader.close()
+
+
+def _print_reports(
+    fmt: str,
+    report: vaultrun.Report,
+    hv_report: hv_check.Report | None,
+    ok: bool,
+    *,
+    show_key_vault: bool,
+    problems_only: bool,
+) -> None:
+    """`csi verify`'s output: one JSON document, or each store's table (unless its credential failed) and summary."""
+    import json
+
+    from sealkit.csi import vaultreport
+    from sealkit.csi.hashicorp import check as hv_check
+
+    if fmt == "json":
+        data = vaultreport.to_json(report)
+        if hv_report is not None:
+            data["hashicorpVault"] = hv_check.to_json(hv_report)
+            data["ok"] = ok
+        click.echo(json.dumps(data, indent=2))
+        return
+    if show_key_vault or hv_report is None:
+        if report.results and report.credential_error is None:
+            click.echo(vaultreport.table(report, only_problems=problems_only), nl=False)
+        click.echo(vaultreport.summary(report))
+    if hv_report is not None:
+        if hv_report.results and hv_report.credential_error is None:
+            click.echo(hv_check.table(hv_report, only_problems=problems_only), nl=False)
+        click.echo(hv_check.summary(hv_report))
+
+
+def _verify_hashicorp(
+    spec: Spec, refs: list[hv_check.Reference], kwargs: dict[str, Any], concurrency: int
+) -> hv_check.Report:
     """Read every Vault path the spec mounts (hvac is imported only here, through the Vault client)."""
     from sealkit.clients.vault.reader import VaultReader
     from sealkit.csi.hashicorp import check
@@ -268,12 +342,10 @@ def verify(
     """
     import dataclasses
     import datetime as dt
-    import json
 
     from sealkit.csi import pinning, vaultcheck, vaultreport, vaultrun
     from sealkit.csi.hashicorp import check as hv_check
     from sealkit.csi.spec import load_spec
-    from sealkit.vault import urls as vaults
 
     if sum((pin, repin, unpin)) > 1:
         raise InputError("give only one of --pin, --repin, --unpin")
@@ -293,44 +365,10 @@ def verify(
         refs = [dataclasses.replace(ref, version="") for ref in refs]
     report = vaultrun.Report(())
     if refs or not hv_refs:
-        overrides = vaults.parse_overrides(kwargs["vault_urls"])
-        urls: dict[str, str] = {}
-        tenants: dict[str, str | None] = {}
-        for ref in refs:
-            env = spec.environments[ref.environment]
-            if ref.vault not in urls:
-                urls[ref.vault] = vaults.resolve_url(ref.vault, env.cloud, overrides, os.environ)
-                tenants[ref.vault] = env.tenant
-        reader = _reader(tenants, urls, kwargs)
-        try:
-            report = vaultrun.run(
-                refs,
-                reader.fetch,
-                urls=urls,
-                concurrency=concurrency,
-                now=dt.datetime.now(dt.UTC),
-                warn_within=dt.timedelta(days=warn_expiring),
-                retry=_retry(kwargs),
-            )
-        finally:
-            reader.close()
+        report = _verify_key_vault(spec, refs, kwargs, concurrency, dt.timedelta(days=warn_expiring))
     hv_report = _verify_hashicorp(spec, hv_refs, kwargs, concurrency) if hv_refs else None
     ok = report.ok and (hv_report is None or hv_report.ok)
-    if fmt == "json":
-        data = vaultreport.to_json(report)
-        if hv_report is not None:
-            data["hashicorpVault"] = hv_check.to_json(hv_report)
-            data["ok"] = ok
-        click.echo(json.dumps(data, indent=2))
-    else:
-        if refs or hv_report is None:
-            if report.results and report.credential_error is None:
-                click.echo(vaultreport.table(report, only_problems=problems_only), nl=False)
-            click.echo(vaultreport.summary(report))
-        if hv_report is not None:
-            if hv_report.results and hv_report.credential_error is None:
-                click.echo(hv_check.table(hv_report, only_problems=problems_only), nl=False)
-            click.echo(hv_check.summary(hv_report))
+    _print_reports(fmt, report, hv_report, ok, show_key_vault=bool(refs), problems_only=problems_only)
     errors = vaultreport.error_lines(report) if refs else []
     if hv_report is not None:
         errors += hv_check.error_lines(hv_report)
