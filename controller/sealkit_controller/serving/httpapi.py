@@ -119,21 +119,8 @@ def _route_path(request: web.Request) -> str:
     return resource.canonical if resource is not None else "other"
 
 
-def make_app(
-    keys: KeySource,
-    *,
-    rate: float = 2.0,
-    burst: int = 2,
-    metrics: HttpMetrics | None = None,
-    read_timeout: float | None = None,
-    write_timeout: float | None = None,
-    not_ready: Callable[[], str | None] | None = None,
-) -> web.Application:
-    """The aiohttp application; CPU-heavy RSA work runs in the default thread pool.
-
-    `not_ready()` says why the controller is not ready (None: ready); by default, ready once a key is held.
-    """
-    limiter = TokenBucket(rate, burst)
+def _instrumented(metrics: HttpMetrics | None, write_timeout: float | None) -> Any:
+    """The middleware that bounds each answer by `write_timeout` and counts it (route, method, code, seconds)."""
 
     @web.middleware
     async def instrument(request: web.Request, handler: Any) -> web.StreamResponse:
@@ -156,6 +143,43 @@ def make_app(
         finally:
             if metrics is not None:
                 metrics.observe_http(_route_path(request), request.method, code, time.perf_counter() - started)
+
+    return instrument
+
+
+def _verify(obj: Any, ring: KeyRing) -> web.Response:
+    """/v1/verify: 200 when a key of the ring opens every value (else UnsealError: 409)."""
+    verify_sealed_secret(obj, ring, where="request body")
+    return web.Response(status=200, text="ok\n")
+
+
+def _rotate(obj: Any, ring: KeyRing) -> Any:
+    """/v1/rotate: the SealedSecret with every value sealed again for the newest key."""
+    newest = ring.newest()
+    if newest is None or newest.certificate_pem is None:
+        raise UnsealError("no sealing certificate to rotate to")
+    cert = load_certificate(newest.certificate_pem, "newest key")
+    values = reseal_values(obj, ring, cert, where="request body")
+    rotated = json.loads(json.dumps(obj))
+    rotated["spec"]["encryptedData"] = values
+    return rotated
+
+
+def make_app(
+    keys: KeySource,
+    *,
+    rate: float = 2.0,
+    burst: int = 2,
+    metrics: HttpMetrics | None = None,
+    read_timeout: float | None = None,
+    write_timeout: float | None = None,
+    not_ready: Callable[[], str | None] | None = None,
+) -> web.Application:
+    """The aiohttp application; CPU-heavy RSA work runs in the default thread pool.
+
+    `not_ready()` says why the controller is not ready (None: ready); by default, ready once a key is held.
+    """
+    limiter = TokenBucket(rate, burst)
 
     async def healthz(_: web.Request) -> web.Response:
         return web.Response(text="ok")
@@ -200,24 +224,11 @@ def make_app(
 
         return wrapped
 
-    def verify(obj: Any, ring: KeyRing) -> web.Response:
-        verify_sealed_secret(obj, ring, where="request body")
-        return web.Response(status=200, text="ok\n")
-
-    def rotate(obj: Any, ring: KeyRing) -> Any:
-        newest = ring.newest()
-        if newest is None or newest.certificate_pem is None:
-            raise UnsealError("no sealing certificate to rotate to")
-        cert = load_certificate(newest.certificate_pem, "newest key")
-        values = reseal_values(obj, ring, cert, where="request body")
-        rotated = json.loads(json.dumps(obj))
-        rotated["spec"]["encryptedData"] = values
-        return rotated
-
+    instrument = _instrumented(metrics, write_timeout)
     app = web.Application(client_max_size=MAX_BODY + 1024, middlewares=[instrument])
     app.router.add_get("/healthz", healthz)
     app.router.add_get("/readyz", readyz)
     app.router.add_get("/v1/cert.pem", cert_pem)
-    app.router.add_post("/v1/verify", limited(verify))
-    app.router.add_post("/v1/rotate", limited(rotate))
+    app.router.add_post("/v1/verify", limited(_verify))
+    app.router.add_post("/v1/rotate", limited(_rotate))
     return app
