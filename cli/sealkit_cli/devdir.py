@@ -2,7 +2,8 @@
 
 Where it sits: the CLI, beside `commands/dev.py`. A directory holds one local cluster's files:
 `kubeconfig`, `cert.pem`, `sealing-key.yaml` (the throwaway key Secret, mode 0600), `dev.log` and
-`dev.pid`, which the running `dev up` keeps locked (flock) for as long as it lives. The lock tells
+`dev.pid` (the owner's and its controller's pids), which the running `dev up` keeps locked (flock) for as
+long as it lives. The lock tells
 `sealkit dev down` a live owner from a file left by a killed one, and waiting for it is how `down` knows
 the owner has finished cleaning up, without polling. A temporary directory is removed when the owner
 stops (key material included); `--workdir` and `--keep` keep the files (a kept key is used again).
@@ -74,6 +75,12 @@ class DevDir:
         os.write(fd, json.dumps({"pid": os.getpid(), "keep": self.keep}).encode())
         self.lock_fd = fd
 
+    def note(self, **facts: Any) -> None:
+        """Add `facts` to what `dev.pid` says (the controller's pid, for `dev down` after a killed owner)."""
+        state = {**_state(self.lock_fd), **facts}
+        os.ftruncate(self.lock_fd, 0)
+        os.pwrite(self.lock_fd, json.dumps(state).encode(), 0)
+
     def file(self, name: str) -> Path:
         return self.path / name
 
@@ -141,7 +148,9 @@ def stop(path: Path) -> Stopped:
         except BlockingIOError:
             pass
         else:  # nobody holds it: its owner died without cleaning up
-            keep = bool(_state(fd).get("keep"))
+            state = _state(fd)
+            _stop_leftover(state.get("controller"), path)
+            keep = bool(state.get("keep"))
             if keep:
                 (path / PID).unlink(missing_ok=True)
             else:
@@ -159,6 +168,23 @@ def stop(path: Path) -> Stopped:
         return Stopped(pid, not state.get("keep"))
     finally:
         os.close(fd)
+
+
+def _stop_leftover(pid: object, path: Path) -> None:
+    """Stop the controller a killed owner left running: only a process whose command line names this
+    directory's kubeconfig (so a reused pid is never signalled)."""
+    if not isinstance(pid, int) or pid <= 0:
+        return
+    try:
+        arguments = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
+    except OSError:
+        return  # gone already (or no /proc: nothing known to stop)
+    if str((path / KUBECONFIG).resolve()).encode() not in arguments:
+        return
+    with _process_handle(pid) as handle:
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(pid, signal.SIGTERM)
+        _wait_exit(handle)
 
 
 @contextlib.contextmanager

@@ -1,5 +1,6 @@
-"""A local cluster on threads of this process: the Kubernetes API emulator and the real controller behind
-its Service, for `sealkit demo`'s cluster step and `sealkit dev up`.
+"""A local cluster: the Kubernetes API emulator (threads of this process) and the real controller as a
+process of its own (`controllerprocess`, `sealkit controller` as in a cluster) behind its Service, for
+`sealkit demo`'s cluster step and `sealkit dev up`.
 
 Where it sits: the CLI, the one product module that imports the test servers (`sealkit_testservers.kube`,
 the distribution `sealkit-testservers`, not in sealkit's wheel), inside `kube_server_class` only; without
@@ -11,14 +12,13 @@ reach it exactly as in a cluster.
 
 from __future__ import annotations
 
-import contextlib
-import logging
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from sealkit.bitnami import DEFAULT_CONTROLLER_NAME, DEFAULT_CONTROLLER_NAMESPACE
 from sealkit.errors import InputError
+from sealkit_cli.controllerprocess import ControllerProcess
 
 if TYPE_CHECKING:
     from sealkit_testservers.kube import KubeServer
@@ -46,21 +46,15 @@ def kube_server_class() -> type[KubeServer]:
     return KubeServer
 
 
-@contextlib.contextmanager
-def quiet_kopf() -> Iterator[None]:
-    """Kopf warns that it runs off the main thread: true, and intended here."""
-    kopf_logger = logging.getLogger("kopf")
-    level = kopf_logger.level
-    kopf_logger.setLevel(logging.ERROR)
-    try:
-        yield
-    finally:
-        kopf_logger.setLevel(level)
+def _with_info(level: str) -> str:
+    """`level`, lowered to INFO if it is above: the controller says it is ready in an info line."""
+    return level if level.upper() == "DEBUG" else "INFO"
 
 
 class LocalCluster:
     """The emulator (with the SealedSecret CRD and the usual namespaces) and the controller, started by
-    `start()` and stopped by `stop()` (also as a context manager).
+    `start()` and stopped by `stop()` (also as a context manager). The controller's log lines go to `log`
+    (default: controller.log in `folder`), at `log_level` (INFO at least: its readiness line is one).
 
     `keys` are key Secret manifests created before the controller starts (it then seals with the newest);
     without any, the controller makes its own key of `key_size` bits, as on a fresh cluster.
@@ -74,14 +68,16 @@ class LocalCluster:
         keys: tuple[Mapping[str, Any], ...] = (),
         port: int = 0,
         log_level: str = "WARNING",
+        log: Path | None = None,
     ) -> None:
         self.folder = folder
         self.key_size = key_size
         self.keys = keys
         self.port = port
         self.log_level = log_level
+        self.log = log or folder / "controller.log"
         self.kube: KubeServer | None = None
-        self.controller: Any = None  # sealkit_controller.in_thread's ControllerThread, once started
+        self.controller: ControllerProcess | None = None
 
     @property
     def kubeconfig(self) -> Path:
@@ -94,23 +90,15 @@ class LocalCluster:
     def start(self) -> LocalCluster:
         server_class = kube_server_class()
         from sealkit.data import crd_path
-        from sealkit_controller import Settings, in_thread
 
         try:
             self.kube = server_class(crds=[crd_path("bitnami.com_sealedsecrets.yaml")], port=self.port).start()
             self.kube.write_kubeconfig(self.kubeconfig)
             for manifest in self.keys:
                 self.kube.create(manifest)
-            settings = Settings(
-                kubeconfig=str(self.kubeconfig),
-                namespace=DEFAULT_CONTROLLER_NAMESPACE,
-                key_size=self.key_size,
-                listen_addr="127.0.0.1:0",
-                listen_metrics_addr="127.0.0.1:0",
-                log_level=self.log_level,
-            )
-            with quiet_kopf():
-                self.controller = in_thread(settings).start()
+            self.controller = ControllerProcess(
+                self.kubeconfig, self.log, key_size=self.key_size, log_level=_with_info(self.log_level)
+            ).start()
             self.kube.create(
                 {
                     "apiVersion": "v1",
@@ -133,8 +121,7 @@ class LocalCluster:
         self.controller = self.kube = None
         try:
             if controller is not None:
-                with quiet_kopf():
-                    controller.stop()
+                controller.stop()
         finally:
             if kube is not None:
                 kube.stop()

@@ -21,7 +21,7 @@ from click.testing import CliRunner
 
 from sealkit.keys import load_certificate, load_private_keys
 from sealkit_cli.main import cli
-from tests.support.devcluster import DevUp, clean_env, run, sealkit_command
+from tests.support.devcluster import DevUp, clean_env, command_line, run, running, sealkit_command
 
 SECRET = """\
 apiVersion: v1
@@ -54,6 +54,11 @@ def test_up_prints_what_to_export_and_keeps_its_files_private(cluster: DevUp) ->
     ]
     assert folder.stat().st_mode & 0o077 == 0 and cluster.key.stat().st_mode & 0o077 == 0
     (key,) = load_private_keys(cluster.key.read_bytes())
+    # The controller runs as in real use: `sealkit controller` in a process of its own, on this kubeconfig.
+    assert cluster.process is not None and cluster.controller_pid != cluster.process.pid
+    arguments = command_line(cluster.controller_pid)
+    assert arguments[arguments.index("sealkit_cli.main") + 1] == "controller"
+    assert arguments[arguments.index("--kubeconfig") + 1] == str(cluster.kubeconfig)
     assert key.fingerprint == cluster.fingerprint == load_certificate(cluster.cert.read_bytes()).fingerprint
 
 
@@ -95,13 +100,15 @@ def test_kubectl_applies_and_the_controller_unseals(cluster: DevUp, tmp_path: Pa
 def test_a_stop_signal_stops_everything_and_removes_the_files(sig: signal.Signals, tmp_path: Path) -> None:
     dev = DevUp(tmp_path).start()
     try:
-        folder, kubeconfig = dev.directory, dev.kubeconfig
+        folder, kubeconfig, controller = dev.directory, dev.kubeconfig, dev.controller_pid
+        assert running(controller)
         status, rest = dev.stop(sig)
     finally:
         dev.kill()
     assert status == 0, rest
     assert rest == f"Stopped the local cluster; removed {folder}\n"
     assert not folder.exists() and list(tmp_path.iterdir()) == []  # key material included
+    assert not running(controller)  # the controller process is stopped with it
     # The API server is gone with it.
     refused = run(sealkit_command("cert", "--kubeconfig", str(kubeconfig)), clean_env(tmp_path))
     assert refused.returncode != 0
@@ -138,12 +145,13 @@ def test_workdir_keeps_the_files_and_the_key_is_used_again(tmp_path: Path) -> No
 
 def test_down_removes_what_a_killed_up_left(tmp_path: Path) -> None:
     dev = DevUp(tmp_path).start()
-    folder = dev.directory
-    dev.kill()  # SIGKILL: no chance to clean up
-    assert (folder / "sealing-key.yaml").exists()
+    folder, controller = dev.directory, dev.controller_pid
+    dev.kill()  # SIGKILL: no chance to clean up; its controller process is left running
+    assert (folder / "sealing-key.yaml").exists() and running(controller)
     down = run(sealkit_command("dev", "down", "--dir", str(folder)), clean_env(tmp_path))
     assert down.returncode == 0, down.stderr
     assert down.stdout == f"no process ran any more; removed {folder}\n"
+    assert not running(controller)  # `down` stopped the controller the killed `up` left
     assert list(tmp_path.iterdir()) == []
     gone = run(sealkit_command("dev", "down", "--dir", str(folder)), clean_env(tmp_path))
     assert (

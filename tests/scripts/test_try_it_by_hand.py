@@ -62,9 +62,19 @@ def test_the_walk_through_runs_and_leaves_nothing_behind(tmp_path: Path) -> None
         "TMPDIR": str(area),
         "HOME": str(tmp_path / "home"),  # kubectl's cache goes there, not into the real home
     }
-    result = subprocess.run(
-        ["bash", str(SCRIPT)], cwd=tmp_path, env=env, capture_output=True, text=True, timeout=300, check=False
-    )
+    try:
+        result = subprocess.run(
+            ["bash", str(SCRIPT)], cwd=tmp_path, env=env, capture_output=True, text=True, timeout=300, check=False
+        )
+    finally:  # a hung walk-through is killed without its trap: stop what it left in the background
+        for left in area.rglob("sealkit-dev-*"):
+            subprocess.run(
+                [sys.executable, "-m", "sealkit_cli.main", "dev", "down", "--dir", str(left)],
+                env=env,
+                capture_output=True,
+                timeout=120,
+                check=False,
+            )
     output = result.stdout + result.stderr
     assert result.returncode == 0, output
     for expected in (

@@ -109,6 +109,10 @@ class DevUp:
         return Path(self.fact(r"^Ctrl-C stops everything and (?:removes|keeps) (\S+)\.$"))
 
     @property
+    def controller_pid(self) -> int:
+        return int(self.fact(r"^controller:\s+pid (\d+) \(sealkit controller\)$"))
+
+    @property
     def fingerprint(self) -> str:
         return self.fact(r"key (SHA256:\S+)\)\.$")
 
@@ -130,6 +134,19 @@ class DevUp:
                 self.process.wait(GUARD)
             if self.process.stdout is not None:
                 self.process.stdout.close()
+
+
+def running(pid: int) -> bool:
+    """Whether `pid` is a live process (a zombie, exited but not yet reaped by its parent, is not)."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return False
+    return stat.rpartition(")")[2].split()[0] != "Z"
+
+
+def command_line(pid: int) -> list[str]:
+    return Path(f"/proc/{pid}/cmdline").read_text().split("\0")[:-1]
 
 
 def run(args: list[str], env: dict[str, str], cwd: Path | None = None) -> subprocess.CompletedProcess[str]:

@@ -1,11 +1,12 @@
 """`sealkit dev up|down`: a local cluster to try sealkit by hand, with kubectl and sealkit as on a real one.
 
-`up` starts the Kubernetes API emulator (SealedSecret CRD, the usual namespaces) and the real controller
-with a throwaway key (`localcluster.LocalCluster`, threads of this process), prints the KUBECONFIG to
-export and the certificate's path, and runs until Ctrl-C, SIGTERM or SIGHUP, which stop everything and
-remove the temporary files, key included (`devdir`), unless --keep or --workdir keeps them. `--detach`
-runs it in the background and prints shell `export` lines (`eval "$(sealkit dev up --detach)"`), as
-ssh-agent does; `down` stops it and returns once everything is stopped and removed.
+`up` starts the Kubernetes API emulator (SealedSecret CRD, the usual namespaces; threads of this process)
+and the real controller as its own process (`sealkit controller`, as in a cluster) with a throwaway key
+(`localcluster.LocalCluster`), prints the KUBECONFIG to export and the certificate's path, and runs until
+Ctrl-C, SIGTERM or SIGHUP, which stop everything (the controller first) and remove the temporary files,
+key included (`devdir`), unless --keep or --workdir keeps them. `--detach` runs it in the background and
+prints shell `export` lines (`eval "$(sealkit dev up --detach)"`), as ssh-agent does;
+`down` stops it and returns once everything is stopped and removed.
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ from typing import Any
 import click
 
 from sealkit.bitnami import DEFAULT_CONTROLLER_NAME, DEFAULT_CONTROLLER_NAMESPACE
-from sealkit.errors import InputError
+from sealkit.errors import InputError, SealkitError
 from sealkit_cli import completers, devdir
 
 STOP_SIGNALS = {signal.SIGINT, signal.SIGTERM, signal.SIGHUP}
@@ -104,6 +105,8 @@ def _run(workdir: Path | None, keep: bool, port: int, key_size: int, ready_fd: i
 
     kube_server_class()  # before anything else: without the test servers, say how to install them
     detached = ready_fd is not None
+    if ready_fd is not None:
+        os.set_inheritable(ready_fd, False)  # the controller process must not hold the parent's pipe open
     previous = signal.pthread_sigmask(signal.SIG_BLOCK, STOP_SIGNALS)
     directory = None
     try:
@@ -113,7 +116,10 @@ def _run(workdir: Path | None, keep: bool, port: int, key_size: int, ready_fd: i
         (key,) = keys_from_secret(manifest, str(directory.file(devdir.KEY)))[:1]
         cert_path = directory.file(devdir.CERT)
         cert_path.write_bytes(key.certificate_pem or b"")
-        with LocalCluster(directory.path, key_size=key_size, keys=(manifest,), port=port, log_level="INFO") as cluster:
+        cluster = LocalCluster(directory.path, key_size=key_size, keys=(manifest,), port=port, log=log)
+        with cluster:
+            assert cluster.controller is not None and cluster.controller.pid is not None
+            directory.note(controller=cluster.controller.pid)  # for `dev down` after a killed `up`
             facts = {
                 "kubeconfig": str(cluster.kubeconfig),
                 "dir": str(directory.path),
@@ -122,6 +128,7 @@ def _run(workdir: Path | None, keep: bool, port: int, key_size: int, ready_fd: i
                 "log": str(log),
                 "url": cluster.url,
                 "pid": os.getpid(),
+                "controller": cluster.controller.pid,
                 "fingerprint": key.fingerprint,
                 "keep": directory.keep,
             }
@@ -134,7 +141,7 @@ def _run(workdir: Path | None, keep: bool, port: int, key_size: int, ready_fd: i
     except Exception as exc:
         if ready_fd is None:
             raise
-        _tell(ready_fd, {"error": str(exc) if isinstance(exc, InputError) else _internal(exc)})
+        _tell(ready_fd, {"error": str(exc) if isinstance(exc, SealkitError) else _internal(exc)})
         ready_fd = None
         sys.exit(2)
     finally:
@@ -182,6 +189,7 @@ def _announce(facts: dict[str, Any]) -> None:
         f"  export KUBECONFIG={shlex.quote(facts['kubeconfig'])}\n\n"
         f"certificate:  {facts['cert']}\n"
         f"private key:  {facts['key']} (throwaway)\n"
+        f"controller:   pid {facts['controller']} (sealkit controller)\n"
         f"log:          {facts['log']}\n\n"
         f"Ctrl-C stops everything and {'keeps' if facts['keep'] else 'removes'} {facts['dir']}."
     )
@@ -211,7 +219,7 @@ def _detach(workdir: Path | None, keep: bool, port: int, key_size: int) -> None:
     finally:
         os.close(write_end)
     with os.fdopen(read_end, encoding="utf-8") as pipe:
-        answer = pipe.read()  # until the child says ready (or failed) and closes its end
+        answer = pipe.readline()  # until the child says ready (or failed), or ends
     try:
         message = json.loads(answer) if answer else {}
     except ValueError:
