@@ -96,13 +96,17 @@ def test_kubectl_applies_and_the_controller_unseals(cluster: DevUp, tmp_path: Pa
     assert secret["metadata"]["ownerReferences"][0]["kind"] == "SealedSecret"
 
 
-@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM])
-def test_a_stop_signal_stops_everything_and_removes_the_files(sig: signal.Signals, tmp_path: Path) -> None:
+@pytest.mark.parametrize(
+    ("sig", "group"),
+    [(signal.SIGINT, True), (signal.SIGINT, False), (signal.SIGTERM, False)],
+    ids=["ctrl-c-in-a-terminal", "sigint", "sigterm"],
+)
+def test_a_stop_signal_stops_everything_and_removes_the_files(sig: signal.Signals, group: bool, tmp_path: Path) -> None:
     dev = DevUp(tmp_path).start()
     try:
         folder, kubeconfig, controller = dev.directory, dev.kubeconfig, dev.controller_pid
         assert running(controller)
-        status, rest = dev.stop(sig)
+        status, rest = dev.stop(sig, group=group)
     finally:
         dev.kill()
     assert status == 0, rest

@@ -78,6 +78,7 @@ class DevUp:
             stdout=subprocess.PIPE,
             stderr=subprocess.STDOUT,
             env=clean_env(self.tmpdir),
+            start_new_session=True,  # a process group of its own, as a terminal's foreground job has
         )
         self.reader = LineReader(self.process)
         while not (self.printed and self.printed[-1].startswith("Ctrl-C stops everything")):
@@ -120,10 +121,14 @@ class DevUp:
         """An environment pointing kubectl and sealkit at this cluster."""
         return clean_env(self.tmpdir, KUBECONFIG=str(self.kubeconfig), **extra)
 
-    def stop(self, sig: signal.Signals = signal.SIGINT) -> tuple[int, str]:
-        """Send `sig`; the exit status and what it printed after the facts."""
+    def stop(self, sig: signal.Signals = signal.SIGINT, *, group: bool = False) -> tuple[int, str]:
+        """Send `sig` (to the whole process group when `group`: Ctrl-C in a terminal reaches every process
+        of the foreground job, the controller too); the exit status and what it printed after the facts."""
         assert self.process is not None and self.reader is not None
-        self.process.send_signal(sig)
+        if group:
+            os.killpg(self.process.pid, sig)
+        else:
+            self.process.send_signal(sig)
         rest = self.reader.rest()  # the process closes its output when it exits
         return self.process.wait(GUARD), rest
 
