@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import base64
 import signal
+import socket
 import sys
 from collections.abc import Iterator
 from pathlib import Path
@@ -178,3 +179,16 @@ def test_without_the_test_servers_it_says_how_to_install_them(tmp_path: Path, mo
         "as scripts/bootstrap.sh does)"
     )
     assert list(tmp_path.iterdir()) == []  # nothing made before finding out
+
+
+def test_a_port_in_use_is_one_line_and_leaves_nothing(tmp_path: Path) -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        for extra in ((), ("--detach",)):
+            args = ("dev", "up", "--key-size", "2048", "--port", str(port), *extra)
+            done = run(sealkit_command(*args), clean_env(tmp_path))
+            assert done.returncode != 0 and done.stdout == ""
+            assert done.stderr.lower() == f"error: the local cluster did not start: port {port} is in use (--port)\n"
+            assert list(tmp_path.iterdir()) == []  # no directory, no key

@@ -11,6 +11,7 @@ prints shell `export` lines (`eval "$(sealkit dev up --detach)"`), as ssh-agent 
 
 from __future__ import annotations
 
+import errno
 import json
 import logging
 import os
@@ -109,9 +110,11 @@ def _run(workdir: Path | None, keep: bool, port: int, key_size: int, ready_fd: i
         os.set_inheritable(ready_fd, False)  # the controller process must not hold the parent's pipe open
     previous = signal.pthread_sigmask(signal.SIG_BLOCK, STOP_SIGNALS)
     directory = None
+    handler: logging.Handler | None = None
     try:
         directory = devdir.DevDir.claim(workdir, keep=keep)
-        log = _log_to(directory.file(devdir.LOG), detached=detached)
+        log = directory.file(devdir.LOG)
+        handler = _log_to(log, detached=detached)
         manifest = directory.key_secret(lambda: generate_key_pair(bits=key_size))
         (key,) = keys_from_secret(manifest, str(directory.file(devdir.KEY)))[:1]
         cert_path = directory.file(devdir.CERT)
@@ -139,13 +142,17 @@ def _run(workdir: Path | None, keep: bool, port: int, key_size: int, ready_fd: i
                 _announce(facts)
             signal.sigwait(STOP_SIGNALS)
     except Exception as exc:
+        error = exc if isinstance(exc, SealkitError) else InputError(_failure(exc, port))
         if ready_fd is None:
-            raise
-        _tell(ready_fd, {"error": str(exc) if isinstance(exc, SealkitError) else _internal(exc)})
+            raise error from None
+        _tell(ready_fd, {"error": str(error)})
         ready_fd = None
         sys.exit(2)
     finally:
-        logging.shutdown()
+        if handler is not None:  # before its file goes: nothing may log into the removed directory
+            logging.getLogger().removeHandler(handler)
+            logging.getLogger().addHandler(logging.NullHandler())  # late asyncio noise: not on stderr
+            handler.close()
         if directory is not None:
             directory.release()
         if ready_fd is not None:
@@ -155,12 +162,15 @@ def _run(workdir: Path | None, keep: bool, port: int, key_size: int, ready_fd: i
         click.echo(f"Stopped the local cluster; {'kept' if directory.keep else 'removed'} {directory.path}")
 
 
-def _internal(exc: BaseException) -> str:
+def _failure(exc: Exception, port: int) -> str:
+    """One line for an unexpected failure to start (the details go to dev.log, kept with --keep)."""
     logging.getLogger(__name__).error("the local cluster did not start", exc_info=exc)
-    return f"the local cluster did not start ({type(exc).__name__}; see the log)"
+    if isinstance(exc, OSError) and exc.errno == errno.EADDRINUSE:
+        return f"the local cluster did not start: port {port} is in use (--port)"
+    return "the local cluster did not start (run it again with --keep and read its dev.log)"
 
 
-def _log_to(path: Path, *, detached: bool) -> Path:
+def _log_to(path: Path, *, detached: bool) -> logging.Handler:
     """Every log line (the controller's, the emulator's) into `path`; a detached run's stderr there too."""
     handler = logging.FileHandler(path, encoding="utf-8")
     handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
@@ -173,7 +183,7 @@ def _log_to(path: Path, *, detached: bool) -> Path:
         fd = os.open(path, os.O_WRONLY | os.O_APPEND)
         os.dup2(fd, sys.stderr.fileno())
         os.close(fd)
-    return path
+    return handler
 
 
 def _tell(fd: int, message: dict[str, Any]) -> None:
