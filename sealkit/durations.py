@@ -24,7 +24,7 @@ def parse_duration(text: str, what: str = "duration") -> dt.timedelta:
     while pos < len(raw):
         match = _DURATION_PART.match(raw, pos)
         if not match:
-            raise InputError(f"{what}: {text!r} is not a duration (e.g. 720h, 1h30m, 90s, 0)")
+            raise InputError(f"{text!r} is not a duration (e.g. 720h, 1h30m, 90s, 0)", where=what)
         total += float(match.group(1)) * _UNIT_SECONDS[match.group(2)]
         pos = match.end()
     return dt.timedelta(seconds=total)
@@ -39,5 +39,5 @@ def parse_timeout(text: str, what: str = "--request-timeout") -> float:
         return parse_duration(raw, what).total_seconds()
     except InputError:
         raise InputError(
-            f"{what}: {text!r} is not a timeout (whole seconds, or a number with a unit: 1s, 2m, 3h; 0 = none)"
+            f"{text!r} is not a timeout (whole seconds, or a number with a unit: 1s, 2m, 3h; 0 = none)", where=what
         ) from None

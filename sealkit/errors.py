@@ -1,13 +1,40 @@
-"""User-facing errors: each renders as one line naming what is wrong, never a secret value."""
+"""User-facing errors: each renders as one line `<what is wrong>: <where>`, never a secret value.
+
+Where it sits: every layer raises these; the CLI prints `error: ` + `str(exc)` on stderr and exits
+with the documented status (docs/errors.md): 2 for usage, input and connection errors. `what` says
+what is wrong and `where` names the file, document, flag or endpoint; neither ever carries a value
+taken from a Secret or from a SealedSecret's plaintext side.
+"""
 
 from __future__ import annotations
 
+import os
+
+EXIT_OK = 0
+EXIT_CHECK_FAILED = 1  # a check found problems (verify, reencrypt, lint --fail-on, csi generate --check)
+EXIT_USAGE = 2  # usage, input or connection error: the command could not do its job
+
+
+def one_line(text: str) -> str:
+    """`text` with every run of whitespace (newlines included) folded into one space."""
+    return " ".join(text.split())
+
 
 class SealkitError(Exception):
-    """Base of every error sealkit reports to a person; `str()` is a single line."""
+    """Base of every error sealkit reports to a person; `str()` is a single line `what: where`."""
 
-    def __init__(self, message: str) -> None:
-        super().__init__(" ".join(message.split()))
+    exit_status = EXIT_USAGE
+
+    def __init__(self, message: str, *, where: str | os.PathLike[str] | None = None) -> None:
+        self.what = one_line(message)
+        self.where = one_line(os.fspath(where)) if where else ""
+        super().__init__(f"{self.what}: {self.where}" if self.where else self.what)
+
+
+class CheckFailed(SealkitError):
+    """A check the user asked for found a problem (e.g. `kubeseal --validate`): exit status 1, not 2."""
+
+    exit_status = EXIT_CHECK_FAILED
 
 
 class InputError(SealkitError):
@@ -34,7 +61,19 @@ class ServiceError(SealkitError):
     reads these two fields, e.g. to tell "already exists" (409) from a real failure.
     """
 
-    def __init__(self, message: str, *, status: int = 0, retry_after: float | None = None) -> None:
-        super().__init__(message)
+    def __init__(
+        self,
+        message: str,
+        *,
+        status: int = 0,
+        retry_after: float | None = None,
+        where: str | os.PathLike[str] | None = None,
+    ) -> None:
+        super().__init__(message, where=where)
         self.status = status
         self.retry_after = retry_after
+
+
+class ConnectionFailure(ServiceError):
+    """A failure at the connection level (refused, DNS, TLS, timeout, credentials refused, no such
+    service): no other request to the same place would fare better, so bulk work stops at the first."""

@@ -24,5 +24,5 @@ def manifest_files(paths: Iterable[str | Path]) -> list[Path]:
                 dirs[:] = sorted(d for d in dirs if d not in SKIPPED_DIRS)
                 found.extend(Path(root) / f for f in sorted(files) if f.lower().endswith(MANIFEST_SUFFIXES))
         else:
-            raise InputError(f"{raw}: no such file or directory")
+            raise InputError("no such file or directory", where=raw)
     return found

@@ -10,11 +10,13 @@ import base64
 import binascii
 import datetime as dt
 import hashlib
+import re
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 from cryptography import x509
+from cryptography.exceptions import UnsupportedAlgorithm
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
@@ -80,7 +82,7 @@ def _parse_certificate(data: bytes, source: str) -> x509.Certificate:
             return certs[0]
         return x509.load_der_x509_certificate(stripped)
     except ValueError:
-        raise KeyMaterialError(f"{source}: not a PEM or DER certificate") from None
+        raise KeyMaterialError("not a PEM or DER certificate", where=source) from None
 
 
 def load_certificate(data: bytes, source: str = "certificate", *, now: dt.datetime | None = None) -> SealingCertificate:
@@ -88,13 +90,13 @@ def load_certificate(data: bytes, source: str = "certificate", *, now: dt.dateti
     cert = _parse_certificate(data, source)
     public_key = cert.public_key()
     if not isinstance(public_key, rsa.RSAPublicKey):
-        raise KeyMaterialError(f"{source}: the certificate's key is not RSA (Sealed Secrets uses RSA)")
+        raise KeyMaterialError("the certificate's key is not RSA (Sealed Secrets uses RSA)", where=source)
     now = now or _utc_now()
     not_before, not_after = cert.not_valid_before_utc, cert.not_valid_after_utc
     if now > not_after:
-        raise KeyMaterialError(f"{source}: the certificate expired on {not_after:%Y-%m-%d %H:%M:%S} UTC")
+        raise KeyMaterialError(f"the certificate expired on {not_after:%Y-%m-%d %H:%M:%S} UTC", where=source)
     if now < not_before:
-        raise KeyMaterialError(f"{source}: the certificate is not valid before {not_before:%Y-%m-%d %H:%M:%S} UTC")
+        raise KeyMaterialError(f"the certificate is not valid before {not_before:%Y-%m-%d %H:%M:%S} UTC", where=source)
     pem = cert.public_bytes(serialization.Encoding.PEM)
     der_sha256 = hashlib.sha256(cert.public_bytes(serialization.Encoding.DER)).hexdigest()
     return SealingCertificate(public_key, not_before, not_after, pem, fingerprint(public_key), der_sha256)
@@ -127,15 +129,24 @@ def _pem_blocks(text: str) -> Iterator[tuple[str, str]]:
         yield kind, text[start:pos]
 
 
+_PLAIN_KIND = re.compile(r"[A-Za-z0-9][-A-Za-z0-9_.]{0,62}")
+_PEM_KINDS = ("CERTIFICATE", "PUBLIC KEY", "RSA PUBLIC KEY", "CERTIFICATE REQUEST", "X509 CRL", "EC PARAMETERS")
+
+
+def _pem_kind(kind: str) -> str:
+    """A PEM block's type for messages: a well-known one, else not shown (it is text from the file)."""
+    return kind.lower() if kind in _PEM_KINDS else "other blocks"
+
+
 def _load_private_pem(block: str, source: str) -> rsa.RSAPrivateKey:
     try:
         key = serialization.load_pem_private_key(block.encode(), password=None)
-    except (ValueError, TypeError):
+    except (ValueError, TypeError, UnsupportedAlgorithm):
         raise KeyMaterialError(
-            f"{source}: a private key block does not parse (encrypted keys are not supported)"
+            "a private key block does not parse (encrypted keys are not supported)", where=source
         ) from None
     if not isinstance(key, rsa.RSAPrivateKey):
-        raise KeyMaterialError(f"{source}: the private key is not RSA")
+        raise KeyMaterialError("the private key is not RSA", where=source)
     return key
 
 
@@ -163,7 +174,7 @@ def _secret_field(secret: Mapping[str, Any], name: str, where: str) -> str | Non
         try:
             return base64.b64decode(str(value), validate=True).decode()
         except (binascii.Error, UnicodeDecodeError):
-            raise KeyMaterialError(f"{where}: data.{name} is not valid base64 PEM") from None
+            raise KeyMaterialError(f"data.{name} is not valid base64 PEM", where=where) from None
     return None
 
 
@@ -187,29 +198,36 @@ def _keys_from_object(
     obj: Any, where: str, wrapped: list[tuple[Mapping[str, Any], str]] | None = None
 ) -> Iterator[PrivateKey]:
     if not isinstance(obj, Mapping):
-        raise KeyMaterialError(f"{where}: not a key Secret, a v1 List of them, or PEM")
+        raise KeyMaterialError("not a key Secret, a v1 List of them, or PEM", where=where)
     kind = obj.get("kind")
     if kind == "List" or (isinstance(kind, str) and kind.endswith("List") and "items" in obj):
-        for i, item in enumerate(obj.get("items") or []):
+        items = obj.get("items") or []
+        if not isinstance(items, list):
+            raise KeyMaterialError("items is not a list", where=where)
+        for i, item in enumerate(items):
             yield from _keys_from_object(item, f"{where} item {i + 1}", wrapped)
         return
     if kind != "Secret":
-        raise KeyMaterialError(f"{where}: a {kind or 'document without kind'} is not a key Secret")
-    name = (obj.get("metadata") or {}).get("name") or "Secret"
+        label = kind if isinstance(kind, str) and _PLAIN_KIND.fullmatch(kind) else "document without a plain kind"
+        raise KeyMaterialError(f"a {label} is not a key Secret", where=where)
+    meta = obj.get("metadata")
+    name = meta.get("name") if isinstance(meta, Mapping) else None
+    name = name if isinstance(name, str) and _PLAIN_KIND.fullmatch(name) else "Secret"
     if is_wrapped_key_document(obj):
         if wrapped is None:
             raise KeyMaterialError(
-                f"{where} ({name}): a wrapped key Secret: its key opens only through its Key Vault key "
-                "(sealkit unseal --private-key unwraps it with vault access)"
+                "a wrapped key Secret: its key opens only through its Key Vault key "
+                "(sealkit unseal --private-key unwraps it with vault access)",
+                where=f"{where} ({name})",
             )
         wrapped.append((obj, f"{where} ({name})"))
         return
     tls_key = _secret_field(obj, "tls.key", where)
     if tls_key is None:
-        raise KeyMaterialError(f"{where}: the Secret has no tls.key")
+        raise KeyMaterialError("the Secret has no tls.key", where=where)
     found = _keys_from_pem(tls_key, f"{where} ({name})")
     if not found:
-        raise KeyMaterialError(f"{where}: tls.key holds no PEM private key")
+        raise KeyMaterialError("tls.key holds no PEM private key", where=where)
     cert = _secret_field(obj, "tls.crt", where)
     for key in found:
         cert_pem = cert.encode() if cert else None
@@ -221,7 +239,7 @@ def load_private_keys(data: bytes, source: str = "private key") -> list[PrivateK
     """Private keys from PEM (PKCS#1 or PKCS#8), a backed-up key Secret, or a v1 List of them."""
     found = _load(data, source, None)
     if not found:
-        raise KeyMaterialError(f"{source}: no private key found")
+        raise KeyMaterialError("no private key found", where=source)
     return found
 
 
@@ -230,7 +248,7 @@ def load_key_documents(data: bytes, source: str = "private key") -> KeyDocuments
     wrapped: list[tuple[Mapping[str, Any], str]] = []
     keys = _load(data, source, wrapped)
     if not keys and not wrapped:
-        raise KeyMaterialError(f"{source}: no private key found")
+        raise KeyMaterialError("no private key found", where=source)
     return KeyDocuments(keys, wrapped)
 
 
@@ -238,17 +256,17 @@ def _load(data: bytes, source: str, wrapped: list[tuple[Mapping[str, Any], str]]
     try:
         text = data.decode()
     except UnicodeDecodeError:
-        raise KeyMaterialError(f"{source}: binary data, not a PEM key or a key Secret") from None
+        raise KeyMaterialError("binary data, not a PEM key or a key Secret", where=source) from None
     if text.lstrip().startswith("-----BEGIN"):
         keys = _keys_from_pem(text, source)
         if not keys:
-            kinds = sorted({kind.lower() for kind, _ in _pem_blocks(text)}) or ["nothing readable"]
-            raise KeyMaterialError(f"{source}: no private key found (the PEM holds {', '.join(kinds)})")
+            kinds = sorted({_pem_kind(kind) for kind, _ in _pem_blocks(text)}) or ["nothing readable"]
+            raise KeyMaterialError(f"no private key found (the PEM holds {', '.join(kinds)})", where=source)
         return keys
     try:
         documents = load_documents(text, source)
     except InputError as exc:
-        raise KeyMaterialError(str(exc)) from None
+        raise KeyMaterialError(exc.what, where=exc.where) from None
     return [key for doc in documents for key in _keys_from_object(doc.obj, doc.where, wrapped)]
 
 

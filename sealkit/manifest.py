@@ -1,17 +1,14 @@
-"""Small checks shared by everything that reads Kubernetes objects."""
+"""Small checks shared by everything that reads Kubernetes objects; messages name fields, never values."""
 
 from __future__ import annotations
 
 import base64
 import binascii
-import re
 from collections.abc import Mapping
 from typing import Any
 
 from sealkit.errors import InputError
-
-# Secret data keys: what the API server accepts (IsConfigMapKey).
-_DATA_KEY = re.compile(r"^[-._a-zA-Z0-9]+$")
+from sealkit.validation import is_qualified_name, type_name
 
 
 def metadata_of(obj: Mapping[str, Any], where: str) -> dict[str, Any]:
@@ -19,38 +16,35 @@ def metadata_of(obj: Mapping[str, Any], where: str) -> dict[str, Any]:
     if meta is None:
         return {}
     if not isinstance(meta, Mapping):
-        raise InputError(f"{where}: metadata is not a mapping")
+        raise InputError(f"metadata is a {type_name(meta)}, not a mapping", where=where)
     return dict(meta)
 
 
 def string_map(value: Any, where: str, field: str) -> dict[str, str]:
-    """A map of strings (labels, annotations, stringData), refusing anything else by its key."""
+    """A map of strings (labels, annotations, template data), refusing anything else by its field."""
     if value is None:
         return {}
     if not isinstance(value, Mapping):
-        raise InputError(f"{where}: {field} is not a mapping")
+        raise InputError(f"{field} is a {type_name(value)}, not a mapping", where=where)
     out: dict[str, str] = {}
-    for key, item in value.items():
+    for position, (key, item) in enumerate(value.items(), start=1):
+        if not isinstance(key, str):
+            raise InputError(f"{field}: key {position} is a {type_name(key)}, not a string", where=where)
         if not isinstance(item, str):
-            kind = "null" if item is None else type(item).__name__
-            raise InputError(f"{where}: {field}.{key} is a {kind}, not a string (quote it)")
-        out[str(key)] = item
+            label = key if is_qualified_name(key) else f"key {position}"
+            raise InputError(f"{field}[{label}] is a {type_name(item)}, not a string (quote it)", where=where)
+        out[key] = item
     return out
 
 
-def check_data_key(key: str, where: str) -> None:
-    if not _DATA_KEY.match(key) or key in (".", ".."):
-        raise InputError(f"{where}: {key!r} is not a valid Secret key (letters, digits, '-', '_', '.')")
-
-
-def decode_base64(value: Any, where: str) -> bytes:
+def decode_base64(value: Any, field: str, *, where: str | None = None) -> bytes:
     """Standard padded base64, as Secret `data` and `encryptedData` use; no value in the message."""
     if not isinstance(value, str):
-        raise InputError(f"{where}: not a base64 string")
+        raise InputError(f"{field}: is a {type_name(value)}, not a base64 string", where=where)
     try:
         return base64.b64decode("".join(value.split()), validate=True)
     except (binascii.Error, ValueError):
-        raise InputError(f"{where}: invalid base64") from None
+        raise InputError(f"{field}: invalid base64", where=where) from None
 
 
 def encode_base64(value: bytes) -> str:

@@ -20,6 +20,6 @@ def reseal_values(obj: Any, keyring: KeyRing, cert: SealingCertificate, *, where
     """Every encryptedData value opened and sealed again for `cert`, same name, namespace and scope."""
     view = parse_sealed_secret(obj, where)
     if view.legacy_data:
-        raise InputError(f"{where}: deprecated spec.data cannot be re-encrypted in place; seal the Secret again")
+        raise InputError("deprecated spec.data cannot be re-encrypted in place; seal the Secret again", where=where)
     opened = open_items(view, keyring)
     return {item: seal_value(cert, value, view.target) for item, value in opened.items.items()}

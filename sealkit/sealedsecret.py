@@ -10,7 +10,8 @@ from sealkit.bitnami import API_VERSION, KIND
 from sealkit.errors import InputError
 from sealkit.manifest import metadata_of, string_map
 from sealkit.scope import Scope, scope_from_annotations
-from sealkit.sealing import Target
+from sealkit.sealing import Target, describe_kind
+from sealkit.validation import is_data_key, type_name
 
 
 @dataclass(frozen=True)
@@ -45,45 +46,52 @@ def is_sealed_secret(obj: Any) -> bool:
     )
 
 
+def item_label(key: Any, position: int) -> str:
+    """An item's key for messages when it is a valid Secret key, else its position (never a value)."""
+    return key if isinstance(key, str) and is_data_key(key) else f"item {position}"
+
+
 def parse_sealed_secret(obj: Any, where: str, *, default_namespace: str | None = None) -> SealedSecretView:
     """Validate the shape of a SealedSecret; values stay sealed."""
     if not isinstance(obj, Mapping):
-        raise InputError(f"{where}: not a Kubernetes object")
+        raise InputError(f"a {type_name(obj)} is not a Kubernetes object", where=where)
     if obj.get("kind") != KIND or obj.get("apiVersion") != API_VERSION:
-        raise InputError(
-            f"{where}: a {obj.get('apiVersion') or '?'}/{obj.get('kind') or '?'} is not a {API_VERSION} {KIND}"
-        )
+        raise InputError(f"a {describe_kind(obj)} is not a {API_VERSION} {KIND}", where=where)
     meta = metadata_of(obj, where)
     name = meta.get("name")
     if not name or not isinstance(name, str):
-        raise InputError(f"{where}: the SealedSecret has no metadata.name")
+        raise InputError("the SealedSecret has no metadata.name", where=where)
     namespace = meta.get("namespace") or default_namespace or ""
+    if not isinstance(namespace, str):
+        raise InputError(f"metadata.namespace is a {type_name(namespace)}, not a string", where=where)
     scope = scope_from_annotations(string_map(meta.get("annotations"), where, "metadata.annotations"))
     if scope is not Scope.CLUSTER_WIDE and not namespace:
-        raise InputError(f"{where}: the SealedSecret has no metadata.namespace (give -n/--namespace)")
+        raise InputError("the SealedSecret has no metadata.namespace (give -n/--namespace)", where=where)
     spec = obj.get("spec")
     if not isinstance(spec, Mapping):
-        raise InputError(f"{where}: the SealedSecret has no spec")
+        raise InputError("the SealedSecret has no spec", where=where)
     encrypted = spec.get("encryptedData") or {}
     if not isinstance(encrypted, Mapping):
-        raise InputError(f"{where}: spec.encryptedData is not a mapping")
-    encrypted_data = {str(k): v for k, v in encrypted.items()}
-    for key, value in encrypted_data.items():
+        raise InputError(f"spec.encryptedData is a {type_name(encrypted)}, not a mapping", where=where)
+    encrypted_data: dict[str, str] = {}
+    for position, (key, value) in enumerate(encrypted.items(), start=1):
         if not isinstance(value, str):
-            raise InputError(f"{where}: spec.encryptedData.{key} is not a string")
+            label = item_label(key, position)
+            raise InputError(f"spec.encryptedData[{label}] is a {type_name(value)}, not a string", where=where)
+        encrypted_data[str(key)] = value
     legacy = spec.get("data")
     if legacy is not None and not isinstance(legacy, str):
-        raise InputError(f"{where}: spec.data is not a string")
+        raise InputError(f"spec.data is a {type_name(legacy)}, not a string", where=where)
     if legacy and encrypted_data:
-        raise InputError(f"{where}: spec.data (deprecated) and spec.encryptedData cannot be used together")
+        raise InputError("spec.data (deprecated) and spec.encryptedData cannot be used together", where=where)
     template = spec.get("template") or {}
     if not isinstance(template, Mapping):
-        raise InputError(f"{where}: spec.template is not a mapping")
+        raise InputError(f"spec.template is a {type_name(template)}, not a mapping", where=where)
     template_data = string_map(template.get("data"), where, "spec.template.data")
     uid = meta.get("uid") if isinstance(meta.get("uid"), str) else None
     return SealedSecretView(
         name=name,
-        namespace=str(namespace),
+        namespace=namespace,
         scope=scope,
         encrypted_data=encrypted_data,
         legacy_data=legacy or None,

@@ -1,7 +1,13 @@
-"""Secret -> SealedSecret, the way kubeseal does it."""
+"""Secret -> SealedSecret, the way kubeseal does it, refusing what the API server would refuse.
+
+Every field copied into the SealedSecret in clear (name, namespace, type, immutable, labels,
+annotations) and every item key is checked by `sealkit.validation` first; errors name the field,
+never its content.
+"""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -16,8 +22,21 @@ from sealkit.bitnami import (
 )
 from sealkit.errors import InputError
 from sealkit.keys import SealingCertificate
-from sealkit.manifest import check_data_key, decode_base64, encode_base64, metadata_of, string_map
+from sealkit.manifest import decode_base64, encode_base64, metadata_of
 from sealkit.scope import Scope, label_for, scope_annotations, scope_from_annotations
+from sealkit.validation import (
+    Problem,
+    annotations_problems,
+    data_key_problems,
+    immutable_problems,
+    labels_problems,
+    name_problems,
+    namespace_problems,
+    raise_first,
+    secret_data_problems,
+    type_name,
+    type_problems,
+)
 
 _SCOPE_ANNOTATIONS = (CLUSTER_WIDE_ANNOTATION, NAMESPACE_WIDE_ANNOTATION)
 
@@ -43,42 +62,66 @@ def seal_value(cert: SealingCertificate, value: bytes, target: Target) -> str:
 def resolve_target(scope: Scope, name: str | None, namespace: str | None, where: str = "input") -> Target:
     """Check that the scope has what its label needs: strict a name and namespace, namespace-wide a namespace."""
     if scope is not Scope.CLUSTER_WIDE and not namespace:
-        raise InputError(f"{where}: no namespace: give -n/--namespace or use --scope cluster-wide")
+        raise InputError("no namespace: give -n/--namespace or use --scope cluster-wide", where=where)
     if scope is Scope.STRICT and not name:
-        raise InputError(f"{where}: no name: give --name (strict scope binds the value to a name)")
+        raise InputError("no name: give --name (strict scope binds the value to a name)", where=where)
+    problems = name_problems(name, "--name") if name else []
+    problems += namespace_problems(namespace, "--namespace") if namespace else []
+    raise_first(problems, where)
     return Target(scope, namespace or "", name or "")
 
 
 def secret_items(secret: Mapping[str, Any], where: str) -> dict[str, bytes]:
-    """The Secret's values as bytes: `data` decoded, then `stringData` (which wins on a clash)."""
-    items: dict[str, bytes] = {}
+    """The Secret's values as bytes: `data` decoded, then `stringData`; a key in both is refused.
+
+    The API server merges stringData over data (stringData wins); sealkit refuses the clash instead,
+    so no value is dropped without a word (docs/errors.md).
+    """
     data = secret.get("data")
+    string_data = secret.get("stringData")
+    problems: list[Problem] = []
     if data is not None and not isinstance(data, Mapping):
-        raise InputError(f"{where}: data is not a mapping")
-    for key, value in (data or {}).items():
-        check_data_key(str(key), where)
-        items[str(key)] = decode_base64(value if value is not None else "", f"{where}: data.{key}")
-    for key, value in string_map(secret.get("stringData"), where, "stringData").items():
-        check_data_key(key, where)
+        problems.append(Problem("data", f"is a {type_name(data)}, not a mapping"))
+    if string_data is not None and not isinstance(string_data, Mapping):
+        problems.append(Problem("stringData", f"is a {type_name(string_data)}, not a mapping"))
+    raise_first(problems, where)
+    data = data or {}
+    string_data = string_data or {}
+    raise_first(data_key_problems(data, "data") + data_key_problems(string_data, "stringData"), where)
+    items: dict[str, bytes] = {}
+    for key, value in data.items():
+        items[key] = decode_base64(value if value is not None else "", f"data[{key}]", where=where)
+    for key, value in string_data.items():
+        if not isinstance(value, str):
+            raise InputError(f"stringData[{key}]: is a {type_name(value)}, not a string (quote it)", where=where)
+        if key in items:
+            raise InputError(f"stringData[{key}]: the key is also in data (give each key once)", where=where)
         items[key] = value.encode()
     return items
 
 
-def _template_metadata(meta: Mapping[str, Any], name: str, namespace: str | None, where: str) -> dict[str, Any]:
-    labels = string_map(meta.get("labels"), where, "metadata.labels")
-    annotations = {
-        k: v
-        for k, v in string_map(meta.get("annotations"), where, "metadata.annotations").items()
-        if k not in LAST_APPLIED_ANNOTATIONS and k not in _SCOPE_ANNOTATIONS
-    }
-    out: dict[str, Any] = {"name": name}
-    if namespace:
-        out["namespace"] = namespace
-    if labels:
-        out["labels"] = labels
-    if annotations:
-        out["annotations"] = annotations
-    return out
+def _kept_annotations(annotations: Mapping[str, str]) -> dict[str, str]:
+    """What goes into the template: not the last-applied copies (they hold plaintext), not the scope."""
+    return {k: v for k, v in annotations.items() if k not in LAST_APPLIED_ANNOTATIONS and k not in _SCOPE_ANNOTATIONS}
+
+
+def describe_kind(obj: Mapping[str, Any]) -> str:
+    """`apiVersion/kind` for messages when they have the form of an API version and a kind, else a
+    description (never an arbitrary value: one may be a pasted secret)."""
+    parts = []
+    for field, form in (("apiVersion", _API_VERSION), ("kind", _KIND)):
+        value = obj.get(field)
+        if value is None:
+            parts.append("?")
+        elif isinstance(value, str) and form.fullmatch(value):
+            parts.append(value)
+        else:
+            return f"document whose {field} is not a Kubernetes {'API version' if field == 'apiVersion' else 'kind'}"
+    return "/".join(parts)
+
+
+_API_VERSION = re.compile(r"([a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?/)?v[1-9][0-9]{0,2}((alpha|beta)[1-9][0-9]{0,2})?")
+_KIND = re.compile(r"[A-Z][A-Za-z0-9]{0,62}")
 
 
 def seal_secret(
@@ -93,40 +136,63 @@ def seal_secret(
 ) -> dict[str, Any]:
     """Seal a Secret into a SealedSecret: scope from `scope`, else the Secret's annotations, else strict.
 
-    `namespace` fills in a missing one and must agree with the Secret's when both are set.
+    `namespace` fills in a missing one and must agree with the Secret's when both are set. Every field
+    that goes into the SealedSecret in clear is checked as the API server would check it.
     """
     if not isinstance(secret, Mapping):
-        raise InputError(f"{where}: not a Kubernetes object")
+        raise InputError(f"a {type_name(secret)} is not a Kubernetes object", where=where)
     kind, api_version = secret.get("kind"), secret.get("apiVersion")
     if kind != "Secret" or api_version not in ("v1", None):
-        raise InputError(f"{where}: a {api_version or '?'}/{kind or '?'} is not a v1 Secret")
+        raise InputError(f"a {describe_kind(secret)} is not a v1 Secret", where=where)
     meta = metadata_of(secret, where)
-    final_name = name or meta.get("name")
-    if not final_name or not isinstance(final_name, str):
-        raise InputError(f"{where}: the Secret has no metadata.name (give --name)")
-    own_namespace = meta.get("namespace")
+    own_name, own_namespace = meta.get("name"), meta.get("namespace")
+    problems = name_problems(name, "--name") if name is not None else []
+    problems += namespace_problems(namespace, "--namespace") if namespace else []
+    if own_name is not None and name is None:
+        problems += name_problems(own_name)
+    if own_namespace is not None:
+        problems += namespace_problems(own_namespace)
+    problems += labels_problems(meta.get("labels"))
+    problems += annotations_problems(meta.get("annotations"))
+    problems += type_problems(secret.get("type"))
+    problems += immutable_problems(secret.get("immutable"))
+    raise_first(problems, where)
+    final_name = name or own_name
+    if not final_name:
+        raise InputError("the Secret has no metadata.name (give --name)", where=where)
     if own_namespace and namespace and own_namespace != namespace:
-        raise InputError(f"{where}: the Secret's namespace {own_namespace!r} differs from --namespace {namespace!r}")
+        raise InputError(f"the Secret's namespace {own_namespace} differs from --namespace {namespace}", where=where)
     final_namespace = own_namespace or namespace or None
-    effective_scope = scope or scope_from_annotations(
-        string_map(meta.get("annotations"), where, "metadata.annotations")
-    )
+    labels: dict[str, str] = dict(meta.get("labels") or {})
+    all_annotations: dict[str, str] = dict(meta.get("annotations") or {})
+    annotations = _kept_annotations(all_annotations)
+    effective_scope = scope or scope_from_annotations(all_annotations)
     target = resolve_target(effective_scope, final_name, final_namespace, where)
+    secret_type = secret.get("type") or "Opaque"
 
     items = secret_items(secret, where)
     if not items and not allow_empty_data:
-        raise InputError(f"{where}: the Secret has no data or stringData (pass --allow-empty-data to seal it anyway)")
+        raise InputError(
+            "the Secret has no data or stringData (pass --allow-empty-data to seal it anyway)", where=where
+        )
+    raise_first(secret_data_problems(items, secret_type, all_annotations), where)
 
-    template: dict[str, Any] = {"metadata": _template_metadata(meta, final_name, final_namespace, where)}
-    template["type"] = secret.get("type") or "Opaque"
+    template_meta: dict[str, Any] = {"name": final_name}
+    if final_namespace:
+        template_meta["namespace"] = final_namespace
+    if labels:
+        template_meta["labels"] = labels
+    if annotations:
+        template_meta["annotations"] = annotations
+    template: dict[str, Any] = {"metadata": template_meta, "type": secret_type}
     if secret.get("immutable") is not None:
-        template["immutable"] = bool(secret.get("immutable"))
+        template["immutable"] = secret["immutable"]
 
     outer: dict[str, Any] = {"name": final_name}
     if final_namespace:
         outer["namespace"] = final_namespace
-    if annotations := scope_annotations(effective_scope):
-        outer["annotations"] = annotations
+    if scope_labels := scope_annotations(effective_scope):
+        outer["annotations"] = scope_labels
     return {
         "apiVersion": API_VERSION,
         "kind": KIND,

@@ -1,4 +1,5 @@
-"""SealedSecret -> Secret, as the controller builds it."""
+"""SealedSecret -> Secret, as the controller builds it; a template the API server would refuse is
+refused here first (`sealkit.validation`), before any value is opened."""
 
 from __future__ import annotations
 
@@ -8,12 +9,17 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from sealkit.bitnami import API_VERSION, KIND, SKIP_OWNER_REFERENCES_ANNOTATION
-from sealkit.errors import UnsealError
+from sealkit.errors import InputError, UnsealError
 from sealkit.keys import KeyRing
 from sealkit.manifest import decode_base64, encode_base64, string_map
 from sealkit.opening import open_value
-from sealkit.sealedsecret import SealedSecretView, parse_sealed_secret
+from sealkit.sealedsecret import SealedSecretView, item_label, parse_sealed_secret
 from sealkit.sealing import Target, secret_items
+from sealkit.validation import Problem, secret_data_problems, template_problems
+
+
+class InvalidTemplate(InputError):
+    """The Secret a SealedSecret describes would be refused by the API server (retrying cannot help)."""
 
 
 @dataclass
@@ -42,26 +48,28 @@ def open_items(view: SealedSecretView, keyring: KeyRing, *, preferred_key: str |
     alternatives = _alternative_targets(view)
     preferred = preferred_key
     if view.legacy_data:
-        blob = decode_base64(view.legacy_data, f"{view.where}: spec.data")
+        blob = decode_base64(view.legacy_data, "spec.data", where=view.where)
         opened = open_value(
             keyring, blob, view.target, item="spec.data", preferred_key=preferred, alternatives=alternatives
         )
         try:
             legacy_secret = json.loads(opened.plaintext)
-        except ValueError:
-            raise UnsealError(f"{view.where}: spec.data does not hold a JSON Secret") from None
+        except (ValueError, RecursionError):
+            raise UnsealError("spec.data does not hold a JSON Secret", where=view.where) from None
         if not isinstance(legacy_secret, Mapping):
-            raise UnsealError(f"{view.where}: spec.data does not hold a JSON Secret")
-        items.update(secret_items(legacy_secret, f"{view.where}: spec.data"))
+            raise UnsealError("spec.data does not hold a JSON Secret", where=view.where)
+        items.update(secret_items(legacy_secret, f"{view.where} spec.data"))
         return Unsealed({}, items, [opened.key.fingerprint], opened.rsa_operations)
+    positions = {key: n for n, key in enumerate(view.encrypted_data, start=1)}
     for key in sorted(view.encrypted_data):
-        blob = decode_base64(view.encrypted_data[key], f"{view.where}: spec.encryptedData.{key}")
+        label = item_label(key, positions[key])
+        blob = decode_base64(view.encrypted_data[key], f"spec.encryptedData[{label}]", where=view.where)
         try:
             opened = open_value(
-                keyring, blob, view.target, item=key, preferred_key=preferred, alternatives=alternatives
+                keyring, blob, view.target, item=label, preferred_key=preferred, alternatives=alternatives
             )
         except UnsealError as exc:
-            raise UnsealError(f"{view.where}: {exc}") from None
+            raise UnsealError(exc.what, where=view.where) from None
         items[key] = opened.plaintext
         operations += opened.rsa_operations
         preferred = opened.key.fingerprint
@@ -78,7 +86,7 @@ def render_template_data(view: SealedSecretView, items: Mapping[str, bytes]) -> 
 
     strings = {k: v.decode("utf-8", "surrogateescape") for k, v in items.items()}
     return {
-        key: render_template(source, strings, name=f"{view.where}: spec.template.data.{key}").encode(
+        key: render_template(source, strings, name=f"spec.template.data[{key}]", where=view.where).encode(
             "utf-8", "surrogateescape"
         )
         for key, source in sorted(view.template_data.items())
@@ -105,9 +113,9 @@ def build_secret(view: SealedSecretView, data: Mapping[str, bytes]) -> dict[str,
     secret: dict[str, Any] = {"apiVersion": "v1", "kind": "Secret", "metadata": metadata}
     secret_type = view.template.get("type")
     if secret_type:
-        secret["type"] = str(secret_type)
+        secret["type"] = secret_type
     if view.template.get("immutable") is not None:
-        secret["immutable"] = bool(view.template.get("immutable"))
+        secret["immutable"] = view.template.get("immutable")
     secret["data"] = {key: encode_base64(data[key]) for key in sorted(data)}
     return secret
 
@@ -122,8 +130,25 @@ def unseal(
 ) -> Unsealed:
     """Open a SealedSecret into the Secret the controller would create from it."""
     view = parse_sealed_secret(obj, where, default_namespace=default_namespace)
+    check_template(view, obj)
     opened = open_items(view, keyring, preferred_key=preferred_key)
     data = dict(opened.items)
     data.update(render_template_data(view, opened.items))
+    annotations = string_map(
+        view.template_metadata.get("annotations"), view.where, "spec.template.metadata.annotations"
+    )
+    _raise_invalid(secret_data_problems(data, view.template.get("type"), annotations), view.where)
     opened.secret = build_secret(view, data)
     return opened
+
+
+def _raise_invalid(problems: list[Problem], where: str) -> None:
+    if problems:
+        raise InvalidTemplate(f"the Secret it describes is invalid: {problems[0]}", where=where)
+
+
+def check_template(view: SealedSecretView, obj: Any) -> None:
+    """Refuse a template (or item key) the API server would refuse in the Secret, before opening anything."""
+    spec = obj.get("spec") if isinstance(obj, Mapping) else None
+    problems = template_problems(spec) if isinstance(spec, Mapping) else []
+    _raise_invalid(problems, view.where)

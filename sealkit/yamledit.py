@@ -28,7 +28,7 @@ def compose(text: str, source: str) -> list[yaml.Node]:
     try:
         return [n for n in yaml.compose_all(text, Loader=loader) if n is not None]
     except yaml.YAMLError:
-        raise InputError(f"not valid YAML: {source}") from None
+        raise InputError("not valid YAML", where=source) from None
 
 
 @dataclass(frozen=True)
@@ -109,11 +109,11 @@ def _replace(
     for index, items in edits.items():
         doc = documents.get(index)
         if doc is None:
-            raise InputError(f"{source} document {index}: not a SealedSecret")
+            raise InputError("not a SealedSecret", where=f"{source} document {index}")
         for item, value in items.items():
             span = doc.values.get(item)
             if span is None:
-                raise InputError(f"{source} document {index}: no encryptedData.{item} to replace")
+                raise InputError(f"no encryptedData.{item} to replace", where=f"{source} document {index}")
             splices.append((span.start, span.end, _render(value, span.style)))
     for start, end, new in sorted(splices, reverse=True):
         text = text[:start] + new + text[end:]
@@ -130,7 +130,7 @@ def merge_values(text: str, index: int, items: Mapping[str, str], source: str) -
     documents = {d.index: d for d in locate(text, source) if d is not None}
     doc = documents.get(index)
     if doc is None:
-        raise InputError(f"{source} document {index}: not a SealedSecret")
+        raise InputError("not a SealedSecret", where=f"{source} document {index}")
     existing = {k: v for k, v in items.items() if k in doc.values}
     added = {k: v for k, v in items.items() if k not in doc.values}
     if existing:
@@ -141,7 +141,9 @@ def merge_values(text: str, index: int, items: Mapping[str, str], source: str) -
     if not added:
         return text
     if doc.mapping_end == 0:
-        raise InputError(f"{source} document {index}: the SealedSecret has no spec.encryptedData mapping to merge into")
+        raise InputError(
+            "the SealedSecret has no spec.encryptedData mapping to merge into", where=f"{source} document {index}"
+        )
     if doc.mapping_flow:
         close = text.rindex("}", doc.mapping_start, doc.mapping_end)
         before = text[doc.mapping_start + 1 : close].strip()
@@ -149,7 +151,9 @@ def merge_values(text: str, index: int, items: Mapping[str, str], source: str) -
         insert = (", " if before else "") + entries
         return text[:close].rstrip() + insert + text[close:]
     if doc.mapping_indent is None:
-        raise InputError(f"{source} document {index}: spec.encryptedData is empty; cannot infer its indentation")
+        raise InputError(
+            "spec.encryptedData is empty; cannot infer its indentation", where=f"{source} document {index}"
+        )
     # A block mapping ends after its last value's line: insert new lines there, same indentation.
     last = max(doc.values.values(), key=lambda s: s.end)
     pos = _line_end(text, last.end)

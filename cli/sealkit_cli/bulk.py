@@ -2,6 +2,10 @@
 
 Text results are printed as each document is decided (stdout is line-buffered in pipes, see `terminal`),
 JSON once at the end (one document); progress lines go to stderr only when it is a terminal.
+Every file is read (through the core's bounded reader) before any work starts: an unreadable file is
+an input error (exit 2), and so is a tree without a SealedSecret unless --allow-empty. A
+connection-level failure (`ConnectionFailure`) ends the run at once; other failures are reported per
+document (exit 1).
 """
 
 from __future__ import annotations
@@ -16,8 +20,9 @@ from pathlib import Path
 import click
 
 from sealkit.documents import Document, load_documents
-from sealkit.errors import SealkitError
+from sealkit.errors import EXIT_CHECK_FAILED, ConnectionFailure, InputError, SealkitError
 from sealkit.files import manifest_files
+from sealkit.reading import decode_text, read_file
 from sealkit.sealedsecret import is_sealed_secret
 from sealkit.yamledit import replace_values, set_annotations
 from sealkit_cli import io, terminal
@@ -50,28 +55,26 @@ class Plan:
     """The SealedSecret documents found, file by file, before any work starts."""
 
     files: list[tuple[Path, str, list[Document]]]
-    unreadable: list[FileResult]
 
     @property
     def total(self) -> int:
         return sum(len(docs) for _, _, docs in self.files)
 
 
-def plan(paths: tuple[str, ...]) -> Plan:
+def plan(paths: tuple[str, ...], *, allow_empty: bool = False) -> Plan:
+    """Every SealedSecret under `paths`; an unreadable file, or none found (unless allowed), is an error."""
     files: list[tuple[Path, str, list[Document]]] = []
-    unreadable: list[FileResult] = []
     for path in manifest_files(paths):
-        try:
-            text = path.read_text(encoding="utf-8")
-            documents = load_documents(text, str(path))
-        except (SealkitError, UnicodeDecodeError, OSError) as exc:
-            message = str(exc) if isinstance(exc, SealkitError) else f"{path}: not readable as UTF-8 text"
-            unreadable.append(FileResult(str(path), error=message))
-            continue
+        text = decode_text(read_file(path), str(path))
+        documents = load_documents(text, str(path))
         sealed = [doc for doc in documents if is_sealed_secret(doc.obj)]
         if sealed:
             files.append((path, text, sealed))
-    return Plan(files, unreadable)
+    if not files and not allow_empty:
+        raise InputError(
+            "no SealedSecrets found under PATHS (pass --allow-empty to accept that)", where=", ".join(paths)
+        )
+    return Plan(files)
 
 
 class Progress:
@@ -94,8 +97,10 @@ class Progress:
 
 
 def _meta(doc: Document) -> tuple[str, str]:
-    meta = doc.obj.get("metadata") or {}
-    return str(meta.get("name") or ""), str(meta.get("namespace") or "")
+    meta = doc.obj.get("metadata")
+    meta = meta if isinstance(meta, dict) else {}
+    name, namespace = meta.get("name"), meta.get("namespace")
+    return (name if isinstance(name, str) else ""), (namespace if isinstance(namespace, str) else "")
 
 
 class Report:
@@ -150,10 +155,9 @@ def run(
     annotations: Mapping[str, str] | None = None,
 ) -> list[FileResult]:
     """Check every document, telling `report` each result at once; rewritten documents also get
-    `annotations` (provenance) in their metadata."""
-    results = list(work.unreadable)
-    for unreadable in results:
-        report.file_error(unreadable)
+    `annotations` (provenance) in their metadata. A ConnectionFailure propagates (it ends the run); other
+    errors are per-document results."""
+    results: list[FileResult] = []
     progress = Progress(work.total)
     for path, text, documents in work.files:
         file_result = FileResult(str(path))
@@ -162,6 +166,8 @@ def run(
             name, namespace = _meta(doc)
             try:
                 new_values = check(doc)
+            except ConnectionFailure:
+                raise
             except SealkitError as exc:
                 result = DocumentResult(str(path), doc.index, name, namespace, False, str(exc))
             else:
@@ -196,4 +202,4 @@ def announce_controller_run(total: int, rate: float) -> None:
 
 
 def exit_with(ok: bool) -> None:
-    sys.exit(0 if ok else 1)
+    sys.exit(0 if ok else EXIT_CHECK_FAILED)

@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING
 
 from sealkit.errors import InputError
 from sealkit.keys import SealingCertificate, load_certificate
+from sealkit.reading import read_stream
 from sealkit_cli import io
 
 if TYPE_CHECKING:
@@ -38,20 +39,19 @@ def resolve_certificate(cert: str | None, options: ClusterOptions | Callable[[],
     return load_certificate(data, source)
 
 
-def fetch_url(url: str, *, timeout: float = 15.0) -> bytes:
-    """GET an http(s) URL (for --cert URL)."""
+def fetch_url(url: str, *, timeout: float = 8.0) -> bytes:
+    """GET an http(s) URL (for --cert URL), within the input size cap and a bounded timeout."""
     import urllib.error
     import urllib.request
 
-    from sealkit.clients.kube.api import ClusterError
+    from sealkit.clients.kube.api import Unreachable, transport_cause
 
     if not url.startswith(("http://", "https://")):
-        raise InputError(f"{url}: not an http(s) URL")
+        raise InputError("not an http(s) URL", where=url)
     try:
         with urllib.request.urlopen(url, timeout=timeout) as response:  # noqa: S310 - scheme checked above
-            return bytes(response.read())
+            return read_stream(response, url)
     except urllib.error.HTTPError as exc:
-        raise ClusterError(f"{url}: HTTP {exc.code}") from None
+        raise Unreachable(f"cannot fetch the certificate (HTTP {exc.code})", where=url) from None
     except (urllib.error.URLError, OSError) as exc:
-        reason = getattr(exc, "reason", exc)
-        raise ClusterError(f"{url}: cannot fetch ({reason})") from None
+        raise Unreachable(f"cannot fetch the certificate ({transport_cause(exc)})", where=url) from None

@@ -1,4 +1,5 @@
-"""Files in and out for the CLI: stdin or a file, atomic writes, format from the file name.
+"""Files in and out for the CLI: stdin or a file (through the core's bounded reader), atomic writes, format
+from the file name.
 
 Every command's output file (`-w`, `--output`, `--to-file`) is written the same way: missing parent
 directories are created first (as `mkdir -p` would); when one cannot be, the error names it.
@@ -11,6 +12,7 @@ import sys
 from typing import TYPE_CHECKING
 
 from sealkit.errors import InputError
+from sealkit.reading import read_file, read_stdin
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -19,20 +21,12 @@ YAML_SUFFIXES = (".yaml", ".yml")
 
 
 def read_input(path: str) -> tuple[bytes, str]:
-    """The bytes of `path` (`-` is stdin) and a name for error messages."""
+    """The bytes of `path` (`-` is stdin) and a name for error messages, within the input size cap."""
     if path == "-":
         if sys.stdin.isatty():
-            raise InputError("no input: give -f FILE or pipe a manifest on stdin")
-        return sys.stdin.buffer.read(), "stdin"
-    try:
-        with open(path, "rb") as handle:  # noqa: PTH123 - no pathlib: `sealkit seal` starts without it
-            return handle.read(), path
-    except FileNotFoundError:
-        raise InputError(f"{path}: no such file") from None
-    except IsADirectoryError:
-        raise InputError(f"{path}: is a directory, not a file") from None
-    except PermissionError:
-        raise InputError(f"{path}: permission denied") from None
+            raise InputError("no input: give -f FILE or pipe a manifest on stdin", where="stdin")
+        return read_stdin(), "stdin"
+    return read_file(path), path
 
 
 def output_format(explicit: str | None, output_path: str | None, default: str = "yaml") -> str:
@@ -40,7 +34,7 @@ def output_format(explicit: str | None, output_path: str | None, default: str = 
     if explicit:
         return explicit
     if output_path and output_path != "-":
-        suffix = os.path.splitext(output_path)[1].lower()  # noqa: PTH122 - as above
+        suffix = os.path.splitext(output_path)[1].lower()  # noqa: PTH122 - no pathlib: `sealkit seal` starts without it
         if suffix == ".json":
             return "json"
         if suffix in YAML_SUFFIXES:
@@ -63,14 +57,19 @@ def write_output(text: str, path: str | None, *, mode: int = 0o644) -> None:
     try:
         fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", dir=directory)
     except FileNotFoundError:
-        raise InputError(f"{path}: the directory does not exist") from None
+        raise InputError("the directory does not exist", where=path) from None
     except PermissionError:
-        raise InputError(f"{path}: permission denied") from None
+        raise InputError("permission denied", where=path) from None
+    except OSError as exc:
+        raise InputError(f"cannot write ({exc.strerror or 'I/O error'})", where=path) from None
     try:
         os.fchmod(fd, mode)
         with os.fdopen(fd, "w", encoding="utf-8") as handle:
             handle.write(text)
         Path(tmp).replace(target)
+    except OSError as exc:  # the message names the target, never the temporary file beside it
+        Path(tmp).unlink(missing_ok=True)
+        raise InputError(f"cannot write ({exc.strerror or 'I/O error'})", where=path) from None
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise

@@ -1,4 +1,10 @@
-"""Entry point: a click group whose subcommands are imported only when invoked."""
+"""Entry point: a click group whose subcommands are imported only when invoked.
+
+Every failure leaves as one line `error: <what is wrong>: <where>` on stderr with a documented exit
+status (docs/errors.md): 0 ok, 1 a check failed, 2 usage, input or connection error. Click's own
+usage errors are reworded the same way; no traceback, exception name or temporary path is printed
+unless SEALKIT_DEBUG is set.
+"""
 
 from __future__ import annotations
 
@@ -6,12 +12,12 @@ import gc
 import importlib
 import os
 import sys
-from typing import Any
+from typing import Any, NoReturn
 
 import click
 
 from sealkit import __version__
-from sealkit.errors import SealkitError
+from sealkit.errors import EXIT_USAGE, SealkitError, one_line
 from sealkit_cli import terminal
 
 # name -> (module, attribute, one-line help). Help is here so `sealkit --help` imports nothing.
@@ -74,25 +80,13 @@ class LazyGroup(click.Group):
         return command
 
     def invoke(self, ctx: click.Context) -> Any:
-        """Turn sealkit's own errors into one line and exit 1; hide tracebacks unless SEALKIT_DEBUG is set."""
+        """A subcommand's failure as one line and its exit status (also under click's test runner)."""
         try:
             return super().invoke(ctx)
         except (click.ClickException, click.exceptions.Exit, click.Abort):
             raise
-        except SealkitError as exc:
-            raise click.ClickException(str(exc)) from None
-        except OSError as exc:
-            if os.environ.get("SEALKIT_DEBUG"):
-                raise
-            where = f"{exc.filename}: " if exc.filename else ""
-            raise click.ClickException(f"{where}{exc.strerror or type(exc).__name__}") from None
         except Exception as exc:
-            if os.environ.get("SEALKIT_DEBUG"):
-                raise
-            # The message of an unexpected error could quote input: name only its type.
-            raise click.ClickException(
-                f"internal error ({type(exc).__name__}); rerun with SEALKIT_DEBUG=1 for details"
-            ) from None
+            report(exc)
 
     def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
         rows = [(name, COMMANDS[name][2]) for name in self.list_commands(ctx)]
@@ -120,18 +114,69 @@ def _import(module_name: str) -> Any:
 def cli() -> None:
     """sealkit: keep Kubernetes secrets safe in GitOps config repos.
 
+    Exit status: 0 ok, 1 a check failed (verify, reencrypt, lint --fail-on, csi generate --check,
+    csi verify), 2 usage, input or connection error (see docs/errors.md).
+
     Shell completion: source <(sealkit completion bash)   (zsh, fish: see `sealkit completion --help`).
     """
 
 
-def main(argv: list[str] | None = None) -> Any:
-    """Run the CLI; a SealkitError becomes one line on stderr and exit status 1, never a traceback."""
+def fail(what: str, where: str | None = None, status: int = EXIT_USAGE) -> NoReturn:
+    """Print one `error: what: where` line on stderr and exit with `status`."""
+    line = one_line(what) + (f": {one_line(where)}" if where else "")
+    click.echo(f"error: {line}", err=True)
+    sys.exit(status)
+
+
+def usage_error(exc: click.UsageError) -> tuple[str, str]:
+    """Click's usage error as `what` (lower-case, no trailing dot) and `where` (the command and its help)."""
+    message = one_line(exc.format_message()).rstrip(".")
+    what = message[:1].lower() + message[1:] if message[:2] != message[:2].upper() else message
+    path = exc.ctx.command_path if exc.ctx is not None else "sealkit"
+    return what, f"{path} (see '{path} --help')"
+
+
+def _given(filename: Any) -> str | None:
+    """A file name for an OS error only when the user named it (never a temporary file of ours)."""
+    name = os.fsdecode(filename) if isinstance(filename, str | bytes) else None
+    return name if name and name in sys.argv else None
+
+
+def report(exc: BaseException) -> NoReturn:
+    """End the command for an exception that is not click's: one line, the documented status."""
+    if isinstance(exc, KeyboardInterrupt):
+        fail("interrupted", status=130)
+    if os.environ.get("SEALKIT_DEBUG"):
+        raise exc
+    if isinstance(exc, SealkitError):
+        fail(str(exc), status=exc.exit_status)
+    if isinstance(exc, BrokenPipeError):
+        # The reader of our output went away (e.g. `| head`): nothing more to say to anyone.
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        sys.exit(141)
+    if isinstance(exc, OSError):
+        fail((exc.strerror or "input/output error").lower(), _given(exc.filename))
+    # An unexpected error's message or type could quote input: say only that it happened.
+    fail("internal error: sealkit could not finish (rerun with SEALKIT_DEBUG=1 for details)")
+
+
+def main(argv: list[str] | None = None) -> NoReturn:
+    """Run the CLI; every failure becomes one line on stderr and a documented exit status."""
     terminal.line_buffer_stdout()
     try:
-        return cli.main(args=argv, prog_name="sealkit", standalone_mode=True)
-    except SealkitError as exc:  # raised outside click's own handling (e.g. in result callbacks)
-        click.echo(f"error: {exc}", err=True)
-        sys.exit(1)
+        result = cli.main(args=argv, prog_name="sealkit", standalone_mode=False)
+    except click.UsageError as exc:
+        fail(*usage_error(exc), status=EXIT_USAGE)
+    except click.ClickException as exc:
+        fail(exc.format_message(), status=exc.exit_code if exc.exit_code else EXIT_USAGE)
+    except click.Abort:
+        fail("interrupted", status=130)
+    except Exception as exc:  # raised outside a subcommand (e.g. in a result callback)
+        report(exc)
+    except KeyboardInterrupt as exc:
+        report(exc)
+    sys.exit(result if isinstance(result, int) else 0)
 
 
 if __name__ == "__main__":

@@ -7,13 +7,16 @@ Where it sits: the CLI, between the option parsing of those two commands and the
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
-from sealkit.documents import load_documents
+from sealkit.documents import Document, load_documents
 from sealkit.envs.sealplan import merge_into_text
 from sealkit.errors import InputError
 from sealkit.keys import SealingCertificate
 from sealkit.sealedsecret import is_sealed_secret
-from sealkit.sealing import Target, seal_value, secret_items
+from sealkit.reading import decode_text, read_file
+from sealkit.sealing import Target, describe_kind, seal_value, secret_items
+from sealkit.validation import type_name
 from sealkit_cli import io
 
 
@@ -26,18 +29,28 @@ def parse_from_file(value: str) -> tuple[str | None, str]:
 def raw_value(from_files: tuple[str, ...]) -> tuple[bytes, str]:
     """The one value `--raw` seals: from the single --from-file (only its path is used), else stdin."""
     if len(from_files) > 1:
-        raise InputError(f"--from-file: give exactly one file with --raw (got {len(from_files)})")
+        raise InputError(f"give exactly one file with --raw (got {len(from_files)})", where="--from-file")
     if not from_files:
         return io.read_input("-")
     _, path = parse_from_file(from_files[0])
     if not path:
-        raise InputError(f"--from-file {from_files[0]!r}: no file name after '='")
+        raise InputError("no file name after '='", where=f"--from-file {from_files[0]!r}")
     return io.read_input(path)
 
 
 def seal_raw(cert: SealingCertificate, from_files: tuple[str, ...], target: Target) -> str:
     value, _ = raw_value(from_files)
     return seal_value(cert, value, target)
+
+
+def _secret(doc: Document) -> dict[str, Any]:
+    """A document that is a v1 Secret (checked as `seal` checks it), for --merge-into."""
+    obj = doc.obj
+    if not isinstance(obj, dict):
+        raise InputError(f"a {type_name(obj)} is not a Kubernetes object", where=doc.where)
+    if obj.get("kind") != "Secret" or obj.get("apiVersion") not in ("v1", None):
+        raise InputError(f"a {describe_kind(obj)} is not a v1 Secret", where=doc.where)
+    return obj
 
 
 def merge_into(path: str, input_path: str, cert: SealingCertificate, *, stamp: bool) -> None:
@@ -48,21 +61,19 @@ def merge_into(path: str, input_path: str, cert: SealingCertificate, *, stamp: b
     one without gets it only with `stamp` (`sealkit seal`; `sealkit kubeseal` adds nothing kubeseal would
     not) and only when every item was sealed again.
     """
-    try:
-        text = Path(path).read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise InputError(f"{path}: no such file (--merge-into needs an existing SealedSecret file)") from None
-    except (IsADirectoryError, UnicodeDecodeError):
-        raise InputError(f"{path}: not a SealedSecret file (--merge-into)") from None
+    if not Path(path).exists():
+        raise InputError("no such file (--merge-into needs an existing SealedSecret file)", where=path)
+    text = decode_text(read_file(path), path)
     sealed_docs = [d for d in load_documents(text, path) if is_sealed_secret(d.obj)]
     if len(sealed_docs) != 1:
-        raise InputError(f"{path}: --merge-into needs exactly one SealedSecret in the file, found {len(sealed_docs)}")
+        found = len(sealed_docs)
+        raise InputError(f"--merge-into needs exactly one SealedSecret in the file, found {found}", where=path)
     data, source = io.read_input(input_path)
     secrets = load_documents(data, source)
     if len(secrets) != 1:
-        raise InputError(f"{source}: --merge-into takes one Secret, the input has {len(secrets)}")
-    items = secret_items(secrets[0].obj, secrets[0].where)
+        raise InputError(f"--merge-into takes one Secret, the input has {len(secrets)}", where=source)
+    items = secret_items(_secret(secrets[0]), secrets[0].where)
     if not items:
-        raise InputError(f"{secrets[0].where}: the Secret has no data or stringData to merge")
+        raise InputError("the Secret has no data or stringData to merge", where=secrets[0].where)
     merged = merge_into_text(text, Path(path), items, cert, None, add_provenance=stamp)
     io.write_output(merged, path, mode=Path(path).stat().st_mode & 0o777)

@@ -32,7 +32,8 @@ def parse_cutoff(text: str) -> dt.datetime | None:
             when = dt.datetime.fromisoformat(raw.replace("Z", "+00:00"))
         except ValueError:
             raise InputError(
-                f"key cutoff time: {text!r} is neither RFC 1123Z (Mon, 02 Jan 2006 15:04:05 -0700) nor ISO 8601"
+                f"{text!r} is neither RFC 1123Z (Mon, 02 Jan 2006 15:04:05 -0700) nor ISO 8601",
+                where="--key-cutoff-time",
             ) from None
     if when.tzinfo is None:
         when = when.replace(tzinfo=dt.UTC)
@@ -48,7 +49,7 @@ def parse_map(text: str, what: str) -> dict[str, str]:
             continue
         key, sep, value = item.partition("=")
         if not sep or not key.strip():
-            raise InputError(f"{what}: {item!r} is not key=value")
+            raise InputError(f"{item!r} is not key=value", where=what)
         out[key.strip()] = value.strip()
     return out
 
@@ -64,7 +65,9 @@ def parse_listen_address(text: str, what: str) -> tuple[str | None, int] | None:
         return None
     host, sep, port_text = raw.rpartition(":")
     if not sep or not port_text.isdigit() or not 0 <= int(port_text) <= 65535:
-        raise InputError(f"{what}: {text!r} is not a listen address (e.g. :8080 or 127.0.0.1:8080; empty turns it off)")
+        raise InputError(
+            f"{text!r} is not a listen address (e.g. :8080 or 127.0.0.1:8080; empty turns it off)", where=what
+        )
     host = host.strip("[]")
     return (host or None), int(port_text)
 
@@ -145,6 +148,8 @@ class Settings:
     listen_metrics_addr: str = ":8081"
     rate_limit: float = 2.0
     rate_limit_burst: int = 2
+    # Peers whose X-Forwarded-For is believed for the rate limit (addresses or CIDRs; none by default).
+    trusted_proxies: tuple[str, ...] = ()
     read_timeout: dt.timedelta = dt.timedelta(minutes=2)
     write_timeout: dt.timedelta = dt.timedelta(minutes=2)
     # The controller's own API requests (not watches): client-go's client-side limit. Bitnami's defaults;
@@ -238,48 +243,55 @@ class Settings:
             self.leader_elect_retry_period,
         )
         if lease < 1:
-            raise InputError(f"leader election: the lease duration ({lease:g}s) must be at least 1s")
+            raise InputError(
+                f"the lease duration ({lease:g}s) must be at least 1s", where="--leader-elect-lease-duration"
+            )
         if not 0 < renew < int(lease):
             raise InputError(
-                f"leader election: the renew deadline ({renew:g}s) must be positive and shorter than the lease "
-                f"duration ({int(lease)}s)"
+                f"the renew deadline ({renew:g}s) must be positive and shorter than the lease duration ({int(lease)}s)",
+                where="--leader-elect-renew-deadline",
             )
         if not 0 < retry * 1.2 < renew:
             raise InputError(
-                f"leader election: the retry period ({retry:g}s) must be positive and 1.2 times it shorter than "
-                f"the renew deadline ({renew:g}s)"
+                f"the retry period ({retry:g}s) must be positive and 1.2 times it shorter than the renew deadline "
+                f"({renew:g}s)",
+                where="--leader-elect-retry-period",
             )
         if self.leader_elect and not re.fullmatch(
             r"[a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?", self.leader_elect_lease_name
         ):
             raise InputError(
-                f"leader election: lease name {self.leader_elect_lease_name!r} is not a valid object name "
-                "(lower-case letters, digits, '-' and '.')"
+                f"lease name {self.leader_elect_lease_name!r} is not a valid object name "
+                "(lower-case letters, digits, '-' and '.')",
+                where="--leader-elect-lease-name",
             )
 
     def validate(self) -> Settings:
         if self.key_size < 2048:
-            raise InputError(f"key size {self.key_size}: use at least 2048 bits")
+            raise InputError(f"key size {self.key_size} is too small: use at least 2048 bits", where="--key-size")
         if self.key_renew_period < dt.timedelta(0):
-            raise InputError("key renew period: must not be negative (0 disables renewal)")
+            raise InputError("must not be negative (0 disables renewal)", where="--key-renew-period")
         if self.key_ttl <= dt.timedelta(0):
-            raise InputError("key TTL: must be positive")
+            raise InputError("must be positive", where="--key-ttl")
         if self.max_unseal_retries < 0:
-            raise InputError("max unseal retries: must not be negative")
+            raise InputError("must not be negative", where="--max-unseal-retries")
         if self.workers < 1 or self.threads < 1:
-            raise InputError("workers and threads: at least 1")
+            raise InputError("must be at least 1", where="--workers/--threads")
         if self.log_format not in ("text", "json"):
-            raise InputError(f"log format {self.log_format!r}: choose text or json")
+            raise InputError("choose text or json", where="--log-format")
         if self.key_order_priority not in KEY_ORDER_PRIORITIES:
-            raise InputError(
-                f"key order priority {self.key_order_priority!r}: choose {' or '.join(KEY_ORDER_PRIORITIES)}"
-            )
+            raise InputError(f"choose {' or '.join(KEY_ORDER_PRIORITIES)}", where="--key-order-priority")
         if self.rate_limit < 0 or self.rate_limit_burst < 1:
-            raise InputError("rate limit: must not be negative, and the burst at least 1")
+            raise InputError(
+                "the rate must not be negative, and the burst at least 1", where="--rate-limit/--rate-limit-burst"
+            )
         if self.kubeclient_burst < 0:
-            raise InputError("kubeclient burst: must not be negative (0: client-go's default, 10)")
+            raise InputError("must not be negative (0: client-go's default, 10)", where="--kubeclient-burst")
         if self.read_timeout <= dt.timedelta(0) or self.write_timeout <= dt.timedelta(0):
-            raise InputError("read/write timeout: must be positive")
+            raise InputError("must be positive", where="--read-timeout/--write-timeout")
+        from sealkit_controller.serving.httpapi import parse_trusted_proxies
+
+        parse_trusted_proxies(self.trusted_proxies)
         parse_listen_address(self.listen_addr, "listen address")
         parse_listen_address(self.listen_metrics_addr, "metrics listen address")
         from sealkit_controller.reconciling.selectors import parse_selector
@@ -288,18 +300,21 @@ class Settings:
         parse_selector(self.namespace_selector, "namespace selector")
         self._validate_election()
         if bool(self.escrow_vault) != bool(self.escrow_cluster_name):
-            raise InputError("key escrow: give both the escrow vault and the escrow cluster name (or neither)")
+            raise InputError(
+                "key escrow needs both the vault and the cluster name (or neither)",
+                where="--escrow-vault/--escrow-cluster-name",
+            )
         if self.escrow_enabled:
             from sealkit.escrow.scheme import check_cluster_name
 
             check_cluster_name(self.escrow_cluster_name)
             self.escrow_vault_url()
             if self.escrow_timeout <= 0:
-                raise InputError("escrow timeout: must be positive")
+                raise InputError("must be positive", where="--escrow-timeout")
         if self.kek_url:
             from sealkit.wrapping.kekid import parse_kek_id
 
             parse_kek_id(self.kek_url, "--kek-url")
         if self.kek_timeout <= 0:
-            raise InputError("KEK timeout: must be positive")
+            raise InputError("must be positive", where="--kek-timeout")
         return self

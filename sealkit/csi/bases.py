@@ -15,6 +15,7 @@ from typing import Any
 from sealkit.csi.rules import pod_spec
 from sealkit.documents import load_documents
 from sealkit.errors import InputError
+from sealkit.reading import read_file
 
 KUSTOMIZATION_NAMES = ("kustomization.yaml", "kustomization.yml", "Kustomization")
 WORKLOAD_KINDS = ("Deployment", "StatefulSet", "DaemonSet", "Job", "CronJob")
@@ -42,10 +43,7 @@ def kustomization_file(directory: Path) -> Path | None:
 
 
 def _read(path: Path, where: str) -> bytes:
-    try:
-        return path.read_bytes()
-    except OSError as exc:
-        raise InputError(f"{where}: cannot read {path}: {exc.strerror}") from None
+    return read_file(path, where=f"{path} ({where})")
 
 
 def _load_dir(directory: Path, out: BaseResources, seen: set[Path], where: str) -> None:
@@ -55,11 +53,11 @@ def _load_dir(directory: Path, out: BaseResources, seen: set[Path], where: str) 
     seen.add(directory)
     kfile = kustomization_file(directory)
     if kfile is None:
-        raise InputError(f"{where}: {directory} has no kustomization.yaml")
+        raise InputError(f"{directory} has no kustomization.yaml", where=where)
     docs = load_documents(_read(kfile, where), str(kfile))
     kustomization = docs[0].obj if docs else {}
     if not isinstance(kustomization, dict):
-        raise InputError(f"{where}: {kfile} is not a kustomization map")
+        raise InputError(f"{kfile} is not a kustomization map", where=where)
     namespace = kustomization.get("namespace")
     found = BaseResources()
     for entry in kustomization.get("resources") or []:
@@ -74,7 +72,7 @@ def _load_dir(directory: Path, out: BaseResources, seen: set[Path], where: str) 
                 if isinstance(obj, dict) and isinstance(obj.get("metadata"), dict):
                     found.objects[(str(obj.get("kind")), str(obj["metadata"].get("name")))] = obj
         else:
-            raise InputError(f"{where}: {kfile} lists {entry!r}, which does not exist")
+            raise InputError(f"{kfile} lists {entry!r}, which does not exist", where=where)
     for key, obj in found.objects.items():
         if namespace and obj.get("kind") != "Namespace":
             obj = {**obj, "metadata": {**obj["metadata"], "namespace": namespace}}

@@ -19,6 +19,7 @@ from sealkit.csi.rules import USED_LABEL
 from sealkit.csi.yamlio import dump_document
 from sealkit.errors import InputError
 from sealkit.keys import SealingCertificate, load_certificate
+from sealkit.reading import read_file
 from sealkit.scope import Scope
 from sealkit.sealing import seal_secret
 
@@ -55,15 +56,12 @@ def read_certificate(spec: Spec, env_name: str, timeout: float = FETCH_TIMEOUT) 
             with urllib.request.urlopen(source, timeout=timeout) as response:  # noqa: S310 - http(s) only
                 data = response.read(MAX_CERT_BYTES)
         except OSError as exc:
-            raise InputError(f"environment {env_name}: cannot fetch the sealing certificate {source}: {exc}") from None
-    else:
-        path = spec.root / source
-        try:
-            data = path.read_bytes()
-        except OSError as exc:
+            reason = exc.strerror or getattr(exc, "reason", None) or "no answer"
             raise InputError(
-                f"environment {env_name}: cannot read the sealing certificate {source}: {exc.strerror}"
+                f"cannot fetch the sealing certificate ({reason})", where=f"environment {env_name}: {source}"
             ) from None
+    else:
+        data = read_file(spec.root / source, where=f"the sealing certificate {source} of environment {env_name}")
     return load_certificate(data, source)
 
 
@@ -89,7 +87,7 @@ def seal_credentials(
         raise InputError(f"unknown environment {env_name!r} (the spec has: {', '.join(spec.environments)})")
     targets = credentials_files(spec, spec.environments[env_name])
     if not targets:
-        raise InputError(f"environment {env_name}: no application uses the servicePrincipal identity")
+        raise InputError("no application uses the servicePrincipal identity", where=f"environment {env_name}")
     cert = cert or read_certificate(spec, env_name)
     for target in targets:
         path: Path = spec.root / target.path

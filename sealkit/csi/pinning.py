@@ -23,6 +23,7 @@ from sealkit.csi.model import LATEST, Spec
 from sealkit.csi.spec import parse_spec
 from sealkit.csi.vaultcheck import ObjectResult, Status
 from sealkit.errors import InputError
+from sealkit.reading import check_yaml, decode_text, read_file
 
 ObjectKey = tuple[str, int]  # (application, index in its objects list)
 Changes = Mapping[ObjectKey, Mapping[str, str | None]]  # environment -> version, or None to unpin
@@ -146,7 +147,7 @@ def _object_edits(
 ) -> list[_Edit]:
     where = f"applications.{stack[1][1]}.objects[{stack[-1][1]}]"
     if not _is_map(obj) or obj.fa.flow_style():
-        raise InputError(f"{where}: written in flow style ({{...}}); --pin/--unpin edit block-style objects only")
+        raise InputError("written in flow style ({...}); --pin/--unpin edit block-style objects only", where=where)
     current = obj.get("version")
     entries: dict[str, str] = (
         {str(k): str(v) for k, v in current.items()}
@@ -176,7 +177,7 @@ def _object_edits(
     version_end = _content_end(lines, key_line, _following_line([*stack, (obj, "version")], len(lines)))
     if not entries:
         if on_dash:
-            raise InputError(f"{where}: move `version` off the `- ` line (it cannot be removed from there)")
+            raise InputError("move `version` off the `- ` line (it cannot be removed from there)", where=where)
         return [_Edit(key_line, version_end, ())]
     if _is_map(current) and not current.fa.flow_style():
         return _block_map_edits(lines, where, current, change, entries)
@@ -184,11 +185,11 @@ def _object_edits(
     if _is_map(current):  # flow mapping on one line
         end = _flow_end(line, value_col)
         if end < 0 or value_line != key_line:
-            raise InputError(f"{where}.version: a multi-line {{...}} mapping; write it in block style to pin")
+            raise InputError("a multi-line {...} mapping; write it in block style to pin", where=f"{where}.version")
         rendered = "{" + ", ".join(f"{env}: {_scalar(v)}" for env, v in entries.items()) + "}"
         return [_Edit(value_line, value_line + 1, (line[:value_col] + rendered + line[end:],))]
     if value_line != key_line:
-        raise InputError(f"{where}.version: the value must be on the `version:` line to be edited")
+        raise InputError("the value must be on the `version:` line to be edited", where=f"{where}.version")
     rest = line[_token_end(line, value_col) :]
     head = line[:value_col].rstrip() + (" " + rest.strip() if rest.strip() else "")
     body = [f"{' ' * (key_col + 2)}{env}: {_scalar(v)}" for env, v in entries.items()]
@@ -206,7 +207,7 @@ def _block_map_edits(
             continue
         line_no, value_col = (int(n) for n in current.lc.value(env))
         if line_no != int(current.lc.key(env)[0]):
-            raise InputError(f"{where}.version.{env}: the value must be on the same line as its key")
+            raise InputError("the value must be on the same line as its key", where=f"{where}.version.{env}")
         if version is None:
             edits.append(_Edit(line_no, line_no + 1, ()))
         else:
@@ -226,10 +227,11 @@ def edit_text(text: str, changes: Changes, environments: Sequence[str]) -> str:
     from ruamel.yaml import YAML
     from ruamel.yaml.error import YAMLError
 
+    check_yaml(text, "the spec")  # ruamel.yaml expands aliases as it likes: bound the text first
     try:
         document = YAML(typ="rt").load(text)
-    except YAMLError as exc:
-        raise InputError(f"cannot edit the spec: {' '.join(str(exc).split())}") from None
+    except (YAMLError, ValueError, RecursionError):  # its messages quote the text: not shown
+        raise InputError("cannot edit the spec: ruamel.yaml cannot read it", where="the spec") from None
     newline = "\r\n" if "\r\n" in text else "\n"
     lines = text.splitlines()
     edits: list[_Edit] = []
@@ -256,7 +258,7 @@ def _expected(spec: Spec, changes: Changes) -> dict[tuple[str, int, str], str]:
 def apply(spec: Spec, changes: Changes) -> bool:
     """Edit the spec file in place; False when nothing changed. Parses the result before writing."""
     path = spec.path
-    text = path.read_text(encoding="utf-8")
+    text = decode_text(read_file(path), str(path))
     new = edit_text(text, changes, list(spec.environments))
     if new == text:
         return False

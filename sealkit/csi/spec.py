@@ -37,6 +37,7 @@ from sealkit.csi.model import (
 )
 from sealkit.csi.yamlio import LinedYaml, load_lined
 from sealkit.errors import InputError
+from sealkit.reading import decode_text, read_file
 
 API_VERSION = "sealkit/v1alpha1"
 KIND = "KeyVaultCsi"
@@ -53,12 +54,14 @@ SpecPath = tuple[str | int, ...]
 
 
 class SpecError(InputError):
-    """The spec has problems; `problems` holds one `file:line: path: problem` line each."""
+    """The spec has problems; `problems` holds one `file:line: path: problem` line each (lint's form),
+    `lines` the same as `path: problem: file:line` (the CLI's `error: <what>: <where>` form)."""
 
-    def __init__(self, problems: list[str]) -> None:
+    def __init__(self, problems: list[str], lines: list[str] | None = None) -> None:
         self.problems = problems
+        self.lines = lines or problems
         more = f" (and {len(problems) - 1} more problems)" if len(problems) > 1 else ""
-        super().__init__(problems[0] + more)
+        super().__init__(self.lines[0] + more)
 
 
 def _fmt(path: SpecPath) -> str:
@@ -75,11 +78,13 @@ class _Reader:
         self.lined = lined
         self.source = source
         self.problems: list[str] = []
+        self.lines: list[str] = []
 
     def fail(self, path: SpecPath, message: str) -> None:
         line = self.lined.line(path)
         where = f"{self.source}:{line}" if line else self.source
         self.problems.append(f"{where}: {_fmt(path)}: {message}")
+        self.lines.append(f"{_fmt(path)}: {message}: {where}")
 
     def check(self, path: SpecPath, message: str | None) -> bool:
         if message:
@@ -922,7 +927,7 @@ def _base_checks(r: _Reader, root: Path, app: Application, envs: Mapping[str, En
     try:
         base: BaseResources = load_base(root / app.base, f"{_fmt((*path, 'base'))}")
     except InputError as exc:
-        r.fail((*path, "base"), str(exc).split(": ", 1)[-1])
+        r.fail((*path, "base"), exc.what)
         return app
     uses_workload_identity = binds_service_account(app, envs.values())
     sa = app.service_account
@@ -997,10 +1002,21 @@ def _resolve_workload(
 # --- entry point --------------------------------------------------------------------------------
 
 
+def _check_kind(value: Any, source: str) -> None:
+    """A document of another kind is one problem, not one per field it lacks."""
+    if not isinstance(value, dict) or ("apiVersion" not in value and "kind" not in value):
+        return
+    if value.get("apiVersion") != API_VERSION or value.get("kind") != KIND:
+        what = f"not a sealkit CSI spec (apiVersion must be {API_VERSION}, kind {KIND})"
+        raise SpecError([f"{source}:1: {what}"], [f"{what}: {source}"])
+
+
 def parse_spec(text: str, path: Path, *, check_bases: bool = True) -> Spec:
     """The spec in `text` (read from `path`); raises SpecError listing every problem."""
     source = str(path)
-    r = _Reader(load_lined(text, source), source)
+    lined = load_lined(text, source)
+    _check_kind(lined.value, source)
+    r = _Reader(lined, source)
     top = r.mapping(
         (),
         r.lined.value,
@@ -1008,7 +1024,7 @@ def parse_spec(text: str, path: Path, *, check_bases: bool = True) -> Spec:
         required=("apiVersion", "kind", "environments"),
     )
     if top is None:
-        raise SpecError(r.problems)
+        raise SpecError(r.problems, r.lines)
     if "apiVersion" in top and top["apiVersion"] != API_VERSION:
         r.fail(("apiVersion",), f"must be {API_VERSION}")
     if "kind" in top and top["kind"] != KIND:
@@ -1046,16 +1062,13 @@ def parse_spec(text: str, path: Path, *, check_bases: bool = True) -> Spec:
     if not r.problems and all_envs_ok and check_bases:
         apps = {name: _base_checks(r, path.parent, app, envs) for name, app in sorted(apps.items())}
     if r.problems:
-        raise SpecError(r.problems)
+        raise SpecError(r.problems, r.lines)
     return Spec(path, dict(sorted(envs.items())), dict(sorted(apps.items())))
 
 
 def load_spec(path: Path, *, check_bases: bool = True) -> Spec:
     """Read and validate the spec at `path` (and, by default, the bases it names)."""
-    try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise InputError(f"{path}: no such spec file") from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise InputError(f"{path}: cannot read the spec: {exc}") from None
+    if not path.exists() and not path.is_symlink():
+        raise InputError("no such spec file", where=path)
+    text = decode_text(read_file(path), str(path))
     return parse_spec(text, path, check_bases=check_bases)

@@ -27,7 +27,7 @@ def error_lines(report: Report) -> list[str]:
     """One line per vault that could not be read (one in all for a credential problem)."""
     if report.credential_error:
         return [report.credential_error]
-    return [f"vault {f.vault}{f' ({f.url})' if f.url else ''}: {f.message}" for f in report.failures]
+    return [f"{f.message}: vault {f.vault}{f' ({f.url})' if f.url else ''}" for f in report.failures]
 
 
 def summary(report: Report) -> str:

@@ -1,8 +1,10 @@
 """YAML in and out for the CSI generator: specs with line numbers in, stable block YAML out.
 
 The spec is plain YAML (no tags, no anchors needed) so ruamel.yaml can later edit it in place
-(`verify --pin`); here it is read with PyYAML's composer (libyaml when present), which keeps
-each node's line so spec errors can say where the problem is.
+(`verify --pin`); here it is first checked by the core's bounded reader (size, aliases at their
+expanded size, depth, duplicate keys: `sealkit.reading.check_yaml`), then read with PyYAML's
+composer (libyaml when present), which keeps each node's line so spec errors can say where the
+problem is.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from typing import Any
 import yaml
 
 from sealkit.errors import InputError
+from sealkit.reading import check_yaml, duplicate_key_message, yaml_error
 
 # libyaml is several times faster; fall back when PyYAML was built without it.
 _Loader: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
@@ -134,8 +137,8 @@ def _construct_scalar(node: yaml.ScalarNode, source: str) -> Any:
     """A scalar typed the way safe_load types it (the composer already resolved its tag)."""
     try:
         return yaml.constructor.SafeConstructor().construct_object(node)
-    except yaml.YAMLError:
-        raise InputError(f"{source}:{node.start_mark.line + 1}: unsupported YAML value") from None
+    except (yaml.YAMLError, ValueError, OverflowError, TypeError):
+        raise InputError("unsupported YAML value", where=f"{source}:{node.start_mark.line + 1}") from None
 
 
 def _convert(node: yaml.Node, path: YamlPath, lines: dict[YamlPath, int], source: str) -> Any:
@@ -144,10 +147,11 @@ def _convert(node: yaml.Node, path: YamlPath, lines: dict[YamlPath, int], source
         out: dict[Any, Any] = {}
         for key_node, value_node in node.value:
             if not isinstance(key_node, yaml.ScalarNode):
-                raise InputError(f"{source}:{key_node.start_mark.line + 1}: mapping keys must be plain strings")
+                where = f"{source}:{key_node.start_mark.line + 1}"
+                raise InputError("mapping keys must be plain strings", where=where)
             key = key_node.value
             if key in out:
-                raise InputError(f"{source}:{key_node.start_mark.line + 1}: duplicate key {key!r}")
+                raise InputError(duplicate_key_message(key), where=f"{source}:{key_node.start_mark.line + 1}")
             out[key] = _convert(value_node, (*path, key), lines, source)
             lines[(*path, key)] = key_node.start_mark.line + 1
         return out
@@ -159,14 +163,11 @@ def _convert(node: yaml.Node, path: YamlPath, lines: dict[YamlPath, int], source
 
 def load_lined(text: str, source: str) -> LinedYaml:
     """Parse one YAML document keeping line numbers; duplicate keys are refused, not overwritten."""
+    check_yaml(text, source)
     try:
         node = yaml.compose(text, Loader=_Loader)
-    except yaml.MarkedYAMLError as exc:
-        mark = exc.problem_mark
-        where = f":{mark.line + 1}" if mark is not None else ""
-        raise InputError(f"{source}{where}: not valid YAML: {exc.problem or 'syntax error'}") from None
-    except yaml.YAMLError:
-        raise InputError(f"{source}: not valid YAML") from None
+    except yaml.YAMLError as exc:
+        raise yaml_error(exc, source) from None
     lines: dict[YamlPath, int] = {}
     if node is None:
         return LinedYaml(None, lines)

@@ -38,8 +38,10 @@ REASONS = (FORBIDDEN, UNREACHABLE, CREDENTIAL, THROTTLED, CONFLICT, NOT_FOUND, I
 class EscrowVaultError(EscrowError):
     """The vault did not store, list or return an escrowed key; `reason` is one of `REASONS`."""
 
-    def __init__(self, message: str, reason: str = OTHER, retry_after: float | None = None) -> None:
-        super().__init__(message)
+    def __init__(
+        self, message: str, reason: str = OTHER, retry_after: float | None = None, *, where: str | None = None
+    ) -> None:
+        super().__init__(message, where=where)
         self.reason = reason
         self.retry_after = retry_after
 

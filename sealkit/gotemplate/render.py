@@ -18,12 +18,12 @@ def _where(source: str, pos: int) -> str:
     return f"{line}:{column}"
 
 
-def _error(name: str, source: str, pos: int, message: str) -> TemplateError:
+def _error(name: str, source: str, pos: int, message: str, where: str | None = None) -> TemplateError:
     label = f"template {name}" if name else "template"
-    return TemplateError(f"{label} at {_where(source, pos)}: {message}")
+    return TemplateError(f"{label} at {_where(source, pos)}: {message}", where=where)
 
 
-def render_template(source: str, items: Mapping[str, str], *, name: str = "") -> str:
+def render_template(source: str, items: Mapping[str, str], *, name: str = "", where: str | None = None) -> str:
     """Render a Go text/template (+ sprig) over the items, as Bitnami's controller does.
 
     `items` are the decrypted items as strings (dot is that map, a Go map[string]string). Bytes that
@@ -35,12 +35,12 @@ def render_template(source: str, items: Mapping[str, str], *, name: str = "") ->
     try:
         nodes = parse(source, check_function)
     except ParseError as exc:
-        raise _error(name, source, exc.pos, str(exc)) from None
+        raise _error(name, source, exc.pos, str(exc), where) from None
     except RecursionError:
-        raise _error(name, source, 0, "template nests too deeply") from None
+        raise _error(name, source, 0, "template nests too deeply", where) from None
     try:
         return canonical(execute(nodes, FUNCS, items))
     except EvalError as exc:
-        raise _error(name, source, exc.pos, str(exc)) from None
+        raise _error(name, source, exc.pos, str(exc), where) from None
     except RecursionError:
-        raise _error(name, source, 0, "values nest too deeply") from None
+        raise _error(name, source, 0, "values nest too deeply", where) from None

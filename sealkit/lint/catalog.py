@@ -177,6 +177,14 @@ SEALED_DOES_NOT_OPEN = Rule(
     "A SealedSecret does not open for its name and namespace (--private-key or --online).",
     "Re-seal it for this name, namespace and scope with the target cluster's certificate.",
 )
+SEALED_TEMPLATE_INVALID = Rule(
+    "SK209",
+    "sealed-template-invalid",
+    _E,
+    "The Secret a SealedSecret describes would be refused by the API server (template type, immutable, "
+    "labels, annotations or item keys).",
+    "Fix the field the message names and re-seal with sealkit seal, which refuses what the API server refuses.",
+)
 
 SEALED_WRONG_CLUSTER = Rule(
     "SK210",
@@ -322,6 +330,7 @@ RULES: tuple[Rule, ...] = (
     SEALED_TEMPLATE_OVERRIDE,
     SEALED_DEPRECATED_DATA,
     SEALED_DOES_NOT_OPEN,
+    SEALED_TEMPLATE_INVALID,
     SEALED_WRONG_CLUSTER,
     SEALED_OLD_CERTIFICATE,
     SEALED_PROVENANCE_UNKNOWN,

@@ -22,11 +22,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from sealkit.errors import InputError
 from sealkit.lint.catalog import find_rule
 from sealkit.lint.model import Rule, Severity
+from sealkit.reading import load_documents, read_file
 
 CONFIG_NAMES = (".sealkit-lint.yaml", ".sealkit-lint.yml")
 _TOP_KEYS = {"rules", "ignore", "known-secrets", "fail-on"}
@@ -97,27 +96,30 @@ def parse_fail_on(text: str) -> Severity | None:
     return None if text.strip().lower() == NEVER else Severity.parse(text)
 
 
-def _severity(value: Any, where: str) -> Severity | None:
+def _severity(value: Any, field: str, source: str) -> Severity | None:
     if value is False or (isinstance(value, str) and value.strip().lower() in _OFF):
         return None
     if not isinstance(value, str):
-        raise InputError(f"{where}: a severity (info, warning, error, critical) or off")
-    return Severity.parse(value)
+        raise InputError(f"{field}: a severity (info, warning, error, critical) or off", where=source)
+    try:
+        return Severity.parse(value)
+    except InputError as exc:
+        raise InputError(f"{field}: {exc.what}", where=source) from None
 
 
-def _globs(value: Any, where: str) -> list[re.Pattern[str]]:
+def _globs(value: Any, field: str, source: str) -> list[re.Pattern[str]]:
     if value is None:
         return []
     if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
-        raise InputError(f"{where}: a list of glob strings")
+        raise InputError(f"{field}: a list of glob strings", where=source)
     return [glob_regex(v) for v in value]
 
 
-def _known(value: Any, where: str) -> list[tuple[str, str]]:
+def _known(value: Any, field: str, source: str) -> list[tuple[str, str]]:
     if value is None:
         return []
     if not isinstance(value, list) or not all(isinstance(v, str) and v for v in value):
-        raise InputError(f"{where}: a list of [namespace/]name strings")
+        raise InputError(f"{field}: a list of [namespace/]name strings", where=source)
     out = []
     for entry in value:
         namespace, _, name = entry.rpartition("/")
@@ -126,38 +128,40 @@ def _known(value: Any, where: str) -> list[tuple[str, str]]:
 
 
 def parse_config(data: Any, source: str, root: Path) -> LintConfig:
-    """Validate a loaded config document; every mistake is one line naming the key."""
+    """Validate a loaded config document; every mistake is one line naming the key, then the file."""
     config = LintConfig(root=root, source=source)
     if data is None:
         return config
     if not isinstance(data, Mapping):
-        raise InputError(f"{source}: the lint config must be a mapping")
+        raise InputError("the lint config must be a mapping", where=source)
     unknown = sorted(str(k) for k in data if k not in _TOP_KEYS)
     if unknown:
-        raise InputError(f"{source}: unknown key(s) {', '.join(unknown)} (allowed: {', '.join(sorted(_TOP_KEYS))})")
+        allowed = ", ".join(sorted(_TOP_KEYS))
+        raise InputError(f"unknown key(s) {', '.join(unknown)} (allowed: {allowed})", where=source)
     rules = data.get("rules") or {}
     if not isinstance(rules, Mapping):
-        raise InputError(f"{source}: rules must map rule ids to a severity")
+        raise InputError("rules must map rule ids to a severity", where=source)
     for key, value in rules.items():
-        where = f"{source}: rules.{key}"
+        field = f"rules.{key}"
         try:
             rule = find_rule(str(key))
         except InputError as exc:
-            raise InputError(f"{where}: {exc}") from None
+            raise InputError(f"{field}: {exc.what}", where=source) from None
         if isinstance(value, Mapping):
             extra = set(value) - {"severity", "ignore"}
             if extra:
-                raise InputError(f"{where}: unknown key(s) {', '.join(sorted(map(str, extra)))} (severity, ignore)")
+                unknown_keys = ", ".join(sorted(map(str, extra)))
+                raise InputError(f"{field}: unknown key(s) {unknown_keys} (severity, ignore)", where=source)
             if "severity" in value:
-                config.severities[rule.id] = _severity(value["severity"], f"{where}.severity")
-            config.rule_ignore[rule.id] = _globs(value.get("ignore"), f"{where}.ignore")
+                config.severities[rule.id] = _severity(value["severity"], f"{field}.severity", source)
+            config.rule_ignore[rule.id] = _globs(value.get("ignore"), f"{field}.ignore", source)
         else:
-            config.severities[rule.id] = _severity(value, where)
-    config.ignore = _globs(data.get("ignore"), f"{source}: ignore")
-    config.known_secrets = _known(data.get("known-secrets"), f"{source}: known-secrets")
+            config.severities[rule.id] = _severity(value, field, source)
+    config.ignore = _globs(data.get("ignore"), "ignore", source)
+    config.known_secrets = _known(data.get("known-secrets"), "known-secrets", source)
     if "fail-on" in data:
         if not isinstance(data["fail-on"], str):
-            raise InputError(f"{source}: fail-on must be a severity or never")
+            raise InputError("fail-on must be a severity or never", where=source)
         config.fail_on = parse_fail_on(data["fail-on"])
     return config
 
@@ -175,12 +179,8 @@ def load_config(path: Path | None) -> LintConfig:
     """The config at `path`, or the defaults (relative to the current directory) when None."""
     if path is None:
         return LintConfig(root=Path.cwd())
-    try:
-        text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError):
-        raise InputError(f"{path}: cannot read the lint config") from None
-    try:
-        data = yaml.safe_load(text)
-    except yaml.YAMLError:
-        raise InputError(f"{path}: the lint config is not valid YAML") from None
+    documents = load_documents(read_file(path), str(path))
+    if len(documents) > 1:
+        raise InputError("the lint config must be one YAML document", where=path)
+    data = documents[0].obj if documents else None
     return parse_config(data, str(path), path.parent)

@@ -1,9 +1,11 @@
 """Reading one file for lint: its bytes within a size cap, then YAML or JSON documents with line
 numbers, within fixed bounds.
 
-`read_file` is the one place lint reads a file from disk (a core bounded reader can replace it):
-a file over the cap (`SEALKIT_MAX_INPUT_BYTES`, default 8 MiB) or that cannot be read is a
-finding naming the file, never a silent skip.
+`read_file` is the one place lint reads a file from disk, through the core's bounded reader
+(`sealkit.reading`): a file over the cap (`SEALKIT_MAX_INPUT_BYTES`, default 8 MiB) or that cannot
+be read is a finding naming the file, never a silent skip. Before composing, the core's event-stream
+check refuses aliases that expand beyond the cap or go-yaml's excessive-aliasing ratio, recursion
+and nesting deeper than MAX_DEPTH (a YAML_BOMB finding).
 
 PyYAML's constructor shares aliased nodes, but anything walking the result visits each alias
 again: a few hundred bytes of nested aliases ("billion laughs") become billions of visits. Here
@@ -18,7 +20,6 @@ kind), not in other YAML such as CI pipelines. Nothing here quotes file content.
 from __future__ import annotations
 
 import json
-import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -26,6 +27,7 @@ from typing import Any
 
 import yaml
 
+from sealkit import reading
 from sealkit.errors import InputError
 from sealkit.lint import catalog
 from sealkit.lint.model import Hit
@@ -33,8 +35,8 @@ from sealkit.lint.model import Hit
 # libyaml composes in C and caps flow nesting itself; fall back when PyYAML was built without it.
 _Loader: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
-MAX_INPUT_ENV = "SEALKIT_MAX_INPUT_BYTES"
-DEFAULT_MAX_INPUT_BYTES = 8 * 1024 * 1024
+MAX_INPUT_ENV = reading.MAX_INPUT_ENV
+DEFAULT_MAX_INPUT_BYTES = reading.DEFAULT_MAX_INPUT_BYTES
 MAX_DEPTH = 200
 EXPANSION_ALLOWANCE = 100_000  # nodes beyond the file's own size in bytes
 
@@ -285,17 +287,8 @@ def _kubernetes_objects(obj: Any, node: yaml.Node, document: int) -> list[Manife
 
 
 def max_input_bytes(environ: Mapping[str, str] | None = None) -> int:
-    """The size cap: $SEALKIT_MAX_INPUT_BYTES (a positive integer), default 8 MiB."""
-    raw = (os.environ if environ is None else environ).get(MAX_INPUT_ENV, "").strip()
-    if not raw:
-        return DEFAULT_MAX_INPUT_BYTES
-    try:
-        value = int(raw)
-    except ValueError:
-        value = 0
-    if value <= 0:
-        raise InputError(f"${MAX_INPUT_ENV} must be a positive number of bytes: environment")
-    return value
+    """The size cap: $SEALKIT_MAX_INPUT_BYTES (a positive integer), default 8 MiB (the core reader's)."""
+    return reading.max_input_bytes(environ)
 
 
 def too_large(limit: int) -> Hit:
@@ -307,15 +300,14 @@ def too_large(limit: int) -> Hit:
 
 
 def read_file(path: Path, limit: int) -> bytes | Hit:
-    """The whole file, or the finding that says why it cannot be read whole (lint's only file read)."""
+    """The whole file through the core's bounded reader, or the finding that says why it cannot be read
+    whole (lint's only file read)."""
     try:
-        with path.open("rb") as handle:
-            data = handle.read(limit + 1)
-    except OSError as exc:
-        return Hit(catalog.FILE_UNREADABLE, 1, f"cannot be read ({exc.strerror or 'I/O error'}): not checked")
-    if len(data) > limit:
+        return reading.read_file(path, limit=limit)
+    except reading.TooLarge:
         return too_large(limit)
-    return data
+    except InputError as exc:
+        return Hit(catalog.FILE_UNREADABLE, 1, f"cannot be read ({exc.what}): not checked")
 
 
 _BOMS = ((b"\xef\xbb\xbf", "utf-8-sig"), (b"\xff\xfe", "utf-16"), (b"\xfe\xff", "utf-16"))
@@ -363,6 +355,8 @@ def _convert(nodes: list[yaml.Node], size: int, result: LoadedFile) -> None:
 def load_text(text: str, size: int | None = None) -> LoadedFile:
     """Every document and Kubernetes object in a YAML stream, or the findings that stopped it."""
     result = LoadedFile()
+    if not _bounded(text, result):
+        return result
     try:
         nodes = _compose_all(text)
     except yaml.MarkedYAMLError as exc:
@@ -383,6 +377,21 @@ def load_text(text: str, size: int | None = None) -> LoadedFile:
         return result
     _convert(nodes, len(text) if size is None else size, result)
     return result
+
+
+def _bounded(text: str, result: LoadedFile) -> bool:
+    """The core reader's expansion and depth limits, decided on the event stream before composing;
+    False (with a finding) when the text breaks one. Not-YAML and duplicate keys are reported by
+    the composer and the converter below, with their own findings."""
+    try:
+        limits = reading.Limits(max(reading.max_input_bytes(), len(text)), MAX_DEPTH)
+        reading.check_yaml(text, "file", limits, refuse_duplicates=False)
+    except reading.LimitExceeded as exc:
+        result.hits.append(Hit(catalog.YAML_BOMB, exc.line, f"{exc.what}: not checked"))
+        return False
+    except InputError:
+        return True
+    return True
 
 
 _JSON = json.JSONDecoder()

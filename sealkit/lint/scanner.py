@@ -19,6 +19,7 @@ from functools import partial
 from pathlib import Path
 from typing import Any
 
+from sealkit.errors import ConnectionFailure
 from sealkit.lint import catalog, csi, dotenv, keymaterial, literals, loader, sealed, secrets, sops
 from sealkit.lint.config import LintConfig
 from sealkit.lint.discovery import Discovery, Source, discover
@@ -177,11 +178,13 @@ class Scanner:
         """Run one file's work; an unexpected failure is a finding naming the file, never the end of the run."""
         try:
             return work()
+        except ConnectionFailure:
+            raise  # the controller cannot be reached (--online): every further file would fail the same way
         except Exception as exc:  # fail closed per file: the rest of the repo is still checked
             logger.debug("%s: %s while checking", source.display, type(exc).__name__, exc_info=True)
             self._emit(
                 source.display,
-                Hit(catalog.INTERNAL_ERROR, 1, f"checking this file failed ({type(exc).__name__}): not fully checked"),
+                Hit(catalog.INTERNAL_ERROR, 1, "checking this file failed unexpectedly: not fully checked"),
             )
             return None
 

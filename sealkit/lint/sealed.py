@@ -21,6 +21,7 @@ from sealkit.manifest import decode_base64
 from sealkit.scope import Scope, scope_from_annotations
 from sealkit.sealedsecret import is_sealed_secret, parse_sealed_secret
 from sealkit.unsealing import open_items
+from sealkit.validation import template_problems
 
 # (SealedSecret with its namespace filled in, "ns/name" for messages) -> None when it opens, else why not.
 Opener = Callable[[Mapping[str, Any], str], str | None]
@@ -86,8 +87,32 @@ def _value_length(value: str) -> int | str:
         return f"is not a sealed value ({exc})"
 
 
+def _field_path(field: str) -> tuple[str, ...]:
+    """`spec.template.metadata.labels[app]` -> ("spec", "template", "metadata", "labels", "app")."""
+    path: list[str] = []
+    for part in field.split("."):
+        head, _, rest = part.partition("[")
+        path.append(head)
+        if rest:
+            path.append(rest.rstrip("]"))
+    return tuple(path)
+
+
+def _template_hits(manifest: Manifest, name: str) -> Iterator[Hit]:
+    """SK209: what the API server would refuse in the Secret built from this SealedSecret."""
+    spec = manifest.obj.get("spec")
+    if not isinstance(spec, Mapping):
+        return
+    for problem in template_problems(spec):
+        yield Hit(
+            catalog.SEALED_TEMPLATE_INVALID,
+            manifest.line(*_field_path(problem.field)),
+            f"SealedSecret {name}: the Secret it describes would be refused: {problem}",
+        )
+
+
 def check_sealed(manifest: Manifest, default_namespace: str, checks: SealedChecks) -> Iterator[Hit]:
-    """SK201-SK208 for one SealedSecret; `default_namespace` is what kustomize would set."""
+    """SK201-SK209 for one SealedSecret; `default_namespace` is what kustomize would set."""
     if not is_sealed_secret(manifest.obj):
         return
     name = manifest.name or "(unnamed)"
@@ -106,6 +131,7 @@ def check_sealed(manifest: Manifest, default_namespace: str, checks: SealedCheck
     except SealkitError as exc:
         yield Hit(catalog.SEALED_INVALID, manifest.line("spec"), str(exc))
         return
+    yield from _template_hits(manifest, name)
     lengths: dict[str, int] = {}
     values: list[tuple[tuple[str, ...], str, str]] = [
         (("spec", "encryptedData", item), f"spec.encryptedData.{item}", value)

@@ -34,9 +34,9 @@ def check_url(url: str, where: str) -> str:
     """An https URL with a host and no path beyond `/` (the SDK wants the vault root)."""
     parts = urlsplit(url)
     if parts.scheme != "https" or not parts.hostname:
-        raise InputError(f"{where}: {url!r} must be an https:// URL (Key Vault clients refuse anything else)")
+        raise InputError(f"{url!r} must be an https:// URL (Key Vault clients refuse anything else)", where=where)
     if parts.path not in ("", "/") or parts.query or parts.fragment:
-        raise InputError(f"{where}: {url!r} must be the vault root, without a path or query")
+        raise InputError(f"{url!r} must be the vault root, without a path or query", where=where)
     return url.rstrip("/")
 
 
@@ -46,7 +46,9 @@ def parse_overrides(items: Iterable[str]) -> dict[str, str]:
     for item in items:
         name, sep, url = item.partition("=")
         if not sep or not _VAULT_NAME.fullmatch(name):
-            raise InputError(f"--vault-url {item!r}: give VAULT=URL with the vault's name, e.g. kv-dev=https://...")
+            raise InputError(
+                "give VAULT=URL with the vault's name, e.g. kv-dev=https://...", where=f"--vault-url {item!r}"
+            )
         out[name.lower()] = check_url(url, f"--vault-url {name}")
     return out
 

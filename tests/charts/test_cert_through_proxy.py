@@ -118,6 +118,6 @@ def test_without_the_service_proxier_role_users_are_refused(
     kube.add_user_token(USER_TOKEN, "alice")
     kubeconfig = kube.write_kubeconfig(tmp_path / "kubeconfig", token=USER_TOKEN)
     result = run_cli(["sealkit", "cert"], kubeconfig)
-    assert result.returncode == 1
+    assert result.returncode == 2
     assert "403" in result.stderr
     assert kube.denied

@@ -1,4 +1,4 @@
-"""Bad input: one clear line naming the file/document/item, exit 1, no traceback, no plaintext."""
+"""Bad input: one clear line naming the file/document/item, exit 2, no traceback, no plaintext."""
 
 from __future__ import annotations
 
@@ -29,12 +29,13 @@ def sealkit(*args: str, stdin: bytes = b"") -> subprocess.CompletedProcess[str]:
 
 
 def assert_one_clear_line(result: subprocess.CompletedProcess[str], *expected: str) -> None:
-    assert result.returncode == 1, (result.stdout, result.stderr)
+    assert result.returncode == 2, (result.stdout, result.stderr)
     assert result.stdout == ""
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 1, result.stderr
     assert "Traceback" not in result.stderr
     assert PLAINTEXT not in result.stderr and B64 not in result.stderr
+    assert lines[0].startswith("error: "), lines[0]
     for fragment in expected:
         assert fragment in lines[0], lines[0]
 
@@ -45,15 +46,15 @@ SECRET = f"apiVersion: v1\nkind: Secret\nmetadata: {{name: db, namespace: a}}\nd
 @pytest.mark.parametrize(
     ("stdin", "expected"),
     [
-        (f"password: {PLAINTEXT}\n  bad: [indent\n".encode(), ("stdin: not valid YAML", "line")),
-        (b"\x89PNG\r\n\x1a\n\x00\x00binary", ("stdin: binary data",)),
-        (b'{"kind": "Secret", ', ("stdin: not valid JSON",)),
-        (b"apiVersion: v1\nkind: ConfigMap\nmetadata: {name: x}\n", ("stdin document 1", "not a v1 Secret")),
-        (SECRET.replace("name: db, ", "").encode(), ("stdin document 1", "no metadata.name")),
-        (SECRET.replace(B64, "'%%%'").encode(), ("stdin document 1", "data.password: invalid base64")),
+        (f"password: {PLAINTEXT}\n  bad: [indent\n".encode(), ("not valid YAML", "stdin line")),
+        (b"\x89PNG\r\n\x1a\n\x00\x00binary", ("binary data", ": stdin")),
+        (b'{"kind": "Secret", ', ("not valid JSON", ": stdin line 1")),
+        (b"apiVersion: v1\nkind: ConfigMap\nmetadata: {name: x}\n", ("not a v1 Secret: stdin document 1",)),
+        (SECRET.replace("name: db, ", "").encode(), ("no metadata.name", ": stdin document 1")),
+        (SECRET.replace(B64, "'%%%'").encode(), ("data[password]: invalid base64: stdin document 1",)),
         (SECRET.replace(f"data: {{password: {B64}}}", "data: {}").encode(), ("no data or stringData",)),
         (("---\n" + SECRET + "---\n" + SECRET.replace("kind: Secret", "kind: Pod")).encode(), ("stdin document 2",)),
-        (b"", ("stdin: no Secret in the input",)),
+        (b"", ("no Secret in the input: stdin",)),
     ],
 )
 def test_seal_refuses_bad_secrets(cert_file: Path, stdin: bytes, expected: tuple[str, ...]) -> None:
@@ -78,7 +79,7 @@ def test_a_key_is_not_a_certificate(key_file: Path) -> None:
 
 def test_missing_files_are_named(tmp_path: Path, cert_file: Path) -> None:
     missing = tmp_path / "nope.pem"
-    assert_one_clear_line(sealkit("seal", "--cert", str(missing), stdin=SECRET.encode()), f"{missing}: no such file")
+    assert_one_clear_line(sealkit("seal", "--cert", str(missing), stdin=SECRET.encode()), f"no such file: {missing}")
     assert_one_clear_line(sealkit("seal", "--cert", str(cert_file), "-f", str(missing)), "no such file")
     assert_one_clear_line(sealkit("unseal", "--private-key", str(missing), stdin=b"x"), "no such file")
 

@@ -62,27 +62,27 @@ def test_spec_problems_are_error_lines_not_tracebacks(repo: Path) -> None:
     text = spec.read_text().replace("type: key", "type: keys").replace("alias: db-password", "alias: /db-password")
     spec.write_text(text)
     result = run("generate", "--spec", str(spec))
-    assert result.exit_code == 1
+    assert result.exit_code == 2
     lines = result.output.splitlines()
     line_of = {
         w: text.splitlines().index(next(x for x in text.splitlines() if w in x)) + 1
         for w in ("type: keys", "alias: /db")
     }
     assert (
-        f"error: {spec}:{line_of['alias: /db']}: applications.orders.objects[0].alias: "
-        "objectAlias '/db-password' must be relative, not absolute" in lines
+        "error: applications.orders.objects[0].alias: objectAlias '/db-password' must be relative, not absolute: "
+        f"{spec}:{line_of['alias: /db']}" in lines
     )
     assert (
-        f"error: {spec}:{line_of['type: keys']}: applications.orders.objects[2].type: "
-        "objectType 'keys' must be one of secret, key, cert (lowercase)" in lines
+        "error: applications.orders.objects[2].type: objectType 'keys' must be one of secret, key, cert "
+        f"(lowercase): {spec}:{line_of['type: keys']}" in lines
     )
     assert "Traceback" not in result.output
 
 
 def test_missing_spec(tmp_path: Path) -> None:
     result = run("generate", "--spec", str(tmp_path / "none.yaml"))
-    assert result.exit_code == 1
-    assert result.output.strip() == f"error: {tmp_path / 'none.yaml'}: no such spec file"
+    assert result.exit_code == 2
+    assert result.output.strip() == f"error: no such spec file: {tmp_path / 'none.yaml'}"
 
 
 def test_missing_credentials_fail_check_and_warn_on_generate(repo: Path) -> None:
@@ -124,10 +124,10 @@ def test_seal_creds_without_credentials(repo: Path) -> None:
         for name in ("SEALKIT_CSI_CLIENT_ID", "SEALKIT_CSI_CLIENT_SECRET", "AZURE_CLIENT_ID", "AZURE_CLIENT_SECRET")
     }
     result = run("seal-creds", "--spec", str(repo / "sealkit-csi.yaml"), "--env", "prod", env=env)
-    assert result.exit_code == 1
+    assert result.exit_code == 2
     assert result.output.startswith("error: set SEALKIT_CSI_CLIENT_ID or AZURE_CLIENT_ID and")
     short = run("seal-creds", "--spec", str(repo / "sealkit-csi.yaml"), "--env", "prod", "--from-stdin", input=SECRET)
-    assert short.exit_code == 1 and SECRET not in short.output
+    assert short.exit_code == 2 and SECRET not in short.output
 
 
 def test_registered_in_the_main_cli(repo: Path) -> None:

@@ -278,7 +278,7 @@ def test_a_long_retry_after_fails_at_once_with_one_line(
 ) -> None:
     vault.throttle(100, retry_after=120)
     result = run("verify", str(many), env=spec_env)
-    assert result.exit_code == 1
+    assert result.exit_code == 2
     assert sdk_waits == [] and sum(1 for r in vault.requests if r.status == 429) <= 8  # no wait, no retry
     (line,) = error_lines(result)
     assert "throttled (429 Throttled); Retry-After 120 s is longer than the 10 s sealkit waits" in line
@@ -291,7 +291,7 @@ def test_no_credential_is_one_line_and_fast(
     env = spec_env | {"AZURE_CLIENT_ID": None, "AZURE_FEDERATED_TOKEN_FILE": None, "AZURE_TENANT_ID": None}
     env |= {"PATH": "/nonexistent", "IDENTITY_ENDPOINT": None, "MSI_ENDPOINT": None}
     result = run("verify", str(many), env=env)
-    assert result.exit_code == 1 and sdk_waits == []
+    assert result.exit_code == 2 and sdk_waits == []
     assert error_lines(result) == [
         "error: no Azure credential found: DefaultAzureCredential tried the environment, workload identity, "
         "managed identity and developer sign-ins; set AZURE_TENANT_ID + AZURE_CLIENT_ID with "
@@ -302,7 +302,7 @@ def test_no_credential_is_one_line_and_fast(
 def test_incomplete_workload_identity_settings_are_one_line(many: Path, spec_env: dict[str, str | None]) -> None:
     env = spec_env | {"AZURE_FEDERATED_TOKEN_FILE": None}
     result = run("verify", str(many), "--auth", "workload-identity", env=env)
-    assert result.exit_code == 1
+    assert result.exit_code == 2
     (line,) = error_lines(result)
     assert line.startswith("error: --auth workload-identity: ") and "token_file_path" in line
 
@@ -310,7 +310,7 @@ def test_incomplete_workload_identity_settings_are_one_line(many: Path, spec_env
 def test_no_permission_is_one_line(vault: Vault, many: Path, spec_env: dict[str, str | None]) -> None:
     vault.deny()
     result = run("verify", str(many), env=spec_env)
-    assert result.exit_code == 1
+    assert result.exit_code == 2
     lines = error_lines(result)
     assert len(lines) == 1 and "403 ForbiddenByRbac: this identity may not read secrets" in lines[0]
     assert sum(1 for r in vault.requests if r.status == 403) <= 8  # stopped early, not once per object
@@ -321,9 +321,9 @@ def test_unreachable_vault_is_one_line_and_fast(
 ) -> None:
     vault.stop()
     result = run("verify", str(many), env=spec_env)
-    assert result.exit_code == 1 and sdk_waits == []
+    assert result.exit_code == 2 and sdk_waits == []
     (line,) = error_lines(result)
-    assert f"error: vault kv-main ({vault.url}): cannot reach the vault:" in line
+    assert line.startswith("error: cannot reach the vault") and line.endswith(f": vault kv-main ({vault.url})")
 
 
 def test_unreachable_token_endpoint_is_one_line(
@@ -344,7 +344,7 @@ def test_a_host_that_does_not_match_the_challenge_needs_an_accepted_resource(
 ) -> None:
     localhost = vault.url.replace("127.0.0.1", "localhost")
     refused = run("verify", str(many), "--vault-url", f"kv-main={localhost}", env=env)
-    assert refused.exit_code == 1
+    assert refused.exit_code == 2
     (line,) = error_lines(refused)
     assert "challenge names resource vault.azure.net" in line and "--accept-challenge-resource" in line
 
@@ -391,10 +391,10 @@ def test_explicit_workload_identity_flags(
 def test_bad_flags_are_one_line(many: Path, spec_env: dict[str, str | None]) -> None:
     result = run("verify", str(many), "--vault-url", "kv-main=http://127.0.0.1:1", env=spec_env)
     assert error_lines(result) == [
-        "error: --vault-url kv-main: 'http://127.0.0.1:1' must be an https:// URL "
-        "(Key Vault clients refuse anything else)"
+        "error: 'http://127.0.0.1:1' must be an https:// URL (Key Vault clients refuse anything else): "
+        "--vault-url kv-main"
     ]
-    assert run("verify", str(many), "--pin", "--unpin").exit_code == 1
+    assert run("verify", str(many), "--pin", "--unpin").exit_code == 2
     assert "unknown environment 'qa'" in run("verify", str(many), "--env", "qa", env=spec_env).output
 
 
@@ -428,10 +428,11 @@ def test_discover_pages_through_the_vault_and_prints_a_fragment(vault: Vault, en
 def test_discover_failures_are_one_line(vault: Vault, env: dict[str, str | None]) -> None:
     vault.deny()
     result = run("discover", "--vault", "kv-main", "--vault-url", f"kv-main={vault.url}", env=env)
-    assert result.exit_code == 1
+    assert result.exit_code == 2
     (line,) = error_lines(result)
-    assert line.startswith(f"error: vault kv-main ({vault.url}): 403 ForbiddenByRbac")
-    assert error_lines(run("discover", "--vault", "x"))[0].startswith("error: --vault: keyvaultName")
+    assert line.startswith("error: 403 ForbiddenByRbac") and line.endswith(f": vault kv-main ({vault.url})")
+    (bad_name,) = error_lines(run("discover", "--vault", "x"))
+    assert bad_name.startswith("error: keyvaultName") and bad_name.endswith(": --vault")
 
 
 # --- import cost -----------------------------------------------------------------------------------

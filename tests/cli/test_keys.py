@@ -157,12 +157,12 @@ def test_backup_to_file_is_0600_and_restorable(
     assert [k.fingerprint for k in load_private_keys(target.read_bytes())] == [pairs[0].key.fingerprint]
 
     again = run(kubeconfig, "backup", "--to-file", str(target))
-    assert again.exit_code == 1 and "exists; pass --force" in again.output
+    assert again.exit_code == 2 and "exists; pass --force" in again.output
     target.chmod(0o644)
     forced = run(kubeconfig, "backup", "--to-file", str(target), "--force")
     assert forced.exit_code == 0 and stat.S_IMODE(target.stat().st_mode) == 0o600
     dash = run(kubeconfig, "backup", "--to-file", "-")
-    assert dash.exit_code == 1 and "not written to standard output" in dash.output
+    assert dash.exit_code == 2 and "not written to standard output" in dash.output
 
     for secret in key_secrets(kube):
         kube.delete("v1", "Secret", secret["metadata"]["name"], NS)
@@ -205,7 +205,7 @@ def test_restore_from_vault_into_an_empty_namespace(
     assert nothing.exit_code == 0 and "nothing to restore" in nothing.output
 
     unknown = run(kubeconfig, "restore", *vault_args(keyvault), "--fingerprint", "SHA256:" + "A" * 43)
-    assert unknown.exit_code == 1 and "no such key to restore" in unknown.output
+    assert unknown.exit_code == 2 and "no such key to restore" in unknown.output
 
 
 def test_tampered_escrow_is_not_restored(
@@ -215,7 +215,7 @@ def test_tampered_escrow_is_not_restored(
     other = escrow.build_payload(pairs[1].key, "dev")
     keyvault.add_secret(payload.name, other.value, content_type=payload.content_type, tags=dict(payload.tags))
     result = run(kubeconfig, "restore", *vault_args(keyvault))
-    assert result.exit_code == 1
+    assert result.exit_code == 2
     assert "not the key its name is for" in result.output
     check_clean(result, pairs)
     assert key_secrets(kube) == []
@@ -241,7 +241,7 @@ def test_vault_failures_are_one_line(
     getattr(keyvault, setup)()
     for command in ("list", "backup", "restore"):
         result = run(kubeconfig, command, *vault_args(keyvault))
-        assert result.exit_code == 1, result.output
+        assert result.exit_code == 2, result.output
         (line,) = result.output.strip().splitlines()
         assert line.lower().startswith("error: ") and expected in line
         check_clean(result, pairs)
@@ -257,7 +257,7 @@ def test_bad_input_is_one_line(kube: KubeServer, kubeconfig: Path, keyvault: Vau
     }
     for args, message in cases.items():
         result = run(kubeconfig, *args, "--auth", "workload-identity")
-        assert result.exit_code == 1, (args, result.output)
+        assert result.exit_code == 2, (args, result.output)
         assert message in result.output and "Traceback" not in result.output
 
 

@@ -100,9 +100,9 @@ def test_bad_config_is_one_error_line(repo: Path) -> None:
     result = run(str(repo))
     assert result.exit_code == 2
     config = repo / ".sealkit-lint.yaml"
-    assert result.output.strip().splitlines() == [
-        f"error: {config}: rules.SK999: unknown lint rule 'SK999' (see `sealkit lint --list-rules`)"
-    ]
+    (line,) = result.output.strip().splitlines()
+    assert line.startswith("error: ") and str(config) in line
+    assert "rules.SK999: unknown lint rule 'SK999' (see `sealkit lint --list-rules`)" in line
 
 
 def test_cert_checks_key_sizes() -> None:
@@ -219,7 +219,7 @@ def test_usage_errors_exit_2(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) ->
     assert run("--fail-on", "sometimes", str(tmp_path)).exit_code == 2
     monkeypatch.setenv("SEALKIT_MAX_INPUT_BYTES", "-1")
     result = run(str(tmp_path))
-    assert result.exit_code == 2 and result.output.startswith("error: $SEALKIT_MAX_INPUT_BYTES")
+    assert result.exit_code == 2 and result.output.startswith("error: SEALKIT_MAX_INPUT_BYTES")
 
 
 def test_stdin_over_the_cap_is_an_error(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -183,4 +183,4 @@ def test_merge_into_refuses_files_without_exactly_one_sealed_secret(
     target = tmp_path / "cm.yaml"
     target.write_text("apiVersion: v1\nkind: ConfigMap\nmetadata: {name: x}\n")
     result = run("seal", "--cert", str(cert), "--merge-into", str(target), input="kind: Secret\nstringData: {a: b}\n")
-    assert result.exit_code == 1 and "exactly one SealedSecret in the file, found 0" in result.output
+    assert result.exit_code == 2 and "exactly one SealedSecret in the file, found 0" in result.output

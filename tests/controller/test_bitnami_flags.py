@@ -40,8 +40,8 @@ FLAG_TESTS: dict[str, str] = {
     "--all-namespaces": f"{LIVE}::test_own_namespace_plus_additional_namespaces",
     "--additional-namespaces": f"{LIVE}::test_own_namespace_plus_additional_namespaces",
     "--label-selector": f"{LIVE}::test_label_selector_picks_sealed_secrets_and_follows_relabelling",
-    "--rate-limit": "tests.controller.test_http_metrics::test_verify_and_rotate_are_rate_limited_per_client",
-    "--rate-limit-burst": "tests.controller.test_http_metrics::test_verify_and_rotate_are_rate_limited_per_client",
+    "--rate-limit": "tests.controller.test_http_metrics::test_verify_and_rotate_are_rate_limited_per_peer",
+    "--rate-limit-burst": "tests.controller.test_http_metrics::test_verify_and_rotate_are_rate_limited_per_peer",
     "--metrics-omit-secret-labels": f"{HERE}::test_metrics_omit_secret_labels_leaves_out_condition_info",
     "--old-gc-behavior": f"{LIVE}::test_old_gc_behavior_deletes_secrets_without_owner_references",
     "--update-status": "tests.controller.test_cli_controller::test_runs_as_a_process_against_the_api_server",
@@ -81,6 +81,7 @@ SEALKIT_FLAGS = {
     "--leader-elect-lease-duration",
     "--leader-elect-renew-deadline",
     "--leader-elect-retry-period",
+    "--trusted-proxies",
     "--help",
 }
 

@@ -247,9 +247,9 @@ def test_cli_flags_and_env_turn_escrow_on(
     from sealkit_cli.main import cli
 
     half = CliRunner().invoke(cli, ["controller", "--escrow-vault", "kv-prod"])
-    assert half.exit_code == 1 and "give both the escrow vault and the escrow cluster name" in half.output
+    assert half.exit_code == 2 and "key escrow needs both the vault and the cluster name" in half.output
     bad = CliRunner().invoke(cli, ["controller", "--escrow-vault", "kv-prod", "--escrow-cluster-name", "Prod"])
-    assert bad.exit_code == 1 and "escrow cluster name 'Prod'" in bad.output
+    assert bad.exit_code == 2 and "escrow cluster name 'Prod'" in bad.output
     assert "--escrow-vault" in CliRunner().invoke(cli, ["controller", "--help"]).output
 
     cluster.add_key(0)

@@ -7,6 +7,8 @@ import datetime as dt
 import json
 import re
 import socket
+import time
+import urllib.error
 import urllib.request
 from collections.abc import Iterator
 from typing import Any
@@ -114,34 +116,52 @@ def test_cert_verify_rotate_through_the_service_proxy(
     assert unreadable.status == 400
 
 
-def test_verify_and_rotate_are_rate_limited_per_client(
+def direct(running: ControllerThread, body: str, forwarded: str | None = None) -> int:
+    """POST /v1/verify straight to the controller (peer 127.0.0.1), with an X-Forwarded-For of our choosing."""
+    headers = {"Content-Type": "application/json"} | ({"X-Forwarded-For": forwarded} if forwarded else {})
+    request = urllib.request.Request(running.api_url + "/v1/verify", data=body.encode(), method="POST", headers=headers)
+    try:
+        with urllib.request.urlopen(request, timeout=5) as response:
+            return int(response.status)
+    except urllib.error.HTTPError as exc:
+        return int(exc.code)
+
+
+def test_verify_and_rotate_are_rate_limited_per_peer(
     cluster: Cluster, served: tuple[ControllerThread, ControllerProxy]
 ) -> None:
     running, proxy = served
     sealed = cluster.seal("app")
-    good = json.dumps(sealed)
     codes = [proxy.request("POST", "v1/verify", sealed, "application/json").status for _ in range(5)]
     assert codes[:3] == [200, 200, 200] and codes[3:] == [429, 429]  # burst 3, then 1/s
     limited = proxy.request("POST", "v1/rotate", sealed, "application/json")
     assert limited.status == 429 and limited.retry_after is not None and limited.retry_after >= 1
 
-    # The client is the address the proxy appended; another client has its own bucket, and a caller
-    # cannot pick a fresh bucket by sending its own X-Forwarded-For first.
-    def direct(forwarded: str) -> int:
-        request = urllib.request.Request(
-            running.api_url + "/v1/verify",
-            data=good.encode(),
-            method="POST",
-            headers={"X-Forwarded-For": forwarded, "Content-Type": "application/json"},
-        )
-        try:
-            with urllib.request.urlopen(request, timeout=5) as response:
-                return int(response.status)
-        except urllib.error.HTTPError as exc:
-            return int(exc.code)
+    # No trusted proxies (the default): the peer address counts. 20 requests with forged
+    # X-Forwarded-For addresses share the one bucket of their connection's address.
+    forged = [direct(running, json.dumps(sealed), f"10.9.{i}.{i}") for i in range(20)]
+    assert forged == [429] * 20
 
-    assert direct("10.9.9.9") == 200
-    assert direct("1.2.3.4, 127.0.0.1") == 429  # spoofed first entry, same last hop as the proxy's
+
+def test_trusted_proxies_name_the_client(cluster: Cluster) -> None:
+    cluster.add_key(0)
+    with cluster.start(rate_limit=0.01, rate_limit_burst=1, trusted_proxies=("127.0.0.0/8",)) as running:
+        body = json.dumps(cluster.seal("app"))
+        assert direct(running, body, "10.9.9.9") == 200
+        assert direct(running, body, "10.9.9.9") == 429, "the same client, named by a trusted proxy"
+        assert direct(running, body, "10.8.8.8") == 200, "another client has its own bucket"
+        # The right-most address that is not a trusted proxy counts, not a forged first entry.
+        assert direct(running, body, "1.2.3.4, 10.8.8.8") == 429
+        assert direct(running, body, "10.7.7.7, 127.0.0.1") == 200, "trusted hops are skipped"
+        # Garbage from a trusted peer: only the connection is believed.
+        assert direct(running, body, "not-an-address") == 200
+        assert direct(running, body) == 429
+
+
+def test_trusted_proxies_must_be_addresses() -> None:
+    result = CliRunner().invoke(cli, ["controller", "--trusted-proxies", "10.0.0.0/8,apiserver"])
+    assert result.exit_code == 2
+    assert result.output == "error: not an IP address or CIDR range: --trusted-proxies\n"
 
 
 def test_read_timeout_answers_408(cluster: Cluster) -> None:
@@ -244,3 +264,45 @@ def test_fetch_and_status_errors_are_counted(cluster: Cluster) -> None:
 
 def _seconds(value: float) -> Any:
     return dt.timedelta(seconds=value)
+
+
+def post(running: ControllerThread, path: str, body: bytes, headers: dict[str, str] | None = None) -> tuple[int, str]:
+    request = urllib.request.Request(running.api_url + path, data=body, method="POST", headers=headers or {})
+    try:
+        with urllib.request.urlopen(request, timeout=10) as response:
+            return int(response.status), response.read().decode()
+    except urllib.error.HTTPError as exc:
+        return int(exc.code), exc.read().decode()
+
+
+def test_request_bodies_go_through_the_bounded_reader(cluster: Cluster) -> None:
+    cluster.add_key(0)
+    bomb = "a: &a [x, x, x, x, x, x, x, x, x]\n" + "".join(
+        f"{c}: &{c} [{', '.join([f'*{p}'] * 9)}]\n" for p, c in zip("abcdefgh", "bcdefghi", strict=True)
+    )
+    planted = "Pl4nted-S3cret"
+    with cluster.start(rate_limit=0) as running:
+        for path in ("/v1/verify", "/v1/rotate"):
+            status, text = post(running, path, bomb.encode())
+            assert (
+                status == 400 and "excessive aliasing" in text and text.endswith(": request body document 1 line 4\n")
+            )
+            status, text = post(running, path, b"\x00\x01" + planted.encode())
+            assert (status, text) == (400, "binary data (NUL bytes), not YAML or JSON text: request body\n")
+            status, text = post(running, path, b"[" * 5000 + b"]" * 5000)
+            assert status == 400 and "deeper than 128 levels" in text
+            head = '{"apiVersion": "bitnami.com/v1alpha1", "kind": "SealedSecret"'
+            dup = head + f', "spec": {{"a": "{planted}", "a": 1}}}}'
+            status, text = post(running, path, dup.encode())
+            assert status == 400 and "is given twice" in text and planted not in text
+
+
+def test_request_bodies_over_2_mib_are_refused_unread(cluster: Cluster) -> None:
+    cluster.add_key(0)
+    with cluster.start(rate_limit=0) as running:
+        host, port = running.api_url.removeprefix("http://").split(":")
+        with socket.create_connection((host, int(port)), timeout=5) as conn:
+            conn.sendall(b"POST /v1/verify HTTP/1.1\r\nHost: x\r\nContent-Length: 104857600\r\n\r\n{")
+            reply = conn.recv(300)
+        assert reply.startswith(b"HTTP/1.1 413")
+        assert b"request body larger than 2 MiB: request body" in reply

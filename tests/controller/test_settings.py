@@ -43,5 +43,5 @@ def test_watched_namespaces() -> None:
 def test_validation() -> None:
     with pytest.raises(InputError, match="2048"):
         Settings(key_size=1024).validate()
-    with pytest.raises(InputError, match="log format"):
+    with pytest.raises(InputError, match="--log-format"):
         Settings(log_format="xml").validate()

@@ -48,5 +48,5 @@ def test_request_timeout_as_kubectl_reads_it(text: str, seconds: float) -> None:
 
 @pytest.mark.parametrize("text", ["soon", "5 s", "-1", "2d"])
 def test_bad_request_timeout_is_one_line(text: str) -> None:
-    with pytest.raises(InputError, match=r"--request-timeout: .* is not a timeout"):
+    with pytest.raises(InputError, match=r".* is not a timeout .*: --request-timeout$"):
         parse_timeout(text)

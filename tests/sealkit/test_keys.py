@@ -58,7 +58,7 @@ def test_first_certificate_of_a_bundle_is_used(vectors: dict[str, Any]) -> None:
 
 def test_expired_certificate_is_refused(small_key: rsa.RSAPrivateKey, certificate_factory: Any) -> None:
     pem = certificate_factory(small_key, not_before=dt.datetime(2020, 1, 1, tzinfo=dt.UTC), days=30)
-    with pytest.raises(KeyMaterialError, match=r"cert\.pem: the certificate expired on 2020-01-31"):
+    with pytest.raises(KeyMaterialError, match=r"the certificate expired on 2020-01-31.*: cert\.pem"):
         load_certificate(pem, "cert.pem")
 
 
@@ -78,7 +78,7 @@ def test_non_rsa_certificate_is_refused(certificate_factory: Any) -> None:
     "junk", [b"", b"hello", b"\x00\x01\x02binary", b"-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n"]
 )
 def test_not_a_certificate(junk: bytes) -> None:
-    with pytest.raises(KeyMaterialError, match=r"junk.pem: not a PEM or DER certificate"):
+    with pytest.raises(KeyMaterialError, match=r"not a PEM or DER certificate: junk.pem"):
         load_certificate(junk, "junk.pem")
 
 
@@ -144,7 +144,7 @@ def test_keyring_try_order_puts_the_preferred_key_first(vectors: dict[str, Any])
 def test_bad_key_files(data: bytes, message: str) -> None:
     with pytest.raises(KeyMaterialError, match=message) as info:
         load_private_keys(data, "keys.yaml")
-    assert str(info.value).startswith("keys.yaml")
+    assert "keys.yaml" in str(info.value)
 
 
 def test_key_file_on_disk(key_files: list[tuple[Path, Path]]) -> None:

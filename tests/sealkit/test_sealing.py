@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import re
 from typing import Any
 
 import pytest
@@ -45,7 +46,7 @@ def secret(**overrides: Any) -> dict[str, Any]:
         },
         "type": "kubernetes.io/basic-auth",
         "immutable": True,
-        "data": {"username": base64.b64encode(b"admin").decode(), "password": base64.b64encode(b"old").decode()},
+        "data": {"username": base64.b64encode(b"admin").decode()},
         "stringData": {"password": "new-wins"},
     }
     base.update(overrides)
@@ -66,7 +67,7 @@ def test_shape_matches_kubeseal(cert: SealingCertificate) -> None:
     assert "c2VjcmV0" not in str(sealed)
 
 
-def test_string_data_wins_and_everything_opens(cert: SealingCertificate, ring: KeyRing) -> None:
+def test_data_and_string_data_both_open(cert: SealingCertificate, ring: KeyRing) -> None:
     opened = unseal(seal_secret(secret(), cert), ring)
     assert opened.items == {"username": b"admin", "password": b"new-wins"}
     assert opened.secret["type"] == "kubernetes.io/basic-auth" and opened.secret["immutable"] is True
@@ -120,12 +121,13 @@ def test_cluster_wide_needs_no_namespace(cert: SealingCertificate, ring: KeyRing
     ("obj", "kwargs", "message"),
     [
         (secret(metadata={"name": "db"}), {}, "no namespace: give -n/--namespace"),
-        (secret(), {"namespace": "other"}, "namespace 'team-a' differs from --namespace 'other'"),
+        (secret(), {"namespace": "other"}, "namespace team-a differs from --namespace other"),
         (secret(metadata={"namespace": "x"}), {}, "no metadata.name"),
         (secret(data={}, stringData={}), {}, "no data or stringData"),
-        (secret(data={"password": "not base64!"}), {}, "data.password: invalid base64"),
-        (secret(stringData={"port": 5432}), {}, "stringData.port is a int, not a string"),
-        (secret(data={"bad/key": "YQ=="}), {}, "'bad/key' is not a valid Secret key"),
+        (secret(data={"password": "not base64!"}), {}, r"data\[password\]: invalid base64"),
+        (secret(stringData={"port": 5432}), {}, r"stringData\[port\]: is a number, not a string"),
+        (secret(data={"bad/key": "YQ=="}), {}, "data: the 1st key is not a valid Secret key"),
+        (secret(data={"password": "YQ=="}), {}, r"stringData\[password\]: the key is also in data"),
         ({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "x"}}, {}, "v1/ConfigMap is not a v1 Secret"),
         (["not", "a", "mapping"], {}, "not a Kubernetes object"),
     ],
@@ -135,10 +137,71 @@ def test_bad_secrets_are_refused_by_name(
 ) -> None:
     with pytest.raises(InputError, match=message) as info:
         seal_secret(obj, cert, where="in.yaml document 1", **kwargs)
-    assert str(info.value).startswith("in.yaml document 1")
+    assert str(info.value).endswith(": in.yaml document 1")
     assert "new-wins" not in str(info.value)
 
 
 def test_allow_empty_data(cert: SealingCertificate) -> None:
-    sealed = seal_secret(secret(data=None, stringData=None), cert, allow_empty_data=True)
+    sealed = seal_secret(secret(data=None, stringData=None, type="Opaque"), cert, allow_empty_data=True)
     assert sealed["spec"]["encryptedData"] == {}
+
+
+PLANTED = "hunter2-Pl4nted"
+
+
+@pytest.mark.parametrize(
+    ("overrides", "message"),
+    [
+        ({"type": {"password": PLANTED}}, "type: is a mapping, not a string"),
+        ({"immutable": PLANTED}, "immutable: is a string, not true or false"),
+        ({"metadata": {"name": "db", "namespace": {"password": PLANTED}}}, "metadata.namespace: is a mapping"),
+        ({"metadata": {"name": "Bad_Name", "namespace": "a"}}, "metadata.name: is not a valid Kubernetes name"),
+        ({"metadata": {"name": "db", "namespace": "team.a"}}, "metadata.namespace: is not a valid namespace name"),
+        ({"metadata": {"name": "db", "namespace": "a", "labels": {"app": f"{PLANTED} x"}}}, "labels[app]: is not"),
+        (
+            {"metadata": {"name": "db", "namespace": "a", "labels": {"app": ["x", PLANTED]}}},
+            "labels[app]: is a list, not a string",
+        ),
+        ({"metadata": {"name": "db", "namespace": "a", "annotations": {f"{PLANTED} k": "x"}}}, "annotation key"),
+        ({"data": {f"{PLANTED} key": "YQ=="}}, "data: the 1st key is not a valid Secret key"),
+        ({"stringData": {"k": "x" * (1024 * 1024 + 1)}}, "data: is larger than the API server's 1 MiB limit"),
+        ({"type": "kubernetes.io/tls"}, "a kubernetes.io/tls Secret needs the key tls.crt"),
+    ],
+    ids=[
+        "type-mapping",
+        "immutable-string",
+        "namespace-mapping",
+        "bad-name",
+        "bad-namespace",
+        "bad-label-value",
+        "label-list",
+        "bad-annotation-key",
+        "bad-data-key",
+        "over-1-mib",
+        "tls-without-keys",
+    ],
+)
+def test_seal_refuses_what_the_api_server_refuses(
+    cert: SealingCertificate, overrides: dict[str, Any], message: str
+) -> None:
+    source = secret(**overrides)
+    source["stringData"] = {**source.get("stringData", {}), "password": PLANTED} | overrides.get("stringData", {})
+    with pytest.raises(InputError, match=re.escape(message)) as info:
+        seal_secret(source, cert, where="in.yaml document 1")
+    assert PLANTED not in str(info.value)
+    assert str(info.value).endswith(": in.yaml document 1")
+
+
+def test_nothing_unchecked_reaches_the_sealed_secret(cert: SealingCertificate) -> None:
+    sealed = seal_secret(secret(stringData={"password": PLANTED}), cert)
+    assert PLANTED not in str(sealed)
+    template = sealed["spec"]["template"]
+    assert isinstance(template["type"], str) and isinstance(template["immutable"], bool)
+    assert set(template["metadata"]) <= {"name", "namespace", "labels", "annotations"}
+
+
+def test_the_kind_is_described_without_its_content(cert: SealingCertificate) -> None:
+    odd = {"apiVersion": "v1", "kind": {"stringData": {"password": PLANTED}}}
+    with pytest.raises(InputError) as info:
+        seal_secret(odd, cert, where="in.yaml document 1")
+    assert str(info.value) == "a document whose kind is not a Kubernetes kind is not a v1 Secret: in.yaml document 1"

@@ -96,7 +96,7 @@ def test_wrong_scope_is_named(cert: SealingCertificate, ring: KeyRing) -> None:
         unseal(obj, ring, where="db.yaml document 1")
     message = str(info.value)
     assert "sealed namespace-wide for namespace 'team-a', but the SealedSecret is strict for team-a/db" in message
-    assert message.startswith("db.yaml document 1: item 'password'")
+    assert message.startswith("item 'password'") and message.endswith(": db.yaml document 1")
     assert "p4ss" not in message
 
 
@@ -120,7 +120,7 @@ def test_unknown_key_names_the_fingerprints_tried(cert: SealingCertificate) -> N
 def test_invalid_base64_is_named(cert: SealingCertificate, ring: KeyRing) -> None:
     obj = sealed(cert)
     obj["spec"]["encryptedData"]["password"] = "@@@"
-    with pytest.raises(InputError, match=r"spec.encryptedData.password: invalid base64"):
+    with pytest.raises(InputError, match=r"spec.encryptedData\[password\]: invalid base64"):
         unseal(obj, ring)
 
 
@@ -150,6 +150,18 @@ def test_template_data_refuses_the_environment(cert: SealingCertificate, ring: K
 
     obj = sealed(cert)
     obj["spec"]["template"]["data"] = {"leak": '{{ env "HOME" }}'}
-    with pytest.raises(TemplateError, match=r"spec.template.data.leak.*function env is not supported") as info:
+    with pytest.raises(TemplateError, match=r"spec.template.data\[leak\].*function env is not supported") as info:
         unseal(obj, ring, where="db.yaml")
     assert "p4ss" not in str(info.value)
+
+
+def test_an_invalid_template_is_refused_before_anything_is_opened(
+    monkeypatch: pytest.MonkeyPatch, cert: Any, ring: KeyRing
+) -> None:
+    import sealkit.unsealing as unsealing
+
+    obj = sealed(cert)
+    obj["spec"]["template"].setdefault("metadata", {})["labels"] = {"app": "not valid!"}
+    monkeypatch.setattr(unsealing, "open_value", lambda *a, **k: pytest.fail("opened before the check"))
+    with pytest.raises(unsealing.InvalidTemplate, match=r"spec.template.metadata.labels\[app\]: is not a valid"):
+        unseal(obj, ring, where="db.yaml document 1")

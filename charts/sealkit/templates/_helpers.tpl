@@ -115,6 +115,7 @@ The `sealkit controller` flags, one for every controller setting (all of them, d
 - "--listen-metrics-addr=:8081"
 - {{ printf "--rate-limit=%v" $c.rateLimit | quote }}
 - {{ printf "--rate-limit-burst=%d" (int $c.rateLimitBurst) | quote }}
+- {{ printf "--trusted-proxies=%s" (join "," ($c.trustedProxies | default list)) | quote }}
 - {{ printf "--read-timeout=%s" $c.readTimeout | quote }}
 - {{ printf "--write-timeout=%s" $c.writeTimeout | quote }}
 - {{ printf "--kubeclient-qps=%v" $c.kubeclientQps | quote }}

@@ -26,5 +26,5 @@ def cert(cert: str | None, cluster: ClusterOptions, output_path: str | None, fin
     """
     data, source = certificate_bytes(cert, cluster)
     certificate = load_certificate(data, source)
-    text = certificate.fingerprint + "\n" if fingerprint else data.decode()
+    text = certificate.fingerprint + "\n" if fingerprint else certificate.pem.decode()
     io.write_output(text, output_path)

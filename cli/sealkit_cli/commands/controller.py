@@ -117,6 +117,12 @@ def _level(value: str) -> str:
 @bitnami_option("listen-metrics-addr", default=":8081", help="Prometheus metrics address (/metrics); '' = off.")
 @bitnami_option("rate-limit", type=float, default=2.0, help="verify/rotate requests a second per client.")
 @bitnami_option("rate-limit-burst", type=int, default=2, help="verify/rotate burst per client.")
+@bitnami_option(
+    "trusted-proxies",
+    default="",
+    help="Addresses or CIDRs (a,b) whose X-Forwarded-For names the client for the rate limit, e.g. the API "
+    "server's address for requests through its service proxy; '' = none: the peer address counts (sealkit's).",
+)
 @bitnami_option("read-timeout", default="2m", help="Longest time to read an HTTP request body (Go duration).")
 @bitnami_option("write-timeout", default="2m", help="Longest time to answer an HTTP request (Go duration).")
 @bitnami_option(
@@ -253,6 +259,7 @@ def controller(
         listen_metrics_addr=f["listen_metrics_addr"],
         rate_limit=f["rate_limit"],
         rate_limit_burst=f["rate_limit_burst"],
+        trusted_proxies=cfg.parse_list(f["trusted_proxies"]),
         read_timeout=cfg.parse_duration(f["read_timeout"], "--read-timeout"),
         write_timeout=cfg.parse_duration(f["write_timeout"], "--write-timeout"),
         kubeclient_qps=f["kubeclient_qps"],

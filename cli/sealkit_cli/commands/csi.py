@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any, NoReturn
 
 import click
 
-from sealkit.errors import InputError, SealkitError
+from sealkit.errors import EXIT_CHECK_FAILED, EXIT_USAGE, InputError, SealkitError
 from sealkit_cli import completers
 from sealkit_cli.options import (
     auth_from_options,
@@ -31,14 +31,15 @@ CLIENT_ID_VARS = ("SEALKIT_CSI_CLIENT_ID", "AZURE_CLIENT_ID")
 CLIENT_SECRET_VARS = ("SEALKIT_CSI_CLIENT_SECRET", "AZURE_CLIENT_SECRET")
 
 
-def _fail(lines: list[str]) -> NoReturn:
+def _fail(lines: list[str], status: int = EXIT_CHECK_FAILED) -> NoReturn:
+    """Each problem as an `error: ...` line; exit 1 for a failed check, 2 for bad input."""
     for line in lines:
         click.echo(f"error: {line}", err=True)
-    sys.exit(1)
+    sys.exit(status)
 
 
 class _CsiGroup(click.Group):
-    """Turns sealkit errors into `error: ...` lines and exit 1 (one line per spec problem)."""
+    """Turns sealkit errors into `error: ...` lines and exit 2 (one line per spec problem)."""
 
     def invoke(self, ctx: click.Context) -> Any:
         from sealkit.csi.spec import SpecError
@@ -46,9 +47,9 @@ class _CsiGroup(click.Group):
         try:
             return super().invoke(ctx)
         except SpecError as exc:
-            _fail(exc.problems)
+            _fail(exc.lines, EXIT_USAGE)
         except SealkitError as exc:
-            _fail([str(exc)])
+            _fail([str(exc)], EXIT_USAGE)
 
 
 def _spec_path(spec: str | None) -> Path:
@@ -123,7 +124,7 @@ def _read_principal(from_stdin: bool) -> Any:
     if from_stdin:
         lines = sys.stdin.read().splitlines()
         if len(lines) < 2:
-            raise InputError("stdin must hold two lines: the client id, then the client secret")
+            raise InputError("must hold two lines: the client id, then the client secret", where="stdin")
         return ServicePrincipal(lines[0], lines[1])
     client_id, client_secret = _from_env(CLIENT_ID_VARS), _from_env(CLIENT_SECRET_VARS)
     if client_id is None or client_secret is None:
@@ -378,8 +379,9 @@ def verify(
         if failed:
             errors.append(f"{failed} reference(s) failed verification")
         if pin or repin:
-            errors.append(f"{spec.path} not pinned: fix the failures first")
-        _fail(errors)
+            errors.append(f"not pinned: fix the failures first: {spec.path}")
+        unreachable = report.credential_error is not None or bool(report.failures)
+        _fail(errors, EXIT_USAGE if unreachable else EXIT_CHECK_FAILED)
     if pin or repin:
         changed = pinning.apply(spec, pinning.pins_from(report.results))
         click.echo(f"{'pinned current versions in' if changed else 'nothing new to pin in'} {spec.path}")
@@ -411,15 +413,17 @@ def discover(vault: str, cloud: str, fmt: str, **kwargs: Any) -> None:
     from sealkit.vault.errors import CredentialError, VaultAccessError
 
     if problem := rules.vault_name_problem(vault):
-        raise InputError(f"--vault: {problem}")
+        raise InputError(problem, where="--vault")
     if cloud and (problem := rules.cloud_problem(cloud)):
-        raise InputError(f"--cloud: {problem}")
+        raise InputError(problem, where="--cloud")
     url = vaults.resolve_url(vault, cloud, vaults.parse_overrides(kwargs["vault_urls"]), os.environ)
     reader = _reader({vault: None}, {vault: url}, kwargs)
     try:
         items = call_with_retries(lambda: reader.list_vault(vault), _retry(kwargs), give_up=VaultAccessError)
     except VaultAccessError as exc:
-        raise InputError(str(exc) if isinstance(exc, CredentialError) else f"vault {vault} ({url}): {exc}") from None
+        if isinstance(exc, CredentialError):
+            raise InputError(str(exc)) from None
+        raise InputError(str(exc), where=f"vault {vault} ({url})") from None
     finally:
         reader.close()
     now = dt.datetime.now(dt.UTC)

@@ -34,6 +34,7 @@ if TYPE_CHECKING:
 T = TypeVar("T")
 F = TypeVar("F", bound=Callable[..., Any])
 API_TIMEOUT = 30.0
+CONNECT_TIMEOUT = 4.0  # an unreachable cluster ends the command within seconds
 
 
 @click.group("keys")
@@ -77,7 +78,7 @@ def _kube(kwargs: dict[str, Any]) -> KubeClient:
     from sealkit.clients.kube.config import connect, quiet_client_loggers
 
     quiet_client_loggers()
-    return connect(kwargs["cluster"], timeout=API_TIMEOUT)
+    return connect(kwargs["cluster"], timeout=API_TIMEOUT, connect_timeout=CONNECT_TIMEOUT, retries=0)
 
 
 @contextmanager
@@ -88,13 +89,13 @@ def _cluster_errors(what: str) -> Iterator[None]:
         yield
     except ApiError as exc:
         hint = " (not allowed: this needs get/list/create on Secrets there)" if exc.status in (401, 403) else ""
-        raise ClusterError(f"{what}: {exc}{hint}") from None
+        raise ClusterError(f"{exc}{hint}", where=what) from None
 
 
 def _held(client: KubeClient, namespace: str) -> list[HeldKey]:
     from sealkit.keysecrets import held_keys
 
-    with _cluster_errors(f"listing key Secrets in {namespace}"):
+    with _cluster_errors(f"listing key Secrets in {namespace} at {client.host}"):
         return held_keys(client, namespace)
 
 
@@ -233,13 +234,13 @@ def _row(fingerprint: str, created: Any) -> dict[str, Any]:
 def write_private_file(path: Path, data: bytes, *, force: bool) -> None:
     """Write `data` to `path` with mode 0600 from the first byte; an existing file needs `force`."""
     if str(path) == "-":
-        raise InputError("--to-file -: key material is not written to standard output; name a file")
+        raise InputError("key material is not written to standard output; name a file", where="--to-file -")
     flags = os.O_WRONLY | os.O_CREAT | (os.O_TRUNC if force else os.O_EXCL)
     io.make_parents(path)
     try:
         fd = os.open(path, flags, 0o600)
     except FileExistsError:
-        raise InputError(f"{path}: exists; pass --force to overwrite it") from None
+        raise InputError("exists; pass --force to overwrite it", where=path) from None
     with os.fdopen(fd, "wb") as handle:
         os.fchmod(handle.fileno(), 0o600)  # an overwritten file keeps its old mode otherwise
         handle.write(data)
@@ -330,21 +331,22 @@ def restore(
     from sealkit.escrow.sync import restore_keys, restore_order
 
     namespace = kwargs["cluster"].controller_namespace
+    # fingerprint -> how to get (key, source); vault values are fetched only for keys to restore
+    sources: dict[str, Callable[[], tuple[Any, str]]] = {}
+    if from_file is not None:  # the file first: bad input ends the command before any request
+        from sealkit.reading import read_file
+        from sealkit.wrapping.material import load_key_material
+
+        source = f"file {from_file.name}"
+        material = load_key_material(read_file(from_file), str(from_file))
+        found: list[Any] = [*material.keys, *material.wrapped]
+        for key in found:
+            sources.setdefault(key.fingerprint, _given(key, source))
     client = _kube(kwargs)
     present = {h.fingerprint for h in _held(client, namespace)} | {
         h.fingerprint for h in _held_wrapped(client, namespace)
     }
-    # fingerprint -> how to get (key, source); vault values are fetched only for keys to restore
-    sources: dict[str, Callable[[], tuple[Any, str]]] = {}
-    if from_file is not None:
-        from sealkit.wrapping.material import load_key_material
-
-        source = f"file {from_file.name}"
-        material = load_key_material(from_file.read_bytes(), str(from_file))
-        found: list[Any] = [*material.keys, *material.wrapped]
-        for key in found:
-            sources.setdefault(key.fingerprint, _given(key, source))
-    else:
+    if from_file is None:
         escrow = _escrow(kwargs, required=True)
         assert escrow is not None
         vault = escrow.vault
@@ -364,7 +366,7 @@ def restore(
         for key, source in todo:
             click.echo(f"would restore {key.fingerprint} from {source}")
         return
-    with _cluster_errors(f"writing key Secrets in {namespace}"):
+    with _cluster_errors(f"writing key Secrets in {namespace} at {client.host}"):
         done = restore_keys(client, namespace, todo, prefix=key_prefix, present=present)
     for item in done:
         verb = "restored" if item.created else "already restored"

@@ -21,12 +21,14 @@ import click
 from sealkit import __version__, provenance
 from sealkit.clients.kube.config import ClusterOptions, client_namespace
 from sealkit.documents import Document, dump, load_documents
-from sealkit.errors import InputError
+from sealkit.errors import CheckFailed, InputError, UnsealError
 from sealkit.keys import KeyRing, load_private_keys
+from sealkit.reading import decode_text, read_file
 from sealkit.scope import Scope, scope_from_annotations
 from sealkit.sealedsecret import is_sealed_secret
 from sealkit.sealing import Target, seal_secret
 from sealkit.unsealing import unseal as unseal_object
+from sealkit.validation import is_dns_label
 from sealkit.yamledit import replace_values, set_annotations
 from sealkit_cli import io, sealflow
 from sealkit_cli.certsource import certificate_bytes
@@ -44,8 +46,9 @@ YAML_SUFFIXES = (".yaml", ".yml")
 
 DIFFERENCES = """\b
 Where sealkit deliberately differs from kubeseal (clearer errors, nothing lost):
-- Bad input is one line, `error: <what>: <where>`, exit status 1; nothing waits on a
-  terminal: no -f and a terminal on stdin is an error, not a prompt.
+- Bad input is one line, `error: <what>: <where>`, exit status 2 (1: --validate found a
+  SealedSecret that does not open); nothing waits on a terminal: no -f and a terminal on
+  stdin is an error, not a prompt.
 - Two modes at once (e.g. --raw with --validate) is an error; kubeseal runs the first.
 - --re-encrypt in place and --merge-into change only the sealed values: the file keeps
   its format (YAML or JSON), comments and layout. --merge-into seals the new items for
@@ -171,7 +174,7 @@ class Run:
         self._warn_ignored()
         re_encrypt = bool(f["re_encrypt"] or f["rotate"])
         if self.from_files and not f["raw"]:
-            raise InputError("--from-file requires --raw")
+            raise InputError("--from-file requires --raw", where="--from-file")
         modes = [
             flag
             for flag, on in (
@@ -185,7 +188,7 @@ class Run:
             if on
         ]
         if len(modes) > 1:
-            raise InputError(f"{' and '.join(modes)}: kubeseal does one of these per run; choose one")
+            raise InputError("kubeseal does one of these per run; choose one", where=" and ".join(modes))
         # --re-encrypt with only -f rewrites that file in place (kubeseal #405).
         in_place = re_encrypt and self.output_path is None and self.input_path != "-"
         fmt = output_format(f["fmt"], self.input_path if in_place else self.output_path)
@@ -216,19 +219,19 @@ class Run:
         data, source = io.read_input(self.input_path)
         documents = load_documents(data, source)
         if not documents:
-            raise InputError(f"{source}: no {what} in the input")
+            raise InputError(f"no {what} in the input", where=source)
         return documents
 
     def _sealed_documents(self) -> list[Document]:
         documents = self._documents("SealedSecret")
         for doc in documents:
             if not is_sealed_secret(doc.obj):
-                raise InputError(f"{doc.where}: not a bitnami.com/v1alpha1 SealedSecret")
+                raise InputError("not a bitnami.com/v1alpha1 SealedSecret", where=doc.where)
         return documents
 
     def _recovery_unseal(self, fmt: str) -> None:
         if not self.private_keys:
-            raise InputError("--recovery-unseal: no private keys: give --recovery-private-key FILE[,FILE...]")
+            raise InputError("no private keys: give --recovery-private-key FILE[,FILE...]", where="--recovery-unseal")
         ring = KeyRing()
         for path in self.private_keys:
             data, source = io.read_input(path)
@@ -244,7 +247,7 @@ class Run:
     def _proxy(self) -> Any:
         from sealkit.clients.kube.proxy import ControllerProxy, RateLimitedCaller
 
-        return ControllerProxy(self.cluster), RateLimitedCaller(0.0)
+        return ControllerProxy(self.cluster).configure(), RateLimitedCaller(0.0)
 
     def _validate(self) -> None:
         from sealkit_cli.commands.verify import controller_verify
@@ -252,7 +255,10 @@ class Run:
         documents = self._sealed_documents()
         check = controller_verify(*self._proxy())
         for doc in documents:
-            check(doc)
+            try:
+                check(doc)
+            except UnsealError as exc:  # a check that failed (1), not bad input (2)
+                raise CheckFailed(exc.what, where=exc.where) from None
 
     def _re_encrypt(self, fmt: str, in_place: bool) -> None:
         from sealkit_cli.commands.verify import controller_rotate, controller_sha256
@@ -266,7 +272,7 @@ class Run:
         sealed_with = {provenance.CERTIFICATE_ANNOTATION: controller_sha256(proxy)} if stamped else {}
         if in_place:
             path = Path(self.input_path)
-            text = replace_values(path.read_text(encoding="utf-8"), edits, self.input_path)
+            text = replace_values(decode_text(read_file(path), self.input_path), edits, self.input_path)
             for index in sorted(stamped):
                 text = set_annotations(text, index, sealed_with, self.input_path)
             io.write_output(text, self.input_path, mode=path.stat().st_mode & 0o777)
@@ -297,7 +303,8 @@ class Run:
             return
         documents = self._documents("Secret")
         if f["name"] and len(documents) > 1:
-            raise InputError(f"{documents[0].source}: --name applies to one Secret, the input has {len(documents)}")
+            what = f"--name applies to one Secret, the input has {len(documents)}"
+            raise InputError(what, where=documents[0].source)
         # --scope strict is kubeseal's default: only a wider scope overrides the Secret's annotations.
         chosen = Scope(f["scope"]) if f["scope"] and f["scope"] != Scope.STRICT else None
         namespace = functools.cache(lambda: client_namespace(self.cluster))
@@ -306,6 +313,7 @@ class Run:
             meta = doc.obj.get("metadata") if isinstance(doc.obj, dict) else None
             meta = meta if isinstance(meta, dict) else {}
             own = meta.get("namespace") or None
+            own = own if isinstance(own, str) else None  # any other type: seal_secret refuses it by name
             annotations = meta.get("annotations")
             scope = chosen or scope_from_annotations(annotations if isinstance(annotations, dict) else None)
             if scope is Scope.CLUSTER_WIDE:  # the namespace is not in the label: only -n fills it in
@@ -313,9 +321,10 @@ class Run:
             else:
                 ns, explicit = namespace()
                 if explicit and own and own != ns:
-                    raise InputError(
-                        f"{doc.where}: namespace mismatch: the Secret is in namespace {own!r} but -n says {ns!r}"
-                    )
+                    what = f"namespace mismatch: the Secret is in namespace {own!r} but -n says {ns!r}"
+                    if is_dns_label(own):
+                        raise InputError(what, where=doc.where)
+                    raise InputError(f"namespace mismatch with -n {ns!r}", where=doc.where)
                 target_namespace = own or ns
             sealed.append(
                 seal_secret(
@@ -337,5 +346,5 @@ class Run:
             return Target(scope, "", f["name"] or "")
         namespace, _ = client_namespace(self.cluster)
         if scope is Scope.STRICT and not f["name"]:
-            raise InputError("--raw: must provide the --name flag with --raw and --scope strict")
+            raise InputError("must provide the --name flag with --raw and --scope strict", where="--raw")
         return Target(scope, namespace, f["name"] or "")

@@ -12,7 +12,7 @@ from typing import Any, NoReturn
 
 import click
 
-from sealkit.clients.kube.api import ClusterError
+from sealkit.clients.kube.api import ClusterError, Unreachable
 from sealkit.clients.kube.config import ClusterOptions
 from sealkit.clients.kube.proxy import ControllerProxy, RateLimitedCaller
 from sealkit.errors import InputError, SealkitError
@@ -25,6 +25,7 @@ from sealkit.lint.loader import max_input_bytes
 from sealkit.lint.model import Severity
 from sealkit.lint.scanner import Scanner
 from sealkit.lint.sealed import Opener, SealedChecks, offline_opener
+from sealkit.reading import max_input_bytes
 from sealkit_cli import completers, io
 from sealkit_cli.options import cluster_options, option
 
@@ -46,10 +47,13 @@ def online_opener(proxy: ControllerProxy, caller: RateLimitedCaller) -> Opener:
         response = caller.call(lambda: proxy.request("POST", "v1/verify", dict(obj), "application/json"))
         if response.status == 200:
             return None
+        if response.status == 404:  # not a sealing controller: every object would fail the same way
+            raise Unreachable(f"{proxy.service} does not serve /v1/verify (HTTP 404)", where=proxy.endpoint)
         if response.status == 409:
-            reason = response.body.decode(errors="replace").strip().splitlines()
-            return f"SealedSecret {where} does not open in the cluster" + (f": {reason[0]}" if reason else "")
-        raise ClusterError(f"SealedSecret {where}: the controller answered HTTP {response.status} to verify")
+            lines = response.body.decode(errors="replace").strip().splitlines()
+            reason = " ".join(lines[0].split())[:300] if lines else ""
+            return f"SealedSecret {where} does not open in the cluster" + (f": {reason}" if reason else "")
+        raise ClusterError(f"the controller answered HTTP {response.status} to verify", where=f"SealedSecret {where}")
 
     return opens
 
@@ -86,7 +90,7 @@ def _checks(
 
         opener = offline_opener(load_keyring(private_keys))
     elif online:
-        opener = online_opener(ControllerProxy(cluster), RateLimitedCaller(rate))
+        opener = online_opener(ControllerProxy(cluster).configure(), RateLimitedCaller(rate))
     return SealedChecks(bits, opener)
 
 

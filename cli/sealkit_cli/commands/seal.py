@@ -132,18 +132,19 @@ def seal(
         io.write_output(sealflow.seal_raw(certificate, flatten(from_file), target), output_path)
         return
     if from_file:
-        raise InputError("--from-file requires --raw")
+        raise InputError("--from-file requires --raw", where="--from-file")
     data, source = io.read_input(input_path)
     documents = load_documents(data, source)
     if not documents:
-        raise InputError(f"{source}: no Secret in the input")
+        raise InputError("no Secret in the input", where=source)
     if name and len(documents) > 1:
-        raise InputError(f"{source}: --name applies to one Secret, the input has {len(documents)}")
+        raise InputError(f"--name applies to one Secret, the input has {len(documents)}", where=source)
     # kubeseal's rule: a Secret without a namespace gets -n, else the kubeconfig context's (read once).
     fallback = functools.cache(lambda: namespace or _context_namespace(clusters().kubeconfig, clusters().context))
     sealed_objects = []
     for doc in documents:
-        has_namespace = isinstance(doc.obj, dict) and bool((doc.obj.get("metadata") or {}).get("namespace"))
+        meta = doc.obj.get("metadata") if isinstance(doc.obj, dict) else None
+        has_namespace = isinstance(meta, dict) and bool(meta.get("namespace"))
         sealed_object = seal_secret(
             doc.obj,
             certificate,

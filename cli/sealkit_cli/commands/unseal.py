@@ -88,6 +88,6 @@ def unseal(
     data, source = io.read_input(input_path)
     documents = load_documents(data, source)
     if not documents:
-        raise InputError(f"{source}: no SealedSecret in the input")
+        raise InputError("no SealedSecret in the input", where=source)
     secrets = [unseal_object(doc.obj, ring, where=doc.where, default_namespace=namespace).secret for doc in documents]
     io.write_output(dump(secrets, io.output_format(fmt, output_path)), output_path, mode=0o600)

@@ -8,7 +8,7 @@ from typing import Any
 import click
 
 from sealkit import provenance
-from sealkit.clients.kube.api import ClusterError
+from sealkit.clients.kube.api import ClusterError, Unreachable
 from sealkit.clients.kube.config import ClusterOptions
 from sealkit.clients.kube.proxy import ControllerProxy, RateLimitedCaller
 from sealkit.documents import Document
@@ -25,7 +25,10 @@ RATE_HELP = "Requests per second to the controller (its default limit is 2/s, bu
 
 
 def _common(func: Any, *, paths_required: bool = True) -> Any:
-    func = click.option("--rate", type=float, default=2.0, show_default=True, help=RATE_HELP)(func)
+    func = click.option(
+        "--allow-empty", is_flag=True, help="Succeed when PATHS hold no SealedSecret (default: an error)."
+    )(func)
+    func = click.option("--rate", type=click.FloatRange(min=0), default=2.0, show_default=True, help=RATE_HELP)(func)
     func = click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)(func)
     func = cluster_options(func)
     func = option(
@@ -39,15 +42,27 @@ def _common_optional_paths(func: Any) -> Any:
     return _common(func, paths_required=False)
 
 
+def _not_served(proxy: ControllerProxy, status: int, path: str) -> None:
+    """404 from the controller's path: a Service that is not a sealing controller (every call would fail)."""
+    if status == 404:
+        raise Unreachable(f"{proxy.service} does not serve /{path} (HTTP 404)", where=proxy.endpoint)
+
+
+def _first_line(body: bytes) -> str:
+    lines = body.decode(errors="replace").strip().splitlines()
+    return " ".join(lines[0].split())[:300] if lines else ""
+
+
 def controller_verify(proxy: ControllerProxy, caller: RateLimitedCaller) -> bulk.Check:
     def check(doc: Document) -> None:
         parse_sealed_secret(doc.obj, doc.where)
         response = caller.call(lambda: proxy.request("POST", "v1/verify", doc.obj, "application/json"))
+        _not_served(proxy, response.status, "v1/verify")
         if response.status == 409:
-            reason = response.body.decode(errors="replace").strip().splitlines()
-            raise UnsealError(f"{doc.where}: does not open in the cluster" + (f": {reason[0]}" if reason else ""))
+            reason = _first_line(response.body)
+            raise UnsealError("does not open in the cluster" + (f" ({reason})" if reason else ""), where=doc.where)
         if response.status != 200:
-            raise ClusterError(f"{doc.where}: the controller answered HTTP {response.status} to verify")
+            raise ClusterError(f"the controller answered HTTP {response.status} to verify", where=doc.where)
 
     return check
 
@@ -56,18 +71,21 @@ def controller_rotate(proxy: ControllerProxy, caller: RateLimitedCaller) -> bulk
     def check(doc: Document) -> dict[str, str]:
         view = parse_sealed_secret(doc.obj, doc.where)
         response = caller.call(lambda: proxy.request("POST", "v1/rotate", doc.obj, "application/json"))
+        _not_served(proxy, response.status, "v1/rotate")
         if response.status == 409:
-            raise UnsealError(f"{doc.where}: the controller cannot open it to re-encrypt")
+            raise UnsealError("the controller cannot open it to re-encrypt", where=doc.where)
         if response.status != 200:
-            raise ClusterError(f"{doc.where}: the controller answered HTTP {response.status} to rotate")
+            raise ClusterError(f"the controller answered HTTP {response.status} to rotate", where=doc.where)
         try:
             import json
 
             rotated = json.loads(response.body)["spec"]["encryptedData"]
         except (ValueError, KeyError, TypeError):
-            raise ClusterError(f"{doc.where}: the controller's rotate answer is not a SealedSecret") from None
+            rotated = None
+        if not isinstance(rotated, dict):
+            raise ClusterError("the controller's rotate answer is not a SealedSecret", where=doc.where)
         if set(rotated) != set(view.encrypted_data):
-            raise ClusterError(f"{doc.where}: the controller's rotate answer has other items")
+            raise ClusterError("the controller's rotate answer has other items", where=doc.where)
         return {str(k): str(v) for k, v in rotated.items()}
 
     return check
@@ -88,13 +106,15 @@ def _run(
     annotation): the --cert given offline, else the controller's, read before the run and checked after.
     """
     cluster: ClusterOptions = options["cluster"]
-    work = bulk.plan(options["paths"])
+    work = bulk.plan(options["paths"], allow_empty=options["allow_empty"])
+    if not work.total:
+        bulk.exit_with(bulk.report([], options["fmt"], verb))
     proxy: ControllerProxy | None = None
     if options["private_keys"]:
         check = offline(load_keyring(options["private_keys"]), cluster)
     else:
         bulk.announce_controller_run(work.total, options["rate"])
-        proxy = ControllerProxy(cluster)
+        proxy = ControllerProxy(cluster).configure()
         check = online(proxy, RateLimitedCaller(options["rate"]))
     sealed_with = target(proxy) if target is not None and work.total else None
     annotations = {provenance.CERTIFICATE_ANNOTATION: sealed_with} if sealed_with is not None else None
@@ -155,7 +175,7 @@ def reencrypt(**options: Any) -> None:
     """
     if options["envs"]:
         if options["paths"] or options["cert"]:
-            raise InputError("--env re-seals the environment's own files for its own certificate: PATHS/--cert")
+            raise InputError("--env re-seals the environment's own files for its own certificate", where="PATHS/--cert")
         from sealkit_cli.envreencrypt import reencrypt_environments
 
         reencrypt_environments(options, controller_rotate)
@@ -167,7 +187,7 @@ def reencrypt(**options: Any) -> None:
     def offline(ring: KeyRing, cluster: ClusterOptions) -> bulk.Check:
         cert = options["cert"]
         if cert is None and not cluster.kubeconfig and not cluster.context:
-            raise InputError("offline re-encryption needs --cert FILE|URL for the key to seal for")
+            raise InputError("offline re-encryption needs --cert FILE|URL for the key to seal for", where="--cert")
         sealed_for: SealingCertificate = resolve_certificate(cert, cluster)
         chosen.append(sealed_for)
 

@@ -35,7 +35,7 @@ from sealkit.errors import SealkitError
 from sealkit.keys import KeyRing
 from sealkit.keysecrets import looks_like_key_secret
 from sealkit.retry import Backoff
-from sealkit.unsealing import Unsealed, unseal
+from sealkit.unsealing import InvalidTemplate, Unsealed, unseal
 from sealkit.wrapping.keysecret import looks_like_wrapped_key_secret
 from sealkit_controller.keys.keystore import KeyStore
 from sealkit_controller.plumbing.events import NORMAL, WARNING, EventRecorder
@@ -54,9 +54,10 @@ Key = tuple[str, str]
 UNSEAL = "unseal"
 UNMANAGED = "unmanaged"
 IMMUTABLE = "immutable"
+INVALID = "invalid"  # the template or item keys make a Secret the API server refuses: only a new spec helps
 API = "api"
 # unseal_errors_total's reason for each failure.
-_ERROR_REASON = {UNSEAL: m.UNSEAL, UNMANAGED: m.UNMANAGED, IMMUTABLE: m.UPDATE}
+_ERROR_REASON = {UNSEAL: m.UNSEAL, INVALID: m.UNSEAL, UNMANAGED: m.UNMANAGED, IMMUTABLE: m.UPDATE}
 V1_DATA_REFUSED = (
     "Failed to unseal: spec.data (the deprecated v1 format) is not accepted here "
     "(--accept-deprecated-v1-data=false): re-seal it into spec.encryptedData"
@@ -119,6 +120,7 @@ class _Read:
     in_sync: bool = False
     opened: Unsealed | None = None
     error: str = ""
+    invalid: bool = False
 
 
 @dataclass
@@ -437,7 +439,8 @@ class Controller:
         if read.opened is None:
             cause = _strip(read.error, where)
             logger.warning("%s: failed to unseal: %s", where, cause)
-            return _stalled(status.ERR_UNSEAL_FAILED, f"Failed to unseal: {cause}", status.UNSEAL_FAILED), UNSEAL, False
+            failure, stalled = (INVALID, status.INVALID_SECRET) if read.invalid else (UNSEAL, status.UNSEAL_FAILED)
+            return _stalled(status.ERR_UNSEAL_FAILED, f"Failed to unseal: {cause}", stalled), failure, False
         opened = read.opened
         done.rsa_operations += opened.rsa_operations
         desired = opened.secret
@@ -493,7 +496,7 @@ class Controller:
         try:
             opened = unseal(body, ring, where=where, preferred_key=preferred or (found[1] if found else None))
         except SealkitError as exc:
-            return _Read(existing, digest, found, error=str(exc))
+            return _Read(existing, digest, found, error=str(exc), invalid=isinstance(exc, InvalidTemplate))
         return _Read(existing, digest, found, opened=opened)
 
     async def _api_failure(self, key: Key, tracked: Tracked, marker: tuple[Any, ...], exc: ApiError) -> None:
@@ -604,6 +607,6 @@ def _generation(body: Mapping[str, Any]) -> int:
 
 
 def _strip(message: str, where: str) -> str:
-    """Core messages start with the object's name; events and conditions are already about that object."""
-    prefix = f"{where}: "
-    return message[len(prefix) :] if message.startswith(prefix) else message
+    """Core messages end with the object's name (`what: where`); events and conditions are already about it."""
+    suffix = f": {where}"
+    return message[: -len(suffix)] if message.endswith(suffix) else message

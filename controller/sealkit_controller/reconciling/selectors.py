@@ -78,7 +78,7 @@ def parse_selector(text: str, what: str = "label selector") -> Selector:
         if match := _SET.match(part):
             values = [v.strip() for v in match.group(4).split(",")]
             if not values or any(not v or not _VALUE_ONLY.match(v) for v in values):
-                raise InputError(f"{what}: {part.strip()!r} needs a list of label values in parentheses")
+                raise InputError(f"{part.strip()!r} needs a list of label values in parentheses", where=what)
             requirements.append(Requirement(match.group(1), match.group(3), frozenset(values)))
         elif match := _EQUALITY.match(part):
             operator = "notin" if match.group(3) == "!=" else "in"
@@ -87,7 +87,8 @@ def parse_selector(text: str, what: str = "label selector") -> Selector:
             requirements.append(Requirement(match.group(2), "!exists" if match.group(1) else "exists"))
         else:
             raise InputError(
-                f"{what}: {part.strip()!r} is not a requirement (key, !key, key=value, key!=value, "
-                "key in (a,b), key notin (a,b))"
+                f"{part.strip()!r} is not a requirement (key, !key, key=value, key!=value, "
+                "key in (a,b), key notin (a,b))",
+                where=what,
             )
     return Selector(tuple(requirements))

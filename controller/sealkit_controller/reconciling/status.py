@@ -28,6 +28,7 @@ ERR_UNSEAL_FAILED = "ErrUnsealFailed"
 ERR_UPDATE_FAILED = "ErrUpdateFailed"
 # Reasons of Stalled and Reconciling (one CamelCase word each, as kstatus wants).
 UNSEAL_FAILED = "UnsealFailed"  # no key held opens it, the data is damaged, or its template does not render
+INVALID_SECRET = "InvalidSecret"  # noqa: S105 - a reason; the Secret it describes breaks the API server's rules
 SECRET_NOT_MANAGED = "SecretNotManaged"  # noqa: S105 - a reason, not a secret; a Secret of that name exists and is not the SealedSecret's
 SECRET_IMMUTABLE = "SecretImmutable"  # noqa: S105 - a reason, not a secret; the Secret is immutable (or of another type) and would have to change
 RETRYING = "RetryingAfterError"  # API trouble (conflicts, throttling, server errors): retried with backoff

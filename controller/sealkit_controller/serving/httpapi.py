@@ -3,27 +3,36 @@
 GET /healthz (alive), GET /readyz (a usable sealing key is held; 503 with the reason when not), GET /v1/cert.pem,
 POST /v1/verify (200 opens, 409 does not, 400 unreadable),
 POST /v1/rotate (re-sealed with the newest key, scope kept). Verify and rotate are rate-limited per
-client; behind the API server's proxy the client is the address that proxy appended to X-Forwarded-For
-(the last one: earlier entries are whatever the caller sent, so keying on them would let a caller pick a
-fresh bucket per request). Every request is counted for Prometheus when `metrics` is given; reading a
-request body and answering are bounded by Bitnami's --read-timeout/--write-timeout.
+client, and the client is the connection's peer address: X-Forwarded-For is read only when the peer is
+one of the trusted proxies (--trusted-proxies, default none), and then the client is the right-most
+address in it that is not itself a trusted proxy (entries left of that are whatever the caller sent,
+so keying on them would let a caller pick a fresh bucket per request). Requests through the API
+server's service proxy arrive from the API server's address: list it to rate-limit per user rather
+than for all proxied callers together (docs/controller.md).
+
+Request bodies are capped (2 MiB, answered 413 beyond) and read through the core's bounded reader
+(aliases, depth, duplicate keys). Every request is counted for Prometheus when `metrics` is given;
+reading a request body and answering are bounded by Bitnami's --read-timeout/--write-timeout.
 """
 
 from __future__ import annotations
 
 import asyncio
+import ipaddress
 import json
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from aiohttp import web
 
-from sealkit.documents import load_documents
 from sealkit.errors import InputError, SealkitError, UnsealError
 from sealkit.keys import KeyRing, load_certificate
+from sealkit.reading import Limits, load_documents
 from sealkit.reseal import reseal_values, verify_sealed_secret
+
+Network = ipaddress.IPv4Network | ipaddress.IPv6Network
 
 PEM_CONTENT_TYPE = "application/x-pem-file"
 MAX_BODY = 2 * 1024 * 1024
@@ -78,9 +87,44 @@ class TokenBucket:
         return (1 - tokens) / self.rate
 
 
-def client_of(request: web.Request) -> str:
-    forwarded = request.headers.get("X-Forwarded-For", "")
-    return forwarded.split(",")[-1].strip() or (request.remote or "unknown")
+def parse_trusted_proxies(values: Iterable[str], where: str = "--trusted-proxies") -> tuple[Network, ...]:
+    """Addresses or CIDR ranges (IPv4 or IPv6) whose X-Forwarded-For is believed."""
+    out: list[Network] = []
+    for value in values:
+        text = value.strip()
+        if not text:
+            continue
+        try:
+            out.append(ipaddress.ip_network(text, strict=False))
+        except ValueError:
+            raise InputError("not an IP address or CIDR range", where=where) from None
+    return tuple(out)
+
+
+def _address(text: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:
+    try:
+        return ipaddress.ip_address(text.strip().strip("[]"))
+    except ValueError:
+        return None
+
+
+def _trusted(address: ipaddress.IPv4Address | ipaddress.IPv6Address | None, trusted: Sequence[Network]) -> bool:
+    return address is not None and any(address in network for network in trusted)
+
+
+def client_of(request: web.Request, trusted: Sequence[Network] = ()) -> str:
+    """Who a request counts against: the peer, or (from a trusted proxy) the right-most untrusted hop."""
+    peer = request.remote or "unknown"
+    if not _trusted(_address(peer), trusted):
+        return peer
+    hops = [hop for header in request.headers.getall("X-Forwarded-For", []) for hop in header.split(",")]
+    for hop in reversed(hops):
+        address = _address(hop)
+        if address is None:
+            return peer  # a trusted proxy would not write garbage: believe only the connection
+        if not _trusted(address, trusted):
+            return str(address)
+    return peer
 
 
 class _Timeout(Exception):
@@ -91,7 +135,13 @@ class _Timeout(Exception):
         self.status = status
 
 
+class _TooLarge(InputError):
+    """A request body over MAX_BODY: answered 413."""
+
+
 async def _read_sealed_secret(request: web.Request, timeout: float | None) -> Any:
+    if request.content_length is not None and request.content_length > MAX_BODY:
+        raise _TooLarge("request body larger than 2 MiB", where="request body")
     chunks: list[bytes] = []
     size = 0
     try:
@@ -106,10 +156,11 @@ async def _read_sealed_secret(request: web.Request, timeout: float | None) -> An
         raise _Timeout(408, "reading the request body took too long") from None
     body = b"".join(chunks)
     if len(body) > MAX_BODY:
-        raise InputError("request body larger than 2 MiB")
-    documents = load_documents(body, "request body")
+        raise _TooLarge("request body larger than 2 MiB", where="request body")
+    limits = Limits.from_env()
+    documents = load_documents(body, "request body", limits=Limits(min(MAX_BODY, limits.max_bytes), limits.max_depth))
     if len(documents) != 1:
-        raise InputError(f"request body: expected one SealedSecret, found {len(documents)} documents")
+        raise InputError(f"expected one SealedSecret, found {len(documents)} documents", where="request body")
     return documents[0].obj
 
 
@@ -160,7 +211,7 @@ def _rotate(obj: Any, ring: KeyRing) -> Any:
         raise UnsealError("no sealing certificate to rotate to")
     cert = load_certificate(newest.certificate_pem, "newest key")
     values = reseal_values(obj, ring, cert, where="request body")
-    rotated = json.loads(json.dumps(obj))
+    rotated = json.loads(json.dumps(obj, default=str))
     rotated["spec"]["encryptedData"] = values
     return rotated
 
@@ -174,12 +225,14 @@ def make_app(
     read_timeout: float | None = None,
     write_timeout: float | None = None,
     not_ready: Callable[[], str | None] | None = None,
+    trusted_proxies: Sequence[Network] = (),
 ) -> web.Application:
     """The aiohttp application; CPU-heavy RSA work runs in the default thread pool.
 
     `not_ready()` says why the controller is not ready (None: ready); by default, ready once a key is held.
     """
     limiter = TokenBucket(rate, burst)
+    trusted = tuple(trusted_proxies)
 
     async def healthz(_: web.Request) -> web.Response:
         return web.Response(text="ok")
@@ -203,24 +256,26 @@ def make_app(
 
     def limited(handler: Callable[[Any, KeyRing], Any]) -> Callable[[web.Request], Any]:
         async def wrapped(request: web.Request) -> web.Response:
-            wait = limiter.take(client_of(request))
+            wait = limiter.take(client_of(request, trusted))
             if wait > 0:
                 return web.Response(
                     status=429, text="rate limited\n", headers={"Retry-After": str(max(1, round(wait)))}
                 )
             try:
                 obj = await _read_sealed_secret(request, read_timeout)
+            except _TooLarge as exc:
+                return web.Response(status=413, text=f"{exc}\n")
             except SealkitError as exc:
                 return web.Response(status=400, text=f"{exc}\n")
             try:
                 result = await asyncio.get_running_loop().run_in_executor(None, handler, obj, keys.keyring())
             except UnsealError as exc:
-                return web.Response(status=409, text=f"{exc}\n")
+                return web.Response(status=409, text=f"{exc.what}\n")
             except SealkitError as exc:
                 return web.Response(status=400, text=f"{exc}\n")
             if isinstance(result, web.Response):
                 return result
-            return web.Response(status=200, text=json.dumps(result), content_type="application/json")
+            return web.Response(status=200, text=json.dumps(result, default=str), content_type="application/json")
 
         return wrapped
 

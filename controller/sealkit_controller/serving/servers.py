@@ -13,7 +13,7 @@ from aiohttp import web
 
 from sealkit.keys import KeyRing
 from sealkit_controller.keys.keystore import KeyStore
-from sealkit_controller.serving.httpapi import make_app
+from sealkit_controller.serving.httpapi import make_app, parse_trusted_proxies
 from sealkit_controller.serving.metrics import Metrics
 from sealkit_controller.settings import Settings, parse_listen_address
 
@@ -65,6 +65,7 @@ class Servers:
             read_timeout=settings.read_timeout.total_seconds(),
             write_timeout=settings.write_timeout.total_seconds(),
             not_ready=not_ready,
+            trusted_proxies=parse_trusted_proxies(settings.trusted_proxies),
         )
         await self._serve("api", api, settings.listen_addr, "listen address")
         await self._serve("metrics", metrics_app(metrics), settings.listen_metrics_addr, "metrics listen address")

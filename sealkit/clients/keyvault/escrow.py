@@ -55,41 +55,59 @@ def map_error(exc: Exception, action: str, url: str) -> EscrowVaultError:
     where = f"Key Vault {url}"
     status, code, inner, service = problem.status, problem.code, problem.inner, problem.service
     if problem.kind == e.NOT_FOUND:
-        return EscrowVaultError(f"{where}: not found ({service})", NOT_FOUND)
+        return EscrowVaultError(f"not found ({service})", NOT_FOUND, where=where)
     if problem.kind == e.THROTTLED:
-        return EscrowVaultError(f"{where}: throttled ({status} {code or 'Throttled'})", THROTTLED, problem.retry_after)
+        what = f"throttled ({status} {code or 'Throttled'})"
+        return EscrowVaultError(what, THROTTLED, problem.retry_after, where=where)
     if problem.kind == e.DISABLED:
-        return EscrowVaultError(f"{where}: the secret is disabled ({inner})", FORBIDDEN)
+        return EscrowVaultError(f"the secret is disabled ({inner})", FORBIDDEN, where=where)
     if problem.kind == e.FORBIDDEN:
         need = "set, get and list" if action == "store" else "get and list"
         return EscrowVaultError(
-            f"{where}: 403 {inner or code or 'Forbidden'}: this identity may not {action} secrets there "
+            f"403 {inner or code or 'Forbidden'}: this identity may not {action} secrets there "
             f"(give it the Key Vault Secrets Officer role, or {need} secret permissions): {service}",
             FORBIDDEN,
+            where=where,
         )
     if problem.kind == e.UNAUTHORIZED:
-        return EscrowVaultError(f"{where}: 401, the vault refused the token ({service})", CREDENTIAL)
+        return EscrowVaultError(f"401, the vault refused the token ({service})", CREDENTIAL, where=where)
     if problem.kind == e.CONFLICT:
         return EscrowVaultError(
-            f"{where}: 409 {code or 'Conflict'}: a deleted secret of that name is kept; recover it "
+            f"409 {code or 'Conflict'}: a deleted secret of that name is kept; recover it "
             f"(az keyvault secret recover) or purge it, then retry ({service})",
             CONFLICT,
+            where=where,
         )
     if problem.kind == e.HTTP:
-        return EscrowVaultError(f"{where}: {status} {code}: {service}", OTHER)
+        return EscrowVaultError(f"{status} {code}: {service}", OTHER, where=where)
     if problem.kind in (e.REFUSED, e.NO_TOKEN):
-        return EscrowVaultError(f"{where}: no token: {problem.text}", CREDENTIAL)
+        return EscrowVaultError(f"no token: {problem.text}", CREDENTIAL, where=where)
     if problem.kind == e.UNREACHABLE:
-        return EscrowVaultError(f"{where}: cannot reach the vault ({problem.exc_type})", UNREACHABLE)
+        return EscrowVaultError(f"cannot reach the vault ({_unreachable(problem.text)})", UNREACHABLE, where=where)
     if problem.kind == e.CHALLENGE:
         return EscrowVaultError(
-            f"{where}: the vault's challenge names a resource that does not match the URL's host; "
+            "the vault's challenge names a resource that does not match the URL's host; "
             "accept it explicitly if the URL is right (private endpoint, custom domain)",
             CREDENTIAL,
+            where=where,
         )
     if problem.kind == e.VALUE:  # e.g. a credential built without its environment
-        return EscrowVaultError(f"{where}: {problem.text}", CREDENTIAL)
-    return EscrowVaultError(f"{where}: {problem.text}", OTHER)
+        return EscrowVaultError(problem.text, CREDENTIAL, where=where)
+    return EscrowVaultError(problem.text, OTHER, where=where)
+
+
+def _unreachable(text: str) -> str:
+    """Why a vault did not answer, in words (never the SDK's exception name)."""
+    lowered = text.lower()
+    if "refused" in lowered:
+        return "connection refused"
+    if "name or service not known" in lowered or "resolve" in lowered or "nodename" in lowered:
+        return "the host name does not resolve"
+    if "timed out" in lowered or "timeout" in lowered:
+        return "timed out"
+    if "ssl" in lowered or "certificate" in lowered:
+        return "TLS handshake failed"
+    return "no answer"
 
 
 class EscrowVault:

@@ -17,7 +17,7 @@ from typing import Any
 from urllib.parse import quote
 
 from sealkit.clients.kube.overrides import Impersonation
-from sealkit.errors import ServiceError
+from sealkit.errors import ConnectionFailure, ServiceError
 from sealkit.retry import parse_retry_after
 
 _MESSAGE_LIMIT = 300
@@ -27,7 +27,8 @@ class ApiError(ServiceError):
     """A failed request: status (0 when there was no answer), reason and a short, body-free message."""
 
     def __init__(self, status: int, reason: str, message: str, retry_after: float | None = None) -> None:
-        super().__init__(f"{status or 'no answer'} {reason}: {message}".strip(), status=status, retry_after=retry_after)
+        text = f"cannot reach the API server ({reason})" if not status else f"{status} {reason}: {message}"
+        super().__init__(text.strip(), status=status, retry_after=retry_after)
         self.reason = reason
         self.message = message
 
@@ -59,7 +60,54 @@ _READS = frozenset({"GET", "HEAD"})
 
 
 class ClusterError(ServiceError):
-    """The cluster or the controller could not be reached or answered with an error (one line)."""
+    """The cluster or the controller answered with an error (one line)."""
+
+
+class Unreachable(ConnectionFailure, ClusterError):
+    """A connection-level failure (refused, DNS, TLS, timeout, 401/403, no such Service, no controller
+    behind it): every further request would fail the same way, so bulk commands stop at the first."""
+
+
+def transport_cause(exc: BaseException) -> str:
+    """Why a request got no answer, in words (never an exception's name or a body)."""
+    import urllib3
+
+    reason: BaseException = getattr(exc, "reason", None) or exc
+    if not isinstance(reason, BaseException):
+        reason = exc
+    text = str(reason)
+    if isinstance(reason, urllib3.exceptions.NameResolutionError) or "Name or service not known" in text:
+        return "the host name does not resolve"
+    if isinstance(reason, urllib3.exceptions.SSLError) or "SSL" in text.split("\n", 1)[0]:
+        return tls_cause(text)
+    if "Connection refused" in text or isinstance(reason, ConnectionRefusedError):
+        return "connection refused"
+    if isinstance(reason, urllib3.exceptions.NewConnectionError):  # a subclass of ConnectTimeoutError
+        return "cannot connect"
+    if isinstance(reason, urllib3.exceptions.ConnectTimeoutError):
+        return "the connection timed out"
+    if isinstance(reason, urllib3.exceptions.ReadTimeoutError | TimeoutError):
+        return "no answer in time"
+    if isinstance(reason, urllib3.exceptions.ProtocolError | ConnectionError):
+        return "the connection was dropped"
+    if isinstance(reason, OSError) and reason.strerror:
+        return str(reason.strerror).lower()
+    return "no answer"
+
+
+def tls_cause(text: str) -> str:
+    """A TLS failure by its well-known causes (the library's message is not shown: it names internals)."""
+    if "CERTIFICATE_VERIFY_FAILED" in text or "certificate verify failed" in text:
+        if "expired" in text:
+            return "TLS: the server's certificate has expired"
+        return "TLS: the server's certificate is not trusted (certificate verify failed)"
+    if "WRONG_VERSION_NUMBER" in text or "record layer failure" in text:
+        return "TLS: the server does not speak TLS on this port"
+    if "hostname" in text.lower() and "match" in text.lower():
+        return "TLS: the server's certificate is for another host name"
+    if "EXPIRED" in text.upper():
+        return "TLS: a certificate has expired"
+    return "TLS handshake failed"
 
 
 def _short(text: str) -> str:
@@ -145,15 +193,32 @@ class KubeClient:
         burst: int = 10,
         write_guard: WriteGuard | None = None,
         impersonation: Impersonation | None = None,
+        connect_timeout: float | None = None,
+        retries: int | None = None,
     ) -> None:
+        """`connect_timeout` bounds connecting (default: as `timeout`); `retries` (urllib3's, None for its
+        default) 0 makes a refused or unresolvable host fail at once."""
         import kubernetes
+        import urllib3
 
+        if retries is not None:
+            configuration.retries = retries
+        if not configuration.verify_ssl:
+            # insecure-skip-tls-verify is the kubeconfig's explicit choice: kubectl does not warn per request.
+            urllib3.disable_warnings(urllib3.exceptions.InsecureRequestWarning)
         self.configuration = configuration
         self._api: Any = kubernetes.client.ApiClient(configuration)
         self._timeout = timeout
+        self._connect_timeout = connect_timeout
         self._impersonation = (impersonation or Impersonation()).headers()
         self.throttle = Throttle(qps, burst)
         self.write_guard = write_guard
+
+    def _timeouts(self, read: float | None) -> tuple[float | None, float | None] | None:
+        """(connect, read) for one request; None waits forever (kubectl's --request-timeout 0)."""
+        if read is None:
+            return None if self._connect_timeout is None else (self._connect_timeout, None)
+        return (read if self._connect_timeout is None else min(self._connect_timeout, read), read)
 
     @property
     def host(self) -> str:
@@ -202,16 +267,16 @@ class KubeClient:
                 url,
                 header_params=header_lines,
                 body=body,
-                _request_timeout=None if timeout is None else (timeout, timeout),
+                _request_timeout=self._timeouts(timeout),
             )
             data = response.read()
         except (urllib3.exceptions.HTTPError, OSError) as exc:
-            raise ApiError(
-                0, type(exc).__name__, "the API server did not answer in time or dropped the connection"
-            ) from None
-        except Exception as exc:  # the client wraps some failures in its own exception types
+            raise ApiError(0, transport_cause(exc), "the API server did not answer") from None
+        except Exception as exc:  # the client wraps TLS failures in its own exception type
             status = int(getattr(exc, "status", 0) or 0)
-            raise ApiError(status, type(exc).__name__, "request failed") from None
+            reason = str(getattr(exc, "reason", "") or "")
+            cause = tls_cause(reason) if reason.startswith("SSLError") else "the request failed"
+            raise ApiError(status, cause, "the API server did not answer") from None
         return RawResponse(int(response.status), bytes(data or b""), response.headers or {}, str(response.reason or ""))
 
     def request(

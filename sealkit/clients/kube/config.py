@@ -14,8 +14,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-import yaml
-
 from sealkit.bitnami import DEFAULT_CONTROLLER_NAME, DEFAULT_CONTROLLER_NAMESPACE
 from sealkit.clients.kube.overrides import (
     ClientOverrides,
@@ -24,7 +22,8 @@ from sealkit.clients.kube.overrides import (
     apply_context,
     apply_user,
 )
-from sealkit.errors import InputError
+from sealkit.errors import InputError, SealkitError
+from sealkit.reading import load_documents, read_file
 
 if TYPE_CHECKING:
     from sealkit.clients.kube.api import KubeClient
@@ -83,16 +82,28 @@ def kubeconfig_paths(kubeconfig: str | None) -> list[Path]:
     return [Path(p) for p in value.split(os.pathsep) if p]
 
 
+def read_kubeconfig(path: Path) -> dict[str, Any]:
+    """One kubeconfig file through the bounded reader: a mapping, or one line saying why not."""
+    where = f"kubeconfig {path}"
+    documents = load_documents(read_file(path, where=where), where)
+    if len(documents) != 1 or not isinstance(documents[0].obj, dict):
+        raise InputError("not a kubeconfig (one YAML mapping with clusters, contexts and users)", where=where)
+    config: dict[str, Any] = documents[0].obj
+    for field_name in ("clusters", "contexts", "users"):
+        if config.get(field_name) is not None and not isinstance(config.get(field_name), list):
+            raise InputError(f"not a kubeconfig: {field_name} is not a list", where=where)
+    return config
+
+
 def _kubeconfig_files(kubeconfig: str | None) -> list[dict[str, Any]]:
-    """The readable kubeconfig files kubectl would merge, parsed (unreadable or malformed ones skipped)."""
+    """The readable kubeconfig files kubectl would merge, parsed through the bounded reader (unreadable,
+    malformed or oversized ones skipped: completion never fails)."""
     found = []
     for path in kubeconfig_paths(kubeconfig):
         try:
-            config = yaml.safe_load(path.read_text())
-        except (OSError, UnicodeDecodeError, yaml.YAMLError):
+            found.append(read_kubeconfig(path))
+        except SealkitError:
             continue
-        if isinstance(config, dict):
-            found.append(config)
     return found
 
 
@@ -115,13 +126,18 @@ def context_namespace(kubeconfig: str | None, context: str | None) -> str | None
     """The namespace of the (current) kubeconfig context, read without the kubernetes package."""
     merged_contexts: dict[str, Any] = {}
     current = context
-    for config in _kubeconfig_files(kubeconfig):
-        current = current or config.get("current-context")
-        for name, entry in _named(config, "contexts"):
-            merged_contexts.setdefault(name, entry.get("context") or {})
+    for path in kubeconfig_paths(kubeconfig):
+        if not path.exists():
+            continue  # as kubectl merges: a file that is not there adds nothing; one that is must be readable
+        config = read_kubeconfig(path)
+        found_current = config.get("current-context")
+        current = current or (found_current if isinstance(found_current, str) else None)
+        for entry in config.get("contexts") or []:
+            if isinstance(entry, dict) and entry.get("name") not in merged_contexts:
+                merged_contexts[str(entry.get("name"))] = entry.get("context") or {}
     found = merged_contexts.get(current or "")
     namespace = found.get("namespace") if isinstance(found, dict) else None
-    return str(namespace) if namespace else None
+    return namespace if isinstance(namespace, str) and namespace else None
 
 
 def client_namespace(options: ClusterOptions) -> tuple[str, bool]:
@@ -164,14 +180,27 @@ def load_configuration(
     return _load(kubeconfig, context, missing, overrides or ClientOverrides())[0]
 
 
-def connect(options: ClusterOptions, *, timeout: float = 30.0, missing: str = NO_KUBECONFIG) -> KubeClient:
-    """A client for the cluster `options` name, with its client flags (impersonation, request timeout)."""
+def connect(
+    options: ClusterOptions,
+    *,
+    timeout: float = 30.0,
+    missing: str = NO_KUBECONFIG,
+    connect_timeout: float | None = None,
+    retries: int | None = None,
+) -> KubeClient:
+    """A client for the cluster `options` name, with its client flags (impersonation, request timeout).
+
+    `connect_timeout` and `retries` (urllib3's; 0: none) make a cluster that cannot be reached fail fast
+    (the CLI's cluster-facing commands); an explicit --request-timeout still sets the read timeout.
+    """
     from sealkit.clients.kube.api import KubeClient
 
     configuration, impersonation = _load(options.kubeconfig, options.context, missing, options.overrides)
     wait = options.overrides.request_timeout
     chosen = timeout if wait is None else (wait or None)
-    return KubeClient(configuration, chosen, impersonation=impersonation)
+    return KubeClient(
+        configuration, chosen, impersonation=impersonation, connect_timeout=connect_timeout, retries=retries
+    )
 
 
 def _load(
@@ -185,22 +214,29 @@ def _load(
         if not kubeconfig and not context and not overrides.needs_kubeconfig_entries and in_cluster():
             kubernetes.config.load_incluster_config(client_configuration=configuration)  # type: ignore[no-untyped-call]
             return _in_cluster_overrides(configuration, overrides), apply_user({}, overrides)[1]
-        if kubeconfig:
-            absent = [str(p) for p in kubeconfig_paths(kubeconfig) if not p.is_file()]
-            if absent:
-                raise InputError(f"cannot configure the Kubernetes client from {kubeconfig}: no such file: {absent[0]}")
-        files = kubeconfig or os.pathsep.join(str(p) for p in kubeconfig_paths(None) if p.exists())
+        paths = kubeconfig_paths(kubeconfig) if kubeconfig else [p for p in kubeconfig_paths(None) if p.exists()]
+        for path in paths:
+            read_kubeconfig(path)  # missing, size, text, aliases, shape: one clear line before the library reads it
+        files = os.pathsep.join(str(p) for p in paths)
         if not files and not overrides.server:
             raise InputError(missing)
         config_dict, impersonation = _overridden_kubeconfig(files, context, overrides)
         kubernetes.config.load_kube_config_from_dict(  # type: ignore[no-untyped-call]
             config_dict, client_configuration=configuration, persist_config=False
         )
-    except (kubernetes.config.ConfigException, OSError, ValueError, TypeError, KeyError) as exc:
-        where = f" from {kubeconfig}" if kubeconfig else ""
-        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        raise InputError(f"cannot configure the Kubernetes client{where}: {first}") from None
+    except kubernetes.config.ConfigException as exc:
+        first = str(exc).strip().splitlines()[0] if str(exc).strip() else "invalid"
+        raise InputError(f"cannot use the kubeconfig: {first}", where=_kubeconfig_name(kubeconfig)) from None
+    except OSError as exc:
+        what = f"cannot use the kubeconfig: a file it names cannot be read ({exc.strerror or 'I/O error'})"
+        raise InputError(what, where=_kubeconfig_name(kubeconfig)) from None
+    except (ValueError, TypeError, AttributeError, KeyError):
+        raise InputError("cannot use the kubeconfig: it is not valid", where=_kubeconfig_name(kubeconfig)) from None
     return configuration, impersonation
+
+
+def _kubeconfig_name(kubeconfig: str | None) -> str:
+    return f"kubeconfig {kubeconfig}" if kubeconfig else "kubeconfig ($KUBECONFIG or ~/.kube/config)"
 
 
 OVERRIDDEN = "sealkit-overridden"
@@ -220,13 +256,13 @@ def _overridden_kubeconfig(files: str, context: str | None, overrides: ClientOve
     entries = {kind: {_name(e): e for e in value.get(kind) or []} for kind in ("contexts", "clusters", "users")}
     found = entries["contexts"].get(name)
     if context and found is None:
-        raise InputError(f"context {context!r} does not exist in the kubeconfig")
+        raise InputError(f"context {context!r} does not exist", where="the kubeconfig")
     ctx = apply_context(_body(found, "context"), overrides)
     picked: dict[str, tuple[dict[str, Any], str | None]] = {}
     for kind, key, required in (("clusters", "cluster", overrides.cluster), ("users", "user", overrides.user)):
         entry = entries[kind].get(str(ctx.get(key) or ""))
         if required and entry is None:
-            raise InputError(f"{key} {required!r} does not exist in the kubeconfig")
+            raise InputError(f"{key} {required!r} does not exist", where="the kubeconfig")
         picked[key] = (_body(entry, key), getattr(entry, "path", None))
     cluster = apply_cluster(picked["cluster"][0], overrides)
     user, impersonation = apply_user(picked["user"][0], overrides)

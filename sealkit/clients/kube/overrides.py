@@ -71,13 +71,13 @@ class ClientOverrides:
         """clientcmd's refusals, as one line each."""
         if self.insecure_skip_tls_verify and self.certificate_authority:
             raise InputError(
-                "--insecure-skip-tls-verify and --certificate-authority: give one of them "
-                "(a CA file with the insecure flag is not allowed)"
+                "give one of them (a CA file with the insecure flag is not allowed)",
+                where="--insecure-skip-tls-verify and --certificate-authority",
             )
         if (self.impersonate_groups or self.impersonate_uid) and not self.impersonate:
-            raise InputError("--as-group/--as-uid: impersonating needs a user name too (--as)")
+            raise InputError("impersonating needs a user name too (--as)", where="--as-group/--as-uid")
         if self.request_timeout is not None and self.request_timeout < 0:
-            raise InputError("--request-timeout: must not be negative")
+            raise InputError("must not be negative", where="--request-timeout")
         return self
 
     @property

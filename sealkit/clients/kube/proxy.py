@@ -4,6 +4,10 @@
 no port-forward or ingress is needed. Used by `sealkit cert`/`seal` (the certificate), `verify`,
 `reencrypt` and `lint` (opening checks); `RateLimitedCaller` paces bulk calls below the controller's
 limit and honours its 429 + Retry-After answers.
+
+Fail fast: requests have short, bounded timeouts and no transport retries, and every connection-level
+failure (refused, DNS, TLS, timeout, 401/403, no such Service, no controller behind it) is raised as
+`Unreachable` naming the endpoint and the cause, which bulk commands do not catch per object.
 """
 
 from __future__ import annotations
@@ -15,7 +19,7 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import quote
 
-from sealkit.clients.kube.api import ApiError, ClusterError, KubeClient
+from sealkit.clients.kube.api import ApiError, ClusterError, KubeClient, Unreachable
 from sealkit.clients.kube.config import ClusterOptions, connect
 from sealkit.retry import Backoff
 
@@ -23,6 +27,11 @@ from sealkit.retry import Backoff
 CONTROLLER_APP_NAMES = ("sealkit", "sealed-secrets")
 PROXY_BACKOFF = Backoff(base=0.5, cap=30.0)
 OFFLINE_HINT = "no kubeconfig found: give --kubeconfig, set KUBECONFIG, or use --cert FILE|URL offline"
+# Bounded so that an unreachable cluster ends a command within 10 s: connect, then each answer.
+CONNECT_TIMEOUT = 4.0
+READ_TIMEOUT = 8.0
+# Answers of the API server's service proxy that mean "the controller cannot be reached at all".
+_PROXY_UNREACHABLE = {502: "bad gateway", 503: "service unavailable", 504: "gateway timeout"}
 
 
 @dataclass(frozen=True)
@@ -35,7 +44,9 @@ class ProxyResponse:
 class ControllerProxy:
     """The controller's HTTP API through the service proxy of the cluster `options` name."""
 
-    def __init__(self, options: ClusterOptions, *, timeout: float = 30.0, client: KubeClient | None = None) -> None:
+    def __init__(
+        self, options: ClusterOptions, *, timeout: float = READ_TIMEOUT, client: KubeClient | None = None
+    ) -> None:
         self.options = options
         self.timeout = timeout
         self._client = client
@@ -44,14 +55,35 @@ class ControllerProxy:
     @property
     def client(self) -> KubeClient:
         if self._client is None:
-            self._client = connect(self.options, timeout=self.timeout, missing=OFFLINE_HINT)
+            self._client = connect(
+                self.options,
+                timeout=self.timeout,
+                missing=OFFLINE_HINT,
+                connect_timeout=min(CONNECT_TIMEOUT, self.timeout),
+                retries=0,
+            )
         return self._client
+
+    def configure(self) -> ControllerProxy:
+        """Read the kubeconfig now (a bad one is an input error before any work starts); no request yet."""
+        _ = self.client
+        return self
+
+    @property
+    def endpoint(self) -> str:
+        return self.client.host
+
+    @property
+    def service(self) -> str:
+        return f"Service {self.options.controller_namespace}/{self.options.controller_name}"
 
     def _raw(self, method: str, path: str, body: Any = None, content_type: str | None = None) -> ProxyResponse:
         try:
             response = self.client.raw(method, path, body=body, content_type=content_type, accept="*/*")
         except ApiError as exc:
-            raise ClusterError(f"cannot reach the API server at {self.client.host}: {exc.reason}") from None
+            raise Unreachable(f"cannot reach the API server ({exc.reason})", where=self.endpoint) from None
+        if response.status == 401:
+            raise Unreachable("the API server refused the credentials (HTTP 401)", where=self.endpoint)
         return ProxyResponse(response.status, response.body, response.retry_after)
 
     def _service_port(self) -> str:
@@ -60,15 +92,20 @@ class ControllerProxy:
         name, namespace = self.options.controller_name, self.options.controller_namespace
         found = self._raw("GET", f"/api/v1/namespaces/{namespace}/services/{name}")
         if found.status == 404:
-            raise ClusterError(self._missing_service_message())
-        if found.status in (401, 403):
-            raise ClusterError(f"not allowed to read Service {namespace}/{name} (HTTP {found.status})")
+            raise Unreachable(self._missing_service_message(), where=self.endpoint)
+        if found.status == 403:
+            raise Unreachable(f"not allowed to read {self.service} (HTTP 403)", where=self.endpoint)
         if found.status >= 300:
-            raise ClusterError(f"reading Service {namespace}/{name} failed: HTTP {found.status}")
-        ports = (json.loads(found.body).get("spec") or {}).get("ports") or []
-        if not ports:
-            raise ClusterError(f"Service {namespace}/{name} has no ports")
-        self._port = str(ports[0].get("name") or ports[0].get("port"))
+            raise Unreachable(f"reading {self.service} failed (HTTP {found.status})", where=self.endpoint)
+        try:
+            spec = json.loads(found.body).get("spec") or {}
+            ports = spec.get("ports") or []
+            port = ports[0].get("name") or ports[0].get("port")
+        except (ValueError, AttributeError, IndexError, TypeError):
+            port = None
+        if not port:
+            raise Unreachable(f"{self.service} has no ports", where=self.endpoint)
+        self._port = str(port)
         return self._port
 
     def _missing_service_message(self) -> str:
@@ -77,7 +114,11 @@ class ControllerProxy:
         listed = self._raw("GET", f"/api/v1/services?labelSelector={quote(selector, safe='')}")
         candidates: list[str] = []
         if listed.status == 200:
-            for item in json.loads(listed.body).get("items") or []:
+            try:
+                items = json.loads(listed.body).get("items") or []
+            except (ValueError, AttributeError):
+                items = []
+            for item in items:
                 meta = item.get("metadata") or {}
                 ports = (item.get("spec") or {}).get("ports") or []
                 if any(p.get("port") == 8080 or p.get("name") == "http" for p in ports):
@@ -95,12 +136,25 @@ class ControllerProxy:
         namespace, name = self.options.controller_namespace, self.options.controller_name
         port = self._service_port()
         proxied = f"/api/v1/namespaces/{namespace}/services/http:{name}:{port}/proxy/{path.lstrip('/')}"
-        return self._raw(method, proxied, body, content_type)
+        response = self._raw(method, proxied, body, content_type)
+        if response.status == 403:
+            raise Unreachable(f"not allowed to use the service proxy of {self.service} (HTTP 403)", where=self.endpoint)
+        if response.status in _PROXY_UNREACHABLE:
+            raise Unreachable(
+                f"the controller behind {self.service} does not answer "
+                f"(HTTP {response.status} {_PROXY_UNREACHABLE[response.status]} from the service proxy)",
+                where=self.endpoint,
+            )
+        return response
 
     def cert_pem(self) -> bytes:
         response = self.request("GET", "v1/cert.pem")
+        if response.status == 404:
+            raise Unreachable(f"{self.service} does not serve /v1/cert.pem (HTTP 404)", where=self.endpoint)
         if response.status != 200:
-            raise ClusterError(f"fetching the certificate from the controller failed: HTTP {response.status}")
+            raise ClusterError(
+                f"fetching the certificate from the controller failed (HTTP {response.status})", where=self.endpoint
+            )
         return response.body
 
 

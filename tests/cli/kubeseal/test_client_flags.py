@@ -58,7 +58,10 @@ def test_server_context_cluster_and_kubeconfig(cluster: Cluster, controller: Any
         {"nobody": {}},
     )
     broken = ks("--fetch-cert", "--kubeconfig", config)
-    assert broken.exit_code == 1 and "cannot reach the API server at http://127.0.0.1:1" in broken.output
+    assert (
+        broken.exit_code == 2
+        and "cannot reach the API server (connection refused): http://127.0.0.1:1" in broken.output
+    )
     fetched(ks("--fetch-cert", "--kubeconfig", config, "--server", url), cluster)
     fetched(ks("--fetch-cert", "--kubeconfig", config, "-s", url), cluster)
     fetched(ks("--fetch-cert", "--kubeconfig", config, "--context", "working"), cluster)
@@ -67,9 +70,9 @@ def test_server_context_cluster_and_kubeconfig(cluster: Cluster, controller: Any
     fetched(ks("--fetch-cert", env={"KUBECONFIG": config, "SEALED_SECRETS_CONTEXT": "working"}), cluster)
     fetched(ks("--fetch-cert", "--server", url, env={"HOME": str(tmp_path)}), cluster)  # no kubeconfig at all
     unknown = ks("--fetch-cert", "--kubeconfig", config, "--context", "nope")
-    assert unknown.exit_code == 1 and "context 'nope' does not exist in the kubeconfig" in unknown.output
+    assert unknown.exit_code == 2 and "context 'nope' does not exist: the kubeconfig" in unknown.output
     unknown = ks("--fetch-cert", "--kubeconfig", config, "--cluster", "nope")
-    assert unknown.exit_code == 1 and "cluster 'nope' does not exist in the kubeconfig" in unknown.output
+    assert unknown.exit_code == 2 and "cluster 'nope' does not exist: the kubeconfig" in unknown.output
 
 
 def _allow_sealing(cluster: Cluster, subject: dict[str, str]) -> None:
@@ -110,14 +113,14 @@ def test_token_user_and_credentials(cluster: Cluster, controller: Any, tmp_path:
     )
     denied = ks("--fetch-cert", "--kubeconfig", config)
     assert (
-        denied.exit_code == 1 and "not allowed to read Service kube-system/sealed-secrets-controller" in denied.output
+        denied.exit_code == 2 and "not allowed to read Service kube-system/sealed-secrets-controller" in denied.output
     )
     fetched(ks("--fetch-cert", "--kubeconfig", config, "--token", "alice-token"), cluster)
     fetched(ks("--fetch-cert", "--kubeconfig", config, "--user", "alice"), cluster)
     fetched(ks("--fetch-cert", "--kubeconfig", config, env={"SEALED_SECRETS_TOKEN": "alice-token"}), cluster)
     assert users_of(cluster) == ["alice"] * 3
     wrong = ks("--fetch-cert", "--kubeconfig", config, "--token", "guess")
-    assert wrong.exit_code == 1 and "HTTP 401" in wrong.output and "guess" not in wrong.output
+    assert wrong.exit_code == 2 and "HTTP 401" in wrong.output and "guess" not in wrong.output
 
 
 @pytest.mark.kube_emulator(rbac=True)
@@ -130,7 +133,7 @@ def test_impersonation(cluster: Cluster, controller: Any, tmp_path: Path) -> Non
     )
     assert users_of(cluster) == ["alice", "bob"]
     alone = ks("--fetch-cert", "--kubeconfig", admin, "--as", "carol")
-    assert alone.exit_code == 1 and "not allowed to read Service" in alone.output, "carol is not a sealer"
+    assert alone.exit_code == 2 and "not allowed to read Service" in alone.output, "carol is not a sealer"
     with_uid = ks("--fetch-cert", "--kubeconfig", admin, "--as", "dave", "--as-uid", "42", "--as-group", "sealers")
     fetched(with_uid, cluster)
 
@@ -139,7 +142,7 @@ def test_request_timeout(cluster: Cluster, controller: Any) -> None:
     hang = cluster.kube.fail("GET", r"/services/sealed-secrets-controller$", hang=True, times=None)
     try:
         result = ks("--fetch-cert", "--kubeconfig", str(cluster.kubeconfig), "--request-timeout", "1s")
-        assert result.exit_code == 1 and "cannot reach the API server" in result.output
+        assert result.exit_code == 2 and "cannot reach the API server" in result.output
     finally:
         cluster.kube.remove_fault(hang)
     fetched(ks("--fetch-cert", "--kubeconfig", str(cluster.kubeconfig), "--request-timeout", "0"), cluster)

@@ -124,7 +124,7 @@ def test_cert_url(offline: Shell, cert_url: str, vectors: dict[str, Any]) -> Non
     sealed = json.loads(offline.run(f"kubeseal --cert {cert_url} <secret.yaml").stdout)
     assert opened(sealed, key0(vectors)) == {"password": b"s3cret"}
     missing = offline.run(f"kubeseal --cert {cert_url}.missing <secret.yaml", check=False)
-    assert missing.returncode == 1 and missing.stdout == ""
+    assert missing.returncode == 2 and missing.stdout == ""
     assert one_error_line(missing.stderr) and "HTTP 404" in missing.stderr
 
 
@@ -365,7 +365,7 @@ def test_controller_elsewhere_by_flag_and_environment(online: Shell, cluster: Cl
     assert "/api/v1/namespaces/sealed-secrets/services/http:sealed-secrets:http/proxy/v1/cert.pem" in paths
     assert "/api/v1/namespaces/my-release-namespace/services/http:my-release:http/proxy/v1/cert.pem" in paths
     wrong = online.run("kubeseal --controller-namespace nowhere <mysecret.json", check=False)
-    assert wrong.returncode == 1 and wrong.stdout == "" and one_error_line(wrong.stderr)
+    assert wrong.returncode == 2 and wrong.stdout == "" and one_error_line(wrong.stderr)
     assert "no controller Service nowhere/sealed-secrets-controller" in wrong.stderr
 
 
@@ -379,7 +379,8 @@ def test_validate(online: Shell, cluster: Cluster) -> None:
     refused = online.run("cat bad.yaml | kubeseal --validate", check=False)
     assert refused.returncode == 1 and refused.stdout == ""
     (line,) = refused.stderr.splitlines()
-    assert one_error_line(refused.stderr) and "stdin document 1: does not open in the cluster" in line
+    assert one_error_line(refused.stderr) and line.startswith("error: does not open in the cluster (")
+    assert line.endswith(": stdin document 1"), "a check that failed: exit 1, what then where"
     assert any(r.path.endswith("/proxy/v1/verify") for r in cluster.kube.request_log)
 
 

@@ -67,7 +67,7 @@ def test_check_accepts_any_sealing_but_requires_the_file(sp_repo: Path) -> None:
 
 
 def test_no_service_principal_environment(sp_repo: Path) -> None:
-    with pytest.raises(InputError, match="environment dev: no application uses the servicePrincipal identity"):
+    with pytest.raises(InputError, match="no application uses the servicePrincipal identity: environment dev"):
         seal_credentials(load_spec(sp_repo), "dev", ServicePrincipal("c", SECRET))
     with pytest.raises(InputError, match="unknown environment 'qa'"):
         seal_credentials(load_spec(sp_repo), "qa", ServicePrincipal("c", SECRET))
@@ -115,5 +115,5 @@ def test_certificate_from_url(sp_repo: Path, cert_server: str) -> None:
 
 def test_missing_certificate_file(sp_repo: Path) -> None:
     (sp_repo.parent / "cert.pem").unlink()
-    with pytest.raises(InputError, match=r"cannot read the sealing certificate cert\.pem"):
+    with pytest.raises(InputError, match=r"no such file: the sealing certificate cert\.pem"):
         seal_credentials(load_spec(sp_repo), "prod", ServicePrincipal("c", SECRET))

@@ -180,7 +180,7 @@ def test_a_vault_error_stops_that_vault_only_and_is_reported_once() -> None:
     fake = FakeVault(answers)
     report = run(refs, fake, urls={"bad": "https://bad", "good": "https://good"}, concurrency=1, now=NOW)
     assert sum(1 for c in fake.calls if c.vault == "bad") == 1
-    assert vaultreport.error_lines(report) == ["vault bad (https://bad): 403 Forbidden: nope"]
+    assert vaultreport.error_lines(report) == ["403 Forbidden: nope: vault bad (https://bad)"]
     assert report.results[-1].status is Status.OK
     assert {r.status for r in report.results[:-1]} == {Status.NOT_CHECKED}
     assert not report.ok

@@ -1,0 +1,488 @@
+"""The one bounded reader for untrusted documents: bytes within a size cap, then YAML or JSON
+checked for expansion, depth and duplicate keys before any Python object is built.
+
+Where it sits: the core. Every command's input files and stdin, key and certificate files, the
+controller's `/v1/verify` and `/v1/rotate` bodies, the CSI spec (before ruamel.yaml edits it),
+kustomize bases, kubeconfig pre-checks and the lint loader read through here. Limits
+(docs/errors.md):
+
+- size: `SEALKIT_MAX_INPUT_BYTES` (default 8 MiB) per file, stream or body, read with a bounded
+  read (a 100 MiB file costs one `stat`, never 100 MiB of memory);
+- text: UTF-8 (a byte-order mark is allowed), no NUL bytes;
+- aliases: counted at their expanded size. The parser's event stream is walked once; each anchor's
+  expanded node count, characters and height are remembered when its node closes (memoised), and
+  every alias adds its anchor's totals. A stream whose expansion exceeds the size cap, or a
+  document whose aliases expand to far more nodes than it holds (go-yaml's excessive-aliasing rule,
+  which kubectl inherits), is refused before the composer or constructor runs;
+- depth: collections nested deeper than `MAX_DEPTH` (aliases included) are refused;
+- duplicate mapping keys: refused in Kubernetes objects (documents with apiVersion and kind), as
+  the API server's strict field validation refuses them (kubectl --validate=strict, the default).
+
+Every refusal is one `InputError` naming the source (and line) and the limit; none quotes content.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import stat
+import sys
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import IO, Any
+
+import yaml
+
+from sealkit.errors import InputError
+
+# libyaml is several times faster; fall back when PyYAML was built without it.
+SafeLoader: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+MAX_INPUT_ENV = "SEALKIT_MAX_INPUT_BYTES"
+DEFAULT_MAX_INPUT_BYTES = 8 * 1024 * 1024
+MAX_DEPTH = 128
+
+# go-yaml's excessive-aliasing rule (decode.go, allowedAliasRatio): past 100 aliased nodes and
+# 1,000 decoded nodes, at most 99% of a document's nodes may come from aliases while it holds up
+# to 400,000, sliding down to 10% at 4,000,000.
+_ALIAS_RATIO_LOW = 400_000
+_ALIAS_RATIO_HIGH = 4_000_000
+_READ_CHUNK = 1 << 20
+_SPACE = re.compile(r"\s*")
+_QUOTED = re.compile(r"""'[^']*'|"[^"]*\"""")
+
+
+@dataclass(frozen=True)
+class Limits:
+    """How much one untrusted input may hold."""
+
+    max_bytes: int = DEFAULT_MAX_INPUT_BYTES
+    max_depth: int = MAX_DEPTH
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None) -> Limits:
+        return cls(max_bytes=max_input_bytes(environ))
+
+
+def max_input_bytes(environ: Mapping[str, str] | None = None) -> int:
+    """The size cap: $SEALKIT_MAX_INPUT_BYTES (a positive whole number of bytes), default 8 MiB."""
+    raw = (os.environ if environ is None else environ).get(MAX_INPUT_ENV, "").strip()
+    if not raw:
+        return DEFAULT_MAX_INPUT_BYTES
+    value = int(raw) if raw.isascii() and raw.isdigit() else 0
+    if value <= 0:
+        raise InputError(f"{MAX_INPUT_ENV} must be a positive whole number of bytes", where="environment")
+    return value
+
+
+def describe_size(count: int) -> str:
+    if count >= 1 << 20 and count % (1 << 20) == 0:
+        return f"{count >> 20} MiB"
+    if count >= 1 << 10 and count % (1 << 10) == 0:
+        return f"{count >> 10} KiB"
+    return f"{count} bytes"
+
+
+class TooLarge(InputError):
+    """Input over the size cap."""
+
+
+class LimitExceeded(InputError):
+    """A YAML stream whose aliases expand too far, that recurses, or that nests too deep; `line` is 1-based."""
+
+    def __init__(self, message: str, *, where: str, line: int) -> None:
+        super().__init__(message, where=where)
+        self.line = line
+
+
+class DuplicateKey(LimitExceeded):
+    """A mapping key given twice in a Kubernetes object."""
+
+
+def too_large(limit: int, where: str) -> TooLarge:
+    what = f"larger than the {describe_size(limit)} input limit (raise it with {MAX_INPUT_ENV})"
+    return TooLarge(what, where=where)
+
+
+# --- bytes in ---------------------------------------------------------------------------------------------
+
+
+def read_stream(stream: IO[bytes], where: str, limit: int | None = None) -> bytes:
+    """At most `limit` bytes of `stream`; one more byte than that is a refusal (nothing more is read)."""
+    cap = max_input_bytes() if limit is None else limit
+    chunks: list[bytes] = []
+    total = 0
+    while total <= cap:
+        chunk = stream.read(min(_READ_CHUNK, cap + 1 - total))
+        if not chunk:
+            break
+        chunks.append(chunk)
+        total += len(chunk)
+    if total > cap:
+        raise too_large(cap, where)
+    return b"".join(chunks)
+
+
+def read_file(path: str | os.PathLike[str], *, where: str | None = None, limit: int | None = None) -> bytes:
+    """The bytes of a file, within the size cap; every failure is one line naming the file."""
+    name = where or str(path)
+    cap = max_input_bytes() if limit is None else limit
+    try:
+        with Path(path).open("rb") as handle:
+            info = os.fstat(handle.fileno())
+            if stat.S_ISDIR(info.st_mode):
+                raise InputError("is a directory, not a file", where=name)
+            if stat.S_ISREG(info.st_mode) and info.st_size > cap:
+                raise too_large(cap, name)  # decided from its size: not one byte is read
+            return read_stream(handle, name, cap)
+    except FileNotFoundError:
+        raise InputError("no such file", where=name) from None
+    except IsADirectoryError:
+        raise InputError("is a directory, not a file", where=name) from None
+    except PermissionError:
+        raise InputError("permission denied", where=name) from None
+    except OSError as exc:
+        raise InputError(f"cannot be read ({exc.strerror or 'I/O error'})", where=name) from None
+
+
+def read_stdin(limit: int | None = None) -> bytes:
+    """Standard input within the size cap."""
+    return read_stream(sys.stdin.buffer, "stdin", limit)
+
+
+def decode_text(data: bytes | str, where: str) -> str:
+    """UTF-8 text (a leading byte-order mark dropped); binary data and invalid UTF-8 are refused."""
+    if isinstance(data, str):
+        return data
+    if b"\x00" in data:
+        raise InputError("binary data (NUL bytes), not YAML or JSON text", where=where)
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise InputError(f"not valid UTF-8 text (byte {exc.start + 1})", where=where) from None
+
+
+# --- YAML: decide before building ------------------------------------------------------------------------
+
+
+def allowed_alias_ratio(decoded: int) -> float:
+    """go-yaml's share of a document's nodes that may come from alias expansion."""
+    if decoded <= _ALIAS_RATIO_LOW:
+        return 0.99
+    if decoded >= _ALIAS_RATIO_HIGH:
+        return 0.10
+    return 0.99 - 0.89 * (decoded - _ALIAS_RATIO_LOW) / (_ALIAS_RATIO_HIGH - _ALIAS_RATIO_LOW)
+
+
+def _problem(exc: yaml.YAMLError) -> str:
+    """A parser's complaint without the input it quotes (an alias name, a character, a value)."""
+    text = getattr(exc, "problem", None) or "syntax error"
+    return " ".join(_QUOTED.sub("", str(text)).split()) or "syntax error"
+
+
+def _line(mark: Any) -> int:
+    return int(getattr(mark, "line", 0)) + 1
+
+
+def yaml_error(exc: yaml.YAMLError, where: str) -> InputError:
+    mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
+    at = f"{where} line {_line(mark)}" if mark is not None else where
+    return InputError(f"not valid YAML: {_problem(exc)}", where=at)
+
+
+@dataclass(frozen=True)
+class _Shape:
+    """An anchored node as it expands: nodes, characters of its scalars, collection height."""
+
+    nodes: int
+    chars: int
+    height: int
+
+
+@dataclass
+class _Open:
+    """A collection being read."""
+
+    anchor: str | None
+    mapping: bool
+    line: int
+    nodes: int = 1
+    chars: int = 1
+    height: int = 1
+    key_turn: bool = True  # mappings alternate key, value
+    keys: set[str] = field(default_factory=set)
+    last_key: str | None = None
+
+
+@dataclass
+class _Document:
+    """One document's counts (go-yaml counts per document) and what it refuses later."""
+
+    index: int
+    decoded: int = 0
+    aliased: int = 0
+    anchors: dict[str, _Shape] = field(default_factory=dict)
+    duplicate: tuple[str, int] | None = None
+    kube_fields: set[str] = field(default_factory=set)
+
+
+class _Checker:
+    """Walks the event stream once with per-anchor totals; raises InputError at the first limit hit."""
+
+    def __init__(self, where: str, limits: Limits, *, refuse_duplicates: bool = True) -> None:
+        self.where = where
+        self.limits = limits
+        self.refuse_duplicates = refuse_duplicates
+        self.stack: list[_Open] = []
+        self.expanded = 0  # characters of the whole stream as it would expand
+        self.document = _Document(0)
+        self.line = 1  # of the event being read
+
+    def refuse(self, what: str, line: int, kind: type[LimitExceeded] = LimitExceeded) -> LimitExceeded:
+        return kind(what, where=f"{self.where} document {max(self.document.index, 1)} line {line}", line=line)
+
+    def run(self, text: str) -> None:
+        index = 0
+        try:
+            for event in yaml.parse(text, Loader=SafeLoader):
+                self.line = _line(event.start_mark)
+                if isinstance(event, yaml.DocumentStartEvent):
+                    index += 1
+                    self.document = _Document(index)
+                elif isinstance(event, yaml.DocumentEndEvent):
+                    self._end_document()
+                elif isinstance(event, yaml.ScalarEvent):
+                    self._scalar(event)
+                elif isinstance(event, yaml.AliasEvent):
+                    self._alias(event)
+                elif isinstance(event, yaml.CollectionStartEvent):
+                    self._start(event)
+                elif isinstance(event, yaml.CollectionEndEvent):
+                    self._end(event)
+        except yaml.YAMLError as exc:
+            raise yaml_error(exc, self.where) from None
+        except RecursionError:  # the pure-Python parser, on pathological nesting
+            raise self.refuse(f"collections nest deeper than {self.limits.max_depth} levels", self.line) from None
+
+    def _grow(self, chars: int, line: int) -> None:
+        """Count what the stream expands to; past the size cap it is refused."""
+        self.expanded += chars
+        if self.expanded > self.limits.max_bytes:
+            raise self.refuse(
+                f"aliases expand beyond the {describe_size(self.limits.max_bytes)} input limit "
+                f"(raise it with {MAX_INPUT_ENV})",
+                line,
+            )
+
+    def _child(self, shape: _Shape, key_text: str | None) -> None:
+        """Add a finished child (scalar, alias or collection) to the collection it is in."""
+        if not self.stack:
+            return
+        parent = self.stack[-1]
+        parent.nodes += shape.nodes
+        parent.chars += shape.chars
+        parent.height = max(parent.height, shape.height + 1)
+        if not parent.mapping:
+            return
+        if parent.key_turn:
+            parent.last_key = key_text
+            if key_text is not None and key_text != "<<":
+                if key_text in parent.keys and self.document.duplicate is None:
+                    self.document.duplicate = (key_text, self.line)
+                parent.keys.add(key_text)
+        elif len(self.stack) == 1 and parent.last_key in ("apiVersion", "kind") and key_text:
+            self.document.kube_fields.add(parent.last_key)
+        parent.key_turn = not parent.key_turn
+
+    def _scalar(self, event: yaml.ScalarEvent) -> None:
+        self.document.decoded += 1
+        shape = _Shape(1, len(event.value) + 1, 0)
+        if event.anchor is not None:
+            self.document.anchors[event.anchor] = shape
+        line = _line(event.start_mark)
+        self._grow(shape.chars, line)
+        self._child(shape, event.value)
+
+    def _alias(self, event: yaml.AliasEvent) -> None:
+        line = _line(event.start_mark)
+        anchor = str(event.anchor)
+        if any(frame.anchor == anchor for frame in self.stack):
+            raise self.refuse("an alias refers to a collection that contains it (recursive YAML)", line)
+        shape = self.document.anchors.get(anchor)
+        if shape is None:
+            raise self.refuse("not valid YAML: an alias refers to an anchor not defined before it", line)
+        if len(self.stack) + shape.height > self.limits.max_depth:
+            raise self.refuse(f"aliases nest collections deeper than {self.limits.max_depth} levels", line)
+        doc = self.document
+        doc.decoded += shape.nodes
+        doc.aliased += shape.nodes
+        if doc.aliased > 100 and doc.decoded > 1000 and doc.aliased / doc.decoded > allowed_alias_ratio(doc.decoded):
+            raise self.refuse(
+                f"excessive aliasing: aliases expand to {doc.aliased} of the document's {doc.decoded} nodes",
+                line,
+            )
+        self._grow(shape.chars, line)
+        self._child(shape, None)
+
+    def _start(self, event: yaml.CollectionStartEvent) -> None:
+        line = _line(event.start_mark)
+        if len(self.stack) >= self.limits.max_depth:
+            raise self.refuse(f"collections nest deeper than {self.limits.max_depth} levels", line)
+        self.document.decoded += 1
+        self._grow(1, line)
+        self.stack.append(_Open(event.anchor, isinstance(event, yaml.MappingStartEvent), line))
+
+    def _end(self, event: yaml.CollectionEndEvent) -> None:
+        done = self.stack.pop()
+        shape = _Shape(done.nodes, done.chars, done.height)
+        if done.anchor is not None:
+            self.document.anchors[done.anchor] = shape
+        self._child(shape, None)
+
+    def _end_document(self) -> None:
+        doc = self.document
+        if self.refuse_duplicates and doc.duplicate is not None and doc.kube_fields == {"apiVersion", "kind"}:
+            key, line = doc.duplicate
+            raise self.refuse(duplicate_key_message(key), line, DuplicateKey)
+
+
+_SAFE_KEY = re.compile(r"[-._/a-zA-Z0-9]{1,63}")
+
+
+def duplicate_key_message(key: str) -> str:
+    """A duplicate key by name when it looks like a field name, else not at all (it may be a value)."""
+    label = repr(key) if _SAFE_KEY.fullmatch(key) else "(not shown)"
+    return f"mapping key {label} is given twice (the API server refuses duplicate keys)"
+
+
+def check_yaml(text: str, where: str, limits: Limits | None = None, *, refuse_duplicates: bool = True) -> None:
+    """Refuse a YAML stream that breaks a limit; builds nothing (callers compose or load after this).
+
+    Raises TooLarge, LimitExceeded (aliases, recursion, depth; DuplicateKey unless `refuse_duplicates`
+    is off), or InputError when the text is not YAML at all.
+    """
+    limits = limits or Limits.from_env()
+    if len(text) > limits.max_bytes:
+        raise too_large(limits.max_bytes, where)
+    _Checker(where, limits, refuse_duplicates=refuse_duplicates).run(text)
+
+
+def _yaml_documents(text: str, where: str) -> Iterator[Any]:
+    try:
+        yield from yaml.load_all(text, Loader=SafeLoader)
+    except yaml.YAMLError as exc:
+        raise yaml_error(exc, where) from None
+    except (ValueError, OverflowError, TypeError):  # e.g. a date that does not exist, a 5,000-digit integer
+        raise InputError("not valid YAML: a value cannot be read as its type", where=where) from None
+
+
+# --- JSON ------------------------------------------------------------------------------------------------
+
+
+def is_kubernetes_object(obj: Any) -> bool:
+    """A mapping with a non-empty string apiVersion and kind (what the API server would take)."""
+    if not isinstance(obj, Mapping):
+        return False
+    api_version, kind = obj.get("apiVersion"), obj.get("kind")
+    return isinstance(api_version, str) and bool(api_version) and isinstance(kind, str) and bool(kind)
+
+
+def depth_of(obj: Any, limit: int) -> int:
+    """How deep `obj` nests (a scalar is 0), counting no further than `limit` + 1; no recursion."""
+    deepest = 0
+    stack: list[tuple[Any, int]] = [(obj, 0)]
+    while stack:
+        value, depth = stack.pop()
+        if isinstance(value, Mapping):
+            children: Any = value.values()
+        elif isinstance(value, list):
+            children = value
+        else:
+            continue
+        depth += 1
+        deepest = max(deepest, depth)
+        if deepest > limit:
+            return deepest
+        stack.extend((child, depth) for child in children)
+    return deepest
+
+
+def _json_documents(text: str, where: str, limits: Limits) -> Iterator[Any]:
+    duplicates: list[str] = []
+
+    def pairs(items: list[tuple[str, Any]]) -> dict[str, Any]:
+        out: dict[str, Any] = {}
+        for key, value in items:
+            if key in out:
+                duplicates.append(key)
+            out[key] = value
+        return out
+
+    decoder = json.JSONDecoder(object_pairs_hook=pairs)
+    position, index = 0, 0
+    while True:
+        position = _SPACE.match(text, position).end()  # type: ignore[union-attr]  # \s* always matches
+        if position >= len(text):
+            return
+        index += 1
+        here = f"{where} document {index}"
+        try:
+            obj, position = decoder.raw_decode(text, position)
+        except json.JSONDecodeError as exc:
+            raise InputError(f"not valid JSON: {exc.msg}", where=f"{where} line {exc.lineno}") from None
+        except RecursionError:
+            raise InputError(f"collections nest deeper than {limits.max_depth} levels", where=here) from None
+        except ValueError:  # an integer past Python's digit limit
+            raise InputError("not valid JSON: a number has too many digits", where=here) from None
+        if depth_of(obj, limits.max_depth) > limits.max_depth:
+            raise InputError(f"collections nest deeper than {limits.max_depth} levels", where=here)
+        if duplicates and is_kubernetes_object(obj):
+            raise InputError(duplicate_key_message(duplicates[0]), where=here)
+        duplicates.clear()
+        yield obj
+
+
+# --- documents out ---------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Document:
+    """One object from a manifest stream, with where it came from for error messages."""
+
+    obj: Any
+    source: str
+    index: int  # 1-based position among the stream's non-empty documents
+
+    @property
+    def where(self) -> str:
+        return f"{self.source} document {self.index}"
+
+
+def is_json(text: str) -> bool:
+    """kubectl's sniff: a stream whose first non-space character opens a JSON object or array."""
+    return text.lstrip().startswith(("{", "["))
+
+
+def load_documents(data: bytes | str, source: str, *, limits: Limits | None = None) -> list[Document]:
+    """Every non-empty document in a YAML stream or a run of concatenated JSON values, within limits."""
+    limits = limits or Limits.from_env()
+    if len(data) > limits.max_bytes:
+        raise too_large(limits.max_bytes, source)
+    text = decode_text(data, source)
+    if is_json(text):
+        objects: Iterator[Any] = _json_documents(text, source, limits)
+    else:
+        check_yaml(text, source, limits)
+        objects = _yaml_documents(text, source)
+    documents = [obj for obj in objects if obj is not None]
+    return [Document(obj, source, i + 1) for i, obj in enumerate(documents)]
+
+
+def read_documents(path: str, *, limits: Limits | None = None) -> list[Document]:
+    """The documents of a file, or of stdin for `-`."""
+    limits = limits or Limits.from_env()
+    if path == "-":
+        return load_documents(read_stdin(limits.max_bytes), "stdin", limits=limits)
+    return load_documents(read_file(path, limit=limits.max_bytes), path, limits=limits)

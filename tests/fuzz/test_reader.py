@@ -1,0 +1,26 @@
+"""Fuzzing the bounded reader: any bytes end in documents or one InputError line without the planted value."""
+
+from __future__ import annotations
+
+from hypothesis import example, given
+
+from sealkit.errors import InputError
+from sealkit.reading import Limits, load_documents
+from tests.support.fuzzing import FUZZ, INPUTS, SEEDS, leaks
+
+
+@FUZZ
+@given(INPUTS)
+@example(SEEDS["bomb.yaml"])
+@example(SEEDS["nested.yaml"])
+@example(SEEDS["duplicate.yaml"])
+def test_reader_returns_documents_or_one_clean_line(data: bytes) -> None:
+    try:
+        documents = load_documents(data, "fuzz.yaml", limits=Limits(max_bytes=64 * 1024))
+    except InputError as exc:
+        message = str(exc)
+        assert "\n" not in message and ": fuzz.yaml" in message, message
+        assert not leaks(message), message
+        return
+    for document in documents:
+        assert document.obj is not None

@@ -1,0 +1,214 @@
+"""The one bounded reader: size, text, aliases at their expanded size, depth and duplicate keys, decided
+before any Python object is built, each refusal one line naming the source and the limit."""
+
+from __future__ import annotations
+
+import io
+import json
+import tracemalloc
+from pathlib import Path
+
+import pytest
+
+from sealkit import reading
+from sealkit.errors import InputError
+from sealkit.reading import Limits, load_documents, read_documents, read_file, read_stream
+
+PLANTED = "Pl4nted-S3cret-Value"
+
+
+def laughs(levels: int, fan: int = 9) -> str:
+    """The classic alias bomb: each level lists the previous one `fan` times."""
+    lines = [f"l0: &l0 [{', '.join(['lol'] * fan)}]"]
+    lines += [f"l{i}: &l{i} [{', '.join([f'*l{i - 1}'] * fan)}]" for i in range(1, levels + 1)]
+    return "\n".join(lines) + "\n"
+
+
+def fan_out(size: int, count: int) -> str:
+    """One large string anchored once and aliased `count` times (a Secret value multiplied)."""
+    return (
+        "apiVersion: v1\nkind: Secret\nmetadata: {name: db}\n"
+        f"stringData:\n  a: &v {PLANTED}{'x' * size}\n" + "".join(f"  k{i}: *v\n" for i in range(count))
+    )
+
+
+def refused(text: str | bytes, *fragments: str, limits: Limits | None = None) -> str:
+    with pytest.raises(InputError) as info:
+        load_documents(text, "in.yaml", limits=limits)
+    message = str(info.value)
+    assert "\n" not in message and PLANTED not in message
+    assert ": in.yaml" in message, "what is wrong, then where"
+    for fragment in fragments:
+        assert fragment in message, message
+    return message
+
+
+# --- size ------------------------------------------------------------------------------------------------
+
+
+def test_cap_is_8_mib_and_the_environment_sets_it() -> None:
+    assert reading.max_input_bytes({}) == 8 * 1024 * 1024
+    assert reading.max_input_bytes({"SEALKIT_MAX_INPUT_BYTES": "20000000"}) == 20_000_000
+    for bad in ("lots", "-1", "0", "1e9", "١٢"):
+        with pytest.raises(InputError, match="SEALKIT_MAX_INPUT_BYTES must be a positive whole number"):
+            reading.max_input_bytes({"SEALKIT_MAX_INPUT_BYTES": bad})
+
+
+def test_a_100_mib_file_is_refused_by_its_size_without_being_read(tmp_path: Path) -> None:
+    big = tmp_path / "big.yaml"
+    with big.open("wb") as handle:  # sparse: 100 MiB on paper, nothing on disk
+        handle.truncate(100 * 1024 * 1024)
+    tracemalloc.start()
+    try:
+        with pytest.raises(InputError) as info:
+            read_file(big)
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert str(info.value) == f"larger than the 8 MiB input limit (raise it with SEALKIT_MAX_INPUT_BYTES): {big}"
+    assert peak < 1024 * 1024, "decided from the size, not by reading 100 MiB"
+
+
+def test_streams_are_read_no_further_than_the_cap() -> None:
+    class Endless(io.RawIOBase):
+        served = 0
+
+        def readable(self) -> bool:
+            return True
+
+        def readinto(self, buffer: bytearray | memoryview) -> int:  # type: ignore[override]
+            self.served += len(buffer)
+            buffer[:] = b"a" * len(buffer)
+            return len(buffer)
+
+    stream = Endless()
+    with pytest.raises(
+        InputError, match=r"larger than the 1 KiB input limit \(raise it with SEALKIT_MAX_INPUT_BYTES\): stdin"
+    ):
+        read_stream(stream, "stdin", 1024)  # type: ignore[arg-type]
+    assert stream.served <= 1025
+
+
+def test_raising_the_cap_lets_a_larger_file_through(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    path = tmp_path / "s.yaml"
+    path.write_text("apiVersion: v1\nkind: Secret\nmetadata: {name: a}\nstringData: {k: " + "v" * 3000 + "}\n")
+    monkeypatch.setenv("SEALKIT_MAX_INPUT_BYTES", "1000")
+    with pytest.raises(InputError, match="larger than the 1000 bytes input limit"):
+        read_documents(str(path))
+    monkeypatch.setenv("SEALKIT_MAX_INPUT_BYTES", "10000")
+    assert read_documents(str(path))[0].obj["metadata"]["name"] == "a"
+
+
+@pytest.mark.parametrize(
+    ("make", "message"),
+    [
+        (lambda p: None, "no such file"),
+        (lambda p: p.mkdir(), "is a directory, not a file"),
+    ],
+)
+def test_files_that_cannot_be_read_are_one_line(tmp_path: Path, make: object, message: str) -> None:
+    path = tmp_path / "x.yaml"
+    make(path)  # type: ignore[operator]
+    with pytest.raises(InputError) as info:
+        read_file(path)
+    assert str(info.value) == f"{message}: {path}"
+
+
+# --- text ------------------------------------------------------------------------------------------------
+
+
+def test_binary_and_invalid_utf8_are_refused_bom_is_not() -> None:
+    refused(b"\x89PNG\r\n\x1a\n\x00\x00" + PLANTED.encode(), "binary data (NUL bytes)")
+    refused(b"password: " + PLANTED.encode() + b"\xff\xfe", "not valid UTF-8 text (byte 31)")
+    assert load_documents(b"\xef\xbb\xbfa: 1\n", "in.yaml")[0].obj == {"a": 1}
+
+
+def test_parse_errors_quote_nothing_from_the_input() -> None:
+    message = refused(f"password: '{PLANTED}\n  b: [\n", "not valid YAML")
+    assert "line" in message
+    message = refused(f"a: *{PLANTED}\n", "an alias refers to an anchor not defined before it")
+    message = refused(f'{{"password": "{PLANTED}", ', "not valid JSON")
+    assert PLANTED not in message
+
+
+# --- aliases ---------------------------------------------------------------------------------------------
+
+
+def test_alias_bomb_is_refused_before_anything_is_built(monkeypatch: pytest.MonkeyPatch) -> None:
+    def no_building(*_: object, **__: object) -> None:
+        raise AssertionError("the constructor ran")
+
+    monkeypatch.setattr(reading.yaml, "load_all", no_building)
+    monkeypatch.setattr(reading.yaml, "compose_all", no_building)
+    refused(laughs(12), "excessive aliasing: aliases expand to")
+
+
+def test_alias_fan_out_counts_expanded_size() -> None:
+    text = fan_out(100_000, 100)  # 100 KB aliased 100 times: 10 MB once expanded
+    assert len(text) < 200_000
+    refused(text, "aliases expand beyond the 8 MiB input limit")
+
+
+def test_go_yaml_ratio_refuses_few_nodes_many_aliases() -> None:
+    # 1,000 aliases of a 200-item list: ~200,000 nodes from a document that holds ~1,200.
+    text = "base: &b [" + ", ".join(["x"] * 200) + "]\nuses:\n" + "".join("  - *b\n" for _ in range(1000))
+    refused(text, "excessive aliasing")
+
+
+def test_ordinary_aliases_and_merge_keys_are_read() -> None:
+    text = laughs(2) + "defaults: &d {cpu: 1, memory: 2}\nweb:\n  <<: *d\n  cpu: 2\n"
+    (doc,) = load_documents(text, "in.yaml")
+    assert doc.obj["web"] == {"cpu": 2, "memory": 2}
+    assert len(doc.obj["l2"]) == 9
+
+
+def test_recursive_alias_is_refused() -> None:
+    refused("a: &a [1, *a]\n", "an alias refers to a collection that contains it")
+
+
+# --- depth ------------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "[" * 10_000 + "]" * 10_000,
+        '{"a":' * 500 + "1" + "}" * 500,
+        "".join("  " * i + "-\n" for i in range(200)),
+        "a: &a [[[[[[[[[[1]]]]]]]]]]\n" + "b: " + "[" * 125 + "*a" + "]" * 125 + "\n",
+    ],
+    ids=["flow-10000", "json-500", "block-200", "deep-through-alias"],
+)
+def test_nesting_deeper_than_the_limit_is_refused(text: str) -> None:
+    refused(text, "deeper than 128 levels")
+
+
+def test_nesting_within_the_limit_is_read() -> None:
+    assert load_documents("[" * 100 + "]" * 100, "in.yaml")
+
+
+# --- duplicate keys ----------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "apiVersion: v1\nkind: Secret\nmetadata: {name: a, name: b}\n",
+        "apiVersion: v1\nkind: Secret\nstringData:\n  password: one\n  password: two\n",
+        '{"apiVersion": "v1", "kind": "Secret", "stringData": {"password": "1", "password": "2"}}',
+    ],
+)
+def test_duplicate_keys_in_kubernetes_objects_are_refused(text: str) -> None:
+    refused(text, "is given twice (the API server refuses duplicate keys)")
+
+
+def test_duplicate_values_never_show_and_other_yaml_may_repeat_keys() -> None:
+    message = refused(f"apiVersion: v1\nkind: Secret\nstringData:\n  {PLANTED} x: 1\n  {PLANTED} x: 2\n", "(not shown)")
+    assert PLANTED not in message
+    assert load_documents("steps: 1\nsteps: 2\n", "ci.yaml")[0].obj == {"steps": 2}
+
+
+def test_json_streams_and_yaml_streams_number_their_documents() -> None:
+    stream = json.dumps({"a": 1}) + "\n" + json.dumps({"b": 2})
+    assert [d.where for d in load_documents(stream, "in.json")] == ["in.json document 1", "in.json document 2"]
+    assert [d.index for d in load_documents("---\na: 1\n---\n---\nb: 2\n", "in.yaml")] == [1, 2]
