@@ -8,7 +8,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from sealkit.errors import InputError
-from sealkit.validation import is_qualified_name, type_name
+from sealkit.validation import DATA_KEY_RULE, is_data_key, is_qualified_name, type_name
 
 
 def metadata_of(obj: Mapping[str, Any], where: str) -> dict[str, Any]:
@@ -35,6 +35,12 @@ def string_map(value: Any, where: str, field: str) -> dict[str, str]:
             raise InputError(f"{field}[{label}] is a {type_name(item)}, not a string (quote it)", where=where)
         out[key] = item
     return out
+
+
+def check_data_key(key: str, where: str) -> None:
+    """A Secret data key as the API server takes it (IsConfigMapKey); the key itself is not echoed."""
+    if not is_data_key(key):
+        raise InputError(f"not a valid Secret key ({DATA_KEY_RULE})", where=where)
 
 
 def decode_base64(value: Any, field: str, *, where: str | None = None) -> bytes:

@@ -21,7 +21,6 @@ from sealkit.lint.catalog import RULES
 from sealkit.lint.config import LintConfig, find_config, load_config, parse_fail_on
 from sealkit.lint.discovery import Discovery, Source, discover
 from sealkit.lint.envs import EnvironmentIndex
-from sealkit.lint.loader import max_input_bytes
 from sealkit.lint.model import Severity
 from sealkit.lint.scanner import Scanner
 from sealkit.lint.sealed import Opener, SealedChecks, offline_opener
