@@ -38,9 +38,9 @@ def string_map(value: Any, where: str, field: str) -> dict[str, str]:
 
 
 def check_data_key(key: str, where: str) -> None:
-    """A Secret data key as the API server takes it (IsConfigMapKey); the key itself is not echoed."""
+    """A Secret data key given on the command line, as the API server takes it (IsConfigMapKey)."""
     if not is_data_key(key):
-        raise InputError(f"not a valid Secret key ({DATA_KEY_RULE})", where=where)
+        raise InputError(f"{key!r} is not a valid Secret key ({DATA_KEY_RULE})", where=where)
 
 
 def decode_base64(value: Any, field: str, *, where: str | None = None) -> bytes:

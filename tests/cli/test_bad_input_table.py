@@ -164,7 +164,8 @@ def world(
     shutil.copytree(EXAMPLE, spec_repo)
     expired_spec = root / "gitops-expired"
     shutil.copytree(EXAMPLE, expired_spec)
-    shutil.copy(expired, expired_spec / "clusters" / "example-cluster-cert.pem")
+    for cert_file in ("clusters/example-cluster-cert.pem", "clusters/prod/sealing-cert.pem"):
+        shutil.copy(expired, expired_spec / cert_file)
     unreachable = write_kubeconfig(root / "unreachable-kubeconfig", f"https://127.0.0.1:{closed_port()}")
     return World(
         root, cert, key, other_key, expired, sealed, repo, unreachable, corrupt, spec_repo, expired_spec, secret
