@@ -18,7 +18,6 @@ A problem names the field and the rule, never the content: a bad key may be a pa
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
@@ -235,6 +234,8 @@ def secret_data_problems(
         problems.append(Problem("data[ssh-privatekey]", "must not be empty"))
     json_key = _JSON_KEYS.get(kind)
     if json_key and json_key in items:
+        import json  # only for the Secret types holding JSON; not at the CLI's start-up
+
         try:
             parsed = json.loads(items[json_key])
         except (ValueError, RecursionError):

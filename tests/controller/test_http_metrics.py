@@ -7,7 +7,6 @@ import datetime as dt
 import json
 import re
 import socket
-import time
 import urllib.error
 import urllib.request
 from collections.abc import Iterator
