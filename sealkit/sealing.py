@@ -133,11 +133,14 @@ def seal_secret(
     namespace: str | None = None,
     allow_empty_data: bool = False,
     where: str = "input",
+    check_data: bool = True,
 ) -> dict[str, Any]:
     """Seal a Secret into a SealedSecret: scope from `scope`, else the Secret's annotations, else strict.
 
     `namespace` fills in a missing one and must agree with the Secret's when both are set. Every field
-    that goes into the SealedSecret in clear is checked as the API server would check it.
+    that goes into the SealedSecret in clear is checked as the API server would check it. `check_data=False`
+    skips the data rules (size, the keys the type needs) for a caller that checked the full data itself
+    and seals a copy without its values (`seal --env`'s skeleton).
     """
     if not isinstance(secret, Mapping):
         raise InputError(f"a {type_name(secret)} is not a Kubernetes object", where=where)
@@ -175,7 +178,8 @@ def seal_secret(
         raise InputError(
             "the Secret has no data or stringData (pass --allow-empty-data to seal it anyway)", where=where
         )
-    raise_first(secret_data_problems(items, secret_type, all_annotations), where)
+    if check_data:
+        raise_first(secret_data_problems(items, secret_type, all_annotations), where)
 
     template_meta: dict[str, Any] = {"name": final_name}
     if final_namespace:

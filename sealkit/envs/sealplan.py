@@ -30,6 +30,15 @@ from sealkit.manifest import metadata_of, string_map
 from sealkit.scope import Scope, scope_from_annotations
 from sealkit.sealedsecret import SealedSecretView, is_sealed_secret, parse_sealed_secret
 from sealkit.sealing import Target, resolve_target, seal_secret, seal_value, secret_items
+from sealkit.validation import (
+    immutable_problems,
+    metadata_problems,
+    name_problems,
+    namespace_problems,
+    raise_first,
+    secret_data_problems,
+    type_problems,
+)
 from sealkit.yamledit import merge_values, set_annotations
 
 
@@ -75,6 +84,15 @@ def prepare(
         if not isinstance(obj, Mapping) or obj.get("kind") != "Secret" or obj.get("apiVersion") not in ("v1", None):
             raise InputError(f"not a v1 Secret: {doc.where}")
         meta = metadata_of(obj, doc.where)
+        # What the messages below quote, and what goes into the files in clear, checked first.
+        raise_first(
+            (name_problems(name, "--name") if name is not None else [])
+            + (namespace_problems(namespace, "--namespace") if namespace else [])
+            + metadata_problems({k: v for k, v in meta.items() if not (k == "namespace" and v == "")})  # "": none
+            + type_problems(obj.get("type"))
+            + immutable_problems(obj.get("immutable")),
+            doc.where,
+        )
         final_name = name or meta.get("name")
         if not isinstance(final_name, str) or not final_name:
             raise InputError(f"the Secret has no metadata.name (give --name): {doc.where}")
@@ -92,6 +110,8 @@ def prepare(
         items = secret_items(obj, doc.where)
         if not items and not allow_empty_data:
             raise InputError(f"the Secret has no data or stringData (pass --allow-empty-data): {doc.where}")
+        annotations = string_map(meta.get("annotations"), doc.where, "annotations")
+        raise_first(secret_data_problems(items, obj.get("type"), annotations), doc.where)
         prepared = PreparedSecret(obj, doc.where, final_name, final_namespace, final_scope, items)
         first = by_file.setdefault(prepared.file, prepared)
         if first is not prepared:
@@ -207,6 +227,7 @@ def _skeleton(secret: PreparedSecret, cert: SealingCertificate) -> dict[str, Any
             namespace=secret.namespace,
             allow_empty_data=True,
             where=secret.where,
+            check_data=False,  # prepare() checked the full data
         )
     return dict(secret.skeleton)
 

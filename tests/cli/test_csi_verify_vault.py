@@ -157,7 +157,7 @@ def test_address_override(vault_server: VaultServer, tmp_path: Path) -> None:
     )
     assert result.exit_code == 0, result.output
     bad = run(str(spec), "--vault-address", "nonsense")
-    assert bad.exit_code == 1 and "error: --vault-address 'nonsense': give ADDRESS=URL" in bad.output
+    assert bad.exit_code == 2 and "error: --vault-address 'nonsense': give ADDRESS=URL" in bad.output
 
 
 def write_small_spec(root: Path, address: str) -> Path:

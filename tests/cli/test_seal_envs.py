@@ -171,10 +171,32 @@ def bad_cases(repo: EnvRepo, tmp_path: Path) -> dict[str, tuple[list[str], str, 
         "unknown environment": (["--env", "dev", "--env", "qa"], secret(), "unknown environment 'qa'"),
         "name clash": (["--all-envs"], two_secrets(second="db"), "two Secrets would be written to the same file"),
         "no namespace": (["--all-envs"], secret(namespace=""), "the Secret has no namespace"),
+        # #16: what would go into the files in clear is checked first, and never quoted.
+        "label holding a value": (["--all-envs"], secret(labels={"app": {"password": "hunter2"}}), "metadata.labels"),
+        "type holding a value": (
+            ["--all-envs"],
+            yaml.safe_dump({**yaml.safe_load(secret()), "type": {"password": "hunter2"}}),
+            "type: is a mapping",
+        ),
+        "tls without its keys": (
+            ["--all-envs"],
+            yaml.safe_dump({**yaml.safe_load(secret()), "type": "kubernetes.io/tls"}),
+            "needs the key tls.crt",
+        ),
     }
 
 
-@pytest.mark.parametrize("case", ["unknown environment", "name clash", "no namespace"])
+@pytest.mark.parametrize(
+    "case",
+    [
+        "unknown environment",
+        "name clash",
+        "no namespace",
+        "label holding a value",
+        "type holding a value",
+        "tls without its keys",
+    ],
+)
 def test_bad_input_is_one_line_and_writes_nothing(repo: EnvRepo, tmp_path: Path, case: str) -> None:
     before = snapshot(repo.root)
     args, stdin, message = bad_cases(repo, tmp_path)[case]
@@ -182,7 +204,7 @@ def test_bad_input_is_one_line_and_writes_nothing(repo: EnvRepo, tmp_path: Path,
     assert result.exit_code != 0
     lines = [line for line in result.output.splitlines() if line.strip()]
     assert len(lines) == 1 and message in lines[0], result.output
-    assert "Traceback" not in result.output
+    assert "Traceback" not in result.output and "hunter2" not in result.output
     assert snapshot(repo.root) == before, "nothing written for any environment"
 
 
