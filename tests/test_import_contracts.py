@@ -37,10 +37,6 @@ def tree(tmp_path: Path) -> Path:
     shutil.copy(ROOT / "pyproject.toml", copy / "pyproject.toml")
     for root in ROOTS:
         shutil.copytree(ROOT / root, copy / root, ignore=shutil.ignore_patterns("__pycache__", "*.egg-info"))
-    # tests.support is a root package of the contracts too (a namespace package under the tree's root).
-    shutil.copytree(
-        ROOT / "tests" / "support", copy / "tests" / "support", ignore=shutil.ignore_patterns("__pycache__")
-    )
     return copy
 
 

@@ -108,7 +108,7 @@ def _run(
     cluster: ClusterOptions = options["cluster"]
     work = bulk.plan(options["paths"], allow_empty=options["allow_empty"])
     if not work.total:
-        bulk.exit_with(bulk.report([], options["fmt"], verb))
+        bulk.exit_with(bulk.Report(options["fmt"], verb).finish([]))
     proxy: ControllerProxy | None = None
     if options["private_keys"]:
         check = offline(load_keyring(options["private_keys"]), cluster)
