@@ -15,7 +15,7 @@ from typing import Any
 
 import click
 
-from sealkit.errors import SealkitError
+from sealkit.errors import InputError, SealkitError
 from sealkit_cli.options import kek_client, vault_options
 
 
@@ -52,6 +52,9 @@ def check_recovery(paths: tuple[str, ...], fmt: str, **kwargs: Any) -> None:
 
     if not kwargs["vault"] or not kwargs["cluster_name"]:
         raise click.UsageError("check-recovery needs --vault and --cluster-name: where the escrowed keys are")
+    planned = bulk.plan(paths, allow_empty=True)  # an unreadable file ends the command before any request (exit 2, #16)
+    if not planned.files:
+        raise InputError("no SealedSecrets found under PATHS", where=", ".join(paths))
     escrow = _escrow(kwargs, required=True)
     assert escrow is not None
     entries = restore_order(escrow.vault.entries(escrow.cluster))
@@ -73,8 +76,6 @@ def check_recovery(paths: tuple[str, ...], fmt: str, **kwargs: Any) -> None:
         if kek is not None:
             kek.close()
     report.keys = len(ring)
-    planned = bulk.plan(paths)
-    report.unreadable_files = [item.error or item.path for item in planned.unreadable]
     check_documents(report, ring, [(str(path), docs) for path, _, docs in planned.files])
     _print(report, escrow.vault.url, fmt)
     if not report.ready:
