@@ -112,7 +112,7 @@ def test_wrap_finishes_an_interrupted_run_and_keeps_the_plaintext_key_when_unwra
     add_plaintext(kube, pairs[1])
     kek.vault.deny(kek.server.client.client_id, ["unwrapKey"])
     refused = keys_cmd(kubeconfig, "wrap", "--kek", kek.url)
-    assert refused.exit_code == 1
+    assert refused.exit_code == 2  # a vault that refuses: exit 2, as every connection-level refusal (docs/errors.md)
     assert refused.output.startswith("Error: ") or refused.output.startswith("error: ")
     assert "unwrapKey refused (403 ForbiddenByRbac)" in refused.output and "Key Vault Crypto User" in refused.output
     assert len(refused.output.strip().splitlines()) == 1 and "Traceback" not in refused.output
@@ -172,7 +172,7 @@ def test_unseal_without_vault_access_says_exactly_that(
     sealed.write_text(yaml.safe_dump(seal_secret({**secret, "stringData": {"pw": "x"}}, cert)))
     kek.vault.deny(kek.server.client.client_id, ["unwrapKey"])
     refused = CliRunner().invoke(cli, ["unseal", "--private-key", str(key_file), "-f", str(sealed), *AUTH])
-    assert refused.exit_code == 1
+    assert refused.exit_code == 2  # keys that cannot be used: exit 2 (docs/errors.md)
     line = refused.output.strip()
     assert len(line.splitlines()) == 1 and "Traceback" not in line
     assert "(k): a wrapped key; opening it needs unwrap access to its Key Vault key" in line
