@@ -147,7 +147,8 @@ def leaks(text: str) -> bool:
 
 def copied_in_clear(obj: Any) -> str:
     """The strings of the fields `seal` copies into the SealedSecret in clear (name, namespace, type, labels,
-    annotations): a value put there is public by design, so it may show in the output."""
+    annotations, and the data keys, which name encryptedData's items): a value put there is public by design,
+    so it may show in the output."""
     out: list[str] = []
     obj = obj if isinstance(obj, dict) else {}
     meta = obj.get("metadata") if isinstance(obj.get("metadata"), dict) else {}
@@ -156,4 +157,7 @@ def copied_in_clear(obj: Any) -> str:
     for field in ("labels", "annotations"):
         if isinstance(meta.get(field), dict):
             out.extend(f"{k}={v}" for k, v in meta[field].items())
+    for field in ("data", "stringData"):
+        if isinstance(obj.get(field), dict):
+            out.extend(str(key) for key in obj[field])
     return "\n".join(out)
