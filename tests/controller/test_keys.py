@@ -194,3 +194,43 @@ def test_store_knows_wrapped_keys_it_has_not_opened_and_prefers_envelopes_it_ope
     assert store.wrapped_secret_names() == ["w0", "w1"] and store.plaintext_secret_names() == []
     assert store.newest_known() == later  # renewal counts the key not opened yet
     assert store.drop("w2") and store.newest_known().fingerprint == generated.key.fingerprint  # type: ignore[union-attr]
+
+
+class EchoingClient(FakeClient):
+    """Creates as `FakeClient`, and the watch delivers the new Secret before the create call returns."""
+
+    def __init__(self) -> None:
+        super().__init__([])
+        self.watch: Callable[[dict[str, Any]], object] = lambda secret: None
+
+    def create_secret(self, namespace: str, body: dict[str, Any]) -> dict[str, Any]:
+        created = super().create_secret(namespace, body)
+        self.watch(created)
+        return created
+
+
+async def test_a_wrapped_key_seen_by_the_watch_while_it_is_written_is_not_unwrapped_again() -> None:
+    from tests.support.keys import LocalKek
+
+    kek, client = LocalKek(), EchoingClient()
+    store = KeyStore()
+    km = KeyManager(
+        Settings(namespace="ctl", key_size=2048),
+        client,
+        store,
+        direct,
+        clock=lambda: NOW,  # type: ignore[arg-type]
+        kek=lambda: kek,
+        wrap_new_keys=True,
+    )
+    seen: list[str | None] = []
+    client.watch = lambda secret: seen.append(km.observe_secret(secret))
+    await km.load()
+    assert await km.ensure() is True
+    (created,) = client.created
+    assert seen == [None]  # taken as the key being written: nothing to unwrap
+    assert kek.unwraps == 1  # the wrap check only
+    await km.loader.stop()
+    assert store.secret_names() == [created["metadata"]["name"]] and len(store.ring) == 1
+    newest = store.newest()
+    assert newest is not None and store.envelope_of(newest.fingerprint, verified=True) is not None

@@ -254,7 +254,8 @@ class KeyManager:
                     operation=ESCROW,
                     reason=failure_reason(exc),
                 ) from None
-        created, taken = await self._write(prepared, predecessor)
+        with self.loader.writing(prepared.key):  # the watch may deliver the Secret before the create returns
+            created, taken = await self._write(prepared, predecessor)
         self._prepared = None
         if taken is not None:
             return taken

@@ -4,7 +4,9 @@ Where it sits: the key lifecycle room, between the Secret watch (and the start-u
 `KeyStore`. For each wrapped key Secret: if a key with its certificate's fingerprint is already held (a
 restart's watch replay, a `sealkit keys wrap` or `rewrap` of a key in use), it is taken as is, with no vault
 call; otherwise its key is unwrapped through the KEK in the thread pool and put in the store. Until then
-the Secret is "waiting" in the store (its certificate counts for renewal, its key is not used).
+the Secret is "waiting" in the store (its certificate counts for renewal, its key is not used). A key this
+controller is writing right now (`writing`) counts as held: the watch can deliver the new Secret before its
+create call returns, and the key is in memory already, so no vault call is made for it.
 
 A failure is reported (`KekReport`) and retried with capped exponential backoff for that Secret alone, so
 one Secret that does not open never holds up the others. Failures retrying cannot fix (the Secret's
@@ -16,7 +18,8 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import logging
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
 from typing import Any
 
 from sealkit.errors import KeyMaterialError, SealkitError
@@ -53,6 +56,16 @@ class WrappedKeyLoader:
         self._tasks: dict[str, asyncio.Task[None]] = {}
         self._taking: dict[str, WrappedKey] = {}  # name -> the envelope being unwrapped
         self._refused: dict[str, WrappedKey] = {}  # name -> an envelope that will not open (until it changes)
+        self._writing: dict[str, PrivateKey] = {}  # fingerprint -> a key this controller is writing now
+
+    @contextmanager
+    def writing(self, key: PrivateKey) -> Iterator[None]:
+        """While its key Secret is written: a wrapped Secret of this key seen meanwhile is taken, not unwrapped."""
+        self._writing[key.fingerprint] = key
+        try:
+            yield
+        finally:
+            self._writing.pop(key.fingerprint, None)
 
     def _where(self, name: str) -> str:
         return f"wrapped key Secret {self._namespace}/{name}"
@@ -73,7 +86,7 @@ class WrappedKeyLoader:
             self._store.drop(name)
             self._spawn(name, self._report.failed(UNWRAP, exc, secret=name))
             return None
-        held = self._store.ring.get(wrapped.fingerprint)
+        held = self._store.ring.get(wrapped.fingerprint) or self._writing.get(wrapped.fingerprint)
         if held is not None:
             self._cancel(name)
             key = dataclasses.replace(held, not_before=wrapped.not_before, source=self._where(name))

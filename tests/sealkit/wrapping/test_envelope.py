@@ -12,7 +12,7 @@ import json
 import os
 
 import pytest
-from cryptography.hazmat.primitives.keywrap import InvalidUnwrap, aes_key_unwrap, aes_key_wrap
+from cryptography.hazmat.primitives.keywrap import aes_key_unwrap
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -21,7 +21,6 @@ from sealkit.keygen import GeneratedKey, generate_key_pair
 from sealkit.keys import is_wrapped_key_document, load_key_documents, load_private_keys
 from sealkit.wrapping.envelope import (
     KekError,
-    Wrapped,
     from_json,
     open_with_data_key,
     to_json,
@@ -32,31 +31,7 @@ from sealkit.wrapping.envelope import (
 from sealkit.wrapping.kekid import parse_kek_id
 from sealkit.wrapping.keysecret import wrapped_from_secret, wrapped_key_manifest, wrapped_secret_name
 from sealkit.wrapping.names import CIPHERTEXT, KEK_ID, WRAPPED_KEY_LABEL, WRAPPED_KEY_TYPE
-
-KEK = "https://kv.vault.azure.net/keys/kek"
-
-
-class LocalKek:
-    """A KEK in memory: one AES-256 key per version, RFC 3394 key wrap (A256KW)."""
-
-    def __init__(self) -> None:
-        self.versions = {"v1": os.urandom(32)}
-        self.current = "v1"
-        self.unwraps = 0
-
-    def current_id(self) -> str:
-        return f"{KEK}/{self.current}"
-
-    def wrap(self, data_key: bytes) -> Wrapped:
-        return Wrapped(self.current_id(), "A256KW", aes_key_wrap(self.versions[self.current], data_key))
-
-    def unwrap(self, kek_id: str, algorithm: str, wrapped: bytes) -> bytes:
-        self.unwraps += 1
-        version = kek_id.rsplit("/", 1)[-1]
-        try:
-            return aes_key_unwrap(self.versions[version], wrapped)
-        except InvalidUnwrap:
-            raise KekError(f"Key Vault key {kek_id}: unwrapKey failed (400 BadParameter)", "invalid") from None
+from tests.support.keys import KEK, LocalKek
 
 
 @pytest.fixture(scope="module")
