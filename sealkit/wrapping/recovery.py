@@ -45,11 +45,10 @@ class RecoveryReport:
     files: int = 0
     lost: list[Lost] = field(default_factory=list)
     unusable: list[UnusableEscrow] = field(default_factory=list)
-    unreadable_files: list[str] = field(default_factory=list)
 
     @property
     def ready(self) -> bool:
-        return not self.lost and not self.unusable and not self.unreadable_files
+        return not self.lost and not self.unusable
 
 
 def check_documents(

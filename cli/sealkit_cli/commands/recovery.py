@@ -11,12 +11,15 @@ from __future__ import annotations
 import json
 import sys
 from dataclasses import asdict
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
 from sealkit.errors import InputError, SealkitError
 from sealkit_cli.options import kek_client, vault_options
+
+if TYPE_CHECKING:
+    from sealkit.wrapping.recovery import RecoveryReport
 
 
 @click.command("check-recovery")
@@ -82,14 +85,12 @@ def check_recovery(paths: tuple[str, ...], fmt: str, **kwargs: Any) -> None:
         sys.exit(1)
 
 
-def _print(report: Any, vault: str, fmt: str) -> None:
+def _print(report: RecoveryReport, vault: str, fmt: str) -> None:
     if fmt == "json":
         click.echo(json.dumps({**asdict(report), "vault": vault, "ready": report.ready}, indent=2))
         return
     for item in report.unusable:
         click.echo(f"unusable escrowed key {item.name} ({item.fingerprint}): {item.cause}")
-    for path in report.unreadable_files:
-        click.echo(f"unreadable: {path}")
     for lost in report.lost:
         click.echo(f"would be lost: {lost.path}: {lost.namespace}/{lost.name}: {lost.cause}")
     summary = (
