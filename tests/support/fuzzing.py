@@ -10,6 +10,9 @@ from typing import Any
 from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 
+from sealkit.errors import SealkitError
+from sealkit.reading import load_documents
+
 CORPUS = Path(__file__).resolve().parents[1] / "fuzz" / "corpus"
 PLANTED = "Pl4nted-S3cret-Xq7"
 PLANTED_B64 = base64.b64encode(PLANTED.encode()).decode()
@@ -145,6 +148,14 @@ def leaks(text: str) -> bool:
     return PLANTED in text or PLANTED_B64 in text
 
 
+def leaks_beyond(text: str, public: str) -> bool:
+    """The planted value in `text` once every public string (one per line of `public`, e.g. the data keys
+    `copied_in_clear` lists) is taken out: an error may name a data key, which is public by design."""
+    for part in sorted(filter(None, public.splitlines()), key=len, reverse=True):
+        text = text.replace(part, "")
+    return leaks(text)
+
+
 def copied_in_clear(obj: Any) -> str:
     """The strings of the fields `seal` copies into the SealedSecret in clear (name, namespace, type, labels,
     annotations, and the data keys, which name encryptedData's items): a value put there is public by design,
@@ -161,3 +172,12 @@ def copied_in_clear(obj: Any) -> str:
         if isinstance(obj.get(field), dict):
             out.extend(str(key) for key in obj[field])
     return "\n".join(out)
+
+
+def copied_fields(data: bytes) -> str:
+    """`copied_in_clear` over every document of `data`; nothing when `data` does not read (then nothing of it is
+    public: an error about it may name none of it)."""
+    try:
+        return "\n".join(copied_in_clear(doc.obj) for doc in load_documents(data, "fuzz"))
+    except SealkitError:
+        return ""
