@@ -6,9 +6,10 @@
 set -euo pipefail
 data="${1:-.coverage}"
 status=0
-# package, its folder in the tree, floor (percent of statements). Measured 2026-12-04 (the whole suite, in the
-# test process): sealkit 91.4%, sealkit_cli 93.0%, sealkit_controller 94.3%; each floor is at most 0.8 below,
-# room for paths that only timing takes (retries, races), and none below the 91% of the whole.
+# package, its folder in the tree, floor (percent of statements). Measured 2026-12-05 (the whole suite, with the
+# CLI and the controller also measured where tests start them as their own processes, `patch = ["subprocess"]`
+# in pyproject.toml): sealkit 91.6%, sealkit_cli 95.0%, sealkit_controller 95.1%; each floor is at most 1.1
+# below, room for paths that only timing takes (retries, races), and none below the 91% of the whole.
 while read -r package folder floor; do
     # No data for a package (never imported) reports as nothing: 0%.
     total="$(coverage report --data-file="$data" --include="$folder/*" --format=total 2>/dev/null || true)"
@@ -21,7 +22,7 @@ while read -r package folder floor; do
     fi
 done <<'FLOORS'
 sealkit sealkit 91
-sealkit_cli cli/sealkit_cli 92.5
-sealkit_controller controller/sealkit_controller 93.5
+sealkit_cli cli/sealkit_cli 94
+sealkit_controller controller/sealkit_controller 94
 FLOORS
 exit "$status"
