@@ -20,7 +20,10 @@ Kopf watches, logs in, and hands every event to the controller; it keeps no book
 object. Only event-level handlers are registered (no create/update/delete handlers), so Kopf writes no
 diff-base annotation (a copy of the spec that can reach the 256 KiB annotation limit), no progress
 annotations, no finalizers and nothing in status, on SealedSecrets or on Secrets. The storages are still
-pointed at small annotations under a short prefix, should a handler with change tracking ever be added.
+pointed at small annotations under a short prefix, should a handler with change tracking ever be added. Kopf
+builds a diff base (a deep copy of the body) for every watch event, whatever the handlers; with event-level
+handlers only nothing reads it, so `kopf_settings` gives Kopf a storage that builds none (`build_registry`
+refuses change handlers and daemons while that is so).
 """
 
 from __future__ import annotations
@@ -54,6 +57,22 @@ logger = logging.getLogger(__name__)
 KOPF_PREFIX = "kopf.sealkit.io"
 
 
+def _event_only_diffbase() -> Any:
+    """Kopf's annotation diff-base storage, but building an empty essence: for event-level handlers only.
+
+    Kopf calls `build` on every watch event (a deep copy of the whole body, ciphertext or Secret data
+    included) to detect changes for change handlers and daemons; this controller registers neither, so
+    the essence is never compared or stored, and building it cost about a tenth of each event's handling.
+    """
+    import kopf
+
+    class EventOnlyDiffBase(kopf.AnnotationsDiffBaseStorage):
+        def build(self, *, body: Any, extra_fields: Any = None) -> Any:
+            return kopf.BodyEssence()
+
+    return EventOnlyDiffBase(prefix=KOPF_PREFIX, key="last")
+
+
 def kopf_settings(settings: Settings) -> Any:
     """Kopf configured for one replica that posts its own events and stores nothing on objects."""
     import kopf
@@ -66,7 +85,7 @@ def kopf_settings(settings: Settings) -> Any:
     kopf_config.scanning.disabled = True
     kopf_config.persistence.finalizer = f"{KOPF_PREFIX}/finalizer"
     kopf_config.persistence.progress_storage = kopf.AnnotationsProgressStorage(prefix=KOPF_PREFIX)
-    kopf_config.persistence.diffbase_storage = kopf.AnnotationsDiffBaseStorage(prefix=KOPF_PREFIX, key="last")
+    kopf_config.persistence.diffbase_storage = _event_only_diffbase()
     kopf_config.watching.server_timeout = settings.watch_server_timeout
     kopf_config.networking.error_backoffs = list(settings.watch_error_backoffs)
     kopf_config.execution.max_workers = settings.threads
@@ -410,6 +429,9 @@ def build_registry(runtime: Runtime) -> Any:
             if runtime.controller is not None and isinstance(event.get("object"), dict):
                 runtime.controller.observe_namespace(event["object"], deleted=event.get("type") == "DELETED")
 
+    # The diff-base storage builds no essence (`kopf_settings`): only event-level handlers can work with it.
+    assert not registry._changing.get_all_handlers(), "change handlers need Kopf's real diff base"
+    assert not registry._spawning.get_all_handlers(), "daemons need Kopf's real diff base"
     return registry
 
 
