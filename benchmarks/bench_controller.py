@@ -236,6 +236,12 @@ def _rss_kb(field: str) -> int:
     return 0
 
 
+def _cpu_seconds() -> float:
+    """User + system CPU seconds of this process (the controller's; the emulator is a process of its own)."""
+    times = os.times()
+    return times.user + times.system
+
+
 def _wait_converged(controller: Controller, count: int) -> None:
     while not (
         len(controller.tracked) == count
@@ -267,12 +273,13 @@ def child(seed: str, count: int, restart: bool, ceiling: bool) -> dict[str, Any]
             results["workers"], results["threads"] = settings.workers, settings.threads
             for phase in ("first", "restart") if restart else ("first",):
                 base = _rss_kb("VmRSS")
-                started = time.perf_counter()
+                started, cpu = time.perf_counter(), _cpu_seconds()
                 with ControllerThread(settings) as running:
                     controller = running.runtime.controller
                     assert controller is not None
                     _wait_converged(controller, count)
                     results[f"{phase}_seconds"] = time.perf_counter() - started
+                    results[f"{phase}_cpu"] = _cpu_seconds() - cpu
                     results[f"{phase}_rsa"] = controller.rsa_operations
                     results[f"{phase}_skips"] = controller.in_sync_skips
                 if phase == "first":
@@ -281,6 +288,7 @@ def child(seed: str, count: int, restart: bool, ceiling: bool) -> dict[str, Any]
                 assert kube.process is not None
                 found = asyncio.run(measure_ceiling(kube.url, "default", count, pid=kube.process.pid))
                 results["ceiling_objects"] = found.mix_objects
+                results["emulator_us"] = found.mix.cpu_us
                 results["ceiling_line"] = format_ceiling(found)
     return results
 
@@ -301,6 +309,28 @@ def emulator_run(key: GeneratedKey, count: int, *, restart: bool = True, ceiling
         args += [] if ceiling else ["--no-ceiling"]
         out = subprocess.run(args, check=True, capture_output=True, text=True)
     return dict(json.loads(out.stdout.strip().splitlines()[-1]))
+
+
+def machine_limits(run: dict[str, Any], objects: int, raws: dict[int, float], cores: int) -> str:
+    """What this machine allows any controller, beside the emulator's ceiling (which assumes a core of its own).
+
+    Per object a convergence costs one RSA-4096 decrypt (its CPU time from the raw rate with as many processes
+    as cores, so shared cores count) plus the emulator's CPU for the four requests; with every core busy on
+    nothing else, `cores / (rsa + emulator)` objects/s is the most any controller reaches here. The controller's
+    own work beyond the RSA step holds Python's GIL, so `1 / (its CPU per object - rsa)` caps it as well.
+    """
+    busy = max(t for t in raws if t <= cores)  # the largest sweep count this machine runs in parallel
+    rsa = busy / raws[busy]  # CPU seconds per decrypt, with that many processes sharing the cores
+    emulator = run["emulator_us"] / 1e6
+    machine = cores / (rsa + emulator)
+    own = run["first_cpu"] / objects
+    python = max(own - rsa, 1e-9)
+    return (
+        f"this machine's limit: {cores} cores / (RSA {rsa * 1e3:.2f} ms + emulator {emulator * 1e3:.2f} ms "
+        f"CPU per object) = {machine:.0f} objects/s = {machine / run['ceiling_objects']:.2f}x of the emulator "
+        f"ceiling; the controller used {own * 1e3:.2f} ms CPU per object, {python * 1e3:.2f} ms of it beside "
+        f"the RSA step, under the GIL: at most {1 / python:.0f} objects/s"
+    )
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -326,8 +356,9 @@ def main(argv: list[str] | None = None) -> int:
 
     bodies = sealed_objects(key, args.unseals)
     print(f"  thread sweep, {args.unseals} values per run, no emulator (target >= {TARGETS['sweep']}x of raw):")
+    raws: dict[int, float] = {}
     for threads in SWEEP:
-        raw = raw_rsa(key.key.key, max(20, args.unseals // threads), threads)
+        raw = raws[threads] = raw_rsa(key.key.key, max(20, args.unseals // threads), threads)
         rate = max(unseal_rate([key], bodies, threads=threads) for _ in range(TRIALS))
         shared = f" (only {cores} cores: both sides share them)" if threads > cores else ""
         print(
@@ -361,6 +392,7 @@ def main(argv: list[str] | None = None) -> int:
         f"    convergence / ceiling: {ratio:.2f}x (target >= {TARGETS['ceiling']}x) "
         f"{verdict(ratio >= TARGETS['ceiling'])}"
     )
+    print("    " + machine_limits(run, args.objects, raws, cores))
     print(
         f"  restart over {args.objects} in-sync objects: {run['restart_rsa']:.0f} RSA operations, "
         f"{run['restart_skips']:.0f} answered from the Secrets' records, {run['restart_seconds']:.1f} s "
