@@ -112,3 +112,18 @@ def test_nothing_of_kopf_on_any_object(cluster: Cluster) -> None:
             assert record.method == "PATCH" and record.path.endswith("/status"), record
         if "/secrets" in record.path:
             assert record.method in ("GET", "POST", "PUT"), record
+
+
+def test_kopf_builds_no_diff_base_and_no_handler_needs_one() -> None:
+    import kopf
+
+    from sealkit_controller.settings import Settings
+    from sealkit_controller.wiring import Runtime, build_registry, kopf_settings
+
+    storage = kopf_settings(Settings()).persistence.diffbase_storage
+    body = kopf.Body({"metadata": {"name": "a", "labels": {"x": "y"}}, "spec": {"encryptedData": {"k": "AgB"}}})
+    assert storage.build(body=body) == {}  # no copy of the body per watch event
+    assert storage.fetch(body=body) is None  # and none read back: there is no change tracking to feed
+    registry = build_registry(Runtime(Settings(namespace_selector="team=a"), configuration=None))
+    assert registry._watching.get_all_handlers()  # event handlers only (they need no diff base)
+    assert not registry._changing.get_all_handlers() and not registry._spawning.get_all_handlers()

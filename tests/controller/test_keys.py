@@ -234,3 +234,31 @@ async def test_a_wrapped_key_seen_by_the_watch_while_it_is_written_is_not_unwrap
     assert store.secret_names() == [created["metadata"]["name"]] and len(store.ring) == 1
     newest = store.newest()
     assert newest is not None and store.envelope_of(newest.fingerprint, verified=True) is not None
+
+
+def test_a_key_secret_seen_again_with_the_same_data_is_not_parsed_again(
+    generated: GeneratedKey, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from sealkit_controller.keys import keystore
+
+    parsed: list[str] = []
+    real = keystore.keys_from_secret
+
+    def counting(secret: Any, where: str) -> list[PrivateKey]:
+        parsed.append(where)
+        return real(secret, where)
+
+    monkeypatch.setattr(keystore, "keys_from_secret", counting)
+    store = KeyStore()
+    secret = key_secret_manifest(generated, namespace="kube-system", prefix="sealed-secrets-key")
+    secret["metadata"]["name"] = "sealed-secrets-key1"
+    assert store.observe_secret(secret) == "loaded"
+    # The watch delivers the same Secret again (after `load` read it, or an update of its labels): no parse.
+    assert store.observe_secret({**secret, "metadata": {**secret["metadata"], "resourceVersion": "2"}}) is None
+    assert len(parsed) == 1 and store.ring.fingerprints() == [generated.key.fingerprint]
+    other = generate_key_pair(bits=2048, now=NOW)
+    changed = {**secret, "data": key_secret_manifest(other, namespace="kube-system", prefix="x")["data"]}
+    assert store.observe_secret(changed) == "loaded"  # new data: parsed, and the ring follows it
+    assert len(parsed) == 2 and store.ring.fingerprints() == [other.key.fingerprint]
+    store.observe_secret(changed, deleted=True)
+    assert store.observe_secret(changed) == "loaded" and len(parsed) == 3  # forgotten with the Secret
