@@ -26,7 +26,7 @@ import hashlib
 import logging
 from collections.abc import Callable, Mapping
 from concurrent.futures import Executor
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from sealkit.bitnami import CLUSTER_WIDE_ANNOTATION, NAMESPACE_WIDE_ANNOTATION
@@ -41,7 +41,7 @@ from sealkit_controller.keys.keystore import KeyStore
 from sealkit_controller.plumbing.events import NORMAL, WARNING, EventRecorder
 from sealkit_controller.plumbing.pool import InPool
 from sealkit_controller.plumbing.workqueue import WorkQueue
-from sealkit_controller.reconciling import ownership, provenance, status
+from sealkit_controller.reconciling import ownership, provenance, records, status
 from sealkit_controller.reconciling.selectors import parse_selector
 from sealkit_controller.serving import metrics as m
 from sealkit_controller.settings import Settings
@@ -140,9 +140,12 @@ class _Stopped(Exception):
     """The workers stopped while an attempt ran in a thread: it writes nothing more."""
 
 
-@dataclass
+@dataclass(slots=True)
 class Tracked:
-    """The controller's memory of one SealedSecret (lost on restart: every object is then checked once)."""
+    """The controller's memory of one SealedSecret (lost on restart: every object is then checked once).
+
+    One per watched object, so it stays small: slots, and the body as `records.compact` keeps it.
+    """
 
     uid: str
     body: dict[str, Any]
@@ -153,7 +156,7 @@ class Tracked:
     last_event: tuple[str, str] | None = None
     written_status: dict[str, Any] | None = None
     preferred_key: str | None = None
-    extra: dict[str, Any] = field(default_factory=dict)
+    phase: str = ""  # where the attempt is (fetch, update, status): unseal_errors_total's reason on API trouble
 
 
 class Controller:
@@ -258,7 +261,7 @@ class Controller:
             logger.info("SealedSecret %s/%s is out of scope now: no longer reconciled", *key)
         self.queue.discard(key)
         self.metrics.forget(*key)
-        self.parked[key] = dict(body)
+        self.parked[key] = records.compact(body)
 
     def observe_namespace(self, body: Mapping[str, Any], *, deleted: bool = False) -> None:
         """A Namespace seen by the watch (only with --namespace-selector): take up or park its objects."""
@@ -296,9 +299,10 @@ class Controller:
         marker = handled_marker(body)
         tracked = self.tracked.get(key)
         if tracked is None or tracked.uid != uid:
-            tracked = self.tracked[key] = Tracked(uid=uid, body=dict(body), last_event=reported_failure(body))
+            tracked = Tracked(uid=uid, body=records.compact(body), last_event=reported_failure(body))
+            self.tracked[key] = tracked
         else:
-            tracked.body = dict(body)
+            tracked.body = records.compact(body, tracked.written_status)
             if tracked.marker == marker:
                 return  # a status or metadata change: already handled or being retried
             tracked.last_event = None  # a new generation or scope: its failures are news
@@ -429,7 +433,7 @@ class Controller:
         if not self.settings.accept_deprecated_v1_data and spec.get("data") and not spec.get("encryptedData"):
             logger.warning("%s: holds the deprecated spec.data, refused by --accept-deprecated-v1-data=false", where)
             return _stalled(status.ERR_UNSEAL_FAILED, V1_DATA_REFUSED, status.UNSEAL_FAILED), UNSEAL, False
-        tracked.extra["phase"] = m.FETCH
+        tracked.phase = m.FETCH
         read = self._read_and_open(key, body, ring, tracked.uid, tracked.preferred_key, where)
         existing, digest, found = read.existing, read.digest, read.found
         if read.in_sync and found is not None:
@@ -447,7 +451,7 @@ class Controller:
         if opened.key_fingerprints:
             tracked.preferred_key = opened.key_fingerprints[0]
             desired = provenance.annotate(desired, digest, opened.key_fingerprints[0])
-        tracked.extra["phase"] = m.UPDATE
+        tracked.phase = m.UPDATE
         plan = ownership.plan_write(desired, existing, tracked.uid)
         if plan.action is ownership.Action.UNMANAGED:
             logger.warning("%s: %s", where, plan.message)
@@ -511,7 +515,7 @@ class Controller:
         if isinstance(exc, WriteRefused):  # no longer surely the leader: the next leader takes it up
             logger.info("SealedSecret %s/%s: left to the next leader: %s", namespace, name, exc.message)
             return
-        self.metrics.unseal_error(str(tracked.extra.get("phase") or m.UPDATE), namespace)
+        self.metrics.unseal_error(tracked.phase or m.UPDATE, namespace)
         tracked.attempts += 1
         delay = self._delay(tracked.attempts, exc.retry_after)
         if exc.status == 409:
@@ -549,7 +553,7 @@ class Controller:
     def _finish(self, tracked: Tracked, outcome: status.Outcome, wrote: bool) -> dict[str, Any] | None:
         """Event, then status (blocking); returns an event body for `EventRecorder.retry`, if one is due."""
         retry = self._report(tracked, outcome, wrote)
-        tracked.extra["phase"] = m.STATUS
+        tracked.phase = m.STATUS
         self._write_status(tracked, outcome)
         return retry
 
