@@ -1,7 +1,7 @@
-"""Certificates and private keys in every form Sealed Secrets users keep them.
+"""Private keys in every form Sealed Secrets users keep them; certificates from `sealkit.certificates`.
 
-Bitnami's certificates carry KeyUsage EncipherOnly alone, which `cryptography` refuses to parse
-(ValueError on `.extensions`): this module never reads extensions, only the public key and dates.
+The certificate side (`SealingCertificate`, `load_certificate`, kubeseal's `fingerprint`) lives in
+`sealkit.certificates`, which sealing loads without the private-key code, and is re-exported here.
 """
 
 from __future__ import annotations
@@ -9,50 +9,22 @@ from __future__ import annotations
 import base64
 import binascii
 import datetime as dt
-import hashlib
 import re
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from cryptography import x509
 from cryptography.exceptions import UnsupportedAlgorithm
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
+from sealkit.certificates import SealingCertificate as SealingCertificate
+from sealkit.certificates import certificate_not_before as certificate_not_before
+from sealkit.certificates import fingerprint as fingerprint
+from sealkit.certificates import load_certificate as load_certificate
 from sealkit.documents import load_documents
 from sealkit.errors import InputError, KeyMaterialError
 from sealkit.wrapping.names import KEK_ID, WRAPPED_KEY_TYPE
-
-
-def _ssh_string(data: bytes) -> bytes:
-    return len(data).to_bytes(4, "big") + data
-
-
-def _ssh_mpint(value: int) -> bytes:
-    return _ssh_string(value.to_bytes(value.bit_length() // 8 + 1, "big"))
-
-
-def fingerprint(public_key: rsa.RSAPublicKey) -> str:
-    """kubeseal's fingerprint: SHA256 of the key's SSH wire encoding (RFC 4253), unpadded base64.
-
-    The encoding is built from the key's numbers: cheaper to start than cryptography's SSH module.
-    """
-    numbers = public_key.public_numbers()
-    wire = _ssh_string(b"ssh-rsa") + _ssh_mpint(numbers.e) + _ssh_mpint(numbers.n)
-    return "SHA256:" + base64.b64encode(hashlib.sha256(wire).digest()).decode().rstrip("=")
-
-
-@dataclass(frozen=True)
-class SealingCertificate:
-    """The public half a cluster hands out for sealing."""
-
-    public_key: rsa.RSAPublicKey
-    not_before: dt.datetime
-    not_after: dt.datetime
-    pem: bytes
-    fingerprint: str
-    sha256: str = ""  # lower-case hex SHA-256 of the DER certificate (sealkit's provenance annotation)
 
 
 @dataclass(frozen=True)
@@ -68,46 +40,6 @@ class PrivateKey:
     @property
     def public_key(self) -> rsa.RSAPublicKey:
         return self.key.public_key()
-
-
-def _utc_now() -> dt.datetime:
-    return dt.datetime.now(dt.UTC)
-
-
-def _parse_certificate(data: bytes, source: str) -> x509.Certificate:
-    stripped = data.strip()
-    try:
-        if stripped.startswith(b"-----BEGIN"):
-            certs = x509.load_pem_x509_certificates(stripped)
-            return certs[0]
-        return x509.load_der_x509_certificate(stripped)
-    except ValueError:
-        raise KeyMaterialError("not a PEM or DER certificate", where=source) from None
-
-
-def load_certificate(data: bytes, source: str = "certificate", *, now: dt.datetime | None = None) -> SealingCertificate:
-    """The first certificate in `data`; RSA only; refused once expired or before it is valid."""
-    cert = _parse_certificate(data, source)
-    public_key = cert.public_key()
-    if not isinstance(public_key, rsa.RSAPublicKey):
-        raise KeyMaterialError("the certificate's key is not RSA (Sealed Secrets uses RSA)", where=source)
-    now = now or _utc_now()
-    not_before, not_after = cert.not_valid_before_utc, cert.not_valid_after_utc
-    if now > not_after:
-        raise KeyMaterialError(f"the certificate expired on {not_after:%Y-%m-%d %H:%M:%S} UTC", where=source)
-    if now < not_before:
-        raise KeyMaterialError(f"the certificate is not valid before {not_before:%Y-%m-%d %H:%M:%S} UTC", where=source)
-    pem = cert.public_bytes(serialization.Encoding.PEM)
-    der_sha256 = hashlib.sha256(cert.public_bytes(serialization.Encoding.DER)).hexdigest()
-    return SealingCertificate(public_key, not_before, not_after, pem, fingerprint(public_key), der_sha256)
-
-
-def certificate_not_before(pem: bytes) -> dt.datetime | None:
-    """NotBefore of a PEM certificate, or None when it does not parse (dates only, no extensions)."""
-    try:
-        return x509.load_pem_x509_certificates(pem)[0].not_valid_before_utc
-    except ValueError:
-        return None
 
 
 def _pem_blocks(text: str) -> Iterator[tuple[str, str]]:

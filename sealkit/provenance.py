@@ -20,11 +20,10 @@ from __future__ import annotations
 import hashlib
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
+from sealkit.certificates import SealingCertificate
 from sealkit.errors import InputError
-from sealkit.keys import SealingCertificate
 
 CERTIFICATE_ANNOTATION = "sealkit.io/certificate-sha256"
 ENVIRONMENT_ANNOTATION = "sealkit.io/environment"
@@ -43,9 +42,8 @@ def short(sha256: str) -> str:
     return f"sha256:{sha256[:12]}"
 
 
-@dataclass(frozen=True)
-class Provenance:
-    """What a SealedSecret says about how it was sealed."""
+class Provenance(NamedTuple):
+    """What a SealedSecret says about how it was sealed (a named tuple: cheap to define at start)."""
 
     certificates: tuple[str, ...]  # hex SHA-256 of each DER certificate its items were sealed with, newest first
     environment: str | None = None

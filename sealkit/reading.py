@@ -28,8 +28,7 @@ import re
 import stat
 import sys
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass, field
-from typing import IO, Any
+from typing import IO, Any, NamedTuple
 
 import yaml
 
@@ -52,8 +51,11 @@ _SPACE = re.compile(r"\s*")
 _QUOTED = re.compile(r"""'[^']*'|"[^"]*\"""")
 
 
-@dataclass(frozen=True)
-class Limits:
+# The records below are named tuples and plain classes, not dataclasses: every command reads through this
+# module, and defining a dataclass costs more at start-up (docs/benchmarks.md, CLI start-up).
+
+
+class Limits(NamedTuple):
     """How much one untrusted input may hold."""
 
     max_bytes: int = DEFAULT_MAX_INPUT_BYTES
@@ -157,9 +159,10 @@ def decode_text(data: bytes | str, where: str) -> str:
     if b"\x00" in data:
         raise InputError("binary data (NUL bytes), not YAML or JSON text", where=where)
     try:
-        return data.decode("utf-8-sig")
+        text = data.decode()  # UTF-8; the BOM dropped by hand: the "utf-8-sig" codec is one more import
     except UnicodeDecodeError as exc:
         raise InputError(f"not valid UTF-8 text (byte {exc.start + 1})", where=where) from None
+    return text[1:] if text.startswith("\ufeff") else text
 
 
 # --- YAML: decide before building ------------------------------------------------------------------------
@@ -190,8 +193,7 @@ def yaml_error(exc: yaml.YAMLError, where: str) -> InputError:
     return InputError(f"not valid YAML: {_problem(exc)}", where=at)
 
 
-@dataclass(frozen=True)
-class _Shape:
+class _Shape(NamedTuple):
     """An anchored node as it expands: nodes, characters of its scalars, collection height."""
 
     nodes: int
@@ -199,31 +201,35 @@ class _Shape:
     height: int
 
 
-@dataclass
 class _Open:
     """A collection being read."""
 
-    anchor: str | None
-    mapping: bool
-    line: int
-    nodes: int = 1
-    chars: int = 1
-    height: int = 1
-    key_turn: bool = True  # mappings alternate key, value
-    keys: set[str] = field(default_factory=set)
-    last_key: str | None = None
+    __slots__ = ("anchor", "chars", "height", "key_turn", "keys", "last_key", "line", "mapping", "nodes")
+
+    def __init__(self, anchor: str | None, mapping: bool, line: int) -> None:
+        self.anchor = anchor
+        self.mapping = mapping
+        self.line = line
+        self.nodes = 1
+        self.chars = 1
+        self.height = 1
+        self.key_turn = True  # mappings alternate key, value
+        self.keys: set[str] = set()
+        self.last_key: str | None = None
 
 
-@dataclass
 class _Document:
     """One document's counts (go-yaml counts per document) and what it refuses later."""
 
-    index: int
-    decoded: int = 0
-    aliased: int = 0
-    anchors: dict[str, _Shape] = field(default_factory=dict)
-    duplicate: tuple[str, int] | None = None
-    kube_fields: set[str] = field(default_factory=set)
+    __slots__ = ("aliased", "anchors", "decoded", "duplicate", "index", "kube_fields")
+
+    def __init__(self, index: int) -> None:
+        self.index = index
+        self.decoded = 0
+        self.aliased = 0
+        self.anchors: dict[str, _Shape] = {}
+        self.duplicate: tuple[str, int] | None = None
+        self.kube_fields: set[str] = set()
 
 
 class _Checker:
@@ -447,13 +453,36 @@ def _json_documents(text: str, where: str, limits: Limits) -> Iterator[Any]:
 # --- documents out ---------------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
 class Document:
-    """One object from a manifest stream, with where it came from for error messages."""
+    """One object from a manifest stream, with where it came from for error messages (read-only)."""
+
+    __slots__ = ("index", "obj", "source")
 
     obj: Any
     source: str
     index: int  # 1-based position among the stream's non-empty documents
+
+    def __init__(self, obj: Any, source: str, index: int) -> None:
+        object.__setattr__(self, "obj", obj)
+        object.__setattr__(self, "source", source)
+        object.__setattr__(self, "index", index)
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        raise AttributeError(f"cannot assign to field {name!r}")
+
+    def __delattr__(self, name: str) -> None:
+        raise AttributeError(f"cannot delete field {name!r}")
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, Document):
+            return NotImplemented
+        return (self.obj, self.source, self.index) == (other.obj, other.source, other.index)
+
+    def __hash__(self) -> int:
+        return hash((self.obj, self.source, self.index))
+
+    def __repr__(self) -> str:
+        return f"Document(obj={self.obj!r}, source={self.source!r}, index={self.index!r})"
 
     @property
     def where(self) -> str:

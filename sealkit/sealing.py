@@ -9,8 +9,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 from sealkit import hybrid
 from sealkit.bitnami import (
@@ -20,8 +19,8 @@ from sealkit.bitnami import (
     LAST_APPLIED_ANNOTATIONS,
     NAMESPACE_WIDE_ANNOTATION,
 )
+from sealkit.certificates import SealingCertificate
 from sealkit.errors import InputError
-from sealkit.keys import SealingCertificate
 from sealkit.manifest import decode_base64, encode_base64, metadata_of
 from sealkit.scope import Scope, label_for, scope_annotations, scope_from_annotations
 from sealkit.validation import (
@@ -41,9 +40,8 @@ from sealkit.validation import (
 _SCOPE_ANNOTATIONS = (CLUSTER_WIDE_ANNOTATION, NAMESPACE_WIDE_ANNOTATION)
 
 
-@dataclass(frozen=True)
-class Target:
-    """Where a sealed value is meant to open: the label inputs."""
+class Target(NamedTuple):
+    """Where a sealed value is meant to open: the label inputs (a named tuple: cheap to define at start)."""
 
     scope: Scope
     namespace: str

@@ -5,8 +5,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
+from sealkit.certificates import SealingCertificate, load_certificate
 from sealkit.errors import InputError
-from sealkit.keys import SealingCertificate, load_certificate
 from sealkit.reading import read_stream
 from sealkit_cli import io
 

@@ -10,21 +10,30 @@ and an unreadable file completes nothing.
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 import click
-from click.shell_completion import CompletionItem
 
-Completer = Callable[[click.Context, click.Parameter, str], list[CompletionItem]]
+if TYPE_CHECKING:  # click's completion module is imported only when a shell asks (not at every start)
+    from click.shell_completion import CompletionItem
+
+Completer = Callable[[click.Context, click.Parameter, str], "list[CompletionItem]"]
+
+
+def _item(value: str, type: str = "plain") -> CompletionItem:
+    from click.shell_completion import CompletionItem
+
+    return CompletionItem(value, type=type)
 
 
 def files(ctx: click.Context, param: click.Parameter, incomplete: str) -> list[CompletionItem]:
     """Let the shell complete a file name (click's "file" item: bash `-o default`, zsh `_files`, fish's own)."""
-    return [CompletionItem(incomplete, type="file")]
+    return [_item(incomplete, type="file")]
 
 
 def directories(ctx: click.Context, param: click.Parameter, incomplete: str) -> list[CompletionItem]:
     """Let the shell complete a directory name."""
-    return [CompletionItem(incomplete, type="dir")]
+    return [_item(incomplete, type="dir")]
 
 
 def _root_param(ctx: click.Context, name: str) -> object:
@@ -47,7 +56,7 @@ def kubeconfig_section(section: str) -> Completer:
 
         kubeconfig = _root_param(ctx, "kubeconfig")
         names = kubeconfig_names(str(kubeconfig) if kubeconfig else None, section)
-        return [CompletionItem(name) for name in names if name.startswith(incomplete)]
+        return [_item(name) for name in names if name.startswith(incomplete)]
 
     return complete
 
@@ -67,4 +76,4 @@ def environments(ctx: click.Context, param: click.Parameter, incomplete: str) ->
     if not spec and "spec_arg" in ctx.params and ctx.args:
         spec = ctx.args[0]  # `csi verify SPEC --env <TAB>`: click leaves the positional unparsed meanwhile
     names = environment_names(spec_path(str(spec) if spec else None))
-    return [CompletionItem(name) for name in names if name.startswith(incomplete)]
+    return [_item(name) for name in names if name.startswith(incomplete)]

@@ -67,6 +67,9 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
 class LazyGroup(click.Group):
     """A group that imports a subcommand's module only when that subcommand is used."""
 
+    # Set by `main()` (the process's entry point, never a test runner's): see `_import`.
+    freeze_imports = False
+
     def list_commands(self, ctx: click.Context) -> list[str]:
         return sorted(COMMANDS)
 
@@ -75,7 +78,7 @@ class LazyGroup(click.Group):
         if entry is None:
             return None
         module_name, attr, _ = entry
-        command = getattr(_import(module_name), attr)
+        command = getattr(_import(module_name, freeze=self.freeze_imports), attr)
         assert isinstance(command, click.Command)
         return command
 
@@ -94,17 +97,23 @@ class LazyGroup(click.Group):
             formatter.write_dl(rows)
 
 
-def _import(module_name: str) -> Any:
+def _import(module_name: str, *, freeze: bool = False) -> Any:
     """Import a command's module with the cyclic garbage collector paused (and then as it was).
 
     An import makes objects that live as long as the process: the collections it would trigger find no
-    garbage and cost a few milliseconds of every start (docs/benchmarks.md, CLI start-up).
+    garbage and cost a few milliseconds of every start (docs/benchmarks.md, CLI start-up). With `freeze`
+    (the `sealkit` process itself, not a test runner's process), everything made so far (the modules, click,
+    the command) is then moved out of the collector's sight (`gc.freeze()`): otherwise the next collection
+    and the interpreter's exit walk those objects once more, for nothing. Objects made afterwards, by the
+    command, are collected as usual.
     """
     enabled = gc.isenabled()
     gc.disable()
     try:
         return importlib.import_module(module_name)
     finally:
+        if freeze:
+            gc.freeze()
         if enabled:
             gc.enable()
 
@@ -164,6 +173,7 @@ def report(exc: BaseException) -> NoReturn:
 def main(argv: list[str] | None = None) -> NoReturn:
     """Run the CLI; every failure becomes one line on stderr and a documented exit status."""
     terminal.line_buffer_stdout()
+    LazyGroup.freeze_imports = True
     try:
         result = cli.main(args=argv, prog_name="sealkit", standalone_mode=False)
     except click.UsageError as exc:

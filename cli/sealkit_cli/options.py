@@ -12,12 +12,9 @@ clients take. Importing it stays cheap: no Kubernetes, Azure or hvac package.
 
 from __future__ import annotations
 
-import csv
-import dataclasses
 import functools
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, TypeVar, cast, overload
+from typing import TYPE_CHECKING, Any, NamedTuple, TypeVar, cast, overload
 
 import click
 
@@ -50,6 +47,8 @@ class CommaList(click.ParamType):  # type: ignore[type-arg]  # generic only from
     def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
         if isinstance(value, tuple | list):
             return tuple(value)
+        import csv  # here: only a value given with this type needs it
+
         try:
             row = next(csv.reader([str(value)]), [])
         except csv.Error:
@@ -73,19 +72,19 @@ def go_bool(**kwargs: Any) -> dict[str, Any]:
     return {"type": click.BOOL, "is_flag": False, "flag_value": True, "default": False, "metavar": "[=BOOL]", **kwargs}
 
 
-@dataclass(frozen=True)
-class Spec:
+class Spec(NamedTuple):
     """One option: its spellings (canonical long name first among the long ones), and click's settings.
 
     `kubeseal` is the long name kubeseal (or kubectl's client flags in kubeseal) uses, which names its
-    SEALED_SECRETS_ variable; None when kubeseal has no such flag.
+    SEALED_SECRETS_ variable; None when kubeseal has no such flag. (A named tuple, not a dataclass: every
+    command's start defines it, and a dataclass costs more to define.)
     """
 
     dest: str
     names: tuple[str, ...]
     help: str
-    kubeseal: str | None = None
-    settings: dict[str, Any] = field(default_factory=dict)
+    kubeseal: str | None
+    settings: dict[str, Any]
 
 
 def _spec(dest: str, names: tuple[str, ...], help_text: str, kubeseal: str | None = None, **settings: Any) -> Spec:
@@ -438,6 +437,8 @@ def with_namespace(cluster: ClusterOptions, namespace: str | None) -> ClusterOpt
     """`cluster` with -n as kubectl's namespace override (clientcmd strips a "namespaces/" prefix)."""
     if not namespace:
         return cluster
+    import dataclasses  # here: `sealkit seal --cert` starts without the module
+
     overrides = dataclasses.replace(cluster.overrides, namespace=strip_namespace_prefix(namespace))
     return dataclasses.replace(cluster, overrides=overrides)
 

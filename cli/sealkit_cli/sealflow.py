@@ -9,10 +9,10 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from sealkit.certificates import SealingCertificate
 from sealkit.documents import Document, load_documents
 from sealkit.envs.sealplan import merge_into_text
 from sealkit.errors import InputError
-from sealkit.keys import SealingCertificate
 from sealkit.reading import decode_text, read_file
 from sealkit.sealedsecret import is_sealed_secret
 from sealkit.sealing import Target, describe_kind, seal_value, secret_items

@@ -21,9 +21,9 @@ from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
+from sealkit.certificates import SealingCertificate, load_certificate
 from sealkit.csi.model import CertSource, Environment, Spec
 from sealkit.errors import InputError, KeyMaterialError
-from sealkit.keys import SealingCertificate, load_certificate
 from sealkit.provenance import der_sha256
 
 MAX_CERT_BYTES = 1 << 20  # a PEM bundle of certificates is a few KiB; anything larger is not one

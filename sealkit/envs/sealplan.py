@@ -18,13 +18,13 @@ from pathlib import Path
 from typing import Any
 
 from sealkit import provenance
+from sealkit.certificates import SealingCertificate
 from sealkit.csi.model import Environment, Spec
 from sealkit.csi.yamlio import dump_document, flow_scalar
 from sealkit.documents import Document, load_documents
 from sealkit.envs.layout import SUFFIX, file_name, sealed_dir
 from sealkit.errors import InputError
 from sealkit.filewrites import FileChange
-from sealkit.keys import SealingCertificate
 from sealkit.kustomizeedit import KUSTOMIZATION_NAMES, add_resources
 from sealkit.manifest import metadata_of, string_map
 from sealkit.scope import Scope, scope_from_annotations

@@ -1,0 +1,100 @@
+"""Sealing certificates: the public half a cluster hands out, loaded and checked for sealing.
+
+Where it sits: the core, under everything that seals (`sealing`, `provenance`, `seal`'s certificate
+source, the environments' certificates); `sealkit.keys` re-exports it beside the private keys. It loads no
+more of `cryptography` than sealing needs (the X.509 parser and SHA-256; the serialization module, with
+its SSH and bcrypt code, only when a certificate's PEM is asked for): `sealkit seal --cert` starts with it
+(docs/benchmarks.md, CLI start-up).
+
+Bitnami's certificates carry KeyUsage EncipherOnly alone, which `cryptography` refuses to parse
+(ValueError on `.extensions`): this module never reads extensions, only the public key and dates.
+"""
+
+from __future__ import annotations
+
+import base64
+import datetime as dt
+import hashlib
+from typing import NamedTuple
+
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.asymmetric import rsa
+
+from sealkit.errors import KeyMaterialError
+
+
+def _ssh_string(data: bytes) -> bytes:
+    return len(data).to_bytes(4, "big") + data
+
+
+def _ssh_mpint(value: int) -> bytes:
+    return _ssh_string(value.to_bytes(value.bit_length() // 8 + 1, "big"))
+
+
+def fingerprint(public_key: rsa.RSAPublicKey) -> str:
+    """kubeseal's fingerprint: SHA256 of the key's SSH wire encoding (RFC 4253), unpadded base64.
+
+    The encoding is built from the key's numbers: cheaper to start than cryptography's SSH module.
+    """
+    numbers = public_key.public_numbers()
+    wire = _ssh_string(b"ssh-rsa") + _ssh_mpint(numbers.e) + _ssh_mpint(numbers.n)
+    return "SHA256:" + base64.b64encode(hashlib.sha256(wire).digest()).decode().rstrip("=")
+
+
+class SealingCertificate(NamedTuple):
+    """The public half a cluster hands out for sealing (a named tuple: cheaper to define than a dataclass,
+    and this one is defined at every start of `sealkit seal`)."""
+
+    public_key: rsa.RSAPublicKey
+    not_before: dt.datetime
+    not_after: dt.datetime
+    certificate: x509.Certificate
+    fingerprint: str  # kubeseal's: SHA256 of the public key's SSH encoding
+    sha256: str  # lower-case hex SHA-256 of the DER certificate (sealkit's provenance annotation)
+
+    @property
+    def pem(self) -> bytes:
+        """The certificate as PEM (what `sealkit cert` prints and `certs pull` writes)."""
+        from cryptography.hazmat.primitives.serialization import Encoding
+
+        return self.certificate.public_bytes(Encoding.PEM)
+
+
+def _utc_now() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)
+
+
+def _parse_certificate(data: bytes, source: str) -> x509.Certificate:
+    stripped = data.strip()
+    try:
+        if stripped.startswith(b"-----BEGIN"):
+            certs = x509.load_pem_x509_certificates(stripped)
+            return certs[0]
+        return x509.load_der_x509_certificate(stripped)
+    except ValueError:
+        raise KeyMaterialError("not a PEM or DER certificate", where=source) from None
+
+
+def load_certificate(data: bytes, source: str = "certificate", *, now: dt.datetime | None = None) -> SealingCertificate:
+    """The first certificate in `data`; RSA only; refused once expired or before it is valid."""
+    cert = _parse_certificate(data, source)
+    public_key = cert.public_key()
+    if not isinstance(public_key, rsa.RSAPublicKey):
+        raise KeyMaterialError("the certificate's key is not RSA (Sealed Secrets uses RSA)", where=source)
+    now = now or _utc_now()
+    not_before, not_after = cert.not_valid_before_utc, cert.not_valid_after_utc
+    if now > not_after:
+        raise KeyMaterialError(f"the certificate expired on {not_after:%Y-%m-%d %H:%M:%S} UTC", where=source)
+    if now < not_before:
+        raise KeyMaterialError(f"the certificate is not valid before {not_before:%Y-%m-%d %H:%M:%S} UTC", where=source)
+    der_sha256 = cert.fingerprint(hashes.SHA256()).hex()  # the SHA-256 of its DER encoding
+    return SealingCertificate(public_key, not_before, not_after, cert, fingerprint(public_key), der_sha256)
+
+
+def certificate_not_before(pem: bytes) -> dt.datetime | None:
+    """NotBefore of a PEM certificate, or None when it does not parse (dates only, no extensions)."""
+    try:
+        return x509.load_pem_x509_certificates(pem)[0].not_valid_before_utc
+    except ValueError:
+        return None
