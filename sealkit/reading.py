@@ -509,6 +509,94 @@ def load_documents(data: bytes | str, source: str, *, limits: Limits | None = No
     return [Document(obj, source, i + 1) for i, obj in enumerate(documents)]
 
 
+# What can open a collection: a document's nesting depth is at most the count of these characters.
+_NESTING = "[{-:?"
+
+
+def _plainly_bounded(text: str, limits: Limits) -> bool:
+    """Whether `text` stays within every limit whatever it holds: no anchor or alias (nothing expands), fewer
+    characters that can open a collection than the depth limit (so it cannot nest deeper), and short enough
+    that its nodes' expanded size (each node's text plus one) cannot reach the size cap."""
+    return (
+        4 * len(text) < limits.max_bytes
+        and "&" not in text
+        and "*" not in text
+        and sum(map(text.count, _NESTING)) < limits.max_depth
+    )
+
+
+def _first_duplicate(root: yaml.Node) -> yaml.ScalarNode | None:
+    """The first mapping key given twice in a composed document (without aliases), in the order the check
+    meets them: the parser's event order, keys before their values, depth first."""
+    stack: list[tuple[yaml.Node, set[str] | None]] = [(root, None)]
+    while stack:
+        node, keys = stack.pop()
+        if keys is not None and isinstance(node, yaml.ScalarNode) and node.value != "<<":  # a mapping's key
+            if node.value in keys:
+                return node
+            keys.add(node.value)
+        if isinstance(node, yaml.MappingNode):
+            seen: set[str] = set()
+            for key, value in reversed(node.value):
+                stack.append((value, None))
+                stack.append((key, seen))
+        elif isinstance(node, yaml.SequenceNode):
+            stack.extend((child, None) for child in reversed(node.value))
+    return None
+
+
+def _is_kubernetes_node(root: yaml.Node) -> bool:
+    """The check's test for a Kubernetes object: top-level apiVersion and kind with non-empty scalar values."""
+    if not isinstance(root, yaml.MappingNode):
+        return False
+    fields = {
+        key.value
+        for key, value in root.value
+        if isinstance(key, yaml.ScalarNode) and isinstance(value, yaml.ScalarNode) and value.value
+    }
+    return {"apiVersion", "kind"} <= fields
+
+
+def compose_documents(
+    text: str, source: str, *, limits: Limits | None = None
+) -> list[tuple[Document, yaml.Node]] | None:
+    """`load_documents` for a YAML text that is about to be edited in place, parsed once: each non-empty
+    document with the node it was built from (marks: character positions in `text`, for `sealkit.yamledit`).
+
+    Only for a text that plainly stays within the limits (`_plainly_bounded`: no anchors or aliases, too few
+    characters to nest deeper than allowed, well under the size cap) and is ASCII (libyaml's marks are then
+    character positions); for any other text it returns None, and the caller reads it with `load_documents`
+    (the full check first) and composes it itself. Refuses what `load_documents` refuses, with the same
+    messages: YAML errors, duplicate keys in Kubernetes objects, values that are not their type.
+    """
+    limits = limits or Limits.from_env()
+    if is_json(text) or not text.isascii() or not _plainly_bounded(text, limits):
+        return None
+    nodes: list[yaml.Node] = []
+    try:
+        for number, node in enumerate(yaml.compose_all(text, Loader=SafeLoader), start=1):
+            duplicate = _first_duplicate(node) if _is_kubernetes_node(node) else None
+            if duplicate is not None:  # refused when its document is read, as the check refuses it
+                line = _line(duplicate.start_mark)
+                where = f"{source} document {number} line {line}"
+                raise DuplicateKey(duplicate_key_message(duplicate.value), where=where, line=line)
+            nodes.append(node)
+    except yaml.YAMLError as exc:
+        raise yaml_error(exc, source) from None
+    constructor = yaml.constructor.SafeConstructor()
+    out: list[tuple[Document, yaml.Node]] = []
+    for node in nodes:
+        try:
+            obj = constructor.construct_document(node)
+        except yaml.YAMLError as exc:
+            raise yaml_error(exc, source) from None
+        except (ValueError, OverflowError, TypeError):
+            raise InputError("not valid YAML: a value cannot be read as its type", where=source) from None
+        if obj is not None:
+            out.append((Document(obj, source, len(out) + 1), node))
+    return out
+
+
 def read_documents(path: str, *, limits: Limits | None = None) -> list[Document]:
     """The documents of a file, or of stdin for `-`."""
     limits = limits or Limits.from_env()

@@ -68,27 +68,28 @@ def _scalar(node: yaml.Node | None) -> str | None:
 def locate(text: str, source: str) -> list[SealedDocument | None]:
     """Per document of the stream (empty ones skipped, as `load_documents` does): its SealedSecret
     value spans, or None when the document is not a SealedSecret."""
-    nodes = compose(text, source)
-    out: list[SealedDocument | None] = []
-    for i, node in enumerate(nodes, start=1):
-        if _scalar(_get(node, "kind")) != "SealedSecret":
-            out.append(None)
-            continue
-        doc = SealedDocument(i)
-        encrypted = _get(_get(node, "spec") or yaml.MappingNode("", []), "encryptedData")
-        if isinstance(encrypted, yaml.MappingNode):
-            doc.mapping_start = encrypted.start_mark.index
-            doc.mapping_end = encrypted.end_mark.index
-            doc.mapping_flow = bool(encrypted.flow_style)
-            if encrypted.value:
-                doc.mapping_indent = encrypted.value[0][0].start_mark.column
-            for key_node, value_node in encrypted.value:
-                if isinstance(key_node, yaml.ScalarNode) and isinstance(value_node, yaml.ScalarNode):
-                    doc.values[key_node.value] = ValueSpan(  # libyaml says "" for plain, PyYAML None
-                        value_node.start_mark.index, value_node.end_mark.index, value_node.style or None
-                    )
-        out.append(doc)
-    return out
+    return [sealed_document(node, i) for i, node in enumerate(compose(text, source), start=1)]
+
+
+def sealed_document(node: yaml.Node, index: int) -> SealedDocument | None:
+    """The value spans of one composed document (`index`: its number in the stream), or None when it is not
+    a SealedSecret. `sealkit.reading.compose_documents` gives the nodes of a text it parsed once."""
+    if _scalar(_get(node, "kind")) != "SealedSecret":
+        return None
+    doc = SealedDocument(index)
+    encrypted = _get(_get(node, "spec") or yaml.MappingNode("", []), "encryptedData")
+    if isinstance(encrypted, yaml.MappingNode):
+        doc.mapping_start = encrypted.start_mark.index
+        doc.mapping_end = encrypted.end_mark.index
+        doc.mapping_flow = bool(encrypted.flow_style)
+        if encrypted.value:
+            doc.mapping_indent = encrypted.value[0][0].start_mark.column
+        for key_node, value_node in encrypted.value:
+            if isinstance(key_node, yaml.ScalarNode) and isinstance(value_node, yaml.ScalarNode):
+                doc.values[key_node.value] = ValueSpan(  # libyaml says "" for plain, PyYAML None
+                    value_node.start_mark.index, value_node.end_mark.index, value_node.style or None
+                )
+    return doc
 
 
 def _render(value: str, style: str | None) -> str:
@@ -125,9 +126,15 @@ def _line_end(text: str, pos: int) -> int:
     return len(text) if end < 0 else end
 
 
-def merge_values(text: str, index: int, items: Mapping[str, str], source: str) -> str:
-    """Replace or add encryptedData items of one document; other lines stay untouched."""
-    documents = {d.index: d for d in locate(text, source) if d is not None}
+def merge_values(
+    text: str, index: int, items: Mapping[str, str], source: str, located: SealedDocument | None = None
+) -> str:
+    """Replace or add encryptedData items of one document; other lines stay untouched. `located`: that
+    document's spans when the caller has them (`sealed_document`), else the text is composed here."""
+    if located is not None and located.index == index:
+        documents = {index: located}
+    else:
+        documents = {d.index: d for d in locate(text, source) if d is not None}
     doc = documents.get(index)
     if doc is None:
         raise InputError("not a SealedSecret", where=f"{source} document {index}")

@@ -27,6 +27,7 @@ from sealkit.errors import InputError
 from sealkit.filewrites import FileChange
 from sealkit.kustomizeedit import KUSTOMIZATION_NAMES, add_resources
 from sealkit.manifest import metadata_of, string_map
+from sealkit.reading import compose_documents
 from sealkit.scope import Scope, scope_from_annotations
 from sealkit.sealedsecret import SealedSecretView, is_sealed_secret, parse_sealed_secret
 from sealkit.sealing import Target, resolve_target, seal_secret, seal_value, secret_items
@@ -39,7 +40,7 @@ from sealkit.validation import (
     secret_data_problems,
     type_problems,
 )
-from sealkit.yamledit import merge_values, set_annotations
+from sealkit.yamledit import SealedDocument, merge_values, sealed_document, set_annotations
 
 
 @dataclass
@@ -148,11 +149,17 @@ def _read(path: Path) -> str | None:
         raise InputError(f"cannot read ({exc.strerror}): {path}") from None
 
 
-def _the_sealed_secret(text: str, path: Path) -> tuple[Document, SealedSecretView]:
-    sealed = [d for d in load_documents(text, str(path)) if is_sealed_secret(d.obj)]
+def _the_sealed_secret(text: str, path: Path) -> tuple[Document, SealedSecretView, SealedDocument | None]:
+    """The file's one SealedSecret, read through the bounded reader; with its values' spans when the text
+    was parsed once for them (`compose_documents`; else `merge_values` composes it)."""
+    composed = compose_documents(text, str(path))
+    documents = load_documents(text, str(path)) if composed is None else [doc for doc, _ in composed]
+    sealed = [d for d in documents if is_sealed_secret(d.obj)]
     if len(sealed) != 1:
         raise InputError(f"the file must hold exactly one SealedSecret, it holds {len(sealed)}: {path}")
-    return sealed[0], parse_sealed_secret(sealed[0].obj, sealed[0].where)
+    doc = sealed[0]
+    located = None if composed is None else sealed_document(composed[doc.index - 1][1], doc.index)
+    return doc, parse_sealed_secret(doc.obj, doc.where), located
 
 
 def _reprovenance(
@@ -193,7 +200,7 @@ def merge_into_text(
     `expect` (namespace, name, scope) refuses a file holding another object, or the same one in another
     scope: its items would not open together.
     """
-    doc, view = _the_sealed_secret(text, path)
+    doc, view, located = _the_sealed_secret(text, path)
     if view.legacy_data:
         raise InputError(f"the SealedSecret uses deprecated spec.data; seal it again as a whole: {path}")
     if expect is not None:
@@ -208,7 +215,7 @@ def merge_into_text(
                 f"scope, or pass --scope {view.scope.value}): {path}"
             )
     sealed = {key: seal_value(cert, value, view.target) for key, value in items.items()}
-    merged = merge_values(text, doc.index, sealed, str(path))
+    merged = merge_values(text, doc.index, sealed, str(path), located)
     every_item = set(view.encrypted_data) <= set(items)
     stamp = provenance.of_certificate(cert, environment)
     return _reprovenance(merged, doc, view, stamp, every_item, path, add_provenance)
@@ -323,7 +330,7 @@ def plan_set(
             f"environment {env.name} has no SealedSecret {namespace}/{name} to change (seal it first with "
             f"`sealkit seal --env {env.name}`): {path}"
         )
-    _, view = _the_sealed_secret(old, path)
+    _, view, _ = _the_sealed_secret(old, path)
     if (view.namespace, view.name) != (namespace, name):
         raise InputError(f"the file holds SealedSecret {view.namespace}/{view.name}, not {namespace}/{name}: {path}")
     text = merge_into_text(old, path, {key: value}, cert, env.name)

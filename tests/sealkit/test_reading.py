@@ -212,3 +212,72 @@ def test_json_streams_and_yaml_streams_number_their_documents() -> None:
     stream = json.dumps({"a": 1}) + "\n" + json.dumps({"b": 2})
     assert [d.where for d in load_documents(stream, "in.json")] == ["in.json document 1", "in.json document 2"]
     assert [d.index for d in load_documents("---\na: 1\n---\n---\nb: 2\n", "in.yaml")] == [1, 2]
+
+
+# --- compose_documents: one parse for a file about to be edited in place ---------------------------------
+
+SEALED = (
+    "# comment\n"
+    "apiVersion: bitnami.com/v1alpha1\n"
+    "kind: SealedSecret\n"
+    "metadata: {name: db, namespace: team-a}\n"
+    "spec:\n"
+    "  encryptedData:\n"
+    "    password: AgBy3i4OJSWK+PiTySYZZA==\n"
+    "  template: {type: Opaque}\n"
+)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        SEALED,
+        "---\n---\n" + SEALED + "---\nnull\n---\na: 1\nb: [1, 2.5, true, 2024-01-02]\n",
+        "list: [a, {b: c}]\nother: x\nother: y\n",  # not a Kubernetes object: its keys may repeat
+        "",
+    ],
+)
+def test_compose_documents_reads_what_load_documents_reads(text: str) -> None:
+    composed = reading.compose_documents(text, "in.yaml")
+    assert composed is not None
+    assert [doc for doc, _ in composed] == load_documents(text, "in.yaml")
+    for doc, node in composed:  # each node is the document it was built from
+        assert node.start_mark.index <= node.end_mark.index <= len(text)
+        assert reading.yaml.safe_load(reading.yaml.serialize(node)) == doc.obj
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        SEALED.replace("kind: SealedSecret\n", "kind: SealedSecret\nkind: Secret\n"),
+        SEALED.replace("    password:", "    a: x\n    password: x\n    a:"),
+        "a: 1\n---\n" + SEALED.replace("name: db", "name: db, name: db"),
+        SEALED + "spec: [\n",
+        SEALED.replace("password: Ag", "password: !!int Ag"),
+    ],
+)
+def test_compose_documents_refuses_what_load_documents_refuses_in_the_same_words(text: str) -> None:
+    with pytest.raises(InputError) as loaded:
+        load_documents(text, "in.yaml")
+    with pytest.raises(InputError) as composed:
+        reading.compose_documents(text, "in.yaml")
+    assert str(composed.value) == str(loaded.value)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        SEALED.replace("name: db", "name: &n db, other: *n"),  # aliases: counted by the full check
+        SEALED.replace("# comment", "# commentaire modifié"),  # not ASCII: marks would be bytes
+        '{"apiVersion": "v1", "kind": "Secret"}',  # JSON: the JSON reader's rules
+        "a:\n" + "".join(f"{'  ' * i}- \n" for i in range(1, 130)),  # could nest deeper than the limit
+    ],
+)
+def test_compose_documents_leaves_other_texts_to_the_full_check(text: str) -> None:
+    assert reading.compose_documents(text, "in.yaml") is None
+
+
+def test_compose_documents_stays_under_the_size_cap() -> None:
+    """Only texts whose expanded size cannot reach the cap are read in one parse."""
+    assert reading.compose_documents(SEALED, "in.yaml", limits=Limits(max_bytes=4 * len(SEALED))) is None
+    assert reading.compose_documents(SEALED, "in.yaml", limits=Limits(max_bytes=4 * len(SEALED) + 1)) is not None
