@@ -55,7 +55,8 @@ def _stage(change: FileChange, made_dirs: list[Path], present: set[Path] | None 
     """`change` written to a new temporary file beside its target (its directories made as needed)."""
     parent = change.path.parent
     missing = []
-    for directory in (parent, *parent.parents):
+    known = present is not None and parent in present  # most files go to a directory already seen
+    for directory in () if known else (parent, *parent.parents):
         if (present is not None and directory in present) or directory.exists():
             break
         missing.append(directory)
