@@ -58,6 +58,8 @@ from sealkit_controller.settings import SECRET_CREATION_TIMESTAMP, Settings
 logger = logging.getLogger(__name__)
 
 KOPF_PREFIX = "kopf.sealkit.io"
+LIST_CHUNK = 500  # objects per page of a listing (`limit`/`continue`)
+WORKER_IDLE_SECONDS = 0.1
 
 
 def _event_only_diffbase() -> Any:
@@ -92,6 +94,11 @@ def kopf_settings(settings: Settings) -> Any:
     kopf_config.watching.server_timeout = settings.watch_server_timeout
     kopf_config.networking.error_backoffs = list(settings.watch_error_backoffs)
     kopf_config.execution.max_workers = settings.threads
+    # Memory stays flat with many objects: the first listing comes in pages, and Kopf's per-object worker
+    # (a task holding the object's last event) ends once the event is handled, instead of idling 5 s: a
+    # listing of 10,000 objects otherwise holds 10,000 workers and bodies at once.
+    kopf_config.watching.chunk_size = LIST_CHUNK
+    kopf_config.queueing.idle_timeout = WORKER_IDLE_SECONDS
     return kopf_config
 
 
