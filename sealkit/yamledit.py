@@ -26,9 +26,15 @@ def compose(text: str, source: str) -> list[yaml.Node]:
     """The non-empty documents of `text` as nodes whose marks are character positions in `text`."""
     loader = _FastLoader if text.isascii() else _Loader
     try:
-        return [n for n in yaml.compose_all(text, Loader=loader) if n is not None]
+        return [n for n in yaml.compose_all(text, Loader=loader) if n is not None and not _is_null(n)]
     except yaml.YAMLError:
         raise InputError("not valid YAML", where=source) from None
+
+
+def _is_null(node: yaml.Node) -> bool:
+    """A document that reads as nothing (`null`, `~`, an empty document between markers): `load_documents`
+    skips it, so document numbers here must skip it too."""
+    return isinstance(node, yaml.ScalarNode) and node.tag == "tag:yaml.org,2002:null"
 
 
 @dataclass(frozen=True)

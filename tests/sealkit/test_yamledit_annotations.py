@@ -65,3 +65,17 @@ def test_fast_composer_gives_the_same_positions_as_the_pure_one() -> None:
     text = HEAD + "metadata:\n  name: x  # c\n" + TAIL
     assert [d and d.values for d in locate(text, "f")] == [d and d.values for d in locate(text + "# é\n", "f")]
     assert compose(text, "f")[0].end_mark.index == len(text)
+
+
+@pytest.mark.parametrize("before", ["null\n", "~\n", "", "# only a comment\n"])
+def test_documents_count_as_load_documents_counts_them(before: str) -> None:
+    """A document that reads as nothing is skipped by `load_documents`: the SealedSecret after it is document 1
+    there, and must be document 1 here too."""
+    from sealkit.reading import load_documents
+
+    text = "---\n" + before + "---\n" + HEAD + "metadata: {name: x}\n" + TAIL
+    (doc,) = load_documents(text, "f")
+    assert doc.index == 1 and [d.index for d in locate(text, "f") if d is not None] == [1]
+    out = set_annotations(text, doc.index, NEW, "f")
+    (loaded,) = [d.obj for d in load_documents(out, "f")]
+    assert {k: loaded["metadata"]["annotations"][k] for k in NEW} == NEW and out.startswith("---\n" + before)
