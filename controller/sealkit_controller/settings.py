@@ -95,7 +95,7 @@ KEY_ORDER_PRIORITIES = (CERT_NOT_BEFORE, SECRET_CREATION_TIMESTAMP)
 
 def default_workers(cpus: int | None = None) -> int:
     """SealedSecrets reconciled at once when --workers is not given: 2 per CPU the process may use."""
-    from sealkit_controller.plumbing.cpus import allowed_cpus
+    from sealkit.cpus import allowed_cpus
 
     return 2 * (cpus if cpus is not None else allowed_cpus())
 

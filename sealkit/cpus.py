@@ -1,6 +1,8 @@
-"""How many CPUs this process may use: the default size of the controller's workers and thread pool.
+"""How many CPUs this process may use: the default size of the controller's thread pool and of the CLI's
+worker processes.
 
-Where it sits: read once by the settings when `--workers`/`--threads` are not given. A container sees the
+Where it sits: the core, read by the controller's settings when `--workers`/`--threads` are not given and by
+`sealkit seal --env` when it splits a large run over processes. A container sees the
 node's CPUs in `os.cpu_count()`; what it may use is the smaller of its CPU affinity
 (`os.sched_getaffinity`, e.g. a cpuset) and its CPU quota (cgroup v2 `cpu.max`, or v1 `cpu.cfs_quota_us`
 over `cpu.cfs_period_us`), rounded up, at least 1.
