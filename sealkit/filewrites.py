@@ -1,11 +1,19 @@
-"""Writing a set of files all or nothing: every file staged beside its target first, then all renamed.
+"""Writing a set of files all or nothing: new files staged first, then every file placed; any failure undone.
 
 Where it sits: the core, for commands that change many files in one run (`sealkit seal --env`, `set`,
-`reencrypt --env`): when any file cannot be written, none is changed. Staging (a temporary file in the
-target's own directory, so the rename is atomic) catches full disks, permissions and missing directories
-before any target changes; a failure while renaming puts back what was already renamed. A new file is
-linked into place (never over a file that appeared meanwhile). Messages name the target, never a
-temporary path.
+`reencrypt --env`, `certs pull`): when any file cannot be written, none is changed.
+
+- A new file is first written to a temporary file in its target's own directory (`stage_new`: catches
+  full disks, permissions and missing directories before any target changes), then linked into place,
+  never over a file that appeared meanwhile.
+- An existing file is rewritten in place, as `kubeseal --merge-into` and editors that keep a file's
+  identity do: its mode, owner, ACLs and hard links stay. Just before, its bytes are read back and must
+  still be what the change was planned from, else the run stops ("changed while sealkit was working").
+  An interrupted process (power loss, `kill -9`) can leave the one file it was writing cut short; every
+  error, though, puts back what was already written.
+
+Staging is separate (`Staging`) so that worker processes can stage their new files in parallel and hand
+the temporary names to the writer. Messages name the target, never a temporary path.
 """
 
 from __future__ import annotations
@@ -13,8 +21,8 @@ from __future__ import annotations
 import contextlib
 import errno
 import os
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from sealkit.errors import InputError
@@ -29,138 +37,196 @@ class FileChange:
     path: Path
     text: str
     old: str | None = None
-    mode: int | None = None  # None: the existing file's mode, else NEW_FILE_MODE
 
     @property
     def changed(self) -> bool:
         return self.text != self.old
 
 
-def _fail(what: str, change: FileChange, exc: OSError) -> InputError:
-    return InputError(f"{what} ({exc.strerror or type(exc).__name__}): {change.path}")
+def _fail(what: str, path: Path, exc: OSError) -> InputError:
+    return InputError(f"{what} ({exc.strerror or type(exc).__name__}): {path}")
 
 
-def _mode(change: FileChange) -> int:
-    if change.mode is not None:
-        return change.mode
-    if change.old is None:
-        return NEW_FILE_MODE
-    try:
-        return change.path.stat().st_mode & 0o777
-    except OSError:
-        return NEW_FILE_MODE
+@dataclass
+class Staging:
+    """New files written beside their targets, not yet placed: target -> temporary path, and the
+    directories made for them (removed again if the run is undone)."""
 
+    temps: dict[Path, str] = field(default_factory=dict)
+    made_dirs: list[Path] = field(default_factory=list)
+    _seen_dirs: set[Path] = field(default_factory=set, repr=False)
 
-def _stage(change: FileChange, made_dirs: list[Path], present: set[Path] | None = None) -> str:
-    """`change` written to a new temporary file beside its target (its directories made as needed)."""
-    parent = change.path.parent
-    missing = []
-    known = present is not None and parent in present  # most files go to a directory already seen
-    for directory in () if known else (parent, *parent.parents):
-        if (present is not None and directory in present) or directory.exists():
-            break
-        missing.append(directory)
-    for directory in reversed(missing):
+    def _make_parents(self, path: Path) -> None:
+        parent = path.parent
+        if parent in self._seen_dirs:  # most files go to a directory already seen
+            return
+        missing = []
+        for directory in (parent, *parent.parents):
+            if directory in self._seen_dirs or directory.exists():
+                break
+            missing.append(directory)
+        for directory in reversed(missing):
+            try:
+                directory.mkdir()
+            except FileExistsError:
+                continue
+            except OSError as exc:
+                raise _fail("cannot create the directory", path, exc) from None
+            self.made_dirs.append(directory)
+        self._seen_dirs.add(parent)
+
+    def stage_new(self, path: Path, text: str) -> None:
+        """`text` written to a new temporary file beside `path` (its directories made as needed)."""
+        self._make_parents(path)
+        data = text.encode("utf-8")
+        for attempt in range(100):
+            tmp = str(path.parent / f".{path.name}.{os.getpid()}.{attempt}.tmp")
+            try:
+                fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, NEW_FILE_MODE)  # less the umask
+                break
+            except FileExistsError:
+                continue
+            except OSError as exc:
+                raise _fail("cannot write", path, exc) from None
+        else:
+            raise InputError(f"cannot write (no free temporary name beside it): {path}")
         try:
-            directory.mkdir()
-        except FileExistsError:
-            continue
+            _write_fd(fd, data)
         except OSError as exc:
-            raise _fail("cannot create the directory", change, exc) from None
-        made_dirs.append(directory)
-    if present is not None:
-        present.add(parent)
-    mode = _mode(change)
-    data = change.text.encode("utf-8")
-    for attempt in range(100):
-        tmp = str(parent / f".{change.path.name}.{os.getpid()}.{attempt}.tmp")
-        try:
-            fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, mode)
-            break
-        except FileExistsError:
-            continue
-        except OSError as exc:
-            raise _fail("cannot write", change, exc) from None
-    else:
-        raise InputError(f"cannot write (no free temporary name beside it): {change.path}")
+            os.close(fd)
+            os.unlink(tmp)  # noqa: PTH108 - a plain string path
+            raise _fail("cannot write", path, exc) from None
+        os.close(fd)
+        self.temps[path] = tmp
+
+    def discard(self) -> None:
+        """Remove every temporary file and the directories made for them (best effort: after a failure)."""
+        for tmp in self.temps.values():
+            with contextlib.suppress(OSError):
+                os.unlink(tmp)  # noqa: PTH108 - a plain string path
+        self.temps.clear()
+        for directory in reversed(self.made_dirs):
+            with contextlib.suppress(OSError):
+                directory.rmdir()
+        self.made_dirs.clear()
+
+    def absorb(self, other: Staging) -> None:
+        """Take over another staging's files (a worker's, handed back to the writer)."""
+        self.temps.update(other.temps)
+        self.made_dirs.extend(d for d in other.made_dirs if d not in self.made_dirs)
+
+
+def _write_fd(fd: int, data: bytes) -> None:
+    view = memoryview(data)
+    while view:
+        view = view[os.write(fd, view) :]
+
+
+def _link(tmp: str, path: Path) -> None:
     try:
-        if change.old is not None or change.mode is not None:  # an existing file keeps its mode exactly
-            os.fchmod(fd, mode)  # (a new one gets NEW_FILE_MODE less the umask, as any new file does)
-        view = memoryview(data)
-        while view:
-            view = view[os.write(fd, view) :]
+        os.link(tmp, path)
+    except FileExistsError:
+        raise InputError(f"the file appeared while sealkit was working; run again: {path}") from None
+    except OSError as exc:
+        if exc.errno not in (errno.EPERM, errno.ENOTSUP, errno.EXDEV, errno.EMLINK):
+            raise _fail("cannot write", path, exc) from None
+        if path.exists():  # a file system without hard links: rename, after the same check
+            raise InputError(f"the file appeared while sealkit was working; run again: {path}") from None
+        try:
+            Path(tmp).replace(path)
+        except OSError as exc2:
+            raise _fail("cannot write", path, exc2) from None
+        return
+    os.unlink(tmp)  # noqa: PTH108 - a plain string path
+
+
+def _rewrite(path: Path, expected: str, text: str) -> None:
+    """Write `text` over the file in place, after checking it still holds `expected`."""
+    want = expected.encode("utf-8")
+    try:
+        fd = os.open(path, os.O_RDWR)
+    except FileNotFoundError:
+        raise InputError(f"the file changed while sealkit was working; run again: {path}") from None
+    except OSError as exc:
+        raise _fail("cannot write", path, exc) from None
+    try:
+        if _read_up_to(fd, len(want) + 1) != want:
+            raise InputError(f"the file changed while sealkit was working; run again: {path}")
     except OSError as exc:
         os.close(fd)
-        Path(tmp).unlink(missing_ok=True)
-        raise _fail("cannot write", change, exc) from None
-    os.close(fd)
-    return tmp
+        raise _fail("cannot read", path, exc) from None
+    except InputError:
+        os.close(fd)
+        raise
+    try:
+        _overwrite(fd, text.encode("utf-8"))
+    except OSError as exc:
+        with contextlib.suppress(OSError):  # cut short (a full disk): what it held goes back
+            _overwrite(fd, want)
+        raise _fail("cannot write", path, exc) from None
+    finally:
+        os.close(fd)
 
 
-def _place(tmp: str, change: FileChange) -> None:
-    if change.old is None:
-        try:
-            os.link(tmp, change.path)
-        except FileExistsError:
-            raise InputError(f"the file appeared while sealkit was working; run again: {change.path}") from None
-        except OSError as exc:
-            if exc.errno not in (errno.EPERM, errno.ENOTSUP, errno.EXDEV, errno.EMLINK):
-                raise
-            if change.path.exists():
-                raise InputError(f"the file appeared while sealkit was working; run again: {change.path}") from None
-            Path(tmp).replace(change.path)
-            return
-        os.unlink(tmp)  # noqa: PTH108 - a plain string path, once per file
-        return
-    Path(tmp).replace(change.path)
+def _read_up_to(fd: int, limit: int) -> bytes:
+    chunks: list[bytes] = []
+    size = 0
+    while size < limit:
+        chunk = os.read(fd, limit - size)
+        if not chunk:
+            break
+        chunks.append(chunk)
+        size += len(chunk)
+    return b"".join(chunks)
 
 
-def _undo(done: list[FileChange]) -> None:
-    """Put back what was already renamed (best effort: this runs only after another failure)."""
-    for change in reversed(done):
-        with contextlib.suppress(OSError):
+def _overwrite(fd: int, data: bytes) -> None:
+    os.lseek(fd, 0, os.SEEK_SET)
+    _write_fd(fd, data)
+    os.ftruncate(fd, len(data))
+
+
+def _undo(done: Iterable[FileChange]) -> None:
+    """Put back what was already written (best effort: this runs only after another failure)."""
+    for change in reversed(list(done)):
+        with contextlib.suppress(OSError, InputError):
             if change.old is None:
                 change.path.unlink()
             else:
-                tmp = _stage(FileChange(change.path, change.old, None, _mode(change)), [])
-                Path(tmp).replace(change.path)
+                _rewrite(change.path, change.text, change.old)
 
 
-def write_all(changes: Sequence[FileChange]) -> list[FileChange]:
-    """Write every changed file, or none; returns the changes that were written."""
+def write_all(changes: Sequence[FileChange], staging: Staging | None = None) -> list[FileChange]:
+    """Write every changed file, or none; returns the changes that were written.
+
+    `staging` holds new files a worker already staged (any new file not in it is staged here); it is
+    emptied either way: its files placed, or discarded on failure.
+    """
+    staging = staging if staging is not None else Staging()
     todo = [c for c in changes if c.changed]
-    seen: set[Path] = set()
-    for change in todo:
-        if change.path in seen:
-            raise InputError(f"two changes to one file in one run: {change.path}")
-        seen.add(change.path)
-    made_dirs: list[Path] = []
-    staged: list[tuple[str, FileChange]] = []
-    try:
-        present: set[Path] = set()  # directories known to exist: one check per directory, not per file
-        for change in todo:
-            staged.append((_stage(change, made_dirs, present), change))
-    except BaseException:
-        for tmp, _ in staged:
-            Path(tmp).unlink(missing_ok=True)
-        for directory in reversed(made_dirs):
-            with contextlib.suppress(OSError):
-                directory.rmdir()
-        raise
     done: list[FileChange] = []
     try:
-        for tmp, change in staged:
-            try:
-                _place(tmp, change)
-            except OSError as exc:
-                raise _fail("cannot replace", change, exc) from None
-            done.append(change)
+        seen: set[Path] = set()
+        for change in todo:
+            if change.path in seen:
+                raise InputError(f"two changes to one file in one run: {change.path}")
+            seen.add(change.path)
+        for change in todo:
+            if change.old is None and change.path not in staging.temps:
+                staging.stage_new(change.path, change.text)
+        for change in todo:  # new files first: each is the likelier to fail (a file that appeared)
+            if change.old is None:
+                _link(staging.temps[change.path], change.path)
+                del staging.temps[change.path]
+                done.append(change)
+        for change in todo:
+            if change.old is not None:
+                _rewrite(change.path, change.old, change.text)
+                done.append(change)
     except BaseException:
         _undo(done)
-        for tmp, _ in staged:
-            Path(tmp).unlink(missing_ok=True)
-        for directory in reversed(made_dirs):
-            with contextlib.suppress(OSError):
-                directory.rmdir()
+        staging.discard()
         raise
-    return done
+    staging.made_dirs.clear()  # they hold the new files now
+    staging.discard()  # temporaries staged for changes that were not needed after all
+    return todo

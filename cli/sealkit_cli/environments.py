@@ -18,7 +18,7 @@ import click
 from sealkit.csi.model import CertSource, Spec
 from sealkit.envs.certs import Fetch
 from sealkit.errors import InputError, SealkitError
-from sealkit.filewrites import FileChange, write_all
+from sealkit.filewrites import FileChange, Staging, write_all
 
 SPEC_ENV = "SEALKIT_CSI_SPEC"
 DEFAULT_SPEC = "sealkit-csi.yaml"
@@ -63,8 +63,8 @@ def fetcher(kubeconfig: str | None, *, timeout: float = 30.0) -> Fetch:
     return fetch
 
 
-def write(changes: Iterable[FileChange]) -> list[FileChange]:
-    return write_all(list(changes))
+def write(changes: Iterable[FileChange], staging: Staging | None = None) -> list[FileChange]:
+    return write_all(list(changes), staging)
 
 
 def show(path: Path) -> str:

@@ -3,20 +3,27 @@
 Where it sits: the CLI, between `sealkit seal`'s options and the core's planning (`sealkit.envs`). Every
 check runs before anything is written: the environments and their directories, every certificate (file,
 URL or cluster; expired ones refused), the input, every existing file; then all files are written at once
-(`sealkit.filewrites`), or none.
+(`sealkit.filewrites`), or none. Each (environment, Secret) pair is one piece of work; a large run is
+split over worker processes (`workers`), each planning its pieces and staging their new files, in
+environment order so that two processes rarely make files in one directory at once.
 """
 
 from __future__ import annotations
+
+from collections.abc import Sequence
 
 import click
 
 from sealkit.documents import load_documents
 from sealkit.envs.certs import sealing_certificate
 from sealkit.envs.layout import choose, sealed_dir
-from sealkit.envs.sealplan import plan_seal, prepare
+from sealkit.envs.sealplan import EnvFiles, FilePlan, PreparedSecret, env_files, finish_plan, plan_file, prepare
+from sealkit.filewrites import Staging
 from sealkit.provenance import short
 from sealkit.scope import Scope
-from sealkit_cli import environments, io
+from sealkit_cli import environments, io, workers
+
+Piece = tuple[int, int]  # (environment, Secret) by position
 
 
 def seal_environments(
@@ -41,10 +48,43 @@ def seal_environments(
     secrets = prepare(
         load_documents(data, source), scope=scope, name=name, namespace=namespace, allow_empty_data=allow_empty_data
     )
-    plans = [plan_seal(spec, env, certs[env.name], secrets, allow_empty_data=allow_empty_data) for env in chosen]
-    environments.write(change for plan in plans for change in plan.changes)
+    files = [env_files(spec, env, certs[env.name]) for env in chosen]
+    plans, staging = _plan_all(files, secrets)
+    try:
+        env_plans = [finish_plan(f, [p for p in plans if p.written.env == f.env]) for f in files]
+    except BaseException:
+        staging.discard()
+        raise
+    environments.write((change for plan in env_plans for change in plan.changes), staging)
     lines = []
-    for env, plan in zip(chosen, plans, strict=True):
+    for env, plan in zip(chosen, env_plans, strict=True):
         lines.append(f"{env.name}: sealed with {short(certs[env.name].sha256)}")
         lines.extend(f"  {line.action:<9} {environments.show(line.path)}" for line in plan.report)
     click.echo("\n".join(lines))
+
+
+def _plan_all(files: list[EnvFiles], secrets: list[PreparedSecret]) -> tuple[list[FilePlan], Staging]:
+    """Every (environment, Secret) file planned and every new file staged, over worker processes when the
+    run is large; the plans in environment order, then input order."""
+
+    def plan_share(share: Sequence[Piece]) -> tuple[list[FilePlan], Staging]:
+        staging = Staging()
+        plans = []
+        try:
+            for env, secret in share:
+                plan = plan_file(files[env], secrets[secret])
+                if plan.new:
+                    staging.stage_new(plan.change.path, plan.change.text)
+                plans.append(plan)
+        except BaseException:
+            staging.discard()
+            raise
+        return plans, staging
+
+    pieces = [(env, secret) for env in range(len(files)) for secret in range(len(secrets))]
+    shares = workers.split(pieces, workers.worker_count(len(pieces)))
+    results = workers.map_shares(plan_share, shares, discard=lambda result: result[1].discard())
+    staging = Staging()
+    for _, share_staging in results:
+        staging.absorb(share_staging)
+    return [plan for share_plans, _ in results for plan in share_plans], staging

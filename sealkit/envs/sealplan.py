@@ -271,46 +271,78 @@ def _kustomization(directory: Path) -> Path | None:
     return None
 
 
-def plan_seal(
-    spec: Spec,
-    env: Environment,
-    cert: SealingCertificate,
-    secrets: Iterable[PreparedSecret],
-    *,
-    allow_empty_data: bool = False,
-) -> Plan:
-    """One environment's files for `secrets`: new ones written, existing ones merged, kustomization listed."""
+@dataclass(frozen=True)
+class EnvFiles:
+    """What planning one environment's files needs, read once: its directory, the names already in it, the
+    certificate and the provenance stamp."""
+
+    env: str
+    directory: Path
+    present: frozenset[str]
+    cert: SealingCertificate
+    stamp: provenance.Provenance
+
+
+def env_files(spec: Spec, env: Environment, cert: SealingCertificate) -> EnvFiles:
     directory = sealed_dir(spec, env)
-    plan = Plan()
-    stamp = provenance.of_certificate(cert, env.name)
-    new_files: list[str] = []
     try:
-        present = set(os.listdir(directory))  # noqa: PTH208 - names only, one call per directory
+        present = frozenset(os.listdir(directory))  # noqa: PTH208 - names only, one call per directory
     except FileNotFoundError:
-        present = set()
-    for secret in secrets:
-        path = directory / secret.file
-        old = _read(path) if secret.file in present else None
-        if old is None:
-            target = Target(secret.scope, secret.namespace, secret.name)
-            encrypted = {key: seal_value(cert, secret.items[key], target) for key in sorted(secret.items)}
-            plan.changes.append(FileChange(path, render_new(secret, cert, stamp, encrypted), None))
-            plan.report.append(Written(env.name, path, "new"))
-            new_files.append(secret.file)
-            continue
-        expect = (secret.namespace, secret.name, secret.scope)
-        text = merge_into_text(old, path, secret.items, cert, env.name, expect)
-        plan.changes.append(FileChange(path, text, old))
-        plan.report.append(Written(env.name, path, "updated" if text != old else "unchanged"))
-    kustomization = _kustomization(directory) if new_files else None
+        present = frozenset()
+    return EnvFiles(env.name, directory, present, cert, provenance.of_certificate(cert, env.name))
+
+
+@dataclass(frozen=True)
+class FilePlan:
+    """One Secret's file in one environment: its change and its report line."""
+
+    change: FileChange
+    written: Written
+
+    @property
+    def new(self) -> bool:
+        return self.change.old is None
+
+
+def plan_file(files: EnvFiles, secret: PreparedSecret) -> FilePlan:
+    """One Secret's file for one environment: a new file rendered, or the existing one merged."""
+    path = files.directory / secret.file
+    old = _read(path) if secret.file in files.present else None
+    if old is None:
+        target = Target(secret.scope, secret.namespace, secret.name)
+        encrypted = {key: seal_value(files.cert, secret.items[key], target) for key in sorted(secret.items)}
+        text = render_new(secret, files.cert, files.stamp, encrypted)
+        return FilePlan(FileChange(path, text, None), Written(files.env, path, "new"))
+    expect = (secret.namespace, secret.name, secret.scope)
+    text = merge_into_text(old, path, secret.items, files.cert, files.env, expect)
+    return FilePlan(FileChange(path, text, old), Written(files.env, path, "updated" if text != old else "unchanged"))
+
+
+def finish_plan(files: EnvFiles, file_plans: Iterable[FilePlan]) -> Plan:
+    """One environment's plan from its files' plans, with each new file listed in the directory's
+    kustomization (when it has one)."""
+    plan = Plan()
+    new_files: list[str] = []
+    for file_plan in file_plans:
+        plan.changes.append(file_plan.change)
+        plan.report.append(file_plan.written)
+        if file_plan.new:
+            new_files.append(file_plan.change.path.name)
+    kustomization = _kustomization(files.directory) if new_files else None
     if kustomization is not None:
         old = _read(kustomization)
         assert old is not None
         text = add_resources(old, new_files, str(kustomization))
         if text != old:
             plan.changes.append(FileChange(kustomization, text, old))
-            plan.report.append(Written(env.name, kustomization, "listed"))
+            plan.report.append(Written(files.env, kustomization, "listed"))
     return plan
+
+
+def plan_seal(spec: Spec, env: Environment, cert: SealingCertificate, secrets: Iterable[PreparedSecret]) -> Plan:
+    """One environment's files for `secrets`: new ones written, existing ones merged, kustomization listed."""
+    files = env_files(spec, env, cert)
+    return finish_plan(files, [plan_file(files, secret) for secret in secrets])
 
 
 def plan_set(

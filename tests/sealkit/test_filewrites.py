@@ -1,4 +1,4 @@
-"""All or nothing: a failure while staging changes nothing; one while renaming puts back what was renamed."""
+"""All or nothing: a failure while staging changes nothing; one while writing puts back what was written."""
 
 from __future__ import annotations
 
@@ -7,46 +7,89 @@ from pathlib import Path
 
 import pytest
 
+from sealkit import filewrites
 from sealkit.errors import InputError
-from sealkit.filewrites import FileChange, write_all
+from sealkit.filewrites import FileChange, Staging, write_all
 
 
 def test_writes_every_file_with_modes_and_creates_directories(tmp_path: Path) -> None:
     umask = os.umask(0o022)
     os.umask(umask)
     old = tmp_path / "old.yaml"
-    old.write_text("before\n")
+    old.write_text("before, and longer than after\n")
     old.chmod(0o600)
-    changes = [FileChange(old, "after\n", "before\n"), FileChange(tmp_path / "a" / "b" / "new.yaml", "new\n")]
+    other_name = tmp_path / "linked.yaml"
+    os.link(old, other_name)
+    changes = [
+        FileChange(old, "after\n", "before, and longer than after\n"),
+        FileChange(tmp_path / "a" / "b" / "new.yaml", "new\n"),
+    ]
     assert write_all(changes) == changes
     assert old.read_text() == "after\n" and (old.stat().st_mode & 0o777) == 0o600
+    assert other_name.read_text() == "after\n", "rewritten in place: the file's other names see the change"
     assert (tmp_path / "a/b/new.yaml").read_text() == "new\n"
     assert ((tmp_path / "a/b/new.yaml").stat().st_mode & 0o777) == 0o644 & ~umask, "a new file: 0644 less the umask"
     assert sorted(p.name for p in tmp_path.rglob(".*")) == [], "no temporary files left"
 
 
-def test_a_failure_while_renaming_restores_every_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    files = [tmp_path / f"f{i}.yaml" for i in range(3)]
+def test_a_failure_while_writing_restores_every_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    files = [tmp_path / f"f{i}.yaml" for i in range(4)]
     for f in files:
         f.write_text(f"old {f.name}\n")
     new = tmp_path / "sub" / "new.yaml"
-    changes = [FileChange(f, f"new {f.name}\n", f"old {f.name}\n") for f in files] + [FileChange(new, "n\n")]
-    real_replace = Path.replace
+    changes = [FileChange(f, f"new {f.name}, longer\n", f"old {f.name}\n") for f in files] + [FileChange(new, "n\n")]
+    real = filewrites._overwrite
     calls = {"n": 0}
 
-    def failing_replace(self: Path, target: str | os.PathLike[str]) -> Path:
+    def cut_short(fd: int, data: bytes) -> None:
         calls["n"] += 1
-        if calls["n"] == 3:  # the third rename fails (disk full, a lock...): the first two were done
+        if calls["n"] == 3:  # the third file: half written, then the disk is full
+            real(fd, data[: len(data) // 2])
             raise OSError(28, "No space left on device")
-        return real_replace(self, target)
+        real(fd, data)
 
-    monkeypatch.setattr(Path, "replace", failing_replace)
-    with pytest.raises(InputError, match="cannot replace"):
+    monkeypatch.setattr(filewrites, "_overwrite", cut_short)
+    with pytest.raises(InputError, match=r"cannot write \(No space left on device\): .*f2.yaml"):
         write_all(changes)
-    monkeypatch.setattr(Path, "replace", real_replace)
     assert [f.read_text() for f in files] == [f"old {f.name}\n" for f in files]
     assert not new.exists() and not new.parent.exists()
     assert [p.name for p in tmp_path.rglob(".*")] == []
+
+
+def test_a_file_changed_meanwhile_stops_the_run_and_nothing_stays_written(tmp_path: Path) -> None:
+    first, second = tmp_path / "first.yaml", tmp_path / "second.yaml"
+    first.write_text("planned from this\n")
+    second.write_text("someone edited this\n")
+    changes = [
+        FileChange(first, "sealed\n", "planned from this\n"),
+        FileChange(second, "sealed\n", "planned from this\n"),
+        FileChange(tmp_path / "new.yaml", "n\n"),
+    ]
+    with pytest.raises(InputError, match=r"changed while sealkit was working; run again: .*second.yaml"):
+        write_all(changes)
+    assert first.read_text() == "planned from this\n"
+    assert second.read_text() == "someone edited this\n"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["first.yaml", "second.yaml"]
+
+
+def test_files_staged_elsewhere_are_placed_or_discarded(tmp_path: Path) -> None:
+    staging = Staging()
+    staging.stage_new(tmp_path / "d" / "a.yaml", "a\n")
+    staging.stage_new(tmp_path / "d" / "b.yaml", "b\n")
+    handed = Staging()
+    handed.absorb(staging)
+    assert write_all([FileChange(tmp_path / "d" / "a.yaml", "a\n")], handed) == [
+        FileChange(tmp_path / "d/a.yaml", "a\n")
+    ]
+    assert sorted(p.name for p in (tmp_path / "d").iterdir()) == ["a.yaml"], "an unused staged file is removed"
+
+    again = Staging()
+    again.stage_new(tmp_path / "e" / "c.yaml", "c\n")
+    (tmp_path / "d" / "b.yaml").write_text("appeared\n")
+    with pytest.raises(InputError, match="appeared while sealkit was working"):
+        write_all([FileChange(tmp_path / "e/c.yaml", "c\n"), FileChange(tmp_path / "d/b.yaml", "b\n")], again)
+    assert not (tmp_path / "e").exists(), "staged files and the directories made for them are gone"
+    assert sorted(p.name for p in (tmp_path / "d").iterdir()) == ["a.yaml", "b.yaml"]
 
 
 def test_a_failure_while_staging_changes_nothing(tmp_path: Path) -> None:
