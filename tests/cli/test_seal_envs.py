@@ -309,3 +309,50 @@ def test_certs_pull_check_fails_on_an_expired_committed_certificate(repo: EnvRep
     assert "expired on" in prod and "certs/expired.pem" in prod
     assert "Traceback" not in result.output
     assert snapshot(repo.root) == before, "--check writes nothing"
+
+
+@pytest.fixture
+def many_workers(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every run split over three worker processes, however small (one piece per worker is enough)."""
+    from sealkit_cli import workers
+
+    monkeypatch.setattr(workers, "MIN_PIECES_PER_WORKER", 1)
+    monkeypatch.setattr(workers, "allowed_cpus", lambda: 3)
+
+
+def several_secrets(count: int) -> str:
+    return "---\n".join(secret(name=f"app-{i}", data={"token": f"t{i}", "user": f"u{i}"}) for i in range(count))
+
+
+def test_a_run_over_worker_processes_writes_what_one_process_writes(repo: EnvRepo, many_workers: None) -> None:
+    result = run("seal", "--spec", str(repo.spec), "--all-envs", input=several_secrets(4))
+    assert result.exit_code == 0, result.output
+    for env in ENVS:
+        for i in range(4):
+            obj = sealed_object(repo.file(env, "shop", f"app-{i}"))
+            assert repo.opens(env, obj) == {"token": f"t{i}".encode(), "user": f"u{i}".encode()}
+            assert obj["metadata"]["annotations"]["sealkit.io/certificate-sha256"] == repo.certs[env].sha256
+    resources = yaml.safe_load((repo.dir("staging") / "kustomization.yaml").read_text())["resources"]
+    assert resources == ["payments.webhook.sealedsecret.yaml", *[f"shop.app-{i}.sealedsecret.yaml" for i in range(4)]]
+    assert [p.name for p in repo.root.rglob(".*.tmp")] == [], "every staged file was placed"
+    heads = [line.split(":")[0] for line in result.output.splitlines() if not line.startswith(" ")]
+    assert heads == sorted(ENVS), "the report keeps the environments' order (--all-envs: by name)"
+
+    again = run("seal", "--spec", str(repo.spec), "--all-envs", input=several_secrets(4).replace("t3", "rotated"))
+    assert again.exit_code == 0, again.output
+    assert again.output.count("updated") == 4 * len(ENVS)
+    for env in ENVS:
+        assert repo.opens(env, sealed_object(repo.file(env, "shop", "app-3")))["token"] == b"rotated"
+
+
+@pytest.mark.parametrize("env", ["dev", "prod"])
+def test_a_failure_in_any_worker_writes_nothing(repo: EnvRepo, many_workers: None, env: str) -> None:
+    assert run("seal", "--spec", str(repo.spec), "--env", "staging", input=several_secrets(4)).exit_code == 0
+    clash = repo.file(env, "shop", "app-2")
+    clash.parent.mkdir(parents=True, exist_ok=True)
+    clash.write_text(repo.file("staging", "shop", "app-1").read_text())  # another Secret's SealedSecret
+    before = snapshot(repo.root)
+    result = run("seal", "--spec", str(repo.spec), "--all-envs", input=several_secrets(4))
+    assert result.exit_code == 2
+    assert result.output == f"error: the file holds SealedSecret shop/app-1, not shop/app-2: {clash}\n"
+    assert snapshot(repo.root) == before, "no environment changed, no staged file left"
