@@ -572,29 +572,65 @@ def compose_documents(
     limits = limits or Limits.from_env()
     if is_json(text) or not text.isascii() or not _plainly_bounded(text, limits):
         return None
-    nodes: list[yaml.Node] = []
+    built: list[tuple[yaml.Node, Any]] = []  # (node, its object, or _UNBUILT for the constructor to build)
     try:
         for number, node in enumerate(yaml.compose_all(text, Loader=SafeLoader), start=1):
-            duplicate = _first_duplicate(node) if _is_kubernetes_node(node) else None
-            if duplicate is not None:  # refused when its document is read, as the check refuses it
-                line = _line(duplicate.start_mark)
+            kubernetes = _is_kubernetes_node(node)
+            duplicates: list[yaml.ScalarNode] = []
+            try:
+                obj = _build_strings(node, duplicates)
+            except _NotStrings:
+                obj = _UNBUILT
+                duplicates = [d for d in [_first_duplicate(node)] if d is not None] if kubernetes else []
+            if duplicates and kubernetes:  # refused when its document is read, as the check refuses it
+                line = _line(duplicates[0].start_mark)
                 where = f"{source} document {number} line {line}"
-                raise DuplicateKey(duplicate_key_message(duplicate.value), where=where, line=line)
-            nodes.append(node)
+                raise DuplicateKey(duplicate_key_message(duplicates[0].value), where=where, line=line)
+            built.append((node, obj))
     except yaml.YAMLError as exc:
         raise yaml_error(exc, source) from None
     constructor = yaml.constructor.SafeConstructor()
     out: list[tuple[Document, yaml.Node]] = []
-    for node in nodes:
-        try:
-            obj = constructor.construct_document(node)
-        except yaml.YAMLError as exc:
-            raise yaml_error(exc, source) from None
-        except (ValueError, OverflowError, TypeError):
-            raise InputError("not valid YAML: a value cannot be read as its type", where=source) from None
+    for node, obj in built:
+        if obj is _UNBUILT:
+            try:
+                obj = constructor.construct_document(node)
+            except yaml.YAMLError as exc:
+                raise yaml_error(exc, source) from None
+            except (ValueError, OverflowError, TypeError):
+                raise InputError("not valid YAML: a value cannot be read as its type", where=source) from None
         if obj is not None:
             out.append((Document(obj, source, len(out) + 1), node))
     return out
+
+
+_STR, _MAP, _SEQ = "tag:yaml.org,2002:str", "tag:yaml.org,2002:map", "tag:yaml.org,2002:seq"
+_UNBUILT = object()
+
+
+class _NotStrings(Exception):
+    """A node `_build_strings` leaves to PyYAML's constructor (a non-string scalar, a merge key...)."""
+
+
+def _build_strings(node: yaml.Node, duplicates: list[yaml.ScalarNode]) -> Any:
+    """The object PyYAML's safe constructor builds from `node` when every scalar in it is a string and every
+    mapping key a string scalar (as in a SealedSecret), built directly; the first key given twice in a
+    mapping (in the check's order: keys before their values, depth first) is appended to `duplicates`,
+    and, as the constructor does, the last value wins. Raises `_NotStrings` for anything else."""
+    if isinstance(node, yaml.ScalarNode) and node.tag == _STR:
+        return node.value
+    if isinstance(node, yaml.MappingNode) and node.tag == _MAP:
+        out: dict[str, Any] = {}
+        for key, value in node.value:
+            if not isinstance(key, yaml.ScalarNode) or key.tag != _STR or key.value == "<<":
+                raise _NotStrings
+            if key.value in out and not duplicates:
+                duplicates.append(key)
+            out[key.value] = _build_strings(value, duplicates)
+        return out
+    if isinstance(node, yaml.SequenceNode) and node.tag == _SEQ:
+        return [_build_strings(child, duplicates) for child in node.value]
+    raise _NotStrings
 
 
 def read_documents(path: str, *, limits: Limits | None = None) -> list[Document]:

@@ -9,6 +9,9 @@ import tracemalloc
 from pathlib import Path
 
 import pytest
+import yaml
+from hypothesis import given
+from hypothesis import strategies as st
 
 from sealkit import reading
 from sealkit.errors import InputError
@@ -234,6 +237,10 @@ SEALED = (
         SEALED,
         "---\n---\n" + SEALED + "---\nnull\n---\na: 1\nb: [1, 2.5, true, 2024-01-02]\n",
         "list: [a, {b: c}]\nother: x\nother: y\n",  # not a Kubernetes object: its keys may repeat
+        "list: [a, {b: c}]\nother: x\nother: 'y'\n",  # the same with strings only: the last value wins
+        SEALED + '---\n"<<": quoted, a plain key\nkind: x\n',
+        "base: {<<: {a: b}, c: d}\n",  # a merge key: the constructor merges
+        "a:\nb: ~\nc: ''\nd: [x, 1]\n",  # nulls and numbers among strings
         "",
     ],
 )
@@ -243,7 +250,24 @@ def test_compose_documents_reads_what_load_documents_reads(text: str) -> None:
     assert [doc for doc, _ in composed] == load_documents(text, "in.yaml")
     for doc, node in composed:  # each node is the document it was built from
         assert node.start_mark.index <= node.end_mark.index <= len(text)
-        assert reading.yaml.safe_load(reading.yaml.serialize(node)) == doc.obj
+        assert yaml.safe_load(yaml.serialize(node)) == doc.obj
+
+
+_ASCII = st.text(st.characters(min_codepoint=32, max_codepoint=126), max_size=12)
+_TREES = st.recursive(
+    _ASCII | st.integers() | st.booleans() | st.none(),
+    lambda children: st.lists(children, max_size=4) | st.dictionaries(_ASCII, children, max_size=4),
+    max_leaves=20,
+)
+
+
+@given(st.lists(st.dictionaries(_ASCII, _TREES, min_size=1, max_size=4), min_size=1, max_size=3), st.booleans())
+def test_compose_documents_builds_what_the_constructor_builds(objects: list[object], flow: bool) -> None:
+    """Strings only (built directly) or mixed with other scalars (the constructor): the same objects."""
+    text = yaml.safe_dump_all(objects, default_flow_style=flow)
+    composed = reading.compose_documents(text, "in.yaml")
+    if composed is not None:
+        assert [doc for doc, _ in composed] == load_documents(text, "in.yaml")
 
 
 @pytest.mark.parametrize(
@@ -251,6 +275,8 @@ def test_compose_documents_reads_what_load_documents_reads(text: str) -> None:
     [
         SEALED.replace("kind: SealedSecret\n", "kind: SealedSecret\nkind: Secret\n"),
         SEALED.replace("    password:", "    a: x\n    password: x\n    a:"),
+        SEALED.replace("    password:", "    a: x\n    a: y\n    b: x\n    b: y\n    password:"),  # the first
+        SEALED.replace("{type: Opaque}", "{type: Opaque, metadata: {labels: {a: b, a: c}}}"),
         "a: 1\n---\n" + SEALED.replace("name: db", "name: db, name: db"),
         SEALED + "spec: [\n",
         SEALED.replace("password: Ag", "password: !!int Ag"),
