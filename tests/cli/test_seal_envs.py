@@ -7,6 +7,7 @@ import datetime as dt
 import difflib
 import os
 import stat
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -312,21 +313,33 @@ def test_certs_pull_check_fails_on_an_expired_committed_certificate(repo: EnvRep
 
 
 @pytest.fixture
-def many_workers(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Every run split over three worker processes, however small (one piece per worker is enough)."""
+def many_workers(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[int]]:
+    """Every run split over three worker processes, however small (one piece per worker is enough), even
+    while other tests' servers run threads in this process; yields the share counts of each run."""
     from sealkit_cli import workers
 
     monkeypatch.setattr(workers, "MIN_PIECES_PER_WORKER", 1)
     monkeypatch.setattr(workers, "allowed_cpus", lambda: 3)
+    monkeypatch.setattr(workers.threading, "active_count", lambda: 1)
+    shares: list[int] = []
+    real = workers.map_shares
+
+    def counted(run: Any, split: Any, discard: Any = None) -> Any:
+        shares.append(len(split))
+        return real(run, split, discard)
+
+    monkeypatch.setattr(workers, "map_shares", counted)
+    yield shares
 
 
 def several_secrets(count: int) -> str:
     return "---\n".join(secret(name=f"app-{i}", data={"token": f"t{i}", "user": f"u{i}"}) for i in range(count))
 
 
-def test_a_run_over_worker_processes_writes_what_one_process_writes(repo: EnvRepo, many_workers: None) -> None:
+def test_a_run_over_worker_processes_writes_what_one_process_writes(repo: EnvRepo, many_workers: list[int]) -> None:
     result = run("seal", "--spec", str(repo.spec), "--all-envs", input=several_secrets(4))
     assert result.exit_code == 0, result.output
+    assert many_workers == [3], "three processes did the work"
     for env in ENVS:
         for i in range(4):
             obj = sealed_object(repo.file(env, "shop", f"app-{i}"))
@@ -346,7 +359,7 @@ def test_a_run_over_worker_processes_writes_what_one_process_writes(repo: EnvRep
 
 
 @pytest.mark.parametrize("env", ["dev", "prod"])
-def test_a_failure_in_any_worker_writes_nothing(repo: EnvRepo, many_workers: None, env: str) -> None:
+def test_a_failure_in_any_worker_writes_nothing(repo: EnvRepo, many_workers: list[int], env: str) -> None:
     assert run("seal", "--spec", str(repo.spec), "--env", "staging", input=several_secrets(4)).exit_code == 0
     clash = repo.file(env, "shop", "app-2")
     clash.parent.mkdir(parents=True, exist_ok=True)
@@ -356,3 +369,4 @@ def test_a_failure_in_any_worker_writes_nothing(repo: EnvRepo, many_workers: Non
     assert result.exit_code == 2
     assert result.output == f"error: the file holds SealedSecret shop/app-1, not shop/app-2: {clash}\n"
     assert snapshot(repo.root) == before, "no environment changed, no staged file left"
+    assert many_workers[-1] == 3
