@@ -125,6 +125,7 @@ def main() -> None:
     parser.add_argument("--bits", type=int, default=4096, help="key size of the environments' certificates")
     parser.add_argument("--rounds", type=int, default=7, help="rounds of the four measurements (median reported)")
     parser.add_argument("--dir", default=None, help="where the repos are made (default: $TMPDIR or /tmp)")
+    parser.add_argument("--per-round", action="store_true", help="also print each round's figures")
     args = parser.parse_args()
     folder = Path(tempfile.mkdtemp(prefix="sealkit-bench-envs-", dir=args.dir))
     try:
@@ -154,6 +155,13 @@ def main() -> None:
         written = sum(1 for _ in (folder / "run0" / "clusters").rglob("*.sealedsecret.yaml"))
         assert written == SECRETS * len(ENVS), written
         report(rounds, args.bits, folder)
+        if args.per_round:
+            print("  round: bare, cold start, target, new files (ratio), in place (ratio), plain file making")
+            for i, r in enumerate(rounds, 1):
+                print(
+                    f"  {i:5}: {r.bare:.3f} {r.cold:.3f} {r.target:.3f} {r.new:.3f} ({r.new / r.target:.2f}) "
+                    f"{r.again:.3f} ({r.again / r.target:.2f}) {r.making:.3f} s"
+                )
     finally:
         shutil.rmtree(folder, ignore_errors=True)
 
