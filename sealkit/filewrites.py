@@ -57,23 +57,9 @@ class Staging:
     _seen_dirs: set[Path] = field(default_factory=set, repr=False)
 
     def _make_parents(self, path: Path) -> None:
-        parent = path.parent
-        if parent in self._seen_dirs:  # most files go to a directory already seen
-            return
-        missing = []
-        for directory in (parent, *parent.parents):
-            if directory in self._seen_dirs or directory.exists():
-                break
-            missing.append(directory)
-        for directory in reversed(missing):
-            try:
-                directory.mkdir()
-            except FileExistsError:
-                continue
-            except OSError as exc:
-                raise _fail("cannot create the directory", path, exc) from None
-            self.made_dirs.append(directory)
-        self._seen_dirs.add(parent)
+        if path.parent not in self._seen_dirs:  # most files go to a directory already seen
+            self.made_dirs.extend(make_parents(path, self._seen_dirs))
+            self._seen_dirs.add(path.parent)
 
     def stage_new(self, path: Path, text: str) -> None:
         """`text` written to a new temporary file beside `path` (its directories made as needed)."""
@@ -114,6 +100,30 @@ class Staging:
         """Take over another staging's files (a worker's, handed back to the writer)."""
         self.temps.update(other.temps)
         self.made_dirs.extend(d for d in other.made_dirs if d not in self.made_dirs)
+
+
+def make_parents(target: Path, known: set[Path] | frozenset[Path] = frozenset()) -> list[Path]:
+    """Create the missing directories above `target` (those in `known` exist); returns the ones made. When
+    one cannot be made, the message says which and why."""
+    missing = []
+    for directory in (target.parent, *target.parent.parents):
+        if directory in known or directory.is_dir():
+            break
+        missing.append(directory)
+    made = []
+    for directory in reversed(missing):
+        try:
+            directory.mkdir()
+        except FileExistsError:
+            if not directory.is_dir():
+                raise InputError(f"{target}: cannot create directory {directory}: a file is in the way") from None
+            continue
+        except PermissionError:
+            raise InputError(f"{target}: cannot create directory {directory}: permission denied") from None
+        except OSError as exc:
+            raise InputError(f"{target}: cannot create directory {directory}: {exc.strerror or 'error'}") from None
+        made.append(directory)
+    return made
 
 
 def _write_fd(fd: int, data: bytes) -> None:

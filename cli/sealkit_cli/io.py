@@ -77,18 +77,6 @@ def write_output(text: str, path: str | None, *, mode: int = 0o644) -> None:
 
 def make_parents(target: Path) -> None:
     """Create the missing directories above `target`; when one cannot be made, say which and why."""
-    missing = []
-    for directory in (target.parent, *target.parent.parents):
-        if directory.is_dir():
-            break
-        missing.append(directory)
-    for directory in reversed(missing):
-        try:
-            directory.mkdir()
-        except FileExistsError:
-            if not directory.is_dir():
-                raise InputError(f"{target}: cannot create directory {directory}: a file is in the way") from None
-        except PermissionError:
-            raise InputError(f"{target}: cannot create directory {directory}: permission denied") from None
-        except OSError as exc:
-            raise InputError(f"{target}: cannot create directory {directory}: {exc.strerror or 'error'}") from None
+    from sealkit.filewrites import make_parents as make  # not at import: `seal` starts without it
+
+    make(target)
