@@ -56,14 +56,15 @@ class Staging:
     made_dirs: list[Path] = field(default_factory=list)
     _seen_dirs: set[Path] = field(default_factory=set, repr=False)
 
-    def _make_parents(self, path: Path) -> None:
+    def make_parents(self, path: Path) -> None:
+        """The missing directories above `path` made, and remembered (removed by `discard`)."""
         if path.parent not in self._seen_dirs:  # most files go to a directory already seen
             self.made_dirs.extend(make_parents(path, self._seen_dirs))
             self._seen_dirs.add(path.parent)
 
     def stage_new(self, path: Path, text: str) -> None:
         """`text` written to a new temporary file beside `path` (its directories made as needed)."""
-        self._make_parents(path)
+        self.make_parents(path)
         data = text.encode("utf-8")
         for attempt in range(100):
             tmp = str(path.parent / f".{path.name}.{os.getpid()}.{attempt}.tmp")

@@ -83,8 +83,14 @@ def _plan_all(files: list[EnvFiles], secrets: list[PreparedSecret]) -> tuple[lis
 
     pieces = [(env, secret) for env in range(len(files)) for secret in range(len(secrets))]
     shares = workers.split(pieces, workers.worker_count(len(pieces)))
-    results = workers.map_shares(plan_share, shares, discard=lambda result: result[1].discard())
     staging = Staging()
+    try:
+        for env in files:  # made here, before the shares: one process makes and, on failure, removes them
+            staging.make_parents(env.directory / "kustomization.yaml")
+        results = workers.map_shares(plan_share, shares, discard=lambda result: result[1].discard())
+    except BaseException:
+        staging.discard()
+        raise
     for _, share_staging in results:
         staging.absorb(share_staging)
     return [plan for share_plans, _ in results for plan in share_plans], staging

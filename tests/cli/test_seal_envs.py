@@ -365,8 +365,11 @@ def test_a_failure_in_any_worker_writes_nothing(repo: EnvRepo, many_workers: lis
     clash.parent.mkdir(parents=True, exist_ok=True)
     clash.write_text(repo.file("staging", "shop", "app-1").read_text())  # another Secret's SealedSecret
     before = snapshot(repo.root)
+    dirs = sorted(d for d in repo.root.rglob("*") if d.is_dir())
+    assert not all(repo.dir(other).exists() for other in ENVS), "a directory the run would have to make"
     result = run("seal", "--spec", str(repo.spec), "--all-envs", input=several_secrets(4))
     assert result.exit_code == 2
     assert result.output == f"error: the file holds SealedSecret shop/app-1, not shop/app-2: {clash}\n"
     assert snapshot(repo.root) == before, "no environment changed, no staged file left"
+    assert sorted(d for d in repo.root.rglob("*") if d.is_dir()) == dirs, "no directory left behind"
     assert many_workers[-1] == 3
