@@ -339,12 +339,6 @@ def finish_plan(files: EnvFiles, file_plans: Iterable[FilePlan]) -> Plan:
     return plan
 
 
-def plan_seal(spec: Spec, env: Environment, cert: SealingCertificate, secrets: Iterable[PreparedSecret]) -> Plan:
-    """One environment's files for `secrets`: new ones written, existing ones merged, kustomization listed."""
-    files = env_files(spec, env, cert)
-    return finish_plan(files, [plan_file(files, secret) for secret in secrets])
-
-
 def plan_set(
     spec: Spec,
     env: Environment,
