@@ -121,3 +121,48 @@ def test_skip_recreate_leaves_a_deleted_secret_deleted(cluster: Cluster) -> None
         cluster.kube.delete("v1", "Secret", "testsecret", "default")
         cluster.never(cluster.secret)
         assert cluster.reasons() == ["Unsealed"]
+
+
+EVENTS = r"/api/v1/namespaces/default/events$"
+
+
+def test_a_warning_event_lost_on_its_way_is_posted_before_the_status_says_reported(cluster: Cluster) -> None:
+    cluster.add_key(0)
+    foreign_secret(cluster)
+    cluster.kube.fail("POST", EVENTS, 503, times=2)
+    with cluster.start():
+        cluster.wait(lambda: cluster.reasons("foreign") == ["ErrUpdateFailed"])
+        cluster.wait(lambda: (cluster.condition("foreign") or {}).get("status") == "False")
+    log = cluster.kube.request_log
+    posts = [(i, r.status) for i, r in enumerate(log) if r.method == "POST" and r.path.endswith("/events")]
+    assert [code for _, code in posts] == [503, 503, 201]
+    status_writes = [i for i, r in enumerate(log) if r.path.endswith("/sealedsecrets/foreign/status")]
+    assert status_writes and min(status_writes) > posts[-1][0]  # the status waited for the event
+
+
+def test_a_new_controller_posts_the_warning_the_stopped_one_could_not(cluster: Cluster) -> None:
+    cluster.add_key(0)
+    foreign_secret(cluster)
+    cluster.kube.fail("POST", EVENTS, 503, times=None)
+    failed = lambda: any(r.path.endswith("/events") and r.status == 503 for r in cluster.kube.request_log)  # noqa: E731
+    # The first controller's event fails and its next attempt is far off: it stops before then.
+    with cluster.start(retry_base_delay=60.0, retry_max_delay=60.0):
+        cluster.wait(failed)
+        cluster.never(lambda: cluster.condition("foreign"), 0.3)  # no status claims a report nobody saw
+    cluster.kube.clear_faults()
+    with cluster.start():
+        cluster.wait(lambda: (cluster.condition("foreign") or {}).get("status") == "False")
+        cluster.wait(lambda: cluster.reasons("foreign") == ["ErrUpdateFailed"])
+    assert cluster.reasons("foreign") == ["ErrUpdateFailed"]
+
+
+def test_a_lasting_event_outage_does_not_hide_the_failure_from_the_status(cluster: Cluster) -> None:
+    cluster.add_key(0)
+    foreign_secret(cluster)
+    cluster.kube.fail("POST", EVENTS, 503, times=None)
+    with cluster.start():
+        condition = cluster.wait(lambda: (c := cluster.condition("foreign")) and c["status"] == "False" and c)
+        assert condition["reason"] == "ErrUpdateFailed"
+    # Three attempts posted it and waited; then the status went first and the event was retried alone.
+    posts = [r.status for r in cluster.kube.request_log if r.method == "POST" and r.path.endswith("/events")]
+    assert posts[:3] == [503, 503, 503] and cluster.reasons("foreign") == []

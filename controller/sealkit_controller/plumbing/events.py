@@ -95,6 +95,11 @@ class EventRecorder:
         self._backoff = Backoff(base=delay, cap=float("inf"))
         self._clock = clock
 
+    @property
+    def attempts(self) -> int:
+        """How many times one event is tried before it is given up."""
+        return self._attempts
+
     def _body(self, obj: Mapping[str, Any], type_: str, reason: str, message: str, name: str | None) -> dict[str, Any]:
         return event_body(
             obj, type_=type_, reason=reason, message=message, now=self._clock(), instance=self._instance, name=name

@@ -15,7 +15,9 @@ workers run: `resume` (on becoming leader) takes a fresh listing, forgets what t
 earlier work and queues every object; `pause` (on losing the lease) stops the workers. A failure is
 reported once: its status records it (a new leader or a restart reads it back), and its Warning event has a
 name fixed by the object, its generation, the failure and the status it follows, so a second attempt to
-post it (the old leader died between event and status) is answered 409 and is not repeated.
+post it (the old leader died between event and status) is answered 409 and is not repeated. The status is
+written only after the event was posted (or could not be, EventRecorder.attempts times): an event that
+failed on its way is posted again by the next attempt, never taken as reported by a new leader.
 """
 
 from __future__ import annotations
@@ -134,6 +136,7 @@ class _Done:
     stale: bool = False  # the object changed or went away meanwhile, or the workers stopped
     error: ApiError | None = None
     event_retry: dict[str, Any] | None = None
+    report_deferred: bool = False  # the Warning event failed on its way: status not written, attempt again
 
 
 class _Stopped(Exception):
@@ -154,6 +157,7 @@ class Tracked:
     failure: str | None = None
     done: bool = False
     last_event: tuple[str, str] | None = None
+    unposted: int = 0  # attempts in a row whose Warning event failed on its way (their status waits for it)
     written_status: dict[str, Any] | None = None
     preferred_key: str | None = None
     phase: str = ""  # where the attempt is (fetch, update, status): unseal_errors_total's reason on API trouble
@@ -387,6 +391,9 @@ class Controller:
         if done.failure is None:
             tracked.attempts = 0
             return
+        if done.report_deferred:
+            self.queue.add_after(key, self._delay(tracked.unposted))
+            return
         tracked.attempts += 1
         if done.failure == UNSEAL and tracked.attempts <= self.settings.max_unseal_retries:
             self.queue.add_after(key, self._delay(tracked.attempts))
@@ -415,7 +422,7 @@ class Controller:
                 done.stale = True
                 return done
             done.outcome, done.failure = outcome, failure  # applied by `reconcile` even if the report fails
-            done.event_retry = self._finish(tracked, outcome, wrote)
+            done.event_retry, done.report_deferred = self._finish(tracked, outcome, wrote)
         except ApiError as exc:
             done.error = exc
         except _Stopped:
@@ -533,7 +540,7 @@ class Controller:
             tracked.failure = API
             self.metrics.observe_conditions(namespace, name, {status.SYNCED: "False", status.READY: "False"})
             try:
-                retry = await self.run(self._finish, tracked, outcome, False)
+                retry, deferred = await self.run(self._finish, tracked, outcome, False)
             except ApiError as status_exc:
                 logger.warning("SealedSecret %s/%s: could not record the failure: %s", namespace, name, status_exc)
             except _Stopped:
@@ -541,6 +548,8 @@ class Controller:
             else:
                 if retry is not None:
                     self._spawn(self.events.retry(retry))
+                if deferred:
+                    self.queue.add_after(key, delay)
         if exc.transient or tracked.attempts <= limit:
             self.queue.add_after(key, delay)
 
@@ -550,12 +559,32 @@ class Controller:
         value = "True" if outcome.ok else "False"
         self.metrics.observe_conditions(key[0], key[1], {status.SYNCED: value, status.READY: value})
 
-    def _finish(self, tracked: Tracked, outcome: status.Outcome, wrote: bool) -> dict[str, Any] | None:
-        """Event, then status (blocking); returns an event body for `EventRecorder.retry`, if one is due."""
+    def _finish(self, tracked: Tracked, outcome: status.Outcome, wrote: bool) -> tuple[dict[str, Any] | None, bool]:
+        """Event, then status (blocking): an event body for `EventRecorder.retry` if one is due, and whether
+        the status waits for a Warning event that failed on its way (the caller attempts the object again).
+
+        The status is what tells a new leader or a restart that a failure was reported, so it is not written
+        while its event is still unposted; after `EventRecorder.attempts` such attempts the status goes first
+        (a lasting event outage must not hide the failure from the status too) and the event is retried alone.
+        """
         retry = self._report(tracked, outcome, wrote)
+        if retry is not None and not outcome.ok:
+            tracked.unposted += 1
+            if tracked.unposted < self.events.attempts:
+                meta = tracked.body.get("metadata") or {}
+                logger.info(
+                    "SealedSecret %s/%s: the %s event was not posted; attempt %d follows",
+                    meta.get("namespace"),
+                    meta.get("name"),
+                    outcome.reason,
+                    tracked.unposted + 1,
+                )
+                tracked.last_event = None  # the next attempt posts it again, under the same name
+                return None, True
+        tracked.unposted = 0
         tracked.phase = m.STATUS
         self._write_status(tracked, outcome)
-        return retry
+        return retry, False
 
     def _report(self, tracked: Tracked, outcome: status.Outcome, wrote: bool) -> dict[str, Any] | None:
         if outcome.ok:
