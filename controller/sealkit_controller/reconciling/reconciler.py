@@ -239,6 +239,7 @@ class Controller:
             tracked.failure = None
             tracked.written_status = None
             tracked.last_event = reported_failure(tracked.body)
+            tracked.unposted = 0
             self.queue.add(key)
         self.start()
         return len(self.tracked)
@@ -310,6 +311,7 @@ class Controller:
             if tracked.marker == marker:
                 return  # a status or metadata change: already handled or being retried
             tracked.last_event = None  # a new generation or scope: its failures are news
+            tracked.unposted = 0
         tracked.marker = marker
         tracked.attempts = 0
         tracked.done = False
