@@ -207,14 +207,17 @@ class KeyRing:
 
     def __init__(self, keys: Iterable[PrivateKey] = ()) -> None:
         self._keys: dict[str, PrivateKey] = {}
+        self._order: tuple[PrivateKey, ...] | None = None  # newest first, until the next add or remove
         for key in keys:
             self.add(key)
 
     def add(self, key: PrivateKey) -> None:
         self._keys.setdefault(key.fingerprint, key)
+        self._order = None
 
     def remove(self, fp: str) -> None:
         self._keys.pop(fp, None)
+        self._order = None
 
     def get(self, fp: str) -> PrivateKey | None:
         return self._keys.get(fp)
@@ -232,8 +235,11 @@ class KeyRing:
         return [key.fingerprint for key in self.newest_first()]
 
     def newest_first(self) -> list[PrivateKey]:
-        epoch = dt.datetime.min.replace(tzinfo=dt.UTC)
-        return sorted(self._keys.values(), key=lambda k: k.not_before or epoch, reverse=True)
+        """Newest to oldest by notBefore (sorted once per change: the controller asks for every object)."""
+        if self._order is None:
+            epoch = dt.datetime.min.replace(tzinfo=dt.UTC)
+            self._order = tuple(sorted(self._keys.values(), key=lambda k: k.not_before or epoch, reverse=True))
+        return list(self._order)
 
     def newest(self) -> PrivateKey | None:
         ordered = self.newest_first()

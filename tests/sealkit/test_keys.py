@@ -16,7 +16,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 
 from sealkit.errors import KeyMaterialError
-from sealkit.keys import KeyRing, fingerprint, load_certificate, load_private_keys
+from sealkit.keys import KeyRing, PrivateKey, fingerprint, load_certificate, load_private_keys
 
 
 def ssh_wire_fingerprint(public_key: rsa.RSAPublicKey) -> str:
@@ -150,3 +150,19 @@ def test_bad_key_files(data: bytes, message: str) -> None:
 def test_key_file_on_disk(key_files: list[tuple[Path, Path]]) -> None:
     private, cert = key_files[2]
     assert load_private_keys(private.read_bytes())[0].fingerprint == load_certificate(cert.read_bytes()).fingerprint
+
+
+def test_ring_order_follows_every_add_and_remove(small_key: rsa.RSAPrivateKey) -> None:
+    def made(name: str, year: int | None) -> PrivateKey:
+        when = dt.datetime(year, 1, 1, tzinfo=dt.UTC) if year else None
+        return PrivateKey(key=small_key, fingerprint=name, source=name, not_before=when)
+
+    ring = KeyRing([made("2021", 2021), made("undated", None), made("2023", 2023)])
+    assert ring.fingerprints() == ["2023", "2021", "undated"]
+    ring.newest_first().clear()  # callers get their own list
+    ring.add(made("2025", 2025))
+    assert ring.fingerprints() == ["2025", "2023", "2021", "undated"] and ring.newest() is ring.get("2025")
+    ring.remove("2025")
+    ring.remove("2021")
+    assert ring.fingerprints() == ["2023", "undated"]
+    assert [k.fingerprint for k in ring.try_order("undated")] == ["undated", "2023"]
