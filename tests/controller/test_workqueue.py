@@ -23,7 +23,8 @@ async def test_dedup_busy_rerun_and_delays() -> None:
     gate = asyncio.Event()
     started = asyncio.Event()
 
-    async def handler(key: str) -> None:
+    async def handler(keys: list[str]) -> None:
+        (key,) = keys  # no backlog: one key at a time
         if key in running:
             overlap.append(key)
         running.add(key)
@@ -33,7 +34,7 @@ async def test_dedup_busy_rerun_and_delays() -> None:
             await gate.wait()
         running.discard(key)
 
-    queue: WorkQueue[str] = WorkQueue(handler, workers=3)
+    queue: WorkQueue[str] = WorkQueue(handler, workers=3, batch=8)
     queue.start()
     try:
         queue.add("a")
@@ -69,9 +70,9 @@ async def test_dedup_busy_rerun_and_delays() -> None:
 async def test_a_failing_handler_does_not_kill_the_worker(caplog: pytest.LogCaptureFixture) -> None:
     seen: list[str] = []
 
-    async def handler(key: str) -> None:
-        seen.append(key)
-        if key == "boom":
+    async def handler(keys: list[str]) -> None:
+        seen.extend(keys)
+        if "boom" in keys:
             raise RuntimeError("secret value 'hunter2' leaked?")
 
     queue: WorkQueue[str] = WorkQueue(handler, workers=1)
@@ -89,7 +90,7 @@ async def test_a_failing_handler_does_not_kill_the_worker(caplog: pytest.LogCapt
 async def test_a_failure_is_logged_with_object_and_cause_and_the_stack_at_debug(
     caplog: pytest.LogCaptureFixture,
 ) -> None:
-    async def handler(key: str) -> None:
+    async def handler(keys: list[str]) -> None:
         raise RuntimeError("secret value 'hunter2' leaked?")
 
     caplog.set_level(logging.DEBUG, logger="sealkit_controller.plumbing.workqueue")
@@ -106,3 +107,36 @@ async def test_a_failure_is_logged_with_object_and_cause_and_the_stack_at_debug(
     (debug,) = [r for r in caplog.records if r.levelno == logging.DEBUG]
     assert 'raise RuntimeError("secret value' in debug.getMessage()  # the stack, as source lines
     assert "hunter2' leaked?\n" not in caplog.text and "RuntimeError: secret" not in caplog.text  # never the message
+
+
+async def test_a_backlog_goes_in_batches_and_the_last_keys_alone() -> None:
+    batches: list[list[str]] = []
+    running: set[str] = set()
+    overlap: list[str] = []
+    gate = asyncio.Event()
+
+    async def handler(keys: list[str]) -> None:
+        overlap.extend(k for k in keys if k in running)
+        running.update(keys)
+        batches.append(keys)
+        await gate.wait()
+        running.difference_update(keys)
+
+    queue: WorkQueue[str] = WorkQueue(handler, workers=2, batch=4)
+    queue.start()
+    try:
+        backlog = [f"k{i}" for i in range(12)]
+        for key in backlog:
+            queue.add(key)
+        await asyncio.sleep(0.01)
+        # Two workers, each with a batch of 4 taken from the backlog; 4 keys wait.
+        assert [len(b) for b in batches] == [4, 4] and queue.pending() == 12
+        queue.add("k0")  # busy in a batch: runs again afterwards, alone (no backlog by then)
+        gate.set()
+        await asyncio.sleep(0.01)
+        # Then k8..k11 and k0 again wait: a batch while more than 2 wait (k8, k9, k10), then the last alone.
+        assert batches[2:] == [["k8", "k9", "k10"], ["k11"], ["k0"]]
+        assert sorted(k for b in batches for k in b) == sorted([*backlog, "k0"])
+        assert not overlap and queue.pending() == 0
+    finally:
+        await queue.stop()

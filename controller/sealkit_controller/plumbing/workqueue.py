@@ -4,6 +4,11 @@ Why not Kopf's own handler retries: Kopf re-runs handlers only when the object c
 must also act when something else happens (its Secret is deleted, a key appears) and retry with its own
 backoff; a key queue gives all triggers one path. A key added while it is being worked on is run again
 right after, with the newest body.
+
+While more keys wait than there are workers (a backlog: a start, a resume, a burst of changes), a worker
+takes up to `batch` keys at once and hands them to the handler together, so the handler can run them as one
+thread-pool job: the event loop's work per job (the hand-off to a thread and back) is then paid once per
+batch, not once per key. With no backlog every key goes alone, and all workers stay busy.
 """
 
 from __future__ import annotations
@@ -21,11 +26,14 @@ K = TypeVar("K", bound=Hashable)
 
 
 class WorkQueue(Generic[K]):
-    """Deduplicating queue with delayed adds; `workers` tasks call `handler(key)`."""
+    """Deduplicating queue with delayed adds; `workers` tasks call `handler(keys)` with one key, or up to
+    `batch` keys taken together from a backlog. Each key of a batch counts as being worked on until the
+    handler returns; an error escaping the handler is logged for every key of its batch."""
 
-    def __init__(self, handler: Callable[[K], Awaitable[None]], workers: int) -> None:
+    def __init__(self, handler: Callable[[list[K]], Awaitable[None]], workers: int, *, batch: int = 1) -> None:
         self._handler = handler
         self._workers = workers
+        self._batch = max(1, batch)
         self._queue: asyncio.Queue[K] = asyncio.Queue()
         self._queued: set[K] = set()
         self._active: set[K] = set()
@@ -91,26 +99,30 @@ class WorkQueue(Generic[K]):
 
     async def _work(self) -> None:
         while True:
-            key = await self._queue.get()
-            self._queued.discard(key)
-            self._active.add(key)
+            keys = [await self._queue.get()]
+            while len(keys) < self._batch and self._queue.qsize() > self._workers:
+                keys.append(self._queue.get_nowait())
+            self._queued.difference_update(keys)
+            self._active.update(keys)
             try:
-                await self._handler(key)
+                await self._handler(keys)
             except asyncio.CancelledError:
                 raise
             except Exception as exc:
-                # The object and the cause (the error's type and where it was raised) at warning, the stack at
-                # debug. Never the error's message: an unexpected error's message could quote a secret value.
-                stack = traceback.extract_tb(exc.__traceback__)
-                where = (
-                    f" at {stack[-1].filename.rsplit('/', 1)[-1]}:{stack[-1].lineno} in {stack[-1].name}"
-                    if stack
-                    else ""
-                )
-                logger.warning("reconciling %s failed: unexpected %s%s", key, type(exc).__name__, where)
-                logger.debug("reconciling %s failed: stack (message withheld):\n%s", key, "".join(stack.format()))
+                for key in keys:
+                    log_failure(key, exc)
             finally:
-                self._active.discard(key)
-                if key in self._dirty:
-                    self._dirty.discard(key)
-                    self.add(key)
+                for key in keys:
+                    self._active.discard(key)
+                    if key in self._dirty:
+                        self._dirty.discard(key)
+                        self.add(key)
+
+
+def log_failure(key: Hashable, exc: BaseException) -> None:
+    """An unexpected error working on `key`: the object and the cause (the error's type and where it was
+    raised) at warning, the stack at debug. Never the error's message: it could quote a secret value."""
+    stack = traceback.extract_tb(exc.__traceback__)
+    where = f" at {stack[-1].filename.rsplit('/', 1)[-1]}:{stack[-1].lineno} in {stack[-1].name}" if stack else ""
+    logger.warning("reconciling %s failed: unexpected %s%s", key, type(exc).__name__, where)
+    logger.debug("reconciling %s failed: stack (message withheld):\n%s", key, "".join(stack.format()))
