@@ -73,9 +73,9 @@ async def test_a_backlog_goes_to_the_pool_in_batches_and_a_bug_stays_with_its_ke
     jobs: list[int] = []
     run_jobs = controller._reconcile_jobs
 
-    def counted(batch: list[Any]) -> Any:
+    def counted(batch: list[Any], term: int) -> Any:
         jobs.append(len(batch))
-        return run_jobs(batch)
+        return run_jobs(batch, term)
 
     controller._reconcile_jobs = counted  # type: ignore[method-assign]
     names = [f"s{i:02d}" for i in range(20)]
@@ -98,16 +98,25 @@ async def test_a_backlog_goes_to_the_pool_in_batches_and_a_bug_stays_with_its_ke
     assert "hunter2" not in caplog.text
 
 
-async def test_a_batch_stopped_midway_opens_nothing_more(key: GeneratedKey) -> None:
+async def test_a_batch_of_a_stopped_or_earlier_term_opens_nothing_more(key: GeneratedKey) -> None:
     api = MemoryApi(broken="")
     controller, executor = controller_over(api, key)
     try:
         for name in ("a", "b"):
             controller.observe_sealed_secret(sealed(key, name))
         jobs = [(k, t, t.marker, t.body) for k, t in controller.tracked.items()]
+        controller.start()
+        term = controller.term
         controller.writing = False  # the lease was lost before the job ran
-        dones = controller._reconcile_jobs(jobs)
+        lost = controller._reconcile_jobs(jobs, term)
+        await controller.stop()
+        controller.start()  # ... and regained: a job of the earlier term does not go on
+        regained = controller._reconcile_jobs(jobs, term)
+        current = controller._reconcile_jobs(jobs, controller.term)
+        await controller.stop()
     finally:
         executor.shutdown()
-    assert [d.stale for d in dones] == [True, True] and sum(d.rsa_operations for d in dones) == 0
-    assert api.secrets == {}
+    for dones in (lost, regained):
+        assert [d.stale for d in dones] == [True, True] and sum(d.rsa_operations for d in dones) == 0
+    assert [d.outcome.ok for d in current if d.outcome] == [True, True]
+    assert sorted(name for _, name in api.secrets) == ["a", "b"]  # only the current term's job wrote

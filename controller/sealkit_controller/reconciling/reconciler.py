@@ -203,11 +203,13 @@ class Controller:
         self.events = EventRecorder(client, self.run, instance=settings.instance, delay=settings.retry_base_delay)
         self._tasks: set[asyncio.Task[None]] = set()
         self.writing = False  # the workers run (alone, or as the leader)
+        self.term = 0  # how many times the workers started: a batch from an earlier term stops midway
         # Where key Secrets seen by the watch go (the key manager's, once wired: it also opens wrapped ones).
         self.key_observer: Callable[..., str | None] = keys.observe_secret
         keys.on_change(self.on_keys_changed)
 
     def start(self) -> None:
+        self.term += 1
         self.writing = True
         self.queue.start()
 
@@ -382,18 +384,25 @@ class Controller:
         jobs = [(key, tracked, tracked.marker, tracked.body) for key, tracked in found if tracked is not None]
         if not jobs:
             return
-        dones = await self.run(self._reconcile_jobs, jobs)
+        dones = await self.run(self._reconcile_jobs, jobs, self.term)
         for (key, tracked, marker, _), done in zip(jobs, dones, strict=True):
             if done.unexpected is not None:
                 log_failure(key, done.unexpected)
                 continue
             await self._settle(key, tracked, marker, done)
 
-    def _reconcile_jobs(self, jobs: list[tuple[Key, Tracked, tuple[Any, ...], dict[str, Any]]]) -> list[_Done]:
-        """The attempts of one batch in a worker thread; an unexpected error stays with its own key."""
+    def _reconcile_jobs(
+        self, jobs: list[tuple[Key, Tracked, tuple[Any, ...], dict[str, Any]]], term: int
+    ) -> list[_Done]:
+        """The attempts of one batch in a worker thread; an unexpected error stays with its own key.
+
+        Stopped meanwhile (lost lease, shutdown), or stopped and started again (the lease regained: the new
+        term queued every object afresh), the rest of the batch is not even opened: at most the attempt under
+        way overlaps the new term's, as with a batch of one.
+        """
         dones: list[_Done] = []
         for key, tracked, marker, body in jobs:
-            if not self.writing:  # stopped (lost lease, shutdown) meanwhile: the rest is not even opened
+            if not self.writing or self.term != term:
                 dones.append(_Done(stale=True))
                 continue
             try:
