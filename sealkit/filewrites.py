@@ -117,12 +117,12 @@ def make_parents(target: Path, known: set[Path] | frozenset[Path] = frozenset())
             directory.mkdir()
         except FileExistsError:
             if not directory.is_dir():
-                raise InputError(f"{target}: cannot create directory {directory}: a file is in the way") from None
+                raise InputError(f"cannot create directory {directory} (a file is in the way): {target}") from None
             continue
         except PermissionError:
-            raise InputError(f"{target}: cannot create directory {directory}: permission denied") from None
+            raise InputError(f"cannot create directory {directory} (permission denied): {target}") from None
         except OSError as exc:
-            raise InputError(f"{target}: cannot create directory {directory}: {exc.strerror or 'error'}") from None
+            raise InputError(f"cannot create directory {directory} ({exc.strerror or 'error'}): {target}") from None
         made.append(directory)
     return made
 

@@ -147,7 +147,7 @@ def test_a_file_in_the_way_is_named_and_nothing_is_written(
     result = runner.invoke(cli, ["seal", "--cert", "cert.pem", "-f", "secret.yaml", "-w", "sealed/team-a/db.yaml"])
     assert result.exit_code != 0
     (line,) = result.output.splitlines()
-    assert line.lower() == "error: sealed/team-a/db.yaml: cannot create directory sealed: a file is in the way"
+    assert line.lower() == "error: cannot create directory sealed (a file is in the way): sealed/team-a/db.yaml"
     assert Path("sealed").read_text() == "a file, not a directory"
 
 
