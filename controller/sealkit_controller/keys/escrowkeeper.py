@@ -120,6 +120,9 @@ class EscrowKeeper:
         self._background = BackgroundLoop("sealkit-key-escrow", self._loop)
         self._backoff = Backoff(target.retry_base_delay, target.retry_max_delay)
         self.escrowed: set[str] = set()  # fingerprints with a verified (or listed, enabled) copy
+        # Copies this process wrote and read back: the gate of a new key trusts only these (a listing shows
+        # that a copy exists, not that it reads back).
+        self.verified: set[str] = set()
         self._listed_at: float | None = None
         self._reported: set[str] = set()
         self.failures = 0
@@ -211,7 +214,7 @@ class EscrowKeeper:
 
     async def escrow_now(self, material: Escrowable) -> None:
         """The escrow gate of a new key: written and read back before it is published (raises if not)."""
-        if material.fingerprint in self.escrowed:
+        if material.fingerprint in self.verified:
             return
         try:
             await self._writes.escrow(self.vault, material, self.target.cluster)
@@ -219,6 +222,7 @@ class EscrowKeeper:
             self.metrics.failures.labels(_reason(exc)).inc()
             raise
         self.escrowed.add(material.fingerprint)
+        self.verified.add(material.fingerprint)
         self.metrics.escrowed.inc()
 
     async def sync(self) -> int:
@@ -244,6 +248,7 @@ class EscrowKeeper:
                 await self._failed(key, exc)
                 raise
             self.escrowed.add(key.fingerprint)
+            self.verified.add(key.fingerprint)
             self._reported.discard(key.fingerprint)
             self.metrics.escrowed.inc()
             written += 1
