@@ -587,8 +587,9 @@ class Controller:
             else:
                 if retry is not None:
                     self._spawn(self.events.retry(retry))
-                if deferred:
+                if deferred:  # its status waits for the event: attempted again whatever the limit
                     self.queue.add_after(key, delay)
+                    return
         if exc.transient or tracked.attempts <= limit:
             self.queue.add_after(key, delay)
 
