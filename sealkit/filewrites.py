@@ -28,6 +28,8 @@ from pathlib import Path
 from sealkit.errors import InputError
 
 NEW_FILE_MODE = 0o644
+NAME_MAX = 255  # bytes in one file name, on every file system a config repo lives on
+TEMP_ROOM = 32  # what a temporary name adds after its prefix: ".<pid>.<n>.tmp", or mkstemp's 8 characters
 
 
 @dataclass(frozen=True)
@@ -41,6 +43,15 @@ class FileChange:
     @property
     def changed(self) -> bool:
         return self.text != self.old
+
+
+def temporary_prefix(name: str) -> str:
+    """`.NAME.`, NAME cut short where needed so that a temporary name made from it (at most TEMP_ROOM more
+    bytes) fits where a file called NAME fits: a long Secret's file must not fail for its temporary's name."""
+    raw = os.fsencode(name)
+    if len(raw) > NAME_MAX - TEMP_ROOM:
+        name = os.fsdecode(raw[: NAME_MAX - TEMP_ROOM])
+    return f".{name}."
 
 
 def _fail(what: str, path: Path, exc: OSError) -> InputError:
@@ -67,7 +78,7 @@ class Staging:
         self.make_parents(path)
         data = text.encode("utf-8")
         for attempt in range(100):
-            tmp = str(path.parent / f".{path.name}.{os.getpid()}.{attempt}.tmp")
+            tmp = str(path.parent / f"{temporary_prefix(path.name)}{os.getpid()}.{attempt}.tmp")
             try:
                 fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, NEW_FILE_MODE)  # less the umask
                 break

@@ -51,11 +51,13 @@ def write_output(text: str, path: str | None, *, mode: int = 0o644) -> None:
     import tempfile  # only when writing a file
     from pathlib import Path
 
+    from sealkit.filewrites import temporary_prefix
+
     target = Path(path)
     directory = target.parent if str(target.parent) else Path()
     make_parents(target)
     try:
-        fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", dir=directory)
+        fd, tmp = tempfile.mkstemp(prefix=temporary_prefix(target.name), dir=directory)
     except FileNotFoundError:
         raise InputError("the directory does not exist", where=path) from None
     except PermissionError:

@@ -151,6 +151,20 @@ def test_a_file_in_the_way_is_named_and_nothing_is_written(
     assert Path("sealed").read_text() == "a file, not a directory"
 
 
+def test_an_output_file_with_the_longest_name_a_file_system_takes_is_written(
+    pair: GeneratedKey, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    Path("cert.pem").write_bytes(pair.certificate_pem)
+    Path("secret.yaml").write_text(yaml.safe_dump(secret("db", "team-a")))
+    name = "s" * 250 + ".yaml"  # the temporary file beside it gets a shortened name
+    runner = CliRunner(env={"KUBECONFIG": None, "SEALED_SECRETS_CERT": None})
+    result = runner.invoke(cli, ["seal", "--cert", "cert.pem", "-f", "secret.yaml", "-w", name])
+    assert result.exit_code == 0, result.output
+    assert yaml.safe_load(Path(name).read_text())["kind"] == "SealedSecret"
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(["cert.pem", "secret.yaml", name])
+
+
 def test_keys_backup_to_file_gets_its_directories_too(cluster: DevUp, tmp_path: Path) -> None:
     target = tmp_path / "backups" / "dev" / "keys.yaml"
     done = run(sealkit_command("keys", "backup", "--to-file", str(target)), cluster.env())

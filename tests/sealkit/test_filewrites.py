@@ -110,3 +110,20 @@ def test_a_file_that_appears_meanwhile_is_not_overwritten(tmp_path: Path) -> Non
     with pytest.raises(InputError, match="appeared while sealkit was working"):
         write_all([change])
     assert target.read_text() == "someone else's\n"
+
+
+@pytest.mark.parametrize("length", [1, 200, filewrites.NAME_MAX - filewrites.TEMP_ROOM, 250, filewrites.NAME_MAX])
+def test_a_file_whose_name_fits_is_written_however_long(tmp_path: Path, length: int) -> None:
+    name = ("é" + "a" * length)[:length] if length > 1 else "a"  # a two-byte character first: cut on bytes
+    target = tmp_path / name.encode()[: filewrites.NAME_MAX].decode(errors="ignore")
+    assert write_all([FileChange(target, "new\n")])
+    assert target.read_text() == "new\n"
+    assert [p.name for p in tmp_path.iterdir()] == [target.name], "the temporary's shortened name is gone too"
+
+
+def test_a_temporary_prefix_stays_within_the_name_limit() -> None:
+    for name in ("a" * 300, "é" * 200, "db.yaml"):
+        prefix = filewrites.temporary_prefix(name)
+        assert len(os.fsencode(prefix)) + filewrites.TEMP_ROOM <= filewrites.NAME_MAX + 2  # the two dots
+        assert prefix.startswith(".") and prefix.endswith(".")
+    assert filewrites.temporary_prefix("db.yaml") == ".db.yaml."
