@@ -279,6 +279,42 @@ def test_a_write_failure_in_one_environment_writes_nothing(repo: EnvRepo) -> Non
         prod.chmod(0o700)
 
 
+def test_a_directory_that_cannot_be_made_in_one_environment_writes_nothing(repo: EnvRepo) -> None:
+    """As above, also as root (CI): a file sits where a directory above prod's has to be made (found while
+    planning; a failure while writing, as root too: the file name too long, below)."""
+    prod = repo.dir("prod").parent
+    prod.parent.mkdir(parents=True, exist_ok=True)
+    prod.write_text("a file, not a directory")
+    before = snapshot(repo.root)
+    result = run("seal", "--spec", str(repo.spec), "--all-envs", input=secret())
+    assert result.exit_code == 2
+    assert result.output == "error: environment prod's sealedSecrets cannot be read (a file is in the way): " + (
+        "clusters/prod/secrets\n"
+    )
+    assert snapshot(repo.root) == before
+    assert not repo.dir("dev").exists(), "the directory made for dev is removed again"
+
+
+def test_a_secret_whose_file_name_fits_is_sealed_however_long(repo: EnvRepo) -> None:
+    name = "n" * (255 - len("shop.") - len(".sealedsecret.yaml"))  # the longest file name a file system takes
+    result = run("seal", "--spec", str(repo.spec), "--all-envs", input=secret(name=name))
+    assert result.exit_code == 0, result.output
+    for env in ENVS:
+        opened = repo.opens(env, sealed_object(repo.file(env, "shop", name)))
+        assert opened == {k: v.encode() for k, v in PLAINTEXT.items()}
+    assert [p.name for p in repo.root.rglob(".*.tmp")] == []
+
+
+def test_a_secret_whose_file_name_cannot_exist_is_one_line_and_writes_nothing(repo: EnvRepo) -> None:
+    before = snapshot(repo.root)
+    name = "n" * 253  # a valid Secret name; with its namespace and suffix, longer than a file name may be
+    result = run("seal", "--spec", str(repo.spec), "--all-envs", input=secret(name=name))
+    assert result.exit_code == 2
+    (line,) = result.output.splitlines()
+    assert line.startswith("error: cannot write (File name too long): ") and line.endswith(".sealedsecret.yaml")
+    assert snapshot(repo.root) == before
+
+
 def test_env_refuses_single_cluster_options(repo: EnvRepo) -> None:
     for extra in (["-w", "out.yaml"], ["--cert", "certs/dev.pem"], ["--merge-into", "x.yaml"], ["--raw"]):
         result = run("seal", "--spec", str(repo.spec), "--env", "dev", *extra, input=secret())
