@@ -10,6 +10,7 @@ namespace and scope; comments, order and layout kept) and its provenance updated
 
 from __future__ import annotations
 
+import errno
 import os
 import re
 from collections.abc import Iterable, Mapping
@@ -289,6 +290,11 @@ def env_files(spec: Spec, env: Environment, cert: SealingCertificate) -> EnvFile
         present = frozenset(os.listdir(directory))  # noqa: PTH208 - names only, one call per directory
     except FileNotFoundError:
         present = frozenset()
+    except OSError as exc:  # a file above it, or no permission: nothing can be planned or written there
+        why = "a file is in the way" if exc.errno == errno.ENOTDIR else (exc.strerror or "error").lower()
+        raise InputError(
+            f"environment {env.name}'s sealedSecrets cannot be read ({why})", where=str(env.sealed_secrets)
+        ) from None
     return EnvFiles(env.name, directory, present, cert, provenance.of_certificate(cert, env.name))
 
 

@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from sealkit.errors import InputError
-from sealkit.files import SKIPPED_DIRS
+from sealkit.files import SKIPPED_DIRS, walk
 from sealkit.lint import loader
 from sealkit.lint.config import CONFIG_NAMES
 from sealkit.lint.model import Hit
@@ -94,10 +94,9 @@ def _git_ignored(git: str, directory: Path) -> bool:
 def _walk(directory: Path, all_files: bool) -> list[str]:
     skipped_dirs = VCS_DIRS if all_files else SKIPPED_DIRS
     out: list[str] = []
-    for root, dirs, files in os.walk(directory):
-        dirs[:] = sorted(d for d in dirs if d not in skipped_dirs)
+    for root, files in walk(directory, skipped_dirs):
         base = os.path.relpath(root, directory)
-        out.extend(name if base == "." else os.path.join(base, name) for name in sorted(files))  # noqa: PTH118
+        out.extend(name if base == "." else os.path.join(base, name) for name in files)  # noqa: PTH118
     return out
 
 

@@ -260,3 +260,15 @@ def test_a_prod_file_in_devs_directory_fails_lint(tmp_path: Path, monkeypatch: p
 def test_a_spec_that_does_not_load_is_a_usage_error(tmp_path: Path) -> None:
     result = run("--spec", str(tmp_path / "missing.yaml"), str(tmp_path))
     assert result.exit_code == 2 and "no such spec file" in result.output
+
+
+def test_a_directory_lint_cannot_read_fails_instead_of_passing(repo: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from tests.sealkit.test_files import refuse_listing
+
+    hidden = repo / "overlays" / "prod"
+    hidden.mkdir(parents=True)
+    (hidden / "secret.yaml").write_text(PLAIN)
+    refuse_listing(monkeypatch, hidden)
+    result = run("--all-files", str(repo))
+    assert result.exit_code == 2
+    assert result.output == f"error: cannot read directory (permission denied): {hidden}\n"
