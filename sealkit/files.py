@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import errno
 import os
-from collections.abc import Collection, Iterable, Iterator
+from collections.abc import Callable, Collection, Iterable, Iterator
 from pathlib import Path
 
 from sealkit.errors import InputError
@@ -15,17 +15,23 @@ MANIFEST_SUFFIXES = (".yaml", ".yml", ".json")
 SKIPPED_DIRS = {".git", ".hg", ".svn", "node_modules", ".venv", "__pycache__"}
 
 
-def walk(directory: str | Path, skipped: Collection[str] = ()) -> Iterator[tuple[str, list[str]]]:
+def walk(
+    directory: str | Path,
+    skipped: Collection[str] = (),
+    unreadable: Callable[[str, str], None] | None = None,
+) -> Iterator[tuple[str, list[str]]]:
     """(directory, its file names), both sorted, under `directory`; folders named in `skipped` are left out.
-    A directory that cannot be listed stops the walk with an error naming it; one that does not exist (or
-    no longer does) holds nothing."""
+    A directory that cannot be listed stops the walk with an error naming it, or, given `unreadable`, is
+    handed to it (path, why) and the walk goes on; one that does not exist (or no longer does) holds nothing."""
 
     def refuse(exc: OSError) -> None:
         if exc.errno == errno.ENOENT:
             return
         where = os.fsdecode(exc.filename) if exc.filename is not None else str(directory)
         why = "a file is in the way" if exc.errno == errno.ENOTDIR else (exc.strerror or "error").lower()
-        raise InputError(f"cannot read directory ({why})", where=where) from None
+        if unreadable is None:
+            raise InputError(f"cannot read directory ({why})", where=where) from None
+        unreadable(where, why)
 
     for root, dirs, files in os.walk(directory, onerror=refuse):
         dirs[:] = sorted(d for d in dirs if d not in skipped)

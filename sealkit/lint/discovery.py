@@ -22,7 +22,7 @@ from pathlib import Path
 
 from sealkit.errors import InputError
 from sealkit.files import SKIPPED_DIRS, walk
-from sealkit.lint import loader
+from sealkit.lint import catalog, loader
 from sealkit.lint.config import CONFIG_NAMES
 from sealkit.lint.model import Hit
 
@@ -39,9 +39,13 @@ class Source:
     display: str
     path: Path | None
     data: bytes | None = None
+    unreadable: str | None = None  # a directory that could not be listed: why (its files were not found)
 
     def read(self, limit: int | None = None) -> bytes | Hit:
         """The whole input, or the finding that says why it cannot be read whole."""
+        if self.unreadable is not None:
+            why = f"directory cannot be read ({self.unreadable}): its files not checked"
+            return Hit(catalog.FILE_UNREADABLE, 1, why)
         cap = loader.max_input_bytes() if limit is None else limit
         if self.data is not None:
             return loader.too_large(cap) if len(self.data) > cap else self.data
@@ -91,10 +95,15 @@ def _git_ignored(git: str, directory: Path) -> bool:
     return result.returncode == 0
 
 
-def _walk(directory: Path, all_files: bool) -> list[str]:
+def _walk(directory: Path, all_files: bool, found: Discovery) -> list[str]:
+    """The files under `directory`; a directory that cannot be listed becomes a source of its own (SK007)."""
     skipped_dirs = VCS_DIRS if all_files else SKIPPED_DIRS
     out: list[str] = []
-    for root, files in walk(directory, skipped_dirs):
+
+    def unreadable(where: str, why: str) -> None:
+        found.sources.append(Source(where, Path(where), unreadable=why))
+
+    for root, files in walk(directory, skipped_dirs, unreadable):
         base = os.path.relpath(root, directory)
         out.extend(name if base == "." else os.path.join(base, name) for name in files)  # noqa: PTH118
     return out
@@ -123,7 +132,7 @@ def discover(paths: Iterable[str | Path], *, all_files: bool = False) -> Discove
             found.git = True
             logger.debug("%s: %d files from git", raw, len(names))
         else:
-            names = _walk(path, all_files)
+            names = _walk(path, all_files, found)
         for name in sorted(names):
             full = path / name
             if full.name in CONFIG_NAMES or not _regular(full):

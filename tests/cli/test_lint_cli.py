@@ -262,7 +262,7 @@ def test_a_spec_that_does_not_load_is_a_usage_error(tmp_path: Path) -> None:
     assert result.exit_code == 2 and "no such spec file" in result.output
 
 
-def test_a_directory_lint_cannot_read_fails_instead_of_passing(repo: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_directory_lint_cannot_read_is_an_error_finding(repo: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     from tests.sealkit.test_files import refuse_listing
 
     hidden = repo / "overlays" / "prod"
@@ -270,5 +270,8 @@ def test_a_directory_lint_cannot_read_fails_instead_of_passing(repo: Path, monke
     (hidden / "secret.yaml").write_text(PLAIN)
     refuse_listing(monkeypatch, hidden)
     result = run("--all-files", str(repo))
-    assert result.exit_code == 2
-    assert result.output == f"error: cannot read directory (permission denied): {hidden}\n"
+    assert result.exit_code == 1
+    assert f"{hidden}:1: error SK007 file-unreadable: directory cannot be read (permission denied): its files" in (
+        result.output
+    )
+    assert f"{repo / 'secret.yaml'}:6: error SK101" in result.output, "the rest of the repo is still checked"
