@@ -67,11 +67,11 @@ def _plan_all(files: list[EnvFiles], secrets: list[PreparedSecret]) -> tuple[lis
     """Every (environment, Secret) file planned and every new file staged, over worker processes when the
     run is large; the plans in environment order, then input order."""
 
-    def plan_share(share: Sequence[Piece]) -> tuple[list[FilePlan], Staging]:
+    def plan_chunk(chunk: Sequence[Piece]) -> tuple[list[FilePlan], Staging]:
         staging = Staging()
         plans = []
         try:
-            for env, secret in share:
+            for env, secret in chunk:
                 plan = plan_file(files[env], secrets[secret])
                 if plan.new:
                     staging.stage_new(plan.change.path, plan.change.text)
@@ -82,15 +82,15 @@ def _plan_all(files: list[EnvFiles], secrets: list[PreparedSecret]) -> tuple[lis
         return plans, staging
 
     pieces = [(env, secret) for env in range(len(files)) for secret in range(len(secrets))]
-    shares = workers.split(pieces, workers.worker_count(len(pieces)))
+    shares = workers.chunks(pieces, workers.worker_count(len(pieces)))
     staging = Staging()
     try:
         for env in files:  # made here, before the shares: one process makes and, on failure, removes them
             staging.make_parents(env.directory / "kustomization.yaml")
-        results = workers.map_shares(plan_share, shares, discard=lambda result: result[1].discard())
+        results = workers.map_shares(plan_chunk, shares, discard=lambda result: result[1].discard())
     except BaseException:
         staging.discard()
         raise
-    for _, share_staging in results:
-        staging.absorb(share_staging)
-    return [plan for share_plans, _ in results for plan in share_plans], staging
+    for _, chunk_staging in results:
+        staging.absorb(chunk_staging)
+    return [plan for chunk_plans, _ in results for plan in chunk_plans], staging

@@ -1,13 +1,20 @@
-"""Large `sealkit seal --env` runs split over worker processes, one share of the work each.
+"""Large `sealkit seal --env` runs split over worker processes, and kept busy to the end.
 
 Where it sits: the CLI, under `envseal`. Sealing is CPU work (RSA-OAEP per value, YAML per file) and so is
 making files on many file systems: a run of hundreds of files uses the CPUs the process may use
-(`sealkit.cpus`). The work is a list of pieces cut into contiguous shares; this process runs the first
-share and a forked child each other one, so the children start with everything already read and checked
-(plaintext never crosses a pipe or touches disk). A child sends back its share's result, or its error as
-one line, pickled through a pipe, then leaves with `os._exit` (no buffered output of the parent is
-flushed twice, no exit handlers run). The parent waits for every child, then returns the results in share
-order or raises the error of the earliest share that failed: the same error a run in one process gives.
+(`sealkit.cpus`). The pieces of work are cut into one contiguous share per process, and each share into
+chunks; this process runs the first share and a forked child each other one, so the children start with
+everything already read and checked (plaintext never crosses a pipe or touches disk). A process that
+finishes its own share takes the next chunks of shares still under way (work stealing): a process slowed
+by the machine (another job on its core, page faults after the fork) no longer holds the run back. Each
+share's chunk numbers wait in a pipe of their own, filled before the fork; a 4-byte read takes one chunk,
+and the kernel hands each to one reader only. Shares follow the pieces' order, so processes work in
+different places (directories) until the last chunks.
+
+A child sends back its chunks' results, or its error as one line, pickled through a pipe, then leaves with
+`os._exit` (no buffered output of the parent is flushed twice, no exit handlers run). The parent waits for
+every child, then returns the chunks' results in the pieces' order, or raises the error of the earliest
+chunk that failed: the same error a run in one process gives (every chunk before it was run).
 
 Forking is used only where it is safe and pays: on Linux, with no other thread running, and with at least
 `MIN_PIECES_PER_WORKER` pieces per process; otherwise everything runs here.
@@ -15,9 +22,11 @@ Forking is used only where it is safe and pays: on Linux, with no other thread r
 
 from __future__ import annotations
 
+import functools
 import logging
 import os
 import pickle
+import struct
 import sys
 import threading
 from collections.abc import Callable, Sequence
@@ -29,6 +38,10 @@ from sealkit.errors import EXIT_USAGE, SealkitError
 logger = logging.getLogger(__name__)
 
 MIN_PIECES_PER_WORKER = 32
+CHUNKS_PER_SHARE = 16  # the grain of stealing: a share of 250 files in chunks of about 16 (10-20 ms each)
+MIN_CHUNK = 4
+_RECORD = struct.Struct("<I")  # a chunk number in a queue pipe
+_LOST = 1 << 32  # a lost child's outcome sorts after every chunk's
 
 T = TypeVar("T")
 R = TypeVar("R")
@@ -57,15 +70,43 @@ def split(pieces: Sequence[T], count: int) -> list[Sequence[T]]:
     return [pieces[bounds[i] : bounds[i + 1]] for i in range(count)]
 
 
-def _child(run: Callable[[Sequence[T]], R], share: Sequence[T], write_end: int) -> None:
-    """In the child: run the share, send the outcome, leave without unwinding the parent's stack."""
+def chunks(pieces: Sequence[T], processes: int) -> list[list[Sequence[T]]]:
+    """`pieces` cut into one share per process (`split`), each share into up to CHUNKS_PER_SHARE chunks of
+    at least MIN_CHUNK pieces: chunk numbers run in the pieces' order."""
+    out = []
+    for share in split(pieces, processes):
+        count = max(1, min(CHUNKS_PER_SHARE, len(share) // MIN_CHUNK))
+        out.append(split(share, count))
+    return out
+
+
+Outcome = tuple[int, str, object]  # (chunk number, "ok" / "error" / "lost", result / error / message)
+
+
+def _work(
+    run: Callable[[Sequence[T]], R], flat: Sequence[Sequence[T]], queues: Sequence[int], own: int
+) -> list[Outcome]:
+    """Chunks taken from this process's own queue, then from the others', until all are empty or one fails
+    with a SealkitError (its outcome ends the list; later chunks do not matter then)."""
+    done: list[Outcome] = []
+    order = [*queues[own:], *queues[:own]]
+    for queue in order:
+        while record := os.read(queue, _RECORD.size):
+            (number,) = _RECORD.unpack(record)
+            try:
+                done.append((number, "ok", run(flat[number])))
+            except SealkitError as exc:
+                done.append((number, "error", exc))
+                return done
+    return done
+
+
+def _child(work: Callable[[], list[Outcome]], write_end: int) -> None:
+    """In the child: do its work, send the outcomes, leave without unwinding the parent's stack."""
     status = 0
     try:
-        try:
-            outcome: tuple[str, object] = ("ok", run(share))
-        except SealkitError as exc:
-            outcome = ("error", (str(exc), exc.exit_status))
-        data = pickle.dumps(outcome, protocol=pickle.HIGHEST_PROTOCOL)
+        outcomes = [(n, kind, (str(v), v.exit_status) if isinstance(v, SealkitError) else v) for n, kind, v in work()]
+        data = pickle.dumps(outcomes, protocol=pickle.HIGHEST_PROTOCOL)
         with os.fdopen(write_end, "wb") as pipe:
             pipe.write(data)
     except BaseException:  # anything else (a bug, Ctrl-C): no answer; the parent reports it
@@ -74,44 +115,63 @@ def _child(run: Callable[[Sequence[T]], R], share: Sequence[T], write_end: int) 
         os._exit(status)
 
 
-def map_shares(
-    run: Callable[[Sequence[T]], R], shares: Sequence[Sequence[T]], discard: Callable[[R], None] | None = None
-) -> list[R]:
-    """`run(share)` for every share: the first here, each other in a forked child; results in share order.
+def _queues(shares: Sequence[Sequence[object]]) -> list[int]:
+    """One pipe per share holding its chunks' numbers (filled, its write end closed): read ends."""
+    queues, number = [], 0
+    for share in shares:
+        read_end, write_end = os.pipe()
+        try:
+            os.write(write_end, b"".join(_RECORD.pack(n) for n in range(number, number + len(share))))
+        finally:
+            os.close(write_end)
+        number += len(share)
+        queues.append(read_end)
+    return queues
 
-    `run` leaves nothing behind when it raises; when any share fails, `discard` is called on every other
-    share's result (e.g. to remove files it staged) before the earliest failure is raised.
+
+def map_shares(
+    run: Callable[[Sequence[T]], R], shares: Sequence[Sequence[Sequence[T]]], discard: Callable[[R], None] | None = None
+) -> list[R]:
+    """`run(chunk)` for every chunk of every share (`chunks`): the first share here, each other in a forked
+    child, any process helping with others' chunks once its own are done; results in chunk order.
+
+    `run` leaves nothing behind when it raises; when any chunk fails, `discard` is called on every other
+    chunk's result (e.g. to remove files it staged) before the earliest failure is raised.
     """
+    flat = [chunk for share in shares for chunk in share]
     if len(shares) <= 1:
-        return [run(share) for share in shares]
+        return [run(chunk) for chunk in flat]
+    queues = _queues(shares)
     children: list[tuple[int, int]] = []  # (pid, read end)
-    outcomes: list[tuple[str, object]] = []
+    outcomes: list[Outcome] = []
     try:
-        for share in shares[1:]:
+        for index in range(1, len(shares)):
             read_end, write_end = os.pipe()
             pid = os.fork()
             if pid == 0:  # pragma: no cover - the child (its coverage is not collected)
                 os.close(read_end)
-                _child(run, share, write_end)
+                _child(functools.partial(_work, run, flat, queues, index), write_end)
             os.close(write_end)
             children.append((pid, read_end))
-        try:
-            outcomes.append(("ok", run(shares[0])))
-        except SealkitError as exc:
-            outcomes.append(("error", exc))
+        outcomes.extend(_work(run, flat, queues, 0))
     except BaseException:
         for pid, read_end in children:  # every child is waited for, and what it did undone
-            _drop([_collect(pid, read_end)], discard)
+            _drop(_collect(pid, read_end), discard)
         _drop(outcomes, discard)
         raise
-    outcomes.extend(_collect(pid, read_end) for pid, read_end in children)
-    if any(kind != "ok" for kind, _ in outcomes):
+    finally:
+        for queue in queues:
+            os.close(queue)
+    for pid, read_end in children:
+        outcomes.extend(_collect(pid, read_end))
+    outcomes.sort(key=lambda outcome: outcome[0])
+    if any(kind != "ok" for _, kind, _ in outcomes) or len(outcomes) != len(flat):
         _drop(outcomes, discard)
         _raise_first(outcomes)
-    return [value for _, value in outcomes]  # type: ignore[misc]
+    return [value for _, _, value in outcomes]  # type: ignore[misc]
 
 
-def _collect(pid: int, read_end: int) -> tuple[str, object]:
+def _collect(pid: int, read_end: int) -> list[Outcome]:
     with os.fdopen(read_end, "rb") as pipe:
         data = pipe.read()
     _, status = os.waitpid(pid, 0)
@@ -119,21 +179,21 @@ def _collect(pid: int, read_end: int) -> tuple[str, object]:
         how = (
             f"signal {os.WTERMSIG(status)}" if os.WIFSIGNALED(status) else f"status {os.waitstatus_to_exitcode(status)}"
         )
-        return ("lost", f"a worker process ended without an answer ({how})")
-    outcome = pickle.loads(data)  # noqa: S301 - our own child's bytes, through our own pipe
-    assert isinstance(outcome, tuple)
-    return outcome
+        return [(_LOST, "lost", f"a worker process ended without an answer ({how})")]
+    outcomes = pickle.loads(data)  # noqa: S301 - our own child's bytes, through our own pipe
+    assert isinstance(outcomes, list)
+    return outcomes
 
 
-def _drop(outcomes: list[tuple[str, object]], discard: Callable[[R], None] | None) -> None:
-    for kind, value in outcomes:
+def _drop(outcomes: list[Outcome], discard: Callable[[R], None] | None) -> None:
+    for _, kind, value in outcomes:
         if kind == "ok" and discard is not None:
             discard(value)  # type: ignore[arg-type]
 
 
-def _raise_first(outcomes: list[tuple[str, object]]) -> None:
-    """The earliest share's failure, as a run in one process would meet it."""
-    for kind, value in outcomes:
+def _raise_first(outcomes: list[Outcome]) -> None:
+    """The earliest chunk's failure, as a run in one process would meet it (a lost child: after those)."""
+    for _, kind, value in outcomes:
         if kind == "error" and isinstance(value, SealkitError):
             raise value
         if kind == "error" and isinstance(value, tuple):

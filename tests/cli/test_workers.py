@@ -1,18 +1,22 @@
-"""Worker processes for large runs: shares in order, each child's result or its error, the earliest failure
-raised as one run would raise it, other shares' work discarded, a child that dies reported in one line."""
+"""Worker processes for large runs: chunks' results in order, a process done with its share helping with
+others' (work stealing), the earliest failure raised as one run would raise it, every other chunk's work
+discarded, a child that dies reported in one line.
+
+Which process runs which chunk depends on timing; the tests fix what they need with pipes (a child tells
+that it started, the parent lets a child go on), never with sleeps."""
 
 from __future__ import annotations
 
 import os
 import signal
 import threading
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 import pytest
 
 from sealkit.errors import CheckFailed, InputError, SealkitError
 from sealkit_cli import workers
-from sealkit_cli.workers import WorkerFailed, map_shares, split, worker_count
+from sealkit_cli.workers import WorkerFailed, chunks, map_shares, split, worker_count
 
 
 def test_split_cuts_contiguous_shares_as_equal_as_they_go() -> None:
@@ -43,18 +47,80 @@ def test_no_fork_while_another_thread_runs() -> None:
         thread.join()
 
 
-def pids_and_sums(share: Sequence[int]) -> tuple[int, int]:
-    return os.getpid(), sum(share)
+def test_chunks_cut_each_share_in_order() -> None:
+    shares = chunks(list(range(48)), 3)
+    assert [list(c) for c in shares[0]] == [[0, 1, 2, 3], [4, 5, 6, 7], [8, 9, 10, 11], [12, 13, 14, 15]]
+    assert [x for share in shares for chunk in share for x in chunk] == list(range(48))
+    assert [len(share) for share in chunks(list(range(12)), 3)] == [1, 1, 1], "no chunk under MIN_CHUNK pieces"
+    big = chunks(list(range(10_000)), 2)
+    assert [len(share) for share in big] == [workers.CHUNKS_PER_SHARE] * 2
 
 
-def test_each_share_runs_in_its_own_process_and_results_keep_their_order() -> None:
-    results = map_shares(pids_and_sums, split(list(range(12)), 3))
-    assert [total for _, total in results] == [0 + 1 + 2 + 3, 4 + 5 + 6 + 7, 8 + 9 + 10 + 11]
+class Started:
+    """Every process runs at least one chunk: a child, at its first, says so and waits; the parent, at its
+    first (taken from its own share, since the children wait on theirs), waits for all of them, then lets
+    them go on."""
+
+    def __init__(self, children: int) -> None:
+        self.parent, self.children = os.getpid(), children
+        self.started = os.pipe()
+        self.go = os.pipe()
+        self.told = False
+
+    def here(self) -> bool:
+        return os.getpid() == self.parent
+
+    def first_chunk(self) -> None:
+        if self.told:
+            return
+        self.told = True  # in a child: its own copy
+        if self.here():
+            for _ in range(self.children):
+                assert len(os.read(self.started[0], 4)) == 4
+            os.write(self.go[1], b"g" * self.children)
+        else:
+            os.write(self.started[1], os.getpid().to_bytes(4, "little"))
+            assert os.read(self.go[0], 1) == b"g"
+
+
+def pids_and_sums(started: Started) -> Callable[[Sequence[int]], tuple[int, int]]:
+    def run(chunk: Sequence[int]) -> tuple[int, int]:
+        started.first_chunk()
+        return os.getpid(), sum(chunk)
+
+    return run
+
+
+def test_every_process_takes_part_and_results_keep_the_chunks_order() -> None:
+    shares = chunks(list(range(48)), 3)
+    results = map_shares(pids_and_sums(Started(2)), shares)
+    assert [total for _, total in results] == [sum(c) for share in shares for c in share]
+    pids = {pid for pid, _ in results}
+    assert os.getpid() in pids and len(pids) == 3, "the first share here, the others in children"
+
+
+def test_a_process_done_with_its_share_takes_chunks_of_a_slow_one() -> None:
+    shares = chunks(list(range(48)), 3)
+    last = shares[2][-1][0]
+    go_read, go_write = os.pipe()
+    started = Started(2)
+
+    def run(chunk: Sequence[int]) -> tuple[int, int]:
+        started.first_chunk()
+        if chunk[0] == shares[2][0][0]:  # the third share's first chunk: held until its last one is done
+            assert os.read(go_read, 1) == b"g"
+        if chunk[0] == last:
+            os.write(go_write, b"g")
+        return os.getpid(), sum(chunk)
+
+    results = map_shares(run, shares)
     pids = [pid for pid, _ in results]
-    assert pids[0] == os.getpid() and len(set(pids)) == 3, "the first share here, the others in children"
+    slow = pids[8]  # whoever took the held chunk
+    assert all(pid != slow for pid in pids[9:12]), "the rest of its share was done by the other processes"
+    assert [total for _, total in results] == [sum(c) for share in shares for c in share]
 
 
-def failing(bad: set[int], error: type[Exception] = InputError) -> workers.Callable[[Sequence[int]], int]:
+def failing(bad: set[int], error: type[Exception] = InputError) -> Callable[[Sequence[int]], int]:
     def run(share: Sequence[int]) -> int:
         for piece in share:
             if piece in bad:
@@ -64,41 +130,75 @@ def failing(bad: set[int], error: type[Exception] = InputError) -> workers.Calla
     return run
 
 
-@pytest.mark.parametrize("bad", [{5}, {1, 9}, {9}])
+@pytest.mark.parametrize("bad", [{5}, {1, 9}, {9}, {20, 47}])
 def test_the_earliest_failure_is_raised_and_the_rest_discarded(bad: set[int]) -> None:
+    shares = chunks(list(range(48)), 3)
     discarded: list[int] = []
     with pytest.raises(SealkitError) as caught:
-        map_shares(failing(bad), split(list(range(12)), 3), discard=discarded.append)
+        map_shares(failing(bad), shares, discard=discarded.append)
     assert str(caught.value) == f"piece {min(bad)} is bad: input"
-    shares = split(list(range(12)), 3)
-    assert discarded == [sum(s) for s in shares if not bad & set(s)], "every share that worked is undone"
+    worked = [sum(c) for share in shares for c in share if not bad & set(c)]
+    assert sorted(discarded) == sorted(worked), "a process that never fails runs every chunk left: all undone"
+
+
+def test_a_single_process_runs_every_chunk_in_order() -> None:
+    seen: list[int] = []
+
+    def run(chunk: Sequence[int]) -> int:
+        seen.extend(chunk)
+        return len(chunk)
+
+    assert map_shares(run, chunks(list(range(10)), 1)) == [5, 5]
+    assert seen == list(range(10))
 
 
 def test_a_child_error_keeps_its_exit_status() -> None:
-    def run(share: Sequence[int]) -> int:
-        if 9 in share:
+    started = Started(2)
+
+    def run(chunk: Sequence[int]) -> int:
+        started.first_chunk()
+        if not started.here():
             raise CheckFailed("stale certificate", where="prod")
         return 0
 
     with pytest.raises(WorkerFailed) as caught:
-        map_shares(run, split(list(range(12)), 3))
+        map_shares(run, chunks(list(range(48)), 3))
     assert (str(caught.value), caught.value.exit_status) == ("stale certificate: prod", 1)
 
 
 def test_a_child_that_dies_or_breaks_is_one_line() -> None:
-    def killed(share: Sequence[int]) -> int:
-        if 9 in share:
-            os.kill(os.getpid(), signal.SIGKILL)
-        return 0
+    def dying(how: Callable[[], object]) -> Callable[[Sequence[int]], int]:
+        started = Started(2)
+
+        def run(chunk: Sequence[int]) -> int:
+            started.first_chunk()
+            if not started.here():
+                how()
+            return 0
+
+        return run
 
     with pytest.raises(WorkerFailed, match=r"^a worker process ended without an answer \(signal 9\)$"):
-        map_shares(killed, split(list(range(12)), 3))
+        map_shares(dying(lambda: os.kill(os.getpid(), signal.SIGKILL)), chunks(list(range(48)), 3))
     with pytest.raises(WorkerFailed, match=r"^a worker process ended without an answer \(status 70\)$"):
-        map_shares(failing({9}, ZeroDivisionError), split(list(range(12)), 3))
+        map_shares(dying(lambda: 1 / 0), chunks(list(range(48)), 3))
 
 
 def test_an_unexpected_error_here_still_waits_for_and_undoes_the_children() -> None:
+    shares = chunks(list(range(48)), 3)
+    started = Started(2)
+    failed: list[int] = []
+
+    def run(chunk: Sequence[int]) -> int:
+        started.first_chunk()
+        if started.here():
+            failed.append(sum(chunk))
+            raise ZeroDivisionError
+        return sum(chunk)
+
     discarded: list[int] = []
     with pytest.raises(ZeroDivisionError):
-        map_shares(failing({0}, ZeroDivisionError), split(list(range(12)), 3), discard=discarded.append)
-    assert discarded == [4 + 5 + 6 + 7, 8 + 9 + 10 + 11]
+        map_shares(run, shares, discard=discarded.append)
+    everything = [sum(c) for share in shares for c in share]
+    assert len(failed) == 1, "the parent stopped at its first chunk"
+    assert sorted([*discarded, *failed]) == sorted(everything), "the children ran every other chunk: all undone"
