@@ -119,7 +119,7 @@ def make_parents(target: Path, known: set[Path] | frozenset[Path] = frozenset())
     one cannot be made, the message says which and why."""
     missing = []
     for directory in (target.parent, *target.parent.parents):
-        if directory in known or directory.is_dir():
+        if directory in known or _is_dir(directory):
             break
         missing.append(directory)
     made = []
@@ -127,7 +127,7 @@ def make_parents(target: Path, known: set[Path] | frozenset[Path] = frozenset())
         try:
             directory.mkdir()
         except FileExistsError:
-            if not directory.is_dir():
+            if not _is_dir(directory):
                 raise InputError(f"cannot create directory {directory} (a file is in the way): {target}") from None
             continue
         except PermissionError:
@@ -136,6 +136,15 @@ def make_parents(target: Path, known: set[Path] | frozenset[Path] = frozenset())
             raise InputError(f"cannot create directory {directory} ({exc.strerror or 'error'}): {target}") from None
         made.append(directory)
     return made
+
+
+def _is_dir(path: Path) -> bool:
+    """Whether `path` is a directory; one that cannot even be looked up (a name too long, no permission on a
+    directory above it) counts as not: making it then fails and says which one and why."""
+    try:
+        return path.is_dir()
+    except OSError:
+        return False
 
 
 def _write_fd(fd: int, data: bytes) -> None:

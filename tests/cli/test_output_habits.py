@@ -151,6 +151,21 @@ def test_a_file_in_the_way_is_named_and_nothing_is_written(
     assert Path("sealed").read_text() == "a file, not a directory"
 
 
+def test_a_directory_whose_name_no_file_system_takes_is_named(
+    pair: GeneratedKey, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The directory above the output cannot even be looked up (ENAMETOOLONG, also as root): the line names it."""
+    monkeypatch.chdir(tmp_path)
+    Path("cert.pem").write_bytes(pair.certificate_pem)
+    Path("secret.yaml").write_text(yaml.safe_dump(secret("db", "team-a")))
+    long = "d" * 300
+    runner = CliRunner(env={"KUBECONFIG": None, "SEALED_SECRETS_CERT": None})
+    result = runner.invoke(cli, ["seal", "--cert", "cert.pem", "-f", "secret.yaml", "-w", f"{long}/team-a/db.yaml"])
+    assert result.exit_code == 2
+    assert result.output == f"error: cannot create directory {long} (File name too long): {long}/team-a/db.yaml\n"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["cert.pem", "secret.yaml"]
+
+
 def test_an_output_file_with_the_longest_name_a_file_system_takes_is_written(
     pair: GeneratedKey, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

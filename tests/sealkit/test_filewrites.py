@@ -103,6 +103,19 @@ def test_a_failure_while_staging_changes_nothing(tmp_path: Path) -> None:
     assert ".tmp" not in str(caught.value), "messages name the target, never a temporary file"
 
 
+def test_a_directory_that_cannot_be_looked_up_is_named_and_nothing_is_written(tmp_path: Path) -> None:
+    """A name too long for a file system (ENAMETOOLONG: also as root) above a new file: one line naming the
+    directory that cannot be made, never the bare OS error."""
+    ok = tmp_path / "ok.yaml"
+    ok.write_text("old\n")
+    long = tmp_path / ("d" * 300)
+    with pytest.raises(InputError) as caught:
+        write_all([FileChange(ok, "new\n", "old\n"), FileChange(long / "sub" / "child.yaml", "c\n")])
+    assert str(caught.value) == f"cannot create directory {long} (File name too long): {long / 'sub' / 'child.yaml'}"
+    assert ok.read_text() == "old\n"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["ok.yaml"]
+
+
 def test_a_file_that_appears_meanwhile_is_not_overwritten(tmp_path: Path) -> None:
     target = tmp_path / "new.yaml"
     change = FileChange(target, "mine\n", None)
