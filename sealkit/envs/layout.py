@@ -8,7 +8,9 @@ write elsewhere.
 
 from __future__ import annotations
 
+import errno
 import os
+import stat
 from collections.abc import Iterable
 from pathlib import Path
 
@@ -58,7 +60,16 @@ def sealed_dir(spec: Spec, env: Environment) -> Path:
             f"environment {env.name} has no sealedSecrets directory in the spec: environments.{env.name}.sealedSecrets"
         )
     path = inside_repo(spec, env.sealed_secrets, f"environment {env.name}'s sealedSecrets")
-    if path.exists() and not path.is_dir():
+    try:
+        mode = path.stat().st_mode
+    except FileNotFoundError:
+        return path
+    except OSError as exc:  # a file above it, a name too long, no permission: nothing can be read or written there
+        why = "a file is in the way" if exc.errno == errno.ENOTDIR else (exc.strerror or "error").lower()
+        raise InputError(
+            f"environment {env.name}'s sealedSecrets cannot be read ({why})", where=env.sealed_secrets
+        ) from None
+    if not stat.S_ISDIR(mode):
         raise InputError(f"environment {env.name}'s sealedSecrets is not a directory: {env.sealed_secrets}")
     return path
 

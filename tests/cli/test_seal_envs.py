@@ -295,6 +295,21 @@ def test_a_directory_that_cannot_be_made_in_one_environment_writes_nothing(repo:
     assert not repo.dir("dev").exists(), "the directory made for dev is removed again"
 
 
+def test_an_environment_directory_whose_name_no_file_system_takes_is_named_and_nothing_is_written(
+    repo: EnvRepo,
+) -> None:
+    """prod's sealedSecrets cannot even be looked up (ENAMETOOLONG, also as root): one line naming it as the spec
+    does, not a bare 'file name too long'; dev, planned first, gets nothing either."""
+    long = f"clusters/{'p' * 300}/secrets"
+    repo.write_spec({"dev": environment("dev"), "prod": environment("prod", sealedSecrets=long)})
+    before = snapshot(repo.root)
+    result = run("seal", "--spec", str(repo.spec), "--all-envs", input=secret())
+    assert result.exit_code == 2
+    assert result.output == f"error: environment prod's sealedSecrets cannot be read (file name too long): {long}\n"
+    assert snapshot(repo.root) == before
+    assert not repo.dir("dev").exists()
+
+
 def test_a_secret_whose_file_name_fits_is_sealed_however_long(repo: EnvRepo) -> None:
     name = "n" * (255 - len("shop.") - len(".sealedsecret.yaml"))  # the longest file name a file system takes
     result = run("seal", "--spec", str(repo.spec), "--all-envs", input=secret(name=name))
