@@ -7,6 +7,7 @@ bases are not followed; patches in the base are assumed not to rename workloads.
 
 from __future__ import annotations
 
+import stat
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -34,10 +35,27 @@ class BaseResources:
         return sorted(name for k, name in self.objects if k == kind)
 
 
-def kustomization_file(directory: Path) -> Path | None:
+def _mode(path: Path) -> int | None:
+    """The mode of what `path` names (symlinks followed), None when nothing is there; raises OSError when it
+    cannot even be looked up (a name too long, no permission on a directory above it)."""
+    try:
+        return path.stat().st_mode
+    except (FileNotFoundError, NotADirectoryError):
+        return None
+
+
+def _why(exc: OSError) -> str:
+    return (exc.strerror or "error").lower()
+
+
+def kustomization_file(directory: Path, where: str) -> Path | None:
     for name in KUSTOMIZATION_NAMES:
         candidate = directory / name
-        if candidate.is_file():
+        try:
+            mode = _mode(candidate)
+        except OSError as exc:
+            raise InputError(f"cannot read {candidate} ({_why(exc)})", where=where) from None
+        if mode is not None and stat.S_ISREG(mode):
             return candidate
     return None
 
@@ -51,7 +69,7 @@ def _load_dir(directory: Path, out: BaseResources, seen: set[Path], where: str) 
     if directory in seen:
         return
     seen.add(directory)
-    kfile = kustomization_file(directory)
+    kfile = kustomization_file(directory, where)
     if kfile is None:
         raise InputError(f"{directory} has no kustomization.yaml", where=where)
     docs = load_documents(_read(kfile, where), str(kfile))
@@ -64,9 +82,13 @@ def _load_dir(directory: Path, out: BaseResources, seen: set[Path], where: str) 
         if not isinstance(entry, str) or "://" in entry or entry.startswith(("github.com/", "git@")):
             continue  # remote bases are not read
         target = directory / entry
-        if target.is_dir():
+        try:
+            mode = _mode(target)
+        except OSError as exc:  # never a resource silently left out: the workloads checked may be in it
+            raise InputError(f"{kfile} lists {entry!r}, which cannot be read ({_why(exc)})", where=where) from None
+        if mode is not None and stat.S_ISDIR(mode):
             _load_dir(target, found, seen, where)
-        elif target.is_file():
+        elif mode is not None and stat.S_ISREG(mode):
             for doc in load_documents(_read(target, where), str(target)):
                 obj = doc.obj
                 if isinstance(obj, dict) and isinstance(obj.get("metadata"), dict):

@@ -345,3 +345,32 @@ def test_unknown_keys_are_refused(spec_dict: Spec, make_repo: Callable[[Spec], P
     spec_dict["applications"]["web"]["objects"][0]["objectAlias"] = "x"
     with pytest.raises(SpecError, match=r"objects\[0\]\.objectAlias: unknown key"):
         load_spec(make_repo(spec_dict))
+
+
+def test_a_base_resource_that_cannot_be_looked_up_is_a_problem_naming_it(
+    spec_dict: Spec, make_repo: Callable[[Spec], Path]
+) -> None:
+    """A resource whose name no file system takes (ENAMETOOLONG, also as root) is refused, never left out
+    as if it held no workloads."""
+    spec_path = make_repo(spec_dict)
+    kfile = spec_path.parent.resolve() / "apps" / "web" / "base" / "kustomization.yaml"  # as the base is read
+    entry = "r" * 300 + ".yaml"
+    kfile.write_text(kfile.read_text().replace("serviceaccount.yaml]", f"serviceaccount.yaml, {entry}]"))
+    with pytest.raises(SpecError) as err:
+        load_spec(spec_path)
+    assert [p.split(": ", 1)[1] for p in err.value.problems] == [
+        f"applications.web.base: {kfile} lists '{entry}', which cannot be read (file name too long)"
+    ]
+
+
+def test_a_base_directory_that_cannot_be_looked_up_is_a_problem_naming_it(
+    spec_dict: Spec, make_repo: Callable[[Spec], Path]
+) -> None:
+    spec_dict["applications"]["web"]["base"] = "apps/" + "b" * 300
+    spec_path = make_repo(spec_dict)
+    with pytest.raises(SpecError) as err:
+        load_spec(spec_path)
+    kfile = spec_path.parent.resolve() / "apps" / ("b" * 300) / "kustomization.yaml"
+    assert [p.split(": ", 1)[1] for p in err.value.problems] == [
+        f"applications.web.base: cannot read {kfile} (file name too long)"
+    ]
