@@ -23,7 +23,7 @@ from sealkit.clients.kube.proxy import ControllerProxy, RateLimitedCaller
 from sealkit.csi.model import Environment, Spec
 from sealkit.documents import Document
 from sealkit.envs.certs import committed, sealing_certificate
-from sealkit.envs.layout import choose, env_dirs, inside_repo
+from sealkit.envs.layout import choose, existing_dirs, inside_repo
 from sealkit.errors import InputError
 from sealkit.keys import KeyRing, load_certificate
 from sealkit.reseal import reseal_values
@@ -67,7 +67,7 @@ def _check_cluster(spec: Spec, env: Environment, served: str, kubeconfig: str | 
 
 
 def _one(spec: Spec, env: Environment, options: dict[str, Any], rotate: Rotate) -> bool:
-    paths = [p for p in env_dirs(spec, env) if p.exists()]
+    paths = existing_dirs(spec, env)
     for path in paths:
         inside_repo(spec, str(path.relative_to(spec.root)), f"environment {env.name}'s directory")
     if not paths:

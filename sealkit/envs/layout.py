@@ -85,6 +85,23 @@ def env_dirs(spec: Spec, env: Environment) -> list[Path]:
     return out
 
 
+def existing_dirs(spec: Spec, env: Environment) -> list[Path]:
+    """The environment's directories (`env_dirs`) that are there. One that cannot be looked up (a file above
+    it, a name too long, no permission) is an error naming it as the spec does, never taken for absent."""
+    out = []
+    for path in env_dirs(spec, env):
+        try:
+            path.stat()
+        except FileNotFoundError:
+            continue
+        except OSError as exc:
+            why = "a file is in the way" if exc.errno == errno.ENOTDIR else (exc.strerror or "error").lower()
+            where = path.relative_to(spec.root).as_posix()
+            raise InputError(f"environment {env.name}'s directory cannot be read ({why})", where=where) from None
+        out.append(path)
+    return out
+
+
 def absolute(path: Path) -> str:
     """A normalised absolute path (symlinks kept), as lint keys files."""
     return os.path.normpath(os.path.abspath(path))  # noqa: PTH100

@@ -6,6 +6,7 @@ import difflib
 import json
 import re
 from pathlib import Path
+from typing import Any
 
 import pytest
 import yaml
@@ -15,6 +16,7 @@ from sealkit.documents import load_documents
 from sealkit.keys import KeyRing, load_certificate, load_private_keys
 from sealkit.unsealing import unseal
 from sealkit_cli.main import cli
+from tests.support.envrepo import environment, make_repo, vector_pairs
 
 
 def run(*args: str, input: str | None = None) -> Result:
@@ -184,3 +186,26 @@ def test_merge_into_refuses_files_without_exactly_one_sealed_secret(
     target.write_text("apiVersion: v1\nkind: ConfigMap\nmetadata: {name: x}\n")
     result = run("seal", "--cert", str(cert), "--merge-into", str(target), input="kind: Secret\nstringData: {a: b}\n")
     assert result.exit_code == 2 and "exactly one SealedSecret in the file, found 0" in result.output
+
+
+@pytest.mark.parametrize(
+    ("sealed_secrets", "why"),
+    [
+        ("clusters/prod.txt/secrets", "a file is in the way"),  # was taken for absent: "nothing to re-encrypt", 0
+        (f"clusters/{'p' * 300}/secrets", "file name too long"),  # was a bare "error: file name too long"
+    ],
+)
+def test_reencrypt_env_names_a_directory_it_cannot_look_up(
+    tmp_path: Path, vectors: dict[str, Any], sealed_secrets: str, why: str
+) -> None:
+    """As root too (CI): an environment's directory that cannot be looked up is one line naming it, never
+    an environment with nothing to re-encrypt."""
+    repo = make_repo(tmp_path / "repo", vector_pairs(vectors, ("prod",)))
+    repo.write_spec({"prod": environment("prod", sealedSecrets=sealed_secrets)})
+    (repo.root / "clusters").mkdir()
+    (repo.root / "clusters" / "prod.txt").write_text("a file, not a directory")
+    key = tmp_path / "prod-key.pem"
+    key.write_text(vectors["keys"][0]["private_pem"])
+    result = run("reencrypt", "--spec", str(repo.spec), "--env", "prod", "--private-key", str(key))
+    assert result.exit_code == 2
+    assert result.output == f"error: environment prod's directory cannot be read ({why}): {sealed_secrets}\n"
