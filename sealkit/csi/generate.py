@@ -20,6 +20,7 @@ from __future__ import annotations
 import difflib
 import functools
 import posixpath
+import stat
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -50,7 +51,13 @@ class CredentialsFile:
     def problem(self, root: Path) -> str | None:
         """Why the committed file does not serve (None when it does); never reads values."""
         target = root / self.path
-        if not target.is_file():
+        try:
+            mode = target.stat().st_mode
+        except (FileNotFoundError, NotADirectoryError):
+            mode = None
+        except OSError as exc:  # a name too long, no permission: not taken for a file that is there
+            return f"{self.path} cannot be read ({exc.strerror or 'error'})"
+        if mode is None or not stat.S_ISREG(mode):
             return f"{self.path} is missing: run `sealkit csi seal-creds --env {self.env}`"
         try:
             docs = load_documents(read_file(target, where=self.path), self.path)
@@ -179,13 +186,16 @@ def _stale_files(p: Plan) -> list[str]:
     return sorted(found)
 
 
-def _read_text(path: Path) -> str | None:
-    """The file's text, or None when it is absent or unreadable as UTF-8."""
+def _read_text(path: Path, relpath: str) -> str | None:
+    """The file's text, or None when it is absent or not UTF-8 (either way not what is generated); a file
+    that is there but cannot be read is an error naming it, never taken for a missing one."""
     try:
         with path.open(encoding="utf-8", newline="") as handle:  # no newline translation
             return handle.read()
-    except (OSError, UnicodeDecodeError):
+    except (FileNotFoundError, UnicodeDecodeError):
         return None
+    except OSError as exc:
+        raise InputError(f"cannot read ({exc.strerror or 'error'})", where=relpath) from None
 
 
 @dataclass
@@ -206,7 +216,7 @@ def write(p: Plan) -> WriteResult:
             if target.parent not in fresh:
                 fresh[target.parent] = not target.parent.is_dir()
                 target.parent.mkdir(parents=True, exist_ok=True)
-            if not fresh[target.parent] and _read_text(target) == text:
+            if not fresh[target.parent] and _read_text(target, relpath) == text:
                 result.unchanged.append(relpath)
                 continue
             target.write_bytes(text.encode())
@@ -243,7 +253,7 @@ def check(p: Plan) -> CheckResult:
     """Compare the committed files with what the spec produces now (for CI)."""
     result = CheckResult()
     for relpath, text in p.files.items():
-        current = _read_text(p.root / relpath)
+        current = _read_text(p.root / relpath, relpath)
         if current == text:
             continue
         before = (current or "").splitlines(keepends=True)

@@ -99,6 +99,32 @@ def test_missing_credentials_fail_check_and_warn_on_generate(repo: Path) -> None
     )
 
 
+def test_check_names_a_generated_file_it_cannot_read(repo: Path) -> None:
+    """A directory where a generated file must be (EISDIR, also as root) is an error naming it, not a file
+    taken for missing (a diff from /dev/null)."""
+    relpath = "clusters/dev/apps/orders/secretproviderclass.yaml"
+    (repo / relpath).unlink()
+    (repo / relpath).mkdir()
+    result = run("generate", "--spec", str(repo / "sealkit-csi.yaml"), "--check")
+    assert result.exit_code == 2
+    assert result.output == f"error: cannot read (Is a directory): {relpath}\n"
+
+
+def test_credentials_whose_file_cannot_be_looked_up_are_named(repo: Path) -> None:
+    """A sealed credentials file whose name no file system takes (ENAMETOOLONG, also as root): a problem
+    naming it, not a bare 'file name too long'."""
+    spec = repo / "sealkit-csi.yaml"
+    name = "c" * 240
+    spec.write_text(spec.read_text().replace("secretName: secrets-store-creds", f"secretName: {name}"))
+    relpath = f"clusters/prod/apps/credentials/payments.{name}.sealedsecret.yaml"
+    check = run("generate", "--spec", str(spec), "--check")
+    assert check.exit_code == 1
+    assert f"error: {relpath} cannot be read (File name too long)\n" in check.output
+    generated = run("generate", "--spec", str(spec))
+    assert generated.exit_code == 0
+    assert f"warning: {relpath} cannot be read (File name too long)\n" in generated.output
+
+
 def test_seal_creds_from_stdin(repo: Path, data_dir: Path) -> None:
     spec = str(repo / "sealkit-csi.yaml")
     result = run("seal-creds", "--spec", spec, "--env", "prod", "--from-stdin", input=f"my-client\n{SECRET}\n")
