@@ -110,10 +110,15 @@ def _walk(directory: Path, all_files: bool, found: Discovery) -> list[str]:
 
 
 def _regular(path: Path) -> bool:
+    """A regular file (lint reads it); False for symlinks, special files and a file git tracks that is gone
+    from the work tree. One that cannot be looked up (no permission, a name too long) counts as a file: its
+    read then says why (SK007), never a file skipped without a word."""
     try:
         mode = path.lstat().st_mode
-    except OSError:
+    except (FileNotFoundError, NotADirectoryError):
         return False
+    except OSError:
+        return True
     return stat.S_ISREG(mode)
 
 

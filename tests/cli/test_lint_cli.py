@@ -275,3 +275,24 @@ def test_a_directory_lint_cannot_read_is_an_error_finding(repo: Path, monkeypatc
         result.output
     )
     assert f"{repo / 'secret.yaml'}:6: error SK101" in result.output, "the rest of the repo is still checked"
+
+
+def test_a_file_lint_cannot_look_up_is_checked_not_skipped(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A file whose lstat is refused (EACCES: a directory above it without search permission, simulated: CI runs
+    as root) was counted as skipped, as a symlink is, and the run passed; its read now decides."""
+    import errno
+    import os
+
+    hidden = tmp_path / "secret.yaml"
+    hidden.write_text(PLAIN)
+    real = os.stat
+
+    def stat(path: Any, *args: Any, follow_symlinks: bool = True, **kwargs: Any) -> os.stat_result:
+        if not follow_symlinks and isinstance(path, str | os.PathLike) and Path(path) == hidden:  # Path.lstat
+            raise OSError(errno.EACCES, os.strerror(errno.EACCES), os.fspath(path))
+        return real(path, *args, follow_symlinks=follow_symlinks, **kwargs)
+
+    monkeypatch.setattr(os, "stat", stat)
+    result = run("--all-files", str(tmp_path))
+    assert result.exit_code == 1
+    assert f"{hidden}:6: error SK101" in result.output
