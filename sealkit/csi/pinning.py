@@ -272,15 +272,20 @@ def apply(spec: Spec, changes: Changes) -> bool:
 
 
 def _write_atomically(path: Path, text: str) -> None:
-    handle = tempfile.NamedTemporaryFile(  # noqa: SIM115 - renamed over the spec below
-        "w", encoding="utf-8", dir=path.parent, prefix=f".{path.name}.", delete=False, newline=""
-    )
-    with handle:
-        handle.write(text)
+    """`text` written beside the spec, then renamed over it; a failure names the spec, never the temporary
+    file (which is removed), and leaves the spec as it was."""
     try:
+        handle = tempfile.NamedTemporaryFile(  # noqa: SIM115 - renamed over the spec below
+            "w", encoding="utf-8", dir=path.parent, prefix=f".{path.name}.", delete=False, newline=""
+        )
+    except OSError as exc:
+        raise InputError(f"cannot write ({exc.strerror or 'error'})", where=path) from None
+    try:
+        with handle:
+            handle.write(text)
         if path.exists():
             os.chmod(handle.name, path.stat().st_mode & 0o7777)  # noqa: PTH101 - the temp file's name
         Path(handle.name).replace(path)
-    except OSError:
+    except OSError as exc:
         Path(handle.name).unlink(missing_ok=True)
-        raise
+        raise InputError(f"cannot write ({exc.strerror or 'error'})", where=path) from None

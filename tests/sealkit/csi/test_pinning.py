@@ -192,3 +192,27 @@ def test_any_pin_unpin_mix_gives_exactly_the_asked_versions(
         wanted = asked.get((index, env), version)
         assert after[key] == (wanted or ""), (key, path.read_text())
     assert all(VERSION_LINE.match(line) for line in changed_lines(before_text, path.read_text()))
+
+
+@pytest.mark.parametrize("refused", ["tempfile.NamedTemporaryFile", "os.replace"])
+def test_a_spec_that_cannot_be_written_is_named_and_kept(
+    example_copy: Path, monkeypatch: pytest.MonkeyPatch, refused: str
+) -> None:
+    """The temporary file beside the spec, or its rename over the spec, refused (EACCES, simulated: CI runs as
+    root): one line naming the spec, not a bare 'permission denied' (the OS error names the temporary file)."""
+    import errno
+    import os
+    import tempfile
+
+    def refuse(*args: Any, **kwargs: Any) -> Any:
+        raise OSError(errno.EACCES, os.strerror(errno.EACCES), str(example_copy.parent / ".sealkit-csi.yaml.tmp"))
+
+    module, name = refused.split(".")
+    monkeypatch.setattr({"tempfile": tempfile, "os": os}[module], name, refuse)
+    original = example_copy.read_text()
+    spec = load_spec(example_copy, check_bases=False)
+    with pytest.raises(InputError) as caught:
+        pinning.apply(spec, {("orders", 1): {"dev": V1}})
+    assert str(caught.value) == f"cannot write (Permission denied): {example_copy}"
+    assert example_copy.read_text() == original
+    assert sorted(p.name for p in example_copy.parent.iterdir() if p.name.startswith(".sealkit-csi")) == []
