@@ -241,9 +241,14 @@ def write_private_file(path: Path, data: bytes, *, force: bool) -> None:
         fd = os.open(path, flags, 0o600)
     except FileExistsError:
         raise InputError("exists; pass --force to overwrite it", where=path) from None
-    with os.fdopen(fd, "wb") as handle:
-        os.fchmod(handle.fileno(), 0o600)  # an overwritten file keeps its old mode otherwise
-        handle.write(data)
+    except OSError as exc:  # named here: `--to-file=PATH` is not a word of the command line the last resort sees
+        raise InputError(f"cannot write ({exc.strerror or 'error'})", where=path) from None
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            os.fchmod(handle.fileno(), 0o600)  # an overwritten file keeps its old mode otherwise
+            handle.write(data)
+    except OSError as exc:  # a full disk: the error has no file name at all
+        raise InputError(f"cannot write ({exc.strerror or 'error'})", where=path) from None
 
 
 @keys.command("backup")
