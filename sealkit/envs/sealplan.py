@@ -265,10 +265,15 @@ def render_new(
 
 
 def _kustomization(directory: Path) -> Path | None:
+    """The directory's kustomization file, if it has one; one that cannot be looked up is an error naming it
+    (taken for absent, the new files would go unlisted)."""
     for name in KUSTOMIZATION_NAMES:
         candidate = directory / name
-        if candidate.is_file():
-            return candidate
+        try:
+            if candidate.is_file():
+                return candidate
+        except OSError as exc:
+            raise InputError(f"cannot read ({exc.strerror}): {candidate}") from None
     return None
 
 

@@ -310,6 +310,30 @@ def test_an_environment_directory_whose_name_no_file_system_takes_is_named_and_n
     assert not repo.dir("dev").exists()
 
 
+def test_a_kustomization_that_cannot_be_looked_up_is_named_and_nothing_is_written(
+    repo: EnvRepo, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """staging's kustomization.yaml cannot be looked up (EACCES, simulated: CI runs as root): taken for absent,
+    the new file would go unlisted; a bare 'permission denied' named nothing."""
+    import errno
+
+    blocked = repo.dir("staging") / "kustomization.yaml"
+    real = os.stat
+
+    def refuse(path: Any, *args: Any, **kwargs: Any) -> os.stat_result:
+        if isinstance(path, str | os.PathLike) and Path(path) == blocked:
+            raise OSError(errno.EACCES, os.strerror(errno.EACCES), os.fspath(path))
+        return real(path, *args, **kwargs)
+
+    before = snapshot(repo.root)
+    monkeypatch.setattr(os, "stat", refuse)
+    result = run("seal", "--spec", str(repo.spec), "--all-envs", input=secret())
+    monkeypatch.undo()
+    assert result.exit_code == 2
+    assert result.output == f"error: cannot read (Permission denied): {blocked}\n"
+    assert snapshot(repo.root) == before
+
+
 def test_a_secret_whose_file_name_fits_is_sealed_however_long(repo: EnvRepo) -> None:
     name = "n" * (255 - len("shop.") - len(".sealedsecret.yaml"))  # the longest file name a file system takes
     result = run("seal", "--spec", str(repo.spec), "--all-envs", input=secret(name=name))
