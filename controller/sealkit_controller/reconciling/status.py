@@ -19,6 +19,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from sealkit.escrow.scheme import rfc3339
+
 SYNCED = "Synced"
 READY = "Ready"
 STALLED = "Stalled"
@@ -50,10 +52,6 @@ class Outcome:
     reconciling: str = ""
 
 
-def timestamp(now: dt.datetime) -> str:
-    return now.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
 def _visible(condition: Mapping[str, Any]) -> tuple[Any, ...]:
     return (condition.get("type"), condition.get("status"), condition.get("reason"), condition.get("message") or "")
 
@@ -79,7 +77,7 @@ def next_status(
     current = current or {}
     conditions = [c for c in current.get("conditions") or [] if isinstance(c, Mapping)]
     by_type = {c.get("type"): c for c in conditions}
-    stamp = timestamp(now)
+    stamp = rfc3339(now)
     synced_message = "" if outcome.ok else outcome.message
     ready_message = f"Secret {secret_name} is up to date" if outcome.ok else outcome.message
     synced = _condition(SYNCED, outcome, synced_message, by_type.get(SYNCED), stamp)
