@@ -55,8 +55,10 @@ def existing(
 
 
 def test_missing_secret_is_created_as_desired() -> None:
-    plan = plan_write(desired(), None, UID)
+    wanted = desired()
+    plan = plan_write(wanted, None, UID)
     assert plan.action is Action.CREATE and plan.body == desired()
+    assert plan.body is not None and plan.body["metadata"] is wanted["metadata"], "handed over, not deep-copied"
 
 
 def test_unowned_unannotated_secret_is_left_alone_with_bitnamis_message() -> None:

@@ -91,9 +91,10 @@ def unmanaged_message(name: str) -> str:
 
 
 def plan_write(desired: Mapping[str, Any], existing: Mapping[str, Any] | None, owner_uid: str | None) -> Plan:
-    """What to do so that the cluster holds `desired` (the core's unsealed Secret)."""
+    """What to do so that the cluster holds `desired` (the core's unsealed Secret, a fresh dict handed over:
+    a CREATE plan's body is `desired` itself, not a copy; an update is built on a copy of `existing`)."""
     if existing is None:
-        return Plan(Action.CREATE, _clone(desired))
+        return Plan(Action.CREATE, dict(desired))
     name = str((existing.get("metadata") or {}).get("name") or "")
     namespace = str((existing.get("metadata") or {}).get("namespace") or "")
     patched = is_patched(existing)

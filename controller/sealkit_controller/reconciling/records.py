@@ -19,6 +19,7 @@ DROPPED_METADATA = frozenset({"managedFields"})
 DROPPED_ANNOTATIONS = frozenset({"kubectl.kubernetes.io/last-applied-configuration"})
 # Strings up to this length are interned (names, reasons, times, versions); ciphertexts are never this short.
 SHORT = 32
+_SCALARS = frozenset({int, float, bool, type(None)})
 
 
 def compact(body: Mapping[str, Any], written_status: Mapping[str, Any] | None = None) -> dict[str, Any]:
@@ -52,10 +53,15 @@ def _key(key: Any) -> Any:
 
 
 def _shared(value: Any) -> Any:
-    if type(value) is str:
+    kind = type(value)
+    if kind is str:
         return sys.intern(value) if len(value) <= SHORT else value
+    if kind is dict:  # what JSON gives: checked before the costlier ABC test below
+        return {_key(k): _shared(v) for k, v in value.items()}
+    if kind is list:
+        return [_shared(v) for v in value]
+    if kind in _SCALARS:
+        return value
     if isinstance(value, Mapping):
         return {_key(k): _shared(v) for k, v in value.items()}
-    if type(value) is list:
-        return [_shared(v) for v in value]
     return value
