@@ -8,6 +8,7 @@ taken from a Secret or from a SealedSecret's plaintext side.
 
 from __future__ import annotations
 
+import errno
 import os
 
 EXIT_OK = 0
@@ -18,6 +19,14 @@ EXIT_USAGE = 2  # usage, input or connection error: the command could not do its
 def one_line(text: str) -> str:
     """`text` with every run of whitespace (newlines included) folded into one space."""
     return " ".join(text.split())
+
+
+def os_reason(exc: OSError) -> str:
+    """Why a path could not be used, for a message: "a file is in the way" for a path through a file, else
+    the system's words in lower case ("permission denied", "file name too long")."""
+    if exc.errno == errno.ENOTDIR:
+        return "a file is in the way"
+    return (exc.strerror or "input/output error").lower()
 
 
 class SealkitError(Exception):

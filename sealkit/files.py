@@ -9,7 +9,7 @@ import os
 from collections.abc import Callable, Collection, Iterable, Iterator
 from pathlib import Path
 
-from sealkit.errors import InputError
+from sealkit.errors import InputError, os_reason
 
 MANIFEST_SUFFIXES = (".yaml", ".yml", ".json")
 SKIPPED_DIRS = {".git", ".hg", ".svn", "node_modules", ".venv", "__pycache__"}
@@ -28,7 +28,7 @@ def walk(
         if exc.errno == errno.ENOENT:
             return
         where = os.fsdecode(exc.filename) if exc.filename is not None else str(directory)
-        why = "a file is in the way" if exc.errno == errno.ENOTDIR else (exc.strerror or "error").lower()
+        why = os_reason(exc)
         if unreadable is None:
             raise InputError(f"cannot read directory ({why})", where=where) from None
         unreadable(where, why)

@@ -8,14 +8,13 @@ write elsewhere.
 
 from __future__ import annotations
 
-import errno
 import os
 import stat
 from collections.abc import Iterable
 from pathlib import Path
 
 from sealkit.csi.model import Environment, Spec
-from sealkit.errors import InputError
+from sealkit.errors import InputError, os_reason
 
 SUFFIX = ".sealedsecret.yaml"
 
@@ -65,7 +64,7 @@ def sealed_dir(spec: Spec, env: Environment) -> Path:
     except FileNotFoundError:
         return path
     except OSError as exc:  # a file above it, a name too long, no permission: nothing can be read or written there
-        why = "a file is in the way" if exc.errno == errno.ENOTDIR else (exc.strerror or "error").lower()
+        why = os_reason(exc)
         raise InputError(
             f"environment {env.name}'s sealedSecrets cannot be read ({why})", where=env.sealed_secrets
         ) from None
@@ -95,7 +94,7 @@ def existing_dirs(spec: Spec, env: Environment) -> list[Path]:
         except FileNotFoundError:
             continue
         except OSError as exc:
-            why = "a file is in the way" if exc.errno == errno.ENOTDIR else (exc.strerror or "error").lower()
+            why = os_reason(exc)
             where = path.relative_to(spec.root).as_posix()
             raise InputError(f"environment {env.name}'s directory cannot be read ({why})", where=where) from None
         out.append(path)

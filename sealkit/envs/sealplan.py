@@ -10,7 +10,6 @@ namespace and scope; comments, order and layout kept) and its provenance updated
 
 from __future__ import annotations
 
-import errno
 import os
 import re
 from collections.abc import Iterable, Mapping
@@ -24,7 +23,7 @@ from sealkit.csi.model import Environment, Spec
 from sealkit.csi.yamlio import dump_document, flow_scalar
 from sealkit.documents import Document, load_documents
 from sealkit.envs.layout import SUFFIX, file_name, sealed_dir
-from sealkit.errors import InputError
+from sealkit.errors import InputError, os_reason
 from sealkit.filewrites import FileChange
 from sealkit.kustomizeedit import KUSTOMIZATION_NAMES, add_resources
 from sealkit.manifest import metadata_of, string_map
@@ -296,7 +295,7 @@ def env_files(spec: Spec, env: Environment, cert: SealingCertificate) -> EnvFile
     except FileNotFoundError:
         present = frozenset()
     except OSError as exc:  # a file above it, or no permission: nothing can be planned or written there
-        why = "a file is in the way" if exc.errno == errno.ENOTDIR else (exc.strerror or "error").lower()
+        why = os_reason(exc)
         raise InputError(
             f"environment {env.name}'s sealedSecrets cannot be read ({why})", where=str(env.sealed_secrets)
         ) from None

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from sealkit.errors import InputError
+from sealkit.errors import InputError, os_reason
 from sealkit.files import manifest_files, walk
 
 
@@ -59,3 +59,16 @@ def test_the_top_directory_that_cannot_be_listed_is_an_error_too(tree: Path, mon
 
 def test_a_directory_that_does_not_exist_holds_nothing(tmp_path: Path) -> None:
     assert list(walk(tmp_path / "not-yet-generated")) == []
+
+
+@pytest.mark.parametrize(
+    ("err", "why"),
+    [
+        (errno.ENOTDIR, "a file is in the way"),
+        (errno.ENAMETOOLONG, "file name too long"),
+        (errno.EACCES, "permission denied"),
+    ],
+)
+def test_os_reason_words_a_path_error_for_a_message(err: int, why: str) -> None:
+    assert os_reason(OSError(err, os.strerror(err), "/x")) == why
+    assert os_reason(OSError()) == "input/output error", "no words from the system: still something to say"
