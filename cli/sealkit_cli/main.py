@@ -146,9 +146,19 @@ def usage_error(exc: click.UsageError) -> tuple[str, str]:
 
 
 def _given(filename: Any) -> str | None:
-    """A file name for an OS error only when the user named it (never a temporary file of ours)."""
+    """A file name for an OS error only when the user typed it (never a temporary file of ours): a word of the
+    command line, or the value glued to its flag (`--flag=PATH`, `-fPATH`)."""
     name = os.fsdecode(filename) if isinstance(filename, str | bytes) else None
-    return name if name and name in sys.argv else None
+    if not name:
+        return None
+    for word in sys.argv:
+        if word == name:
+            return name
+        if word.startswith("--") and "=" in word and word.partition("=")[2] == name:
+            return name
+        if len(word) > 2 and word[0] == "-" and word[1].isascii() and word[1].isalpha() and word[2:] == name:
+            return name
+    return None
 
 
 def report(exc: BaseException) -> NoReturn:
