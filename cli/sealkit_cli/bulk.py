@@ -182,14 +182,22 @@ def run(
                 new_text = replace_values(text, edits, str(path))
                 for index in sorted(edits) if annotations else ():
                     new_text = set_annotations(new_text, index, annotations or {}, str(path))
-                mode = path.stat().st_mode & 0o777
-                io.write_output(new_text, str(path), mode=mode)
+                io.write_output(new_text, str(path), mode=_mode(path))
                 file_result.rewritten = True
             except SealkitError as exc:
                 file_result.error = str(exc)
                 report.file_error(file_result)
         results.append(file_result)
     return results
+
+
+def _mode(path: Path) -> int:
+    """The permission bits the rewritten file keeps; a file gone or refused since it was read is an error
+    naming it (never a bare OS error, never a file made anew)."""
+    try:
+        return path.stat().st_mode & 0o777
+    except OSError as exc:
+        raise InputError(f"cannot write ({exc.strerror or 'error'})", where=str(path)) from None
 
 
 def announce_controller_run(total: int, rate: float) -> None:

@@ -209,3 +209,27 @@ def test_reencrypt_env_names_a_directory_it_cannot_look_up(
     result = run("reencrypt", "--spec", str(repo.spec), "--env", "prod", "--private-key", str(key))
     assert result.exit_code == 2
     assert result.output == f"error: environment prod's directory cannot be read ({why}): {sealed_secrets}\n"
+
+
+def test_a_file_gone_before_its_rewrite_is_named_and_not_made_anew(
+    repo: Path, key_files: list[tuple[Path, Path]], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The file vanishes between its read and its rewrite: one line naming it (a bare 'error: no such file or
+    directory' before, exit 2), the run goes on to its summary, and no file is made in its place."""
+    from sealkit_cli import bulk
+
+    old_key, _ = key_files[0]
+    _, new_cert = key_files[1]
+    target = repo / "apps" / "a" / "secrets.yaml"
+    real = bulk.replace_values
+
+    def vanish(text: str, edits: Any, where: str) -> str:
+        target.unlink()
+        return real(text, edits, where)
+
+    monkeypatch.setattr(bulk, "replace_values", vanish)
+    result = run("reencrypt", "--private-key", str(old_key), "--cert", str(new_cert), str(target))
+    assert result.exit_code == 1
+    assert f"ERROR cannot write (No such file or directory): {target}\n" in result.output
+    assert result.output.endswith("2 SealedSecrets in 1 files: 2 re-encrypted, 0 failed, 1 unreadable files\n")
+    assert not target.exists()
