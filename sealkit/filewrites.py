@@ -54,6 +54,18 @@ def temporary_prefix(name: str) -> str:
     return f".{name}."
 
 
+def current_text(path: Path, where: str | Path | None = None) -> str | None:
+    """A file's text as it is now, for a `FileChange`'s `old` (bytes that are not UTF-8 kept as they are, so
+    an undo puts back exactly these); None when there is no file. One that is there but cannot be read (a
+    directory, no permission) is an error naming it (`where`, else the path), never taken for a new file."""
+    try:
+        return path.read_bytes().decode("utf-8", errors="surrogateescape")
+    except FileNotFoundError:
+        return None
+    except OSError as exc:
+        raise InputError(f"cannot read ({exc.strerror or 'error'})", where=where or path) from None
+
+
 def _fail(what: str, path: Path, exc: OSError) -> InputError:
     return InputError(f"{what} ({exc.strerror or type(exc).__name__}): {path}")
 
@@ -173,7 +185,7 @@ def _link(tmp: str, path: Path) -> None:
 
 def _rewrite(path: Path, expected: str, text: str) -> None:
     """Write `text` over the file in place, after checking it still holds `expected`."""
-    want = expected.encode("utf-8")
+    want = expected.encode("utf-8", errors="surrogateescape")  # a file read by `current_text`: its own bytes
     try:
         fd = os.open(path, os.O_RDWR)
     except FileNotFoundError:
@@ -190,7 +202,7 @@ def _rewrite(path: Path, expected: str, text: str) -> None:
         os.close(fd)
         raise
     try:
-        _overwrite(fd, text.encode("utf-8"))
+        _overwrite(fd, text.encode("utf-8", errors="surrogateescape"))  # an undo: the bytes it held
     except OSError as exc:
         with contextlib.suppress(OSError):  # cut short (a full disk): what it held goes back
             _overwrite(fd, want)

@@ -11,11 +11,10 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field
-from pathlib import Path
 
 from sealkit.csi.model import Environment, Spec
 from sealkit.envs.certs import EnvironmentCerts, KnownCert
-from sealkit.filewrites import FileChange
+from sealkit.filewrites import FileChange, current_text
 from sealkit.provenance import short
 
 
@@ -34,14 +33,6 @@ class PullResult:
 
 def _pem_text(certs: list[KnownCert]) -> str:
     return "".join(c.pem.decode() for c in certs)
-
-
-def _text(path: Path) -> str | None:
-    """A file's text as it is (undo restores exactly this), None when missing."""
-    try:
-        return path.read_bytes().decode("utf-8", errors="surrogateescape")
-    except FileNotFoundError:
-        return None
 
 
 def expiry_problem(cert: KnownCert, where: str, now: dt.datetime | None = None) -> str | None:
@@ -86,7 +77,7 @@ def compare(
         return PullResult(env.name, "new", f"{env.name}: new {short(served.sha256)}: {source.file}", [change])
     if newest.sha256 == served.sha256 and len(known.current) == 1:
         return PullResult(env.name, "unchanged", f"{env.name}: unchanged {short(served.sha256)}: {source.file}")
-    changes = [FileChange(file_path, _pem_text([served]), _text(file_path))]
+    changes = [FileChange(file_path, _pem_text([served]), current_text(file_path, source.file))]
     message = f"{env.name}: changed {short(newest.sha256)} -> {short(served.sha256)}: {source.file}"
     replaced = [c for c in known.current if c.sha256 != served.sha256]
     if source.previous:
@@ -94,7 +85,7 @@ def compare(
         history = [c for c in history if c.sha256 != served.sha256]
         previous_path = spec.root / source.previous
         if [c.sha256 for c in history] != [c.sha256 for c in known.previous]:
-            changes.append(FileChange(previous_path, _pem_text(history), _text(previous_path)))
+            changes.append(FileChange(previous_path, _pem_text(history), current_text(previous_path, source.previous)))
         message += f" (the replaced one kept in {source.previous})"
     elif replaced:
         message += " (the replaced one is not kept: name sealingCert.previous in the spec to keep it)"

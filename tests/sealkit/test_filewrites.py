@@ -9,7 +9,7 @@ import pytest
 
 from sealkit import filewrites
 from sealkit.errors import InputError
-from sealkit.filewrites import FileChange, Staging, write_all
+from sealkit.filewrites import FileChange, Staging, current_text, write_all
 
 
 def test_writes_every_file_with_modes_and_creates_directories(tmp_path: Path) -> None:
@@ -140,3 +140,25 @@ def test_a_temporary_prefix_stays_within_the_name_limit() -> None:
         assert len(os.fsencode(prefix)) + filewrites.TEMP_ROOM <= filewrites.NAME_MAX + 2  # the two dots
         assert prefix.startswith(".") and prefix.endswith(".")
     assert filewrites.temporary_prefix("db.yaml") == ".db.yaml."
+
+
+def test_a_file_that_is_not_utf8_is_rewritten_and_put_back_byte_for_byte(tmp_path: Path) -> None:
+    """`current_text` keeps bytes that are not UTF-8; checking, rewriting and undoing use those very bytes
+    (they raised UnicodeEncodeError: a bare 'internal error')."""
+    latin = tmp_path / "latin.pem"
+    latin.write_bytes(b"caf\xe9\n")
+    edited = tmp_path / "edited.pem"
+    edited.write_text("edited meanwhile\n")
+    first = FileChange(latin, "new\n", current_text(latin))
+    with pytest.raises(InputError, match=r"changed while sealkit was working; run again: .*edited.pem"):
+        write_all([first, FileChange(edited, "new\n", "planned from this\n")])
+    assert latin.read_bytes() == b"caf\xe9\n", "put back as it was"
+    assert write_all([first]) == [first] and latin.read_text() == "new\n"
+
+
+def test_current_text_of_a_file_that_cannot_be_read_names_it(tmp_path: Path) -> None:
+    assert current_text(tmp_path / "missing.pem") is None
+    (tmp_path / "dir.pem").mkdir()
+    with pytest.raises(InputError) as caught:
+        current_text(tmp_path / "dir.pem", "certs/dir.pem")
+    assert str(caught.value) == "cannot read (Is a directory): certs/dir.pem"

@@ -7,9 +7,12 @@ import datetime as dt
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from sealkit.csi.spec import load_spec
 from sealkit.envs.certs import committed, read_certificates
 from sealkit.envs.pull import compare, offline_status
+from sealkit.errors import InputError
 from sealkit.provenance import short
 from tests.support.envrepo import environment, make_repo, vector_pairs
 
@@ -61,3 +64,23 @@ def test_a_file_only_environment_is_stale_once_its_certificate_expired(tmp_path:
     (spec.root / "certs/dev.pem").unlink()
     missing = offline_status(dev, committed(spec, dev))
     assert (missing.status, missing.stale) == ("expired", True), "nothing committed and nothing to pull from"
+
+
+@pytest.mark.parametrize("blocked", ["certs/prod.pem", "certs/prod-previous.pem"])
+def test_a_file_that_cannot_be_read_for_the_change_is_named(
+    tmp_path: Path, vectors: dict[str, Any], blocked: str
+) -> None:
+    """The committed file (or the previous one) turned into a directory after it was read (EISDIR, also as
+    root): one line naming it, not a bare 'is a directory' naming nothing the user knows."""
+    repo = make_repo(tmp_path / "repo", vector_pairs(vectors, ("prod",)))
+    source = {"file": "certs/prod.pem", "previous": "certs/prod-previous.pem", "url": "https://prod.example/cert"}
+    repo.write_spec({"prod": environment("prod", sealingCert=source)})
+    spec = load_spec(repo.spec, check_bases=False)
+    prod = spec.environments["prod"]
+    known = committed(spec, prod)
+    (other,) = read_certificates(vectors["keys"][2]["cert_pem"].encode(), "served")
+    (spec.root / blocked).unlink(missing_ok=True)
+    (spec.root / blocked).mkdir()
+    with pytest.raises(InputError) as caught:
+        compare(spec, prod, known, other)
+    assert str(caught.value) == f"cannot read (Is a directory): {blocked}"
