@@ -1,7 +1,7 @@
 """Writing a set of files all or nothing: new files staged first, then every file placed; any failure undone.
 
 Where it sits: the core, for commands that change many files in one run (`sealkit seal --env`, `set`,
-`reencrypt --env`, `certs pull`): when any file cannot be written, none is changed.
+`reencrypt --env`, `certs pull`, `csi seal-creds`): when any file cannot be written, none is changed.
 
 - A new file is first written to a temporary file in its target's own directory (`stage_new`: catches
   full disks, permissions and missing directories before any target changes), then linked into place,
@@ -56,11 +56,12 @@ def temporary_prefix(name: str) -> str:
 
 def current_text(path: Path, where: str | Path | None = None) -> str | None:
     """A file's text as it is now, for a `FileChange`'s `old` (bytes that are not UTF-8 kept as they are, so
-    an undo puts back exactly these); None when there is no file. One that is there but cannot be read (a
-    directory, no permission) is an error naming it (`where`, else the path), never taken for a new file."""
+    an undo puts back exactly these); None when there is no file (nor can be: a file above it, which making
+    its directory then names). One that is there but cannot be read (a directory, no permission) is an error
+    naming it (`where`, else the path), never taken for a new file."""
     try:
         return path.read_bytes().decode("utf-8", errors="surrogateescape")
-    except FileNotFoundError:
+    except (FileNotFoundError, NotADirectoryError):
         return None
     except OSError as exc:
         raise InputError(f"cannot read ({exc.strerror or 'error'})", where=where or path) from None

@@ -18,6 +18,7 @@ from sealkit.csi.model import Spec
 from sealkit.csi.rules import USED_LABEL
 from sealkit.csi.yamlio import dump_document
 from sealkit.errors import InputError
+from sealkit.filewrites import FileChange, current_text, write_all
 from sealkit.keys import SealingCertificate, load_certificate
 from sealkit.reading import read_file
 from sealkit.scope import Scope
@@ -82,19 +83,17 @@ def sealed_credentials(target: CredentialsFile, principal: ServicePrincipal, cer
 def seal_credentials(
     spec: Spec, env_name: str, principal: ServicePrincipal, cert: SealingCertificate | None = None
 ) -> list[CredentialsFile]:
-    """Seal and write the credentials every service-principal namespace of `env_name` needs."""
+    """Seal and write the credentials every service-principal namespace of `env_name` needs: all of them or,
+    when one cannot be written, none (the files as they were)."""
     if env_name not in spec.environments:
         raise InputError(f"unknown environment {env_name!r} (the spec has: {', '.join(spec.environments)})")
     targets = credentials_files(spec, spec.environments[env_name])
     if not targets:
         raise InputError("no application uses the servicePrincipal identity", where=f"environment {env_name}")
     cert = cert or read_certificate(spec, env_name)
+    changes = []
     for target in targets:
         path: Path = spec.root / target.path
-        text = sealed_credentials(target, principal, cert)
-        try:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            path.write_text(text, encoding="utf-8")
-        except OSError as exc:
-            raise InputError(f"cannot write {target.path}: {exc.strerror}") from None
+        changes.append(FileChange(path, sealed_credentials(target, principal, cert), current_text(path)))
+    write_all(changes)  # every file or none: 'cannot write (why): path' (what was written put back)
     return targets

@@ -158,6 +158,8 @@ def test_a_file_that_is_not_utf8_is_rewritten_and_put_back_byte_for_byte(tmp_pat
 
 def test_current_text_of_a_file_that_cannot_be_read_names_it(tmp_path: Path) -> None:
     assert current_text(tmp_path / "missing.pem") is None
+    (tmp_path / "file").write_text("")
+    assert current_text(tmp_path / "file" / "below.pem") is None, "a file above it: no file there either"
     (tmp_path / "dir.pem").mkdir()
     with pytest.raises(InputError) as caught:
         current_text(tmp_path / "dir.pem", "certs/dir.pem")

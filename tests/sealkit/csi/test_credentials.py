@@ -117,3 +117,50 @@ def test_missing_certificate_file(sp_repo: Path) -> None:
     (sp_repo.parent / "cert.pem").unlink()
     with pytest.raises(InputError, match=r"no such file: the sealing certificate cert\.pem"):
         seal_credentials(load_spec(sp_repo), "prod", ServicePrincipal("c", SECRET))
+
+
+def test_every_file_is_written_or_none(
+    sp_repo: Path, spec_dict: Spec, make_repo: Callable[[Spec], Path], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Two namespaces, two files: the second cannot be written (a full disk, simulated), so the first is put
+    back as it was, and the line names the file ('cannot write X: why' before, the first file rewritten)."""
+    import copy
+    import errno
+    import os
+
+    from sealkit import filewrites
+
+    spec_dict["environments"]["prod"]["identity"] = {"servicePrincipal": {"secretName": "kv-creds"}}
+    spec_dict["applications"]["api"] = copy.deepcopy(spec_dict["applications"]["web"]) | {"namespace": "api"}
+    path = make_repo(spec_dict)
+    (path.parent / "cert.pem").write_bytes(EXAMPLE_CERT.read_bytes())
+    spec = load_spec(path, check_bases=False)
+    files = [spec.root / t.path for t in seal_credentials(spec, "prod", ServicePrincipal("client-1", SECRET))]
+    assert [f.name for f in files] == ["api.kv-creds.sealedsecret.yaml", "team.kv-creds.sealedsecret.yaml"]
+    before = {f: f.read_bytes() for f in files}
+    real = filewrites._overwrite
+
+    def full(fd: int, data: bytes) -> None:
+        if Path(f"/proc/self/fd/{fd}").readlink() == files[1] and data != before[files[1]]:
+            raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+        real(fd, data)
+
+    monkeypatch.setattr(filewrites, "_overwrite", full)
+    with pytest.raises(InputError) as caught:
+        seal_credentials(spec, "prod", ServicePrincipal("client-2", SECRET))
+    assert str(caught.value) == f"cannot write (No space left on device): {files[1]}"
+    assert {f: f.read_bytes() for f in files} == before, "the first file put back as it was"
+    assert sorted(p.name for p in files[0].parent.iterdir()) == [f.name for f in files], "no temporary file left"
+
+
+def test_a_credentials_directory_that_cannot_be_made_is_named_and_nothing_is_written(sp_repo: Path) -> None:
+    """A file where the credentials directory goes (ENOTDIR/EEXIST, also as root)."""
+    spec = load_spec(sp_repo)
+    credentials = sp_repo.parent / "clusters/prod/apps/credentials"
+    credentials.parent.mkdir(parents=True)
+    credentials.write_text("a file, not a directory")
+    target = spec.root / "clusters/prod/apps/credentials/team.kv-creds.sealedsecret.yaml"
+    with pytest.raises(InputError) as caught:
+        seal_credentials(spec, "prod", ServicePrincipal("client-1", SECRET))
+    assert str(caught.value) == f"cannot create directory {credentials} (a file is in the way): {target}"
+    assert credentials.read_text() == "a file, not a directory"
