@@ -128,14 +128,27 @@ class Staging:
 
 
 def make_parents(target: Path, known: set[Path] | frozenset[Path] = frozenset()) -> list[Path]:
-    """Create the missing directories above `target` (those in `known` exist); returns the ones made. When
-    one cannot be made, the message says which and why."""
+    """Create the missing directories above `target` (those in `known` exist); returns the ones made,
+    outermost first. When one cannot be made, the message says which and why, and those made before it are
+    removed again."""
     missing = []
     for directory in (target.parent, *target.parent.parents):
         if directory in known or _is_dir(directory):
             break
         missing.append(directory)
-    made = []
+    made: list[Path] = []
+    try:
+        _make(missing, made, target)
+    except InputError:
+        for directory in reversed(made):
+            with contextlib.suppress(OSError):
+                directory.rmdir()
+        raise
+    return made
+
+
+def _make(missing: list[Path], made: list[Path], target: Path) -> None:
+    """`missing` (innermost first) made outermost first, each appended to `made` once it is."""
     for directory in reversed(missing):
         try:
             directory.mkdir()
@@ -148,7 +161,6 @@ def make_parents(target: Path, known: set[Path] | frozenset[Path] = frozenset())
         except OSError as exc:
             raise InputError(f"cannot create directory {directory} ({exc.strerror or 'error'}): {target}") from None
         made.append(directory)
-    return made
 
 
 def _is_dir(path: Path) -> bool:

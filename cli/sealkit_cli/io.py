@@ -2,7 +2,8 @@
 from the file name.
 
 Every command's output file (`-w`, `--output`, `--to-file`) is written the same way: missing parent
-directories are created first (as `mkdir -p` would); when one cannot be, the error names it.
+directories are created first (as `mkdir -p` would); when one cannot be, the error names it, and when the
+file itself then cannot be written, the directories made for it are removed again.
 """
 
 from __future__ import annotations
@@ -55,30 +56,45 @@ def write_output(text: str, path: str | None, *, mode: int = 0o644) -> None:
 
     target = Path(path)
     directory = target.parent if str(target.parent) else Path()
-    make_parents(target)
+    made = make_parents(target)
     try:
-        fd, tmp = tempfile.mkstemp(prefix=temporary_prefix(target.name), dir=directory)
-    except FileNotFoundError:
-        raise InputError("the directory does not exist", where=path) from None
-    except PermissionError:
-        raise InputError("permission denied", where=path) from None
-    except OSError as exc:
-        raise InputError(f"cannot write ({exc.strerror or 'I/O error'})", where=path) from None
-    try:
-        os.fchmod(fd, mode)
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            handle.write(text)
-        Path(tmp).replace(target)
-    except OSError as exc:  # the message names the target, never the temporary file beside it
-        Path(tmp).unlink(missing_ok=True)
-        raise InputError(f"cannot write ({exc.strerror or 'I/O error'})", where=path) from None
+        try:
+            fd, tmp = tempfile.mkstemp(prefix=temporary_prefix(target.name), dir=directory)
+        except FileNotFoundError:
+            raise InputError("the directory does not exist", where=path) from None
+        except PermissionError:
+            raise InputError("permission denied", where=path) from None
+        except OSError as exc:
+            raise InputError(f"cannot write ({exc.strerror or 'I/O error'})", where=path) from None
+        try:
+            os.fchmod(fd, mode)
+            with os.fdopen(fd, "w", encoding="utf-8") as handle:
+                handle.write(text)
+            Path(tmp).replace(target)
+        except OSError as exc:  # the message names the target, never the temporary file beside it
+            Path(tmp).unlink(missing_ok=True)
+            raise InputError(f"cannot write ({exc.strerror or 'I/O error'})", where=path) from None
+        except BaseException:
+            Path(tmp).unlink(missing_ok=True)
+            raise
     except BaseException:
-        Path(tmp).unlink(missing_ok=True)
+        remove_dirs(made)  # nothing left behind by a write that failed
         raise
 
 
-def make_parents(target: Path) -> None:
-    """Create the missing directories above `target`; when one cannot be made, say which and why."""
+def make_parents(target: Path) -> list[Path]:
+    """Create the missing directories above `target`; when one cannot be made, say which and why. Returns the
+    ones made (outermost first), for `remove_dirs` when the write then fails."""
     from sealkit.filewrites import make_parents as make  # not at import: `seal` starts without it
 
-    make(target)
+    return make(target)
+
+
+def remove_dirs(made: list[Path]) -> None:
+    """Remove directories `make_parents` made, innermost first (best effort: after another failure; one that
+    holds something by now stays)."""
+    for directory in reversed(made):
+        try:
+            directory.rmdir()
+        except OSError:
+            return

@@ -164,10 +164,11 @@ def test_backup_to_file_is_0600_and_restorable(
     dash = run(kubeconfig, "backup", "--to-file", "-")
     assert dash.exit_code == 2 and "not written to standard output" in dash.output
 
-    long = tmp_path / ("k" * 300 + ".yaml")  # ENAMETOOLONG, also as root: the line names the file
+    long = tmp_path / "new" / ("k" * 300 + ".yaml")  # ENAMETOOLONG, also as root: the line names the file
     too_long = run(kubeconfig, "backup", f"--to-file={long}")
     assert too_long.exit_code == 2
     assert too_long.output == f"error: cannot write (File name too long): {long}\n"
+    assert not long.parent.exists(), "the directory made for it is removed again"
 
     for secret in key_secrets(kube):
         kube.delete("v1", "Secret", secret["metadata"]["name"], NS)

@@ -166,6 +166,32 @@ def test_a_directory_whose_name_no_file_system_takes_is_named(
     assert sorted(p.name for p in tmp_path.iterdir()) == ["cert.pem", "secret.yaml"]
 
 
+@pytest.mark.parametrize(
+    ("output", "line"),
+    [
+        # The directories are made, then the file's own name is too long (ENAMETOOLONG, also as root).
+        (f"new/team-a/{'s' * 300}.yaml", f"error: cannot write (File name too long): new/team-a/{'s' * 300}.yaml\n"),
+        # `new` is made, then the one below it cannot be.
+        (
+            f"new/{'d' * 300}/db.yaml",
+            f"error: cannot create directory new/{'d' * 300} (File name too long): new/{'d' * 300}/db.yaml\n",
+        ),
+    ],
+)
+def test_a_failed_write_leaves_no_directory_it_made(
+    pair: GeneratedKey, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, output: str, line: str
+) -> None:
+    """Directories made for an output file that then cannot be written are removed again (they stayed)."""
+    monkeypatch.chdir(tmp_path)
+    Path("cert.pem").write_bytes(pair.certificate_pem)
+    Path("secret.yaml").write_text(yaml.safe_dump(secret("db", "team-a")))
+    runner = CliRunner(env={"KUBECONFIG": None, "SEALED_SECRETS_CERT": None})
+    result = runner.invoke(cli, ["seal", "--cert", "cert.pem", "-f", "secret.yaml", "-w", output])
+    assert result.exit_code == 2
+    assert result.output == line
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["cert.pem", "secret.yaml"]
+
+
 def test_an_output_file_with_the_longest_name_a_file_system_takes_is_written(
     pair: GeneratedKey, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

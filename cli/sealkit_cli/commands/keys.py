@@ -236,12 +236,13 @@ def write_private_file(path: Path, data: bytes, *, force: bool) -> None:
     if str(path) == "-":
         raise InputError("key material is not written to standard output; name a file", where="--to-file -")
     flags = os.O_WRONLY | os.O_CREAT | (os.O_TRUNC if force else os.O_EXCL)
-    io.make_parents(path)
+    made = io.make_parents(path)
     try:
         fd = os.open(path, flags, 0o600)
     except FileExistsError:
         raise InputError("exists; pass --force to overwrite it", where=path) from None
     except OSError as exc:  # named here: `--to-file=PATH` is not a word of the command line the last resort sees
+        io.remove_dirs(made)  # nothing left behind
         raise InputError(f"cannot write ({exc.strerror or 'error'})", where=path) from None
     try:
         with os.fdopen(fd, "wb") as handle:
