@@ -147,6 +147,28 @@ def read_file(path: str | os.PathLike[str], *, where: str | None = None, limit: 
         raise InputError(f"cannot be read ({exc.strerror or 'I/O error'})", where=name) from None
 
 
+def file_found(path: str | os.PathLike[str]) -> bool:
+    """Whether a file is at `path`, for one found by its name (a config file in a directory): False when
+    nothing is there. Anything else there that is not a regular file (symlinks followed) is an error naming
+    it, never taken for absent: a directory, a symbolic link to nothing, a path that cannot be looked up."""
+    name = os.fspath(path)
+    try:
+        mode = os.stat(path).st_mode  # noqa: PTH116 - no pathlib: `sealkit seal` starts without it
+    except (FileNotFoundError, NotADirectoryError):
+        if os.path.islink(path):  # noqa: PTH114
+            raise InputError("a symbolic link to nothing", where=name) from None
+        return False
+    except PermissionError:
+        raise InputError("permission denied", where=name) from None
+    except OSError as exc:
+        raise InputError(f"cannot be read ({exc.strerror or 'I/O error'})", where=name) from None
+    if stat.S_ISDIR(mode):
+        raise InputError("is a directory, not a file", where=name)
+    if not stat.S_ISREG(mode):
+        raise InputError("not a regular file", where=name)
+    return True
+
+
 def read_stdin(limit: int | None = None) -> bytes:
     """Standard input within the size cap."""
     return read_stream(sys.stdin.buffer, "stdin", limit)

@@ -36,9 +36,12 @@ def load(explicit: str | None) -> Spec:
 
 
 def find_for_lint(explicit: str | None) -> Spec | None:
-    """The spec lint checks environments against: an explicit one must load; the default one only if present."""
+    """The spec lint checks environments against: an explicit one must load; the default one only if present
+    (one there that is not a regular file, such as a directory, is an error naming it, not a spec left out)."""
+    from sealkit.reading import file_found
+
     path = spec_path(explicit)
-    if not explicit and not os.environ.get(SPEC_ENV) and not path.is_file():
+    if not explicit and not os.environ.get(SPEC_ENV) and not file_found(path):
         return None
     return load(explicit)
 

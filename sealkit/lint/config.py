@@ -25,7 +25,7 @@ from typing import Any
 from sealkit.errors import InputError
 from sealkit.lint.catalog import find_rule
 from sealkit.lint.model import Rule, Severity
-from sealkit.reading import load_documents, read_file
+from sealkit.reading import file_found, load_documents, read_file
 
 CONFIG_NAMES = (".sealkit-lint.yaml", ".sealkit-lint.yml")
 _TOP_KEYS = {"rules", "ignore", "known-secrets", "fail-on"}
@@ -167,10 +167,12 @@ def parse_config(data: Any, source: str, root: Path) -> LintConfig:
 
 
 def find_config(directories: Iterable[Path]) -> Path | None:
+    """The first config file in `directories` (each name in turn); one that is there but is not a regular
+    file (a directory, a broken symlink) is an error naming it, never the defaults in its place."""
     for directory in directories:
         for name in CONFIG_NAMES:
             candidate = directory / name
-            if candidate.is_file():
+            if file_found(candidate):
                 return candidate
     return None
 

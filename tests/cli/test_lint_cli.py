@@ -296,3 +296,39 @@ def test_a_file_lint_cannot_look_up_is_checked_not_skipped(tmp_path: Path, monke
     result = run("--all-files", str(tmp_path))
     assert result.exit_code == 1
     assert f"{hidden}:6: error SK101" in result.output
+
+
+@pytest.mark.parametrize("name", [".sealkit-lint.yaml", ".sealkit-lint.yml"])
+def test_a_config_that_is_not_a_file_is_one_error_line(repo: Path, name: str) -> None:
+    """A directory, or a symlink to nothing, where the config goes: an error naming it (it was passed over,
+    and the repo linted with the default config)."""
+    config = repo / name
+    config.mkdir()
+    result = run(str(repo))
+    assert result.exit_code == 2
+    assert result.output == f"error: is a directory, not a file: {config}\n"
+    config.rmdir()
+    config.symlink_to(repo / "missing.yaml")
+    result = run(str(repo))
+    assert result.exit_code == 2
+    assert result.output == f"error: a symbolic link to nothing: {config}\n"
+
+
+def test_a_config_reached_through_a_symlink_is_read(repo: Path) -> None:
+    (repo / "lint-config.yaml").write_text("rules: {SK101: off}\n")
+    (repo / ".sealkit-lint.yaml").symlink_to("lint-config.yaml")
+    assert run(str(repo)).exit_code == 0
+
+
+def test_a_default_spec_that_is_not_a_file_is_one_error_line(repo: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A directory named sealkit-csi.yaml where lint looks for the spec: an error naming it (it was passed
+    over: no environment checks, and the run passed on them)."""
+    monkeypatch.chdir(repo)
+    monkeypatch.delenv("SEALKIT_CSI_SPEC", raising=False)
+    Path("sealkit-csi.yaml").mkdir()
+    result = run("cm.yaml")
+    assert result.exit_code == 2
+    assert result.output == "error: is a directory, not a file: sealkit-csi.yaml\n"
+    Path("sealkit-csi.yaml").rmdir()
+    Path("sealkit-csi.yaml").symlink_to(EXAMPLE / "sealkit-csi.yaml")
+    assert run("cm.yaml").exit_code == 0, "a symlink to the spec is followed"

@@ -307,3 +307,26 @@ def test_compose_documents_stays_under_the_size_cap() -> None:
     """Only texts whose expanded size cannot reach the cap are read in one parse."""
     assert reading.compose_documents(SEALED, "in.yaml", limits=Limits(max_bytes=4 * len(SEALED))) is None
     assert reading.compose_documents(SEALED, "in.yaml", limits=Limits(max_bytes=4 * len(SEALED) + 1)) is not None
+
+
+def test_file_found_tells_nothing_there_from_something_else_there(tmp_path: Path) -> None:
+    """A file looked for by its name (a config): absent is False; anything there but a regular file (symlinks
+    followed) is an error naming it, never taken for absent."""
+    import os
+
+    (tmp_path / "file.yaml").write_text("a: 1\n")
+    (tmp_path / "link.yaml").symlink_to("file.yaml")
+    assert reading.file_found(tmp_path / "file.yaml") and reading.file_found(tmp_path / "link.yaml")
+    assert not reading.file_found(tmp_path / "missing.yaml")
+    assert not reading.file_found(tmp_path / "file.yaml" / "below.yaml"), "a file above it: nothing there"
+    os.mkfifo(tmp_path / "fifo.yaml")
+    (tmp_path / "dangling.yaml").symlink_to("missing.yaml")
+    long = tmp_path / ("n" * 300)
+    for path, what in [
+        (tmp_path / "fifo.yaml", "not a regular file"),
+        (tmp_path / "dangling.yaml", "a symbolic link to nothing"),
+        (long, "cannot be read (File name too long)"),
+    ]:
+        with pytest.raises(InputError) as caught:
+            reading.file_found(path)
+        assert str(caught.value) == f"{what}: {path}"
