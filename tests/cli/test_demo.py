@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -106,3 +107,49 @@ def test_an_interrupted_demo_removes_its_files(sig: signal.Signals, tmp_path: Pa
         assert process.stdout is not None
         process.stdout.close()
     assert list(tmp_path.iterdir()) == []
+
+
+def failed_demo(monkeypatch: pytest.MonkeyPatch, *args: str) -> tuple[int, str]:
+    monkeypatch.setitem(sys.modules, "sealkit_testservers.kube", None)  # fails before the cluster step
+    result = CliRunner().invoke(cli, ["demo", "--key-size", "2048", *args])
+    (last,) = [line for line in result.output.splitlines() if line.startswith("error:")]
+    assert result.output.endswith(last + "\n") and "Traceback" not in result.output
+    assert PLAINTEXT not in result.output
+    return result.exit_code, last
+
+
+def test_a_file_the_demo_cannot_write_is_named(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A directory where cert.pem goes (EISDIR, also as root): 'error: is a directory' named nothing."""
+    (tmp_path / "cert.pem").mkdir()
+    status, line = failed_demo(monkeypatch, f"--workdir={tmp_path}")
+    assert (status, line) == (2, f"error: cannot write (Is a directory): {tmp_path / 'cert.pem'}")
+
+
+def test_a_work_directory_that_cannot_be_made_is_named(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """--workdir=DIR below a file (ENOTDIR): the last resort could not match DIR to a word of the command line."""
+    (tmp_path / "file").write_text("")
+    status, line = failed_demo(monkeypatch, f"--workdir={tmp_path / 'file' / 'work'}")
+    assert (status, line) == (2, f"error: cannot create directory (a file is in the way): {tmp_path / 'file' / 'work'}")
+
+
+def test_an_example_that_cannot_be_copied_is_named(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A file in the work directory where the example's clusters/ directory goes: copytree's collected errors
+    were a bare 'error: input/output error'; nothing of the example's clusters/ is written."""
+    (tmp_path / "gitops").mkdir()
+    (tmp_path / "gitops" / "clusters").write_text("a file, not a directory")
+    status, line = failed_demo(monkeypatch, "--workdir", str(tmp_path))
+    where = tmp_path / "gitops" / "clusters"
+    assert (status, line) == (2, f"error: cannot create directory (a file is in the way): {where}")
+    assert where.read_text() == "a file, not a directory"
+
+
+def test_a_generated_file_the_demo_cannot_replace_is_named(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A directory where a generated file goes in the copy (EISDIR on its removal, also as root)."""
+    example = tmp_path / "example"
+    shutil.copytree(ROOT / "examples" / "gitops", example)
+    relpath = "clusters/dev/apps/orders/secretproviderclass.yaml"
+    (example / relpath).unlink()
+    work = tmp_path / "work"
+    (work / "gitops" / relpath / "inside").mkdir(parents=True)
+    status, line = failed_demo(monkeypatch, "--workdir", str(work), "--example", str(example))
+    assert (status, line) == (2, f"error: cannot remove (Is a directory): {work / 'gitops' / relpath}")

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import base64
 import contextlib
+import os
 import shutil
 import signal
 import tempfile
@@ -20,6 +21,7 @@ from typing import Any
 import click
 
 from sealkit.documents import dump_yaml
+from sealkit.errors import InputError, os_reason
 from sealkit.keygen import generate_key_pair
 from sealkit.keys import KeyRing, load_certificate
 from sealkit.sealing import seal_secret
@@ -53,12 +55,18 @@ def _csi_step(example: Path, folder: Path) -> None:
     from sealkit.csi.spec import load_spec
 
     copy = folder / "gitops"
-    shutil.copytree(example, copy, dirs_exist_ok=True)
+    _copy_tree(example, copy)
     spec_path = copy / "sealkit-csi.yaml"
     plan = gen.plan(load_spec(spec_path))
     for relpath in plan.files:
-        (copy / relpath).unlink(missing_ok=True)  # start from nothing, as a new repo would
-    written = gen.write(plan)
+        try:
+            (copy / relpath).unlink(missing_ok=True)  # start from nothing, as a new repo would
+        except OSError as exc:
+            raise InputError(f"cannot remove ({exc.strerror or 'error'})", where=copy / relpath) from None
+    try:
+        written = gen.write(plan)
+    except InputError as exc:  # it names a file by its path in the repo: here, the copy's
+        raise InputError(exc.what, where=copy / exc.where if exc.where else copy) from None
     click.echo(f"sealkit csi generate --spec {spec_path}: wrote {len(written.written)} files")
     spc = next(rel for rel in sorted(plan.files) if "secretproviderclass" in rel.lower())
     click.echo(f"\n{spc}:\n{plan.files[spc]}")
@@ -66,6 +74,46 @@ def _csi_step(example: Path, folder: Path) -> None:
     click.echo(f"sealkit csi generate --check: {'up to date' if checked.ok else 'STALE'}")
     if not checked.ok:
         raise SystemExit(1)
+
+
+def _copy_tree(source: Path, target: Path) -> None:
+    """The example repo copied into the work directory (symlinks followed, as shutil.copytree does); what
+    cannot be read or written is one line naming it (copytree's collected errors named nothing)."""
+
+    def refuse(exc: OSError) -> None:
+        where = os.fsdecode(exc.filename) if exc.filename is not None else str(source)
+        raise InputError(f"cannot read directory ({os_reason(exc)})", where=where) from None
+
+    for root, _, names in os.walk(source, onerror=refuse, followlinks=True):
+        here = target / os.path.relpath(root, source)
+        try:
+            here.mkdir(exist_ok=True)
+        except OSError as exc:
+            raise InputError(f"cannot create directory ({_why(exc)})", where=here) from None
+        for name in sorted(names):
+            try:
+                shutil.copyfile(Path(root) / name, here / name)
+            except OSError as exc:  # the file it names: the example's (a read) or the copy's (a write)
+                where = os.fsdecode(exc.filename) if exc.filename is not None else str(here / name)
+                raise InputError(f"cannot copy ({exc.strerror or 'error'})", where=where) from None
+
+
+def _why(exc: OSError) -> str:
+    """Why a directory cannot be made: a file where it goes or above it, else the system's words."""
+    if isinstance(exc, FileExistsError | NotADirectoryError):
+        return "a file is in the way"
+    return exc.strerror or "error"
+
+
+def _write(path: Path, data: bytes, *, private: bool = False) -> None:
+    """`data` written to `path` in the work directory (mode 0600 from the first byte when `private`); a
+    failure names the file."""
+    try:
+        if private:
+            path.touch(mode=0o600)
+        path.write_bytes(data)
+    except OSError as exc:
+        raise InputError(f"cannot write ({exc.strerror or 'error'})", where=path) from None
 
 
 def _shown_secret(secret: dict[str, Any]) -> dict[str, Any]:
@@ -119,7 +167,7 @@ def _controller_step(key_size: int, folder: Path) -> None:
         kube.create_namespace("demo")
         sealed = seal_secret(EXAMPLE_SECRET, cert)
         applied = folder / "db-credentials.cluster.sealed.yaml"
-        applied.write_text(dump_yaml([sealed]))
+        _write(applied, dump_yaml([sealed]).encode())
         kube.create(sealed)
         click.echo(f"sealkit seal -f secret.yaml -w {applied.name}; kubectl apply -f {applied.name}")
         name, namespace = EXAMPLE_SECRET["metadata"]["name"], EXAMPLE_SECRET["metadata"]["namespace"]  # type: ignore[index]
@@ -181,7 +229,10 @@ def demo(workdir: Path | None, keep: bool, key_size: int, example: Path | None) 
     keep = keep or workdir is not None
     try:
         with _sigterm_unwinds():
-            folder.mkdir(parents=True, exist_ok=True)
+            try:
+                folder.mkdir(parents=True, exist_ok=True)
+            except OSError as exc:  # --workdir=DIR: not a word of the command line the last resort sees
+                raise InputError(f"cannot create directory ({_why(exc)})", where=folder) from None
             _run(folder, key_size, example)
     finally:
         if not keep:
@@ -196,17 +247,16 @@ def _run(folder: Path, key_size: int, example: Path | None) -> None:
     _step(f"1. A throwaway sealing key ({key_size}-bit RSA), as the controller would make it")
     generated = generate_key_pair(bits=key_size)
     cert_path = folder / "cert.pem"
-    cert_path.write_bytes(generated.certificate_pem)
+    _write(cert_path, generated.certificate_pem)
     key_path = folder / "key.pem"
-    key_path.touch(mode=0o600)
-    key_path.write_bytes(generated.private_pem)
+    _write(key_path, generated.private_pem, private=True)
     cert = load_certificate(generated.certificate_pem, str(cert_path))
     click.echo(f"certificate {cert_path}  fingerprint {cert.fingerprint}")
 
     _step("2. Seal an example Secret (sealkit seal --cert cert.pem -f secret.yaml)")
     sealed = seal_secret(EXAMPLE_SECRET, cert)
     sealed_path = folder / "db-credentials.sealed.yaml"
-    sealed_path.write_text(dump_yaml([sealed]))
+    _write(sealed_path, dump_yaml([sealed]).encode())
     click.echo(f"wrote {sealed_path}; safe to commit:\n")
     click.echo(dump_yaml([sealed]))
 
