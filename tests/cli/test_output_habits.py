@@ -8,12 +8,12 @@ import os
 import pty
 import subprocess
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
 import yaml
-from click.testing import CliRunner
+from click.testing import CliRunner, Result
 
 from sealkit.documents import dump_yaml
 from sealkit.keygen import GeneratedKey, generate_key_pair
@@ -136,31 +136,32 @@ def test_output_files_get_their_missing_directories(
     assert yaml.safe_load(Path("sealed/team-a/db.yaml").read_text())["kind"] == "SealedSecret"
 
 
-def test_a_file_in_the_way_is_named_and_nothing_is_written(
-    pair: GeneratedKey, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
+SealTo = Callable[[str], Result]
+
+
+@pytest.fixture
+def seal_to(pair: GeneratedKey, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> SealTo:
+    """In an empty directory holding only cert.pem and secret.yaml: `sealkit seal ... -w OUTPUT`."""
     monkeypatch.chdir(tmp_path)
     Path("cert.pem").write_bytes(pair.certificate_pem)
     Path("secret.yaml").write_text(yaml.safe_dump(secret("db", "team-a")))
-    Path("sealed").write_text("a file, not a directory")
     runner = CliRunner(env={"KUBECONFIG": None, "SEALED_SECRETS_CERT": None})
-    result = runner.invoke(cli, ["seal", "--cert", "cert.pem", "-f", "secret.yaml", "-w", "sealed/team-a/db.yaml"])
+    return lambda output: runner.invoke(cli, ["seal", "--cert", "cert.pem", "-f", "secret.yaml", "-w", output])
+
+
+def test_a_file_in_the_way_is_named_and_nothing_is_written(seal_to: SealTo) -> None:
+    Path("sealed").write_text("a file, not a directory")
+    result = seal_to("sealed/team-a/db.yaml")
     assert result.exit_code != 0
     (line,) = result.output.splitlines()
     assert line.lower() == "error: cannot create directory sealed (a file is in the way): sealed/team-a/db.yaml"
     assert Path("sealed").read_text() == "a file, not a directory"
 
 
-def test_a_directory_whose_name_no_file_system_takes_is_named(
-    pair: GeneratedKey, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_a_directory_whose_name_no_file_system_takes_is_named(seal_to: SealTo, tmp_path: Path) -> None:
     """The directory above the output cannot even be looked up (ENAMETOOLONG, also as root): the line names it."""
-    monkeypatch.chdir(tmp_path)
-    Path("cert.pem").write_bytes(pair.certificate_pem)
-    Path("secret.yaml").write_text(yaml.safe_dump(secret("db", "team-a")))
     long = "d" * 300
-    runner = CliRunner(env={"KUBECONFIG": None, "SEALED_SECRETS_CERT": None})
-    result = runner.invoke(cli, ["seal", "--cert", "cert.pem", "-f", "secret.yaml", "-w", f"{long}/team-a/db.yaml"])
+    result = seal_to(f"{long}/team-a/db.yaml")
     assert result.exit_code == 2
     assert result.output == f"error: cannot create directory {long} (File name too long): {long}/team-a/db.yaml\n"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["cert.pem", "secret.yaml"]
@@ -178,29 +179,17 @@ def test_a_directory_whose_name_no_file_system_takes_is_named(
         ),
     ],
 )
-def test_a_failed_write_leaves_no_directory_it_made(
-    pair: GeneratedKey, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, output: str, line: str
-) -> None:
+def test_a_failed_write_leaves_no_directory_it_made(seal_to: SealTo, tmp_path: Path, output: str, line: str) -> None:
     """Directories made for an output file that then cannot be written are removed again (they stayed)."""
-    monkeypatch.chdir(tmp_path)
-    Path("cert.pem").write_bytes(pair.certificate_pem)
-    Path("secret.yaml").write_text(yaml.safe_dump(secret("db", "team-a")))
-    runner = CliRunner(env={"KUBECONFIG": None, "SEALED_SECRETS_CERT": None})
-    result = runner.invoke(cli, ["seal", "--cert", "cert.pem", "-f", "secret.yaml", "-w", output])
+    result = seal_to(output)
     assert result.exit_code == 2
     assert result.output == line
     assert sorted(p.name for p in tmp_path.iterdir()) == ["cert.pem", "secret.yaml"]
 
 
-def test_an_output_file_with_the_longest_name_a_file_system_takes_is_written(
-    pair: GeneratedKey, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    monkeypatch.chdir(tmp_path)
-    Path("cert.pem").write_bytes(pair.certificate_pem)
-    Path("secret.yaml").write_text(yaml.safe_dump(secret("db", "team-a")))
+def test_an_output_file_with_the_longest_name_a_file_system_takes_is_written(seal_to: SealTo, tmp_path: Path) -> None:
     name = "s" * 250 + ".yaml"  # the temporary file beside it gets a shortened name
-    runner = CliRunner(env={"KUBECONFIG": None, "SEALED_SECRETS_CERT": None})
-    result = runner.invoke(cli, ["seal", "--cert", "cert.pem", "-f", "secret.yaml", "-w", name])
+    result = seal_to(name)
     assert result.exit_code == 0, result.output
     assert yaml.safe_load(Path(name).read_text())["kind"] == "SealedSecret"
     assert sorted(p.name for p in tmp_path.iterdir()) == sorted(["cert.pem", "secret.yaml", name])
