@@ -107,7 +107,7 @@ def test_check_names_a_generated_file_it_cannot_read(repo: Path) -> None:
     (repo / relpath).mkdir()
     result = run("generate", "--spec", str(repo / "sealkit-csi.yaml"), "--check")
     assert result.exit_code == 2
-    assert result.output == f"error: cannot read (Is a directory): {relpath}\n"
+    assert result.output == f"error: cannot read (is a directory): {relpath}\n"
 
 
 def test_credentials_whose_file_cannot_be_looked_up_are_named(repo: Path) -> None:
@@ -119,10 +119,10 @@ def test_credentials_whose_file_cannot_be_looked_up_are_named(repo: Path) -> Non
     relpath = f"clusters/prod/apps/credentials/payments.{name}.sealedsecret.yaml"
     check = run("generate", "--spec", str(spec), "--check")
     assert check.exit_code == 1
-    assert f"error: {relpath} cannot be read (File name too long)\n" in check.output
+    assert f"error: {relpath} cannot be read (file name too long)\n" in check.output
     generated = run("generate", "--spec", str(spec))
     assert generated.exit_code == 0
-    assert f"warning: {relpath} cannot be read (File name too long)\n" in generated.output
+    assert f"warning: {relpath} cannot be read (file name too long)\n" in generated.output
 
 
 def test_seal_creds_from_stdin(repo: Path, data_dir: Path) -> None:

@@ -198,3 +198,86 @@ def test_env_filter(spec_dict: Spec, make_repo: Callable[[Spec], Path]) -> None:
     assert plan.files and all(rel.startswith("clusters/prod/") for rel in plan.files)
     with pytest.raises(Exception, match="unknown environment 'qa'"):
         generate.plan(load_spec(make_repo(spec_dict)), ["qa"])
+
+
+def tree(root: Path) -> dict[str, bytes | None]:
+    """Every file and directory under `root`: relative path -> bytes (None for a directory)."""
+    return {p.relative_to(root).as_posix(): None if p.is_dir() else p.read_bytes() for p in sorted(root.rglob("*"))}
+
+
+def test_a_file_that_cannot_be_written_leaves_every_file_as_it_was(
+    spec_dict: Spec, make_repo: Callable[[Spec], Path], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Three files to rewrite and one to create; the third rewrite hits a full disk (simulated) after part of
+    its bytes. The line names that file by its path in the repo, and the others are put back (were: the first
+    files rewritten, the rest not, a config repo half regenerated)."""
+    import errno
+    import os
+
+    from sealkit import filewrites
+    from sealkit.errors import InputError
+
+    path = make_repo(spec_dict)
+    root = path.parent
+    generate.write(generate.plan(load_spec(path)))
+    relpaths = list(generate.plan(load_spec(path)).files)[:4]
+    for relpath in relpaths[:3]:
+        (root / relpath).write_text((root / relpath).read_text() + "# hand-edited\n")
+    (root / relpaths[3]).unlink()
+    before = tree(root)
+    failing = root / relpaths[2]
+    real = filewrites._overwrite
+
+    def full(fd: int, data: bytes) -> None:
+        if Path(f"/proc/self/fd/{fd}").readlink() == failing and b"# hand-edited" not in data:
+            real(fd, data[: len(data) // 2])  # cut short, as a full disk does
+            raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+        real(fd, data)
+
+    monkeypatch.setattr(filewrites, "_overwrite", full)
+    with pytest.raises(InputError) as caught:
+        generate.write(generate.plan(load_spec(path)))
+    assert str(caught.value) == f"cannot write (no space left on device): {relpaths[2]}"
+    assert tree(root) == before, "every file as it was: edits back, the new file gone, no temporary file"
+
+    monkeypatch.setattr(filewrites, "_overwrite", real)
+    result = generate.write(generate.plan(load_spec(path)))
+    assert result.written == relpaths and generate.check(generate.plan(load_spec(path))).ok
+
+
+def test_a_directory_that_cannot_be_made_leaves_nothing_written(
+    spec_dict: Spec, make_repo: Callable[[Spec], Path]
+) -> None:
+    """A file where the prod overlay goes (also as root): the dev files come first, yet none is written and
+    the directories made for them are removed again (were: dev written, then 'cannot write (File exists)')."""
+    from sealkit.errors import InputError
+
+    path = make_repo(spec_dict)
+    root = path.parent
+    (root / "clusters").mkdir()
+    (root / "clusters/prod").write_text("a file, not a directory\n")
+    before = tree(root)
+    plan = generate.plan(load_spec(path))
+    first_prod = next(rel for rel in plan.files if rel.startswith("clusters/prod/"))
+    with pytest.raises(InputError) as caught:
+        generate.write(plan)
+    assert tree(root) == before, "no dev file, no directory made for one"
+    assert str(caught.value) == f"cannot create directory {root / 'clusters/prod'} (a file is in the way): {first_prod}"
+
+
+def test_a_generated_path_that_is_a_directory_is_named_before_anything_is_written(
+    spec_dict: Spec, make_repo: Callable[[Spec], Path]
+) -> None:
+    """A directory where the third generated file goes (EISDIR, also as root): nothing written."""
+    from sealkit.errors import InputError
+
+    path = make_repo(spec_dict)
+    root = path.parent
+    plan = generate.plan(load_spec(path))
+    third = list(plan.files)[2]
+    (root / third).mkdir(parents=True)
+    before = tree(root)
+    with pytest.raises(InputError) as caught:
+        generate.write(plan)
+    assert tree(root) == before, "the first two files are not written"
+    assert str(caught.value) == f"cannot read (is a directory): {third}"
