@@ -25,7 +25,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from sealkit.errors import InputError
+from sealkit.errors import InputError, os_reason
 
 NEW_FILE_MODE = 0o644
 NAME_MAX = 255  # bytes in one file name, on every file system a config repo lives on
@@ -64,11 +64,11 @@ def current_text(path: Path, where: str | Path | None = None) -> str | None:
     except (FileNotFoundError, NotADirectoryError):
         return None
     except OSError as exc:
-        raise InputError(f"cannot read ({exc.strerror or 'error'})", where=where or path) from None
+        raise InputError(f"cannot read ({os_reason(exc)})", where=where or path) from None
 
 
 def _fail(what: str, path: Path, exc: OSError) -> InputError:
-    return InputError(f"{what} ({exc.strerror or type(exc).__name__}): {path}")
+    return InputError(f"{what} ({os_reason(exc)}): {path}")
 
 
 @dataclass
@@ -159,7 +159,7 @@ def _make(missing: list[Path], made: list[Path], target: Path) -> None:
         except PermissionError:
             raise InputError(f"cannot create directory {directory} (permission denied): {target}") from None
         except OSError as exc:
-            raise InputError(f"cannot create directory {directory} ({exc.strerror or 'error'}): {target}") from None
+            raise InputError(f"cannot create directory {directory} ({os_reason(exc)}): {target}") from None
         made.append(directory)
 
 

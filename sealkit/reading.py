@@ -32,7 +32,7 @@ from typing import IO, Any, NamedTuple
 
 import yaml
 
-from sealkit.errors import InputError
+from sealkit.errors import InputError, os_reason
 
 # libyaml is several times faster; fall back when PyYAML was built without it.
 SafeLoader: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
@@ -144,7 +144,7 @@ def read_file(path: str | os.PathLike[str], *, where: str | None = None, limit: 
     except PermissionError:
         raise InputError("permission denied", where=name) from None
     except OSError as exc:
-        raise InputError(f"cannot be read ({exc.strerror or 'I/O error'})", where=name) from None
+        raise InputError(f"cannot be read ({os_reason(exc)})", where=name) from None
 
 
 def file_found(path: str | os.PathLike[str]) -> bool:
@@ -161,7 +161,7 @@ def file_found(path: str | os.PathLike[str]) -> bool:
     except PermissionError:
         raise InputError("permission denied", where=name) from None
     except OSError as exc:
-        raise InputError(f"cannot be read ({exc.strerror or 'I/O error'})", where=name) from None
+        raise InputError(f"cannot be read ({os_reason(exc)})", where=name) from None
     if stat.S_ISDIR(mode):
         raise InputError("is a directory, not a file", where=name)
     if not stat.S_ISREG(mode):

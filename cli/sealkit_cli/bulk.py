@@ -20,7 +20,7 @@ from pathlib import Path
 import click
 
 from sealkit.documents import Document, load_documents
-from sealkit.errors import EXIT_CHECK_FAILED, ConnectionFailure, InputError, SealkitError
+from sealkit.errors import EXIT_CHECK_FAILED, ConnectionFailure, InputError, SealkitError, os_reason
 from sealkit.files import manifest_files
 from sealkit.reading import decode_text, read_file
 from sealkit.sealedsecret import is_sealed_secret
@@ -197,7 +197,7 @@ def _mode(path: Path) -> int:
     try:
         return path.stat().st_mode & 0o777
     except OSError as exc:
-        raise InputError(f"cannot write ({exc.strerror or 'error'})", where=str(path)) from None
+        raise InputError(f"cannot write ({os_reason(exc)})", where=str(path)) from None
 
 
 def announce_controller_run(total: int, rate: float) -> None:

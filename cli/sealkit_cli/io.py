@@ -12,7 +12,7 @@ import os
 import sys
 from typing import TYPE_CHECKING
 
-from sealkit.errors import InputError
+from sealkit.errors import InputError, os_reason
 from sealkit.reading import read_file, read_stdin
 
 if TYPE_CHECKING:
@@ -65,7 +65,7 @@ def write_output(text: str, path: str | None, *, mode: int = 0o644) -> None:
         except PermissionError:
             raise InputError("permission denied", where=path) from None
         except OSError as exc:
-            raise InputError(f"cannot write ({exc.strerror or 'I/O error'})", where=path) from None
+            raise InputError(f"cannot write ({os_reason(exc)})", where=path) from None
         try:
             os.fchmod(fd, mode)
             with os.fdopen(fd, "w", encoding="utf-8") as handle:
@@ -73,7 +73,7 @@ def write_output(text: str, path: str | None, *, mode: int = 0o644) -> None:
             Path(tmp).replace(target)
         except OSError as exc:  # the message names the target, never the temporary file beside it
             Path(tmp).unlink(missing_ok=True)
-            raise InputError(f"cannot write ({exc.strerror or 'I/O error'})", where=path) from None
+            raise InputError(f"cannot write ({os_reason(exc)})", where=path) from None
         except BaseException:
             Path(tmp).unlink(missing_ok=True)
             raise

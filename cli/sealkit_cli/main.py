@@ -17,7 +17,7 @@ from typing import Any, NoReturn
 import click
 
 from sealkit import __version__
-from sealkit.errors import EXIT_USAGE, SealkitError, one_line
+from sealkit.errors import EXIT_USAGE, SealkitError, one_line, os_reason
 from sealkit_cli import terminal
 
 # name -> (module, attribute, one-line help). Help is here so `sealkit --help` imports nothing.
@@ -175,7 +175,7 @@ def report(exc: BaseException) -> NoReturn:
         os.dup2(devnull, sys.stdout.fileno())
         sys.exit(141)
     if isinstance(exc, OSError):
-        fail((exc.strerror or "input/output error").lower(), _given(exc.filename))
+        fail(os_reason(exc), _given(exc.filename))
     # An unexpected error's message or type could quote input: say only that it happened.
     fail("internal error: sealkit could not finish (rerun with SEALKIT_DEBUG=1 for details)")
 

@@ -15,7 +15,7 @@ from typing import Any
 
 from sealkit.csi.rules import pod_spec
 from sealkit.documents import load_documents
-from sealkit.errors import InputError
+from sealkit.errors import InputError, os_reason
 from sealkit.reading import read_file
 
 KUSTOMIZATION_NAMES = ("kustomization.yaml", "kustomization.yml", "Kustomization")
@@ -44,17 +44,13 @@ def _mode(path: Path) -> int | None:
         return None
 
 
-def _why(exc: OSError) -> str:
-    return (exc.strerror or "error").lower()
-
-
 def kustomization_file(directory: Path, where: str) -> Path | None:
     for name in KUSTOMIZATION_NAMES:
         candidate = directory / name
         try:
             mode = _mode(candidate)
         except OSError as exc:
-            raise InputError(f"cannot read {candidate} ({_why(exc)})", where=where) from None
+            raise InputError(f"cannot read {candidate} ({os_reason(exc)})", where=where) from None
         if mode is not None and stat.S_ISREG(mode):
             return candidate
     return None
@@ -85,7 +81,7 @@ def _load_dir(directory: Path, out: BaseResources, seen: set[Path], where: str) 
         try:
             mode = _mode(target)
         except OSError as exc:  # never a resource silently left out: the workloads checked may be in it
-            raise InputError(f"{kfile} lists {entry!r}, which cannot be read ({_why(exc)})", where=where) from None
+            raise InputError(f"{kfile} lists {entry!r}, which cannot be read ({os_reason(exc)})", where=where) from None
         if mode is not None and stat.S_ISDIR(mode):
             _load_dir(target, found, seen, where)
         elif mode is not None and stat.S_ISREG(mode):

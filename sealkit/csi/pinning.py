@@ -22,7 +22,7 @@ import yaml
 from sealkit.csi.model import LATEST, Spec
 from sealkit.csi.spec import parse_spec
 from sealkit.csi.vaultcheck import ObjectResult, Status
-from sealkit.errors import InputError
+from sealkit.errors import InputError, os_reason
 from sealkit.reading import check_yaml, decode_text, read_file
 
 ObjectKey = tuple[str, int]  # (application, index in its objects list)
@@ -279,7 +279,7 @@ def _write_atomically(path: Path, text: str) -> None:
             "w", encoding="utf-8", dir=path.parent, prefix=f".{path.name}.", delete=False, newline=""
         )
     except OSError as exc:
-        raise InputError(f"cannot write ({exc.strerror or 'error'})", where=path) from None
+        raise InputError(f"cannot write ({os_reason(exc)})", where=path) from None
     try:
         with handle:
             handle.write(text)
@@ -288,4 +288,4 @@ def _write_atomically(path: Path, text: str) -> None:
         Path(handle.name).replace(path)
     except OSError as exc:
         Path(handle.name).unlink(missing_ok=True)
-        raise InputError(f"cannot write ({exc.strerror or 'error'})", where=path) from None
+        raise InputError(f"cannot write ({os_reason(exc)})", where=path) from None

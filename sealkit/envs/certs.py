@@ -23,7 +23,7 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 
 from sealkit.certificates import SealingCertificate, load_certificate
 from sealkit.csi.model import CertSource, Environment, Spec
-from sealkit.errors import InputError, KeyMaterialError
+from sealkit.errors import InputError, KeyMaterialError, os_reason
 from sealkit.provenance import der_sha256
 
 MAX_CERT_BYTES = 1 << 20  # a PEM bundle of certificates is a few KiB; anything larger is not one
@@ -93,7 +93,7 @@ def read_repo_file(root: Path, relpath: str, what: str) -> bytes | None:
     except IsADirectoryError:
         raise InputError(f"{what} is a directory, not a certificate file: {relpath}") from None
     except OSError as exc:
-        raise InputError(f"cannot read {what} ({exc.strerror}): {relpath}") from None
+        raise InputError(f"cannot read {what} ({os_reason(exc)}): {relpath}") from None
     if len(data) > MAX_CERT_BYTES:
         raise InputError(f"{what} is larger than {MAX_CERT_BYTES} bytes, not a certificate file: {relpath}")
     return data

@@ -146,7 +146,7 @@ def _read(path: Path) -> str | None:
     except (IsADirectoryError, UnicodeDecodeError):
         raise InputError(f"not a SealedSecret file: {path}") from None
     except OSError as exc:
-        raise InputError(f"cannot read ({exc.strerror}): {path}") from None
+        raise InputError(f"cannot read ({os_reason(exc)}): {path}") from None
 
 
 def _the_sealed_secret(text: str, path: Path) -> tuple[Document, SealedSecretView, SealedDocument | None]:
@@ -272,7 +272,7 @@ def _kustomization(directory: Path) -> Path | None:
             if candidate.is_file():
                 return candidate
         except OSError as exc:
-            raise InputError(f"cannot read ({exc.strerror}): {candidate}") from None
+            raise InputError(f"cannot read ({os_reason(exc)}): {candidate}") from None
     return None
 
 

@@ -19,7 +19,7 @@ from functools import partial
 from pathlib import Path
 from typing import Any
 
-from sealkit.errors import ConnectionFailure
+from sealkit.errors import ConnectionFailure, os_reason
 from sealkit.lint import catalog, csi, dotenv, keymaterial, literals, loader, sealed, secrets, sops
 from sealkit.lint.config import LintConfig
 from sealkit.lint.discovery import Discovery, Source, discover
@@ -124,7 +124,7 @@ class Scanner:
         try:
             return source.read(self.limit)
         except OSError as exc:  # read_file reports I/O errors itself; this covers anything it missed
-            return Hit(catalog.FILE_UNREADABLE, 1, f"cannot be read ({exc.strerror or 'I/O error'}): not checked")
+            return Hit(catalog.FILE_UNREADABLE, 1, f"cannot be read ({os_reason(exc)}): not checked")
 
     def run(
         self,

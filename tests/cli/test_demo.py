@@ -122,7 +122,7 @@ def test_a_file_the_demo_cannot_write_is_named(tmp_path: Path, monkeypatch: pyte
     """A directory where cert.pem goes (EISDIR, also as root): 'error: is a directory' named nothing."""
     (tmp_path / "cert.pem").mkdir()
     status, line = failed_demo(monkeypatch, f"--workdir={tmp_path}")
-    assert (status, line) == (2, f"error: cannot write (Is a directory): {tmp_path / 'cert.pem'}")
+    assert (status, line) == (2, f"error: cannot write (is a directory): {tmp_path / 'cert.pem'}")
 
 
 def test_a_work_directory_that_cannot_be_made_is_named(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -152,4 +152,4 @@ def test_a_generated_file_the_demo_cannot_replace_is_named(tmp_path: Path, monke
     work = tmp_path / "work"
     (work / "gitops" / relpath / "inside").mkdir(parents=True)
     status, line = failed_demo(monkeypatch, "--workdir", str(work), "--example", str(example))
-    assert (status, line) == (2, f"error: cannot remove (Is a directory): {work / 'gitops' / relpath}")
+    assert (status, line) == (2, f"error: cannot remove (is a directory): {work / 'gitops' / relpath}")

@@ -163,7 +163,7 @@ def test_a_directory_whose_name_no_file_system_takes_is_named(seal_to: SealTo, t
     long = "d" * 300
     result = seal_to(f"{long}/team-a/db.yaml")
     assert result.exit_code == 2
-    assert result.output == f"error: cannot create directory {long} (File name too long): {long}/team-a/db.yaml\n"
+    assert result.output == f"error: cannot create directory {long} (file name too long): {long}/team-a/db.yaml\n"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["cert.pem", "secret.yaml"]
 
 
@@ -171,11 +171,11 @@ def test_a_directory_whose_name_no_file_system_takes_is_named(seal_to: SealTo, t
     ("output", "line"),
     [
         # The directories are made, then the file's own name is too long (ENAMETOOLONG, also as root).
-        (f"new/team-a/{'s' * 300}.yaml", f"error: cannot write (File name too long): new/team-a/{'s' * 300}.yaml\n"),
+        (f"new/team-a/{'s' * 300}.yaml", f"error: cannot write (file name too long): new/team-a/{'s' * 300}.yaml\n"),
         # `new` is made, then the one below it cannot be.
         (
             f"new/{'d' * 300}/db.yaml",
-            f"error: cannot create directory new/{'d' * 300} (File name too long): new/{'d' * 300}/db.yaml\n",
+            f"error: cannot create directory new/{'d' * 300} (file name too long): new/{'d' * 300}/db.yaml\n",
         ),
     ],
 )

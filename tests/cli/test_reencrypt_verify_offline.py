@@ -230,6 +230,6 @@ def test_a_file_gone_before_its_rewrite_is_named_and_not_made_anew(
     monkeypatch.setattr(bulk, "replace_values", vanish)
     result = run("reencrypt", "--private-key", str(old_key), "--cert", str(new_cert), str(target))
     assert result.exit_code == 1
-    assert f"ERROR cannot write (No such file or directory): {target}\n" in result.output
+    assert f"ERROR cannot write (no such file or directory): {target}\n" in result.output
     assert result.output.endswith("2 SealedSecrets in 1 files: 2 re-encrypted, 0 failed, 1 unreadable files\n")
     assert not target.exists()

@@ -330,7 +330,7 @@ def test_a_kustomization_that_cannot_be_looked_up_is_named_and_nothing_is_writte
     result = run("seal", "--spec", str(repo.spec), "--all-envs", input=secret())
     monkeypatch.undo()
     assert result.exit_code == 2
-    assert result.output == f"error: cannot read (Permission denied): {blocked}\n"
+    assert result.output == f"error: cannot read (permission denied): {blocked}\n"
     assert snapshot(repo.root) == before
 
 
@@ -350,7 +350,7 @@ def test_a_secret_whose_file_name_cannot_exist_is_one_line_and_writes_nothing(re
     result = run("seal", "--spec", str(repo.spec), "--all-envs", input=secret(name=name))
     assert result.exit_code == 2
     (line,) = result.output.splitlines()
-    assert line.startswith("error: cannot write (File name too long): ") and line.endswith(".sealedsecret.yaml")
+    assert line.startswith("error: cannot write (file name too long): ") and line.endswith(".sealedsecret.yaml")
     assert snapshot(repo.root) == before
 
 

@@ -49,7 +49,7 @@ def test_a_failure_while_writing_restores_every_file(tmp_path: Path, monkeypatch
         real(fd, data)
 
     monkeypatch.setattr(filewrites, "_overwrite", cut_short)
-    with pytest.raises(InputError, match=r"cannot write \(No space left on device\): .*f2.yaml"):
+    with pytest.raises(InputError, match=r"cannot write \(no space left on device\): .*f2.yaml"):
         write_all(changes)
     assert [f.read_text() for f in files] == [f"old {f.name}\n" for f in files]
     assert not new.exists() and not new.parent.exists()
@@ -111,7 +111,7 @@ def test_a_directory_that_cannot_be_looked_up_is_named_and_nothing_is_written(tm
     long = tmp_path / ("d" * 300)
     with pytest.raises(InputError) as caught:
         write_all([FileChange(ok, "new\n", "old\n"), FileChange(long / "sub" / "child.yaml", "c\n")])
-    assert str(caught.value) == f"cannot create directory {long} (File name too long): {long / 'sub' / 'child.yaml'}"
+    assert str(caught.value) == f"cannot create directory {long} (file name too long): {long / 'sub' / 'child.yaml'}"
     assert ok.read_text() == "old\n"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["ok.yaml"]
 
@@ -163,4 +163,22 @@ def test_current_text_of_a_file_that_cannot_be_read_names_it(tmp_path: Path) -> 
     (tmp_path / "dir.pem").mkdir()
     with pytest.raises(InputError) as caught:
         current_text(tmp_path / "dir.pem", "certs/dir.pem")
-    assert str(caught.value) == "cannot read (Is a directory): certs/dir.pem"
+    assert str(caught.value) == "cannot read (is a directory): certs/dir.pem"
+
+
+def test_an_os_error_without_the_systems_words_names_no_exception(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An OSError with no strerror (raised by a library, not the system) still reads as a reason, never as
+    Python's name for the exception."""
+
+    def fail(fd: int, data: bytes) -> None:
+        raise OSError  # errno and strerror both None
+
+    monkeypatch.setattr(filewrites, "_write_fd", fail)
+    target = tmp_path / "new.yaml"
+    with pytest.raises(InputError) as caught:
+        write_all([FileChange(target, "new\n")])
+    assert str(caught.value) == f"cannot write (input/output error): {target}"
+    assert "OSError" not in str(caught.value)
+    assert sorted(tmp_path.iterdir()) == [], "the temporary file removed"

@@ -325,7 +325,7 @@ def test_file_found_tells_nothing_there_from_something_else_there(tmp_path: Path
     for path, what in [
         (tmp_path / "fifo.yaml", "not a regular file"),
         (tmp_path / "dangling.yaml", "a symbolic link to nothing"),
-        (long, "cannot be read (File name too long)"),
+        (long, "cannot be read (file name too long)"),
     ]:
         with pytest.raises(InputError) as caught:
             reading.file_found(path)

@@ -62,7 +62,7 @@ def _csi_step(example: Path, folder: Path) -> None:
         try:
             (copy / relpath).unlink(missing_ok=True)  # start from nothing, as a new repo would
         except OSError as exc:
-            raise InputError(f"cannot remove ({exc.strerror or 'error'})", where=copy / relpath) from None
+            raise InputError(f"cannot remove ({os_reason(exc)})", where=copy / relpath) from None
     try:
         written = gen.write(plan)
     except InputError as exc:  # it names a file by its path in the repo: here, the copy's
@@ -95,14 +95,14 @@ def _copy_tree(source: Path, target: Path) -> None:
                 shutil.copyfile(Path(root) / name, here / name)
             except OSError as exc:  # the file it names: the example's (a read) or the copy's (a write)
                 where = os.fsdecode(exc.filename) if exc.filename is not None else str(here / name)
-                raise InputError(f"cannot copy ({exc.strerror or 'error'})", where=where) from None
+                raise InputError(f"cannot copy ({os_reason(exc)})", where=where) from None
 
 
 def _why(exc: OSError) -> str:
     """Why a directory cannot be made: a file where it goes or above it, else the system's words."""
     if isinstance(exc, FileExistsError | NotADirectoryError):
         return "a file is in the way"
-    return exc.strerror or "error"
+    return os_reason(exc)
 
 
 def _write(path: Path, data: bytes, *, private: bool = False) -> None:
@@ -113,7 +113,7 @@ def _write(path: Path, data: bytes, *, private: bool = False) -> None:
             path.touch(mode=0o600)
         path.write_bytes(data)
     except OSError as exc:
-        raise InputError(f"cannot write ({exc.strerror or 'error'})", where=path) from None
+        raise InputError(f"cannot write ({os_reason(exc)})", where=path) from None
 
 
 def _shown_secret(secret: dict[str, Any]) -> dict[str, Any]:

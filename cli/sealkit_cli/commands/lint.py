@@ -15,7 +15,7 @@ import click
 from sealkit.clients.kube.api import ClusterError, Unreachable
 from sealkit.clients.kube.config import ClusterOptions
 from sealkit.clients.kube.proxy import ControllerProxy, RateLimitedCaller
-from sealkit.errors import InputError, SealkitError
+from sealkit.errors import InputError, SealkitError, os_reason
 from sealkit.lint import output
 from sealkit.lint.catalog import RULES
 from sealkit.lint.config import LintConfig, find_config, load_config, parse_fail_on
@@ -196,7 +196,7 @@ def lint(
         _usage_error(str(exc))
     except OSError as exc:
         where = f": {exc.filename}" if exc.filename else ""
-        _usage_error(f"{exc.strerror or 'cannot read input'}{where}")
+        _usage_error(f"{os_reason(exc)}{where}")
     report = scanner.run(sources)
     if fmt == "json":
         text = output.to_json(report, threshold)

@@ -22,7 +22,7 @@ from sealkit.clients.kube.overrides import (
     apply_context,
     apply_user,
 )
-from sealkit.errors import InputError, SealkitError
+from sealkit.errors import InputError, SealkitError, os_reason
 from sealkit.reading import load_documents, read_file
 
 if TYPE_CHECKING:
@@ -228,7 +228,7 @@ def _load(
         first = str(exc).strip().splitlines()[0] if str(exc).strip() else "invalid"
         raise InputError(f"cannot use the kubeconfig: {first}", where=_kubeconfig_name(kubeconfig)) from None
     except OSError as exc:
-        what = f"cannot use the kubeconfig: a file it names cannot be read ({exc.strerror or 'I/O error'})"
+        what = f"cannot use the kubeconfig: a file it names cannot be read ({os_reason(exc)})"
         raise InputError(what, where=_kubeconfig_name(kubeconfig)) from None
     except (ValueError, TypeError, AttributeError, KeyError):
         raise InputError("cannot use the kubeconfig: it is not valid", where=_kubeconfig_name(kubeconfig)) from None

@@ -12,6 +12,7 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
+from sealkit.errors import os_reason
 from sealkit.vault.errors import CredentialError
 
 AUTH_MODES = ("token", "kubernetes")
@@ -46,7 +47,7 @@ def _read(path: str, what: str) -> str:
         with Path(path).expanduser().open("rb") as handle:
             data = handle.read(MAX_CREDENTIAL_BYTES + 1)
     except OSError as exc:
-        raise CredentialError(f"cannot read the {what} {path}: {exc.strerror}") from None
+        raise CredentialError(f"cannot read the {what} {path}: {os_reason(exc)}") from None
     if len(data) > MAX_CREDENTIAL_BYTES:
         raise CredentialError(f"the {what} {path} is too large to be one")
     try:

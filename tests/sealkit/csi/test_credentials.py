@@ -148,7 +148,7 @@ def test_every_file_is_written_or_none(
     monkeypatch.setattr(filewrites, "_overwrite", full)
     with pytest.raises(InputError) as caught:
         seal_credentials(spec, "prod", ServicePrincipal("client-2", SECRET))
-    assert str(caught.value) == f"cannot write (No space left on device): {files[1]}"
+    assert str(caught.value) == f"cannot write (no space left on device): {files[1]}"
     assert {f: f.read_bytes() for f in files} == before, "the first file put back as it was"
     assert sorted(p.name for p in files[0].parent.iterdir()) == [f.name for f in files], "no temporary file left"
 

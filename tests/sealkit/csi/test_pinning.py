@@ -213,6 +213,6 @@ def test_a_spec_that_cannot_be_written_is_named_and_kept(
     spec = load_spec(example_copy, check_bases=False)
     with pytest.raises(InputError) as caught:
         pinning.apply(spec, {("orders", 1): {"dev": V1}})
-    assert str(caught.value) == f"cannot write (Permission denied): {example_copy}"
+    assert str(caught.value) == f"cannot write (permission denied): {example_copy}"
     assert example_copy.read_text() == original
     assert sorted(p.name for p in example_copy.parent.iterdir() if p.name.startswith(".sealkit-csi")) == []

@@ -83,4 +83,4 @@ def test_a_file_that_cannot_be_read_for_the_change_is_named(
     (spec.root / blocked).mkdir()
     with pytest.raises(InputError) as caught:
         compare(spec, prod, known, other)
-    assert str(caught.value) == f"cannot read (Is a directory): {blocked}"
+    assert str(caught.value) == f"cannot read (is a directory): {blocked}"
