@@ -86,14 +86,15 @@ class Staging:
             self.made_dirs.extend(make_parents(path, self._seen_dirs))
             self._seen_dirs.add(path.parent)
 
-    def stage_new(self, path: Path, text: str) -> None:
-        """`text` written to a new temporary file beside `path` (its directories made as needed)."""
+    def stage_new(self, path: Path, text: str, *, mode: int = NEW_FILE_MODE, sync: bool = False) -> None:
+        """`text` written to a new temporary file beside `path` (its directories made as needed), created with
+        `mode` (less the umask: never wider); `sync` flushes it to disk before it is handed on."""
         self.make_parents(path)
         data = text.encode("utf-8")
         for attempt in range(100):
             tmp = str(path.parent / f"{temporary_prefix(path.name)}{os.getpid()}.{attempt}.tmp")
             try:
-                fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, NEW_FILE_MODE)  # less the umask
+                fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, mode)  # less the umask
                 break
             except FileExistsError:
                 continue
@@ -103,12 +104,27 @@ class Staging:
             raise InputError(f"cannot write (no free temporary name beside it): {path}")
         try:
             _write_fd(fd, data)
+            if sync:
+                os.fsync(fd)
         except OSError as exc:
             os.close(fd)
             os.unlink(tmp)  # noqa: PTH108 - a plain string path
             raise _fail("cannot write", path, exc) from None
         os.close(fd)
         self.temps[path] = tmp
+
+    def place(self, path: Path, *, replace: bool = False) -> None:
+        """The file staged for `path` moved into place: linked, never over a file that is there (one that
+        appeared meanwhile is an error), or with `replace` renamed over whatever is there, atomically."""
+        tmp = self.temps[path]
+        if replace:
+            try:
+                Path(tmp).replace(path)
+            except OSError as exc:
+                raise _fail("cannot write", path, exc) from None
+        else:
+            _link(tmp, path)
+        del self.temps[path]
 
     def discard(self) -> None:
         """Remove every temporary file and the directories made for them (best effort: after a failure)."""
