@@ -167,7 +167,7 @@ def test_backup_to_file_is_0600_and_restorable(
     long = tmp_path / "new" / ("k" * 300 + ".yaml")  # ENAMETOOLONG, also as root: the line names the file
     too_long = run(kubeconfig, "backup", f"--to-file={long}")
     assert too_long.exit_code == 2
-    assert too_long.output == f"error: cannot write (File name too long): {long}\n"
+    assert too_long.output == f"error: cannot write (file name too long): {long}\n"
     assert not long.parent.exists(), "the directory made for it is removed again"
 
     for secret in key_secrets(kube):
@@ -179,6 +179,52 @@ def test_backup_to_file_is_0600_and_restorable(
     assert secret["metadata"]["name"] == "sealed-secrets-key-" + escrow.key_id(pairs[0].key.fingerprint)[:16]
     assert secret["metadata"]["labels"][SEALING_KEY_LABEL] == "active"
     assert secret["type"] == "kubernetes.io/tls"
+
+
+def test_backup_to_file_that_fails_midway_leaves_no_part_of_a_key_file(
+    kube: KubeServer,
+    kubeconfig: Path,
+    env: dict[str, str],
+    pairs: list[GeneratedKey],
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A full disk (simulated: part of the bytes written, then ENOSPC) leaves no file at PATH, no temporary
+    beside it and no directory made for it; with --force the old file stays as it was (were: a partly
+    written 0600 key file at PATH, the old one truncated)."""
+    import errno
+    import os
+
+    add_key(kube, pairs[0])
+    real_write = os.write
+    out = tmp_path / "out"
+
+    def full(fd: int, data: Any) -> int:
+        if Path(f"/proc/self/fd/{fd}").readlink().is_relative_to(out):
+            real_write(fd, bytes(data)[: len(data) // 2])
+            raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+        return real_write(fd, data)
+
+    monkeypatch.setattr(os, "write", full)
+    target = out / "backups" / "keys.yaml"
+    failed = run(kubeconfig, "backup", "--to-file", str(target))
+    assert failed.output == f"error: cannot write (no space left on device): {target}\n"
+    assert failed.exit_code == 2
+    assert not out.exists(), "no file, no temporary, no directory made for them"
+
+    out.mkdir()
+    target = out / "keys.yaml"
+    target.write_bytes(b"the previous backup\n")
+    target.chmod(0o600)
+    forced = run(kubeconfig, "backup", "--to-file", str(target), "--force")
+    assert (forced.exit_code, forced.output) == (2, f"error: cannot write (no space left on device): {target}\n")
+    assert [p.name for p in out.iterdir()] == ["keys.yaml"] and target.read_bytes() == b"the previous backup\n"
+
+    monkeypatch.setattr(os, "write", real_write)
+    replaced = run(kubeconfig, "backup", "--to-file", str(target), "--force")
+    assert replaced.exit_code == 0, replaced.output
+    assert [p.name for p in out.iterdir()] == ["keys.yaml"] and stat.S_IMODE(target.stat().st_mode) == 0o600
+    assert [k.fingerprint for k in load_private_keys(target.read_bytes())] == [pairs[0].key.fingerprint]
 
 
 def test_restore_from_vault_into_an_empty_namespace(

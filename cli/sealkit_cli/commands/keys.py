@@ -20,9 +20,9 @@ import yaml
 
 from sealkit.bitnami import SEALING_KEY_PREFIX
 from sealkit.clients.kube.api import ClusterError
-from sealkit.errors import InputError
+from sealkit.errors import InputError, os_reason
 from sealkit.escrow.scheme import check_cluster_name, rfc3339
-from sealkit_cli import io
+from sealkit.filewrites import Staging
 from sealkit_cli.options import auth_from_options, cluster_options, vault_options
 
 if TYPE_CHECKING:
@@ -231,25 +231,27 @@ def _row(fingerprint: str, created: Any) -> dict[str, Any]:
 # --- backup ---------------------------------------------------------------------------------------
 
 
-def write_private_file(path: Path, data: bytes, *, force: bool) -> None:
-    """Write `data` to `path` with mode 0600 from the first byte; an existing file needs `force`."""
+def write_private_file(path: Path, text: str, *, force: bool) -> None:
+    """Write `text` to `path`, mode 0600 from the first byte, all or nothing: a temporary file beside it
+    (0600 from creation), flushed to disk, then linked into place, or with `force` renamed over an existing
+    file (atomically: the old file or the new one, never a part). On any failure (a full disk) the temporary
+    and the directories made for it are removed, and the line names `path`, never the temporary."""
     if str(path) == "-":
         raise InputError("key material is not written to standard output; name a file", where="--to-file -")
-    flags = os.O_WRONLY | os.O_CREAT | (os.O_TRUNC if force else os.O_EXCL)
-    made = io.make_parents(path)
+    if not force and os.path.lexists(path):  # before any key material is written
+        raise InputError("exists; pass --force to overwrite it", where=path)
+    staging = Staging()
     try:
-        fd = os.open(path, flags, 0o600)
-    except FileExistsError:
-        raise InputError("exists; pass --force to overwrite it", where=path) from None
-    except OSError as exc:  # named here: `--to-file=PATH` is not a word of the command line the last resort sees
-        io.remove_dirs(made)  # nothing left behind
-        raise InputError(f"cannot write ({exc.strerror or 'error'})", where=path) from None
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            os.fchmod(handle.fileno(), 0o600)  # an overwritten file keeps its old mode otherwise
-            handle.write(data)
-    except OSError as exc:  # a full disk: the error has no file name at all
-        raise InputError(f"cannot write ({exc.strerror or 'error'})", where=path) from None
+        staging.stage_new(path, text, mode=0o600, sync=True)  # 'cannot write (why): path'
+        Path(staging.temps[path]).chmod(0o600)  # exactly 0600, whatever the umask
+        staging.place(path, replace=force)  # without --force, never over a file that appeared meanwhile
+    except OSError as exc:  # the chmod
+        staging.discard()
+        raise InputError(f"cannot write ({os_reason(exc)})", where=path) from None
+    except BaseException:
+        staging.discard()
+        raise
+    staging.made_dirs.clear()  # they hold the file now
 
 
 @keys.command("backup")
@@ -284,7 +286,7 @@ def backup(to_file: Path | None, force: bool, **kwargs: Any) -> None:
 
         document = backup_document(held, namespace)
         document["items"] += backup_items(wrapped, namespace)
-        write_private_file(to_file, yaml.safe_dump(document, sort_keys=False).encode(), force=force)
+        write_private_file(to_file, yaml.safe_dump(document, sort_keys=False), force=force)
         click.echo(f"wrote {len(document['items'])} key(s) to {to_file} (mode 0600; wrapped keys stay wrapped)")
     if escrow is not None:
         from sealkit.escrow.sync import backup_to_vault
