@@ -8,7 +8,6 @@ written into the overlay, where `generate` has already wired the reference.
 
 from __future__ import annotations
 
-import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -17,16 +16,14 @@ from sealkit.csi.generate import CredentialsFile, credentials_files
 from sealkit.csi.model import Spec
 from sealkit.csi.rules import USED_LABEL
 from sealkit.csi.yamlio import dump_document
+from sealkit.envs.certs import sealing_certificate
 from sealkit.errors import InputError
 from sealkit.filewrites import FileChange, current_text, write_all
-from sealkit.keys import SealingCertificate, load_certificate
-from sealkit.reading import read_file
+from sealkit.keys import SealingCertificate
 from sealkit.scope import Scope
 from sealkit.sealing import seal_secret
 
 HEADER = "# Sealed by `sealkit csi seal-creds --env {env}`: re-run it to rotate; never edit by hand.\n"
-FETCH_TIMEOUT = 10.0
-MAX_CERT_BYTES = 1 << 20
 
 
 @dataclass(frozen=True)
@@ -44,26 +41,6 @@ class ServicePrincipal:
             raise InputError("the service principal's client id is empty")
         if not self.client_secret:
             raise InputError("the service principal's client secret is empty")
-
-
-def read_certificate(spec: Spec, env_name: str, timeout: float = FETCH_TIMEOUT) -> SealingCertificate:
-    """The environment's sealing certificate, from a file beside the spec or an http(s) URL."""
-    env = spec.environments.get(env_name)
-    if env is None:
-        raise InputError(f"unknown environment {env_name!r} (the spec has: {', '.join(spec.environments)})")
-    source = env.sealing_cert
-    if source.startswith(("https://", "http://")):
-        try:
-            with urllib.request.urlopen(source, timeout=timeout) as response:  # noqa: S310 - http(s) only
-                data = response.read(MAX_CERT_BYTES)
-        except OSError as exc:
-            reason = exc.strerror or getattr(exc, "reason", None) or "no answer"
-            raise InputError(
-                f"cannot fetch the sealing certificate ({reason})", where=f"environment {env_name}: {source}"
-            ) from None
-    else:
-        data = read_file(spec.root / source, where=f"the sealing certificate {source} of environment {env_name}")
-    return load_certificate(data, source)
 
 
 def sealed_credentials(target: CredentialsFile, principal: ServicePrincipal, cert: SealingCertificate) -> str:
@@ -84,13 +61,14 @@ def seal_credentials(
     spec: Spec, env_name: str, principal: ServicePrincipal, cert: SealingCertificate | None = None
 ) -> list[CredentialsFile]:
     """Seal and write the credentials every service-principal namespace of `env_name` needs: all of them or,
-    when one cannot be written, none (the files as they were)."""
+    when one cannot be written, none (the files as they were). `cert` is the environment's certificate; without
+    it, the committed file its spec names (an environment whose certificate is fetched needs the caller's)."""
     if env_name not in spec.environments:
         raise InputError(f"unknown environment {env_name!r} (the spec has: {', '.join(spec.environments)})")
     targets = credentials_files(spec, spec.environments[env_name])
     if not targets:
         raise InputError("no application uses the servicePrincipal identity", where=f"environment {env_name}")
-    cert = cert or read_certificate(spec, env_name)
+    cert = cert or sealing_certificate(spec, spec.environments[env_name], None)  # a file; a URL: the caller's
     changes = []
     for target in targets:
         path: Path = spec.root / target.path

@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import base64
-import http.server
-import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -13,10 +11,10 @@ import pytest
 import yaml
 
 from sealkit.csi import generate
-from sealkit.csi.credentials import ServicePrincipal, read_certificate, seal_credentials
+from sealkit.csi.credentials import ServicePrincipal, seal_credentials
 from sealkit.csi.spec import load_spec
 from sealkit.errors import InputError
-from sealkit.keys import KeyRing, load_private_keys
+from sealkit.keys import KeyRing, load_certificate, load_private_keys
 from sealkit.unsealing import unseal
 
 Spec = dict[str, Any]
@@ -81,41 +79,22 @@ def test_the_secret_never_shows_in_repr_or_errors() -> None:
         ServicePrincipal(" ", SECRET)
 
 
-@pytest.fixture
-def cert_server() -> Iterator[str]:
-    body = EXAMPLE_CERT.read_bytes()
-
-    class Handler(http.server.BaseHTTPRequestHandler):
-        def do_GET(self) -> None:
-            self.send_response(200 if self.path == "/v1/cert.pem" else 404)
-            self.end_headers()
-            if self.path == "/v1/cert.pem":
-                self.wfile.write(body)
-
-        def log_message(self, *args: Any) -> None:
-            pass
-
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_address[1]}"
-    server.shutdown()
-    server.server_close()
-
-
-def test_certificate_from_url(sp_repo: Path, cert_server: str) -> None:
-    text = sp_repo.read_text().replace("sealingCert: cert.pem", f"sealingCert: {cert_server}/v1/cert.pem")
+def test_a_fetched_certificate_is_the_callers(sp_repo: Path) -> None:
+    """The core reads no URL: the CLI fetches an environment's certificate (`sealkit_cli.certsource`) and
+    passes it; without it, the environment is refused by name, nothing is written."""
+    text = sp_repo.read_text().replace("sealingCert: cert.pem", "sealingCert: https://certs.example/prod.pem")
     sp_repo.write_text(text)
-    spec = load_spec(sp_repo)
-    assert read_certificate(spec, "prod").pem.startswith(b"-----BEGIN CERTIFICATE")
-    sp_repo.write_text(text.replace("/v1/cert.pem", "/missing.pem"))
-    with pytest.raises(InputError, match="cannot fetch the sealing certificate"):
-        read_certificate(load_spec(sp_repo), "prod")
+    with pytest.raises(InputError, match="which this command cannot reach"):
+        seal_credentials(load_spec(sp_repo), "prod", ServicePrincipal("c", SECRET))
+    assert not (sp_repo.parent / "clusters/prod/apps/credentials").exists()
+    cert = load_certificate(EXAMPLE_CERT.read_bytes(), "prod.pem")
+    targets = seal_credentials(load_spec(sp_repo), "prod", ServicePrincipal("c", SECRET), cert)
+    assert (sp_repo.parent / targets[0].path).is_file()
 
 
 def test_missing_certificate_file(sp_repo: Path) -> None:
     (sp_repo.parent / "cert.pem").unlink()
-    with pytest.raises(InputError, match=r"no such file: the sealing certificate cert\.pem"):
+    with pytest.raises(InputError, match=r"environment prod's sealing certificate does not exist: cert\.pem"):
         seal_credentials(load_spec(sp_repo), "prod", ServicePrincipal("c", SECRET))
 
 
