@@ -57,11 +57,13 @@ def temporary_prefix(name: str) -> str:
 def current_text(path: Path, where: str | Path | None = None) -> str | None:
     """A file's text as it is now, for a `FileChange`'s `old` (bytes that are not UTF-8 kept as they are, so
     an undo puts back exactly these); None when there is no file (nor can be: a file above it, which making
-    its directory then names). One that is there but cannot be read (a directory, no permission) is an error
-    naming it (`where`, else the path), never taken for a new file."""
+    its directory then names). One that is there but cannot be read (a directory, no permission, a symbolic
+    link to nothing) is an error naming it (`where`, else the path), never taken for a new file."""
     try:
         return path.read_bytes().decode("utf-8", errors="surrogateescape")
     except (FileNotFoundError, NotADirectoryError):
+        if path.is_symlink():  # not new: placing a file there would find the link ('the file appeared')
+            raise InputError("a symbolic link to nothing is in the way", where=where or path) from None
         return None
     except OSError as exc:
         raise InputError(f"cannot read ({os_reason(exc)})", where=where or path) from None

@@ -166,6 +166,15 @@ def test_current_text_of_a_file_that_cannot_be_read_names_it(tmp_path: Path) -> 
     assert str(caught.value) == "cannot read (is a directory): certs/dir.pem"
 
 
+def test_a_symbolic_link_to_nothing_is_in_the_way_not_a_new_file(tmp_path: Path) -> None:
+    """Taken for a new file it failed later as 'the file appeared while sealkit was working; run again'."""
+    (tmp_path / "gone.yaml").symlink_to(tmp_path / "nowhere.yaml")
+    with pytest.raises(InputError) as caught:
+        current_text(tmp_path / "gone.yaml", "overlay/gone.yaml")
+    assert str(caught.value) == "a symbolic link to nothing is in the way: overlay/gone.yaml"
+    assert not (tmp_path / "nowhere.yaml").exists(), "nothing written through the link"
+
+
 def test_an_os_error_without_the_systems_words_names_no_exception(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
