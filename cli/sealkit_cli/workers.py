@@ -84,20 +84,29 @@ Outcome = tuple[int, str, object]  # (chunk number, "ok" / "error" / "lost", res
 
 
 def _work(
-    run: Callable[[Sequence[T]], R], flat: Sequence[Sequence[T]], queues: Sequence[int], own: int
+    run: Callable[[Sequence[T]], R],
+    flat: Sequence[Sequence[T]],
+    queues: Sequence[int],
+    own: int,
+    discard: Callable[[R], None] | None,
 ) -> list[Outcome]:
     """Chunks taken from this process's own queue, then from the others', until all are empty or one fails
-    with a SealkitError (its outcome ends the list; later chunks do not matter then)."""
+    with a SealkitError (its outcome ends the list; later chunks do not matter then). Anything else raised
+    (Ctrl-C, a stop signal, a bug) discards this process's results before it goes on: no one else has them."""
     done: list[Outcome] = []
     order = [*queues[own:], *queues[:own]]
-    for queue in order:
-        while record := os.read(queue, _RECORD.size):
-            (number,) = _RECORD.unpack(record)
-            try:
-                done.append((number, "ok", run(flat[number])))
-            except SealkitError as exc:
-                done.append((number, "error", exc))
-                return done
+    try:
+        for queue in order:
+            while record := os.read(queue, _RECORD.size):
+                (number,) = _RECORD.unpack(record)
+                try:
+                    done.append((number, "ok", run(flat[number])))
+                except SealkitError as exc:
+                    done.append((number, "error", exc))
+                    return done
+    except BaseException:
+        _drop(done, discard)
+        raise
     return done
 
 
@@ -140,7 +149,13 @@ def map_shares(
     """
     flat = [chunk for share in shares for chunk in share]
     if len(shares) <= 1:
-        return [run(chunk) for chunk in flat]
+        done: list[R] = []
+        try:
+            done.extend(run(chunk) for chunk in flat)
+        except BaseException:
+            _drop([(0, "ok", value) for value in done], discard)
+            raise
+        return done
     queues = _queues(shares)
     children: list[tuple[int, int]] = []  # (pid, read end)
     outcomes: list[Outcome] = []
@@ -150,10 +165,10 @@ def map_shares(
             pid = os.fork()
             if pid == 0:  # pragma: no cover - the child (its coverage is not collected)
                 os.close(read_end)
-                _child(functools.partial(_work, run, flat, queues, index), write_end)
+                _child(functools.partial(_work, run, flat, queues, index, discard), write_end)
             os.close(write_end)
             children.append((pid, read_end))
-        outcomes.extend(_work(run, flat, queues, 0))
+        outcomes.extend(_work(run, flat, queues, 0, discard))
     except BaseException:
         for pid, read_end in children:  # every child is waited for, and what it did undone
             _drop(_collect(pid, read_end), discard)

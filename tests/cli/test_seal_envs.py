@@ -448,3 +448,16 @@ def test_a_failure_in_any_worker_writes_nothing(repo: EnvRepo, many_workers: lis
     assert snapshot(repo.root) == before, "no environment changed, no staged file left"
     assert sorted(d for d in repo.root.rglob("*") if d.is_dir()) == dirs, "no directory left behind"
     assert many_workers[-1] == 3
+
+
+def test_a_failure_late_in_one_process_leaves_no_staged_file(repo: EnvRepo) -> None:
+    """One process (a run too small to fork), chunks of 4 Secrets: the third chunk meets a file that is not
+    YAML, and the new files the first two chunks staged beside their places are removed (they were left as
+    `.shop.app-0.sealedsecret.yaml.<pid>.0.tmp`, for a `git add .` to pick up)."""
+    broken = repo.file("dev", "shop", "app-9")
+    broken.parent.mkdir(parents=True, exist_ok=True)
+    broken.write_text("not: [valid\n")
+    before = snapshot(repo.root)
+    result = run("seal", "--spec", str(repo.spec), "--env", "dev", input=several_secrets(12))
+    assert result.exit_code == 2 and result.output.startswith("error: not valid YAML"), result.output
+    assert snapshot(repo.root) == before, "no file written, no staged file left"

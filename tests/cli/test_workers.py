@@ -11,6 +11,7 @@ import os
 import signal
 import threading
 from collections.abc import Callable, Sequence
+from pathlib import Path
 
 import pytest
 
@@ -202,3 +203,43 @@ def test_an_unexpected_error_here_still_waits_for_and_undoes_the_children() -> N
     everything = [sum(c) for share in shares for c in share]
     assert len(failed) == 1, "the parent stopped at its first chunk"
     assert sorted([*discarded, *failed]) == sorted(everything), "the children ran every other chunk: all undone"
+
+
+@pytest.mark.parametrize("stop", [KeyboardInterrupt, InputError])
+def test_a_single_process_stopped_midway_discards_the_chunks_it_did(stop: type[BaseException]) -> None:
+    """Their staged files would stay behind in the user's directories (`.name.pid.n.tmp`)."""
+    discarded: list[int] = []
+
+    def run(chunk: Sequence[int]) -> int:
+        if 8 in chunk:
+            raise stop("piece 8", where="input") if stop is InputError else stop()
+        return sum(chunk)
+
+    with pytest.raises(stop):
+        map_shares(run, chunks(list(range(16)), 1), discard=discarded.append)
+    assert discarded == [sum(range(4)), sum(range(4, 8))]
+
+
+def test_a_child_stopped_midway_discards_its_chunks_before_it_goes(tmp_path: Path) -> None:
+    """A child interrupted (Ctrl-C or SIGTERM to the process group: its copy of the handler raises) after a
+    chunk undoes that chunk itself: the parent never hears of it. The parent holds its first chunk until
+    the child has reached its second, so neither takes the other's chunks first."""
+    parent = os.getpid()
+    second_read, second_write = os.pipe()
+    done_here: list[int] = []
+
+    def run(chunk: Sequence[int]) -> str:
+        if os.getpid() == parent:
+            if not done_here:
+                assert os.read(second_read, 1) == b"2", "the child reached its second chunk"
+            done_here.append(chunk[0])
+        elif list(tmp_path.glob(f"{os.getpid()}-*")):
+            os.write(second_write, b"2")
+            raise KeyboardInterrupt
+        made = tmp_path / f"{os.getpid()}-{chunk[0]}"
+        made.write_text("staged")
+        return str(made)
+
+    with pytest.raises(WorkerFailed, match=r"\(status 70\)$"):
+        map_shares(run, chunks(list(range(48)), 2), discard=lambda path: Path(path).unlink())
+    assert list(tmp_path.iterdir()) == [], "every chunk's file removed, the child's by the child"
