@@ -97,6 +97,7 @@ class Staging:
             tmp = str(path.parent / f"{temporary_prefix(path.name)}{os.getpid()}.{attempt}.tmp")
             try:
                 fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, mode)  # less the umask
+                self.temps[path] = tmp  # from here on `discard` removes it, whatever stops the run
                 break
             except FileExistsError:
                 continue
@@ -105,15 +106,17 @@ class Staging:
         else:
             raise InputError(f"cannot write (no free temporary name beside it): {path}")
         try:
-            _write_fd(fd, data)
-            if sync:
-                os.fsync(fd)
+            try:
+                _write_fd(fd, data)
+                if sync:
+                    os.fsync(fd)
+            finally:
+                os.close(fd)
         except OSError as exc:
-            os.close(fd)
-            os.unlink(tmp)  # noqa: PTH108 - a plain string path
+            del self.temps[path]
+            with contextlib.suppress(OSError):
+                os.unlink(tmp)  # noqa: PTH108 - a plain string path
             raise _fail("cannot write", path, exc) from None
-        os.close(fd)
-        self.temps[path] = tmp
 
     def place(self, path: Path, *, replace: bool = False) -> None:
         """The file staged for `path` moved into place: linked, never over a file that is there (one that
@@ -126,6 +129,8 @@ class Staging:
                 raise _fail("cannot write", path, exc) from None
         else:
             _link(tmp, path)
+            with contextlib.suppress(FileNotFoundError):  # moved, on a file system without hard links
+                os.unlink(tmp)  # noqa: PTH108 - a plain string path
         del self.temps[path]
 
     def discard(self) -> None:
@@ -197,6 +202,9 @@ def _write_fd(fd: int, data: bytes) -> None:
 
 
 def _link(tmp: str, path: Path) -> None:
+    """`tmp` placed at `path`, never over a file that is there: a second name for it (`tmp` stays until the
+    staging is discarded: while it is there, `path` can be told for ours) or, where the file system has no
+    hard links, renamed (`tmp` gone: `path` is ours)."""
     try:
         os.link(tmp, path)
     except FileExistsError:
@@ -210,8 +218,6 @@ def _link(tmp: str, path: Path) -> None:
             Path(tmp).replace(path)
         except OSError as exc2:
             raise _fail("cannot write", path, exc2) from None
-        return
-    os.unlink(tmp)  # noqa: PTH108 - a plain string path
 
 
 def _rewrite(path: Path, expected: str, text: str) -> None:
@@ -234,10 +240,12 @@ def _rewrite(path: Path, expected: str, text: str) -> None:
         raise
     try:
         _overwrite(fd, text.encode("utf-8", errors="surrogateescape"))  # an undo: the bytes it held
-    except OSError as exc:
-        with contextlib.suppress(OSError):  # cut short (a full disk): what it held goes back
+    except BaseException as exc:  # cut short (a full disk, Ctrl-C, a stop signal): what it held goes back
+        with contextlib.suppress(OSError):
             _overwrite(fd, want)
-        raise _fail("cannot write", path, exc) from None
+        if isinstance(exc, OSError):
+            raise _fail("cannot write", path, exc) from None
+        raise
     finally:
         os.close(fd)
 
@@ -260,12 +268,17 @@ def _overwrite(fd: int, data: bytes) -> None:
     os.ftruncate(fd, len(data))
 
 
-def _undo(done: Iterable[FileChange]) -> None:
-    """Put back what was already written (best effort: this runs only after another failure)."""
+def _undo(done: Iterable[FileChange], staging: Staging) -> None:
+    """Put back what was begun (best effort: this runs only after another failure). A change is in `done`
+    before its file is touched, so a run stopped at any point (a signal raises between any two steps) finds
+    it here: a new file is removed only while it is still the staged one, a rewritten file is rewritten
+    only while it holds the new text (an unfinished rewrite put back what it held itself)."""
     for change in reversed(list(done)):
         with contextlib.suppress(OSError, InputError):
             if change.old is None:
-                change.path.unlink()
+                tmp = staging.temps.get(change.path)
+                if tmp is not None and (not os.path.lexists(tmp) or Path(tmp).samefile(change.path)):
+                    change.path.unlink()  # linked from its temporary, or renamed from it
             else:
                 _rewrite(change.path, change.text, change.old)
 
@@ -274,7 +287,7 @@ def write_all(changes: Sequence[FileChange], staging: Staging | None = None) -> 
     """Write every changed file, or none; returns the changes that were written.
 
     `staging` holds new files a worker already staged (any new file not in it is staged here); it is
-    emptied either way: its files placed, or discarded on failure.
+    emptied either way: its files placed, or discarded on failure (also when a signal stops the run).
     """
     staging = staging if staging is not None else Staging()
     todo = [c for c in changes if c.changed]
@@ -290,17 +303,16 @@ def write_all(changes: Sequence[FileChange], staging: Staging | None = None) -> 
                 staging.stage_new(change.path, change.text)
         for change in todo:  # new files first: each is the likelier to fail (a file that appeared)
             if change.old is None:
-                _link(staging.temps[change.path], change.path)
-                del staging.temps[change.path]
                 done.append(change)
+                _link(staging.temps[change.path], change.path)
         for change in todo:
             if change.old is not None:
-                _rewrite(change.path, change.old, change.text)
                 done.append(change)
+                _rewrite(change.path, change.old, change.text)
     except BaseException:
-        _undo(done)
+        _undo(done, staging)
         staging.discard()
         raise
     staging.made_dirs.clear()  # they hold the new files now
-    staging.discard()  # temporaries staged for changes that were not needed after all
+    staging.discard()  # the temporaries' names (the placed files keep theirs), and any not needed after all
     return todo

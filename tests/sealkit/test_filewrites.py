@@ -191,3 +191,69 @@ def test_an_os_error_without_the_systems_words_names_no_exception(
     assert str(caught.value) == f"cannot write (input/output error): {target}"
     assert "OSError" not in str(caught.value)
     assert sorted(tmp_path.iterdir()) == [], "the temporary file removed"
+
+
+def _changes(tmp_path: Path) -> tuple[list[Path], Path, list[FileChange]]:
+    files = [tmp_path / f"f{i}.yaml" for i in range(3)]
+    for f in files:
+        f.write_text(f"old {f.name}, the longer text\n")
+    new = tmp_path / "sub" / "new.yaml"
+    changes = [FileChange(f, f"new {f.name}\n", f"old {f.name}, the longer text\n") for f in files]
+    return files, new, [FileChange(new, "n\n"), *changes]
+
+
+def _untouched(tmp_path: Path, files: list[Path], new: Path) -> None:
+    assert [f.read_text() for f in files] == [f"old {f.name}, the longer text\n" for f in files]
+    assert not new.exists() and not new.parent.exists(), "the new file and its directory removed"
+    assert [p.name for p in tmp_path.rglob(".*")] == [], "no temporary file left"
+
+
+def test_stopped_right_after_a_new_file_is_placed_it_is_removed(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A signal (Ctrl-C, SIGTERM raising) between placing a file and noting it: it is still found and removed."""
+    files, new, changes = _changes(tmp_path)
+    real = filewrites._link
+
+    def placed_then_stopped(tmp: str, path: Path) -> None:
+        real(tmp, path)
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(filewrites, "_link", placed_then_stopped)
+    with pytest.raises(KeyboardInterrupt):
+        write_all(changes)
+    _untouched(tmp_path, files, new)
+
+
+def test_stopped_in_the_middle_of_a_rewrite_every_file_holds_what_it_held(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Half of the second file's new text written when the signal comes: before, the file kept the new head
+    over the old tail and the first file stayed rewritten."""
+    files, new, changes = _changes(tmp_path)
+    real = filewrites._write_fd
+    calls = {"n": 0}
+
+    def stopped_midway(fd: int, data: bytes) -> None:
+        calls["n"] += 1
+        if calls["n"] == 3:  # 1: the new file staged, 2: f0 rewritten, 3: f1 half rewritten
+            real(fd, data[: len(data) // 2])
+            raise KeyboardInterrupt
+        real(fd, data)
+
+    monkeypatch.setattr(filewrites, "_write_fd", stopped_midway)
+    with pytest.raises(KeyboardInterrupt):
+        write_all(changes)
+    _untouched(tmp_path, files, new)
+
+
+def test_stopped_while_staging_the_temporary_is_removed(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    def stopped(fd: int, data: bytes) -> None:
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(filewrites, "_write_fd", stopped)
+    staging = Staging()
+    with pytest.raises(KeyboardInterrupt):
+        staging.stage_new(tmp_path / "sub" / "new.yaml", "n\n")
+    staging.discard()
+    assert list(tmp_path.iterdir()) == [], "the temporary and the directory made for it removed"
