@@ -11,6 +11,7 @@ from __future__ import annotations
 import gc
 import importlib
 import os
+import signal
 import sys
 from typing import Any, NoReturn
 
@@ -161,10 +162,29 @@ def _given(filename: Any) -> str | None:
     return None
 
 
+class Terminated(BaseException):
+    """SIGTERM (a CI job cancelled, `kill`), raised like Ctrl-C's KeyboardInterrupt so that what a command
+    began is undone on the way out (staged files removed, files already rewritten put back) instead of the
+    process vanishing mid-write. A BaseException: no `except Exception` takes it for an error to handle."""
+
+
+def _terminated(signum: int, frame: object) -> NoReturn:
+    raise Terminated
+
+
+def stop_on_sigterm() -> None:
+    """SIGTERM raises Terminated in the main thread, unless the caller set it to be ignored. Commands that
+    take signals themselves (the controller's Kopf loop, `dev up`'s sigwait) replace or block this."""
+    if signal.getsignal(signal.SIGTERM) == signal.SIG_DFL:
+        signal.signal(signal.SIGTERM, _terminated)
+
+
 def report(exc: BaseException) -> NoReturn:
     """End the command for an exception that is not click's: one line, the documented status."""
     if isinstance(exc, KeyboardInterrupt):
         fail("interrupted", status=130)
+    if isinstance(exc, Terminated):
+        fail("terminated", status=143)
     if os.environ.get("SEALKIT_DEBUG"):
         raise exc
     if isinstance(exc, SealkitError):
@@ -183,6 +203,7 @@ def report(exc: BaseException) -> NoReturn:
 def main(argv: list[str] | None = None) -> NoReturn:
     """Run the CLI; every failure becomes one line on stderr and a documented exit status."""
     terminal.line_buffer_stdout()
+    stop_on_sigterm()
     LazyGroup.freeze_imports = True
     try:
         result = cli.main(args=argv, prog_name="sealkit", standalone_mode=False)
@@ -194,7 +215,7 @@ def main(argv: list[str] | None = None) -> NoReturn:
         fail("interrupted", status=130)
     except Exception as exc:  # raised outside a subcommand (e.g. in a result callback)
         report(exc)
-    except KeyboardInterrupt as exc:
+    except (KeyboardInterrupt, Terminated) as exc:
         report(exc)
     sys.exit(result if isinstance(result, int) else 0)
 

@@ -461,3 +461,37 @@ def test_a_failure_late_in_one_process_leaves_no_staged_file(repo: EnvRepo) -> N
     result = run("seal", "--spec", str(repo.spec), "--env", "dev", input=several_secrets(12))
     assert result.exit_code == 2 and result.output.startswith("error: not valid YAML"), result.output
     assert snapshot(repo.root) == before, "no file written, no staged file left"
+
+
+def test_sigterm_midway_puts_every_file_back(
+    repo: EnvRepo, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A CI job cancelled while files are placed: SIGTERM raises like Ctrl-C, what was placed is undone and
+    the staged files removed, one line, status 143 (before: the process vanished with some environments
+    written, others not, and staged files left)."""
+    import signal
+
+    from sealkit import filewrites
+    from sealkit_cli.main import main
+
+    assert run("seal", "--spec", str(repo.spec), "--env", "dev", input=secret()).exit_code == 0
+    stdin = tmp_path / "secrets.yaml"
+    stdin.write_text(two_secrets())
+    before = snapshot(repo.root)
+    real_link = filewrites._link
+
+    def link_then_terminated(tmp: str, path: Path) -> None:
+        real_link(tmp, path)
+        os.kill(os.getpid(), signal.SIGTERM)  # after the first new file is in place
+
+    monkeypatch.setattr(filewrites, "_link", link_then_terminated)
+    monkeypatch.delenv("KUBECONFIG", raising=False)
+    previous = signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    try:
+        with pytest.raises(SystemExit) as exited:
+            main(["seal", "--spec", str(repo.spec), "--all-envs", "-f", str(stdin)])
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+    assert exited.value.code == 143
+    assert capsys.readouterr().err == "error: terminated\n"
+    assert snapshot(repo.root) == before, "every environment as it was, no staged file left"
