@@ -49,6 +49,10 @@ _ALIAS_RATIO_HIGH = 4_000_000
 _READ_CHUNK = 1 << 20
 _SPACE = re.compile(r"\s*")
 _QUOTED = re.compile(r"""'[^']*'|"[^"]*\"""")
+# The parser's words for its own tokens: one indicator character, or a token's name (never an input's text).
+_GRAMMAR = re.compile(
+    r"[-?:,\[\]{}|>!&*%@`]|<(?:stream|document|block|flow) [a-z ]+>|<(?:directive|alias|anchor|tag|scalar)>"
+)
 
 
 # The records below are named tuples and plain classes, not dataclasses: every command reads through this
@@ -200,9 +204,11 @@ def allowed_alias_ratio(decoded: int) -> float:
 
 
 def _problem(exc: yaml.YAMLError) -> str:
-    """A parser's complaint without the input it quotes (an alias name, a character, a value)."""
+    """A parser's complaint without the input it quotes (an alias name, a tag, a value); the grammar's own
+    tokens it names stay (`did not find expected ',' or ']'`, `but got '<stream end>'`)."""
     text = getattr(exc, "problem", None) or "syntax error"
-    return " ".join(_QUOTED.sub("", str(text)).split()) or "syntax error"
+    kept = _QUOTED.sub(lambda quoted: quoted[0] if _GRAMMAR.fullmatch(quoted[0][1:-1]) else "", str(text))
+    return " ".join(kept.split()) or "syntax error"
 
 
 def _line(mark: Any) -> int:

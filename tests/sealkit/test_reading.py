@@ -330,3 +330,20 @@ def test_file_found_tells_nothing_there_from_something_else_there(tmp_path: Path
         with pytest.raises(InputError) as caught:
             reading.file_found(path)
         assert str(caught.value) == f"{what}: {path}"
+
+
+@pytest.mark.parametrize(
+    ("text", "problem"),
+    [
+        ("a: [1, 2\n", "did not find expected ',' or ']'"),
+        ("a: {b: 1\n", "did not find expected ',' or '}'"),
+        ("- a\nb: c\n", "did not find expected '-' indicator"),
+        ("a: !<tag:s3cr3t> x\n", "could not determine a constructor for the tag"),
+    ],
+)
+def test_a_yaml_error_keeps_the_grammars_words_and_drops_the_inputs(text: str, problem: str) -> None:
+    """It read 'did not find expected or' (every quoted part dropped, the grammar's tokens too)."""
+    with pytest.raises(InputError) as caught:
+        load_documents(text, "in.yaml")
+    assert str(caught.value).startswith(f"not valid YAML: {problem}: in.yaml line "), str(caught.value)
+    assert "s3cr3t" not in str(caught.value)
