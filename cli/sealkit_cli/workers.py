@@ -22,14 +22,16 @@ Forking is used only where it is safe and pays: on Linux, with no other thread r
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import logging
 import os
 import pickle
+import signal
 import struct
 import sys
 import threading
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from typing import TypeVar
 
 from sealkit.cpus import allowed_cpus
@@ -157,7 +159,7 @@ def map_shares(
             raise
         return done
     queues = _queues(shares)
-    children: list[tuple[int, int]] = []  # (pid, read end)
+    children: list[tuple[int, int]] = []  # (pid, read end) of each child not yet heard from
     outcomes: list[Outcome] = []
     try:
         for index in range(1, len(shares)):
@@ -169,21 +171,36 @@ def map_shares(
             os.close(write_end)
             children.append((pid, read_end))
         outcomes.extend(_work(run, flat, queues, 0, discard))
+        with _stop_signals_held():  # each answer taken in whole: a stop signal waits until all are in
+            while children:
+                outcomes.extend(_collect(*children[0]))
+                del children[0]
     except BaseException:
-        for pid, read_end in children:  # every child is waited for, and what it did undone
-            _drop(_collect(pid, read_end), discard)
+        with _stop_signals_held():
+            for pid, read_end in children:  # every child is waited for, and what it did undone
+                _drop(_collect(pid, read_end), discard)
         _drop(outcomes, discard)
         raise
     finally:
         for queue in queues:
             os.close(queue)
-    for pid, read_end in children:
-        outcomes.extend(_collect(pid, read_end))
     outcomes.sort(key=lambda outcome: outcome[0])
     if any(kind != "ok" for _, kind, _ in outcomes) or len(outcomes) != len(flat):
         _drop(outcomes, discard)
         _raise_first(outcomes)
     return [value for _, _, value in outcomes]  # type: ignore[misc]
+
+
+@contextlib.contextmanager
+def _stop_signals_held() -> Iterator[None]:
+    """SIGINT and SIGTERM held while the children's answers are read (delivered, and raised, on leaving):
+    an answer read half, or a child reaped whose answer is lost, would leave its staged files behind. The
+    children take the same signals when they go to the whole process group (Ctrl-C), and stop soon."""
+    previous = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT, signal.SIGTERM})
+    try:
+        yield
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, previous)
 
 
 def _collect(pid: int, read_end: int) -> list[Outcome]:

@@ -243,3 +243,38 @@ def test_a_child_stopped_midway_discards_its_chunks_before_it_goes(tmp_path: Pat
     with pytest.raises(WorkerFailed, match=r"\(status 70\)$"):
         map_shares(run, chunks(list(range(48)), 2), discard=lambda path: Path(path).unlink())
     assert list(tmp_path.iterdir()) == [], "every chunk's file removed, the child's by the child"
+
+
+class Stop(BaseException):
+    """What the CLI's SIGTERM handler raises (`sealkit_cli.main.Terminated`), for this test's handler."""
+
+
+def test_a_stop_signal_while_the_answers_are_read_waits_and_everything_is_undone(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """SIGTERM to this process alone (`kill PID`) as it reads the children's answers: it is held until every
+    answer is in, then raised where the results are still known, and every chunk's files are removed. Before,
+    it was raised in the middle of reading and nothing was undone: the children's staged files stayed."""
+
+    def run(chunk: Sequence[int]) -> str:
+        made = tmp_path / f"{os.getpid()}-{chunk[0]}"
+        made.write_text("staged")
+        return str(made)
+
+    real = workers._collect
+
+    def signalled(pid: int, read_end: int) -> list[workers.Outcome]:
+        os.kill(os.getpid(), signal.SIGTERM)  # arrives now: while the answers are read
+        return real(pid, read_end)
+
+    def stop(signum: int, frame: object) -> None:
+        raise Stop
+
+    monkeypatch.setattr(workers, "_collect", signalled)
+    previous = signal.signal(signal.SIGTERM, stop)
+    try:
+        with pytest.raises(Stop):
+            map_shares(run, chunks(list(range(48)), 3), discard=lambda path: Path(path).unlink())
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+    assert list(tmp_path.iterdir()) == [], "every chunk's file removed, the children's too"
