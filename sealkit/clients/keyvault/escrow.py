@@ -62,10 +62,14 @@ def map_error(exc: Exception, action: str, url: str) -> EscrowVaultError:
     if problem.kind == e.DISABLED:
         return EscrowVaultError(f"the secret is disabled ({inner})", FORBIDDEN, where=where)
     if problem.kind == e.FORBIDDEN:
-        need = "set, get and list" if action == "store" else "get and list"
+        # Reading (keys list, restore, check-recovery) needs no more than Secrets User (docs/disaster-recovery.md).
+        if action == "store":
+            need = "the Key Vault Secrets Officer role, or set, get and list secret permissions"
+        else:
+            need = "the Key Vault Secrets User role, or get and list secret permissions; storing needs Secrets Officer"
         return EscrowVaultError(
             f"403 {inner or code or 'Forbidden'}: this identity may not {action} secrets there "
-            f"(give it the Key Vault Secrets Officer role, or {need} secret permissions): {service}",
+            f"(give it {need}): {service}",
             FORBIDDEN,
             where=where,
         )

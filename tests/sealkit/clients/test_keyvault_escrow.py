@@ -98,6 +98,20 @@ def test_wrong_credential_and_denied_identity(
     assert error.reason == "forbidden" and "may not store secrets" in str(error) and "Secrets Officer" in str(error)
 
 
+def test_a_denied_reader_is_told_the_least_role_that_reads(
+    keyvault_server: KeyVaultServer, keyvault: Vault, keyvault_env: dict[str, str], pair: GeneratedKey
+) -> None:
+    # list and get (keys list, restore, check-recovery) need Key Vault Secrets User, as
+    # docs/disaster-recovery.md's Access table says: the error must not ask a reader for Secrets Officer.
+    store = EscrowVault(keyvault.url, keyvault_server.credential("workload"), timeout=2.0)
+    store.store(pair.key, "dev")
+    (entry,) = store.entries("dev")
+    keyvault.deny(keyvault_server.client.client_id)
+    for error in (failure(store.entries, "dev"), failure(store.fetch, entry)):
+        assert error.reason == "forbidden" and "give it the Key Vault Secrets User role" in str(error)
+        assert "get and list secret permissions" in str(error)
+
+
 def test_tampered_value_is_refused_on_fetch(store: EscrowVault, keyvault: Vault, pair: GeneratedKey) -> None:
     other = generate_key_pair(bits=2048)
     payload = escrow.build_payload(pair.key, "dev")
