@@ -55,11 +55,13 @@ def fetcher(kubeconfig: str | None, *, timeout: float = 30.0) -> Fetch:
                 from sealkit_cli.certsource import fetch_url
 
                 return fetch_url(source.url), source.url
-            from sealkit.clients.kube.config import ClusterOptions
+            from sealkit.clients.kube.config import NO_KUBECONFIG, ClusterOptions
             from sealkit.clients.kube.proxy import ControllerProxy
 
             options = ClusterOptions(kubeconfig, source.context, source.controller_name, source.controller_namespace)
-            return ControllerProxy(options, timeout=timeout).cert_pem(), source.describe()
+            # Not the offline hint: --cert is refused with --env (the spec says where each certificate comes from).
+            proxy = ControllerProxy(options, timeout=timeout, missing=NO_KUBECONFIG)
+            return proxy.cert_pem(), source.describe()
         except SealkitError as exc:
             raise type(exc)(f"environment {env}: {exc}") from None
 

@@ -242,3 +242,24 @@ def test_seal_env_fetches_from_the_cluster_when_nothing_is_committed(
     assert added.exit_code == 0, added.output
     opened = unseal(yaml.safe_load(path.read_text()), envs["prod"].ring(0)).items
     assert opened == {"pw": b"x1", "token": b"t0k3n"}
+
+
+def test_no_kubeconfig_for_an_environments_context_names_what_works_with_env(tmp_path: Path) -> None:
+    # --cert is refused with --env, so the hint must not offer it: --kubeconfig or $KUBECONFIG is the way.
+    spec = tmp_path / "sealkit-csi.yaml"
+    body = {
+        "apiVersion": "sealkit/v1alpha1",
+        "kind": "KeyVaultCsi",
+        "environments": {
+            "prod": {"sealingCert": {"context": "prod"}, "sealedSecrets": "prod"},
+            "dev": {"sealingCert": {"file": "dev.pem", "context": "dev"}, "sealedSecrets": "dev"},
+        },
+    }
+    spec.write_text(yaml.safe_dump(body))
+    runner = CliRunner()
+    env = {"KUBECONFIG": None, "SEALED_SECRETS_CERT": None, "HOME": str(tmp_path), "KUBERNETES_SERVICE_HOST": None}
+    for args, name in ((["seal", "--env", "prod"], "prod"), (["certs", "pull", "--env", "dev"], "dev")):
+        result = runner.invoke(cli, [*args, "--spec", str(spec)], input=SECRET, env=env)
+        assert result.exit_code == 2, result.output
+        assert f"environment {name}: no kubeconfig found: give --kubeconfig or set KUBECONFIG" in result.output
+        assert "--cert" not in result.output

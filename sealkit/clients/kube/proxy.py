@@ -45,10 +45,17 @@ class ControllerProxy:
     """The controller's HTTP API through the service proxy of the cluster `options` name."""
 
     def __init__(
-        self, options: ClusterOptions, *, timeout: float = READ_TIMEOUT, client: KubeClient | None = None
+        self,
+        options: ClusterOptions,
+        *,
+        timeout: float = READ_TIMEOUT,
+        client: KubeClient | None = None,
+        missing: str = OFFLINE_HINT,
     ) -> None:
+        """`missing`: the message when there is no kubeconfig at all (default: also offers --cert)."""
         self.options = options
         self.timeout = timeout
+        self.missing = missing
         self._client = client
         self._port: str | None = None
 
@@ -58,7 +65,7 @@ class ControllerProxy:
             self._client = connect(
                 self.options,
                 timeout=self.timeout,
-                missing=OFFLINE_HINT,
+                missing=self.missing,
                 connect_timeout=min(CONNECT_TIMEOUT, self.timeout),
                 retries=0,
             )
