@@ -59,10 +59,16 @@ def _check_cluster(spec: Spec, env: Environment, served: str, kubeconfig: str | 
     else:
         return  # the cluster itself is the environment's only source
     if served != expected:
+        renew = (
+            f"run `sealkit certs pull --env {env.name}`"
+            if source.file and (source.url or source.context)
+            else f"commit the cluster's certificate to {source.file}"  # nothing to pull from: the file is the source
+            if source.file
+            else "check the URL"
+        )
         raise InputError(
             f"environment {env.name}: the cluster's certificate {provenance.short(served)} is not the environment's "
-            f"{provenance.short(expected)} (a cluster of another environment, or a stale certificate: run "
-            f"`sealkit certs pull --env {env.name}`): {where}"
+            f"{provenance.short(expected)} (a cluster of another environment, or a stale certificate: {renew}): {where}"
         )
 
 

@@ -86,7 +86,7 @@ def compare(
         previous_path = spec.root / source.previous
         if [c.sha256 for c in history] != [c.sha256 for c in known.previous]:
             changes.append(FileChange(previous_path, _pem_text(history), current_text(previous_path, source.previous)))
-        message += f" (the replaced one kept in {source.previous})"
+        message += f" (the replaced one goes to {source.previous})"
     elif replaced:
         message += " (the replaced one is not kept: name sealingCert.previous in the spec to keep it)"
     return PullResult(env.name, "changed", message, changes)

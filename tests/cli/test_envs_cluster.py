@@ -177,7 +177,7 @@ def test_certs_pull_seal_lint_and_reencrypt_through_each_cluster(
     assert stale.exit_code == 1 and "stale: prod: changed" in stale.output, stale.output
     pulled = run("certs", "pull", "--env", "prod", *kc)
     assert pulled.exit_code == 0, pulled.output
-    assert "kept in certs/prod-previous.pem" in pulled.output
+    assert "goes to certs/prod-previous.pem" in pulled.output
     assert load_certificate((root / "certs/prod.pem").read_bytes()).sha256 == envs["prod"].cert_sha256(1)
     previous = (root / "certs/prod-previous.pem").read_bytes()
     assert load_certificate(previous).sha256 == envs["prod"].cert_sha256(0)
@@ -213,6 +213,7 @@ def test_reencrypt_env_refuses_a_cluster_that_is_not_the_environments(
     assert f"the cluster's certificate sha256:{envs['prod'].cert_sha256(0)[:12]} is not the environment's" in (
         result.output
     )
+    assert "run `sealkit certs pull --env dev`" in result.output, "dev's certificate comes from its cluster"
     assert dev_file.read_bytes() == before
     assert not [r for r in envs["prod"].cluster.kube.request_log if "/proxy/v1/rotate" in str(r)]
 

@@ -84,3 +84,16 @@ def test_a_file_that_cannot_be_read_for_the_change_is_named(
     with pytest.raises(InputError) as caught:
         compare(spec, prod, known, other)
     assert str(caught.value) == f"cannot read (is a directory): {blocked}"
+
+
+def test_the_replaced_certificate_is_said_to_go_where_it_goes(tmp_path: Path, vectors: dict[str, Any]) -> None:
+    """The same words for `certs pull` and its `--check` (which writes nothing): 'goes to', not 'kept in'."""
+    repo = make_repo(tmp_path / "repo", vector_pairs(vectors, ("prod",)))
+    source = {"file": "certs/prod.pem", "previous": "certs/prod-previous.pem", "url": "https://prod.example/cert.pem"}
+    repo.write_spec({"prod": environment("prod", sealingCert=source)})
+    spec = load_spec(repo.spec, check_bases=False)
+    prod = spec.environments["prod"]
+    (other,) = read_certificates(vectors["keys"][2]["cert_pem"].encode(), "served")
+    changed = compare(spec, prod, committed(spec, prod), other)
+    assert changed.message.endswith(" (the replaced one goes to certs/prod-previous.pem)"), changed.message
+    assert [c.path.name for c in changed.changes] == ["prod.pem", "prod-previous.pem"]
