@@ -60,7 +60,8 @@ class SpecError(InputError):
     def __init__(self, problems: list[str], lines: list[str] | None = None) -> None:
         self.problems = problems
         self.lines = lines or problems
-        more = f" (and {len(problems) - 1} more problems)" if len(problems) > 1 else ""
+        others = len(problems) - 1
+        more = f" (and {others} more problem{'s' if others > 1 else ''})" if others else ""
         super().__init__(self.lines[0] + more)
 
 

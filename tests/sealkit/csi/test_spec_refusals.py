@@ -326,7 +326,7 @@ def test_all_problems_are_reported_at_once(spec_dict: Spec, make_repo: Callable[
     with pytest.raises(SpecError) as err:
         load_spec(make_repo(spec_dict))
     assert len(err.value.problems) == 2
-    assert "(and 1 more problems)" in str(err.value)
+    assert "(and 1 more problem)" in str(err.value)
 
 
 def test_duplicate_keys_are_refused(tmp_path: Path) -> None:
