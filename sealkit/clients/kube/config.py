@@ -256,13 +256,13 @@ def _overridden_kubeconfig(files: str, context: str | None, overrides: ClientOve
     entries = {kind: {_name(e): e for e in value.get(kind) or []} for kind in ("contexts", "clusters", "users")}
     found = entries["contexts"].get(name)
     if context and found is None:
-        raise InputError(f"context {context!r} does not exist", where="the kubeconfig")
+        raise InputError(f"context {context!r} does not exist", where=_kubeconfig_name(files))
     ctx = apply_context(_body(found, "context"), overrides)
     picked: dict[str, tuple[dict[str, Any], str | None]] = {}
     for kind, key, required in (("clusters", "cluster", overrides.cluster), ("users", "user", overrides.user)):
         entry = entries[kind].get(str(ctx.get(key) or ""))
         if required and entry is None:
-            raise InputError(f"{key} {required!r} does not exist", where="the kubeconfig")
+            raise InputError(f"{key} {required!r} does not exist", where=_kubeconfig_name(files))
         picked[key] = (_body(entry, key), getattr(entry, "path", None))
     cluster = apply_cluster(picked["cluster"][0], overrides)
     user, impersonation = apply_user(picked["user"][0], overrides)

@@ -70,9 +70,9 @@ def test_server_context_cluster_and_kubeconfig(cluster: Cluster, controller: Any
     fetched(ks("--fetch-cert", env={"KUBECONFIG": config, "SEALED_SECRETS_CONTEXT": "working"}), cluster)
     fetched(ks("--fetch-cert", "--server", url, env={"HOME": str(tmp_path)}), cluster)  # no kubeconfig at all
     unknown = ks("--fetch-cert", "--kubeconfig", config, "--context", "nope")
-    assert unknown.exit_code == 2 and "context 'nope' does not exist: the kubeconfig" in unknown.output
+    assert unknown.exit_code == 2 and f"context 'nope' does not exist: kubeconfig {config}\n" in unknown.output
     unknown = ks("--fetch-cert", "--kubeconfig", config, "--cluster", "nope")
-    assert unknown.exit_code == 2 and "cluster 'nope' does not exist: the kubeconfig" in unknown.output
+    assert unknown.exit_code == 2 and f"cluster 'nope' does not exist: kubeconfig {config}\n" in unknown.output
 
 
 def _allow_sealing(cluster: Cluster, subject: dict[str, str]) -> None:
