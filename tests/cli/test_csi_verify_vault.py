@@ -50,7 +50,7 @@ def check_nothing_secret(result: Result, *secrets: str) -> None:
 def test_one_run_over_200_objects_reports_every_failure_class(scenario: Scenario) -> None:
     result = run(str(scenario.spec), "--vault-cacert", str(scenario.ca_bundle), env={"VAULT_TOKEN": scenario.token})
     check_nothing_secret(result, scenario.token)
-    assert result.exit_code == 1
+    assert result.exit_code == 2  # a sealed and an unreachable Vault: a connection error, as for Key Vault
     rows = [line.split(None, 6) for line in result.output.splitlines() if line.startswith("dev ")]
     assert len(rows) == vaultscenario.TOTAL == 200
     by_file = {row[2]: row for row in rows}
@@ -70,7 +70,7 @@ def test_one_run_over_200_objects_reports_every_failure_class(scenario: Scenario
     errors = [line for line in result.output.splitlines() if line.startswith("error: ")]
     assert len(errors) == 3 and errors[-1] == "error: 40 reference(s) failed verification"
     assert any("Vault is sealed (503): unseal it" in e for e in errors)
-    assert any(f"{scenario.unreachable}: cannot reach Vault: connection refused" in e for e in errors)
+    assert f"error: cannot reach Vault: connection refused: vault {scenario.unreachable}" in errors
 
 
 def test_json_output(scenario: Scenario) -> None:
@@ -117,7 +117,7 @@ def test_token_from_a_file_and_no_token(vault_server: VaultServer, tmp_path: Pat
     assert "1 Vault reference(s) in 1 Vault(s): 1 ok" in ok.output
     check_nothing_secret(ok, vault_server.root_token)
     none = run(str(spec), "--vault-cacert", str(vault_server.ca_path))
-    assert none.exit_code == 1
+    assert none.exit_code == 2  # no credential: nothing could be read (docs/errors.md)
     assert "error: no Vault token: set VAULT_TOKEN" in none.output
     assert "ENV" not in none.output  # one line, not one per object
 
@@ -135,10 +135,10 @@ def test_kubernetes_login_with_the_specs_role(vault_server: VaultServer, tmp_pat
     check_nothing_secret(ok, jwt)
     (tmp_path / "sa.jwt").write_text(service_account_jwt("team", "ci"))
     refused = run(str(spec), *args, "--vault-cacert", str(vault_server.ca_path))
-    assert refused.exit_code == 1
+    assert refused.exit_code == 2  # the login refused: the Vault cannot be read at all
     assert (
-        f"error: vault {vault_server.url}: the Kubernetes login as role 'web' at auth/kubernetes was refused "
-        "(403 service account name not authorized)"
+        "error: the Kubernetes login as role 'web' at auth/kubernetes was refused "
+        f"(403 service account name not authorized): vault {vault_server.url}"
     ) in refused.output
     as_ci = run(str(spec), *args, "--vault-role", "ci", "--vault-cacert", str(vault_server.ca_path))
     assert "invalid role name" in as_ci.output  # --vault-role replaces the spec's role for the login
@@ -158,6 +158,21 @@ def test_address_override(vault_server: VaultServer, tmp_path: Path) -> None:
     assert result.exit_code == 0, result.output
     bad = run(str(spec), "--vault-address", "nonsense")
     assert bad.exit_code == 2 and "error: --vault-address 'nonsense': give ADDRESS=URL" in bad.output
+
+
+def test_failed_references_exit_1_and_an_unreadable_vault_exits_2(vault_server: VaultServer, tmp_path: Path) -> None:
+    """As for Key Vault (docs/errors.md): a reference that fails its check is 1, a Vault that cannot be read is 2."""
+    vault_server.put_secret("secret", "web/db", {"other": VALUE})
+    spec = write_small_spec(tmp_path, vault_server.url)
+    token = {"VAULT_TOKEN": vault_server.root_token}
+    missing_key = run(str(spec), "--vault-cacert", str(vault_server.ca_path), env=token)
+    assert missing_key.exit_code == 1, missing_key.output
+    assert "no key 'password' at secret/data/web/db (keys: other)" in missing_key.output
+    vault_server.seal()
+    sealed = run(str(spec), "--vault-cacert", str(vault_server.ca_path), env=token)
+    assert sealed.exit_code == 2, sealed.output
+    assert "Vault is sealed (503): unseal it" in sealed.output
+    check_nothing_secret(sealed, vault_server.root_token)
 
 
 def write_small_spec(root: Path, address: str) -> Path:

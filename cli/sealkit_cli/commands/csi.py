@@ -329,8 +329,9 @@ def verify(
     has the content type the spec needs, read with your Azure identity. HashiCorp Vault: each
     KV path can be read with the token (or the Kubernetes login) and holds the key the file
     needs; missing paths, missing keys, permission denied and a sealed or unreachable Vault
-    are one line each. Exit 1 on any failure; warnings (expiring soon, format mismatches the
-    Azure provider tolerates) do not fail. No secret value is ever printed.
+    are one line each. Exit 1 on any failed reference, 2 when a vault cannot be read at all
+    (no credential or token, unreachable, sealed, refused); warnings (expiring soon, format
+    mismatches the Azure provider tolerates) do not fail. No secret value is ever printed.
 
     \b
     sealkit csi verify                          # table; exit 1 on failures
@@ -380,7 +381,11 @@ def verify(
             errors.append(f"{failed} reference(s) failed verification")
         if pin or repin:
             errors.append(f"not pinned: fix the failures first: {spec.path}")
-        unreachable = report.credential_error is not None or bool(report.failures)
+        # A store that cannot be read at all (no credential or token, unreachable, sealed, refused) is a
+        # connection error (exit 2), for Key Vault and HashiCorp Vault alike; failed references alone exit 1.
+        unreachable = any(
+            r.credential_error is not None or bool(r.failures) for r in (report, hv_report) if r is not None
+        )
         _fail(errors, EXIT_USAGE if unreachable else EXIT_CHECK_FAILED)
     if pin or repin:
         changed = pinning.apply(spec, pinning.pins_from(report.results))

@@ -253,10 +253,10 @@ _COLUMNS = ("ENV", "APP", "FILE", "PATH", "KEY", "STATUS", "DETAIL")
 
 
 def error_lines(report: Report) -> list[str]:
-    """One line per Vault that could not be read (one in all for a credential problem)."""
+    """One line per Vault that could not be read (one in all for a credential problem): what, then which Vault."""
     if report.credential_error:
         return [report.credential_error]
-    return [f"vault {target}: {message}" for target, message in report.failures.items()]
+    return [f"{message}: vault {target}" for target, message in report.failures.items()]
 
 
 def summary(report: Report) -> str:

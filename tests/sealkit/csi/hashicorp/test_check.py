@@ -84,7 +84,7 @@ def test_run_reads_each_lookup_once_and_stops_a_failed_vault() -> None:
     assert [r.status for r in report.results] == [Status.OK, Status.OK, Status.SKIPPED, *[Status.NOT_CHECKED] * 5]
     assert [c.target for c in calls] == [A, B]  # B stopped after its first failure
     assert check.error_lines(report) == [
-        "vault https://b.example:8200 (namespace team): Vault is sealed (503): unseal it"
+        "Vault is sealed (503): unseal it: vault https://b.example:8200 (namespace team)"
     ]
     assert not report.ok
     assert check.summary(report) == "8 Vault reference(s) in 2 Vault(s): 2 ok, 1 skipped, 5 not-checked"
