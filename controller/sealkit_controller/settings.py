@@ -223,7 +223,7 @@ class Settings:
         """The escrow vault's URL: given as one, else from its name (see sealkit.vault.urls)."""
         from sealkit.vault.urls import vault_url
 
-        return vault_url(self.escrow_vault, "escrow vault", {}, os.environ)
+        return vault_url(self.escrow_vault, "--escrow-vault", {}, os.environ)
 
     @property
     def wraps_keys(self) -> bool:
@@ -292,12 +292,12 @@ class Settings:
         from sealkit_controller.serving.httpapi import parse_trusted_proxies
 
         parse_trusted_proxies(self.trusted_proxies)
-        parse_listen_address(self.listen_addr, "listen address")
-        parse_listen_address(self.listen_metrics_addr, "metrics listen address")
+        parse_listen_address(self.listen_addr, "--listen-addr")
+        parse_listen_address(self.listen_metrics_addr, "--listen-metrics-addr")
         from sealkit_controller.reconciling.selectors import parse_selector
 
-        parse_selector(self.label_selector, "label selector")
-        parse_selector(self.namespace_selector, "namespace selector")
+        parse_selector(self.label_selector, "--label-selector")
+        parse_selector(self.namespace_selector, "--namespace-selector")
         self._validate_election()
         if bool(self.escrow_vault) != bool(self.escrow_cluster_name):
             raise InputError(
@@ -307,7 +307,7 @@ class Settings:
         if self.escrow_enabled:
             from sealkit.escrow.scheme import check_cluster_name
 
-            check_cluster_name(self.escrow_cluster_name)
+            check_cluster_name(self.escrow_cluster_name, where="--escrow-cluster-name")
             self.escrow_vault_url()
             if self.escrow_timeout <= 0:
                 raise InputError("must be positive", where="--escrow-timeout")

@@ -61,12 +61,13 @@ class EscrowError(SealkitError):
     """An escrowed key cannot be stored, found or trusted."""
 
 
-def check_cluster_name(name: str) -> str:
-    """The cluster name as used in secret names and tags; one clear line when it cannot be."""
+def check_cluster_name(name: str, where: str | None = None) -> str:
+    """The cluster name as used in secret names and tags; one clear line (naming `where`) when it cannot be."""
     if not name or len(name) > MAX_CLUSTER_LENGTH or not _CLUSTER.fullmatch(name):
         raise EscrowError(
             f"escrow cluster name {name!r}: use 1-{MAX_CLUSTER_LENGTH} lower-case letters, digits and dashes, "
-            "starting and ending with a letter or digit"
+            "starting and ending with a letter or digit",
+            where=where,
         )
     return name
 

@@ -303,7 +303,7 @@ def test_bad_input_is_one_line(kube: KubeServer, kubeconfig: Path, keyvault: Vau
     cases = {
         ("backup",): "needs --to-file FILE, or --vault and --cluster-name",
         ("restore", "--vault", keyvault.url): "--cluster-name is missing",
-        ("list", "--vault", keyvault.url, "--cluster-name", "Dev"): "escrow cluster name 'Dev'",
+        ("list", "--vault", keyvault.url, "--cluster-name", "Dev"): "with a letter or digit: --cluster-name",
         ("list", "--vault", "http://127.0.0.1:1", "--cluster-name", "dev"): "must be an https:// URL",
         ("restore", "--vault", keyvault.url, "--cluster-name", "dev"): "no escrowed keys for cluster dev",
     }

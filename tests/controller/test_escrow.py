@@ -250,6 +250,7 @@ def test_cli_flags_and_env_turn_escrow_on(
     assert half.exit_code == 2 and "key escrow needs both the vault and the cluster name" in half.output
     bad = CliRunner().invoke(cli, ["controller", "--escrow-vault", "kv-prod", "--escrow-cluster-name", "Prod"])
     assert bad.exit_code == 2 and "escrow cluster name 'Prod'" in bad.output
+    assert bad.output.rstrip().endswith("letter or digit: --escrow-cluster-name"), bad.output
     assert "--escrow-vault" in CliRunner().invoke(cli, ["controller", "--help"]).output
 
     cluster.add_key(0)

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from sealkit.errors import InputError
+from sealkit.errors import InputError, SealkitError
 from sealkit_controller.settings import Settings, default_namespace, parse_cutoff, parse_map
 
 
@@ -45,3 +45,21 @@ def test_validation() -> None:
         Settings(key_size=1024).validate()
     with pytest.raises(InputError, match="--log-format"):
         Settings(log_format="xml").validate()
+
+
+@pytest.mark.parametrize(
+    ("settings", "flag"),
+    [
+        ({"listen_addr": "nonsense"}, "--listen-addr"),
+        ({"listen_metrics_addr": "nonsense"}, "--listen-metrics-addr"),
+        ({"label_selector": "a in"}, "--label-selector"),
+        ({"namespace_selector": "a in"}, "--namespace-selector"),
+        ({"escrow_vault": "kv-prod", "escrow_cluster_name": "Prod"}, "--escrow-cluster-name"),
+        ({"escrow_vault": "http://kv", "escrow_cluster_name": "prod"}, "--escrow-vault"),
+    ],
+)
+def test_a_bad_setting_names_its_flag_last(settings: dict[str, str], flag: str) -> None:
+    """One line `error: <what>: <where>`, the where being the flag (or its SEALED_SECRETS_ variable) to fix."""
+    with pytest.raises(SealkitError) as info:
+        Settings(**settings).validate()  # type: ignore[arg-type]
+    assert str(info.value).endswith(f": {flag}"), str(info.value)

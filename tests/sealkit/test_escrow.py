@@ -61,6 +61,8 @@ def test_bad_cluster_names_are_refused_in_one_line(bad: str) -> None:
     with pytest.raises(EscrowError, match="escrow cluster name") as info:
         escrow.check_cluster_name(bad)
     assert "\n" not in str(info.value)
+    with pytest.raises(EscrowError, match=r"starting and ending with a letter or digit: --cluster-name$"):
+        escrow.check_cluster_name(bad, where="--cluster-name")
 
 
 @pytest.mark.parametrize(

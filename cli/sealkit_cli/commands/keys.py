@@ -128,7 +128,7 @@ def _escrow(kwargs: dict[str, Any], *, required: bool) -> Escrow | None:
     if not vault or not cluster:
         missing = "--vault" if not vault else "--cluster-name"
         raise InputError(f"escrow needs both --vault and --cluster-name; {missing} is missing")
-    cluster = check_cluster_name(cluster)
+    cluster = check_cluster_name(cluster, where="--cluster-name")
     url = _vault_url(vault, kwargs)
     from sealkit.clients.keyvault.credentials import make_credential, quiet_azure_logging
     from sealkit.clients.keyvault.escrow import EscrowVault
