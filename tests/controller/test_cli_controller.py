@@ -50,6 +50,9 @@ def test_help_lists_bitnami_flags_and_env() -> None:
     ):
         assert flag in result.output
     assert "SEALED_SECRETS_KEY_RENEW_PERIOD" in result.output
+    text = " ".join(result.output.split())
+    assert "-0700', or ISO 8601)" in text  # --key-cutoff-time takes both (docs/controller.md)
+    assert "[default: --workers + 4]" in text  # --threads follows --workers when it is given
 
 
 def test_bad_values_are_one_line_errors(tmp_path: Path) -> None:

@@ -80,7 +80,8 @@ def _level(value: str) -> str:
 @bitnami_option(
     "key-cutoff-time",
     default="",
-    help="Make a new key if the newest predates this time (RFC 1123Z, e.g. 'Mon, 02 Jan 2006 15:04:05 -0700').",
+    help="Make a new key if the newest predates this time (RFC 1123Z, e.g. 'Mon, 02 Jan 2006 15:04:05 -0700', "
+    "or ISO 8601).",
 )
 @bitnami_option(
     "key-order-priority",
@@ -206,7 +207,7 @@ def _level(value: str) -> str:
     type=int,
     default=None,
     help="Threads for RSA work and API calls (cryptography releases the GIL: more cores, more unseals) "
-    "[default: --workers' default + 4].",
+    "[default: --workers + 4].",
 )
 @bitnami_option(
     "log-level",
