@@ -47,15 +47,15 @@ def _read(path: str, what: str) -> str:
         with Path(path).expanduser().open("rb") as handle:
             data = handle.read(MAX_CREDENTIAL_BYTES + 1)
     except OSError as exc:
-        raise CredentialError(f"cannot read the {what} {path}: {os_reason(exc)}") from None
+        raise CredentialError(f"cannot read the {what} ({os_reason(exc)})", where=path) from None
     if len(data) > MAX_CREDENTIAL_BYTES:
-        raise CredentialError(f"the {what} {path} is too large to be one")
+        raise CredentialError(f"the {what} is too large to be one", where=path)
     try:
         text = data.decode("utf-8").strip()
     except UnicodeDecodeError:
-        raise CredentialError(f"the {what} {path} is not text") from None
+        raise CredentialError(f"the {what} is not text", where=path) from None
     if not text:
-        raise CredentialError(f"the {what} {path} is empty")
+        raise CredentialError(f"the {what} is empty", where=path)
     return text
 
 

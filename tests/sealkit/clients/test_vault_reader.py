@@ -139,8 +139,14 @@ def test_refused_logins_are_one_line(vault: VaultServer, tmp_path: Path) -> None
     other_mount = Lookup(Target(vault.url), Login("k8s-prod", "web"), "secret/data/web/db", "secret")
     with pytest.raises(VaultAccessError, match=r"no such auth mount or namespace \(404"):
         reader(vault, mode="kubernetes", jwt_file=str(jwt)).fetch(other_mount)
-    with pytest.raises(CredentialError, match="cannot read the service-account token file"):
-        reader(vault, mode="kubernetes", jwt_file=str(tmp_path / "absent")).fetch(lookup(vault, "secret/data/web/db"))
+    absent = tmp_path / "absent"
+    with pytest.raises(CredentialError) as unreadable:
+        reader(vault, mode="kubernetes", jwt_file=str(absent)).fetch(lookup(vault, "secret/data/web/db"))
+    assert str(unreadable.value) == f"cannot read the service-account token file (no such file or directory): {absent}"
+    (tmp_path / "empty").write_text("\n")
+    with pytest.raises(CredentialError) as empty:
+        reader(vault, mode="kubernetes", jwt_file=str(tmp_path / "empty")).fetch(lookup(vault, "secret/data/web/db"))
+    assert str(empty.value) == f"the service-account token file is empty: {tmp_path / 'empty'}"
 
 
 def test_sealed_unreachable_and_tls(vault: VaultServer, monkeypatch: pytest.MonkeyPatch) -> None:
