@@ -79,7 +79,7 @@ def check_resource(value: str) -> str:
     text = value if "://" in value else f"https://{value}"
     parts = urlsplit(text)
     if parts.scheme != "https" or not parts.hostname or parts.path not in ("", "/"):
-        raise InputError(f"--accept-challenge-resource {value!r}: give a resource like https://vault.azure.net")
+        raise InputError("give a resource like https://vault.azure.net", where=f"--accept-challenge-resource {value!r}")
     return text.rstrip("/")
 
 
@@ -87,4 +87,8 @@ def vault_url(value: str, where: str, overrides: Mapping[str, str], environ: Map
     """A vault given as an https:// URL or by name (public cloud, `--vault-url`, or $SEALKIT_VAULT_URL_<NAME>)."""
     if "://" in value:
         return check_url(value, where)
+    if not _VAULT_NAME.fullmatch(value):  # else a host name no vault has, met only at the first request
+        raise InputError(
+            f"{value!r} is neither a vault name (3-24 letters, digits and '-') nor an https:// URL", where=where
+        )
     return resolve_url(value, None, overrides, environ)

@@ -56,6 +56,7 @@ def test_validation() -> None:
         ({"namespace_selector": "a in"}, "--namespace-selector"),
         ({"escrow_vault": "kv-prod", "escrow_cluster_name": "Prod"}, "--escrow-cluster-name"),
         ({"escrow_vault": "http://kv", "escrow_cluster_name": "prod"}, "--escrow-vault"),
+        ({"escrow_vault": "Bad_Name!", "escrow_cluster_name": "prod"}, "--escrow-vault"),  # was met at run time
     ],
 )
 def test_a_bad_setting_names_its_flag_last(settings: dict[str, str], flag: str) -> None:
