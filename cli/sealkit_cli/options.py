@@ -606,7 +606,8 @@ def vault_auth_from_options(kwargs: dict[str, Any]) -> VaultAuth:
         spec_address, sep, url = item.partition("=")
         if not sep or not spec_address or not url.startswith(("https://", "http://")):
             raise InputError(
-                f"--vault-address {item!r}: give ADDRESS=URL, e.g. https://vault.prod:8200=https://127.0.0.1:8200"
+                "give ADDRESS=URL, e.g. https://vault.prod:8200=https://127.0.0.1:8200",
+                where=f"--vault-address {item!r}",
             )
         addresses.append((spec_address.rstrip("/"), url.rstrip("/")))
     return VaultAuth(

@@ -46,27 +46,28 @@ def parse_kek_id(text: str, what: str = "KEK") -> KekId:
     """A Key Vault / Managed HSM key URL, with or without version; one clear line when it is not one."""
     hint = "e.g. https://kv-prod.vault.azure.net/keys/sealing-kek or .../keys/sealing-kek/<version>"
     raw = text.strip()
+    where = f"{what} {text!r}"
     try:
         parts = urllib.parse.urlsplit(raw)
     except ValueError:
-        raise InputError(f"{what} {text!r}: not a URL ({hint})") from None
+        raise InputError(f"not a URL ({hint})", where=where) from None
     if parts.scheme != "https" or not parts.hostname:
-        raise InputError(f"{what} {text!r}: not an https:// Key Vault key URL ({hint})")
+        raise InputError(f"not an https:// Key Vault key URL ({hint})", where=where)
     if parts.query or parts.fragment or parts.username or parts.password:
-        raise InputError(f"{what} {text!r}: a key URL has no query, fragment or user ({hint})")
+        raise InputError(f"a key URL has no query, fragment or user ({hint})", where=where)
     segments = [s for s in parts.path.split("/") if s]
     if len(segments) not in (2, 3) or segments[0] != "keys":
-        raise InputError(f"{what} {text!r}: the path must be /keys/<name>[/<version>] ({hint})")
+        raise InputError(f"the path must be /keys/<name>[/<version>] ({hint})", where=where)
     name = segments[1]
     version = segments[2] if len(segments) == 3 else ""
     if not _NAME.fullmatch(name):
-        raise InputError(f"{what} {text!r}: key names are 1-127 letters, digits and dashes")
+        raise InputError("key names are 1-127 letters, digits and dashes", where=where)
     if version and not _VERSION.fullmatch(version):
-        raise InputError(f"{what} {text!r}: {version!r} is not a key version")
+        raise InputError(f"{version!r} is not a key version", where=where)
     try:
         port = f":{parts.port}" if parts.port else ""
     except ValueError:
-        raise InputError(f"{what} {text!r}: not a valid port ({hint})") from None
+        raise InputError(f"not a valid port ({hint})", where=where) from None
     host = f"[{parts.hostname}]" if ":" in parts.hostname else parts.hostname
     return KekId(f"https://{host}{port}", name, version)
 

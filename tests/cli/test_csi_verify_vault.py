@@ -157,7 +157,11 @@ def test_address_override(vault_server: VaultServer, tmp_path: Path) -> None:
     )
     assert result.exit_code == 0, result.output
     bad = run(str(spec), "--vault-address", "nonsense")
-    assert bad.exit_code == 2 and "error: --vault-address 'nonsense': give ADDRESS=URL" in bad.output
+    assert (
+        bad.exit_code == 2
+        and "error: give ADDRESS=URL, e.g. https://vault.prod:8200=https://127.0.0.1:8200: --vault-address 'nonsense'\n"
+        in bad.output
+    )
 
 
 def test_failed_references_exit_1_and_an_unreadable_vault_exits_2(vault_server: VaultServer, tmp_path: Path) -> None:
