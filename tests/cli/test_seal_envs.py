@@ -472,7 +472,9 @@ def test_sigterm_midway_puts_every_file_back(
     import signal
 
     from sealkit import filewrites
-    from sealkit_cli.main import main
+    from sealkit_cli.main import LazyGroup, main
+
+    monkeypatch.setattr(LazyGroup, "freeze_imports", False)  # main() sets it: put back for later tests here
 
     assert run("seal", "--spec", str(repo.spec), "--env", "dev", input=secret()).exit_code == 0
     stdin = tmp_path / "secrets.yaml"
