@@ -488,7 +488,9 @@ def vault_options(command: Any) -> Any:
             show_default=True,
             help="Credential: DefaultAzureCredential, or one of its parts explicitly.",
         ),
-        click.option("--tenant-id", default=None, help="Tenant (default: $AZURE_TENANT_ID, else the spec's)."),
+        click.option(
+            "--tenant-id", default=None, help="Tenant (default: $AZURE_TENANT_ID; csi verify: else the spec's)."
+        ),
         click.option("--client-id", default=None, help="App/identity client id (default: $AZURE_CLIENT_ID)."),
         click.option(
             "--federated-token-file",
