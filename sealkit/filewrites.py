@@ -34,11 +34,13 @@ TEMP_ROOM = 32  # what a temporary name adds after its prefix: ".<pid>.<n>.tmp",
 
 @dataclass(frozen=True)
 class FileChange:
-    """One file's new content; `old` is what it held when the change was planned (None: a new file)."""
+    """One file's new content; `old` is what it held when the change was planned (None: a new file);
+    `shown` is how an error names it (e.g. its path in the repo; default: `path`)."""
 
     path: Path
     text: str
     old: str | None = None
+    shown: str | None = None
 
     @property
     def changed(self) -> bool:
@@ -70,7 +72,7 @@ def current_text(path: Path, where: str | Path | None = None) -> str | None:
 
 
 def _fail(what: str, path: Path, exc: OSError) -> InputError:
-    return InputError(f"{what} ({os_reason(exc)}): {path}")
+    return InputError(f"{what} ({os_reason(exc)})", where=path)
 
 
 @dataclass
@@ -104,7 +106,7 @@ class Staging:
             except OSError as exc:
                 raise _fail("cannot write", path, exc) from None
         else:
-            raise InputError(f"cannot write (no free temporary name beside it): {path}")
+            raise InputError("cannot write (no free temporary name beside it)", where=path)
         try:
             try:
                 _write_fd(fd, data)
@@ -177,12 +179,12 @@ def _make(missing: list[Path], made: list[Path], target: Path) -> None:
             directory.mkdir()
         except FileExistsError:
             if not _is_dir(directory):
-                raise InputError(f"cannot create directory {directory} (a file is in the way): {target}") from None
+                raise InputError(f"cannot create directory {directory} (a file is in the way)", where=target) from None
             continue
         except PermissionError:
-            raise InputError(f"cannot create directory {directory} (permission denied): {target}") from None
+            raise InputError(f"cannot create directory {directory} (permission denied)", where=target) from None
         except OSError as exc:
-            raise InputError(f"cannot create directory {directory} ({os_reason(exc)}): {target}") from None
+            raise InputError(f"cannot create directory {directory} ({os_reason(exc)})", where=target) from None
         made.append(directory)
 
 
@@ -208,12 +210,12 @@ def _link(tmp: str, path: Path) -> None:
     try:
         os.link(tmp, path)
     except FileExistsError:
-        raise InputError(f"the file appeared while sealkit was working; run again: {path}") from None
+        raise InputError("the file appeared while sealkit was working; run again", where=path) from None
     except OSError as exc:
         if exc.errno not in (errno.EPERM, errno.ENOTSUP, errno.EXDEV, errno.EMLINK):
             raise _fail("cannot write", path, exc) from None
         if path.exists():  # a file system without hard links: rename, after the same check
-            raise InputError(f"the file appeared while sealkit was working; run again: {path}") from None
+            raise InputError("the file appeared while sealkit was working; run again", where=path) from None
         try:
             Path(tmp).replace(path)
         except OSError as exc2:
@@ -226,12 +228,12 @@ def _rewrite(path: Path, expected: str, text: str) -> None:
     try:
         fd = os.open(path, os.O_RDWR)
     except FileNotFoundError:
-        raise InputError(f"the file changed while sealkit was working; run again: {path}") from None
+        raise InputError("the file changed while sealkit was working; run again", where=path) from None
     except OSError as exc:
         raise _fail("cannot write", path, exc) from None
     try:
         if _read_up_to(fd, len(want) + 1) != want:
-            raise InputError(f"the file changed while sealkit was working; run again: {path}")
+            raise InputError("the file changed while sealkit was working; run again", where=path)
     except OSError as exc:
         os.close(fd)
         raise _fail("cannot read", path, exc) from None
@@ -283,6 +285,11 @@ def _undo(done: Iterable[FileChange], staging: Staging) -> None:
                 _rewrite(change.path, change.text, change.old)
 
 
+def _shown(changes: Sequence[FileChange], where: str) -> str | None:
+    """How the change an error names (by its path) is to be shown, when it says."""
+    return next((c.shown for c in changes if c.shown and os.fspath(c.path) == where), None)
+
+
 def write_all(changes: Sequence[FileChange], staging: Staging | None = None) -> list[FileChange]:
     """Write every changed file, or none; returns the changes that were written.
 
@@ -296,7 +303,7 @@ def write_all(changes: Sequence[FileChange], staging: Staging | None = None) -> 
         seen: set[Path] = set()
         for change in todo:
             if change.path in seen:
-                raise InputError(f"two changes to one file in one run: {change.path}")
+                raise InputError("two changes to one file in one run", where=change.path)
             seen.add(change.path)
         for change in todo:
             if change.old is None and change.path not in staging.temps:
@@ -309,9 +316,11 @@ def write_all(changes: Sequence[FileChange], staging: Staging | None = None) -> 
             if change.old is not None:
                 done.append(change)
                 _rewrite(change.path, change.old, change.text)
-    except BaseException:
+    except BaseException as exc:
         _undo(done, staging)
         staging.discard()
+        if isinstance(exc, InputError) and (shown := _shown(todo, exc.where)):
+            raise InputError(exc.what, where=shown) from None
         raise
     staging.made_dirs.clear()  # they hold the new files now
     staging.discard()  # the temporaries' names (the placed files keep theirs), and any not needed after all

@@ -225,12 +225,9 @@ def write(p: Plan) -> WriteResult:
         if old == text:
             result.unchanged.append(relpath)
             continue
-        changes.append(FileChange(target, text, old))
+        changes.append(FileChange(target, text, old, shown=relpath))
         result.written.append(relpath)
-    try:
-        write_all(changes)  # nothing changed when it fails
-    except InputError as exc:
-        raise _named_in_repo(exc, p, result.written) from None
+    write_all(changes)  # nothing changed when it fails: 'cannot write (why): relpath'
     for relpath in _stale_files(p):
         try:
             (p.root / relpath).unlink()
@@ -243,17 +240,6 @@ def write(p: Plan) -> WriteResult:
         result.deleted.append(relpath)
     result.credential_problems = [msg for c in p.credentials if (msg := c.problem(p.root))]
     return result
-
-
-def _named_in_repo(exc: InputError, p: Plan, relpaths: Iterable[str]) -> InputError:
-    """A `filewrites` error, which ends with the path it was given (the spec's directory + relpath), naming
-    the file by its path in the repo instead, as this module's other messages do and its callers expect
-    (`demo` puts them under its copy): 'cannot write (why): relpath'."""
-    for relpath in relpaths:
-        suffix = f": {p.root / relpath}"
-        if exc.what.endswith(suffix) and not exc.where:
-            return InputError(exc.what[: -len(suffix)], where=relpath)
-    return exc
 
 
 @dataclass
