@@ -662,7 +662,7 @@ class KubeEmulator(kmock.KubernetesEmulator):
             )
             return encoding.response(store.encoded(res, patched))
         if verb == "delete":
-            options = self._json(body, allow_empty=True) or {}
+            options = self._delete_options(raw, body)
             if not isinstance(options, dict):
                 raise errors.bad_request("DeleteOptions must be a JSON object")
             if query.get("propagationPolicy"):
@@ -698,6 +698,17 @@ class KubeEmulator(kmock.KubernetesEmulator):
             return json.loads(body)
         except ValueError:
             raise errors.bad_request("the request body is not valid JSON") from None
+
+    @staticmethod
+    def _delete_options(raw: aiohttp.web.BaseRequest, body: bytes) -> Any:
+        """A DELETE's options: none, JSON, or protobuf (client-go's typed clients for builtins, e.g. helm's)."""
+        content_type = raw.headers.get("Content-Type", "").split(";")[0].strip().lower()
+        if content_type == protobuf.CONTENT_TYPE and body:
+            try:
+                return protobuf.decode(body)
+            except protobuf.ProtobufError as exc:
+                raise errors.bad_request(f"DeleteOptions cannot be read ({exc})") from None
+        return KubeEmulator._json(body, allow_empty=True) or {}
 
     @staticmethod
     def _object_body(raw: aiohttp.web.BaseRequest, body: bytes, res: ResourceDef) -> Any:

@@ -212,6 +212,25 @@ DECODERS: dict[tuple[str, str], Callable[[bytes], dict[str, Any]]] = {
 }
 
 
+def _delete_options(data: bytes) -> dict[str, Any]:
+    """meta/v1 DeleteOptions (helm's typed clients send it with a DELETE of a builtin, e.g. its release
+    Secret): the fields the emulator's delete reads."""
+    options: dict[str, Any] = {}
+    for number, part in fields(data):
+        if number == 1:
+            options["gracePeriodSeconds"] = _int(part)
+        elif number == 2:
+            names = {1: "uid", 2: "resourceVersion"}
+            options["preconditions"] = {names[n]: _text(v) for n, v in fields(_raw(part)) if n in names}
+        elif number == 3:
+            options["orphanDependents"] = bool(_int(part))
+        elif number == 4:
+            options["propagationPolicy"] = _text(part)
+        elif number == 5:
+            options.setdefault("dryRun", []).append(_text(part))
+    return options
+
+
 def decode(body: bytes) -> dict[str, Any]:
     """The JSON form of a protobuf-encoded object; ProtobufError when it is not one this module reads."""
     if not body.startswith(MAGIC):
@@ -227,7 +246,7 @@ def decode(body: bytes) -> dict[str, Any]:
                     kind = _text(value)
         elif number == 2:
             raw = _raw(part)
-    decoder = DECODERS.get((api_version, kind))
+    decoder = _delete_options if kind == "DeleteOptions" else DECODERS.get((api_version, kind))  # any version
     if decoder is None:
         raise ProtobufError(f"no protobuf decoding for {kind or 'this object'} in {api_version or 'this version'}")
     return {"apiVersion": api_version, "kind": kind, **decoder(raw)}
