@@ -14,6 +14,10 @@ Where it sits: the core, for commands that change many files in one run (`sealki
 
 Staging is separate (`Staging`) so that worker processes can stage their new files in parallel and hand
 the temporary names to the writer. Messages name the target, never a temporary path.
+
+Ctrl-C and SIGTERM (which the CLI raises like Ctrl-C) wait while files are placed, put back or removed
+(`uninterrupted`), and are raised when that is done: a stopped run changes nothing and leaves no temporary
+file, instead of stopping between two files of one set.
 """
 
 from __future__ import annotations
@@ -21,7 +25,9 @@ from __future__ import annotations
 import contextlib
 import errno
 import os
-from collections.abc import Iterable, Sequence
+import signal
+import threading
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -45,6 +51,21 @@ class FileChange:
     @property
     def changed(self) -> bool:
         return self.text != self.old
+
+
+@contextlib.contextmanager
+def uninterrupted() -> Iterator[None]:
+    """SIGINT and SIGTERM held (delivered, and raised, on leaving) in a process whose only thread this is:
+    Python runs signal handlers in the main thread, so with other threads running (which the CLI's writing
+    commands never have) a signal one of them takes is raised here all the same."""
+    if threading.current_thread() is not threading.main_thread() or not hasattr(signal, "pthread_sigmask"):
+        yield
+        return
+    previous = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT, signal.SIGTERM})
+    try:
+        yield
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, previous)
 
 
 def temporary_prefix(name: str) -> str:
@@ -87,8 +108,9 @@ class Staging:
     def make_parents(self, path: Path) -> None:
         """The missing directories above `path` made, and remembered (removed by `discard`)."""
         if path.parent not in self._seen_dirs:  # most files go to a directory already seen
-            self.made_dirs.extend(make_parents(path, self._seen_dirs))
-            self._seen_dirs.add(path.parent)
+            with uninterrupted():  # made and noted as one step: never a directory no one knows to remove
+                self.made_dirs.extend(make_parents(path, self._seen_dirs))
+                self._seen_dirs.add(path.parent)
 
     def stage_new(self, path: Path, text: str, *, mode: int = NEW_FILE_MODE, sync: bool = False) -> None:
         """`text` written to a new temporary file beside `path` (its directories made as needed), created with
@@ -97,14 +119,17 @@ class Staging:
         data = text.encode("utf-8")
         for attempt in range(100):
             tmp = str(path.parent / f"{temporary_prefix(path.name)}{os.getpid()}.{attempt}.tmp")
-            try:
-                fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, mode)  # less the umask
+            # Made and noted as one step: a stop signal during the slow part (making the inode) would else be
+            # raised as the call returns, before the name is noted, and the file would stay behind.
+            with uninterrupted():
+                try:
+                    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, mode)  # less the umask
+                except FileExistsError:
+                    continue
+                except OSError as exc:
+                    raise _fail("cannot write", path, exc) from None
                 self.temps[path] = tmp  # from here on `discard` removes it, whatever stops the run
                 break
-            except FileExistsError:
-                continue
-            except OSError as exc:
-                raise _fail("cannot write", path, exc) from None
         else:
             raise InputError("cannot write (no free temporary name beside it)", where=path)
         try:
@@ -137,14 +162,15 @@ class Staging:
 
     def discard(self) -> None:
         """Remove every temporary file and the directories made for them (best effort: after a failure)."""
-        for tmp in self.temps.values():
-            with contextlib.suppress(OSError):
-                os.unlink(tmp)  # noqa: PTH108 - a plain string path
-        self.temps.clear()
-        for directory in reversed(self.made_dirs):
-            with contextlib.suppress(OSError):
-                directory.rmdir()
-        self.made_dirs.clear()
+        with uninterrupted():
+            for tmp in self.temps.values():
+                with contextlib.suppress(OSError):
+                    os.unlink(tmp)  # noqa: PTH108 - a plain string path
+            self.temps.clear()
+            for directory in reversed(self.made_dirs):
+                with contextlib.suppress(OSError):
+                    directory.rmdir()
+            self.made_dirs.clear()
 
     def absorb(self, other: Staging) -> None:
         """Take over another staging's files (a worker's, handed back to the writer)."""
@@ -163,11 +189,13 @@ def make_parents(target: Path, known: set[Path] | frozenset[Path] = frozenset())
         missing.append(directory)
     made: list[Path] = []
     try:
-        _make(missing, made, target)
-    except InputError:
-        for directory in reversed(made):
-            with contextlib.suppress(OSError):
-                directory.rmdir()
+        with uninterrupted():  # each directory noted as it is made (a stop signal waits to the end)
+            _make(missing, made, target)
+    except BaseException:
+        with uninterrupted():
+            for directory in reversed(made):
+                with contextlib.suppress(OSError):
+                    directory.rmdir()
         raise
     return made
 
@@ -270,19 +298,32 @@ def _overwrite(fd: int, data: bytes) -> None:
     os.ftruncate(fd, len(data))
 
 
-def _undo(done: Iterable[FileChange], staging: Staging) -> None:
+def _undo(done: Iterable[FileChange], placed: dict[Path, tuple[int, int]], made: Sequence[Path]) -> None:
     """Put back what was begun (best effort: this runs only after another failure). A change is in `done`
-    before its file is touched, so a run stopped at any point (a signal raises between any two steps) finds
-    it here: a new file is removed only while it is still the staged one, a rewritten file is rewritten
-    only while it holds the new text (an unfinished rewrite put back what it held itself)."""
+    before its file is touched, so a run stopped at any point finds it here: a new file is removed only while
+    it is still the one placed (`placed`: its device and inode, the temporary's before it was linked or
+    renamed into place), a rewritten file is rewritten only while it holds the new text (an unfinished rewrite
+    put back what it held itself); then the directories made for new files (`made`), once empty."""
     for change in reversed(list(done)):
         with contextlib.suppress(OSError, InputError):
             if change.old is None:
-                tmp = staging.temps.get(change.path)
-                if tmp is not None and (not os.path.lexists(tmp) or Path(tmp).samefile(change.path)):
-                    change.path.unlink()  # linked from its temporary, or renamed from it
+                found = change.path.lstat()
+                if placed.get(change.path) == (found.st_dev, found.st_ino):
+                    change.path.unlink()
             else:
                 _rewrite(change.path, change.text, change.old)
+    for directory in reversed(made):
+        with contextlib.suppress(OSError):
+            directory.rmdir()
+
+
+def _identity(tmp: str, path: Path) -> tuple[int, int]:
+    """The staged file's device and inode: what `path` is once it is placed there."""
+    try:
+        found = os.stat(tmp)  # noqa: PTH116 - a plain string path
+    except OSError as exc:
+        raise _fail("cannot write", path, exc) from None
+    return found.st_dev, found.st_ino
 
 
 def _shown(changes: Sequence[FileChange], where: str) -> str | None:
@@ -299,6 +340,8 @@ def write_all(changes: Sequence[FileChange], staging: Staging | None = None) -> 
     staging = staging if staging is not None else Staging()
     todo = [c for c in changes if c.changed]
     done: list[FileChange] = []
+    placed: dict[Path, tuple[int, int]] = {}  # new file -> (device, inode) of what is placed there
+    made: list[Path] = []
     try:
         seen: set[Path] = set()
         for change in todo:
@@ -308,20 +351,24 @@ def write_all(changes: Sequence[FileChange], staging: Staging | None = None) -> 
         for change in todo:
             if change.old is None and change.path not in staging.temps:
                 staging.stage_new(change.path, change.text)
-        for change in todo:  # new files first: each is the likelier to fail (a file that appeared)
-            if change.old is None:
-                done.append(change)
-                _link(staging.temps[change.path], change.path)
-        for change in todo:
-            if change.old is not None:
-                done.append(change)
-                _rewrite(change.path, change.old, change.text)
+        made = list(staging.made_dirs)
+        with uninterrupted():  # a stop signal meanwhile is raised at the end, and undoes it all
+            for change in todo:  # new files first: each is the likelier to fail (a file that appeared)
+                if change.old is None:
+                    placed[change.path] = _identity(staging.temps[change.path], change.path)
+                    done.append(change)
+                    _link(staging.temps[change.path], change.path)
+            for change in todo:
+                if change.old is not None:
+                    done.append(change)
+                    _rewrite(change.path, change.old, change.text)
+            staging.made_dirs.clear()  # they hold the new files now
+            staging.discard()  # the temporaries' names (the placed files keep theirs), and any not needed
     except BaseException as exc:
-        _undo(done, staging)
-        staging.discard()
+        with uninterrupted():
+            _undo(done, placed, made)
+            staging.discard()
         if isinstance(exc, InputError) and (shown := _shown(todo, exc.where)):
             raise InputError(exc.what, where=shown) from None
         raise
-    staging.made_dirs.clear()  # they hold the new files now
-    staging.discard()  # the temporaries' names (the placed files keep theirs), and any not needed after all
     return todo

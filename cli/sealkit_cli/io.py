@@ -49,17 +49,27 @@ def write_output(text: str, path: str | None, *, mode: int = 0o644) -> None:
         sys.stdout.write(text)
         sys.stdout.flush()
         return
-    import tempfile  # only when writing a file
-    from pathlib import Path
+    from pathlib import Path  # only when writing a file
 
-    from sealkit.filewrites import temporary_prefix
+    from sealkit.filewrites import temporary_prefix, uninterrupted
 
     target = Path(path)
     directory = target.parent if str(target.parent) else Path()
-    made = make_parents(target)
+    with uninterrupted():  # Ctrl-C or SIGTERM waits (the file is written, or nothing is): no temporary left
+        _write_beside(text, target, directory, path, mode, make_parents(target), temporary_prefix(target.name))
+
+
+def _write_beside(
+    text: str, target: Path, directory: Path, path: str, mode: int, made: list[Path], prefix: str
+) -> None:
+    """`text` into a temporary file in `directory`, renamed over `target`; on failure the temporary and the
+    directories `made` for it are removed."""
+    import tempfile
+    from pathlib import Path
+
     try:
         try:
-            fd, tmp = tempfile.mkstemp(prefix=temporary_prefix(target.name), dir=directory)
+            fd, tmp = tempfile.mkstemp(prefix=prefix, dir=directory)
         except FileNotFoundError:
             raise InputError("the directory does not exist", where=path) from None
         except PermissionError:

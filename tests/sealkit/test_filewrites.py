@@ -3,7 +3,11 @@
 from __future__ import annotations
 
 import os
+import signal
+import threading
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -257,3 +261,75 @@ def test_stopped_while_staging_the_temporary_is_removed(tmp_path: Path, monkeypa
         staging.stage_new(tmp_path / "sub" / "new.yaml", "n\n")
     staging.discard()
     assert list(tmp_path.iterdir()) == [], "the temporary and the directory made for it removed"
+
+
+class Stop(BaseException):
+    """What the CLI's SIGTERM handler raises (`sealkit_cli.main.Terminated`), for these tests' handler."""
+
+
+@pytest.fixture
+def sigterm_raises() -> Iterator[Callable[[], None]]:
+    """SIGTERM raises Stop while the test runs; yields a function sending SIGTERM to this (the main) thread."""
+
+    def stop(signum: int, frame: object) -> None:
+        raise Stop
+
+    previous = signal.signal(signal.SIGTERM, stop)
+    try:
+        yield lambda: signal.pthread_kill(threading.main_thread().ident or 0, signal.SIGTERM)
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
+def test_a_signal_as_the_temporary_is_made_leaves_it_noted(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, sigterm_raises: Callable[[], None]
+) -> None:
+    """Making an inode is the slow part: a signal then was raised as os.open returned, before the name was
+    noted, and `discard` did not know the file (it stayed as `.new.yaml.<pid>.0.tmp`)."""
+    real = os.open
+
+    def open_then_signalled(path: Any, flags: int, mode: int = 0o777) -> int:
+        fd = real(path, flags, mode)
+        if flags & os.O_CREAT:
+            sigterm_raises()
+        return fd
+
+    monkeypatch.setattr(filewrites.os, "open", open_then_signalled)
+    staging = Staging()
+    with pytest.raises(Stop):
+        staging.stage_new(tmp_path / "sub" / "new.yaml", "n\n")
+    monkeypatch.undo()
+    staging.discard()
+    assert list(tmp_path.iterdir()) == [], "the temporary and its directory removed"
+
+
+def test_a_signal_as_a_directory_is_made_removes_the_directories_made(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, sigterm_raises: Callable[[], None]
+) -> None:
+    real = Path.mkdir
+
+    def mkdir_then_signalled(self: Path, *args: Any, **kwargs: Any) -> None:
+        real(self, *args, **kwargs)
+        sigterm_raises()
+
+    monkeypatch.setattr(Path, "mkdir", mkdir_then_signalled)
+    with pytest.raises(Stop):
+        filewrites.make_parents(tmp_path / "a" / "b" / "new.yaml")
+    monkeypatch.undo()
+    assert list(tmp_path.iterdir()) == [], "a/ and a/b/ removed again"
+
+
+def test_a_signal_while_files_are_placed_waits_and_then_undoes_them_all(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, sigterm_raises: Callable[[], None]
+) -> None:
+    files, new, changes = _changes(tmp_path)
+    real = filewrites._link
+
+    def link_then_signalled(tmp: str, path: Path) -> None:
+        real(tmp, path)
+        sigterm_raises()
+
+    monkeypatch.setattr(filewrites, "_link", link_then_signalled)
+    with pytest.raises(Stop):
+        write_all(changes)
+    _untouched(tmp_path, files, new)
