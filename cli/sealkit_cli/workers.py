@@ -22,20 +22,19 @@ Forking is used only where it is safe and pays: on Linux, with no other thread r
 
 from __future__ import annotations
 
-import contextlib
 import functools
 import logging
 import os
 import pickle
-import signal
 import struct
 import sys
 import threading
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Sequence
 from typing import TypeVar
 
 from sealkit.cpus import allowed_cpus
 from sealkit.errors import EXIT_USAGE, SealkitError
+from sealkit.filewrites import uninterrupted
 
 logger = logging.getLogger(__name__)
 
@@ -107,20 +106,29 @@ def _work(
                     done.append((number, "error", exc))
                     return done
     except BaseException:
-        _drop(done, discard)
+        with uninterrupted():
+            _drop(done, discard)
         raise
     return done
 
 
-def _child(work: Callable[[], list[Outcome]], write_end: int) -> None:
-    """In the child: do its work, send the outcomes, leave without unwinding the parent's stack."""
+def _child(work: Callable[[], list[Outcome]], write_end: int, discard: Callable[[R], None] | None) -> None:
+    """In the child: do its work, send the outcomes whole (a stop signal waits), leave without unwinding the
+    parent's stack. Whatever keeps the answer from the parent (a bug, Ctrl-C before it is sent) discards
+    the work here first: no one else knows of it."""
     status = 0
+    outcomes: list[Outcome] = []
     try:
-        outcomes = [(n, kind, (str(v), v.exit_status) if isinstance(v, SealkitError) else v) for n, kind, v in work()]
-        data = pickle.dumps(outcomes, protocol=pickle.HIGHEST_PROTOCOL)
-        with os.fdopen(write_end, "wb") as pipe:
-            pipe.write(data)
-    except BaseException:  # anything else (a bug, Ctrl-C): no answer; the parent reports it
+        outcomes = work()
+        answer = [(n, kind, (str(v), v.exit_status) if isinstance(v, SealkitError) else v) for n, kind, v in outcomes]
+        with uninterrupted():
+            data = pickle.dumps(answer, protocol=pickle.HIGHEST_PROTOCOL)
+            with os.fdopen(write_end, "wb") as pipe:
+                pipe.write(data)
+            outcomes = []  # the parent's now
+    except BaseException:  # no answer; the parent reports it
+        with uninterrupted():
+            _drop(outcomes, discard)
         status = 70
     finally:
         os._exit(status)
@@ -155,7 +163,8 @@ def map_shares(
         try:
             done.extend(run(chunk) for chunk in flat)
         except BaseException:
-            _drop([(0, "ok", value) for value in done], discard)
+            with uninterrupted():
+                _drop([(0, "ok", value) for value in done], discard)
             raise
         return done
     queues = _queues(shares)
@@ -167,40 +176,29 @@ def map_shares(
             pid = os.fork()
             if pid == 0:  # pragma: no cover - the child (its coverage is not collected)
                 os.close(read_end)
-                _child(functools.partial(_work, run, flat, queues, index, discard), write_end)
+                _child(functools.partial(_work, run, flat, queues, index, discard), write_end, discard)
             os.close(write_end)
             children.append((pid, read_end))
         outcomes.extend(_work(run, flat, queues, 0, discard))
-        with _stop_signals_held():  # each answer taken in whole: a stop signal waits until all are in
+        with uninterrupted():  # each answer taken in whole: a stop signal waits until all are in
             while children:
                 outcomes.extend(_collect(*children[0]))
                 del children[0]
     except BaseException:
-        with _stop_signals_held():
+        with uninterrupted():
             for pid, read_end in children:  # every child is waited for, and what it did undone
                 _drop(_collect(pid, read_end), discard)
-        _drop(outcomes, discard)
+            _drop(outcomes, discard)
         raise
     finally:
         for queue in queues:
             os.close(queue)
     outcomes.sort(key=lambda outcome: outcome[0])
     if any(kind != "ok" for _, kind, _ in outcomes) or len(outcomes) != len(flat):
-        _drop(outcomes, discard)
+        with uninterrupted():
+            _drop(outcomes, discard)
         _raise_first(outcomes)
     return [value for _, _, value in outcomes]  # type: ignore[misc]
-
-
-@contextlib.contextmanager
-def _stop_signals_held() -> Iterator[None]:
-    """SIGINT and SIGTERM held while the children's answers are read (delivered, and raised, on leaving):
-    an answer read half, or a child reaped whose answer is lost, would leave its staged files behind. The
-    children take the same signals when they go to the whole process group (Ctrl-C), and stop soon."""
-    previous = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT, signal.SIGTERM})
-    try:
-        yield
-    finally:
-        signal.pthread_sigmask(signal.SIG_SETMASK, previous)
 
 
 def _collect(pid: int, read_end: int) -> list[Outcome]:

@@ -8,10 +8,12 @@ that it started, the parent lets a child go on), never with sleeps."""
 from __future__ import annotations
 
 import os
+import pickle
 import signal
 import threading
 from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -280,3 +282,34 @@ def test_a_stop_signal_while_the_answers_are_read_waits_and_everything_is_undone
     finally:
         signal.signal(signal.SIGTERM, previous)
     assert list(tmp_path.iterdir()) == [], "every chunk's file removed, the children's too"
+
+
+def test_a_stop_signal_as_a_child_sends_its_answer_waits_until_it_is_sent(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The child's work is done, its answer being made: the signal then used to end it without an answer and
+    without undoing its chunks (the parent could not: it never heard of them). Now the answer goes whole."""
+    parent = os.getpid()
+    real = pickle.dumps
+
+    def dumps_then_signalled(obj: Any, *args: Any, **kwargs: Any) -> bytes:
+        if os.getpid() != parent:
+            signal.pthread_kill(threading.main_thread().ident or 0, signal.SIGTERM)
+        return real(obj, *args, **kwargs)
+
+    def run(chunk: Sequence[int]) -> str:
+        made = tmp_path / f"{chunk[0]}"
+        made.write_text("staged")
+        return str(made)
+
+    def stop(signum: int, frame: object) -> None:
+        raise Stop
+
+    monkeypatch.setattr(pickle, "dumps", dumps_then_signalled)
+    previous = signal.signal(signal.SIGTERM, stop)
+    try:
+        results = map_shares(run, chunks(list(range(48)), 3), discard=lambda path: Path(path).unlink())
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+    assert sorted(Path(r).name for r in results) == sorted(p.name for p in tmp_path.iterdir())
+    assert len(results) == len([c for share in chunks(list(range(48)), 3) for c in share])
