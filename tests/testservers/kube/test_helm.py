@@ -7,22 +7,10 @@ from __future__ import annotations
 
 import os
 import pathlib
-import shutil
 import subprocess
 
-import pytest
-
 from sealkit_testservers.kube import KubeProcess, protobuf
-
-ROOT = pathlib.Path(__file__).resolve().parents[3]
-
-
-def _helm_binary() -> str:
-    local = ROOT / ".tools" / "bin" / "helm"
-    found = str(local) if local.exists() else shutil.which("helm")
-    if not found:
-        pytest.fail("helm not found: run `bash scripts/install-helm.sh` (installs .tools/bin/helm)")
-    return found
+from tests.support.binaries import tool
 
 
 def test_install_then_uninstall_a_release(tmp_path: pathlib.Path) -> None:
@@ -40,7 +28,7 @@ def test_install_then_uninstall_a_release(tmp_path: pathlib.Path) -> None:
 
         def helm(*args: str) -> subprocess.CompletedProcess[str]:
             return subprocess.run(
-                [_helm_binary(), *args, "--namespace", "default"],
+                [tool("helm"), *args, "--namespace", "default"],
                 capture_output=True,
                 text=True,
                 env=env,

@@ -10,7 +10,6 @@ from __future__ import annotations
 import base64
 import os
 import pathlib
-import shutil
 import subprocess
 from collections.abc import Iterator
 from typing import Any
@@ -19,8 +18,7 @@ import pytest
 import yaml
 
 from sealkit_testservers.kube import KubeProcess
-
-ROOT = pathlib.Path(__file__).resolve().parents[3]
+from tests.support.binaries import tool
 
 MANIFEST = """\
 apiVersion: v1
@@ -40,14 +38,6 @@ spec:
   encryptedData:
     password: {sealed}
 """
-
-
-def _kubectl_binary() -> str:
-    local = ROOT / ".tools" / "bin" / "kubectl"
-    found = str(local) if local.exists() else shutil.which("kubectl")
-    if not found:
-        pytest.fail("kubectl not found: run `bash scripts/install-helm.sh` (installs .tools/bin/kubectl)")
-    return found
 
 
 class Kubectl:
@@ -75,7 +65,7 @@ def kubectl(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Kubectl]:
 
     folder = tmp_path_factory.mktemp("kubectl")
     with KubeProcess(folder / "kubeconfig", crds=[crd_path("bitnami.com_sealedsecrets.yaml")]) as process:
-        yield Kubectl(_kubectl_binary(), process.kubeconfig, folder / "cache")
+        yield Kubectl(tool("kubectl"), process.kubeconfig, folder / "cache")
 
 
 def _header(output: str) -> list[str]:
