@@ -80,9 +80,9 @@ def test_sealkit_cert_seal_and_verify_reach_the_controller(cluster: DevUp, tmp_p
 
 
 def test_kubectl_applies_and_the_controller_unseals(cluster: DevUp, tmp_path: Path) -> None:
-    from tests.testservers.kube.test_kubectl import _kubectl_binary
+    from tests.support.binaries import tool
 
-    kubectl = [_kubectl_binary(), "--cache-dir", str(tmp_path / "cache")]
+    kubectl = [tool("kubectl"), "--cache-dir", str(tmp_path / "cache")]
     env = cluster.env()
     assert run([*kubectl, "create", "namespace", "dev-apply"], env).stdout == "namespace/dev-apply created\n"
     (tmp_path / "secret.yaml").write_text(SECRET.replace("dev-test", "dev-apply"))
