@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import signal
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -20,6 +22,16 @@ pytest_plugins = [
 ]
 
 DATA = Path(__file__).parent / "data"
+
+
+@pytest.fixture(autouse=True)
+def signal_mask_kept() -> Iterator[None]:
+    """No test leaves signals blocked in this process: every child process a later test starts (a controller
+    told to stop with SIGTERM) would inherit the block. Put back, and the test that left it fails."""
+    before = signal.pthread_sigmask(signal.SIG_BLOCK, ())
+    yield
+    after = signal.pthread_sigmask(signal.SIG_SETMASK, before)
+    assert after == before, f"the test left signals blocked: {sorted(s.name for s in set(after) - set(before))}"
 
 
 @pytest.fixture(scope="session")

@@ -470,6 +470,7 @@ def test_sigterm_midway_puts_every_file_back(
     the staged files removed, one line, status 143 (before: the process vanished with some environments
     written, others not, and staged files left)."""
     import signal
+    import threading
 
     from sealkit import filewrites
     from sealkit_cli.main import LazyGroup, main
@@ -484,7 +485,9 @@ def test_sigterm_midway_puts_every_file_back(
 
     def link_then_terminated(tmp: str, path: Path) -> None:
         real_link(tmp, path)
-        os.kill(os.getpid(), signal.SIGTERM)  # after the first new file is in place
+        # After the first new file is in place; to this thread, as `kill PID` reaches a CLI run (it has no
+        # other thread): a test runner's own threads would take a process-wide signal.
+        signal.pthread_kill(threading.main_thread().ident or 0, signal.SIGTERM)
 
     monkeypatch.setattr(filewrites, "_link", link_then_terminated)
     monkeypatch.delenv("KUBECONFIG", raising=False)

@@ -333,3 +333,22 @@ def test_a_signal_while_files_are_placed_waits_and_then_undoes_them_all(
     with pytest.raises(Stop):
         write_all(changes)
     _untouched(tmp_path, files, new)
+
+
+def test_a_handler_raising_as_signals_are_held_leaves_the_mask_as_it_was(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A signal that came just before: its handler raises as the blocking call returns. The mask was left
+    blocking SIGINT and SIGTERM for good (in a test runner: every later child process inherited it)."""
+    real = signal.pthread_sigmask
+    before = real(signal.SIG_BLOCK, ())
+
+    def blocked_then_raised(how: int, mask: Any) -> Any:
+        previous = real(how, mask)
+        if how == signal.SIG_BLOCK and signal.SIGTERM in set(mask):
+            raise Stop
+        return previous
+
+    monkeypatch.setattr(signal, "pthread_sigmask", blocked_then_raised)
+    with pytest.raises(Stop), filewrites.uninterrupted():
+        pass
+    monkeypatch.undo()
+    assert real(signal.SIG_BLOCK, ()) == before

@@ -108,10 +108,11 @@ def _run(workdir: Path | None, keep: bool, port: int, key_size: int, ready_fd: i
     detached = ready_fd is not None
     if ready_fd is not None:
         os.set_inheritable(ready_fd, False)  # the controller process must not hold the parent's pipe open
-    previous = signal.pthread_sigmask(signal.SIG_BLOCK, STOP_SIGNALS)
+    previous = signal.pthread_sigmask(signal.SIG_BLOCK, ())  # read first: put back even if a handler raises
     directory = None
     handler: logging.Handler | None = None
     try:
+        signal.pthread_sigmask(signal.SIG_BLOCK, STOP_SIGNALS)
         directory = devdir.DevDir.claim(workdir, keep=keep)
         log = directory.file(devdir.LOG)
         handler = _log_to(log, detached=detached)
