@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import datetime as dt
 import os
-import signal
 import subprocess
 import sys
 from pathlib import Path
@@ -16,6 +15,7 @@ from sealkit.bitnami import SEALING_KEY_LABEL
 from sealkit_cli.main import cli
 from sealkit_controller.settings import Settings
 from tests.support.cluster import CONTROLLER_NS, Cluster
+from tests.support.processes import stopped
 
 ROOT = Path(__file__).resolve().parents[2]
 ENV = {**os.environ, "PYTHONPATH": os.pathsep.join(str(ROOT / p) for p in (".", "cli", "controller", "testservers"))}
@@ -140,8 +140,7 @@ def test_runs_as_a_process_against_the_api_server(cluster: Cluster, tmp_path: Pa
         cluster.wait(lambda: "Unsealed" in cluster.reasons("app"))
         assert "status" not in (cluster.sealed("app") or {})  # --update-status=false
     finally:
-        process.send_signal(signal.SIGTERM)
-        stdout, stderr = process.communicate(timeout=20)
+        stdout, stderr = stopped(process)
     assert process.returncode == 0, stderr[-2000:]
     # --log-info-stdout (default true): info lines on stdout, warnings on stderr.
     assert "generated sealing key SHA256:" in stdout and " INFO " not in stderr

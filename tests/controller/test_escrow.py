@@ -23,6 +23,7 @@ from sealkit_controller.wiring import ControllerThread
 from sealkit_testservers.keyvault import KeyVaultServer, Vault
 from sealkit_testservers.kube import KubeServer
 from tests.support.cluster import CONTROLLER_NS, Cluster, LogLines
+from tests.support.processes import stopped
 from tests.support.wrapped import http_text
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -278,8 +279,7 @@ def test_cli_flags_and_env_turn_escrow_on(
     try:
         cluster.wait(lambda: set(escrowed(vault)) == {pairs[0].key.fingerprint}, timeout=30)
     finally:
-        process.terminate()
-        stdout, stderr = process.communicate(timeout=20)
+        stdout, stderr = stopped(process)
     assert "escrowed sealing key" in stdout  # an info line: stdout (--log-info-stdout, Bitnami's default)
     check_no_key_material(stdout + stderr, pairs)
 
