@@ -170,15 +170,22 @@ class Staging:
                 with contextlib.suppress(OSError):
                     os.unlink(tmp)  # noqa: PTH108 - a plain string path
             self.temps.clear()
-            for directory in reversed(self.made_dirs):
-                with contextlib.suppress(OSError):
-                    directory.rmdir()
+            remove_made_dirs(self.made_dirs)
             self.made_dirs.clear()
 
     def absorb(self, other: Staging) -> None:
         """Take over another staging's files (a worker's, handed back to the writer)."""
         self.temps.update(other.temps)
         self.made_dirs.extend(d for d in other.made_dirs if d not in self.made_dirs)
+
+
+def remove_made_dirs(made: Sequence[Path]) -> None:
+    """Remove directories `make_parents` made (outermost first), innermost first; best effort, after another
+    failure: one that holds something by now stays. A stop signal waits until it is done."""
+    with uninterrupted():
+        for directory in reversed(made):
+            with contextlib.suppress(OSError):
+                directory.rmdir()
 
 
 def make_parents(target: Path, known: set[Path] | frozenset[Path] = frozenset()) -> list[Path]:
@@ -195,10 +202,7 @@ def make_parents(target: Path, known: set[Path] | frozenset[Path] = frozenset())
         with uninterrupted():  # each directory noted as it is made (a stop signal waits to the end)
             _make(missing, made, target)
     except BaseException:
-        with uninterrupted():
-            for directory in reversed(made):
-                with contextlib.suppress(OSError):
-                    directory.rmdir()
+        remove_made_dirs(made)
         raise
     return made
 
@@ -315,9 +319,7 @@ def _undo(done: Iterable[FileChange], placed: dict[Path, tuple[int, int]], made:
                     change.path.unlink()
             else:
                 _rewrite(change.path, change.text, change.old)
-    for directory in reversed(made):
-        with contextlib.suppress(OSError):
-            directory.rmdir()
+    remove_made_dirs(made)
 
 
 def _identity(tmp: str, path: Path) -> tuple[int, int]:

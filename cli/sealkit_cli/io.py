@@ -51,25 +51,25 @@ def write_output(text: str, path: str | None, *, mode: int = 0o644) -> None:
         return
     from pathlib import Path  # only when writing a file
 
-    from sealkit.filewrites import temporary_prefix, uninterrupted
+    from sealkit.filewrites import uninterrupted
 
     target = Path(path)
-    directory = target.parent if str(target.parent) else Path()
     with uninterrupted():  # Ctrl-C or SIGTERM waits (the file is written, or nothing is): no temporary left
-        _write_beside(text, target, directory, path, mode, make_parents(target), temporary_prefix(target.name))
+        _write_beside(text, target, path, mode, make_parents(target))
 
 
-def _write_beside(
-    text: str, target: Path, directory: Path, path: str, mode: int, made: list[Path], prefix: str
-) -> None:
-    """`text` into a temporary file in `directory`, renamed over `target`; on failure the temporary and the
-    directories `made` for it are removed."""
+def _write_beside(text: str, target: Path, path: str, mode: int, made: list[Path]) -> None:
+    """`text` into a temporary file beside `target` (`path` as the user gave it, for messages), renamed over
+    it; on failure the temporary and the directories `made` for it are removed."""
     import tempfile
     from pathlib import Path
 
+    from sealkit.filewrites import remove_made_dirs, temporary_prefix
+
+    directory = target.parent if str(target.parent) else Path()
     try:
         try:
-            fd, tmp = tempfile.mkstemp(prefix=prefix, dir=directory)
+            fd, tmp = tempfile.mkstemp(prefix=temporary_prefix(target.name), dir=directory)
         except FileNotFoundError:
             raise InputError("the directory does not exist", where=path) from None
         except PermissionError:
@@ -88,23 +88,13 @@ def _write_beside(
             Path(tmp).unlink(missing_ok=True)
             raise
     except BaseException:
-        remove_dirs(made)  # nothing left behind by a write that failed
+        remove_made_dirs(made)  # nothing left behind by a write that failed
         raise
 
 
 def make_parents(target: Path) -> list[Path]:
     """Create the missing directories above `target`; when one cannot be made, say which and why. Returns the
-    ones made (outermost first), for `remove_dirs` when the write then fails."""
+    ones made (outermost first), for `filewrites.remove_made_dirs` when the write then fails."""
     from sealkit.filewrites import make_parents as make  # not at import: `seal` starts without it
 
     return make(target)
-
-
-def remove_dirs(made: list[Path]) -> None:
-    """Remove directories `make_parents` made, innermost first (best effort: after another failure; one that
-    holds something by now stays)."""
-    for directory in reversed(made):
-        try:
-            directory.rmdir()
-        except OSError:
-            return
