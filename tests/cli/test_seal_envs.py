@@ -3,10 +3,12 @@ its provenance; re-running updates in place; bad input is one line and writes no
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import difflib
 import os
 import stat
+import subprocess
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -265,18 +267,35 @@ def test_a_file_holding_another_object_or_scope_is_refused(repo: EnvRepo) -> Non
 
 
 def test_a_write_failure_in_one_environment_writes_nothing(repo: EnvRepo) -> None:
-    if os.geteuid() == 0:
-        pytest.skip("root writes into read-only directories")
+    """prod's directory refuses new files: read-only for a user; for root (CI), which writes into read-only
+    directories, immutable (`chattr +i`, refused to root too)."""
     prod = repo.dir("prod")
     prod.mkdir(parents=True)
-    prod.chmod(0o500)
-    try:
+    with unwritable(prod):
         before = snapshot(repo.root)
         result = run("seal", "--spec", str(repo.spec), "--all-envs", input=secret())
         assert result.exit_code != 0 and "cannot write" in result.output
         assert snapshot(repo.root) == before
+
+
+@contextlib.contextmanager
+def unwritable(directory: Path) -> Iterator[None]:
+    """`directory` refuses new files while the block runs, also to root: mode 0500, or for root the
+    immutable attribute (skips where the file system has none)."""
+    if os.geteuid() != 0:
+        directory.chmod(0o500)
+        try:
+            yield
+        finally:
+            directory.chmod(0o700)
+        return
+    made = subprocess.run(["chattr", "+i", str(directory)], capture_output=True, check=False)
+    if made.returncode != 0:
+        pytest.skip(f"root writes into read-only directories, and chattr +i failed here: {made.stderr!r}")
+    try:
+        yield
     finally:
-        prod.chmod(0o700)
+        subprocess.run(["chattr", "-i", str(directory)], check=True)
 
 
 def test_a_directory_that_cannot_be_made_in_one_environment_writes_nothing(repo: EnvRepo) -> None:
