@@ -5,8 +5,9 @@ ls-files --cached`), so ignored build output and local scratch files are not rea
 that git ignores (a `rendered/` folder named on purpose) is walked instead.
 Outside git, or with `all_files`, directories are walked (VCS metadata folders skipped; without
 `all_files` also virtualenvs, `node_modules` and caches). Files named on the command line are
-always read. Symlinks, sockets and other non-regular files are counted as skipped (not
-applicable): a link's target is read where it lives in the tree.
+always read; a pipe named there (`sealkit lint <(kustomize build overlay)`, /dev/stdin) is read as
+YAML, as stdin is. In a directory, symlinks, sockets and other non-regular files are counted as
+skipped (not applicable): a link's target is read where it lives in the tree.
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ from sealkit.lint.model import Hit
 logger = logging.getLogger(__name__)
 
 VCS_DIRS = frozenset({".git", ".hg", ".svn"})
+_STREAM_PLACES = ("/dev/", "/proc/")  # /dev/stdin, /dev/fd/N: a stream even when it leads to a regular file
 GIT_TIMEOUT_SECONDS = 60
 
 
@@ -40,6 +42,7 @@ class Source:
     path: Path | None
     data: bytes | None = None
     unreadable: str | None = None  # a directory that could not be listed: why (its files were not found)
+    stream: bool = False  # a pipe, device or /dev/stdin named on the command line: YAML, as stdin is
 
     def read(self, limit: int | None = None) -> bytes | Hit:
         """The whole input, or the finding that says why it cannot be read whole."""
@@ -122,16 +125,29 @@ def _regular(path: Path) -> bool:
     return stat.S_ISREG(mode)
 
 
+def _named_mode(path: Path, raw: str | Path) -> int:
+    """The file type of a path named on the command line (0 when it cannot be looked up, e.g. no permission:
+    it is then read as a file, and its read says why). A directory is listed; anything else is read as one
+    input: a file, or a pipe (`sealkit lint <(kustomize build overlay)`, /dev/stdin). Raises InputError when
+    nothing is there."""
+    try:
+        return path.stat().st_mode
+    except (FileNotFoundError, NotADirectoryError):
+        raise InputError("no such file or directory", where=str(raw)) from None
+    except OSError:
+        return 0
+
+
 def discover(paths: Iterable[str | Path], *, all_files: bool = False) -> Discovery:
     """Named files as given; directories through git (tracked and staged) or walked."""
     found = Discovery()
     for raw in paths:
         path = Path(raw)
-        if path.is_file():
-            found.sources.append(Source(str(raw), path))
+        mode = _named_mode(path, raw)
+        if not stat.S_ISDIR(mode):
+            stream = stat.S_ISFIFO(mode) or stat.S_ISCHR(mode) or str(raw).startswith(_STREAM_PLACES)
+            found.sources.append(Source(str(raw), path, stream=stream))
             continue
-        if not path.is_dir():
-            raise InputError(f"no such file or directory: {raw}")
         names = None if all_files else _git_files(path)
         if names is not None:
             found.git = True

@@ -49,6 +49,12 @@ def file_kind(name: str) -> str:
     return "other"
 
 
+def _kind(source: Source) -> str:
+    """`file_kind` of a file; stdin and a pipe named on the command line are YAML (what `kustomize build` and
+    `kubectl get -o yaml` print)."""
+    return "yaml" if source.path is None or source.stream else file_kind(source.path.name)
+
+
 @dataclass
 class LintReport:
     """Every finding after the config is applied, with what was looked at."""
@@ -192,7 +198,7 @@ class Scanner:
         """The file's documents when it is YAML or JSON (stdin is YAML); None for other kinds."""
         if isinstance(data, Hit):
             return None
-        kind = "yaml" if source.path is None else file_kind(source.path.name)
+        kind = _kind(source)
         if kind not in ("yaml", "json"):
             return None
         return loader.load_bytes(data, json_file=kind == "json")
@@ -212,7 +218,7 @@ class Scanner:
             return
         for key in keymaterial.find_keys(data):
             self._emit(display, Hit(catalog.PRIVATE_KEY, key.line, f"{key.what} is committed in this file"))
-        if source.path is not None and file_kind(source.path.name) == "env":
+        if _kind(source) == "env":
             self._check_env(source, data)
         if loaded is None:
             return

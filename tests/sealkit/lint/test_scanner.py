@@ -5,11 +5,14 @@ from __future__ import annotations
 
 import os
 import subprocess
+import sys
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
+from sealkit.errors import InputError
 from sealkit.lint import literals
 from sealkit.lint.config import LintConfig
 from sealkit.lint.discovery import discover
@@ -77,6 +80,38 @@ def test_named_files_and_skipped_counts(tmp_path: Path) -> None:
     assert report.files == 1
     assert report.skipped == 3  # the symlink, the config file, the ignored vendor file
     assert len(report.findings) == 1
+
+
+def test_a_pipe_named_on_the_command_line_is_read_as_yaml(tmp_path: Path) -> None:
+    """`sealkit lint <(kustomize build overlay)`: the shell names a pipe (/dev/fd/63, no .yaml suffix); it was
+    refused as 'no such file or directory', and a named pipe was read but not parsed (0 objects)."""
+    pipe = tmp_path / "rendered"
+    os.mkfifo(pipe)
+    writer = threading.Thread(target=pipe.write_text, args=(PLAIN,))
+    writer.start()
+    try:
+        report = lint([pipe], LintConfig(root=tmp_path))
+    finally:
+        writer.join()
+    assert (report.files, report.objects) == (1, 1)
+    assert [(f.path, f.line, f.rule.id) for f in report.findings] == [(str(pipe), 4, "SK101")]
+
+
+def test_dev_stdin_is_read_as_yaml_even_when_it_leads_to_a_regular_file(tmp_path: Path) -> None:
+    (tmp_path / "secret").write_text(PLAIN)  # no .yaml suffix: by its own name a file lint only scans for keys
+    with (tmp_path / "secret").open("rb") as stdin:
+        result = subprocess.run(
+            [sys.executable, "-m", "sealkit_cli.main", "lint", "/dev/stdin"],
+            stdin=stdin, capture_output=True, text=True, check=False, cwd=tmp_path,
+        )  # fmt: skip
+    assert result.returncode == 1, result.stderr
+    assert "/dev/stdin:4: error SK101 plaintext-secret" in result.stdout
+
+
+def test_a_named_path_that_is_not_there_is_refused(tmp_path: Path) -> None:
+    with pytest.raises(InputError) as refused:
+        discover([tmp_path / "absent.yaml"])
+    assert str(refused.value) == f"no such file or directory: {tmp_path / 'absent.yaml'}"
 
 
 def test_a_failing_check_is_a_finding_and_the_run_goes_on(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
