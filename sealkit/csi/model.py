@@ -17,6 +17,7 @@ from enum import StrEnum
 from pathlib import Path
 
 from sealkit.bitnami import DEFAULT_CONTROLLER_NAME, DEFAULT_CONTROLLER_NAMESPACE
+from sealkit.errors import InputError
 
 DEFAULT_CREDENTIALS_SECRET = "secrets-store-creds"  # noqa: S105 - a Secret name (the Arc default)
 DEFAULT_MOUNT_PATH = "/mnt/secrets-store"
@@ -327,3 +328,17 @@ class Spec:
     def root(self) -> Path:
         """Paths in the spec are relative to the directory holding it (the config repo)."""
         return self.path.parent
+
+    def reading(
+        self, store: Store, environments: Iterable[str] | None = None, applications: Iterable[str] | None = None
+    ) -> list[tuple[Environment, Application]]:
+        """Each (environment, application) pair in which the application reads `store`, environments first,
+        in spec order: of the environments and applications named (none named: all), an unknown name refused."""
+        envs = list(environments) if environments else list(self.environments)
+        apps = list(applications) if applications else list(self.applications)
+        for names, known, what in ((envs, self.environments, "environment"), (apps, self.applications, "application")):
+            unknown = [n for n in names if n not in known]
+            if unknown:
+                raise InputError(f"unknown {what} {unknown[0]!r} (the spec has: {', '.join(known)})")
+        pairs = ((self.environments[env], self.applications[app]) for env in envs for app in apps)
+        return [(env, app) for env, app in pairs if app.store_for(env) is store]

@@ -14,7 +14,6 @@ from dataclasses import dataclass
 from enum import StrEnum
 
 from sealkit.csi.model import Application, KeyVaultObject, Spec, Store
-from sealkit.errors import InputError
 
 PKCS12 = "application/x-pkcs12"
 PEM = "application/x-pem-file"
@@ -98,23 +97,12 @@ def references(
 ) -> list[Reference]:
     """Every (environment, application, Key Vault object) the spec mounts, in spec order (applications
     reading HashiCorp Vault in an environment are checked by `sealkit.csi.hashicorp.check`)."""
-    envs = list(environments) if environments else list(spec.environments)
-    apps = list(applications) if applications else list(spec.applications)
-    for name, known, what in ((envs, spec.environments, "environment"), (apps, spec.applications, "application")):
-        unknown = [n for n in name if n not in known]
-        if unknown:
-            raise InputError(f"unknown {what} {unknown[0]!r} (the spec has: {', '.join(known)})")
     out: list[Reference] = []
-    for env_name in envs:
-        env = spec.environments[env_name]
-        for app_name in apps:
-            app = spec.applications[app_name]
-            if app.store_for(env) is not Store.KEY_VAULT:
-                continue
-            tls = _tls_synced(app)
-            vault = app.vault_for(env)
-            for index, obj in enumerate(app.objects):
-                out.append(_reference(env_name, app_name, index, vault, obj, obj.file_name in tls))
+    for env, app in spec.reading(Store.KEY_VAULT, environments, applications):
+        tls = _tls_synced(app)
+        vault = app.vault_for(env)
+        for index, obj in enumerate(app.objects):
+            out.append(_reference(env.name, app.name, index, vault, obj, obj.file_name in tls))
     return out
 
 

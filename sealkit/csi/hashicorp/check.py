@@ -18,7 +18,6 @@ from enum import StrEnum
 from typing import Any
 
 from sealkit.csi.model import Spec, Store, VaultObject
-from sealkit.errors import InputError
 from sealkit.vault.errors import CredentialError, VaultAccessError
 
 
@@ -134,25 +133,14 @@ def references(
     spec: Spec, environments: Iterable[str] | None = None, applications: Iterable[str] | None = None
 ) -> list[Reference]:
     """Every (environment, application, Vault object) the spec mounts, in spec order."""
-    envs = list(environments) if environments else list(spec.environments)
-    apps = list(applications) if applications else list(spec.applications)
-    for names, known, what in ((envs, spec.environments, "environment"), (apps, spec.applications, "application")):
-        unknown = [n for n in names if n not in known]
-        if unknown:
-            raise InputError(f"unknown {what} {unknown[0]!r} (the spec has: {', '.join(known)})")
     out: list[Reference] = []
-    for env_name in envs:
-        env = spec.environments[env_name]
-        for app_name in apps:
-            app = spec.applications[app_name]
-            if app.store_for(env) is not Store.HASHICORP_VAULT:
-                continue
-            vault = app.hashicorp_vault_for(env)
-            assert vault.role is not None
-            target = Target(vault.address, vault.namespace or "")
-            login = Login(vault.auth_mount_path, vault.role.name)
-            for index, obj in enumerate(app.vault_objects):
-                out.append(_reference(env_name, app_name, index, target, login, obj))
+    for env, app in spec.reading(Store.HASHICORP_VAULT, environments, applications):
+        vault = app.hashicorp_vault_for(env)
+        assert vault.role is not None
+        target = Target(vault.address, vault.namespace or "")
+        login = Login(vault.auth_mount_path, vault.role.name)
+        for index, obj in enumerate(app.vault_objects):
+            out.append(_reference(env.name, app.name, index, target, login, obj))
     return out
 
 
