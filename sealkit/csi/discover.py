@@ -13,7 +13,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from sealkit.csi import rules
+from sealkit.csi import rules, textreport
 from sealkit.csi.vaultcheck import PEM, PKCS12
 
 
@@ -64,8 +64,7 @@ def table(items: Iterable[Listed], now: dt.datetime) -> str:
         )
         for i in visible(items)
     ]
-    widths = [max([len(h), *(len(r[n]) for r in rows)]) for n, h in enumerate(header)]
-    return "\n".join("  ".join(c.ljust(widths[n]) for n, c in enumerate(r)).rstrip() for r in [header, *rows]) + "\n"
+    return textreport.table(header, rows)
 
 
 def to_json(vault: str, url: str, items: Iterable[Listed], now: dt.datetime) -> dict[str, Any]:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
+from sealkit.csi import textreport
 from sealkit.csi.vaultcheck import ObjectResult, Status
 from sealkit.csi.vaultrun import Report
 
@@ -31,9 +32,7 @@ def error_lines(report: Report) -> list[str]:
 
 
 def summary(report: Report) -> str:
-    counts = ", ".join(
-        f"{report.count(status)} {status.value}" for status in Status if report.count(status) or status is Status.OK
-    )
+    counts = textreport.counts(Status, report.count, Status.OK)
     vaults = len({r.reference.vault for r in report.results})
     return f"{len(report.results)} reference(s) in {vaults} vault(s): {counts}"
 
@@ -52,9 +51,7 @@ def table(report: Report, *, only_problems: bool = False) -> str:
         for r in report.results
         if not only_problems or r.status is not Status.OK
     ]
-    widths = [max([len(c), *(len(row[i]) for row in rows)]) for i, c in enumerate(_COLUMNS)]
-    lines = ["  ".join(cell.ljust(widths[i]) for i, cell in enumerate(row)).rstrip() for row in [_COLUMNS, *rows]]
-    return "\n".join(lines) + "\n"
+    return textreport.table(_COLUMNS, rows)
 
 
 def to_json(report: Report) -> dict[str, Any]:

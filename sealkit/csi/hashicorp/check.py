@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
 
+from sealkit.csi import textreport
 from sealkit.csi.model import Spec, Store, VaultObject
 from sealkit.vault.errors import CredentialError, VaultAccessError
 
@@ -248,9 +249,7 @@ def error_lines(report: Report) -> list[str]:
 
 
 def summary(report: Report) -> str:
-    counts = ", ".join(
-        f"{report.count(status)} {status.value}" for status in Status if report.count(status) or status is Status.OK
-    )
+    counts = textreport.counts(Status, report.count, Status.OK)
     vaults = len({r.reference.lookup.target for r in report.results})
     return f"{len(report.results)} Vault reference(s) in {vaults} Vault(s): {counts}"
 
@@ -269,9 +268,7 @@ def table(report: Report, *, only_problems: bool = False) -> str:
         for r in report.results
         if not only_problems or r.status not in (Status.OK, Status.SKIPPED)
     ]
-    widths = [max([len(c), *(len(row[i]) for row in rows)]) for i, c in enumerate(_COLUMNS)]
-    lines = ["  ".join(cell.ljust(widths[i]) for i, cell in enumerate(row)).rstrip() for row in [_COLUMNS, *rows]]
-    return "\n".join(lines) + "\n"
+    return textreport.table(_COLUMNS, rows)
 
 
 def to_json(report: Report) -> dict[str, Any]:
