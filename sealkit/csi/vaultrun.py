@@ -10,10 +10,8 @@ only within a small budget: a vault that keeps throttling fails the run rather t
 from __future__ import annotations
 
 import datetime as dt
-import threading
 import time
 from collections.abc import Callable, Iterable, Mapping
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import TypeVar
 
@@ -26,8 +24,9 @@ from sealkit.csi.vaultcheck import (
     Status,
     evaluate,
 )
+from sealkit.csi.vaultreads import read_each
 from sealkit.retry import RetryPolicy, call_with_retries
-from sealkit.vault.errors import CredentialError, VaultAccessError
+from sealkit.vault.errors import VaultAccessError
 
 T = TypeVar("T")
 Fetch = Callable[[Lookup], Answer]
@@ -59,26 +58,6 @@ class Report:
         return sum(1 for r in self.results if r.status is status)
 
 
-class _Stops:
-    """Vaults (and the credential) that already failed, shared by the worker threads."""
-
-    def __init__(self) -> None:
-        self.lock = threading.Lock()
-        self.vaults: dict[str, str] = {}
-        self.credential: str | None = None
-
-    def stopped(self, vault: str) -> bool:
-        with self.lock:
-            return self.credential is not None or vault in self.vaults
-
-    def record(self, vault: str, exc: VaultAccessError) -> None:
-        with self.lock:
-            if isinstance(exc, CredentialError):
-                self.credential = self.credential or str(exc)
-            else:
-                self.vaults.setdefault(vault, str(exc))
-
-
 def run(
     refs: Iterable[Reference],
     fetch: Fetch,
@@ -93,27 +72,20 @@ def run(
     """Fetch each distinct lookup once (`concurrency` at a time) and judge every reference."""
     refs = list(refs)
     policy = retry or RetryPolicy()
-    lookups = list(dict.fromkeys(ref.lookup for ref in refs))
-    stops = _Stops()
-
-    def task(lookup: Lookup) -> Answer | None:
-        if stops.stopped(lookup.vault):
-            return None
-        try:
-            return call_with_retries(lambda: fetch(lookup), policy, sleep, give_up=VaultAccessError)
-        except VaultAccessError as exc:
-            stops.record(lookup.vault, exc)
-            return None
-
-    with ThreadPoolExecutor(max_workers=max(1, concurrency), thread_name_prefix="sealkit-vault") as pool:
-        answers = dict(zip(lookups, pool.map(task, lookups), strict=True))
+    reads = read_each(
+        (ref.lookup for ref in refs),
+        lambda lookup: call_with_retries(lambda: fetch(lookup), policy, sleep, give_up=VaultAccessError),
+        lambda lookup: lookup.vault,
+        concurrency=concurrency,
+        thread_name_prefix="sealkit-vault",
+    )
     moment = now or dt.datetime.now(dt.UTC)
     results = []
     for ref in refs:
-        answer = answers[ref.lookup]
+        answer = reads.answers[ref.lookup]
         if answer is None:
             results.append(ObjectResult(ref, Status.NOT_CHECKED, ("vault not readable",)))
         else:
             results.append(evaluate(ref, answer, moment, warn_within))
-    failures = tuple(VaultFailure(vault, urls.get(vault, ""), msg) for vault, msg in sorted(stops.vaults.items()))
-    return Report(tuple(results), failures, stops.credential, dict(urls))
+    failures = tuple(VaultFailure(vault, urls.get(vault, ""), msg) for vault, msg in sorted(reads.failures.items()))
+    return Report(tuple(results), failures, reads.credential, dict(urls))

@@ -3,7 +3,7 @@ sealed), it throttles, or no credential works.
 
 One line per vault, instead of one identical failure per object. Raised by the Key Vault client
 (`sealkit.clients.keyvault`) and the HashiCorp Vault client (`sealkit.clients.vault`), caught by
-`sealkit.csi.vaultrun`, `sealkit.csi.hashicorp.check` and the escrow code.
+`sealkit.csi.vaultreads` (for `csi verify`'s Key Vault and HashiCorp Vault checks) and the escrow code.
 """
 
 from __future__ import annotations

@@ -10,16 +10,14 @@ database creds, ...) are not read: reading them would issue credentials.
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Callable, Iterable, Mapping
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
 
 from sealkit.csi import textreport
 from sealkit.csi.model import Spec, Store, VaultObject
-from sealkit.vault.errors import CredentialError, VaultAccessError
+from sealkit.csi.vaultreads import read_each
 
 
 @dataclass(frozen=True)
@@ -185,55 +183,28 @@ def evaluate(ref: Reference, answer: Answer) -> Result:
     return Result(ref, Status.OK)
 
 
-class _Stops:
-    """Vaults (and the credential) that already failed, shared by the worker threads."""
-
-    def __init__(self) -> None:
-        self.lock = threading.Lock()
-        self.targets: dict[Target, str] = {}
-        self.credential: str | None = None
-
-    def stopped(self, target: Target) -> bool:
-        with self.lock:
-            return self.credential is not None or target in self.targets
-
-    def record(self, target: Target, exc: VaultAccessError) -> None:
-        with self.lock:
-            if isinstance(exc, CredentialError):
-                self.credential = self.credential or str(exc)
-            else:
-                self.targets.setdefault(target, str(exc))
-
-
 def run(refs: Iterable[Reference], fetch: Fetch, *, concurrency: int = 8) -> Report:
     """Read each distinct lookup once (`concurrency` at a time) and judge every reference."""
     refs = list(refs)
-    lookups = list(dict.fromkeys(ref.lookup for ref in refs if ref.readable))
-    stops = _Stops()
-
-    def task(lookup: Lookup) -> Answer | None:
-        if stops.stopped(lookup.target):
-            return None
-        try:
-            return fetch(lookup)
-        except VaultAccessError as exc:
-            stops.record(lookup.target, exc)
-            return None
-
-    with ThreadPoolExecutor(max_workers=max(1, concurrency), thread_name_prefix="sealkit-hcvault") as pool:
-        answers: dict[Lookup, Any] = dict(zip(lookups, pool.map(task, lookups), strict=True))
+    reads = read_each(
+        (ref.lookup for ref in refs if ref.readable),
+        fetch,
+        lambda lookup: lookup.target,
+        concurrency=concurrency,
+        thread_name_prefix="sealkit-hcvault",
+    )
     results = []
     for ref in refs:
         if not ref.readable:
             results.append(Result(ref, Status.SKIPPED, "not a KV secret: not read (reading it may issue credentials)"))
             continue
-        answer = answers[ref.lookup]
+        answer = reads.answers[ref.lookup]
         if answer is None:
             results.append(Result(ref, Status.NOT_CHECKED, "Vault not readable"))
         else:
             results.append(evaluate(ref, answer))
-    failures = dict(sorted(stops.targets.items(), key=lambda item: str(item[0])))
-    return Report(tuple(results), failures, stops.credential)
+    failures = dict(sorted(reads.failures.items(), key=lambda item: str(item[0])))
+    return Report(tuple(results), failures, reads.credential)
 
 
 # --- the report (never a secret's value) -----------------------------------------------------------
