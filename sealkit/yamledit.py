@@ -232,16 +232,16 @@ def set_annotations(text: str, index: int, annotations: Mapping[str, str], sourc
     """
     nodes = compose(text, source)
     if not 1 <= index <= len(nodes):
-        raise InputError(f"no document {index}: {source}")
+        raise InputError("no such document", where=f"{source} document {index}")
     metadata = _get(nodes[index - 1], "metadata")
     if not isinstance(metadata, yaml.MappingNode) or not metadata.value:
-        raise InputError(f"document {index} has no metadata mapping to annotate: {source}")
+        raise InputError("no metadata mapping to annotate", where=f"{source} document {index}")
     existing = _get(metadata, "annotations")
     if existing is not None and not isinstance(existing, yaml.MappingNode):
         if isinstance(existing, yaml.ScalarNode) and existing.value in ("", "~", "null"):
             existing = None  # `annotations:` with nothing after it
         else:
-            raise InputError(f"document {index}: metadata.annotations is not a mapping: {source}")
+            raise InputError("metadata.annotations is not a mapping", where=f"{source} document {index}")
     splices: list[tuple[int, int, str]] = []
     added: dict[str, str] = {}
     for key, value in annotations.items():

@@ -61,6 +61,20 @@ def test_second_document_and_refusals() -> None:
         set_annotations(HEAD + "metadata: 3\n", 1, NEW, "f")
 
 
+@pytest.mark.parametrize(
+    ("text", "index", "what"),
+    [
+        (HEAD + "metadata: {name: x}\n", 2, "no such document"),
+        (HEAD + "metadata: 3\n", 1, "no metadata mapping to annotate"),
+        (HEAD + "metadata: {name: x, annotations: [a]}\n", 1, "metadata.annotations is not a mapping"),
+    ],
+)
+def test_refusals_name_the_file_and_document_as_where(text: str, index: int, what: str) -> None:
+    with pytest.raises(InputError) as caught:
+        set_annotations(text, index, NEW, "sealed.yaml")
+    assert (caught.value.what, caught.value.where) == (what, f"sealed.yaml document {index}")
+
+
 def test_fast_composer_gives_the_same_positions_as_the_pure_one() -> None:
     text = HEAD + "metadata:\n  name: x  # c\n" + TAIL
     assert [d and d.values for d in locate(text, "f")] == [d and d.values for d in locate(text + "# é\n", "f")]
