@@ -128,6 +128,35 @@ class _Reader:
             return []
         return [((*path, i), item) for i, item in enumerate(value)]
 
+    def versions(
+        self,
+        path: SpecPath,
+        body: Mapping[str, Any],
+        env_names: Iterable[str],
+        parse: Callable[[_Reader, SpecPath, Any], T | None],
+        latest: T,
+    ) -> tuple[T, dict[str, T]] | None:
+        """An object's `version` (absent: latest), one for all environments or a map of environment to version:
+        (the default version, the per-environment ones); None after a problem. `parse` reads one version."""
+        raw_version = body.get("version", LATEST)
+        if not isinstance(raw_version, dict):
+            version = parse(self, (*path, "version"), raw_version)
+            return None if version is None else (version, {})
+        ok = True
+        versions: dict[str, T] = {}
+        known = tuple(env_names)
+        for env, item in raw_version.items():
+            if env not in known:
+                self.fail((*path, "version", env), f"unknown environment (known: {', '.join(known)})")
+                ok = False
+                continue
+            version = parse(self, (*path, "version", env), item)
+            if version is None:
+                ok = False
+            else:
+                versions[env] = version
+        return (latest, versions) if ok else None
+
     def string_map(self, path: SpecPath, value: Any) -> dict[str, str]:
         out: dict[str, str] = {}
         if value is None:
@@ -383,24 +412,10 @@ def _object(r: _Reader, path: SpecPath, value: Any, env_names: Iterable[str]) ->
         ok = r.check((*path, "filePermission"), rules.file_permission_problem(body["filePermission"])) and ok
     if "versionHistory" in body:
         ok = r.check((*path, "versionHistory"), rules.version_history_problem(body["versionHistory"])) and ok
-    default_version, versions = "", {}
-    raw_version = body.get("version", LATEST)
-    if isinstance(raw_version, dict):
-        known = tuple(env_names)
-        for env, item in raw_version.items():
-            if env not in known:
-                r.fail((*path, "version", env), f"unknown environment (known: {', '.join(known)})")
-                ok = False
-                continue
-            version = _version(r, (*path, "version", env), item)
-            ok = version is not None and ok
-            versions[env] = version or ""
-    else:
-        version = _version(r, (*path, "version"), raw_version)
-        ok = version is not None and ok
-        default_version = version or ""
-    if not ok:
+    versioned = r.versions(path, body, env_names, _version, "")
+    if versioned is None or not ok:
         return None
+    default_version, versions = versioned
     return KeyVaultObject(
         name=body["name"],
         type=object_type,

@@ -232,30 +232,6 @@ def _engine_checks(r: _Reader, path: SpecPath, body: dict[str, Any]) -> bool:
     return ok
 
 
-def _versions(
-    r: _Reader, path: SpecPath, body: dict[str, Any], env_names: Iterable[str]
-) -> tuple[int, dict[str, int]] | None:
-    """(the default version, per-environment versions) of a KV v2 object; None after a problem."""
-    ok = True
-    default_version, versions = 0, {}
-    raw_version = body.get("version", LATEST)
-    if isinstance(raw_version, dict):
-        known = tuple(env_names)
-        for env, item in raw_version.items():
-            if env not in known:
-                r.fail((*path, "version", env), f"unknown environment (known: {', '.join(known)})")
-                ok = False
-                continue
-            number = _version(r, (*path, "version", env), item)
-            ok = number is not None and ok
-            versions[env] = number or 0
-    elif "version" in body:
-        number = _version(r, (*path, "version"), raw_version)
-        ok = number is not None and ok
-        default_version = number or 0
-    return (default_version, versions) if ok else None
-
-
 def vault_object(r: _Reader, path: SpecPath, value: Any, env_names: Iterable[str]) -> VaultObject | None:
     """One Vault object: a KV secret's key (`mount`, `kv`, `path`, `key`), or another engine's path."""
     body = r.mapping(path, value, OBJECT_KEYS, required=("file", "path"))
@@ -292,7 +268,7 @@ def vault_object(r: _Reader, path: SpecPath, value: Any, env_names: Iterable[str
             ok = False
     if "filePermission" in body:
         ok = r.check((*path, "filePermission"), azure_rules.file_permission_problem(body["filePermission"])) and ok
-    versioned = _versions(r, path, body, env_names)
+    versioned = r.versions(path, body, env_names, _version, 0)
     if versioned is None or not ok:
         return None
     default_version, versions = versioned
