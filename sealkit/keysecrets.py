@@ -14,9 +14,9 @@ import datetime as dt
 import hashlib
 import json
 import logging
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import Any, Protocol, TypeVar
 
 from sealkit.bitnami import SEALING_KEY_LABEL, SEALING_KEY_LABEL_ACTIVE
 from sealkit.errors import SealkitError
@@ -177,8 +177,31 @@ def held_keys(client: SecretsApi, namespace: str) -> list[HeldKey]:
     return found
 
 
-def backup_document(held: Iterable[HeldKey], namespace: str) -> dict[str, Any]:
-    """A v1 List of the active key Secrets (the backup form kubeseal's and sealkit's recovery read).
+class Held(Protocol):
+    """A key found in a key Secret, in either format (`HeldKey`, `sealkit.wrapping.keysecret.HeldWrapped`)."""
+
+    @property
+    def fingerprint(self) -> str: ...
+
+    @property
+    def secret(self) -> str: ...
+
+    @property
+    def active(self) -> bool: ...
+
+
+H = TypeVar("H", bound=Held)
+
+
+def backup_secrets(
+    held: Iterable[H],
+    namespace: str,
+    *,
+    secret_type: str,
+    labels: Mapping[str, str],
+    data: Callable[[H], dict[str, str]],
+) -> list[dict[str, Any]]:
+    """Key Secrets of `secret_type` for a backup, each key once, with `labels`; `data` is one key's Secret data.
 
     Keys no longer labelled active are left out: a restore must not bring a retired key back into use.
     """
@@ -192,13 +215,21 @@ def backup_document(held: Iterable[HeldKey], namespace: str) -> dict[str, Any]:
             {
                 "apiVersion": "v1",
                 "kind": "Secret",
-                "type": TLS,
-                "metadata": {
-                    "name": item.secret,
-                    "namespace": namespace,
-                    "labels": {SEALING_KEY_LABEL: SEALING_KEY_LABEL_ACTIVE},
-                },
-                "data": _tls_data(item.key.certificate_pem, private_pem(item.key)),
+                "type": secret_type,
+                "metadata": {"name": item.secret, "namespace": namespace, "labels": dict(labels)},
+                "data": data(item),
             }
         )
+    return items
+
+
+def backup_document(held: Iterable[HeldKey], namespace: str) -> dict[str, Any]:
+    """A v1 List of the active key Secrets (the backup form kubeseal's and sealkit's recovery read)."""
+    items = backup_secrets(
+        held,
+        namespace,
+        secret_type=TLS,
+        labels={SEALING_KEY_LABEL: SEALING_KEY_LABEL_ACTIVE},
+        data=lambda item: _tls_data(item.key.certificate_pem, private_pem(item.key)),
+    )
     return {"apiVersion": "v1", "kind": "List", "items": items}

@@ -19,7 +19,7 @@ from typing import Any
 
 from sealkit.errors import KeyMaterialError, SealkitError
 from sealkit.escrow.scheme import key_id
-from sealkit.keysecrets import SecretsApi, creation_time
+from sealkit.keysecrets import SecretsApi, backup_secrets, creation_time
 from sealkit.wrapping import names as n
 from sealkit.wrapping.envelope import WrappedKey, assemble
 
@@ -154,26 +154,13 @@ class HeldWrapped:
 
 def backup_items(held: list[HeldWrapped], namespace: str) -> list[dict[str, Any]]:
     """Wrapped key Secrets as backup items (still wrapped: a backup file of them holds no plaintext key)."""
-    items = []
-    seen: set[str] = set()
-    for item in held:
-        if not item.active or item.fingerprint in seen:
-            continue
-        seen.add(item.fingerprint)
-        items.append(
-            {
-                "apiVersion": "v1",
-                "kind": "Secret",
-                "type": n.WRAPPED_KEY_TYPE,
-                "metadata": {
-                    "name": item.secret,
-                    "namespace": namespace,
-                    "labels": {n.WRAPPED_KEY_LABEL: n.WRAPPED_KEY_ACTIVE},
-                },
-                "data": wrapped_data(item.wrapped),
-            }
-        )
-    return items
+    return backup_secrets(
+        held,
+        namespace,
+        secret_type=n.WRAPPED_KEY_TYPE,
+        labels={n.WRAPPED_KEY_LABEL: n.WRAPPED_KEY_ACTIVE},
+        data=lambda item: wrapped_data(item.wrapped),
+    )
 
 
 def held_wrapped(client: SecretsApi, namespace: str) -> list[HeldWrapped]:
