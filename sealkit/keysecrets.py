@@ -20,7 +20,7 @@ from typing import Any, Protocol, TypeVar
 
 from sealkit.bitnami import SEALING_KEY_LABEL, SEALING_KEY_LABEL_ACTIVE
 from sealkit.errors import SealkitError
-from sealkit.escrow.scheme import key_id, private_pem
+from sealkit.escrow.scheme import key_id, parse_rfc3339, private_pem
 from sealkit.keygen import GeneratedKey
 from sealkit.keys import PrivateKey, load_private_keys
 
@@ -64,11 +64,7 @@ def creation_time(secret: Mapping[str, Any]) -> dt.datetime | None:
     raw = (secret.get("metadata") or {}).get("creationTimestamp")
     if not isinstance(raw, str) or not raw:
         return None
-    try:
-        when = dt.datetime.fromisoformat(raw.replace("Z", "+00:00"))
-    except ValueError:
-        return None
-    return when if when.tzinfo else when.replace(tzinfo=dt.UTC)
+    return parse_rfc3339(raw)
 
 
 def _tls_data(certificate_pem: bytes | None, key_pem: bytes) -> dict[str, str]:
