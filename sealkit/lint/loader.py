@@ -49,9 +49,9 @@ _CONSTRUCTOR = yaml.constructor.SafeConstructor()
 Path_ = tuple[str | int, ...]
 
 
-def node_line(node: yaml.Node, path: Path_) -> int:
-    """1-based line of `path` inside `node`: the key's line for mapping steps, else the nearest
-    ancestor that exists (for paths through merge keys or missing fields)."""
+def _descend(node: yaml.Node, path: Path_) -> tuple[int, yaml.Node, bool]:
+    """Follow `path` (mapping keys, the last of a repeated key winning, and sequence indexes) as far as it
+    exists: (the 1-based line reached, a mapping step's being its key's; the node reached; whether all of it)."""
     line = int(node.start_mark.line) + 1
     current: Any = node
     for part in path:
@@ -61,33 +61,32 @@ def node_line(node: yaml.Node, path: Path_) -> int:
                 if isinstance(key_node, yaml.ScalarNode) and key_node.value == part:
                     found = (key_node, value_node)
             if found is None:
-                return line
+                return line, current, False
             line, current = int(found[0].start_mark.line) + 1, found[1]
         elif isinstance(current, yaml.SequenceNode) and isinstance(part, int) and 0 <= part < len(current.value):
             current = current.value[part]
             line = int(current.start_mark.line) + 1
         else:
-            return line
-    return line
+            return line, current, False
+    return line, current, True
+
+
+def node_line(node: yaml.Node, path: Path_) -> int:
+    """1-based line of `path` inside `node`: the key's line for mapping steps, else the nearest
+    ancestor that exists (for paths through merge keys or missing fields)."""
+    return _descend(node, path)[0]
 
 
 def node_at(node: yaml.Node, path: Path_) -> yaml.Node | None:
     """The node at `path` (mapping keys and sequence indexes), or None when it is not there."""
-    current: Any = node
-    for part in path:
-        if isinstance(current, yaml.MappingNode) and isinstance(part, str):
-            found = None
-            for key_node, value_node in current.value:
-                if isinstance(key_node, yaml.ScalarNode) and key_node.value == part:
-                    found = value_node
-            if found is None:
-                return None
-            current = found
-        elif isinstance(current, yaml.SequenceNode) and isinstance(part, int) and 0 <= part < len(current.value):
-            current = current.value[part]
-        else:
-            return None
-    return current if isinstance(current, yaml.Node) else None
+    _, found, whole = _descend(node, path)
+    return found if whole and isinstance(found, yaml.Node) else None
+
+
+def _text(mapping: Mapping[str, Any], key: str) -> str:
+    """A string field, or "" when it is missing or not a string."""
+    value = mapping.get(key)
+    return value if isinstance(value, str) else ""
 
 
 @dataclass(frozen=True)
@@ -104,13 +103,11 @@ class Manifest:
 
     @property
     def kind(self) -> str:
-        kind = self.obj.get("kind")
-        return kind if isinstance(kind, str) else ""
+        return _text(self.obj, "kind")
 
     @property
     def api_version(self) -> str:
-        value = self.obj.get("apiVersion")
-        return value if isinstance(value, str) else ""
+        return _text(self.obj, "apiVersion")
 
     @property
     def metadata(self) -> Mapping[str, Any]:
@@ -119,13 +116,11 @@ class Manifest:
 
     @property
     def name(self) -> str:
-        name = self.metadata.get("name")
-        return name if isinstance(name, str) else ""
+        return _text(self.metadata, "name")
 
     @property
     def namespace(self) -> str:
-        namespace = self.metadata.get("namespace")
-        return namespace if isinstance(namespace, str) else ""
+        return _text(self.metadata, "namespace")
 
 
 def is_kubernetes_object(obj: Any) -> bool:
