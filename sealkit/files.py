@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import errno
 import os
+import stat
 from collections.abc import Callable, Collection, Iterable, Iterator
 from pathlib import Path
 
@@ -39,15 +40,40 @@ def walk(
 
 
 def manifest_files(paths: Iterable[str | Path]) -> list[Path]:
-    """Named files as given; directories walked for YAML/JSON files, sorted, VCS folders skipped."""
+    """Named files as given (a pipe too: `<(kustomize build)`, /dev/stdin); directories walked for YAML/JSON
+    files, sorted, VCS folders skipped. A named path that cannot be looked up (no permission) is given back
+    as a file: its read says why."""
     found: list[Path] = []
     for raw in paths:
         path = Path(raw)
-        if path.is_file():
+        if not stat.S_ISDIR(named_mode(raw)):
             found.append(path)
-        elif path.is_dir():
-            for root, files in walk(path, SKIPPED_DIRS):
-                found.extend(Path(root) / f for f in files if f.lower().endswith(MANIFEST_SUFFIXES))
-        else:
-            raise InputError("no such file or directory", where=raw)
+            continue
+        for root, files in walk(path, SKIPPED_DIRS):
+            found.extend(Path(root) / f for f in files if f.lower().endswith(MANIFEST_SUFFIXES))
     return found
+
+
+def named_mode(raw: str | Path) -> int:
+    """The mode of a path named on the command line, links followed (0 when it cannot be looked up, e.g. no
+    permission: read as a file, its read then says why). InputError when nothing is there."""
+    try:
+        return Path(raw).stat().st_mode
+    except (FileNotFoundError, NotADirectoryError):
+        raise InputError("no such file or directory", where=os.fspath(raw)) from None
+    except OSError:
+        return 0
+
+
+def is_stream(raw: str | Path, mode: int) -> bool:
+    """Whether a named path (of `mode`, 0 when unknown) is a stream: a pipe, a terminal or another device, or a
+    path under /dev or /proc (/dev/stdout, /dev/fd/63: whatever that descriptor is, a regular file too). A
+    stream is read or written through as it is, never replaced by a new file nor rewritten in place."""
+    if mode == 0:
+        return False
+    if stat.S_ISFIFO(mode) or stat.S_ISCHR(mode) or stat.S_ISSOCK(mode):
+        return True
+    return os.path.abspath(raw).startswith(STREAM_PLACES)  # noqa: PTH100 - a string prefix test
+
+
+STREAM_PLACES = ("/dev/", "/proc/")

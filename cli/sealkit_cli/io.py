@@ -43,19 +43,53 @@ def output_format(explicit: str | None, output_path: str | None, default: str = 
     return default
 
 
-def write_output(text: str, path: str | None, *, mode: int = 0o644) -> None:
-    """Print to stdout, or replace `path` atomically (write a temp file beside it, then rename)."""
+def write_output(text: str, path: str | None, *, mode: int = 0o644, in_place: bool = False) -> None:
+    """Print to stdout, or replace `path` atomically (write a temp file beside it, then rename). A symbolic
+    link stays: the file it leads to is replaced. A stream (`-w /dev/stdout`, a pipe, /dev/null: see
+    `sealkit.files.is_stream`) is written through as it is, never replaced by a file; with `in_place` (a file
+    read and now rewritten: reencrypt, --merge-into) a stream is refused, as it cannot be written back."""
     if path is None or path == "-":
         sys.stdout.write(text)
         sys.stdout.flush()
         return
-    from pathlib import Path  # only when writing a file
+    from sealkit.filewrites import uninterrupted  # only when writing a file
 
-    from sealkit.filewrites import uninterrupted
-
-    target = Path(path)
+    target = _destination(path, in_place)
+    if target is None:
+        _write_through(text, path)
+        return
     with uninterrupted():  # Ctrl-C or SIGTERM waits (the file is written, or nothing is): no temporary left
         _write_beside(text, target, path, mode, make_parents(target))
+
+
+def _destination(path: str, in_place: bool) -> Path | None:
+    """The file to replace for `path`: itself, or the file its symbolic link leads to; None for a stream."""
+    from pathlib import Path
+
+    from sealkit.files import is_stream
+
+    try:
+        mode = os.stat(path).st_mode  # noqa: PTH116 - the mode of what the path leads to
+    except FileNotFoundError:
+        if os.path.islink(path):  # noqa: PTH114
+            raise InputError("a symbolic link to nothing is in the way", where=path) from None
+        return Path(path)
+    except OSError:  # not there yet, or not reachable: the write says why
+        return Path(path)
+    if is_stream(path, mode):
+        if in_place:
+            raise InputError("not a regular file, so it cannot be rewritten in place", where=path)
+        return None
+    return Path(os.path.realpath(path)) if os.path.islink(path) else Path(path)  # noqa: PTH114
+
+
+def _write_through(text: str, path: str) -> None:
+    """`text` written into a stream as `open(path, "w")` would (a pipe, a terminal, /dev/stdout, /dev/null)."""
+    try:
+        with open(path, "w", encoding="utf-8") as handle:  # noqa: PTH123
+            handle.write(text)
+    except OSError as exc:
+        raise InputError(f"cannot write ({os_reason(exc)})", where=path) from None
 
 
 def _write_beside(text: str, target: Path, path: str, mode: int, made: list[Path]) -> None:

@@ -21,8 +21,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from sealkit.errors import InputError
-from sealkit.files import SKIPPED_DIRS, walk
+from sealkit.files import SKIPPED_DIRS, is_stream, named_mode, walk
 from sealkit.lint import catalog, loader
 from sealkit.lint.config import CONFIG_NAMES
 from sealkit.lint.model import Hit
@@ -30,7 +29,6 @@ from sealkit.lint.model import Hit
 logger = logging.getLogger(__name__)
 
 VCS_DIRS = frozenset({".git", ".hg", ".svn"})
-_STREAM_PLACES = ("/dev/", "/proc/")  # /dev/stdin, /dev/fd/N: a stream even when it leads to a regular file
 GIT_TIMEOUT_SECONDS = 60
 
 
@@ -125,28 +123,14 @@ def _regular(path: Path) -> bool:
     return stat.S_ISREG(mode)
 
 
-def _named_mode(path: Path, raw: str | Path) -> int:
-    """The file type of a path named on the command line (0 when it cannot be looked up, e.g. no permission:
-    it is then read as a file, and its read says why). A directory is listed; anything else is read as one
-    input: a file, or a pipe (`sealkit lint <(kustomize build overlay)`, /dev/stdin). Raises InputError when
-    nothing is there."""
-    try:
-        return path.stat().st_mode
-    except (FileNotFoundError, NotADirectoryError):
-        raise InputError("no such file or directory", where=str(raw)) from None
-    except OSError:
-        return 0
-
-
 def discover(paths: Iterable[str | Path], *, all_files: bool = False) -> Discovery:
     """Named files as given; directories through git (tracked and staged) or walked."""
     found = Discovery()
     for raw in paths:
         path = Path(raw)
-        mode = _named_mode(path, raw)
+        mode = named_mode(raw)
         if not stat.S_ISDIR(mode):
-            stream = stat.S_ISFIFO(mode) or stat.S_ISCHR(mode) or str(raw).startswith(_STREAM_PLACES)
-            found.sources.append(Source(str(raw), path, stream=stream))
+            found.sources.append(Source(str(raw), path, stream=is_stream(raw, mode)))
             continue
         names = None if all_files else _git_files(path)
         if names is not None:

@@ -5,13 +5,14 @@ from __future__ import annotations
 
 import errno
 import os
+import stat
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from sealkit.errors import InputError, os_reason
-from sealkit.files import manifest_files, walk
+from sealkit.files import is_stream, manifest_files, named_mode, walk
 
 
 def refuse_listing(monkeypatch: pytest.MonkeyPatch, blocked: Path, err: int = errno.EACCES) -> None:
@@ -72,3 +73,28 @@ def test_a_directory_that_does_not_exist_holds_nothing(tmp_path: Path) -> None:
 def test_os_reason_words_a_path_error_for_a_message(err: int, why: str) -> None:
     assert os_reason(OSError(err, os.strerror(err), "/x")) == why
     assert os_reason(OSError()) == "input/output error", "no words from the system: still something to say"
+
+
+@pytest.mark.parametrize(
+    ("path", "mode", "stream"),
+    [
+        ("/dev/stdout", stat.S_IFREG | 0o644, True),  # fd 1 redirected to a file: still written through
+        ("/dev/null", stat.S_IFCHR | 0o666, True),
+        ("/proc/self/fd/63", stat.S_IFIFO | 0o600, True),
+        ("repo/pipe", stat.S_IFIFO | 0o600, True),
+        ("repo/tty", stat.S_IFCHR | 0o620, True),
+        ("repo/sealed.yaml", stat.S_IFREG | 0o644, False),
+        ("/dev/stdout", 0, False),  # could not be looked up: read or written as a file, which says why
+    ],
+)
+def test_streams_are_pipes_devices_and_paths_under_dev_and_proc(path: str, mode: int, stream: bool) -> None:
+    assert is_stream(path, mode) is stream
+
+
+def test_a_named_pipe_is_given_back_as_a_file_and_a_missing_path_is_refused(tmp_path: Path) -> None:
+    os.mkfifo(tmp_path / "rendered")
+    assert manifest_files([tmp_path / "rendered"]) == [tmp_path / "rendered"]
+    assert stat.S_ISFIFO(named_mode(tmp_path / "rendered"))
+    with pytest.raises(InputError) as refused:
+        manifest_files([tmp_path / "absent"])
+    assert str(refused.value) == f"no such file or directory: {tmp_path / 'absent'}"
