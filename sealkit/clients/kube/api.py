@@ -310,6 +310,15 @@ class KubeClient:
         result = json.loads(response.body)
         return result if isinstance(result, dict) else {}
 
+    def _get_or_none(self, path: str) -> dict[str, Any] | None:
+        """A GET of one object; None when it is not there (404), ApiError for any other failure."""
+        try:
+            return self.request("GET", path)
+        except ApiError as exc:
+            if exc.status == 404:
+                return None
+            raise
+
     # --- the handful of calls sealkit makes ------------------------------------------------------------
 
     @staticmethod
@@ -323,12 +332,7 @@ class KubeClient:
         return f"{path}/{subresource}" if subresource else path
 
     def get_secret(self, namespace: str, name: str) -> dict[str, Any] | None:
-        try:
-            return self.request("GET", self.secret_path(namespace, name))
-        except ApiError as exc:
-            if exc.status == 404:
-                return None
-            raise
+        return self._get_or_none(self.secret_path(namespace, name))
 
     def list_secrets(self, namespace: str, label_selector: str) -> list[dict[str, Any]]:
         result = self.request("GET", self.secret_path(namespace), query={"labelSelector": label_selector})
@@ -387,12 +391,7 @@ class KubeClient:
         return f"{base}/{quote(name, safe='')}" if name else base
 
     def get_lease(self, namespace: str, name: str) -> dict[str, Any] | None:
-        try:
-            return self.request("GET", self.lease_path(namespace, name))
-        except ApiError as exc:
-            if exc.status == 404:
-                return None
-            raise
+        return self._get_or_none(self.lease_path(namespace, name))
 
     def create_lease(self, namespace: str, body: Mapping[str, Any]) -> dict[str, Any]:
         return self.request("POST", self.lease_path(namespace), body=dict(body))
