@@ -63,7 +63,9 @@ def fetcher(kubeconfig: str | None, *, timeout: float = 30.0) -> Fetch:
             proxy = ControllerProxy(options, timeout=timeout, missing=NO_KUBECONFIG)
             return proxy.cert_pem(), source.describe()
         except SealkitError as exc:
-            raise type(exc)(f"environment {env}: {exc}") from None
+            # The same error (class, where, status kept; some classes take other arguments), named for env.
+            SealkitError.__init__(exc, f"environment {env}: {exc.what}", where=exc.where)
+            raise exc.with_traceback(None) from None
 
     return fetch
 
@@ -82,4 +84,4 @@ def refuse_with_env(ctx: click.Context, flags: dict[str, str]) -> None:
     for param, flag in flags.items():
         source = ctx.get_parameter_source(param)
         if source is click.core.ParameterSource.COMMANDLINE:
-            raise InputError(f"--env writes each environment's own files and uses its own certificate: {flag}")
+            raise InputError("--env writes each environment's own files and uses its own certificate", where=flag)

@@ -16,7 +16,7 @@ import socket
 import subprocess
 import sys
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -370,20 +370,27 @@ TABLE: dict[str, dict[str, Case]] = {
 CASES = [(command, kind) for command, cases in TABLE.items() for kind in CLASSES if kind in cases]
 
 
-def run(args: list[str], stdin: str) -> subprocess.CompletedProcess[str]:
+def run(
+    args: list[str], stdin: str, *, extra_env: dict[str, str] | None = None, terminal: bool = False
+) -> subprocess.CompletedProcess[str]:
+    """The CLI as a user runs it; `terminal`: stdin is a terminal (nothing piped in)."""
     env = {
         k: v for k, v in os.environ.items() if not k.startswith(("KUBECONFIG", "SEALED_SECRETS", "SEALKIT", "AZURE"))
     }
-    return subprocess.run(
-        [sys.executable, "-c", "from sealkit_cli.main import main; main()", *args],
-        input=stdin,
-        capture_output=True,
-        text=True,
-        check=False,
-        timeout=30,
-        env=env | {"HOME": "/nonexistent", "SEALED_SECRETS_KEY_SIZE": "2048", "PATH": "/usr/bin:/bin"},
-        cwd=ROOT,
-    )
+    env |= {"HOME": "/nonexistent", "SEALED_SECRETS_KEY_SIZE": "2048", "PATH": "/usr/bin:/bin"} | (extra_env or {})
+    command = [sys.executable, "-c", "from sealkit_cli.main import main; main()", *args]
+    if not terminal:
+        return subprocess.run(
+            command, input=stdin, capture_output=True, text=True, check=False, timeout=30, env=env, cwd=ROOT
+        )
+    controller, tty = os.openpty()
+    try:
+        return subprocess.run(
+            command, stdin=tty, capture_output=True, text=True, check=False, timeout=30, env=env, cwd=ROOT
+        )
+    finally:
+        os.close(tty)
+        os.close(controller)
 
 
 def test_the_table_covers_every_command_and_class() -> None:
@@ -420,3 +427,57 @@ def test_bad_input(world: World, command: str, kind: str) -> None:
         assert not PYTHON_VALUE.search(line), line
         assert case.expect in line, line
         assert result.stdout == ""
+
+
+# --- where: a refusal of a flag, variable, argument or file names it as `<where>` ------------------------
+
+
+@dataclass(frozen=True)
+class Refusal:
+    """A command refused before it does anything: its arguments, what the environment adds, its exact line."""
+
+    args: Callable[[World], list[str]]
+    line: Callable[[World], str]
+    env: dict[str, str] = field(default_factory=dict)
+    terminal: bool = False  # stdin is a terminal
+
+
+def spec(w: World) -> str:
+    return str(w.spec_repo / "sealkit-csi.yaml")
+
+
+def dev_workdir_with_a_list_for_key(w: World) -> Path:
+    workdir = w.root / "dev-workdir"
+    workdir.mkdir(exist_ok=True)
+    (workdir / "sealing-key.yaml").write_text("- not a key Secret\n")
+    return workdir
+
+
+ONLY_ONE = "error: give only one of these"
+NO_CLIENT = "set (or pipe the id and secret to --from-stdin, one a line)"
+ESCROW = "error: escrow needs both --vault and --cluster-name; this one is missing"
+KEK = "needs the key-encryption key to wrap with: --kek URL (or SEALKIT_KEK_URL)"
+VAULT_CSI = str(ROOT / "examples" / "vault-csi" / "sealkit-csi.yaml")  # HashiCorp Vault only: no Key Vault version
+
+REFUSALS: dict[str, Refusal] = {
+    "seal --env --cert": Refusal(
+        lambda w: ["seal", "--spec", spec(w), "--env", "dev", "--cert", str(w.cert)],
+        lambda w: "error: --env writes each environment's own files and uses its own certificate: --cert",
+    ),
+    "certs pull --env, kubeconfig an alias bomb": Refusal(
+        lambda w: ["certs", "pull", "--spec", spec(w), "--env", "dev", "--kubeconfig", str(w.bad("alias bomb"))],
+        lambda w: (
+            "error: environment dev: excessive aliasing: aliases expand to 2549 of the document's 2567 nodes: "
+            f"kubeconfig {w.bad('alias bomb')} document 1 line 4"
+        ),
+    ),
+}
+
+
+@pytest.mark.parametrize("name", list(REFUSALS))
+def test_a_refusal_names_its_where(world: World, name: str) -> None:
+    """Each line is exactly `error: <what is wrong>: <where>`, the where being the flag(s), variables, argument or
+    file to change (a message that lost its where, or carried it in the middle of the text, fails here)."""
+    case = REFUSALS[name]
+    result = run(case.args(world), "", extra_env=case.env, terminal=case.terminal)
+    assert (result.returncode, result.stderr, result.stdout) == (2, case.line(world) + "\n", "")
