@@ -460,6 +460,29 @@ KEK = "needs the key-encryption key to wrap with: --kek URL (or SEALKIT_KEK_URL)
 VAULT_CSI = str(ROOT / "examples" / "vault-csi" / "sealkit-csi.yaml")  # HashiCorp Vault only: no Key Vault version
 
 REFUSALS: dict[str, Refusal] = {
+    "csi verify --pin --unpin": Refusal(
+        lambda w: ["csi", "verify", "--pin", "--unpin"], lambda w: f"{ONLY_ONE}: --pin, --repin, --unpin"
+    ),
+    "csi verify --unpin --env qa": Refusal(
+        lambda w: ["csi", "verify", "--spec", spec(w), "--unpin", "--env", "qa"],
+        lambda w: "error: unknown environment 'qa' (the spec has: dev, prod): --env qa",
+    ),
+    "csi verify --pin, no Key Vault object": Refusal(
+        lambda w: ["csi", "verify", "--spec", VAULT_CSI, "--pin"],
+        lambda w: "error: nothing to pin: the chosen applications read no Key Vault objects: --pin",
+    ),
+    "csi seal-creds, no credentials": Refusal(
+        lambda w: ["csi", "seal-creds", "--spec", spec(w), "--env", "prod"],
+        lambda w: (
+            f"error: no client id or secret {NO_CLIENT}: "
+            "SEALKIT_CSI_CLIENT_ID or AZURE_CLIENT_ID, SEALKIT_CSI_CLIENT_SECRET or AZURE_CLIENT_SECRET"
+        ),
+    ),
+    "csi seal-creds, no client secret": Refusal(
+        lambda w: ["csi", "seal-creds", "--spec", spec(w), "--env", "prod"],
+        lambda w: f"error: no client secret {NO_CLIENT}: SEALKIT_CSI_CLIENT_SECRET or AZURE_CLIENT_SECRET",
+        env={"AZURE_CLIENT_ID": "an-id"},
+    ),
     "seal --env --cert": Refusal(
         lambda w: ["seal", "--spec", spec(w), "--env", "dev", "--cert", str(w.cert)],
         lambda w: "error: --env writes each environment's own files and uses its own certificate: --cert",

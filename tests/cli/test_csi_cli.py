@@ -151,7 +151,10 @@ def test_seal_creds_without_credentials(repo: Path) -> None:
     }
     result = run("seal-creds", "--spec", str(repo / "sealkit-csi.yaml"), "--env", "prod", env=env)
     assert result.exit_code == 2
-    assert result.output.startswith("error: set SEALKIT_CSI_CLIENT_ID or AZURE_CLIENT_ID and")
+    assert result.output == (
+        "error: no client id or secret set (or pipe the id and secret to --from-stdin, one a line): "
+        "SEALKIT_CSI_CLIENT_ID or AZURE_CLIENT_ID, SEALKIT_CSI_CLIENT_SECRET or AZURE_CLIENT_SECRET\n"
+    )
     short = run("seal-creds", "--spec", str(repo / "sealkit-csi.yaml"), "--env", "prod", "--from-stdin", input=SECRET)
     assert short.exit_code == 2 and SECRET not in short.output
 

@@ -433,6 +433,12 @@ def test_discover_failures_are_one_line(vault: Vault, env: dict[str, str | None]
     assert line.startswith("error: 403 ForbiddenByRbac") and line.endswith(f": vault kv-main ({vault.url})")
     (bad_name,) = error_lines(run("discover", "--vault", "x"))
     assert bad_name.startswith("error: keyvaultName") and bad_name.endswith(": --vault")
+    # No token: the line names the credential that could not get one.
+    no_cli = env | {"PATH": "/nonexistent"}
+    result = run("discover", "--vault", "kv-main", "--vault-url", f"kv-main={vault.url}", "--auth", "cli", env=no_cli)
+    assert result.exit_code == 2
+    (line,) = error_lines(result)
+    assert line.startswith("error: the credential could not get a token: ") and line.endswith(": --auth cli")
 
 
 # --- import cost -----------------------------------------------------------------------------------

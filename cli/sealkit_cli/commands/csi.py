@@ -128,9 +128,12 @@ def _read_principal(from_stdin: bool) -> Any:
         return ServicePrincipal(lines[0], lines[1])
     client_id, client_secret = _from_env(CLIENT_ID_VARS), _from_env(CLIENT_SECRET_VARS)
     if client_id is None or client_secret is None:
+        given = (("id", CLIENT_ID_VARS, client_id), ("secret", CLIENT_SECRET_VARS, client_secret))
+        unset = [(what, names) for what, names, value in given if value is None]
         raise InputError(
-            f"set {' or '.join(CLIENT_ID_VARS)} and {' or '.join(CLIENT_SECRET_VARS)}, "
-            "or pass --from-stdin with the id and secret on two lines"
+            f"no client {' or '.join(what for what, _ in unset)} set (or pipe the id and secret to --from-stdin, "
+            "one a line)",
+            where=", ".join(" or ".join(names) for _, names in unset),
         )
     return ServicePrincipal(client_id, client_secret)
 
@@ -350,19 +353,22 @@ def verify(
     from sealkit.csi.spec import load_spec
 
     if sum((pin, repin, unpin)) > 1:
-        raise InputError("give only one of --pin, --repin, --unpin")
+        raise InputError("give only one of these", where="--pin, --repin, --unpin")
     spec = load_spec(_spec_path(spec_arg or spec_file), check_bases=False)
     if unpin:
         for name in envs:
             if name not in spec.environments:
-                raise InputError(f"unknown environment {name!r} (the spec has: {', '.join(spec.environments)})")
+                have = ", ".join(spec.environments)
+                raise InputError(f"unknown environment {name!r} (the spec has: {have})", where=f"--env {name}")
         changed = pinning.apply(spec, pinning.unpins_for(spec, envs or None))
         click.echo(f"{'unpinned versions in' if changed else 'no pinned versions in'} {spec.path}")
         return
     refs = vaultcheck.references(spec, envs or None, apps or None)
     hv_refs = hv_check.references(spec, envs or None, apps or None)
     if (pin or repin) and not refs:
-        raise InputError("--pin and --repin pin Key Vault versions: the chosen applications read no Key Vault objects")
+        raise InputError(
+            "nothing to pin: the chosen applications read no Key Vault objects", where="--pin" if pin else "--repin"
+        )
     if repin:
         refs = [dataclasses.replace(ref, version="") for ref in refs]
     report = vaultrun.Report(())
@@ -427,7 +433,7 @@ def discover(vault: str, cloud: str, fmt: str, **kwargs: Any) -> None:
         items = call_with_retries(lambda: reader.list_vault(vault), _retry(kwargs), give_up=VaultAccessError)
     except VaultAccessError as exc:
         if isinstance(exc, CredentialError):
-            raise InputError(str(exc)) from None
+            raise InputError(exc.what, where=exc.where or f"--auth {kwargs['auth']}") from None
         raise InputError(str(exc), where=f"vault {vault} ({url})") from None
     finally:
         reader.close()
