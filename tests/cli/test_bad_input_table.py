@@ -483,6 +483,22 @@ REFUSALS: dict[str, Refusal] = {
         lambda w: f"error: no client secret {NO_CLIENT}: SEALKIT_CSI_CLIENT_SECRET or AZURE_CLIENT_SECRET",
         env={"AZURE_CLIENT_ID": "an-id"},
     ),
+    "keys wrap without --kek": Refusal(lambda w: ["keys", "wrap"], lambda w: f"error: keys wrap {KEK}"),
+    "keys rewrap without --kek": Refusal(lambda w: ["keys", "rewrap"], lambda w: f"error: keys rewrap {KEK}"),
+    "keys backup --vault": Refusal(
+        lambda w: ["keys", "backup", "--vault", "kv-x"], lambda w: f"{ESCROW}: --cluster-name"
+    ),
+    "keys backup --cluster-name": Refusal(
+        lambda w: ["keys", "backup", "--cluster-name", "dev"], lambda w: f"{ESCROW}: --vault"
+    ),
+    "keys backup to nowhere": Refusal(
+        lambda w: ["keys", "backup"],
+        lambda w: "error: backup needs a file or an escrow vault (or both): --to-file, or --vault and --cluster-name",
+    ),
+    "unseal without keys": Refusal(
+        lambda w: ["unseal", "-f", str(w.sealed)],
+        lambda w: "error: no private keys (give a PEM file, key Secret backup or v1 List): --private-key",
+    ),
     "seal --env --cert": Refusal(
         lambda w: ["seal", "--spec", spec(w), "--env", "dev", "--cert", str(w.cert)],
         lambda w: "error: --env writes each environment's own files and uses its own certificate: --cert",

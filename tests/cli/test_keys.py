@@ -257,7 +257,8 @@ def test_restore_from_vault_into_an_empty_namespace(
     assert nothing.exit_code == 0 and "nothing to restore" in nothing.output
 
     unknown = run(kubeconfig, "restore", *vault_args(keyvault), "--fingerprint", "SHA256:" + "A" * 43)
-    assert unknown.exit_code == 2 and "no such key to restore" in unknown.output
+    assert unknown.exit_code == 2
+    assert unknown.output == f"error: no such key to restore: --fingerprint SHA256:{'A' * 43}\n"
 
 
 def test_tampered_escrow_is_not_restored(
@@ -299,15 +300,27 @@ def test_vault_failures_are_one_line(
         check_clean(result, pairs)
 
 
-def test_bad_input_is_one_line(kube: KubeServer, kubeconfig: Path, keyvault: Vault, env: dict[str, str]) -> None:
-    cases = {
-        ("backup",): "needs --to-file FILE, or --vault and --cluster-name",
-        ("restore", "--vault", keyvault.url): "--cluster-name is missing",
-        ("list", "--vault", keyvault.url, "--cluster-name", "Dev"): "with a letter or digit: --cluster-name",
-        ("list", "--vault", "http://127.0.0.1:1", "--cluster-name", "dev"): "must be an https:// URL",
-        ("restore", "--vault", keyvault.url, "--cluster-name", "dev"): "no escrowed keys for cluster dev",
-    }
-    for args, message in cases.items():
+def test_bad_input_is_one_line(
+    kube: KubeServer, kubeconfig: Path, keyvault: Vault, env: dict[str, str], tmp_path: Path
+) -> None:
+    url = keyvault.url
+    both = "escrow needs both --vault and --cluster-name; this one is missing"
+    cases = [
+        (
+            ["backup"],
+            "error: backup needs a file or an escrow vault (or both): --to-file, or --vault and --cluster-name",
+        ),
+        (["restore", "--vault", url], f"error: {both}: --cluster-name\n"),
+        (["restore", "--cluster-name", "dev"], f"error: {both}: --vault\n"),
+        (["list", "--vault", url, "--cluster-name", "Dev"], "with a letter or digit: --cluster-name"),
+        (["list", "--vault", "http://127.0.0.1:1", "--cluster-name", "dev"], "must be an https:// URL"),
+        (["restore", "--vault", url, "--cluster-name", "dev"], f"error: no escrowed keys for cluster dev: {url}\n"),
+        (
+            ["backup", "-o", str(tmp_path / "k.yaml")],
+            f"error: no active key Secrets to back up: namespace {NS} at http",
+        ),
+    ]
+    for args, message in cases:
         result = run(kubeconfig, *args, "--auth", "workload-identity")
         assert result.exit_code == 2, (args, result.output)
         assert message in result.output and "Traceback" not in result.output

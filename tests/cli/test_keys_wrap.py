@@ -178,6 +178,13 @@ def test_unseal_without_vault_access_says_exactly_that(
     assert "(k): a wrapped key; opening it needs unwrap access to its Key Vault key" in line
     assert f"Key Vault key {kek.vault.key_id('kek', kek.vault.versions('kek', 'key')[-1])}" in line
     assert "403 ForbiddenByRbac" in line and "Key Vault Crypto User" in line
+    # A command without vault options (verify, lint, reencrypt) names the wrapped key as where.
+    offline = CliRunner().invoke(cli, ["verify", "--private-key", str(key_file), str(sealed)])
+    assert offline.exit_code == 2
+    assert offline.output == (
+        "error: a wrapped key; opening it needs access to its Key Vault key (sealkit unseal --private-key unwraps "
+        f"it with vault access): {key_file} document 1 (k)\n"
+    )
     # The wrapped Secret is no key to tools that read plaintext key files (kubeseal's rule: tls.key or nothing).
     with pytest.raises(Exception, match="a wrapped key Secret"):
         load_private_keys(key_file.read_bytes(), "key.yaml")

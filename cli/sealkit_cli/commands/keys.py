@@ -127,7 +127,7 @@ def _escrow(kwargs: dict[str, Any], *, required: bool) -> Escrow | None:
         return None
     if not vault or not cluster:
         missing = "--vault" if not vault else "--cluster-name"
-        raise InputError(f"escrow needs both --vault and --cluster-name; {missing} is missing")
+        raise InputError("escrow needs both --vault and --cluster-name; this one is missing", where=missing)
     cluster = check_cluster_name(cluster, where="--cluster-name")
     url = _vault_url(vault, kwargs)
     from sealkit.clients.keyvault.credentials import make_credential, quiet_azure_logging
@@ -272,14 +272,16 @@ def backup(to_file: Path | None, force: bool, **kwargs: Any) -> None:
     fingerprint before reporting it escrowed.
     """
     if to_file is None and not kwargs["vault"] and not kwargs["cluster_name"]:
-        raise InputError("backup needs --to-file FILE, or --vault and --cluster-name (or both)")
+        raise InputError(
+            "backup needs a file or an escrow vault (or both)", where="--to-file, or --vault and --cluster-name"
+        )
     escrow = _escrow(kwargs, required=to_file is None)
     namespace = kwargs["cluster"].controller_namespace
     client = _kube(kwargs)
     held = [h for h in _held(client, namespace) if h.active]
     wrapped = [h for h in _held_wrapped(client, namespace) if h.active]
     if not held and not wrapped:
-        raise InputError(f"no active key Secrets in {namespace}: nothing to back up")
+        raise InputError("no active key Secrets to back up", where=f"namespace {namespace} at {client.host}")
     if to_file is not None:
         from sealkit.keysecrets import backup_document
         from sealkit.wrapping.keysecret import backup_items
@@ -361,10 +363,10 @@ def restore(
         for entry in restore_order(vault.entries(escrow.cluster)):
             sources[entry.fingerprint] = _fetcher(vault, entry)
         if not sources:
-            raise InputError(f"no escrowed keys for cluster {escrow.cluster} in {vault.url}")
+            raise InputError(f"no escrowed keys for cluster {escrow.cluster}", where=vault.url)
     unknown = set(fingerprints) - set(sources) - present
     if unknown:
-        raise InputError(f"no such key to restore: {', '.join(sorted(unknown))}")
+        raise InputError("no such key to restore", where=f"--fingerprint {', '.join(sorted(unknown))}")
     selected = [fp for fp in sources if not fingerprints or fp in fingerprints]
     for fp in selected:
         if fp in present:

@@ -55,7 +55,7 @@ def wrap(kek_url: str | None, dry_run: bool, key_prefix: str, **kwargs: Any) -> 
     from sealkit_cli.commands.keys import _cluster_errors
 
     if not kek_url:
-        raise InputError("keys wrap needs --kek URL (or SEALKIT_KEK_URL): the key-encryption key to wrap with")
+        raise InputError("keys wrap needs the key-encryption key to wrap with", where="--kek URL (or SEALKIT_KEK_URL)")
     namespace = kwargs["cluster"].controller_namespace
     client = _kube(kwargs)
     kek = kek_client(kwargs, kek_url)
@@ -98,7 +98,9 @@ def rewrap(kek_url: str | None, dry_run: bool, **kwargs: Any) -> None:
     from sealkit_cli.commands.keys import _cluster_errors, _escrow
 
     if not kek_url:
-        raise InputError("keys rewrap needs --kek URL (or SEALKIT_KEK_URL): the key-encryption key to wrap with")
+        raise InputError(
+            "keys rewrap needs the key-encryption key to wrap with", where="--kek URL (or SEALKIT_KEK_URL)"
+        )
     escrow = _escrow(kwargs, required=False)
     namespace = kwargs["cluster"].controller_namespace
     client = _kube(kwargs)

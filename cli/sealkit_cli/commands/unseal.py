@@ -31,7 +31,7 @@ def load_keyring(given: tuple[Any, ...], flag: str = "--private-key", vault: dic
 
     paths = flatten(given)
     if not paths:
-        raise InputError(f"no private keys: give {flag} FILE (PEM, key Secret backup or v1 List)")
+        raise InputError("no private keys (give a PEM file, key Secret backup or v1 List)", where=flag)
     ring = KeyRing()
     wrapped = []
     for path in paths:
@@ -43,8 +43,9 @@ def load_keyring(given: tuple[Any, ...], flag: str = "--private-key", vault: dic
     if wrapped:
         if vault is None:
             raise InputError(
-                f"{wrapped[0].source}: a wrapped key; opening it needs access to its Key Vault key "
-                "(sealkit unseal --private-key unwraps it with vault access)"
+                "a wrapped key; opening it needs access to its Key Vault key "
+                "(sealkit unseal --private-key unwraps it with vault access)",
+                where=wrapped[0].source,
             )
         options = vault
         for key in open_wrapped(wrapped, lambda: kek_client(options, None)):
