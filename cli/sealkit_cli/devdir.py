@@ -69,7 +69,8 @@ class DevDir:
             os.close(fd)
             raise InputError(
                 f"a local cluster already runs from this directory (pid {owner}; stop it with "
-                f"sealkit dev down --dir DIR): {self.path}"
+                "sealkit dev down --dir DIR)",
+                where=self.path,
             ) from None
         os.ftruncate(fd, 0)
         os.write(fd, json.dumps({"pid": os.getpid(), "keep": self.keep}).encode())
@@ -93,7 +94,7 @@ class DevDir:
         if path.exists():
             manifest = yaml.safe_load(path.read_text(encoding="utf-8"))
             if not isinstance(manifest, dict):
-                raise InputError(f"not a key Secret: {path}")
+                raise InputError("not a key Secret", where=path)
             return manifest
         manifest = key_secret_manifest(generate(), namespace=DEFAULT_CONTROLLER_NAMESPACE, prefix=SEALING_KEY_PREFIX)
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
@@ -141,7 +142,7 @@ def stop(path: Path) -> Stopped:
     try:
         fd = os.open(path / PID, os.O_RDWR)
     except (FileNotFoundError, NotADirectoryError):
-        raise InputError(f"no local cluster runs from this directory: {path}") from None
+        raise InputError("no local cluster runs from this directory", where=path) from None
     try:
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
@@ -159,7 +160,7 @@ def stop(path: Path) -> Stopped:
         state = _state(fd)
         pid = state.get("pid")
         if not isinstance(pid, int) or pid <= 0:
-            raise InputError(f"the local cluster is still starting (run sealkit dev down again): {path}")
+            raise InputError("the local cluster is still starting (run sealkit dev down again)", where=path)
         with _process_handle(pid) as handle:
             with contextlib.suppress(ProcessLookupError):
                 os.kill(pid, signal.SIGTERM)

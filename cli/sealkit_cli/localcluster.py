@@ -33,7 +33,9 @@ class TestServersMissing(InputError):
     __test__ = False  # not a pytest test class
 
     def __init__(self) -> None:
-        super().__init__(f"the Kubernetes emulator is not installed ({INSTALL_TESTSERVERS})")
+        super().__init__(
+            f"the Kubernetes emulator is not installed ({INSTALL_TESTSERVERS})", where="sealkit-testservers"
+        )
 
 
 def kube_server_class() -> type[KubeServer]:

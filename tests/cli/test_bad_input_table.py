@@ -510,6 +510,21 @@ REFUSALS: dict[str, Refusal] = {
             f"kubeconfig {w.bad('alias bomb')} document 1 line 4"
         ),
     ),
+    "dev down without --dir": Refusal(
+        lambda w: ["dev", "down"],
+        lambda w: (
+            "error: which local cluster? give its directory (sealkit dev up --detach exports it): "
+            "--dir or SEALKIT_DEV_DIR"
+        ),
+    ),
+    "dev down --dir, no cluster": Refusal(
+        lambda w: ["dev", "down", "--dir", str(w.bad("directory"))],
+        lambda w: f"error: no local cluster runs from this directory: {w.bad('directory')}",
+    ),
+    "dev up --workdir, not a key": Refusal(
+        lambda w: ["dev", "up", "--key-size", "2048", "--workdir", str(dev_workdir_with_a_list_for_key(w))],
+        lambda w: f"error: not a key Secret: {w.root / 'dev-workdir' / 'sealing-key.yaml'}",
+    ),
 }
 
 

@@ -91,7 +91,10 @@ def up(workdir: Path | None, keep: bool, port: int, key_size: int, detach: bool,
 def down(directory: Path | None) -> None:
     """Stop a local cluster started by `sealkit dev up` and wait until it has removed its files."""
     if directory is None:
-        raise InputError(f"which local cluster? give --dir DIR or set {DIR_ENV} (sealkit dev up --detach sets it)")
+        raise InputError(
+            "which local cluster? give its directory (sealkit dev up --detach exports it)",
+            where=f"--dir or {DIR_ENV}",
+        )
     stopped = devdir.stop(directory)
     what = f"stopped the local cluster (pid {stopped.pid})" if stopped.pid else "no process ran any more"
     click.echo(f"{what}; {'removed' if stopped.removed else 'kept'} {directory}")
@@ -143,10 +146,10 @@ def _run(workdir: Path | None, keep: bool, port: int, key_size: int, ready_fd: i
                 _announce(facts)
             signal.sigwait(STOP_SIGNALS)
     except Exception as exc:
-        error = exc if isinstance(exc, SealkitError) else InputError(_failure(exc, port))
+        error = exc if isinstance(exc, SealkitError) else _failure(exc, port)
         if ready_fd is None:
             raise error from None
-        _tell(ready_fd, {"error": str(error)})
+        _tell(ready_fd, {"error": error.what, "where": error.where})
         ready_fd = None
         sys.exit(2)
     finally:
@@ -163,12 +166,12 @@ def _run(workdir: Path | None, keep: bool, port: int, key_size: int, ready_fd: i
         click.echo(f"Stopped the local cluster; {'kept' if directory.keep else 'removed'} {directory.path}")
 
 
-def _failure(exc: Exception, port: int) -> str:
+def _failure(exc: Exception, port: int) -> InputError:
     """One line for an unexpected failure to start (the details go to dev.log, kept with --keep)."""
     logging.getLogger(__name__).error("the local cluster did not start", exc_info=exc)
     if isinstance(exc, OSError) and exc.errno == errno.EADDRINUSE:
-        return f"the local cluster did not start: port {port} is in use (--port)"
-    return "the local cluster did not start (run it again with --keep and read its dev.log)"
+        return InputError(f"the local cluster did not start (port {port} is in use)", where="--port")
+    return InputError("the local cluster did not start (run it again with --keep and read its log)", where=devdir.LOG)
 
 
 def _log_to(path: Path, *, detached: bool) -> logging.Handler:
@@ -237,7 +240,9 @@ def _detach(workdir: Path | None, keep: bool, port: int, key_size: int) -> None:
         message = {}
     if "ready" not in message:
         status = child.wait()
-        raise InputError(message.get("error") or f"the local cluster did not start (exit status {status})")
+        if message.get("error"):
+            raise InputError(message["error"], where=message.get("where"))
+        raise InputError(f"the local cluster did not start (exit status {status})", where="sealkit dev up --detach")
     facts = message["ready"]
     click.echo(exports(facts), nl=False)
     click.echo(
