@@ -68,7 +68,8 @@ def _check_cluster(spec: Spec, env: Environment, served: str, kubeconfig: str | 
         )
         raise InputError(
             f"environment {env.name}: the cluster's certificate {provenance.short(served)} is not the environment's "
-            f"{provenance.short(expected)} (a cluster of another environment, or a stale certificate: {renew}): {where}"
+            f"{provenance.short(expected)} (a cluster of another environment, or a stale certificate: {renew})",
+            where=where,
         )
 
 

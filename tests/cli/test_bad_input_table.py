@@ -483,6 +483,15 @@ REFUSALS: dict[str, Refusal] = {
         lambda w: f"error: no client secret {NO_CLIENT}: SEALKIT_CSI_CLIENT_SECRET or AZURE_CLIENT_SECRET",
         env={"AZURE_CLIENT_ID": "an-id"},
     ),
+    "lint --online --private-key": Refusal(
+        lambda w: ["lint", "--online", "--private-key", str(w.key), str(w.sealed_repo)],
+        lambda w: f"{ONLY_ONE}: --online, --private-key",
+    ),
+    "lint - on a terminal": Refusal(
+        lambda w: ["lint", "-"],
+        lambda w: "error: nothing is piped in (`-` reads manifests from stdin): stdin",
+        terminal=True,
+    ),
     "keys wrap without --kek": Refusal(lambda w: ["keys", "wrap"], lambda w: f"error: keys wrap {KEK}"),
     "keys rewrap without --kek": Refusal(lambda w: ["keys", "rewrap"], lambda w: f"error: keys rewrap {KEK}"),
     "keys backup --vault": Refusal(
@@ -494,6 +503,10 @@ REFUSALS: dict[str, Refusal] = {
     "keys backup to nowhere": Refusal(
         lambda w: ["keys", "backup"],
         lambda w: "error: backup needs a file or an escrow vault (or both): --to-file, or --vault and --cluster-name",
+    ),
+    "set NAMESPACE-NAME": Refusal(
+        lambda w: ["set", "shop-db", "token", "--spec", spec(w), "--all-envs", "--from-literal", "x"],
+        lambda w: "error: give the SealedSecret as NAMESPACE/NAME: shop-db",
     ),
     "unseal without keys": Refusal(
         lambda w: ["unseal", "-f", str(w.sealed)],

@@ -28,3 +28,4 @@ def test_a_file_only_environment_is_told_to_commit_the_certificate_not_to_pull(
     message = str(caught.value)
     assert message.startswith(f"environment dev: the cluster's certificate {short(served)} is not the environment's")
     assert "commit the cluster's certificate to certs/dev.pem" in message and "certs pull" not in message
+    assert caught.value.where == "certs/dev.pem" and message.endswith(": certs/dev.pem")  # the committed file

@@ -122,7 +122,7 @@ def test_private_key_opens_every_sealed_secret() -> None:
 
 def test_online_and_private_key_are_exclusive(repo: Path) -> None:
     result = run("--online", "--private-key", str(EXAMPLE_KEY), str(repo))
-    assert result.exit_code == 2 and "not both" in result.output
+    assert result.exit_code == 2 and "error: give only one of these: --online, --private-key" in result.output
 
 
 def test_missing_path() -> None:

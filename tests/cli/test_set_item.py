@@ -124,9 +124,19 @@ def test_set_refuses_and_writes_nothing(repo: EnvRepo) -> None:
         (["shop/api", "token", "--all-envs", "--from-literal", "x"], "has no SealedSecret shop/api to change"),
         (["shop/db", "token", "--env", "qa", "--from-literal", "x"], "unknown environment 'qa'"),
         (["shop/db", "bad key!", "--all-envs", "--from-literal", "x"], "bad key!"),
-        (["shop-db", "token", "--all-envs", "--from-literal", "x"], "give the SealedSecret as NAMESPACE/NAME"),
+        (
+            ["shop-db", "token", "--all-envs", "--from-literal", "x"],
+            "error: give the SealedSecret as NAMESPACE/NAME: shop-db",
+        ),
         (["shop/db", "token", "--from-literal", "x"], "choose environments: --env NAME"),
-        (["shop/db", "token", "--env", "dev", "--from-literal", "x", "--from-file", "f"], "give the value once"),
+        (
+            ["shop/db", "token", "--env", "dev", "--from-literal", "x", "--from-file", "f"],
+            "error: give the value once: --from-file or --from-literal",
+        ),
+        (
+            ["shop/db", "token", "--env", "dev", "--from-file", "-"],
+            "error: --from-file names a file; pipe the value on stdin without it: --from-file -",
+        ),
     ]
     for args, message in cases:
         result = run("set", *args[:2], "--spec", str(repo.spec), *args[2:])

@@ -69,7 +69,7 @@ def _sources(paths: tuple[str, ...], all_files: bool) -> Discovery:
     found = discover(named, all_files=all_files)
     if "-" in paths:
         if sys.stdin.isatty():
-            raise InputError("`-` reads manifests from stdin, but nothing is piped in")
+            raise InputError("nothing is piped in (`-` reads manifests from stdin)", where="stdin")
         # One byte past the cap is enough to know it is too large (SK004), without holding more.
         found.sources.insert(0, Source("stdin", None, sys.stdin.buffer.read(max_input_bytes() + 1)))
     return found
@@ -81,7 +81,7 @@ def _checks(
     from sealkit_cli.certsource import resolve_certificate
 
     if online and private_keys:
-        raise InputError("choose --online (the controller opens them) or --private-key (offline), not both")
+        raise InputError("give only one of these", where="--online, --private-key")
     bits = frozenset(resolve_certificate(cert, cluster).public_key.key_size for cert in certs)
     opener: Opener | None = None
     if private_keys:

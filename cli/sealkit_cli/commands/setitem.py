@@ -26,18 +26,18 @@ from sealkit_cli.options import option
 def _target(value: str) -> tuple[str, str]:
     namespace, sep, name = value.partition("/")
     if not sep or not namespace or not name or "/" in name:
-        raise InputError(f"give the SealedSecret as NAMESPACE/NAME: {value}")
+        raise InputError("give the SealedSecret as NAMESPACE/NAME", where=value or "''")
     return namespace, name
 
 
 def _value(from_file: str | None, from_literal: str | None, key: str) -> bytes:
     if from_file is not None and from_literal is not None:
-        raise InputError("give the value once: --from-file or --from-literal")
+        raise InputError("give the value once", where="--from-file or --from-literal")
     if from_literal is not None:
         return from_literal.encode()
     if from_file is not None:
         if from_file == "-":
-            raise InputError("--from-file names a file; pipe the value on stdin without it: --from-file -")
+            raise InputError("--from-file names a file; pipe the value on stdin without it", where="--from-file -")
         data, _ = io.read_input(from_file)
         return data
     if not sys.stdin.isatty():
