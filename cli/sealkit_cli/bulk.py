@@ -182,7 +182,7 @@ def run(
                 new_text = replace_values(text, edits, str(path))
                 for index in sorted(edits) if annotations else ():
                     new_text = set_annotations(new_text, index, annotations or {}, str(path))
-                io.write_output(new_text, str(path), mode=_mode(path))
+                io.write_output(new_text, str(path), mode=_mode(path), in_place=True)
                 file_result.rewritten = True
             except SealkitError as exc:
                 file_result.error = str(exc)

@@ -76,4 +76,4 @@ def merge_into(path: str, input_path: str, cert: SealingCertificate, *, stamp: b
     if not items:
         raise InputError("the Secret has no data or stringData to merge", where=secrets[0].where)
     merged = merge_into_text(text, Path(path), items, cert, None, add_provenance=stamp)
-    io.write_output(merged, path, mode=Path(path).stat().st_mode & 0o777)
+    io.write_output(merged, path, mode=Path(path).stat().st_mode & 0o777, in_place=True)

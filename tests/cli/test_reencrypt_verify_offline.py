@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+import contextlib
 import difflib
 import json
+import os
 import re
+import stat
+import threading
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -233,3 +238,53 @@ def test_a_file_gone_before_its_rewrite_is_named_and_not_made_anew(
     assert f"ERROR cannot write (no such file or directory): {target}\n" in result.output
     assert result.output.endswith("2 SealedSecrets in 1 files: 2 re-encrypted, 0 failed, 1 unreadable files\n")
     assert not target.exists()
+
+
+@contextlib.contextmanager
+def fed_pipe(path: Path, text: str) -> Iterator[list[bytes]]:
+    """A named pipe at `path` that gives `text` to one reader (as `<(cat file)` does). Yields what a command
+    wrote into the pipe, known once the block ends (it must stay empty): a watchdog opens a reader after 5 s,
+    so that such a write (its open waits for a reader) fails the test instead of hanging it."""
+    path.unlink(missing_ok=True)
+    os.mkfifo(path)
+    threading.Thread(target=path.write_text, args=(text,), daemon=True).start()
+    readers: list[int] = []
+    watchdog = threading.Timer(5.0, lambda: readers.append(os.open(path, os.O_RDONLY | os.O_NONBLOCK)))
+    watchdog.start()
+    written: list[bytes] = []
+    try:
+        yield written
+    finally:
+        watchdog.cancel()
+        for fd in readers:
+            with contextlib.suppress(BlockingIOError):
+                written.append(os.read(fd, 1 << 16))
+            os.close(fd)
+
+
+def test_a_pipe_is_verified_and_never_rewritten_in_place(repo: Path, key_files: list[tuple[Path, Path]]) -> None:
+    """`sealkit verify <(kustomize build ...)` reads the pipe (it was 'no such file or directory'); reencrypt
+    and --merge-into refuse to write back into one (as root the rewrite replaced /dev/stdin with a file)."""
+    old_key, old_cert = key_files[0]
+    _, new_cert = key_files[1]
+    text = (repo / "apps" / "a" / "secrets.yaml").read_text()
+    pipe = repo / "rendered"
+
+    with fed_pipe(pipe, text):
+        verified = run("verify", "--private-key", str(old_key), str(pipe))
+    assert verified.exit_code == 0, verified.output
+    assert "2 SealedSecrets in 1 files: 2 open, 0 failed" in verified.output
+
+    with fed_pipe(pipe, text) as written:
+        again = run("reencrypt", "--private-key", str(old_key), "--cert", str(new_cert), str(pipe))
+    assert again.exit_code == 1
+    assert f"ERROR not a regular file, so it cannot be rewritten in place: {pipe}\n" in again.output
+    assert written == [] and stat.S_ISFIFO(pipe.lstat().st_mode)
+
+    with fed_pipe(pipe, yaml.safe_dump(seal(old_cert, "db", "team-a", {"user": "u2"}))) as written:
+        secret = {"apiVersion": "v1", "kind": "Secret", "metadata": {"name": "db", "namespace": "team-a"}}
+        secret["stringData"] = {"user": "u3"}
+        merged = run("seal", "--cert", str(old_cert), "--merge-into", str(pipe), input=yaml.safe_dump(secret))
+    assert merged.exit_code == 2
+    assert merged.output == f"error: not a regular file, so it cannot be rewritten in place: {pipe}\n"
+    assert written == [] and stat.S_ISFIFO(pipe.lstat().st_mode)

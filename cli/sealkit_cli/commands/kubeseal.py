@@ -275,7 +275,7 @@ class Run:
             text = replace_values(decode_text(read_file(path), self.input_path), edits, self.input_path)
             for index in sorted(stamped):
                 text = set_annotations(text, index, sealed_with, self.input_path)
-            io.write_output(text, self.input_path, mode=path.stat().st_mode & 0o777)
+            io.write_output(text, self.input_path, mode=path.stat().st_mode & 0o777, in_place=True)
             return
         rotated = []
         for doc in documents:
