@@ -44,7 +44,8 @@ def fetch_url(url: str, *, timeout: float = 8.0) -> bytes:
     import urllib.error
     import urllib.request
 
-    from sealkit.clients.kube.api import Unreachable, transport_cause
+    from sealkit.clients.kube.api import Unreachable
+    from sealkit.clients.transport import transport_cause
 
     if not url.startswith(("http://", "https://")):
         raise InputError("not an http(s) URL", where=url)

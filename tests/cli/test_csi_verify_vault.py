@@ -70,7 +70,7 @@ def test_one_run_over_200_objects_reports_every_failure_class(scenario: Scenario
     errors = [line for line in result.output.splitlines() if line.startswith("error: ")]
     assert len(errors) == 3 and errors[-1] == "error: 40 reference(s) failed verification"
     assert any("Vault is sealed (503): unseal it" in e for e in errors)
-    assert f"error: cannot reach Vault: connection refused: vault {scenario.unreachable}" in errors
+    assert f"error: cannot reach Vault (connection refused): vault {scenario.unreachable}" in errors
 
 
 def test_json_output(scenario: Scenario) -> None:

@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from sealkit.clients.keyvault.credentials import credential_failed, credential_message
+from sealkit.clients.transport import transport_cause
 from sealkit.vault.sdkerrors import error_codes, one_line, retry_after, service_message
 
 # Problem kinds.
@@ -37,7 +38,7 @@ class Problem:
     code: str = ""
     inner: str = ""
     service: str = ""  # the service's message, without the principal details
-    text: str = ""  # the exception's first line
+    text: str = ""  # the exception's first line; for UNREACHABLE, why in words (`transport_cause`)
     credential: str = ""  # for NO_TOKEN: what to do about it
     own: str = ""  # for REFUSED: sealkit's own message, whole
     exc_type: str = ""
@@ -78,7 +79,7 @@ def classify(exc: Exception) -> Problem | None:
         text = one_line(str(exc.message or exc))
         return Problem(NO_TOKEN, text=text, credential=credential_message(exc), exc_type=name)
     if isinstance(exc, ServiceRequestError | ServiceResponseError):
-        return Problem(UNREACHABLE, text=one_line(str(exc)), exc_type=name)
+        return Problem(UNREACHABLE, text=transport_cause(exc), exc_type=name)
     if isinstance(exc, ValueError) and "challenge resource" in str(exc):
         resource = str(exc).split("'")[1] if "'" in str(exc) else "?"
         return Problem(CHALLENGE, text=one_line(str(exc)), exc_type=name, resource=resource)

@@ -87,7 +87,7 @@ def map_error(exc: Exception, action: str, url: str) -> EscrowVaultError:
     if problem.kind in (e.REFUSED, e.NO_TOKEN):
         return EscrowVaultError(f"no token: {problem.text}", CREDENTIAL, where=where)
     if problem.kind == e.UNREACHABLE:
-        return EscrowVaultError(f"cannot reach the vault ({_unreachable(problem.text)})", UNREACHABLE, where=where)
+        return EscrowVaultError(f"cannot reach the vault ({problem.text})", UNREACHABLE, where=where)
     if problem.kind == e.CHALLENGE:
         return EscrowVaultError(
             "the vault's challenge names a resource that does not match the URL's host; "
@@ -98,20 +98,6 @@ def map_error(exc: Exception, action: str, url: str) -> EscrowVaultError:
     if problem.kind == e.VALUE:  # e.g. a credential built without its environment
         return EscrowVaultError(problem.text, CREDENTIAL, where=where)
     return EscrowVaultError(problem.text, OTHER, where=where)
-
-
-def _unreachable(text: str) -> str:
-    """Why a vault did not answer, in words (never the SDK's exception name)."""
-    lowered = text.lower()
-    if "refused" in lowered:
-        return "connection refused"
-    if "name or service not known" in lowered or "resolve" in lowered or "nodename" in lowered:
-        return "the host name does not resolve"
-    if "timed out" in lowered or "timeout" in lowered:
-        return "timed out"
-    if "ssl" in lowered or "certificate" in lowered:
-        return "TLS handshake failed"
-    return "no answer"
 
 
 class EscrowVault:

@@ -65,7 +65,7 @@ def map_error(exc: Exception, action: str, kek: str) -> KekError:
     if problem.kind == e.NO_TOKEN:
         return KekError(f"{where}: {problem.credential}", "credential")
     if problem.kind == e.UNREACHABLE:
-        return KekError(f"{where}: cannot reach the vault ({problem.exc_type})", "unreachable")
+        return KekError(f"{where}: cannot reach the vault ({problem.text})", "unreachable")
     if problem.kind == e.CHALLENGE:
         return KekError(
             f"{where}: the vault's challenge names resource {problem.resource}, which does not match the URL's host; "

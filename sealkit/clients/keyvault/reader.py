@@ -47,7 +47,7 @@ def map_error(exc: Exception, kind: str) -> Absent:
     if problem.kind == e.NO_TOKEN:
         raise CredentialError(problem.credential) from None
     if problem.kind == e.UNREACHABLE:
-        raise VaultAccessError(f"cannot reach the vault: {problem.text}") from None
+        raise VaultAccessError(f"cannot reach the vault ({problem.text})") from None
     if problem.kind == e.CHALLENGE:
         raise VaultAccessError(
             f"the vault's challenge names resource {problem.resource}, which does not match this URL's host; if "

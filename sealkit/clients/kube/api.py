@@ -17,6 +17,7 @@ from typing import Any
 from urllib.parse import quote
 
 from sealkit.clients.kube.overrides import Impersonation
+from sealkit.clients.transport import transport_cause
 from sealkit.errors import ConnectionFailure, ServiceError
 from sealkit.retry import parse_retry_after
 
@@ -66,48 +67,6 @@ class ClusterError(ServiceError):
 class Unreachable(ConnectionFailure, ClusterError):
     """A connection-level failure (refused, DNS, TLS, timeout, 401/403, no such Service, no controller
     behind it): every further request would fail the same way, so bulk commands stop at the first."""
-
-
-def transport_cause(exc: BaseException) -> str:
-    """Why a request got no answer, in words (never an exception's name or a body)."""
-    import urllib3
-
-    reason: BaseException = getattr(exc, "reason", None) or exc
-    if not isinstance(reason, BaseException):
-        reason = exc
-    text = str(reason)
-    if isinstance(reason, urllib3.exceptions.NameResolutionError) or "Name or service not known" in text:
-        return "the host name does not resolve"
-    if isinstance(reason, urllib3.exceptions.SSLError) or "SSL" in text.split("\n", 1)[0]:
-        return tls_cause(text)
-    if "Connection refused" in text or isinstance(reason, ConnectionRefusedError):
-        return "connection refused"
-    if isinstance(reason, urllib3.exceptions.NewConnectionError):  # a subclass of ConnectTimeoutError
-        return "cannot connect"
-    if isinstance(reason, urllib3.exceptions.ConnectTimeoutError):
-        return "the connection timed out"
-    if isinstance(reason, urllib3.exceptions.ReadTimeoutError | TimeoutError):
-        return "no answer in time"
-    if isinstance(reason, urllib3.exceptions.ProtocolError | ConnectionError):
-        return "the connection was dropped"
-    if isinstance(reason, OSError) and reason.strerror:
-        return str(reason.strerror).lower()
-    return "no answer"
-
-
-def tls_cause(text: str) -> str:
-    """A TLS failure by its well-known causes (the library's message is not shown: it names internals)."""
-    if "CERTIFICATE_VERIFY_FAILED" in text or "certificate verify failed" in text:
-        if "expired" in text:
-            return "TLS: the server's certificate has expired"
-        return "TLS: the server's certificate is not trusted (certificate verify failed)"
-    if "WRONG_VERSION_NUMBER" in text or "record layer failure" in text:
-        return "TLS: the server does not speak TLS on this port"
-    if "hostname" in text.lower() and "match" in text.lower():
-        return "TLS: the server's certificate is for another host name"
-    if "EXPIRED" in text.upper():
-        return "TLS: a certificate has expired"
-    return "TLS handshake failed"
 
 
 def _short(text: str) -> str:

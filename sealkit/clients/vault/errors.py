@@ -8,6 +8,7 @@ never a token, a JWT or a secret value (hvac puts none of them in its exceptions
 
 from __future__ import annotations
 
+from sealkit.clients.transport import transport_cause
 from sealkit.vault.errors import VaultAccessError
 from sealkit.vault.sdkerrors import one_line
 
@@ -49,24 +50,13 @@ def transport_problem(exc: Exception) -> VaultAccessError | None:
     """A Vault-wide failure before any answer: TLS, connection, timeout (None for anything else)."""
     import requests
 
-    if isinstance(exc, requests.exceptions.SSLError):
-        return VaultAccessError(
-            f"TLS verification failed ({one_line(str(exc))[:160]}): give Vault's CA with --vault-cacert or VAULT_CACERT"
-        )
-    if isinstance(exc, requests.exceptions.Timeout):
-        return VaultAccessError("cannot reach Vault: timed out")
-    if isinstance(exc, requests.exceptions.ConnectionError | requests.exceptions.InvalidURL):
-        return VaultAccessError(f"cannot reach Vault: {_reason(exc)}")
+    if isinstance(exc, requests.exceptions.InvalidURL):
+        return VaultAccessError("cannot reach Vault (not a valid URL)")
+    if isinstance(exc, requests.exceptions.ConnectionError | requests.exceptions.Timeout):  # SSLError too
+        cause = transport_cause(exc)
+        hint = ": give Vault's CA with --vault-cacert or VAULT_CACERT" if "not trusted" in cause else ""
+        return VaultAccessError(f"cannot reach Vault ({cause}){hint}")
     return None
-
-
-def _reason(exc: Exception) -> str:
-    text = str(exc)
-    markers = ("Connection refused", "Name or service not known", "No route to host", "Temporary failure in name")
-    for marker in markers:
-        if marker in text:
-            return marker.lower()
-    return one_line(text)[:200]
 
 
 def vault_wide(exc: Exception) -> VaultAccessError | None:

@@ -98,6 +98,7 @@ def test_failures_are_one_line_with_a_reason(
     with pytest.raises(KekError) as down:
         unwrap_private_key(wrapped, kek)
     assert down.value.reason == "unreachable"
+    assert str(down.value).endswith(": cannot reach the vault (connection refused)"), "why, never the SDK's class"
     for error in (denied, disabled, no_wrap, bad, gone, down):
         text = str(error.value)
         assert "\n" not in text and "PRIVATE KEY" not in text
