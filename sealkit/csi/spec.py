@@ -38,6 +38,7 @@ from sealkit.csi.model import (
 from sealkit.csi.yamlio import LinedYaml, load_lined
 from sealkit.errors import InputError
 from sealkit.reading import decode_text, read_file
+from sealkit.validation import type_name
 
 API_VERSION = "sealkit/v1alpha1"
 KIND = "KeyVaultCsi"
@@ -98,7 +99,7 @@ class _Reader:
         if value is None and not required:
             return {}
         if not isinstance(value, dict):
-            self.fail(path, f"must be a map, not {type(value).__name__}")
+            self.fail(path, f"must be a map, not a {type_name(value)}")
             return None
         known = tuple(known)
         for key in value:

@@ -31,6 +31,7 @@ from sealkit import reading
 from sealkit.errors import InputError
 from sealkit.lint import catalog
 from sealkit.lint.model import Hit
+from sealkit.validation import type_name
 
 # libyaml composes in C and caps flow nesting itself; fall back when PyYAML was built without it.
 _Loader: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
@@ -218,7 +219,7 @@ class _Converter:
                 merges.extend(value if isinstance(value, list) else [value])
                 continue
             if not _hashable(key):
-                key = f"<{type(key).__name__} key at line {int(key_node.start_mark.line) + 1}>"
+                key = f"<{type_name(key)} key at line {int(key_node.start_mark.line) + 1}>"
             if key in out:
                 self.hits.append(
                     Hit(

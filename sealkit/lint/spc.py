@@ -35,6 +35,7 @@ from sealkit.csi.hashicorp import rules as vault_rules
 from sealkit.lint import catalog
 from sealkit.lint.loader import Manifest, node_at
 from sealkit.lint.model import Hit, Rule
+from sealkit.validation import type_name
 
 GROUP = "secrets-store.csi.x-k8s.io"
 SERVED_VERSIONS = {"v1": None, "v1alpha1": "deprecated: use secrets-store.csi.x-k8s.io/v1"}
@@ -278,7 +279,7 @@ def _parameters(report: _Report, params: Mapping[str, Any]) -> dict[str, str]:
     for key, value in params.items():
         path = ("spec", "parameters", str(key))
         if not isinstance(value, str):
-            shown = "null" if value is None else type(value).__name__
+            shown = "null" if value is None else f"a {type_name(value)}"
             report.at(catalog.SPC_INVALID, path, f"parameters.{key} must be a string (quote it), not {shown}: the "
                       "API server refuses the class")  # fmt: skip
             continue

@@ -55,6 +55,19 @@ def workload(i: int) -> Callable[[Spec], dict[str, Any]]:
 
 REFUSALS: list[tuple[str, Callable[[Spec], None], str, str]] = [
     ("base-missing", sets(app, "base", "apps/none"), "applications.web.base", "has no kustomization.yaml"),
+    # A value of the wrong type is named in YAML's words, never Python's (it read 'not list', 'not str').
+    (
+        "sa-not-a-map",
+        sets(app, "serviceAccount", ["web"]),
+        "applications.web.serviceAccount",
+        "must be a map, not a list",
+    ),
+    (
+        "identity-a-string",
+        sets(env("dev"), "identity", "wi"),
+        "environments.dev.identity",
+        "must be a map, not a string",
+    ),
     # (id, mutation, expected path, expected message part)
     ("vault-too-short", sets(env("dev"), "vault", "kv"), "environments.dev.vault", "must be 3-24 characters"),
     ("vault-too-long", sets(env("dev"), "vault", "k" * 25), "environments.dev.vault", "must be 3-24 characters"),

@@ -59,6 +59,12 @@ def test_wrong_typed_fields_are_findings_not_crashes() -> None:
         assert {h[0] for h in hits(text)} == {"SK301"}
 
 
+def test_a_parameter_that_is_not_a_string_is_named_in_yamls_words() -> None:
+    text = BASE.replace("keyvaultName: kv-web", "keyvaultName: [kv-web]")
+    (hit,) = [h for h in hits(text) if "must be a string" in h[2]]
+    assert "parameters.keyvaultName must be a string (quote it), not a list: " in hit[2]
+
+
 def test_objects_yaml_errors_point_at_objects() -> None:
     text = BASE.replace(
         "      array:\n        - |\n          objectName: db\n          objectType: secret\n", "      array: [broken\n"
