@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import os
 import stat
 from pathlib import Path
 from typing import Any
@@ -163,6 +164,14 @@ def test_backup_to_file_is_0600_and_restorable(
     assert forced.exit_code == 0 and stat.S_IMODE(target.stat().st_mode) == 0o600
     dash = run(kubeconfig, "backup", "--to-file", "-")
     assert dash.exit_code == 2 and "not written to standard output" in dash.output
+    os.mkfifo(tmp_path / "pipe")  # as /dev/stdout: as root the rename put the key file in its place
+    piped = run(kubeconfig, "backup", "--to-file", str(tmp_path / "pipe"), "--force")
+    assert piped.output == f"error: key material is not written to a pipe or device; name a file: {tmp_path}/pipe\n"
+    assert stat.S_ISFIFO((tmp_path / "pipe").lstat().st_mode)
+    (tmp_path / "link.yaml").symlink_to(target)
+    linked = run(kubeconfig, "backup", "--to-file", str(tmp_path / "link.yaml"), "--force")
+    assert linked.exit_code == 0, linked.output
+    assert (tmp_path / "link.yaml").is_symlink() and stat.S_IMODE(target.stat().st_mode) == 0o600
 
     long = tmp_path / "new" / ("k" * 300 + ".yaml")  # ENAMETOOLONG, also as root: the line names the file
     too_long = run(kubeconfig, "backup", f"--to-file={long}")
