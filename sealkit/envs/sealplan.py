@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import os
 import re
+import stat
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -27,7 +28,7 @@ from sealkit.errors import InputError, os_reason
 from sealkit.filewrites import FileChange
 from sealkit.kustomizeedit import KUSTOMIZATION_NAMES, add_resources
 from sealkit.manifest import metadata_of, string_map
-from sealkit.reading import compose_documents
+from sealkit.reading import compose_documents, read_file
 from sealkit.scope import Scope, scope_from_annotations
 from sealkit.sealedsecret import SealedSecretView, is_sealed_secret, parse_sealed_secret
 from sealkit.sealing import Target, resolve_target, seal_secret, seal_value, secret_items
@@ -138,15 +139,27 @@ class Plan:
     report: list[Written] = field(default_factory=list)
 
 
-def _read(path: Path) -> str | None:
+def _read(path: Path, root: Path) -> str | None:
+    """The text of an existing file about to be updated, or None when there is none. Refused, naming it:
+    anything but a regular file (a directory, a pipe: never opened), a symbolic link leading out of the repo
+    `root` (resolved; what sealkit wrote there would not be committed, and kustomize refuses such a file), a
+    link to nothing, a file over the input size limit, bytes that are not UTF-8 text."""
     try:
-        return path.read_text(encoding="utf-8")
+        info = path.stat()
     except FileNotFoundError:
+        if path.is_symlink():
+            raise InputError("a symbolic link to nothing is in the way", where=path) from None
         return None
-    except (IsADirectoryError, UnicodeDecodeError):
-        raise InputError(f"not a SealedSecret file: {path}") from None
     except OSError as exc:
-        raise InputError(f"cannot read ({os_reason(exc)}): {path}") from None
+        raise InputError(f"cannot read ({os_reason(exc)})", where=path) from None
+    if path.is_symlink() and not path.resolve().is_relative_to(root):
+        raise InputError(f"a symbolic link out of the repo ({root}) is in the way", where=path)
+    if not stat.S_ISREG(info.st_mode):
+        raise InputError("not a SealedSecret file", where=path)
+    try:
+        return read_file(path, where=str(path)).decode("utf-8")
+    except UnicodeDecodeError:
+        raise InputError("not a SealedSecret file", where=path) from None
 
 
 def _the_sealed_secret(text: str, path: Path) -> tuple[Document, SealedSecretView, SealedDocument | None]:
@@ -286,6 +299,7 @@ class EnvFiles:
     present: frozenset[str]
     cert: SealingCertificate
     stamp: provenance.Provenance
+    root: Path  # the repo (the spec's directory), resolved: no file is read or written through a link out of it
 
 
 def env_files(spec: Spec, env: Environment, cert: SealingCertificate) -> EnvFiles:
@@ -299,7 +313,8 @@ def env_files(spec: Spec, env: Environment, cert: SealingCertificate) -> EnvFile
         raise InputError(
             f"environment {env.name}'s sealedSecrets cannot be read ({why})", where=str(env.sealed_secrets)
         ) from None
-    return EnvFiles(env.name, directory, present, cert, provenance.of_certificate(cert, env.name))
+    stamp = provenance.of_certificate(cert, env.name)
+    return EnvFiles(env.name, directory, present, cert, stamp, spec.root.resolve())
 
 
 @dataclass(frozen=True)
@@ -317,7 +332,7 @@ class FilePlan:
 def plan_file(files: EnvFiles, secret: PreparedSecret) -> FilePlan:
     """One Secret's file for one environment: a new file rendered, or the existing one merged."""
     path = files.directory / secret.file
-    old = _read(path) if secret.file in files.present else None
+    old = _read(path, files.root) if secret.file in files.present else None
     if old is None:
         target = Target(secret.scope, secret.namespace, secret.name)
         encrypted = {key: seal_value(files.cert, secret.items[key], target) for key in sorted(secret.items)}
@@ -340,7 +355,7 @@ def finish_plan(files: EnvFiles, file_plans: Iterable[FilePlan]) -> Plan:
             new_files.append(file_plan.change.path.name)
     kustomization = _kustomization(files.directory) if new_files else None
     if kustomization is not None:
-        old = _read(kustomization)
+        old = _read(kustomization, files.root)
         assert old is not None
         text = add_resources(old, new_files, str(kustomization))
         if text != old:
@@ -360,7 +375,7 @@ def plan_set(
 ) -> Plan:
     """One item added to or replaced in the environment's existing file for namespace/name."""
     path = sealed_dir(spec, env) / file_name(namespace, name)
-    old = _read(path)
+    old = _read(path, spec.root.resolve())
     if old is None:
         raise InputError(
             f"environment {env.name} has no SealedSecret {namespace}/{name} to change (seal it first with "

@@ -9,6 +9,7 @@ import difflib
 import os
 import stat
 import subprocess
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -351,6 +352,52 @@ def test_a_kustomization_that_cannot_be_looked_up_is_named_and_nothing_is_writte
     assert result.exit_code == 2
     assert result.output == f"error: cannot read (permission denied): {blocked}\n"
     assert snapshot(repo.root) == before
+
+
+def test_a_file_linked_out_of_the_repo_is_refused_and_one_linked_inside_is_updated(
+    repo: EnvRepo, tmp_path: Path
+) -> None:
+    """A SealedSecret file that is a symbolic link: one leading out of the repo was updated out there (what
+    the repo commits is the link; kustomize refuses it); one leading inside the repo is updated through."""
+    assert run("seal", "--spec", str(repo.spec), "--env", "dev", input=secret()).exit_code == 0
+    sealed = repo.file("dev", "shop", "db")
+    outside = tmp_path / "outside.yaml"
+    sealed.rename(outside)
+    sealed.symlink_to(outside)
+    before, kept = snapshot(repo.root), outside.read_bytes()
+    result = run("seal", "--spec", str(repo.spec), "--env", "dev", input=secret(data={"password": "new"}))
+    assert result.exit_code == 2
+    root = repo.root.resolve()
+    assert result.output == f"error: a symbolic link out of the repo ({root}) is in the way: {sealed}\n"
+    assert snapshot(repo.root) == before and outside.read_bytes() == kept
+
+    shared = repo.root / "shared" / "db.yaml"
+    shared.parent.mkdir()
+    sealed.unlink()
+    outside.rename(shared)
+    sealed.symlink_to(shared)
+    again = run("seal", "--spec", str(repo.spec), "--env", "dev", input=secret(data={"password": "new"}))
+    assert again.exit_code == 0, again.output
+    assert sealed.is_symlink() and shared.read_bytes() != kept
+    (doc,) = load_documents(shared.read_text(), "shared")
+    assert repo.opens("dev", doc.obj)["password"] == b"new"
+
+
+def test_a_pipe_where_a_sealed_file_goes_is_refused_unopened(repo: EnvRepo) -> None:
+    """Read as the existing file, a named pipe blocked the run for ever; it is refused without being opened (a
+    watchdog gives a reader EOF after 5 s, so that a regression fails instead of hanging)."""
+    repo.dir("dev").mkdir(parents=True)
+    pipe = repo.file("dev", "shop", "db")
+    os.mkfifo(pipe)
+    watchdog = threading.Timer(5.0, lambda: os.close(os.open(pipe, os.O_WRONLY | os.O_NONBLOCK)))
+    watchdog.start()
+    try:
+        result = run("seal", "--spec", str(repo.spec), "--env", "dev", input=secret())
+    finally:
+        watchdog.cancel()
+    assert result.exit_code == 2
+    assert result.output == f"error: not a SealedSecret file: {pipe}\n"
+    assert stat.S_ISFIFO(pipe.lstat().st_mode)
 
 
 def test_a_secret_whose_file_name_fits_is_sealed_however_long(repo: EnvRepo) -> None:
