@@ -61,10 +61,13 @@ class Plan:
         return sum(len(docs) for _, _, docs in self.files)
 
 
-def plan(paths: tuple[str, ...], *, allow_empty: bool = False) -> Plan:
-    """Every SealedSecret under `paths`; an unreadable file, or none found (unless allowed), is an error."""
+def plan(paths: tuple[str, ...], *, allow_empty: bool = False, inside: Callable[[Path], None] | None = None) -> Plan:
+    """Every SealedSecret under `paths`; an unreadable file, or none found (unless allowed), is an error, and
+    so is a file `inside` refuses (`reencrypt --env`: a link out of the repo), before any work starts."""
     files: list[tuple[Path, str, list[Document]]] = []
     for path in manifest_files(paths):
+        if inside is not None:
+            inside(path)
         text = decode_text(read_file(path), str(path))
         documents = load_documents(text, str(path))
         sealed = [doc for doc in documents if is_sealed_secret(doc.obj)]

@@ -23,7 +23,7 @@ from sealkit.clients.kube.proxy import ControllerProxy, RateLimitedCaller
 from sealkit.csi.model import Environment, Spec
 from sealkit.documents import Document
 from sealkit.envs.certs import committed, sealing_certificate
-from sealkit.envs.layout import choose, existing_dirs, inside_repo
+from sealkit.envs.layout import choose, existing_dirs, inside_repo, refuse_link_out_of_repo
 from sealkit.errors import InputError
 from sealkit.keys import KeyRing, load_certificate
 from sealkit.reseal import reseal_values
@@ -80,7 +80,8 @@ def _one(spec: Spec, env: Environment, options: dict[str, Any], rotate: Rotate) 
     if not paths:
         click.echo(f"{env.name}: no SealedSecrets directory yet: nothing to re-encrypt", err=True)
         return True
-    work = bulk.plan(tuple(str(p) for p in paths))
+    root = spec.root.resolve()
+    work = bulk.plan(tuple(str(p) for p in paths), inside=lambda path: refuse_link_out_of_repo(path, root))
     check: bulk.Check
     if options["private_keys"]:
         ring: KeyRing = load_keyring(options["private_keys"])

@@ -23,7 +23,7 @@ from sealkit.certificates import SealingCertificate
 from sealkit.csi.model import Environment, Spec
 from sealkit.csi.yamlio import dump_document, flow_scalar
 from sealkit.documents import Document, load_documents
-from sealkit.envs.layout import SUFFIX, file_name, sealed_dir
+from sealkit.envs.layout import SUFFIX, file_name, refuse_link_out_of_repo, sealed_dir
 from sealkit.errors import InputError, os_reason
 from sealkit.filewrites import FileChange
 from sealkit.kustomizeedit import KUSTOMIZATION_NAMES, add_resources
@@ -152,8 +152,7 @@ def _read(path: Path, root: Path) -> str | None:
         return None
     except OSError as exc:
         raise InputError(f"cannot read ({os_reason(exc)})", where=path) from None
-    if path.is_symlink() and not path.resolve().is_relative_to(root):
-        raise InputError(f"a symbolic link out of the repo ({root}) is in the way", where=path)
+    refuse_link_out_of_repo(path, root)
     if not stat.S_ISREG(info.st_mode):
         raise InputError("not a SealedSecret file", where=path)
     try:
