@@ -304,7 +304,8 @@ def test_incomplete_workload_identity_settings_are_one_line(many: Path, spec_env
     result = run("verify", str(many), "--auth", "workload-identity", env=env)
     assert result.exit_code == 2
     (line,) = error_lines(result)
-    assert line.startswith("error: --auth workload-identity: ") and "token_file_path" in line
+    assert line.startswith("error: ") and "token_file_path" in line
+    assert line.endswith(": --auth workload-identity") and not line.startswith("error: --auth")  # what, then where
 
 
 def test_no_permission_is_one_line(vault: Vault, many: Path, spec_env: dict[str, str | None]) -> None:
@@ -439,6 +440,15 @@ def test_discover_failures_are_one_line(vault: Vault, env: dict[str, str | None]
     assert result.exit_code == 2
     (line,) = error_lines(result)
     assert line.startswith("error: the credential could not get a token: ") and line.endswith(": --auth cli")
+    # A credential that cannot even be built (service-principal without its variables) names --auth too.
+    no_secret = env | {"AZURE_CLIENT_SECRET": None}
+    args = ("discover", "--vault", "kv-main", "--vault-url", f"kv-main={vault.url}", "--auth", "service-principal")
+    result = run(*args, env=no_secret)
+    assert result.exit_code == 2
+    assert error_lines(result) == [
+        "error: this mode needs AZURE_CLIENT_ID and AZURE_CLIENT_SECRET (and AZURE_TENANT_ID or the spec's tenant); "
+        "the secret is read from the environment only: --auth service-principal"
+    ]
 
 
 # --- import cost -----------------------------------------------------------------------------------

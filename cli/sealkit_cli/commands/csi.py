@@ -428,12 +428,16 @@ def discover(vault: str, cloud: str, fmt: str, **kwargs: Any) -> None:
     if cloud and (problem := rules.cloud_problem(cloud)):
         raise InputError(problem, where="--cloud")
     url = vaults.resolve_url(vault, cloud, vaults.parse_overrides(kwargs["vault_urls"]), os.environ)
-    reader = _reader({vault: None}, {vault: url}, kwargs)
+    auth_where = f"--auth {kwargs['auth']}"
+    try:  # a credential that cannot be built (e.g. service-principal without its variables) names --auth too
+        reader = _reader({vault: None}, {vault: url}, kwargs)
+    except CredentialError as exc:
+        raise InputError(exc.what, where=exc.where or auth_where) from None
     try:
         items = call_with_retries(lambda: reader.list_vault(vault), _retry(kwargs), give_up=VaultAccessError)
     except VaultAccessError as exc:
         if isinstance(exc, CredentialError):
-            raise InputError(exc.what, where=exc.where or f"--auth {kwargs['auth']}") from None
+            raise InputError(exc.what, where=exc.where or auth_where) from None
         raise InputError(str(exc), where=f"vault {vault} ({url})") from None
     finally:
         reader.close()

@@ -159,8 +159,9 @@ def make_credential(options: AuthOptions, tenant_hint: str | None = None) -> Gua
             secret = os.environ.get("AZURE_CLIENT_SECRET")
             if not (tenant and client_id and secret):
                 raise CredentialError(
-                    "--auth service-principal needs AZURE_CLIENT_ID and AZURE_CLIENT_SECRET (and AZURE_TENANT_ID "
-                    "or the spec's tenant); the secret is read from the environment only"
+                    "this mode needs AZURE_CLIENT_ID and AZURE_CLIENT_SECRET (and AZURE_TENANT_ID or the spec's "
+                    "tenant); the secret is read from the environment only",
+                    where=f"--auth {options.mode}",
                 )
             if options.disable_instance_discovery:
                 common["disable_instance_discovery"] = True
@@ -170,10 +171,11 @@ def make_credential(options: AuthOptions, tenant_hint: str | None = None) -> Gua
         elif options.mode == "managed-identity":
             inner = identity.ManagedIdentityCredential(client_id=client_id, **common)
         else:
-            raise CredentialError(f"unknown --auth {options.mode!r} (one of {', '.join(AUTH_MODES)})")
+            raise CredentialError(f"unknown mode (one of {', '.join(AUTH_MODES)})", where=f"--auth {options.mode}")
     except ValueError as exc:
         text = str(exc)
         missing = text[text.find("Missing required arguments") :] if "Missing required arguments" in text else ""
         hint = " (set the AZURE_* variables or the --tenant-id/--client-id/--federated-token-file flags)"
-        raise CredentialError(f"--auth {options.mode}: {one_line(missing or text)}{hint if missing else ''}") from None
+        what = f"{one_line(missing or text)}{hint if missing else ''}"
+        raise CredentialError(what, where=f"--auth {options.mode}") from None
     return GuardedCredential(inner, options.accepted_resources)
