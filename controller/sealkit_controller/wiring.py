@@ -147,9 +147,20 @@ def kopf_connection(connection: Connection) -> Any:
     )
 
 
+def _credential(options: Any, flag: str) -> object:
+    """`make_credential(options)`; one that cannot be built names the controller's own flag as where."""
+    from sealkit.clients.keyvault.credentials import make_credential
+    from sealkit.vault.errors import CredentialError
+
+    try:
+        return make_credential(options)
+    except CredentialError as exc:  # the CLI's where is --auth MODE; here the flag is the controller's
+        raise CredentialError(exc.what, where=f"{flag} {options.mode}") from None
+
+
 def escrow_credential(settings: Settings) -> object:
     """The azure-identity credential `--escrow-auth` names (`sealkit.clients.keyvault.credentials`)."""
-    from sealkit.clients.keyvault.credentials import AuthOptions, make_credential
+    from sealkit.clients.keyvault.credentials import AuthOptions
     from sealkit.vault.urls import check_resource
 
     options = AuthOptions(
@@ -157,12 +168,12 @@ def escrow_credential(settings: Settings) -> object:
         timeout=settings.escrow_timeout,
         accepted_resources=tuple(check_resource(r) for r in settings.escrow_accept_challenge_resources),
     )
-    return make_credential(options)
+    return _credential(options, "--escrow-auth")
 
 
 def kek_credential(settings: Settings) -> object:
     """The azure-identity credential `--kek-auth` names."""
-    from sealkit.clients.keyvault.credentials import AuthOptions, make_credential
+    from sealkit.clients.keyvault.credentials import AuthOptions
     from sealkit.vault.urls import check_resource
 
     options = AuthOptions(
@@ -170,7 +181,7 @@ def kek_credential(settings: Settings) -> object:
         timeout=settings.kek_timeout,
         accepted_resources=tuple(check_resource(r) for r in settings.kek_accept_challenge_resources),
     )
-    return make_credential(options)
+    return _credential(options, "--kek-auth")
 
 
 class KekClient:
@@ -193,7 +204,7 @@ class KekClient:
                 try:
                     credential = self._credential if self._credential is not None else kek_credential(s)
                 except SealkitError as exc:  # a credential that cannot be built: reported like any KEK failure
-                    raise KekError(f"--kek-auth {s.kek_auth}: {exc}", "credential") from None
+                    raise KekError(exc.what, "credential", where=exc.where or f"--kek-auth {s.kek_auth}") from None
                 self._kek = VaultKek(
                     s.kek_url or None,
                     credential,

@@ -46,11 +46,19 @@ class KekError(SealkitError):
     """The KEK could not be used (vault unreachable, permission missing, key disabled...); `reason` says which.
 
     Reasons (the `reason` label of the controller's KEK metrics): forbidden, disabled, not_found, unreachable,
-    credential, throttled, invalid, other.
+    credential, throttled, invalid, other. Like every `SealkitError` it reads `what: where`; `where` names the
+    vault key (`Key Vault key <versioned id>`) or the flag that configures it.
     """
 
-    def __init__(self, message: str, reason: str = "other", retry_after: float | None = None) -> None:
-        super().__init__(message)
+    def __init__(
+        self,
+        message: str,
+        reason: str = "other",
+        retry_after: float | None = None,
+        *,
+        where: str | os.PathLike[str] | None = None,
+    ) -> None:
+        super().__init__(message, where=where)
         self.reason = reason
         self.retry_after = retry_after
 

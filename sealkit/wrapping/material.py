@@ -39,8 +39,11 @@ def open_wrapped(wrapped: Iterable[WrappedKey], kek: Callable[[], KeyWrapper]) -
         try:
             wrapper = wrapper or kek()
             opened.append(unwrap_private_key(item, wrapper))
-        except KekError as exc:
+        except KekError as exc:  # the key file's entry is where; the vault key and its answer are what
             raise KekError(
-                f"{item.source}: a wrapped key; opening it needs unwrap access to its Key Vault key: {exc}", exc.reason
+                f"a wrapped key; opening it needs unwrap access to its Key Vault key {item.kek_id} ({exc.what})",
+                exc.reason,
+                exc.retry_after,
+                where=item.source or f"wrapped key {item.fingerprint}",
             ) from None
     return opened

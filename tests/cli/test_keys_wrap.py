@@ -13,6 +13,7 @@ import yaml
 from click.testing import CliRunner, Result
 
 from sealkit.bitnami import SEALING_KEY_LABEL
+from sealkit.clients.keyvault.kek import ROLE_HINT
 from sealkit.keygen import GeneratedKey, generate_key_pair
 from sealkit.keys import load_certificate, load_private_keys
 from sealkit.keysecrets import key_secret_manifest
@@ -113,9 +114,10 @@ def test_wrap_finishes_an_interrupted_run_and_keeps_the_plaintext_key_when_unwra
     kek.vault.deny(kek.server.client.client_id, ["unwrapKey"])
     refused = keys_cmd(kubeconfig, "wrap", "--kek", kek.url)
     assert refused.exit_code == 2  # a vault that refuses: exit 2, as every connection-level refusal (docs/errors.md)
-    assert refused.output.startswith("Error: ") or refused.output.startswith("error: ")
-    assert "unwrapKey refused (403 ForbiddenByRbac)" in refused.output and "Key Vault Crypto User" in refused.output
-    assert len(refused.output.strip().splitlines()) == 1 and "Traceback" not in refused.output
+    kek_id = kek.vault.key_id("kek", kek.vault.versions("kek", "key")[-1])
+    assert refused.output == (  # one line: what the vault said, then the vault key as where
+        f"error: unwrapKey refused (403 ForbiddenByRbac); {ROLE_HINT}: Key Vault key {kek_id}\n"
+    )
     assert len(plaintext(kube)) == 1
     kek.vault.allow(kek.server.client.client_id)
     finished = keys_cmd(kubeconfig, "wrap", "--kek", kek.url)
@@ -175,9 +177,12 @@ def test_unseal_without_vault_access_says_exactly_that(
     assert refused.exit_code == 2  # keys that cannot be used: exit 2 (docs/errors.md)
     line = refused.output.strip()
     assert len(line.splitlines()) == 1 and "Traceback" not in line
-    assert "(k): a wrapped key; opening it needs unwrap access to its Key Vault key" in line
-    assert f"Key Vault key {kek.vault.key_id('kek', kek.vault.versions('kek', 'key')[-1])}" in line
-    assert "403 ForbiddenByRbac" in line and "Key Vault Crypto User" in line
+    # What: the vault key and its answer; where: the key file's entry, last (never the vault key first).
+    kek_id = kek.vault.key_id("kek", kek.vault.versions("kek", "key")[-1])
+    assert line == (
+        f"error: a wrapped key; opening it needs unwrap access to its Key Vault key {kek_id} "
+        f"(unwrapKey refused (403 ForbiddenByRbac); {ROLE_HINT}): {key_file} document 1 (k)"
+    )
     # A command without vault options (verify, lint, reencrypt) names the wrapped key as where.
     offline = CliRunner().invoke(cli, ["verify", "--private-key", str(key_file), str(sealed)])
     assert offline.exit_code == 2

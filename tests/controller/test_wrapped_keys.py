@@ -18,8 +18,10 @@ from typing import Any
 import pytest
 
 from sealkit.bitnami import SEALING_KEY_LABEL
+from sealkit.clients.keyvault.kek import ROLE_HINT
 from sealkit.keygen import GeneratedKey, generate_key_pair
 from sealkit.keys import PrivateKey
+from sealkit.wrapping.keysecret import wrapped_from_secret
 from sealkit.wrapping.names import WRAPPED_KEY_TYPE
 from sealkit_controller.wiring import ControllerThread
 from sealkit_testservers.keyvault import KeyVaultServer
@@ -174,8 +176,13 @@ def test_kek_disabled_mid_run_keeps_serving_and_makes_no_key(
     )
     cluster.wait(lambda: metric(controller, FAILURES, operation="wrap", reason="disabled") >= 1)
     (event,) = cluster.wait(lambda: events(cluster, "ErrKeyEncryptionKey") or None)
-    assert event["involvedObject"]["kind"] == "Deployment" and "disabled" in event["message"]
+    assert event["involvedObject"]["kind"] == "Deployment"
     assert event["involvedObject"]["name"] == "sealed-secrets-controller" and event["type"] == "Warning"
+    current = kek.vault.key_id("kek", kek.vault.versions("kek", "key")[-1])
+    assert event["message"] == (  # what is wrong, then the vault key as the one where
+        f"no new sealing key can be wrapped: the key is disabled; new keys cannot be wrapped with it: "
+        f"Key Vault key {current}"
+    )
     assert metric(controller, "sealed_secrets_controller_kek_available") == 0
     assert len(key_secrets(cluster)) == 2 and cert_fingerprint(controller) == aging.key.fingerprint
     assert "no new sealing key can be wrapped" in logs.text
@@ -220,6 +227,11 @@ def test_permission_removed_not_ready_then_recovers_without_a_new_key(
     assert "403 ForbiddenByRbac" in ready and "Key Vault Crypto User" in ready
     (event,) = events(cluster, "ErrUnwrapFailed")
     assert event["involvedObject"] == {"apiVersion": "v1", "kind": "Secret", "name": name, "namespace": CONTROLLER_NS}
+    kek_id = wrapped_from_secret(secret).kek_id
+    assert event["message"] == (
+        f"cannot unwrap the sealing key: unwrapKey refused (403 ForbiddenByRbac); {ROLE_HINT}: Key Vault key {kek_id}"
+    )
+    assert ready.rstrip().endswith(f"; {ROLE_HINT}: Key Vault key {kek_id})")
     assert metric(controller, "sealed_secrets_controller_unusable_wrapped_keys") == 1
     assert http_text(controller.api_url + "/v1/cert.pem").startswith("503")
     assert len(key_secrets(cluster)) == 1 and cluster.secret("db") is None  # no new key over a known one
@@ -371,6 +383,23 @@ def test_managed_hsm_aes_kek(
     controller = start(cluster, kek, running)
     assert cert_fingerprint(controller) == key.fingerprint and kek.unwraps() == 1
     assert_no_leak(outputs(cluster, controller, logs), [key])
+
+
+def test_a_kek_credential_that_cannot_be_built_names_the_controller_flag(monkeypatch: pytest.MonkeyPatch) -> None:
+    from sealkit.wrapping.envelope import KekError
+    from sealkit_controller.settings import Settings
+    from sealkit_controller.wiring import KekClient
+
+    for name in ("AZURE_CLIENT_ID", "AZURE_CLIENT_SECRET", "AZURE_TENANT_ID"):
+        monkeypatch.delenv(name, raising=False)
+    settings = Settings(kek_url="https://kv.vault.azure.net/keys/kek", kek_auth="service-principal")
+    with pytest.raises(KekError) as failed:
+        KekClient(settings)()
+    assert failed.value.reason == "credential"
+    assert str(failed.value) == (  # one where, the controller's own flag (not the CLI's --auth)
+        "this mode needs AZURE_CLIENT_ID and AZURE_CLIENT_SECRET (and AZURE_TENANT_ID or the spec's tenant); "
+        "the secret is read from the environment only: --kek-auth service-principal"
+    )
 
 
 def test_the_leak_check_finds_every_form(cluster: Cluster) -> None:

@@ -48,4 +48,4 @@ class LocalKek:
         try:
             return aes_key_unwrap(self.versions[version], wrapped)
         except InvalidUnwrap:
-            raise KekError(f"Key Vault key {kek_id}: unwrapKey failed (400 BadParameter)", "invalid") from None
+            raise KekError("unwrapKey failed (400 BadParameter)", "invalid", where=f"Key Vault key {kek_id}") from None

@@ -160,7 +160,8 @@ class EscrowKeeper:
             ) from None
         except (EscrowError, KekError) as exc:
             self.metrics.failures.labels(INVALID if isinstance(exc, EscrowError) else exc.reason).inc()
-            raise EscrowError(f"restoring escrowed keys of cluster {t.cluster}: {exc}") from None
+            what = f"the escrowed keys of cluster {t.cluster} cannot be restored: {exc.what}"
+            raise EscrowError(what, where=exc.where) from None
         self.metrics.restored.inc(len(restored))
         self.escrowed.update(r.fingerprint for r in restored)
         if restored:
@@ -208,7 +209,8 @@ class EscrowKeeper:
             try:
                 wrapped: WrappedKey = await self._run(wrap, key)
             except KekError as exc:
-                raise EscrowVaultError(f"key {key.fingerprint} not escrowed: {exc}", _kek_reason(exc)) from None
+                what = f"key {key.fingerprint} not escrowed: {exc.what}"
+                raise EscrowVaultError(what, _kek_reason(exc), where=exc.where) from None
             return wrapped
         return self._store.envelope_of(key.fingerprint) or key  # a wrapped key is never escrowed in plaintext
 

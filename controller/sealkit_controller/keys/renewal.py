@@ -87,8 +87,8 @@ class _Prepared:
 class KeyUnavailable(SealkitError):
     """No new key could be made safely now; the keys held keep serving. `operation`: wrap or escrow."""
 
-    def __init__(self, message: str, *, operation: str, reason: str) -> None:
-        super().__init__(message)
+    def __init__(self, message: str, *, operation: str, reason: str, where: str | None = None) -> None:
+        super().__init__(message, where=where)
         self.operation = operation
         self.reason = reason
 
@@ -132,7 +132,7 @@ class KeyManager:
 
     def _need_kek(self) -> KeyWrapper:
         if self._kek is None:
-            raise KekError("no KEK client: start the controller with --kek-url to use wrapped keys", "credential")
+            raise KekError("wrapped keys need a KEK, and none is configured", "credential", where="--kek-url")
         return self._kek()
 
     # --- what is held ---------------------------------------------------------------------------------
@@ -240,7 +240,7 @@ class KeyManager:
             try:
                 self._prepared = await self._prepare()
             except KekError as exc:
-                raise KeyUnavailable(str(exc), operation=WRAP, reason=exc.reason) from None
+                raise KeyUnavailable(exc.what, operation=WRAP, reason=exc.reason, where=exc.where) from None
             if self.wrap_new_keys:
                 await self.report.succeeded(WRAP)
         prepared = self._prepared

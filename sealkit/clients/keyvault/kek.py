@@ -39,45 +39,54 @@ _RSA_TYPES = ("RSA", "RSA-HSM")
 _AES_TYPES = ("oct", "oct-HSM")
 
 
+def kek_where(kek: str) -> str:
+    """The `where` of every KEK error about the vault key `kek` (its URL, versioned when known)."""
+    return f"Key Vault key {kek}"
+
+
 def map_error(exc: Exception, action: str, kek: str) -> KekError:
-    """One line for any SDK failure of `action` ("read", "wrapKey", "unwrapKey") on the KEK `kek`."""
+    """One line for any SDK failure of `action` ("read", "wrapKey", "unwrapKey") on the KEK `kek`: what went
+    wrong (in words and the service's codes, never an SDK class name), then the key as where."""
     problem = e.classify(exc)
     if problem is None:
         raise exc
-    where = f"Key Vault key {kek}"
+    where = kek_where(kek)
     inner, code, service = problem.inner, problem.code, problem.service
     if problem.kind == e.NOT_FOUND:
-        return KekError(f"{where}: not found ({code or 'KeyNotFound'})", "not_found")
+        return KekError(f"not found ({code or 'KeyNotFound'})", "not_found", where=where)
     if problem.kind == e.DISABLED:
-        return KekError(f"{where}: the key is disabled, so {action} is refused ({inner})", "disabled")
+        return KekError(f"the key is disabled, so {action} is refused ({inner})", "disabled", where=where)
     if problem.kind == e.THROTTLED:
-        return KekError(
-            f"{where}: throttled ({problem.status} {code or 'Throttled'})", "throttled", problem.retry_after
-        )
+        what = f"throttled ({problem.status} {code or 'Throttled'})"
+        return KekError(what, "throttled", problem.retry_after, where=where)
     if problem.kind == e.FORBIDDEN:
         if inner == "KeyOperationForbidden":
-            return KekError(f"{where}: {action} is not among the key's permitted operations (key_ops)", "forbidden")
-        return KekError(f"{where}: {action} refused (403 {inner or code or 'Forbidden'}): {ROLE_HINT}", "forbidden")
+            return KekError(f"{action} is not among the key's permitted operations (key_ops)", "forbidden", where=where)
+        what = f"{action} refused (403 {inner or code or 'Forbidden'}); {ROLE_HINT}"
+        return KekError(what, "forbidden", where=where)
     if problem.kind == e.UNAUTHORIZED:
-        return KekError(f"{where}: the vault refused the token (401)", "credential")
+        return KekError("the vault refused the token (401)", "credential", where=where)
     if problem.kind == e.REFUSED:
-        return KekError(f"{where}: {problem.own}", "credential")
+        return KekError(problem.own, "credential", where=where)
     if problem.kind == e.NO_TOKEN:
-        return KekError(f"{where}: {problem.credential}", "credential")
+        return KekError(problem.credential, "credential", where=where)
     if problem.kind == e.UNREACHABLE:
-        return KekError(f"{where}: cannot reach the vault ({problem.text})", "unreachable")
+        return KekError(f"cannot reach the vault ({problem.text})", "unreachable", where=where)
     if problem.kind == e.CHALLENGE:
         return KekError(
-            f"{where}: the vault's challenge names resource {problem.resource}, which does not match the URL's host; "
+            f"the vault's challenge names resource {problem.resource}, which does not match the URL's host; "
             "accept it explicitly if the URL is right (private endpoint, custom domain, local Managed HSM)",
             "credential",
+            where=where,
         )
     if problem.kind == e.HTTP and problem.status == 400:
-        return KekError(f"{where}: {action} failed (400 {code or 'BadParameter'}: {service})", "invalid")
+        return KekError(f"{action} failed (400 {code or 'BadParameter'}: {service})", "invalid", where=where)
     if problem.kind == e.VALUE:
-        return KekError(f"{where}: {problem.text}", "credential")
-    status = f"{problem.status} " if problem.status else ""
-    return KekError(f"{where}: {action} failed ({status}{code or problem.exc_type}: {service or problem.text})")
+        return KekError(problem.text, "credential", where=where)
+    # Any other answer: its status and code, or just "error" when there was no answer (never the SDK's class).
+    answer = " ".join(part for part in (str(problem.status or ""), code) if part) or "error"
+    detail = service or problem.text
+    return KekError(f"{action} failed ({answer}: {detail})" if detail else f"{action} failed ({answer})", where=where)
 
 
 def _b64url(data: bytes) -> str:
@@ -150,11 +159,11 @@ class VaultKek:
             except Exception as exc:
                 error = map_error(exc, action, kek)
                 if error.reason == "throttled":
-                    raise Throttled(str(error), error.retry_after) from None
+                    raise Throttled(error.what, error.retry_after) from None
                 raise error from None
 
         def still_throttled(message: str) -> Exception:
-            return KekError(message, "throttled")
+            return KekError(message, "throttled", where=kek_where(kek))
 
         return call_with_retries(once, self._retry, self._sleep, give_up=still_throttled)
 
@@ -164,27 +173,27 @@ class VaultKek:
         """(versioned id, algorithm) of the key new wraps use, checked: enabled, a type that wraps, wrapKey allowed."""
         kek = self.kek
         if kek is None:
-            raise KekError("no KEK is configured to wrap new keys with (--kek-url)", "credential")
+            raise KekError("no KEK is configured to wrap new keys with", "credential", where="--kek-url")
         key = self._call(
             "read", kek.url, lambda: self._key_client(kek.vault_url).get_key(kek.name, kek.version or None)
         )
         version = str(key.properties.version or "")
         versioned = kek.with_version(version)
-        where = f"Key Vault key {versioned.url}"
+        where = kek_where(versioned.url)
         if not key.properties.enabled:
-            raise KekError(f"{where}: the key is disabled; new keys cannot be wrapped with it", "disabled")
+            raise KekError("the key is disabled; new keys cannot be wrapped with it", "disabled", where=where)
         kty = str(getattr(key.key_type, "value", key.key_type) or "")
         if kty in _RSA_TYPES:
             algorithm = RSA_OAEP_256
         elif kty in _AES_TYPES:
             algorithm = A256KW
         else:
-            raise KekError(
-                f"{where}: a {kty or 'key of unknown type'} key cannot wrap keys (use RSA or oct-HSM)", "invalid"
-            )
+            kind = f"{'an' if kty[:1] in 'AEIOUaeiou' else 'a'} {kty} key" if kty else "a key of unknown type"
+            raise KekError(f"{kind} cannot wrap keys (use RSA or oct-HSM)", "invalid", where=where)
         ops = [str(getattr(op, "value", op)) for op in (key.key_operations or [])]
         if ops and not {"wrapKey", "unwrapKey"} <= set(ops):
-            raise KekError(f"{where}: wrapKey and unwrapKey must be among the key's permitted operations", "forbidden")
+            what = "wrapKey and unwrapKey must be among the key's permitted operations (key_ops)"
+            raise KekError(what, "forbidden", where=where)
         return versioned, algorithm
 
     def current_id(self) -> str:

@@ -2,14 +2,29 @@
 
 from __future__ import annotations
 
+import builtins
 import os
+import re
 
+import azure.core.exceptions
 import pytest
 
-from sealkit.clients.keyvault.kek import VaultKek
+from sealkit.clients.keyvault.kek import ROLE_HINT, VaultKek, map_error
 from sealkit.keygen import GeneratedKey, generate_key_pair
+from sealkit.retry import RetryPolicy
 from sealkit.wrapping.envelope import KekError, unwrap_private_key, wrap_private_key, wrap_verified
 from sealkit_testservers.keyvault import KeyVaultServer, Vault
+
+# The names of azure-core's exception classes (and Python's own): none may appear in an error line.
+SDK_CLASS = re.compile(
+    r"\b({})\b".format(
+        "|".join(
+            name
+            for name, value in {**vars(azure.core.exceptions), **vars(builtins)}.items()
+            if isinstance(value, type) and issubclass(value, BaseException)
+        )
+    )
+)
 
 
 @pytest.fixture(scope="module")
@@ -73,33 +88,91 @@ def test_failures_are_one_line_with_a_reason(
     keyvault.add_key("kek", kty="RSA", size=2048)
     kek = kek_of(keyvault_server, keyvault, keyvault.key_id("kek"))
     wrapped = wrap_private_key(pair.key, kek)
+    at = f": Key Vault key {wrapped.kek_id}"  # every line: what is wrong, then the vault key as where
     keyvault.deny(keyvault_server.client.client_id, ["unwrapKey"])
     with pytest.raises(KekError) as denied:
         unwrap_private_key(wrapped, kek)
-    assert denied.value.reason == "forbidden" and "Key Vault Crypto User" in str(denied.value)
+    assert denied.value.reason == "forbidden"
+    assert str(denied.value) == f"unwrapKey refused (403 ForbiddenByRbac); {ROLE_HINT}{at}"
     keyvault.allow(keyvault_server.client.client_id)
     keyvault.disable_key("kek")
     with pytest.raises(KekError) as disabled:
         unwrap_private_key(wrapped, kek)
     assert disabled.value.reason == "disabled"
+    assert str(disabled.value) == f"the key is disabled, so unwrapKey is refused (KeyDisabled){at}"
     with pytest.raises(KekError) as no_wrap:
         wrap_private_key(pair.key, kek)
     assert no_wrap.value.reason == "disabled"
+    assert str(no_wrap.value) == f"the key is disabled; new keys cannot be wrapped with it{at}"
     keyvault.enable_key("kek")
     damaged = bytes(b ^ 1 for b in wrapped.wrapped_data_key)
     with pytest.raises(KekError) as bad:
         kek.unwrap(wrapped.kek_id, wrapped.algorithm, damaged)
     assert bad.value.reason == "invalid" and bad.value.permanent
+    assert str(bad.value).startswith("unwrapKey failed (400 BadParameter: ") and str(bad.value).endswith(at)
     missing = kek_of(keyvault_server, keyvault, keyvault.key_id("nope"))
     with pytest.raises(KekError) as gone:
         missing.current_id()
     assert gone.value.reason == "not_found"
+    assert str(gone.value) == f"not found (KeyNotFound): Key Vault key {keyvault.key_id('nope')}"
+    keyvault.fail(500, "InternalServerError", "Something went wrong.", path="/keys/kek")
+    with pytest.raises(KekError) as failed:
+        unwrap_private_key(wrapped, kek)
+    assert failed.value.reason == "other"
+    assert str(failed.value) == f"unwrapKey failed (500 InternalServerError: Something went wrong.){at}"
     keyvault.stop()
     with pytest.raises(KekError) as down:
         unwrap_private_key(wrapped, kek)
     assert down.value.reason == "unreachable"
-    assert str(down.value).endswith(": cannot reach the vault (connection refused)"), "why, never the SDK's class"
-    for error in (denied, disabled, no_wrap, bad, gone, down):
+    assert str(down.value) == f"cannot reach the vault (connection refused){at}", "why, never the SDK's class"
+    for error in (denied, disabled, no_wrap, bad, gone, failed, down):
         text = str(error.value)
         assert "\n" not in text and "PRIVATE KEY" not in text
         assert os.fsdecode(pair.private_pem) not in text
+        assert not text.startswith("Key Vault key"), "what first, where last"
+        assert not SDK_CLASS.search(text), "no exception class name"
+
+
+def test_throttling_gives_up_in_one_line_with_the_key_last(
+    keyvault_server: KeyVaultServer, keyvault: Vault, pair: GeneratedKey
+) -> None:
+    keyvault.add_key("kek", kty="RSA", size=2048)
+    kek = kek_of(keyvault_server, keyvault, keyvault.key_id("kek"), retry=RetryPolicy(attempts=2, max_wait=1.0))
+    wrapped = wrap_private_key(pair.key, kek)
+    keyvault.throttle(times=5, retry_after=0.01, path="/keys/kek")
+    with pytest.raises(KekError) as throttled:
+        unwrap_private_key(wrapped, kek)
+    assert throttled.value.reason == "throttled"
+    assert str(throttled.value) == (
+        f"throttled (429 Throttled); still throttled after 2 attempts, try again later: Key Vault key {wrapped.kek_id}"
+    )
+    kek.close()
+
+
+def test_sdk_failures_without_an_answer_never_name_the_sdk_class() -> None:
+    from azure.core.exceptions import AzureError, DecodeError
+
+    for exc in (AzureError("the response ended early"), DecodeError("the body is not JSON")):
+        error = map_error(exc, "unwrapKey", "https://kv.vault.azure.net/keys/kek/v1")
+        assert str(error) == (
+            f"unwrapKey failed (error: {exc.message}): Key Vault key https://kv.vault.azure.net/keys/kek/v1"
+        )
+        assert not SDK_CLASS.search(str(error))
+
+
+def test_a_key_that_cannot_wrap_is_named_last(keyvault_server: KeyVaultServer, keyvault: Vault) -> None:
+    ec = keyvault.add_key("ec-kek", kty="EC")
+    with pytest.raises(KekError) as not_rsa:
+        kek_of(keyvault_server, keyvault, keyvault.key_id("ec-kek")).current_id()
+    assert not_rsa.value.reason == "invalid"
+    assert str(not_rsa.value) == (
+        f"an EC key cannot wrap keys (use RSA or oct-HSM): Key Vault key {keyvault.key_id('ec-kek', ec)}"
+    )
+    rsa = keyvault.add_key("sign-only", kty="RSA", size=2048, key_ops=["sign", "verify"])
+    with pytest.raises(KekError) as no_ops:
+        kek_of(keyvault_server, keyvault, keyvault.key_id("sign-only")).current_id()
+    assert no_ops.value.reason == "forbidden"
+    assert str(no_ops.value) == (
+        "wrapKey and unwrapKey must be among the key's permitted operations (key_ops): "
+        f"Key Vault key {keyvault.key_id('sign-only', rsa)}"
+    )

@@ -30,6 +30,7 @@ from sealkit.wrapping.envelope import (
 )
 from sealkit.wrapping.kekid import parse_kek_id
 from sealkit.wrapping.keysecret import wrapped_from_secret, wrapped_key_manifest, wrapped_secret_name
+from sealkit.wrapping.material import open_wrapped
 from sealkit.wrapping.names import CIPHERTEXT, KEK_ID, WRAPPED_KEY_LABEL, WRAPPED_KEY_TYPE
 from tests.support.keys import KEK, LocalKek
 
@@ -68,8 +69,18 @@ def test_tampering_is_refused_without_quoting_material(pair: GeneratedKey) -> No
     moved = dataclasses.replace(wrapped, certificate_pem=other.certificate_pem, fingerprint=other.key.fingerprint)
     with pytest.raises(KeyMaterialError, match="does not decrypt"):
         open_with_data_key(moved, data_key)
-    with pytest.raises(KekError, match="unwrapKey failed"):
+    with pytest.raises(KekError) as refused:
         unwrap_private_key(dataclasses.replace(wrapped, wrapped_data_key=b"x" * 40), kek)
+    assert str(refused.value) == f"unwrapKey failed (400 BadParameter): Key Vault key {KEK}/v1"  # what, then where
+    # From a key file: the file's entry is where, the vault key and its answer are what.
+    damaged = dataclasses.replace(wrapped, wrapped_data_key=b"x" * 40, source="keys.yaml document 1 (k)")
+    with pytest.raises(KekError) as from_file:
+        open_wrapped([damaged], lambda: kek)
+    assert from_file.value.reason == "invalid" and from_file.value.where == "keys.yaml document 1 (k)"
+    assert str(from_file.value) == (
+        f"a wrapped key; opening it needs unwrap access to its Key Vault key {KEK}/v1 "
+        "(unwrapKey failed (400 BadParameter)): keys.yaml document 1 (k)"
+    )
     with pytest.raises(KeyMaterialError, match="32"):
         open_with_data_key(wrapped, b"short")
 
