@@ -121,10 +121,10 @@ def certificate_facts(certificate_pem: bytes, where: str) -> tuple[str, dt.datet
     try:
         cert = x509.load_pem_x509_certificates(certificate_pem)[0]
     except ValueError:
-        raise KeyMaterialError(f"{where}: the certificate does not parse") from None
+        raise KeyMaterialError("the certificate does not parse", where=where) from None
     public = cert.public_key()
     if not isinstance(public, rsa.RSAPublicKey):
-        raise KeyMaterialError(f"{where}: the certificate's key is not RSA")
+        raise KeyMaterialError("the certificate's key is not RSA", where=where)
     return fingerprint(public), cert.not_valid_before_utc
 
 
@@ -132,10 +132,10 @@ def wrap_private_key(key: PrivateKey, kek: KeyWrapper) -> WrappedKey:
     """`key` under a fresh data key, the data key wrapped by `kek` (one wrap call, no unwrap)."""
     where = f"sealing key {key.fingerprint}"
     if not key.certificate_pem:
-        raise KeyMaterialError(f"{where}: has no certificate; a wrapped key keeps its certificate in clear")
+        raise KeyMaterialError("the key has no certificate; a wrapped key keeps its certificate in clear", where=where)
     cert_fp, not_before = certificate_facts(key.certificate_pem, where)
     if cert_fp != key.fingerprint:
-        raise KeyMaterialError(f"{where}: its certificate is for another key")
+        raise KeyMaterialError("its certificate is for another key", where=where)
     data_key = AESGCM.generate_key(bit_length=DATA_KEY_BYTES * 8)
     nonce = os.urandom(NONCE_BYTES)
     der = key.key.private_bytes(
@@ -162,27 +162,27 @@ def open_with_data_key(wrapped: WrappedKey, data_key: bytes, where: str | None =
     """The private key of `wrapped`, given its unwrapped data key (checked against the certificate)."""
     where = where or wrapped.source or f"wrapped key {wrapped.fingerprint}"
     if len(data_key) != DATA_KEY_BYTES:
-        raise KeyMaterialError(f"{where}: the unwrapped data key is {len(data_key)} bytes, not {DATA_KEY_BYTES}")
+        raise KeyMaterialError(f"the unwrapped data key is {len(data_key)} bytes, not {DATA_KEY_BYTES}", where=where)
     if len(wrapped.ciphertext) < NONCE_BYTES + TAG_BYTES + 1:
-        raise KeyMaterialError(f"{where}: the encrypted key is truncated")
+        raise KeyMaterialError("the encrypted key is truncated", where=where)
     nonce, body = wrapped.ciphertext[:NONCE_BYTES], wrapped.ciphertext[NONCE_BYTES:]
     try:
         der = AESGCM(data_key).decrypt(nonce, body, _aad(wrapped.fingerprint))
     except InvalidTag:
         raise KeyMaterialError(
-            f"{where}: the encrypted key does not decrypt (corrupted, or not the key of its certificate)"
+            "the encrypted key does not decrypt (corrupted, or not the key of its certificate)", where=where
         ) from None
     try:
         key = serialization.load_der_private_key(der, password=None)
     except (ValueError, TypeError):
-        raise KeyMaterialError(f"{where}: the decrypted key is not a PKCS#8 private key") from None
+        raise KeyMaterialError("the decrypted key is not a PKCS#8 private key", where=where) from None
     finally:
         del der
     if not isinstance(key, rsa.RSAPrivateKey):
-        raise KeyMaterialError(f"{where}: the decrypted key is not RSA")
+        raise KeyMaterialError("the decrypted key is not RSA", where=where)
     fp = fingerprint(key.public_key())
     if fp != wrapped.fingerprint:
-        raise KeyMaterialError(f"{where}: the decrypted key is {fp}, not the key of its certificate")
+        raise KeyMaterialError(f"the decrypted key is {fp}, not the key of its certificate", where=where)
     return PrivateKey(key, fp, where, wrapped.not_before, wrapped.certificate_pem)
 
 
@@ -200,7 +200,7 @@ def wrap_verified(key: PrivateKey, kek: KeyWrapper) -> WrappedKey:
     wrapped = wrap_private_key(key, kek)
     opened = unwrap_private_key(wrapped, kek, f"sealing key {key.fingerprint} (wrap check)")
     if opened.fingerprint != key.fingerprint:  # open_with_data_key checks this too; kept explicit
-        raise KeyMaterialError(f"sealing key {key.fingerprint}: the wrapped copy opens to another key")
+        raise KeyMaterialError("the wrapped copy opens to another key", where=f"sealing key {key.fingerprint}")
     return wrapped
 
 
@@ -240,19 +240,22 @@ def assemble(
 ) -> WrappedKey:
     """A checked `WrappedKey` from decoded fields (the wrapped key Secret's reader and `from_json` use this)."""
     if scheme != SCHEME_VERSION:
-        raise KeyMaterialError(f"{where}: scheme {scheme!r} is not {SCHEME_VERSION}")
+        raise KeyMaterialError(f"scheme {scheme!r} is not {SCHEME_VERSION}", where=where)
     fp, not_before = certificate_facts(certificate, where)
     try:
-        parsed = parse_kek_id(kek_id, f"{where}: KEK id")
+        parsed = parse_kek_id(kek_id, "KEK id")
+    except SealkitError as exc:  # the field and its value are what, the Secret or document is where
+        raise KeyMaterialError(f"its {exc.where} is not usable ({exc.what})", where=where) from None
+    try:
         check_algorithm(algorithm, where)
     except SealkitError as exc:
-        raise KeyMaterialError(str(exc)) from None
+        raise KeyMaterialError(exc.what, where=exc.where) from None
     if not parsed.version:
-        raise KeyMaterialError(f"{where}: the KEK id {kek_id} has no version")
+        raise KeyMaterialError(f"the KEK id {kek_id} has no version", where=where)
     if not wrapped_data_key:
-        raise KeyMaterialError(f"{where}: the wrapped data key is empty")
+        raise KeyMaterialError("the wrapped data key is empty", where=where)
     if len(ciphertext) < NONCE_BYTES + TAG_BYTES + 1:
-        raise KeyMaterialError(f"{where}: the encrypted key is truncated")
+        raise KeyMaterialError("the encrypted key is truncated", where=where)
     return WrappedKey(certificate, fp, not_before, parsed.url, algorithm, wrapped_data_key, ciphertext, where)
 
 
@@ -261,21 +264,21 @@ def from_json(text: str, where: str) -> WrappedKey:
     try:
         document = json.loads(text)
     except ValueError:
-        raise KeyMaterialError(f"{where}: not a wrapped key document (JSON)") from None
+        raise KeyMaterialError("not a wrapped key document (JSON)", where=where) from None
     if not isinstance(document, Mapping):
-        raise KeyMaterialError(f"{where}: not a wrapped key document")
+        raise KeyMaterialError("not a wrapped key document", where=where)
 
     def field_text(name: str) -> str:
         value = document.get(name)
         if not isinstance(value, str) or not value:
-            raise KeyMaterialError(f"{where}: {name} is missing")
+            raise KeyMaterialError(f"{name} is missing", where=where)
         return value
 
     def field_bytes(name: str) -> bytes:
         try:
             return base64.b64decode(field_text(name), validate=True)
         except (binascii.Error, ValueError):
-            raise KeyMaterialError(f"{where}: {name} is not valid base64") from None
+            raise KeyMaterialError(f"{name} is not valid base64", where=where) from None
 
     wrapped = assemble(
         where,
@@ -287,5 +290,5 @@ def from_json(text: str, where: str) -> WrappedKey:
         ciphertext=field_bytes("ciphertext"),
     )
     if document.get("fingerprint") not in (None, wrapped.fingerprint):
-        raise KeyMaterialError(f"{where}: its fingerprint field is not its certificate's")
+        raise KeyMaterialError("its fingerprint field is not its certificate's", where=where)
     return wrapped

@@ -74,5 +74,6 @@ def parse_kek_id(text: str, what: str = "KEK") -> KekId:
 
 def check_algorithm(algorithm: str, where: str) -> str:
     if algorithm not in ALGORITHMS:
-        raise InputError(f"{where}: unknown key wrap algorithm {algorithm!r} (sealkit uses {', '.join(ALGORITHMS)})")
+        known = ", ".join(ALGORITHMS)
+        raise InputError(f"unknown key wrap algorithm {algorithm!r} (sealkit uses {known})", where=where)
     return algorithm

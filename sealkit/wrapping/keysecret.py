@@ -92,24 +92,24 @@ def wrapped_from_secret(secret: Mapping[str, Any], where: str | None = None) -> 
     data = secret.get("data") or {}
     string_data = secret.get("stringData") or {}
     if not isinstance(data, Mapping) or not isinstance(string_data, Mapping):
-        raise KeyMaterialError(f"{where}: data is not a map")
+        raise KeyMaterialError("data is not a map", where=where)
 
     def raw(name: str) -> bytes:
         if isinstance(string_data.get(name), str):
             return str(string_data[name]).encode()
         value = data.get(name)
         if value is None or value == "":
-            raise KeyMaterialError(f"{where}: data.{name} is missing")
+            raise KeyMaterialError(f"data.{name} is missing", where=where)
         try:
             return base64.b64decode(str(value), validate=True)
         except (binascii.Error, ValueError):
-            raise KeyMaterialError(f"{where}: data.{name} is not valid base64") from None
+            raise KeyMaterialError(f"data.{name} is not valid base64", where=where) from None
 
     def text(name: str) -> str:
         try:
             return raw(name).decode().strip()
         except UnicodeDecodeError:
-            raise KeyMaterialError(f"{where}: data.{name} is not text") from None
+            raise KeyMaterialError(f"data.{name} is not text", where=where) from None
 
     return assemble(
         where,

@@ -261,7 +261,11 @@ def test_a_corrupted_wrapped_secret_does_not_block_the_others(
     assert cluster.wait(lambda: cluster.data("by-good")) == {"v": b"g"}
     assert cert_fingerprint(controller) == good.key.fingerprint
     (event,) = cluster.wait(lambda: events(cluster, "ErrUnwrapFailed") or None)
-    assert event["involvedObject"]["name"] == bad_name and "does not decrypt" in event["message"]
+    assert event["involvedObject"]["name"] == bad_name
+    assert event["message"] == (  # the event's context, what is wrong, then the Secret as the one where
+        "cannot unwrap the sealing key: the encrypted key does not decrypt (corrupted, or not the key of its "
+        f"certificate): wrapped key Secret {CONTROLLER_NS}/{bad_name}"
+    )
     assert metric(controller, FAILURES, operation="unwrap", reason="invalid") == 1
     cluster.wait(lambda: (cluster.condition("by-bad") or {}).get("status") == "False")
     assert cluster.secret("by-bad") is None and len(key_secrets(cluster)) == 2  # no key made over it

@@ -62,8 +62,15 @@ def test_tampering_is_refused_without_quoting_material(pair: GeneratedKey) -> No
     flipped = bytearray(wrapped.ciphertext)
     flipped[20] ^= 1
     with pytest.raises(KeyMaterialError, match="does not decrypt") as info:
-        open_with_data_key(dataclasses.replace(wrapped, ciphertext=bytes(flipped)), data_key)
+        open_with_data_key(dataclasses.replace(wrapped, ciphertext=bytes(flipped), source=""), data_key)
     assert base64.b64encode(data_key).decode() not in str(info.value)
+    assert str(info.value) == (  # what is wrong, then the wrapped key as where
+        "the encrypted key does not decrypt (corrupted, or not the key of its certificate): "
+        f"wrapped key {pair.key.fingerprint}"
+    )
+    with pytest.raises(KeyMaterialError) as in_secret:
+        open_with_data_key(dataclasses.replace(wrapped, ciphertext=b"x" * 20), data_key, "wrapped key Secret ns/k")
+    assert str(in_secret.value) == "the encrypted key is truncated: wrapped key Secret ns/k"
     # The ciphertext is bound to its certificate: beside another certificate it does not open.
     other = generate_key_pair(bits=2048)
     moved = dataclasses.replace(wrapped, certificate_pem=other.certificate_pem, fingerprint=other.key.fingerprint)
@@ -81,8 +88,15 @@ def test_tampering_is_refused_without_quoting_material(pair: GeneratedKey) -> No
         f"a wrapped key; opening it needs unwrap access to its Key Vault key {KEK}/v1 "
         "(unwrapKey failed (400 BadParameter)): keys.yaml document 1 (k)"
     )
-    with pytest.raises(KeyMaterialError, match="32"):
-        open_with_data_key(wrapped, b"short")
+    with pytest.raises(KeyMaterialError) as short:
+        open_with_data_key(dataclasses.replace(wrapped, source="keys.yaml document 1 (k)"), b"short")
+    assert str(short.value) == "the unwrapped data key is 5 bytes, not 32: keys.yaml document 1 (k)"
+    no_certificate = dataclasses.replace(pair.key, certificate_pem=None)
+    with pytest.raises(KeyMaterialError) as bare:
+        wrap_private_key(no_certificate, kek)
+    assert str(bare.value) == (
+        f"the key has no certificate; a wrapped key keeps its certificate in clear: sealing key {pair.key.fingerprint}"
+    )
 
 
 def test_wrapped_key_secret_format(pair: GeneratedKey) -> None:
@@ -101,15 +115,26 @@ def test_wrapped_key_secret_format(pair: GeneratedKey) -> None:
         load_private_keys(json.dumps(manifest).encode(), "backup.json")
     documents = load_key_documents(json.dumps({"kind": "List", "items": [manifest]}).encode(), "backup.json")
     assert documents.keys == [] and len(documents.wrapped) == 1
+    where = f"wrapped key Secret kube-system/{manifest['metadata']['name']}"
+    hint = "e.g. https://kv-prod.vault.azure.net/keys/sealing-kek or .../keys/sealing-kek/<version>"
     for field, value, message in [
-        (KEK_ID, base64.b64encode(f"{KEK}".encode()).decode(), "has no version"),
-        (KEK_ID, base64.b64encode(b"http://x/keys/k/1").decode(), "https"),
-        (CIPHERTEXT, "!!", "not valid base64"),
-        ("kek.alg", base64.b64encode(b"RSA1_5").decode(), "unknown key wrap algorithm"),
+        (KEK_ID, base64.b64encode(f"{KEK}".encode()).decode(), f"the KEK id {KEK} has no version"),
+        (
+            KEK_ID,
+            base64.b64encode(b"http://x/keys/k/1").decode(),
+            f"its KEK id 'http://x/keys/k/1' is not usable (not an https:// Key Vault key URL ({hint}))",
+        ),
+        (CIPHERTEXT, "!!", f"data.{CIPHERTEXT} is not valid base64"),
+        (
+            "kek.alg",
+            base64.b64encode(b"RSA1_5").decode(),
+            "unknown key wrap algorithm 'RSA1_5' (sealkit uses RSA-OAEP-256, A256KW)",
+        ),
     ]:
         broken = {**manifest, "data": {**manifest["data"], field: value}}
-        with pytest.raises(KeyMaterialError, match=message):
+        with pytest.raises(KeyMaterialError) as caught:
             wrapped_from_secret(broken)
+        assert str(caught.value) == f"{message}: {where}", "what is wrong, then the Secret as where"
 
 
 def test_escrow_json_form_round_trips(pair: GeneratedKey) -> None:
@@ -117,8 +142,15 @@ def test_escrow_json_form_round_trips(pair: GeneratedKey) -> None:
     text = to_json(wrapped)
     assert "PRIVATE KEY" not in text
     assert from_json(text, "escrowed").same_envelope(wrapped)
-    with pytest.raises(KeyMaterialError, match="fingerprint"):
-        from_json(json.dumps({**json.loads(text), "fingerprint": "SHA256:" + "A" * 43}), "escrowed")
+    with pytest.raises(KeyMaterialError) as moved:
+        from_json(json.dumps({**json.loads(text), "fingerprint": "SHA256:" + "A" * 43}), "escrowed key k")
+    assert str(moved.value) == "its fingerprint field is not its certificate's: escrowed key k"
+    with pytest.raises(KeyMaterialError) as missing:
+        from_json(json.dumps({**json.loads(text), "kekId": ""}), "escrowed key k")
+    assert str(missing.value) == "kekId is missing: escrowed key k"
+    with pytest.raises(KeyMaterialError) as not_json:
+        from_json("{", "escrowed key k")
+    assert str(not_json.value) == "not a wrapped key document (JSON): escrowed key k"
 
 
 def test_kek_ids() -> None:
