@@ -77,11 +77,11 @@ def _verify_stored(client: SecretsApi, namespace: str, name: str, key: PrivateKe
     where = f"wrapped key Secret {namespace}/{name}"
     stored = client.get_secret(namespace, name)
     if stored is None:
-        raise SealkitError(f"{where}: not found when read back")
+        raise SealkitError("written, but not found when read back", where=where)
     wrapped = wrapped_from_secret(stored, where)
     opened = unwrap_private_key(wrapped, kek, where)
     if opened.fingerprint != key.fingerprint:
-        raise KeyMaterialError(f"{where}: opens to {opened.fingerprint}, not {key.fingerprint}")
+        raise KeyMaterialError(f"read back, it opens to {opened.fingerprint}, not {key.fingerprint}", where=where)
     return wrapped
 
 
@@ -90,9 +90,9 @@ def _plaintext_key(secret: Mapping[str, Any], namespace: str) -> PrivateKey:
     where = f"key Secret {namespace}/{name}"
     keys = keys_from_secret(secret, where)
     if len(keys) != 1:
-        raise KeyMaterialError(f"{where}: holds {len(keys)} private keys; wrap one key per Secret")
+        raise KeyMaterialError(f"it holds {len(keys)} private keys; wrap one key per Secret", where=where)
     if keys[0].certificate_pem is None:
-        raise KeyMaterialError(f"{where}: has no tls.crt; a wrapped key keeps its certificate in clear")
+        raise KeyMaterialError("it has no tls.crt; a wrapped key keeps its certificate in clear", where=where)
     return keys[0]
 
 
@@ -179,14 +179,14 @@ def rewrap_key_secrets(
         fresh = wrap_verified(key, kek)
         secret = client.get_secret(namespace, held.secret)
         if secret is None or wrapped_from_secret(secret, where).fingerprint != key.fingerprint:
-            raise SealkitError(f"{where}: changed while it was being rewrapped; run rewrap again")
+            raise SealkitError("it changed while it was being rewrapped; run rewrap again", where=where)
         body = dict(secret)
         body["data"] = {**dict(secret.get("data") or {}), **wrapped_data(fresh)}
         body.pop("stringData", None)
         client.replace_secret(namespace, held.secret, body)
         stored = client.get_secret(namespace, held.secret)
         if stored is None or not wrapped_from_secret(stored, where).same_envelope(fresh):
-            raise SealkitError(f"{where}: read back another envelope than was written")
+            raise SealkitError("read back, it holds another envelope than was written", where=where)
         logger.info("rewrapped sealing key %s in %s with %s", key.fingerprint, where, fresh.kek_id)
         done.append(Converted(key.fingerprint, held.secret, held.secret, fresh.kek_id, REWRAPPED))
     return done

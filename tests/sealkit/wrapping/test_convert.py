@@ -1,0 +1,108 @@
+"""`sealkit keys wrap`/`rewrap` in the core (`sealkit.wrapping.convert`) against Secrets in memory: each error is
+one line, what is wrong first and the Secret last. The runs against a cluster are tests/cli/test_keys_wrap.py."""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Callable, Mapping
+from typing import Any
+
+import pytest
+
+from sealkit.errors import KeyMaterialError, SealkitError
+from sealkit.keygen import GeneratedKey, generate_key_pair
+from sealkit.keysecrets import key_secret_manifest
+from sealkit.wrapping.convert import rewrap_key_secrets, wrap_key_secrets
+from sealkit.wrapping.envelope import wrap_private_key
+from sealkit.wrapping.keysecret import wrapped_key_manifest, wrapped_secret_name
+from tests.support.keys import LocalKek
+
+NS = "kube-system"
+PREFIX = "sealed-secrets-key"
+
+
+class Secrets:
+    """The Secret calls of `KeySecretsClient`, in memory; `read` may change what a get returns."""
+
+    def __init__(self, *secrets: dict[str, Any]) -> None:
+        self.by_name = {str(s["metadata"]["name"]): copy.deepcopy(s) for s in secrets}
+        self.read: Callable[[str, dict[str, Any] | None], dict[str, Any] | None] = lambda name, found: found
+
+    def list_secrets(self, namespace: str, label_selector: str) -> list[dict[str, Any]]:
+        return [s for s in self.by_name.values() if label_selector in (s["metadata"].get("labels") or {})]
+
+    def get_secret(self, namespace: str, name: str) -> dict[str, Any] | None:
+        return self.read(name, copy.deepcopy(self.by_name.get(name)))
+
+    def create_secret(self, namespace: str, body: Mapping[str, Any]) -> dict[str, Any]:
+        self.by_name[str(body["metadata"]["name"])] = copy.deepcopy(dict(body))
+        return dict(body)
+
+    def replace_secret(self, namespace: str, name: str, body: Mapping[str, Any]) -> dict[str, Any]:
+        self.by_name[name] = copy.deepcopy(dict(body))
+        return dict(body)
+
+    def delete_secret(self, namespace: str, name: str, uid: str | None = None) -> bool:
+        return self.by_name.pop(name, None) is not None
+
+
+@pytest.fixture(scope="module")
+def pairs() -> list[GeneratedKey]:
+    return [generate_key_pair(bits=2048) for _ in range(2)]
+
+
+def plaintext(pair: GeneratedKey, name: str) -> dict[str, Any]:
+    secret = key_secret_manifest(pair, namespace=NS, prefix=PREFIX)
+    secret["metadata"]["name"] = name
+    return secret
+
+
+def wrapped_secret(pair: GeneratedKey, kek: LocalKek) -> dict[str, Any]:
+    return wrapped_key_manifest(wrap_private_key(pair.key, kek), namespace=NS, prefix=PREFIX)
+
+
+def test_wrap_refuses_a_key_secret_without_its_certificate(pairs: list[GeneratedKey]) -> None:
+    secret = plaintext(pairs[0], "k1")
+    del secret["data"]["tls.crt"]
+    with pytest.raises(KeyMaterialError) as caught:
+        wrap_key_secrets(Secrets(secret), NS, LocalKek(), prefix=PREFIX)
+    assert str(caught.value) == f"it has no tls.crt; a wrapped key keeps its certificate in clear: key Secret {NS}/k1"
+
+
+def test_wrap_checks_what_it_reads_back(pairs: list[GeneratedKey]) -> None:
+    kek = LocalKek()
+    target = wrapped_secret_name(PREFIX, pairs[0].key.fingerprint)
+    where = f"wrapped key Secret {NS}/{target}"
+    lost = Secrets(plaintext(pairs[0], "k1"))
+    lost.read = lambda name, found: None if name == target else found
+    with pytest.raises(SealkitError) as missing:
+        wrap_key_secrets(lost, NS, kek, prefix=PREFIX)
+    assert str(missing.value) == f"written, but not found when read back: {where}"
+    assert "k1" in lost.by_name, "the plaintext key Secret stays until its wrapped copy is proven"
+    other = wrapped_secret(pairs[1], kek)
+    swapped = Secrets(plaintext(pairs[0], "k1"))
+    swapped.read = lambda name, found: copy.deepcopy(other) if name == target else found
+    with pytest.raises(KeyMaterialError) as another:
+        wrap_key_secrets(swapped, NS, kek, prefix=PREFIX)
+    assert str(another.value) == (
+        f"read back, it opens to {pairs[1].key.fingerprint}, not {pairs[0].key.fingerprint}: {where}"
+    )
+    assert "k1" in swapped.by_name
+
+
+def test_rewrap_checks_the_secret_before_and_after_it_writes(pairs: list[GeneratedKey]) -> None:
+    kek = LocalKek()
+    secret = wrapped_secret(pairs[0], kek)
+    name = str(secret["metadata"]["name"])
+    where = f"wrapped key Secret {NS}/{name}"
+    kek.versions["v2"], kek.current = kek.versions["v1"][::-1], "v2"
+    changed = Secrets(secret)
+    changed.read = lambda _, found: wrapped_secret(pairs[1], kek)  # replaced by another key meanwhile
+    with pytest.raises(SealkitError) as moved:
+        rewrap_key_secrets(changed, NS, kek)
+    assert str(moved.value) == f"it changed while it was being rewrapped; run rewrap again: {where}"
+    stale = Secrets(secret)
+    stale.read = lambda _, found: copy.deepcopy(secret)  # the write did not take
+    with pytest.raises(SealkitError) as unchanged:
+        rewrap_key_secrets(stale, NS, kek)
+    assert str(unchanged.value) == f"read back, it holds another envelope than was written: {where}"
