@@ -156,7 +156,8 @@ def build_payload(key: Escrowable, cluster: str) -> EscrowPayload:
     tags = {TAG_FINGERPRINT: key.fingerprint, TAG_CLUSTER: cluster, TAG_SCHEME: SCHEME_VERSION}
     if key.certificate_pem:
         if not _certificate_matches(key.certificate_pem, key.public_key):
-            raise EscrowError(f"key {key.fingerprint}: its certificate is for another key; not escrowed")
+            where = f"sealing key {key.fingerprint}"
+            raise EscrowError("its certificate is for another key; not escrowed", where=where)
         pem = pem.rstrip(b"\n") + b"\n" + key.certificate_pem.strip() + b"\n"
         if key.not_before is not None:
             tags[TAG_CREATED] = rfc3339(key.not_before)
@@ -225,21 +226,21 @@ def parse_payload(value: str, *, name: str, cluster: str, tags: Mapping[str, str
     where = f"escrowed key {name}"
     parsed = parse_secret_name(name)
     if parsed is None or parsed[0] != cluster:
-        raise EscrowError(f"{where}: not a sealkit escrow secret name for cluster {cluster}")
+        raise EscrowError(f"not a sealkit escrow secret name for cluster {cluster}", where=where)
     try:
         keys = load_private_keys(value.encode(), where)
     except KeyMaterialError as exc:
-        raise EscrowError(str(exc)) from None
+        raise EscrowError(exc.what, where=exc.where) from None
     if len(keys) != 1:
-        raise EscrowError(f"{where}: holds {len(keys)} private keys, expected one")
+        raise EscrowError(f"it holds {len(keys)} private keys, expected one", where=where)
     key = keys[0]
     if key_id(key.fingerprint) != parsed[1]:
-        raise EscrowError(f"{where}: holds key {key.fingerprint}, not the key its name is for")
+        raise EscrowError(f"it holds key {key.fingerprint}, not the key its name is for", where=where)
     tagged = (tags or {}).get(TAG_FINGERPRINT)
     if tagged is not None and tagged != key.fingerprint:
-        raise EscrowError(f"{where}: holds key {key.fingerprint}, but its fingerprint tag says {tagged}")
+        raise EscrowError(f"it holds key {key.fingerprint}, but its fingerprint tag says {tagged}", where=where)
     if key.certificate_pem is not None and not _certificate_matches(key.certificate_pem, key.public_key):
-        raise EscrowError(f"{where}: its certificate is for another key")
+        raise EscrowError("its certificate is for another key", where=where)
     not_before = certificate_not_before(key.certificate_pem) if key.certificate_pem else None
     return PrivateKey(key.key, key.fingerprint, where, not_before, key.certificate_pem)
 
@@ -249,16 +250,16 @@ def parse_wrapped_payload(value: str, *, name: str, cluster: str, tags: Mapping[
     where = f"escrowed key {name}"
     parsed = parse_secret_name(name)
     if parsed is None or parsed[0] != cluster:
-        raise EscrowError(f"{where}: not a sealkit escrow secret name for cluster {cluster}")
+        raise EscrowError(f"not a sealkit escrow secret name for cluster {cluster}", where=where)
     try:
         wrapped = from_json(value, where)
     except KeyMaterialError as exc:
-        raise EscrowError(str(exc)) from None
+        raise EscrowError(exc.what, where=exc.where) from None
     if key_id(wrapped.fingerprint) != parsed[1]:
-        raise EscrowError(f"{where}: holds key {wrapped.fingerprint}, not the key its name is for")
+        raise EscrowError(f"it holds key {wrapped.fingerprint}, not the key its name is for", where=where)
     tagged = (tags or {}).get(TAG_FINGERPRINT)
     if tagged is not None and tagged != wrapped.fingerprint:
-        raise EscrowError(f"{where}: holds key {wrapped.fingerprint}, but its fingerprint tag says {tagged}")
+        raise EscrowError(f"it holds key {wrapped.fingerprint}, but its fingerprint tag says {tagged}", where=where)
     return wrapped
 
 
@@ -277,14 +278,15 @@ def verify_read_back(value: str, payload: EscrowPayload) -> None:
     A wrapped copy must come back byte for byte the same envelope (no unwrap is needed to check it).
     """
     cluster = str(payload.tags[TAG_CLUSTER])
+    where = f"escrowed key {payload.name}"
     if payload.content_type == WRAPPED_CONTENT_TYPE:
         back = parse_wrapped_payload(value, name=payload.name, cluster=cluster, tags=payload.tags)
-        if not back.same_envelope(from_json(payload.value, payload.name)):
-            raise EscrowError(f"escrowed key {payload.name}: read back another envelope than was written")
+        if not back.same_envelope(from_json(payload.value, where)):
+            raise EscrowError("read back another envelope than was written", where=where)
         return
     key = parse_payload(value, name=payload.name, cluster=cluster, tags=payload.tags)
     if key.fingerprint != payload.fingerprint:
-        raise EscrowError(f"escrowed key {payload.name}: read back {key.fingerprint}, wrote {payload.fingerprint}")
+        raise EscrowError(f"read back {key.fingerprint}, wrote {payload.fingerprint}", where=where)
 
 
 def missing(held: list[str], escrowed: list[EscrowEntry]) -> list[str]:

@@ -135,7 +135,7 @@ def restore_keys(
             fps = _fingerprints_of(existing, where) if existing else set()
             if key.fingerprint not in fps:
                 raise SealkitError(
-                    f"Secret {namespace}/{name} exists and holds another key; restore key {key.fingerprint} by hand"
+                    f"it exists and holds another key; restore key {key.fingerprint} by hand", where=where
                 ) from None
             created = False
         skip.add(key.fingerprint)

@@ -226,7 +226,8 @@ def test_escrow_failure_gives_event_and_metric_while_unsealing_goes_on(
         (event,) = cluster.wait(lambda: escrow_events(cluster))
         assert event["type"] == "Warning" and event["source"]["component"] == "sealed-secrets"
         assert event["involvedObject"]["kind"] == "Secret" and event["involvedObject"]["name"] == key_secret
-        assert pairs[0].key.fingerprint in event["message"]
+        assert event["message"].startswith(f"escrow of sealing key {pairs[0].key.fingerprint} to {vault.url} failed")
+        assert event["message"].endswith(f": Key Vault {vault.url}")
         cluster.wait(lambda: metric(controller, FAILURES, reason=reason) >= 2)  # retried, with backoff
         assert metric(controller, PENDING) == 1
         assert len(escrow_events(cluster)) == 1  # reported once, not per retry
@@ -319,7 +320,9 @@ def test_escrow_gates_publishing_a_new_key_until_its_copy_reads_back(
         assert len(controller.runtime.keys.ring) == 1
         events = [e for e in cluster.kube.list("v1", "Event", CONTROLLER_NS) if e.get("reason") == "ErrEscrowFailed"]
         (event,) = [e for e in events if e["involvedObject"]["kind"] == "Deployment"]
-        assert "not published" in event["message"] and "read back" in event["message"]
+        message = event["message"]  # what is wrong (the key, then the vault's answer), then the vault last
+        assert message.startswith("new sealing key SHA256:") and message.endswith(f": Key Vault {vault.url}")
+        assert " not published until its escrowed copy is written and read back: 403 " in message
         cluster.create(cluster.seal("app", "default", {"token": "t"}, key=len(cluster.keys) - 2))
         assert cluster.wait(lambda: cluster.data("app")) == {"token": b"t"}  # the previous key keeps working
         # Reads come back: the copy reads back, the key is published and served.

@@ -463,6 +463,7 @@ def test_escrow_gates_publishing_and_escrowed_copies_stay_wrapped(
     assert len(controller.runtime.keys.ring) == 1
     (event,) = cluster.wait(lambda: events(cluster, "ErrEscrowFailed") or None)
     assert event["involvedObject"]["kind"] == "Deployment" and "not published" in event["message"]
+    assert event["message"].endswith(f": Key Vault {escrow_vault.url}"), "the vault is the one where, last"
     escrow_vault.allow(app)
     cluster.wait(lambda: len(key_secrets(cluster)) == 3, timeout=15)
     cluster.wait(lambda: cert_fingerprint(controller) not in (aging.key.fingerprint, fresh.key.fingerprint))

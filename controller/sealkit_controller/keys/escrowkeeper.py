@@ -155,8 +155,9 @@ class EscrowKeeper:
             self.metrics.failures.labels(exc.reason).inc()
             raise EscrowVaultError(
                 f"no key Secrets, and the escrowed keys of cluster {t.cluster} cannot be read, so no new key is "
-                f"generated yet: {exc}",
+                f"generated yet: {exc.what}",
                 exc.reason,
+                where=exc.where,
             ) from None
         except (EscrowError, KekError) as exc:
             self.metrics.failures.labels(INVALID if isinstance(exc, EscrowError) else exc.reason).inc()

@@ -250,9 +250,10 @@ class KeyManager:
             except EscrowError as exc:
                 raise KeyUnavailable(
                     f"new sealing key {prepared.key.fingerprint} not published until its escrowed copy is "
-                    f"written and read back: {exc}",
+                    f"written and read back: {exc.what}",
                     operation=ESCROW,
                     reason=failure_reason(exc),
+                    where=exc.where,
                 ) from None
         with self.loader.writing(prepared.key):  # the watch may deliver the Secret before the create returns
             created, taken = await self._write(prepared, predecessor)

@@ -47,12 +47,17 @@ logger = logging.getLogger(__name__)
 T = TypeVar("T")
 
 
+def vault_where(url: str) -> str:
+    """The `where` of every error about the escrow vault at `url`."""
+    return f"Key Vault {url}"
+
+
 def map_error(exc: Exception, action: str, url: str) -> EscrowVaultError:
-    """One line for any SDK failure of `action` ("store", "read", "list") at `url`."""
+    """One line for any SDK failure of `action` ("store", "read", "list") at `url`: what, then the vault."""
     problem = e.classify(exc)
     if problem is None:
         raise exc
-    where = f"Key Vault {url}"
+    where = vault_where(url)
     status, code, inner, service = problem.status, problem.code, problem.inner, problem.service
     if problem.kind == e.NOT_FOUND:
         return EscrowVaultError(f"not found ({service})", NOT_FOUND, where=where)
@@ -153,12 +158,12 @@ class EscrowVault:
                 raise
             except Exception as exc:
                 error = map_error(exc, action, self.url)
-                if error.reason == THROTTLED:
-                    raise Throttled(str(error), error.retry_after) from None
+                if error.reason == THROTTLED:  # the vault is added back when retrying gives up, last
+                    raise Throttled(error.what, error.retry_after) from None
                 raise error from None
 
         def still_throttled(message: str) -> Exception:
-            return EscrowVaultError(message, THROTTLED)
+            return EscrowVaultError(message, THROTTLED, where=vault_where(self.url))
 
         return call_with_retries(once, self._retry, self._sleep, give_up=still_throttled)
 
@@ -219,7 +224,7 @@ class EscrowVault:
         try:
             verify_read_back(value, payload)
         except EscrowError as exc:
-            raise EscrowVaultError(f"read-back check failed: {exc}", INVALID) from None
+            raise EscrowVaultError(f"read-back check failed: {exc.what}", INVALID, where=exc.where) from None
 
     def fetch(self, entry: EscrowEntry) -> Escrowable:
         """The key `entry` names (a wrapped copy stays wrapped), checked against its name and fingerprint tag."""
@@ -234,13 +239,12 @@ class EscrowVault:
                     value, name=entry.name, cluster=entry.cluster, content_type=content_type, tags=tags
                 )
             except EscrowError as exc:
-                raise EscrowVaultError(str(exc), INVALID) from None
+                raise EscrowVaultError(exc.what, INVALID, where=exc.where) from None
 
         key = self._call("read", get)
         if key.fingerprint != entry.fingerprint:
-            raise EscrowVaultError(
-                f"escrowed key {entry.name}: holds {key.fingerprint}, its listing said {entry.fingerprint}", INVALID
-            )
+            what = f"it holds {key.fingerprint}, its listing said {entry.fingerprint}"
+            raise EscrowVaultError(what, INVALID, where=f"escrowed key {entry.name}")
         return key
 
     def close(self) -> None:

@@ -47,7 +47,18 @@ def test_throttling_is_retried_within_the_budget(store: EscrowVault, keyvault: V
     keyvault.throttle(times=2, retry_after=0.05)
     store.store(pair.key, "dev")
     keyvault.throttle(times=None, retry_after=0.05)
-    assert failure(store.entries, "dev").reason == "throttled"
+    error = failure(store.entries, "dev")
+    assert error.reason == "throttled"
+    assert str(error) == (  # what is wrong, then the vault last (never mid-line)
+        f"throttled (429 Throttled); still throttled after 3 attempts, try again later: Key Vault {store.url}"
+    )
+    keyvault.clear_faults()
+    keyvault.throttle(times=None, retry_after=5)
+    error = failure(store.entries, "dev")
+    assert error.reason == "throttled"
+    assert str(error) == (
+        f"throttled (429 Throttled); Retry-After 5 s is longer than the 1 s sealkit waits: Key Vault {store.url}"
+    )
 
 
 def test_soft_deleted_name_is_a_conflict_with_a_way_out(
@@ -123,4 +134,7 @@ def test_tampered_value_is_refused_on_fetch(store: EscrowVault, keyvault: Vault,
     )
     (listed,) = store.entries("dev")
     error = failure(store.fetch, listed)
-    assert error.reason == "invalid" and "not the key its name is for" in str(error)
+    assert error.reason == "invalid"
+    assert str(error) == (
+        f"it holds key {other.key.fingerprint}, not the key its name is for: escrowed key {listed.name}"
+    )
