@@ -212,3 +212,29 @@ def test_rfc3339_round_trips_to_the_second(when: dt.datetime) -> None:
     text = escrow.rfc3339(when)
     assert text.endswith("Z")
     assert escrow.parse_rfc3339(text) == when.replace(microsecond=0)
+
+
+def test_a_restore_onto_a_secret_holding_another_key_names_that_secret_last(
+    pair: GeneratedKey, other: GeneratedKey
+) -> None:
+    from sealkit.errors import SealkitError, ServiceError
+    from sealkit.escrow.sync import restore_keys
+    from sealkit.keysecrets import key_secret_manifest
+
+    class Taken:  # every name is taken, by a Secret holding `other`
+        def list_secrets(self, namespace: str, label_selector: str) -> list[dict[str, Any]]:
+            return []
+
+        def get_secret(self, namespace: str, name: str) -> dict[str, Any] | None:
+            return key_secret_manifest(other, namespace=namespace, prefix=name)
+
+        def create_secret(self, namespace: str, body: Any) -> dict[str, Any]:
+            raise ServiceError("already exists", status=409)
+
+    with pytest.raises(SealkitError) as taken:
+        restore_keys(Taken(), "kube-system", [(pair.key, "vault")], prefix="sealed-secrets-key")
+    assert re.fullmatch(
+        rf"it exists and holds another key; restore key {re.escape(pair.key.fingerprint)} by hand: "
+        r"key Secret kube-system/sealed-secrets-key\S+",
+        str(taken.value),
+    ), str(taken.value)
