@@ -538,6 +538,8 @@ def auth_from_options(kwargs: dict[str, Any]) -> AuthOptions:
         disable_instance_discovery=kwargs["disable_instance_discovery"],
         timeout=kwargs["timeout"],
         accepted_resources=tuple(check_resource(r) for r in kwargs["accepted"]),
+        mode_flag="--auth",
+        identity_flags=("--tenant-id", "--client-id", "--federated-token-file"),
     )
 
 

@@ -147,41 +147,35 @@ def kopf_connection(connection: Connection) -> Any:
     )
 
 
-def _credential(options: Any, flag: str) -> object:
-    """`make_credential(options)`; one that cannot be built names the controller's own flag as where."""
-    from sealkit.clients.keyvault.credentials import make_credential
-    from sealkit.vault.errors import CredentialError
-
-    try:
-        return make_credential(options)
-    except CredentialError as exc:  # the CLI's where is --auth MODE; here the flag is the controller's
-        raise CredentialError(exc.what, where=f"{flag} {options.mode}") from None
-
-
 def escrow_credential(settings: Settings) -> object:
-    """The azure-identity credential `--escrow-auth` names (`sealkit.clients.keyvault.credentials`)."""
-    from sealkit.clients.keyvault.credentials import AuthOptions
+    """The azure-identity credential `--escrow-auth` names (`sealkit.clients.keyvault.credentials`); its errors
+    and hints name the controller's flags and the AZURE_* variables (it has no --tenant-id...)."""
+    from sealkit.clients.keyvault.credentials import AuthOptions, make_credential
     from sealkit.vault.urls import check_resource
 
+    flag = "--escrow-accept-challenge-resource"
     options = AuthOptions(
         mode=settings.escrow_auth,
         timeout=settings.escrow_timeout,
-        accepted_resources=tuple(check_resource(r) for r in settings.escrow_accept_challenge_resources),
+        accepted_resources=tuple(check_resource(r, flag) for r in settings.escrow_accept_challenge_resources),
+        mode_flag="--escrow-auth",
     )
-    return _credential(options, "--escrow-auth")
+    return make_credential(options)
 
 
 def kek_credential(settings: Settings) -> object:
-    """The azure-identity credential `--kek-auth` names."""
-    from sealkit.clients.keyvault.credentials import AuthOptions
+    """The azure-identity credential `--kek-auth` names (its errors and hints name the controller's flags)."""
+    from sealkit.clients.keyvault.credentials import AuthOptions, make_credential
     from sealkit.vault.urls import check_resource
 
+    flag = "--kek-accept-challenge-resource"
     options = AuthOptions(
         mode=settings.kek_auth,
         timeout=settings.kek_timeout,
-        accepted_resources=tuple(check_resource(r) for r in settings.kek_accept_challenge_resources),
+        accepted_resources=tuple(check_resource(r, flag) for r in settings.kek_accept_challenge_resources),
+        mode_flag="--kek-auth",
     )
-    return _credential(options, "--kek-auth")
+    return make_credential(options)
 
 
 class KekClient:

@@ -74,12 +74,13 @@ def default_resource(cloud: str | None) -> str:
     return "https://" + CLOUD_DOMAINS.get(cloud or "", CLOUD_DOMAINS[""])
 
 
-def check_resource(value: str) -> str:
-    """A challenge resource to accept: an https URL (`https://vault.azure.net`) or a bare domain."""
+def check_resource(value: str, flag: str = "--accept-challenge-resource") -> str:
+    """A challenge resource to accept: an https URL (`https://vault.azure.net`) or a bare domain; `flag` is the
+    caller's flag that gave it (the where of an error)."""
     text = value if "://" in value else f"https://{value}"
     parts = urlsplit(text)
     if parts.scheme != "https" or not parts.hostname or parts.path not in ("", "/"):
-        raise InputError("give a resource like https://vault.azure.net", where=f"--accept-challenge-resource {value!r}")
+        raise InputError("give a resource like https://vault.azure.net", where=f"{flag} {value!r}")
     return text.rstrip("/")
 
 

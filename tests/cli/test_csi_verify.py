@@ -304,8 +304,10 @@ def test_incomplete_workload_identity_settings_are_one_line(many: Path, spec_env
     result = run("verify", str(many), "--auth", "workload-identity", env=env)
     assert result.exit_code == 2
     (line,) = error_lines(result)
-    assert line.startswith("error: ") and "token_file_path" in line
-    assert line.endswith(": --auth workload-identity") and not line.startswith("error: --auth")  # what, then where
+    assert line == (  # what is missing and how to set it (the variable, or this CLI's flag), then where
+        "error: Missing required arguments: 'token_file_path'; set AZURE_FEDERATED_TOKEN_FILE or "
+        "--federated-token-file: --auth workload-identity"
+    )
 
 
 def test_no_permission_is_one_line(vault: Vault, many: Path, spec_env: dict[str, str | None]) -> None:
@@ -446,8 +448,8 @@ def test_discover_failures_are_one_line(vault: Vault, env: dict[str, str | None]
     result = run(*args, env=no_secret)
     assert result.exit_code == 2
     assert error_lines(result) == [
-        "error: this mode needs AZURE_CLIENT_ID and AZURE_CLIENT_SECRET (and AZURE_TENANT_ID or the spec's tenant); "
-        "the secret is read from the environment only: --auth service-principal"
+        "error: this mode needs AZURE_TENANT_ID or --tenant-id, AZURE_CLIENT_ID or --client-id, and "
+        "AZURE_CLIENT_SECRET; the secret is read from the environment only: --auth service-principal"
     ]
 
 

@@ -332,3 +332,27 @@ def test_escrow_gates_publishing_a_new_key_until_its_copy_reads_back(
         assert set(escrowed(vault)) == {aging.key.fingerprint, fresh.key.fingerprint, fingerprint}
         cluster.wait(lambda: served(controller) == fingerprint)
     check_no_key_material(logs.text, [aging, fresh])
+
+
+def test_an_escrow_credential_that_cannot_be_built_names_the_controller_flags(monkeypatch: pytest.MonkeyPatch) -> None:
+    from sealkit.errors import SealkitError
+    from sealkit_controller.settings import Settings
+    from sealkit_controller.wiring import escrow_credential
+
+    for name in ("AZURE_CLIENT_ID", "AZURE_CLIENT_SECRET", "AZURE_TENANT_ID", "AZURE_FEDERATED_TOKEN_FILE"):
+        monkeypatch.delenv(name, raising=False)
+    escrow_on = {"escrow_vault": "https://kv-escrow.vault.azure.net", "escrow_cluster_name": "prod"}
+
+    def refusal(**settings: Any) -> str:
+        with pytest.raises(SealkitError) as failed:
+            escrow_credential(Settings(**escrow_on, **settings))
+        return str(failed.value)
+
+    # The controller's flags (not the CLI's --auth or --accept-challenge-resource), and only the AZURE_* variables.
+    assert refusal(escrow_auth="service-principal") == (
+        "this mode needs AZURE_TENANT_ID, AZURE_CLIENT_ID and AZURE_CLIENT_SECRET; "
+        "the secret is read from the environment only: --escrow-auth service-principal"
+    )
+    assert refusal(escrow_accept_challenge_resources=("ftp://vault.azure.net",)) == (
+        "give a resource like https://vault.azure.net: --escrow-accept-challenge-resource 'ftp://vault.azure.net'"
+    )

@@ -394,16 +394,52 @@ def test_a_kek_credential_that_cannot_be_built_names_the_controller_flag(monkeyp
     from sealkit_controller.settings import Settings
     from sealkit_controller.wiring import KekClient
 
-    for name in ("AZURE_CLIENT_ID", "AZURE_CLIENT_SECRET", "AZURE_TENANT_ID"):
+    for name in ("AZURE_CLIENT_ID", "AZURE_CLIENT_SECRET", "AZURE_TENANT_ID", "AZURE_FEDERATED_TOKEN_FILE"):
         monkeypatch.delenv(name, raising=False)
-    settings = Settings(kek_url="https://kv.vault.azure.net/keys/kek", kek_auth="service-principal")
-    with pytest.raises(KekError) as failed:
-        KekClient(settings)()
-    assert failed.value.reason == "credential"
-    assert str(failed.value) == (  # one where, the controller's own flag (not the CLI's --auth)
-        "this mode needs AZURE_CLIENT_ID and AZURE_CLIENT_SECRET (and AZURE_TENANT_ID or the spec's tenant); "
+    url = "https://kv.vault.azure.net/keys/kek"
+
+    def refusal(**settings: Any) -> KekError:
+        with pytest.raises(KekError) as failed:
+            KekClient(Settings(kek_url=url, **settings))()
+        assert failed.value.reason == "credential"
+        return failed.value
+
+    # One where, the controller's own flag (not the CLI's --auth); the hint names the AZURE_* variables only
+    # (the controller has no --tenant-id/--client-id/--federated-token-file, and no spec).
+    assert str(refusal(kek_auth="service-principal")) == (
+        "this mode needs AZURE_TENANT_ID, AZURE_CLIENT_ID and AZURE_CLIENT_SECRET; "
         "the secret is read from the environment only: --kek-auth service-principal"
     )
+    assert str(refusal(kek_auth="workload-identity")) == (
+        "Missing required arguments: 'tenant_id', 'client_id', 'token_file_path'; "
+        "set AZURE_TENANT_ID, AZURE_CLIENT_ID and AZURE_FEDERATED_TOKEN_FILE: --kek-auth workload-identity"
+    )
+    assert str(refusal(kek_accept_challenge_resources=("https://vault.azure.net/.default",))) == (
+        "give a resource like https://vault.azure.net: "
+        "--kek-accept-challenge-resource 'https://vault.azure.net/.default'"
+    )
+
+
+def test_a_kek_credential_that_finds_no_token_names_the_controller_flag() -> None:
+    from azure.core.exceptions import ClientAuthenticationError
+
+    from sealkit.clients.keyvault.credentials import GuardedCredential
+    from sealkit_controller.settings import Settings
+    from sealkit_controller.wiring import kek_credential
+
+    credential = kek_credential(Settings(kek_url="https://kv.vault.azure.net/keys/kek", kek_auth="default"))
+    assert isinstance(credential, GuardedCredential)
+
+    class NoToken:
+        def get_token(self, *scopes: str, **kwargs: Any) -> Any:
+            raise ClientAuthenticationError(
+                "DefaultAzureCredential failed to retrieve a token from the included credentials."
+            )
+
+    credential.inner = NoToken()
+    with pytest.raises(ClientAuthenticationError) as refused:
+        credential.get_token("https://vault.azure.net/.default")
+    assert str(refused.value.message).endswith(", run `az login`, or choose one with --kek-auth")
 
 
 def test_the_leak_check_finds_every_form(cluster: Cluster) -> None:

@@ -1,7 +1,8 @@
 """Choosing the azure-identity credential: every `--auth` mode, listed once, fast-failing, one line on failure.
 
-Used by `sealkit csi verify/discover`, `sealkit keys` and `sealkit controller --escrow-auth`. The chosen
-credential is wrapped in `GuardedCredential`: one-line failures, and tokens only for accepted resources.
+Used by `sealkit csi verify/discover`, `sealkit keys` and `sealkit controller --escrow-auth/--kek-auth`. The chosen
+credential is wrapped in `GuardedCredential`: one-line failures, and tokens only for accepted resources. Hints
+name the AZURE_* variables every caller shares, and only the flags the caller says it has (`AuthOptions`).
 """
 
 from __future__ import annotations
@@ -9,6 +10,7 @@ from __future__ import annotations
 import functools
 import logging
 import os
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -20,6 +22,14 @@ if TYPE_CHECKING:
     from azure.core.credentials import AccessToken, AccessTokenInfo
 
 AUTH_MODES = ("default", "workload-identity", "service-principal", "cli", "managed-identity")
+
+# A credential argument azure-identity may find missing: the AZURE_* variable that sets it, and its place in
+# `AuthOptions.identity_flags`.
+_SETTINGS = {
+    "tenant_id": ("AZURE_TENANT_ID", 0),
+    "client_id": ("AZURE_CLIENT_ID", 1),
+    "token_file_path": ("AZURE_FEDERATED_TOKEN_FILE", 2),
+}
 
 
 @dataclass(frozen=True)
@@ -34,6 +44,11 @@ class AuthOptions:
     disable_instance_discovery: bool = False
     timeout: float = 10.0  # seconds, per connection and per read
     accepted_resources: tuple[str, ...] = ()  # extra challenge resources to accept (see docs/csi.md)
+    # The caller's own flags, for error lines and hints: the one that chose `mode` (the where of a credential
+    # that cannot be built), and those that set tenant_id, client_id and federated_token_file, in that order
+    # (the CLI's --tenant-id...); none for a caller that reads the AZURE_* variables only (the controller).
+    mode_flag: str = "--auth"
+    identity_flags: tuple[str, str, str] | None = None
 
 
 def quiet_azure_logging() -> None:
@@ -57,8 +72,8 @@ def credential_failed() -> type[Exception]:
     return CredentialFailed
 
 
-def credential_message(exc: Exception) -> str:
-    """One line for a credential's failure, with what to do about the usual one."""
+def credential_message(exc: Exception, mode_flag: str = "--auth") -> str:
+    """One line for a credential's failure, with what to do about the usual one (`mode_flag` chooses another)."""
     from azure.core.exceptions import ServiceRequestError
 
     text = str(exc)
@@ -66,7 +81,7 @@ def credential_message(exc: Exception) -> str:
         return (
             "no Azure credential found: DefaultAzureCredential tried the environment, workload identity, "
             "managed identity and developer sign-ins; set AZURE_TENANT_ID + AZURE_CLIENT_ID with "
-            "AZURE_FEDERATED_TOKEN_FILE or AZURE_CLIENT_SECRET, run `az login`, or choose one with --auth"
+            f"AZURE_FEDERATED_TOKEN_FILE or AZURE_CLIENT_SECRET, run `az login`, or choose one with {mode_flag}"
         )
     if isinstance(exc, ServiceRequestError):
         return f"cannot reach the token endpoint: {one_line(text)}"
@@ -81,9 +96,10 @@ class GuardedCredential:
     wrong host collect, say, an Azure Resource Manager token.
     """
 
-    def __init__(self, inner: Any, accepted: Iterable[str] = ()) -> None:
+    def __init__(self, inner: Any, accepted: Iterable[str] = (), mode_flag: str = "--auth") -> None:
         self.inner = inner
         self.accepted = {f"{resource.rstrip('/')}/.default" for resource in accepted}
+        self.mode_flag = mode_flag
 
     def _check(self, scopes: tuple[str, ...]) -> None:
         refused = [scope for scope in scopes if self.accepted and scope not in self.accepted]
@@ -101,7 +117,7 @@ class GuardedCredential:
         try:
             token: AccessToken = self.inner.get_token(*scopes, **kwargs)
         except (AzureError, ValueError) as exc:
-            raise credential_failed()(credential_message(exc)) from None
+            raise credential_failed()(credential_message(exc, self.mode_flag)) from None
         return token
 
     def get_token_info(self, *scopes: str, options: Any = None) -> AccessTokenInfo:
@@ -115,7 +131,7 @@ class GuardedCredential:
                 return info
             token = self.inner.get_token(*scopes, **dict(options or {}))
         except (AzureError, ValueError) as exc:
-            raise credential_failed()(credential_message(exc)) from None
+            raise credential_failed()(credential_message(exc, self.mode_flag)) from None
         return AccessTokenInfo(token.token, token.expires_on)
 
     def close(self) -> None:
@@ -124,8 +140,24 @@ class GuardedCredential:
             close()
 
 
+def _how_to_set(options: AuthOptions, arguments: Iterable[str], *more: str) -> str:
+    """How to set each credential argument (its AZURE_* variable, or the caller's flag when it has one), then
+    `more`, as one phrase: `AZURE_TENANT_ID or --tenant-id, ..., and X`."""
+    flags = options.identity_flags or ("", "", "")
+    parts = []
+    for argument in arguments:
+        variable, index = _SETTINGS[argument]
+        parts.append(f"{variable} or {flags[index]}" if flags[index] else variable)
+    parts.extend(more)
+    if len(parts) < 2:
+        return "".join(parts)
+    last = ", and " if any(" or " in part for part in parts) else " and "
+    return ", ".join(parts[:-1]) + last + parts[-1]
+
+
 def make_credential(options: AuthOptions, tenant_hint: str | None = None) -> GuardedCredential:
-    """The chosen azure-identity credential, fast-failing, wrapped in `GuardedCredential`."""
+    """The chosen azure-identity credential, fast-failing, wrapped in `GuardedCredential`; one that cannot be
+    built is a `CredentialError` whose where is `options.mode_flag` and the mode."""
     from azure import identity
 
     common: dict[str, Any] = {
@@ -137,6 +169,7 @@ def make_credential(options: AuthOptions, tenant_hint: str | None = None) -> Gua
         common["authority"] = options.authority_host
     tenant = options.tenant_id or os.environ.get("AZURE_TENANT_ID") or tenant_hint
     client_id = options.client_id or os.environ.get("AZURE_CLIENT_ID")
+    where = f"{options.mode_flag} {options.mode}"
     try:
         if options.mode == "default":
             if options.disable_instance_discovery:
@@ -158,10 +191,9 @@ def make_credential(options: AuthOptions, tenant_hint: str | None = None) -> Gua
         elif options.mode == "service-principal":
             secret = os.environ.get("AZURE_CLIENT_SECRET")
             if not (tenant and client_id and secret):
+                needs = _how_to_set(options, ("tenant_id", "client_id"), "AZURE_CLIENT_SECRET")
                 raise CredentialError(
-                    "this mode needs AZURE_CLIENT_ID and AZURE_CLIENT_SECRET (and AZURE_TENANT_ID or the spec's "
-                    "tenant); the secret is read from the environment only",
-                    where=f"--auth {options.mode}",
+                    f"this mode needs {needs}; the secret is read from the environment only", where=where
                 )
             if options.disable_instance_discovery:
                 common["disable_instance_discovery"] = True
@@ -171,11 +203,13 @@ def make_credential(options: AuthOptions, tenant_hint: str | None = None) -> Gua
         elif options.mode == "managed-identity":
             inner = identity.ManagedIdentityCredential(client_id=client_id, **common)
         else:
-            raise CredentialError(f"unknown mode (one of {', '.join(AUTH_MODES)})", where=f"--auth {options.mode}")
+            raise CredentialError(f"unknown mode (one of {', '.join(AUTH_MODES)})", where=where)
     except ValueError as exc:
         text = str(exc)
-        missing = text[text.find("Missing required arguments") :] if "Missing required arguments" in text else ""
-        hint = " (set the AZURE_* variables or the --tenant-id/--client-id/--federated-token-file flags)"
-        what = f"{one_line(missing or text)}{hint if missing else ''}"
-        raise CredentialError(what, where=f"--auth {options.mode}") from None
-    return GuardedCredential(inner, options.accepted_resources)
+        if "Missing required arguments" not in text:
+            raise CredentialError(one_line(text), where=where) from None
+        missing = one_line(text[text.find("Missing required arguments") :]).rstrip(".")
+        arguments = [name for name in re.findall(r"'(\w+)'", missing) if name in _SETTINGS]
+        hint = _how_to_set(options, arguments) if arguments else "the AZURE_* variables"
+        raise CredentialError(f"{missing}; set {hint}", where=where) from None
+    return GuardedCredential(inner, options.accepted_resources, options.mode_flag)
