@@ -63,8 +63,8 @@ def resolve_url(vault: str, cloud: str | None, overrides: Mapping[str, str], env
     domain = CLOUD_DOMAINS.get(cloud or "")
     if domain is None:
         raise InputError(
-            f"vault {vault}: cloud {cloud} has no well-known vault domain; "
-            f"pass --vault-url {vault}=https://... or set ${variable}"
+            f"cloud {cloud} has no well-known vault domain; pass --vault-url {vault}=https://... or set ${variable}",
+            where=f"vault {vault}",
         )
     return f"https://{vault.lower()}.{domain}"
 

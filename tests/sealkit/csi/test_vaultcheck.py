@@ -239,8 +239,12 @@ def test_vault_urls_per_cloud_override_and_environment() -> None:
     assert vaults.resolve_url("kv-1", None, {}, env) == "https://10.0.0.4:8443"
     overrides = vaults.parse_overrides(["KV-1=https://127.0.0.1:9"])
     assert vaults.resolve_url("kv-1", None, overrides, env) == "https://127.0.0.1:9"
-    with pytest.raises(InputError, match="AzureStackCloud has no well-known vault domain"):
+    with pytest.raises(InputError) as stack:
         vaults.resolve_url("kv-1", "AzureStackCloud", {}, {})
+    assert str(stack.value) == (  # what is wrong and what to do, then the vault as where
+        "cloud AzureStackCloud has no well-known vault domain; pass --vault-url kv-1=https://... "
+        "or set $SEALKIT_VAULT_URL_KV_1: vault kv-1"
+    )
     assert vaults.default_resource("AzureChinaCloud") == "https://vault.azure.cn"
 
 
