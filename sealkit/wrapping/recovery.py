@@ -63,8 +63,7 @@ def check_documents(
             report.checked += 1
             try:
                 verify_sealed_secret(doc.obj, ring, where=doc.where)
-            except SealkitError as exc:
-                cause = str(exc)
-                prefix = f"{doc.where}: "
-                report.lost.append(Lost(path, index, namespace, name, cause.removeprefix(prefix)))
+            except SealkitError as exc:  # the row names the file and the object: its own where is not repeated
+                cause = exc.what if exc.where == doc.where else str(exc)
+                report.lost.append(Lost(path, index, namespace, name, cause))
     return report

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from pathlib import Path
 
@@ -9,6 +10,7 @@ import pytest
 import yaml
 from click.testing import CliRunner, Result
 
+from sealkit.clients.keyvault.kek import ROLE_HINT
 from sealkit.escrow import scheme as escrow
 from sealkit.keygen import GeneratedKey, generate_key_pair
 from sealkit.keys import load_certificate
@@ -77,7 +79,8 @@ def test_every_sealed_secret_opens_from_plaintext_and_wrapped_escrowed_keys(
     lost = check(escrow_vault, root)
     assert lost.exit_code == 1, lost.output
     lines = [line for line in lost.output.splitlines() if line.startswith("would be lost")]
-    assert len(lines) == 1 and lines[0].startswith(f"would be lost: {root / 'secrets' / 's2.yaml'}: app/s2: ")
+    assert len(lines) == 1 and lines[0].startswith(f"would be lost: {root / 'secrets' / 's2.yaml'}: app/s2: item 'v': ")
+    assert lines[0].endswith(": sealed with another key or for another name or namespace"), "the file is not repeated"
     report = json.loads(check(escrow_vault, root, "--format", "json").output)
     assert [(x["namespace"], x["name"]) for x in report["lost"]] == [("app", "s2")] and report["ready"] is False
     assert_no_leak({"ok": ok.output, "lost": lost.output}, [p.key for p in pairs])
@@ -87,14 +90,27 @@ def test_an_escrowed_key_that_does_not_unwrap_counts_as_lost(
     tmp_path: Path, kek: Kek, pairs: list[GeneratedKey]
 ) -> None:
     escrow_vault = kek.server.add_vault("kv-escrow")
-    name = escrow_key(escrow_vault, wrap_private_key(pairs[0].key, kek.client()))
+    wrapped = wrap_private_key(pairs[0].key, kek.client())
+    name = escrow_key(escrow_vault, wrapped)
     root = repo(tmp_path, pairs[:1])
     kek.vault.deny(kek.server.client.client_id, ["unwrapKey"])
     result = check(escrow_vault, root)
     assert result.exit_code == 1
-    assert f"unusable escrowed key {name} ({pairs[0].key.fingerprint}):" in result.output
-    assert "403 ForbiddenByRbac" in result.output and "app/s0" in result.output
+    row = f"unusable escrowed key {name} ({pairs[0].key.fingerprint}): "
+    assert (
+        row + f"unwrapKey refused (403 ForbiddenByRbac); {ROLE_HINT}: Key Vault key {wrapped.kek_id}\n" in result.output
+    )
+    assert "app/s0" in result.output
     assert_no_leak({"out": result.output}, [pairs[0].key])
+    # A copy that unwraps but does not open: the row names it, the cause is what is wrong (no where repeated).
+    kek.vault.allow(kek.server.client.client_id)
+    flipped = bytes([wrapped.ciphertext[0] ^ 1]) + wrapped.ciphertext[1:]
+    escrow_key(escrow_vault, dataclasses.replace(wrapped, ciphertext=flipped))
+    corrupted = check(escrow_vault, root)
+    assert corrupted.exit_code == 1
+    assert (
+        row + "the encrypted key does not decrypt (corrupted, or not the key of its certificate)\n" in corrupted.output
+    )
 
 
 def test_usage_errors(tmp_path: Path, kek: Kek) -> None:

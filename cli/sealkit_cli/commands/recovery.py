@@ -72,7 +72,8 @@ def check_recovery(paths: tuple[str, ...], fmt: str, **kwargs: Any) -> None:
                     kek = kek or kek_client(kwargs, None)
                     material = unwrap_private_key(material, kek, f"escrowed key {entry.name}")
             except SealkitError as exc:  # not found, disabled, refused, corrupted: it would not come back
-                report.unusable.append(UnusableEscrow(entry.name, entry.fingerprint, str(exc)))
+                cause = exc.what if exc.where == f"escrowed key {entry.name}" else str(exc)  # the row names it
+                report.unusable.append(UnusableEscrow(entry.name, entry.fingerprint, cause))
                 continue
             ring.add(material)
     finally:
