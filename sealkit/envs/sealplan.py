@@ -145,14 +145,16 @@ def _read(path: Path, root: Path) -> str | None:
     `root` (resolved; what sealkit wrote there would not be committed, and kustomize refuses such a file), a
     link to nothing, a file over the input size limit, bytes that are not UTF-8 text."""
     try:
-        info = path.stat()
+        info = path.lstat()  # one call for the usual regular file
+        if stat.S_ISLNK(info.st_mode):
+            refuse_link_out_of_repo(path, root)
+            info = path.stat()
     except FileNotFoundError:
         if path.is_symlink():
             raise InputError("a symbolic link to nothing is in the way", where=path) from None
         return None
     except OSError as exc:
         raise InputError(f"cannot read ({os_reason(exc)})", where=path) from None
-    refuse_link_out_of_repo(path, root)
     if not stat.S_ISREG(info.st_mode):
         raise InputError("not a SealedSecret file", where=path)
     try:
