@@ -77,3 +77,11 @@ def is_stream(raw: str | Path, mode: int) -> bool:
 
 
 STREAM_PLACES = ("/dev/", "/proc/")
+
+
+def refuse_link_out_of_repo(path: Path, root: Path, where: str | Path | None = None) -> None:
+    """Refuses a file that is a symbolic link leading out of the repo `root` (resolved): what sealkit wrote
+    through it would land out there and never be committed (the repo holds only the link), and kustomize
+    refuses such a file too."""
+    if path.is_symlink() and not path.resolve().is_relative_to(root):
+        raise InputError(f"a symbolic link out of the repo ({root}) is in the way", where=where or path)

@@ -26,6 +26,7 @@ import contextlib
 import errno
 import os
 import signal
+import stat
 import threading
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
@@ -84,15 +85,39 @@ def current_text(path: Path, where: str | Path | None = None) -> str | None:
     """A file's text as it is now, for a `FileChange`'s `old` (bytes that are not UTF-8 kept as they are, so
     an undo puts back exactly these); None when there is no file (nor can be: a file above it, which making
     its directory then names). One that is there but cannot be read (a directory, no permission, a symbolic
-    link to nothing) is an error naming it (`where`, else the path), never taken for a new file."""
+    link to nothing), is not a regular file (a pipe: opened without waiting, never read) or is over the input
+    size limit is an error naming it (`where`, else the path), never taken for a new file."""
+    shown = where or path
     try:
-        return path.read_bytes().decode("utf-8", errors="surrogateescape")
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK)  # a pipe opens at once, and is then refused
     except (FileNotFoundError, NotADirectoryError):
         if path.is_symlink():  # not new: placing a file there would find the link ('the file appeared')
-            raise InputError("a symbolic link to nothing is in the way", where=where or path) from None
+            raise InputError("a symbolic link to nothing is in the way", where=shown) from None
         return None
     except OSError as exc:
-        raise InputError(f"cannot read ({os_reason(exc)})", where=where or path) from None
+        raise InputError(f"cannot read ({os_reason(exc)})", where=shown) from None
+    try:
+        return _read_regular(fd, shown).decode("utf-8", errors="surrogateescape")
+    except OSError as exc:
+        raise InputError(f"cannot read ({os_reason(exc)})", where=shown) from None
+    finally:
+        os.close(fd)
+
+
+def _read_regular(fd: int, shown: str | Path) -> bytes:
+    """The bytes of the regular file open on `fd`, within the input size limit."""
+    from sealkit.reading import max_input_bytes, too_large  # not at import: writing output starts without YAML
+
+    info = os.fstat(fd)
+    if stat.S_ISDIR(info.st_mode):
+        raise InputError("cannot read (is a directory)", where=shown)
+    if not stat.S_ISREG(info.st_mode):
+        raise InputError("cannot read (not a regular file)", where=shown)
+    cap = max_input_bytes()
+    data = _read_up_to(fd, cap + 1)
+    if info.st_size > cap or len(data) > cap:
+        raise too_large(cap, str(shown))
+    return data
 
 
 def _fail(what: str, path: Path, exc: OSError) -> InputError:

@@ -23,8 +23,9 @@ from sealkit.clients.kube.proxy import ControllerProxy, RateLimitedCaller
 from sealkit.csi.model import Environment, Spec
 from sealkit.documents import Document
 from sealkit.envs.certs import committed, sealing_certificate
-from sealkit.envs.layout import choose, existing_dirs, inside_repo, refuse_link_out_of_repo
+from sealkit.envs.layout import choose, existing_dirs, inside_repo
 from sealkit.errors import InputError
+from sealkit.files import refuse_link_out_of_repo
 from sealkit.keys import KeyRing, load_certificate
 from sealkit.reseal import reseal_values
 from sealkit_cli import bulk, environments

@@ -31,7 +31,7 @@ from sealkit.csi.model import Application, Environment, IdentityMode, Spec, Stor
 from sealkit.csi.yamlio import dump_document
 from sealkit.documents import load_documents
 from sealkit.errors import InputError, SealkitError, os_reason
-from sealkit.files import walk
+from sealkit.files import refuse_link_out_of_repo, walk
 from sealkit.filewrites import FileChange, current_text, write_all
 from sealkit.reading import read_file
 
@@ -219,8 +219,10 @@ def write(p: Plan) -> WriteResult:
     """
     result = WriteResult()
     changes: list[FileChange] = []
+    root = p.root.resolve()
     for relpath, text in p.files.items():
         target = p.root / relpath
+        refuse_link_out_of_repo(target, root, relpath)
         old = current_text(target, where=relpath)  # a file that cannot be read: 'cannot read (why): relpath'
         if old == text:
             result.unchanged.append(relpath)
@@ -256,7 +258,9 @@ class CheckResult:
 def check(p: Plan) -> CheckResult:
     """Compare the committed files with what the spec produces now (for CI)."""
     result = CheckResult()
+    root = p.root.resolve()
     for relpath, text in p.files.items():
+        refuse_link_out_of_repo(p.root / relpath, root, relpath)
         current = _read_text(p.root / relpath, relpath)
         if current == text:
             continue

@@ -52,14 +52,6 @@ def inside_repo(spec: Spec, relpath: str, what: str) -> Path:
     return spec.root / relpath
 
 
-def refuse_link_out_of_repo(path: Path, root: Path) -> None:
-    """Refuses a file that is a symbolic link leading out of the repo `root` (resolved): what sealkit wrote
-    through it would land out there and never be committed (the repo holds only the link), and kustomize
-    refuses such a file too."""
-    if path.is_symlink() and not path.resolve().is_relative_to(root):
-        raise InputError(f"a symbolic link out of the repo ({root}) is in the way", where=path)
-
-
 def sealed_dir(spec: Spec, env: Environment) -> Path:
     """The environment's SealedSecrets directory (it may not exist yet: sealing creates it)."""
     if env.sealed_secrets is None:

@@ -23,8 +23,9 @@ from sealkit.certificates import SealingCertificate
 from sealkit.csi.model import Environment, Spec
 from sealkit.csi.yamlio import dump_document, flow_scalar
 from sealkit.documents import Document, load_documents
-from sealkit.envs.layout import SUFFIX, file_name, refuse_link_out_of_repo, sealed_dir
+from sealkit.envs.layout import SUFFIX, file_name, sealed_dir
 from sealkit.errors import InputError, os_reason
+from sealkit.files import refuse_link_out_of_repo
 from sealkit.filewrites import FileChange
 from sealkit.kustomizeedit import KUSTOMIZATION_NAMES, add_resources
 from sealkit.manifest import metadata_of, string_map

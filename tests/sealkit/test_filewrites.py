@@ -352,3 +352,27 @@ def test_a_handler_raising_as_signals_are_held_leaves_the_mask_as_it_was(monkeyp
         pass
     monkeypatch.undo()
     assert real(signal.SIG_BLOCK, ()) == before
+
+
+def test_current_text_refuses_a_pipe_without_waiting_and_a_file_over_the_limit(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A pipe where a file is about to be rewritten blocked the read for ever; a huge file was read whole.
+    (A watchdog opens the pipe's other end after 5 s, so that a regression fails instead of hanging.)"""
+    pipe = tmp_path / "pipe.yaml"
+    os.mkfifo(pipe)
+    watchdog = threading.Timer(5.0, lambda: os.close(os.open(pipe, os.O_WRONLY | os.O_NONBLOCK)))
+    watchdog.start()
+    try:
+        with pytest.raises(InputError) as refused:
+            current_text(pipe, where="overlay/pipe.yaml")
+    finally:
+        watchdog.cancel()
+    assert str(refused.value) == "cannot read (not a regular file): overlay/pipe.yaml"
+    big = tmp_path / "big.yaml"
+    big.write_bytes(b"x" * 2048)
+    monkeypatch.setenv("SEALKIT_MAX_INPUT_BYTES", "1024")
+    with pytest.raises(InputError) as over:
+        current_text(big)
+    assert str(over.value).startswith("larger than the ") and str(over.value).endswith(f": {big}")
+    assert current_text(tmp_path / "absent.yaml") is None

@@ -281,3 +281,27 @@ def test_a_generated_path_that_is_a_directory_is_named_before_anything_is_writte
         generate.write(plan)
     assert tree(root) == before, "the first two files are not written"
     assert str(caught.value) == f"cannot read (is a directory): {third}"
+
+
+def test_a_generated_file_linked_out_of_the_repo_is_refused_by_write_and_check(
+    spec_dict: Spec, make_repo: Callable[[Spec], Path], tmp_path: Path
+) -> None:
+    """A generated file that is a symbolic link leading out of the repo was rewritten out there (the repo
+    commits only the link, kustomize refuses it) and compared by --check as if it were the repo's."""
+    from sealkit.errors import InputError
+
+    path = make_repo(spec_dict)
+    root = path.parent
+    plan = generate.plan(load_spec(path))
+    generate.write(plan)
+    first = next(iter(plan.files))
+    outside = tmp_path / "elsewhere.yaml"
+    (root / first).rename(outside)
+    (root / first).symlink_to(outside)
+    outside.write_text(outside.read_text() + "# edited out there\n")
+    kept = outside.read_bytes()
+    for run in (generate.write, generate.check):
+        with pytest.raises(InputError) as caught:
+            run(plan)
+        assert str(caught.value) == f"a symbolic link out of the repo ({root.resolve()}) is in the way: {first}"
+    assert outside.read_bytes() == kept
