@@ -895,8 +895,8 @@ def _sealed_dirs_checks(r: _Reader, envs: Mapping[str, Environment]) -> None:
                 ):
                     r.fail(
                         ("environments", env.name, "sealedSecrets"),
-                        f"{env.sealed_secrets!r} overlaps environment {other.name!r}'s {what} {directory!r}: each "
-                        "environment's SealedSecrets need a directory of their own",
+                        f"{env.sealed_secrets!r} overlaps environment {other.name}'s {what} {directory!r} (each "
+                        "environment's SealedSecrets need a directory of their own)",
                     )
                     break
 

@@ -65,7 +65,7 @@ def test_sealing_only_spec_with_every_certificate_source() -> None:
                 "dev": {"sealingCert": "c.pem", "sealedSecrets": "clusters"},
                 "prod": {"sealingCert": "c.pem", "sealedSecrets": "clusters/prod"},
             },
-            "overlaps environment",
+            "'clusters' overlaps environment prod's sealedSecrets 'clusters/prod' (each environment's SealedSecrets",
         ),
         ({"dev": {"sealedSecrets": "s"}}, "sealingCert is required"),
     ],
