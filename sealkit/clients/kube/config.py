@@ -9,7 +9,9 @@ it inside functions.
 
 from __future__ import annotations
 
+import contextlib
 import os
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -221,9 +223,10 @@ def _load(
         if not files and not overrides.server:
             raise InputError(missing)
         config_dict, impersonation = _overridden_kubeconfig(files, context, overrides)
-        kubernetes.config.load_kube_config_from_dict(  # type: ignore[no-untyped-call]
-            config_dict, client_configuration=configuration, persist_config=False
-        )
+        with _credential_plugin_checked(config_dict, kubeconfig):
+            kubernetes.config.load_kube_config_from_dict(  # type: ignore[no-untyped-call]
+                config_dict, client_configuration=configuration, persist_config=False
+            )
     except kubernetes.config.ConfigException as exc:
         first = str(exc).strip().splitlines()[0] if str(exc).strip() else "invalid"
         raise InputError(f"cannot use the kubeconfig: {first}", where=_kubeconfig_name(kubeconfig)) from None
@@ -233,6 +236,40 @@ def _load(
     except (ValueError, TypeError, AttributeError, KeyError):
         raise InputError("cannot use the kubeconfig: it is not valid", where=_kubeconfig_name(kubeconfig)) from None
     return configuration, impersonation
+
+
+@contextlib.contextmanager
+def _credential_plugin_checked(config_dict: dict[str, Any], kubeconfig: str | None) -> Iterator[None]:
+    """Loading the kubeconfig runs its user's credential plugin (`exec`, e.g. kubelogin); the library logs a
+    plugin that fails or answers without a credential on the root logger (which then prints
+    `ERROR:root:...` on stderr) and goes on without one, so every request would be refused later. Here such
+    a failure is the one line it is, naming the plugin (never its output: it may hold a token)."""
+    import logging
+
+    failures: list[logging.LogRecord] = []
+
+    class Capture(logging.Handler):
+        def emit(self, record: logging.LogRecord) -> None:
+            if "kubernetes" in record.pathname and record.levelno >= logging.WARNING:
+                failures.append(record)
+
+    root = logging.getLogger()
+    capture = Capture()
+    root.addHandler(capture)  # also keeps logging.error() from configuring a stderr handler on the root logger
+    try:
+        yield
+    finally:
+        root.removeHandler(capture)
+    if failures:
+        users = config_dict.get("users") or [{}]
+        user = getattr(users[0], "value", users[0]).get("user") or {}
+        command = str((user.get("exec") or {}).get("command") or "?")
+        missing = any("No such file or directory" in record.getMessage() for record in failures)
+        why = "not found" if missing else "it gave no usable credential"
+        raise InputError(
+            f"cannot use the kubeconfig: its credential plugin {command} failed ({why})",
+            where=_kubeconfig_name(kubeconfig),
+        )
 
 
 def _kubeconfig_name(kubeconfig: str | None) -> str:
