@@ -158,8 +158,10 @@ class HeldKey:
         return self.key.not_before
 
 
-def held_keys(client: SecretsApi, namespace: str) -> list[HeldKey]:
-    """Keys of every key Secret in `namespace` (labelled active or not); unreadable Secrets are skipped."""
+def held_keys(client: SecretsApi, namespace: str, *, strict: bool = False) -> list[HeldKey]:
+    """Keys of every key Secret in `namespace` (labelled active or not). An unreadable Secret is logged and
+    skipped (the controller goes on with the keys it can read), or with `strict` raised: a backup, a list or a
+    restore must not go on as if its key were not there (the CLI's `keys`)."""
     found: list[HeldKey] = []
     for secret in client.list_secrets(namespace, ANY_KEY_SELECTOR):
         meta = secret.get("metadata") or {}
@@ -167,6 +169,8 @@ def held_keys(client: SecretsApi, namespace: str) -> list[HeldKey]:
         try:
             keys = keys_from_secret(secret, f"key Secret {namespace}/{name}")
         except SealkitError as exc:
+            if strict:
+                raise
             logger.warning("ignoring key Secret %s/%s: %s", namespace, name, exc)
             continue
         found.extend(HeldKey(key, name, is_active_key_secret(secret)) for key in keys)

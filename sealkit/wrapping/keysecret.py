@@ -163,8 +163,9 @@ def backup_items(held: list[HeldWrapped], namespace: str) -> list[dict[str, Any]
     )
 
 
-def held_wrapped(client: SecretsApi, namespace: str) -> list[HeldWrapped]:
-    """Every wrapped key Secret in `namespace` (labelled active or not); unreadable ones are logged and skipped."""
+def held_wrapped(client: SecretsApi, namespace: str, *, strict: bool = False) -> list[HeldWrapped]:
+    """Every wrapped key Secret in `namespace` (labelled active or not); unreadable ones are logged and skipped,
+    or with `strict` raised (as `keysecrets.held_keys`)."""
     found: list[HeldWrapped] = []
     for secret in client.list_secrets(namespace, n.ANY_WRAPPED_SELECTOR):
         meta = secret.get("metadata") or {}
@@ -172,6 +173,8 @@ def held_wrapped(client: SecretsApi, namespace: str) -> list[HeldWrapped]:
         try:
             wrapped = wrapped_from_secret(secret, f"wrapped key Secret {namespace}/{name}")
         except SealkitError as exc:
+            if strict:
+                raise
             logger.warning("ignoring %s", exc)
             continue
         found.append(HeldWrapped(wrapped, name, is_wrapped_key_secret(secret), str(meta.get("resourceVersion") or "")))

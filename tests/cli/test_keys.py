@@ -365,3 +365,26 @@ def test_help_imports_neither_cluster_nor_cloud_libraries() -> None:
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip().splitlines()[-1] == "[]"
+
+
+def test_a_key_secret_it_cannot_read_stops_list_backup_and_restore(
+    kube: KubeServer, kubeconfig: Path, pairs: list[GeneratedKey], tmp_path: Path
+) -> None:
+    """A key Secret whose key does not parse was skipped with a bare 'ignoring key Secret ...' line on stderr:
+    a backup then went on without its key (exit 0), and restore could not tell that key was there. One line
+    naming the Secret now, and nothing written (the controller still skips it and goes on: tests/controller)."""
+    add_key(kube, pairs[0])
+    broken = key_secret_manifest(pairs[1], namespace=NS, prefix="sealed-secrets-key")
+    broken["data"]["tls.key"] = "bm90IGEga2V5"  # base64 of 'not a key'
+    name = str(kube.create(broken)["metadata"]["name"])
+    target = tmp_path / "keys.yaml"
+    for args in (["list"], ["backup", "--to-file", str(target)], ["restore", "--from-file", str(target)]):
+        if args[0] == "restore":
+            target.write_bytes(pairs[0].private_pem)
+        result = run(kubeconfig, *args)
+        assert result.exit_code == 2, (args, result.output)
+        (line,) = result.output.splitlines()
+        assert line.startswith("error: tls.key holds no PEM private key: ") and f"key Secret {NS}/{name}" in line, line
+        check_clean(result, pairs)
+        target.unlink(missing_ok=True)
+    assert not target.exists()

@@ -96,14 +96,14 @@ def _held(client: KubeClient, namespace: str) -> list[HeldKey]:
     from sealkit.keysecrets import held_keys
 
     with _cluster_errors(f"listing key Secrets in {namespace} at {client.host}"):
-        return held_keys(client, namespace)
+        return held_keys(client, namespace, strict=True)  # a key Secret it cannot read: one line naming it
 
 
 def _held_wrapped(client: KubeClient, namespace: str) -> list[HeldWrapped]:
     from sealkit.wrapping.keysecret import held_wrapped
 
     with _cluster_errors(f"listing wrapped key Secrets in {namespace}"):
-        return held_wrapped(client, namespace)
+        return held_wrapped(client, namespace, strict=True)
 
 
 # --- the vault side -------------------------------------------------------------------------------
