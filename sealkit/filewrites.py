@@ -83,10 +83,16 @@ def temporary_prefix(name: str) -> str:
 
 def current_text(path: Path, where: str | Path | None = None) -> str | None:
     """A file's text as it is now, for a `FileChange`'s `old` (bytes that are not UTF-8 kept as they are, so
-    an undo puts back exactly these); None when there is no file (nor can be: a file above it, which making
-    its directory then names). One that is there but cannot be read (a directory, no permission, a symbolic
-    link to nothing), is not a regular file (a pipe: opened without waiting, never read) or is over the input
-    size limit is an error naming it (`where`, else the path), never taken for a new file."""
+    an undo puts back exactly these); None when there is no file. See `current_bytes` for what is refused."""
+    data = current_bytes(path, where)
+    return None if data is None else data.decode("utf-8", errors="surrogateescape")
+
+
+def current_bytes(path: Path, where: str | Path | None = None) -> bytes | None:
+    """The bytes of a file about to be rewritten; None when there is no file (nor can be: a file above it,
+    which making its directory then names). One that is there but cannot be read (a directory, no permission,
+    a symbolic link to nothing), is not a regular file (a pipe: opened without waiting, never read) or is over
+    the input size limit is an error naming it (`where`, else the path), never taken for a new file."""
     shown = where or path
     try:
         fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK)  # a pipe opens at once, and is then refused
@@ -97,7 +103,7 @@ def current_text(path: Path, where: str | Path | None = None) -> str | None:
     except OSError as exc:
         raise InputError(f"cannot read ({os_reason(exc)})", where=shown) from None
     try:
-        return _read_regular(fd, shown).decode("utf-8", errors="surrogateescape")
+        return _read_regular(fd, shown)
     except OSError as exc:
         raise InputError(f"cannot read ({os_reason(exc)})", where=shown) from None
     finally:

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import os
 import re
-import stat
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -26,10 +25,10 @@ from sealkit.documents import Document, load_documents
 from sealkit.envs.layout import SUFFIX, file_name, sealed_dir
 from sealkit.errors import InputError, os_reason
 from sealkit.files import refuse_link_out_of_repo
-from sealkit.filewrites import FileChange
+from sealkit.filewrites import FileChange, current_bytes
 from sealkit.kustomizeedit import KUSTOMIZATION_NAMES, add_resources
 from sealkit.manifest import metadata_of, string_map
-from sealkit.reading import compose_documents, read_file
+from sealkit.reading import compose_documents
 from sealkit.scope import Scope, scope_from_annotations
 from sealkit.sealedsecret import SealedSecretView, is_sealed_secret, parse_sealed_secret
 from sealkit.sealing import Target, resolve_target, seal_secret, seal_value, secret_items
@@ -141,25 +140,16 @@ class Plan:
 
 
 def _read(path: Path, root: Path) -> str | None:
-    """The text of an existing file about to be updated, or None when there is none. Refused, naming it:
-    anything but a regular file (a directory, a pipe: never opened), a symbolic link leading out of the repo
-    `root` (resolved; what sealkit wrote there would not be committed, and kustomize refuses such a file), a
-    link to nothing, a file over the input size limit, bytes that are not UTF-8 text."""
-    try:
-        info = path.lstat()  # one call for the usual regular file
-        if stat.S_ISLNK(info.st_mode):
-            refuse_link_out_of_repo(path, root)
-            info = path.stat()
-    except FileNotFoundError:
-        if path.is_symlink():
-            raise InputError("a symbolic link to nothing is in the way", where=path) from None
+    """The text of an existing file about to be updated, or None when there is none. Refused, naming it: a
+    symbolic link leading out of the repo `root` (resolved; what sealkit wrote there would not be committed,
+    and kustomize refuses such a file), what `filewrites.current_bytes` refuses (not a regular file, a link to
+    nothing, over the input size limit), bytes that are not UTF-8 text."""
+    refuse_link_out_of_repo(path, root)
+    data = current_bytes(path)
+    if data is None:
         return None
-    except OSError as exc:
-        raise InputError(f"cannot read ({os_reason(exc)})", where=path) from None
-    if not stat.S_ISREG(info.st_mode):
-        raise InputError("not a SealedSecret file", where=path)
     try:
-        return read_file(path, where=str(path)).decode("utf-8")
+        return data.decode("utf-8")
     except UnicodeDecodeError:
         raise InputError("not a SealedSecret file", where=path) from None
 

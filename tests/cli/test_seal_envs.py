@@ -396,7 +396,7 @@ def test_a_pipe_where_a_sealed_file_goes_is_refused_unopened(repo: EnvRepo) -> N
     finally:
         watchdog.cancel()
     assert result.exit_code == 2
-    assert result.output == f"error: not a SealedSecret file: {pipe}\n"
+    assert result.output == f"error: cannot read (not a regular file): {pipe}\n"
     assert stat.S_ISFIFO(pipe.lstat().st_mode)
 
 
