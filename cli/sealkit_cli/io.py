@@ -19,6 +19,7 @@ if TYPE_CHECKING:
     from pathlib import Path
 
 YAML_SUFFIXES = (".yaml", ".yml")
+IN_PLACE_STREAM = "not a regular file, so it cannot be rewritten in place"
 
 
 def read_input(path: str) -> tuple[bytes, str]:
@@ -54,7 +55,7 @@ def write_output(text: str, path: str | None, *, mode: int = 0o644, in_place: bo
         return
     from sealkit.filewrites import uninterrupted  # only when writing a file
 
-    target = _destination(path, in_place)
+    target = output_target(path, stream_refused=IN_PLACE_STREAM if in_place else None)
     if target is None:
         _write_through(text, path)
         return
@@ -62,8 +63,11 @@ def write_output(text: str, path: str | None, *, mode: int = 0o644, in_place: bo
         _write_beside(text, target, path, mode, make_parents(target))
 
 
-def _destination(path: str, in_place: bool) -> Path | None:
-    """The file to replace for `path`: itself, or the file its symbolic link leads to; None for a stream."""
+def output_target(path: str, *, stream_refused: str | None = None) -> Path | None:
+    """The file to replace for the output path `path`: itself, or the file its symbolic link leads to (the link
+    stays); None for a stream (`sealkit.files.is_stream`: written through, never replaced), or with
+    `stream_refused` an InputError saying that (a rewrite in place; key material). A link to nothing is
+    refused: placing a file there would replace the link."""
     from pathlib import Path
 
     from sealkit.files import is_stream
@@ -77,8 +81,8 @@ def _destination(path: str, in_place: bool) -> Path | None:
     except OSError:  # not there yet, or not reachable: the write says why
         return Path(path)
     if is_stream(path, mode):
-        if in_place:
-            raise InputError("not a regular file, so it cannot be rewritten in place", where=path)
+        if stream_refused is not None:
+            raise InputError(stream_refused, where=path)
         return None
     return Path(os.path.realpath(path)) if os.path.islink(path) else Path(path)  # noqa: PTH114
 

@@ -23,6 +23,7 @@ from sealkit.clients.kube.api import ClusterError
 from sealkit.errors import InputError, os_reason
 from sealkit.escrow.scheme import check_cluster_name, rfc3339
 from sealkit.filewrites import Staging
+from sealkit_cli import io
 from sealkit_cli.options import auth_from_options, cluster_options, vault_options
 
 if TYPE_CHECKING:
@@ -240,7 +241,9 @@ def write_private_file(path: Path, text: str, *, force: bool) -> None:
         raise InputError("key material is not written to standard output; name a file", where="--to-file -")
     if not force and os.path.lexists(path):  # before any key material is written
         raise InputError("exists; pass --force to overwrite it", where=path)
-    path = _backup_target(path)
+    target = io.output_target(str(path), stream_refused="key material is not written to a pipe or device; name a file")
+    assert target is not None  # a stream is refused
+    path = target
     staging = Staging()
     try:
         staging.stage_new(path, text, mode=0o600, sync=True)  # 'cannot write (why): path'
@@ -253,20 +256,6 @@ def write_private_file(path: Path, text: str, *, force: bool) -> None:
         staging.discard()
         raise
     staging.made_dirs.clear()  # they hold the file now
-
-
-def _backup_target(path: Path) -> Path:
-    """The file a backup replaces for `path`: itself, or the file its symbolic link leads to (the link stays);
-    a pipe or device (/dev/stdout, /dev/fd/N) is refused, as standard output is: never renamed over."""
-    from sealkit.files import is_stream
-
-    try:
-        mode = path.stat().st_mode
-    except OSError:  # nothing there yet (or not reachable: the write says why)
-        return path
-    if is_stream(path, mode):
-        raise InputError("key material is not written to a pipe or device; name a file", where=path)
-    return Path(os.path.realpath(path)) if path.is_symlink() else path
 
 
 @keys.command("backup")
