@@ -50,6 +50,7 @@ from sealkit_controller.keys.renewal import KeyManager
 from sealkit_controller.keys.writes import KeyWrites
 from sealkit_controller.plumbing.election import ElectionConfig, Fence, LeaderElector
 from sealkit_controller.plumbing.logs import log_loop_errors
+from sealkit_controller.plumbing.workqueue import log_unexpected
 from sealkit_controller.reconciling.reconciler import Controller
 from sealkit_controller.serving.metrics import Metrics
 from sealkit_controller.serving.servers import Servers
@@ -450,6 +451,10 @@ def build_registry(runtime: Runtime) -> Any:
             await runtime.stop()
             logger.error("start-up failed (retrying): %s", exc)
             raise kopf.TemporaryError(str(exc), delay=runtime.settings.retry_base_delay) from None
+        except Exception as exc:  # a bug: Kopf would log its traceback, which may quote a value
+            await runtime.stop()
+            log_unexpected("start-up", exc)
+            raise kopf.TemporaryError("start-up failed unexpectedly", delay=runtime.settings.retry_base_delay) from None
 
     @kopf.on.cleanup(registry=registry)
     async def cleanup(**_: Any) -> None:

@@ -120,10 +120,15 @@ class WorkQueue(Generic[K]):
 
 
 def log_failure(key: Hashable, exc: BaseException) -> None:
-    """An unexpected error working on `key`: the object and where the error was raised at warning, the stack
+    """An unexpected error working on `key` (`log_unexpected`)."""
+    log_unexpected(f"reconciling {key}", exc)
+
+
+def log_unexpected(doing: str, exc: BaseException) -> None:
+    """An unexpected error while `doing` something: what and where the error was raised at warning, the stack
     at debug (for a bug report, as SEALKIT_DEBUG is for the CLI). Never the error's message (it could quote
     a secret value), nor at warning its Python class."""
     stack = traceback.extract_tb(exc.__traceback__)
     where = f" at {stack[-1].filename.rsplit('/', 1)[-1]}:{stack[-1].lineno} in {stack[-1].name}" if stack else ""
-    logger.warning("reconciling %s failed: an unexpected error (a bug)%s", key, where)
-    logger.debug("reconciling %s failed: stack (message withheld):\n%s", key, "".join(stack.format()))
+    logger.warning("%s failed: an unexpected error (a bug)%s", doing, where)
+    logger.debug("%s failed: stack (message withheld):\n%s", doing, "".join(stack.format()))
