@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 
 from sealkit.csi.model import Environment, Spec
 from sealkit.envs.certs import EnvironmentCerts, KnownCert
+from sealkit.files import refuse_link_out_of_repo
 from sealkit.filewrites import FileChange, current_text
 from sealkit.provenance import short
 
@@ -72,6 +73,8 @@ def compare(
         return PullResult(env.name, "expired", f"{env.name}: the cluster's certificate {short(served.sha256)} "
                           f"expired on {served.not_after:%Y-%m-%d}: {source.describe()}")  # fmt: skip
     file_path = spec.root / source.file
+    root = spec.root.resolve()
+    refuse_link_out_of_repo(file_path, root, source.file)  # what is pulled must land in the repo
     if newest is None:
         change = FileChange(file_path, _pem_text([served]), None)
         return PullResult(env.name, "new", f"{env.name}: new {short(served.sha256)}: {source.file}", [change])
@@ -84,6 +87,7 @@ def compare(
         history = [*replaced, *(c for c in known.previous if c.sha256 not in {r.sha256 for r in replaced})]
         history = [c for c in history if c.sha256 != served.sha256]
         previous_path = spec.root / source.previous
+        refuse_link_out_of_repo(previous_path, root, source.previous)
         if [c.sha256 for c in history] != [c.sha256 for c in known.previous]:
             changes.append(FileChange(previous_path, _pem_text(history), current_text(previous_path, source.previous)))
         message += f" (the replaced one goes to {source.previous})"

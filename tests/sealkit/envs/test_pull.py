@@ -97,3 +97,25 @@ def test_the_replaced_certificate_is_said_to_go_where_it_goes(tmp_path: Path, ve
     changed = compare(spec, prod, committed(spec, prod), other)
     assert changed.message.endswith(" (the replaced one goes to certs/prod-previous.pem)"), changed.message
     assert [c.path.name for c in changed.changes] == ["prod.pem", "prod-previous.pem"]
+
+
+@pytest.mark.parametrize("linked", ["certs/prod.pem", "certs/prod-previous.pem"])
+def test_a_certificate_file_linked_out_of_the_repo_is_refused(
+    tmp_path: Path, vectors: dict[str, Any], linked: str
+) -> None:
+    """The committed certificate (or the previous one) is a link leading out of the repo: the pull updated the
+    file out there and the repo kept its old certificate (it holds only the link)."""
+    repo = make_repo(tmp_path / "repo", vector_pairs(vectors, ("prod",)))
+    source = {"file": "certs/prod.pem", "previous": "certs/prod-previous.pem", "url": "https://prod.example/cert"}
+    repo.write_spec({"prod": environment("prod", sealingCert=source)})
+    outside = tmp_path / "outside.pem"
+    target = repo.root / linked
+    outside.write_text(target.read_text() if target.exists() else vectors["keys"][0]["cert_pem"])
+    target.unlink(missing_ok=True)
+    target.symlink_to(outside)
+    spec = load_spec(repo.spec, check_bases=False)
+    prod = spec.environments["prod"]
+    (other,) = read_certificates(vectors["keys"][2]["cert_pem"].encode(), "served")
+    with pytest.raises(InputError) as caught:
+        compare(spec, prod, committed(spec, prod), other)
+    assert str(caught.value) == f"a symbolic link out of the repo ({spec.root.resolve()}) is in the way: {linked}"
