@@ -18,6 +18,7 @@ from sealkit.csi.rules import USED_LABEL
 from sealkit.csi.yamlio import dump_document
 from sealkit.envs.certs import sealing_certificate
 from sealkit.errors import InputError
+from sealkit.files import refuse_link_out_of_repo
 from sealkit.filewrites import FileChange, current_text, write_all
 from sealkit.keys import SealingCertificate
 from sealkit.scope import Scope
@@ -70,8 +71,10 @@ def seal_credentials(
         raise InputError("no application uses the servicePrincipal identity", where=f"environment {env_name}")
     cert = cert or sealing_certificate(spec, spec.environments[env_name], None)  # a file; a URL: the caller's
     changes = []
+    root = spec.root.resolve()
     for target in targets:
         path: Path = spec.root / target.path
+        refuse_link_out_of_repo(path, root, target.path)  # the sealed file must land in the repo
         changes.append(FileChange(path, sealed_credentials(target, principal, cert), current_text(path)))
     write_all(changes)  # every file or none: 'cannot write (why): path' (what was written put back)
     return targets

@@ -143,3 +143,18 @@ def test_a_credentials_directory_that_cannot_be_made_is_named_and_nothing_is_wri
         seal_credentials(spec, "prod", ServicePrincipal("client-1", SECRET))
     assert str(caught.value) == f"cannot create directory {credentials} (a file is in the way): {target}"
     assert credentials.read_text() == "a file, not a directory"
+
+
+def test_a_credentials_file_linked_out_of_the_repo_is_refused(sp_repo: Path, tmp_path: Path) -> None:
+    """Sealed credentials written through a link out of the repo would never be committed (it holds the link)."""
+    spec = load_spec(sp_repo)
+    (target,) = seal_credentials(spec, "prod", ServicePrincipal("client-1", SECRET))
+    path = sp_repo.parent / target.path
+    outside = tmp_path / "outside.yaml"
+    path.rename(outside)
+    path.symlink_to(outside)
+    kept = outside.read_bytes()
+    with pytest.raises(InputError) as caught:
+        seal_credentials(spec, "prod", ServicePrincipal("client-2", SECRET))
+    assert str(caught.value) == f"a symbolic link out of the repo ({spec.root.resolve()}) is in the way: {target.path}"
+    assert outside.read_bytes() == kept
