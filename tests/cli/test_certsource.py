@@ -2,43 +2,24 @@
 
 from __future__ import annotations
 
-import http.server
 import socket
-import threading
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import pytest
 
 from sealkit.clients.kube.api import Unreachable
 from sealkit.errors import InputError
 from sealkit_cli.certsource import fetch_url
+from tests.support.fileserver import serving
 
 EXAMPLE_CERT = Path(__file__).resolve().parents[2] / "examples/gitops/clusters/example-cluster-cert.pem"
 
 
 @pytest.fixture
 def cert_server() -> Iterator[str]:
-    body = EXAMPLE_CERT.read_bytes()
-
-    class Handler(http.server.BaseHTTPRequestHandler):
-        def do_GET(self) -> None:
-            found = self.path == "/v1/cert.pem"
-            self.send_response(200 if found else 404)
-            self.end_headers()
-            if found:
-                self.wfile.write(body)
-
-        def log_message(self, *args: Any) -> None:
-            pass
-
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_address[1]}"
-    server.shutdown()
-    server.server_close()
+    with serving("/v1/cert.pem", EXAMPLE_CERT.read_bytes()) as url:
+        yield url
 
 
 def test_the_certificate_from_a_url(cert_server: str) -> None:

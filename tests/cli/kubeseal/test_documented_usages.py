@@ -10,9 +10,7 @@ against the real controller on the Kubernetes emulator, reached through the API 
 from __future__ import annotations
 
 import base64
-import http.server
 import json
-import threading
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -23,6 +21,7 @@ import yaml
 from sealkit.keygen import GeneratedKey
 from sealkit.keysecrets import key_secret_manifest
 from tests.support.cluster import CONTROLLER_NS, Cluster
+from tests.support.fileserver import serving
 from tests.support.kubeseal import SERVICE, Shell, expose
 from tests.support.sealed import opened, opened_raw, ring
 
@@ -97,27 +96,8 @@ def test_offline_cert_file(offline: Shell, vectors: dict[str, Any]) -> None:
 @pytest.fixture()
 def cert_url(offline: Shell) -> Iterator[str]:
     """The certificate published over HTTP, as the README's intranet example does."""
-    body = offline.path("mycert.pem").read_bytes()
-
-    class Handler(http.server.BaseHTTPRequestHandler):
-        def do_GET(self) -> None:
-            found = self.path == "/sealed-secrets/your-cluster.cert"
-            self.send_response(200 if found else 404)
-            self.end_headers()
-            if found:
-                self.wfile.write(body)
-
-        def log_message(self, *_: Any) -> None:
-            pass
-
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}/sealed-secrets/your-cluster.cert"
-    finally:
-        server.shutdown()
-        thread.join(5)
+    with serving("/sealed-secrets/your-cluster.cert", offline.path("mycert.pem").read_bytes()) as url:
+        yield f"{url}/sealed-secrets/your-cluster.cert"
 
 
 def test_cert_url(offline: Shell, cert_url: str, vectors: dict[str, Any]) -> None:
