@@ -46,6 +46,17 @@ def is_sealed_secret(obj: Any) -> bool:
     )
 
 
+def listed_sealed_secrets(obj: Any) -> list[tuple[int, Any]]:
+    """The SealedSecrets inside a List document (`kubectl get sealedsecrets -o yaml` writes one; `kubectl
+    apply` creates each item), with their 1-based positions among the items; [] for anything else."""
+    if not isinstance(obj, Mapping):
+        return []
+    kind, items = obj.get("kind"), obj.get("items")
+    if not (isinstance(kind, str) and kind.endswith("List") and isinstance(items, list)):
+        return []
+    return [(n, item) for n, item in enumerate(items, start=1) if is_sealed_secret(item)]
+
+
 def item_label(key: Any, position: int) -> str:
     """An item's key for messages when it is a valid Secret key, else its position (never a value)."""
     return key if isinstance(key, str) and is_data_key(key) else f"item {position}"

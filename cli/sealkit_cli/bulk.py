@@ -16,6 +16,7 @@ import time
 from collections.abc import Callable, Mapping
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
+from typing import Any
 
 import click
 
@@ -23,7 +24,7 @@ from sealkit.documents import Document, load_documents
 from sealkit.errors import EXIT_CHECK_FAILED, ConnectionFailure, InputError, SealkitError, os_reason
 from sealkit.files import manifest_files
 from sealkit.reading import decode_text, read_file
-from sealkit.sealedsecret import is_sealed_secret
+from sealkit.sealedsecret import is_sealed_secret, listed_sealed_secrets
 from sealkit.yamledit import replace_values, set_annotations
 from sealkit_cli import io, terminal
 
@@ -40,6 +41,23 @@ class DocumentResult:
     ok: bool
     error: str | None = None
     changed: bool = False
+    item: int | None = None  # its position in a List document (None: the document is the SealedSecret)
+
+
+class ListItem(Document):
+    """A SealedSecret that is item `item` (1-based) of the List that is document `index` of its file."""
+
+    __slots__ = ("item",)
+
+    item: int
+
+    def __init__(self, obj: Any, source: str, index: int, item: int) -> None:
+        super().__init__(obj, source, index)
+        object.__setattr__(self, "item", item)
+
+    @property
+    def where(self) -> str:
+        return f"{self.source} document {self.index} item {self.item}"
 
 
 @dataclass
@@ -61,16 +79,35 @@ class Plan:
         return sum(len(docs) for _, _, docs in self.files)
 
 
-def plan(paths: tuple[str, ...], *, allow_empty: bool = False, inside: Callable[[Path], None] | None = None) -> Plan:
-    """Every SealedSecret under `paths`; an unreadable file, or none found (unless allowed), is an error, and
-    so is a file `inside` refuses (`reencrypt --env`: a link out of the repo), before any work starts."""
+def plan(
+    paths: tuple[str, ...],
+    *,
+    allow_empty: bool = False,
+    inside: Callable[[Path], None] | None = None,
+    in_place: bool = False,
+) -> Plan:
+    """Every SealedSecret under `paths`, the items of List documents included; an unreadable file, or none
+    found (unless allowed), is an error, and so is a file `inside` refuses (`reencrypt --env`: a link out of
+    the repo), before any work starts. `in_place` (re-encrypting): a List holding a SealedSecret is an error
+    (its items are not rewritten), never skipped."""
     files: list[tuple[Path, str, list[Document]]] = []
     for path in manifest_files(paths):
         if inside is not None:
             inside(path)
         text = decode_text(read_file(path), str(path))
-        documents = load_documents(text, str(path))
-        sealed = [doc for doc in documents if is_sealed_secret(doc.obj)]
+        sealed: list[Document] = []
+        for doc in load_documents(text, str(path)):
+            if is_sealed_secret(doc.obj):
+                sealed.append(doc)
+                continue
+            for item, obj in listed_sealed_secrets(doc.obj):
+                if in_place:
+                    raise InputError(
+                        "a SealedSecret inside a List is not re-encrypted in place "
+                        "(give it a document of its own: ---)",
+                        where=f"{doc.where} item {item}",
+                    )
+                sealed.append(ListItem(obj, doc.source, doc.index, item))
         if sealed:
             files.append((path, text, sealed))
     if not files and not allow_empty:
@@ -117,7 +154,8 @@ class Report:
             return
         if d.ok:
             label = f"{d.namespace + '/' if d.namespace else ''}{d.name}"
-            click.echo(f"ok    {d.path} document {d.document} ({label}){' re-encrypted' if d.changed else ''}")
+            item = f" item {d.item}" if d.item is not None else ""
+            click.echo(f"ok    {d.path} document {d.document}{item} ({label}){' re-encrypted' if d.changed else ''}")
         else:
             click.echo(f"FAIL  {d.error}")
 
@@ -167,14 +205,17 @@ def run(
         edits: dict[int, dict[str, str]] = {}
         for doc in documents:
             name, namespace = _meta(doc)
+            item = doc.item if isinstance(doc, ListItem) else None
             try:
                 new_values = check(doc)
             except ConnectionFailure:
                 raise
             except SealkitError as exc:
-                result = DocumentResult(str(path), doc.index, name, namespace, False, str(exc))
+                result = DocumentResult(str(path), doc.index, name, namespace, False, str(exc), item=item)
             else:
-                result = DocumentResult(str(path), doc.index, name, namespace, True, changed=bool(new_values))
+                result = DocumentResult(
+                    str(path), doc.index, name, namespace, True, changed=bool(new_values), item=item
+                )
                 if new_values:
                     edits[doc.index] = new_values
             file_result.documents.append(result)

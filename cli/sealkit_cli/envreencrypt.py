@@ -82,7 +82,9 @@ def _one(spec: Spec, env: Environment, options: dict[str, Any], rotate: Rotate) 
         click.echo(f"{env.name}: no SealedSecrets directory yet: nothing to re-encrypt", err=True)
         return True
     root = spec.root.resolve()
-    work = bulk.plan(tuple(str(p) for p in paths), inside=lambda path: refuse_link_out_of_repo(path, root))
+    work = bulk.plan(
+        tuple(str(p) for p in paths), inside=lambda path: refuse_link_out_of_repo(path, root), in_place=True
+    )
     check: bulk.Check
     if options["private_keys"]:
         ring: KeyRing = load_keyring(options["private_keys"])

@@ -288,3 +288,37 @@ def test_a_pipe_is_verified_and_never_rewritten_in_place(repo: Path, key_files: 
     assert merged.exit_code == 2
     assert merged.output == f"error: not a regular file, so it cannot be rewritten in place: {pipe}\n"
     assert written == [] and stat.S_ISFIFO(pipe.lstat().st_mode)
+
+
+def test_sealed_secrets_inside_a_list_are_checked_never_skipped(
+    tmp_path: Path, key_files: list[tuple[Path, Path]]
+) -> None:
+    """`kubectl get sealedsecrets -o yaml` writes a v1 List, and `kubectl apply` creates each item: verify
+    checks every item (it was 'no SealedSecrets found', and a List beside other files passed unchecked),
+    reencrypt refuses the List rather than leave its items sealed with the old key, before writing anything."""
+    key, cert = key_files[0]
+    _, new_cert = key_files[1]
+    good = seal(cert, "db", "team-a", {"password": "p1"})
+    broken = seal(cert, "api", "team-a", {"token": "t1"})
+    broken["metadata"]["namespace"] = "team-z"
+    (tmp_path / "a.yaml").write_text(yaml.safe_dump(good))
+    listed = {"apiVersion": "v1", "kind": "List", "items": [{"kind": "ConfigMap"}, good, broken]}
+    (tmp_path / "listed.yaml").write_text(yaml.safe_dump(listed))
+    before = {p.name: p.read_text() for p in tmp_path.iterdir()}
+
+    verified = run("verify", "--private-key", str(key), str(tmp_path))
+    assert verified.exit_code == 1, verified.output
+    assert f"ok    {tmp_path / 'listed.yaml'} document 1 item 2 (team-a/db)\n" in verified.output
+    assert "is strict for team-z/api" in verified.output
+    assert f"name, namespace and scope: {tmp_path / 'listed.yaml'} document 1 item 3\n" in verified.output
+    assert "3 SealedSecrets in 2 files: 2 open, 1 failed" in verified.output
+    as_json = json.loads(run("verify", "--private-key", str(key), str(tmp_path), "--format", "json").stdout)
+    assert [d["item"] for f in as_json["results"] for d in f["documents"]] == [None, 2, 3]
+
+    rewritten = run("reencrypt", "--private-key", str(key), "--cert", str(new_cert), str(tmp_path))
+    assert rewritten.exit_code == 2
+    assert rewritten.output == (
+        "error: a SealedSecret inside a List is not re-encrypted in place (give it a document of its own: ---): "
+        f"{tmp_path / 'listed.yaml'} document 1 item 2\n"
+    )
+    assert {p.name: p.read_text() for p in tmp_path.iterdir()} == before

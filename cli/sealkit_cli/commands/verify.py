@@ -106,7 +106,7 @@ def _run(
     annotation): the --cert given offline, else the controller's, read before the run and checked after.
     """
     cluster: ClusterOptions = options["cluster"]
-    work = bulk.plan(options["paths"], allow_empty=options["allow_empty"])
+    work = bulk.plan(options["paths"], allow_empty=options["allow_empty"], in_place=rewrite)
     if not work.total:
         bulk.exit_with(bulk.Report(options["fmt"], verb).finish([]))
     proxy: ControllerProxy | None = None
