@@ -29,6 +29,22 @@ def os_reason(exc: OSError) -> str:
     return (exc.strerror or "input/output error").lower()
 
 
+def shown_url(url: str) -> str:
+    """`url` as a message may show it: a user name and password (`https://user:pass@host`) and a query or
+    fragment (where a SAS token or an API key travels) are replaced by `***`; the rest as written."""
+    from urllib.parse import urlsplit
+
+    try:
+        parts = urlsplit(url.strip())
+    except ValueError:
+        return "***"
+    if not parts.scheme or not parts.netloc:
+        return "***" if any(c in url for c in "@?#") else url
+    _, at, host = parts.netloc.rpartition("@")
+    shown = f"{parts.scheme}://{'***@' if at else ''}{host}{parts.path}"
+    return shown + ("?***" if parts.query or parts.fragment or url.rstrip().endswith(("?", "#")) else "")
+
+
 class SealkitError(Exception):
     """Base of every error sealkit reports to a person; `str()` is a single line `what: where`."""
 

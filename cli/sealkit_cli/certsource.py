@@ -6,7 +6,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from sealkit.certificates import SealingCertificate, load_certificate
-from sealkit.errors import InputError
+from sealkit.errors import InputError, shown_url
 from sealkit.reading import read_stream
 from sealkit_cli import io
 
@@ -18,7 +18,7 @@ def certificate_bytes(cert: str | None, options: ClusterOptions | Callable[[], C
     """PEM bytes and a name for messages: --cert as a file, an http(s) URL or (as kubeseal) a file:// URL;
     with no --cert, the newest cert from the controller (`options` may be a function building them)."""
     if cert and cert.startswith(("http://", "https://")):
-        return fetch_url(cert), cert
+        return fetch_url(cert), shown_url(cert)
     if cert and cert.startswith("file://"):
         from urllib.parse import unquote, urlparse
 
@@ -40,19 +40,40 @@ def resolve_certificate(cert: str | None, options: ClusterOptions | Callable[[],
 
 
 def fetch_url(url: str, *, timeout: float = 8.0) -> bytes:
-    """GET an http(s) URL (for --cert URL), within the input size cap and a bounded timeout."""
+    """GET an http(s) URL (for --cert URL), within the input size cap and a bounded timeout. A user and
+    password in the URL are sent as basic authentication (as kubeseal's Go client sends them); messages
+    show the URL without them and without its query (`shown_url`)."""
+    import base64
     import urllib.error
+    import urllib.parse
     import urllib.request
 
     from sealkit.clients.kube.api import Unreachable
     from sealkit.clients.transport import transport_cause
 
+    where = shown_url(url)
     if not url.startswith(("http://", "https://")):
-        raise InputError("not an http(s) URL", where=url)
+        raise InputError("not an http(s) URL", where=where)
     try:
-        with urllib.request.urlopen(url, timeout=timeout) as response:  # noqa: S310 - scheme checked above
-            return read_stream(response, url)
+        parts = urllib.parse.urlsplit(url)
+        _ = parts.port  # raises on a port that is not a number in range
+        if not parts.hostname:
+            raise ValueError(url)
+        bare = parts._replace(netloc=parts.netloc.rpartition("@")[2]).geturl()
+        request = urllib.request.Request(bare)  # noqa: S310 - the scheme is checked above
+        if parts.username is not None or parts.password is not None:
+            user = urllib.parse.unquote(parts.username or "")
+            password = urllib.parse.unquote(parts.password or "")
+            token = base64.b64encode(f"{user}:{password}".encode()).decode()
+            request.add_header("Authorization", f"Basic {token}")
+    except ValueError:
+        raise InputError("not a valid http(s) URL", where=where) from None
+    try:
+        with urllib.request.urlopen(request, timeout=timeout) as response:  # noqa: S310 - scheme checked above
+            return read_stream(response, where)
     except urllib.error.HTTPError as exc:
-        raise Unreachable(f"cannot fetch the certificate (HTTP {exc.code})", where=url) from None
+        raise Unreachable(f"cannot fetch the certificate (HTTP {exc.code})", where=where) from None
     except (urllib.error.URLError, OSError) as exc:
-        raise Unreachable(f"cannot fetch the certificate ({transport_cause(exc)})", where=url) from None
+        raise Unreachable(f"cannot fetch the certificate ({transport_cause(exc)})", where=where) from None
+    except ValueError:  # http.client.InvalidURL and the like: the URL cannot be requested
+        raise InputError("not a valid http(s) URL", where=where) from None

@@ -17,7 +17,7 @@ import click
 
 from sealkit.csi.model import CertSource, Spec
 from sealkit.envs.certs import Fetch
-from sealkit.errors import InputError, SealkitError
+from sealkit.errors import InputError, SealkitError, shown_url
 from sealkit.filewrites import FileChange, Staging, write_all
 
 SPEC_ENV = "SEALKIT_CSI_SPEC"
@@ -54,7 +54,7 @@ def fetcher(kubeconfig: str | None, *, timeout: float = 30.0) -> Fetch:
             if source.url:
                 from sealkit_cli.certsource import fetch_url
 
-                return fetch_url(source.url), source.url
+                return fetch_url(source.url), shown_url(source.url)
             from sealkit.clients.kube.config import NO_KUBECONFIG, ClusterOptions
             from sealkit.clients.kube.proxy import ControllerProxy
 

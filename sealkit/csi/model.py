@@ -17,7 +17,7 @@ from enum import StrEnum
 from pathlib import Path
 
 from sealkit.bitnami import DEFAULT_CONTROLLER_NAME, DEFAULT_CONTROLLER_NAMESPACE
-from sealkit.errors import InputError
+from sealkit.errors import InputError, shown_url
 
 DEFAULT_CREDENTIALS_SECRET = "secrets-store-creds"  # noqa: S105 - a Secret name (the Arc default)
 DEFAULT_MOUNT_PATH = "/mnt/secrets-store"
@@ -177,7 +177,7 @@ class CertSource:
         if self.file:
             return self.file
         if self.url:
-            return self.url
+            return shown_url(self.url)
         return f"context {self.context} ({self.controller_namespace}/{self.controller_name})"
 
 

@@ -36,7 +36,7 @@ from sealkit.csi.model import (
     Workload,
 )
 from sealkit.csi.yamlio import LinedYaml, load_lined
-from sealkit.errors import InputError
+from sealkit.errors import InputError, shown_url
 from sealkit.reading import decode_text, read_file
 from sealkit.validation import type_name
 
@@ -259,7 +259,8 @@ def _cert_source(r: _Reader, path: SpecPath, value: Any) -> CertSource | None:
     ok = ("file" not in body or file is not None) and ("previous" not in body or previous is not None)
     url = body.get("url")
     if url is not None and not (isinstance(url, str) and url.startswith(_URL_SCHEMES)):
-        r.fail((*path, "url"), f"{url!r} must be an https:// (or http://) URL")
+        shown = repr(shown_url(url)) if isinstance(url, str) else f"a {type_name(url)}"
+        r.fail((*path, "url"), f"must be an https:// (or http://) URL, not {shown}")
         ok = False
     context = body.get("context")
     if context is not None and r.string((*path, "context"), context) is None:

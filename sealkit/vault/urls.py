@@ -11,7 +11,7 @@ import re
 from collections.abc import Iterable, Mapping
 from urllib.parse import urlsplit
 
-from sealkit.errors import InputError
+from sealkit.errors import InputError, shown_url
 
 # cloudName -> the vault DNS suffix, which is also the token resource the vault asks for.
 CLOUD_DOMAINS: Mapping[str, str] = {
@@ -34,9 +34,11 @@ def check_url(url: str, where: str) -> str:
     """An https URL with a host and no path beyond `/` (the SDK wants the vault root)."""
     parts = urlsplit(url)
     if parts.scheme != "https" or not parts.hostname:
-        raise InputError(f"{url!r} must be an https:// URL (Key Vault clients refuse anything else)", where=where)
+        raise InputError(
+            f"{shown_url(url)!r} must be an https:// URL (Key Vault clients refuse anything else)", where=where
+        )
     if parts.path not in ("", "/") or parts.query or parts.fragment:
-        raise InputError(f"{url!r} must be the vault root, without a path or query", where=where)
+        raise InputError(f"{shown_url(url)!r} must be the vault root, without a path or query", where=where)
     return url.rstrip("/")
 
 
@@ -47,7 +49,8 @@ def parse_overrides(items: Iterable[str]) -> dict[str, str]:
         name, sep, url = item.partition("=")
         if not sep or not _VAULT_NAME.fullmatch(name):
             raise InputError(
-                "give VAULT=URL with the vault's name, e.g. kv-dev=https://...", where=f"--vault-url {item!r}"
+                "give VAULT=URL with the vault's name, e.g. kv-dev=https://...",
+                where=f"--vault-url {shown_url(item)!r}",
             )
         out[name.lower()] = check_url(url, f"--vault-url {name}")
     return out
@@ -80,7 +83,7 @@ def check_resource(value: str, flag: str = "--accept-challenge-resource") -> str
     text = value if "://" in value else f"https://{value}"
     parts = urlsplit(text)
     if parts.scheme != "https" or not parts.hostname or parts.path not in ("", "/"):
-        raise InputError("give a resource like https://vault.azure.net", where=f"{flag} {value!r}")
+        raise InputError("give a resource like https://vault.azure.net", where=f"{flag} {shown_url(value)!r}")
     return text.rstrip("/")
 
 
@@ -90,6 +93,7 @@ def vault_url(value: str, where: str, overrides: Mapping[str, str], environ: Map
         return check_url(value, where)
     if not _VAULT_NAME.fullmatch(value):  # else a host name no vault has, met only at the first request
         raise InputError(
-            f"{value!r} is neither a vault name (3-24 letters, digits and '-') nor an https:// URL", where=where
+            f"{shown_url(value)!r} is neither a vault name (3-24 letters, digits and '-') nor an https:// URL",
+            where=where,
         )
     return resolve_url(value, None, overrides, environ)

@@ -12,7 +12,7 @@ import re
 import urllib.parse
 from dataclasses import dataclass
 
-from sealkit.errors import InputError
+from sealkit.errors import InputError, shown_url
 
 RSA_OAEP_256 = "RSA-OAEP-256"  # RSA KEKs (Key Vault RSA/RSA-HSM, Managed HSM RSA-HSM)
 A256KW = "A256KW"  # AES-256 KEKs (Managed HSM oct-HSM), RFC 3394 key wrap
@@ -46,7 +46,7 @@ def parse_kek_id(text: str, what: str = "KEK") -> KekId:
     """A Key Vault / Managed HSM key URL, with or without version; one clear line when it is not one."""
     hint = "e.g. https://kv-prod.vault.azure.net/keys/sealing-kek or .../keys/sealing-kek/<version>"
     raw = text.strip()
-    where = f"{what} {text!r}"
+    where = f"{what} {shown_url(text)!r}"
     try:
         parts = urllib.parse.urlsplit(raw)
     except ValueError:

@@ -459,7 +459,35 @@ ESCROW = "error: escrow needs both --vault and --cluster-name; this one is missi
 KEK = "needs the key-encryption key to wrap with: --kek URL (or SEALKIT_KEK_URL)"
 VAULT_CSI = str(ROOT / "examples" / "vault-csi" / "sealkit-csi.yaml")  # HashiCorp Vault only: no Key Vault version
 
+
+def edited_spec(w: World, name: str, source: str, old: str, new: str) -> str:
+    """A copy of the spec `source` with `old` replaced by `new` (refused before its relative paths are read)."""
+    path = w.root / name
+    text = Path(source).read_text()
+    assert old in text
+    path.write_text(text.replace(old, new))
+    return str(path)
+
+
+def vault_spec_with_credentials(w: World) -> str:
+    old = "address: https://vault.dev.example.internal:8200"
+    new = f"address: https://admin:{PLANTED}@vault.dev.example.internal:8200"
+    return edited_spec(w, "vault-creds.yaml", VAULT_CSI, old, new)
+
+
 REFUSALS: dict[str, Refusal] = {
+    "seal --cert URL with credentials": Refusal(
+        lambda w: ["seal", "--cert", f"https://ci:{PLANTED}@127.0.0.1:99999/cert.pem?sig={PLANTED}"],
+        lambda w: "error: not a valid http(s) URL: https://***@127.0.0.1:99999/cert.pem?***",
+    ),
+    "csi generate, vaultAddress with credentials": Refusal(
+        lambda w: ["csi", "generate", "--check", "--spec", vault_spec_with_credentials(w)],
+        lambda w: (
+            "error: environments.dev.hashicorpVault.address: "
+            "vaultAddress 'https://***@vault.dev.example.internal:8200' "
+            f"must not carry credentials: {w.root / 'vault-creds.yaml'}:12"
+        ),
+    ),
     "csi verify --pin --unpin": Refusal(
         lambda w: ["csi", "verify", "--pin", "--unpin"], lambda w: f"{ONLY_ONE}: --pin, --repin, --unpin"
     ),

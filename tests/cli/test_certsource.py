@@ -45,3 +45,41 @@ def test_a_refused_connection_is_said_in_words() -> None:
 def test_only_http_urls() -> None:
     with pytest.raises(InputError, match="not an http"):
         fetch_url("ftp://example.invalid/cert.pem")
+
+
+def test_a_url_with_credentials_sends_them_and_never_shows_them() -> None:
+    """kubeseal's Go client sends a URL's user and password as basic authentication; messages show the URL
+    with `***` for them and for its query (a SAS token or API key travels there): it was the whole URL, and a
+    password holding letters read as a port that is not a number ('internal error')."""
+    import http.server
+    import threading
+    from typing import Any
+
+    seen: list[str | None] = []
+
+    class Handler(http.server.BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            seen.append(self.headers.get("Authorization"))
+            self.send_response(403)
+            self.end_headers()
+
+        def log_message(self, *_: Any) -> None:
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    port = server.server_address[1]
+    try:
+        with pytest.raises(Unreachable) as caught:
+            fetch_url(f"http://ci%40example:Pl4nted-Pw@127.0.0.1:{port}/cert.pem?sig=Pl4nted-Sig")
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join(5)
+    assert seen == ["Basic Y2lAZXhhbXBsZTpQbDRudGVkLVB3"]  # ci@example:Pl4nted-Pw
+    assert str(caught.value) == f"cannot fetch the certificate (HTTP 403): http://***@127.0.0.1:{port}/cert.pem?***"
+    for url in ("https://u:Pl4nted@127.0.0.1:99999/c.pem", "http://u:Pl4nted@127.0.0.1:port/c.pem", "http://[::1"):
+        with pytest.raises(InputError) as refused:
+            fetch_url(url)
+        assert "Pl4nted" not in str(refused.value) and str(refused.value).startswith("not a valid http(s) URL: ")

@@ -25,6 +25,7 @@ from typing import Any
 import yaml
 
 from sealkit.csi.rules import IGNORED, INSECURE, INVALID, Problem, case_trap
+from sealkit.errors import shown_url
 
 PROVIDER = "vault"
 DEFAULT_METHOD = "GET"
@@ -78,20 +79,25 @@ MAX_FILE_NAME = 255  # the driver's maxFileNameLength
 
 
 def address_problem(value: object) -> str | None:
-    """vaultAddress: an http(s) URL of the Vault server itself (no path: the provider adds /v1/...)."""
+    """vaultAddress: an http(s) URL of the Vault server itself (no path: the provider adds /v1/...). The
+    message shows it without credentials or query (`shown_url`)."""
     if not isinstance(value, str) or not value:
         return f"vaultAddress {value!r} must be an http(s) URL such as https://vault.example.com:8200"
-    parsed = urllib.parse.urlsplit(value)
+    address = shown_url(value)
+    try:
+        parsed = urllib.parse.urlsplit(value)
+    except ValueError:
+        return f"vaultAddress {address!r} must be an http(s) URL such as https://vault.example.com:8200"
     if parsed.scheme not in ("http", "https") or not parsed.hostname:
-        return f"vaultAddress {value!r} must be an http(s) URL such as https://vault.example.com:8200"
+        return f"vaultAddress {address!r} must be an http(s) URL such as https://vault.example.com:8200"
     try:
         parsed.port  # noqa: B018 - raises on a bad port
     except ValueError:
-        return f"vaultAddress {value!r} has an invalid port"
+        return f"vaultAddress {address!r} has an invalid port"
     if parsed.username or parsed.password:
-        return f"vaultAddress {value!r} must not carry credentials"
+        return f"vaultAddress {address!r} must not carry credentials"
     if parsed.path not in ("", "/") or parsed.query or parsed.fragment:
-        return f"vaultAddress {value!r} must be the server's root URL, without a path or query"
+        return f"vaultAddress {address!r} must be the server's root URL, without a path or query"
     return None
 
 
