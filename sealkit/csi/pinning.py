@@ -28,6 +28,10 @@ from sealkit.reading import check_yaml, decode_text, read_file
 ObjectKey = tuple[str, int]  # (application, index in its objects list)
 Changes = Mapping[ObjectKey, Mapping[str, str | None]]  # environment -> version, or None to unpin
 
+SHARED = (
+    "the version is shared with another object through a YAML anchor (&) and alias (*), so editing one would "
+    "change both: write it out for each object"
+)
 _RESOLVER: Any = yaml.resolver.Resolver()
 _SAFE_PLAIN = re.compile(r"[0-9A-Za-z]*[A-Za-z][0-9A-Za-z]*")
 _YAML12_FLOAT = re.compile(r"[0-9]*[eE][0-9]+")  # a float to YAML 1.2 readers (not to PyYAML)
@@ -236,8 +240,13 @@ def edit_text(text: str, changes: Changes, environments: Sequence[str]) -> str:
     lines = text.splitlines()
     edits: list[_Edit] = []
     applications = document["applications"]
+    edited: dict[int, ObjectKey] = {}  # the mappings and lists edited, by identity: an alias (*) is the same one
     for (app, index), change in sorted(changes.items()):
         objects = applications[app]["objects"]
+        obj = objects[index]
+        for node in (obj, obj.get("version") if _is_map(obj) else None):
+            if (_is_map(node) or _is_seq(node)) and edited.setdefault(id(node), (app, index)) != (app, index):
+                raise InputError(SHARED, where=f"applications.{app}.objects[{index}].version")
         stack: list[tuple[Any, Any]] = [(document, "applications"), (applications, app), (applications[app], "objects")]
         stack.append((objects, index))
         edits += _object_edits(lines, stack, objects[index], change, environments)
@@ -247,26 +256,32 @@ def edit_text(text: str, changes: Changes, environments: Sequence[str]) -> str:
     return out + newline if text.endswith(("\n", "\r\n")) or not text else out
 
 
-def _expected(spec: Spec, changes: Changes) -> dict[tuple[str, int, str], str]:
-    out = {}
-    for (app, index), change in changes.items():
-        for env, version in change.items():
-            out[(app, index, env)] = version or ""  # unpinned = latest
-    return out
+def _versions(spec: Spec) -> dict[tuple[str, int, str], str]:
+    return {
+        (app.name, index, env): obj.version_for(env)
+        for app in spec.applications.values()
+        for index, obj in enumerate(app.objects)
+        for env in spec.environments
+    }
 
 
 def apply(spec: Spec, changes: Changes) -> bool:
-    """Edit the spec file in place; False when nothing changed. Parses the result before writing."""
+    """Edit the spec file in place; False when nothing changed. Parses the result before writing: every
+    object's version must then be what was asked, and every other one what it was (a `version` shared
+    through a YAML anchor and alias would change with another object's), else nothing is written."""
     path = spec.path
     text = decode_text(read_file(path), str(path))
     new = edit_text(text, changes, list(spec.environments))
     if new == text:
         return False
     edited = parse_spec(new, path, check_bases=False)
-    for (app, index, env), version in _expected(spec, changes).items():
-        got = edited.applications[app].objects[index].version_for(env)
-        if got != version:  # pragma: no cover - a bug guard: never write a spec that says otherwise
-            raise InputError(f"internal: editing {path} gave {app}[{index}] {env}={got!r}, not {version!r}")
+    expected = _versions(spec)
+    for (app, index), change in changes.items():
+        expected.update({(app, index, env): version or "" for env, version in change.items()})  # "" = latest
+    got = _versions(edited)
+    for app, index, env in sorted(expected):
+        if got.get((app, index, env)) != expected[(app, index, env)]:
+            raise InputError(SHARED, where=f"{path} applications.{app}.objects[{index}].version")
     _write_atomically(path, new)
     return True
 

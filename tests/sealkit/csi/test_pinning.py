@@ -216,3 +216,32 @@ def test_a_spec_that_cannot_be_written_is_named_and_kept(
     assert str(caught.value) == f"cannot write (permission denied): {example_copy}"
     assert example_copy.read_text() == original
     assert sorted(p.name for p in example_copy.parent.iterdir() if p.name.startswith(".sealkit-csi")) == []
+
+
+@pytest.mark.parametrize(
+    ("changes", "changed"),
+    [
+        ({OBJ: {"dev": V1}}, 1),  # pinning db would pin api to db's version id (a version api does not have)
+        ({("web", 1): {"dev": V1}}, 0),  # pinning api (the alias) would pin db to api's version id
+        ({OBJ: {"dev": V1}, ("web", 1): {"dev": V2}}, 1),  # both into one mapping: a duplicate key
+    ],
+)
+def test_a_version_shared_through_an_anchor_is_refused_and_kept(
+    tmp_path: Path, changes: dict[tuple[str, int], dict[str, str | None]], changed: int
+) -> None:
+    """An edit of a `version` that a YAML alias shares changed the other object's version too, without a word
+    (or failed with an 'internal:' line quoting versions); now nothing is written and the line names it."""
+    objects = (
+        f"      - name: db\n        version: &pins\n          prod: {V2}\n      - name: api\n        version: *pins\n"
+    )
+    path = tmp_path / "sealkit-csi.yaml"
+    path.write_text(SPEC_HEAD + objects)
+    with pytest.raises(InputError) as refused:
+        pinning.apply(load_spec(path, check_bases=False), changes)
+    shared = "the version is shared with another object through a YAML anchor (&) and alias (*)"
+    assert str(refused.value).startswith(shared)
+    assert str(refused.value).endswith(f"applications.web.objects[{changed}].version")
+    assert path.read_text() == SPEC_HEAD + objects
+    # unpinning the alias alone removes its own line: db keeps its pin
+    assert pinning.apply(load_spec(path, check_bases=False), {("web", 1): {"prod": None}})
+    assert versions(load_spec(path, check_bases=False))[("web", 0, "prod")] == V2
