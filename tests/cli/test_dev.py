@@ -166,12 +166,15 @@ def test_down_removes_what_a_killed_up_left(tmp_path: Path) -> None:
     assert unnamed.returncode != 0 and unnamed.stderr.endswith(": --dir or SEALKIT_DEV_DIR\n")
 
 
-def test_without_the_test_servers_it_says_how_to_install_them(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+@pytest.mark.parametrize("detach", [(), ("--detach",)], ids=["foreground", "detached"])
+def test_without_the_test_servers_it_says_how_to_install_them(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, detach: tuple[str, ...]
+) -> None:
     import tempfile
 
     monkeypatch.setitem(sys.modules, "sealkit_testservers.kube", None)  # as if sealkit-testservers were missing
     monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
-    result = CliRunner().invoke(cli, ["dev", "up"])
+    result = CliRunner().invoke(cli, ["dev", "up", *detach])
     assert result.exit_code != 0
     (line,) = result.output.splitlines()
     assert line.lower() == (

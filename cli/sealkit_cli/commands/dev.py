@@ -72,6 +72,9 @@ def up(workdir: Path | None, keep: bool, port: int, key_size: int, detach: bool,
     the API server's service proxy. Ctrl-C or SIGTERM stops everything and removes the temporary files,
     the throwaway private key included, unless --keep or --workdir keeps them.
     """
+    from sealkit_cli.localcluster import kube_server_class
+
+    kube_server_class()  # before anything else, detached or not: without the test servers, say how to install them
     if detach:
         _detach(workdir, keep, port, key_size)
         return
@@ -105,9 +108,8 @@ def _run(workdir: Path | None, keep: bool, port: int, key_size: int, ready_fd: i
     blocked before any thread starts, so every thread inherits the block and none is interrupted)."""
     from sealkit.keygen import generate_key_pair
     from sealkit.keysecrets import keys_from_secret
-    from sealkit_cli.localcluster import LocalCluster, kube_server_class
+    from sealkit_cli.localcluster import LocalCluster
 
-    kube_server_class()  # before anything else: without the test servers, say how to install them
     detached = ready_fd is not None
     if ready_fd is not None:
         os.set_inheritable(ready_fd, False)  # the controller process must not hold the parent's pipe open
