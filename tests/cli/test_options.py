@@ -117,3 +117,16 @@ def test_cluster_flags_on_every_cluster_command() -> None:
         flags = {o for p in command.params for o in p.opts}
         for spec in CLUSTER_SPECS:
             assert set(spec.names) <= flags, (name, spec.names)
+
+
+EXAMPLE_STARTS = ("sealkit ", "kubectl ", "kubeseal ", "echo ", "eval ", "export ", "helm ", "|")
+
+
+def test_help_examples_keep_their_lines() -> None:
+    """A paragraph of example commands in a command's help is marked `\\b`, or Click re-wraps it and runs
+    two commands together on one line (seal's --env examples did)."""
+    for name, command in commands().items():
+        for paragraph in (command.help or "").split("\n\n"):
+            lines = [line.strip() for line in paragraph.strip().splitlines()]
+            if any(line.startswith(EXAMPLE_STARTS) for line in lines):
+                assert lines[0] == "\b", (name, lines[0])

@@ -73,6 +73,7 @@ def seal(
     echo -n s3cret | sealkit seal --raw --cert cert.pem --namespace team-a --name db
     sealkit seal --cert cert.pem -f extra-item.yaml --merge-into db.sealed.yaml
 
+    \b
     sealkit seal --env dev --env prod -f secret.yaml   # each environment's file, from sealkit-csi.yaml
     sealkit seal --all-envs -f secrets.yaml
 
