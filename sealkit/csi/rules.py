@@ -14,6 +14,9 @@ from typing import Any
 
 import yaml
 
+from sealkit.errors import shown_url
+from sealkit.validation import type_name
+
 SPC_API_VERSION = "secrets-store.csi.x-k8s.io/v1"
 SPC_KIND = "SecretProviderClass"
 CSI_DRIVER = "secrets-store.csi.k8s.io"
@@ -57,6 +60,7 @@ KNOWN_OBJECT_KEYS = (
     "filePermission",
 )
 
+MAX_VERSION_HISTORY = 2**31 - 1  # the provider's ObjectVersionHistory is an int32
 _VAULT_NAME = re.compile(r"[-A-Za-z0-9]{3,24}")
 _OBJECT_NAME = re.compile(r"[-A-Za-z0-9]{1,127}")
 _VERSION = re.compile(r"[0-9a-fA-F]{32}")
@@ -84,6 +88,21 @@ class Problem:
         return f"{self.path}: {self.message}" if self.path else self.message
 
 
+def shown(value: object) -> str:
+    """A value from the spec or a class for a message, as YAML writes it: a string quoted (a URL without its
+    credentials and query), null, true/false and numbers as such, and a mapping or list by its kind only
+    (never Python's repr: `None`, `{'a': 1}`)."""
+    if isinstance(value, str):
+        return repr(shown_url(value) if "://" in value else value)
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int | float):
+        return str(value)
+    return f"a {type_name(value)}"
+
+
 def _choices(values: Iterable[str]) -> str:
     return ", ".join(values)
 
@@ -93,84 +112,91 @@ def _choices(values: Iterable[str]) -> str:
 
 def vault_name_problem(name: object) -> str | None:
     if not isinstance(name, str) or not _VAULT_NAME.fullmatch(name):
-        return f"keyvaultName {name!r} must be 3-24 characters of letters, digits and '-'"
+        return f"keyvaultName {shown(name)} must be 3-24 characters of letters, digits and '-'"
     return None
 
 
 def object_name_problem(name: object) -> str | None:
     if not isinstance(name, str) or not _OBJECT_NAME.fullmatch(name):
-        return f"object name {name!r} must be 1-127 characters of letters, digits and '-'"
+        return f"object name {shown(name)} must be 1-127 characters of letters, digits and '-'"
     return None
 
 
 def object_type_problem(object_type: object) -> str | None:
     if object_type not in OBJECT_TYPES:
-        return f"objectType {object_type!r} must be one of {_choices(OBJECT_TYPES)} (lowercase)"
+        return f"objectType {shown(object_type)} must be one of {_choices(OBJECT_TYPES)} (lowercase)"
     return None
 
 
 def alias_problem(alias: object) -> str | None:
     if not isinstance(alias, str) or not alias:
-        return f"objectAlias {alias!r} must be a non-empty relative file name"
+        return f"objectAlias {shown(alias)} must be a non-empty relative file name"
     if alias.startswith(("/", "\\")) or re.match(r"[A-Za-z]:", alias):
-        return f"objectAlias {alias!r} must be relative, not absolute"
+        return f"objectAlias {shown(alias)} must be relative, not absolute"
     if ".." in alias:  # the provider refuses '..' anywhere in the name, not only as a path element
-        return f"objectAlias {alias!r} must not contain '..'"
+        return f"objectAlias {shown(alias)} must not contain '..'"
     return None
 
 
 def format_problem(object_format: object, object_type: object) -> str | None:
     if object_type != "secret":
-        return f"objectFormat applies only to objectType secret, not {object_type!r}"
+        return f"objectFormat applies only to objectType secret, not {shown(object_type)}"
     if object_format not in OBJECT_FORMATS:
-        return f"objectFormat {object_format!r} must be one of {_choices(OBJECT_FORMATS)}"
+        return f"objectFormat {shown(object_format)} must be one of {_choices(OBJECT_FORMATS)}"
     return None
 
 
 def encoding_problem(encoding: object, object_type: object) -> str | None:
     if object_type != "secret":
-        return f"objectEncoding applies only to objectType secret, not {object_type!r}"
+        return f"objectEncoding applies only to objectType secret, not {shown(object_type)}"
     if encoding not in OBJECT_ENCODINGS:
-        return f"objectEncoding {encoding!r} must be one of {_choices(OBJECT_ENCODINGS)}"
+        return f"objectEncoding {shown(encoding)} must be one of {_choices(OBJECT_ENCODINGS)}"
     return None
 
 
 def version_history_problem(value: object) -> str | None:
+    """The provider reads objectVersionHistory into a 32-bit integer: a larger one fails every mount."""
     if isinstance(value, bool) or not isinstance(value, int):
-        return f"objectVersionHistory must be an unquoted integer, not {value!r}"
+        return f"objectVersionHistory must be an unquoted integer, not {shown(value)}"
     if value < 1:
         return f"objectVersionHistory must be at least 1, not {value}"
+    if value > MAX_VERSION_HISTORY:
+        return f"objectVersionHistory must be at most {MAX_VERSION_HISTORY} (the provider's 32-bit limit), not {value}"
     return None
 
 
 def file_permission_problem(value: object) -> str | None:
     if not isinstance(value, str) or not _FILE_PERMISSION.fullmatch(value):
-        return f'filePermission must be a quoted octal string such as "0440", not {value!r}'
+        return f'filePermission must be a quoted octal string such as "0440", not {shown(value)}'
     return None
 
 
 def version_problem(value: object) -> str | None:
     """Empty means latest; otherwise a Key Vault version id (32 hex digits)."""
     if not isinstance(value, str) or (value and not _VERSION.fullmatch(value)):
-        return f"objectVersion {value!r} must be empty (latest) or a 32-hex-digit Key Vault version"
+        return f"objectVersion {shown(value)} must be empty (latest) or a 32-hex-digit Key Vault version"
     return None
 
 
 def uuid_problem(value: object, what: str) -> str | None:
-    if not isinstance(value, str) or not _UUID.fullmatch(value):
-        return f"{what} {value!r} must be a GUID like 00000000-0000-0000-0000-000000000000"
+    """A client or identity id: a string that is not a GUID is not shown (a client secret is often pasted
+    into the client id's place)."""
+    if isinstance(value, str) and not _UUID.fullmatch(value):
+        return f"{what} must be a GUID like 00000000-0000-0000-0000-000000000000 (the value is not shown)"
+    if not isinstance(value, str):
+        return f"{what} must be a GUID like 00000000-0000-0000-0000-000000000000, not {shown(value)}"
     return None
 
 
 def tenant_problem(value: object) -> str | None:
     if not isinstance(value, str) or not (_UUID.fullmatch(value) or _TENANT_DOMAIN.fullmatch(value)):
-        return f"tenant {value!r} must be a tenant GUID or domain"
+        return f"tenant {shown(value)} must be a tenant GUID or domain"
     return None
 
 
 def cloud_problem(value: object) -> str | None:
     if value != "" and value not in CLOUD_NAMES:
-        return f"cloudName {value!r} must be empty (public) or one of {_choices(CLOUD_NAMES)}"
+        return f"cloudName {shown(value)} must be empty (public) or one of {_choices(CLOUD_NAMES)}"
     return None
 
 
@@ -290,7 +316,7 @@ def _identity_problems(params: Mapping[str, Any]) -> list[Problem]:
         if flag in params:
             value = str(params[flag]).lower()
             if value not in ("true", "false"):
-                problems.append(Problem(f"{base}.{flag}", f'must be "true" or "false", not {params[flag]!r}'))
+                problems.append(Problem(f"{base}.{flag}", f'must be "true" or "false", not {shown(params[flag])}'))
             elif value == "true":
                 enabled.append(flag)
     if len(enabled) > 1:
@@ -337,7 +363,7 @@ def sync_problems(secret_objects: object, files: set[str]) -> list[Problem]:
         elif not isinstance(name, str):
             problems.append(Problem(f"{where}.secretName", "must be a string"))
         elif name in seen:
-            problems.append(Problem(f"{where}.secretName", f"Secret {name!r} is synced twice in this class"))
+            problems.append(Problem(f"{where}.secretName", f"Secret {shown(name)} is synced twice in this class"))
         else:
             seen.add(str(name))
         if not entry.get("type"):
@@ -358,14 +384,14 @@ def sync_problems(secret_objects: object, files: set[str]) -> list[Problem]:
             elif not isinstance(key, str):
                 problems.append(Problem(f"{row_where}.key", "must be a string"))
             elif key in keys:
-                problems.append(Problem(f"{row_where}.key", f"key {key!r} appears twice"))
+                problems.append(Problem(f"{row_where}.key", f"key {shown(key)} appears twice"))
             else:
                 keys.append(str(key))
             if not isinstance(object_name, str) or object_name not in files:
                 problems.append(
                     Problem(
                         f"{row_where}.objectName",
-                        f"{object_name!r} is not a mounted file name (the alias when set, else the object "
+                        f"{shown(object_name)} is not a mounted file name (the alias when set, else the object "
                         f"name): expected one of {_choices(sorted(files)) or 'none'}",
                     )
                 )
@@ -379,9 +405,9 @@ def spc_problems(spc: Mapping[str, Any]) -> list[Problem]:
     `vault` (`sealkit.csi.hashicorp.rules`); other providers' parameters are not checked."""
     problems: list[Problem] = []
     if spc.get("apiVersion") != SPC_API_VERSION:
-        problems.append(Problem("apiVersion", f"must be {SPC_API_VERSION}, not {spc.get('apiVersion')!r}"))
+        problems.append(Problem("apiVersion", f"must be {SPC_API_VERSION}, not {shown(spc.get('apiVersion'))}"))
     if spc.get("kind") != SPC_KIND:
-        problems.append(Problem("kind", f"must be {SPC_KIND}, not {spc.get('kind')!r}"))
+        problems.append(Problem("kind", f"must be {SPC_KIND}, not {shown(spc.get('kind'))}"))
     spec = spc.get("spec")
     if not isinstance(spec, dict):
         return [*problems, Problem("spec", "is required")]
@@ -401,7 +427,7 @@ def spc_problems(spc: Mapping[str, Any]) -> list[Problem]:
             problems.extend(_item_problems(item, where))
             file_name = mounted_file_name(item)
             if file_name in files:
-                problems.append(Problem(where, f"two objects write the same file {file_name!r}"))
+                problems.append(Problem(where, f"two objects write the same file {shown(file_name)}"))
             files.add(file_name)
     elif spec.get("provider") == "vault":
         from sealkit.csi.hashicorp import rules as vault_rules
@@ -445,7 +471,9 @@ def duplicate_sync_problems(spcs: Iterable[tuple[str, Mapping[str, Any]]]) -> li
         for name in synced_secret_names(spc):
             first = owners.setdefault((namespace, name), where)
             if first != where:
-                problems.append(Problem(where, f"Secret {name!r} in namespace {namespace!r} is also synced by {first}"))
+                problems.append(
+                    Problem(where, f"Secret {shown(name)} in namespace {shown(namespace)} is also synced by {first}")
+                )
     return problems
 
 
@@ -502,7 +530,7 @@ def unmounted_sync_problems(
                 Problem(
                     where,
                     f"synced Secret(s) {_choices(names)} would never be created: no workload mounts "
-                    f"SecretProviderClass {key[1]!r} in namespace {key[0]!r}",
+                    f"SecretProviderClass {shown(key[1])} in namespace {shown(key[0])}",
                 )
             )
     return problems

@@ -35,6 +35,7 @@ from sealkit.csi.model import (
     VaultObject,
     Workload,
 )
+from sealkit.csi.rules import shown
 from sealkit.csi.yamlio import LinedYaml, load_lined
 from sealkit.errors import InputError, shown_url
 from sealkit.reading import decode_text, read_file
@@ -114,10 +115,10 @@ class _Reader:
 
     def string(self, path: SpecPath, value: Any, pattern: re.Pattern[str] | None = None, what: str = "") -> str | None:
         if not isinstance(value, str) or not value:
-            self.fail(path, f"must be a non-empty string, not {value!r}")
+            self.fail(path, f"must be a non-empty string, not {shown(value)}")
             return None
         if pattern is not None and not pattern.fullmatch(value):
-            self.fail(path, f"{value!r} is not a valid {what}")
+            self.fail(path, f"{shown(value)} is not a valid {what}")
             return None
         return value
 
@@ -169,7 +170,7 @@ class _Reader:
             if not _LABEL_KEY.fullmatch(key):
                 self.fail((*path, key), "is not a valid label or annotation key")
             elif not isinstance(item, str):
-                self.fail((*path, key), f"value must be a quoted string, not {item!r}")
+                self.fail((*path, key), f"value must be a quoted string, not {shown(item)}")
             else:
                 out[key] = item
         return out
@@ -181,7 +182,7 @@ def _relative_path(r: _Reader, path: SpecPath, value: Any) -> str | None:
         return None
     posix = PurePosixPath(text)
     if posix.is_absolute() or ".." in posix.parts:
-        r.fail(path, f"{text!r} must be a path inside the config repo (relative, without '..')")
+        r.fail(path, f"{shown(text)} must be a path inside the config repo (relative, without '..')")
         return None
     return posix.as_posix()
 
@@ -477,21 +478,23 @@ def _synced_secret(r: _Reader, path: SpecPath, value: Any, file_sets: FileSets) 
             if store is Store.HASHICORP_VAULT:
                 r.fail(
                     (*row_path, "objectName"),
-                    f"{object_name!r} is not a file the HashiCorp Vault objects write (their files: "
+                    f"{shown(object_name)} is not a file the HashiCorp Vault objects write (their files: "
                     f"{', '.join(files) or 'none'})",
                 )
             else:
                 aliases = [file for file, name in files.items() if name == object_name]
-                hint = f" (object {object_name!r} is mounted under its alias {aliases[0]!r})" if aliases else ""
+                hint = (
+                    f" (object {shown(object_name)} is mounted under its alias {shown(aliases[0])})" if aliases else ""
+                )
                 r.fail(
                     (*row_path, "objectName"),
-                    f"{object_name!r} is not a mounted file name (the alias when set, else the object name){hint}",
+                    f"{shown(object_name)} is not a mounted file name (the alias when set, else the object name){hint}",
                 )
             ok = False
         if key is None:
             ok = False
         elif key in [d.key for d in data]:
-            r.fail((*row_path, "key"), f"key {key!r} appears twice")
+            r.fail((*row_path, "key"), f"key {shown(key)} appears twice")
             ok = False
         else:
             data.append(SyncKey(key, str(object_name)))
@@ -513,11 +516,11 @@ def _env_var(
     if secret is None and body["secretName"] in declared:
         return None  # declared but invalid: already reported there
     if secret is None:
-        r.fail((*path, "secretName"), f"{body['secretName']!r} is not a Secret this application syncs")
+        r.fail((*path, "secretName"), f"{shown(body['secretName'])} is not a Secret this application syncs")
         return None
     if body["key"] not in [d.key for d in secret.data]:
         keys = ", ".join(d.key for d in secret.data)
-        r.fail((*path, "key"), f"Secret {secret.name!r} has no key {body['key']!r} (it has: {keys})")
+        r.fail((*path, "key"), f"Secret {shown(secret.name)} has no key {shown(body['key'])} (it has: {keys})")
         return None
     return EnvVar(name, secret.name, body["key"]) if name else None
 
@@ -530,7 +533,9 @@ def _workload(
         return None
     ok = r.check(
         (*path, "kind"),
-        None if body["kind"] in WORKLOAD_KINDS else f"kind {body['kind']!r} must be one of {', '.join(WORKLOAD_KINDS)}",
+        None
+        if body["kind"] in WORKLOAD_KINDS
+        else f"kind {shown(body['kind'])} must be one of {', '.join(WORKLOAD_KINDS)}",
     )
     name = r.string((*path, "name"), body["name"], _DNS_SUBDOMAIN, "workload name")
     containers = []
@@ -539,7 +544,7 @@ def _workload(
             containers.append(item)
     mount_path = body.get("mountPath", DEFAULT_MOUNT_PATH)
     if not (isinstance(mount_path, str) and mount_path.startswith("/") and ":" not in mount_path):
-        r.fail((*path, "mountPath"), f"{mount_path!r} must be an absolute path")
+        r.fail((*path, "mountPath"), f"{shown(mount_path)} must be an absolute path")
         ok = False
     env: list[EnvVar] = []
     for item_path, item in r.items((*path, "env"), body.get("env")):
@@ -547,7 +552,7 @@ def _workload(
         if var is None:
             ok = False
         elif var.name in [e.name for e in env]:
-            r.fail((*item_path, "name"), f"environment variable {var.name!r} is set twice")
+            r.fail((*item_path, "name"), f"environment variable {shown(var.name)} is set twice")
             ok = False
         else:
             env.append(var)
@@ -610,7 +615,7 @@ def _override(r: _Reader, where: SpecPath, value: Any, env: Environment | None) 
     elif env is not None and env.hashicorp_vault is not None and ("vault" in fields or "identity" in fields):
         r.fail(
             where,
-            f"environment {env.name!r} reads HashiCorp Vault: an application cannot switch to Key Vault there "
+            f"environment {shown(env.name)} reads HashiCorp Vault: an application cannot switch to Key Vault there "
             "(the environment has no tenant); override hashicorpVault settings instead",
         )
         return None
@@ -647,7 +652,7 @@ def _key_vault_objects(
         if first is not obj:
             r.fail(
                 (*path, "objects", i),
-                f"two objects write the same file {obj.file_name!r} ({first.name} and {obj.name})",
+                f"two objects write the same file {shown(obj.file_name)} ({first.name} and {obj.name})",
             )
             objects_ok = False
     return objects, objects_ok
@@ -671,7 +676,7 @@ def _vault_objects(
     for i, obj in enumerate(objects):
         first = seen.setdefault(obj.file, i)
         if first != i:
-            r.fail((*where, i, "file"), f"two objects write the file {obj.file!r}: the provider refuses duplicate "
+            r.fail((*where, i, "file"), f"two objects write the file {shown(obj.file)}: the provider refuses duplicate "
                    "objectNames")  # fmt: skip
             ok = False
     return objects, ok
@@ -703,7 +708,7 @@ def _role_checks(
     if role is None:
         r.fail(
             (*path, vault_spec.KEY),
-            f"no Vault role for environment {env.name!r}: set {vault_spec.KEY}.role for the application or "
+            f"no Vault role for environment {shown(env.name)}: set {vault_spec.KEY}.role for the application or "
             "the environment (the provider refuses a class without roleName)",
         )
         return False
@@ -716,8 +721,8 @@ def _role_checks(
     ):
         r.fail(
             (*path, "serviceAccount"),
-            f"Vault role {role.name!r} ({env.name}) is bound to service accounts "
-            f"{', '.join(role.service_account_names)}, not {service_account.name!r}: the login would be refused "
+            f"Vault role {shown(role.name)} ({env.name}) is bound to service accounts "
+            f"{', '.join(role.service_account_names)}, not {shown(service_account.name)}: the login would be refused "
             "(service account name not authorized)",
         )
         ok = False
@@ -728,8 +733,8 @@ def _role_checks(
     ):
         r.fail(
             (*path, "namespace"),
-            f"Vault role {role.name!r} ({env.name}) is bound to namespaces "
-            f"{', '.join(role.service_account_namespaces)}, not {namespace!r}: the login would be refused "
+            f"Vault role {shown(role.name)} ({env.name}) is bound to namespaces "
+            f"{', '.join(role.service_account_namespaces)}, not {shown(namespace)}: the login would be refused "
             "(namespace not authorized)",
         )
         ok = False
@@ -760,7 +765,7 @@ def _synced_secrets(
         if secret is None:
             ok = False
         elif secret.name in sync:
-            r.fail((*item_path, "secretName"), f"Secret {secret.name!r} is synced twice")
+            r.fail((*item_path, "secretName"), f"Secret {shown(secret.name)} is synced twice")
             ok = False
         else:
             sync[secret.name] = secret
@@ -778,7 +783,7 @@ def _app_workloads(
     seen: set[tuple[str, str]] = set()
     for i, workload in enumerate(workloads):
         if (workload.kind, workload.name) in seen:
-            r.fail((*path, "workloads", i), f"{workload.kind} {workload.name!r} is listed twice")
+            r.fail((*path, "workloads", i), f"{workload.kind} {shown(workload.name)} is listed twice")
             ok = False
         seen.add((workload.kind, workload.name))
     return workloads, ok
@@ -896,7 +901,8 @@ def _sealed_dirs_checks(r: _Reader, envs: Mapping[str, Environment]) -> None:
                 ):
                     r.fail(
                         ("environments", env.name, "sealedSecrets"),
-                        f"{env.sealed_secrets!r} overlaps environment {other.name}'s {what} {directory!r} (each "
+                        f"{shown(env.sealed_secrets)} overlaps environment {other.name}'s {what} "
+                        f"{shown(directory)} (each "
                         "environment's SealedSecrets need a directory of their own)",
                     )
                     break
@@ -909,7 +915,10 @@ def _cross_checks(r: _Reader, envs: Mapping[str, Environment], apps: Mapping[str
             continue
         first = overlays.setdefault(env.overlay, env.name)
         if first != env.name:
-            r.fail(("environments", env.name, "overlay"), f"environment {first!r} already writes to {env.overlay!r}")
+            r.fail(
+                ("environments", env.name, "overlay"),
+                f"environment {shown(first)} already writes to {shown(env.overlay)}",
+            )
     _sealed_dirs_checks(r, envs)
     classes: dict[tuple[str, str], str] = {}
     synced: dict[tuple[str, str], str] = {}
@@ -918,16 +927,16 @@ def _cross_checks(r: _Reader, envs: Mapping[str, Environment], apps: Mapping[str
         if first != app.name:
             r.fail(
                 ("applications", app.name, "secretProviderClass"),
-                f"application {first!r} already defines SecretProviderClass {app.class_name!r} "
-                f"in namespace {app.namespace!r}",
+                f"application {shown(first)} already defines SecretProviderClass {shown(app.class_name)} "
+                f"in namespace {shown(app.namespace)}",
             )
         for i, secret in enumerate(app.sync):
             owner = synced.setdefault((app.namespace, secret.name), app.name)
             if owner != app.name:
                 r.fail(
                     ("applications", app.name, "sync", i, "secretName"),
-                    f"Secret {secret.name!r} in namespace {app.namespace!r} is also synced by application "
-                    f"{owner!r}: two SecretProviderClasses would overwrite each other",
+                    f"Secret {shown(secret.name)} in namespace {shown(app.namespace)} is also synced by application "
+                    f"{shown(owner)}: two SecretProviderClasses would overwrite each other",
                 )
 
 
@@ -953,23 +962,28 @@ def _base_checks(r: _Reader, root: Path, app: Application, envs: Mapping[str, En
         has_sa = base.get("ServiceAccount", sa.name) is not None
         if sa.create and has_sa:
             r.fail(
-                (*path, "serviceAccount"), f"base {app.base} already has ServiceAccount {sa.name!r}: set create: false"
+                (*path, "serviceAccount"),
+                f"base {app.base} already has ServiceAccount {shown(sa.name)}: set create: false",
             )
         elif not sa.create and not has_sa:
-            r.fail((*path, "serviceAccount"), f"base {app.base} has no ServiceAccount {sa.name!r} to annotate")
+            r.fail((*path, "serviceAccount"), f"base {app.base} has no ServiceAccount {shown(sa.name)} to annotate")
     resolved: list[Workload] = []
     for i, workload in enumerate(app.workloads):
         where = (*path, "workloads", i)
         manifest = base.get(workload.kind, workload.name)
         if manifest is None:
             have = ", ".join(base.names_of(workload.kind)) or "none"
-            r.fail((*where, "name"), f"base {app.base} has no {workload.kind} {workload.name!r} (it has: {have})")
+            r.fail(
+                (*where, "name"),
+                f"base {app.base} has no {workload.kind} {shown(workload.name)} (it has: {have})",
+            )
             continue
         namespace = (manifest.get("metadata") or {}).get("namespace")
         if namespace != app.namespace:
             r.fail(
                 where,
-                f"{workload.kind} {workload.name!r} is in namespace {namespace!r} in the base, not {app.namespace!r} "
+                f"{workload.kind} {shown(workload.name)} is in namespace {shown(namespace)} in the base, "
+                f"not {shown(app.namespace)} "
                 "(the class must be in the pod's namespace; set namespace in the base)",
             )
             continue
@@ -985,28 +999,36 @@ def _resolve_workload(
         if name not in containers:
             r.fail(
                 (*where, "containers"),
-                f"{workload.kind} {workload.name!r} has no container {name!r} (it has: {', '.join(containers)})",
+                f"{workload.kind} {shown(workload.name)} has no container {shown(name)} "
+                f"(it has: {', '.join(containers)})",
             )
     chosen = workload.containers or tuple(containers)
     pod = rules.pod_spec(manifest) or {}
     if any(isinstance(v, dict) and v.get("name") == VOLUME_NAME for v in pod.get("volumes") or []):
-        r.fail(where, f"{workload.kind} {workload.name!r} already has a volume named {VOLUME_NAME!r}")
+        r.fail(where, f"{workload.kind} {shown(workload.name)} already has a volume named {shown(VOLUME_NAME)}")
     current_sa = pod.get("serviceAccountName") or pod.get("serviceAccount")
     if wi and current_sa and current_sa != app.service_account.name:
         r.fail(
             where,
-            f"{workload.kind} {workload.name!r} runs as ServiceAccount {current_sa!r} but workload identity (or "
-            f"the Vault role) would switch it to {app.service_account.name!r}: set serviceAccount.name: {current_sa}",
+            f"{workload.kind} {shown(workload.name)} runs as ServiceAccount {shown(current_sa)} but workload "
+            f"identity (or the Vault role) would switch it to {shown(app.service_account.name)}: "
+            f"set serviceAccount.name: {current_sa}",
         )
     for name in chosen:
         container = containers.get(name) or {}
         for mount in container.get("volumeMounts") or []:
             if isinstance(mount, dict) and mount.get("mountPath") == workload.mount_path:
-                r.fail((*where, "mountPath"), f"container {name!r} already mounts something at {workload.mount_path}")
+                r.fail(
+                    (*where, "mountPath"),
+                    f"container {shown(name)} already mounts something at {workload.mount_path}",
+                )
         existing = {e.get("name") for e in container.get("env") or [] if isinstance(e, dict)}
         for var in workload.env:
             if var.name in existing:
-                r.fail((*where, "env"), f"container {name!r} already sets environment variable {var.name!r}")
+                r.fail(
+                    (*where, "env"),
+                    f"container {shown(name)} already sets environment variable {shown(var.name)}",
+                )
     return Workload(
         workload.kind,
         workload.name,

@@ -24,7 +24,7 @@ from typing import Any
 
 import yaml
 
-from sealkit.csi.rules import IGNORED, INSECURE, INVALID, Problem, case_trap
+from sealkit.csi.rules import IGNORED, INSECURE, INVALID, Problem, case_trap, shown
 from sealkit.errors import shown_url
 
 PROVIDER = "vault"
@@ -82,22 +82,22 @@ def address_problem(value: object) -> str | None:
     """vaultAddress: an http(s) URL of the Vault server itself (no path: the provider adds /v1/...). The
     message shows it without credentials or query (`shown_url`)."""
     if not isinstance(value, str) or not value:
-        return f"vaultAddress {value!r} must be an http(s) URL such as https://vault.example.com:8200"
+        return f"vaultAddress {shown(value)} must be an http(s) URL such as https://vault.example.com:8200"
     address = shown_url(value)
     try:
         parsed = urllib.parse.urlsplit(value)
     except ValueError:
-        return f"vaultAddress {address!r} must be an http(s) URL such as https://vault.example.com:8200"
+        return f"vaultAddress {shown(address)} must be an http(s) URL such as https://vault.example.com:8200"
     if parsed.scheme not in ("http", "https") or not parsed.hostname:
-        return f"vaultAddress {address!r} must be an http(s) URL such as https://vault.example.com:8200"
+        return f"vaultAddress {shown(address)} must be an http(s) URL such as https://vault.example.com:8200"
     try:
         parsed.port  # noqa: B018 - raises on a bad port
     except ValueError:
-        return f"vaultAddress {address!r} has an invalid port"
+        return f"vaultAddress {shown(address)} has an invalid port"
     if parsed.username or parsed.password:
-        return f"vaultAddress {address!r} must not carry credentials"
+        return f"vaultAddress {shown(address)} must not carry credentials"
     if parsed.path not in ("", "/") or parsed.query or parsed.fragment:
-        return f"vaultAddress {address!r} must be the server's root URL, without a path or query"
+        return f"vaultAddress {shown(address)} must be the server's root URL, without a path or query"
     return None
 
 
@@ -105,22 +105,22 @@ def mount_path_problem(value: object, what: str) -> str | None:
     """An auth or secrets-engine mount path: segments of letters, digits, '.', '_' and '-', no slashes
     at either end (the provider requests /v1/auth/<path>/login as written)."""
     if not isinstance(value, str) or not value:
-        return f"{what} {value!r} must be a mount path such as kubernetes or team-a/kv"
+        return f"{what} {shown(value)} must be a mount path such as kubernetes or team-a/kv"
     parts = value.split("/")
     if not all(_SEGMENT.fullmatch(p) and p not in (".", "..") for p in parts):
-        return f"{what} {value!r} must be segments of letters, digits, '.', '_' and '-' joined by '/'"
+        return f"{what} {shown(value)} must be segments of letters, digits, '.', '_' and '-' joined by '/'"
     return None
 
 
 def role_name_problem(value: object) -> str | None:
     if not isinstance(value, str) or not _ROLE_NAME.fullmatch(value):
-        return f"roleName {value!r} must be a Vault role name (letters, digits, '_', '-', '.')"
+        return f"roleName {shown(value)} must be a Vault role name (letters, digits, '_', '-', '.')"
     return None
 
 
 def namespace_problem(value: object) -> str | None:
     if not isinstance(value, str) or not _NAMESPACE.fullmatch(value):
-        return f"vaultNamespace {value!r} must be a Vault namespace path such as team-a or team-a/prod"
+        return f"vaultNamespace {shown(value)} must be a Vault namespace path such as team-a or team-a/prod"
     return None
 
 
@@ -129,14 +129,14 @@ def file_name_problem(value: object) -> str | None:
     if not isinstance(value, str) or not value:
         return "objectName is required: it is the file's name in the volume"
     if value.startswith("/"):
-        return f"objectName {value!r} must be a relative file name, not absolute"
+        return f"objectName {shown(value)} must be a relative file name, not absolute"
     parts = value.split("/")
     if ".." in parts or value.startswith(".."):
-        return f"objectName {value!r} must not contain '..'"
+        return f"objectName {shown(value)} must not contain '..'"
     if posixpath.normpath(value) != value:
-        return f"objectName {value!r} is not a clean path (the driver refuses './', '//' and a trailing '/')"
+        return f"objectName {shown(value)} is not a clean path (the driver refuses './', '//' and a trailing '/')"
     if len(value) > MAX_PATH or any(len(p) > MAX_FILE_NAME for p in parts):
-        return f"objectName {value[:40]!r}... is too long (4096 characters, 255 per file name)"
+        return f"objectName {shown(value[:40])}... is too long (4096 characters, 255 per file name)"
     return None
 
 
@@ -145,12 +145,12 @@ def kv_path_problem(path: object, kv: object) -> str | None:
     if not isinstance(path, str) or not path:
         return "path is required: the secret's path inside the mount (e.g. orders/db)"
     if path.startswith("/") or path.endswith("/") or "//" in path or "?" in path:
-        return f"path {path!r} must be relative, without '//', a trailing '/' or a query"
+        return f"path {shown(path)} must be relative, without '//', a trailing '/' or a query"
     if ".." in path.split("/"):
-        return f"path {path!r} must not contain '..'"
+        return f"path {shown(path)} must not contain '..'"
     if kv == 2 and path.split("/")[0] in ("data", "metadata"):
         return (
-            f"path {path!r} starts with {path.split('/')[0]}/: for KV v2 the generator adds data/ itself "
+            f"path {shown(path)} starts with {path.split('/')[0]}/: for KV v2 the generator adds data/ itself "
             "(write the path as `vault kv get` takes it, e.g. orders/db)"
         )
     return None
@@ -161,20 +161,20 @@ def kv_mount_problem(mount: object, kv: object) -> str | None:
     if problem:
         return problem
     if kv == 2 and isinstance(mount, str) and mount.split("/")[-1] in ("data", "metadata"):
-        return f"mount {mount!r} ends with /{mount.split('/')[-1]}: name the KV v2 mount itself; data/ is added"
+        return f"mount {shown(mount)} ends with /{mount.split('/')[-1]}: name the KV v2 mount itself; data/ is added"
     return None
 
 
 def kv_version_problem(value: object) -> str | None:
     if isinstance(value, bool) or value not in KV_VERSIONS:
-        return f"kv {value!r} must be 1 or 2 (the KV secrets engine version of the mount)"
+        return f"kv {shown(value)} must be 1 or 2 (the KV secrets engine version of the mount)"
     return None
 
 
 def method_problem(value: object) -> str | None:
     if value not in METHODS:
         return (
-            f"method {value!r} must be GET, PUT or POST in upper case (Vault answers other spellings with 405; "
+            f"method {shown(value)} must be GET, PUT or POST in upper case (Vault answers other spellings with 405; "
             "DELETE or LIST would not read a secret)"
         )
     return None
@@ -182,7 +182,7 @@ def method_problem(value: object) -> str | None:
 
 def encoding_problem(value: object) -> str | None:
     if not isinstance(value, str) or value.lower() not in ENCODINGS:
-        return f"encoding {value!r} must be utf-8, base64 or hex: the provider refuses the mount"
+        return f"encoding {shown(value)} must be utf-8, base64 or hex: the provider refuses the mount"
     return None
 
 
@@ -201,11 +201,11 @@ def kv2_path_hint(secret_path: str) -> str | None:
     if "data" in parts:
         i = parts.index("data")
         if i + 1 < len(parts) and parts[i + 1] == "data":
-            return f"secretPath {secret_path!r} has data/ twice: KV v2 reads <mount>/data/<path>, once"
+            return f"secretPath {shown(secret_path)} has data/ twice: KV v2 reads <mount>/data/<path>, once"
         return None
     if parts[0] == "secret" and len(parts) > 1:
         return (
-            f"secretPath {secret_path!r} has no data/: on a KV v2 mount (secret/ is KV v2 by default) the "
+            f"secretPath {shown(secret_path)} has no data/: on a KV v2 mount (secret/ is KV v2 by default) the "
             "provider must read secret/data/<path>, else Vault answers 404; ignore this on a KV v1 mount"
         )
     return None
@@ -365,7 +365,7 @@ def _item(node: yaml.MappingNode, index: int, where: str, out: ParsedObjects) ->
             if mode is None or mode < 0 or mode > 0xFFFFFFFF:
                 quoted = value_node.style in ("'", '"')
                 hint = " (unquote it: the provider reads an integer, e.g. 0440)" if quoted else ""
-                out.refuse(at, f"{value_node.value!r} is not an unsigned integer{hint}: the provider refuses the "
+                out.refuse(at, f"{shown(value_node.value)} is not an unsigned integer{hint}: the provider refuses the "
                            "objects list")  # fmt: skip
                 continue
             item.mode = mode
@@ -448,7 +448,7 @@ def _tls_problems(params: Mapping[str, Any], base: str) -> list[Problem]:
             problems.append(
                 Problem(
                     f"{base}.vaultSkipTLSVerify",
-                    f"{skip!r} is not a Go boolean (true, false, 1, 0, t, f...): the provider refuses the class",
+                    f"{shown(skip)} is not a Go boolean (true, false, 1, 0, t, f...): the provider refuses the class",
                 )
             )
         elif parsed:
@@ -477,7 +477,8 @@ def _tls_problems(params: Mapping[str, Any], base: str) -> list[Problem]:
             problems.append(
                 Problem(
                     f"{base}.{key_name}",
-                    f"{path!r} must be an absolute path inside the vault-csi-provider pods (not the application's)",
+                    f"{shown(path)} must be an absolute path inside the vault-csi-provider pods "
+                    "(not the application's)",
                 )
             )
     return problems
@@ -548,7 +549,7 @@ def provider_problems(params: object, base: str = "spec.parameters") -> tuple[li
             problems.append(
                 Problem(
                     f"{where}.objectName",
-                    f"{name!r} is also the objectName of item {files[name] + 1}: the provider refuses duplicate "
+                    f"{shown(name)} is also the objectName of item {files[name] + 1}: the provider refuses duplicate "
                     "objectNames",
                 )
             )

@@ -23,6 +23,7 @@ from sealkit.csi.model import (
     VaultRole,
     VaultTls,
 )
+from sealkit.csi.rules import shown
 
 if TYPE_CHECKING:
     from sealkit.csi.spec import SpecPath, _Reader
@@ -70,10 +71,13 @@ def _ca_cert(r: _Reader, path: SpecPath, value: Any) -> CaCert | None:
     key = r.string((*path, "key"), body["key"])
     mount_path = body["mountPath"]
     if not (isinstance(mount_path, str) and mount_path.startswith("/") and ".." not in mount_path.split("/")):
-        r.fail((*path, "mountPath"), f"{mount_path!r} must be the absolute directory the provider pods mount it at")
+        r.fail(
+            (*path, "mountPath"),
+            f"{shown(mount_path)} must be the absolute directory the provider pods mount it at",
+        )
         return None
     if key is not None and ("/" in key or key in (".", "..")):
-        r.fail((*path, "key"), f"{key!r} must be a key of the {source} (a file name)")
+        r.fail((*path, "key"), f"{shown(key)} must be a key of the {source} (a file name)")
         return None
     if name is None or key is None:
         return None
@@ -180,7 +184,7 @@ def _version(r: _Reader, path: SpecPath, value: Any) -> int | None:
     if value == LATEST:
         return 0
     if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-        r.fail(path, f"version {value!r} must be latest or a KV v2 version number (1, 2, ...)")
+        r.fail(path, f"version {shown(value)} must be latest or a KV v2 version number (1, 2, ...)")
         return None
     return value
 
@@ -264,7 +268,7 @@ def vault_object(r: _Reader, path: SpecPath, value: Any, env_names: Iterable[str
         encoding = body["encoding"]
         ok = r.check((*path, "encoding"), rules.encoding_problem(encoding)) and ok
         if isinstance(encoding, str) and encoding != encoding.lower():
-            r.fail((*path, "encoding"), f"write {encoding.lower()!r} (lower case)")
+            r.fail((*path, "encoding"), f"write {shown(encoding.lower())} (lower case)")
             ok = False
     if "filePermission" in body:
         ok = r.check((*path, "filePermission"), azure_rules.file_permission_problem(body["filePermission"])) and ok
@@ -294,9 +298,9 @@ def _engine_path_problem(path: object) -> str | None:
     parts = path.strip("/").split("?")[0].split("/")
     if "data" in parts[1:-1] or path.strip("/").startswith("v1/"):
         return (
-            f"path {path!r} looks like a raw KV v2 path: declare the secret as mount, kv: 2 and its path without "
+            f"path {shown(path)} looks like a raw KV v2 path: declare the secret as mount, kv: 2 and its path without "
             "data/ (e.g. mount: secret, kv: 2, path: orders/db) so data/ is never forgotten or doubled"
         )
     if "?" in path:
-        return f"path {path!r}: give KV v2 versions with version:, other parameters with method PUT/POST and args"
+        return f"path {shown(path)}: give KV v2 versions with version:, other parameters with method PUT/POST and args"
     return None

@@ -289,6 +289,26 @@ REFUSALS: list[tuple[str, Callable[[Spec], None], str, str]] = [
         "applications.web.workloads[1].mountPath",
         "absolute path",
     ),
+    # A value of the wrong type is shown as YAML writes it, or by its kind: never Python's repr (it read
+    # "keyvaultName None", "{'a': 1}", "['x']", "True").
+    ("vault-null", sets(env("dev"), "vault", None), "environments.dev.vault", "keyvaultName null must be 3-24"),
+    ("vault-map", sets(env("dev"), "vault", {"a": 1}), "environments.dev.vault", "keyvaultName a mapping must be"),
+    ("vault-true", sets(env("dev"), "vault", True), "environments.dev.vault", "keyvaultName true must be"),
+    ("tenant-list", sets(env("dev"), "tenant", ["t"]), "environments.dev.tenant", "tenant a list must be"),
+    ("ns-null", sets(app, "namespace", None), "applications.web.namespace", "non-empty string, not null"),
+    (
+        "version-map",
+        sets(obj, "version", {"dev": {"x": 1}}),
+        "applications.web.objects[0].version.dev",
+        "objectVersion a mapping must be empty",
+    ),
+    # The provider reads objectVersionHistory into an int32: a larger one fails every mount.
+    (
+        "history-past-int32",
+        sets(obj, "versionHistory", 2**31),
+        "applications.web.objects[0].versionHistory",
+        "must be at most 2147483647 (the provider's 32-bit limit), not 2147483648",
+    ),
 ]
 
 
@@ -304,6 +324,18 @@ def test_refused_with_file_path_and_problem(
     assert matching, err.value.problems
     assert all(p.startswith(f"{spec_path}:") for p in err.value.problems)
     assert all(f": {spec_path}:" in line for line in err.value.lines)
+
+
+def test_a_client_id_that_is_not_a_guid_is_not_shown(spec_dict: Spec, make_repo: Callable[[Spec], Path]) -> None:
+    """A client secret is often pasted where the client id goes: the line names the field, not the value."""
+    pasted = "Abc8Q~Pl4nted.Client-Secret_Value"
+    spec_dict["environments"]["dev"]["identity"]["workloadIdentity"]["clientID"] = pasted
+    with pytest.raises(SpecError) as err:
+        load_spec(make_repo(spec_dict))
+    assert pasted not in str(err.value.problems)
+    assert "clientID must be a GUID like 00000000-0000-0000-0000-000000000000 (the value is not shown)" in str(
+        err.value
+    )
 
 
 def test_the_valid_spec_loads(spec_dict: Spec, make_repo: Callable[[Spec], Path]) -> None:
