@@ -475,7 +475,29 @@ def vault_spec_with_credentials(w: World) -> str:
     return edited_spec(w, "vault-creds.yaml", VAULT_CSI, old, new)
 
 
+def kubeconfig_without(w: World, name: str, current: str | None) -> str:
+    """The unreachable kubeconfig with its current-context set to `current` (None: left out)."""
+    config = yaml.safe_load(w.unreachable.read_text())
+    config.pop("current-context")
+    if current is not None:
+        config["current-context"] = current
+    path = w.root / name
+    path.write_text(yaml.safe_dump(config))
+    return str(path)
+
+
 REFUSALS: dict[str, Refusal] = {
+    "seal, kubeconfig current-context gone": Refusal(
+        lambda w: ["seal", "--kubeconfig", kubeconfig_without(w, "gone-kubeconfig", "gone")],
+        lambda w: f"error: current-context 'gone' is not one of its contexts: kubeconfig {w.root / 'gone-kubeconfig'}",
+    ),
+    "seal, kubeconfig without current-context": Refusal(
+        lambda w: ["seal", "--kubeconfig", kubeconfig_without(w, "no-current-kubeconfig", None)],
+        lambda w: (
+            "error: no server: the kubeconfig context names no cluster with a server (give --server): "
+            f"kubeconfig {w.root / 'no-current-kubeconfig'}"
+        ),
+    ),
     "seal --cert URL with credentials": Refusal(
         lambda w: ["seal", "--cert", f"https://ci:{PLANTED}@127.0.0.1:99999/cert.pem?sig={PLANTED}"],
         lambda w: "error: not a valid http(s) URL: https://***@127.0.0.1:99999/cert.pem?***",

@@ -294,6 +294,8 @@ def _overridden_kubeconfig(files: str, context: str | None, overrides: ClientOve
     found = entries["contexts"].get(name)
     if context and found is None:
         raise InputError(f"context {context!r} does not exist", where=_kubeconfig_name(files))
+    if name and found is None:  # as clientcmd: "context was not found for specified context"
+        raise InputError(f"current-context {name!r} is not one of its contexts", where=_kubeconfig_name(files))
     ctx = apply_context(_body(found, "context"), overrides)
     picked: dict[str, tuple[dict[str, Any], str | None]] = {}
     for kind, key, required in (("clusters", "cluster", overrides.cluster), ("users", "user", overrides.user)):
@@ -304,7 +306,10 @@ def _overridden_kubeconfig(files: str, context: str | None, overrides: ClientOve
     cluster = apply_cluster(picked["cluster"][0], overrides)
     user, impersonation = apply_user(picked["user"][0], overrides)
     if not cluster.get("server"):
-        raise InputError("no server: the kubeconfig context names no cluster with a server (give --server)")
+        raise InputError(
+            "no server: the kubeconfig context names no cluster with a server (give --server)",
+            where=_kubeconfig_name(files),
+        )
     ctx.update(cluster=OVERRIDDEN, user=OVERRIDDEN)
     config = {
         "current-context": OVERRIDDEN,
