@@ -44,11 +44,19 @@ def check_data_key(key: str, where: str) -> None:
 
 
 def decode_base64(value: Any, field: str, *, where: str | None = None) -> bytes:
-    """Standard padded base64, as Secret `data` and `encryptedData` use; no value in the message."""
+    """Standard padded base64, as Secret `data` and `encryptedData` use; no value in the message.
+
+    Line breaks may split it (Go's decoder skips CR and LF); any other space is refused, as the API server
+    and Bitnami's controller refuse it: a YAML plain or folded scalar turns line breaks into spaces."""
     if not isinstance(value, str):
         raise InputError(f"{field}: is a {type_name(value)}, not a base64 string", where=where)
+    joined = value.replace("\r", "").replace("\n", "")
+    if any(char.isspace() for char in joined):
+        raise InputError(
+            f"{field}: invalid base64 (a space inside it; only line breaks may split it, in a | block)", where=where
+        )
     try:
-        return base64.b64decode("".join(value.split()), validate=True)
+        return base64.b64decode(joined, validate=True)
     except (binascii.Error, ValueError):
         raise InputError(f"{field}: invalid base64", where=where) from None
 
