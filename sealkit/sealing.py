@@ -106,16 +106,14 @@ def _kept_annotations(annotations: Mapping[str, str]) -> dict[str, str]:
 def describe_kind(obj: Mapping[str, Any]) -> str:
     """`apiVersion/kind` for messages when they have the form of an API version and a kind, else a
     description (never an arbitrary value: one may be a pasted secret)."""
-    parts = []
+    missing = [field for field in ("apiVersion", "kind") if obj.get(field) is None]
+    if missing:
+        return f"document without {' and '.join(missing)}"
     for field, form in (("apiVersion", _API_VERSION), ("kind", _KIND)):
         value = obj.get(field)
-        if value is None:
-            parts.append("?")
-        elif isinstance(value, str) and form.fullmatch(value):
-            parts.append(value)
-        else:
+        if not (isinstance(value, str) and form.fullmatch(value)):
             return f"document whose {field} is not a Kubernetes {'API version' if field == 'apiVersion' else 'kind'}"
-    return "/".join(parts)
+    return f"{obj['apiVersion']}/{obj['kind']}"
 
 
 _API_VERSION = re.compile(r"([a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?/)?v[1-9][0-9]{0,2}((alpha|beta)[1-9][0-9]{0,2})?")

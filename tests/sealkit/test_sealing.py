@@ -129,6 +129,9 @@ def test_cluster_wide_needs_no_namespace(cert: SealingCertificate, ring: KeyRing
         (secret(data={"bad/key": "YQ=="}), {}, "data: the 1st key is not a valid Secret key"),
         (secret(data={"password": "YQ=="}), {}, r"stringData\[password\]: the key is also in data"),
         ({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "x"}}, {}, "v1/ConfigMap is not a v1 Secret"),
+        ({"a": "x"}, {}, "^a document without apiVersion and kind is not a v1 Secret"),
+        ({"apiVersion": "v1", "metadata": {}}, {}, "^a document without kind is not a v1 Secret"),
+        (secret(data={"password": "YWJj ZA=="}), {}, r"data\[password\]: invalid base64 \(a space inside it"),
         (["not", "a", "mapping"], {}, "not a Kubernetes object"),
     ],
 )
