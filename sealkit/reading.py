@@ -77,7 +77,7 @@ def max_input_bytes(environ: Mapping[str, str] | None = None) -> int:
         return DEFAULT_MAX_INPUT_BYTES
     value = int(raw) if raw.isascii() and raw.isdigit() else 0
     if value <= 0:
-        raise InputError(f"{MAX_INPUT_ENV} must be a positive whole number of bytes", where="environment")
+        raise InputError("not a positive whole number of bytes", where=f"environment variable {MAX_INPUT_ENV}")
     return value
 
 
