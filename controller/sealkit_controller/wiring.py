@@ -33,8 +33,10 @@ from __future__ import annotations
 
 import asyncio
 import concurrent.futures
+import contextlib
 import logging
 import threading
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any, Self
 
@@ -433,17 +435,32 @@ class Runtime:
             self.kek.close()
 
 
+@contextlib.contextmanager
+def _unexpected_logged(kind: str, event: Any) -> Iterator[None]:
+    """An error escaping a watch handler (a bug) is one warning naming the object and where it was raised.
+
+    Left to Kopf, it would be an error line with the error's message (which may quote a value of the
+    object) and its traceback, under the handler's Python name.
+    """
+    try:
+        yield
+    except Exception as exc:
+        meta = (event.get("object") or {}).get("metadata") or {}
+        name = "/".join(str(part) for part in (meta.get("namespace"), meta.get("name")) if part)
+        log_unexpected(f"handling a watch event of {kind} {name}", exc)
+
+
 def build_registry(runtime: Runtime) -> Any:
     """Kopf handlers bound to `runtime` (a registry per run, so tests can run several)."""
     import kopf
 
     registry = kopf.OperatorRegistry()
 
-    @kopf.on.login(registry=registry)
+    @kopf.on.login(registry=registry, id="login")
     def login(**_: Any) -> Any:
         return kopf_connection(connection_of(runtime.configuration))
 
-    @kopf.on.startup(registry=registry)
+    @kopf.on.startup(registry=registry, id="startup")
     async def startup(**_: Any) -> None:
         try:
             await runtime.start()
@@ -456,26 +473,29 @@ def build_registry(runtime: Runtime) -> Any:
             log_unexpected("start-up", exc)
             raise kopf.TemporaryError("start-up failed unexpectedly", delay=runtime.settings.retry_base_delay) from None
 
-    @kopf.on.cleanup(registry=registry)
+    @kopf.on.cleanup(registry=registry, id="cleanup")
     async def cleanup(**_: Any) -> None:
         await runtime.stop()
 
-    @kopf.on.event(GROUP, VERSION, PLURAL, registry=registry)
+    @kopf.on.event(GROUP, VERSION, PLURAL, registry=registry, id="sealedsecrets")
     async def sealed_secret_event(event: Any, **_: Any) -> None:
         if runtime.controller is not None and isinstance(event.get("object"), dict):
-            runtime.controller.observe_sealed_secret(event["object"], deleted=event.get("type") == "DELETED")
+            with _unexpected_logged("SealedSecret", event):
+                runtime.controller.observe_sealed_secret(event["object"], deleted=event.get("type") == "DELETED")
 
-    @kopf.on.event("v1", "secrets", registry=registry)
+    @kopf.on.event("v1", "secrets", registry=registry, id="secrets")
     async def secret_event(event: Any, **_: Any) -> None:
         if runtime.controller is not None and isinstance(event.get("object"), dict):
-            runtime.controller.observe_secret(event["object"], deleted=event.get("type") == "DELETED")
+            with _unexpected_logged("Secret", event):
+                runtime.controller.observe_secret(event["object"], deleted=event.get("type") == "DELETED")
 
     if runtime.settings.namespace_selector:
 
-        @kopf.on.event("v1", "namespaces", registry=registry)
+        @kopf.on.event("v1", "namespaces", registry=registry, id="namespaces")
         async def namespace_event(event: Any, **_: Any) -> None:
             if runtime.controller is not None and isinstance(event.get("object"), dict):
-                runtime.controller.observe_namespace(event["object"], deleted=event.get("type") == "DELETED")
+                with _unexpected_logged("Namespace", event):
+                    runtime.controller.observe_namespace(event["object"], deleted=event.get("type") == "DELETED")
 
     # The diff-base storage builds no essence (`kopf_settings`): only event-level handlers can work with it.
     assert not registry._changing.get_all_handlers(), "change handlers need Kopf's real diff base"

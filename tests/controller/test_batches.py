@@ -94,7 +94,7 @@ async def test_a_backlog_goes_to_the_pool_in_batches_and_a_bug_stays_with_its_ke
     assert sorted(name for _, name in api.secrets) == [n for n in names if n != "s03"]
     assert all(controller.tracked[("default", n)].done for n in names if n != "s03")
     warnings = [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING]
-    assert any("('default', 's03')" in w and "an unexpected error (a bug) at " in w for w in warnings), warnings
+    assert any("reconciling default/s03 failed: an unexpected error (a bug) at " in w for w in warnings), warnings
     assert not any("RuntimeError" in w for w in warnings), "no Python class name at warning"
     assert "hunter2" not in caplog.text
 

@@ -120,8 +120,9 @@ class WorkQueue(Generic[K]):
 
 
 def log_failure(key: Hashable, exc: BaseException) -> None:
-    """An unexpected error working on `key` (`log_unexpected`)."""
-    log_unexpected(f"reconciling {key}", exc)
+    """An unexpected error working on `key` (`log_unexpected`); a (namespace, name) key reads namespace/name."""
+    shown = "/".join(str(part) for part in key) if isinstance(key, tuple) else str(key)
+    log_unexpected(f"reconciling {shown}", exc)
 
 
 def log_unexpected(doing: str, exc: BaseException) -> None:
@@ -129,6 +130,11 @@ def log_unexpected(doing: str, exc: BaseException) -> None:
     at debug (for a bug report, as SEALKIT_DEBUG is for the CLI). Never the error's message (it could quote
     a secret value), nor at warning its Python class."""
     stack = traceback.extract_tb(exc.__traceback__)
-    where = f" at {stack[-1].filename.rsplit('/', 1)[-1]}:{stack[-1].lineno} in {stack[-1].name}" if stack else ""
-    logger.warning("%s failed: an unexpected error (a bug)%s", doing, where)
+    logger.warning("%s failed: an unexpected error (a bug)%s", doing, raised_at(exc))
     logger.debug("%s failed: stack (message withheld):\n%s", doing, "".join(stack.format()))
+
+
+def raised_at(exc: BaseException) -> str:
+    """Where `exc` was raised, as " at file.py:line in function" ("" when unknown): never its message or class."""
+    stack = traceback.extract_tb(exc.__traceback__)
+    return f" at {stack[-1].filename.rsplit('/', 1)[-1]}:{stack[-1].lineno} in {stack[-1].name}" if stack else ""

@@ -44,7 +44,7 @@ from sealkit.wrapping.keysecret import looks_like_wrapped_key_secret
 from sealkit_controller.keys.keystore import KeyStore
 from sealkit_controller.plumbing.events import NORMAL, WARNING, EventRecorder
 from sealkit_controller.plumbing.pool import InPool
-from sealkit_controller.plumbing.workqueue import WorkQueue, log_failure
+from sealkit_controller.plumbing.workqueue import WorkQueue, log_failure, log_unexpected, raised_at
 from sealkit_controller.reconciling import ownership, provenance, records, status
 from sealkit_controller.reconciling.selectors import parse_selector
 from sealkit_controller.serving import metrics as m
@@ -60,8 +60,9 @@ UNMANAGED = "unmanaged"
 IMMUTABLE = "immutable"
 INVALID = "invalid"  # the template or item keys make a Secret the API server refuses: only a new spec helps
 API = "api"
+UNEXPECTED = "unexpected"  # a bug in the controller: reported as a failure, not retried until something changes
 # unseal_errors_total's reason for each failure.
-_ERROR_REASON = {UNSEAL: m.UNSEAL, INVALID: m.UNSEAL, UNMANAGED: m.UNMANAGED, IMMUTABLE: m.UPDATE}
+_ERROR_REASON = {UNSEAL: m.UNSEAL, INVALID: m.UNSEAL, UNEXPECTED: m.UNSEAL, UNMANAGED: m.UNMANAGED, IMMUTABLE: m.UPDATE}
 # Keys a worker takes together from a backlog (WorkQueue): one thread-pool job for them all cuts the event
 # loop's work per object by about a third; 8 RSA-4096 attempts keep one thread about 20 ms.
 BACKLOG_BATCH = 8
@@ -94,8 +95,8 @@ def event_name(body: Mapping[str, Any], outcome: status.Outcome, prior_status: M
     """
     meta = body.get("metadata") or {}
     prior = ""
-    for condition in (prior_status or {}).get("conditions") or []:
-        if isinstance(condition, Mapping) and condition.get("type") == status.SYNCED:
+    for condition in status.conditions_of(prior_status):
+        if condition.get("type") == status.SYNCED:
             prior = f"{condition.get('status')}@{condition.get('lastTransitionTime')}"
     fact = "\x00".join(
         str(part) for part in (meta.get("uid"), meta.get("generation"), outcome.reason, outcome.message, prior)
@@ -106,11 +107,11 @@ def event_name(body: Mapping[str, Any], outcome: status.Outcome, prior_status: M
 
 def reported_failure(body: Mapping[str, Any]) -> tuple[str, str] | None:
     """The failure the status already reports for this generation: not worth another event after a restart."""
-    current = body.get("status") or {}
+    current = status.status_of(body)
     if current.get("observedGeneration") != (body.get("metadata") or {}).get("generation"):
         return None
-    for condition in current.get("conditions") or []:
-        if isinstance(condition, Mapping) and condition.get("type") == status.SYNCED:
+    for condition in status.conditions_of(current):
+        if condition.get("type") == status.SYNCED:
             if condition.get("status") == "False":
                 return str(condition.get("reason") or ""), str(condition.get("message") or "")
             return None
@@ -466,7 +467,32 @@ class Controller:
             done.error = exc
         except _Stopped:
             done.stale, done.outcome = True, None
+        except Exception as exc:  # a bug: the object is reported as failed (fail closed), never silently skipped
+            self._report_unexpected(key, tracked, marker, exc, done)
         return done
+
+    def _report_unexpected(
+        self, key: Key, tracked: Tracked, marker: tuple[Any, ...], exc: Exception, done: _Done
+    ) -> None:
+        """An attempt that failed unexpectedly: logged where it was raised (never its message or class), and
+        reported like any failure (Synced/Ready False, Stalled, a Warning event), so the object does not sit
+        without a word; not retried until it, its Secret or the keys change (or a restart)."""
+        log_failure(key, exc)
+        done.error, done.event_retry, done.report_deferred = None, None, False
+        if self._changed(key, tracked, marker):
+            done.stale = True
+            return
+        message = f"Failed to unseal: the controller failed unexpectedly (a bug){raised_at(exc)}; see its log"
+        done.outcome = _stalled(status.ERR_UNSEAL_FAILED, message, status.UNEXPECTED_ERROR)
+        done.failure = UNEXPECTED
+        try:
+            done.event_retry, done.report_deferred = self._finish(tracked, done.outcome, False)
+        except _Stopped:
+            done.stale = True
+        except ApiError as report_exc:
+            logger.warning("SealedSecret %s/%s: could not record the failure: %s", *key, report_exc)
+        except Exception as report_exc:
+            log_unexpected(f"reporting the failure of SealedSecret {key[0]}/{key[1]}", report_exc)
 
     def _attempt(
         self, key: Key, tracked: Tracked, body: Mapping[str, Any], done: _Done

@@ -33,6 +33,7 @@ UNSEAL_FAILED = "UnsealFailed"  # no key held opens it, the data is damaged, or 
 INVALID_SECRET = "InvalidSecret"  # noqa: S105 - a reason; the Secret it describes breaks the API server's rules
 SECRET_NOT_MANAGED = "SecretNotManaged"  # noqa: S105 - a reason, not a secret; a Secret of that name exists and is not the SealedSecret's
 SECRET_IMMUTABLE = "SecretImmutable"  # noqa: S105 - a reason, not a secret; the Secret is immutable (or of another type) and would have to change
+UNEXPECTED_ERROR = "UnexpectedError"  # the controller failed unexpectedly (a bug) on this object
 RETRYING = "RetryingAfterError"  # API trouble (conflicts, throttling, server errors): retried with backoff
 _KSTATUS = (STALLED, RECONCILING)
 
@@ -52,6 +53,19 @@ class Outcome:
     reconciling: str = ""
 
 
+def status_of(body: Mapping[str, Any]) -> Mapping[str, Any]:
+    """A SealedSecret's status as a mapping: an older CRD keeps any status (`x-kubernetes-preserve-unknown-fields`),
+    so one written by hand may be a string or a list; that reads as no status, and the next write replaces it."""
+    current = body.get("status")
+    return current if isinstance(current, Mapping) else {}
+
+
+def conditions_of(current: Any) -> list[Mapping[str, Any]]:
+    """The conditions of a status (anything), each a mapping; a status or list of another shape has none."""
+    conditions = current.get("conditions") if isinstance(current, Mapping) else None
+    return [c for c in conditions if isinstance(c, Mapping)] if isinstance(conditions, list) else []
+
+
 def _visible(condition: Mapping[str, Any]) -> tuple[Any, ...]:
     return (condition.get("type"), condition.get("status"), condition.get("reason"), condition.get("message") or "")
 
@@ -66,16 +80,16 @@ def _condition(kind: str, outcome: Outcome, message: str, old: Mapping[str, Any]
 
 
 def next_status(
-    current: Mapping[str, Any] | None,
+    current: Any,
     generation: int | None,
     outcome: Outcome,
     now: dt.datetime,
     *,
     secret_name: str,
 ) -> dict[str, Any] | None:
-    """The status to write, or None when the current one already says the same."""
-    current = current or {}
-    conditions = [c for c in current.get("conditions") or [] if isinstance(c, Mapping)]
+    """The status to write, or None when the current one already says the same (`current`: as read, any shape)."""
+    conditions = conditions_of(current)
+    current = current if isinstance(current, Mapping) else {}
     by_type = {c.get("type"): c for c in conditions}
     stamp = rfc3339(now)
     synced_message = "" if outcome.ok else outcome.message
