@@ -88,12 +88,15 @@ def plan(
 ) -> Plan:
     """Every SealedSecret under `paths`, the items of List documents included; an unreadable file, or none
     found (unless allowed), is an error, and so is a file `inside` refuses (`reencrypt --env`: a link out of
-    the repo), before any work starts. `in_place` (re-encrypting): a List holding a SealedSecret is an error
-    (its items are not rewritten), never skipped."""
+    the repo), before any work starts. `in_place` (re-encrypting): a pipe or device is an error (what is read
+    from it cannot be written back), and so is a List holding a SealedSecret (its items are not rewritten),
+    never skipped."""
     files: list[tuple[Path, str, list[Document]]] = []
     for path in manifest_files(paths):
         if inside is not None:
             inside(path)
+        if in_place:
+            io.output_target(str(path), stream_refused=io.IN_PLACE_STREAM)
         text = decode_text(read_file(path), str(path))
         sealed: list[Document] = []
         for doc in load_documents(text, str(path)):

@@ -277,8 +277,8 @@ def test_a_pipe_is_verified_and_never_rewritten_in_place(repo: Path, key_files: 
 
     with fed_pipe(pipe, text) as written:
         again = run("reencrypt", "--private-key", str(old_key), "--cert", str(new_cert), str(pipe))
-    assert again.exit_code == 1
-    assert f"ERROR not a regular file, so it cannot be rewritten in place: {pipe}\n" in again.output
+    assert again.exit_code == 2, "refused before any work, as --merge-into is (it read 're-encrypted', then ERROR)"
+    assert again.output == f"error: not a regular file, so it cannot be rewritten in place: {pipe}\n"
     assert written == [] and stat.S_ISFIFO(pipe.lstat().st_mode)
 
     with fed_pipe(pipe, yaml.safe_dump(seal(old_cert, "db", "team-a", {"user": "u2"}))) as written:
