@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import base64
 import datetime as dt
+import urllib.request
 
 from cryptography.hazmat.primitives import serialization
 
@@ -195,3 +196,36 @@ def test_a_key_secret_holding_no_usable_key_is_ignored_with_a_warning(cluster: C
     assert warnings and all(w.startswith("WARNING ") and "\n" not in w for w in warnings)
     assert f"{CONTROLLER_NS}/sealed-secrets-keybroken: " in warnings[0] and "holds no PEM private key" in warnings[0]
     assert "Traceback" not in logs.text and "not a key at all" not in logs.text
+
+
+def test_a_key_secret_whose_certificate_is_not_its_keys_is_never_served(cluster: Cluster, logs: LogLines) -> None:
+    """Its certificate is what /v1/cert.pem would serve for sealing: everything sealed with it would go to a
+    key the controller does not hold. Refused with a warning, as a Secret holding no usable key is."""
+    cluster.add_key(0)
+    stranger = generate_key_pair(bits=2048)  # held by no one; its certificate is the newest
+    crossed = key_secret_manifest(cluster.keys[1], namespace=CONTROLLER_NS, prefix="sealed-secrets-key")
+    crossed["metadata"]["name"] = "sealed-secrets-keycrossed"
+    crossed["data"]["tls.crt"] = base64.b64encode(stranger.certificate_pem).decode()
+    cluster.create(crossed)
+    unreadable = key_secret_manifest(cluster.keys[2], namespace=CONTROLLER_NS, prefix="sealed-secrets-key")
+    unreadable["metadata"]["name"] = "sealed-secrets-keyunreadable"
+    unreadable["data"]["tls.crt"] = base64.b64encode(
+        b"-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n"
+    ).decode()
+    cluster.create(unreadable)
+    with cluster.start() as running:
+        with urllib.request.urlopen(f"{running.api_url}/v1/cert.pem") as response:
+            served = load_certificate(response.read())
+        held = set(running.runtime.keys.ring.fingerprints())
+    assert served.fingerprint == fingerprint(load_certificate(cluster.keys[0].certificate_pem).public_key)
+    assert held == {served.fingerprint}
+    warnings = [line for line in logs.lines if "ignoring key Secret" in line]
+    assert any(
+        w.endswith(
+            f"sealed-secrets-keycrossed: tls.crt is the certificate of another key, not of tls.key: "
+            f"key Secret {CONTROLLER_NS}/sealed-secrets-keycrossed"
+        )
+        for w in warnings
+    ), warnings
+    assert any("sealed-secrets-keyunreadable: tls.crt: the certificate does not parse" in w for w in warnings)
+    assert all(w.startswith("WARNING ") and "\n" not in w for w in warnings)

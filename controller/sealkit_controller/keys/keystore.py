@@ -17,10 +17,10 @@ import logging
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from sealkit.errors import SealkitError
+from sealkit.errors import KeyMaterialError, SealkitError
 from sealkit.keys import KeyRing, PrivateKey
 from sealkit.keysecrets import creation_time, is_active_key_secret, keys_from_secret
-from sealkit.wrapping.envelope import WrappedKey
+from sealkit.wrapping.envelope import WrappedKey, certificate_facts
 
 logger = logging.getLogger(__name__)
 
@@ -58,6 +58,20 @@ def key_due(
     if renew_period > dt.timedelta(0):
         candidates.append(born + renew_period)
     return min(candidates) if candidates else None
+
+
+def _check_certificate(key: PrivateKey, where: str) -> None:
+    """A key Secret's tls.crt, if any, must be its key's certificate: it is what /v1/cert.pem serves for sealing
+    (a certificate of another key would have everything sealed to a key the controller may not hold), and its
+    NotBefore dates the key (which key is newest, when to renew)."""
+    if key.certificate_pem is None:
+        return
+    try:
+        certified, _ = certificate_facts(key.certificate_pem, where)
+    except KeyMaterialError as exc:
+        raise KeyMaterialError(f"tls.crt: {exc.what}", where=where) from None
+    if certified != key.fingerprint:
+        raise KeyMaterialError("tls.crt is the certificate of another key, not of tls.key", where=where)
 
 
 class KeyStore:
@@ -139,6 +153,8 @@ class KeyStore:
             keys = list(cached[1])
         else:
             keys = keys_from_secret(secret, where)
+            for key in keys:
+                _check_certificate(key, where)
             self._parsed[name] = (copy.deepcopy(material), list(keys))
         created = creation_time(secret) if self.by_creation else None
         if created is None:
