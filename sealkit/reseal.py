@@ -8,12 +8,14 @@ from sealkit.errors import InputError
 from sealkit.keys import KeyRing, SealingCertificate
 from sealkit.sealedsecret import parse_sealed_secret
 from sealkit.sealing import seal_value
-from sealkit.unsealing import open_items
+from sealkit.unsealing import open_items, unseal
 
 
 def verify_sealed_secret(obj: Any, keyring: KeyRing, *, where: str) -> None:
-    """Raise UnsealError/InputError naming the item and cause when any value does not open."""
-    open_items(parse_sealed_secret(obj, where), keyring)
+    """Raise UnsealError/InputError naming the item and cause when the SealedSecret would not unseal: a value
+    that does not open, or a template (its metadata, type, data templates) that the controller or the API
+    server would refuse. The whole unseal runs and its Secret is dropped: 'ok' means the controller makes it."""
+    unseal(obj, keyring, where=where)
 
 
 def reseal_values(obj: Any, keyring: KeyRing, cert: SealingCertificate, *, where: str) -> dict[str, str]:

@@ -143,6 +143,32 @@ def test_verify_names_a_sealed_secret_moved_to_another_namespace(
     assert "sealed strict for team-a/db, but the SealedSecret is strict for team-z/db" in result.output
 
 
+@pytest.mark.parametrize(
+    ("template", "cause"),
+    [
+        ({"metadata": {"labels": {"app": "not a label value!"}}}, "spec.template.metadata.labels"),
+        ({"type": 5}, "spec.template.type"),
+        ({"data": {"dsn": "{{ .password "}}, "spec.template.data[dsn]"),
+    ],
+    ids=["label", "type", "data-template"],
+)
+def test_verify_fails_a_sealed_secret_the_controller_would_not_unseal(
+    tmp_path: Path, key_files: list[tuple[Path, Path]], template: dict[str, Any], cause: str
+) -> None:
+    """Every value opens, but the Secret it describes is refused (by the controller, or the API server): offline
+    verify said 'ok' while unseal and the controller refused it, so a CI gate passed a file that never unseals."""
+    key, cert = key_files[0]
+    obj = seal(cert, "db", "team-a", {"password": "p1"})
+    obj["spec"]["template"] = {**obj["spec"]["template"], **template}
+    path = tmp_path / "bad-template.yaml"
+    path.write_text(yaml.safe_dump(obj))
+    verified = run("verify", "--private-key", str(key), str(path))
+    assert verified.exit_code == 1, verified.output
+    assert cause in verified.output and "1 SealedSecrets in 1 files: 0 open, 1 failed" in verified.output
+    unsealed = run("unseal", "--private-key", str(key), "-f", str(path))
+    assert unsealed.exit_code == 2 and cause in unsealed.output, "the same refusal as unseal's"
+
+
 def test_merge_into_changes_only_the_merged_lines(tmp_path: Path, key_files: list[tuple[Path, Path]]) -> None:
     key, cert = key_files[0]
     target = tmp_path / "db.sealed.yaml"

@@ -165,3 +165,18 @@ def test_an_invalid_template_is_refused_before_anything_is_opened(
     monkeypatch.setattr(unsealing, "open_value", lambda *a, **k: pytest.fail("opened before the check"))
     with pytest.raises(unsealing.InvalidTemplate, match=r"spec.template.metadata.labels\[app\]: is not a valid"):
         unseal(obj, ring, where="db.yaml document 1")
+
+
+def test_verify_refuses_what_unseal_refuses(cert: SealingCertificate, ring: KeyRing) -> None:
+    """`verify_sealed_secret` (offline verify, check-recovery, the controller's /v1/verify) runs the whole
+    unseal: every value opening is not enough when the Secret it describes would be refused."""
+    from sealkit.reseal import verify_sealed_secret
+    from sealkit.unsealing import InvalidTemplate
+
+    obj = sealed(cert)
+    verify_sealed_secret(obj, ring, where="in.yaml document 1")
+    obj["spec"]["template"]["metadata"]["labels"] = {"app": "not a label value!"}
+    with pytest.raises(InvalidTemplate) as refused:
+        verify_sealed_secret(obj, ring, where="in.yaml document 1")
+    assert str(refused.value).startswith("the Secret it describes is invalid: spec.template.metadata.labels")
+    assert str(refused.value).endswith(": in.yaml document 1")
