@@ -42,7 +42,7 @@ from typing import Any, Self
 
 from sealkit.bitnami import GROUP, PLURAL, VERSION
 from sealkit.clients.kube.api import ApiError, KubeClient
-from sealkit.clients.kube.config import Connection, connection_of, load_configuration, quiet_client_loggers
+from sealkit.clients.kube.config import Connection, connection_of, load_configuration
 from sealkit.errors import SealkitError
 from sealkit.retry import Backoff
 from sealkit_controller.keys.escrowkeeper import EscrowKeeper, EscrowMetrics, build_keeper
@@ -51,7 +51,7 @@ from sealkit_controller.keys.keystore import KeyStore
 from sealkit_controller.keys.renewal import KeyManager
 from sealkit_controller.keys.writes import KeyWrites
 from sealkit_controller.plumbing.election import ElectionConfig, Fence, LeaderElector
-from sealkit_controller.plumbing.logs import log_loop_errors
+from sealkit_controller.plumbing.logs import log_loop_errors, quiet_libraries
 from sealkit_controller.plumbing.workqueue import log_unexpected
 from sealkit_controller.reconciling.reconciler import Controller
 from sealkit_controller.serving.metrics import Metrics
@@ -512,7 +512,7 @@ async def run_operator(
     """Run Kopf with the controller's handlers until `stop_flag` (or a signal, on the main thread)."""
     import kopf
 
-    quiet_client_loggers()
+    quiet_libraries()
     asyncio.get_running_loop().set_exception_handler(log_loop_errors)
     settings = runtime.settings
     namespaces = settings.watched_namespaces()

@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 
 from sealkit_controller import wiring
-from sealkit_controller.plumbing.logs import JsonFormatter, log_loop_errors
+from sealkit_controller.plumbing.logs import JsonFormatter, configure_logging, log_loop_errors
 
 
 def test_json_lines_keep_the_traceback_in_a_field() -> None:
@@ -66,6 +66,84 @@ def test_other_loop_errors_are_one_error_line_without_a_traceback(caplog: pytest
     (record,) = caplog.records
     assert record.levelno == logging.ERROR and record.exc_info is None
     assert record.getMessage() == "Task exception was never retrieved: gone"
+
+
+def test_a_loop_error_that_is_a_bug_says_where_not_what(caplog: pytest.LogCaptureFixture) -> None:
+    loop = asyncio.new_event_loop()
+    try:
+        raise KeyError("hunter2")
+    except KeyError as exc:
+        error = exc
+    try:
+        with caplog.at_level(logging.INFO, logger="sealkit_controller"):
+            log_loop_errors(loop, {"message": "Task exception was never retrieved", "exception": error})
+            refused = ConnectionRefusedError(111, "Connection refused")
+            log_loop_errors(loop, {"message": "Unclosed connection", "exception": refused})
+    finally:
+        loop.close()
+    bug, refusal = (r.getMessage() for r in caplog.records)
+    assert bug.startswith("Task exception was never retrieved: an unexpected error (a bug) at test_logs.py:")
+    assert "hunter2" not in caplog.text and "KeyError" not in caplog.text
+    assert refusal == "Unclosed connection: connection refused"
+
+
+KOPF_RETRY = (
+    "Request attempt #1/5 failed; will retry: GET https://10.0.0.1/api/v1/secrets?watch=true -> "
+    "ClientConnectorError(ConnectionKey(host='10.0.0.1', port=443, is_ssl=True, ssl=True, proxy=None), "
+    "ConnectionRefusedError(111, \"Connect call failed ('10.0.0.1', 443)\"))"
+)
+URLLIB3_RETRY = (
+    "Retrying (Retry(total=2, connect=None, read=None, redirect=None, status=None)) after connection broken by "
+    "'NewConnectionError(\"HTTPSConnection(host='10.0.0.1', port=443): Failed to establish a new connection: "
+    "[Errno 111] Connection refused\")': /api/v1/namespaces/default/secrets/db"
+)
+
+
+@pytest.fixture()
+def restored_logging() -> Any:
+    """configure_logging changes the root logger and library levels: put back afterwards."""
+    root = logging.getLogger()
+    names = ("urllib3", "kopf.objects", "kubernetes")
+    before = (root.handlers[:], root.level, {n: logging.getLogger(n).level for n in names})
+    yield
+    root.handlers[:], root.level = before[0], before[1]
+    for name, level in before[2].items():
+        logging.getLogger(name).setLevel(level)
+
+
+@pytest.mark.parametrize("log_format", ["text", "json"])
+@pytest.mark.usefixtures("restored_logging")
+def test_library_lines_carry_no_python_error_reprs_or_tracebacks(
+    log_format: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    configure_logging("INFO", log_format)
+    logging.getLogger("kopf._cogs.clients.watching").error(KOPF_RETRY)
+    logging.getLogger("urllib3.connectionpool").warning(URLLIB3_RETRY)
+    try:
+        raise RuntimeError("hunter2")
+    except RuntimeError:
+        logging.getLogger("kopf.objects").exception("Handler 'x' failed with an exception and will ignore it")
+    logging.getLogger("sealkit_controller.x").warning("own line: ValueError(1) stays as written")
+    err = capsys.readouterr().err
+    lines = err.splitlines()
+    assert len(lines) == 3, err
+    assert lines[0].endswith(
+        "GET https://10.0.0.1/api/v1/secrets?watch=true -> connection refused" + ('"}' if log_format == "json" else "")
+    )
+    assert "Handler 'x' failed with an exception and will ignore it" in lines[1]
+    for shown in ("Error(", "Traceback", "hunter2", "Retrying"):
+        assert shown not in "\n".join(lines[:2])
+    assert "own line: ValueError(1) stays as written" in lines[2]
+
+
+@pytest.mark.usefixtures("restored_logging")
+def test_library_tracebacks_stay_when_debugging(capsys: pytest.CaptureFixture[str]) -> None:
+    configure_logging("DEBUG", "text")
+    try:
+        raise RuntimeError("boom")
+    except RuntimeError:
+        logging.getLogger("kopf.objects").exception("failed")
+    assert "Traceback" in capsys.readouterr().err
 
 
 def test_the_operator_installs_the_handler() -> None:

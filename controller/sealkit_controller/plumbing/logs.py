@@ -4,6 +4,12 @@ stderr (Bitnami's --log-info-stdout), quiet client libraries.
 Tracebacks are kept: in text logs as usual, in JSON logs in an `exc_info` field of the same line.
 `log_loop_errors` is the event loop's last-resort handler: what nothing else caught becomes one line
 (the traceback only at debug level), and Kopf's watch streams closed late at shutdown are not errors.
+
+The libraries the controller runs on write their own lines: Kopf's request retries end with the Python
+repr of the error (`-> ClientConnectorError(ConnectionKey(...), ConnectionRefusedError(111, ...))`), and
+urllib3's retries name theirs (`NewConnectionError(...)`). `PlainLibraryLines` puts a cause in words in
+place of such a repr and keeps library tracebacks for debug logging; urllib3's retry lines are not shown
+(the controller's own line says what the request came to).
 """
 
 from __future__ import annotations
@@ -11,6 +17,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import re
 import sys
 from typing import Any
 
@@ -50,6 +57,61 @@ class _Above(_AtMost):
         return record.levelno > self.level
 
 
+# A Python exception's repr (`ClientConnectorError(...)`, `aiohttp.ServerDisconnectedError('...')`) to the line's end.
+_ERROR_REPR = re.compile(r"'?\b(?:[a-z_]\w*\.)*([A-Z]\w*(?:Error|Exception|Disconnected|Timeout))\(.*", re.DOTALL)
+# What an error's repr says, in words (first match wins).
+_CAUSES = (
+    (re.compile(r"ConnectionRefused|[Cc]onnection refused"), "connection refused"),
+    (re.compile(r"ConnectionReset|[Cc]onnection reset"), "connection reset"),
+    (re.compile(r"ServerDisconnected|Server disconnected"), "the server closed the connection"),
+    (re.compile(r"DNSError|Name or service not known|getaddrinfo"), "the host name does not resolve"),
+    (re.compile(r"Certificate|SSL|TLS"), "TLS error"),
+    (re.compile(r"Timeout|timed out"), "the request timed out"),
+)
+_HTTP_STATUS = re.compile(r"status=(\d{3})\b")
+
+
+def plain_cause(text: str) -> str:
+    """A library line with the repr of an error replaced by its cause in words (the line itself if it has none)."""
+    found = _ERROR_REPR.search(text)
+    if found is None:
+        return text
+    tail = found.group(0)
+    status = _HTTP_STATUS.search(tail)
+    cause = next((words for pattern, words in _CAUSES if pattern.search(tail)), None)
+    if cause is None:
+        cause = f"HTTP {status.group(1)}" if status else re.sub(r"(?<!^)(?=[A-Z])", " ", found.group(1)).lower()
+    return text[: found.start()] + cause
+
+
+class PlainLibraryLines(logging.Filter):
+    """Lines of libraries (Kopf, aiohttp, urllib3, asyncio) without Python error reprs or, unless `tracebacks`
+    (debug logging), tracebacks: a cause in words instead (`plain_cause`). The controller's own lines are
+    left alone: they are written that way."""
+
+    def __init__(self, *, tracebacks: bool) -> None:
+        super().__init__()
+        self.tracebacks = tracebacks
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if record.name.startswith("sealkit"):
+            return True
+        if record.exc_info and not self.tracebacks:
+            record.exc_info, record.exc_text = None, None
+        message = record.getMessage()
+        plain = plain_cause(message)
+        if plain != message:
+            record.msg, record.args = plain, ()
+        return True
+
+
+def quiet_libraries() -> None:
+    """The client libraries held at WARNING (`quiet_client_loggers`), and urllib3 at ERROR: its retry lines name
+    Python errors (`NewConnectionError(...)`), and the controller's own line says what the request came to."""
+    quiet_client_loggers()
+    logging.getLogger("urllib3").setLevel(logging.ERROR)
+
+
 def configure_logging(level: str, log_format: str, info_stdout: bool = True) -> None:
     """Root logging for the controller process: `level`, text or JSON lines.
 
@@ -70,12 +132,14 @@ def configure_logging(level: str, log_format: str, info_stdout: bool = True) -> 
         handlers = [low, high]
     else:
         handlers = [logging.StreamHandler(sys.stderr)]
+    plain = PlainLibraryLines(tracebacks=level.upper() == "DEBUG")
     for handler in handlers:
         handler.setFormatter(formatter)
+        handler.addFilter(plain)
     root = logging.getLogger()
     root.handlers[:] = handlers
     root.setLevel(level.upper())
-    quiet_client_loggers()
+    quiet_libraries()
     if root.level > logging.DEBUG:
         # Kopf logs a line per handled watch event; with every Secret of the cluster watched that is noise.
         logging.getLogger("kopf.objects").setLevel(logging.WARNING)
@@ -91,10 +155,19 @@ def log_loop_errors(loop: asyncio.AbstractEventLoop, context: dict[str, Any]) ->
     del loop
     message = str(context.get("message") or "unhandled error in the event loop")
     error = context.get("exception")
-    detail = f": {error}" if error is not None and str(error) else ""
+    detail = f": {_error_words(error)}" if isinstance(error, BaseException) else ""
     if context.get("asyncgen") is not None:
         logger.debug("a stream closed late at shutdown: %s%s", message, detail)
         return
     logger.error("%s%s", message, detail)
     if error is not None and logger.isEnabledFor(logging.DEBUG):
         logger.debug("where: %s", message, exc_info=error)
+
+
+def _error_words(error: BaseException) -> str:
+    """An error in words: the system's for an OSError, else where it was raised (its message may quote a value)."""
+    if isinstance(error, OSError):
+        return (error.strerror or str(error) or "input/output error").lower()
+    from sealkit_controller.plumbing.workqueue import raised_at
+
+    return f"an unexpected error (a bug){raised_at(error)}"
