@@ -18,7 +18,7 @@ from urllib.parse import quote
 
 from sealkit.clients.kube.overrides import Impersonation
 from sealkit.clients.transport import transport_cause
-from sealkit.errors import ConnectionFailure, ServiceError
+from sealkit.errors import ConnectionFailure, ServiceError, shown_url
 from sealkit.retry import parse_retry_after
 
 _MESSAGE_LIMIT = 300
@@ -197,7 +197,8 @@ class KubeClient:
 
     @property
     def host(self) -> str:
-        return str(self.configuration.host)
+        """The API server's URL as messages show it (a user and password, or a query, as `***`)."""
+        return shown_url(str(self.configuration.host))
 
     def close(self) -> None:
         self._api.close()

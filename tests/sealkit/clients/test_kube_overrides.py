@@ -12,7 +12,7 @@ import yaml
 
 from sealkit.clients.kube.config import ClusterOptions, client_namespace, connect, load_configuration
 from sealkit.clients.kube.overrides import ClientOverrides, Impersonation, apply_cluster, apply_user
-from sealkit.errors import InputError
+from sealkit.errors import InputError, SealkitError
 
 CA = base64.b64encode(b"-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n").decode()
 
@@ -159,3 +159,18 @@ def test_namespace_rule(kubeconfig: Path, tmp_path: Path, monkeypatch: pytest.Mo
     monkeypatch.setenv("HOME", str(tmp_path))
     monkeypatch.delenv("KUBECONFIG", raising=False)
     assert client_namespace(ClusterOptions()) == ("default", False)
+
+
+def test_the_server_is_named_without_its_user_or_password(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The API server's URL is every cluster error's where: a password written into it is never shown."""
+    from sealkit.clients.kube.proxy import ControllerProxy
+
+    monkeypatch.setenv("HOME", str(tmp_path))
+    monkeypatch.delenv("KUBECONFIG", raising=False)
+    options = ClusterOptions(
+        overrides=ClientOverrides(server="http://admin:hunter2@127.0.0.1:1", token="t", request_timeout=0)
+    )
+    assert connect(options).host == "http://***@127.0.0.1:1"
+    with pytest.raises(SealkitError) as unreachable:
+        ControllerProxy(options).cert_pem()
+    assert str(unreachable.value) == "cannot reach the API server (connection refused): http://***@127.0.0.1:1"
