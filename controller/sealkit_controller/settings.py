@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import email.utils
+import math
 import os
 import re
 import socket
@@ -83,6 +84,9 @@ def default_namespace(environ: dict[str, str] | None = None, sa_file: Path = SER
         text = ""
     return text or DEFAULT_CONTROLLER_NAMESPACE
 
+
+# The largest --key-size: generating a bigger RSA key takes many minutes (the controller could not serve meanwhile).
+MAX_KEY_SIZE = 16384
 
 # client-go's rest.DefaultQPS and DefaultBurst: what --kubeclient-qps 0 / --kubeclient-burst 0 mean.
 DEFAULT_KUBECLIENT_QPS = 5.0
@@ -266,9 +270,43 @@ class Settings:
                 where="--leader-elect-lease-name",
             )
 
+    def _validate_names(self) -> None:
+        """What the controller puts in API requests: refused here, not by the API server at its first key."""
+        from sealkit.validation import LABEL_RULE, annotations_problems, is_dns_label, is_dns_subdomain, labels_problems
+
+        for namespace, where in [
+            (self.namespace, "-n/--namespace (or $POD_NAMESPACE)"),
+            *((n, "--additional-namespaces") for n in self.additional_namespaces),
+        ]:
+            if not is_dns_label(namespace):
+                raise InputError(f"{namespace!r} is not a valid namespace name ({LABEL_RULE} characters)", where=where)
+        # generateName: the API server appends 5 characters and checks the result as an object name.
+        if not self.key_prefix or not is_dns_subdomain(f"{self.key_prefix}x"[:253]) or len(self.key_prefix) > 248:
+            raise InputError(
+                f"{self.key_prefix!r} is not a valid name prefix (lower-case letters, digits, '-' and '.', "
+                "starting with a letter or digit, at most 248 characters)",
+                where="--key-prefix",
+            )
+        for check, values, flag in (
+            (labels_problems, self.private_key_labels, "--privatekey-labels"),
+            (annotations_problems, self.private_key_annotations, "--privatekey-annotations"),
+        ):
+            problems = check(values, flag)
+            if problems:
+                item = problems[0].field[len(flag) :].strip("[]")
+                raise InputError(f"{item} {problems[0].message}" if item else problems[0].message, where=flag)
+
     def validate(self) -> Settings:
         if self.key_size < 2048:
             raise InputError(f"key size {self.key_size} is too small: use at least 2048 bits", where="--key-size")
+        if self.key_size > MAX_KEY_SIZE:
+            raise InputError(
+                f"key size {self.key_size} is too large: use at most {MAX_KEY_SIZE} bits", where="--key-size"
+            )
+        for value, flag in ((self.rate_limit, "--rate-limit"), (self.kubeclient_qps, "--kubeclient-qps")):
+            if not math.isfinite(value):
+                raise InputError(f"{value} is not a number of requests a second", where=flag)
+        self._validate_names()
         if self.key_renew_period < dt.timedelta(0):
             raise InputError("must not be negative (0 disables renewal)", where="--key-renew-period")
         if self.key_ttl <= dt.timedelta(0):

@@ -225,8 +225,20 @@ def test_every_setting_is_read_from_its_env_var(monkeypatch: pytest.MonkeyPatch)
         (["--leader-elect-renew-deadline", "20s"], "renew deadline (20s) must be positive and shorter than the lease"),
         (["--leader-elect-retry-period", "9s"], "retry period (9s) must be positive"),
         (["--leader-elect", "--leader-elect-lease-name", "Bad_Name"], "lease name 'Bad_Name' is not a valid"),
+        # Values the chart could pass that were taken, and failed only later (a 422 at the first key, a watch
+        # URL with a space in it, a rate limiter that never refills, a key that takes hours to generate).
+        (["--rate-limit", "nan"], "error: nan is not a number of requests a second: --rate-limit\n"),
+        (["--kubeclient-qps", "inf"], "error: inf is not a number of requests a second: --kubeclient-qps\n"),
+        (["-n", "Bad NS"], "error: 'Bad NS' is not a valid namespace name (lower-case letters, digits and '-', "),
+        (["--all-namespaces=false", "--additional-namespaces", "ok,a b"], "at most 63 characters): --additional-"),
+        (["--key-prefix", "BAD PREFIX"], "error: 'BAD PREFIX' is not a valid name prefix (lower-case letters, "),
+        (["--privatekey-labels", "app=bad value!"], "error: app is not a valid label value (at most 63 letters"),
+        (["--privatekey-annotations", "bad key=x"], "error: the 1st key is not a valid annotation key (an "),
+        (["--key-size", "99999999"], "error: key size 99999999 is too large: use at most 16384 bits: --key-size\n"),
     ],
 )
 def test_bad_new_settings_are_one_line_errors(args: list[str], message: str) -> None:
     result = CliRunner().invoke(cli, ["controller", *args])
     assert result.exit_code != 0 and message in result.output and "Traceback" not in result.output
+    if message.startswith("error: "):  # the command's own errors (click's usage errors are reworded by main)
+        assert result.output.count("\n") == 1, result.output
