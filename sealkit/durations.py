@@ -13,6 +13,8 @@ from sealkit.errors import InputError
 
 _DURATION_PART = re.compile(r"(\d+(?:\.\d*)?|\.\d+)(ns|us|µs|ms|s|m|h)")
 _UNIT_SECONDS = {"ns": 1e-9, "us": 1e-6, "µs": 1e-6, "ms": 1e-3, "s": 1.0, "m": 60.0, "h": 3600.0}
+# Go's longest duration (int64 nanoseconds): time.ParseDuration refuses anything longer.
+MAX_SECONDS = (2**63 - 1) / 1e9
 
 
 def parse_duration(text: str, what: str = "duration") -> dt.timedelta:
@@ -27,6 +29,8 @@ def parse_duration(text: str, what: str = "duration") -> dt.timedelta:
             raise InputError(f"{text!r} is not a duration (e.g. 720h, 1h30m, 90s, 0)", where=what)
         total += float(match.group(1)) * _UNIT_SECONDS[match.group(2)]
         pos = match.end()
+    if total > MAX_SECONDS:
+        raise InputError(f"{text!r} is out of range (at most 2562047h47m16s)", where=what)
     return dt.timedelta(seconds=total)
 
 

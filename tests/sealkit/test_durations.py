@@ -34,6 +34,19 @@ def test_bad_durations_name_the_problem(text: str) -> None:
         parse_duration(text)
 
 
+@pytest.mark.parametrize("text", ["2562048h", "99999999999999h", "9" * 400 + "h", "1" + "0" * 30 + "s"])
+def test_a_duration_longer_than_go_allows_is_refused(text: str) -> None:
+    """Go's durations are int64 nanoseconds (at most 2562047h47m16s): longer ones are an error there, and were
+    an OverflowError here ('internal error' from `sealkit controller --key-ttl 99999999999999h`)."""
+    with pytest.raises(InputError) as info:
+        parse_duration(text, "--key-ttl")
+    assert str(info.value) == f"{text!r} is out of range (at most 2562047h47m16s): --key-ttl"
+
+
+def test_the_longest_go_duration_is_taken() -> None:
+    assert parse_duration("2562047h47m16s").total_seconds() == 2562047 * 3600 + 47 * 60 + 16
+
+
 @given(st.integers(0, 10**6), st.integers(0, 59), st.integers(0, 59))
 def test_duration_parts_add_up(hours: int, minutes: int, seconds: int) -> None:
     assert parse_duration(f"{hours}h{minutes}m{seconds}s") == dt.timedelta(
