@@ -63,9 +63,12 @@ def resolve_target(scope: Scope, name: str | None, namespace: str | None, where:
         raise InputError("no namespace: give -n/--namespace or use --scope cluster-wide", where=where)
     if scope is Scope.STRICT and not name:
         raise InputError("no name: give --name (strict scope binds the value to a name)", where=where)
-    problems = name_problems(name, "--name") if name else []
-    problems += namespace_problems(namespace, "--namespace") if namespace else []
-    raise_first(problems, where)
+    for flag, problems in (
+        ("--name", name_problems(name, "--name") if name else []),
+        ("--namespace", namespace_problems(namespace, "--namespace") if namespace else []),
+    ):
+        if problems:  # the flag's own value: the flag is where
+            raise InputError(problems[0].message, where=flag)
     return Target(scope, namespace or "", name or "")
 
 

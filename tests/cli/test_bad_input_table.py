@@ -584,6 +584,18 @@ REFUSALS: dict[str, Refusal] = {
         lambda w: ["dev", "down", "--dir", str(w.bad("directory"))],
         lambda w: f"error: no local cluster runs from this directory: {w.bad('directory')}",
     ),
+    "seal --raw --name, not a name": Refusal(
+        lambda w: ["seal", "--raw", "--cert", str(w.cert), "--name", "Bad_Name", "-n", "team-a"],
+        lambda w: (
+            "error: is not a valid Kubernetes name (lower-case letters, digits, '-' and '.', starting and ending "
+            "with a letter or digit, at most 253 characters): --name"
+        ),
+    ),
+    "seal, SEALKIT_MAX_INPUT_BYTES not a number": Refusal(
+        lambda w: ["seal", "--cert", str(w.cert)],
+        lambda w: "error: not a positive whole number of bytes: environment variable SEALKIT_MAX_INPUT_BYTES",
+        env={"SEALKIT_MAX_INPUT_BYTES": "8MiB"},
+    ),
     "dev up --workdir, not a key": Refusal(
         lambda w: ["dev", "up", "--key-size", "2048", "--workdir", str(dev_workdir_with_a_list_for_key(w))],
         lambda w: f"error: not a key Secret: {w.root / 'dev-workdir' / 'sealing-key.yaml'}",
