@@ -219,7 +219,7 @@ def test_usage_errors_exit_2(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) ->
     assert run("--fail-on", "sometimes", str(tmp_path)).exit_code == 2
     monkeypatch.setenv("SEALKIT_MAX_INPUT_BYTES", "-1")
     result = run(str(tmp_path))
-    assert result.exit_code == 2 and result.output.startswith("error: SEALKIT_MAX_INPUT_BYTES")
+    assert result.exit_code == 2 and result.output.endswith(": environment variable SEALKIT_MAX_INPUT_BYTES\n")
 
 
 def test_stdin_over_the_cap_is_an_error(monkeypatch: pytest.MonkeyPatch) -> None:
