@@ -139,11 +139,19 @@ def fail(what: str, where: str | None = None, status: int = EXIT_USAGE) -> NoRet
 
 
 def usage_error(exc: click.UsageError) -> tuple[str, str]:
-    """Click's usage error as `what` (lower-case, no trailing dot) and `where` (the command and its help)."""
-    message = one_line(exc.format_message()).rstrip(".")
-    what = message[:1].lower() + message[1:] if message[:2] != message[:2].upper() else message
+    """Click's usage error as `what` (lower-case, no trailing dot) and `where`: the flag or argument for a bad
+    value (`--format`, `PATHS`), else the command and its help."""
+    if isinstance(exc, click.BadParameter) and not isinstance(exc, click.MissingParameter) and exc.param is not None:
+        param = exc.param
+        where = max(param.opts, key=len) if isinstance(param, click.Option) else str(param.name).upper()
+        return _lower_first(one_line(exc.message).rstrip(".")), where
     path = exc.ctx.command_path if exc.ctx is not None else "sealkit"
-    return what, f"{path} (see '{path} --help')"
+    return _lower_first(one_line(exc.format_message()).rstrip(".")), f"{path} (see '{path} --help')"
+
+
+def _lower_first(message: str) -> str:
+    """A sentence's first letter in lower case, unless the first word is an abbreviation (`PATHS`, `URL`)."""
+    return message[:1].lower() + message[1:] if message[:2] != message[:2].upper() else message
 
 
 def _given(filename: Any) -> str | None:

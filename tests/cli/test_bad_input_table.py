@@ -596,6 +596,17 @@ REFUSALS: dict[str, Refusal] = {
         lambda w: "error: not a positive whole number of bytes: environment variable SEALKIT_MAX_INPUT_BYTES",
         env={"SEALKIT_MAX_INPUT_BYTES": "8MiB"},
     ),
+    "keys restore -f DIR": Refusal(
+        lambda w: ["keys", "restore", "-f", str(w.bad("directory"))],
+        lambda w: f"error: file '{w.bad('directory')}' is a directory: --from-file",
+    ),
+    "seal -o xml": Refusal(
+        lambda w: ["seal", "-o", "xml"], lambda w: "error: 'xml' is not one of 'yaml', 'json': --format"
+    ),
+    "verify, no PATHS": Refusal(
+        lambda w: ["verify"],
+        lambda w: "error: missing argument 'PATHS...': sealkit verify (see 'sealkit verify --help')",
+    ),
     "dev up --workdir, not a key": Refusal(
         lambda w: ["dev", "up", "--key-size", "2048", "--workdir", str(dev_workdir_with_a_list_for_key(w))],
         lambda w: f"error: not a key Secret: {w.root / 'dev-workdir' / 'sealing-key.yaml'}",
