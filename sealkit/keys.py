@@ -24,6 +24,7 @@ from sealkit.certificates import fingerprint as fingerprint
 from sealkit.certificates import load_certificate as load_certificate
 from sealkit.documents import load_documents
 from sealkit.errors import InputError, KeyMaterialError
+from sealkit.validation import type_name
 from sealkit.wrapping.names import KEK_ID, WRAPPED_KEY_TYPE
 
 
@@ -97,14 +98,23 @@ def _keys_from_pem(text: str, source: str) -> list[PrivateKey]:
 
 
 def _secret_field(secret: Mapping[str, Any], name: str, where: str) -> str | None:
-    data = secret.get("data") or {}
-    string_data = secret.get("stringData") or {}
-    if isinstance(string_data, Mapping) and isinstance(string_data.get(name), str):
-        return str(string_data[name])
-    if isinstance(data, Mapping) and name in data:
-        value = data[name]
+    """`stringData[name]`, else `data[name]` decoded; a field of the wrong type is refused, never taken for
+    absent (a key Secret whose data is a list read 'has no tls.key')."""
+    fields = {}
+    for field_name in ("stringData", "data"):
+        value = secret.get(field_name)
+        if value is not None and not isinstance(value, Mapping):
+            raise KeyMaterialError(f"{field_name} is a {type_name(value)}, not a mapping", where=where)
+        fields[field_name] = value or {}
+    for field_name in ("stringData", "data"):
+        value = fields[field_name].get(name)
+        if value is not None and not isinstance(value, str):
+            raise KeyMaterialError(f"{field_name}.{name} is a {type_name(value)}, not a string", where=where)
+    if fields["stringData"].get(name) is not None:
+        return str(fields["stringData"][name])
+    if fields["data"].get(name) is not None:
         try:
-            return base64.b64decode(str(value), validate=True).decode()
+            return base64.b64decode(fields["data"][name], validate=True).decode()
         except (binascii.Error, UnicodeDecodeError):
             raise KeyMaterialError(f"data.{name} is not valid base64 PEM", where=where) from None
     return None
