@@ -40,9 +40,9 @@ if TYPE_CHECKING:
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
 @vault_options
 def check_recovery(paths: tuple[str, ...], fmt: str, **kwargs: Any) -> None:
-    """Report the SealedSecrets under PATHS that the escrowed keys of --cluster-name would NOT open.
+    """Report the SealedSecrets under PATHS that the escrowed keys of --cluster-name would NOT unseal.
 
-    Exit status: 0 every SealedSecret opens; 1 some would be lost, or an escrowed key is unusable; 2 bad usage.
+    Exit status: 0 every SealedSecret unseals; 1 some would be lost, or an escrowed key is unusable; 2 bad usage.
     Needs: get/list on the escrow vault's secrets (Key Vault Secrets User), and unwrap on the KEK for wrapped
     keys (Key Vault Crypto User). No cluster access.
     """

@@ -134,7 +134,8 @@ def controller_sha256(proxy: ControllerProxy) -> str:
 @click.command("verify")
 @_common
 def verify(**options: Any) -> None:
-    """Check that every SealedSecret under PATHS opens for its name, namespace and scope (read-only).
+    """Check that every SealedSecret under PATHS unseals: its values open for its name, namespace and scope,
+    and its template is one the controller and the API server accept (read-only).
 
     \b
     sealkit verify clusters/prod/                             # through the controller
