@@ -97,3 +97,26 @@ def test_an_error_in_a_watch_handler_is_one_warning_without_a_traceback(
     shown = _info_and_above(logs)
     assert PLANTED not in shown and "ValueError" not in shown and "Traceback" not in shown
     assert not _library_errors(logs)
+
+
+@pytest.mark.parametrize("skip_recreate", [False, True], ids=["default", "skip-recreate"])
+def test_a_sealedsecret_created_again_makes_its_secret_once_the_old_one_is_collected(
+    cluster: Cluster, skip_recreate: bool
+) -> None:
+    """A SealedSecret deleted and created again (kubectl replace, a GitOps sync): its first attempt may find the
+    Secret of the earlier one still there (the garbage collector has not taken it yet), not its own. Once that
+    Secret is collected, this one makes its own, and the status no longer says a Secret is in the way.
+    --skip-recreate does not stop this: this SealedSecret never had its Secret."""
+    cluster.add_key(0)
+    running = cluster.start(skip_recreate=skip_recreate)
+    try:
+        earlier = {"apiVersion": SS, "kind": "SealedSecret", "name": "testsecret", "uid": "0000-earlier"}
+        meta = {"name": "testsecret", "namespace": "default", "ownerReferences": [{**earlier, "controller": True}]}
+        cluster.create({"apiVersion": "v1", "kind": "Secret", "metadata": meta, "data": {"x": "eA=="}})
+        cluster.create(cluster.seal(data={"foo": PLANTED}))
+        cluster.wait(lambda: "ErrUpdateFailed" in cluster.reasons())
+        cluster.kube.delete("v1", "Secret", "testsecret", "default")  # as the garbage collector does
+        assert cluster.wait(cluster.data) == {"foo": PLANTED.encode()}
+        cluster.wait(lambda: (cluster.condition() or {}).get("status") == "True")
+    finally:
+        running.stop()

@@ -13,7 +13,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from sealkit.bitnami import MANAGED_ANNOTATION, PATCH_ANNOTATION
+from sealkit.bitnami import GROUP, KIND, MANAGED_ANNOTATION, PATCH_ANNOTATION
 
 
 class Action(enum.Enum):
@@ -60,6 +60,20 @@ def controlled_by(secret: Mapping[str, Any], owner_uid: str | None) -> bool:
         return False
     refs = (secret.get("metadata") or {}).get("ownerReferences") or []
     return any(isinstance(r, Mapping) and r.get("controller") and r.get("uid") == owner_uid for r in refs)
+
+
+def made_by_earlier(secret: Mapping[str, Any], name: str, owner_uid: str | None) -> bool:
+    """Controlled by an earlier SealedSecret of this name (deleted, then created again: another uid)."""
+    refs = (secret.get("metadata") or {}).get("ownerReferences") or []
+    return any(
+        isinstance(r, Mapping)
+        and r.get("controller")
+        and r.get("kind") == KIND
+        and str(r.get("apiVersion") or "").startswith(f"{GROUP}/")
+        and r.get("name") == name
+        and r.get("uid") != owner_uid
+        for r in refs
+    )
 
 
 def should_recreate(deleted_secret: Mapping[str, Any], owner_uid: str | None) -> bool:

@@ -340,7 +340,15 @@ class Controller:
         if tracked is None:
             return
         if deleted:
-            if not self.settings.skip_recreate and ownership.should_recreate(body, tracked.uid):
+            if not tracked.done and ownership.made_by_earlier(body, name, tracked.uid):
+                # The Secret of an earlier SealedSecret of this name (deleted and created again) was in the way, and
+                # the garbage collector has taken it with its owner: this one makes its own now (an attempt still
+                # under way, which may have found it, runs again after).
+                logger.info("Secret %s/%s of an earlier SealedSecret of that name was deleted; creating it", *key)
+                if tracked.failure == UNMANAGED:
+                    tracked.attempts = 0
+                self.queue.add(key)
+            elif not self.settings.skip_recreate and ownership.should_recreate(body, tracked.uid):
                 logger.info("Secret %s/%s was deleted; re-creating it", namespace, name)
                 tracked.attempts = 0
                 tracked.done = False
