@@ -95,6 +95,13 @@ def test_cert_verify_rotate_through_the_service_proxy(
     foreign = cluster.seal("app", data={"token": "t"}, key=1)
     refused = proxy.request("POST", "v1/verify", foreign, "application/json")
     assert refused.status == 409 and b"no key could decrypt" in refused.body
+    invalid = cluster.seal("app", data={"token": "t"})
+    invalid["spec"]["template"]["type"] = 5  # every value opens; the Secret it describes would be refused
+    not_unsealed = proxy.request("POST", "v1/verify", invalid, "application/json")
+    assert (not_unsealed.status, not_unsealed.body) == (
+        409,
+        b"the Secret it describes is invalid: spec.template.type: is a number, not a string\n",
+    ), "a refusal of any unseal step is 409 with its reason, as Bitnami's /v1/verify answers"
 
     # A newer key arrives while running: the cert and rotation follow it at once. Born a second after key 0
     # (certificates count whole seconds), which is in the past unless this test runs within a second of it.

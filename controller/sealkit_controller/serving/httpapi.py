@@ -1,7 +1,7 @@
 """The controller's HTTP API on :8080, as Bitnami's controller serves it through the service proxy.
 
 GET /healthz (alive), GET /readyz (a usable sealing key is held; 503 with the reason when not), GET /v1/cert.pem,
-POST /v1/verify (200 opens, 409 does not, 400 unreadable),
+POST /v1/verify (200 unseals, 409 does not, 400 unreadable),
 POST /v1/rotate (re-sealed with the newest key, scope kept). Verify and rotate are rate-limited per
 client, and the client is the connection's peer address: X-Forwarded-For is read only when the peer is
 one of the trusted proxies (--trusted-proxies, default none), and then the client is the right-most
@@ -31,6 +31,7 @@ from sealkit.errors import InputError, SealkitError, UnsealError
 from sealkit.keys import KeyRing, load_certificate
 from sealkit.reading import Limits, load_documents
 from sealkit.reseal import reseal_values, verify_sealed_secret
+from sealkit.unsealing import InvalidTemplate
 
 Network = ipaddress.IPv4Network | ipaddress.IPv6Network
 
@@ -199,8 +200,12 @@ def _instrumented(metrics: HttpMetrics | None, write_timeout: float | None) -> A
 
 
 def _verify(obj: Any, ring: KeyRing) -> web.Response:
-    """/v1/verify: 200 when a key of the ring opens every value (else UnsealError: 409)."""
-    verify_sealed_secret(obj, ring, where="request body")
+    """/v1/verify: 200 when it would unseal; 409 with the reason when it would not, as Bitnami's answers any
+    unseal failure: a value no key opens, or a template the controller would refuse (its values open)."""
+    try:
+        verify_sealed_secret(obj, ring, where="request body")
+    except InvalidTemplate as exc:
+        raise UnsealError(exc.what) from None
     return web.Response(status=200, text="ok\n")
 
 
