@@ -189,6 +189,15 @@ def _item(report: _Report, lines: _Lines, index: int, item_node: yaml.Node) -> _
             except ValueError:
                 report.add(catalog.SPC_INVALID, line, f"{where}: objectVersionHistory must be an unquoted integer")
                 ok = False
+                continue
+            if not -rules.MAX_VERSION_HISTORY - 1 <= history <= rules.MAX_VERSION_HISTORY:  # the provider's int32
+                report.add(
+                    catalog.SPC_INVALID,
+                    line,
+                    f"{where}: objectVersionHistory must be at most {rules.MAX_VERSION_HISTORY} "
+                    "(the provider's 32-bit limit: every mount fails)",
+                )
+                ok = False
             continue
         value = "" if value_node.tag == _NULL_TAG else str(value_node.value).strip()
         fields[key] = value
