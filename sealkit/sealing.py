@@ -63,13 +63,18 @@ def resolve_target(scope: Scope, name: str | None, namespace: str | None, where:
         raise InputError("no namespace: give -n/--namespace or use --scope cluster-wide", where=where)
     if scope is Scope.STRICT and not name:
         raise InputError("no name: give --name (strict scope binds the value to a name)", where=where)
+    check_name_flags(name, namespace)
+    return Target(scope, namespace or "", name or "")
+
+
+def check_name_flags(name: str | None, namespace: str | None) -> None:
+    """--name and --namespace as the API server checks names; the flag is where (its own value is wrong)."""
     for flag, problems in (
-        ("--name", name_problems(name, "--name") if name else []),
+        ("--name", name_problems(name, "--name") if name is not None else []),
         ("--namespace", namespace_problems(namespace, "--namespace") if namespace else []),
     ):
-        if problems:  # the flag's own value: the flag is where
+        if problems:
             raise InputError(problems[0].message, where=flag)
-    return Target(scope, namespace or "", name or "")
 
 
 def secret_items(secret: Mapping[str, Any], where: str) -> dict[str, bytes]:
@@ -148,8 +153,8 @@ def seal_secret(
         raise InputError(f"a {describe_kind(secret)} is not a v1 Secret", where=where)
     meta = metadata_of(secret, where)
     own_name, own_namespace = meta.get("name"), meta.get("namespace")
-    problems = name_problems(name, "--name") if name is not None else []
-    problems += namespace_problems(namespace, "--namespace") if namespace else []
+    check_name_flags(name, namespace)
+    problems: list[Problem] = []
     if own_name is not None and name is None:
         problems += name_problems(own_name)
     if own_namespace is not None:

@@ -31,12 +31,10 @@ from sealkit.manifest import metadata_of, string_map
 from sealkit.reading import compose_documents
 from sealkit.scope import Scope, scope_from_annotations
 from sealkit.sealedsecret import SealedSecretView, is_sealed_secret, parse_sealed_secret
-from sealkit.sealing import Target, resolve_target, seal_secret, seal_value, secret_items
+from sealkit.sealing import Target, check_name_flags, resolve_target, seal_secret, seal_value, secret_items
 from sealkit.validation import (
     immutable_problems,
     metadata_problems,
-    name_problems,
-    namespace_problems,
     raise_first,
     secret_data_problems,
     type_problems,
@@ -87,10 +85,9 @@ def prepare(
             raise InputError(f"not a v1 Secret: {doc.where}")
         meta = metadata_of(obj, doc.where)
         # What the messages below quote, and what goes into the files in clear, checked first.
+        check_name_flags(name, namespace)
         raise_first(
-            (name_problems(name, "--name") if name is not None else [])
-            + (namespace_problems(namespace, "--namespace") if namespace else [])
-            + metadata_problems({k: v for k, v in meta.items() if not (k == "namespace" and v == "")})  # "": none
+            metadata_problems({k: v for k, v in meta.items() if not (k == "namespace" and v == "")})  # "": none
             + type_problems(obj.get("type"))
             + immutable_problems(obj.get("immutable")),
             doc.where,

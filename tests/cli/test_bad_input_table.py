@@ -442,6 +442,12 @@ class Refusal:
     terminal: bool = False  # stdin is a terminal
 
 
+def secret_file(w: World) -> str:
+    path = w.root / "secret.yaml"
+    path.write_text(w.secret)
+    return str(path)
+
+
 def spec(w: World) -> str:
     return str(w.spec_repo / "sealkit-csi.yaml")
 
@@ -589,6 +595,20 @@ REFUSALS: dict[str, Refusal] = {
         lambda w: (
             "error: is not a valid Kubernetes name (lower-case letters, digits, '-' and '.', starting and ending "
             "with a letter or digit, at most 253 characters): --name"
+        ),
+    ),
+    "seal --name, not a name": Refusal(
+        lambda w: ["seal", "--cert", str(w.cert), "-f", secret_file(w), "--name", "DB"],
+        lambda w: (
+            "error: is not a valid Kubernetes name (lower-case letters, digits, '-' and '.', starting and ending "
+            "with a letter or digit, at most 253 characters): --name"
+        ),
+    ),
+    "seal --env -n, not a namespace": Refusal(
+        lambda w: ["seal", "--spec", spec(w), "--env", "dev", "-f", secret_file(w), "-n", "Team_A"],
+        lambda w: (
+            "error: is not a valid namespace name (lower-case letters, digits and '-', starting and ending with a "
+            "letter or digit, at most 63 characters): --namespace"
         ),
     ),
     "seal, SEALKIT_MAX_INPUT_BYTES not a number": Refusal(
