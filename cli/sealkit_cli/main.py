@@ -49,7 +49,7 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
         "Environments' certificates: pull them into the repo, check them.",
     ),
     "set": ("sealkit_cli.commands.setitem", "set_item", "Add or replace one item in environments' SealedSecrets."),
-    "verify": ("sealkit_cli.commands.verify", "verify", "Check that SealedSecrets open (files, directories)."),
+    "verify": ("sealkit_cli.commands.verify", "verify", "Check that SealedSecrets unseal (files, directories)."),
     "reencrypt": ("sealkit_cli.commands.verify", "reencrypt", "Re-seal SealedSecrets with the newest key in place."),
     "csi": ("sealkit_cli.commands.csi", "csi", "Key Vault CSI: generate SecretProviderClasses and workload wiring."),
     "keys": (

@@ -1,8 +1,8 @@
-"""`sealkit keys check-recovery PATHS`: would the config repo's SealedSecrets open after losing the cluster?
+"""`sealkit keys check-recovery PATHS`: would the config repo's SealedSecrets unseal after losing the cluster?
 
 Offline (no cluster): every enabled escrowed key of --cluster-name is read from --vault (wrapped ones are
 unwrapped through their KEK, with the same credential), and every SealedSecret under PATHS is tried against
-them. Exit 0: all open. Exit 1: some would be lost (each named: file, namespace/name, why), or an escrowed key
+them (the whole unseal, as the controller does it). Exit 0: all unseal. Exit 1: some would be lost (each named: file, namespace/name, why), or an escrowed key
 could not be read or opened. The nightly CI job of docs/disaster-recovery.md.
 """
 
