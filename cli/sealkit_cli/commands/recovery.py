@@ -2,8 +2,9 @@
 
 Offline (no cluster): every enabled escrowed key of --cluster-name is read from --vault (wrapped ones are
 unwrapped through their KEK, with the same credential), and every SealedSecret under PATHS is tried against
-them (the whole unseal, as the controller does it). Exit 0: all unseal. Exit 1: some would be lost (each named: file, namespace/name, why), or an escrowed key
-could not be read or opened. The nightly CI job of docs/disaster-recovery.md.
+them (the whole unseal, as the controller does it). Exit 0: all unseal. Exit 1: some would be lost (each
+named: file, namespace/name, why), or an escrowed key could not be read or opened. The nightly CI job of
+docs/disaster-recovery.md.
 """
 
 from __future__ import annotations
