@@ -228,14 +228,23 @@ def _load(
                 config_dict, client_configuration=configuration, persist_config=False
             )
     except kubernetes.config.ConfigException as exc:
-        first = str(exc).strip().splitlines()[0] if str(exc).strip() else "invalid"
-        raise InputError(f"cannot use the kubeconfig: {first}", where=_kubeconfig_name(kubeconfig)) from None
+        raise InputError(_config_problem(exc), where=_kubeconfig_name(kubeconfig)) from None
     except OSError as exc:
         what = f"cannot use the kubeconfig: a file it names cannot be read ({os_reason(exc)})"
         raise InputError(what, where=_kubeconfig_name(kubeconfig)) from None
     except (ValueError, TypeError, AttributeError, KeyError):
         raise InputError("cannot use the kubeconfig: it is not valid", where=_kubeconfig_name(kubeconfig)) from None
     return configuration, impersonation
+
+
+def _config_problem(exc: Exception) -> str:
+    """The Kubernetes library's refusal of a kubeconfig in our words: a file it names that is missing (a CA, a
+    client certificate or key) is 'does not exist (PATH)', anything else its first line."""
+    first = str(exc).strip().splitlines()[0] if str(exc).strip() else "it is not valid"
+    missing = first.removeprefix("File does not exist: ")
+    if missing != first:
+        return f"cannot use the kubeconfig: a file it names does not exist ({missing})"
+    return f"cannot use the kubeconfig: {first[:1].lower() + first[1:]}"
 
 
 @contextlib.contextmanager

@@ -80,3 +80,35 @@ def test_the_cli_prints_one_line_and_no_root_logger_line(tmp_path: Path) -> None
         f"error: cannot use the kubeconfig: its credential plugin {tmp_path}/kubelogin-absent failed (not found): "
         f"kubeconfig {path}\n"
     )
+
+
+@pytest.mark.parametrize(
+    ("section", "entry"),
+    [
+        ("cluster", {"certificate-authority": "ca.pem"}),
+        ("user", {"client-certificate": "c.pem", "client-key": "k.pem"}),
+    ],
+)
+def test_a_file_the_kubeconfig_names_that_is_missing_is_named(
+    tmp_path: Path, section: str, entry: dict[str, str]
+) -> None:
+    """The library's 'File does not exist: P' (its words, capitalised, mid-line) reads as ours."""
+    missing = tmp_path / "gone"
+    body = {
+        "apiVersion": "v1",
+        "kind": "Config",
+        "clusters": [{"name": "c", "cluster": {"server": "https://127.0.0.1:6443"}}],
+        "users": [{"name": "u", "user": {"token": TOKEN}}],
+        "contexts": [{"name": "x", "context": {"cluster": "c", "user": "u"}}],
+        "current-context": "x",
+    }
+    target = body["clusters" if section == "cluster" else "users"][0][section]  # type: ignore[index]
+    target.update({key: str(missing / name) for key, name in entry.items()})
+    path = tmp_path / "kubeconfig"
+    path.write_text(yaml.safe_dump(body))
+    with pytest.raises(InputError) as refused:
+        load_configuration(str(path))
+    first = missing / next(iter(entry.values()))
+    assert (
+        str(refused.value) == f"cannot use the kubeconfig: a file it names does not exist ({first}): kubeconfig {path}"
+    )
