@@ -109,6 +109,9 @@ def default_threads(cpus: int | None = None) -> int:
     return default_workers(cpus) + 4
 
 
+MAX_PARALLEL = 1024  # --workers and --threads: far above what a controller's CPUs keep busy
+
+
 @dataclass(frozen=True)
 class Settings:
     """Everything the controller reads; defaults are Bitnami's. Immutable: a run's settings never change.
@@ -313,8 +316,9 @@ class Settings:
             raise InputError("must be positive", where="--key-ttl")
         if self.max_unseal_retries < 0:
             raise InputError("must not be negative", where="--max-unseal-retries")
-        if self.workers < 1 or self.threads < 1:
-            raise InputError("must be at least 1", where="--workers/--threads")
+        for count, flag in ((self.workers, "--workers"), (self.threads, "--threads")):
+            if not 1 <= count <= MAX_PARALLEL:  # more only holds memory: a thread or a reconcile per unit
+                raise InputError(f"must be from 1 to {MAX_PARALLEL}", where=flag)
         if self.log_format not in ("text", "json"):
             raise InputError("choose text or json", where="--log-format")
         if self.key_order_priority not in KEY_ORDER_PRIORITIES:

@@ -57,6 +57,8 @@ def test_validation() -> None:
         ({"escrow_vault": "kv-prod", "escrow_cluster_name": "Prod"}, "--escrow-cluster-name"),
         ({"escrow_vault": "http://kv", "escrow_cluster_name": "prod"}, "--escrow-vault"),
         ({"escrow_vault": "Bad_Name!", "escrow_cluster_name": "prod"}, "--escrow-vault"),  # was met at run time
+        ({"workers": 0}, "--workers"),
+        ({"threads": 100_000}, "--threads"),  # each a thread at most: was accepted, bounded only by memory
     ],
 )
 def test_a_bad_setting_names_its_flag_last(settings: dict[str, str], flag: str) -> None:
