@@ -273,6 +273,36 @@ class Settings:
                 where="--leader-elect-lease-name",
             )
 
+    def _validate_numbers(self) -> None:
+        """Sizes, rates, counts and durations within what the controller can use."""
+        if self.key_size < 2048:
+            raise InputError(f"key size {self.key_size} is too small: use at least 2048 bits", where="--key-size")
+        if self.key_size > MAX_KEY_SIZE:
+            raise InputError(
+                f"key size {self.key_size} is too large: use at most {MAX_KEY_SIZE} bits", where="--key-size"
+            )
+        for value, flag in ((self.rate_limit, "--rate-limit"), (self.kubeclient_qps, "--kubeclient-qps")):
+            if not math.isfinite(value):
+                raise InputError(f"{value} is not a number of requests a second", where=flag)
+        if self.key_renew_period < dt.timedelta(0):
+            raise InputError("must not be negative (0 disables renewal)", where="--key-renew-period")
+        if self.key_ttl <= dt.timedelta(0):
+            raise InputError("must be positive", where="--key-ttl")
+        if self.max_unseal_retries < 0:
+            raise InputError("must not be negative", where="--max-unseal-retries")
+        for count, flag in ((self.workers, "--workers"), (self.threads, "--threads")):
+            if not 1 <= count <= MAX_PARALLEL:  # more only holds memory: a thread or a reconcile per unit
+                raise InputError(f"must be from 1 to {MAX_PARALLEL}", where=flag)
+        if self.rate_limit < 0:
+            raise InputError("must not be negative", where="--rate-limit")
+        if self.rate_limit_burst < 1:
+            raise InputError("must be at least 1", where="--rate-limit-burst")
+        if self.kubeclient_burst < 0:
+            raise InputError("must not be negative (0: client-go's default, 10)", where="--kubeclient-burst")
+        for timeout, flag in ((self.read_timeout, "--read-timeout"), (self.write_timeout, "--write-timeout")):
+            if timeout <= dt.timedelta(0):
+                raise InputError("must be positive", where=flag)
+
     def _validate_names(self) -> None:
         """What the controller puts in API requests: refused here, not by the API server at its first key."""
         from sealkit.validation import LABEL_RULE, annotations_problems, is_dns_label, is_dns_subdomain, labels_problems
@@ -300,37 +330,12 @@ class Settings:
                 raise InputError(f"{item} {problems[0].message}" if item else problems[0].message, where=flag)
 
     def validate(self) -> Settings:
-        if self.key_size < 2048:
-            raise InputError(f"key size {self.key_size} is too small: use at least 2048 bits", where="--key-size")
-        if self.key_size > MAX_KEY_SIZE:
-            raise InputError(
-                f"key size {self.key_size} is too large: use at most {MAX_KEY_SIZE} bits", where="--key-size"
-            )
-        for value, flag in ((self.rate_limit, "--rate-limit"), (self.kubeclient_qps, "--kubeclient-qps")):
-            if not math.isfinite(value):
-                raise InputError(f"{value} is not a number of requests a second", where=flag)
+        self._validate_numbers()
         self._validate_names()
-        if self.key_renew_period < dt.timedelta(0):
-            raise InputError("must not be negative (0 disables renewal)", where="--key-renew-period")
-        if self.key_ttl <= dt.timedelta(0):
-            raise InputError("must be positive", where="--key-ttl")
-        if self.max_unseal_retries < 0:
-            raise InputError("must not be negative", where="--max-unseal-retries")
-        for count, flag in ((self.workers, "--workers"), (self.threads, "--threads")):
-            if not 1 <= count <= MAX_PARALLEL:  # more only holds memory: a thread or a reconcile per unit
-                raise InputError(f"must be from 1 to {MAX_PARALLEL}", where=flag)
         if self.log_format not in ("text", "json"):
             raise InputError("choose text or json", where="--log-format")
         if self.key_order_priority not in KEY_ORDER_PRIORITIES:
             raise InputError(f"choose {' or '.join(KEY_ORDER_PRIORITIES)}", where="--key-order-priority")
-        if self.rate_limit < 0 or self.rate_limit_burst < 1:
-            raise InputError(
-                "the rate must not be negative, and the burst at least 1", where="--rate-limit/--rate-limit-burst"
-            )
-        if self.kubeclient_burst < 0:
-            raise InputError("must not be negative (0: client-go's default, 10)", where="--kubeclient-burst")
-        if self.read_timeout <= dt.timedelta(0) or self.write_timeout <= dt.timedelta(0):
-            raise InputError("must be positive", where="--read-timeout/--write-timeout")
         from sealkit_controller.serving.httpapi import parse_trusted_proxies
 
         parse_trusted_proxies(self.trusted_proxies)
@@ -343,8 +348,8 @@ class Settings:
         self._validate_election()
         if bool(self.escrow_vault) != bool(self.escrow_cluster_name):
             raise InputError(
-                "key escrow needs both the vault and the cluster name (or neither)",
-                where="--escrow-vault/--escrow-cluster-name",
+                "key escrow needs both the vault and the cluster name (or neither); this one is missing",
+                where="--escrow-cluster-name" if self.escrow_vault else "--escrow-vault",
             )
         if self.escrow_enabled:
             from sealkit.escrow.scheme import check_cluster_name

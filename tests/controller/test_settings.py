@@ -59,6 +59,10 @@ def test_validation() -> None:
         ({"escrow_vault": "Bad_Name!", "escrow_cluster_name": "prod"}, "--escrow-vault"),  # was met at run time
         ({"workers": 0}, "--workers"),
         ({"threads": 100_000}, "--threads"),  # each a thread at most: was accepted, bounded only by memory
+        ({"rate_limit_burst": 0}, "--rate-limit-burst"),  # these named two flags, one of them at fault
+        ({"write_timeout": dt.timedelta(0)}, "--write-timeout"),
+        ({"escrow_vault": "kv-prod"}, "--escrow-cluster-name"),
+        ({"escrow_cluster_name": "prod"}, "--escrow-vault"),
     ],
 )
 def test_a_bad_setting_names_its_flag_last(settings: dict[str, str], flag: str) -> None:
