@@ -260,26 +260,39 @@ def _scalar(node: yaml.ScalarNode) -> Any:
         return node.value
 
 
-def _kubernetes_objects(obj: Any, node: yaml.Node, document: int) -> list[Manifest]:
+def _bare_secret(obj: Any) -> bool:
+    """A mapping that says `kind: Secret` without an apiVersion (a kustomize patch, a hand-written file): not
+    an object the API server takes as it stands, but plaintext Secret values committed all the same."""
+    return isinstance(obj, Mapping) and obj.get("kind") == "Secret" and "apiVersion" not in obj
+
+
+def _kubernetes_objects(obj: Any, node: yaml.Node, document: int, item: int | None = None) -> list[Manifest]:
+    """The objects of one document: itself, or the items of a `...List` (nested Lists flattened, as kubectl
+    does; items without apiVersion and kind, as the API server lists them in a `SecretList`, take the
+    List's: `v1` and `Secret`)."""
+    if _bare_secret(obj):
+        return [Manifest(obj, node, document, item)]
     if not is_kubernetes_object(obj):
         return []
     kind = obj.get("kind")
     items = obj.get("items")
-    if isinstance(kind, str) and kind.endswith("List") and isinstance(items, list):
-        items_node = None
-        if isinstance(node, yaml.MappingNode):
-            for key_node, value_node in node.value:
-                if isinstance(key_node, yaml.ScalarNode) and key_node.value == "items":
-                    items_node = value_node
-        out: list[Manifest] = []
-        for i, item in enumerate(items):
-            item_node = node
-            if isinstance(items_node, yaml.SequenceNode) and i < len(items_node.value):
-                item_node = items_node.value[i]
-            if is_kubernetes_object(item):
-                out.append(Manifest(item, item_node, document, i))
-        return out
-    return [Manifest(obj, node, document)]
+    if not (isinstance(kind, str) and kind.endswith("List") and isinstance(items, list)):
+        return [Manifest(obj, node, document, item)]
+    items_node = None
+    if isinstance(node, yaml.MappingNode):
+        for key_node, value_node in node.value:
+            if isinstance(key_node, yaml.ScalarNode) and key_node.value == "items":
+                items_node = value_node
+    item_kind = kind.removesuffix("List")
+    out: list[Manifest] = []
+    for i, entry in enumerate(items):
+        item_node = node
+        if isinstance(items_node, yaml.SequenceNode) and i < len(items_node.value):
+            item_node = items_node.value[i]
+        if item_kind and isinstance(entry, Mapping) and "kind" not in entry and "apiVersion" not in entry:
+            entry = {"apiVersion": obj["apiVersion"], "kind": item_kind, **entry}
+        out.extend(_kubernetes_objects(entry, item_node, document, i if item is None else item))
+    return out
 
 
 def max_input_bytes(environ: Mapping[str, str] | None = None) -> int:
