@@ -77,7 +77,7 @@ def parse_sealed_secret(obj: Any, where: str, *, default_namespace: str | None =
         raise InputError(f"metadata.namespace is a {type_name(namespace)}, not a string", where=where)
     scope = scope_from_annotations(string_map(meta.get("annotations"), where, "metadata.annotations"))
     if scope is not Scope.CLUSTER_WIDE and not namespace:
-        raise InputError("the SealedSecret has no metadata.namespace (give -n/--namespace)", where=where)
+        raise InputError("the SealedSecret has no metadata.namespace, which its scope needs", where=where)
     spec = obj.get("spec")
     if not isinstance(spec, Mapping):
         raise InputError("the SealedSecret has no spec", where=where)

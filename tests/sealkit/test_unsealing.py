@@ -127,7 +127,7 @@ def test_invalid_base64_is_named(cert: SealingCertificate, ring: KeyRing) -> Non
 def test_missing_namespace_for_strict(cert: SealingCertificate, ring: KeyRing) -> None:
     obj = sealed(cert)
     del obj["metadata"]["namespace"]
-    with pytest.raises(InputError, match=r"no metadata.namespace"):
+    with pytest.raises(InputError, match=r"^the SealedSecret has no metadata.namespace, which its scope needs: "):
         unseal(obj, ring)
     assert unseal(obj, ring, default_namespace="team-a").items == {"password": b"p4ss"}
 
