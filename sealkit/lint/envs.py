@@ -96,7 +96,7 @@ class EnvironmentIndex:
         env = self.env_for(path)
         if env is None:
             return
-        label = f"SealedSecret {manifest.namespace or default_namespace or '-'}/{manifest.name or '(unnamed)'}"
+        label = f"SealedSecret {default_namespace or manifest.namespace or '-'}/{manifest.name or '(unnamed)'}"
         line = manifest.line("metadata", "annotations", provenance.CERTIFICATE_ANNOTATION)
         try:
             found = provenance.read(manifest.metadata.get("annotations"), label)

@@ -232,16 +232,17 @@ class Scanner:
         for manifest in loaded.manifests:
             self.report.objects += 1
             ignored = _ignored_by_annotation(manifest)
+            namespace = default_namespace or manifest.namespace  # kustomize's namespace wins over the file's
             index.add_manifest(
                 display,
                 manifest,
-                manifest.namespace or default_namespace,
+                namespace,
                 refs=catalog.SECRET_REF_MISSING.id not in ignored,
             )
             for hit in self._object_hits(manifest, default_namespace):
                 self._emit(display, hit, ignored)
             if self.environments is not None and source.path is not None:
-                for hit in self.environments.check(manifest, _key(source), manifest.namespace or default_namespace):
+                for hit in self.environments.check(manifest, _key(source), namespace):
                     self._emit(display, hit, ignored)
             if csi.is_csi_spec(manifest) and source.path is not None and source not in specs:
                 specs.append(source)

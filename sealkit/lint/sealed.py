@@ -112,13 +112,14 @@ def _template_hits(manifest: Manifest, name: str) -> Iterator[Hit]:
 
 
 def check_sealed(manifest: Manifest, default_namespace: str, checks: SealedChecks) -> Iterator[Hit]:
-    """SK201-SK209 for one SealedSecret; `default_namespace` is what kustomize would set."""
+    """SK201-SK209 for one SealedSecret; `default_namespace` is what a kustomization listing the file sets: kustomize
+    puts the object there whatever its metadata.namespace says, so that is where it must open."""
     if not is_sealed_secret(manifest.obj):
         return
     name = manifest.name or "(unnamed)"
     outer = _scope(_annotations(manifest.metadata))
     yield from _template_scope_hits(manifest, outer)
-    namespace = manifest.namespace or default_namespace
+    namespace = default_namespace or manifest.namespace
     if outer is not Scope.CLUSTER_WIDE and not namespace:
         yield Hit(
             catalog.SEALED_NO_NAMESPACE,
@@ -177,8 +178,10 @@ def check_sealed(manifest: Manifest, default_namespace: str, checks: SealedCheck
     if checks.opener is None or bad_values or (outer is not Scope.CLUSTER_WIDE and not namespace):
         return
     obj = dict(manifest.obj)
-    if namespace and not manifest.namespace:
+    if namespace and namespace != manifest.namespace:
         obj["metadata"] = {**manifest.metadata, "namespace": namespace}
     reason = checks.opener(obj, f"{namespace or '-'}/{name}")
     if reason is not None:
+        if manifest.namespace and namespace != manifest.namespace:
+            reason += f" (its kustomization.yaml sets namespace {namespace} over its metadata.namespace)"
         yield Hit(catalog.SEALED_DOES_NOT_OPEN, manifest.line("metadata", "name"), reason)

@@ -187,7 +187,9 @@ def test_online_asks_the_controller(kube: Any, kubeconfig: Path, controller: Con
     assert bad.exit_code == 1
     assert "SK208" in bad.output and "does not open in the cluster" in bad.output
     verified = [r for r in kube.request_log if "/proxy/v1/verify" in str(r)]
-    assert len(verified) == 2, "one POST /v1/verify per SealedSecret"
+    assert len(verified) == 4, "one POST /v1/verify per SealedSecret"
+    # sent in the namespace its kustomization.yaml sets, where kustomize build puts it
+    assert "kustomized/sealed.yaml:4: error SK208" in bad.output
     # kustomize's namespace is sent along when the SealedSecret has none of its own
     nons = tmp_path / "app"
     shutil.copytree(RULES / "SK204-sealed-no-namespace" / "good" / "app", nons)
