@@ -189,6 +189,27 @@ class EscrowEntry:
     version: str = ""
     wrapped: bool = False  # the copy is a wrapped key (opens through its KEK)
     kek: str = ""  # the KEK's versioned id, for wrapped copies
+    # Why a copy is not to be used (then `enabled` is False): "disabled", "expired" or "not yet valid"
+    # (the vault's exp/nbf, which Key Vault does not enforce on reads: sealkit does).
+    state: str = ""
+
+
+def validity_state(
+    enabled: bool, not_before: dt.datetime | None, expires_on: dt.datetime | None, now: dt.datetime | None = None
+) -> str:
+    """ "" for a secret version that may be used now, else why not: "disabled", "expired", "not yet valid"."""
+    now = now or dt.datetime.now(dt.UTC)
+    if not enabled:
+        return "disabled"
+    if expires_on is not None and _aware(expires_on) <= now:
+        return "expired"
+    if not_before is not None and _aware(not_before) > now:
+        return "not yet valid"
+    return ""
+
+
+def _aware(when: dt.datetime) -> dt.datetime:
+    return when if when.tzinfo else when.replace(tzinfo=dt.UTC)
 
 
 def entry_from_listing(
@@ -199,11 +220,15 @@ def entry_from_listing(
     enabled: bool = True,
     version: str = "",
     content_type: str | None = None,
+    not_before: dt.datetime | None = None,
+    expires_on: dt.datetime | None = None,
+    now: dt.datetime | None = None,
 ) -> EscrowEntry | None:
     """An `EscrowEntry` when this listed secret is a scheme-1 escrow of `cluster`'s key, else None.
 
     Name and tags must agree: a secret named for another cluster (``sealkit-dev-x-...`` is not
-    ``sealkit-dev-...``'s) or whose fingerprint tag does not give its key id is not counted.
+    ``sealkit-dev-...``'s) or whose fingerprint tag does not give its key id is not counted. A copy that is
+    disabled, expired or not yet valid is listed with `enabled` False and `state` saying why.
     """
     parsed = parse_secret_name(name)
     tags = dict(tags or {})
@@ -214,7 +239,9 @@ def entry_from_listing(
         return None
     created = parse_rfc3339(tags[TAG_CREATED]) if tags.get(TAG_CREATED) else None
     wrapped = content_type == WRAPPED_CONTENT_TYPE
-    return EscrowEntry(name, cluster, fp, created, enabled, version, wrapped, tags.get(TAG_KEK, "") if wrapped else "")
+    state = validity_state(enabled, not_before, expires_on, now)
+    kek = tags.get(TAG_KEK, "") if wrapped else ""
+    return EscrowEntry(name, cluster, fp, created, not state, version, wrapped, kek, state)
 
 
 def parse_payload(value: str, *, name: str, cluster: str, tags: Mapping[str, str] | None = None) -> PrivateKey:

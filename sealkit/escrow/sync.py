@@ -188,21 +188,37 @@ def restore_from_vault(
 class Escrowed:
     fingerprint: str
     name: str
-    stored: bool  # False: it was escrowed already
+    stored: bool  # False: it was escrowed already (its copy read and checked)
+    replaced: str = ""  # stored over a copy that could not be used: why not
 
 
 def backup_to_vault(vault: EscrowStore, cluster: str, keys: Iterable[Escrowable]) -> list[Escrowed]:
-    """Escrow every key that has no enabled escrow entry yet (each written, read back and compared)."""
-    existing = {e.fingerprint: e for e in vault.entries(cluster) if e.enabled}
+    """Escrow every key without a usable escrowed copy (each written, read back and compared).
+
+    A listed copy counts only once it has been read and checked (it holds the key its name and tags say):
+    a copy that is disabled, expired, not yet valid or does not hold its key gets a new version.
+    """
+    entries = {e.fingerprint: e for e in vault.entries(cluster)}
     done: list[Escrowed] = []
     seen: set[str] = set()
     for key in keys:
         if key.fingerprint in seen:
             continue
         seen.add(key.fingerprint)
-        if key.fingerprint in existing:
-            done.append(Escrowed(key.fingerprint, existing[key.fingerprint].name, False))
-            continue
-        entry = vault.store(key, cluster)
-        done.append(Escrowed(key.fingerprint, entry.name, True))
+        entry = entries.get(key.fingerprint)
+        why = ""
+        if entry is not None and not entry.enabled:
+            why = f"the copy there is {entry.state or 'disabled'}"
+        elif entry is not None:
+            try:
+                vault.fetch(entry)
+            except EscrowError as exc:
+                if failure_reason(exc) != INVALID:  # the vault could not be asked: nothing is known
+                    raise
+                why = f"the copy there cannot be used ({exc.what})"
+            else:
+                done.append(Escrowed(key.fingerprint, entry.name, False))
+                continue
+        stored = vault.store(key, cluster)
+        done.append(Escrowed(key.fingerprint, stored.name, True, why))
     return done

@@ -161,7 +161,7 @@ def list_keys(fmt: str, **kwargs: Any) -> None:
     ACTIVE: `sealing` (the newest active key: it seals), `yes` (opens), `no` (a key Secret no longer
     labelled active), `-` (not in the cluster). WRAPPED: `yes` (a wrapped key Secret: the key rests
     encrypted by a KEK), `no` (plaintext), `-`. ESCROWED: `yes`, `wrapped` (the copy is wrapped),
-    `disabled`, `no`, or `-` without --vault.
+    `disabled`, `expired`, `not-yet-valid` (the vault's exp/nbf: not used), `no`, or `-` without --vault.
     """
     escrow = _escrow(kwargs, required=False)
     namespace = kwargs["cluster"].controller_namespace
@@ -209,7 +209,8 @@ def _rows(held: list[Any], entries: list[Any], with_vault: bool) -> list[dict[st
     for e in entries:
         row = by_fp.setdefault(e.fingerprint, _row(e.fingerprint, e.created))
         if row["escrowed"] not in ("yes", "wrapped"):
-            row["escrowed"] = ("wrapped" if e.wrapped else "yes") if e.enabled else "disabled"
+            unused = (e.state or "disabled").replace(" ", "-")
+            row["escrowed"] = ("wrapped" if e.wrapped else "yes") if e.enabled else unused
             row["vaultSecret"] = e.name
     for row in by_fp.values():
         if row["escrowed"] == "-" and with_vault:
@@ -300,7 +301,8 @@ def backup(to_file: Path | None, force: bool, **kwargs: Any) -> None:
         material: list[Any] = [h.key for h in held] + [h.wrapped for h in wrapped]
         for done in backup_to_vault(escrow.vault, escrow.cluster, material):
             verb = "escrowed" if done.stored else "already escrowed"
-            click.echo(f"{verb} {done.fingerprint} as {done.name} in {escrow.vault.url}")
+            why = f" ({done.replaced}; a new version was written)" if done.replaced else ""
+            click.echo(f"{verb} {done.fingerprint} as {done.name} in {escrow.vault.url}{why}")
 
 
 def _given(key: Any, source: str) -> Callable[[], tuple[Any, str]]:
@@ -364,10 +366,13 @@ def restore(
         escrow = _escrow(kwargs, required=True)
         assert escrow is not None
         vault = escrow.vault
-        for entry in restore_order(vault.entries(escrow.cluster)):
+        entries = vault.entries(escrow.cluster)
+        for entry in restore_order(entries):
             sources[entry.fingerprint] = _fetcher(vault, entry)
         if not sources:
-            raise InputError(f"no escrowed keys for cluster {escrow.cluster}", where=vault.url)
+            unusable = sorted({e.state or "disabled" for e in entries if not e.enabled})
+            why = f" (only {', '.join(unusable)} copies, which are not used)" if unusable else ""
+            raise InputError(f"no escrowed keys for cluster {escrow.cluster}{why}", where=vault.url)
     unknown = set(fingerprints) - set(sources) - present
     if unknown:
         raise InputError("no such key to restore", where=f"--fingerprint {', '.join(sorted(unknown))}")

@@ -19,6 +19,7 @@ from sealkit.clients.keyvault.sdk import SECRET, client_options, make_client
 from sealkit.escrow.scheme import (
     CONTENT_TYPE,
     CONTENT_TYPES,
+    SCHEME_VERSION,
     WRAPPED_CONTENT_TYPE,
     Escrowable,
     EscrowEntry,
@@ -183,6 +184,8 @@ class EscrowVault:
                     enabled=bool(props.enabled),
                     version=str(props.version or ""),
                     content_type=content_type,
+                    not_before=props.not_before,
+                    expires_on=props.expires_on,
                 )
                 if entry is not None:
                     found.append(entry)
@@ -230,10 +233,26 @@ class EscrowVault:
         """The key `entry` names (a wrapped copy stays wrapped), checked against its name and fingerprint tag."""
 
         def get() -> Escrowable:
-            secret = self.client.get_secret(entry.name)
-            value, tags = str(secret.value or ""), dict(secret.properties.tags or {})
-            content_type = secret.properties.content_type
+            secret = self.client.get_secret(entry.name, entry.version or None)
+            value, props = str(secret.value or ""), secret.properties
             del secret
+            tags, content_type = dict(props.tags or {}), props.content_type
+            # What was read is checked as the listing was: it may be a newer version than the one listed.
+            where = f"escrowed key {entry.name}"
+            read = entry_from_listing(
+                entry.name,
+                tags,
+                cluster=entry.cluster,
+                enabled=bool(props.enabled),
+                content_type=content_type or CONTENT_TYPE,
+                not_before=props.not_before,
+                expires_on=props.expires_on,
+            )
+            if read is None:
+                what = f"its tags do not name it a scheme-{SCHEME_VERSION} escrow of cluster {entry.cluster}'s key"
+                raise EscrowVaultError(what, INVALID, where=where)
+            if read.state:
+                raise EscrowVaultError(f"the copy read is {read.state}", INVALID, where=where)
             try:
                 return parse_escrowed(
                     value, name=entry.name, cluster=entry.cluster, content_type=content_type, tags=tags

@@ -1,0 +1,153 @@
+"""`sealkit keys` against the odd answers a real Key Vault (or what stands in front of it) gives.
+
+Escrowed copies outside their exp/nbf, copies that do not hold their key, KEKs that are expired, not yet
+valid or too small, a `nextLink` or redirect to another host, a listing that loops, a 200 that is not JSON,
+`Retry-After: nan`. Each is one `error:` line (or a checked repair), never an "ok" that was not checked, and
+never a token sent elsewhere.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+import yaml
+from click.testing import CliRunner, Result
+
+from sealkit.escrow import scheme as escrow
+from sealkit.keygen import GeneratedKey, generate_key_pair
+from sealkit.keys import load_certificate
+from sealkit.sealing import seal_secret
+from sealkit_cli.main import cli
+from sealkit_testservers.keyvault import Vault
+from sealkit_testservers.keyvault.https import Request, Response
+from sealkit_testservers.kube import KubeServer
+from tests.cli.test_keys import NS, add_key, check_clean, key_secrets, run, vault_args
+
+Rewrite = Callable[[Vault, Request, Response], Response]
+
+
+@pytest.fixture(scope="module")
+def pairs() -> list[GeneratedKey]:
+    return [generate_key_pair(bits=2048) for _ in range(2)]
+
+
+@pytest.fixture
+def env(keyvault_env: dict[str, str], monkeypatch: pytest.MonkeyPatch) -> dict[str, str]:
+    for name in ("SEALKIT_ESCROW_VAULT", "SEALKIT_ESCROW_CLUSTER_NAME", "KUBECONFIG", "SEALKIT_AZURE_AUTH"):
+        monkeypatch.delenv(name, raising=False)
+    return keyvault_env
+
+
+def seed(vault: Vault, pair: GeneratedKey, **attributes: object) -> str:
+    payload = escrow.build_payload(pair.key, "dev")
+    value = str(attributes.pop("value", payload.value))
+    vault.add_secret(payload.name, value, content_type=payload.content_type, tags=dict(payload.tags), **attributes)  # type: ignore[arg-type]
+    return payload.name
+
+
+def repo(tmp_path: Path, pair: GeneratedKey) -> Path:
+    root = tmp_path / "repo"
+    root.mkdir()
+    secret = {"apiVersion": "v1", "kind": "Secret", "metadata": {"name": "s0", "namespace": "app"}}
+    sealed = seal_secret({**secret, "stringData": {"v": "x"}}, load_certificate(pair.certificate_pem))
+    (root / "s0.yaml").write_text(yaml.safe_dump(sealed))
+    return root
+
+
+def check_recovery(vault: Vault, root: Path) -> Result:
+    return CliRunner().invoke(cli, ["keys", "check-recovery", str(root), *vault_args(vault)])
+
+
+@pytest.mark.parametrize(("attribute", "state"), [("exp", "expired"), ("nbf", "not yet valid")])
+def test_an_escrowed_copy_outside_its_validity_is_not_counted(
+    kube: KubeServer,
+    kubeconfig: Path,
+    keyvault: Vault,
+    env: dict[str, str],
+    pairs: list[GeneratedKey],
+    tmp_path: Path,
+    attribute: str,
+    state: str,
+) -> None:
+    """Key Vault serves expired and not-yet-valid secrets; sealkit counted them as escrowed: `list` said yes,
+    `check-recovery` said all open (exit 0), `restore` restored, `backup` said already escrowed. Now they are
+    treated as disabled ones are: not used, and `backup` writes a new version."""
+    when = int(time.time()) + (-3600 if attribute == "exp" else 3600)
+    name = seed(keyvault, pairs[0], **{attribute: when})
+    fp = pairs[0].key.fingerprint
+
+    listed = run(kubeconfig, "list", *vault_args(keyvault), "--format", "json")
+    assert listed.exit_code == 0, listed.output
+    assert json.loads(listed.output)[0]["escrowed"] == state.replace(" ", "-")
+
+    checked = check_recovery(keyvault, repo(tmp_path, pairs[0]))
+    assert checked.exit_code == 1, checked.output
+    assert "app/s0" in checked.output and "1 would NOT open" in checked.output
+
+    restored = run(kubeconfig, "restore", *vault_args(keyvault))
+    assert (restored.exit_code, restored.output) == (
+        2,
+        f"error: no escrowed keys for cluster dev (only {state} copies, which are not used): {keyvault.url}\n",
+    )
+    assert key_secrets(kube) == []
+
+    add_key(kube, pairs[0])
+    backup = run(kubeconfig, "backup", *vault_args(keyvault))
+    assert backup.exit_code == 0, backup.output
+    assert backup.output == (
+        f"escrowed {fp} as {name} in {keyvault.url} (the copy there is {state}; a new version was written)\n"
+    )
+    assert len(keyvault.versions(name, "secret")) == 2
+    again = run(kubeconfig, "backup", *vault_args(keyvault))
+    assert again.output.startswith(f"already escrowed {fp}"), again.output
+    check_clean(backup, pairs)
+
+
+@pytest.mark.parametrize("value", ["not a key", "-----BEGIN RSA PRIVATE KEY-----\nMIIE\n"])
+def test_backup_reads_an_existing_copy_before_calling_it_escrowed(
+    kube: KubeServer, kubeconfig: Path, keyvault: Vault, env: dict[str, str], pairs: list[GeneratedKey], value: str
+) -> None:
+    """`backup` trusted the listing's tags: a copy whose value is not the key (truncated, replaced) was
+    'already escrowed' (exit 0) for ever. Now it is read and checked; a bad one gets a new version."""
+    name = seed(keyvault, pairs[0], value=value)
+    add_key(kube, pairs[0])
+    result = run(kubeconfig, "backup", *vault_args(keyvault))
+    assert result.exit_code == 0, result.output
+    assert result.output.startswith(f"escrowed {pairs[0].key.fingerprint} as {name} in {keyvault.url} (the copy ")
+    assert result.output.endswith("; a new version was written)\n") and "cannot be used (" in result.output
+    assert len(keyvault.versions(name, "secret")) == 2
+    restored_from = keyvault.client().get_secret(name).value
+    assert escrow.parse_payload(restored_from, name=name, cluster="dev").fingerprint == pairs[0].key.fingerprint
+    check_clean(result, pairs)
+
+
+def test_a_copy_changed_after_listing_is_checked_as_read(
+    kube: KubeServer, kubeconfig: Path, keyvault: Vault, env: dict[str, str], pairs: list[GeneratedKey]
+) -> None:
+    """The value is read from the newest version, which may not be the one listed: its own attributes and tags
+    are checked (an expired version, or one tagged for another cluster, is not restored)."""
+    name = seed(keyvault, pairs[0])
+    payload = escrow.build_payload(pairs[0].key, "dev")
+    real_entries = escrow.entry_from_listing
+
+    def listed_then_changed(*args: object, **kwargs: object) -> object:
+        entry = real_entries(*args, **kwargs)  # type: ignore[arg-type]
+        if not kube.list("v1", "Secret", NS) and len(keyvault.versions(name, "secret")) == 1:
+            tags = {**payload.tags, "cluster": "prod"}
+            keyvault.add_secret(name, payload.value, content_type=payload.content_type, tags=tags)
+        return entry
+
+    import sealkit.clients.keyvault.escrow as vault_escrow
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(vault_escrow, "entry_from_listing", listed_then_changed)
+        result = run(kubeconfig, "restore", *vault_args(keyvault))
+    assert result.exit_code == 2, result.output
+    assert result.output == (
+        f"error: its tags do not name it a scheme-1 escrow of cluster dev's key: escrowed key {name}\n"
+    )
+    assert key_secrets(kube) == []
