@@ -167,6 +167,28 @@ def _places(manifest: Manifest) -> Iterator[tuple[YamlPath, str, str, str, bool]
                     yield ("spec", "postBuild", "substitute", str(key)), str(key), value, where, True
 
 
+def judge(key: str, value: str, where: str, *, strict: bool, allowed: bool = False, line: int = 1) -> Hit | None:
+    """One literal: SK502 for a credential shape anywhere; SK503 for any literal under a credential name in
+    `strict` places (configuration for secrets); SK501 for a random-looking one elsewhere. Never the value."""
+    shape = credential_shape(value)
+    if shape is not None:
+        return Hit(catalog.CREDENTIAL_LITERAL, line, f"{where} holds {shape}")
+    if strict and not allowed and literal_credential(key, value):
+        return Hit(
+            catalog.PLAINTEXT_CREDENTIAL,
+            line,
+            f"{where}: a literal value under a credential name is committed in plain text",
+        )
+    if not strict and not allowed and sensitive_key(key) and looks_random(value):
+        return Hit(catalog.SECRET_LITERAL, line, f"{where}: a random-looking value under a secret-sounding name")
+    return None
+
+
+def strings(value: Any, path: YamlPath, key: str) -> Iterator[tuple[YamlPath, str, str]]:
+    """(path, nearest key, string) for every string leaf under `value`."""
+    return _strings(value, path, key)
+
+
 def check_literals(manifest: Manifest) -> Iterator[Hit]:
     """SK502 credential-shaped values; SK501 random values under sensitive keys (unless allowed)."""
     annotations = manifest.metadata.get("annotations")
@@ -174,18 +196,6 @@ def check_literals(manifest: Manifest) -> Iterator[Hit]:
         str(annotations.get(catalog.ALLOW_PLAINTEXT_ANNOTATION, "")).strip()
     )
     for path, key, value, where, strict in _places(manifest):
-        shape = credential_shape(value)
-        if shape is not None:
-            yield Hit(catalog.CREDENTIAL_LITERAL, manifest.line(*path), f"{where} holds {shape}")
-        elif strict and not allowed and literal_credential(key, value):
-            yield Hit(
-                catalog.PLAINTEXT_CREDENTIAL,
-                manifest.line(*path),
-                f"{where}: a literal value under a credential name is committed in plain text",
-            )
-        elif not strict and not allowed and sensitive_key(key) and looks_random(value):
-            yield Hit(
-                catalog.SECRET_LITERAL,
-                manifest.line(*path),
-                f"{where}: a random-looking value under a secret-sounding name",
-            )
+        hit = judge(key, value, where, strict=strict, allowed=allowed, line=manifest.line(*path))
+        if hit is not None:
+            yield hit

@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from sealkit.errors import ConnectionFailure, os_reason
-from sealkit.lint import catalog, csi, dotenv, keymaterial, literals, loader, sealed, secrets, sops
+from sealkit.lint import catalog, csi, dotenv, keymaterial, kustomize, literals, loader, sealed, secrets, sops
 from sealkit.lint.config import LintConfig
 from sealkit.lint.discovery import Discovery, Source, discover
 from sealkit.lint.envs import EnvironmentIndex
@@ -49,10 +49,14 @@ def file_kind(name: str) -> str:
     return "other"
 
 
-def _kind(source: Source) -> str:
+def _kind(source: Source, manifests: Collection[str] = ()) -> str:
     """`file_kind` of a file; stdin and a pipe named on the command line are YAML (what `kustomize build` and
-    `kubectl get -o yaml` print)."""
-    return "yaml" if source.path is None or source.stream else file_kind(source.path.name)
+    `kubectl get -o yaml` print), and so is a file a kustomization reads as a resource or patch, whatever its
+    name (`manifests`: their absolute, normalised paths)."""
+    if source.path is None or source.stream:
+        return "yaml"
+    kind = file_kind(source.path.name)
+    return "yaml" if kind == "other" and _key(source) in manifests else kind
 
 
 @dataclass
@@ -75,8 +79,10 @@ class LintReport:
 
 
 def _resource_paths(kustomization: Mapping[str, Any]) -> Iterator[str]:
-    for entry in kustomization.get("resources") or []:
-        if isinstance(entry, str) and "://" not in entry and entry.lower().endswith(YAML_SUFFIXES):
+    """Files (and directories) listed under `resources`, whatever their names; not URLs."""
+    resources = kustomization.get("resources")
+    for entry in resources if isinstance(resources, list) else []:
+        if isinstance(entry, str) and "://" not in entry:
             yield entry
 
 
@@ -105,6 +111,7 @@ class Scanner:
         self.report = LintReport()
         self._relative: dict[str, str] = {}
         self._seen: set[tuple[str, int, str]] = set()
+        self._manifests: set[str] = set()  # files kustomizations read as manifests, whatever their names
 
     def _rel(self, display: str) -> str:
         rel = self._relative.get(display)
@@ -198,7 +205,7 @@ class Scanner:
         """The file's documents when it is YAML or JSON (stdin is YAML); None for other kinds."""
         if isinstance(data, Hit):
             return None
-        kind = _kind(source)
+        kind = _kind(source, self._manifests)
         if kind not in ("yaml", "json"):
             return None
         return loader.load_bytes(data, json_file=kind == "json")
@@ -218,7 +225,7 @@ class Scanner:
             return
         for key in keymaterial.find_keys(data):
             self._emit(display, Hit(catalog.PRIVATE_KEY, key.line, f"{key.what} is committed in this file"))
-        if _kind(source) == "env":
+        if _kind(source, self._manifests) == "env":
             self._check_env(source, data)
         if loaded is None:
             return
@@ -267,6 +274,7 @@ class Scanner:
         yield from csi.check_spc(manifest)
         yield from csi.check_csi_volumes(manifest)
         yield from literals.check_literals(manifest)
+        yield from kustomize.object_patch_hits(manifest)
 
     def _kustomization(
         self,
@@ -285,13 +293,18 @@ class Scanner:
         check = GeneratorCheck(source.display, source.path, scanned, lambda p: loader.read_file(p, self.limit))
         for display, hit in check.run(loader.Manifest(obj, node, 1)):
             self._emit(display, hit)
+        inline = kustomize.KustomizationCheck(source.display, source.path, scanned, check.read)
+        for display, hit in inline.run(loader.Manifest(obj, node, 1)):
+            self._emit(display, hit)
+        directory = os.path.dirname(_key(source))  # noqa: PTH120 - plain strings, as kustomize joins them
+        for entry in kustomize.referenced_files(obj):
+            self._manifests.add(os.path.normpath(os.path.join(directory, entry)))  # noqa: PTH118
         namespace = obj.get("namespace")
         namespace = namespace if isinstance(namespace, str) else ""
         for ns, name in generated_names(obj, namespace):
             index.provide(ns, name)
         if not namespace:
             return
-        directory = os.path.dirname(_key(source))  # noqa: PTH120 - plain strings, as kustomize joins them
         for resource in _resource_paths(obj):
             defaults.setdefault(os.path.normpath(os.path.join(directory, resource)), namespace)  # noqa: PTH118
 

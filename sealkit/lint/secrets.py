@@ -29,6 +29,11 @@ def _filled(value: Any, sops: bool = False) -> bool:
     return isinstance(value, Mapping) and any(_plain(v, sops) for v in value.values())
 
 
+def filled(value: Any) -> bool:
+    """A data/stringData mapping with at least one readable value."""
+    return _filled(value)
+
+
 def _has_key_material(obj: Mapping[str, Any], sops: bool) -> bool:
     for field in ("data", "stringData"):
         values = obj.get(field)
