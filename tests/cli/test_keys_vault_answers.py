@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -22,7 +22,8 @@ from sealkit.keygen import GeneratedKey, generate_key_pair
 from sealkit.keys import load_certificate
 from sealkit.sealing import seal_secret
 from sealkit_cli.main import cli
-from sealkit_testservers.keyvault import Vault
+from sealkit_testservers.keyvault import KeyVaultServer, Vault
+from sealkit_testservers.keyvault.api import VaultApi
 from sealkit_testservers.keyvault.https import Request, Response
 from sealkit_testservers.kube import KubeServer
 from tests.cli.test_keys import NS, add_key, check_clean, key_secrets, run, vault_args
@@ -40,6 +41,21 @@ def env(keyvault_env: dict[str, str], monkeypatch: pytest.MonkeyPatch) -> dict[s
     for name in ("SEALKIT_ESCROW_VAULT", "SEALKIT_ESCROW_CLUSTER_NAME", "KUBECONFIG", "SEALKIT_AZURE_AUTH"):
         monkeypatch.delenv(name, raising=False)
     return keyvault_env
+
+
+@pytest.fixture
+def rewriting(keyvault_server: KeyVaultServer, monkeypatch: pytest.MonkeyPatch) -> Iterator[dict[str, Rewrite]]:
+    """Vaults added after this fixture pass every answer through `rules[vault.name]` (if set)."""
+    rules: dict[str, Rewrite] = {}
+    real = VaultApi.handle
+
+    def handle(self: VaultApi, request: Request) -> Response:
+        response = real(self, request)
+        rule = rules.get(self.vault.name)
+        return rule(self.vault, request, response) if rule else response
+
+    monkeypatch.setattr(VaultApi, "handle", handle)
+    yield rules
 
 
 def seed(vault: Vault, pair: GeneratedKey, **attributes: object) -> str:
@@ -151,3 +167,86 @@ def test_a_copy_changed_after_listing_is_checked_as_read(
         f"error: its tags do not name it a scheme-1 escrow of cluster dev's key: escrowed key {name}\n"
     )
     assert key_secrets(kube) == []
+
+
+def _next_link_to(target: Callable[[], str]) -> Rewrite:
+    def rule(vault: Vault, request: Request, response: Response) -> Response:
+        if request.path != "/secrets" or response.status != 200:
+            return response
+        body = json.loads(response.body)
+        body["nextLink"] = f"{target()}/secrets?api-version={request.param('api-version')}"
+        return Response.json(200, body)
+
+    return rule
+
+
+def test_a_next_link_or_redirect_to_another_host_gets_no_request(
+    kube: KubeServer,
+    kubeconfig: Path,
+    keyvault_server: KeyVaultServer,
+    env: dict[str, str],
+    pairs: list[GeneratedKey],
+    rewriting: dict[str, Rewrite],
+) -> None:
+    """The SDK followed a `nextLink` to any host, answered its challenge and sent it a bearer token; it
+    followed redirects there too. Now no request leaves for another scheme, host or port."""
+    vault, elsewhere = keyvault_server.add_vault("escrow"), keyvault_server.add_vault("elsewhere")
+    seed(vault, pairs[0])
+    add_key(kube, pairs[1])
+    rewriting["escrow"] = _next_link_to(lambda: elsewhere.url)
+    refused = f"the vault's answer leads to another host ({elsewhere.url}); not followed"
+    expected = f"error: {refused}: Key Vault {vault.url}\n"
+    for command in ("list", "restore", "backup"):
+        result = run(kubeconfig, command, *vault_args(vault))
+        assert (result.exit_code, result.output) == (2, expected), command
+    assert elsewhere.requests == []
+
+    def redirect(vault: Vault, request: Request, response: Response) -> Response:
+        return Response(302, b"", {"Location": f"{elsewhere.url}{request.path}?api-version=2026-04-01"})
+
+    rewriting["escrow"] = redirect
+    result = run(kubeconfig, "list", *vault_args(vault))
+    assert (result.exit_code, result.output) == (2, expected)
+    assert elsewhere.requests == [] and key_secrets(kube)[0]["metadata"]["name"]
+
+
+def test_a_listing_that_loops_ends(
+    kube: KubeServer,
+    kubeconfig: Path,
+    keyvault_server: KeyVaultServer,
+    env: dict[str, str],
+    pairs: list[GeneratedKey],
+    rewriting: dict[str, Rewrite],
+) -> None:
+    """A `nextLink` back to the first page was followed for ever (the command hung)."""
+    vault = keyvault_server.add_vault("escrow")
+    seed(vault, pairs[0])
+    rewriting["escrow"] = _next_link_to(lambda: vault.url)
+    result = run(kubeconfig, "restore", *vault_args(vault))
+    assert (result.exit_code, result.output) == (
+        2,
+        f"error: the vault's listing loops (a nextLink it gave before): Key Vault {vault.url}\n",
+    )
+    assert len([r for r in vault.requests if r.path == "/secrets" and r.status == 200]) == 2
+
+
+def test_an_answer_that_is_not_json_and_a_retry_after_of_nan(
+    kube: KubeServer,
+    kubeconfig: Path,
+    keyvault_server: KeyVaultServer,
+    env: dict[str, str],
+    rewriting: dict[str, Rewrite],
+) -> None:
+    """A 200 that is not JSON (a proxy's page) read 'Expecting value: line 1 column 1 (char 0)' (Python's json
+    message, as a credential failure); `Retry-After: nan` ended in 'internal error' (sleep(nan))."""
+    vault = keyvault_server.add_vault("escrow")
+    rewriting["escrow"] = lambda v, request, response: (
+        Response(200, b"<html>sign in</html>", {"Content-Type": "text/html"}) if response.status == 200 else response
+    )
+    page = run(kubeconfig, "list", *vault_args(vault))
+    assert (page.exit_code, page.output) == (2, f"error: the vault's answer is not JSON: Key Vault {vault.url}\n")
+    rewriting.clear()
+    vault.fail(429, "Throttled", times=None, headers={"Retry-After": "nan"})
+    throttled = run(kubeconfig, "list", *vault_args(vault), "--max-retry-wait", "0.2")
+    assert throttled.exit_code == 2, throttled.output
+    assert throttled.output.startswith("error: throttled (429 Throttled); "), throttled.output

@@ -7,9 +7,12 @@ unreachable, a challenge for another resource, ...) is decided here only.
 
 from __future__ import annotations
 
+import json
+import math
 from dataclasses import dataclass
 
 from sealkit.clients.keyvault.credentials import credential_failed, credential_message
+from sealkit.clients.keyvault.sdk import answer_refused
 from sealkit.clients.transport import transport_cause
 from sealkit.vault.sdkerrors import error_codes, one_line, retry_after, service_message
 
@@ -61,6 +64,8 @@ def classify(exc: Exception) -> Problem | None:
     if isinstance(exc, credential_failed()):
         own = str(getattr(exc, "message", "") or exc)
         return Problem(REFUSED, text=one_line(own), own=own, exc_type=name)
+    if isinstance(exc, answer_refused()):  # sealkit's own words: a nextLink or redirect elsewhere, a loop
+        return Problem(SDK, text=one_line(str(getattr(exc, "message", "") or exc)), exc_type=name)
     if isinstance(exc, ResourceNotFoundError):
         code, inner = error_codes(exc)
         return Problem(NOT_FOUND, exc.status_code, code, inner, service_message(exc), exc_type=name)
@@ -74,7 +79,12 @@ def classify(exc: Exception) -> Problem | None:
             kind = THROTTLED
         elif status in (401, 403, 409):
             kind = {401: UNAUTHORIZED, 403: FORBIDDEN, 409: CONFLICT}[status]
-        return Problem(kind, status, code, inner, service_message(exc), exc_type=name, retry_after=retry_after(exc))
+        wait = retry_after(exc)
+        if wait is not None and math.isnan(wait):  # "Retry-After: nan" is no hint (and no time to sleep)
+            wait = None
+        return Problem(kind, status, code, inner, service_message(exc), exc_type=name, retry_after=wait)
+    if isinstance(exc, json.JSONDecodeError):  # the SDK parses a 2xx body itself: a proxy's page, say
+        return Problem(SDK, text="the vault's answer is not JSON", exc_type=name)
     if isinstance(exc, ClientAuthenticationError):
         text = one_line(str(exc.message or exc))
         return Problem(NO_TOKEN, text=text, credential=credential_message(exc), exc_type=name)

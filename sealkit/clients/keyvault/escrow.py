@@ -15,7 +15,7 @@ from collections.abc import Callable, Mapping
 from typing import Any, TypeVar
 
 from sealkit.clients.keyvault import errors as e
-from sealkit.clients.keyvault.sdk import SECRET, client_options, make_client
+from sealkit.clients.keyvault.sdk import SECRET, bounded_pages, client_options, make_client
 from sealkit.escrow.scheme import (
     CONTENT_TYPE,
     CONTENT_TYPES,
@@ -173,7 +173,7 @@ class EscrowVault:
 
         def listing() -> list[EscrowEntry]:
             found = []
-            for props in self.client.list_properties_of_secrets():
+            for props in bounded_pages(self.client.list_properties_of_secrets()):
                 content_type = props.content_type or CONTENT_TYPE
                 if content_type not in CONTENT_TYPES:
                     continue

@@ -22,7 +22,7 @@ from collections.abc import Callable, Mapping
 from typing import Any, TypeVar
 
 from sealkit.clients.keyvault import errors as e
-from sealkit.clients.keyvault.sdk import KEY, client_options, make_client
+from sealkit.clients.keyvault.sdk import KEY, client_options, make_client, pinned
 from sealkit.retry import RetryPolicy, Throttled, call_with_retries
 from sealkit.wrapping.envelope import KekError, Wrapped
 from sealkit.wrapping.kekid import A256KW, RSA_OAEP_256, KekId, parse_kek_id
@@ -145,7 +145,8 @@ class VaultKek:
             if kek_id not in self._crypto:
                 from azure.keyvault.keys.crypto import CryptographyClient
 
-                self._crypto[kek_id] = CryptographyClient(kek_id, self._credential, **self._options())
+                options = pinned(parse_kek_id(kek_id).vault_url, self._options())
+                self._crypto[kek_id] = CryptographyClient(kek_id, self._credential, **options)
             return self._crypto[kek_id]
 
     def _call(self, action: str, kek: str, fn: Callable[[], T]) -> T:

@@ -6,6 +6,9 @@ wrap/unwrap client (azure-keyvault-keys `CryptographyClient`) belongs here too.
 
 from __future__ import annotations
 
+import functools
+import urllib.parse
+from collections.abc import Iterable, Iterator
 from typing import Any
 
 SECRET = "secret"  # noqa: S105 - an object kind
@@ -21,8 +24,71 @@ def client_options(timeout: float, *, verify_challenge_resource: bool = True) ->
     return options
 
 
+def _origin(url: str) -> tuple[str, str, int | None]:
+    parts = urllib.parse.urlsplit(url)
+    try:
+        port = parts.port
+    except ValueError:
+        port = -1
+    return parts.scheme.lower(), (parts.hostname or "").lower(), port or (443 if parts.scheme == "https" else None)
+
+
+@functools.cache
+def answer_refused() -> type[Exception]:
+    """`AnswerRefused`: sealkit will not follow the vault's answer (a `nextLink` or redirect to another
+    origin, refused before anything is sent to it; a listing that loops). An AzureError, so the SDK passes
+    it on; its message is sealkit's own, whole."""
+    from azure.core.exceptions import AzureError
+
+    class AnswerRefused(AzureError):
+        """The vault's answer leads elsewhere or nowhere."""
+
+    return AnswerRefused
+
+
+def pinned(url: str, options: dict[str, Any]) -> dict[str, Any]:
+    """`options` plus a policy that refuses any request not to `url`'s scheme, host and port.
+
+    It runs after the SDK's retry and redirect policies and before its authentication policy, so a
+    `nextLink` or a redirect to another host is refused before a bearer token is attached (the SDK would
+    follow it, answer that host's challenge and send it a token).
+    """
+    from azure.core.pipeline.policies import SansIOHTTPPolicy
+
+    expected = _origin(url)
+
+    class SameVault(SansIOHTTPPolicy):  # type: ignore[type-arg]
+        def on_request(self, request: Any) -> None:
+            target = request.http_request.url
+            if _origin(target) != expected:
+                parts = urllib.parse.urlsplit(target)
+                shown = f"{parts.scheme}://{parts.netloc.rpartition('@')[2]}"
+                raise answer_refused()(f"the vault's answer leads to another host ({shown}); not followed")
+
+    return {**options, "per_retry_policies": [SameVault()]}
+
+
+def bounded_pages(pages: Iterable[Any], *, max_pages: int = 10_000) -> Iterator[Any]:
+    """The items of an SDK listing (`ItemPaged`), refusing a `nextLink` seen before (a loop) and more than
+    `max_pages` pages (25 items each), where the SDK would follow either for ever."""
+    by_page = pages.by_page()  # type: ignore[attr-defined]
+    seen: set[str] = set()
+    for count, page in enumerate(by_page, start=1):
+        yield from page
+        link = getattr(by_page, "continuation_token", None)
+        if not link:
+            continue
+        if link in seen:
+            raise answer_refused()("the vault's listing loops (a nextLink it gave before)")
+        if count >= max_pages:
+            raise answer_refused()(f"the vault's listing goes on past {max_pages} pages")
+        seen.add(link)
+
+
 def make_client(kind: str, url: str, credential: Any, options: dict[str, Any]) -> Any:
-    """A SecretClient, KeyClient or CertificateClient (`kind`: SECRET, KEY or CERTIFICATE)."""
+    """A SecretClient, KeyClient or CertificateClient (`kind`: SECRET, KEY or CERTIFICATE), pinned to `url`'s
+    host (see `pinned`)."""
+    options = pinned(url, options)
     if kind == SECRET:
         from azure.keyvault.secrets import SecretClient
 
