@@ -16,6 +16,7 @@ from pathlib import Path
 import pytest
 import yaml
 from click.testing import CliRunner, Result
+from cryptography.hazmat.primitives.asymmetric import rsa
 
 from sealkit.escrow import scheme as escrow
 from sealkit.keygen import GeneratedKey, generate_key_pair
@@ -27,6 +28,8 @@ from sealkit_testservers.keyvault.api import VaultApi
 from sealkit_testservers.keyvault.https import Request, Response
 from sealkit_testservers.kube import KubeServer
 from tests.cli.test_keys import NS, add_key, check_clean, key_secrets, run, vault_args
+from tests.cli.test_keys_wrap import add_plaintext, keys_cmd, plaintext, wrapped
+from tests.support.wrapped import Kek
 
 Rewrite = Callable[[Vault, Request, Response], Response]
 
@@ -250,3 +253,37 @@ def test_an_answer_that_is_not_json_and_a_retry_after_of_nan(
     throttled = run(kubeconfig, "list", *vault_args(vault), "--max-retry-wait", "0.2")
     assert throttled.exit_code == 2, throttled.output
     assert throttled.output.startswith("error: throttled (429 Throttled); "), throttled.output
+
+
+@pytest.fixture
+def kek(keyvault_server: KeyVaultServer, env: dict[str, str]) -> Kek:
+    vault = keyvault_server.add_vault("kv-kek")
+    vault.add_key("kek", kty="RSA", size=2048)
+    return Kek(keyvault_server, vault)
+
+
+@pytest.mark.parametrize(
+    ("setup", "message"),
+    [
+        ({"exp": -60}, "the key expired at "),
+        ({"nbf": 3600}, "the key is not valid before "),
+        ({"bits": 1024}, "an RSA key of 1024 bits is too small to wrap keys (at least 2048)"),
+    ],
+)
+def test_a_kek_that_may_not_wrap_now_is_refused(
+    kube: KubeServer, kubeconfig: Path, kek: Kek, pairs: list[GeneratedKey], setup: dict[str, int], message: str
+) -> None:
+    """The SDK wraps with an RSA key's public part locally, so the vault never refused it: an expired, not yet
+    valid or 1024-bit KEK wrapped keys (exit 0) and the plaintext Secret was deleted."""
+    now = int(time.time())
+    if "bits" in setup:
+        kek.vault.add_key("kek", private_key=rsa.generate_private_key(public_exponent=65537, key_size=setup["bits"]))
+    else:
+        kek.vault.add_key("kek", kty="RSA", **{name: now + delta for name, delta in setup.items()})  # type: ignore[arg-type]
+    add_plaintext(kube, pairs[0])
+    result = keys_cmd(kubeconfig, "wrap", "--kek", kek.url)
+    assert result.exit_code == 2, result.output
+    (line,) = result.output.splitlines()
+    assert line.startswith(f"error: {message}") and f": Key Vault key {kek.url}/" in line, line
+    assert len(plaintext(kube)) == 1 and wrapped(kube) == []
+    assert kek.unwraps() == 0

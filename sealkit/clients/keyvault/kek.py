@@ -15,6 +15,7 @@ one. Throttling (429/503) is retried within a small budget (`sealkit.retry`); lo
 from __future__ import annotations
 
 import base64
+import datetime as dt
 import logging
 import threading
 import time
@@ -36,6 +37,7 @@ ROLE_HINT = (
     "(Managed HSM Crypto User on a Managed HSM key), or get/wrapKey/unwrapKey access policy permissions"
 )
 _RSA_TYPES = ("RSA", "RSA-HSM")
+MIN_RSA_BITS = 2048  # the smallest RSA key Key Vault makes; a smaller imported one is refused as a KEK
 _AES_TYPES = ("oct", "oct-HSM")
 
 
@@ -183,9 +185,22 @@ class VaultKek:
         where = kek_where(versioned.url)
         if not key.properties.enabled:
             raise KekError("the key is disabled; new keys cannot be wrapped with it", "disabled", where=where)
+        # The vault refuses wrapKey outside nbf/exp, but the SDK wraps locally with an RSA key's public part.
+        now = dt.datetime.now(dt.UTC)
+        expires, not_before = key.properties.expires_on, key.properties.not_before
+        if expires is not None and expires <= now:
+            what = f"the key expired at {expires:%Y-%m-%dT%H:%M:%SZ}; new keys cannot be wrapped with it"
+            raise KekError(what, "disabled", where=where)
+        if not_before is not None and not_before > now:
+            what = f"the key is not valid before {not_before:%Y-%m-%dT%H:%M:%SZ}; new keys cannot be wrapped with it"
+            raise KekError(what, "disabled", where=where)
         kty = str(getattr(key.key_type, "value", key.key_type) or "")
         if kty in _RSA_TYPES:
             algorithm = RSA_OAEP_256
+            bits = len(bytes(getattr(key.key, "n", None) or b"").lstrip(b"\0")) * 8
+            if bits < MIN_RSA_BITS:
+                what = f"an RSA key of {bits} bits is too small to wrap keys (at least {MIN_RSA_BITS})"
+                raise KekError(what, "invalid", where=where)
         elif kty in _AES_TYPES:
             algorithm = A256KW
         else:
