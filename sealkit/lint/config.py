@@ -127,6 +127,20 @@ def _known(value: Any, field: str, source: str) -> list[tuple[str, str]]:
     return out
 
 
+def _keep_critical(rule: Rule, config: LintConfig, field: str, source: str) -> None:
+    """A critical rule (a committed private key) is never switched off, lowered or ignored for some paths: the
+    key is readable in Git whatever the config says, as the per-object opt-out annotations never cover it."""
+    if rule.severity < Severity.CRITICAL:
+        return
+    lowered = rule.id in config.severities and config.severities[rule.id] != Severity.CRITICAL
+    if lowered or config.rule_ignore.get(rule.id):
+        raise InputError(
+            f"{field}: {rule.id} is critical (a committed private key): it cannot be switched off, lowered or "
+            "ignored; remove the key from the repo and rotate it",
+            where=source,
+        )
+
+
 def parse_config(data: Any, source: str, root: Path) -> LintConfig:
     """Validate a loaded config document; every mistake is one line naming the key, then the file."""
     config = LintConfig(root=root, source=source)
@@ -157,6 +171,7 @@ def parse_config(data: Any, source: str, root: Path) -> LintConfig:
             config.rule_ignore[rule.id] = _globs(value.get("ignore"), f"{field}.ignore", source)
         else:
             config.severities[rule.id] = _severity(value, field, source)
+        _keep_critical(rule, config, field, source)
     config.ignore = _globs(data.get("ignore"), "ignore", source)
     config.known_secrets = _known(data.get("known-secrets"), "known-secrets", source)
     if "fail-on" in data:

@@ -152,6 +152,7 @@ class Scanner:
         for source in sources:
             if self.config.ignores_file(self._rel(source.display)):
                 self.report.skipped += 1
+                self._guarded(source, partial(self._keys_only, source))
             else:
                 pending.append(source)
         scanned = {_key(s) for s in pending if s.path is not None}
@@ -200,6 +201,15 @@ class Scanner:
                 Hit(catalog.INTERNAL_ERROR, 1, "checking this file failed unexpectedly: not fully checked"),
             )
             return None
+
+    def _keys_only(self, source: Source) -> None:
+        """A file under the config's `ignore:` is not read as anything, but a private key in it is still one
+        committed (SK104, critical, never ignored); a file that cannot be read whole is passed over as ignored."""
+        data = self._read(source)
+        if isinstance(data, Hit):
+            return
+        for key in keymaterial.find_keys(data):
+            self._emit(source.display, Hit(catalog.PRIVATE_KEY, key.line, f"{key.what} is committed in this file"))
 
     def _parse(self, source: Source, data: bytes | Hit) -> loader.LoadedFile | None:
         """The file's documents when it is YAML or JSON (stdin is YAML); None for other kinds."""

@@ -77,6 +77,33 @@ def test_ignored_files_are_not_read(tmp_path: Path) -> None:
     assert report.findings == [] and report.files == 1
 
 
+def test_ignored_files_are_still_checked_for_private_keys(tmp_path: Path) -> None:
+    from .keyfiles import _age
+
+    write(tmp_path, {"charts/x/templates/s.yaml": PLAIN, "charts/x/age.txt": _age().decode()})
+    report = lint([tmp_path], config(tmp_path, "ignore: ['charts/']\n"))
+    assert [(f.path.endswith("age.txt"), f.rule.id) for f in report.findings] == [(True, "SK104")]
+    assert report.files == 0 and report.skipped == 3  # the two files and the config
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "rules: {SK104: off}\n",
+        "rules: {private-key-committed: warning}\n",
+        "rules: {SK102: {severity: error}}\n",
+        "rules: {SK102: {ignore: ['tests/**']}}\n",
+    ],
+)
+def test_critical_rules_cannot_be_silenced(text: str) -> None:
+    import yaml
+
+    with pytest.raises(InputError) as info:
+        parse_config(yaml.safe_load(text), "cfg.yaml", Path())
+    assert "is critical (a committed private key): it cannot be switched off, lowered or ignored" in str(info.value)
+    assert parse_config(yaml.safe_load("rules: {SK104: critical}\n"), "cfg.yaml", Path()).severities
+
+
 def test_known_secrets(tmp_path: Path) -> None:
     write(tmp_path, {"pod.yaml": REF})
     assert lint([tmp_path], config(tmp_path, "known-secrets: [apps/made-by-an-operator]\n")).findings == []
