@@ -19,7 +19,8 @@ TEMPLATE_SKIPPED = Rule(
     "SK002",
     "template-skipped",
     _I,
-    "A Helm/Go template (not YAML until rendered) was skipped.",
+    "A Helm/Go template (not YAML until rendered) was not fully checked: only what it hard-codes, whatever its "
+    "values (a Secret's values: SK101-SK103; credential shapes: SK502).",
     "Lint the rendered output (helm template ... | sealkit lint -) or ignore the path in .sealkit-lint.yaml.",
 )
 BINARY_FILE = Rule(

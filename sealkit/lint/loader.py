@@ -388,6 +388,25 @@ def load_text(text: str, size: int | None = None) -> LoadedFile:
     return result
 
 
+TEMPLATED = "sealkit-templated-value"
+_MARK = "\ue000"  # a private-use character standing for one action while lines are sorted out
+
+
+def detemplated(text: str) -> str:
+    """A Go/Helm template with its actions (`{{ ... }}`) taken out, line for line: a line of actions only
+    becomes empty, an action inside a line becomes TEMPLATED. What is left is the literal text the template
+    writes whatever its values, so a value it hard-codes can still be seen. Linear in the text's length."""
+    parts: list[str] = []
+    position = 0
+    while (start := text.find("{{", position)) >= 0 and (end := text.find("}}", start + 2)) >= 0:
+        parts += [text[position:start].replace(_MARK, ""), _MARK, "\n" * text.count("\n", start, end)]
+        position = end + 2
+    parts.append(text[position:].replace(_MARK, ""))
+    lines = "".join(parts).split("\n")
+    return "\n".join("" if line.strip(" \t") and not line.strip(" \t" + _MARK) else line.replace(_MARK, TEMPLATED)
+                     for line in lines)  # fmt: skip
+
+
 def _bounded(text: str, result: LoadedFile) -> bool:
     """The core reader's expansion and depth limits, decided on the event stream before composing;
     False (with a finding) when the text breaks one. Not-YAML and duplicate keys are reported by

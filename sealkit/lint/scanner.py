@@ -11,6 +11,7 @@ finding naming it (SK009), and the run goes on.
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import os
 from collections.abc import Callable, Collection, Iterable, Iterator, Mapping
@@ -241,6 +242,8 @@ class Scanner:
             return
         for hit in loaded.hits:
             self._emit(display, hit)
+            if hit.rule is catalog.TEMPLATE_SKIPPED and isinstance(data, bytes):
+                self._check_template(display, data)
         for obj, node in loaded.documents:
             block = sops.sops_block(obj)
             if block is not None:
@@ -263,6 +266,19 @@ class Scanner:
                     self._emit(display, hit, ignored)
             if csi.is_csi_spec(manifest) and source.path is not None and source not in specs:
                 specs.append(source)
+
+    def _check_template(self, display: str, data: bytes) -> None:
+        """What a Helm/Go template writes whatever its values: a Secret's hard-coded values (SK101-SK103) and
+        credential-shaped literals (SK502). Only those: its if/else branches may repeat keys, and so on."""
+        text = loader.decode(data)
+        if isinstance(text, Hit):
+            return
+        for manifest in loader.load_text(loader.detemplated(text)).manifests:
+            manifest = dataclasses.replace(manifest, obj=_hard_coded(manifest.obj))
+            hits = [*secrets.check_secret(manifest), *secrets.check_last_applied(manifest)]
+            hits += [h for h in literals.check_literals(manifest) if h.rule is catalog.CREDENTIAL_LITERAL]
+            for hit in hits:
+                self._emit(display, dataclasses.replace(hit, message=f"{hit.message} (in a template)"))
 
     def _check_env(self, source: Source, data: bytes) -> None:
         assert source.path is not None
@@ -317,6 +333,16 @@ class Scanner:
             return
         for resource in _resource_paths(obj):
             defaults.setdefault(os.path.normpath(os.path.join(directory, resource)), namespace)  # noqa: PTH118
+
+
+def _hard_coded(obj: Mapping[str, Any]) -> Mapping[str, Any]:
+    """A Secret from a template without the data/stringData values a template action fills in."""
+    out = dict(obj)
+    for field_name in ("data", "stringData"):
+        values = obj.get(field_name)
+        if isinstance(values, Mapping):
+            out[field_name] = {k: v for k, v in values.items() if not (isinstance(v, str) and loader.TEMPLATED in v)}
+    return out
 
 
 def _key(source: Source) -> str:
