@@ -177,6 +177,9 @@ def _wrapped_payload(wrapped: WrappedKey, cluster: str) -> EscrowPayload:
     return EscrowPayload(name, to_json(wrapped), WRAPPED_CONTENT_TYPE, tags, wrapped.fingerprint)
 
 
+DATED_STATES = ("expired", "not yet valid")  # the vault's exp/nbf: dated out, not withdrawn
+
+
 @dataclass(frozen=True)
 class EscrowEntry:
     """One escrowed key as a vault listing shows it (no value): name and tags, read back."""
@@ -192,6 +195,13 @@ class EscrowEntry:
     # Why a copy is not to be used (then `enabled` is False): "disabled", "expired" or "not yet valid"
     # (the vault's exp/nbf, which Key Vault does not enforce on reads: sealkit does).
     state: str = ""
+
+    @property
+    def restorable(self) -> bool:
+        """A copy a restore may still use: enabled, or only dated out (expired, not yet valid). Its key is the
+        key (checked on reading), and a cluster rebuilt without it would make a new key and leave every
+        SealedSecret sealed for the old one closed; a backup writes a fresh version over it. Disabled: never."""
+        return self.enabled or self.state in DATED_STATES
 
 
 def validity_state(

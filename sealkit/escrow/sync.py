@@ -63,7 +63,9 @@ class EscrowStore(Protocol):
 
     def store(self, key: Escrowable, cluster: str) -> EscrowEntry: ...
 
-    def fetch(self, entry: EscrowEntry) -> Escrowable: ...
+    def fetch(self, entry: EscrowEntry, *, dated: bool = False) -> Escrowable:
+        """The key `entry` names, checked; `dated`: a copy that is only expired or not yet valid is read too."""
+        ...
 
 
 @dataclass(frozen=True)
@@ -146,10 +148,18 @@ def restore_keys(
 
 
 def restore_order(entries: Iterable[EscrowEntry]) -> list[EscrowEntry]:
-    """Enabled entries, oldest first: with --key-order-priority=SecretCreationTimestamp the newest
-    restored Secret seals, so creation order must be age order."""
-    enabled = [entry for entry in entries if entry.enabled]
-    return sorted(enabled, key=lambda entry: (entry.created or dt.datetime.min.replace(tzinfo=dt.UTC), entry.name))
+    """Restorable entries (`EscrowEntry.restorable`), oldest first: with --key-order-priority=SecretCreationTimestamp
+    the newest restored Secret seals, so creation order must be age order."""
+    usable = [entry for entry in entries if entry.restorable]
+    return sorted(usable, key=lambda entry: (entry.created or dt.datetime.min.replace(tzinfo=dt.UTC), entry.name))
+
+
+def dated_warning(entry: EscrowEntry) -> str:
+    """What a restore from a dated copy says (the key is used; the copy wants a fresh version)."""
+    return (
+        f"escrowed key {entry.name} ({entry.fingerprint}) is {entry.state} in the vault: its key is used; "
+        "`sealkit keys backup --vault` (or the controller's escrow) writes a fresh version"
+    )
 
 
 def vault_source(vault: EscrowStore, entry: EscrowEntry) -> str:
@@ -178,7 +188,10 @@ def restore_from_vault(
         for entry in restore_order(vault.entries(cluster))
         if entry.fingerprint not in skip and (not wanted or entry.fingerprint in wanted)
     ]
-    keys = [(vault.fetch(entry), vault_source(vault, entry)) for entry in entries]
+    for entry in entries:
+        if not entry.enabled:
+            logger.warning("%s", dated_warning(entry))
+    keys = [(vault.fetch(entry, dated=True), vault_source(vault, entry)) for entry in entries]
     return restore_keys(
         client, namespace, keys, prefix=prefix, present=skip, labels=labels, annotations=annotations, prepare=prepare
     )

@@ -207,6 +207,47 @@ def test_missing_lists_held_keys_without_an_enabled_escrow(pair: GeneratedKey, o
     assert escrow.missing(held, []) == held
 
 
+def test_a_restore_uses_dated_copies_never_disabled_ones(pair: GeneratedKey) -> None:
+    """Expired and not-yet-valid copies still hold their key: a restore uses them (a backup replaces them);
+    a disabled copy was withdrawn by someone and is never used."""
+    from sealkit.escrow.sync import restore_order
+
+    fp = pair.key.fingerprint
+    now = dt.datetime(2026, 12, 7, tzinfo=dt.UTC)
+    day = dt.timedelta(days=1)
+    listed = {
+        "fine": escrow.entry_from_listing(
+            escrow.secret_name("dev", fp), _tags(pair.key, "dev"), cluster="dev", now=now
+        ),
+        "expired": escrow.entry_from_listing(
+            escrow.secret_name("dev", fp), _tags(pair.key, "dev"), cluster="dev", expires_on=now - day, now=now
+        ),
+        "not yet valid": escrow.entry_from_listing(
+            escrow.secret_name("dev", fp), _tags(pair.key, "dev"), cluster="dev", not_before=now + day, now=now
+        ),
+        "disabled": escrow.entry_from_listing(
+            escrow.secret_name("dev", fp),
+            _tags(pair.key, "dev"),
+            cluster="dev",
+            enabled=False,
+            expires_on=now - day,
+            now=now,
+        ),
+    }
+    states = {label: (e.enabled, e.state, e.restorable) for label, e in listed.items() if e is not None}
+    assert states == {
+        "fine": (True, "", True),
+        "expired": (False, "expired", True),
+        "not yet valid": (False, "not yet valid", True),
+        "disabled": (False, "disabled", False),
+    }
+    assert [e.state for e in restore_order(e for e in listed.values() if e is not None)] == [
+        "",
+        "expired",
+        "not yet valid",
+    ]
+
+
 @given(st.datetimes(min_value=dt.datetime(1970, 1, 1), max_value=dt.datetime(9999, 1, 1), timezones=st.just(dt.UTC)))
 def test_rfc3339_round_trips_to_the_second(when: dt.datetime) -> None:
     text = escrow.rfc3339(when)

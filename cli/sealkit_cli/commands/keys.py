@@ -24,7 +24,7 @@ from sealkit.errors import InputError, os_reason
 from sealkit.escrow.scheme import check_cluster_name, rfc3339
 from sealkit.filewrites import Staging
 from sealkit_cli import io
-from sealkit_cli.options import auth_from_options, cluster_options, vault_options
+from sealkit_cli.options import auth_from_options, cluster_options, vault_options, warn
 
 if TYPE_CHECKING:
     from sealkit.clients.kube.api import KubeClient
@@ -310,9 +310,15 @@ def _given(key: Any, source: str) -> Callable[[], tuple[Any, str]]:
 
 
 def _fetcher(vault: EscrowStore, entry: Any) -> Callable[[], tuple[Any, str]]:
-    from sealkit.escrow.sync import vault_source
+    """A restore's read of `entry` (a dated copy too: `EscrowEntry.restorable`), saying so when it is dated."""
+    from sealkit.escrow.sync import dated_warning, vault_source
 
-    return lambda: (vault.fetch(entry), vault_source(vault, entry))
+    def fetch() -> tuple[Any, str]:
+        if not entry.enabled:
+            warn(dated_warning(entry))
+        return vault.fetch(entry, dated=True), vault_source(vault, entry)
+
+    return fetch
 
 
 # --- restore --------------------------------------------------------------------------------------
@@ -370,7 +376,7 @@ def restore(
         for entry in restore_order(entries):
             sources[entry.fingerprint] = _fetcher(vault, entry)
         if not sources:
-            unusable = sorted({e.state or "disabled" for e in entries if not e.enabled})
+            unusable = sorted({e.state or "disabled" for e in entries if not e.restorable})
             why = f" (only {', '.join(unusable)} copies, which are not used)" if unusable else ""
             raise InputError(f"no escrowed keys for cluster {escrow.cluster}{why}", where=vault.url)
     unknown = set(fingerprints) - set(sources) - present

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from sealkit.errors import InputError, SealkitError
-from sealkit_cli.options import kek_client, vault_options
+from sealkit_cli.options import kek_client, vault_options, warn
 
 if TYPE_CHECKING:
     from sealkit.wrapping.recovery import RecoveryReport
@@ -47,7 +47,7 @@ def check_recovery(paths: tuple[str, ...], fmt: str, **kwargs: Any) -> None:
     Needs: get/list on the escrow vault's secrets (Key Vault Secrets User), and unwrap on the KEK for wrapped
     keys (Key Vault Crypto User). No cluster access.
     """
-    from sealkit.escrow.sync import restore_order
+    from sealkit.escrow.sync import dated_warning, restore_order
     from sealkit.keys import KeyRing
     from sealkit.wrapping.envelope import WrappedKey, unwrap_private_key
     from sealkit.wrapping.recovery import RecoveryReport, UnusableEscrow, check_documents
@@ -68,7 +68,9 @@ def check_recovery(paths: tuple[str, ...], fmt: str, **kwargs: Any) -> None:
     try:
         for entry in entries:
             try:
-                material = escrow.vault.fetch(entry)
+                material = escrow.vault.fetch(entry, dated=True)  # restore uses a dated copy: so does this check
+                if not entry.enabled:
+                    warn(dated_warning(entry))
                 if isinstance(material, WrappedKey):
                     kek = kek or kek_client(kwargs, None)
                     material = unwrap_private_key(material, kek, f"escrowed key {entry.name}")

@@ -229,8 +229,9 @@ class EscrowVault:
         except EscrowError as exc:
             raise EscrowVaultError(f"read-back check failed: {exc.what}", INVALID, where=exc.where) from None
 
-    def fetch(self, entry: EscrowEntry) -> Escrowable:
-        """The key `entry` names (a wrapped copy stays wrapped), checked against its name and fingerprint tag."""
+    def fetch(self, entry: EscrowEntry, *, dated: bool = False) -> Escrowable:
+        """The key `entry` names (a wrapped copy stays wrapped), checked against its name and fingerprint tag.
+        `dated` (a restore): a copy only expired or not yet valid is read too (`EscrowEntry.restorable`)."""
 
         def get() -> Escrowable:
             secret = self.client.get_secret(entry.name, entry.version or None)
@@ -251,7 +252,7 @@ class EscrowVault:
             if read is None:
                 what = f"its tags do not name it a scheme-{SCHEME_VERSION} escrow of cluster {entry.cluster}'s key"
                 raise EscrowVaultError(what, INVALID, where=where)
-            if read.state:
+            if not (read.enabled or (dated and read.restorable)):
                 raise EscrowVaultError(f"the copy read is {read.state}", INVALID, where=where)
             try:
                 return parse_escrowed(
