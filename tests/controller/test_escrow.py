@@ -8,6 +8,7 @@ import os
 import subprocess
 import sys
 import threading
+import time
 import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
@@ -184,6 +185,26 @@ def test_restore_into_an_empty_namespace_opens_what_was_sealed_before(
             f"{vault.url}/secrets/{name}" for name in escrowed(vault).values()
         }
     check_no_key_material(logs.text, pairs)
+
+
+def test_a_controller_rebuilt_from_an_expired_copy_restores_it_and_renews_the_copy(
+    cluster: Cluster, keyvault_server: KeyVaultServer, vault: Vault, logs: LogLines, pairs: list[GeneratedKey]
+) -> None:
+    """The vault's exp is not enforced on reads and the copy holds the key: an empty namespace gets it back (a
+    new key instead would leave every SealedSecret sealed for it closed), the log says the copy is expired, and
+    the escrow writes a fresh version over it."""
+    payload = escrow.build_payload(pairs[0].key, "dev")
+    expired = int(time.time()) - 3600
+    vault.add_secret(
+        payload.name, payload.value, content_type=payload.content_type, tags=dict(payload.tags), exp=expired
+    )
+    sealed = cluster.seal("db", "default", {"password": "before-the-loss"}, key=0)
+    with cluster.start(**escrow_settings(keyvault_server, vault)):
+        cluster.create(sealed)
+        assert cluster.wait(lambda: cluster.data("db")) == {"password": b"before-the-loss"}
+        assert held(cluster.kube) == {pairs[0].key.fingerprint}  # restored, and nothing generated
+        cluster.wait(lambda: len(vault.versions(payload.name, "secret")) == 2)  # a fresh version, no exp
+    assert f"escrowed key {payload.name} ({pairs[0].key.fingerprint}) is expired in the vault" in logs.text
 
 
 def test_no_key_is_generated_while_the_vault_cannot_be_read(
