@@ -47,8 +47,9 @@ def _is_sops(text: str) -> bool:
     return any(marker in text for marker in _SOPS_MARKERS)
 
 
-class GeneratorCheck:
-    """SK105 for one kustomization; `scanned` (absolute, normalised paths) bounds what is followed."""
+class KustomizationFiles:
+    """The files one kustomization names, as a check follows them: only those in `scanned` (absolute,
+    normalised paths, what the run reads), each with its display path beside the kustomization's."""
 
     def __init__(self, display: str, path: Path, scanned: set[str], read: Reader) -> None:
         self.display, self.directory = display, os.path.dirname(os.path.abspath(path))  # noqa: PTH100, PTH120
@@ -60,6 +61,10 @@ class GeneratorCheck:
         if Path(relative).is_absolute() or target not in self.scanned:
             return None
         return os.path.normpath(os.path.join(self.display_dir, relative)), Path(target)  # noqa: PTH118
+
+
+class GeneratorCheck(KustomizationFiles):
+    """SK105 for one kustomization; `scanned` (absolute, normalised paths) bounds what is followed."""
 
     def run(self, manifest: Manifest) -> Iterator[Located]:
         for i, entry in _entries(manifest.obj):

@@ -18,7 +18,6 @@ files it names whatever their extension. Checked here, reported where the text i
 from __future__ import annotations
 
 import dataclasses
-import os
 from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 from typing import Any
@@ -26,6 +25,7 @@ from typing import Any
 import yaml
 
 from sealkit.lint import catalog, dotenv, literals, loader, secrets
+from sealkit.lint.generators import KustomizationFiles
 from sealkit.lint.loader import Manifest, decode
 from sealkit.lint.model import Hit
 
@@ -176,20 +176,8 @@ def object_patch_hits(manifest: Manifest) -> Iterator[Hit]:
                 yield from patch_hits(manifest.node, base, kustomize, f"HelmRelease {name} post-renderer")
 
 
-class KustomizationCheck:
+class KustomizationCheck(KustomizationFiles):
     """Everything a kustomization.yaml carries inline or names, beyond secretGenerator (generators.py)."""
-
-    def __init__(self, display: str, path: Path, scanned: set[str], read: Reader) -> None:
-        self.display = display
-        self.directory = os.path.dirname(os.path.abspath(path))  # noqa: PTH100, PTH120
-        self.display_dir = os.path.dirname(display)  # noqa: PTH120
-        self.scanned, self.read = scanned, read
-
-    def _follow(self, relative: str) -> tuple[str, Path] | None:
-        target = os.path.normpath(os.path.join(self.directory, relative))  # noqa: PTH118
-        if Path(relative).is_absolute() or target not in self.scanned:
-            return None
-        return os.path.normpath(os.path.join(self.display_dir, relative)), Path(target)  # noqa: PTH118
 
     def run(self, manifest: Manifest) -> Iterator[Located]:
         obj = manifest.obj
