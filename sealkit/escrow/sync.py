@@ -180,7 +180,8 @@ def restore_from_vault(
     annotations: Mapping[str, str] | None = None,
     prepare: Callable[[Escrowable], Escrowable] | None = None,
 ) -> list[Restored]:
-    """Every enabled escrowed key of `cluster` (or those in `only`) not `present`, as key Secrets."""
+    """Every restorable escrowed key of `cluster` (or those in `only`) not `present`, as key Secrets (a dated
+    copy with a warning: `EscrowEntry.restorable`)."""
     wanted = set(only)
     skip = set(present)
     entries = [

@@ -1,7 +1,7 @@
 """The disaster-recovery readiness check: which SealedSecrets would not open from the escrowed keys alone.
 
 Where it sits: the core, behind `sealkit keys check-recovery`. Given the keys a rebuilt cluster would get back
-(every enabled escrowed key, wrapped ones opened through their KEK) and the SealedSecrets of a config repo, it
+(every escrowed key not disabled, wrapped ones opened through their KEK) and the SealedSecrets of a config repo, it
 reports, per document, those no escrowed key opens, and the escrowed keys that could not be read or opened.
 Nothing here touches a cluster; results name objects, files and fingerprints only.
 """

@@ -1,6 +1,6 @@
 """`sealkit keys check-recovery PATHS`: would the config repo's SealedSecrets unseal after losing the cluster?
 
-Offline (no cluster): every enabled escrowed key of --cluster-name is read from --vault (wrapped ones are
+Offline (no cluster): every escrowed key of --cluster-name not disabled is read from --vault (wrapped ones are
 unwrapped through their KEK, with the same credential), and every SealedSecret under PATHS is tried against
 them (the whole unseal, as the controller does it). Exit 0: all unseal. Exit 1: some would be lost (each
 named: file, namespace/name, why), or an escrowed key could not be read or opened. The nightly CI job of
