@@ -129,6 +129,8 @@ def test_set_refuses_and_writes_nothing(repo: EnvRepo) -> None:
             "error: give the SealedSecret as NAMESPACE/NAME: shop-db",
         ),
         (["shop/db", "token", "--from-literal", "x"], "choose environments: --env NAME"),
+        (["shop/ORD", "token", "--all-envs", "--from-literal", "x"], "error: NAME is not a valid Kubernetes name"),
+        (["Shop/db", "token", "--all-envs", "--from-literal", "x"], "error: NAMESPACE is not a valid namespace name"),
         (
             ["shop/db", "token", "--env", "dev", "--from-literal", "x", "--from-file", "f"],
             "error: give the value once: --from-file or --from-literal",
@@ -143,6 +145,11 @@ def test_set_refuses_and_writes_nothing(repo: EnvRepo) -> None:
         assert result.exit_code != 0, args
         lines = [line for line in result.output.splitlines() if line.strip()]
         assert len(lines) == 1 and message in lines[0], (args, result.output)
+    empty = run("set", "shop/db", "token", "--spec", str(repo.spec), "--all-envs", input=b"")
+    assert (
+        empty.exit_code == 2 and empty.output == "error: nothing on stdin (an empty value: --from-literal ''): stdin\n"
+    )
+    assert {p: p.read_bytes() for p in repo.root.rglob("*.yaml")} == snapshot
     repo.file("prod", "shop", "db").unlink()  # one environment lacks the file: none is changed
     snapshot = {p: p.read_bytes() for p in repo.root.rglob("*.yaml")}
     result = run("set", "shop/db", "token", "--spec", str(repo.spec), "--all-envs", "--from-literal", "x")

@@ -19,6 +19,8 @@ from sealkit.envs.sealplan import plan_set
 from sealkit.errors import InputError
 from sealkit.manifest import check_data_key
 from sealkit.provenance import short
+from sealkit.reading import read_stdin
+from sealkit.validation import name_problems, namespace_problems
 from sealkit_cli import completers, environments, io
 from sealkit_cli.options import option
 
@@ -27,6 +29,9 @@ def _target(value: str) -> tuple[str, str]:
     namespace, sep, name = value.partition("/")
     if not sep or not namespace or not name or "/" in name:
         raise InputError("give the SealedSecret as NAMESPACE/NAME", where=value or "''")
+    problems = namespace_problems(namespace, "NAMESPACE") + name_problems(name, "NAME")
+    if problems:  # the file name is made of them: `shop/ORD` is no SealedSecret any cluster holds
+        raise InputError(f"{problems[0].field} {problems[0].message}", where=value)
     return namespace, name
 
 
@@ -41,7 +46,10 @@ def _value(from_file: str | None, from_literal: str | None, key: str) -> bytes:
         data, _ = io.read_input(from_file)
         return data
     if not sys.stdin.isatty():
-        return sys.stdin.buffer.read()
+        piped = read_stdin()  # within the input size cap
+        if not piped:  # a command before the pipe that failed, not a value: an empty one is said explicitly
+            raise InputError("nothing on stdin (an empty value: --from-literal '')", where="stdin")
+        return piped
     typed = click.prompt(f"Value for {key}", hide_input=True, confirmation_prompt=True, err=True)
     return str(typed).encode()
 
