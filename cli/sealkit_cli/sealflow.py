@@ -31,7 +31,10 @@ def raw_value(from_files: tuple[str, ...]) -> tuple[bytes, str]:
     if len(from_files) > 1:
         raise InputError(f"give exactly one file with --raw (got {len(from_files)})", where="--from-file")
     if not from_files:
-        return io.read_input("-")
+        value, where = io.read_input("-")
+        if not value:  # a command before the pipe that failed, not a value: an empty one comes from a file
+            raise InputError("nothing on stdin to seal (an empty value: --from-file /dev/null)", where=where)
+        return value, where
     _, path = parse_from_file(from_files[0])
     if not path:
         raise InputError("no file name after '='", where=f"--from-file {from_files[0]!r}")

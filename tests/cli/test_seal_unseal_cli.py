@@ -127,6 +127,18 @@ def test_raw_needs_what_the_scope_binds(key_files: list[tuple[Path, Path]]) -> N
     assert ok.exit_code == 0 and ok.stdout.startswith("Ag")
 
 
+@pytest.mark.parametrize("command", ["seal", "kubeseal"])
+def test_raw_refuses_an_empty_stdin_but_seals_an_empty_file(command: str, key_files: list[tuple[Path, Path]]) -> None:
+    """An empty pipe is a command before it that failed (`vault read ... | sealkit seal --raw`), not a value."""
+    _, cert = key_files[0]
+    flags = ["--raw", "--cert", str(cert), "--scope", "cluster-wide"]
+    refused = run(command, *flags, input="")
+    assert refused.exit_code == 2
+    assert refused.output == "error: nothing on stdin to seal (an empty value: --from-file /dev/null): stdin\n"
+    empty = run(command, *flags, "--from-file", os.devnull)
+    assert empty.exit_code == 0 and empty.stdout.startswith("Ag")
+
+
 def test_version_and_completion() -> None:
     assert run("--version").output.strip() == "sealkit, version 0.1.0"
     script = subprocess.run(

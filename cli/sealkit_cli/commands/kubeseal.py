@@ -50,6 +50,8 @@ Where sealkit deliberately differs from kubeseal (clearer errors, nothing lost):
   SealedSecret that does not open); nothing waits on a terminal: no -f and a terminal on
   stdin is an error, not a prompt.
 - Two modes at once (e.g. --raw with --validate) is an error; kubeseal runs the first.
+- --raw refuses an empty stdin (a failed command before the pipe); --from-file /dev/null
+  seals an empty value.
 - --re-encrypt in place and --merge-into change only the sealed values: the file keeps
   its format (YAML or JSON), comments and layout. --merge-into seals the new items for
   the file's own name, namespace and scope.
