@@ -65,8 +65,26 @@ def _utc_now() -> dt.datetime:
     return dt.datetime.now(dt.UTC)
 
 
+def _holds_private_key(pem: bytes) -> bool:
+    """A PEM `-----BEGIN ... PRIVATE KEY-----` block (PKCS#8, PKCS#1, EC, encrypted): any of them."""
+    start = pem.find(b"-----BEGIN ")
+    while start != -1:
+        end = pem.find(b"-----", start + 11)
+        if end == -1:
+            return False
+        if pem[start + 11 : end].endswith(b"PRIVATE KEY"):
+            return True
+        start = pem.find(b"-----BEGIN ", end + 5)
+    return False
+
+
 def _parse_certificate(data: bytes, source: str) -> x509.Certificate:
     stripped = data.strip()
+    if _holds_private_key(stripped):  # a file that is committed and shared (or a controller serving its key)
+        raise KeyMaterialError(
+            "holds a private key beside the certificate: a sealing certificate is public, keep the key out of it",
+            where=source,
+        )
     try:
         if stripped.startswith(b"-----BEGIN"):
             certs = x509.load_pem_x509_certificates(stripped)

@@ -56,6 +56,32 @@ def test_first_certificate_of_a_bundle_is_used(vectors: dict[str, Any]) -> None:
     assert load_certificate(bundle).fingerprint == expected
 
 
+@pytest.mark.parametrize(
+    "key_format",
+    [serialization.PrivateFormat.PKCS8, serialization.PrivateFormat.TraditionalOpenSSL, "encrypted"],
+)
+@pytest.mark.parametrize("key_first", [True, False])
+def test_a_private_key_beside_the_certificate_is_refused(
+    vectors: dict[str, Any], small_key: rsa.RSAPrivateKey, key_format: Any, key_first: bool
+) -> None:
+    """A certificate file is committed and shared (and a controller serving its key is broken): a private key
+    block in it is refused, whatever its PEM type, never skipped as kubeseal's parser skips it."""
+    if key_format == "encrypted":
+        encryption: serialization.KeySerializationEncryption = serialization.BestAvailableEncryption(b"pw")
+        key_format = serialization.PrivateFormat.PKCS8
+    else:
+        encryption = serialization.NoEncryption()
+    key_pem = small_key.private_bytes(serialization.Encoding.PEM, key_format, encryption)
+    cert_pem = vectors["keys"][0]["cert_pem"].encode()
+    both = key_pem + cert_pem if key_first else cert_pem + b"\n# notes\n" + key_pem
+    with pytest.raises(KeyMaterialError, match=r"^holds a private key beside the certificate: .*: both\.pem$"):
+        load_certificate(both, "both.pem")
+    public_pem = small_key.public_key().public_bytes(
+        serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
+    )
+    assert load_certificate(cert_pem + public_pem).sha256 == load_certificate(cert_pem).sha256, "public blocks pass"
+
+
 def test_expired_certificate_is_refused(small_key: rsa.RSAPrivateKey, certificate_factory: Any) -> None:
     pem = certificate_factory(small_key, not_before=dt.datetime(2020, 1, 1, tzinfo=dt.UTC), days=30)
     with pytest.raises(KeyMaterialError, match=r"the certificate expired on 2020-01-31.*: cert\.pem"):
