@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import contextlib
+import http.server
 import socket
+import threading
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -53,7 +57,6 @@ def test_a_url_with_credentials_sends_them_and_never_shows_them() -> None:
     password holding letters read as a port that is not a number ('internal error')."""
     import http.server
     import threading
-    from typing import Any
 
     seen: list[str | None] = []
 
@@ -83,3 +86,71 @@ def test_a_url_with_credentials_sends_them_and_never_shows_them() -> None:
         with pytest.raises(InputError) as refused:
             fetch_url(url)
         assert "Pl4nted" not in str(refused.value) and str(refused.value).startswith("not a valid http(s) URL: ")
+
+
+@contextlib.contextmanager
+def _recording(host: str, routes: dict[str, tuple[int, dict[str, str], bytes]]) -> Iterator[tuple[str, list[Any]]]:
+    """A server on `host` answering `routes` (path -> status, headers, body) and recording (path, Authorization)."""
+    seen: list[tuple[str, str | None]] = []
+
+    class Handler(http.server.BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            seen.append((self.path, self.headers.get("Authorization")))
+            status, headers, body = routes.get(self.path, (404, {}, b""))
+            self.send_response(status)
+            for name, value in headers.items():
+                self.send_header(name, value)
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *_: Any) -> None:
+            pass
+
+    server = http.server.ThreadingHTTPServer((host, 0), Handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://{host}:{server.server_address[1]}", seen
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join(5)
+
+
+def test_credentials_follow_a_redirect_only_to_the_same_host() -> None:
+    """Go's client sends a URL's credentials after a redirect only to the same host; urllib forwarded the
+    Authorization header to wherever a redirect pointed (a certificate host could hand them to any other)."""
+    cert = EXAMPLE_CERT.read_bytes()
+    with _recording("127.0.0.2", {"/cert.pem": (200, {}, cert)}) as (other, other_seen):
+        routes = {
+            "/here": (302, {"Location": "/cert.pem"}, b""),
+            "/cert.pem": (200, {}, cert),
+            "/away": (302, {"Location": f"{other}/cert.pem"}, b""),
+        }
+        with _recording("127.0.0.1", routes) as (home, home_seen):
+            authority = home.removeprefix("http://")
+            assert fetch_url(f"http://u:Pl4nted@{authority}/here") == cert
+            assert fetch_url(f"http://u:Pl4nted@{authority}/away") == cert
+    basic = "Basic dTpQbDRudGVk"  # u:Pl4nted
+    assert home_seen == [("/here", basic), ("/cert.pem", basic), ("/away", basic)]
+    assert other_seen == [("/cert.pem", None)], "never sent to another host"
+
+
+@pytest.mark.parametrize(
+    ("start", "target", "why"),
+    [
+        ("https://certs.example.test/c.pem", "http://certs.example.test/c.pem", "redirected from https to http"),
+        ("http://certs.example.test/c.pem", "ftp://certs.example.test/c.pem", "redirected to a URL that is not http"),
+        ("https://certs.example.test/c.pem", "file:///etc/passwd", "redirected to a URL that is not http"),
+    ],
+)
+def test_redirects_stay_on_http_and_never_step_down_from_tls(start: str, target: str, why: str) -> None:
+    """A certificate fetched in clear text (or over FTP, which urllib follows) can be anyone's: the secrets
+    sealed for it would open for whoever answered."""
+    import urllib.request
+
+    from sealkit_cli.certsource import _origin, _redirects
+
+    handler = _redirects("where", _origin(start), None)
+    with pytest.raises(Unreachable, match=f"^cannot fetch the certificate \\({why}.*\\): where$"):
+        handler.redirect_request(urllib.request.Request(start), None, 302, "Found", {}, target)
