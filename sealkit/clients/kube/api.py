@@ -124,6 +124,16 @@ class Throttle:
             self._sleep(wait)
 
 
+def _read_bounded(response: Any, limit: int) -> bytes:
+    """Up to limit + 1 bytes of a streamed answer; its connection goes back to the pool only when read to the end."""
+    data = bytes(response.read(limit + 1))
+    if len(data) > limit:
+        response.close()  # the rest is never read: this connection cannot be reused
+    else:
+        response.release_conn()
+    return data
+
+
 @dataclass(frozen=True)
 class RawResponse:
     """An answer as it came: status, body bytes and headers (for non-JSON endpoints such as the proxy's)."""
@@ -212,8 +222,11 @@ class KubeClient:
         body: Any = None,
         content_type: str | None = "application/json",
         accept: str = "application/json",
+        limit: int | None = None,
     ) -> RawResponse:
-        """One request as is; ApiError only when there was no answer (status 0)."""
+        """One request as is; ApiError only when there was no answer (status 0). With `limit`, at most
+        limit + 1 bytes of the body are read (a longer one is cut there, its connection closed): the caller
+        tells an answer over its cap by the length."""
         import urllib3
 
         self.throttle.acquire()
@@ -246,8 +259,9 @@ class KubeClient:
                 body=_encode(method, body, content_type),
                 headers=header_lines,
                 timeout=self._urllib3_timeout(timeout),
+                preload_content=limit is None,
             )
-            data = response.data
+            data = response.data if limit is None else _read_bounded(response, limit)
         except (urllib3.exceptions.HTTPError, OSError) as exc:
             raise ApiError(0, transport_cause(exc), "the API server did not answer") from None
         return RawResponse(int(response.status), bytes(data or b""), response.headers or {}, str(response.reason or ""))

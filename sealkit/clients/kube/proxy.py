@@ -21,6 +21,7 @@ from urllib.parse import quote
 
 from sealkit.clients.kube.api import ApiError, ClusterError, KubeClient, Unreachable
 from sealkit.clients.kube.config import ClusterOptions, connect
+from sealkit.reading import max_input_bytes, too_large
 from sealkit.retry import Backoff
 
 # Labels that mark a sealing controller's Service: this project's chart, and Bitnami's.
@@ -85,10 +86,13 @@ class ControllerProxy:
         return f"Service {self.options.controller_namespace}/{self.options.controller_name}"
 
     def _raw(self, method: str, path: str, body: Any = None, content_type: str | None = None) -> ProxyResponse:
+        limit = max_input_bytes()  # the controller's answers are documents like the inputs: as bounded
         try:
-            response = self.client.raw(method, path, body=body, content_type=content_type, accept="*/*")
+            response = self.client.raw(method, path, body=body, content_type=content_type, accept="*/*", limit=limit)
         except ApiError as exc:
             raise Unreachable(f"cannot reach the API server ({exc.reason})", where=self.endpoint) from None
+        if len(response.body) > limit:
+            raise too_large(limit, f"the answer to {method} {path.split('?')[0]}")
         if response.status == 401:
             raise Unreachable("the API server refused the credentials (HTTP 401)", where=self.endpoint)
         return ProxyResponse(response.status, response.body, response.retry_after)
