@@ -26,9 +26,9 @@ from sealkit.keys import KeyRing, load_private_keys
 from sealkit.reading import decode_text, read_file
 from sealkit.scope import Scope, scope_from_annotations
 from sealkit.sealedsecret import is_sealed_secret
-from sealkit.sealing import Target, seal_secret
+from sealkit.sealing import Target, check_name_flags, seal_secret
 from sealkit.unsealing import unseal as unseal_object
-from sealkit.validation import is_dns_label
+from sealkit.validation import is_dns_label, namespace_problems
 from sealkit.yamledit import replace_values, set_annotations
 from sealkit_cli import io, sealflow
 from sealkit_cli.certsource import certificate_bytes
@@ -56,6 +56,12 @@ Where sealkit deliberately differs from kubeseal (clearer errors, nothing lost):
   its format (YAML or JSON), comments and layout. --merge-into seals the new items for
   the file's own name, namespace and scope.
 - --name with several Secrets in the input is an error.
+- A flag kubeseal would ignore is an error: -f with --raw (kubeseal seals stdin), -w with
+  --merge-into (kubeseal rewrites the merged file), and --scope strict given for a Secret
+  whose scope annotation is wider (kubeseal cannot tell it from its default and seals for
+  the wider scope).
+- --raw checks --name and the namespace as the API server would (kubeseal seals a value
+  no SealedSecret can open); --fetch-cert checks the certificate before writing it.
 - Nothing is added to what kubeseal writes; a file sealkit stamped keeps its
   provenance annotation true (--merge-into, --re-encrypt).
 - --recovery-unseal opens every SealedSecret in the input; its -w file is mode 0600.
@@ -64,7 +70,7 @@ Where sealkit deliberately differs from kubeseal (clearer errors, nothing lost):
 - A SEALED_SECRETS_* value that does not parse is an error, not ignored.
 - --request-timeout defaults to 30s (kubeseal: none; 0 still waits forever).
 - klog's flags (-v, --vmodule, --logtostderr, ...) are accepted with a warning: no effect.
-As in kubeseal, --scope strict (the default) leaves a Secret's scope annotations in charge.
+As in kubeseal, no --scope (strict by default) leaves a Secret's scope annotations in charge.
 """
 
 # klog's flags, which kubeseal's --help lists: accepted so scripts keep working, without effect.
@@ -290,13 +296,21 @@ class Run:
 
     def _seal(self, fmt: str) -> None:
         f = self.flags
-        pem, source = certificate_bytes(f["cert"], self.cluster)
-        if f["fetch_cert"]:
-            io.write_output(pem.decode("utf-8", errors="replace"), self.output_path)
-            return
+        if f["merge_into"] and self.output_path is not None:  # kubeseal ignores -w here: the file is rewritten
+            raise InputError("--merge-into rewrites its own file; -w is not written", where="--sealed-secret-file")
+        if f["raw"] and f["input_path"] not in (None, "", "-"):  # kubeseal ignores -f and seals stdin
+            raise InputError(
+                "--raw does not read -f: give the value with --from-file or on stdin", where="--secret-file"
+            )
         from sealkit.keys import load_certificate
 
+        pem, source = certificate_bytes(f["cert"], self.cluster)
+        # Checked before --fetch-cert writes it too: an error page, a Secret or an expired certificate saved as
+        # cert.pem would only fail later, where it is used.
         certificate = load_certificate(pem, source)
+        if f["fetch_cert"]:
+            io.write_output(certificate.pem.decode(), self.output_path)
+            return
         if f["merge_into"]:
             sealflow.merge_into(f["merge_into"], self.input_path, certificate, stamp=False)
             return
@@ -317,11 +331,18 @@ class Run:
             own = meta.get("namespace") or None
             own = own if isinstance(own, str) else None  # any other type: seal_secret refuses it by name
             annotations = meta.get("annotations")
-            scope = chosen or scope_from_annotations(annotations if isinstance(annotations, dict) else None)
+            own_scope = scope_from_annotations(annotations if isinstance(annotations, dict) else None)
+            if f["scope"] == Scope.STRICT and own_scope is not Scope.STRICT:
+                # kubeseal cannot tell a given --scope strict from its default and seals for the wider scope.
+                what = f"--scope strict, but the Secret's annotation makes it {own_scope.value}: remove one of them"
+                raise InputError(what, where=doc.where)
+            scope = chosen or own_scope
             if scope is Scope.CLUSTER_WIDE:  # the namespace is not in the label: only -n fills it in
                 target_namespace = own or self.cluster.overrides.namespace
             else:
                 ns, explicit = namespace()
+                if not own and not explicit:
+                    _check_context_namespace(ns)
                 if explicit and own and own != ns:
                     what = f"namespace mismatch: the Secret is in namespace {own!r} but -n says {ns!r}"
                     if is_dns_label(own):
@@ -334,7 +355,8 @@ class Run:
                     certificate,
                     scope=chosen,
                     name=f["name"],
-                    namespace=target_namespace,
+                    # The Secret's own namespace is checked as its own (at the document), not as -n's.
+                    namespace=None if own else target_namespace,
                     allow_empty_data=bool(f["allow_empty_data"]),
                     where=doc.where,
                 )
@@ -344,9 +366,19 @@ class Run:
     def _raw_target(self) -> Target:
         f = self.flags
         scope = Scope(f["scope"]) if f["scope"] else Scope.STRICT
+        # A name or namespace the API server refuses seals a value no SealedSecret can ever open.
+        check_name_flags(f["name"], self.cluster.overrides.namespace)
         if scope is Scope.CLUSTER_WIDE:
             return Target(scope, "", f["name"] or "")
-        namespace, _ = client_namespace(self.cluster)
+        namespace, explicit = client_namespace(self.cluster)
         if scope is Scope.STRICT and not f["name"]:
             raise InputError("must provide the --name flag with --raw and --scope strict", where="--raw")
+        if not explicit:
+            _check_context_namespace(namespace)
         return Target(scope, namespace, f["name"] or "")
+
+
+def _check_context_namespace(namespace: str) -> None:
+    """The namespace taken from the kubeconfig context (no -n), checked as the API server checks one."""
+    if problems := namespace_problems(namespace, "namespace"):
+        raise InputError(problems[0].message, where="the kubeconfig context's namespace (no -n given)")

@@ -369,3 +369,103 @@ def test_no_plaintext_anywhere_but_recovery_unseal(work: Path) -> None:
     assert PLAINTEXT not in (work / "a.json").read_text()
     recovered = entry_point("--recovery-unseal", "--recovery-private-key", "key.pem", "-f", "a.json", cwd=work)
     assert recovered.returncode == 0 and "kind" in json.loads(recovered.stdout)
+
+
+# --- what kubeseal would ignore or write unchecked: refused, nothing written ---------------------------
+
+
+def test_fetch_cert_writes_only_a_certificate_that_seals(work: Path) -> None:
+    import datetime as dt
+
+    from sealkit.keygen import generate_key_pair
+
+    old = generate_key_pair(bits=2048, now=dt.datetime.now(dt.UTC) - dt.timedelta(days=3), validity=dt.timedelta(1))
+    (work / "expired.pem").write_bytes(old.certificate_pem)
+    (work / "junk.bin").write_bytes(b"\x00\xff<html>502 Bad Gateway</html>")
+    for cert, message in (
+        ("secret.yaml", "not a PEM or DER certificate: secret.yaml"),  # a plaintext Secret was copied out
+        ("junk.bin", "not a PEM or DER certificate: junk.bin"),
+        ("expired.pem", "the certificate expired on "),
+    ):
+        (work / "cert-out.pem").write_text("previous")
+        result = ks("--fetch-cert", "--cert", cert, "-w", "cert-out.pem")
+        assert result.exit_code == 2, cert
+        (line,) = result.output.splitlines()
+        assert line.startswith("error: ") and message in line, line
+        assert PLAINTEXT not in result.output
+        assert (work / "cert-out.pem").read_text() == "previous"
+        assert ks("--fetch-cert", "--cert", cert).stdout == ""
+
+
+@pytest.mark.parametrize(
+    ("args", "line"),
+    [
+        (["--scope", "cluster-wide", "--name", "Bad_Name"], "error: is not a valid Kubernetes name"),
+        (["-n", "ns", "--name", "Bad_Name"], "error: is not a valid Kubernetes name"),
+        (["-n", "Bad_NS", "--name", "s"], "error: is not a valid namespace name"),
+        (["--scope", "namespace-wide", "-n", "x" * 64], "error: is not a valid namespace name"),
+    ],
+)
+def test_raw_checks_the_name_and_namespace_it_seals_for(work: Path, args: list[str], line: str) -> None:
+    (work / "v.txt").write_text("value")
+    result = ks("--cert", "cert.pem", "--raw", "--from-file", "v.txt", *args)
+    assert result.exit_code == 2
+    (got,) = result.output.splitlines()
+    assert got.startswith(line) and got.endswith(": --name" if "Kubernetes name" in line else ": --namespace")
+
+
+def test_raw_checks_the_contexts_namespace(work: Path) -> None:
+    (work / "v.txt").write_text("value")
+    kubeconfig = str(kubeconfig_with_namespace(work / "kc", "Bad_NS"))
+    for args in (["--raw", "--from-file", "v.txt", "--name", "s"], ["-f", "bare.yaml"]):
+        result = ks("--cert", "cert.pem", *args, env={"KUBECONFIG": kubeconfig})
+        assert result.exit_code == 2, args
+        (line,) = result.output.splitlines()
+        assert line.startswith("error: is not a valid namespace name")
+        assert line.endswith(": the kubeconfig context's namespace (no -n given)")
+
+
+def test_a_secrets_own_bad_namespace_is_named_at_the_document(work: Path) -> None:
+    write_secret(work / "badns.yaml", namespace="Bad_NS")
+    result = ks("--cert", "cert.pem", "-f", "badns.yaml")
+    assert result.exit_code == 2
+    (line,) = result.output.splitlines()
+    assert line.startswith("error: metadata.namespace: is not a valid namespace name")
+    assert line.endswith(": badns.yaml document 1")
+
+
+def test_flags_kubeseal_would_ignore_are_errors(work: Path) -> None:
+    (work / "v.txt").write_text("from the file")
+    raw = ks("--cert", "cert.pem", "--raw", "-f", "v.txt", "--name", "s", "-n", "ns", input="from stdin")
+    assert raw.exit_code == 2 and raw.stdout == ""
+    assert raw.output == "error: --raw does not read -f: give the value with --from-file or on stdin: --secret-file\n"
+    ok(ks("--cert", "cert.pem", "--raw", "-f", "-", "--name", "s", "-n", "ns", input="x"))  # -f - is stdin
+
+    ok(ks("--cert", "cert.pem", "-f", "secret.yaml", "-w", "db.json"))
+    before = (work / "db.json").read_text()
+    write_secret(work / "more.yaml", data={"extra": "ZXh0cmE="})
+    merge = ks("--cert", "cert.pem", "-f", "more.yaml", "--merge-into", "db.json", "-w", "new.json")
+    assert merge.exit_code == 2
+    assert merge.output == "error: --merge-into rewrites its own file; -w is not written: --sealed-secret-file\n"
+    assert (work / "db.json").read_text() == before and not (work / "new.json").exists()
+
+
+@pytest.mark.parametrize("annotation", ["cluster-wide", "namespace-wide"])
+def test_scope_strict_given_for_a_wider_annotated_secret_is_an_error(work: Path, annotation: str) -> None:
+    annotations = {f"sealedsecrets.bitnami.com/{annotation}": "true"}
+    write_secret(work / "wide.yaml", metadata={"name": "db", "namespace": "myns", "annotations": annotations})
+    for given in (["--scope", "strict"], ["--scope=strict"]):
+        result = ks("--cert", "cert.pem", "-f", "wide.yaml", "-w", "out.json", *given)
+        assert result.exit_code == 2 and not (work / "out.json").exists()
+        assert result.output == (
+            f"error: --scope strict, but the Secret's annotation makes it {annotation}: remove one of them: "
+            "wide.yaml document 1\n"
+        )
+    env = ks("--cert", "cert.pem", "-f", "wide.yaml", env={kubeseal_env("scope"): "strict"})
+    assert env.exit_code == 2 and "--scope strict" in env.output
+    # Without --scope the annotation decides, as in kubeseal; a wider or another --scope is taken as given.
+    sealed = json.loads(ok(ks("--cert", "cert.pem", "-f", "wide.yaml")).stdout)
+    assert sealed["metadata"]["annotations"] == annotations
+    other = "namespace-wide" if annotation == "cluster-wide" else "cluster-wide"
+    sealed = json.loads(ok(ks("--cert", "cert.pem", "-f", "wide.yaml", "--scope", other)).stdout)
+    assert sealed["metadata"]["annotations"] == {f"sealedsecrets.bitnami.com/{other}": "true"}
