@@ -9,6 +9,7 @@
 from __future__ import annotations
 
 import os
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -20,6 +21,9 @@ DEFAULT_JWT_FILE = "/var/run/secrets/kubernetes.io/serviceaccount/token"
 TOKEN_ENV = "VAULT_TOKEN"  # noqa: S105 - a variable name
 TOKEN_HELPER_FILE = "~/.vault-token"  # noqa: S105 - a path
 MAX_CREDENTIAL_BYTES = 64 * 1024
+# A token as an HTTP header carries it: one word of visible ASCII. Anything else is refused before a request
+# (requests would refuse the header and quote its value in the error).
+TOKEN_SHAPE = re.compile(r"[\x21-\x7e]+")
 
 
 @dataclass(frozen=True)
@@ -59,16 +63,25 @@ def _read(path: str, what: str) -> str:
     return text
 
 
+def _one_token(value: str, where: str) -> str:
+    if not TOKEN_SHAPE.fullmatch(value):
+        raise CredentialError(
+            "the Vault token is not one token (it holds spaces, line breaks or characters a token cannot have)",
+            where=where,
+        )
+    return value
+
+
 def token(auth: VaultAuth) -> str:
-    """The token for `token` mode, from the first source that has one."""
+    """The token for `token` mode, from the first source that has one (one word of visible ASCII)."""
     if auth.token_file:
-        return _read(auth.token_file, "Vault token file")
+        return _one_token(_read(auth.token_file, "Vault token file"), auth.token_file)
     value = os.environ.get(TOKEN_ENV, "").strip()
     if value:
-        return value
+        return _one_token(value, f"${TOKEN_ENV}")
     helper = Path(TOKEN_HELPER_FILE).expanduser()
     if helper.is_file():
-        return _read(str(helper), "Vault token file")
+        return _one_token(_read(str(helper), "Vault token file"), str(helper))
     raise CredentialError(
         f"no Vault token: set {TOKEN_ENV}, pass --vault-token-file, run `vault login` (it writes "
         f"{TOKEN_HELPER_FILE}), or use --vault-auth kubernetes with a service-account token"

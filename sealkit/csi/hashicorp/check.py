@@ -10,6 +10,7 @@ database creds, ...) are not read: reading them would issue credentials.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
@@ -92,7 +93,14 @@ class Denied:
     """403 on the read: the login's policies do not grant `read` on the path."""
 
 
-Answer = Found | Missing | Denied
+@dataclass(frozen=True)
+class Empty:
+    """An answer without a secret (204, `data` null or not a map): the provider fails the mount."""
+
+    why: str  # "no data", "its data is not a map"
+
+
+Answer = Found | Missing | Denied | Empty
 Fetch = Callable[[Lookup], Answer]
 
 
@@ -162,6 +170,25 @@ def _missing(ref: Reference, answer: Missing) -> str:
     return f"path not found: {path} (404)"
 
 
+MAX_KEYS_SHOWN = 20
+MAX_KEY_SHOWN = 64
+_PLAIN_KEY = re.compile(rf"[\w.@+/:=-]{{1,{MAX_KEY_SHOWN}}}", re.ASCII)
+
+
+def key_list(keys: Iterable[str]) -> str:
+    """Key names Vault answered, for one line: the first MAX_KEYS_SHOWN, each as written when plain, else
+    quoted with its control characters escaped (a key name from Vault is not trusted to be printable)."""
+    names = sorted(keys)
+    shown = [k if _PLAIN_KEY.fullmatch(k) else _quoted(k) for k in names[:MAX_KEYS_SHOWN]]
+    more = f" and {len(names) - MAX_KEYS_SHOWN} more" if len(names) > MAX_KEYS_SHOWN else ""
+    return (", ".join(shown) or "none") + more
+
+
+def _quoted(key: str) -> str:
+    text = repr(key[:MAX_KEY_SHOWN])
+    return text + "..." if len(key) > MAX_KEY_SHOWN else text
+
+
 def evaluate(ref: Reference, answer: Answer) -> Result:
     """Judge one reference by what Vault answered (one line; key names, never values)."""
     if isinstance(answer, Denied):
@@ -170,10 +197,16 @@ def evaluate(ref: Reference, answer: Answer) -> Result:
         )
     if isinstance(answer, Missing):
         return Result(ref, Status.FAILED, _missing(ref, answer))
+    if isinstance(answer, Empty):
+        return Result(
+            ref,
+            Status.FAILED,
+            f"Vault answered {ref.lookup.secret_path} with {answer.why}: the provider fails the mount",
+        )
     if ref.key is None:
         return Result(ref, Status.OK)
     if ref.key not in answer.keys:
-        have = ", ".join(sorted(answer.keys)) or "none"
+        have = key_list(answer.keys)
         return Result(ref, Status.FAILED, f"no key {ref.key!r} at {ref.lookup.secret_path} (keys: {have})")
     encoding = (ref.encoding or "").lower()
     if encoding == "base64" and ref.key not in answer.base64:

@@ -184,3 +184,79 @@ def test_namespaces_and_address_overrides(vault: VaultServer, monkeypatch: pytes
     assert found == Found(frozenset({"password"}))
     assert [rec.namespace for rec in vault.requests if rec.path == "/v1/secret/data/web/db"] == ["team/prod"]
     r.close()
+
+
+@pytest.mark.parametrize("token", ["{t}\nhvs.second-line", "{t} trailing-word", "{t}\u2019"])
+def test_a_token_that_is_not_one_word_is_refused_without_showing_it(
+    vault: VaultServer, monkeypatch: pytest.MonkeyPatch, tmp_path: Path, token: str
+) -> None:
+    # Before: requests refused the header and quoted it: "the token failed: Invalid ... header value: 'hvs...'".
+    value = token.format(t=vault.root_token)
+    monkeypatch.setenv("VAULT_TOKEN", value)
+    with pytest.raises(CredentialError) as caught:
+        reader(vault).fetch(lookup(vault, "secret/data/web/db"))
+    assert str(caught.value) == (
+        "the Vault token is not one token (it holds spaces, line breaks or characters a token cannot have): "
+        "$VAULT_TOKEN"
+    )
+    (tmp_path / "token").write_text(value)
+    with pytest.raises(CredentialError) as from_file:
+        reader(vault, token_file=str(tmp_path / "token")).fetch(lookup(vault, "secret/data/web/db"))
+    assert str(from_file.value).endswith(f": {tmp_path / 'token'}")
+    never_shown(caught.value, from_file.value)
+    assert vault.root_token not in str(caught.value) + str(from_file.value)
+
+
+def test_a_ca_bundle_that_cannot_be_used_is_one_line(
+    vault: VaultServer, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    # Before: "the token failed: Could not find a suitable TLS CA certificate bundle, invalid path: ..." and
+    # "cannot reach Vault (TLS handshake failed)" for a file that is not PEM.
+    monkeypatch.setenv("VAULT_TOKEN", vault.root_token)
+    with pytest.raises(CredentialError) as missing:
+        reader(vault, ca_cert=str(tmp_path / "absent.pem")).fetch(lookup(vault, "secret/data/web/db"))
+    assert str(missing.value) == f"cannot read the CA bundle (no such file or directory): {tmp_path / 'absent.pem'}"
+    (tmp_path / "ca.pem").write_text("not a certificate\n")
+    with pytest.raises(CredentialError) as garbage:
+        reader(vault, ca_cert=str(tmp_path / "ca.pem")).fetch(lookup(vault, "secret/data/web/db"))
+    assert str(garbage.value) == f"the CA bundle holds no PEM certificate: {tmp_path / 'ca.pem'}"
+
+
+@pytest.mark.parametrize("path", ["web%2fdb", "web/db#x", "web/db%23x", "web/%2e%2e/web/db"])
+def test_paths_reach_vault_as_the_provider_sends_them(
+    vault: VaultServer, monkeypatch: pytest.MonkeyPatch, path: str
+) -> None:
+    # The provider sets the path as Go's url.URL.Path (path.Join, then escaped: '%' as %25, '#' as %23), so Vault
+    # looks up the literal key. Before: '%2f' reached Vault as '/' and '#x' was cut off as a fragment, so
+    # verify read secret/data/web/db and passed a path the provider cannot read.
+    monkeypatch.setenv("VAULT_TOKEN", vault.root_token)
+    r = reader(vault)
+    try:
+        assert isinstance(r.fetch(lookup(vault, f"secret/data/{path}")), Missing)
+        vault.put_secret("secret", path, {"password": VALUE})
+        assert r.fetch(lookup(vault, f"secret/data/{path}")) == Found(frozenset({"password"}))
+    finally:
+        r.close()
+
+
+def test_dot_segments_are_cleaned_as_go_s_path_join(vault: VaultServer, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("VAULT_TOKEN", vault.root_token)
+    r = reader(vault)
+    try:
+        assert r.fetch(lookup(vault, "secret/data/web/./db/.")) == Found(frozenset({"password", "username"}))
+    finally:
+        r.close()
+    assert [rec.path for rec in vault.requests if "web" in rec.path] == ["/v1/secret/data/web/db"]
+
+
+def test_insecure_targets_print_no_library_warning(
+    vault: VaultServer, monkeypatch: pytest.MonkeyPatch, recwarn: pytest.WarningsRecorder
+) -> None:
+    # Before: urllib3's InsecureRequestWarning (a file path and a class name) on stderr for every request.
+    monkeypatch.setenv("VAULT_TOKEN", vault.root_token)
+    r = VaultReader(VaultAuth(timeout=5.0), frozenset({Target(vault.url)}))
+    try:
+        assert isinstance(r.fetch(lookup(vault, "secret/data/web/db")), Found)
+    finally:
+        r.close()
+    assert [str(w.message) for w in recwarn] == []

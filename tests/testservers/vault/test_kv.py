@@ -101,3 +101,12 @@ def test_plain_http_and_tls_with_the_ca(vault_server: VaultServer) -> None:
     untrusted = hvac.Client(url=vault_server.url, token=vault_server.root_token)  # system CAs only
     with pytest.raises(requests.exceptions.SSLError):
         untrusted.secrets.kv.v2.read_secret_version("s", raise_on_deleted_version=True)
+
+
+def test_percent_escapes_in_the_path_are_decoded_as_vault_does(vault_server: VaultServer) -> None:
+    # Vault routes Go's decoded URL path: /v1/secret/data/app%2Fdb is secret/data/app/db, and %25 is a literal '%'.
+    vault_server.put_secret("secret", "app/db", {"password": "one"})
+    vault_server.put_secret("secret", "app%2fdb", {"password": "literal"})
+    client = vault_server.client()
+    assert client.adapter.get("/v1/secret/data/app%2Fdb")["data"]["data"] == {"password": "one"}
+    assert client.adapter.get("/v1/secret/data/app%252fdb")["data"]["data"] == {"password": "literal"}

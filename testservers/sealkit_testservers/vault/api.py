@@ -13,6 +13,7 @@ import datetime as dt
 import uuid
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
+from urllib.parse import unquote
 
 from ..keyvault.https import Request, Response
 from . import acl
@@ -91,7 +92,7 @@ class VaultApi:
         try:
             if not request.path.startswith("/v1/"):
                 raise VaultError(404)
-            path = request.path[len("/v1/") :]
+            path = unquote(request.path[len("/v1/") :])  # as Go's net/http: Vault routes the decoded path
             method = request.method
             if method == "GET" and request.param("list") == "true":
                 method = "LIST"

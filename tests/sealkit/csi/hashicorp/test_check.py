@@ -5,8 +5,11 @@ from __future__ import annotations
 
 import threading
 
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
 from sealkit.csi.hashicorp import check
-from sealkit.csi.hashicorp.check import Denied, Found, Login, Lookup, Missing, Reference, Status, Target
+from sealkit.csi.hashicorp.check import Denied, Empty, Found, Login, Lookup, Missing, Reference, Status, Target
 from sealkit.vault.errors import CredentialError, VaultAccessError
 
 A = Target("https://a.example:8200")
@@ -118,3 +121,21 @@ def test_table_and_json_carry_paths_and_problems() -> None:
         "status": "failed",
         "problem": "no key 'nope' at secret/data/web/db (keys: password)",
     }
+
+
+def test_an_answer_without_a_secret_fails() -> None:
+    result = check.evaluate(ref(), Empty("no data"))
+    assert (result.status, result.problem) == (
+        Status.FAILED,
+        "Vault answered secret/data/web/db with no data: the provider fails the mount",
+    )
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.frozensets(st.text(max_size=300), max_size=60))
+def test_key_names_from_vault_are_one_bounded_line(keys: frozenset[str]) -> None:
+    # Key names come from Vault: before, every one was joined as written (escapes, line breaks, thousands).
+    problem = check.evaluate(ref(key="\x00absent"), Found(keys)).problem
+    assert problem.startswith("no key ")
+    assert not any(ord(c) < 0x20 or 0x7F <= ord(c) < 0xA0 or c in "\u2028\u2029" for c in problem)
+    assert len(problem) <= 60 + check.MAX_KEYS_SHOWN * (4 * check.MAX_KEY_SHOWN + 8) + 20
