@@ -80,8 +80,13 @@ STREAM_PLACES = ("/dev/", "/proc/")
 
 
 def refuse_link_out_of_repo(path: Path, root: Path, where: str | Path | None = None) -> None:
-    """Refuses a file that is a symbolic link leading out of the repo `root` (resolved): what sealkit wrote
-    through it would land out there and never be committed (the repo holds only the link), and kustomize
-    refuses such a file too."""
-    if path.is_symlink() and not path.resolve().is_relative_to(root):
+    """Refuses a path inside the repo `root` (resolved) that a symbolic link leads out of it: the file itself
+    or any directory above it (`clusters/dev/apps -> /etc`). What sealkit wrote through it would land out
+    there and never be committed (the repo holds only the link), a stale file deleted there would be
+    anyone's, and kustomize refuses such a file too."""
+    try:
+        resolved = path.resolve()
+    except (OSError, RuntimeError):  # a loop of links (RuntimeError before Python 3.13)
+        raise InputError("a loop of symbolic links is in the way", where=where or path) from None
+    if not resolved.is_relative_to(root):
         raise InputError(f"a symbolic link out of the repo ({root}) is in the way", where=where or path)

@@ -305,3 +305,33 @@ def test_a_generated_file_linked_out_of_the_repo_is_refused_by_write_and_check(
             run(plan)
         assert str(caught.value) == f"a symbolic link out of the repo ({root.resolve()}) is in the way: {first}"
     assert outside.read_bytes() == kept
+
+
+def test_an_overlay_directory_linked_out_of_the_repo_is_refused_before_anything_is_written(
+    spec_dict: Spec, make_repo: Callable[[Spec], Path], tmp_path: Path
+) -> None:
+    """Only the file itself was checked: an overlay (or an application's directory) that is a symbolic link
+    leading out of the repo had every file written out there, and stale generated files deleted there (a
+    repo under review could point `clusters/dev/apps` at any directory the CI job can write)."""
+    from sealkit.errors import InputError
+
+    path = make_repo(spec_dict)
+    root = path.parent
+    plan = generate.plan(load_spec(path))
+    generate.write(plan)
+    first = Path(next(iter(plan.files)))
+    linked = root / first.parent
+    outside = tmp_path / "outside"
+    linked.rename(outside)
+    linked.symlink_to(outside)
+    (outside / first.name).write_text("# edited out there\n")
+    before = tree(outside)
+    for run in (generate.write, generate.check):
+        with pytest.raises(InputError) as caught:
+            run(plan)
+        assert str(caught.value) == f"a symbolic link out of the repo ({root.resolve()}) is in the way: {first}"
+    assert tree(outside) == before, "nothing written or deleted out there"
+    linked.unlink()
+    linked.symlink_to(linked.name)  # a link to itself
+    with pytest.raises(InputError, match=f"^a loop of symbolic links is in the way: {first}$"):
+        generate.write(plan)
