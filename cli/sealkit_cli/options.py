@@ -603,15 +603,17 @@ def hashicorp_vault_options(command: Any) -> Any:
 def vault_auth_from_options(kwargs: dict[str, Any]) -> VaultAuth:
     """The HashiCorp Vault options `hashicorp_vault_options` collected (and the shared --timeout)."""
     from sealkit.clients.vault.auth import VaultAuth
-    from sealkit.errors import InputError
+    from sealkit.errors import InputError, shown_url
 
     addresses = []
     for item in kwargs["vault_addresses"]:
         spec_address, sep, url = item.partition("=")
         if not sep or not spec_address or not url.startswith(("https://", "http://")):
+            parts = (spec_address, url) if sep else (item,)
+            shown = "=".join(shown_url(part) if "://" in part else part for part in parts)  # no user:password
             raise InputError(
                 "give ADDRESS=URL, e.g. https://vault.prod:8200=https://127.0.0.1:8200",
-                where=f"--vault-address {item!r}",
+                where=f"--vault-address {shown!r}",
             )
         addresses.append((spec_address.rstrip("/"), url.rstrip("/")))
     return VaultAuth(

@@ -162,6 +162,16 @@ def test_address_override(vault_server: VaultServer, tmp_path: Path) -> None:
         and "error: give ADDRESS=URL, e.g. https://vault.prod:8200=https://127.0.0.1:8200: --vault-address 'nonsense'\n"
         in bad.output
     )
+    for given, shown in (
+        ("https://ops:Pl4nted@vault.prod:8200", "https://***@vault.prod:8200"),  # the '=' forgotten
+        (
+            "https://vault.prod:8200=ftp://ops:Pl4nted@127.0.0.1:8200",
+            "https://vault.prod:8200=ftp://***@127.0.0.1:8200",
+        ),
+    ):
+        leaked = run(str(spec), "--vault-address", given)
+        assert leaked.exit_code == 2 and "Pl4nted" not in leaked.output, leaked.output
+        assert leaked.output.endswith(f": --vault-address '{shown}'\n"), leaked.output
 
 
 def test_failed_references_exit_1_and_an_unreadable_vault_exits_2(vault_server: VaultServer, tmp_path: Path) -> None:
