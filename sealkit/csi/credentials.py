@@ -14,7 +14,7 @@ from pathlib import Path
 from sealkit import provenance
 from sealkit.csi.generate import CredentialsFile, credentials_files
 from sealkit.csi.model import Spec
-from sealkit.csi.rules import USED_LABEL
+from sealkit.csi.rules import USED_LABEL, uuid_problem
 from sealkit.csi.yamlio import dump_document
 from sealkit.envs.certs import sealing_certificate
 from sealkit.errors import InputError
@@ -38,10 +38,18 @@ class ServicePrincipal:
         return f"ServicePrincipal(client_id={self.client_id!r}, client_secret=<hidden>)"
 
     def __post_init__(self) -> None:
-        if not self.client_id.strip():
-            raise InputError("the service principal's client id is empty")
-        if not self.client_secret:
-            raise InputError("the service principal's client secret is empty")
+        check_principal(self.client_id, self.client_secret)
+
+
+def check_principal(client_id: str, client_secret: str, where: tuple[str, str] = ("", "")) -> None:
+    """A client id that is a GUID (an Azure application id; a pasted secret is never shown) and a client
+    secret that is not empty; `where` says where each came from (a variable, a line of stdin)."""
+    if not client_id.strip():
+        raise InputError("the service principal's client id is empty", where=where[0])
+    if problem := uuid_problem(client_id.strip(), "the service principal's client id"):
+        raise InputError(problem, where=where[0])
+    if not client_secret:
+        raise InputError("the service principal's client secret is empty", where=where[1])
 
 
 def sealed_credentials(target: CredentialsFile, principal: ServicePrincipal, cert: SealingCertificate) -> str:
@@ -58,23 +66,40 @@ def sealed_credentials(target: CredentialsFile, principal: ServicePrincipal, cer
     return HEADER.format(env=target.env) + dump_document(stamped)
 
 
-def seal_credentials(
+def unknown_environment(spec: Spec, env_name: str) -> InputError | None:
+    """The error for an --env the spec does not have (None when it has it)."""
+    if env_name in spec.environments:
+        return None
+    have = ", ".join(spec.environments)
+    return InputError(f"unknown environment {env_name!r} (the spec has: {have})", where=f"--env {env_name}")
+
+
+def plan_credentials(
     spec: Spec, env_name: str, principal: ServicePrincipal, cert: SealingCertificate | None = None
-) -> list[CredentialsFile]:
-    """Seal and write the credentials every service-principal namespace of `env_name` needs: all of them or,
-    when one cannot be written, none (the files as they were). `cert` is the environment's certificate; without
-    it, the committed file its spec names (an environment whose certificate is fetched needs the caller's)."""
-    if env_name not in spec.environments:
-        raise InputError(f"unknown environment {env_name!r} (the spec has: {', '.join(spec.environments)})")
+) -> list[tuple[CredentialsFile, FileChange]]:
+    """The sealed files every service-principal namespace of `env_name` needs, nothing written yet. `cert` is
+    the environment's certificate; without it, the committed file its spec names (an environment whose
+    certificate is fetched needs the caller's)."""
+    if error := unknown_environment(spec, env_name):
+        raise error
     targets = credentials_files(spec, spec.environments[env_name])
     if not targets:
         raise InputError("no application uses the servicePrincipal identity", where=f"environment {env_name}")
     cert = cert or sealing_certificate(spec, spec.environments[env_name], None)  # a file; a URL: the caller's
-    changes = []
+    planned = []
     root = spec.root.resolve()
     for target in targets:
         path: Path = spec.root / target.path
         refuse_link_out_of_repo(path, root, target.path)  # the sealed file must land in the repo
-        changes.append(FileChange(path, sealed_credentials(target, principal, cert), current_text(path)))
-    write_all(changes)  # every file or none: 'cannot write (why): path' (what was written put back)
-    return targets
+        planned.append((target, FileChange(path, sealed_credentials(target, principal, cert), current_text(path))))
+    return planned
+
+
+def seal_credentials(
+    spec: Spec, env_name: str, principal: ServicePrincipal, cert: SealingCertificate | None = None
+) -> list[CredentialsFile]:
+    """Seal and write the credentials every service-principal namespace of `env_name` needs: all of them or,
+    when one cannot be written, none (the files as they were)."""
+    planned = plan_credentials(spec, env_name, principal, cert)
+    write_all([change for _, change in planned])  # every file or none: 'cannot write (why): path'
+    return [target for target, _ in planned]

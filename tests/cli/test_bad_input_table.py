@@ -321,7 +321,7 @@ TABLE: dict[str, dict[str, Case]] = {
     "csi seal-creds": {
         **file_cases(
             lambda w, p: ["csi", "seal-creds", "--env", "prod", "--from-stdin", "--spec", str(p)],
-            stdin=lambda w: f"client-id\n{PLANTED}\n",
+            stdin=lambda w: f"0a1b2c3d-0000-4000-8000-00000000c001\n{PLANTED}\n",
         ),
         "expired cert": Case(
             lambda w: [
@@ -335,7 +335,7 @@ TABLE: dict[str, dict[str, Case]] = {
             ],
             2,
             "the certificate expired on",
-            lambda w: f"client-id\n{PLANTED}\n",
+            lambda w: f"0a1b2c3d-0000-4000-8000-00000000c001\n{PLANTED}\n",
         ),
     },
     "csi discover": {
@@ -542,6 +542,14 @@ REFUSALS: dict[str, Refusal] = {
     "lint --online --private-key": Refusal(
         lambda w: ["lint", "--online", "--private-key", str(w.key), str(w.sealed_repo)],
         lambda w: f"{ONLY_ONE}: --online, --private-key",
+    ),
+    "csi seal-creds --from-stdin on a terminal": Refusal(  # typed there, the secret would show as it is typed
+        lambda w: ["csi", "seal-creds", "--spec", spec(w), "--env", "prod", "--from-stdin"],
+        lambda w: (
+            "error: no input: pipe the id and secret to --from-stdin (must hold two lines: the client id, "
+            "then the client secret): stdin"
+        ),
+        terminal=True,
     ),
     "lint - on a terminal": Refusal(
         lambda w: ["lint", "-"],

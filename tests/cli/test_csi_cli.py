@@ -13,6 +13,7 @@ from sealkit_cli.commands.csi import csi
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "gitops"
 SECRET = "cli-secret-never-printed"
+CLIENT = "0a1b2c3d-0000-4000-8000-00000000c001"
 
 
 def run(*args: str, input: str | None = None, env: dict[str, str] | None = None) -> Result:
@@ -127,7 +128,7 @@ def test_credentials_whose_file_cannot_be_looked_up_are_named(repo: Path) -> Non
 
 def test_seal_creds_from_stdin(repo: Path, data_dir: Path) -> None:
     spec = str(repo / "sealkit-csi.yaml")
-    result = run("seal-creds", "--spec", spec, "--env", "prod", "--from-stdin", input=f"my-client\n{SECRET}\n")
+    result = run("seal-creds", "--spec", spec, "--env", "prod", "--from-stdin", input=f"{CLIENT}\n{SECRET}\n")
     assert result.exit_code == 0, result.output
     assert result.output == (
         "sealed payments/secrets-store-creds -> "
@@ -139,7 +140,7 @@ def test_seal_creds_from_stdin(repo: Path, data_dir: Path) -> None:
 
 
 def test_seal_creds_from_environment(repo: Path) -> None:
-    env = {"SEALKIT_CSI_CLIENT_ID": "my-client", "SEALKIT_CSI_CLIENT_SECRET": SECRET}
+    env = {"SEALKIT_CSI_CLIENT_ID": CLIENT, "SEALKIT_CSI_CLIENT_SECRET": SECRET}
     result = run("seal-creds", "--spec", str(repo / "sealkit-csi.yaml"), "--env", "prod", env=env)
     assert result.exit_code == 0 and SECRET not in result.output
 
@@ -164,3 +165,70 @@ def test_registered_in_the_main_cli(repo: Path) -> None:
 
     result = CliRunner().invoke(cli, ["csi", "generate", "--check", "--spec", str(repo / "sealkit-csi.yaml")])
     assert result.exit_code == 0 and result.output.startswith("up to date")
+
+
+CREDENTIALS = "clusters/prod/apps/credentials/payments.secrets-store-creds.sealedsecret.yaml"
+
+
+@pytest.mark.parametrize(
+    ("stdin", "line"),
+    [
+        (
+            f"{SECRET}\n{CLIENT}\n",
+            "error: the service principal's client id must be a GUID like "
+            "00000000-0000-0000-0000-000000000000 (the value is not shown): stdin line 1",
+        ),
+        (
+            f"{CLIENT}\n{SECRET}\n{SECRET}-2\n",
+            "error: must hold two lines: the client id, then the client secret (it holds 3): stdin",
+        ),
+        (f"{CLIENT}\n\n", "error: must hold two lines: the client id, then the client secret (it holds 1): stdin"),
+        (f"{CLIENT}\n {SECRET}\n\n\n", None),  # trailing blank lines are no third value; the secret as given
+        (f"{CLIENT}\r\n{SECRET}\r\n", None),
+    ],
+)
+def test_seal_creds_stdin_holds_exactly_an_id_and_a_secret(repo: Path, stdin: str, line: str | None) -> None:
+    before = (repo / CREDENTIALS).read_bytes()
+    result = run("seal-creds", "--spec", str(repo / "sealkit-csi.yaml"), "--env", "prod", "--from-stdin", input=stdin)
+    assert SECRET not in result.output
+    if line is None:
+        assert result.exit_code == 0, result.output
+        assert (repo / CREDENTIALS).read_bytes() != before
+        return
+    assert result.exit_code == 2
+    assert result.output == line + "\n"
+    assert (repo / CREDENTIALS).read_bytes() == before
+
+
+def test_seal_creds_stdin_is_bounded_and_text(repo: Path) -> None:
+    args = ("seal-creds", "--spec", str(repo / "sealkit-csi.yaml"), "--env", "prod", "--from-stdin")
+    binary = CliRunner().invoke(csi, list(args), input=b"\xff\xfe\n\xff\n")
+    assert binary.exit_code == 2 and binary.output == "error: not UTF-8 text: stdin\n"
+    huge = run(*args, input=f"{CLIENT}\n{SECRET}\n", env={"SEALKIT_MAX_INPUT_BYTES": "40"})
+    assert huge.exit_code == 2 and huge.output.startswith("error: larger than the ") and SECRET not in huge.output
+
+
+def test_seal_creds_from_the_environment_names_the_variable(repo: Path) -> None:
+    env = {"SEALKIT_CSI_CLIENT_ID": "", "AZURE_CLIENT_ID": SECRET, "AZURE_CLIENT_SECRET": CLIENT}
+    result = run("seal-creds", "--spec", str(repo / "sealkit-csi.yaml"), "--env", "prod", env=env)
+    assert result.exit_code == 2 and SECRET not in result.output
+    assert result.output.endswith("(the value is not shown): AZURE_CLIENT_ID\n")
+
+
+@pytest.mark.parametrize(
+    ("envs", "line"),
+    [
+        (["prod", "qa"], "error: unknown environment 'qa' (the spec has: dev, prod): --env qa"),
+        (["prod", "dev"], "error: no application uses the servicePrincipal identity: environment dev"),
+    ],
+)
+def test_seal_creds_writes_every_environment_or_none(repo: Path, envs: list[str], line: str) -> None:
+    """A later --env that fails left the earlier environments' files rewritten (and exit 2)."""
+    before = (repo / CREDENTIALS).read_bytes()
+    args = [a for env in envs for a in ("--env", env)]
+    result = run(
+        "seal-creds", "--spec", str(repo / "sealkit-csi.yaml"), *args, "--from-stdin", input=f"{CLIENT}\n{SECRET}\n"
+    )
+    assert result.exit_code == 2
+    assert result.output == line + "\n"
+    assert (repo / CREDENTIALS).read_bytes() == before

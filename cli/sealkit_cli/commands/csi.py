@@ -110,23 +110,44 @@ def generate(spec_file: str | None, envs: tuple[str, ...], check: bool) -> None:
         click.echo(f"warning: {problem}", err=True)
 
 
-def _from_env(names: tuple[str, ...]) -> str | None:
+def _from_env(names: tuple[str, ...]) -> tuple[str | None, str]:
+    """The first of the variables `names` that is set, and its name."""
     for name in names:
         value = os.environ.get(name)
         if value:
-            return value
-    return None
+            return value, name
+    return None, names[0]
+
+
+TWO_LINES = "must hold two lines: the client id, then the client secret"
+
+
+def _stdin_lines() -> list[str]:
+    """The lines piped to --from-stdin (within the input cap; never typed: a terminal would show the secret)."""
+    from sealkit.reading import read_stdin
+
+    if sys.stdin.isatty():
+        raise InputError(f"no input: pipe the id and secret to --from-stdin ({TWO_LINES})", where="stdin")
+    try:
+        text = read_stdin().decode()
+    except UnicodeDecodeError:
+        raise InputError("not UTF-8 text", where="stdin") from None
+    lines = text.splitlines()
+    while lines and not lines[-1].strip():  # trailing blank lines (an echo's newline) are not a third value
+        lines.pop()
+    if len(lines) != 2:
+        raise InputError(f"{TWO_LINES} (it holds {len(lines)})", where="stdin")
+    return lines
 
 
 def _read_principal(from_stdin: bool) -> Any:
-    from sealkit.csi.credentials import ServicePrincipal
+    from sealkit.csi.credentials import ServicePrincipal, check_principal
 
     if from_stdin:
-        lines = sys.stdin.read().splitlines()
-        if len(lines) < 2:
-            raise InputError("must hold two lines: the client id, then the client secret", where="stdin")
-        return ServicePrincipal(lines[0], lines[1])
-    client_id, client_secret = _from_env(CLIENT_ID_VARS), _from_env(CLIENT_SECRET_VARS)
+        piped_id, piped_secret = _stdin_lines()
+        check_principal(piped_id, piped_secret, ("stdin line 1", "stdin line 2"))
+        return ServicePrincipal(piped_id, piped_secret)
+    (client_id, id_var), (client_secret, secret_var) = _from_env(CLIENT_ID_VARS), _from_env(CLIENT_SECRET_VARS)
     if client_id is None or client_secret is None:
         given = (("id", CLIENT_ID_VARS, client_id), ("secret", CLIENT_SECRET_VARS, client_secret))
         unset = [(what, names) for what, names, value in given if value is None]
@@ -135,6 +156,7 @@ def _read_principal(from_stdin: bool) -> Any:
             "one a line)",
             where=", ".join(" or ".join(names) for _, names in unset),
         )
+    check_principal(client_id, client_secret, (id_var, secret_var))
     return ServicePrincipal(client_id, client_secret)
 
 
@@ -159,18 +181,26 @@ def seal_creds(spec_file: str | None, envs: tuple[str, ...], from_stdin: bool) -
     \b
     printf '%s\\n%s\\n' "$ID" "$SECRET" | sealkit csi seal-creds --env prod --from-stdin
     """
-    from sealkit.csi.credentials import seal_credentials
+    from sealkit.csi.credentials import plan_credentials, unknown_environment
     from sealkit.csi.spec import load_spec
     from sealkit.envs.certs import sealing_certificate
+    from sealkit.filewrites import write_all
     from sealkit_cli.environments import fetcher
 
     principal = _read_principal(from_stdin)
     spec = load_spec(_spec_path(spec_file), check_bases=False)
     for env in dict.fromkeys(envs):
-        environment = spec.environments.get(env)
-        cert = sealing_certificate(spec, environment, fetcher(None)) if environment is not None else None
-        for target in seal_credentials(spec, env, principal, cert):
-            click.echo(f"sealed {target.namespace}/{target.secret_name} -> {target.path}")
+        if error := unknown_environment(spec, env):
+            raise error
+    # Every environment's files are sealed first and then written all or none: a later --env that fails
+    # leaves the earlier ones as they were.
+    planned = []
+    for env in dict.fromkeys(envs):
+        cert = sealing_certificate(spec, spec.environments[env], fetcher(None))
+        planned += plan_credentials(spec, env, principal, cert)
+    write_all([change for _, change in planned])
+    for target, _ in planned:
+        click.echo(f"sealed {target.namespace}/{target.secret_name} -> {target.path}")
 
 
 # --- verify / discover: the vault itself (the Azure SDK is imported only inside these) -----------
