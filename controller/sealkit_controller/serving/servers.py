@@ -2,14 +2,23 @@
 
 :8080 serves `httpapi.make_app` (healthz, readyz, cert, verify, rotate) from the live key store; :8081 serves
 Prometheus metrics. Both run on Kopf's event loop (RSA work of verify/rotate goes to a thread pool).
+
+A connection must send a whole request's line and headers within --read-timeout of opening (or of its last
+answer), as Go's ReadTimeout bounds Bitnami's: a client trickling headers (slowloris) is closed then, not after
+aiohttp's hour. A request aiohttp's parser refuses (an unknown method, a line or header over 8 KiB, too many
+headers, an unknown Content-Encoding) is answered in one short line; aiohttp's own answer quotes the request's
+bytes as a Python repr, and its log line is an error with a traceback holding them.
 """
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Callable
+from http import HTTPStatus
 
 from aiohttp import web
+from aiohttp.web_protocol import RequestHandler
+from aiohttp.web_request import BaseRequest
 
 from sealkit.keys import KeyRing
 from sealkit_controller.keys.keystore import KeyStore
@@ -47,6 +56,49 @@ def metrics_app(metrics: Metrics) -> web.Application:
     return app
 
 
+def _reason(status: int) -> str:
+    if status == 400:
+        return "malformed request line or headers"
+    try:
+        return HTTPStatus(status).phrase.lower()
+    except ValueError:
+        return f"HTTP {status}"
+
+
+class _Connection(RequestHandler):
+    """aiohttp's connection handler with refusals in words: no request bytes, repr or traceback."""
+
+    __slots__ = ()
+
+    def handle_error(
+        self, request: BaseRequest, status: int = 500, exc: BaseException | None = None, message: str | None = None
+    ) -> web.StreamResponse:
+        del exc, message  # both quote the request (a Python bytes repr of its line or header)
+        if status >= 500:
+            logger.warning("answering a request from %s failed: an unexpected error (a bug)", request.remote)
+        else:
+            logger.debug("refused a malformed request from %s (HTTP %d)", request.remote, status)
+        if request.writer.output_size > 0:
+            raise ConnectionError("the answer was already started")  # as aiohttp: the connection is dropped
+        response = web.Response(status=status, text=f"{_reason(status)}\n")
+        response.force_close()
+        return response
+
+
+class _Server(web.Server):
+    def __call__(self) -> RequestHandler:
+        return _Connection(self, loop=self._loop, **self._kwargs)
+
+
+class _Runner(web.AppRunner):
+    """An AppRunner whose connections are `_Connection`s."""
+
+    async def _make_server(self) -> web.Server:
+        server = await super()._make_server()
+        server.__class__ = _Server  # aiohttp has no setting for the handler class; _Server adds only __call__
+        return server
+
+
 class Servers:
     """Listeners by name; `urls` holds where each one is reachable (the bound port, when 0 was asked)."""
 
@@ -67,15 +119,17 @@ class Servers:
             not_ready=not_ready,
             trusted_proxies=parse_trusted_proxies(settings.trusted_proxies),
         )
-        await self._serve("api", api, settings.listen_addr, "listen address")
-        await self._serve("metrics", metrics_app(metrics), settings.listen_metrics_addr, "metrics listen address")
+        idle = settings.read_timeout.total_seconds()
+        await self._serve("api", api, settings.listen_addr, "listen address", idle)
+        await self._serve("metrics", metrics_app(metrics), settings.listen_metrics_addr, "metrics listen address", idle)
 
-    async def _serve(self, name: str, app: web.Application, address: str, what: str) -> None:
+    async def _serve(self, name: str, app: web.Application, address: str, what: str, idle: float) -> None:
+        """Listen on `address`; `idle`: seconds a connection may take to send a request's line and headers."""
         parsed = parse_listen_address(address, what)
         if parsed is None:
             return
         host, port = parsed
-        runner = web.AppRunner(app, access_log=None, handle_signals=False)
+        runner = _Runner(app, access_log=None, handle_signals=False, keepalive_timeout=idle)
         await runner.setup()
         try:
             await web.TCPSite(runner, host, port).start()
