@@ -81,6 +81,8 @@ def _holds_private_key(pem: bytes) -> bool:
 def _parse_certificate(data: bytes, source: str) -> x509.Certificate:
     stripped = data.strip()
     if _holds_private_key(stripped):  # a file that is committed and shared (or a controller serving its key)
+        if b"-----BEGIN CERTIFICATE-----" not in stripped:
+            raise KeyMaterialError("a private key, not a certificate (the cluster's: `sealkit cert`)", where=source)
         raise KeyMaterialError(
             "holds a private key beside the certificate: a sealing certificate is public, keep the key out of it",
             where=source,

@@ -237,7 +237,7 @@ TABLE: dict[str, dict[str, Case]] = {
         **cluster_cases(lambda w, kc: ["seal", "--kubeconfig", kc], stdin=lambda w: w.secret),
         "expired cert": Case(lambda w: ["seal", "--cert", str(w.expired_cert)], 2, "expired", lambda w: w.secret),
         "wrong key": Case(
-            lambda w: ["seal", "--cert", str(w.key)], 2, "not a PEM or DER certificate", lambda w: w.secret
+            lambda w: ["seal", "--cert", str(w.key)], 2, "a private key, not a certificate", lambda w: w.secret
         ),
     },
     "unseal": {
@@ -273,7 +273,7 @@ TABLE: dict[str, dict[str, Case]] = {
         **file_cases(lambda w, p: ["cert", "--cert", str(p)], expect_instead=CERT_FILE),
         **cluster_cases(lambda w, kc: ["cert", "--kubeconfig", kc]),
         "expired cert": Case(lambda w: ["cert", "--cert", str(w.expired_cert)], 2, "the certificate expired on"),
-        "wrong key": Case(lambda w: ["cert", "--cert", str(w.key)], 2, "not a PEM or DER certificate"),
+        "wrong key": Case(lambda w: ["cert", "--cert", str(w.key)], 2, "a private key, not a certificate"),
     },
     "verify": {
         **file_cases(lambda w, p: ["verify", "--private-key", str(w.key), str(p)]),

@@ -80,6 +80,10 @@ def test_a_private_key_beside_the_certificate_is_refused(
         serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
     )
     assert load_certificate(cert_pem + public_pem).sha256 == load_certificate(cert_pem).sha256, "public blocks pass"
+    with pytest.raises(
+        KeyMaterialError, match=r"^a private key, not a certificate \(the cluster's: `sealkit cert`\): k$"
+    ):
+        load_certificate(key_pem, "k")
 
 
 def test_expired_certificate_is_refused(small_key: rsa.RSAPrivateKey, certificate_factory: Any) -> None:
