@@ -259,3 +259,41 @@ def test_controller_runs_say_how_long_they_will_take(
         shown = run("verify", "--kubeconfig", str(kubeconfig), "--rate", "20", str(tmp_path))
     assert shown.exit_code == 0, shown.output
     assert estimate in shown.stderr
+
+
+def test_verify_trusts_no_service_that_serves_no_certificate(
+    kube: Any, kubeconfig: Path, tmp_path: Path, key_files: list[tuple[Path, Path]]
+) -> None:
+    """A mistyped --controller-name that names a web app answering 200 to everything made every SealedSecret
+    'open' (200 is /v1/verify's yes): the Service must first serve a certificate at /v1/cert.pem."""
+    import http.server
+
+    class Anything(http.server.BaseHTTPRequestHandler):
+        def _ok(self) -> None:
+            self.send_response(200)
+            self.send_header("Content-Length", "17")
+            self.end_headers()
+            self.wfile.write(b"<html>ok</html>\r\n")
+
+        do_GET = do_POST = _ok
+
+        def log_message(self, *_: Any) -> None:
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Anything)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        add_controller_service(kube, f"http://127.0.0.1:{server.server_address[1]}", "web", "shop", "web")
+        foreign = sealed_file(tmp_path, key_files, 2, "foreign")
+        result = run("verify", "--kubeconfig", str(kubeconfig), "--controller-name", "web", "--controller-namespace",
+                     "shop", str(foreign))  # fmt: skip
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join(5)
+    assert result.exit_code == 2, result.output
+    assert "error: Service shop/web does not serve a certificate at /v1/cert.pem: not a sealing controller: " in (
+        result.output
+    )
+    assert "open" not in result.output.replace("does not serve", "")
