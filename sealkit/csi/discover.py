@@ -15,6 +15,7 @@ from typing import Any
 
 from sealkit.csi import rules, textreport
 from sealkit.csi.vaultcheck import PEM, PKCS12
+from sealkit.csi.yamlio import flow_scalar
 
 
 @dataclass(frozen=True)
@@ -29,6 +30,14 @@ class Listed:
     not_before: dt.datetime | None = None
     tags: Mapping[str, str] = field(default_factory=dict)
     managed: bool = False  # a key or secret the vault keeps for a certificate
+
+
+def printable(text: str) -> str:
+    """`text` with every character a terminal would act on (line breaks, escape sequences, bidi controls)
+    written as its escape: a vault's names, content types and tags are anyone's text, shown one row each."""
+    if text.isprintable():
+        return text
+    return "".join(c if c.isprintable() else c.encode("unicode_escape").decode("ascii") for c in text)
 
 
 def _iso(value: dt.datetime | None) -> str | None:
@@ -56,11 +65,11 @@ def table(items: Iterable[Listed], now: dt.datetime) -> str:
     rows = [
         (
             i.type,
-            i.name,
-            i.content_type or "-",
+            printable(i.name),
+            printable(i.content_type or "-"),
             _state(i, now),
             _iso(i.expires_on) or "-",
-            ",".join(f"{k}={v}" for k, v in sorted(i.tags.items())) or "-",
+            printable(",".join(f"{k}={v}" for k, v in sorted(i.tags.items())) or "-"),
         )
         for i in visible(items)
     ]
@@ -91,7 +100,10 @@ def fragment(vault: str, items: Iterable[Listed], now: dt.datetime) -> str:
     """YAML to paste under `applications.<app>:` (objects usable today; others commented out)."""
     lines = [f"# Key Vault objects in {vault}: keep what the app reads, then `sealkit csi verify`.", "objects:"]
     for item in visible(items):
-        entry = [f"- name: {item.name}"]
+        bad_name = rules.object_name_problem(item.name)
+        # A YAML string whatever the name (`0`, `no`, `null` are usable names); one that is not usable is
+        # commented out below, its characters a terminal acts on escaped.
+        entry = [f"- name: {printable(flow_scalar(item.name))}"]
         note = ""
         if item.type == "cert":
             if item.content_type in (PKCS12, PEM):
@@ -102,7 +114,6 @@ def fragment(vault: str, items: Iterable[Listed], now: dt.datetime) -> str:
         elif item.type == "key":
             entry += ["  type: key"]
         state = _state(item, now)
-        bad_name = rules.object_name_problem(item.name)
         prefix = "  "
         if state != "enabled" or bad_name:
             prefix = "  # "
