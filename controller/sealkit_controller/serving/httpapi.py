@@ -10,8 +10,11 @@ so keying on them would let a caller pick a fresh bucket per request). Requests 
 server's service proxy arrive from the API server's address: list it to rate-limit per user rather
 than for all proxied callers together (docs/controller.md).
 
-Request bodies are capped (2 MiB, answered 413 beyond) and read through the core's bounded reader
-(aliases, depth, duplicate keys). Every request is counted for Prometheus when `metrics` is given;
+Request bodies are capped (2 MiB, answered 413 beyond; after decoding a gzip/deflate Content-Encoding)
+and read through the core's bounded reader (aliases, depth, duplicate keys); a body that cannot be read
+(broken gzip, chunked framing, a connection that ends early) is a 400. Anything unexpected is a 500
+`internal error` and one warning saying where it was raised, never the error's message or class. Every
+request is counted for Prometheus when `metrics` is given (route and method: bounded label values);
 reading a request body and answering are bounded by Bitnami's --read-timeout/--write-timeout.
 """
 
@@ -20,23 +23,29 @@ from __future__ import annotations
 import asyncio
 import ipaddress
 import json
+import logging
 import time
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from aiohttp import web
+from aiohttp.http_exceptions import HttpProcessingError
+from aiohttp.web_protocol import RequestPayloadError
 
 from sealkit.errors import InputError, SealkitError, UnsealError
 from sealkit.keys import KeyRing, load_certificate
 from sealkit.reading import Limits, load_documents
 from sealkit.reseal import reseal_values, verify_sealed_secret
 from sealkit.unsealing import InvalidTemplate
+from sealkit_controller.plumbing.workqueue import raised_at
 
 Network = ipaddress.IPv4Network | ipaddress.IPv6Network
 
 PEM_CONTENT_TYPE = "application/x-pem-file"
 MAX_BODY = 2 * 1024 * 1024
+
+logger = logging.getLogger(__name__)
 
 
 class HttpMetrics(Protocol):
@@ -155,6 +164,12 @@ async def _read_sealed_secret(request: web.Request, timeout: float | None) -> An
                 size += len(chunk)
     except TimeoutError:
         raise _Timeout(408, "reading the request body took too long") from None
+    except (RequestPayloadError, HttpProcessingError, ConnectionError):
+        # aiohttp's message quotes the parser's (a zlib error, the bytes of a chunk size line)
+        raise InputError(
+            "cannot be read (a broken gzip/deflate encoding or chunked framing, or the connection ended)",
+            where="request body",
+        ) from None
     body = b"".join(chunks)
     if len(body) > MAX_BODY:
         raise _TooLarge("request body larger than 2 MiB", where="request body")
@@ -169,6 +184,15 @@ def _route_path(request: web.Request) -> str:
     """The route's own path (bounded label values), "other" for anything unrouted."""
     resource = request.match_info.route.resource
     return resource.canonical if resource is not None else "other"
+
+
+# Methods named as themselves in metrics and logs; any other (aiohttp's parser accepts every method llhttp
+# knows, its pure-Python parser any token) is "other": label values stay bounded.
+_METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
+
+
+def _method(request: web.Request) -> str:
+    return request.method if request.method in _METHODS else "other"
 
 
 def _instrumented(metrics: HttpMetrics | None, write_timeout: float | None) -> Any:
@@ -192,9 +216,18 @@ def _instrumented(metrics: HttpMetrics | None, write_timeout: float | None) -> A
         except web.HTTPException as exc:
             code = exc.status
             raise
+        except Exception as exc:  # aiohttp would log its message and traceback, and answer with its own words
+            logger.warning(
+                "answering %s %s failed: an unexpected error (a bug)%s",
+                _method(request),
+                _route_path(request),
+                raised_at(exc),
+            )
+            code = 500
+            return web.Response(status=500, text="internal error\n")
         finally:
             if metrics is not None:
-                metrics.observe_http(_route_path(request), request.method, code, time.perf_counter() - started)
+                metrics.observe_http(_route_path(request), _method(request), code, time.perf_counter() - started)
 
     return instrument
 

@@ -6,8 +6,9 @@ Prometheus metrics. Both run on Kopf's event loop (RSA work of verify/rotate goe
 A connection must send a whole request's line and headers within --read-timeout of opening (or of its last
 answer), as Go's ReadTimeout bounds Bitnami's: a client trickling headers (slowloris) is closed then, not after
 aiohttp's hour. A request aiohttp's parser refuses (an unknown method, a line or header over 8 KiB, too many
-headers, an unknown Content-Encoding) is answered in one short line; aiohttp's own answer quotes the request's
-bytes as a Python repr, and its log line is an error with a traceback holding them.
+headers, a chunk size that is not hex) is answered in one short line; aiohttp's own answer quotes the request's
+bytes as a Python repr, and its log line is an error with a traceback holding them. A request body left
+unread (over the cap, unreadable, or not needed for the answer) ends the connection after the answer.
 """
 
 from __future__ import annotations
@@ -58,7 +59,7 @@ def metrics_app(metrics: Metrics) -> web.Application:
 
 def _reason(status: int) -> str:
     if status == 400:
-        return "malformed request line or headers"
+        return "malformed HTTP request"
     try:
         return HTTPStatus(status).phrase.lower()
     except ValueError:
@@ -129,7 +130,9 @@ class Servers:
         if parsed is None:
             return
         host, port = parsed
-        runner = _Runner(app, access_log=None, handle_signals=False, keepalive_timeout=idle)
+        # lingering_time 0: a body left unread (over the cap, unreadable, refused before reading) is not drained
+        # for 10 s (decoding gzip all the while) but ends the connection once answered, as Go's server does.
+        runner = _Runner(app, access_log=None, handle_signals=False, keepalive_timeout=idle, lingering_time=0)
         await runner.setup()
         try:
             await web.TCPSite(runner, host, port).start()

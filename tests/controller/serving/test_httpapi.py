@@ -1,0 +1,132 @@
+"""The HTTP API (:8080) as a broken or hostile client meets it, served by `make_app` alone (no cluster)."""
+
+from __future__ import annotations
+
+import asyncio
+import gzip
+import json
+import logging
+from collections.abc import AsyncIterator, Callable
+from typing import Any
+
+import pytest
+from aiohttp import web
+from aiohttp.test_utils import TestClient, TestServer
+
+from sealkit.keygen import GeneratedKey
+from sealkit.keys import KeyRing, load_certificate
+from sealkit.sealing import seal_secret
+from sealkit_controller.serving import httpapi
+from sealkit_controller.serving.httpapi import make_app
+from sealkit_controller.serving.metrics import Metrics
+
+PLANTED = "Pl4nted-S3cret"
+
+
+class Keys:
+    def __init__(self, key: GeneratedKey) -> None:
+        self.key = key
+
+    def keyring(self) -> KeyRing:
+        return KeyRing([self.key.key])
+
+    def newest_certificate_pem(self) -> bytes | None:
+        return self.key.certificate_pem
+
+
+def sealed(key: GeneratedKey, **data: str) -> dict[str, Any]:
+    secret = {"apiVersion": "v1", "kind": "Secret", "metadata": {"name": "s", "namespace": "default"}}
+    return seal_secret({**secret, "stringData": data or {"a": "b"}}, load_certificate(key.certificate_pem))
+
+
+Serve = Callable[..., "asyncio.Future[TestClient[web.Request, web.Application]]"]
+
+
+@pytest.fixture()
+async def serve(cluster_keys: list[GeneratedKey]) -> AsyncIterator[Callable[..., Any]]:
+    """make_app(Keys(key 0), rate 0, **options) behind a test server; its client."""
+    clients: list[TestClient[web.Request, web.Application]] = []
+
+    async def start(**options: Any) -> TestClient[web.Request, web.Application]:
+        app = make_app(Keys(cluster_keys[0]), **{"rate": 0.0, **options})
+        client = TestClient(TestServer(app, host="127.0.0.1"))
+        await client.start_server()
+        clients.append(client)
+        return client
+
+    yield start
+    for client in clients:
+        await client.close()
+
+
+async def raw(client: TestClient[web.Request, web.Application], data: bytes) -> tuple[int, bytes]:
+    """Send bytes on a fresh connection; the status and body of the answer (read until closed, 5 s at most)."""
+    reader, writer = await asyncio.open_connection(client.host, client.port)
+    try:
+        writer.write(data)
+        await writer.drain()
+        reply = await asyncio.wait_for(reader.read(), 5)
+    finally:
+        writer.close()
+    head, _, body = reply.partition(b"\r\n\r\n")
+    return int(head.split(b" ")[1]), body
+
+
+BROKEN_BODIES = {
+    "gzip that is not gzip": b"Content-Encoding: gzip\r\nContent-Length: 14\r\n\r\n" + PLANTED.encode(),
+    "deflate that is not deflate": b"Content-Encoding: deflate\r\nContent-Length: 14\r\n\r\n" + PLANTED.encode(),
+}
+
+
+@pytest.mark.parametrize("case", sorted(BROKEN_BODIES))
+@pytest.mark.parametrize("path", ["/v1/verify", "/v1/rotate"])
+async def test_a_body_that_cannot_be_read_is_a_400(
+    serve: Callable[..., Any], caplog: pytest.LogCaptureFixture, case: str, path: str
+) -> None:
+    caplog.set_level(logging.DEBUG)
+    client = await serve()
+    request = f"POST {path} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n".encode() + BROKEN_BODIES[case]
+    status, body = await raw(client, request)
+    assert (status, body) == (
+        400,
+        b"cannot be read (a broken gzip/deflate encoding or chunked framing, or the connection ended): request body\n",
+    ), "was a 500 'Server got itself in trouble' and an error with aiohttp's traceback"
+    assert not [r for r in caplog.records if PLANTED in r.getMessage()]
+
+
+async def test_gzip_is_capped_after_decoding(serve: Callable[..., Any]) -> None:
+    client = await serve()
+    bomb = gzip.compress(b" " * (64 * 1024 * 1024))  # 64 KiB on the wire
+    answer = await client.post("/v1/verify", data=bomb, headers={"Content-Encoding": "gzip"})
+    assert (answer.status, await answer.text()) == (413, "request body larger than 2 MiB: request body\n")
+
+
+async def test_an_unexpected_error_is_a_500_in_words(
+    serve: Callable[..., Any], caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch, cluster_keys: Any
+) -> None:
+    def broken(*_: Any, **__: Any) -> None:
+        raise RuntimeError(f"a bug holding {PLANTED}")
+
+    monkeypatch.setattr(httpapi, "verify_sealed_secret", broken)
+    caplog.set_level(logging.DEBUG)
+    metrics = Metrics()
+    client = await serve(metrics=metrics)
+    answer = await client.post("/v1/verify", data=json.dumps(sealed(cluster_keys[0])))
+    assert (answer.status, await answer.text()) == (500, "internal error\n")
+    warnings = [r.getMessage() for r in caplog.records if r.levelno >= logging.WARNING]
+    assert len(warnings) == 1
+    assert warnings[0].startswith("answering POST /v1/verify failed: an unexpected error (a bug) at ")
+    assert warnings[0].endswith(" in broken")
+    assert not [r for r in caplog.records if r.exc_info or PLANTED in r.getMessage() or "Runtime" in r.getMessage()]
+    assert metrics.http_requests.labels("/v1/verify", "500", "post")._value.get() == 1
+
+
+@pytest.mark.parametrize("method", ["PROPFIND", "MKCOL", "PURGE", "SEARCH"])
+async def test_methods_outside_http_s_usual_ones_share_one_label(serve: Callable[..., Any], method: str) -> None:
+    metrics = Metrics()
+    client = await serve(metrics=metrics)
+    answer = await client.request(method, "/v1/verify")
+    assert answer.status == 405
+    exposition = metrics.exposition().decode()
+    assert method.lower() not in exposition
+    assert 'sealed_secrets_controller_http_requests_total{code="405",method="other",path="other"} 1.0' in exposition
