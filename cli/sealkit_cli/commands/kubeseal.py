@@ -33,6 +33,7 @@ from sealkit.yamledit import replace_values, set_annotations
 from sealkit_cli import io, sealflow
 from sealkit_cli.certsource import certificate_bytes
 from sealkit_cli.options import (
+    SPECS,
     cluster_options,
     flatten,
     go_bool,
@@ -60,6 +61,8 @@ Where sealkit deliberately differs from kubeseal (clearer errors, nothing lost):
   --merge-into (kubeseal rewrites the merged file), and --scope strict given for a Secret
   whose scope annotation is wider (kubeseal cannot tell it from its default and seals for
   the wider scope).
+- Other flags a mode does not read (--cert with --re-encrypt, --scope with --merge-into, ...)
+  are named in one warning when given on the command line; kubeseal ignores them silently.
 - --raw checks --name and the namespace as the API server would (kubeseal seals a value
   no SealedSecret can open); --fetch-cert checks the certificate before writing it.
 - Nothing is added to what kubeseal writes; a file sealkit stamped keeps its
@@ -72,6 +75,18 @@ Where sealkit deliberately differs from kubeseal (clearer errors, nothing lost):
 - klog's flags (-v, --vmodule, --logtostderr, ...) are accepted with a warning: no effect.
 As in kubeseal, no --scope (strict by default) leaves a Secret's scope annotations in charge.
 """
+
+# The flags each mode reads, of those a user may expect to matter (CHECKED_FLAGS); others given on the command
+# line are named in a warning. -f with --raw and -w with --merge-into are errors (`Run._seal`).
+CHECKED_FLAGS = ("cert", "fmt", "output_path", "input_path", "allow_empty_data", "name", "scope", "namespace")
+MODE_FLAGS = {
+    "--recovery-unseal": {"input_path", "output_path", "fmt", "namespace"},
+    "--validate": {"input_path"},
+    "--re-encrypt": {"input_path", "output_path", "fmt"},
+    "--fetch-cert": {"cert", "output_path"},
+    "--merge-into": {"cert", "input_path", "output_path"},
+    "--raw": {"cert", "input_path", "output_path", "name", "scope", "namespace"},
+}
 
 # klog's flags, which kubeseal's --help lists: accepted so scripts keep working, without effect.
 KLOG_VALUE_FLAGS = ("log_backtrace_at", "log_dir", "log_file", "log_file_max_size", "stderrthreshold", "vmodule")
@@ -197,6 +212,7 @@ class Run:
         ]
         if len(modes) > 1:
             raise InputError("kubeseal does one of these per run; choose one", where=" and ".join(modes))
+        self._warn_unused(modes[0] if modes else None)
         # --re-encrypt with only -f rewrites that file in place (kubeseal #405).
         in_place = re_encrypt and self.output_path is None and self.input_path != "-"
         fmt = output_format(f["fmt"], self.input_path if in_place else self.output_path)
@@ -220,6 +236,23 @@ class Run:
         if given:
             flags = ", ".join("--" + name.removeprefix("klog_") for name in sorted(given))
             warn(f"{flags}: klog's logging flags have no effect in sealkit (it logs only its warnings and errors)")
+
+    def _warn_unused(self, mode: str | None) -> None:
+        """One warning naming the flags given on the command line that `mode` does not read (kubeseal ignores
+        them without a word: --cert with --re-encrypt still seals with the controller's newest key)."""
+        if mode is None:
+            return
+        context = click.get_current_context()
+        given = [
+            dest
+            for dest in CHECKED_FLAGS
+            if dest not in MODE_FLAGS[mode]
+            and context.get_parameter_source(dest) is click.core.ParameterSource.COMMANDLINE
+        ]
+        if given:
+            flags = ", ".join(str(SPECS[dest].kubeseal) for dest in given)
+            extra = " (the file's own name, namespace and scope are used)" if mode == "--merge-into" else ""
+            warn(f"{flags}: no effect with {mode}{extra}")
 
     # --- the modes, in kubeseal's order ------------------------------------------------------------
 

@@ -469,3 +469,21 @@ def test_scope_strict_given_for_a_wider_annotated_secret_is_an_error(work: Path,
     other = "namespace-wide" if annotation == "cluster-wide" else "cluster-wide"
     sealed = json.loads(ok(ks("--cert", "cert.pem", "-f", "wide.yaml", "--scope", other)).stdout)
     assert sealed["metadata"]["annotations"] == {f"sealedsecrets.bitnami.com/{other}": "true"}
+
+
+def test_flags_a_mode_does_not_read_are_named_in_one_warning(work: Path) -> None:
+    """kubeseal ignores them without a word (--cert with --recovery-unseal, --scope with --merge-into...)."""
+    ok(ks("--cert", "cert.pem", "-f", "secret.yaml", "-w", "db.json"))
+    write_secret(work / "more.yaml", data={"extra": "ZXh0cmE="})
+    merged = ok(ks("--cert", "cert.pem", "-f", "more.yaml", "--merge-into", "db.json", "--scope", "cluster-wide"))
+    assert merged.stderr == (
+        "warning: --scope: no effect with --merge-into (the file's own name, namespace and scope are used)\n"
+    )
+    args = ("--recovery-unseal", "--recovery-private-key", "key.pem", "-f", "db.json")
+    unsealed = ok(ks(*args, "--cert", "cert.pem", "--name", "x", "--allow-empty-data"))
+    assert unsealed.stderr == "warning: --cert, --allow-empty-data, --name: no effect with --recovery-unseal\n"
+    fetched = ok(ks("--fetch-cert", "--cert", "cert.pem", "-f", "secret.yaml", "-o", "json"))
+    assert fetched.stderr == "warning: --format, --secret-file: no effect with --fetch-cert\n"
+    # Only what is given on the command line: a SEALED_SECRETS_* variable set for every run is not named.
+    assert ok(ks(*args, env={kubeseal_env("cert"): "cert.pem"})).stderr == ""
+    assert ok(ks("--cert", "cert.pem", "-f", "secret.yaml", "--name", "db", "-o", "yaml")).stderr == ""
