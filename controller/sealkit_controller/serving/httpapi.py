@@ -16,6 +16,11 @@ and read through the core's bounded reader (aliases, depth, duplicate keys); a b
 `internal error` and one warning saying where it was raised, never the error's message or class. Every
 request is counted for Prometheus when `metrics` is given (route and method: bounded label values);
 reading a request body and answering are bounded by Bitnami's --read-timeout/--write-timeout.
+
+The RSA work of verify and rotate (a 2 MiB SealedSecret holds about 3,000 values: seconds of CPU) runs on
+its own few threads (`RsaWork`), with at most so many requests running or waiting: more are answered 429
+at once rather than queued without bound, and the work of an answer that timed out stops at its next value
+(a thread cannot be cancelled: it ran on to the end, unseen, while new requests queued behind it).
 """
 
 from __future__ import annotations
@@ -24,8 +29,10 @@ import asyncio
 import ipaddress
 import json
 import logging
+import threading
 import time
 from collections.abc import Callable, Iterable, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -34,7 +41,7 @@ from aiohttp.http_exceptions import HttpProcessingError
 from aiohttp.web_protocol import RequestPayloadError
 
 from sealkit.errors import InputError, SealkitError, UnsealError
-from sealkit.keys import KeyRing, load_certificate
+from sealkit.keys import KeyRing, PrivateKey, load_certificate
 from sealkit.reading import Limits, load_documents
 from sealkit.reseal import reseal_values, verify_sealed_secret
 from sealkit.unsealing import InvalidTemplate
@@ -232,6 +239,65 @@ def _instrumented(metrics: HttpMetrics | None, write_timeout: float | None) -> A
     return instrument
 
 
+class _Stopped(Exception):
+    """The answer this work was for has timed out."""
+
+
+class _Busy(Exception):
+    """As many verify/rotate requests as `RsaWork` admits are running or waiting."""
+
+
+class _StoppableRing(KeyRing):
+    """A request's copy of the key ring that raises `_Stopped` once `stop` is set: every value opened asks the
+    ring for its keys in order first, so the work ends before the next value's RSA."""
+
+    def __init__(self, ring: KeyRing, stop: threading.Event) -> None:
+        super().__init__(ring.newest_first())
+        self._stop = stop
+
+    def newest_first(self) -> list[PrivateKey]:
+        if self._stop.is_set():
+            raise _Stopped
+        return super().newest_first()
+
+
+class RsaWork:
+    """Verify/rotate's RSA work: `workers` threads, at most `admitted` requests running or waiting for one."""
+
+    def __init__(self, workers: int = 2, admitted: int = 8) -> None:
+        self._executor = ThreadPoolExecutor(workers, thread_name_prefix="sealkit-http")
+        self._admitted = admitted
+        self._busy = 0
+        self._lock = threading.Lock()
+
+    def _release(self, _: Future[Any] | None = None) -> None:
+        with self._lock:
+            self._busy -= 1
+
+    async def run(self, handler: Callable[[Any, KeyRing], Any], obj: Any, ring: KeyRing) -> Any:
+        """`handler(obj, ring)` on a worker; `_Busy` when full. A slot is free again when the work has ended,
+        not when its answer gave up waiting: the bound is on the CPU's work, not only on answers."""
+        with self._lock:
+            if self._busy >= self._admitted:
+                raise _Busy
+            self._busy += 1
+        stop = threading.Event()
+        try:
+            future = self._executor.submit(handler, obj, _StoppableRing(ring, stop))
+        except RuntimeError:  # shut down: the server is stopping
+            self._release()
+            raise _Busy from None
+        future.add_done_callback(self._release)
+        try:
+            return await asyncio.wrap_future(future)
+        except asyncio.CancelledError:  # the write timeout (or shutdown): the thread stops at its next value
+            stop.set()
+            raise
+
+    def shutdown(self) -> None:
+        self._executor.shutdown(wait=False, cancel_futures=True)
+
+
 def _verify(obj: Any, ring: KeyRing) -> web.Response:
     """/v1/verify: 200 when it would unseal; 409 with the reason when it would not, as Bitnami's answers any
     unseal failure: a value no key opens, or a template the controller would refuse (its values open)."""
@@ -264,12 +330,14 @@ def make_app(
     write_timeout: float | None = None,
     not_ready: Callable[[], str | None] | None = None,
     trusted_proxies: Sequence[Network] = (),
+    rsa_work: RsaWork | None = None,
 ) -> web.Application:
-    """The aiohttp application; CPU-heavy RSA work runs in the default thread pool.
+    """The aiohttp application; CPU-heavy RSA work runs on `rsa_work` (default: 2 threads, 8 requests admitted).
 
     `not_ready()` says why the controller is not ready (None: ready); by default, ready once a key is held.
     """
     limiter = TokenBucket(rate, burst)
+    work = rsa_work if rsa_work is not None else RsaWork()
     trusted = tuple(trusted_proxies)
 
     async def healthz(_: web.Request) -> web.Response:
@@ -306,7 +374,11 @@ def make_app(
             except SealkitError as exc:
                 return web.Response(status=400, text=f"{exc}\n")
             try:
-                result = await asyncio.get_running_loop().run_in_executor(None, handler, obj, keys.keyring())
+                result = await work.run(handler, obj, keys.keyring())
+            except _Busy:
+                return web.Response(
+                    status=429, text="busy: too many verify/rotate requests at once\n", headers={"Retry-After": "1"}
+                )
             except UnsealError as exc:
                 return web.Response(status=409, text=f"{exc.what}\n")
             except SealkitError as exc:
@@ -324,4 +396,9 @@ def make_app(
     app.router.add_get("/v1/cert.pem", cert_pem)
     app.router.add_post("/v1/verify", limited(_verify))
     app.router.add_post("/v1/rotate", limited(_rotate))
+
+    async def stop_work(_: web.Application) -> None:
+        work.shutdown()
+
+    app.on_cleanup.append(stop_work)
     return app

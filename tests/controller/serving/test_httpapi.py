@@ -6,6 +6,7 @@ import asyncio
 import gzip
 import json
 import logging
+import threading
 from collections.abc import AsyncIterator, Callable
 from typing import Any
 
@@ -17,7 +18,7 @@ from sealkit.keygen import GeneratedKey
 from sealkit.keys import KeyRing, load_certificate
 from sealkit.sealing import seal_secret
 from sealkit_controller.serving import httpapi
-from sealkit_controller.serving.httpapi import make_app
+from sealkit_controller.serving.httpapi import RsaWork, make_app
 from sealkit_controller.serving.metrics import Metrics
 
 PLANTED = "Pl4nted-S3cret"
@@ -130,3 +131,61 @@ async def test_methods_outside_http_s_usual_ones_share_one_label(serve: Callable
     exposition = metrics.exposition().decode()
     assert method.lower() not in exposition
     assert 'sealed_secrets_controller_http_requests_total{code="405",method="other",path="other"} 1.0' in exposition
+
+
+async def test_rsa_work_is_bounded(
+    serve: Callable[..., Any], monkeypatch: pytest.MonkeyPatch, cluster_keys: list[GeneratedKey]
+) -> None:
+    # Each 2 MiB SealedSecret is seconds of RSA; requests went to the default thread pool without bound
+    # (a queue as long as the callers are many: with trusted proxies, each address has its own rate limit).
+    entered, go = threading.Semaphore(0), threading.Event()
+
+    def slow(obj: Any, ring: KeyRing, *, where: str) -> None:
+        entered.release()
+        assert go.wait(10)
+
+    monkeypatch.setattr(httpapi, "verify_sealed_secret", slow)
+    client = await serve(rsa_work=RsaWork(workers=2, admitted=2))
+    body = json.dumps(sealed(cluster_keys[0]))
+    running = [asyncio.create_task(client.post("/v1/verify", data=body)) for _ in range(2)]
+    for _ in running:
+        assert await asyncio.to_thread(entered.acquire, timeout=5)
+    busy = await client.post("/v1/verify", data=body)
+    assert (busy.status, await busy.text(), busy.headers["Retry-After"]) == (
+        429,
+        "busy: too many verify/rotate requests at once\n",
+        "1",
+    )
+    go.set()
+    assert [answer.status for answer in await asyncio.gather(*running)] == [200, 200]
+    assert (await client.post("/v1/verify", data=body)).status == 200, "slots are free once the work has ended"
+
+
+async def test_the_work_of_a_timed_out_answer_stops(
+    serve: Callable[..., Any], monkeypatch: pytest.MonkeyPatch, cluster_keys: list[GeneratedKey]
+) -> None:
+    # The write timeout answered 503 while the thread went on with every value (a thread is not cancelled).
+    go, done = threading.Event(), threading.Event()
+    outcome: list[str] = []
+
+    def opens_values(obj: Any, ring: KeyRing, *, where: str) -> None:
+        try:
+            assert go.wait(10)
+            ring.try_order()  # what opening the next value asks the ring first
+            outcome.append("went on")
+        except BaseException:
+            outcome.append("stopped")
+            raise
+        finally:
+            done.set()
+
+    monkeypatch.setattr(httpapi, "verify_sealed_secret", opens_values)
+    client = await serve(write_timeout=0.5, rsa_work=RsaWork(workers=1, admitted=1))
+    body = json.dumps(sealed(cluster_keys[0]))
+    timed_out = await client.post("/v1/verify", data=body)
+    assert timed_out.status == 503
+    held = await client.post("/v1/verify", data=body)
+    assert held.status == 429, "the slot is held while the work runs, not only while its answer waits"
+    go.set()
+    assert await asyncio.to_thread(done.wait, 5)
+    assert outcome == ["stopped"]
