@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import base64
+import datetime as dt
 import os
 import shutil
 import subprocess
+import tempfile
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -34,6 +36,72 @@ def run_helm(helm: str, *args: str, check: bool = True) -> subprocess.CompletedP
     if check and result.returncode != 0:
         pytest.fail(f"helm {' '.join(args)} failed:\n{result.stderr}")
     return result
+
+
+def helm_template(
+    helm: str, workdir: Path, values: dict[str, Any], *extra: str, chart: Path = CHART
+) -> subprocess.CompletedProcess[str]:
+    """`helm template x CHART --values <values>` as it ran (not checked): the caller judges the outcome."""
+    fd, name = tempfile.mkstemp(suffix=".yaml", dir=workdir)
+    with os.fdopen(fd, "w") as out:
+        out.write(yaml.safe_dump(values))
+    return run_helm(helm, "template", "x", str(chart), "--values", name, *extra, check=False)
+
+
+def helm_refusal(result: subprocess.CompletedProcess[str]) -> str:
+    """What helm said when it refused, on one line; a template that crashed (nil pointer, Go trace) fails."""
+    assert result.returncode != 0, "helm accepted the values"
+    message = " ".join(line.strip() for line in result.stderr.splitlines() if line.strip())
+    assert "nil pointer" not in message and "error calling" not in message, message
+    return message
+
+
+def container(objects: list[dict[str, Any]]) -> dict[str, Any]:
+    (deployment,) = by_kind(objects, "Deployment")
+    (only,) = deployment["spec"]["template"]["spec"]["containers"]
+    return dict(only)
+
+
+_SIGNER: list[Any] = []
+
+
+def controller_refusal(args: list[str], namespace: str = "kube-system") -> str | None:
+    """None when `sealkit controller` starts with these args; else why not (its error line).
+
+    Beyond the flags and Settings.validate, what it checks as it starts up: the challenge resources
+    (wiring builds the credentials with them) and the first key's certificate (common name, validity).
+    """
+    from click.testing import CliRunner
+    from cryptography.hazmat.primitives.asymmetric import ec
+
+    import sealkit_controller as runner
+    from sealkit.errors import SealkitError
+    from sealkit.keygen import build_certificate
+    from sealkit.vault.urls import check_resource
+    from sealkit_cli.commands.controller import controller as controller_command
+
+    captured: list[Any] = []
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(runner, "configure_logging", lambda settings: None)
+        patch.setattr(runner, "run", captured.append)
+        for name in [n for n in os.environ if n.startswith("SEALED_SECRETS_")]:
+            patch.delenv(name)
+        result = CliRunner().invoke(controller_command, args, env={"POD_NAMESPACE": namespace})
+    if result.exit_code != 0:
+        return (result.output.strip() or repr(result.exception)).splitlines()[-1]
+    (s,) = captured
+    if not _SIGNER:
+        _SIGNER.append(ec.generate_private_key(ec.SECP256R1()))
+    try:
+        for resource in s.escrow_accept_challenge_resources:
+            check_resource(resource, "--escrow-accept-challenge-resource")
+        for resource in s.kek_accept_challenge_resources:
+            check_resource(resource, "--kek-accept-challenge-resource")
+        now = dt.datetime.now(dt.UTC)
+        build_certificate(_SIGNER[0], subject=s.my_cn, not_before=now, not_after=now + s.key_ttl)
+    except (SealkitError, ValueError, OverflowError) as exc:
+        return f"{type(exc).__name__}: {exc}"
+    return None
 
 
 def by_kind(objects: list[dict[str, Any]], kind: str) -> list[dict[str, Any]]:

@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 import copy
+import os
 import re
+import subprocess
 from pathlib import Path
 from typing import Any
 
 import kubernetes_validate
 import pytest
 import yaml
-from charttools import CHART, NONDEFAULT_VALUES, ROOT, Render, by_kind, run_helm
+from charttools import CHART, NONDEFAULT_VALUES, ROOT, Render, by_kind, helm_refusal, run_helm
 
 # The oldest Kubernetes the chart supports (Chart.yaml kubeVersion) and the newest schema shipped.
 KUBE_VERSIONS = ("1.27.0", "1.37.0")
@@ -479,3 +481,92 @@ def test_image_reference(rendered: dict[str, list[dict[str, Any]]]) -> None:
     chart = yaml.safe_load((CHART / "Chart.yaml").read_text())
     assert image("default") == f"ghcr.io/sealkit/sealkit:{chart['appVersion']}"
     assert image("nondefault").startswith("registry.example.test/sealkit/controller@sha256:")
+
+
+# ---- upgrades -------------------------------------------------------------------------------------
+
+SELECTOR = {"app.kubernetes.io/name": "sealkit", "app.kubernetes.io/instance": "sealed-secrets-controller"}
+# Values added since the chart's first version: a release made by an older version lacks them.
+ADDED_SINCE_FIRST_VERSION = [
+    ("replicaCount",),
+    ("topologySpreadConstraints",),
+    ("controller", "trustedProxies"),
+    ("controller", "metricsOmitSecretLabels"),
+    ("controller", "logInfoStdout"),
+    ("controller", "escrow"),
+    ("controller", "leaderElection"),
+    ("controller", "kek"),
+]
+
+
+def first_version_defaults() -> dict[str, Any]:
+    values: dict[str, Any] = yaml.safe_load((CHART / "values.yaml").read_text())
+    for path in ADDED_SINCE_FIRST_VERSION:
+        parent = values
+        for name in path[:-1]:
+            parent = parent[name]
+        del parent[path[-1]]
+    # Its defaults where they differ from today's (a values file copied from it says these).
+    values["controller"].update(kubeclientQps=0, workers=4, threads=8)
+    values["pdb"].update(enabled=False, maxUnavailable=1)
+    values["resources"]["limits"]["cpu"] = "1"
+    return values
+
+
+def test_the_deployment_selector_never_changes(render: Render) -> None:
+    """A live Deployment's selector is immutable: whatever the values, the chart selects by these two labels."""
+    for values in (
+        None,
+        {"commonLabels": {"team": "platform"}, "podLabels": {"tier": "security"}, "replicaCount": 1},
+        first_version_defaults(),
+    ):
+        (deployment,) = by_kind(render(values), "Deployment")
+        assert deployment["spec"]["selector"] == {"matchLabels": SELECTOR}
+
+
+def test_an_upgrade_from_an_older_version_on_a_cluster(helm: str, tmp_path: Path) -> None:
+    """The real helm against the Kubernetes emulator: `helm upgrade` from a release an older chart version made."""
+    from sealkit_testservers.kube import KubeProcess
+
+    old = tmp_path / "old-chart"
+    (old / "templates").mkdir(parents=True)
+    (old / "Chart.yaml").write_text("apiVersion: v2\nname: sealkit\nversion: 0.0.1\n")
+    (old / "values.yaml").write_text(yaml.safe_dump(first_version_defaults()))
+    (old / "templates" / "cm.yaml").write_text("apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: old-release\n")
+    with KubeProcess(tmp_path / "kubeconfig") as kube:
+        env = {"KUBECONFIG": str(kube.kubeconfig), "HOME": str(tmp_path), "HELM_CACHE_HOME": str(tmp_path)}
+
+        def upgrade(*args: str) -> subprocess.CompletedProcess[str]:
+            return subprocess.run(
+                [helm, "upgrade", "sealed-secrets-controller", str(CHART), "--namespace", "kube-system", *args],
+                capture_output=True,
+                text=True,
+                env={**os.environ, **env},
+                timeout=180,
+                check=False,
+            )
+
+        install = [
+            "install",
+            "sealed-secrets-controller",
+            str(old),
+            "--namespace",
+            "kube-system",
+            "--set",
+            "controller.workers=3",
+        ]
+        installed = subprocess.run([helm, *install], capture_output=True, text=True, env={**os.environ, **env})
+        assert installed.returncode == 0, installed.stderr
+        # --reuse-values keeps the old version's defaults, which lack what this version added: refused in one
+        # line that names the value and the way out (before: a nil pointer deep in a template).
+        message = helm_refusal(upgrade("--reuse-values"))
+        assert "replicaCount is missing" in message and "--reset-then-reuse-values" in message
+        reset = upgrade("--reset-then-reuse-values")
+        assert reset.returncode == 0, reset.stderr
+        # Several replicas to one and back: the strategy and the Lease Role follow.
+        for replicas in ("1", "3"):
+            changed = upgrade("--reuse-values", "--set", f"replicaCount={replicas}")
+            assert changed.returncode == 0, changed.stderr
+        # A different selector is refused before anything is applied, naming both selectors.
+        message = helm_refusal(upgrade("--reuse-values", "--set", "nameOverride=other"))
+        assert "selector cannot change" in message and '"app.kubernetes.io/name":"other"' in message

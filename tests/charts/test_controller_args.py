@@ -5,12 +5,16 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import os
+from pathlib import Path
 from typing import Any
 
 import click
 import pytest
-from charttools import Render, by_kind
+import yaml
+from charttools import Render, container, controller_refusal, helm_refusal, helm_template
 from click.testing import CliRunner
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import sealkit_controller as runner
 from sealkit_cli.commands.controller import controller as controller_command
@@ -33,12 +37,6 @@ def long_options(command: click.Command) -> dict[str, str]:
             for flag in flags:
                 out[flag] = flags[0]
     return out
-
-
-def container(objects: list[dict[str, Any]]) -> dict[str, Any]:
-    (deployment,) = by_kind(objects, "Deployment")
-    (only,) = deployment["spec"]["template"]["spec"]["containers"]
-    return dict(only)
 
 
 def rendered_flags(args: list[str]) -> list[str]:
@@ -172,3 +170,318 @@ def test_kek_values_reach_the_controller(render: Render, monkeypatch: pytest.Mon
     s = parse_settings(rendered["args"], monkeypatch, "kube-system")
     assert (s.kek_url, s.kek_auth, s.kek_timeout) == (kek, "workload-identity", 5.0)
     assert s.wraps_keys and list(s.kek_accept_challenge_resources) == ["https://managedhsm.azure.net"]
+
+
+# ---- fail closed: what the controller would refuse at start, helm refuses first -------------------
+
+
+def test_the_refusal_check_has_teeth(both: dict[str, list[str]]) -> None:
+    assert controller_refusal(both["default"]) is None
+    assert controller_refusal([*both["default"], "--key-ttl=0s"]) is not None
+    assert controller_refusal([*both["default"], f"--my-cn={'x' * 65}"]) is not None
+
+
+# (values, what helm's message names, the flags the chart would otherwise have passed). Each was accepted by
+# helm and refused by the controller at start (a crash-looping pod) before the chart refused it.
+REFUSED_BY_BOTH = [
+    pytest.param({"controller": {"keyTTL": "0s"}}, "controller.keyTTL", ["--key-ttl=0s"], id="key-ttl-zero"),
+    pytest.param(
+        {"controller": {"keyTTL": "99999999999h"}}, "controller.keyTTL", ["--key-ttl=99999999999h"], id="key-ttl-huge"
+    ),
+    pytest.param(
+        {"controller": {"keyRenewPeriod": "3000000h"}},
+        "controller.keyRenewPeriod",
+        ["--key-renew-period=3000000h"],
+        id="renew-period-past-go",
+    ),
+    pytest.param({"controller": {"readTimeout": "0"}}, "controller.readTimeout", ["--read-timeout=0"], id="read-0"),
+    pytest.param(
+        {"controller": {"writeTimeout": "0ms"}}, "controller.writeTimeout", ["--write-timeout=0ms"], id="write-0"
+    ),
+    pytest.param(
+        {"controller": {"kek": {"timeout": "0s"}}}, "controller.kek.timeout", ["--kek-timeout=0s"], id="kek-0"
+    ),
+    pytest.param(
+        {"controller": {"escrow": {"vault": "kv-prod", "clusterName": "prod", "timeout": "0"}}},
+        "controller.escrow.timeout",
+        ["--escrow-vault=kv-prod", "--escrow-cluster-name=prod", "--escrow-timeout=0"],
+        id="escrow-timeout-0",
+    ),
+    pytest.param(
+        {"controller": {"maxUnsealRetries": 10**30}},
+        "/controller/maxUnsealRetries",
+        ["--max-unseal-retries=-9223372036854775808"],  # what `int` made of it
+        id="retries-overflow",
+    ),
+    pytest.param(
+        {"controller": {"rateLimitBurst": 10**19}},
+        "/controller/rateLimitBurst",
+        ["--rate-limit-burst=-9223372036854775808"],
+        id="burst-overflow",
+    ),
+    pytest.param(
+        {"controller": {"kubeclientBurst": 10**19}},
+        "/controller/kubeclientBurst",
+        ["--kubeclient-burst=-9223372036854775808"],
+        id="kube-burst-overflow",
+    ),
+    pytest.param(
+        {"controller": {"labelSelector": "a b c"}}, "controller.labelSelector", ["--label-selector=a b c"], id="sel"
+    ),
+    pytest.param(
+        {"controller": {"labelSelector": "app=web,"}},
+        "controller.labelSelector",
+        ["--label-selector=app=web,"],
+        id="sel-trailing-comma",
+    ),
+    pytest.param(
+        {"controller": {"labelSelector": "env notin (a,)"}},
+        "controller.labelSelector",
+        ["--label-selector=env notin (a,)"],
+        id="sel-empty-value",
+    ),
+    pytest.param(
+        {"controller": {"namespaceSelector": "=x"}},
+        "controller.namespaceSelector",
+        ["--namespace-selector==x"],
+        id="ns-sel",
+    ),
+    pytest.param(
+        {"controller": {"trustedProxies": ["10.0.0.0/8", "not-an-ip"]}},
+        "controller.trustedProxies",
+        ["--trusted-proxies=10.0.0.0/8,not-an-ip"],
+        id="proxy",
+    ),
+    pytest.param(
+        {"controller": {"trustedProxies": ["10.0.0.0/33"]}},
+        "controller.trustedProxies",
+        ["--trusted-proxies=10.0.0.0/33"],
+        id="proxy-prefix",
+    ),
+    pytest.param(
+        {"controller": {"privateKeyLabels": {"bad key!": "v"}}},
+        "controller.privateKeyLabels",
+        ["--privatekey-labels=bad key!=v"],
+        id="label-key",
+    ),
+    pytest.param(
+        {"controller": {"privateKeyLabels": {"backup": "not ok"}}},
+        "controller.privateKeyLabels",
+        ["--privatekey-labels=backup=not ok"],
+        id="label-value",
+    ),
+    pytest.param(
+        {"controller": {"privateKeyAnnotations": {"note": "a,b"}}},
+        "controller.privateKeyAnnotations",
+        ["--privatekey-annotations=note=a,b"],
+        id="annotation-comma",
+    ),
+    pytest.param(
+        {"controller": {"privateKeyAnnotations": {"bad key!": "v"}}},
+        "controller.privateKeyAnnotations",
+        ["--privatekey-annotations=bad key!=v"],
+        id="annotation-key",
+    ),
+    pytest.param(
+        {"controller": {"keyCutoffTime": "yesterday"}},
+        "controller.keyCutoffTime",
+        ["--key-cutoff-time=yesterday"],
+        id="cutoff",
+    ),
+    pytest.param(
+        {"controller": {"keyCutoffTime": "2024-02-30"}},
+        "controller.keyCutoffTime",
+        ["--key-cutoff-time=2024-02-30"],
+        id="cutoff-no-such-day",
+    ),
+    pytest.param({"controller": {"myCN": "x" * 65}}, "/controller/myCN", [f"--my-cn={'x' * 65}"], id="cn-65"),
+    pytest.param({"controller": {"myCN": "é" * 33}}, "controller.myCN", [f"--my-cn={'é' * 33}"], id="cn-66-bytes"),
+    pytest.param(
+        {"controller": {"escrow": {"vault": "kv-prod"}}},
+        "controller.escrow.clusterName",
+        ["--escrow-vault=kv-prod"],
+        id="escrow-no-cluster",
+    ),
+    pytest.param(
+        {"controller": {"escrow": {"clusterName": "prod"}}},
+        "controller.escrow.vault",
+        ["--escrow-cluster-name=prod"],
+        id="escrow-no-vault",
+    ),
+    pytest.param(
+        {"controller": {"escrow": {"vault": "kv", "clusterName": "prod"}}},
+        "controller.escrow.vault",
+        ["--escrow-vault=kv", "--escrow-cluster-name=prod"],
+        id="vault-name-short",
+    ),
+    pytest.param(
+        {"controller": {"escrow": {"vault": "https://kv.example.test/path", "clusterName": "prod"}}},
+        "controller.escrow.vault",
+        ["--escrow-vault=https://kv.example.test/path", "--escrow-cluster-name=prod"],
+        id="vault-url-path",
+    ),
+    pytest.param(
+        {"controller": {"escrow": {"vault": "http://kv.example.test", "clusterName": "prod"}}},
+        "controller.escrow.vault",
+        ["--escrow-vault=http://kv.example.test", "--escrow-cluster-name=prod"],
+        id="vault-url-http",
+    ),
+    pytest.param(
+        {"controller": {"escrow": {"acceptChallengeResources": ["https://vault.example.test/path"]}}},
+        "controller.escrow.acceptChallengeResources",
+        ["--escrow-accept-challenge-resource=https://vault.example.test/path"],
+        id="escrow-resource-path",
+    ),
+    pytest.param(
+        {"controller": {"kek": {"acceptChallengeResources": ["https://"]}}},
+        "controller.kek.acceptChallengeResources",
+        ["--kek-accept-challenge-resource=https://"],
+        id="kek-resource-empty",
+    ),
+    pytest.param(
+        {"controller": {"kek": {"url": "https://kv.example.test:99999/keys/kek"}}},
+        "controller.kek.url",
+        ["--kek-url=https://kv.example.test:99999/keys/kek"],
+        id="kek-port",
+    ),
+    pytest.param(
+        {"controller": {"kek": {"url": "https://user@kv.example.test/keys/kek"}}},
+        "controller.kek.url",
+        ["--kek-url=https://user@kv.example.test/keys/kek"],
+        id="kek-user",
+    ),
+    pytest.param(
+        {"controller": {"leaderElection": {"leaseDuration": "0"}}},
+        "controller.leaderElection.leaseDuration",
+        ["--leader-elect-lease-duration=0"],
+        id="lease-0",
+    ),
+    pytest.param(
+        {"controller": {"leaderElection": {"leaseDuration": "5s"}}},
+        "controller.leaderElection.renewDeadline",
+        ["--leader-elect-lease-duration=5s"],
+        id="renew-past-lease",
+    ),
+    pytest.param(
+        {"controller": {"leaderElection": {"leaseDuration": "1.5s", "renewDeadline": "1s", "retryPeriod": "0.5s"}}},
+        "controller.leaderElection.renewDeadline",
+        ["--leader-elect-lease-duration=1.5s", "--leader-elect-renew-deadline=1s", "--leader-elect-retry-period=0.5s"],
+        id="lease-whole-seconds",
+    ),
+    pytest.param(
+        {"controller": {"leaderElection": {"retryPeriod": "9s"}}},
+        "controller.leaderElection.retryPeriod",
+        ["--leader-elect-retry-period=9s"],
+        id="retry-too-long",
+    ),
+    pytest.param(
+        {"replicaCount": 1, "controller": {"leaderElection": {"retryPeriod": "0s"}}},
+        "controller.leaderElection.retryPeriod",
+        ["--leader-elect=false", "--leader-elect-retry-period=0s"],
+        id="retry-0-one-replica",
+    ),
+    pytest.param(
+        {"fullnameOverride": "Sealkit_Controller"},
+        "/fullnameOverride",
+        ["--leader-elect-lease-name=Sealkit_Controller"],
+        id="lease-name",
+    ),
+]
+
+
+@pytest.mark.parametrize(("values", "named", "flags"), REFUSED_BY_BOTH)
+def test_the_chart_refuses_what_the_controller_refuses(
+    helm: str,
+    tmp_path: Path,
+    both: dict[str, list[str]],
+    values: dict[str, Any],
+    named: str,
+    flags: list[str],
+) -> None:
+    # The controller refuses it (the chart's args with these flags after them: the last one wins)...
+    assert controller_refusal([*both["default"], *flags]) is not None
+    # ...so helm refuses it first, in one message naming the value.
+    message = helm_refusal(helm_template(helm, tmp_path, values))
+    assert named in message
+
+
+# Odd but valid: helm renders them and the controller starts with what it rendered (no over-refusal).
+ACCEPTED = [
+    {"controller": {"keyTTL": ".5h", "keyRenewPeriod": "0", "readTimeout": "1.5m", "writeTimeout": "90s"}},
+    {"controller": {"keyRenewPeriod": "2562047h47m16s"}},
+    {"controller": {"labelSelector": "a in (b, c) ,  !d , e==f, g!=, example.com/x", "namespaceSelector": "  "}},
+    {"controller": {"trustedProxies": ["::1", "fd00::/8", "2001:db8::1/128", "192.0.2.1", "0.0.0.0/0"]}},
+    {"controller": {"keyCutoffTime": "Mon, 02 Jan 2006 15:04:05 -0700"}},
+    {"controller": {"keyCutoffTime": "2006-01-02T15:04:05.123456789Z"}},
+    {"controller": {"keyCutoffTime": "2006-01-02 15:04:05"}},
+    {"controller": {"keyCutoffTime": "2006-01-02"}},
+    {"controller": {"myCN": "x" * 64, "privateKeyAnnotations": {"example.test/note": "a=b c"}}},
+    {"controller": {"privateKeyLabels": {"example.test/a": "", "b": "x_y.z-1"}}},
+    {"controller": {"escrow": {"vault": "https://kv.example.test:8443/", "clusterName": "prod", "timeout": "1s"}}},
+    {"controller": {"escrow": {"vault": "kv-prod", "clusterName": "prod", "acceptChallengeResources": ["https://a"]}}},
+    {"controller": {"escrow": {"timeout": "0"}}},  # escrow off: the controller never uses it
+    {"controller": {"kek": {"url": "https://kv.example.test:443/keys/k-1/0123abc/", "timeout": "1ms"}}},
+    {"controller": {"leaderElection": {"leaseDuration": "2s", "renewDeadline": "1.5s", "retryPeriod": "1.2s"}}},
+    {"controller": {"maxUnsealRetries": 2147483647, "rateLimitBurst": 2147483647, "kubeclientBurst": 0}},
+    {"controller": {"rateLimit": 0, "kubeclientQps": -1, "keySize": 2048.0, "workers": 1, "threads": 1024}},
+    {"fullnameOverride": "a" * 55},
+]
+
+
+@pytest.mark.parametrize("values", ACCEPTED)
+def test_odd_but_valid_values_reach_a_controller_that_starts(helm: str, tmp_path: Path, values: dict[str, Any]) -> None:
+    result = helm_template(helm, tmp_path, values)
+    assert result.returncode == 0, result.stderr
+    objects = [doc for doc in yaml.safe_load_all(result.stdout) if doc]
+    assert controller_refusal(container(objects)["args"], namespace="default") is None
+
+
+def _duration() -> st.SearchStrategy[str]:
+    part = st.tuples(st.sampled_from(["0", "1", "2", "15", "0.5", ".5", "1.", "99999999999"]), st.sampled_from(UNITS))
+    return st.one_of(
+        st.lists(part, min_size=1, max_size=3).map(lambda parts: "".join(n + u for n, u in parts)),
+        st.text(alphabet="0123456789.hmsnu ", max_size=6),
+    )
+
+
+UNITS = ["ns", "us", "µs", "ms", "s", "m", "h", ""]
+_SELECTOR_PART = st.sampled_from(["a", "!a", "a=b", "a==b", "a!=b", "a=", "a in (b,c)", "a notin (b)", "x/y", ""])
+_NETWORK = st.one_of(
+    st.ip_addresses().map(str),
+    st.tuples(st.ip_addresses().map(str), st.integers(0, 140)).map(lambda t: f"{t[0]}/{t[1]}"),
+    st.text(alphabet="0123456789abcdef:./", min_size=1, max_size=16),
+)
+_ODD_VALUES = st.one_of(
+    st.builds(lambda t: {"controller": {"keyTTL": t}}, _duration()),
+    st.builds(lambda t: {"controller": {"readTimeout": t}}, _duration()),
+    st.builds(
+        lambda a, b, c: {"controller": {"leaderElection": {"leaseDuration": a, "renewDeadline": b, "retryPeriod": c}}},
+        _duration(),
+        _duration(),
+        _duration(),
+    ),
+    st.builds(lambda parts: {"controller": {"labelSelector": ",".join(parts)}}, st.lists(_SELECTOR_PART, max_size=3)),
+    st.builds(lambda t: {"controller": {"namespaceSelector": t}}, st.text(alphabet="ab =!,()in/.-_", max_size=12)),
+    st.builds(lambda items: {"controller": {"trustedProxies": items}}, st.lists(_NETWORK, max_size=2)),
+    st.builds(
+        lambda k, v: {"controller": {"privateKeyLabels": {k: v}}},
+        st.text(alphabet="aZ9-_./ ,=", min_size=1, max_size=8),
+        st.text(alphabet="aZ9-_./ ,=", max_size=8),
+    ),
+    st.builds(lambda t: {"controller": {"keyCutoffTime": t}}, st.datetimes().map(lambda d: d.isoformat())),
+    st.builds(lambda t: {"controller": {"keyCutoffTime": t}}, st.text(alphabet="0123456789-:TZ+ ", max_size=20)),
+    st.builds(lambda t: {"controller": {"myCN": t}}, st.text(min_size=60, max_size=70)),
+)
+
+
+@settings(max_examples=80, deadline=None)
+@given(values=_ODD_VALUES)
+def test_whatever_helm_renders_the_controller_starts_with(
+    helm: str, tmp_path_factory: pytest.TempPathFactory, values: dict[str, Any]
+) -> None:
+    result = helm_template(helm, tmp_path_factory.getbasetemp(), values)
+    if result.returncode != 0:
+        helm_refusal(result)  # a clear refusal, never a template crash
+        return
+    objects = [doc for doc in yaml.safe_load_all(result.stdout) if doc]
+    assert controller_refusal(container(objects)["args"], namespace="default") is None, values
