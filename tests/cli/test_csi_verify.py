@@ -453,6 +453,18 @@ def test_discover_failures_are_one_line(vault: Vault, env: dict[str, str | None]
     ]
 
 
+def test_discover_refuses_a_vault_url_for_another_vault(vault: Vault, env: dict[str, str | None]) -> None:
+    """A mistyped name in --vault-url was ignored: the credential went to the public cloud's vault of that name."""
+    args = ("discover", "--vault", "kv-main", "--vault-url", f"kv-mian={vault.url}")
+    result = run(*args, env=env)
+    assert result.exit_code == 2
+    assert error_lines(result) == [
+        "error: names vault kv-mian, not the one listed (--vault kv-main): --vault-url kv-mian"
+    ]
+    assert vault.requests == []
+    assert run("discover", "--vault", "KV-Main", "--vault-url", f"kv-main={vault.url}", env=env).exit_code == 0
+
+
 # --- import cost -----------------------------------------------------------------------------------
 
 

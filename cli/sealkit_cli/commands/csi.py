@@ -457,7 +457,11 @@ def discover(vault: str, cloud: str, fmt: str, **kwargs: Any) -> None:
         raise InputError(problem, where="--vault")
     if cloud and (problem := rules.cloud_problem(cloud)):
         raise InputError(problem, where="--cloud")
-    url = vaults.resolve_url(vault, cloud, vaults.parse_overrides(kwargs["vault_urls"]), os.environ)
+    overrides = vaults.parse_overrides(kwargs["vault_urls"])
+    for name in overrides:  # a typo'd name would send the credential to the public cloud's vault instead
+        if name != vault.lower():
+            raise InputError(f"names vault {name}, not the one listed (--vault {vault})", where=f"--vault-url {name}")
+    url = vaults.resolve_url(vault, cloud, overrides, os.environ)
     auth_where = f"--auth {kwargs['auth']}"
     try:  # a credential that cannot be built (e.g. service-principal without its variables) names --auth too
         reader = _reader({vault: None}, {vault: url}, kwargs)
