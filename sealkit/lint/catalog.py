@@ -73,6 +73,38 @@ INTERNAL_ERROR = Rule(
     "Checking the file failed unexpectedly: it was not fully checked.",
     "Report the file's shape (not its values) to the sealkit maintainers; ignore its path meanwhile.",
 )
+KUSTOMIZE_PATH_MISSING = Rule(
+    "SK010",
+    "kustomize-path-missing",
+    _E,
+    "A kustomization names a local file or directory that is not there (or not committed), a directory without "
+    "exactly one kustomization file, or a file as a component: kustomize build and Flux fail, and it was not checked.",
+    "Correct the entry at the line shown, commit what it names, or remove it.",
+)
+KUSTOMIZE_PATH_OUTSIDE = Rule(
+    "SK011",
+    "kustomize-path-outside",
+    _E,
+    "A kustomization names a path outside the repo (.. past its top, an absolute path, a symlink leading out): "
+    "Flux builds from the repo alone, and lint did not check it.",
+    "Move what it names into the repo and name it relative to the kustomization, or reference it remotely.",
+)
+KUSTOMIZE_NOT_FOLLOWED = Rule(
+    "SK012",
+    "kustomize-not-followed",
+    _I,
+    "A kustomization names a remote resource (URL, git, OCI) or a path outside the paths this run lints: what it "
+    "pulls in was not checked.",
+    "Lint the whole repo, and the built output for remote resources (kustomize build DIR | sealkit lint -).",
+)
+KUSTOMIZE_CYCLE = Rule(
+    "SK013",
+    "kustomize-cycle",
+    _E,
+    "Kustomizations include each other (or one includes itself) through resources, bases or components: "
+    "kustomize build refuses the cycle.",
+    "Remove the entry that leads back; share what both need through a base or component both include.",
+)
 
 # Secrets.
 PLAINTEXT_SECRET = Rule(
@@ -317,6 +349,10 @@ RULES: tuple[Rule, ...] = (
     FILE_UNREADABLE,
     JSON_INVALID,
     INTERNAL_ERROR,
+    KUSTOMIZE_PATH_MISSING,
+    KUSTOMIZE_PATH_OUTSIDE,
+    KUSTOMIZE_NOT_FOLLOWED,
+    KUSTOMIZE_CYCLE,
     PLAINTEXT_SECRET,
     SEALING_KEY,
     LAST_APPLIED,

@@ -59,6 +59,12 @@ class Discovery:
     sources: list[Source] = field(default_factory=list)
     skipped: int = 0  # not applicable: symlinks, special files, the lint config, tracked but deleted
     git: bool = False  # at least one directory was listed by git
+    # The directories listed (absolute, normalised, symlinks kept) and whether git listed them (only what it
+    # tracks or has staged is read there), and where the repo ends for what a kustomization names: a git
+    # listing's work tree; outside git, the directories walked, the directories of the files named, and the
+    # current directory.
+    listed: list[tuple[str, bool]] = field(default_factory=list)
+    roots: list[str] = field(default_factory=list)
 
 
 def _git_files(directory: Path) -> list[str] | None:
@@ -81,6 +87,27 @@ def _git_files(directory: Path) -> list[str] | None:
     if not names and _git_ignored(git, directory):
         return None  # an ignored folder (rendered output) named on purpose: walk it
     return names
+
+
+def _git_top(directory: Path) -> str | None:
+    """The top of the work tree holding `directory`, reached from it (`..` joined, so symlinks on the way are
+    kept as the paths lint reads are); None when git cannot tell."""
+    git = shutil.which("git")
+    if git is None:
+        return None
+    try:
+        result = subprocess.run(
+            [git, "-C", str(directory), "rev-parse", "--show-cdup"],
+            capture_output=True,
+            timeout=GIT_TIMEOUT_SECONDS,
+            check=False,
+        )
+    except (OSError, subprocess.SubprocessError):
+        return None
+    if result.returncode != 0:
+        return None
+    up = result.stdout.decode("utf-8", "surrogateescape").strip()
+    return os.path.normpath(os.path.join(os.path.abspath(directory), up))  # noqa: PTH100, PTH118
 
 
 def _git_ignored(git: str, directory: Path) -> bool:
@@ -126,18 +153,25 @@ def _regular(path: Path) -> bool:
 def discover(paths: Iterable[str | Path], *, all_files: bool = False) -> Discovery:
     """Named files as given; directories through git (tracked and staged) or walked."""
     found = Discovery()
+    here = os.path.abspath(os.curdir)  # noqa: PTH100
     for raw in paths:
         path = Path(raw)
         mode = named_mode(raw)
+        absolute = os.path.normpath(os.path.abspath(path))  # noqa: PTH100
         if not stat.S_ISDIR(mode):
             found.sources.append(Source(str(raw), path, stream=is_stream(raw, mode)))
+            found.roots.extend((os.path.dirname(absolute), here))  # noqa: PTH120
             continue
         names = None if all_files else _git_files(path)
+        by_git = names is not None
+        top = _git_top(path) if by_git else None
         if names is not None:
             found.git = True
             logger.debug("%s: %d files from git", raw, len(names))
         else:
             names = _walk(path, all_files, found)
+        found.listed.append((absolute, by_git))
+        found.roots.extend([top] if top is not None else [absolute, here])
         for name in sorted(names):
             full = path / name
             if full.name in CONFIG_NAMES or not _regular(full):

@@ -5,8 +5,9 @@
 literal with a value, each env-file assignment and each non-empty file is plaintext that ends up
 in a Secret: SK105, reported where the plaintext is (the kustomization's line, or the followed
 file and its line). Files are followed only inside the repo: a path that leaves the directory
-tree being linted, or that the scan does not include (git-ignored, say), is not read. SOPS-encrypted
-files (KSOPS) and placeholders (`${VAR}` filled in by Flux) are not plaintext.
+tree being linted, or that the scan does not include (git-ignored, say), is not read here
+(kustomize_paths reports it: SK010-SK012). SOPS-encrypted files (KSOPS) and placeholders (`${VAR}` filled
+in by Flux) are not plaintext.
 """
 
 from __future__ import annotations

@@ -5,7 +5,8 @@ repo (Secret references, generated CSI output).
 Kustomize: a `kustomization.yaml` that sets `namespace` gives it to the files it lists directly
 under `resources` that have none (that is the namespace kustomize would give them), its
 `secretGenerator` entries count as provided Secrets, and the plaintext they are built from is
-reported (SK105). One file's content never stops the run: an unexpected failure on a file is a
+reported (SK105); every path it names is read by the run or reported at its entry (SK010-SK013,
+kustomize_paths). One file's content never stops the run: an unexpected failure on a file is a
 finding naming it (SK009), and the run goes on.
 """
 
@@ -21,7 +22,19 @@ from pathlib import Path
 from typing import Any
 
 from sealkit.errors import ConnectionFailure, os_reason
-from sealkit.lint import catalog, csi, dotenv, keymaterial, kustomize, literals, loader, sealed, secrets, sops
+from sealkit.lint import (
+    catalog,
+    csi,
+    dotenv,
+    keymaterial,
+    kustomize,
+    kustomize_paths,
+    literals,
+    loader,
+    sealed,
+    secrets,
+    sops,
+)
 from sealkit.lint.config import LintConfig
 from sealkit.lint.discovery import Discovery, Source, discover
 from sealkit.lint.envs import EnvironmentIndex
@@ -35,7 +48,7 @@ logger = logging.getLogger(__name__)
 
 YAML_SUFFIXES = (".yaml", ".yml")
 JSON_SUFFIXES = (".json",)
-KUSTOMIZATION_NAMES = ("kustomization.yaml", "kustomization.yml", "Kustomization")
+KUSTOMIZATION_NAMES = kustomize_paths.KUSTOMIZATION_NAMES
 
 
 def file_kind(name: str) -> str:
@@ -146,27 +159,40 @@ class Scanner:
         progress: Callable[[int], None] | None = None,
     ) -> LintReport:
         """Kustomizations first (namespaces they set, generators), then each file once; nothing stays parsed."""
+        listed: list[tuple[str, bool]] = []
+        roots = [os.path.abspath(os.curdir)]  # noqa: PTH100 - sources given without a discovery: the current directory
         if isinstance(sources, Discovery):
             self.report.skipped += sources.skipped
+            listed, roots = sources.listed, sources.roots
             sources = sources.sources
         pending: list[Source] = []
+        ignored: set[str] = set()
         for source in sources:
             if self.config.ignores_file(self._rel(source.display)):
                 self.report.skipped += 1
                 self._guarded(source, partial(self._keys_only, source))
+                if source.path is not None:
+                    ignored.add(_key(source))
             else:
                 pending.append(source)
         scanned = {_key(s) for s in pending if s.path is not None}
+        scope = kustomize_paths.Scope(scanned, ignored, listed, roots)
+        kustomizations = [s for s in pending if s.path is not None and s.path.name in KUSTOMIZATION_NAMES]
+        for source in kustomizations:
+            scope.add_kustomization(_key(source))
+        paths = kustomize_paths.PathCheck(scope)
         index = SecretIndex()
         defaults: dict[str, str] = {}
         preloaded: dict[str, tuple[bytes | Hit, loader.LoadedFile | None]] = {}
-        for source in pending:
-            if source.path is not None and source.path.name in KUSTOMIZATION_NAMES:
-                data = self._read(source)
-                loaded = self._guarded(source, partial(self._parse, source, data))
-                preloaded[source.display] = (data, loaded)
-                if loaded is not None:
-                    self._guarded(source, partial(self._kustomization, source, loaded, index, defaults, scanned))
+        for source in kustomizations:
+            data = self._read(source)
+            loaded = self._guarded(source, partial(self._parse, source, data))
+            preloaded[source.display] = (data, loaded)
+            if loaded is not None:
+                work = partial(self._kustomization, source, loaded, index, defaults, scanned, paths)
+                self._guarded(source, work)
+        for display, hit in paths.cycles():
+            self._emit(display, hit)
         specs: list[Source] = []
         for source in pending:
             first = preloaded.pop(source.display, None)
@@ -309,13 +335,17 @@ class Scanner:
         index: SecretIndex,
         defaults: dict[str, str],
         scanned: set[str],
+        paths: kustomize_paths.PathCheck,
     ) -> None:
-        """The namespace kustomize sets on the files it lists, its secretGenerator names and plaintext."""
+        """The namespace kustomize sets on the files it lists, its secretGenerator names and plaintext, and
+        every path it names that is not there, leaves the repo or is not read (SK010-SK012)."""
         if not loaded.documents or source.path is None:
             return
         obj, node = loaded.documents[0]
         if not isinstance(obj, Mapping):
             return
+        for hit in paths.check(source.display, _key(source), loader.Manifest(obj, node, 1)):
+            self._emit(source.display, hit)
         check = GeneratorCheck(source.display, source.path, scanned, lambda p: loader.read_file(p, self.limit))
         for display, hit in check.run(loader.Manifest(obj, node, 1)):
             self._emit(display, hit)
