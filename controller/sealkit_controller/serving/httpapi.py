@@ -118,24 +118,49 @@ def parse_trusted_proxies(values: Iterable[str], where: str = "--trusted-proxies
     return tuple(out)
 
 
-def _address(text: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:
+MAX_HOPS = 32  # X-Forwarded-For entries looked at, right to left: a chain of proxies is never this long
+
+Address = ipaddress.IPv4Address | ipaddress.IPv6Address
+
+
+def _address(text: str) -> Address | None:
+    """An address as one client: an IPv4-mapped IPv6 address is its IPv4 address, a zone (%eth0) is dropped."""
     try:
-        return ipaddress.ip_address(text.strip().strip("[]"))
+        address = ipaddress.ip_address(text.strip().strip("[]"))
     except ValueError:
         return None
+    if isinstance(address, ipaddress.IPv6Address):
+        if address.ipv4_mapped is not None:
+            return address.ipv4_mapped
+        if address.scope_id is not None:
+            return ipaddress.IPv6Address(int(address))
+    return address
 
 
-def _trusted(address: ipaddress.IPv4Address | ipaddress.IPv6Address | None, trusted: Sequence[Network]) -> bool:
+def _last_hops(headers: Sequence[str]) -> list[str]:
+    """The right-most MAX_HOPS entries of X-Forwarded-For headers, right-most first (the rest is not split)."""
+    out: list[str] = []
+    for header in reversed(headers):
+        parts = header.rsplit(",", MAX_HOPS - len(out))
+        out.extend(reversed(parts[1:] if len(parts) > MAX_HOPS - len(out) else parts))
+        if len(out) >= MAX_HOPS:
+            return out[:MAX_HOPS]
+    return out
+
+
+def _trusted(address: Address | None, trusted: Sequence[Network]) -> bool:
     return address is not None and any(address in network for network in trusted)
 
 
 def client_of(request: web.Request, trusted: Sequence[Network] = ()) -> str:
-    """Who a request counts against: the peer, or (from a trusted proxy) the right-most untrusted hop."""
-    peer = request.remote or "unknown"
-    if not _trusted(_address(peer), trusted):
+    """Who a request counts against: the peer, or (from a trusted proxy) the right-most untrusted hop among
+    the last MAX_HOPS (more trusted hops than that: the peer)."""
+    remote = request.remote or "unknown"
+    address = _address(remote)
+    peer = str(address) if address is not None else remote
+    if not _trusted(address, trusted):
         return peer
-    hops = [hop for header in request.headers.getall("X-Forwarded-For", []) for hop in header.split(",")]
-    for hop in reversed(hops):
+    for hop in _last_hops(request.headers.getall("X-Forwarded-For", [])):
         address = _address(hop)
         if address is None:
             return peer  # a trusted proxy would not write garbage: believe only the connection

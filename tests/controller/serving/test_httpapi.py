@@ -4,21 +4,26 @@ from __future__ import annotations
 
 import asyncio
 import gzip
+import ipaddress
 import json
 import logging
 import threading
 from collections.abc import AsyncIterator, Callable
 from typing import Any
+from unittest import mock
 
 import pytest
 from aiohttp import web
-from aiohttp.test_utils import TestClient, TestServer
+from aiohttp.test_utils import TestClient, TestServer, make_mocked_request
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from multidict import CIMultiDict
 
 from sealkit.keygen import GeneratedKey
 from sealkit.keys import KeyRing, load_certificate
 from sealkit.sealing import seal_secret
 from sealkit_controller.serving import httpapi
-from sealkit_controller.serving.httpapi import RsaWork, make_app
+from sealkit_controller.serving.httpapi import MAX_HOPS, RsaWork, client_of, make_app, parse_trusted_proxies
 from sealkit_controller.serving.metrics import Metrics
 
 PLANTED = "Pl4nted-S3cret"
@@ -189,3 +194,62 @@ async def test_the_work_of_a_timed_out_answer_stops(
     go.set()
     assert await asyncio.to_thread(done.wait, 5)
     assert outcome == ["stopped"]
+
+
+def request_from(peer: str, *forwarded: str) -> web.Request:
+    transport = mock.Mock()
+    transport.get_extra_info.side_effect = lambda name, default=None: (peer, 1234) if name == "peername" else default
+    headers = CIMultiDict(("X-Forwarded-For", value) for value in forwarded)
+    return make_mocked_request("POST", "/v1/verify", headers=headers, transport=transport)
+
+
+TRUSTED = parse_trusted_proxies(["10.0.0.0/8", "fd00::/8"])
+
+
+def test_one_client_one_bucket_however_its_address_is_written() -> None:
+    # An IPv4 peer on a dual-stack socket (::ffff:10.0.0.1) was not matched against 10.0.0.0/8, and the same
+    # address written mapped or with a zone counted as another client.
+    assert client_of(request_from("::ffff:10.1.2.3", "192.0.2.7"), TRUSTED) == "192.0.2.7"
+    assert client_of(request_from("10.1.2.3", "::ffff:192.0.2.7"), TRUSTED) == "192.0.2.7"
+    assert client_of(request_from("10.1.2.3", "fe80::1%eth0"), TRUSTED) == "fe80::1"
+    assert client_of(request_from("10.1.2.3", "fe80::1%eth1"), TRUSTED) == "fe80::1"
+    assert client_of(request_from("::ffff:192.0.2.9", "1.2.3.4"), TRUSTED) == "192.0.2.9", "untrusted peer"
+    assert client_of(request_from("10.1.2.3", "[2001:db8::1]"), TRUSTED) == "2001:db8::1"
+
+
+def test_a_huge_forwarded_list_is_not_split_whole() -> None:
+    # 128 headers of 8 KiB of trusted hops (what the parser lets through): only the last MAX_HOPS are looked at.
+    header = ",".join(["10.0.0.1"] * 900)
+    many = request_from("10.9.9.9", *([header] * 128))
+    with mock.patch.object(httpapi.ipaddress, "ip_address", wraps=ipaddress.ip_address) as parsed:
+        assert client_of(many, TRUSTED) == "10.9.9.9", "only trusted hops: the peer"
+    assert parsed.call_count <= MAX_HOPS + 1
+    assert client_of(request_from("10.9.9.9", header, "192.0.2.1, 10.0.0.2"), TRUSTED) == "192.0.2.1"
+
+
+def reference(peer: str, forwarded: list[str]) -> str:
+    """The rule as the docs state it, over the last MAX_HOPS entries: the right-most untrusted one."""
+    hops = [hop for header in forwarded for hop in header.split(",")][-MAX_HOPS:]
+    for hop in reversed(hops):
+        try:
+            address = ipaddress.ip_address(hop.strip())
+        except ValueError:
+            return peer
+        if not any(address in network for network in TRUSTED):
+            return str(address)
+    return peer
+
+
+hop = st.one_of(
+    st.ip_addresses(v=4, network="10.0.0.0/8").map(str),
+    st.ip_addresses(v=4, network="192.0.2.0/24").map(str),
+    st.ip_addresses(v=6, network="2001:db8::/120").map(str),
+    st.sampled_from(["", "junk", " 192.0.2.1 ", "unknown"]),
+)
+
+
+@settings(max_examples=300)
+@given(st.lists(st.lists(hop, min_size=1, max_size=40).map(",".join), max_size=4))
+def test_the_client_is_the_right_most_untrusted_hop(forwarded: list[str]) -> None:
+    assert client_of(request_from("10.0.0.1", *forwarded), TRUSTED) == reference("10.0.0.1", forwarded)
+    assert client_of(request_from("192.0.2.200", *forwarded), TRUSTED) == "192.0.2.200"
