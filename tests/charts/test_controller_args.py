@@ -425,6 +425,8 @@ ACCEPTED = [
     {"controller": {"maxUnsealRetries": 2147483647, "rateLimitBurst": 2147483647, "kubeclientBurst": 0}},
     {"controller": {"rateLimit": 0, "kubeclientQps": -1, "keySize": 2048.0, "workers": 1, "threads": 1024}},
     {"fullnameOverride": "a" * 55},
+    {"controller": {"logLevel": "warn"}},  # Bitnami's spelling (slog): the controller takes it as WARNING
+    {"controller": {"logLevel": "WARN"}},
 ]
 
 
