@@ -320,6 +320,8 @@ class Settings:
                 "starting with a letter or digit, at most 248 characters)",
                 where="--key-prefix",
             )
+        if len(self.my_cn.encode()) > 64:  # X.509's bound: cryptography refuses it at every new key
+            raise InputError(f"is {len(self.my_cn.encode())} bytes long: a common name has at most 64", where="--my-cn")
         for check, values, flag in (
             (labels_problems, self.private_key_labels, "--privatekey-labels"),
             (annotations_problems, self.private_key_annotations, "--privatekey-annotations"),

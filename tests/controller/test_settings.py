@@ -63,6 +63,7 @@ def test_validation() -> None:
         ({"write_timeout": dt.timedelta(0)}, "--write-timeout"),
         ({"escrow_vault": "kv-prod"}, "--escrow-cluster-name"),
         ({"escrow_cluster_name": "prod"}, "--escrow-vault"),
+        ({"my_cn": "é" * 33}, "--my-cn"),  # 66 bytes: accepted, then every new key failed
     ],
 )
 def test_a_bad_setting_names_its_flag_last(settings: dict[str, str], flag: str) -> None:
