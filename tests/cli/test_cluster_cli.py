@@ -261,8 +261,9 @@ def test_controller_runs_say_how_long_they_will_take(
     assert estimate in shown.stderr
 
 
+@pytest.mark.parametrize("command", [["verify"], ["lint", "--online"]])
 def test_verify_trusts_no_service_that_serves_no_certificate(
-    kube: Any, kubeconfig: Path, tmp_path: Path, key_files: list[tuple[Path, Path]]
+    command: list[str], kube: Any, kubeconfig: Path, tmp_path: Path, key_files: list[tuple[Path, Path]]
 ) -> None:
     """A mistyped --controller-name that names a web app answering 200 to everything made every SealedSecret
     'open' (200 is /v1/verify's yes): the Service must first serve a certificate at /v1/cert.pem."""
@@ -286,7 +287,7 @@ def test_verify_trusts_no_service_that_serves_no_certificate(
     try:
         add_controller_service(kube, f"http://127.0.0.1:{server.server_address[1]}", "web", "shop", "web")
         foreign = sealed_file(tmp_path, key_files, 2, "foreign")
-        result = run("verify", "--kubeconfig", str(kubeconfig), "--controller-name", "web", "--controller-namespace",
+        result = run(*command, "--kubeconfig", str(kubeconfig), "--controller-name", "web", "--controller-namespace",
                      "shop", str(foreign))  # fmt: skip
     finally:
         server.shutdown()

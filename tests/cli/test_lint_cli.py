@@ -15,7 +15,8 @@ import yaml
 from aiohttp import web
 from click.testing import CliRunner, Result
 
-from sealkit.keys import KeyRing, load_private_keys
+from sealkit.certificates import certificate_not_before
+from sealkit.keys import KeyRing, PrivateKey, load_private_keys
 from sealkit_cli.main import cli
 from sealkit_controller.serving.httpapi import make_app
 from tests.support.keys import StaticKeys
@@ -166,7 +167,10 @@ class ControllerHTTP:
 
 @pytest.fixture
 def controller(kube: Any) -> Iterator[ControllerHTTP]:
-    with ControllerHTTP(KeyRing(load_private_keys(EXAMPLE_KEY.read_bytes()))) as http:
+    (key,) = load_private_keys(EXAMPLE_KEY.read_bytes())
+    cert = (ROOT / "examples" / "gitops" / "clusters" / "example-cluster-cert.pem").read_bytes()
+    served = PrivateKey(key.key, key.fingerprint, "example", certificate_not_before(cert), cert)
+    with ControllerHTTP(KeyRing([served])) as http:  # with its certificate: lint asks for it first
         kube.create(
             {
                 "apiVersion": "v1",

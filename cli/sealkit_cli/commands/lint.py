@@ -89,7 +89,7 @@ def _checks(
 
         opener = offline_opener(load_keyring(private_keys))
     elif online:
-        opener = online_opener(ControllerProxy(cluster).configure(), RateLimitedCaller(rate))
+        opener = online_opener(ControllerProxy(cluster).configure().require_controller(), RateLimitedCaller(rate))
     return SealedChecks(bits, opener)
 
 

@@ -168,6 +168,19 @@ class ControllerProxy:
             )
         return response.body
 
+    def require_controller(self) -> ControllerProxy:
+        """The Service must serve a certificate at /v1/cert.pem before its answers are trusted: a web app behind
+        a mistyped --controller-name that answers 200 to every request made every SealedSecret "open" (200 is
+        /v1/verify's yes). Its dates are not judged here (a CI clock behind a key renewed just now is fine)."""
+        from sealkit.certificates import certificate_not_before
+
+        if certificate_not_before(self.cert_pem()) is None:
+            raise Unreachable(
+                f"{self.service} does not serve a certificate at /v1/cert.pem: not a sealing controller",
+                where=self.endpoint,
+            )
+        return self
+
 
 class RateLimitedCaller:
     """Calls that honour 429 + Retry-After with backoff, paced below the controller's limit."""
