@@ -79,11 +79,16 @@ def is_stream(raw: str | Path, mode: int) -> bool:
 STREAM_PLACES = ("/dev/", "/proc/")
 
 
-def refuse_link_out_of_repo(path: Path, root: Path, where: str | Path | None = None) -> None:
+def refuse_link_out_of_repo(
+    path: Path, root: Path, where: str | Path | None = None, *, directory_checked: bool = False
+) -> None:
     """Refuses a path inside the repo `root` (resolved) that a symbolic link leads out of it: the file itself
     or any directory above it (`clusters/dev/apps -> /etc`). What sealkit wrote through it would land out
     there and never be committed (the repo holds only the link), a stale file deleted there would be
-    anyone's, and kustomize refuses such a file too."""
+    anyone's, and kustomize refuses such a file too. With `directory_checked` (the caller resolved the
+    file's directory already) only the file itself is looked at: one system call instead of one per level."""
+    if directory_checked and not path.is_symlink():
+        return
     try:
         resolved = path.resolve()
     except (OSError, RuntimeError):  # a loop of links (RuntimeError before Python 3.13)

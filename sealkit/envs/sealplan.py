@@ -141,7 +141,7 @@ def _read(path: Path, root: Path) -> str | None:
     symbolic link leading out of the repo `root` (resolved; what sealkit wrote there would not be committed,
     and kustomize refuses such a file), what `filewrites.current_bytes` refuses (not a regular file, a link to
     nothing, over the input size limit), bytes that are not UTF-8 text."""
-    refuse_link_out_of_repo(path, root)
+    refuse_link_out_of_repo(path, root, directory_checked=True)  # layout.py resolved the directory
     data = current_bytes(path)
     if data is None:
         return None
