@@ -187,3 +187,56 @@ async def test_two_deciders_of_one_renewal_make_one_key(cluster: Cluster) -> Non
     assert await b.ensure() is False  # and a fresh listing says no key is due
     data = keys[0]["data"]
     assert base64.b64decode(data["tls.crt"]).startswith(b"-----BEGIN CERTIFICATE-----")
+
+
+def lease_writes(cluster: Cluster, client: str, *, after: int = 0) -> list[Any]:
+    """Successful writes of one client to the Lease, from request number `after` on."""
+    return [
+        r
+        for r in cluster.kube.request_log[after:]
+        if r.client == client and r.method in WRITES and "/leases" in r.path and 200 <= r.status < 300
+    ]
+
+
+def test_a_lease_deleted_under_its_leader_never_gives_the_follower_a_write(
+    cluster: Cluster, replicas: dict[str, ControllerThread]
+) -> None:
+    """client-go's follower creates a missing Lease at its next try, while the leader still writes: here the
+    follower waits a missing Lease out and the leader's next renewal makes it again. (The follower has read the
+    leader's record first: see docs/high-availability.md for a Lease deleted before it could.)"""
+    leader = cluster.wait(lambda: holder(cluster))
+    (follower,) = set(replicas) - {leader}
+    elector = replicas[follower].runtime.elector
+    cluster.wait(lambda: elector is not None and elector.leader == leader)
+    mark = len(cluster.kube.request_log)
+    assert cluster.kube.delete(*LEASE)
+    cluster.create(cluster.seal("after-delete"))
+    assert cluster.wait(lambda: cluster.data("after-delete")) == {"foo": b"bar"}
+    # Renewals (every 0.2 s) well past the follower's wait for a missing Lease (2 s): it had every chance.
+    cluster.wait(lambda: len(lease_writes(cluster, leader, after=mark)) >= 20, timeout=20)
+    assert holder(cluster) == leader
+    assert not lease_writes(cluster, follower, after=mark) and not writes_by(cluster, follower, after=mark)
+    assert leader_gauge(replicas[follower]) == 0
+
+
+def test_a_restarted_replica_under_the_same_name_takes_a_new_term(cluster: Cluster, tmp_path: pathlib.Path) -> None:
+    """The Lease still names this pod (its previous process died without releasing it): the new process does
+    not renew that record as its own (client-go does), it waits it out and takes it as a new term."""
+    cluster.add_key(0)
+    old = {"holderIdentity": "ctrl-a", "leaseDurationSeconds": 2, "leaseTransitions": 4}
+    old |= {"acquireTime": "2026-01-01T00:00:00.000000Z", "renewTime": "2026-01-01T00:00:00.000000Z"}
+    cluster.kube.create(
+        {"apiVersion": LEASE[0], "kind": "Lease", "metadata": {"name": LEASE[2]}, "spec": old}, CONTROLLER_NS
+    )
+    kubeconfig = cluster.kube.write_kubeconfig(tmp_path / "kubeconfig-ctrl-a", token="ctrl-a")
+    settings = cluster.settings(kubeconfig=str(kubeconfig), instance="ctrl-a", **FAST_ELECTION)
+    running = ControllerThread(settings).start()
+    try:
+        cluster.create(cluster.seal("restarted"))
+        assert cluster.wait(lambda: cluster.data("restarted")) == {"foo": b"bar"}
+        spec = (cluster.kube.get(*LEASE) or {})["spec"]
+        assert spec["holderIdentity"] == "ctrl-a" and spec["leaseTransitions"] == 5
+        assert spec["acquireTime"] != old["acquireTime"]
+    finally:
+        running.stop()
+    assert running.error is None

@@ -6,11 +6,26 @@ controller's Kubernetes client (`KubeClient(write_guard=...)`): every write (Sec
 Secrets) asks it first. The key lifecycle asks it too before escrow writes (`Fence.check`).
 
 The protocol (client-go's, so sealkit and Go controllers read a Lease alike): a candidate reads the Lease
-and may take it when nobody holds it, or when the record it read has not changed for `leaseDurationSeconds`
-of its own monotonic clock since it first saw that record (clocks of different machines are never
-compared); it writes itself in with a PUT of the version it read, so of two candidates one gets a 409.
-The holder renews every `retry_period` (a PUT of the version it wrote last, else read-then-PUT) and gives up
-when it has not renewed for `renew_deadline`.
+and may take it only when the record it read has not changed for the record's `leaseDurationSeconds` of its
+own monotonic clock since it first saw that record (clocks of different machines are never compared); it
+writes itself in with a PUT of the version it read, so of two candidates one gets a 409. The holder renews
+every `retry_period` (a PUT of the version it wrote last, else read-then-PUT) and gives up when it has not
+renewed for `renew_deadline`.
+
+Where client-go would let two replicas lead at once, this one waits or steps down instead (fail closed;
+docs/high-availability.md, "Odd Lease states"):
+- a record without a holder is waited out for its own duration too (a release writes 1 s), and a missing
+  Lease for our lease duration: client-go takes both at once, so a Lease deleted or cleared by hand under a
+  live leader gave a second leader while the first one's fence was still open;
+- a duration that is absent, not a positive number or unreadable counts as ours (client-go: expired);
+- our own identity in a record we did not write in this term (a restarted process under the same pod name,
+  or two replicas given one name) is somebody else's record: waited out, never renewed as ours;
+- a leader that reads the Lease held by anybody else (or by its own name in another term) closes its fence at
+  once, instead of writing on until its renew deadline;
+- a renewal that comes back after this replica stopped leading (a request that hung past the deadline) never
+  reopens the fence (`Fence.term`), and the leader does not wait for it to end before stepping down;
+- nothing a Lease or an answer holds raises out of the election loop: a failed attempt is a failed attempt,
+  so a replica never stops campaigning; if the leader's own work fails, it steps down and releases the Lease.
 
 The fence: a renewal sent at monotonic time t makes any other candidate wait at least until t +
 lease_duration (it must see the renewed record unchanged that long). So the holder may write until
@@ -26,7 +41,9 @@ import asyncio
 import concurrent.futures
 import contextlib
 import datetime as dt
+import json
 import logging
+import math
 import random
 import threading
 import time
@@ -35,10 +52,14 @@ from dataclasses import dataclass
 from typing import Any
 
 from sealkit.clients.kube.api import ApiError, KubeClient, WriteRefused
+from sealkit_controller.plumbing.workqueue import log_unexpected
 
 logger = logging.getLogger(__name__)
 
 JITTER = 1.2  # client-go's JitterFactor for the candidates' polling
+INT32_MAX = 2**31 - 1  # leaseDurationSeconds and leaseTransitions are int32 in the API
+RELEASED_SECONDS = 1  # the duration a release writes (as client-go): followers wait that long for it
+ABSENT = "absent"  # what a candidate observes when there is no Lease
 
 
 @dataclass(frozen=True)
@@ -65,7 +86,8 @@ def micro_time(when: dt.datetime) -> str:
 class Fence:
     """Whether this replica may write now: a monotonic deadline, moved on by every successful renewal.
 
-    Thread-safe: `guard` is called from the controller's pool threads.
+    Thread-safe: `guard` is called from the controller's pool threads. `term` counts revocations: a renewal
+    started before a revocation (a request that hung past the renew deadline) cannot reopen the fence.
     """
 
     def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
@@ -73,14 +95,25 @@ class Fence:
         self._lock = threading.Lock()
         self._writes_until = float("-inf")
         self._lease_until = float("-inf")
+        self._term = 0
 
-    def extend(self, sent_at: float, renew_deadline: float, lease_duration: float) -> None:
+    @property
+    def term(self) -> int:
         with self._lock:
+            return self._term
+
+    def extend(self, sent_at: float, renew_deadline: float, lease_duration: float, term: int | None = None) -> bool:
+        """Move the deadlines on from a renewal sent at `sent_at`; not if the fence was revoked since `term`."""
+        with self._lock:
+            if term is not None and term != self._term:
+                return False
             self._writes_until = max(self._writes_until, sent_at + renew_deadline)
             self._lease_until = max(self._lease_until, sent_at + lease_duration)
+            return True
 
     def revoke(self) -> None:
         with self._lock:
+            self._term += 1
             self._writes_until = self._lease_until = float("-inf")
 
     def holds(self) -> bool:
@@ -104,9 +137,81 @@ class Fence:
             return max(0.001, self._lease_until - now)
 
 
+def _number(value: Any) -> float | None:
+    """A JSON number, or a string holding one; None for anything else (booleans, NaN, text)."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, str):
+        try:
+            value = float(value.strip())
+        except ValueError:
+            return None
+    if isinstance(value, int | float) and not math.isnan(value):
+        return float(value)
+    return None
+
+
+def _seconds(value: Any) -> int:
+    """leaseDurationSeconds as a wait: whole seconds rounded up, at most int32; 0 when unusable."""
+    number = _number(value)
+    if number is None or number <= 0:
+        return 0
+    return INT32_MAX if number >= INT32_MAX else max(1, math.ceil(number))
+
+
+def _count(value: Any) -> int:
+    """leaseTransitions: 0 when absent, negative, unreadable or beyond int32."""
+    number = _number(value)
+    if number is None or not 0 <= number <= INT32_MAX:
+        return 0
+    return int(number)
+
+
+def _holder(value: Any) -> str:
+    """holderIdentity: "" only when absent, null or empty; any other value names somebody."""
+    if value is None or value == "":
+        return ""
+    return value if isinstance(value, str) else json.dumps(value, sort_keys=True, default=str)
+
+
+def _text(value: Any) -> str:
+    return value if isinstance(value, str) else ""
+
+
+def _instant(text: str) -> dt.datetime | str:
+    """A MicroTime for comparing (any precision or zone), or the text itself when it does not parse."""
+    try:
+        when = dt.datetime.fromisoformat(text.strip().replace("Z", "+00:00").replace("z", "+00:00"))
+    except ValueError:
+        return text
+    return when.replace(tzinfo=dt.UTC) if when.tzinfo is None else when.astimezone(dt.UTC)
+
+
+def _spec_of(lease: Mapping[str, Any]) -> Mapping[str, Any]:
+    spec = lease.get("spec")
+    return spec if isinstance(spec, Mapping) else {}
+
+
+def _fingerprint(lease: Mapping[str, Any]) -> str:
+    """What a candidate compares between reads: the whole spec and the object's uid (a re-created Lease with
+    the same spec is a new record). Any change restarts its wait; that only ever delays a takeover."""
+    meta = lease.get("metadata")
+    uid = meta.get("uid") if isinstance(meta, Mapping) else None
+    return json.dumps([uid, lease.get("spec")], sort_keys=True, default=str)
+
+
+def _failure(exc: ApiError | ValueError) -> str:
+    """A failed Lease request in one line (a ValueError: an answer that is not JSON)."""
+    return str(exc) if isinstance(exc, ApiError) else "the API server's answer is not JSON"
+
+
 @dataclass(frozen=True)
 class LeaseRecord:
-    """The spec of the Lease as leader election reads it (client-go's LeaderElectionRecord)."""
+    """The spec of the Lease as leader election reads it (client-go's LeaderElectionRecord).
+
+    Read leniently: `of` never raises, whatever the spec holds (see the helpers above for each field).
+    `lease_seconds` is 0 when the Lease names no usable duration; the reader then waits its own.
+    """
 
     holder: str
     lease_seconds: int
@@ -116,13 +221,13 @@ class LeaseRecord:
 
     @classmethod
     def of(cls, lease: Mapping[str, Any]) -> LeaseRecord:
-        spec = lease.get("spec") or {}
+        spec = _spec_of(lease)
         return cls(
-            holder=str(spec.get("holderIdentity") or ""),
-            lease_seconds=int(spec.get("leaseDurationSeconds") or 0),
-            acquire_time=str(spec.get("acquireTime") or ""),
-            renew_time=str(spec.get("renewTime") or ""),
-            transitions=int(spec.get("leaseTransitions") or 0),
+            holder=_holder(spec.get("holderIdentity")),
+            lease_seconds=_seconds(spec.get("leaseDurationSeconds")),
+            acquire_time=_text(spec.get("acquireTime")),
+            renew_time=_text(spec.get("renewTime")),
+            transitions=_count(spec.get("leaseTransitions")),
         )
 
     def spec(self) -> dict[str, Any]:
@@ -166,13 +271,21 @@ class LeaderElector:
         self._on_new_leader = on_new_leader
         self._clock = clock
         self._wall = wall
-        self._executor = concurrent.futures.ThreadPoolExecutor(1, thread_name_prefix="sealkit-election")
+        self._executor: concurrent.futures.Executor = concurrent.futures.ThreadPoolExecutor(
+            1, thread_name_prefix="sealkit-election"
+        )
         self._observed: LeaseRecord | None = None
+        self._observed_key: str | None = None  # fingerprint of the record observed (ABSENT: no Lease)
         self._observed_at = float("-inf")
-        self._lease: dict[str, Any] | None = None  # the Lease as we last wrote it (for the fast renewal)
+        self._lease: dict[str, Any] | None = None  # the Lease as we last wrote it in this term (fast renewal)
+        self._term_acquired: str | None = None  # acquireTime of the term we hold (None: we hold none)
+        self._term_transitions = 0  # leaseTransitions as we last wrote it in this term
+        self._last_stamp: dt.datetime | None = None  # the last renewTime we wrote (ours strictly increase)
+        self._trouble = ""  # the last failure logged (repeats go to debug)
         self._reported_leader = ""
         self._task: asyncio.Task[None] | None = None
         self._leading_task: asyncio.Task[None] | None = None
+        self._pending: asyncio.Future[bool] | None = None  # an attempt still running after the renewal gave up
         self.leading = False
         self.transitions = 0  # times this replica became leader
 
@@ -183,86 +296,175 @@ class LeaderElector:
 
     # --- one attempt (blocking; on the election thread) --------------------------------------------------
 
-    def _observe(self, record: LeaseRecord, lease: dict[str, Any] | None = None) -> None:
-        if record != self._observed:
+    def _observe(self, key: str, record: LeaseRecord) -> None:
+        if key != self._observed_key:
+            self._observed_key = key
             self._observed = record
             self._observed_at = self._clock()
-        if lease is not None:
-            self._lease = lease
+
+    def _observe_written(self, written: Mapping[str, Any], record: LeaseRecord) -> None:
+        """After our own write: the record as the server answered it, observed now."""
+        self._observed_key = _fingerprint(written) if written else None
+        self._observed = record
+        self._observed_at = self._clock()
+
+    def _stamp(self) -> str:
+        """Now as a renewTime, strictly after the last one we wrote: every renewal changes the record, so no
+        candidate can mistake a renewal for an unchanged record (a wall clock that stalls or steps back)."""
+        now = self._wall()
+        if self._last_stamp is not None and now <= self._last_stamp:
+            now = self._last_stamp + dt.timedelta(microseconds=1)
+        self._last_stamp = now
+        return micro_time(now)
+
+    def _ours(self, record: LeaseRecord) -> bool:
+        """The record names us in the term we hold (not a restarted process or a namesake)."""
+        return (
+            self._term_acquired is not None
+            and record.holder == self.config.identity
+            and _instant(record.acquire_time) == _instant(self._term_acquired)
+        )
+
+    def _problem(self, doing: str, exc: ApiError | ValueError) -> None:
+        """A failed request: a warning when it is news, debug while it repeats."""
+        c = self.config
+        text = f"cannot {doing} the leader Lease {c.namespace}/{c.name}: {_failure(exc)}"
+        if text != self._trouble:
+            self._trouble = text
+            logger.warning("%s", text)
+        else:
+            logger.debug("%s", text)
 
     def try_acquire_or_renew(self) -> bool:
-        """One client-go `tryAcquireOrRenew`; True when this replica holds the Lease now (and the fence moved)."""
+        """One client-go `tryAcquireOrRenew`; True when this replica holds the Lease now (and the fence moved).
+
+        Never raises: anything unexpected (a bug, an answer of an unexpected shape) is logged and counts as a
+        failed attempt, so neither a follower nor the leader's renewal loop can die of it.
+        """
+        try:
+            return self._try()
+        except Exception as exc:
+            log_unexpected("leader election (an attempt on the Lease; counted as not holding it)", exc)
+            return False
+
+    def _try(self) -> bool:
         c = self.config
+        term = self.fence.term
         sent_at = self._clock()
-        now = micro_time(self._wall())
-        mine = LeaseRecord(c.identity, c.lease_seconds, now, now, 0)
-        if self.leading and self._lease is not None and self._observed is not None:
+        if self.leading and self._lease is not None and self._term_acquired is not None:
             # Fast path: PUT over the version we wrote last; a 409 or any failure falls back to reading.
-            mine = LeaseRecord(
-                c.identity, c.lease_seconds, self._observed.acquire_time, now, self._observed.transitions
-            )
-            if self._put(self._lease, mine, sent_at):
+            mine = LeaseRecord(c.identity, c.lease_seconds, self._term_acquired, self._stamp(), self._term_transitions)
+            if self._put(self._lease, mine, sent_at, term):
                 return True
         try:
             lease = self.client.get_lease(c.namespace, c.name)
-        except ApiError as exc:
-            logger.warning("cannot read the leader Lease %s/%s: %s", c.namespace, c.name, exc)
+        except (ApiError, ValueError) as exc:  # ValueError: an answer that is not JSON
+            self._problem("read", exc)
             return False
+        in_term = self.leading and self.fence.holds()
         if lease is None:
-            body = {
-                "apiVersion": "coordination.k8s.io/v1",
-                "kind": "Lease",
-                "metadata": {"name": c.name, "namespace": c.namespace},
-                "spec": mine.spec(),
-            }
-            try:
-                created = self.client.create_lease(c.namespace, body)
-            except ApiError as exc:
-                logger.info("cannot create the leader Lease %s/%s: %s", c.namespace, c.name, exc)
-                return False
-            self._observe(mine, created)
-            self._observed_at = self._clock()
-            self.fence.extend(sent_at, c.renew_deadline, c.lease_seconds)
-            return True
+            return self._absent(in_term, sent_at, term)
         old = LeaseRecord.of(lease)
-        self._observe(old)
-        duration = old.lease_seconds or c.lease_seconds
-        if old.holder and old.holder != c.identity and self._clock() < self._observed_at + duration:
-            return False  # held by another, and not yet seen unchanged for its lease duration
-        if old.holder == c.identity:
-            mine = LeaseRecord(c.identity, c.lease_seconds, old.acquire_time or now, now, old.transitions)
-        else:
-            mine = LeaseRecord(c.identity, c.lease_seconds, now, now, old.transitions + 1)
-        return self._put(lease, mine, sent_at)
+        self._observe(_fingerprint(lease), old)
+        if self.leading and self._ours(old):
+            mine = LeaseRecord(c.identity, c.lease_seconds, old.acquire_time, self._stamp(), old.transitions)
+            return self._put(lease, mine, sent_at, term)
+        if self.leading and old.holder:
+            self._lost(old)
+            return False
+        if not (in_term and not old.holder):  # a leader in its term may take a cleared Lease back at once
+            duration = old.lease_seconds or c.lease_seconds
+            if self._clock() < self._observed_at + duration:
+                return False  # not yet seen unchanged for its lease duration
+        now = self._stamp()
+        transitions = old.transitions + 1 if old.transitions < INT32_MAX else 0  # the API server's int32
+        return self._put(lease, LeaseRecord(c.identity, c.lease_seconds, now, now, transitions), sent_at, term)
 
-    def _put(self, lease: Mapping[str, Any], record: LeaseRecord, sent_at: float) -> bool:
+    def _absent(self, in_term: bool, sent_at: float, term: int) -> bool:
+        """No Lease. A leader in its term creates it again at once (nobody can have held it since: a candidate
+        waits a missing Lease out); anybody else only once it has been missing for our lease duration."""
         c = self.config
-        body = {**lease, "spec": {**(lease.get("spec") or {}), **record.spec()}}
+        if in_term and self._term_acquired is not None:
+            mine = LeaseRecord(c.identity, c.lease_seconds, self._term_acquired, self._stamp(), self._term_transitions)
+        else:
+            if self.leading:
+                self.fence.revoke()
+            self._observe(ABSENT, LeaseRecord("", 0, "", "", 0))
+            if self._clock() < self._observed_at + c.lease_seconds:
+                return False  # deleted under a live leader, perhaps: wait as for any record
+            now = self._stamp()
+            mine = LeaseRecord(c.identity, c.lease_seconds, now, now, 0)
+        body = {
+            "apiVersion": "coordination.k8s.io/v1",
+            "kind": "Lease",
+            "metadata": {"name": c.name, "namespace": c.namespace},
+            "spec": mine.spec(),
+        }
+        try:
+            created = self.client.create_lease(c.namespace, body)
+        except (ApiError, ValueError) as exc:
+            if isinstance(exc, ApiError) and exc.status == 409:
+                # Somebody made it meanwhile: what we saw missing is no longer what is there. Forget it, so a
+                # Lease deleted before we read it (its holder perhaps still writing) is waited out afresh.
+                self._observed_key = None
+                logger.debug("the leader Lease %s/%s was created meanwhile: %s", c.namespace, c.name, exc)
+            else:
+                self._problem("create", exc)
+            return False
+        return self._won(created, mine, sent_at, term)
+
+    def _lost(self, old: LeaseRecord) -> None:
+        """We lead, and the Lease names somebody else (or us, in another term): stop writing now."""
+        self.fence.revoke()
+        self._lease = None
+        self._term_acquired = None
+        c = self.config
+        who = "another process with this identity" if old.holder == c.identity else old.holder
+        logger.warning("the leader Lease %s/%s is held by %s: stopped writing", c.namespace, c.name, who)
+
+    def _put(self, lease: Mapping[str, Any], record: LeaseRecord, sent_at: float, term: int) -> bool:
+        """PUT our record over the version read (a 409 means it changed since: somebody else won)."""
+        c = self.config
+        body = {**lease, "spec": {**_spec_of(lease), **record.spec()}}
         try:
             written = self.client.replace_lease(c.namespace, c.name, body)
-        except ApiError as exc:
-            if exc.status != 409:
-                logger.info("cannot write the leader Lease %s/%s: %s", c.namespace, c.name, exc)
+        except (ApiError, ValueError) as exc:
+            if isinstance(exc, ApiError) and exc.status == 409:
+                logger.debug("the leader Lease %s/%s changed meanwhile: %s", c.namespace, c.name, exc)
+            else:
+                self._problem("write", exc)
             self._lease = None
             return False
-        self._observe(record, written)
-        self._observed_at = self._clock()
-        self.fence.extend(sent_at, c.renew_deadline, c.lease_seconds)
+        return self._won(written, record, sent_at, term)
+
+    def _won(self, written: Mapping[str, Any], record: LeaseRecord, sent_at: float, term: int) -> bool:
+        """Our record is in: move the fence and remember the record as the server answered it; unless the
+        fence was revoked since the attempt began (this replica stopped leading meanwhile): then the record is
+        left to expire like anybody's, and nothing of it counts as ours."""
+        self._trouble = ""
+        self._observe_written(written, record)
+        if not self.fence.extend(sent_at, self.config.renew_deadline, self.config.lease_seconds, term):
+            self._lease = self._term_acquired = None
+            return False
+        self._lease = dict(written) if _spec_of(written) else None
+        self._term_acquired = _text(_spec_of(written).get("acquireTime")) or record.acquire_time
+        self._term_transitions = record.transitions
         return True
 
     def release(self) -> bool:
         """Give the Lease up (holder cleared, 1 s duration) so a successor need not wait it out."""
         c = self.config
-        if self._lease is None or self._observed is None or self._observed.holder != c.identity:
+        if self._lease is None or self._term_acquired is None:
             return False
         self.fence.revoke()
-        now = micro_time(self._wall())
-        record = LeaseRecord("", 1, now, now, self._observed.transitions)
-        body = {**self._lease, "spec": {**(self._lease.get("spec") or {}), **record.spec()}}
+        now = self._stamp()
+        record = LeaseRecord("", RELEASED_SECONDS, now, now, self._term_transitions)
+        body = {**self._lease, "spec": {**_spec_of(self._lease), **record.spec()}}
+        self._lease = self._term_acquired = None
         try:
             self.client.replace_lease(c.namespace, c.name, body)
-        except ApiError as exc:
-            logger.info("could not release the leader Lease %s/%s: %s", c.namespace, c.name, exc)
+        except (ApiError, ValueError) as exc:
+            logger.info("could not release the leader Lease %s/%s: %s", c.namespace, c.name, _failure(exc))
             return False
         logger.info("released the leader Lease %s/%s", c.namespace, c.name)
         return True
@@ -284,7 +486,10 @@ class LeaderElector:
             if holder and holder != self.config.identity:
                 logger.info("the leader is %s", holder)
             if self._on_new_leader is not None:
-                self._on_new_leader(holder)
+                try:
+                    self._on_new_leader(holder)
+                except Exception as exc:
+                    log_unexpected("leader election (the new-leader callback)", exc)
 
     async def _acquire(self) -> None:
         c = self.config
@@ -292,17 +497,48 @@ class LeaderElector:
         while not await self._attempt():
             await asyncio.sleep(c.retry_period * (1 + random.random() * JITTER))  # noqa: S311 - jitter, not crypto
 
+    async def _renewed_in_time(self) -> bool:
+        """One renewal attempt, waited for no longer than the fence is open: a request that hangs past the
+        renew deadline is left to finish on its own (the fence's term keeps it from counting)."""
+        task = self._pending = asyncio.ensure_future(self._attempt())
+        done, _ = await asyncio.wait({task}, timeout=max(0.0, self.fence.remaining()))
+        if not done:
+            return False
+        self._pending = None
+        return task.result()
+
     async def _renew(self) -> None:
-        """Renew every retry period; return when the lease could not be renewed within the renew deadline."""
+        """Renew every retry period; return when the lease could not be renewed within the renew deadline, or
+        the Lease turned out to be somebody else's (the fence is then closed already)."""
         c = self.config
         while True:
             await asyncio.sleep(c.retry_period)
-            while not await self._attempt():
+            while not await self._renewed_in_time():
                 if not self.fence.holds():
                     return
                 await asyncio.sleep(min(c.retry_period, max(0.0, self.fence.remaining())))
             if not self.fence.holds():  # renewed, but too late to count: the lease may have passed meanwhile
                 return
+
+    async def _lead(self) -> bool:
+        """Run the work while renewing; False when the work failed (a bug: it is logged here)."""
+        work = self._leading_task = asyncio.create_task(self._on_started(), name="sealkit-leading")
+        renewing = asyncio.create_task(self._renew(), name="sealkit-lease-renewal")
+        try:
+            pending: set[asyncio.Task[None]] = {work, renewing}
+            while renewing in pending:
+                done, pending = await asyncio.wait(pending, return_when=asyncio.FIRST_COMPLETED)
+                failed = work.exception() if work in done and not work.cancelled() else None
+                if failed is not None:
+                    log_unexpected("leading (stepping down; the Lease is released for another replica)", failed)
+                    return False
+            if not renewing.cancelled() and renewing.exception() is not None:
+                log_unexpected("leader election (the renewal loop)", renewing.exception() or Exception())
+            return True
+        finally:
+            renewing.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await renewing
 
     async def run(self) -> None:
         """Campaign, lead, and campaign again after losing the Lease; until cancelled."""
@@ -312,28 +548,44 @@ class LeaderElector:
             self.leading = True
             self.transitions += 1
             logger.info("became the leader (Lease %s/%s, identity %s)", c.namespace, c.name, c.identity)
-            self._leading_task = asyncio.create_task(self._on_started(), name="sealkit-leading")
+            worked = False
             try:
-                await self._renew()
+                worked = await self._lead()
             finally:
                 self.fence.revoke()
                 self.leading = False
                 await self._stop_leading()
-            logger.warning(
-                "lost the leader Lease %s/%s (not renewed within %.1fs): stopped writing",
-                c.namespace,
-                c.name,
-                c.renew_deadline,
-            )
-            self._lease = None
+            if worked:
+                logger.warning(
+                    "lost the leader Lease %s/%s (not renewed within %.1fs, or held by another): stopped writing",
+                    c.namespace,
+                    c.name,
+                    c.renew_deadline,
+                )
+                self._lease = self._term_acquired = None
+                continue
+            # The work failed: hand the Lease to another replica and give it the time to take it.
+            await self._settle()
+            await asyncio.get_running_loop().run_in_executor(self._executor, self.release)
+            await asyncio.sleep(c.lease_duration)
+
+    async def _settle(self) -> None:
+        """Wait for an attempt still running after the renewal gave up (the executor runs one at a time)."""
+        task, self._pending = self._pending, None
+        if task is not None:
+            with contextlib.suppress(Exception, asyncio.CancelledError):
+                await task
 
     async def _stop_leading(self) -> None:
         task, self._leading_task = self._leading_task, None
         if task is not None:
             task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
+            with contextlib.suppress(Exception, asyncio.CancelledError):  # a failure was logged by _lead
                 await task
-        await asyncio.shield(self._on_stopped())
+        try:
+            await asyncio.shield(self._on_stopped())
+        except Exception as exc:  # its writes are refused anyway: the fence is closed
+            log_unexpected("stopping the leader's work", exc)
 
     def start(self) -> None:
         self._task = asyncio.create_task(self.run(), name="sealkit-leader-election")
@@ -346,6 +598,9 @@ class LeaderElector:
             task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await task
+        pending, self._pending = self._pending, None
+        if pending is not None:
+            pending.cancel()  # the request goes on in its thread; nothing waits for its answer
         if release and was_leading:  # the work has stopped: let a successor take over at once
             await asyncio.get_running_loop().run_in_executor(self._executor, self.release)
         self._executor.shutdown(wait=False)
