@@ -73,7 +73,7 @@ def key_file(key_files: list[tuple[Path, Path]]) -> Path:
 
 def test_a_key_is_not_a_certificate(key_file: Path) -> None:
     assert_one_clear_line(
-        sealkit("seal", "--cert", str(key_file), stdin=SECRET.encode()), "not a PEM or DER certificate"
+        sealkit("seal", "--cert", str(key_file), stdin=SECRET.encode()), "a private key, not a certificate"
     )
 
 
