@@ -67,24 +67,26 @@ class Discovery:
     roots: list[str] = field(default_factory=list)
 
 
-def _git_files(directory: Path) -> list[str] | None:
-    """Paths (relative to `directory`) git tracks or has staged under it; None outside a work tree."""
+def _git(directory: Path, *args: str) -> subprocess.CompletedProcess[bytes] | None:
+    """`git -C directory ARGS`, bounded in time; None when git is missing or cannot be run."""
     git = shutil.which("git")
     if git is None:
         return None
     try:
-        result = subprocess.run(
-            [git, "-C", str(directory), "ls-files", "-z", "--cached", "--deduplicate"],
-            capture_output=True,
-            timeout=GIT_TIMEOUT_SECONDS,
-            check=False,
+        return subprocess.run(
+            [git, "-C", str(directory), *args], capture_output=True, timeout=GIT_TIMEOUT_SECONDS, check=False
         )
     except (OSError, subprocess.SubprocessError):
         return None
-    if result.returncode != 0:
+
+
+def _git_files(directory: Path) -> list[str] | None:
+    """Paths (relative to `directory`) git tracks or has staged under it; None outside a work tree."""
+    result = _git(directory, "ls-files", "-z", "--cached", "--deduplicate")
+    if result is None or result.returncode != 0:
         return None
     names = [n for n in result.stdout.decode("utf-8", "surrogateescape").split("\0") if n]
-    if not names and _git_ignored(git, directory):
+    if not names and _git_ignored(directory):
         return None  # an ignored folder (rendered output) named on purpose: walk it
     return names
 
@@ -92,35 +94,16 @@ def _git_files(directory: Path) -> list[str] | None:
 def _git_top(directory: Path) -> str | None:
     """The top of the work tree holding `directory`, reached from it (`..` joined, so symlinks on the way are
     kept as the paths lint reads are); None when git cannot tell."""
-    git = shutil.which("git")
-    if git is None:
-        return None
-    try:
-        result = subprocess.run(
-            [git, "-C", str(directory), "rev-parse", "--show-cdup"],
-            capture_output=True,
-            timeout=GIT_TIMEOUT_SECONDS,
-            check=False,
-        )
-    except (OSError, subprocess.SubprocessError):
-        return None
-    if result.returncode != 0:
+    result = _git(directory, "rev-parse", "--show-cdup")
+    if result is None or result.returncode != 0:
         return None
     up = result.stdout.decode("utf-8", "surrogateescape").strip()
     return os.path.normpath(os.path.join(os.path.abspath(directory), up))  # noqa: PTH100, PTH118
 
 
-def _git_ignored(git: str, directory: Path) -> bool:
-    try:
-        result = subprocess.run(
-            [git, "-C", str(directory), "check-ignore", "-q", "."],
-            capture_output=True,
-            timeout=GIT_TIMEOUT_SECONDS,
-            check=False,
-        )
-    except (OSError, subprocess.SubprocessError):
-        return False
-    return result.returncode == 0
+def _git_ignored(directory: Path) -> bool:
+    result = _git(directory, "check-ignore", "-q", ".")
+    return result is not None and result.returncode == 0
 
 
 def _walk(directory: Path, all_files: bool, found: Discovery) -> list[str]:
