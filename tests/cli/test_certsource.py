@@ -5,7 +5,6 @@ from __future__ import annotations
 import contextlib
 import http.server
 import socket
-import threading
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -15,7 +14,7 @@ import pytest
 from sealkit.clients.kube.api import Unreachable
 from sealkit.errors import InputError
 from sealkit_cli.certsource import fetch_url
-from tests.support.fileserver import serving
+from tests.support.fileserver import running, serving
 
 EXAMPLE_CERT = Path(__file__).resolve().parents[2] / "examples/gitops/clusters/example-cluster-cert.pem"
 
@@ -55,9 +54,6 @@ def test_a_url_with_credentials_sends_them_and_never_shows_them() -> None:
     """kubeseal's Go client sends a URL's user and password as basic authentication; messages show the URL
     with `***` for them and for its query (a SAS token or API key travels there): it was the whole URL, and a
     password holding letters read as a port that is not a number ('internal error')."""
-    import http.server
-    import threading
-
     seen: list[str | None] = []
 
     class Handler(http.server.BaseHTTPRequestHandler):
@@ -69,17 +65,9 @@ def test_a_url_with_credentials_sends_them_and_never_shows_them() -> None:
         def log_message(self, *_: Any) -> None:
             pass
 
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    port = server.server_address[1]
-    try:
-        with pytest.raises(Unreachable) as caught:
-            fetch_url(f"http://ci%40example:Pl4nted-Pw@127.0.0.1:{port}/cert.pem?sig=Pl4nted-Sig")
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join(5)
+    with running(Handler) as url, pytest.raises(Unreachable) as caught:
+        port = url.rpartition(":")[2]
+        fetch_url(f"http://ci%40example:Pl4nted-Pw@127.0.0.1:{port}/cert.pem?sig=Pl4nted-Sig")
     assert seen == ["Basic Y2lAZXhhbXBsZTpQbDRudGVkLVB3"]  # ci@example:Pl4nted-Pw
     assert str(caught.value) == f"cannot fetch the certificate (HTTP 403): http://***@127.0.0.1:{port}/cert.pem?***"
     for url in ("https://u:Pl4nted@127.0.0.1:99999/c.pem", "http://u:Pl4nted@127.0.0.1:port/c.pem", "http://[::1"):
@@ -106,15 +94,8 @@ def _recording(host: str, routes: dict[str, tuple[int, dict[str, str], bytes]]) 
         def log_message(self, *_: Any) -> None:
             pass
 
-    server = http.server.ThreadingHTTPServer((host, 0), Handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://{host}:{server.server_address[1]}", seen
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join(5)
+    with running(Handler, host) as url:
+        yield url, seen
 
 
 def test_credentials_follow_a_redirect_only_to_the_same_host() -> None:

@@ -21,6 +21,7 @@ from sealkit.unsealing import unseal
 from sealkit_cli import terminal
 from sealkit_cli.main import cli
 from sealkit_controller.serving.httpapi import make_app
+from tests.support.fileserver import running
 from tests.support.keys import StaticKeys
 
 
@@ -281,18 +282,11 @@ def test_verify_trusts_no_service_that_serves_no_certificate(
         def log_message(self, *_: Any) -> None:
             pass
 
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Anything)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        add_controller_service(kube, f"http://127.0.0.1:{server.server_address[1]}", "web", "shop", "web")
+    with running(Anything) as url:
+        add_controller_service(kube, url, "web", "shop", "web")
         foreign = sealed_file(tmp_path, key_files, 2, "foreign")
         result = run(*command, "--kubeconfig", str(kubeconfig), "--controller-name", "web", "--controller-namespace",
                      "shop", str(foreign))  # fmt: skip
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join(5)
     assert result.exit_code == 2, result.output
     assert "error: Service shop/web does not serve a certificate at /v1/cert.pem: not a sealing controller: " in (
         result.output

@@ -1,5 +1,6 @@
-"""Test support: one file served over plain HTTP on a free local port (a certificate published on an intranet
-page, as kubeseal's README and `sealkit seal --cert URL` use it); any other path is a 404."""
+"""Test support: small HTTP servers on a free local port. `serving` publishes one file (a certificate on an
+intranet page, as kubeseal's README and `sealkit seal --cert URL` use it; any other path is a 404); `running`
+serves any request handler class, for tests that answer as a broken or hostile server would."""
 
 from __future__ import annotations
 
@@ -8,6 +9,20 @@ import http.server
 import threading
 from collections.abc import Iterator
 from typing import Any
+
+
+@contextlib.contextmanager
+def running(handler: type[http.server.BaseHTTPRequestHandler], host: str = "127.0.0.1") -> Iterator[str]:
+    """Serves with `handler` on `host` until the block ends; yields the server's base URL (http://HOST:PORT)."""
+    server = http.server.ThreadingHTTPServer((host, 0), handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://{host}:{server.server_address[1]}"
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join(5)
 
 
 @contextlib.contextmanager
@@ -25,12 +40,5 @@ def serving(path: str, body: bytes) -> Iterator[str]:
         def log_message(self, *_: Any) -> None:
             pass
 
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}"
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join(5)
+    with running(Handler) as url:
+        yield url

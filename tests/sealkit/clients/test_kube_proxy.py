@@ -5,7 +5,6 @@ from __future__ import annotations
 import contextlib
 import http.server
 import json
-import threading
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -15,6 +14,7 @@ import pytest
 from sealkit.clients.kube.config import ClientOverrides, ClusterOptions
 from sealkit.clients.kube.proxy import ControllerProxy
 from sealkit.reading import TooLarge
+from tests.support.fileserver import running
 
 SERVICE = "/api/v1/namespaces/kube-system/services/sealed-secrets-controller"
 CERT = "/api/v1/namespaces/kube-system/services/http:sealed-secrets-controller:http/proxy/v1/cert.pem"
@@ -43,15 +43,8 @@ def api_server(cert_body: list[bytes]) -> Iterator[str]:
         def log_message(self, *_: Any) -> None:
             pass
 
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}"
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join(5)
+    with running(Handler) as url:
+        yield url
 
 
 def test_an_answer_over_the_input_cap_is_refused_unread(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
