@@ -2,7 +2,7 @@
 at seeded moments of convergence, and convergence with 10% of requests failing and watches dropped.
 
 Run: .venv/bin/python benchmarks/bench_failover.py [--replicas 3] [--objects 1000] [--kills 20] [--partitions 20]
-     [--lease 3,2,0.5] [--seed 24] [--only kill|partition|faults]
+     [--lease 3,2,0.5] [--seed 24] [--client-qps 25] [--only kill|partition|faults]
 
 Three runs (tests/support/failover.py; the CI-sized variant is tests/controller/test_failover.py), each
 printing its figures beside the targets of issue #24:
@@ -16,8 +16,10 @@ printing its figures beside the targets of issue #24:
   3. faults: N SealedSecrets with the emulator failing 10% of all requests (503) and dropping every watch
      every 2 s, one leader kill midway: objects converged (all), time to converge.
 Lease timings are shortened by default (3 s lease, 2 s renew deadline, 0.5 s retry) so 20 failovers take
-minutes; `--lease 15,10,2` runs the production defaults. Uses the heavy lock's machine: run under
-`flock /tmp/sealkit-heavy.lock`.
+minutes; `--lease 15,10,2` runs the production defaults. The controllers' client limit is 25 requests/s
+(burst 50) by default, as in the CI-sized test: at Bitnami's 5/s (`--client-qps 5`) a new leader's fresh
+listing of 1,000 objects alone takes minutes, and the default run over half an hour. Uses the heavy lock's
+machine: run under `flock /tmp/sealkit-heavy.lock`.
 """
 
 from __future__ import annotations
@@ -72,12 +74,27 @@ def report_end_state(run: Failover, started: float) -> bool:
     return converged == total and untouched and not repeated and not run.cert_failures
 
 
+def client_args(args: argparse.Namespace) -> tuple[str, ...]:
+    """The controllers' client limit (--kubeclient-qps, burst twice that)."""
+    return (f"--kubeclient-qps={args.client_qps:g}", f"--kubeclient-burst={max(1, int(args.client_qps * 2))}")
+
+
 def disrupt(args: argparse.Namespace, how: str, workdir: Path) -> bool:
-    print(f"{how}: {args.replicas} replicas, {args.objects} SealedSecrets, {args.kills} {how}s of the leader")
-    lease = tuple(float(x) for x in args.lease.split(","))
     count = args.kills if how == "kill" else args.partitions
+    print(
+        f"{how}: {args.replicas} replicas, {args.objects} SealedSecrets, {count} {how}s of the leader, "
+        f"client limit {args.client_qps:g} requests/s"
+    )
+    lease = tuple(float(x) for x in args.lease.split(","))
     unmanaged = 20
-    with Failover(workdir, replicas=args.replicas, lease=lease, key_renew_period="20s", seed=args.seed) as run:  # type: ignore[arg-type]
+    with Failover(
+        workdir,
+        replicas=args.replicas,
+        lease=lease,  # type: ignore[arg-type]
+        key_renew_period="20s",
+        seed=args.seed,
+        controller_args=client_args(args),
+    ) as run:
         run.seal_objects(args.objects, unmanaged)
         started = time.monotonic()
         for threshold in moments(args.seed, args.objects - unmanaged, count):
@@ -94,7 +111,14 @@ def faults(args: argparse.Namespace, workdir: Path) -> bool:
     print(f"faults: {args.replicas} replicas, {args.objects} SealedSecrets, 10% of requests fail, watches dropped")
     lease = tuple(float(x) for x in args.lease.split(","))
     emulator = ("--fault", "status=503,rate=0.1", "--drop-watches-every", "2")
-    with Failover(workdir, replicas=args.replicas, lease=lease, emulator_args=emulator, seed=args.seed) as run:  # type: ignore[arg-type]
+    with Failover(
+        workdir,
+        replicas=args.replicas,
+        lease=lease,  # type: ignore[arg-type]
+        emulator_args=emulator,
+        seed=args.seed,
+        controller_args=client_args(args),
+    ) as run:
         run.seal_objects(args.objects, 20)
         started = time.monotonic()
         run.wait(lambda: run.converged() >= args.objects // 2, CONVERGE, "half converged", 0.2)
@@ -111,6 +135,7 @@ def main() -> int:
     parser.add_argument("--partitions", type=int, default=20)
     parser.add_argument("--lease", default="3,2,0.5", help="lease duration, renew deadline, retry period (s)")
     parser.add_argument("--seed", type=int, default=24)
+    parser.add_argument("--client-qps", type=float, default=25.0, help="the controllers' --kubeclient-qps")
     parser.add_argument("--only", choices=["kill", "partition", "faults"])
     args = parser.parse_args()
     results = []
