@@ -13,6 +13,7 @@ import asyncio
 import concurrent.futures
 import copy
 import datetime as dt
+import itertools
 import logging
 import pathlib
 from collections.abc import Callable
@@ -154,13 +155,35 @@ def elector(
 
 
 def lead(e: LeaderElector, clock: Clock) -> None:
-    """Campaign (moving the clock a second at a time) until `e` holds the Lease; then it leads."""
+    """Campaign (moving the clock a second at a time) until `e` holds the Lease; then it leads, renewing every
+    2 s through the hold of a Lease it made, until it may write."""
     for _ in range(100):
         if e.try_acquire_or_renew():
             e.leading = True
+            while not e.fence.holds():
+                clock.now += 2
+                assert e.try_acquire_or_renew() is True
             return
         clock.now += 1
     raise AssertionError("never took the Lease")
+
+
+class Cut:
+    """One replica's way to the Lease: `down` makes every request of this replica alone time out."""
+
+    def __init__(self, leases: Leases) -> None:
+        self.leases = leases
+        self.down = False
+
+    def __getattr__(self, verb: str) -> Any:
+        call = getattr(self.leases, verb)
+
+        def request(*args: Any) -> Any:
+            if self.down:
+                raise ApiError(0, "read timeout", "the API server did not answer")
+            return call(*args)
+
+        return request
 
 
 def waits(e: LeaderElector, clock: Clock, seconds: float) -> bool:
@@ -206,20 +229,88 @@ def test_a_renewal_begun_before_a_revocation_does_not_reopen_the_fence() -> None
 # --- taking the Lease -------------------------------------------------------------------------------------
 
 
-def test_a_missing_lease_is_created_only_after_the_lease_duration() -> None:
-    """client-go creates a missing Lease at once: a Lease deleted under a live leader gave a second leader."""
+def test_a_new_install_makes_the_lease_at_once_and_its_maker_writes_one_lease_duration_later() -> None:
+    """Three replicas race to make a missing Lease: one create wins, the others get a 409 and wait its record
+    out; the winner holds its writes for one lease duration after its create (the whole start-up delay)."""
     clock, leases = Clock(), Leases()
-    a, b = elector(leases, "ctrl-a", clock), elector(leases, "ctrl-b", clock)
-    assert a.try_acquire_or_renew() is False and leases.obj is None
-    clock.now += 5
-    assert b.try_acquire_or_renew() is False
-    clock.now += 10.01  # a has seen it missing for 15 s
-    assert a.try_acquire_or_renew() is True
-    assert leases.spec["holderIdentity"] == "ctrl-a" and leases.spec["leaseDurationSeconds"] == 15
+    a, b, c = (elector(leases, name, clock) for name in ("ctrl-a", "ctrl-b", "ctrl-c"))
+    made = clock.now
+    assert a.try_acquire_or_renew() is True  # no wait before making it
+    assert b.try_acquire_or_renew() is False and c.try_acquire_or_renew() is False  # their creates: 409
+    assert leases.writes == ["ctrl-a"] and leases.spec["leaseDurationSeconds"] == 15
     assert leases.spec["leaseTransitions"] == 0 and leases.spec["renewTime"].endswith("Z")
-    clock.now += 9  # b's 15 s of absence are over, but it reads a's record now
-    assert b.try_acquire_or_renew() is False and b.leader == "ctrl-a"
-    assert a.fence.holds() and not b.fence.holds()
+    a.leading = True
+    while clock.now < made + 15:
+        assert not a.fence.holds()  # held: a leader of a Lease deleted just before may still be writing
+        with pytest.raises(WriteRefused):
+            a.fence.guard("PUT", "/x")
+        assert a.fence.in_term()
+        clock.now += 1
+        assert a.try_acquire_or_renew() is True  # renewing through the hold
+        assert b.try_acquire_or_renew() is False and c.try_acquire_or_renew() is False
+    clock.now = made + 15
+    assert a.fence.holds() and not b.fence.holds() and not c.fence.holds()
+    assert set(leases.writes) == {"ctrl-a"}
+
+
+def test_a_lease_made_and_deleted_between_two_reads_of_a_follower_never_gives_two_writers() -> None:
+    """b saw no Lease; a made it and led; it was deleted before b read again; b makes it again while a still
+    writes (until a's next renewal). b must not write before a has certainly stopped."""
+    clock, leases = Clock(), Leases()
+    way_b = Cut(leases)
+    a, b = elector(leases, "ctrl-a", clock), elector(way_b, "ctrl-b", clock)
+    leases.faults["create"] = ApiError(0, "read timeout", "the API server did not answer")
+    assert b.try_acquire_or_renew() is False  # b sees no Lease (its create fails) ...
+    del leases.faults["create"]
+    way_b.down = True  # ... and then nothing for a while
+    lead(a, clock)  # a makes it, and writes once its hold is over
+    for _ in range(3):
+        clock.now += 2
+        assert a.try_acquire_or_renew() is True and a.fence.holds()
+    leases.obj = None  # kubectl delete lease, just after a's renewal
+    way_b.down = False
+    clock.now += 0.5
+    made = clock.now
+    assert b.try_acquire_or_renew() is True  # b makes it before a's next renewal
+    assert leases.spec["holderIdentity"] == "ctrl-b"
+    b.leading = True
+    phase = {a: 0, b: 1}  # each renews every 2 s, a half second apart
+    while clock.now < made + 20:
+        assert not (a.fence.holds() and b.fence.holds())
+        assert not b.fence.holds() or clock.now >= made + 15  # b writes a lease duration after its create
+        clock.now += 0.5
+        for e, offset in phase.items():
+            if e.leading and int(clock.now * 2) % 4 == offset and not e.try_acquire_or_renew():
+                e.leading = False
+    assert not a.fence.holds() and not a.leading and b.fence.holds()  # a stopped at its next renewal
+
+
+def test_a_leader_that_missed_a_lease_made_and_deleted_meanwhile_does_not_make_it_again_at_once() -> None:
+    """a's requests fail for a while; meanwhile the Lease is deleted, c makes it (held), renews it for a
+    while, and it is deleted again while c's requests fail. a, back within its renew deadline, must not make
+    it again and write on: c's fence opens at its hold's end and may still be open then."""
+    clock, leases = Clock(), Leases()
+    way_a, way_c = Cut(leases), Cut(leases)
+    a, c = elector(way_a, "ctrl-a", clock), elector(way_c, "ctrl-c", clock)
+    lead(a, clock)
+    renewed = clock.now
+    way_a.down = True
+    clock.now += 1
+    leases.obj = None
+    assert c.try_acquire_or_renew() is True  # c never saw the Lease: it makes it, and holds its writes
+    c.leading = True
+    made = clock.now
+    for _ in range(3):
+        clock.now += 2
+        assert c.try_acquire_or_renew() is True
+    leases.obj = None  # deleted again; c's requests fail from now on
+    way_c.down = True
+    clock.now = renewed + 9  # a is back, within its renew deadline (but past lease - renew deadline)
+    way_a.down = False
+    assert a.fence.in_term()
+    assert a.try_acquire_or_renew() is False and leases.obj is None and not a.fence.holds()
+    clock.now = made + 15  # c's hold is over; its fence is open until its last renewal + 10 s
+    assert c.fence.holds() and not a.fence.holds()
 
 
 def test_one_candidate_wins_and_the_other_waits_the_lease_out() -> None:
@@ -386,7 +477,7 @@ def test_unreadable_answers_are_failed_attempts_not_crashes(caplog: pytest.LogCa
 def test_every_renewal_changes_the_record_even_if_the_wall_clock_stalls_or_steps_back() -> None:
     """A renewal identical to the last record would look to followers like no renewal at all."""
     clock, leases = Clock(), Leases()
-    walls = iter([EPOCH, EPOCH, EPOCH, EPOCH - dt.timedelta(hours=1), EPOCH])
+    walls = itertools.chain([EPOCH] * 10, [EPOCH - dt.timedelta(hours=1)], itertools.repeat(EPOCH))
     a = elector(leases, "ctrl-a", clock, wall=lambda: next(walls))
     lead(a, clock)
     seen = [leases.spec["renewTime"]]
@@ -482,15 +573,22 @@ def test_a_leader_past_its_deadline_does_not_make_a_deleted_lease_again_at_once(
     clock, leases = Clock(), Leases()
     a, b = elector(leases, "ctrl-a", clock), elector(leases, "ctrl-b", clock)
     lead(a, clock)
+    assert b.try_acquire_or_renew() is False  # b saw the Lease
     leases.faults["update"] = leases.faults["get"] = ApiError(0, "timeout", "the API server did not answer")
     clock.now += 11  # a's fence closed; meanwhile the Lease was deleted
     leases.obj = None
     leases.faults.clear()
-    assert b.try_acquire_or_renew() is False
+    assert b.try_acquire_or_renew() is False  # it was deleted: b gives its leader lease - renew deadline (5 s)
     assert a.try_acquire_or_renew() is False and leases.obj is None  # a waits a missing Lease out like b
-    clock.now += 15.01
-    assert b.try_acquire_or_renew() is True
+    clock.now += 5.01
+    assert b.try_acquire_or_renew() is True and not b.fence.holds()  # made: held for the lease duration
     assert a.try_acquire_or_renew() is False and not a.fence.holds()
+    b.leading = True
+    for _ in range(7):
+        clock.now += 2
+        assert b.try_acquire_or_renew() is True and not b.fence.holds()
+    clock.now += 1
+    assert b.fence.holds() and not a.fence.holds()
 
 
 def test_a_holder_cleared_by_hand_is_taken_back_by_the_live_leader_and_waited_out_by_others() -> None:
@@ -591,7 +689,7 @@ def lease_spec(kube: KubeServer) -> dict[str, Any]:
 def test_on_the_emulator_one_candidate_wins_and_the_other_waits(kube: KubeServer, client: KubeClient) -> None:
     clock = Clock()
     a, b = elector(client, "ctrl-a", clock), elector(client, "ctrl-b", clock)
-    lead(a, clock)  # creates the Lease after seeing it missing for the lease duration
+    lead(a, clock)  # makes the Lease at once, renews it through the hold
     spec = lease_spec(kube)
     assert spec["holderIdentity"] == "ctrl-a" and spec["leaseDurationSeconds"] == 15
     assert spec["renewTime"].endswith("Z") and spec["leaseTransitions"] == 0
@@ -611,8 +709,9 @@ def test_on_the_emulator_a_deleted_lease_is_made_again_by_its_leader(kube: KubeS
     a, b = elector(client, "ctrl-a", clock), elector(client, "ctrl-b", clock)
     lead(a, clock)
     acquired = lease_spec(kube)["acquireTime"]
+    assert b.try_acquire_or_renew() is False  # b saw the Lease
     assert kube.delete("coordination.k8s.io/v1", "Lease", LEASE, NS)
-    assert b.try_acquire_or_renew() is False
+    assert b.try_acquire_or_renew() is False  # and gives its leader the time to make it again
     clock.now += 2
     assert a.try_acquire_or_renew() is True and lease_spec(kube)["acquireTime"] == acquired
     clock.now += 14
@@ -811,3 +910,36 @@ async def test_a_leader_whose_work_fails_steps_down_and_another_takes_over() -> 
     finally:
         await healthy.elector.stop()
         await broken.elector.stop()
+
+
+@pytest.mark.looptime
+async def test_a_replica_that_made_the_lease_starts_its_work_when_its_hold_ends() -> None:
+    """A new install: the Lease is made at the first attempt, renewed through the hold, and the work starts one
+    lease duration after the create (not before: its writes would be refused; not later: no second wait)."""
+    leases = Leases()
+    replica = Replica(leases, "ctrl-a")
+    start = asyncio.get_running_loop().time()
+    replica.elector.start()
+    try:
+        await until(lambda: leases.obj is not None, seconds=1)
+        assert not replica.elector.fence.holds() and replica.elector.leading
+        await until(lambda: replica.when("started"), seconds=30)
+        assert start + 15 <= replica.when("started")[0] <= start + 15.01
+        assert replica.elector.fence.holds() and len(set(leases.writes)) == 1 and len(leases.writes) > 5
+    finally:
+        await replica.elector.stop()
+
+
+@pytest.mark.looptime
+async def test_a_replica_that_loses_the_lease_it_made_during_its_hold_never_starts_its_work() -> None:
+    leases = Leases()
+    replica = Replica(leases, "ctrl-a")
+    replica.elector.start()
+    try:
+        await until(lambda: leases.obj is not None, seconds=1)
+        await asyncio.sleep(5)
+        leases.store({**BASE, "holderIdentity": "ctrl-b"})  # replaced: somebody else's record
+        await until(lambda: replica.when("stopped"), seconds=30)
+        assert replica.when("started") == [] and not replica.elector.fence.holds()
+    finally:
+        await replica.elector.stop()

@@ -202,8 +202,8 @@ def test_a_lease_deleted_under_its_leader_never_gives_the_follower_a_write(
     cluster: Cluster, replicas: dict[str, ControllerThread]
 ) -> None:
     """client-go's follower creates a missing Lease at its next try, while the leader still writes: here the
-    follower waits a missing Lease out and the leader's next renewal makes it again. (The follower has read the
-    leader's record first: see docs/high-availability.md for a Lease deleted before it could.)"""
+    follower, which saw the Lease, gives the leader lease - renew deadline to make it again, and the leader's
+    next renewal does. (A follower that never saw it makes it but holds its writes: test_election.py.)"""
     leader = cluster.wait(lambda: holder(cluster))
     (follower,) = set(replicas) - {leader}
     elector = replicas[follower].runtime.elector
@@ -212,7 +212,7 @@ def test_a_lease_deleted_under_its_leader_never_gives_the_follower_a_write(
     assert cluster.kube.delete(*LEASE)
     cluster.create(cluster.seal("after-delete"))
     assert cluster.wait(lambda: cluster.data("after-delete")) == {"foo": b"bar"}
-    # Renewals (every 0.2 s) well past the follower's wait for a missing Lease (2 s): it had every chance.
+    # Renewals (every 0.2 s) well past the follower's wait for a deleted Lease (1 s): it had every chance.
     cluster.wait(lambda: len(lease_writes(cluster, leader, after=mark)) >= 20, timeout=20)
     assert holder(cluster) == leader
     assert not lease_writes(cluster, follower, after=mark) and not writes_by(cluster, follower, after=mark)

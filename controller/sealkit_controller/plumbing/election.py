@@ -14,9 +14,17 @@ renewed for `renew_deadline`.
 
 Where client-go would let two replicas lead at once, this one waits or steps down instead (fail closed;
 docs/high-availability.md, "Odd Lease states"):
-- a record without a holder is waited out for its own duration too (a release writes 1 s), and a missing
-  Lease for our lease duration: client-go takes both at once, so a Lease deleted or cleared by hand under a
-  live leader gave a second leader while the first one's fence was still open;
+- a record without a holder is waited out for its own duration too (a release writes 1 s): client-go takes
+  it at once, so a Lease cleared by hand under a live leader gave a second leader while the first one's fence
+  was still open;
+- a replica that makes a missing Lease holds its writes for one lease duration after its create went through
+  (client-go writes at once): any earlier leader renewed last before the Lease was deleted, so its fence has
+  closed by then, even if this replica never saw its record (a Lease made and deleted between two reads). A
+  replica that did see the Lease before it went missing first waits lease_duration - renew_deadline, the time
+  the live leader has to make it again (at once, writing on); a new install pays the hold alone;
+- the leader makes a deleted Lease again, or takes a cleared one back, at once only within lease_duration -
+  renew_deadline of its last renewal (`_may_retake`); later it steps down: a replica that made or took the
+  Lease meanwhile, unseen by it, could begin writing while its fence were still open;
 - a duration that is absent, not a positive number or unreadable counts as ours (client-go: expired);
 - our own identity in a record we did not write in this term (a restarted process under the same pod name,
   or two replicas given one name) is somebody else's record: waited out, never renewed as ours;
@@ -84,7 +92,8 @@ def micro_time(when: dt.datetime) -> str:
 
 
 class Fence:
-    """Whether this replica may write now: a monotonic deadline, moved on by every successful renewal.
+    """Whether this replica may write now: a monotonic deadline, moved on by every successful renewal, and a
+    hold (a replica that made a missing Lease writes only one lease duration after it was made).
 
     Thread-safe: `guard` is called from the controller's pool threads. `term` counts revocations: a renewal
     started before a revocation (a request that hung past the renew deadline) cannot reopen the fence.
@@ -94,6 +103,7 @@ class Fence:
         self._clock = clock
         self._lock = threading.Lock()
         self._writes_until = float("-inf")
+        self._writes_from = float("-inf")
         self._lease_until = float("-inf")
         self._term = 0
 
@@ -102,11 +112,22 @@ class Fence:
         with self._lock:
             return self._term
 
-    def extend(self, sent_at: float, renew_deadline: float, lease_duration: float, term: int | None = None) -> bool:
-        """Move the deadlines on from a renewal sent at `sent_at`; not if the fence was revoked since `term`."""
+    def extend(
+        self,
+        sent_at: float,
+        renew_deadline: float,
+        lease_duration: float,
+        term: int | None = None,
+        *,
+        hold_until: float | None = None,
+    ) -> bool:
+        """Move the deadlines on from a renewal sent at `sent_at`; not if the fence was revoked since `term`.
+        `hold_until`: no write before then in this term (set in the same step, so no write slips in between)."""
         with self._lock:
             if term is not None and term != self._term:
                 return False
+            if hold_until is not None:
+                self._writes_from = max(self._writes_from, hold_until)
             self._writes_until = max(self._writes_until, sent_at + renew_deadline)
             self._lease_until = max(self._lease_until, sent_at + lease_duration)
             return True
@@ -114,19 +135,32 @@ class Fence:
     def revoke(self) -> None:
         with self._lock:
             self._term += 1
-            self._writes_until = self._lease_until = float("-inf")
+            self._writes_until = self._writes_from = self._lease_until = float("-inf")
 
     def holds(self) -> bool:
+        """This replica may write now: renewed within the renew deadline, and not held."""
+        with self._lock:
+            return self._writes_from <= self._clock() < self._writes_until
+
+    def in_term(self) -> bool:
+        """Renewed within the renew deadline (this replica holds the Lease), whether or not writes are held."""
         return self._clock() < self._writes_until
 
     def remaining(self) -> float:
-        """Seconds left to write (negative once the fence is closed)."""
+        """Seconds left before the renew deadline (negative once it has passed)."""
         return self._writes_until - self._clock()
+
+    def held(self) -> float:
+        """Seconds left before a hold ends (0 or less: writes are not held)."""
+        return self._writes_from - self._clock()
 
     def check(self, what: str = "write") -> None:
         """Raise WriteRefused unless this replica may write now."""
         if not self.holds():
-            raise WriteRefused(f"{what} not sent: this replica does not hold the leader lease (or could not renew it)")
+            raise WriteRefused(
+                f"{what} not sent: this replica does not hold the leader lease (or could not renew it, or may not write"
+                " yet)"
+            )
 
     def guard(self, method: str, path: str) -> float:
         """The Kubernetes client's write guard: the longest a write may take now, or WriteRefused."""
@@ -134,6 +168,8 @@ class Fence:
             now = self._clock()
             if now >= self._writes_until:
                 raise WriteRefused(f"{method} not sent: this replica does not hold the leader lease")
+            if now < self._writes_from:
+                raise WriteRefused(f"{method} not sent: this replica made the leader Lease and does not write yet")
             return max(0.001, self._lease_until - now)
 
 
@@ -246,7 +282,8 @@ Callback = Callable[[], Coroutine[Any, Any, None]]
 class LeaderElector:
     """Campaigns for the Lease, renews it while leading, and calls back on each change (see module docstring).
 
-    `on_started` runs as a task while leading (cancelled when leadership ends); `on_stopped` runs after it.
+    `on_started` runs as a task while leading (cancelled when leadership ends; after the hold, for a Lease this
+    replica made); `on_stopped` runs after it.
     Lease requests go through their own client (no write guard) on a thread of their own, so a busy pool
     never delays a renewal.
     """
@@ -281,6 +318,8 @@ class LeaderElector:
         self._term_acquired: str | None = None  # acquireTime of the term we hold (None: we hold none)
         self._term_transitions = 0  # leaseTransitions as we last wrote it in this term
         self._last_stamp: dt.datetime | None = None  # the last renewTime we wrote (ours strictly increase)
+        self._renewed_at = float("-inf")  # when our last successful Lease write in this term was sent
+        self._saw_deleted = False  # the Lease we find missing is one we saw (deleted), not one never made
         self._trouble = ""  # the last failure logged (repeats go to debug)
         self._reported_leader = ""
         self._task: asyncio.Task[None] | None = None
@@ -316,6 +355,19 @@ class LeaderElector:
             now = self._last_stamp + dt.timedelta(microseconds=1)
         self._last_stamp = now
         return micro_time(now)
+
+    def _may_retake(self) -> bool:
+        """We lead, and our last successful Lease write was sent less than lease_duration - renew_deadline ago:
+        then nobody else can have begun writing since, nor begin before our fence closes (anybody who took or
+        made the Lease since then writes only a lease duration after that write), so we may make a deleted
+        Lease again, or take a cleared one back, at once and write on. Later, we wait like anybody."""
+        c = self.config
+        return (
+            self.leading
+            and self._term_acquired is not None
+            and self.fence.in_term()
+            and self._clock() < self._renewed_at + (c.lease_seconds - c.renew_deadline)
+        )
 
     def _ours(self, record: LeaseRecord) -> bool:
         """The record names us in the term we hold (not a restarted process or a namesake)."""
@@ -361,7 +413,7 @@ class LeaderElector:
         except (ApiError, ValueError) as exc:  # ValueError: an answer that is not JSON
             self._problem("read", exc)
             return False
-        in_term = self.leading and self.fence.holds()
+        in_term = self._may_retake()
         if lease is None:
             return self._absent(in_term, sent_at, term)
         old = LeaseRecord.of(lease)
@@ -381,19 +433,30 @@ class LeaderElector:
         return self._put(lease, LeaseRecord(c.identity, c.lease_seconds, now, now, transitions), sent_at, term)
 
     def _absent(self, in_term: bool, sent_at: float, term: int) -> bool:
-        """No Lease. A leader in its term creates it again at once (nobody can have held it since: a candidate
-        waits a missing Lease out); anybody else only once it has been missing for our lease duration."""
+        """No Lease. Our leader, soon after its last renewal, creates it again at once and writes on
+        (`_may_retake`). Anybody else creates it and then holds its writes for a lease duration after the
+        create went through (`_won`): whoever held a Lease before renewed it last before it was deleted, so
+        its fence has closed by then, whatever this replica saw or missed of it. A replica that saw the Lease
+        and then finds it missing (deleted, perhaps under a live leader) first waits our lease duration, to let
+        that leader make it again without a pause in writing (lease_duration - renew_deadline: by then it no
+        longer may); one that never saw it (a new install) does not.
+        """
         c = self.config
         if in_term and self._term_acquired is not None:
             mine = LeaseRecord(c.identity, c.lease_seconds, self._term_acquired, self._stamp(), self._term_transitions)
+            hold = False
         else:
             if self.leading:
-                self.fence.revoke()
+                self._lost(None)  # too late to make it again as ours: this term ends; campaign as anybody
+                return False
+            if self._observed_key != ABSENT:
+                self._saw_deleted = self._observed_key is not None
             self._observe(ABSENT, LeaseRecord("", 0, "", "", 0))
-            if self._clock() < self._observed_at + c.lease_seconds:
-                return False  # deleted under a live leader, perhaps: wait as for any record
+            if self._saw_deleted and self._clock() < self._observed_at + (c.lease_seconds - c.renew_deadline):
+                return False  # deleted under a live leader, perhaps: it makes it again meanwhile
             now = self._stamp()
             mine = LeaseRecord(c.identity, c.lease_seconds, now, now, 0)
+            hold = True
         body = {
             "apiVersion": "coordination.k8s.io/v1",
             "kind": "Lease",
@@ -411,14 +474,22 @@ class LeaderElector:
             else:
                 self._problem("create", exc)
             return False
-        return self._won(created, mine, sent_at, term)
+        return self._won(created, mine, sent_at, term, hold_until=self._clock() + c.lease_seconds if hold else None)
 
-    def _lost(self, old: LeaseRecord) -> None:
-        """We lead, and the Lease names somebody else (or us, in another term): stop writing now."""
+    def _lost(self, old: LeaseRecord | None) -> None:
+        """We lead, and the Lease names somebody else (or us, in another term), or is missing too long after our
+        last renewal to be made again as ours (None): stop writing now."""
         self.fence.revoke()
         self._lease = None
         self._term_acquired = None
         c = self.config
+        if old is None:
+            logger.warning(
+                "the leader Lease %s/%s is missing (deleted) and was not renewed in time: stopped writing",
+                c.namespace,
+                c.name,
+            )
+            return
         who = "another process with this identity" if old.holder == c.identity else old.holder
         logger.warning("the leader Lease %s/%s is held by %s: stopped writing", c.namespace, c.name, who)
 
@@ -437,15 +508,32 @@ class LeaderElector:
             return False
         return self._won(written, record, sent_at, term)
 
-    def _won(self, written: Mapping[str, Any], record: LeaseRecord, sent_at: float, term: int) -> bool:
+    def _won(
+        self,
+        written: Mapping[str, Any],
+        record: LeaseRecord,
+        sent_at: float,
+        term: int,
+        *,
+        hold_until: float | None = None,
+    ) -> bool:
         """Our record is in: move the fence and remember the record as the server answered it; unless the
         fence was revoked since the attempt began (this replica stopped leading meanwhile): then the record is
-        left to expire like anybody's, and nothing of it counts as ours."""
+        left to expire like anybody's, and nothing of it counts as ours. `hold_until`: no write before then."""
         self._trouble = ""
         self._observe_written(written, record)
-        if not self.fence.extend(sent_at, self.config.renew_deadline, self.config.lease_seconds, term):
+        c = self.config
+        if not self.fence.extend(sent_at, c.renew_deadline, c.lease_seconds, term, hold_until=hold_until):
             self._lease = self._term_acquired = None
             return False
+        self._renewed_at = max(self._renewed_at, sent_at)
+        if hold_until is not None:
+            logger.info(
+                "made the leader Lease %s/%s: writing from %.0fs on (a leader before it has stopped by then)",
+                c.namespace,
+                c.name,
+                hold_until - self._clock(),
+            )
         self._lease = dict(written) if _spec_of(written) else None
         self._term_acquired = _text(_spec_of(written).get("acquireTime")) or record.acquire_time
         self._term_transitions = record.transitions
@@ -514,24 +602,29 @@ class LeaderElector:
         while True:
             await asyncio.sleep(c.retry_period)
             while not await self._renewed_in_time():
-                if not self.fence.holds():
+                if not self.fence.in_term():
                     return
                 await asyncio.sleep(min(c.retry_period, max(0.0, self.fence.remaining())))
-            if not self.fence.holds():  # renewed, but too late to count: the lease may have passed meanwhile
+            if not self.fence.in_term():  # renewed, but too late to count: the lease may have passed meanwhile
                 return
 
     async def _lead(self) -> bool:
-        """Run the work while renewing; False when the work failed (a bug: it is logged here)."""
-        work = self._leading_task = asyncio.create_task(self._on_started(), name="sealkit-leading")
+        """Run the work while renewing; False when the work failed (a bug: it is logged here). The work starts
+        once the fence's hold is over (a Lease this replica made: `_absent`), and not at all if the Lease is
+        lost before."""
         renewing = asyncio.create_task(self._renew(), name="sealkit-lease-renewal")
         try:
-            pending: set[asyncio.Task[None]] = {work, renewing}
-            while renewing in pending:
-                done, pending = await asyncio.wait(pending, return_when=asyncio.FIRST_COMPLETED)
-                failed = work.exception() if work in done and not work.cancelled() else None
-                if failed is not None:
-                    log_unexpected("leading (stepping down; the Lease is released for another replica)", failed)
-                    return False
+            while not renewing.done() and (held := self.fence.held()) > 0:
+                await asyncio.wait({renewing}, timeout=held)
+            if not renewing.done():
+                work = self._leading_task = asyncio.create_task(self._on_started(), name="sealkit-leading")
+                pending: set[asyncio.Task[None]] = {work, renewing}
+                while renewing in pending:
+                    done, pending = await asyncio.wait(pending, return_when=asyncio.FIRST_COMPLETED)
+                    failed = work.exception() if work in done and not work.cancelled() else None
+                    if failed is not None:
+                        log_unexpected("leading (stepping down; the Lease is released for another replica)", failed)
+                        return False
             if not renewing.cancelled() and renewing.exception() is not None:
                 log_unexpected("leader election (the renewal loop)", renewing.exception() or Exception())
             return True
