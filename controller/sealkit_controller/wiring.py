@@ -34,6 +34,7 @@ from __future__ import annotations
 import asyncio
 import concurrent.futures
 import contextlib
+import copy
 import logging
 import threading
 from collections.abc import Iterator
@@ -328,8 +329,7 @@ class Runtime:
     def _start_election(self) -> None:
         s = self.settings
         assert self.fence is not None
-        # Its own client and connections: the Lease is never queued behind the reconciler's requests.
-        self.lease_client = KubeClient(self.configuration, min(s.api_timeout, s.leader_elect_renew_deadline / 2))
+        self.lease_client = lease_client(self.configuration, s)
         config = ElectionConfig(
             namespace=s.namespace,
             name=s.leader_elect_lease_name,
@@ -539,6 +539,15 @@ def run(settings: Settings, *, escrow_credential: object = None, kek_credential:
         ", ".join(settings.watched_namespaces() or ["all namespaces"]),
     )
     asyncio.run(run_operator(Runtime(settings, configuration, escrow_credential, kek_credential)))
+
+
+def lease_client(configuration: Any, settings: Settings) -> KubeClient:
+    """The leader election's own client and connections (the Lease is never queued behind the reconciler's
+    requests). urllib3 retries nothing (retries=0): the election loop is the retry, and a hung renewal must
+    cost one timeout (at most half the renew deadline), not one per urllib3 retry. Built on a copy of the
+    configuration, so the controller's clients keep theirs."""
+    timeout = min(settings.api_timeout, settings.leader_elect_renew_deadline / 2)
+    return KubeClient(copy.copy(configuration), timeout, retries=0)
 
 
 class ControllerThread:

@@ -12,14 +12,14 @@ from typing import Any
 
 import pytest
 
-from sealkit.clients.kube.api import KubeClient
+from sealkit.clients.kube.api import ApiError, KubeClient
 from sealkit.clients.kube.config import load_configuration
 from sealkit.keysecrets import successor_secret_name
 from sealkit_controller.keys.keystore import KeyStore
 from sealkit_controller.keys.renewal import KeyManager
 from sealkit_controller.reconciling.reconciler import event_name
 from sealkit_controller.reconciling.status import ERR_UPDATE_FAILED, SECRET_NOT_MANAGED, Outcome
-from sealkit_controller.wiring import ControllerThread
+from sealkit_controller.wiring import ControllerThread, lease_client
 from tests.support.cluster import CONTROLLER_NS, Cluster
 
 LEASE = ("coordination.k8s.io/v1", "Lease", "sealed-secrets-controller", CONTROLLER_NS)
@@ -240,3 +240,21 @@ def test_a_restarted_replica_under_the_same_name_takes_a_new_term(cluster: Clust
     finally:
         running.stop()
     assert running.error is None
+
+
+def test_the_lease_client_tries_each_request_once(cluster: Cluster) -> None:
+    """urllib3 retried a reset or timed-out Lease request (3 times by default), so one hung renewal could cost
+    several timeouts in a row; the election loop is the retry. The configuration the controller's clients share
+    keeps urllib3's default."""
+    configuration = load_configuration(str(cluster.kubeconfig))
+    client = lease_client(configuration, cluster.settings(**FAST_ELECTION))
+    try:
+        cluster.kube.fail(resource="leases", reset=True, times=1)
+        mark = len(cluster.kube.request_log)
+        with pytest.raises(ApiError):
+            client.get_lease(CONTROLLER_NS, LEASE[2])
+        assert len([r for r in cluster.kube.request_log[mark:] if "/leases" in r.path]) == 1
+        assert client.get_lease(CONTROLLER_NS, LEASE[2]) is None  # the next attempt goes through
+    finally:
+        client.close()
+    assert configuration.retries is None  # a copy was given retries=0, not the configuration shared
