@@ -179,7 +179,10 @@ class KubeClient:
         import kubernetes
         import urllib3
 
-        if retries is not None:
+        if retries is not None:  # on a copy: the caller's configuration may be shared by other clients
+            import copy
+
+            configuration = copy.copy(configuration)
             configuration.retries = retries
         if not configuration.verify_ssl:
             # insecure-skip-tls-verify is the kubeconfig's explicit choice: kubectl does not warn per request.

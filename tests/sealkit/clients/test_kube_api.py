@@ -69,3 +69,14 @@ def test_no_timeout_means_none() -> None:
     kube._timeout = None
     kube.get_secret("ns", "s")
     assert pool.sent[0]["timeout"] is None
+
+
+def test_retries_are_set_on_the_client_not_on_the_shared_configuration() -> None:
+    """The controller's clients share one configuration: a client built with retries=0 (fail fast, the Lease
+    client) changed every other client's retries too."""
+    configuration = kubernetes.client.Configuration()
+    configuration.host = "https://api.example:6443"
+    configuration.retries = None
+    kube = KubeClient(configuration, 12.0, retries=0)
+    assert kube.configuration.retries == 0
+    assert configuration.retries is None
