@@ -23,6 +23,8 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 
 from sealkit.errors import KeyMaterialError
 
+MIN_SEALING_BITS = 2048  # as the controller's --key-size and a KEK's floor
+
 
 def _ssh_string(data: bytes) -> bytes:
     return len(data).to_bytes(4, "big") + data
@@ -97,11 +99,18 @@ def _parse_certificate(data: bytes, source: str) -> x509.Certificate:
 
 
 def load_certificate(data: bytes, source: str = "certificate", *, now: dt.datetime | None = None) -> SealingCertificate:
-    """The first certificate in `data`; RSA only; refused once expired or before it is valid."""
+    """The first certificate in `data`; RSA of at least 2048 bits only; refused once expired or before it is
+    valid."""
     cert = _parse_certificate(data, source)
     public_key = cert.public_key()
     if not isinstance(public_key, rsa.RSAPublicKey):
         raise KeyMaterialError("the certificate's key is not RSA (Sealed Secrets uses RSA)", where=source)
+    if public_key.key_size < MIN_SEALING_BITS:  # what is sealed sits in a repo for years, for anyone to attack
+        raise KeyMaterialError(
+            f"the certificate's key is {public_key.key_size}-bit RSA, too weak to seal with "
+            f"(at least {MIN_SEALING_BITS} bits; controllers make 4096)",
+            where=source,
+        )
     now = now or _utc_now()
     not_before, not_after = cert.not_valid_before_utc, cert.not_valid_after_utc
     if now > not_after:

@@ -98,6 +98,13 @@ def test_not_yet_valid_certificate_is_refused(small_key: rsa.RSAPrivateKey, cert
         load_certificate(certificate_factory(small_key, not_before=future), "cert.pem")
 
 
+def test_a_weak_rsa_certificate_is_refused(certificate_factory: Any) -> None:
+    """Sealed values sit in a repo for years: a 1024-bit key (which kubeseal and Bitnami accept) is refused."""
+    weak = rsa.generate_private_key(public_exponent=65537, key_size=1024)  # noqa: S505 - the weak key refused
+    with pytest.raises(KeyMaterialError, match=r"^the certificate's key is 1024-bit RSA, too weak .*: weak\.pem$"):
+        load_certificate(certificate_factory(weak), "weak.pem")
+
+
 def test_non_rsa_certificate_is_refused(certificate_factory: Any) -> None:
     key = ec.generate_private_key(ec.SECP256R1())
     with pytest.raises(KeyMaterialError, match="not RSA"):
