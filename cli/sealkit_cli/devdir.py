@@ -92,10 +92,7 @@ class DevDir:
 
         path = self.file(KEY)
         if path.exists():
-            manifest = yaml.safe_load(path.read_text(encoding="utf-8"))
-            if not isinstance(manifest, dict):
-                raise InputError("not a key Secret", where=path)
-            return manifest
+            return _kept_key_secret(path)
         manifest = key_secret_manifest(generate(), namespace=DEFAULT_CONTROLLER_NAMESPACE, prefix=SEALING_KEY_PREFIX)
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
         with os.fdopen(fd, "w", encoding="utf-8") as handle:
@@ -113,6 +110,29 @@ class DevDir:
             if self.lock_fd >= 0:
                 os.close(self.lock_fd)
                 self.lock_fd = -1
+
+
+def _kept_key_secret(path: Path) -> dict[str, Any]:
+    """The key Secret kept in a working directory, read within the input limits; it must be what the local
+    controller takes as its key (one active key Secret in its namespace): any other would have the controller
+    make a key of its own while `cert.pem` and the printed fingerprint named this one."""
+    from sealkit.bitnami import SEALING_KEY_LABEL
+    from sealkit.keysecrets import is_active_key_secret
+    from sealkit.reading import load_documents, read_file
+
+    documents = load_documents(read_file(path), str(path))
+    manifest = documents[0].obj if len(documents) == 1 else None
+    if not isinstance(manifest, dict) or manifest.get("apiVersion") != "v1" or manifest.get("kind") != "Secret":
+        raise InputError("not a key Secret (one v1 Secret expected)", where=path)
+    metadata = manifest.get("metadata")
+    namespace = metadata.get("namespace") if isinstance(metadata, dict) else None
+    if namespace != DEFAULT_CONTROLLER_NAMESPACE or not is_active_key_secret(manifest):
+        raise InputError(
+            f"not a key Secret the local controller uses (namespace {DEFAULT_CONTROLLER_NAMESPACE}, label "
+            f"{SEALING_KEY_LABEL}=active expected)",
+            where=path,
+        )
+    return manifest
 
 
 def _state(fd: int) -> dict[str, Any]:
