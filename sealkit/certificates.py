@@ -98,9 +98,9 @@ def _parse_certificate(data: bytes, source: str) -> x509.Certificate:
         raise KeyMaterialError("not a PEM or DER certificate", where=source) from None
 
 
-def load_certificate(data: bytes, source: str = "certificate", *, now: dt.datetime | None = None) -> SealingCertificate:
-    """The first certificate in `data`; RSA of at least 2048 bits only; refused once expired or before it is
-    valid."""
+def sealing_key_certificate(data: bytes, source: str) -> x509.Certificate:
+    """The first certificate in `data`, refused unless its key can seal (RSA of at least 2048 bits, no private
+    key beside it); its dates are not looked at (`load_certificate` and `certs pull` judge them)."""
     cert = _parse_certificate(data, source)
     public_key = cert.public_key()
     if not isinstance(public_key, rsa.RSAPublicKey):
@@ -111,12 +111,26 @@ def load_certificate(data: bytes, source: str = "certificate", *, now: dt.dateti
             f"(at least {MIN_SEALING_BITS} bits; controllers make 4096)",
             where=source,
         )
+    return cert
+
+
+def refuse_not_yet_valid(cert: x509.Certificate, source: str, now: dt.datetime | None = None) -> None:
+    not_before = cert.not_valid_before_utc
+    if (now or _utc_now()) < not_before:
+        raise KeyMaterialError(f"the certificate is not valid before {not_before:%Y-%m-%d %H:%M:%S} UTC", where=source)
+
+
+def load_certificate(data: bytes, source: str = "certificate", *, now: dt.datetime | None = None) -> SealingCertificate:
+    """The first certificate in `data`; RSA of at least 2048 bits only; refused once expired or before it is
+    valid."""
+    cert = sealing_key_certificate(data, source)
+    public_key = cert.public_key()
+    assert isinstance(public_key, rsa.RSAPublicKey)
     now = now or _utc_now()
     not_before, not_after = cert.not_valid_before_utc, cert.not_valid_after_utc
     if now > not_after:
         raise KeyMaterialError(f"the certificate expired on {not_after:%Y-%m-%d %H:%M:%S} UTC", where=source)
-    if now < not_before:
-        raise KeyMaterialError(f"the certificate is not valid before {not_before:%Y-%m-%d %H:%M:%S} UTC", where=source)
+    refuse_not_yet_valid(cert, source, now)
     der_sha256 = cert.fingerprint(hashes.SHA256()).hex()  # the SHA-256 of its DER encoding
     return SealingCertificate(public_key, not_before, not_after, cert, fingerprint(public_key), der_sha256)
 

@@ -21,7 +21,12 @@ from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
-from sealkit.certificates import SealingCertificate, load_certificate
+from sealkit.certificates import (
+    SealingCertificate,
+    load_certificate,
+    refuse_not_yet_valid,
+    sealing_key_certificate,
+)
 from sealkit.csi.model import CertSource, Environment, Spec
 from sealkit.errors import InputError, KeyMaterialError, os_reason
 from sealkit.provenance import der_sha256
@@ -69,17 +74,30 @@ def read_certificates(data: bytes, source: str) -> list[KnownCert]:
         key = cert.public_key()
         if not isinstance(key, rsa.RSAPublicKey):
             raise KeyMaterialError(f"a certificate's key is not RSA (Sealed Secrets uses RSA): {source}")
-        out.append(
-            KnownCert(
-                der_sha256(cert.public_bytes(serialization.Encoding.DER)),
-                key,
-                cert.not_valid_before_utc,
-                cert.not_valid_after_utc,
-                cert.public_bytes(serialization.Encoding.PEM),
-                source,
-            )
-        )
+        out.append(_known(cert, key, source))
     return out
+
+
+def _known(cert: x509.Certificate, key: rsa.RSAPublicKey, source: str) -> KnownCert:
+    return KnownCert(
+        der_sha256(cert.public_bytes(serialization.Encoding.DER)),
+        key,
+        cert.not_valid_before_utc,
+        cert.not_valid_after_utc,
+        cert.public_bytes(serialization.Encoding.PEM),
+        source,
+    )
+
+
+def served_certificate(data: bytes, source: str, now: dt.datetime | None = None) -> KnownCert:
+    """The certificate a cluster or URL serves, for `certs pull` to commit: checked as sealing checks it (a
+    private key beside it, a key that is not RSA or under 2048 bits, not yet valid: refused, never written
+    into the repo); an expired one is returned, for `compare` to report as such."""
+    cert = sealing_key_certificate(data, source)
+    refuse_not_yet_valid(cert, source, now)
+    key = cert.public_key()
+    assert isinstance(key, rsa.RSAPublicKey)
+    return _known(cert, key, source)
 
 
 def read_repo_file(root: Path, relpath: str, what: str) -> bytes | None:

@@ -12,7 +12,7 @@ import sys
 
 import click
 
-from sealkit.envs.certs import committed, read_certificates
+from sealkit.envs.certs import committed, served_certificate
 from sealkit.envs.layout import choose
 from sealkit.envs.pull import PullResult, compare, offline_status
 from sealkit_cli import completers, environments
@@ -56,7 +56,7 @@ def pull(envs: tuple[str, ...], check: bool, spec_file: str | None, kubeconfig: 
             results.append(offline_status(env, known))
             continue
         data, where = fetch(source, env.name)
-        served = read_certificates(data, f"{where} (environment {env.name})")[0]
+        served = served_certificate(data, f"{where} (environment {env.name})")
         results.append(compare(spec, env, known, served))
     if check:
         for result in results:

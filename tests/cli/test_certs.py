@@ -1,0 +1,78 @@
+"""`sealkit certs pull [--check]` against what a URL serves: only a certificate that sealing would take is
+written into the repo; anything else ends the run with one line, exit 2, and nothing written."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+from click.testing import CliRunner, Result
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import rsa
+
+from sealkit_cli.main import cli
+from tests.conftest import make_certificate
+from tests.support.fileserver import serving
+
+
+def run(*args: str) -> Result:
+    return CliRunner().invoke(cli, list(args), env={"KUBECONFIG": None, "SEALED_SECRETS_CERT": None})
+
+
+def write_spec(root: Path, environments: dict[str, Any]) -> Path:
+    spec = root / "sealkit-csi.yaml"
+    body = {"apiVersion": "sealkit/v1alpha1", "kind": "KeyVaultCsi", "environments": environments}
+    spec.write_text(yaml.safe_dump(body, sort_keys=False))
+    return spec
+
+
+def files(root: Path) -> dict[str, bytes]:
+    return {p.relative_to(root).as_posix(): p.read_bytes() for p in sorted(root.rglob("*")) if p.is_file()}
+
+
+def _with_private_key(key: rsa.RSAPrivateKey) -> bytes:
+    private = key.private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+    )
+    return make_certificate(key) + private
+
+
+def _weak(_: rsa.RSAPrivateKey) -> bytes:
+    weak = rsa.generate_private_key(public_exponent=65537, key_size=1024)  # noqa: S505 - the weak key refused
+    return make_certificate(weak)
+
+
+def _not_yet_valid(key: rsa.RSAPrivateKey) -> bytes:
+    return make_certificate(key, not_before=dt.datetime.now(dt.UTC) + dt.timedelta(days=20))
+
+
+@pytest.mark.parametrize(
+    ("served", "why"),
+    [
+        (_with_private_key, "holds a private key beside the certificate"),
+        (_weak, "the certificate's key is 1024-bit RSA, too weak to seal with"),
+        (_not_yet_valid, "the certificate is not valid before"),
+    ],
+)
+def test_a_served_certificate_that_would_not_seal_is_never_committed(
+    tmp_path: Path, small_key: rsa.RSAPrivateKey, served: Callable[[rsa.RSAPrivateKey], bytes], why: str
+) -> None:
+    """The URL (or controller) answers with a private key beside the certificate, a 1024-bit key, or a
+    certificate valid only from next month: `sealkit cert` and sealing refuse each; `certs pull` wrote it into
+    the repo (the private key dropped without a word) and `--check` passed."""
+    body = served(small_key)
+    with serving("/v1/cert.pem", body) as url:
+        where = f"{url}/v1/cert.pem"
+        spec = write_spec(tmp_path, {"prod": {"sealingCert": {"file": "certs/prod.pem", "url": where}}})
+        before = files(tmp_path)
+        for check in ([], ["--check"]):
+            result = run("certs", "pull", "--spec", str(spec), *check)
+            assert result.exit_code == 2, result.output
+            assert result.output.startswith(f"error: {why}") and result.output.count("\n") == 1, result.output
+            assert result.output.endswith(f": {where} (environment prod)\n"), result.output
+            assert "PRIVATE" not in result.output and "Traceback" not in result.output
+            assert files(tmp_path) == before, "nothing written"
