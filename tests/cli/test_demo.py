@@ -153,3 +153,32 @@ def test_a_generated_file_the_demo_cannot_replace_is_named(tmp_path: Path, monke
     (work / "gitops" / relpath / "inside").mkdir(parents=True)
     status, line = failed_demo(monkeypatch, "--workdir", str(work), "--example", str(example))
     assert (status, line) == (2, f"error: cannot remove (is a directory): {work / 'gitops' / relpath}")
+
+
+def test_an_example_without_a_spec_is_named_by_its_own_path(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The spec is read from the demo's copy of the example: its errors named the copy, a temporary directory
+    gone when the line is read; they name the example's file, the one to mend."""
+    example = tmp_path / "example"
+    shutil.copytree(ROOT / "examples" / "gitops", example)
+    (example / "sealkit-csi.yaml").unlink()
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path / "tmp"))
+    (tmp_path / "tmp").mkdir()
+    status, line = failed_demo(monkeypatch, "--example", str(example))
+    assert (status, line) == (2, f"error: no such spec file: {example / 'sealkit-csi.yaml'}")
+    assert list((tmp_path / "tmp").iterdir()) == []
+
+
+def test_a_symbolic_link_loop_in_the_example_is_refused_at_once(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Followed, a link to `.` copied the example again at every level (40 deep) before the system refused."""
+    example = tmp_path / "example"
+    shutil.copytree(ROOT / "examples" / "gitops", example)
+    (example / "clusters" / "back").symlink_to("..")
+    work = tmp_path / "work"
+    status, line = failed_demo(monkeypatch, "--workdir", str(work), "--example", str(example))
+    assert (status, line) == (
+        2,
+        f"error: a symbolic link loop (it leads back to a directory above it): {example / 'clusters' / 'back'}",
+    )
+    assert not (work / "gitops" / "clusters" / "back").exists()

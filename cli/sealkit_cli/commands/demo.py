@@ -21,7 +21,7 @@ from typing import Any
 import click
 
 from sealkit.documents import dump_yaml
-from sealkit.errors import InputError, os_reason
+from sealkit.errors import InputError, SealkitError, os_reason
 from sealkit.keygen import generate_key_pair
 from sealkit.keys import KeyRing, load_certificate
 from sealkit.sealing import seal_secret
@@ -57,7 +57,8 @@ def _csi_step(example: Path, folder: Path) -> None:
     copy = folder / "gitops"
     _copy_tree(example, copy)
     spec_path = copy / "sealkit-csi.yaml"
-    plan = gen.plan(load_spec(spec_path))
+    with _named_in_example(copy, example):  # the file to mend is the example's, not the (temporary) copy's
+        plan = gen.plan(load_spec(spec_path))
     for relpath in plan.files:
         try:
             (copy / relpath).unlink(missing_ok=True)  # start from nothing, as a new repo would
@@ -70,21 +71,37 @@ def _csi_step(example: Path, folder: Path) -> None:
     click.echo(f"sealkit csi generate --spec {spec_path}: wrote {len(written.written)} files")
     spc = next(rel for rel in sorted(plan.files) if "secretproviderclass" in rel.lower())
     click.echo(f"\n{spc}:\n{plan.files[spc]}")
-    checked = gen.check(gen.plan(load_spec(spec_path)))
+    with _named_in_example(copy, example):
+        checked = gen.check(gen.plan(load_spec(spec_path)))
     click.echo(f"sealkit csi generate --check: {'up to date' if checked.ok else 'STALE'}")
     if not checked.ok:
         raise SystemExit(1)
 
 
+@contextlib.contextmanager
+def _named_in_example(copy: Path, example: Path) -> Iterator[None]:
+    """An error about a file of the copy named as the example's file it was copied from."""
+    try:
+        yield
+    except SealkitError as exc:
+        where, inside = exc.where, str(copy)
+        if where == inside or where.startswith(inside + os.sep):
+            SealkitError.__init__(exc, exc.what, where=str(example) + where[len(inside) :])
+        raise exc.with_traceback(None) from None
+
+
 def _copy_tree(source: Path, target: Path) -> None:
     """The example repo copied into the work directory (symlinks followed, as shutil.copytree does); what
-    cannot be read or written is one line naming it (copytree's collected errors named nothing)."""
+    cannot be read or written is one line naming it (copytree's collected errors named nothing). A link
+    leading back to a directory already on the way is refused at once (followed, it copied the tree again
+    at every level until the system's link limit)."""
 
     def refuse(exc: OSError) -> None:
         where = os.fsdecode(exc.filename) if exc.filename is not None else str(source)
         raise InputError(f"cannot read directory ({os_reason(exc)})", where=where) from None
 
-    for root, _, names in os.walk(source, onerror=refuse, followlinks=True):
+    for root, dirs, names in os.walk(source, onerror=refuse, followlinks=True):
+        _refuse_loops(Path(root), dirs)
         here = target / os.path.relpath(root, source)
         try:
             here.mkdir(exist_ok=True)
@@ -96,6 +113,22 @@ def _copy_tree(source: Path, target: Path) -> None:
             except OSError as exc:  # the file it names: the example's (a read) or the copy's (a write)
                 where = os.fsdecode(exc.filename) if exc.filename is not None else str(here / name)
                 raise InputError(f"cannot copy ({os_reason(exc)})", where=where) from None
+
+
+def _refuse_loops(root: Path, dirs: list[str]) -> None:
+    """A directory below `root` that is `root` or one above it (a symbolic link loop) is an error naming it."""
+    try:
+        above = set()
+        for level in (root, *root.parents):
+            info = level.stat()
+            above.add((info.st_dev, info.st_ino))
+        for name in dirs:
+            info = (root / name).stat()
+            if (info.st_dev, info.st_ino) in above:
+                raise InputError("a symbolic link loop (it leads back to a directory above it)", where=root / name)
+    except OSError as exc:
+        where = os.fsdecode(exc.filename) if exc.filename is not None else str(root)
+        raise InputError(f"cannot read directory ({os_reason(exc)})", where=where) from None
 
 
 def _why(exc: OSError) -> str:
