@@ -13,7 +13,7 @@ from typing import Any
 
 from sealkit.clients.keyvault import errors as e
 from sealkit.clients.keyvault.credentials import AuthOptions, GuardedCredential
-from sealkit.clients.keyvault.sdk import CERTIFICATE, KEY, SECRET, client_options, make_client
+from sealkit.clients.keyvault.sdk import CERTIFICATE, KEY, SECRET, bounded_pages, client_options, make_client
 from sealkit.csi.discover import Listed
 from sealkit.csi.vaultcheck import Absent, Answer, Lookup, Observed
 from sealkit.vault.errors import CredentialError, Throttled, VaultAccessError
@@ -102,12 +102,13 @@ class VaultReader:
             return map_error(exc, kind)
 
     def list_vault(self, vault: str) -> list[Listed]:
-        """Every object of the vault (current versions' attributes, paged by the SDK)."""
+        """Every object of the vault (current versions' attributes, paged by the SDK; a listing that loops or
+        goes on past `bounded_pages`' limit is refused)."""
         items: list[Listed] = []
         try:
-            secrets = list(self.client(vault, SECRET).list_properties_of_secrets())
-            keys = list(self.client(vault, KEY).list_properties_of_keys())
-            certs = list(self.client(vault, CERTIFICATE).list_properties_of_certificates())
+            secrets = list(bounded_pages(self.client(vault, SECRET).list_properties_of_secrets()))
+            keys = list(bounded_pages(self.client(vault, KEY).list_properties_of_keys()))
+            certs = list(bounded_pages(self.client(vault, CERTIFICATE).list_properties_of_certificates()))
         except Exception as exc:
             map_error(exc, "secret")
             raise VaultAccessError(f"listing failed: {one_line(str(exc))}") from None

@@ -3,6 +3,7 @@ each way a read can fail is one line (an object-level answer, or an error about 
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 
 import pytest
@@ -13,6 +14,8 @@ from sealkit.clients.keyvault.sdk import SECRET
 from sealkit.csi.vaultcheck import Absent, Lookup, Observed
 from sealkit.vault.errors import VaultAccessError
 from sealkit_testservers.keyvault import KeyVaultServer, Vault
+from sealkit_testservers.keyvault.api import VaultApi
+from sealkit_testservers.keyvault.https import Request, Response
 
 NAME = "kv-main"
 
@@ -79,3 +82,29 @@ def test_listing_that_fails_is_one_line(
     assert [item.name for item in client.list_vault(NAME)] == ["db"]
     vault.fail(status, code, times=None, path="/keys")
     assert refused(lambda: client.list_vault(NAME)).startswith(expected)
+
+
+def test_a_listing_that_loops_ends(
+    keyvault_server: KeyVaultServer, keyvault_env: dict[str, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`csi discover`'s listing followed a `nextLink` back to its first page for ever (escrow's already ended).
+    The vault here stops looping after 50 pages, so the listing without the check ends too (and fails)."""
+    real = VaultApi.handle
+
+    def handle(self: VaultApi, request: Request) -> Response:
+        response = real(self, request)
+        if request.path != "/secrets" or response.status != 200 or len(self.vault.requests) > 100:
+            return response
+        body = json.loads(response.body)
+        body["nextLink"] = f"{self.vault.url}/secrets?api-version={request.param('api-version')}"
+        return Response.json(200, body)
+
+    monkeypatch.setattr(VaultApi, "handle", handle)  # before the vault is made: it binds its handler
+    vault = keyvault_server.add_vault(NAME)
+    options = AuthOptions(mode="workload-identity", timeout=2.0)
+    client = VaultReader({NAME: vault.url}, {NAME: make_credential(options)}, options)
+    try:
+        assert refused(lambda: client.list_vault(NAME)) == "the vault's listing loops (a nextLink it gave before)"
+    finally:
+        client.close()
+    assert len([r for r in vault.requests if r.path == "/secrets" and r.status == 200]) == 2
