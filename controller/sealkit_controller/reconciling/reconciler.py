@@ -516,6 +516,10 @@ class Controller:
         tracked.phase = m.FETCH
         read = self._read_and_open(key, body, ring, tracked.uid, tracked.preferred_key, where)
         existing, digest, found = read.existing, read.digest, read.found
+        if existing is not None and self._is_key_secret(namespace, existing):
+            message = key_secret_in_the_way(namespace, name)
+            logger.warning("%s: %s", where, message)
+            return _stalled(status.ERR_UPDATE_FAILED, message, status.SECRET_NOT_MANAGED), UNMANAGED, False
         if read.in_sync and found is not None:
             tracked.preferred_key = found[1]
             done.in_sync = 1
@@ -528,6 +532,10 @@ class Controller:
         opened = read.opened
         done.rsa_operations += opened.rsa_operations
         desired = opened.secret
+        if self._is_key_secret(namespace, desired):
+            message = f"Failed to unseal: {would_be_key_secret(namespace)}"
+            logger.warning("%s: %s", where, message)
+            return _stalled(status.ERR_UNSEAL_FAILED, message, status.INVALID_SECRET), INVALID, False
         if opened.key_fingerprints:
             tracked.preferred_key = opened.key_fingerprints[0]
             desired = provenance.annotate(desired, digest, opened.key_fingerprints[0])
@@ -557,6 +565,17 @@ class Controller:
             logger.info("%s: updated Secret %s/%s", where, namespace, name)
             wrote = True
         return status.Outcome(True, status.UNSEALED), None, wrote
+
+    def _is_key_secret(self, namespace: str, secret: Mapping[str, Any]) -> bool:
+        """A Secret the key manager takes (or would take) for a sealing key: in the controller's namespace, with
+        a key label (or the wrapped key type), or a key Secret's name. A SealedSecret never makes or writes one:
+        whoever may create SealedSecrets there would otherwise plant a sealing key of their own."""
+        if namespace != self.settings.namespace:
+            return False
+        name = str((secret.get("metadata") or {}).get("name") or "")
+        return (
+            looks_like_key_secret(secret) or looks_like_wrapped_key_secret(secret) or name in self.keys.secret_names()
+        )
 
     def _read_and_open(
         self, key: Key, body: Mapping[str, Any], ring: KeyRing, uid: str, preferred: str | None, where: str
@@ -696,6 +715,17 @@ class Controller:
                 return
             raise
         tracked.written_status = new
+
+
+def would_be_key_secret(namespace: str) -> str:
+    return (
+        f"the Secret it describes would be a sealing key Secret of the controller (a key label in its namespace "
+        f"{namespace}): a SealedSecret cannot make one"
+    )
+
+
+def key_secret_in_the_way(namespace: str, name: str) -> str:
+    return f"Secret {namespace}/{name} is a sealing key Secret of the controller: a SealedSecret never writes over one"
 
 
 def _stalled(reason: str, message: str, stalled: str) -> status.Outcome:
