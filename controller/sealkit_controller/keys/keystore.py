@@ -17,6 +17,9 @@ import logging
 from collections.abc import Callable, Mapping
 from typing import Any
 
+from cryptography import x509
+from cryptography.hazmat.primitives import serialization
+
 from sealkit.errors import KeyMaterialError, SealkitError
 from sealkit.keys import KeyRing, PrivateKey
 from sealkit.keysecrets import creation_time, is_active_key_secret, keys_from_secret
@@ -72,6 +75,24 @@ def _check_certificate(key: PrivateKey, where: str) -> None:
         raise KeyMaterialError(f"tls.crt: {exc.what}", where=where) from None
     if certified != key.fingerprint:
         raise KeyMaterialError("tls.crt is the certificate of another key, not of tls.key", where=where)
+
+
+def _certificate_only(key: PrivateKey) -> PrivateKey:
+    """The key with its certificate alone (the first in tls.crt, the one checked), PEM-encoded afresh.
+
+    The certificate is served on /v1/cert.pem to anyone who reaches the controller, so nothing else written
+    beside it in tls.crt may go along: not a private key pasted after it, not a chain. Bitnami's controller
+    also serves the first certificate re-encoded. One that does not parse (checked before it is held) is
+    dropped, so nothing is served for it.
+    """
+    if key.certificate_pem is None:
+        return key
+    try:
+        first = x509.load_pem_x509_certificates(key.certificate_pem)[0]
+    except ValueError:
+        return dataclasses.replace(key, certificate_pem=None)
+    pem = first.public_bytes(serialization.Encoding.PEM)
+    return key if pem == key.certificate_pem else dataclasses.replace(key, certificate_pem=pem)
 
 
 class KeyStore:
@@ -183,7 +204,7 @@ class KeyStore:
         self, name: str, keys: list[PrivateKey], *, envelope: WrappedKey | None = None, verified: bool = True
     ) -> None:
         """Hold the keys of one key Secret (`envelope`: it is a wrapped key Secret; `verified`: opened by us)."""
-        self._by_secret[name] = list(keys)
+        self._by_secret[name] = [_certificate_only(key) for key in keys]
         self._waiting.pop(name, None)
         self._verified.discard(name)
         if envelope is not None:
