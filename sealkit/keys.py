@@ -6,8 +6,6 @@ The certificate side (`SealingCertificate`, `load_certificate`, kubeseal's `fing
 
 from __future__ import annotations
 
-import base64
-import binascii
 import datetime as dt
 import re
 from collections.abc import Iterable, Iterator, Mapping
@@ -24,6 +22,7 @@ from sealkit.certificates import fingerprint as fingerprint
 from sealkit.certificates import load_certificate as load_certificate
 from sealkit.documents import load_documents
 from sealkit.errors import InputError, KeyMaterialError
+from sealkit.manifest import decode_base64
 from sealkit.validation import type_name
 from sealkit.wrapping.names import KEK_ID, WRAPPED_KEY_TYPE
 
@@ -113,10 +112,12 @@ def _secret_field(secret: Mapping[str, Any], name: str, where: str) -> str | Non
     if fields["stringData"].get(name) is not None:
         return str(fields["stringData"][name])
     if fields["data"].get(name) is not None:
-        try:
-            return base64.b64decode(fields["data"][name], validate=True).decode()
-        except (binascii.Error, UnicodeDecodeError):
-            raise KeyMaterialError(f"data.{name} is not valid base64 PEM", where=where) from None
+        try:  # Go's rules, as the API server and kubectl read Secret data: line breaks may split it
+            return decode_base64(fields["data"][name], f"data.{name}").decode()
+        except InputError as exc:
+            raise KeyMaterialError(exc.what, where=where) from None
+        except UnicodeDecodeError:
+            raise KeyMaterialError(f"data.{name} is not UTF-8 PEM text", where=where) from None
     return None
 
 

@@ -14,6 +14,8 @@ import yaml
 from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from sealkit.errors import KeyMaterialError
 from sealkit.keys import KeyRing, PrivateKey, fingerprint, load_certificate, load_private_keys
@@ -159,6 +161,22 @@ def test_key_secret_backups_yaml_json_and_lists(vectors: dict[str, Any]) -> None
     assert ring.newest() is not None and ring.newest().fingerprint == newest.fingerprint  # type: ignore[union-attr]
 
 
+@settings(max_examples=20, deadline=None)
+@given(width=st.integers(min_value=1, max_value=120), crlf=st.booleans())
+def test_key_secret_base64_split_over_lines_is_read_as_go_reads_it(
+    vectors: dict[str, Any], width: int, crlf: bool
+) -> None:
+    """`data` values may be split by line breaks (a `|` block), as the API server and kubectl decode them."""
+    key = vectors["keys"][2]
+    secret = key_secret(key["private_pem"], key["cert_pem"], "sealed-secrets-key")
+    newline = "\r\n" if crlf else "\n"
+    for name, value in secret["data"].items():
+        secret["data"][name] = newline.join(value[i : i + width] for i in range(0, len(value), width)) + newline
+    keys = load_private_keys(json.dumps(secret).encode(), "keys.json")
+    assert [k.fingerprint for k in keys] == [load_certificate(key["cert_pem"].encode()).fingerprint]
+    assert keys[0].not_before is not None  # tls.crt read too
+
+
 def test_keyring_try_order_puts_the_preferred_key_first(vectors: dict[str, Any]) -> None:
     secrets = [key_secret(k["private_pem"], k["cert_pem"], f"k{i}") for i, k in enumerate(vectors["keys"])]
     ring = KeyRing(load_private_keys(yaml.safe_dump_all(secrets).encode()))
@@ -173,7 +191,9 @@ def test_keyring_try_order_puts_the_preferred_key_first(vectors: dict[str, Any])
         (b"\xff\xfe\x00garbage", "binary data"),
         (b"kind: ConfigMap\nmetadata: {name: x}\n", "a ConfigMap is not a key Secret"),
         (b"kind: Secret\nmetadata: {name: x}\ndata: {other: YQ==}\n", "has no tls.key"),
-        (b"kind: Secret\nmetadata: {name: x}\ndata: {tls.key: '!!!'}\n", "not valid base64"),
+        (b"kind: Secret\nmetadata: {name: x}\ndata: {tls.key: '!!!'}\n", "^data.tls.key: invalid base64: keys"),
+        (b"kind: Secret\nmetadata: {name: x}\ndata: {tls.key: 'YW Jj'}\n", "^data.tls.key: invalid base64 \\(a space"),
+        (b"kind: Secret\nmetadata: {name: x}\ndata: {tls.key: '//4='}\n", "^data.tls.key is not UTF-8 PEM text: keys"),
         (b"kind: Secret\nmetadata: {name: x}\ndata: [tls.key]\n", "^data is a list, not a mapping: keys.yaml"),
         (b"kind: Secret\nmetadata: {name: x}\nstringData: {tls.key: 5}\n", "^stringData.tls.key is a number, not a"),
         (b"kind: Secret\nmetadata: {name: x}\ndata: {tls.key: [a]}\n", "^data.tls.key is a list, not a string"),
