@@ -80,15 +80,22 @@ def _holds_private_key(pem: bytes) -> bool:
     return False
 
 
-def _parse_certificate(data: bytes, source: str) -> x509.Certificate:
+def refuse_private_key(data: bytes, source: str) -> None:
+    """Refuses certificate bytes that hold a private key: a file that is committed and shared (or a
+    controller serving its key)."""
     stripped = data.strip()
-    if _holds_private_key(stripped):  # a file that is committed and shared (or a controller serving its key)
+    if _holds_private_key(stripped):
         if b"-----BEGIN CERTIFICATE-----" not in stripped:
             raise KeyMaterialError("a private key, not a certificate (the cluster's: `sealkit cert`)", where=source)
         raise KeyMaterialError(
             "holds a private key beside the certificate: a sealing certificate is public, keep the key out of it",
             where=source,
         )
+
+
+def _parse_certificate(data: bytes, source: str) -> x509.Certificate:
+    refuse_private_key(data, source)
+    stripped = data.strip()
     try:
         if stripped.startswith(b"-----BEGIN"):
             certs = x509.load_pem_x509_certificates(stripped)

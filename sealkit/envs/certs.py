@@ -25,6 +25,7 @@ from sealkit.certificates import (
     SealingCertificate,
     load_certificate,
     refuse_not_yet_valid,
+    refuse_private_key,
     sealing_key_certificate,
 )
 from sealkit.csi.model import CertSource, Environment, Spec
@@ -137,16 +138,22 @@ class EnvironmentCerts:
         return (*self.current, *self.previous)
 
 
-def committed(spec: Spec, env: Environment) -> EnvironmentCerts:
-    """The environment's committed certificates (none when its spec names no file, or the files do not exist)."""
+def committed(spec: Spec, env: Environment, *, refuse_private_keys: bool = False) -> EnvironmentCerts:
+    """The environment's committed certificates (none when its spec names no file, or the files do not exist).
+    With `refuse_private_keys` (`certs pull`, which keeps these files), a file holding a private key beside
+    its certificates is an error, not read for its certificates alone (lint reports it as a finding)."""
     source = env.cert_source
     current: list[KnownCert] = []
     previous: list[KnownCert] = []
     if source.file:
         data = read_repo_file(spec.root, source.file, f"environment {env.name}'s sealing certificate")
+        if data is not None and refuse_private_keys:
+            refuse_private_key(data, source.file)
         current = read_certificates(data, source.file) if data is not None else []
     if source.previous:
         data = read_repo_file(spec.root, source.previous, f"environment {env.name}'s previous certificates")
+        if data is not None and refuse_private_keys:
+            refuse_private_key(data, source.previous)
         previous = read_certificates(data, source.previous) if data is not None and data.strip() else []
     return EnvironmentCerts(env.name, tuple(current), tuple(previous))
 

@@ -76,3 +76,29 @@ def test_a_served_certificate_that_would_not_seal_is_never_committed(
             assert result.output.endswith(f": {where} (environment prod)\n"), result.output
             assert "PRIVATE" not in result.output and "Traceback" not in result.output
             assert files(tmp_path) == before, "nothing written"
+
+
+@pytest.mark.parametrize("holder", ["certs/prod.pem", "certs/prod-previous.pem"])
+@pytest.mark.parametrize("pulled", [True, False], ids=["pulled", "file-only"])
+def test_a_committed_certificate_file_holding_a_private_key_is_refused(
+    tmp_path: Path, small_key: rsa.RSAPrivateKey, holder: str, pulled: bool
+) -> None:
+    """The committed certificate (or the previous file) also holds the private key: `certs pull` said
+    'unchanged' and `--check` passed, reading the certificates alone and leaving the key in the repo."""
+    cert = make_certificate(small_key)
+    (tmp_path / "certs").mkdir()
+    (tmp_path / "certs/prod.pem").write_bytes(cert)
+    (tmp_path / "certs/prod-previous.pem").write_bytes(b"")
+    (tmp_path / holder).write_bytes(_with_private_key(small_key))
+    with serving("/v1/cert.pem", cert) as url:
+        source: dict[str, str] = {"file": "certs/prod.pem", "previous": "certs/prod-previous.pem"}
+        if pulled:
+            source["url"] = f"{url}/v1/cert.pem"
+        spec = write_spec(tmp_path, {"prod": {"sealingCert": source}})
+        before = files(tmp_path)
+        for check in ([], ["--check"]):
+            result = run("certs", "pull", "--spec", str(spec), *check)
+            assert result.exit_code == 2, result.output
+            expected = "holds a private key beside the certificate: a sealing certificate is public, keep the key out"
+            assert result.output == f"error: {expected} of it: {holder}\n"
+            assert files(tmp_path) == before, "nothing written"

@@ -50,7 +50,7 @@ def pull(envs: tuple[str, ...], check: bool, spec_file: str | None, kubeconfig: 
     fetch = environments.fetcher(kubeconfig)
     results: list[PullResult] = []
     for env in chosen:
-        known = committed(spec, env)
+        known = committed(spec, env, refuse_private_keys=True)
         source = env.cert_source
         if not source.file or not (source.url or source.context):
             results.append(offline_status(env, known))
