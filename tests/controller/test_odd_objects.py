@@ -19,7 +19,7 @@ from sealkit.bitnami import MANAGED_ANNOTATION, SEALING_KEY_LABEL
 from sealkit.data import crd_path
 from sealkit.keysecrets import key_secret_manifest
 from sealkit.wrapping.names import WRAPPED_KEY_LABEL
-from tests.support.cluster import CONTROLLER_NS, Cluster, LogLines
+from tests.support.cluster import CONTROLLER_NS, SS, Cluster, LogLines
 
 PLANTED = "Pl4nted-S3cret-Xq7"
 
@@ -141,3 +141,18 @@ def test_a_sealedsecret_never_writes_over_a_key_secret(cluster: Cluster, logs: L
     finally:
         running.stop()
     assert PLANTED not in logs.text
+
+
+def test_a_sealedsecret_being_deleted_makes_its_secret_no_more(cluster: Cluster, controller: Any) -> None:
+    """A finalizer (Argo CD's, a foreground deletion) holds it: its Secret, deleted meanwhile (by the garbage
+    collector taking dependents first, or by hand), does not come back, nor does a new spec write one."""
+    sealed = cluster.seal()
+    sealed["metadata"]["finalizers"] = ["example.com/hold"]
+    cluster.create(sealed)
+    cluster.wait(cluster.data)
+    cluster.kube.delete(SS, "SealedSecret", "testsecret", "default")
+    assert (cluster.sealed() or {})["metadata"].get("deletionTimestamp")
+    cluster.kube.delete("v1", "Secret", "testsecret", "default")
+    cluster.never(cluster.secret, 1.0)
+    cluster.kube.patch(SS, "SealedSecret", "testsecret", {"spec": cluster.seal(data={"foo": "new"})["spec"]}, "default")
+    cluster.never(cluster.secret, 1.0)

@@ -464,6 +464,12 @@ class Controller:
         report) and reset its counters (applied by `reconcile` after this returns).
         """
         done = _Done()
+        if (body.get("metadata") or {}).get("deletionTimestamp"):
+            # Being deleted (a finalizer holds it, or a foreground deletion takes its dependents first): its Secret is
+            # neither made nor written again, nor its status; the deletion ends the rest.
+            logger.info("SealedSecret %s/%s is being deleted: its Secret is not written", *key)
+            done.stale = True
+            return done
         try:
             outcome, failure, wrote = self._attempt(key, tracked, body, done)
             if self._changed(key, tracked, marker):
