@@ -4,10 +4,25 @@ that it never spins."""
 from __future__ import annotations
 
 import base64
+import datetime as dt
 import urllib.request
+from typing import Any
 
-from sealkit.keysecrets import key_secret_manifest
+from sealkit.bitnami import SEALING_KEY_LABEL
+from sealkit.keygen import generate_key_pair
+from sealkit.keysecrets import key_secret_manifest, successor_secret_name
+from sealkit_controller.wiring import ControllerThread
 from tests.support.cluster import CONTROLLER_NS, Cluster
+
+
+def key_secrets(cluster: Cluster) -> list[dict[str, Any]]:
+    return cluster.kube.list("v1", "Secret", CONTROLLER_NS, label_selector=SEALING_KEY_LABEL)
+
+
+def served_certificate(running: ControllerThread) -> bytes:
+    with urllib.request.urlopen(f"{running.api_url}/v1/cert.pem") as response:
+        body: bytes = response.read()
+    return body
 
 
 def test_only_the_certificate_of_tls_crt_is_served_never_what_else_it_holds(cluster: Cluster) -> None:
@@ -19,6 +34,29 @@ def test_only_the_certificate_of_tls_crt_is_served_never_what_else_it_holds(clus
     combined = own.certificate_pem + own.private_pem + cluster.keys[1].certificate_pem
     manifest["data"]["tls.crt"] = base64.b64encode(combined).decode()
     cluster.create(manifest)
-    with cluster.start() as running, urllib.request.urlopen(f"{running.api_url}/v1/cert.pem") as response:
-        served = response.read()
+    with cluster.start() as running:
+        served = served_certificate(running)
     assert served == own.certificate_pem
+
+
+def test_a_copy_of_the_newest_key_under_its_successors_name_does_not_stop_renewal(cluster: Cluster) -> None:
+    """The key Secret a renewal writes is named after the key it follows, so a second controller deciding the
+    same renewal meets a 409 and takes the key there. A Secret of that name holding an older key (a copy of
+    the predecessor, say) is not this period's key: taking it left the renewal due, so it was decided again at
+    once, a key generated and dropped each time, for ever, and no new key was ever made."""
+    old = generate_key_pair(bits=2048, now=dt.datetime.now(dt.UTC) - dt.timedelta(days=40))
+    successor = successor_secret_name("sealed-secrets-key", old.key.fingerprint)
+    for name in ("sealed-secrets-keyold", successor):
+        manifest = key_secret_manifest(old, namespace=CONTROLLER_NS, prefix="sealed-secrets-key")
+        manifest["metadata"]["name"] = name
+        cluster.create(manifest)
+    with cluster.start() as running:
+        made = cluster.wait(
+            lambda: [
+                s for s in key_secrets(cluster) if s["metadata"]["name"] not in {successor, "sealed-secrets-keyold"}
+            ]
+        )
+        cluster.never(lambda: len(key_secrets(cluster)) > 3, 0.5)
+        served = served_certificate(running)
+    (new,) = made
+    assert served == base64.b64decode(new["data"]["tls.crt"])

@@ -289,17 +289,21 @@ class KeyManager:
             existing = await self._run(self._client.get_secret, s.namespace, name)
             if existing is not None and prepared.key.fingerprint in _fingerprints(existing):
                 return existing, None  # this very key, written by an attempt that did not hear back
-            taken = self._take_existing(existing, name)
-            if taken is not None:
-                return {}, taken
+            if self._take_existing(existing, name) and not self._is_due():
+                logger.info(
+                    "this period's sealing key exists already (key Secret %s/%s): no second key made", s.namespace, name
+                )
+                return {}, name
+            # Holding no usable key, or one that is not this period's (a copy of an older key under this name,
+            # say): taking it as this period's would leave the renewal due, made again at once, for ever.
         raise SealkitError(
             f"no new sealing key: the key Secret names after {predecessor or 'no key'} are all taken in "
-            f"{s.namespace} by Secrets holding no usable key"
+            f"{s.namespace} by Secrets holding no usable key or an older one"
         )
 
     def _take_existing(self, existing: Mapping[str, Any] | None, name: str) -> str | None:
         """The key Secret of this name that another controller made: held (or, wrapped, being opened) from now
-        on; None when it holds no usable key."""
+        on; None when it holds no usable key. Whether it is this period's key is for the caller to decide."""
         namespace = self._settings.namespace
         if existing is None:
             return None
@@ -318,7 +322,6 @@ class KeyManager:
         else:
             return None
         self.report.inventory()
-        logger.info("this period's sealing key exists already (key Secret %s/%s): no second key made", namespace, name)
         return name
 
     # --- the renewal loop ------------------------------------------------------------------------------
