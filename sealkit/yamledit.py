@@ -8,13 +8,16 @@ JSON files work the same way: JSON is YAML, and its values are double-quoted sca
 
 from __future__ import annotations
 
+import copy
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from typing import Any
 
 import yaml
 
 from sealkit.errors import InputError
+from sealkit.reading import compose_documents, load_documents
 
 # Character positions need the pure-Python composer (libyaml reports byte-based marks); for ASCII text
 # (sealed files nearly always are) bytes are characters and libyaml composes some 20 times faster.
@@ -44,6 +47,7 @@ class ValueSpan:
     start: int
     end: int
     style: str | None  # None plain, '"' or "'" quoted, '|' or '>' block
+    alias: bool = False  # `*x`: the span is its anchor's, elsewhere in the text
 
 
 @dataclass
@@ -92,8 +96,12 @@ def sealed_document(node: yaml.Node, index: int) -> SealedDocument | None:
             doc.mapping_indent = encrypted.value[0][0].start_mark.column
         for key_node, value_node in encrypted.value:
             if isinstance(key_node, yaml.ScalarNode) and isinstance(value_node, yaml.ScalarNode):
+                start = value_node.start_mark.index
                 doc.values[key_node.value] = ValueSpan(  # libyaml says "" for plain, PyYAML None
-                    value_node.start_mark.index, value_node.end_mark.index, value_node.style or None
+                    start,
+                    value_node.end_mark.index,
+                    value_node.style or None,
+                    alias=start < key_node.end_mark.index,  # an alias's node is its anchor's, marks and all
                 )
     return doc
 
@@ -101,12 +109,79 @@ def sealed_document(node: yaml.Node, index: int) -> SealedDocument | None:
 def _render(value: str, style: str | None) -> str:
     if style in ('"', "'"):
         return f"{style}{value}{style}"
-    return value  # base64 is always a safe plain scalar
+    return value  # base64 is always a safe plain scalar (a `|`/`>` block value becomes one)
+
+
+def _value_end(text: str, span: ValueSpan) -> int:
+    """Where a value's own text ends: a block scalar's span runs on over its line breaks (and blank lines)."""
+    end = span.end
+    if span.style in ("|", ">"):
+        while end > span.start and text[end - 1] in " \t\r\n":
+            end -= 1
+    return end
+
+
+def newline_of(text: str) -> str:
+    """The file's line break: CRLF when its first line ends so, else LF (new lines are written alike)."""
+    first = text.find("\n")
+    return "\r\n" if first > 0 and text[first - 1] == "\r" else "\n"
+
+
+def read_back(text: str, source: str) -> list[Any]:
+    """The objects of `text`'s non-empty documents, read through the bounded reader."""
+    composed = compose_documents(text, source)
+    if composed is not None:
+        return [doc.obj for doc, _ in composed]
+    return [doc.obj for doc in load_documents(text, source)]
+
+
+def expect_edit(
+    before: list[Any],
+    index: int,
+    encrypted: Mapping[str, str] | None = None,
+    annotations: Mapping[str, str] | None = None,
+) -> list[Any]:
+    """What the documents `before` read as once document `index` has these encryptedData items and
+    annotations set (a copy; `before` stays)."""
+    out = copy.deepcopy(before)
+    obj = out[index - 1] if 1 <= index <= len(out) else None
+    if isinstance(obj, dict) and encrypted:
+        spec = obj.get("spec")
+        if isinstance(spec, dict) and isinstance(spec.get("encryptedData"), dict):
+            spec["encryptedData"].update(encrypted)
+    if isinstance(obj, dict) and annotations and isinstance(obj.get("metadata"), dict):
+        meta = obj["metadata"]
+        if not isinstance(meta.get("annotations"), dict):
+            meta["annotations"] = {}
+        meta["annotations"].update(annotations)
+    return out
+
+
+def check_edit(expected: list[Any], text: str, source: str, index: int) -> str:
+    """`text` (an edited file) when it reads back as exactly `expected`; else refused, so that an edit this
+    module got wrong (a layout it cannot edit) is never written."""
+    try:
+        ok = read_back(text, source) == expected
+    except InputError:
+        ok = False
+    if not ok:
+        raise InputError(
+            "cannot edit the file in place: the result would not read back as intended (an anchor or alias, "
+            "or a layout sealkit cannot edit there)",
+            where=f"{source} document {index}",
+        )
+    return text
 
 
 def replace_values(text: str, edits: Mapping[int, Mapping[str, str]], source: str) -> str:
-    """Replace existing encryptedData values: `edits[document index][item] = new base64`."""
-    return _replace(text, {d.index: d for d in locate(text, source) if d is not None}, edits, source)
+    """Replace existing encryptedData values: `edits[document index][item] = new base64`. The result is read
+    back and refused unless it holds exactly those changes."""
+    before = read_back(text, source)
+    out = _replace(text, {d.index: d for d in locate(text, source) if d is not None}, edits, source)
+    expected = before
+    for index, items in edits.items():
+        expected = expect_edit(expected, index, items)
+    return check_edit(expected, out, source, min(edits, default=1))
 
 
 def _replace(
@@ -121,22 +196,45 @@ def _replace(
             span = doc.values.get(item)
             if span is None:
                 raise InputError(f"no encryptedData.{item} to replace", where=f"{source} document {index}")
-            splices.append((span.start, span.end, _render(value, span.style)))
+            if span.alias or text.startswith("&", span.start):  # its text is read elsewhere too
+                raise InputError(
+                    f"spec.encryptedData.{item} is a YAML anchor or alias; write its value out to change it in place",
+                    where=f"{source} document {index}",
+                )
+            splices.append((span.start, _value_end(text, span), _render(value, span.style)))
     for start, end, new in sorted(splices, reverse=True):
         text = text[:start] + new + text[end:]
     return text
 
 
 def _line_end(text: str, pos: int) -> int:
+    """Where the line holding `pos` ends: at its line break (before the CR of a CRLF)."""
     end = text.find("\n", pos)
-    return len(text) if end < 0 else end
+    if end < 0:
+        return len(text)
+    return end - 1 if end > pos and text[end - 1] == "\r" else end
 
 
 def merge_values(
-    text: str, index: int, items: Mapping[str, str], source: str, located: SealedDocument | None = None
+    text: str,
+    index: int,
+    items: Mapping[str, str],
+    source: str,
+    located: SealedDocument | None = None,
+    *,
+    check: bool = True,
 ) -> str:
     """Replace or add encryptedData items of one document; other lines stay untouched. `located`: that
-    document's spans when the caller has them (`sealed_document`), else the text is composed here."""
+    document's spans when the caller has them (`sealed_document`), else the text is composed here. The
+    result is read back and refused unless it holds exactly those changes (`check=False`: the caller
+    checks the final text itself, `check_edit`)."""
+    if not check:
+        return _merge(text, index, items, source, located)
+    expected = expect_edit(read_back(text, source), index, items)
+    return check_edit(expected, _merge(text, index, items, source, located), source, index)
+
+
+def _merge(text: str, index: int, items: Mapping[str, str], source: str, located: SealedDocument | None = None) -> str:
     if located is not None and located.index == index:
         documents = {index: located}
     else:
@@ -158,19 +256,20 @@ def merge_values(
             "the SealedSecret has no spec.encryptedData mapping to merge into", where=f"{source} document {index}"
         )
     if doc.mapping_flow:
-        close = text.rindex("}", doc.mapping_start, doc.mapping_end)
-        before = text[doc.mapping_start + 1 : close].strip()
-        entries = ", ".join(f'"{k}": "{v}"' for k, v in added.items())
-        insert = (", " if before else "") + entries
-        return text[:close].rstrip() + insert + text[close:]
-    if doc.mapping_indent is None:
+        entries = ", ".join(f"{_quoted(k)}: {_quoted(v)}" for k, v in added.items())
+        if doc.values:  # right after the last value: a trailing comma or a comment after it stays valid
+            at = max(s.end for s in doc.values.values())
+            return text[:at] + ", " + entries + text[at:]
+        return text[: doc.mapping_start + 1] + entries + text[doc.mapping_start + 1 :]
+    if doc.mapping_indent is None or not doc.values:
         raise InputError(
             "spec.encryptedData is empty; cannot infer its indentation", where=f"{source} document {index}"
         )
     # A block mapping ends after its last value's line: insert new lines there, same indentation.
     last = max(doc.values.values(), key=lambda s: s.end)
-    pos = _line_end(text, last.end)
-    lines = "".join(f"\n{' ' * doc.mapping_indent}{k}: {v}" for k, v in added.items())
+    pos = _line_end(text, _value_end(text, last))
+    newline = newline_of(text)
+    lines = "".join(f"{newline}{' ' * doc.mapping_indent}{_block_scalar(k)}: {v}" for k, v in added.items())
     return text[:pos] + lines + text[pos:]
 
 
@@ -218,18 +317,31 @@ def _indent_step(mapping: yaml.MappingNode) -> int:
 
 
 def _flow_insert(text: str, node: yaml.MappingNode, entries: str) -> str:
-    close = text.rindex("}", node.start_mark.index, node.end_mark.index)
-    before = text[node.start_mark.index + 1 : close].strip()
-    return text[:close].rstrip() + (", " if before else "") + entries + text[close:]
+    """`entries` into a flow mapping: right after its last value (a trailing comma or a comment after it stays
+    valid), or after the `{` of an empty one."""
+    if node.value:
+        at = int(node.value[-1][1].end_mark.index)
+        return text[:at] + ", " + entries + text[at:]
+    at = int(node.start_mark.index) + 1
+    return text[:at] + entries + text[at:]
 
 
-def set_annotations(text: str, index: int, annotations: Mapping[str, str], source: str) -> str:
+def set_annotations(text: str, index: int, annotations: Mapping[str, str], source: str, *, check: bool = True) -> str:
     """Set `metadata.annotations` entries of document `index` (1-based, as `locate` counts), in place.
 
     An existing entry's value is replaced (kept in its quotes, plain values become double-quoted); new
     entries go after the last one at its indentation; a missing `annotations` map is added after the
-    metadata's last line. Flow mappings (and JSON) get `"key": "value"` entries. Nothing else changes.
+    metadata's last line. Flow mappings (and JSON) get `"key": "value"` entries. Nothing else changes:
+    the result is read back and refused unless it holds exactly those changes (`check=False`: the caller
+    checks the final text itself, `check_edit`).
     """
+    if not check:
+        return _set_annotations(text, index, annotations, source)
+    expected = expect_edit(read_back(text, source), index, annotations=annotations)
+    return check_edit(expected, _set_annotations(text, index, annotations, source), source, index)
+
+
+def _set_annotations(text: str, index: int, annotations: Mapping[str, str], source: str) -> str:
     nodes = compose(text, source)
     if not 1 <= index <= len(nodes):
         raise InputError("no such document", where=f"{source} document {index}")
@@ -260,6 +372,7 @@ def set_annotations(text: str, index: int, annotations: Mapping[str, str], sourc
         text = text[:start] + new + text[end:]
     if not added:
         return text
+    newline = newline_of(text)
     # Positions moved: find the nodes again in the edited text.
     metadata = _get(compose(text, source)[index - 1], "metadata")
     assert isinstance(metadata, yaml.MappingNode)
@@ -269,7 +382,7 @@ def set_annotations(text: str, index: int, annotations: Mapping[str, str], sourc
             return _flow_insert(text, existing, ", ".join(f"{_quoted(k)}: {_quoted(v)}" for k, v in added.items()))
         indent = existing.value[0][0].start_mark.column
         pos = _last_line_end(text, existing)
-        lines = "".join(f"\n{' ' * indent}{_block_scalar(k)}: {_block_scalar(v)}" for k, v in added.items())
+        lines = "".join(f"{newline}{' ' * indent}{_block_scalar(k)}: {_block_scalar(v)}" for k, v in added.items())
         return text[:pos] + lines + text[pos:]
     if existing is not None:  # `annotations: {}` or `annotations:` (null): replace the value
         start, end = existing.start_mark.index, existing.end_mark.index
@@ -283,7 +396,7 @@ def set_annotations(text: str, index: int, annotations: Mapping[str, str], sourc
     indent = metadata.value[0][0].start_mark.column
     pos = _last_line_end(text, metadata)
     inner = " " * (indent + _indent_step(metadata))
-    lines = f"\n{' ' * indent}annotations:" + "".join(
-        f"\n{inner}{_block_scalar(k)}: {_block_scalar(v)}" for k, v in added.items()
+    lines = f"{newline}{' ' * indent}annotations:" + "".join(
+        f"{newline}{inner}{_block_scalar(k)}: {_block_scalar(v)}" for k, v in added.items()
     )
     return text[:pos] + lines + text[pos:]

@@ -39,7 +39,14 @@ from sealkit.validation import (
     secret_data_problems,
     type_problems,
 )
-from sealkit.yamledit import SealedDocument, merge_values, sealed_document, set_annotations
+from sealkit.yamledit import (
+    SealedDocument,
+    check_edit,
+    expect_edit,
+    merge_values,
+    sealed_document,
+    set_annotations,
+)
 
 
 @dataclass
@@ -151,7 +158,17 @@ def _read(path: Path, root: Path) -> str | None:
         raise InputError("not a SealedSecret file", where=path) from None
 
 
-def _the_sealed_secret(text: str, path: Path) -> tuple[Document, SealedSecretView, SealedDocument | None]:
+@dataclass(frozen=True)
+class _Existing:
+    """An existing file's one SealedSecret, and every document of the file as read (to check the edit)."""
+
+    doc: Document
+    view: SealedSecretView
+    located: SealedDocument | None
+    objects: list[Any]
+
+
+def _the_sealed_secret(text: str, path: Path) -> _Existing:
     """The file's one SealedSecret, read through the bounded reader; with its values' spans when the text
     was parsed once for them (`compose_documents`; else `merge_values` composes it)."""
     composed = compose_documents(text, str(path))
@@ -161,30 +178,24 @@ def _the_sealed_secret(text: str, path: Path) -> tuple[Document, SealedSecretVie
         raise InputError(f"the file must hold exactly one SealedSecret, it holds {len(sealed)}: {path}")
     doc = sealed[0]
     located = None if composed is None else sealed_document(composed[doc.index - 1][1], doc.index)
-    return doc, parse_sealed_secret(doc.obj, doc.where), located
+    objects = [d.obj for d in documents]
+    return _Existing(doc, parse_sealed_secret(doc.obj, doc.where), located, objects)
 
 
 def _reprovenance(
-    text: str,
-    doc: Document,
-    view: SealedSecretView,
-    new: provenance.Provenance,
-    every_item: bool,
-    path: Path,
-    add: bool = True,
-) -> str:
+    doc: Document, new: provenance.Provenance, every_item: bool, path: Path, add: bool = True
+) -> dict[str, str]:
+    """The provenance annotations to set on `doc` after sealing with `new` ({}: none to change)."""
     annotations = (doc.obj.get("metadata") or {}).get("annotations")
     before = provenance.read(annotations, str(path))
     if before is None and not add:
-        return text
+        return {}
     after = provenance.after_update(before, new, every_item=every_item, where=str(path))
     if after is None or after == before:
-        return text
+        return {}
     wanted = after.annotations()
     current = {k: v for k, v in (annotations or {}).items() if k in wanted}
-    if current == wanted:
-        return text
-    return set_annotations(text, doc.index, wanted, str(path))
+    return {} if current == wanted else wanted
 
 
 def merge_into_text(
@@ -202,7 +213,8 @@ def merge_into_text(
     `expect` (namespace, name, scope) refuses a file holding another object, or the same one in another
     scope: its items would not open together.
     """
-    doc, view, located = _the_sealed_secret(text, path)
+    existing = _the_sealed_secret(text, path)
+    doc, view = existing.doc, existing.view
     if view.legacy_data:
         raise InputError(f"the SealedSecret uses deprecated spec.data; seal it again as a whole: {path}")
     if expect is not None:
@@ -217,10 +229,15 @@ def merge_into_text(
                 f"scope, or pass --scope {view.scope.value}): {path}"
             )
     sealed = {key: seal_value(cert, value, view.target) for key, value in items.items()}
-    merged = merge_values(text, doc.index, sealed, str(path), located)
+    merged = merge_values(text, doc.index, sealed, str(path), existing.located, check=False)
     every_item = set(view.encrypted_data) <= set(items)
     stamp = provenance.of_certificate(cert, environment)
-    return _reprovenance(merged, doc, view, stamp, every_item, path, add_provenance)
+    wanted = _reprovenance(doc, stamp, every_item, path, add_provenance)
+    if wanted:
+        merged = set_annotations(merged, doc.index, wanted, str(path), check=False)
+    # What is written must read back as the file with exactly these items and annotations changed.
+    expected = expect_edit(existing.objects, doc.index, sealed, wanted)
+    return check_edit(expected, merged, str(path), doc.index)
 
 
 def _skeleton(secret: PreparedSecret, cert: SealingCertificate) -> dict[str, Any]:
@@ -370,7 +387,7 @@ def plan_set(
             f"environment {env.name} has no SealedSecret {namespace}/{name} to change (seal it first with "
             f"`sealkit seal --env {env.name}`): {path}"
         )
-    _, view, _ = _the_sealed_secret(old, path)
+    view = _the_sealed_secret(old, path).view
     if (view.namespace, view.name) != (namespace, name):
         raise InputError(f"the file holds SealedSecret {view.namespace}/{view.name}, not {namespace}/{name}: {path}")
     text = merge_into_text(old, path, {key: value}, cert, env.name)

@@ -267,6 +267,46 @@ def test_a_file_holding_another_object_or_scope_is_refused(repo: EnvRepo) -> Non
     assert snapshot(repo.root) == before
 
 
+def test_existing_files_in_other_layouts_are_updated_as_they_read(repo: EnvRepo) -> None:
+    """A `|` block value as the last item, CRLF line breaks, and item names YAML reads as other types: before,
+    the run said `updated` and wrote the new item under spec.template (or `1:`/`on:` keys that are a number and
+    a bool), leaving a file that did not open."""
+    assert run("seal", "--spec", str(repo.spec), "--env", "dev", input=secret()).exit_code == 0
+    path = repo.file("dev", "shop", "db")
+    lines = path.read_text().splitlines()
+    at = next(i for i, line in enumerate(lines) if line.strip().startswith("username:"))
+    value = lines[at].split(": ", 1)[1]
+    lines[at : at + 1] = ["    username: |", f"      {value}"]
+    before = "\r\n".join(lines) + "\r\n"
+    path.write_bytes(before.encode())
+    values = {"password": "rotated-made-up", "on": "a-bool-in-yaml-1.1", "1": "a-number"}
+    result = run("seal", "--spec", str(repo.spec), "--env", "dev", input=secret(data=values))
+    assert result.exit_code == 0, result.output
+    after = path.read_bytes().decode()
+    assert after.count("\n") == after.count("\r\n"), "CRLF kept on every line"
+    obj = sealed_object(path)
+    assert list(obj["spec"]["encryptedData"])[:2] == ["password", "username"]
+    assert obj["spec"]["template"] == yaml.safe_load(before)["spec"]["template"]
+    opened = repo.opens("dev", obj)
+    assert opened == {**{k: v.encode() for k, v in values.items()}, "username": PLAINTEXT["username"].encode()}
+
+
+def test_an_item_that_is_a_yaml_alias_is_refused_and_nothing_is_written(repo: EnvRepo) -> None:
+    assert run("seal", "--spec", str(repo.spec), "--env", "dev", input=secret()).exit_code == 0
+    path = repo.file("dev", "shop", "db")
+    text = path.read_text()
+    value = next(line for line in text.splitlines() if line.strip().startswith("password:")).split(": ", 1)[1]
+    text = text.replace(f"password: {value}", f"password: &v {value}").replace(
+        "  template:", "    copy: *v\n  template:"
+    )
+    path.write_text(text)
+    result = run("seal", "--spec", str(repo.spec), "--env", "dev", input=secret(data={"copy": "new-made-up"}))
+    assert result.exit_code == 2
+    assert result.output.startswith("error: spec.encryptedData.copy is a YAML anchor or alias; ")
+    assert result.output.endswith(" in place: " + str(path) + " document 1\n") and result.output.count("\n") == 1
+    assert path.read_text() == text
+
+
 def test_a_write_failure_in_one_environment_writes_nothing(repo: EnvRepo) -> None:
     """prod's directory refuses new files: read-only for a user; for root (CI), which writes into read-only
     directories, immutable (`chattr +i`, refused to root too)."""
