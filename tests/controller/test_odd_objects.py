@@ -156,3 +156,19 @@ def test_a_sealedsecret_being_deleted_makes_its_secret_no_more(cluster: Cluster,
     cluster.never(cluster.secret, 1.0)
     cluster.kube.patch(SS, "SealedSecret", "testsecret", {"spec": cluster.seal(data={"foo": "new"})["spec"]}, "default")
     cluster.never(cluster.secret, 1.0)
+
+
+def test_an_immutable_secret_takes_a_resealed_sealedsecret(cluster: Cluster, controller: Any) -> None:
+    """Re-sealed with the same values (`sealkit reencrypt`, kubeseal --re-encrypt: a new ciphertext) and a new
+    label: the data stays, the metadata changes, as the API server allows for an immutable Secret."""
+    cluster.create(cluster.seal(immutable=True))
+    first = cluster.wait(cluster.secret)
+    assert first["immutable"] is True
+    again = cluster.seal(immutable=True, labels={"mylabel": "relabelled"})
+    cluster.kube.patch(SS, "SealedSecret", "testsecret", {"spec": again["spec"]}, "default")
+    secret = cluster.wait(
+        lambda: (s := cluster.secret()) and s["metadata"]["labels"] == {"mylabel": "relabelled"} and s
+    )
+    assert secret["data"] == first["data"] and secret["immutable"] is True
+    status = cluster.wait(lambda: (s := (cluster.sealed() or {}).get("status")) and s["observedGeneration"] == 2 and s)
+    assert [(c["type"], c["status"]) for c in status["conditions"]] == [("Synced", "True"), ("Ready", "True")]

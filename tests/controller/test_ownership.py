@@ -122,6 +122,20 @@ def test_immutable_owned_secret_with_other_data_is_refused_clearly() -> None:
     assert "immutable" in plan.message and "delete the Secret" in plan.message
 
 
+def test_immutable_owned_secret_with_the_same_data_takes_new_metadata() -> None:
+    """The API server lets an immutable Secret's metadata change: a re-sealed SealedSecret (new provenance record)
+    or new labels apply; only its data and the flag itself stay."""
+    current = desired(annotations={"sealkit.io/unsealed-from": "old"})
+    current["immutable"] = True
+    want = desired(labels={"new": "label"}, annotations={"sealkit.io/unsealed-from": "new"})
+    for wanted in ({**want, "immutable": True}, want):
+        plan = plan_write(wanted, current, UID)
+        assert plan.action is Action.UPDATE and plan.body is not None
+        assert plan.body["immutable"] is True and plan.body["data"] == current["data"]
+        assert plan.body["metadata"]["labels"] == {"new": "label"}
+    assert plan_write({**want, "immutable": False}, current, UID).action is Action.IMMUTABLE
+
+
 def test_type_change_is_refused_clearly() -> None:
     plan = plan_write({**desired(), "type": "kubernetes.io/tls"}, desired(), UID)
     assert plan.action is Action.IMMUTABLE and "type" in plan.message

@@ -3,7 +3,8 @@
 Bitnami's rules: a Secret this SealedSecret controls is replaced; an unowned one is left alone unless it
 says `sealedsecrets.bitnami.com/managed: "true"` (taken over: data, labels, annotations, owner replaced) or
 `.../patch: "true"` (data, labels, annotations merged in; ownership taken only when also managed). Nothing
-is written when the result equals what exists, and an immutable Secret is never rewritten.
+is written when the result equals what exists, and an immutable Secret's data is never rewritten (its
+metadata is, as the API server allows).
 """
 
 from __future__ import annotations
@@ -81,6 +82,10 @@ def should_recreate(deleted_secret: Mapping[str, Any], owner_uid: str | None) ->
     return controlled_by(deleted_secret, owner_uid) or is_managed(deleted_secret)
 
 
+def _data(secret: Mapping[str, Any]) -> dict[str, Any]:
+    return dict(secret.get("data") or {})
+
+
 def _comparable(secret: Mapping[str, Any]) -> tuple[Any, ...]:
     meta = secret.get("metadata") or {}
     return (
@@ -143,7 +148,9 @@ def plan_write(desired: Mapping[str, Any], existing: Mapping[str, Any] | None, o
             message=f"the target Secret {namespace}/{name} has type {old_type!r} and a Secret's type cannot "
             f"change to {new_type!r}: delete the Secret to let the controller re-create it",
         )
-    if existing.get("immutable"):
+    if existing.get("immutable") and (not new.get("immutable") or _data(new) != _data(existing)):
+        # Its data (and the flag) cannot change; its metadata can, as for any Secret: a SealedSecret re-sealed
+        # with the same values (a new ciphertext, so a new provenance record) or with new labels still applies.
         return Plan(Action.IMMUTABLE, message=immutable_message(namespace, name))
     new.pop("stringData", None)
     return Plan(Action.UPDATE, new)
