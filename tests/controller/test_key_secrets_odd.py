@@ -12,7 +12,7 @@ from sealkit.bitnami import SEALING_KEY_LABEL
 from sealkit.keygen import generate_key_pair
 from sealkit.keysecrets import key_secret_manifest, successor_secret_name
 from sealkit_controller.wiring import ControllerThread
-from tests.support.cluster import CONTROLLER_NS, Cluster
+from tests.support.cluster import CONTROLLER_NS, Cluster, LogLines
 
 
 def key_secrets(cluster: Cluster) -> list[dict[str, Any]]:
@@ -60,3 +60,28 @@ def test_a_copy_of_the_newest_key_under_its_successors_name_does_not_stop_renewa
         served = served_certificate(running)
     (new,) = made
     assert served == base64.b64decode(new["data"]["tls.crt"])
+
+
+def test_a_renewal_the_api_refuses_at_start_leaves_the_held_key_serving(cluster: Cluster, logs: LogLines) -> None:
+    """A key due at start whose key Secret the API server refuses (403 here; 422, 5xx and timeouts alike) failed
+    the whole start-up: nothing served or unsealed with the key held, and start-up retried every second without
+    backoff, generating a new RSA key each time. Now it is one warning per attempt, the held key keeps working
+    and renewal retries with backoff; once the API accepts, exactly one key is made."""
+    old = generate_key_pair(bits=2048, now=dt.datetime.now(dt.UTC) - dt.timedelta(days=40))
+    manifest = key_secret_manifest(old, namespace=CONTROLLER_NS, prefix="sealed-secrets-key")
+    manifest["metadata"]["name"] = "sealed-secrets-keyold"
+    cluster.create(manifest)
+    creates = f"/api/v1/namespaces/{CONTROLLER_NS}/secrets$"
+    cluster.kube.fail("POST", creates, 403, times=None, message="forbidden by policy")
+    with cluster.start() as running:
+        assert served_certificate(running) == old.certificate_pem
+        cluster.wait(lambda: sum("could not make a new sealing key" in line for line in logs.lines) >= 3)
+        cluster.kube.clear_faults()
+        cluster.wait(lambda: len(key_secrets(cluster)) == 2)
+        cluster.never(lambda: len(key_secrets(cluster)) > 2, 0.5)
+    warnings = [line for line in logs.lines if "could not make a new sealing key" in line]
+    assert all(
+        w.startswith("WARNING ") and w.endswith("; the keys held keep serving): 403 Forbidden: forbidden by policy")
+        for w in warnings
+    ), warnings
+    assert not any("start-up failed" in line for line in logs.lines)

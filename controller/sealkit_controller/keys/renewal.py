@@ -327,7 +327,12 @@ class KeyManager:
     # --- the renewal loop ------------------------------------------------------------------------------
 
     async def ensure_or_report(self) -> bool:
-        """`ensure`, but a key that cannot be made safely now is reported (log, event, metrics), not raised."""
+        """`ensure`, but a key that cannot be made safely now is reported (log, event, metrics), not raised.
+
+        So is the API refusing the new key Secret (403, 422, 5xx, a timeout) while a key is known: the keys held
+        keep serving and the renewal loop retries with backoff. With no key at all it is raised: start-up fails
+        and is retried, as Bitnami's controller exits.
+        """
         try:
             made = await self.ensure()
         except KeyUnavailable as exc:
@@ -335,8 +340,24 @@ class KeyManager:
             wait = self._backoff.delay(self.failures)
             await self.report.failed(exc.operation, exc, retry_in=wait)
             return False
+        except SealkitError as exc:  # the API's errors included
+            if self._store.newest_known() is None:
+                raise
+            self.failures += 1
+            self._log_failure(self._backoff.delay(self.failures), exc)
+            return False
         self.failures = 0
         return made
+
+    def _log_failure(self, wait: float, exc: SealkitError) -> None:
+        held = "; the keys held keep serving" if self._store.newest_known() is not None else ""
+        logger.warning(
+            "could not make a new sealing key in namespace %s (retrying in %.1fs%s): %s",
+            self._settings.namespace,
+            wait,
+            held,
+            exc,
+        )
 
     def start(self) -> None:
         self._background.start()
@@ -364,12 +385,7 @@ class KeyManager:
             except SealkitError as exc:  # the API's errors included
                 self.failures += 1
                 wait = self._backoff.delay(self.failures + 1)
-                logger.warning(
-                    "could not make a new sealing key in namespace %s (retrying in %.1fs): %s",
-                    self._settings.namespace,
-                    wait,
-                    exc,
-                )
+                self._log_failure(wait, exc)
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._wake.wait(), timeout=wait)
 
