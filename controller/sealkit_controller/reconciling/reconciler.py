@@ -102,7 +102,9 @@ def event_name(body: Mapping[str, Any], outcome: status.Outcome, prior_status: M
         str(part) for part in (meta.get("uid"), meta.get("generation"), outcome.reason, outcome.message, prior)
     )
     digest = hashlib.sha256(fact.encode("utf-8", "surrogateescape")).hexdigest()[:16]
-    return f"{str(meta.get('name') or 'sealedsecret')[:200]}.{digest}"
+    # A DNS subdomain as the API server wants it: the name cut short must not end in '-' or '.' ("a-.digest").
+    prefix = str(meta.get("name") or "sealedsecret")[:200].rstrip("-.") or "sealedsecret"
+    return f"{prefix}.{digest}"
 
 
 def reported_failure(body: Mapping[str, Any]) -> tuple[str, str] | None:
