@@ -1,4 +1,5 @@
-"""Key Vault SDK clients, built one way: no SDK retries, short timeouts, the challenge check as asked.
+"""Key Vault SDK clients, built one way: no SDK retries, short timeouts, the challenge check as asked, every
+answer read bounded.
 
 The secrets, keys and certificates clients for a vault URL and a credential (`credentials.py`). A later
 wrap/unwrap client (azure-keyvault-keys `CryptographyClient`) belongs here too.
@@ -7,9 +8,13 @@ wrap/unwrap client (azure-keyvault-keys `CryptographyClient`) belongs here too.
 from __future__ import annotations
 
 import functools
+import time
 import urllib.parse
 from collections.abc import Iterable, Iterator
 from typing import Any
+
+MAX_ANSWER_BYTES = 4 * 1024 * 1024  # a secret value is at most 25 KB, a listing page 25 items
+_CHUNK = 64 * 1024
 
 SECRET = "secret"  # noqa: S105 - an object kind
 KEY = "key"
@@ -46,10 +51,63 @@ def answer_refused() -> type[Exception]:
     return AnswerRefused
 
 
-def pinned(url: str, options: dict[str, Any]) -> dict[str, Any]:
-    """`options` plus a policy that refuses any request not to `url`'s scheme, host and port.
+@functools.cache
+def _transport_class() -> type[Any]:
+    """azure-core's requests transport, reading every body bounded: at most MAX_ANSWER_BYTES after
+    decompression (the SDK reads whole bodies, a gzip bomb included), and within the read timeout as a whole
+    (a vault trickling bytes held a call open for ever: the timeout is per socket read)."""
+    import requests
+    from azure.core.pipeline.transport import RequestsTransport
 
-    It runs after the SDK's retry and redirect policies and before its authentication policy, so a
+    class BoundedSession(requests.Session):
+        def send(self, request: requests.PreparedRequest, **kwargs: Any) -> requests.Response:
+            kwargs["stream"] = True
+            response = super().send(request, **kwargs)
+            timeout = kwargs.get("timeout")
+            budget = timeout[-1] if isinstance(timeout, tuple) else timeout
+            deadline = time.monotonic() + (budget if isinstance(budget, int | float) else 30.0)
+            chunks: list[bytes] = []
+            size = 0
+            try:
+                while chunk := response.raw.read1(_CHUNK, decode_content=True):
+                    size += len(chunk)
+                    if size > MAX_ANSWER_BYTES:
+                        raise answer_refused()(f"the vault's answer is larger than {MAX_ANSWER_BYTES // 2**20} MiB")
+                    chunks.append(chunk)
+                    if time.monotonic() > deadline:
+                        raise requests.exceptions.ReadTimeout("timed out reading the answer")
+            finally:
+                response.close()
+            response._content = b"".join(chunks)  # requests' own slot for a body read
+            response._content_consumed = True
+            return response
+
+    class BoundedTransport(RequestsTransport):  # type: ignore[misc]
+        session: Any
+
+        def open(self) -> None:
+            if not self.session and self._session_owner:
+                self.session = BoundedSession()
+                self._init_session(self.session)
+            super().open()
+
+    return BoundedTransport
+
+
+_CONNECTION = ("connection_timeout", "read_timeout", "connection_verify", "connection_cert", "use_env_settings")
+
+
+def bounded_transport(options: dict[str, Any]) -> Any:
+    """A transport for one client, with the connection settings of `options` (timeouts, CA, client certificate:
+    a client given a transport ignores its own)."""
+    return _transport_class()(**{name: options[name] for name in _CONNECTION if name in options})
+
+
+def pinned(url: str, options: dict[str, Any]) -> dict[str, Any]:
+    """`options` plus a policy that refuses any request not to `url`'s scheme, host and port, and a transport
+    that reads answers bounded (`bounded_transport`; unless `options` brings its own).
+
+    The policy runs after the SDK's retry and redirect policies and before its authentication policy, so a
     `nextLink` or a redirect to another host is refused before a bearer token is attached (the SDK would
     follow it, answer that host's challenge and send it a token).
     """
@@ -65,7 +123,7 @@ def pinned(url: str, options: dict[str, Any]) -> dict[str, Any]:
                 shown = f"{parts.scheme}://{parts.netloc.rpartition('@')[2]}"
                 raise answer_refused()(f"the vault's answer leads to another host ({shown}); not followed")
 
-    return {**options, "per_retry_policies": [SameVault()]}
+    return {"transport": bounded_transport(options), **options, "per_retry_policies": [SameVault()]}
 
 
 def bounded_pages(pages: Iterable[Any], *, max_pages: int = 10_000) -> Iterator[Any]:
