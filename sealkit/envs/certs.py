@@ -13,6 +13,8 @@ and DER digest only (Bitnami's carry an extension `cryptography` cannot parse).
 from __future__ import annotations
 
 import datetime as dt
+import os
+import stat
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -102,15 +104,26 @@ def served_certificate(data: bytes, source: str, now: dt.datetime | None = None)
 
 
 def read_repo_file(root: Path, relpath: str, what: str) -> bytes | None:
-    """A certificate file named in the spec, at most MAX_CERT_BYTES; None when it does not exist."""
+    """A certificate file named in the spec, at most MAX_CERT_BYTES; None when nothing is there. Anything there
+    that is not a regular file is an error naming it: a directory, a named pipe or device (opened without
+    waiting for a writer: reading one hung), a symbolic link to nothing (never taken for absent)."""
     path = root / relpath
     try:
-        with path.open("rb") as handle:
-            data = handle.read(MAX_CERT_BYTES + 1)
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC)
     except FileNotFoundError:
+        if path.is_symlink():
+            raise InputError(f"{what} is a symbolic link to nothing: {relpath}") from None
         return None
-    except IsADirectoryError:
-        raise InputError(f"{what} is a directory, not a certificate file: {relpath}") from None
+    except OSError as exc:
+        raise InputError(f"cannot read {what} ({os_reason(exc)}): {relpath}") from None
+    try:
+        mode = os.fstat(fd).st_mode
+        if not stat.S_ISREG(mode):
+            os.close(fd)
+            kind = "a directory, not a certificate file" if stat.S_ISDIR(mode) else "not a regular file"
+            raise InputError(f"{what} is {kind}: {relpath}")
+        with os.fdopen(fd, "rb") as handle:
+            data = handle.read(MAX_CERT_BYTES + 1)
     except OSError as exc:
         raise InputError(f"cannot read {what} ({os_reason(exc)}): {relpath}") from None
     if len(data) > MAX_CERT_BYTES:

@@ -16,10 +16,10 @@ WHAT = "the sealing certificate of environment prod"
 
 
 def _refuse(monkeypatch: pytest.MonkeyPatch, exc: OSError) -> None:
-    def refuse(self: Path, *args: Any, **kwargs: Any) -> Any:
+    def refuse(*args: Any, **kwargs: Any) -> Any:
         raise exc
 
-    monkeypatch.setattr(Path, "open", refuse)
+    monkeypatch.setattr(os, "open", refuse)
 
 
 @pytest.mark.parametrize(
@@ -44,3 +44,23 @@ def test_a_certificate_that_cannot_be_read_says_why(
 
 def test_a_certificate_that_is_not_there_is_none(tmp_path: Path) -> None:
     assert read_repo_file(tmp_path, "certs/prod.pem", WHAT) is None
+
+
+@pytest.mark.parametrize(
+    ("make", "what"),
+    [
+        (lambda path: os.mkfifo(path), "is not a regular file"),  # opening it waited for a writer for ever
+        (lambda path: path.symlink_to("/dev/zero"), "is not a regular file"),
+        (lambda path: path.symlink_to("missing.pem"), "is a symbolic link to nothing"),  # was: not there
+        (lambda path: path.mkdir(), "is a directory, not a certificate file"),
+    ],
+    ids=["named pipe", "device", "dangling link", "directory"],
+)
+def test_a_certificate_that_is_not_a_regular_file_is_named(tmp_path: Path, make: Any, what: str) -> None:
+    """A named pipe committed where the certificate goes hung `certs pull`, `seal --env` and lint; a link to
+    nothing was taken for no certificate ('new' for --check, then 'the file appeared ...; run again')."""
+    (tmp_path / "certs").mkdir()
+    make(tmp_path / "certs" / "prod.pem")
+    with pytest.raises(InputError) as caught:
+        read_repo_file(tmp_path, "certs/prod.pem", WHAT)
+    assert str(caught.value) == f"{WHAT} {what}: certs/prod.pem"
