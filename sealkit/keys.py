@@ -70,12 +70,20 @@ def _pem_kind(kind: str) -> str:
     return kind.lower() if kind in _PEM_KINDS else "other blocks"
 
 
-def _load_private_pem(block: str, source: str) -> rsa.RSAPrivateKey:
+def _load_private_pem(kind: str, block: str, source: str) -> rsa.RSAPrivateKey:
+    """One PEM private key block; never prompts for a password (an encrypted key is refused, saying so)."""
+    if kind == "OPENSSH PRIVATE KEY":
+        raise KeyMaterialError("an OpenSSH private key, not a PKCS#1 or PKCS#8 PEM key", where=source)
     try:
         key = serialization.load_pem_private_key(block.encode(), password=None)
-    except (ValueError, TypeError, UnsupportedAlgorithm):
+    except TypeError:  # cryptography: the key is encrypted and no password was given
         raise KeyMaterialError(
-            "a private key block does not parse (encrypted keys are not supported)", where=source
+            "the private key is encrypted (not supported: decrypt it first, e.g. openssl pkey -in FILE -out PLAIN)",
+            where=source,
+        ) from None
+    except (ValueError, UnsupportedAlgorithm):
+        raise KeyMaterialError(
+            "a private key block does not parse (damaged, or not a PKCS#1 or PKCS#8 key)", where=source
         ) from None
     if not isinstance(key, rsa.RSAPrivateKey):
         raise KeyMaterialError("the private key is not RSA", where=source)
@@ -87,7 +95,7 @@ def _keys_from_pem(text: str, source: str) -> list[PrivateKey]:
     cert_pem: bytes | None = None
     for kind, block in _pem_blocks(text):
         if kind.endswith("PRIVATE KEY"):
-            key = _load_private_pem(block, source)
+            key = _load_private_pem(kind, block, source)
             keys.append(PrivateKey(key, fingerprint(key.public_key()), source))
         elif kind == "CERTIFICATE" and cert_pem is None:
             cert_pem = block.encode()

@@ -207,6 +207,30 @@ def test_bad_key_files(data: bytes, message: str) -> None:
     assert "keys.yaml" in str(info.value)
 
 
+def test_encrypted_damaged_and_openssh_keys_say_which(small_key: rsa.RSAPrivateKey) -> None:
+    """Each refused in one line saying what it is, without asking for a password (stdin may be a pipe)."""
+    encrypted = {
+        fmt: small_key.private_bytes(serialization.Encoding.PEM, fmt, serialization.BestAvailableEncryption(b"pw"))
+        for fmt in (serialization.PrivateFormat.TraditionalOpenSSL, serialization.PrivateFormat.PKCS8)
+    }
+    plain = small_key.private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+    ).decode()
+    lines = plain.splitlines()
+    damaged = "\n".join([*lines[:4], lines[-1]]).encode() + b"\n"
+    openssh = small_key.private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.OpenSSH, serialization.NoEncryption()
+    )
+    cases = [
+        *((pem, "^the private key is encrypted \\(not supported: decrypt it first") for pem in encrypted.values()),
+        (damaged, "^a private key block does not parse \\(damaged, or not a PKCS#1 or PKCS#8 key\\): keys.pem$"),
+        (openssh, "^an OpenSSH private key, not a PKCS#1 or PKCS#8 PEM key: keys.pem$"),
+    ]
+    for data, message in cases:
+        with pytest.raises(KeyMaterialError, match=message):
+            load_private_keys(data, "keys.pem")
+
+
 def test_key_file_on_disk(key_files: list[tuple[Path, Path]]) -> None:
     private, cert = key_files[2]
     assert load_private_keys(private.read_bytes())[0].fingerprint == load_certificate(cert.read_bytes()).fingerprint
