@@ -284,15 +284,22 @@ def render_new(
 
 def _kustomization(directory: Path) -> Path | None:
     """The directory's kustomization file, if it has one; one that cannot be looked up is an error naming it
-    (taken for absent, the new files would go unlisted)."""
+    (taken for absent, the new files would go unlisted), and so are two of them (kustomize refuses the
+    directory: listed in one, the new files could be listed in the one it would not read)."""
+    found = []
     for name in KUSTOMIZATION_NAMES:
         candidate = directory / name
         try:
             if candidate.is_file():
-                return candidate
+                found.append(candidate)
         except OSError as exc:
             raise InputError(f"cannot read ({os_reason(exc)}): {candidate}") from None
-    return None
+    if len(found) > 1:
+        names = " and ".join(path.name for path in found)
+        raise InputError(
+            f"the directory has {len(found)} kustomization files ({names}; kustomize refuses it): {directory}"
+        )
+    return found[0] if found else None
 
 
 @dataclass(frozen=True)

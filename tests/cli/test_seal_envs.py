@@ -370,6 +370,20 @@ def test_an_environment_directory_whose_name_no_file_system_takes_is_named_and_n
     assert not repo.dir("dev").exists()
 
 
+def test_two_kustomization_files_are_refused_and_nothing_is_written(repo: EnvRepo) -> None:
+    """kustomize refuses a directory with two of kustomization.yaml/.yml/Kustomization; sealkit listed the new
+    file in the first it found, maybe the one a fixed kustomize or a reviewer would not read."""
+    (repo.dir("staging") / "Kustomization").write_text("resources: []\n")
+    before = snapshot(repo.root)
+    result = run("seal", "--spec", str(repo.spec), "--all-envs", input=secret())
+    assert result.exit_code == 2
+    assert result.output == (
+        "error: the directory has 2 kustomization files (kustomization.yaml and Kustomization; kustomize refuses "
+        f"it): {repo.dir('staging')}\n"
+    )
+    assert snapshot(repo.root) == before
+
+
 def test_a_kustomization_that_cannot_be_looked_up_is_named_and_nothing_is_written(
     repo: EnvRepo, monkeypatch: pytest.MonkeyPatch
 ) -> None:
