@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 
 from sealkit.csi.model import Environment, Spec
 from sealkit.envs.certs import EnvironmentCerts, KnownCert
+from sealkit.errors import InputError
 from sealkit.files import refuse_link_out_of_repo
 from sealkit.filewrites import FileChange, current_text
 from sealkit.provenance import short
@@ -75,6 +76,13 @@ def compare(
     file_path = spec.root / source.file
     root = spec.root.resolve()
     refuse_link_out_of_repo(file_path, root, source.file)  # what is pulled must land in the repo
+    if source.previous and (spec.root / source.previous).resolve() == file_path.resolve():
+        # The replaced certificate would go to the file the served one replaces: lost, whatever the message said.
+        raise InputError(
+            f"environment {env.name}'s previous certificates are kept in its sealing certificate file; "
+            "name another file for sealingCert.previous",
+            where=source.previous,
+        )
     if newest is None:
         change = FileChange(file_path, _pem_text([served]), None)
         return PullResult(env.name, "new", f"{env.name}: new {short(served.sha256)}: {source.file}", [change])

@@ -119,3 +119,24 @@ def test_a_certificate_file_linked_out_of_the_repo_is_refused(
     with pytest.raises(InputError) as caught:
         compare(spec, prod, committed(spec, prod), other)
     assert str(caught.value) == f"a symbolic link out of the repo ({spec.root.resolve()}) is in the way: {linked}"
+
+
+@pytest.mark.parametrize("previous", ["certs/prod.pem", "certs/./prod.pem", "certs/prod-link.pem"])
+def test_previous_certificates_kept_in_the_sealing_certificate_file_are_refused(
+    tmp_path: Path, vectors: dict[str, Any], previous: str
+) -> None:
+    """`previous` names the committed file itself (or a link to it): the pull said 'the replaced one goes to
+    certs/prod.pem' and wrote the served certificate alone there; the replaced one was lost."""
+    repo = make_repo(tmp_path / "repo", vector_pairs(vectors, ("prod",)))
+    (repo.root / "certs/prod-link.pem").symlink_to("prod.pem")
+    source = {"file": "certs/prod.pem", "previous": previous, "url": "https://prod.example/cert.pem"}
+    repo.write_spec({"prod": environment("prod", sealingCert=source)})
+    spec = load_spec(repo.spec, check_bases=False)
+    prod = spec.environments["prod"]
+    (other,) = read_certificates(vectors["keys"][2]["cert_pem"].encode(), "served")
+    with pytest.raises(InputError) as caught:
+        compare(spec, prod, committed(spec, prod), other)
+    assert str(caught.value) == (
+        "environment prod's previous certificates are kept in its sealing certificate file; "
+        f"name another file for sealingCert.previous: {prod.cert_source.previous}"
+    )
