@@ -8,8 +8,10 @@ import datetime as dt
 import urllib.request
 from typing import Any
 
+from cryptography.hazmat.primitives import serialization
+
 from sealkit.bitnami import SEALING_KEY_LABEL
-from sealkit.keygen import generate_key_pair
+from sealkit.keygen import build_certificate, generate_key_pair
 from sealkit.keysecrets import key_secret_manifest, successor_secret_name
 from sealkit_controller.wiring import ControllerThread
 from tests.support.cluster import CONTROLLER_NS, Cluster, LogLines
@@ -85,3 +87,17 @@ def test_a_renewal_the_api_refuses_at_start_leaves_the_held_key_serving(cluster:
         for w in warnings
     ), warnings
     assert not any("start-up failed" in line for line in logs.lines)
+
+
+def test_a_certificate_dated_at_the_calendars_end_does_not_stop_the_controller(cluster: Cluster) -> None:
+    """Its renewal date (NotBefore + renew period) overflowed: start-up failed on it, retried for ever."""
+    far = dt.datetime(9999, 12, 31, tzinfo=dt.UTC)
+    cert = build_certificate(cluster.keys[1].key.key, subject="", not_before=far, not_after=far + dt.timedelta(hours=1))
+    manifest = key_secret_manifest(cluster.keys[1], namespace=CONTROLLER_NS, prefix="sealed-secrets-key")
+    manifest["metadata"]["name"] = "sealed-secrets-keyfuture"
+    manifest["data"]["tls.crt"] = base64.b64encode(cert.public_bytes(serialization.Encoding.PEM)).decode()
+    cluster.create(manifest)
+    cluster.add_key(0)
+    with cluster.start():
+        cluster.create(cluster.seal())
+        assert cluster.wait(cluster.data) == {"foo": b"bar"}

@@ -10,6 +10,8 @@ from typing import Any
 import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
+from hypothesis import example, given
+from hypothesis import strategies as st
 
 from sealkit.bitnami import SEALING_KEY_LABEL
 from sealkit.keygen import GeneratedKey, generate_key_pair
@@ -69,6 +71,21 @@ def test_key_due(small_key: rsa.RSAPrivateKey) -> None:
     assert key_due(fresh, NOW, renew_period=dt.timedelta(0), cutoff=NOW - 2 * DAY) is None
     # A key with no known birth (no certificate) counts as old.
     assert key_due(key_at(small_key, None), NOW, renew_period=renew, cutoff=None) < NOW
+
+
+@given(
+    born=st.datetimes(timezones=st.just(dt.UTC)),
+    renew=st.timedeltas(min_value=dt.timedelta(0), max_value=dt.timedelta(hours=2562047, minutes=47, seconds=16)),
+    cutoff=st.none() | st.datetimes(timezones=st.just(dt.UTC)),
+)
+@example(born=dt.datetime(9999, 12, 31, tzinfo=dt.UTC), renew=30 * DAY, cutoff=None)
+def test_key_due_is_decided_for_any_certificate_date(
+    small_key: rsa.RSAPrivateKey, born: dt.datetime, renew: dt.timedelta, cutoff: dt.datetime | None
+) -> None:
+    """A certificate may be dated up to 9999-12-31 (a key Secret brought in, a clock gone far ahead): its
+    renewal date past the calendar's end overflowed, and start-up failed on it for ever."""
+    due = key_due(key_at(small_key, born), NOW, renew_period=renew, cutoff=cutoff)
+    assert due is None or due >= born or cutoff is not None
 
 
 def test_store_follows_label_and_deletion(generated: GeneratedKey) -> None:

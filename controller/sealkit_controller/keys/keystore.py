@@ -10,6 +10,7 @@ are pure functions; the key-Secret formats are `sealkit.keysecrets` and `sealkit
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import dataclasses
 import datetime as dt
@@ -59,7 +60,9 @@ def key_due(
     if cutoff is not None and born < cutoff.replace(microsecond=0):
         candidates.append(cutoff)
     if renew_period > dt.timedelta(0):
-        candidates.append(born + renew_period)
+        # A certificate may be dated up to 9999-12-31: renewal after the calendar's end is never.
+        with contextlib.suppress(OverflowError):
+            candidates.append(born + renew_period)
     return min(candidates) if candidates else None
 
 
