@@ -8,6 +8,7 @@ wrap/unwrap client (azure-keyvault-keys `CryptographyClient`) belongs here too.
 from __future__ import annotations
 
 import functools
+import json
 import time
 import urllib.parse
 from collections.abc import Iterable, Iterator
@@ -123,7 +124,29 @@ def pinned(url: str, options: dict[str, Any]) -> dict[str, Any]:
                 shown = f"{parts.scheme}://{parts.netloc.rpartition('@')[2]}"
                 raise answer_refused()(f"the vault's answer leads to another host ({shown}); not followed")
 
+        def on_response(self, request: Any, response: Any) -> None:
+            check_shape(request.http_request, response.http_response)
+
     return {"transport": bounded_transport(options), **options, "per_retry_policies": [SameVault()]}
+
+
+def check_shape(request: Any, response: Any) -> None:
+    """A 2xx JSON answer the SDK would crash on or misread is refused (`answers.problem`); one that is not JSON
+    is left to the SDK (its error is read as 'not JSON')."""
+    from sealkit.clients.keyvault import answers
+
+    if not 200 <= response.status_code < 300:
+        return
+    body = response.body()
+    if not body:
+        return
+    try:
+        parsed = json.loads(body)
+    except (ValueError, RecursionError):
+        return
+    found = answers.problem(request.method, request.url, parsed)
+    if found:
+        raise answer_refused()(f"the vault's answer is not what Key Vault sends ({found})")
 
 
 def bounded_pages(pages: Iterable[Any], *, max_pages: int = 10_000) -> Iterator[Any]:

@@ -98,3 +98,21 @@ def test_a_trickling_answer_is_bounded_as_a_whole(
 
     monkeypatch.setattr(kv_https._RequestHandler, "_send", trickle)
     assert refused(reader) == "cannot reach the vault (no answer in time)"
+
+
+@pytest.mark.parametrize(
+    ("attributes", "expected"),
+    [
+        ({"enabled": "false"}, "attributes.enabled is not true or false"),  # was read as enabled
+        ({"enabled": True, "exp": "never"}, "attributes.exp is not a time"),  # came through as a string
+        ("x", "attributes are not a JSON object"),  # a traceback
+    ],
+)
+def test_an_answer_of_the_wrong_shape_is_refused(
+    rewritten: tuple[list[Rewrite], VaultReader, Vault], attributes: object, expected: str
+) -> None:
+    rewrites, reader, _ = rewritten
+    rewrites.append(
+        lambda request, response: Response.json(200, {**json.loads(response.body), "attributes": attributes})
+    )
+    assert refused(reader) == f"the vault's answer is not what Key Vault sends ({expected})"
