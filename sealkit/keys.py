@@ -61,6 +61,10 @@ def _pem_blocks(text: str) -> Iterator[tuple[str, str]]:
         yield kind, text[start:pos]
 
 
+# A PEM private key's first line at the start of a line: a PEM file, also with text before it (`openssl pkcs12
+# -nodes` writes "Bag Attributes", people add a comment), which Go's pem.Decode and kubeseal skip; in a key
+# Secret the PEM is base64 or indented (YAML) or escaped (JSON), never at a line's start.
+_PRIVATE_KEY_LINE = re.compile(r"^\ufeff?-----BEGIN [A-Z0-9 ]*PRIVATE KEY-----\r?$", re.MULTILINE)
 _PLAIN_KIND = re.compile(r"[A-Za-z0-9][-A-Za-z0-9_.]{0,62}")
 _PEM_KINDS = ("CERTIFICATE", "PUBLIC KEY", "RSA PUBLIC KEY", "CERTIFICATE REQUEST", "X509 CRL", "EC PARAMETERS")
 
@@ -208,7 +212,7 @@ def _load(data: bytes, source: str, wrapped: list[tuple[Mapping[str, Any], str]]
         text = data.decode()
     except UnicodeDecodeError:
         raise KeyMaterialError("binary data, not a PEM key or a key Secret", where=source) from None
-    if text.lstrip().startswith("-----BEGIN"):
+    if text.lstrip().startswith("-----BEGIN") or _PRIVATE_KEY_LINE.search(text):
         keys = _keys_from_pem(text, source)
         if not keys:
             kinds = sorted({_pem_kind(kind) for kind, _ in _pem_blocks(text)}) or ["nothing readable"]

@@ -231,6 +231,23 @@ def test_encrypted_damaged_and_openssh_keys_say_which(small_key: rsa.RSAPrivateK
             load_private_keys(data, "keys.pem")
 
 
+@pytest.mark.parametrize(
+    "before",
+    [
+        "Bag Attributes\n    localKeyID: 9E 9E B0 A1\nsubject=CN = sealed-secret\n",  # openssl pkcs12 -nodes
+        "# prod cluster's sealing key, backed up 2026-01-05\n",
+        "\ufeff",  # a byte-order mark
+    ],
+)
+def test_text_before_a_pem_key_is_skipped_as_go_and_kubeseal_skip_it(small_key: rsa.RSAPrivateKey, before: str) -> None:
+    pem = small_key.private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.TraditionalOpenSSL, serialization.NoEncryption()
+    ).decode()
+    for text in (before + pem, (before + pem).replace("\n", "\r\n")):
+        keys = load_private_keys(text.encode(), "keys.pem")
+        assert [k.fingerprint for k in keys] == [fingerprint(small_key.public_key())]
+
+
 def test_key_file_on_disk(key_files: list[tuple[Path, Path]]) -> None:
     private, cert = key_files[2]
     assert load_private_keys(private.read_bytes())[0].fingerprint == load_certificate(cert.read_bytes()).fingerprint
