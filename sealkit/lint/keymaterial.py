@@ -10,12 +10,14 @@ Every file lint reads passes through `find_keys`, text or binary. It recognises:
 - PuTTY `.ppk` keys (`PuTTY-User-Key-File-N:` with `Private-Lines:`) and age identities
   (`AGE-SECRET-KEY-1...`);
 - DER by its ASN.1 structure, at the start of a binary file or base64-encoded in text: PKCS#12
-  (version 3, PKCS#7 data or signedData content), PKCS#8 plain and encrypted (PBES/PKCS#12 PBE
-  algorithms), PKCS#1 RSA and SEC 1 EC keys;
+  (version 3, PKCS#7 data or signedData content), PKCS#8 plain (v1 and v2, the short Ed25519/X25519
+  and Ed448 ones too) and encrypted (PBES/PKCS#12 PBE algorithms), PKCS#1 RSA and SEC 1 EC keys;
 - Java keystores (JKS, JCEKS) with at least one private-key entry (trusted certificates alone
   are public).
 
-Public keys and certificates never match. Results name a line and a kind, never key bytes.
+Text saved as UTF-16 (what Windows PowerShell 5's `>` writes) is read as the text it is: with a byte-order
+mark, or without one when a marker above appears in it one byte apart. Public keys and certificates never
+match. Results name a line and a kind, never key bytes.
 """
 
 from __future__ import annotations
@@ -34,8 +36,14 @@ _PEM_BODY = re.compile(rb"[A-Za-z0-9+/=\s\"'|>+,]*")
 _PUTTY = re.compile(rb"PuTTY-User-Key-File-\d+: [\w@.-]+\r?\nEncryption: ")
 _AGE = re.compile(rb"AGE-SECRET-KEY-1[02-9AC-HJ-NP-Z]{58}")
 _B64_PEM = re.compile(rb"(?<![A-Za-z0-9+/])LS0tLS1CRUdJTi[A-Za-z0-9+/]{20,}")
-_B64_DER = re.compile(rb"(?<![A-Za-z0-9+/])MI[A-Za-z0-9+/]{62,}")
-_PREFILTER = (b"PRIVATE KEY", b"PuTTY-User-Key-File", b"AGE-SECRET-KEY-1", b"LS0tLS1CRUdJTi", b"MI")
+# A DER SEQUENCE (0x30) in base64: "MI" for a long-form length (most keys), "MA".."MH" for one under 128
+# bytes (Ed25519/X25519 and Ed448 PKCS#8, P-256 SEC 1); 64 characters at least (48 bytes, an Ed25519 key).
+# (The lookbehind comes after the literal "M" so the regex engine searches for it fast.)
+_B64_DER = re.compile(rb"M[A-I](?<![A-Za-z0-9+/]M[A-I])[A-Za-z0-9+/]{62,}")
+_TEXT_MARKERS = (b"PRIVATE KEY", b"PuTTY-User-Key-File", b"AGE-SECRET-KEY-1", b"LS0tLS1CRUdJTi")
+_UTF16_BOMS = {b"\xff\xfe": "utf-16-le", b"\xfe\xff": "utf-16-be"}
+# The markers one byte apart, as UTF-16 (either byte order) spells them.
+_UTF16_MARKERS = tuple(b"\x00".join(bytes([c]) for c in marker) for marker in _TEXT_MARKERS)
 
 MIN_BODY = 40  # base64 characters a PEM block needs to hold key material
 _BODY_WINDOW = 400
@@ -91,7 +99,7 @@ def der_kind(data: bytes) -> str | None:
         if content.startswith(_PKCS7_DATA) and content[len(_PKCS7_DATA) : len(_PKCS7_DATA) + 1] in (b"\x01", b"\x02"):
             return "a PKCS#12 keystore (.p12/.pfx)"
         return None
-    if rest.startswith(b"\x02\x01\x00\x30"):
+    if rest.startswith((b"\x02\x01\x00\x30", b"\x02\x01\x01\x30")):  # PKCS#8 v1, v2 (OneAsymmetricKey)
         algorithm = _header(rest, 3)
         if algorithm is not None and rest[algorithm[1] : algorithm[1] + 1] == b"\x06":
             return "a PKCS#8 private key (DER)"
@@ -159,6 +167,17 @@ def _b64_prefix(token: bytes, length: int) -> bytes:
         return b""
 
 
+def _utf16(data: bytes) -> bytes | None:
+    """UTF-16 text (a byte-order mark, or NUL bytes and a marker one byte apart) as UTF-8, line for line;
+    None for anything else."""
+    encoding = _UTF16_BOMS.get(data[:2])
+    if encoding is None:
+        if b"\x00" not in data or not any(marker in data for marker in _UTF16_MARKERS):
+            return None
+        encoding = "utf-16-le" if data[1::2].count(0) >= data[::2].count(0) else "utf-16-be"
+    return data.decode(encoding, "replace").encode("utf-8", "replace")
+
+
 def find_keys(data: bytes) -> list[KeyFind]:
     """Every private key in a file's bytes, by line (at most one per line)."""
     found: dict[int, str] = {}
@@ -167,14 +186,25 @@ def find_keys(data: bytes) -> list[KeyFind]:
         found[1] = magic + " with a private key"
     if data[:1] == b"\x30" and (kind := der_kind(data[:64])):
         found.setdefault(1, kind)
-    if not any(marker in data for marker in _PREFILTER):
+    text = _utf16(data)
+    if text is not None:
+        for key in _find_in_text(text):
+            found.setdefault(key.line, key.what)
         return _sorted(found)
+    for key in _find_in_text(data):
+        found.setdefault(key.line, key.what)
+    return _sorted(found)
+
+
+def _find_in_text(data: bytes) -> list[KeyFind]:
+    """The keys written as text: PEM, PuTTY, age, and base64 of PEM or DER."""
+    found: dict[int, str] = {}
 
     def line_of(offset: int) -> int:
         return data.count(b"\n", 0, offset) + 1
 
     blocks: list[tuple[int, int]] = []  # PEM blocks found: their bodies are not reported again as DER
-    for match in _PEM.finditer(data):
+    for match in _PEM.finditer(data) if b"PRIVATE KEY" in data else ():
         if _has_body(data, match.end()):
             label = match.group(1).decode() if match.group(1) else "SSH2 ENCRYPTED PRIVATE KEY"
             found.setdefault(line_of(match.start()), _PEM_KINDS.get(label, f"a private key (PEM {label})"))

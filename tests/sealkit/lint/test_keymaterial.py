@@ -7,7 +7,9 @@ from pathlib import Path
 
 import pytest
 from cryptography.hazmat.primitives import serialization as ser
-from cryptography.hazmat.primitives.asymmetric import rsa
+from cryptography.hazmat.primitives.asymmetric import ec, ed448, ed25519, rsa, x25519
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from sealkit.lint.keymaterial import der_kind, find_keys
 
@@ -54,3 +56,61 @@ def test_der_kinds(key: rsa.RSAPrivateKey) -> None:
         "a PKCS#8 private key (DER)"
     )
     assert der_kind(b"\x30") is None and der_kind(b"") is None and der_kind(b"\x30\x84\xff\xff\xff\xff") is None
+
+
+def _ed25519_pkcs8_v2(v1: bytes, public: bytes) -> bytes:
+    """OneAsymmetricKey v2 (RFC 5958: version 1 and the public key), as OpenSSL and Go write Ed25519 keys too."""
+    body = b"\x02\x01\x01" + v1[5:] + b"\x81\x21\x00" + public
+    return b"\x30" + bytes([len(body)]) + body
+
+
+def test_short_der_keys_in_base64_are_found() -> None:
+    ed = ed25519.Ed25519PrivateKey.generate()
+    v1 = ed.private_bytes(ser.Encoding.DER, ser.PrivateFormat.PKCS8, ser.NoEncryption())
+    public = ed.public_key().public_bytes(ser.Encoding.Raw, ser.PublicFormat.Raw)
+    short = {
+        "Ed25519 PKCS#8": v1,
+        "Ed25519 PKCS#8 v2": _ed25519_pkcs8_v2(v1, public),
+        "X25519 PKCS#8": x25519.X25519PrivateKey.generate().private_bytes(
+            ser.Encoding.DER, ser.PrivateFormat.PKCS8, ser.NoEncryption()
+        ),
+        "Ed448 PKCS#8": ed448.Ed448PrivateKey.generate().private_bytes(
+            ser.Encoding.DER, ser.PrivateFormat.PKCS8, ser.NoEncryption()
+        ),
+        "P-256 SEC 1": ec.generate_private_key(ec.SECP256R1()).private_bytes(
+            ser.Encoding.DER, ser.PrivateFormat.TraditionalOpenSSL, ser.NoEncryption()
+        ),
+    }
+    for what, der in short.items():
+        assert der[1] < 0x80, what  # a short-form length: base64 "MA".."MH", not "MI"
+        data = b"apiVersion: v1\nkind: ConfigMap\nbinaryData:\n  key: " + base64.b64encode(der) + b"\n"
+        assert [k.line for k in find_keys(data)] == [4], what
+        assert find_keys(der), what
+    spki = (
+        ec.generate_private_key(ec.SECP256R1())
+        .public_key()
+        .public_bytes(ser.Encoding.DER, ser.PublicFormat.SubjectPublicKeyInfo)
+    )  # public, and short too
+    assert find_keys(b"key: " + base64.b64encode(spki) + b"\n") == []
+
+
+@pytest.fixture(scope="module")
+def pem(key: rsa.RSAPrivateKey) -> bytes:
+    return key.private_bytes(ser.Encoding.PEM, ser.PrivateFormat.TraditionalOpenSSL, ser.NoEncryption())
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    before=st.lists(st.text(st.characters(codec="ascii", exclude_characters="\r\n"), max_size=30), max_size=5),
+    encoding=st.sampled_from(["utf-16", "utf-16-le", "utf-16-be"]),
+    base64_encoded=st.booleans(),
+)
+def test_keys_in_utf16_text_are_found_at_their_lines(
+    pem: bytes, before: list[str], encoding: str, base64_encoded: bool
+) -> None:
+    """Windows PowerShell 5 writes `>` redirections as UTF-16 (with a byte-order mark); without one too."""
+    body = base64.b64encode(pem) if base64_encoded else pem
+    text = "".join(line + "\n" for line in before) + "key: |\n" + body.decode() + "\n"
+    expected = [k.line for k in find_keys(text.encode())]
+    assert expected == [len(before) + 2]
+    assert [k.line for k in find_keys(text.encode(encoding))] == expected
