@@ -7,8 +7,11 @@ unreachable, a challenge for another resource, ...) is decided here only.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import math
+import os
+import re
 from dataclasses import dataclass
 
 from sealkit.clients.keyvault.credentials import credential_failed, credential_message
@@ -49,8 +52,35 @@ class Problem:
     resource: str = "?"  # for CHALLENGE: the resource the vault named
 
 
+# A bearer token or any JWT: a broken proxy or a hostile vault may echo the request's Authorization header in
+# its error message, which every use prints.
+_TOKEN = re.compile(r"(?i)\bbearer\s+[^\s,;\"']+|\beyJ[\w-]*\.[\w.-]*")
+
+
+def scrub(text: str) -> str:
+    """`text` with every bearer token or JWT in it, and the value of AZURE_CLIENT_SECRET, replaced by `[redacted]`."""
+    secret = os.environ.get("AZURE_CLIENT_SECRET", "")
+    if len(secret) >= 8:
+        text = text.replace(secret, "[redacted]")
+    return _TOKEN.sub("[redacted]", text)
+
+
 def classify(exc: Exception) -> Problem | None:
-    """What `exc` is, or None when it is no SDK failure at all (the caller re-raises it)."""
+    """What `exc` is, or None when it is no SDK failure at all (the caller re-raises it); the service's words
+    and the exception's text come without tokens (`scrub`)."""
+    problem = _classify(exc)
+    if problem is None:
+        return None
+    return dataclasses.replace(
+        problem,
+        service=scrub(problem.service),
+        text=scrub(problem.text),
+        own=scrub(problem.own),
+        credential=scrub(problem.credential),
+    )
+
+
+def _classify(exc: Exception) -> Problem | None:
     from azure.core.exceptions import (
         AzureError,
         ClientAuthenticationError,

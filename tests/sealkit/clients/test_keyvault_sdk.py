@@ -116,3 +116,19 @@ def test_an_answer_of_the_wrong_shape_is_refused(
         lambda request, response: Response.json(200, {**json.loads(response.body), "attributes": attributes})
     )
     assert refused(reader) == f"the vault's answer is not what Key Vault sends ({expected})"
+
+
+def test_a_token_echoed_in_an_error_is_not_shown(rewritten: tuple[list[Rewrite], VaultReader, Vault]) -> None:
+    """A vault (or a proxy before it) echoing the Authorization header in its error message had the bearer token
+    printed in the one-line error (the service's message is part of it)."""
+    rewrites, reader, _ = rewritten
+
+    def echo(request: Request, response: Response) -> Response:
+        message = f"Caller was not authorized. Request: {request.header('authorization')}"
+        return Response.json(403, {"error": {"code": "Forbidden", "message": message}})
+
+    rewrites.append(echo)
+    assert refused(reader) == (
+        "403 Forbidden: this identity may not read secrets here (needs e.g. the Key Vault Secrets User role or a "
+        "get access policy): Caller was not authorized. Request: [redacted]"
+    )
