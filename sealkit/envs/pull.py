@@ -102,3 +102,32 @@ def compare(
     elif replaced:
         message += " (the replaced one is not kept: name sealingCert.previous in the spec to keep it)"
     return PullResult(env.name, "changed", message, changes)
+
+
+def refuse_another_environments(served: dict[str, KnownCert], known: dict[str, EnvironmentCerts]) -> None:
+    """Refuses a cluster (or URL) that serves a certificate another environment holds (committed, or served in
+    this run) in place of its own: a context or URL that reaches the wrong cluster, which would have sealing
+    for this environment use the other's key (prod's secrets opened by whoever holds dev's). A certificate
+    already committed for both environments (a key shared on purpose) stays as it is.
+
+    `served`: environment -> what its source serves now; `known`: every environment's committed certificates.
+    """
+    for name, cert in served.items():
+        own = known[name].newest
+        if own is not None and own.sha256 == cert.sha256:
+            continue
+        holders = [
+            other
+            for other in known
+            if other != name
+            and (
+                any(c.sha256 == cert.sha256 for c in known[other].all())
+                or (other in served and served[other].sha256 == cert.sha256)
+            )
+        ]
+        if holders:
+            raise InputError(
+                f"the certificate {short(cert.sha256)} served for environment {name} is environment "
+                f"{holders[0]}'s: is that {name}'s cluster? (a key shared on purpose: commit the file by hand)",
+                where=cert.source,
+            )

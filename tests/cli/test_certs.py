@@ -102,3 +102,33 @@ def test_a_committed_certificate_file_holding_a_private_key_is_refused(
             expected = "holds a private key beside the certificate: a sealing certificate is public, keep the key out"
             assert result.output == f"error: {expected} of it: {holder}\n"
             assert files(tmp_path) == before, "nothing written"
+
+
+def test_a_cluster_serving_another_environments_certificate_is_refused(
+    tmp_path: Path, small_key: rsa.RSAPrivateKey, vectors: dict[str, Any]
+) -> None:
+    """prod's URL (or context) reaches dev's cluster: the pull committed dev's certificate as prod's, and prod's
+    secrets were then sealed for whoever holds dev's key. A key committed for both (shared on purpose) stays."""
+    dev_cert = make_certificate(small_key)
+    (tmp_path / "certs").mkdir()
+    (tmp_path / "certs/prod.pem").write_text(vectors["keys"][0]["cert_pem"])
+    with serving("/v1/cert.pem", dev_cert) as url:
+        where = f"{url}/v1/cert.pem"
+        envs = {name: {"sealingCert": {"file": f"certs/{name}.pem", "url": where}} for name in ("dev", "prod")}
+        spec = write_spec(tmp_path, envs)
+        before = files(tmp_path)
+        both = run("certs", "pull", "--spec", str(spec))  # nothing committed for dev: both serve one certificate
+        assert both.exit_code == 2 and "served for environment dev is environment prod's" in both.output
+        assert files(tmp_path) == before, "nothing written"
+        (tmp_path / "certs/dev.pem").write_bytes(dev_cert)
+        before = files(tmp_path)
+        for args in (["--env", "prod"], [], ["--check"]):
+            result = run("certs", "pull", "--spec", str(spec), *args)
+            assert result.exit_code == 2, (args, result.output)
+            assert result.output.startswith("error: the certificate sha256:"), result.output
+            assert " served for environment prod is environment dev's: is that prod's cluster?" in result.output
+            assert result.output.endswith(f": {where} (environment prod)\n") and result.output.count("\n") == 1
+            assert files(tmp_path) == before, "nothing written"
+        (tmp_path / "certs/prod.pem").write_bytes(dev_cert)  # shared on purpose, committed by hand
+        result = run("certs", "pull", "--spec", str(spec), "--check")
+        assert result.exit_code == 0 and result.output.count(": unchanged sha256:") == 2, result.output

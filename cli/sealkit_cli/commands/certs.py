@@ -12,9 +12,9 @@ import sys
 
 import click
 
-from sealkit.envs.certs import committed, served_certificate
+from sealkit.envs.certs import EnvironmentCerts, KnownCert, committed, served_certificate
 from sealkit.envs.layout import choose
-from sealkit.envs.pull import PullResult, compare, offline_status
+from sealkit.envs.pull import PullResult, compare, offline_status, refuse_another_environments
 from sealkit_cli import completers, environments
 from sealkit_cli.options import option
 
@@ -49,15 +49,19 @@ def pull(envs: tuple[str, ...], check: bool, spec_file: str | None, kubeconfig: 
     chosen = choose(spec, envs, not envs)
     fetch = environments.fetcher(kubeconfig)
     results: list[PullResult] = []
+    known: dict[str, EnvironmentCerts] = {}
+    served: dict[str, KnownCert] = {}
     for env in chosen:
-        known = committed(spec, env, refuse_private_keys=True)
+        known[env.name] = committed(spec, env, refuse_private_keys=True)
         source = env.cert_source
         if not source.file or not (source.url or source.context):
-            results.append(offline_status(env, known))
+            results.append(offline_status(env, known[env.name]))
             continue
         data, where = fetch(source, env.name)
-        served = served_certificate(data, f"{where} (environment {env.name})")
-        results.append(compare(spec, env, known, served))
+        served[env.name] = served_certificate(data, f"{where} (environment {env.name})")
+        results.append(compare(spec, env, known[env.name], served[env.name]))
+    others = {env.name: committed(spec, env) for env in spec.environments.values() if env.name not in known}
+    refuse_another_environments(served, {**known, **others})
     if check:
         for result in results:
             prefix = "stale: " if result.status in ("changed", "new") else ""
