@@ -172,3 +172,32 @@ def test_an_immutable_secret_takes_a_resealed_sealedsecret(cluster: Cluster, con
     assert secret["data"] == first["data"] and secret["immutable"] is True
     status = cluster.wait(lambda: (s := (cluster.sealed() or {}).get("status")) and s["observedGeneration"] == 2 and s)
     assert [(c["type"], c["status"]) for c in status["conditions"]] == [("Synced", "True"), ("Ready", "True")]
+
+
+def test_a_status_names_the_generation_its_attempt_handled(
+    cluster: Cluster, controller: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A new generation arriving while an attempt reports (between its write and its status): the status says
+    the generation that attempt handled, never the new one with the old Secret (kstatus would read Current)."""
+    ctrl = controller.runtime.controller
+    post, patch = ctrl.events.post_blocking, ctrl.client.patch_sealed_secret_status
+    newer = cluster.seal(data={"foo": "newer"})["spec"]
+    written: list[tuple[Any, Any]] = []
+
+    def post_then_bump(obj: Any, type_: str, reason: str, message: str, **kwargs: Any) -> Any:
+        if reason == "Unsealed" and not written:
+            cluster.kube.patch(SS, "SealedSecret", "testsecret", {"spec": newer}, "default")
+            cluster.wait(lambda: ctrl.tracked[("default", "testsecret")].marker[0] == 2)
+        return post(obj, type_, reason, message, **kwargs)
+
+    def recording(namespace: str, name: str, new: dict[str, Any]) -> Any:
+        written.append((new.get("observedGeneration"), cluster.data()))
+        return patch(namespace, name, new)
+
+    monkeypatch.setattr(ctrl.events, "post_blocking", post_then_bump)
+    monkeypatch.setattr(ctrl.client, "patch_sealed_secret_status", recording)
+    cluster.create(cluster.seal())
+    cluster.wait(lambda: (cluster.sealed() or {}).get("status", {}).get("observedGeneration") == 2)
+    assert cluster.data() == {"foo": b"newer"}
+    assert written[0] == (1, {"foo": b"bar"})
+    assert all(data == {"foo": b"newer"} for generation, data in written if generation == 2)

@@ -478,17 +478,17 @@ class Controller:
                 done.stale = True
                 return done
             done.outcome, done.failure = outcome, failure  # applied by `reconcile` even if the report fails
-            done.event_retry, done.report_deferred = self._finish(tracked, outcome, wrote)
+            done.event_retry, done.report_deferred = self._finish(tracked, outcome, wrote, body)
         except ApiError as exc:
             done.error = exc
         except _Stopped:
             done.stale, done.outcome = True, None
         except Exception as exc:  # a bug: the object is reported as failed (fail closed), never silently skipped
-            self._report_unexpected(key, tracked, marker, exc, done)
+            self._report_unexpected(key, tracked, marker, body, exc, done)
         return done
 
     def _report_unexpected(
-        self, key: Key, tracked: Tracked, marker: tuple[Any, ...], exc: Exception, done: _Done
+        self, key: Key, tracked: Tracked, marker: tuple[Any, ...], body: Mapping[str, Any], exc: Exception, done: _Done
     ) -> None:
         """An attempt that failed unexpectedly: logged where it was raised (never its message or class), and
         reported like any failure (Synced/Ready False, Stalled, a Warning event), so the object does not sit
@@ -502,7 +502,7 @@ class Controller:
         done.outcome = _stalled(status.ERR_UNSEAL_FAILED, message, status.UNEXPECTED_ERROR)
         done.failure = UNEXPECTED
         try:
-            done.event_retry, done.report_deferred = self._finish(tracked, done.outcome, False)
+            done.event_retry, done.report_deferred = self._finish(tracked, done.outcome, False, body)
         except _Stopped:
             done.stale = True
         except ApiError as report_exc:
@@ -619,6 +619,7 @@ class Controller:
         namespace, name = key
         if self.tracked.get(key) is not tracked or tracked.marker != marker:
             return
+        body = tracked.body  # the attempt's generation: a newer one may arrive while this reports
         if isinstance(exc, WriteRefused):  # no longer surely the leader: the next leader takes it up
             logger.info("SealedSecret %s/%s: left to the next leader: %s", namespace, name, exc.message)
             return
@@ -640,7 +641,7 @@ class Controller:
             tracked.failure = API
             self.metrics.observe_conditions(namespace, name, {status.SYNCED: "False", status.READY: "False"})
             try:
-                retry, deferred = await self.run(self._finish, tracked, outcome, False)
+                retry, deferred = await self.run(self._finish, tracked, outcome, False, body)
             except ApiError as status_exc:
                 logger.warning("SealedSecret %s/%s: could not record the failure: %s", namespace, name, status_exc)
             except _Stopped:
@@ -660,15 +661,19 @@ class Controller:
         value = "True" if outcome.ok else "False"
         self.metrics.observe_conditions(key[0], key[1], {status.SYNCED: value, status.READY: value})
 
-    def _finish(self, tracked: Tracked, outcome: status.Outcome, wrote: bool) -> tuple[dict[str, Any] | None, bool]:
+    def _finish(
+        self, tracked: Tracked, outcome: status.Outcome, wrote: bool, body: Mapping[str, Any]
+    ) -> tuple[dict[str, Any] | None, bool]:
         """Event, then status (blocking): an event body for `EventRecorder.retry` if one is due, and whether
         the status waits for a Warning event that failed on its way (the caller attempts the object again).
+        `body` is the SealedSecret as the attempt read it: the event and `observedGeneration` are about its
+        generation, not a newer one the watch delivered meanwhile (that one is attempted next).
 
         The status is what tells a new leader or a restart that a failure was reported, so it is not written
         while its event is still unposted; after `EventRecorder.attempts` such attempts the status goes first
         (a lasting event outage must not hide the failure from the status too) and the event is retried alone.
         """
-        retry = self._report(tracked, outcome, wrote)
+        retry = self._report(tracked, outcome, wrote, body)
         if retry is not None and not outcome.ok:
             tracked.unposted += 1
             if tracked.unposted < self.events.attempts:
@@ -684,31 +689,31 @@ class Controller:
                 return None, True
         tracked.unposted = 0
         tracked.phase = m.STATUS
-        self._write_status(tracked, outcome)
+        self._write_status(tracked, outcome, body)
         return retry, False
 
-    def _report(self, tracked: Tracked, outcome: status.Outcome, wrote: bool) -> dict[str, Any] | None:
+    def _report(
+        self, tracked: Tracked, outcome: status.Outcome, wrote: bool, body: Mapping[str, Any]
+    ) -> dict[str, Any] | None:
         if outcome.ok:
             tracked.last_event = None
             if wrote:
                 self._writable()
-                return self.events.post_blocking(
-                    tracked.body, NORMAL, status.UNSEALED, "SealedSecret unsealed successfully"
-                )
+                return self.events.post_blocking(body, NORMAL, status.UNSEALED, "SealedSecret unsealed successfully")
             return None
         event = (outcome.reason, outcome.message)
         if tracked.last_event != event:
             tracked.last_event = event
             prior = tracked.written_status if tracked.written_status is not None else tracked.body.get("status")
-            name = event_name(tracked.body, outcome, prior)
+            name = event_name(body, outcome, prior)
             self._writable()
-            return self.events.post_blocking(tracked.body, WARNING, outcome.reason, outcome.message, name=name)
+            return self.events.post_blocking(body, WARNING, outcome.reason, outcome.message, name=name)
         return None
 
-    def _write_status(self, tracked: Tracked, outcome: status.Outcome) -> None:
+    def _write_status(self, tracked: Tracked, outcome: status.Outcome, body: Mapping[str, Any]) -> None:
         if not self.settings.update_status:
             return
-        meta = tracked.body.get("metadata") or {}
+        meta = body.get("metadata") or {}
         current = tracked.written_status if tracked.written_status is not None else tracked.body.get("status")
         new = status.next_status(
             current, meta.get("generation"), outcome, self.clock(), secret_name=str(meta.get("name") or "")
