@@ -11,6 +11,7 @@ document (exit 1).
 from __future__ import annotations
 
 import json
+import stat
 import sys
 import time
 from collections.abc import Callable, Mapping
@@ -92,7 +93,10 @@ def plan(
     from it cannot be written back), and so is a List holding a SealedSecret (its items are not rewritten),
     never skipped."""
     files: list[tuple[Path, str, list[Document]]] = []
+    named = {str(Path(p)) for p in paths}
     for path in manifest_files(paths):
+        if str(path) not in named:
+            refuse_special_file(path)
         if inside is not None:
             inside(path)
         if in_place:
@@ -118,6 +122,22 @@ def plan(
             "no SealedSecrets found under PATHS (pass --allow-empty to accept that)", where=", ".join(paths)
         )
     return Plan(files)
+
+
+def refuse_special_file(path: Path) -> None:
+    """A file found in a directory must be a regular file (links followed): a named pipe would block the run
+    for ever, a device could be read without end. Named on the command line they are read as streams
+    (`sealkit verify <(kustomize build ...)`, /dev/stdin)."""
+    try:
+        mode = path.stat().st_mode
+    except OSError:
+        return  # its read says why
+    if not stat.S_ISREG(mode):
+        kind = "a named pipe" if stat.S_ISFIFO(mode) else "a socket" if stat.S_ISSOCK(mode) else "a device"
+        raise InputError(
+            f"{kind}, not a regular file: only regular files are read from a directory (name it to read it)",
+            where=str(path),
+        )
 
 
 class Progress:

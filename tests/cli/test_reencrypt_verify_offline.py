@@ -316,6 +316,28 @@ def test_a_pipe_is_verified_and_never_rewritten_in_place(repo: Path, key_files: 
     assert written == [] and stat.S_ISFIFO(pipe.lstat().st_mode)
 
 
+def test_a_pipe_found_in_a_directory_is_refused_never_read(repo: Path, key_files: list[tuple[Path, Path]]) -> None:
+    """A named pipe under a directory blocked `sealkit verify DIR` for ever (its open waits for a writer);
+    refused now, naming it, before any work (exit 2). Named on the command line, a pipe is still read."""
+    key, _ = key_files[0]
+    text = (repo / "apps" / "a" / "secrets.yaml").read_text()
+    pipe = repo / "apps" / "fed.yaml"
+    with fed_pipe(pipe, text):  # a writer waits at the pipe: without the refusal, verify reads it
+        try:
+            result = run("verify", "--private-key", str(key), str(repo))
+        finally:
+            released = os.open(pipe, os.O_RDONLY | os.O_NONBLOCK)  # lets a writer still waiting finish
+    os.close(released)
+    assert result.exit_code == 2, result.output
+    assert result.output == (
+        "error: a named pipe, not a regular file: only regular files are read from a directory "
+        f"(name it to read it): {pipe}\n"
+    )
+    with fed_pipe(pipe, text):
+        named = run("verify", "--private-key", str(key), str(pipe))
+    assert named.exit_code == 0, named.output
+
+
 def test_sealed_secrets_inside_a_list_are_checked_never_skipped(
     tmp_path: Path, key_files: list[tuple[Path, Path]]
 ) -> None:
