@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import copy
 import json
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -155,6 +156,36 @@ def expect_edit(
             meta["annotations"] = {}
         meta["annotations"].update(annotations)
     return out
+
+
+_BASE64 = re.compile(r"[A-Za-z0-9+/]+={0,2}")
+_STR_TAG = "tag:yaml.org,2002:str"
+
+
+def _plain_string(value: str) -> bool:
+    """Whether `value` written plain reads back as this string (not a number, bool or null)."""
+    tag: object = yaml.resolver.Resolver().resolve(yaml.ScalarNode, value, (True, False))  # type: ignore[no-untyped-call]
+    return tag == _STR_TAG
+
+
+def swaps_values_only(text: str, located: SealedDocument, items: Mapping[str, str]) -> bool:
+    """Whether putting `items` into `located`'s document only swaps one base64 value for another, token for
+    token: each item replaces an existing value written on one line as base64 alone (plain, or in quotes:
+    no tag, anchor, alias, block or line break) with base64 in the same style. Such an edit reads back as
+    intended by construction, so the read-back (`check_edit`, a second parse of the file) can be skipped."""
+    for item, value in items.items():
+        span = located.values.get(item)
+        if span is None or span.alias or not _BASE64.fullmatch(value):
+            return False
+        old = text[span.start : span.end]
+        if span.style is None:
+            if not (_BASE64.fullmatch(old) and _plain_string(value)):
+                return False
+        elif span.style not in ('"', "'") or not (
+            len(old) > 2 and old[0] == old[-1] == span.style and _BASE64.fullmatch(old[1:-1])
+        ):
+            return False
+    return True
 
 
 def check_edit(expected: list[Any], text: str, source: str, index: int) -> str:

@@ -46,6 +46,7 @@ from sealkit.yamledit import (
     merge_values,
     sealed_document,
     set_annotations,
+    swaps_values_only,
 )
 
 
@@ -235,6 +236,8 @@ def merge_into_text(
     wanted = _reprovenance(doc, stamp, every_item, path, add_provenance)
     if wanted:
         merged = set_annotations(merged, doc.index, wanted, str(path), check=False)
+    elif existing.located is not None and swaps_values_only(text, existing.located, sealed):
+        return merged  # reads back as intended by construction (a re-seal in place: no second parse)
     # What is written must read back as the file with exactly these items and annotations changed.
     expected = expect_edit(existing.objects, doc.index, sealed, wanted)
     return check_edit(expected, merged, str(path), doc.index)
