@@ -637,7 +637,7 @@ REFUSALS: dict[str, Refusal] = {
     ),
     "dev up --workdir, not a key": Refusal(
         lambda w: ["dev", "up", "--key-size", "2048", "--workdir", str(dev_workdir_with_a_list_for_key(w))],
-        lambda w: f"error: not a key Secret: {w.root / 'dev-workdir' / 'sealing-key.yaml'}",
+        lambda w: f"error: not a key Secret (one v1 Secret expected): {w.root / 'dev-workdir' / 'sealing-key.yaml'}",
     ),
 }
 
