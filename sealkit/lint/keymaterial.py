@@ -25,6 +25,7 @@ from __future__ import annotations
 import base64
 import binascii
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 _PEM = re.compile(
@@ -193,6 +194,31 @@ def find_keys(data: bytes) -> list[KeyFind]:
         return _sorted(found)
     for key in _find_in_text(data):
         found.setdefault(key.line, key.what)
+    return _sorted(found)
+
+
+CHUNK_BYTES = 1 << 20  # what find_keys_in_chunks expects a piece to hold (even, so UTF-16 stays aligned)
+OVERLAP_BYTES = 1 << 14  # each piece is scanned with this much of the one before: more than any marker's window
+
+
+def find_keys_in_chunks(chunks: Iterable[bytes]) -> list[KeyFind]:
+    """`find_keys` over a file read piece by piece (one too large to read whole: memory stays bounded): each
+    piece is scanned behind the end of the one before it, so a key across a boundary is still found, at its
+    line in the whole file."""
+    found: dict[int, str] = {}
+    tail, lines_before, encoding = b"", 0, None
+    for index, chunk in enumerate(chunks):
+        window = tail + chunk
+        if index == 0:
+            finds = find_keys(window)
+            encoding = _UTF16_BOMS.get(window[:2])
+        else:
+            text = window.decode(encoding, "replace").encode("utf-8", "replace") if encoding else _utf16(window)
+            finds = _find_in_text(window if text is None else text)
+        for key in finds:
+            found.setdefault(lines_before + key.line, key.what)
+        tail = window[-OVERLAP_BYTES:]
+        lines_before += window.count(b"\n", 0, len(window) - len(tail))
     return _sorted(found)
 
 

@@ -19,8 +19,11 @@ kind), not in other YAML such as CI pipelines. Nothing here quotes file content.
 
 from __future__ import annotations
 
+import errno
 import json
-from collections.abc import Mapping
+import os
+import stat
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -317,6 +320,17 @@ def read_file(path: Path, limit: int) -> bytes | Hit:
         return too_large(limit)
     except InputError as exc:
         return Hit(catalog.FILE_UNREADABLE, 1, f"cannot be read ({exc.what}): not checked")
+
+
+def read_chunks(path: Path, size: int) -> Iterator[bytes]:
+    """A regular file piece by piece (`size` bytes each, the last shorter), for the one check that reads a file
+    too large to hold whole: private keys in a file under the config's `ignore:` (SK104 is never ignored).
+    Memory stays bounded by `size`; OSError is the caller's to report."""
+    with path.open("rb") as handle:
+        if not stat.S_ISREG(os.fstat(handle.fileno()).st_mode):
+            raise OSError(errno.EINVAL, "not a regular file")
+        while chunk := handle.read(size):
+            yield chunk
 
 
 _BOMS = ((b"\xef\xbb\xbf", "utf-8-sig"), (b"\xff\xfe", "utf-16"), (b"\xfe\xff", "utf-16"))

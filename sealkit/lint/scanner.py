@@ -231,11 +231,25 @@ class Scanner:
 
     def _keys_only(self, source: Source) -> None:
         """A file under the config's `ignore:` is not read as anything, but a private key in it is still one
-        committed (SK104, critical, never ignored); a file that cannot be read whole is passed over as ignored."""
+        committed (SK104, critical, never ignored): one over the size cap is scanned piece by piece (ignoring it
+        is the documented way out of SK004, never of SK104); a pipe over the cap cannot be, and is SK004. A file
+        that cannot be read at all is passed over as ignored."""
         data = self._read(source)
         if isinstance(data, Hit):
-            return
-        for key in keymaterial.find_keys(data):
+            if data.rule is not catalog.FILE_TOO_LARGE:
+                return
+            if source.path is None or source.stream:
+                self._emit(source.display, data)
+                return
+            try:
+                keys = keymaterial.find_keys_in_chunks(loader.read_chunks(source.path, keymaterial.CHUNK_BYTES))
+            except OSError as exc:
+                self._emit(source.display, Hit(catalog.FILE_UNREADABLE, 1, f"cannot be read ({os_reason(exc)}): "
+                                               "not checked for private keys"))  # fmt: skip
+                return
+        else:
+            keys = keymaterial.find_keys(data)
+        for key in keys:
             self._emit(source.display, Hit(catalog.PRIVATE_KEY, key.line, f"{key.what} is committed in this file"))
 
     def _parse(self, source: Source, data: bytes | Hit) -> loader.LoadedFile | None:

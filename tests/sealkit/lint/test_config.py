@@ -7,9 +7,10 @@ from pathlib import Path
 import pytest
 
 from sealkit.errors import InputError
+from sealkit.lint import keymaterial
 from sealkit.lint.config import LintConfig, glob_regex, load_config, parse_config
 from sealkit.lint.model import Severity
-from sealkit.lint.scanner import lint
+from sealkit.lint.scanner import Scanner, Source, lint
 
 PLAIN = "apiVersion: v1\nkind: Secret\nmetadata: {name: s}\nstringData: {k: v}\n"
 REF = """\
@@ -84,6 +85,32 @@ def test_ignored_files_are_still_checked_for_private_keys(tmp_path: Path) -> Non
     report = lint([tmp_path], config(tmp_path, "ignore: ['charts/']\n"))
     assert [(f.path.endswith("age.txt"), f.rule.id) for f in report.findings] == [(True, "SK104")]
     assert report.files == 0 and report.skipped == 3  # the two files and the config
+
+
+def test_ignored_files_over_the_size_cap_are_still_checked_for_private_keys(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Ignoring a file is the documented way out of SK004 (too large), never out of SK104: a key at the end of a
+    file over the cap is found, at its line, with the file scanned in pieces (one boundary inside the key)."""
+    from .keyfiles import _age
+
+    monkeypatch.setenv("SEALKIT_MAX_INPUT_BYTES", "1000")
+    monkeypatch.setattr(keymaterial, "CHUNK_BYTES", 2048)
+    age = _age()
+    filler = b"x" * 99 + b"\n"
+    head = filler * (2048 // len(filler)) + b"y" * (2048 % len(filler) - 40)  # the piece ends inside the key
+    write(tmp_path, {"vendor/bundle.js": (head + age + filler * 30).decode()})
+    report = lint([tmp_path], config(tmp_path, "ignore: ['vendor/']\n"))
+    line = head.count(b"\n") + 1 + age[: age.index(b"AGE-SECRET-KEY-1")].count(b"\n")
+    assert [(f.path.endswith("bundle.js"), f.rule.id, f.line) for f in report.findings] == [(True, "SK104", line)]
+
+
+def test_ignored_pipe_over_the_size_cap_is_an_error(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    config_ = config(tmp_path, "ignore: ['-']\n")
+    monkeypatch.setenv("SEALKIT_MAX_INPUT_BYTES", "10")
+    scanner = Scanner(config_)
+    report = scanner.run([Source("-", None, data=b"kind: ConfigMap\n" * 10)])
+    assert [f.rule.id for f in report.findings] == ["SK004"]
 
 
 @pytest.mark.parametrize(

@@ -11,7 +11,7 @@ from cryptography.hazmat.primitives.asymmetric import ec, ed448, ed25519, rsa, x
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from sealkit.lint.keymaterial import der_kind, find_keys
+from sealkit.lint.keymaterial import der_kind, find_keys, find_keys_in_chunks
 
 from .keyfiles import write_keys
 
@@ -114,3 +114,20 @@ def test_keys_in_utf16_text_are_found_at_their_lines(
     expected = [k.line for k in find_keys(text.encode())]
     assert expected == [len(before) + 2]
     assert [k.line for k in find_keys(text.encode(encoding))] == expected
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    cuts=st.lists(st.integers(min_value=0, max_value=90_000), max_size=8),
+    before=st.integers(min_value=0, max_value=20_000),  # past the 16 KiB overlap
+    encoding=st.sampled_from(["utf-8", "utf-16"]),
+)
+def test_keys_read_in_pieces_are_found_as_in_the_whole(pem: bytes, cuts: list[int], before: int, encoding: str) -> None:
+    """A file too large to hold whole is scanned in pieces: wherever they are cut (even-sized, as read), each key
+    is found once, at its line in the whole file."""
+    text = "x\n" * before + "key: |\n" + pem.decode() + "y\n" * 50 + base64.b64encode(pem).decode() + "\n"
+    data = text.encode(encoding)
+    bounds = sorted({c - c % 2 for c in cuts if 0 < c < len(data)})
+    pieces = [data[a:b] for a, b in zip([0, *bounds], [*bounds, len(data)], strict=True)]
+    assert find_keys_in_chunks(pieces) == find_keys(data)
+    assert [k.line for k in find_keys(data)] == [before + 2, before + 2 + pem.count(b"\n") + 50]
