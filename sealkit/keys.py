@@ -122,6 +122,8 @@ def _secret_field(secret: Mapping[str, Any], name: str, where: str) -> str | Non
         if value is not None and not isinstance(value, str):
             raise KeyMaterialError(f"{field_name}.{name} is a {type_name(value)}, not a string", where=where)
     if fields["stringData"].get(name) is not None:
+        if fields["data"].get(name) is not None:  # the API server would keep stringData's: one dropped unseen
+            raise KeyMaterialError(f"{name} is in both data and stringData (give it once)", where=where)
         return str(fields["stringData"][name])
     if fields["data"].get(name) is not None:
         try:  # Go's rules, as the API server and kubectl read Secret data: line breaks may split it

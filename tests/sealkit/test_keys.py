@@ -194,6 +194,10 @@ def test_keyring_try_order_puts_the_preferred_key_first(vectors: dict[str, Any])
         (b"kind: Secret\nmetadata: {name: x}\ndata: {tls.key: '!!!'}\n", "^data.tls.key: invalid base64: keys"),
         (b"kind: Secret\nmetadata: {name: x}\ndata: {tls.key: 'YW Jj'}\n", "^data.tls.key: invalid base64 \\(a space"),
         (b"kind: Secret\nmetadata: {name: x}\ndata: {tls.key: '//4='}\n", "^data.tls.key is not UTF-8 PEM text: keys"),
+        (
+            b"kind: Secret\nmetadata: {name: x}\ndata: {tls.key: YQ==}\nstringData: {tls.key: a}\n",
+            "^tls.key is in both data and stringData \\(give it once\\): keys.yaml document 1$",
+        ),
         (b"kind: Secret\nmetadata: {name: x}\ndata: [tls.key]\n", "^data is a list, not a mapping: keys.yaml"),
         (b"kind: Secret\nmetadata: {name: x}\nstringData: {tls.key: 5}\n", "^stringData.tls.key is a number, not a"),
         (b"kind: Secret\nmetadata: {name: x}\ndata: {tls.key: [a]}\n", "^data.tls.key is a list, not a string"),
