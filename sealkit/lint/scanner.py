@@ -26,6 +26,7 @@ from sealkit.lint import (
     catalog,
     csi,
     dotenv,
+    embedded,
     keymaterial,
     kustomize,
     kustomize_paths,
@@ -101,7 +102,13 @@ def _resource_paths(kustomization: Mapping[str, Any]) -> Iterator[str]:
 
 
 def _ignored_by_annotation(manifest: loader.Manifest) -> set[str]:
-    annotations = manifest.metadata.get("annotations")
+    return _ignored_by_annotation_of(manifest.obj)
+
+
+def _ignored_by_annotation_of(obj: Any) -> set[str]:
+    """The rules a document's `sealkit.io/lint-ignore` annotation turns off (none for what is not an object)."""
+    meta = obj.get("metadata") if isinstance(obj, Mapping) else None
+    annotations = meta.get("annotations") if isinstance(meta, Mapping) else None
     value = annotations.get(catalog.IGNORE_ANNOTATION) if isinstance(annotations, Mapping) else None
     if not isinstance(value, str):
         return set()
@@ -284,11 +291,18 @@ class Scanner:
             self._emit(display, hit)
             if hit.rule is catalog.TEMPLATE_SKIPPED and isinstance(data, bytes):
                 self._check_template(display, data)
-        for obj, node in loaded.documents:
+        own = {id(manifest.obj) for manifest in loaded.manifests}
+        kustomization = source.path is not None and source.path.name in KUSTOMIZATION_NAMES
+        nested = embedded.may_hold_secret(data)
+        for number, (obj, node) in enumerate(loaded.documents, 1):
             block = sops.sops_block(obj)
             if block is not None:
                 for hit in sops.check_document(obj, node, block):
                     self._emit(display, hit)
+            if not nested:
+                continue
+            for hit in embedded.embedded_hits(obj, node, number, own=own, kustomization=kustomization):
+                self._emit(display, hit, _ignored_by_annotation_of(obj))
         for manifest in loaded.manifests:
             self.report.objects += 1
             ignored = _ignored_by_annotation(manifest)

@@ -14,8 +14,13 @@ from sealkit.lint.model import Hit
 TLS_KEY = "tls.key"
 
 
+def secret_api_version(api_version: Any) -> bool:
+    """An apiVersion a `kind: Secret` is a core Secret under (none at all counts: its values are committed)."""
+    return api_version in ("v1", "")
+
+
 def is_secret(manifest: Manifest) -> bool:
-    return manifest.kind == "Secret" and manifest.api_version in ("v1", "")
+    return manifest.kind == "Secret" and secret_api_version(manifest.api_version)
 
 
 def _plain(value: Any, sops: bool) -> bool:
