@@ -264,9 +264,13 @@ def _scalar(node: yaml.ScalarNode) -> Any:
 
 
 def _bare_secret(obj: Any) -> bool:
-    """A mapping that says `kind: Secret` without an apiVersion (a kustomize patch, a hand-written file): not
-    an object the API server takes as it stands, but plaintext Secret values committed all the same."""
-    return isinstance(obj, Mapping) and obj.get("kind") == "Secret" and "apiVersion" not in obj
+    """A mapping that says `kind: Secret` without an apiVersion (a kustomize patch, a hand-written file; an
+    empty, null or non-string one too): not an object the API server takes as it stands, but plaintext Secret
+    values committed all the same."""
+    if not isinstance(obj, Mapping) or obj.get("kind") != "Secret":
+        return False
+    api_version = obj.get("apiVersion")
+    return not (isinstance(api_version, str) and api_version)
 
 
 def _kubernetes_objects(obj: Any, node: yaml.Node, document: int, item: int | None = None) -> list[Manifest]:

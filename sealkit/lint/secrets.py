@@ -15,8 +15,13 @@ TLS_KEY = "tls.key"
 
 
 def secret_api_version(api_version: Any) -> bool:
-    """An apiVersion a `kind: Secret` is a core Secret under (none at all counts: its values are committed)."""
-    return api_version in ("v1", "")
+    """An apiVersion a `kind: Secret` is a core Secret under: the core group by any spelling (`v1`, `/v1` as
+    Kubernetes parses it, `core/v1` as people write it, another version), or none at all (empty, null, not a
+    string): whether the API server would take it or not, its values are committed all the same."""
+    if not isinstance(api_version, str):
+        return True
+    group, _, _ = api_version.strip().rpartition("/")
+    return group in ("", "core")
 
 
 def is_secret(manifest: Manifest) -> bool:
