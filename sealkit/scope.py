@@ -35,7 +35,19 @@ def label_for(scope: Scope, namespace: str, name: str) -> bytes:
 
 
 def _is_true(value: object) -> bool:
-    return isinstance(value, str) and value.strip().lower() == "true"
+    """Bitnami's test, exactly: `== "true"` (a "True" or " true" is no wider scope to its controller)."""
+    return value == "true"
+
+
+def scope_value_problem(annotations: Mapping[str, object] | None) -> str | None:
+    """Why a Secret's scope annotations cannot be sealed as written, or None: a value other than "true" or
+    "false" ("True", "yes", "1") reads as strict to the controller (and to kubeseal, which seals it strict
+    without a word) while its writer most likely meant the wider scope."""
+    for key in (CLUSTER_WIDE_ANNOTATION, NAMESPACE_WIDE_ANNOTATION):
+        value = (annotations or {}).get(key)
+        if value is not None and value not in ("true", "false"):
+            return f'annotation {key} must be "true" or "false" (the controller reads anything else as false)'
+    return None
 
 
 def scope_from_annotations(annotations: Mapping[str, object] | None) -> Scope:

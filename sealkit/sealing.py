@@ -22,7 +22,7 @@ from sealkit.bitnami import (
 from sealkit.certificates import SealingCertificate
 from sealkit.errors import InputError
 from sealkit.manifest import decode_base64, encode_base64, metadata_of
-from sealkit.scope import Scope, label_for, scope_annotations, scope_from_annotations
+from sealkit.scope import Scope, label_for, scope_annotations, scope_from_annotations, scope_value_problem
 from sealkit.validation import (
     Problem,
     annotations_problems,
@@ -164,6 +164,9 @@ def seal_secret(
     problems += type_problems(secret.get("type"))
     problems += immutable_problems(secret.get("immutable"))
     raise_first(problems, where)
+    unread = scope_value_problem(meta.get("annotations"))
+    if unread:
+        raise InputError(unread, where=where)
     final_name = name or own_name
     if not final_name:
         raise InputError("the Secret has no metadata.name (give --name)", where=where)

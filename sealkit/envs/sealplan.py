@@ -29,7 +29,7 @@ from sealkit.filewrites import FileChange, current_bytes
 from sealkit.kustomizeedit import KUSTOMIZATION_NAMES, add_resources
 from sealkit.manifest import metadata_of, string_map
 from sealkit.reading import compose_documents
-from sealkit.scope import Scope, scope_from_annotations
+from sealkit.scope import Scope, scope_from_annotations, scope_value_problem
 from sealkit.sealedsecret import SealedSecretView, is_sealed_secret, parse_sealed_secret
 from sealkit.sealing import Target, check_name_flags, resolve_target, seal_secret, seal_value, secret_items
 from sealkit.validation import (
@@ -112,6 +112,9 @@ def prepare(
                 "the Secret has no namespace (set metadata.namespace or give -n; an environment's file is named "
                 f"<namespace>.<name>{SUFFIX}): {doc.where}"
             )
+        unread = scope_value_problem(meta.get("annotations"))
+        if unread:
+            raise InputError(f"{unread}: {doc.where}")
         final_scope = scope or scope_from_annotations(string_map(meta.get("annotations"), doc.where, "annotations"))
         resolve_target(final_scope, final_name, final_namespace, doc.where)
         items = secret_items(obj, doc.where)

@@ -208,3 +208,27 @@ def test_the_kind_is_described_without_its_content(cert: SealingCertificate) -> 
     with pytest.raises(InputError) as info:
         seal_secret(odd, cert, where="in.yaml document 1")
     assert str(info.value) == "a document whose kind is not a Kubernetes kind is not a v1 Secret: in.yaml document 1"
+
+
+@pytest.mark.parametrize("value", ["True", "TRUE", " true", "yes", "1", "on", ""])
+@pytest.mark.parametrize("key", ["sealedsecrets.bitnami.com/cluster-wide", "sealedsecrets.bitnami.com/namespace-wide"])
+def test_a_scope_annotation_that_is_not_true_or_false_is_refused(
+    cert: SealingCertificate, key: str, value: str
+) -> None:
+    """Bitnami's controller and kubeseal read only "true" as true: "True" was sealed wider here (and kubeseal
+    seals it strict without a word); the writer's intent is unknown, so it is refused."""
+    source = secret(metadata={"name": "db", "namespace": "team-a", "annotations": {key: value}})
+    with pytest.raises(InputError) as caught:
+        seal_secret(source, cert)
+    assert str(caught.value).startswith(f'annotation {key} must be "true" or "false"')
+    assert seal_secret(secret(metadata={"name": "db", "namespace": "team-a", "annotations": {key: "false"}}), cert)
+
+
+@pytest.mark.parametrize("value", ["True", " true", "yes"])
+def test_a_sealed_secret_is_wider_only_for_exactly_true(value: str) -> None:
+    """As Bitnami's SecretScope: `== "true"`; anything else is strict (the object opens only as strict)."""
+    from sealkit.scope import scope_from_annotations
+
+    assert scope_from_annotations({"sealedsecrets.bitnami.com/cluster-wide": value}) is Scope.STRICT
+    assert scope_from_annotations({"sealedsecrets.bitnami.com/namespace-wide": value}) is Scope.STRICT
+    assert scope_from_annotations({"sealedsecrets.bitnami.com/namespace-wide": "true"}) is Scope.NAMESPACE_WIDE

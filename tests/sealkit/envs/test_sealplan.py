@@ -75,3 +75,24 @@ def test_a_reseal_in_place_is_not_parsed_twice_and_other_edits_are_read_back(
     assert block != text
     sealplan.merge_into_text(block, path, {"a": b"y"}, cert, "prod")
     assert checked == [str(path), str(path)]
+
+
+def test_seal_env_refuses_a_scope_annotation_that_is_not_true_or_false() -> None:
+    from sealkit.errors import InputError
+
+    obj = {
+        "apiVersion": "v1",
+        "kind": "Secret",
+        "metadata": {
+            "name": "db",
+            "namespace": "shop",
+            "annotations": {"sealedsecrets.bitnami.com/cluster-wide": "True"},
+        },
+        "stringData": {"a": "x"},
+    }
+    with pytest.raises(InputError) as caught:
+        prepare([Document(obj, "input", 1)])
+    assert str(caught.value) == (
+        'annotation sealedsecrets.bitnami.com/cluster-wide must be "true" or "false" (the controller reads anything '
+        "else as false): input document 1"
+    )
