@@ -105,7 +105,7 @@ def build_secret(view: SealedSecretView, data: Mapping[str, bytes]) -> dict[str,
         metadata["labels"] = labels
     if annotations:
         metadata["annotations"] = annotations
-    skip_owner = annotations.get(SKIP_OWNER_REFERENCES_ANNOTATION, "").lower() == "true"
+    skip_owner = annotations.get(SKIP_OWNER_REFERENCES_ANNOTATION) == "true"  # exactly, as Bitnami reads it
     if view.uid and not skip_owner:
         metadata["ownerReferences"] = [
             {"apiVersion": API_VERSION, "kind": KIND, "name": view.name, "uid": view.uid, "controller": True}

@@ -61,6 +61,17 @@ def test_skip_owner_references_annotation(cert: SealingCertificate, ring: KeyRin
     assert "ownerReferences" not in unseal(obj, ring).secret["metadata"]
 
 
+@pytest.mark.parametrize("value", ["True", "TRUE", "yes", ""])
+def test_owner_references_are_skipped_only_for_exactly_true(
+    cert: SealingCertificate, ring: KeyRing, value: str
+) -> None:
+    """As Bitnami's controller: "True" set owner references there but skipped them here (the Secret outlived
+    its SealedSecret in one controller and not in the other)."""
+    obj = sealed(cert, annotations={"sealedsecrets.bitnami.com/skip-set-owner-references": value})
+    obj["metadata"]["uid"] = "abc-123"
+    assert unseal(obj, ring).secret["metadata"]["ownerReferences"][0]["uid"] == "abc-123"
+
+
 def test_name_and_namespace_forced_to_the_sealed_secrets(cert: SealingCertificate, ring: KeyRing) -> None:
     obj = sealed(cert, scope=Scope.CLUSTER_WIDE)
     obj["metadata"] = {"name": "moved", "namespace": "elsewhere", "annotations": obj["metadata"]["annotations"]}
