@@ -1,10 +1,11 @@
 """Secret-looking literals where secrets do not belong: ConfigMaps, env values, Flux Helm values
-and postBuild substitutions, .env files.
+and postBuild substitutions, a SealedSecret's template data, .env files.
 
 Three levels: a value with the unmistakable shape of a credential (PEM private key, cloud access
 key, token, password inside a URL) is an error wherever it sits (SK502); in places that are
-configuration for secrets by nature (HelmRelease values, Flux substitutions, .env files) any
-literal under a credential name (password, token, apiKey, clientSecret...) is an error (SK503);
+configuration for secrets by nature (HelmRelease values, Flux substitutions, SealedSecret
+template data, .env files) any literal under a credential name (password, token, apiKey,
+clientSecret...) is an error (SK503);
 elsewhere (ConfigMaps, env values) a random-looking value under such a name is a warning (SK501).
 
 Not secret values: references to Secrets (`existingSecret`, `secretName`, `*SecretRef`,
@@ -157,6 +158,8 @@ def _places(manifest: Manifest) -> Iterator[tuple[YamlPath, str, str, str, bool]
         for path, key, value in _strings(spec.get("values"), ("spec", "values"), "values"):
             dotted = ".".join(str(p) for p in path[2:])
             yield path, key, value, f"HelmRelease {name} values.{dotted}", True
+    if manifest.kind == "SealedSecret" and manifest.api_version.startswith("bitnami.com/"):
+        yield from _template_data(spec, name)
     if manifest.kind == "Kustomization" and manifest.api_version.startswith("kustomize.toolkit.fluxcd.io/"):
         post_build = spec.get("postBuild")
         substitute = post_build.get("substitute") if isinstance(post_build, Mapping) else None
@@ -165,6 +168,24 @@ def _places(manifest: Manifest) -> Iterator[tuple[YamlPath, str, str, str, bool]
                 if isinstance(value, str):
                     where = f"Kustomization {name} postBuild.substitute.{key}"
                     yield ("spec", "postBuild", "substitute", str(key)), str(key), value, where, True
+
+
+def _template_data(spec: Mapping[str, Any], name: str) -> Iterator[tuple[YamlPath, str, str, str, bool]]:
+    """A SealedSecret's `spec.template.data`: Go templates over the opened values (`{{ .password }}`), put
+    into the Secret as they are written, so a literal there is plaintext beside the sealed items (an item
+    also in encryptedData is SK206's)."""
+    template = spec.get("template")
+    data = template.get("data") if isinstance(template, Mapping) else None
+    sealed = spec.get("encryptedData")
+    for key, value in data.items() if isinstance(data, Mapping) else ():
+        if isinstance(value, str) and not (isinstance(sealed, Mapping) and key in sealed):
+            yield (
+                ("spec", "template", "data", str(key)),
+                str(key),
+                value,
+                f"SealedSecret {name} spec.template.data.{key}",
+                True,
+            )
 
 
 def judge(key: str, value: str, where: str, *, strict: bool, allowed: bool = False, line: int = 1) -> Hit | None:
