@@ -334,7 +334,7 @@ PLAINTEXT_CREDENTIAL = Rule(
     "plaintext-credential",
     _E,
     "A credential-named value (password, token, apiKey, clientSecret...) is committed in plain text in a .env "
-    "file, a Flux postBuild substitution or HelmRelease values.",
+    "file, a Flux postBuild substitution, HelmRelease values or a SealedSecret's template data.",
     "Move the value into a SealedSecret or Key Vault and reference it (substituteFrom a Secret, valuesFrom, "
     "existingSecret).",
 )
