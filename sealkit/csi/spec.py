@@ -242,11 +242,38 @@ _ENV_KEYS = ("vault", "tenant", "cloud", "identity", "hashicorpVault", "overlay"
 _KEY_VAULT_KEYS = ("vault", "tenant", "cloud", "identity")
 _CERT_KEYS = ("file", "url", "context", "controllerName", "controllerNamespace", "previous")
 _URL_SCHEMES = ("https://", "http://")
+_LOOPBACK = ("localhost", "127.0.0.1", "::1")
+
+
+def _url_problem(url: Any) -> str | None:
+    """Why a sealingCert URL is refused, or None: an https:// URL, or http:// to this machine only. A
+    certificate fetched in clear text can be swapped on the way, and what is then sealed with it (committed,
+    in CI, for every run) opens with someone else's key."""
+    if not (isinstance(url, str) and url.startswith(_URL_SCHEMES)):
+        shown = repr(shown_url(url)) if isinstance(url, str) else f"a {type_name(url)}"
+        return f"must be an https:// URL, not {shown}"
+    if url.startswith("http://"):
+        from urllib.parse import urlsplit
+
+        try:
+            host = urlsplit(url).hostname
+        except ValueError:
+            host = None
+        if host not in _LOOPBACK:
+            return (
+                f"must be an https:// URL, not {shown_url(url)!r} (a certificate fetched in clear text can be "
+                "swapped on the way; http:// is only for localhost)"
+            )
+    return None
 
 
 def _cert_source(r: _Reader, path: SpecPath, value: Any) -> CertSource | None:
-    """`sealingCert`: a file or http(s) URL, or a map naming the committed file, where to fetch it, its history."""
+    """`sealingCert`: a file or https URL, or a map naming the committed file, where to fetch it, its history."""
     if isinstance(value, str) and value.startswith(_URL_SCHEMES):
+        problem = _url_problem(value)
+        if problem:
+            r.fail(path, problem)
+            return None
         return CertSource(url=value)
     if not isinstance(value, dict):
         file = _relative_path(r, path, value)
@@ -259,9 +286,9 @@ def _cert_source(r: _Reader, path: SpecPath, value: Any) -> CertSource | None:
     previous = _relative_path(r, (*path, "previous"), body["previous"]) if "previous" in body else None
     ok = ("file" not in body or file is not None) and ("previous" not in body or previous is not None)
     url = body.get("url")
-    if url is not None and not (isinstance(url, str) and url.startswith(_URL_SCHEMES)):
-        shown = repr(shown_url(url)) if isinstance(url, str) else f"a {type_name(url)}"
-        r.fail((*path, "url"), f"must be an https:// (or http://) URL, not {shown}")
+    problem = None if url is None else _url_problem(url)
+    if problem:
+        r.fail((*path, "url"), problem)
         ok = False
     context = body.get("context")
     if context is not None and r.string((*path, "context"), context) is None:

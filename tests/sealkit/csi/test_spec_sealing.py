@@ -56,7 +56,11 @@ def test_sealing_only_spec_with_every_certificate_source() -> None:
         ({"dev": {"sealingCert": {}, "sealedSecrets": "s"}}, "name the certificate: file, url or context"),
         ({"dev": {"sealingCert": {"url": "https://x", "context": "c"}}}, "give url or context"),
         ({"dev": {"sealingCert": {"file": "c.pem", "controllerName": "x"}}}, "only used with context"),
-        ({"dev": {"sealingCert": {"url": "ftp://x"}}}, "must be an https:// (or http://) URL"),
+        ({"dev": {"sealingCert": {"url": "ftp://x"}}}, "must be an https:// URL, not 'ftp://x'"),
+        # In clear text the certificate can be swapped on the way (the spec's URLs are fetched in CI, every run).
+        ({"dev": {"sealingCert": {"url": "http://certs.example/dev.pem"}}}, "http:// is only for localhost"),
+        ({"dev": {"sealingCert": "http://certs.example/dev.pem", "sealedSecrets": "s"}}, "http:// is only for"),
+        ({"dev": {"sealingCert": {"url": "http://u:pw@[::1"}}}, "must be an https:// URL, not '***'"),
         ({"dev": {"sealingCert": "c.pem", "sealedSecrets": "../out"}}, "must be a path inside the config repo"),
         ({"dev": {"sealingCert": {"file": "/etc/c.pem"}}}, "must be a path inside the config repo"),
         ({"dev": {"sealingCert": "c.pem", "sealedSecret": "x"}}, "unknown key"),
