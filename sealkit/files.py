@@ -20,10 +20,16 @@ def walk(
     directory: str | Path,
     skipped: Collection[str] = (),
     unreadable: Callable[[str, str], None] | None = None,
+    *,
+    seen: set[tuple[int, int]] | None = None,
 ) -> Iterator[tuple[str, list[str]]]:
     """(directory, its file names), both sorted, under `directory`; folders named in `skipped` are left out.
     A directory that cannot be listed stops the walk with an error naming it, or, given `unreadable`, is
-    handed to it (path, why) and the walk goes on; one that does not exist (or no longer does) holds nothing."""
+    handed to it (path, why) and the walk goes on; one that does not exist (or no longer does) holds nothing.
+    Symbolic links to directories are not followed (a link is listed under neither), unless `seen` is given:
+    then they are followed, as kustomize and Flux follow them, and each real directory is read once, the
+    (st_dev, st_ino) of those read so far kept in `seen` (shareable between walks): one reached again
+    (another link to it, a link to a directory above it) is passed over, so a loop of links ends."""
 
     def refuse(exc: OSError) -> None:
         if exc.errno == errno.ENOENT:
@@ -34,22 +40,44 @@ def walk(
             raise InputError(f"cannot read directory ({why})", where=where) from None
         unreadable(where, why)
 
-    for root, dirs, files in os.walk(directory, onerror=refuse):
-        dirs[:] = sorted(d for d in dirs if d not in skipped)
+    follow = seen is not None
+    if seen is not None and not _first_visit(directory, seen):
+        return
+    for root, dirs, files in os.walk(directory, onerror=refuse, followlinks=follow):
+        kept = sorted(d for d in dirs if d not in skipped)
+        if seen is not None:
+            kept = [d for d in kept if _first_visit(os.path.join(root, d), seen)]  # noqa: PTH118
+        dirs[:] = kept
         yield root, sorted(files)
+
+
+def _first_visit(directory: str | Path, seen: set[tuple[int, int]]) -> bool:
+    """Whether the real directory at `directory` (links followed) is not in `seen` yet; it is then added. One
+    that cannot be looked up counts as new: listing it says why."""
+    try:
+        info = os.stat(directory)  # noqa: PTH116
+    except OSError:
+        return True
+    identity = (info.st_dev, info.st_ino)
+    if identity in seen:
+        return False
+    seen.add(identity)
+    return True
 
 
 def manifest_files(paths: Iterable[str | Path]) -> list[Path]:
     """Named files as given (a pipe too: `<(kustomize build)`, /dev/stdin); directories walked for YAML/JSON
-    files, sorted, VCS folders skipped. A named path that cannot be looked up (no permission) is given back
-    as a file: its read says why."""
+    files, sorted, VCS folders skipped, links to directories followed (`clusters/prod/apps -> ../../base/apps`:
+    kustomize and Flux read them), each real directory once. A named path that cannot be looked up (no
+    permission) is given back as a file: its read says why."""
     found: list[Path] = []
+    seen: set[tuple[int, int]] = set()
     for raw in paths:
         path = Path(raw)
         if not stat.S_ISDIR(named_mode(raw)):
             found.append(path)
             continue
-        for root, files in walk(path, SKIPPED_DIRS):
+        for root, files in walk(path, SKIPPED_DIRS, seen=seen):
             found.extend(Path(root) / f for f in files if f.lower().endswith(MANIFEST_SUFFIXES))
     return found
 

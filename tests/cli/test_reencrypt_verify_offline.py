@@ -370,3 +370,49 @@ def test_sealed_secrets_inside_a_list_are_checked_never_skipped(
         f"{tmp_path / 'listed.yaml'} document 1 item 2\n"
     )
     assert {p.name: p.read_text() for p in tmp_path.iterdir()} == before
+
+
+def test_a_directory_reached_through_a_link_is_verified_and_reencrypted_where_it_lives(
+    repo: Path, key_files: list[tuple[Path, Path]]
+) -> None:
+    """`clusters/prod/apps -> ../../apps`, as GitOps repos share a base: verify skipped it without a word and
+    said all was well; now its SealedSecrets are checked, and reencrypt rewrites them where they live (the
+    link stays), as it does for a link to a file."""
+    old_key, _ = key_files[0]
+    other_key, new_cert = key_files[1]
+    prod = repo / "clusters" / "prod"
+    prod.mkdir(parents=True)
+    (prod / "apps").symlink_to("../../apps")
+    bad = run("verify", "--private-key", str(other_key), str(prod))
+    assert bad.exit_code == 1, bad.output
+    assert "4 SealedSecrets in 3 files: 0 open, 4 failed" in bad.output
+    assert f"{prod / 'apps' / 'a' / 'secrets.yaml'} document 1" in bad.output
+    done = run("reencrypt", "--private-key", str(old_key), "--cert", str(new_cert), str(prod))
+    assert done.exit_code == 0, done.output
+    assert "4 SealedSecrets in 3 files: 4 re-encrypted, 0 failed" in done.output
+    assert (prod / "apps").is_symlink()
+    ok = run("verify", "--private-key", str(other_key), str(repo / "apps"))
+    assert ok.exit_code == 0, ok.output
+
+
+def test_reencrypt_env_refuses_a_directory_linked_out_of_the_repo(tmp_path: Path, vectors: dict[str, Any]) -> None:
+    """Links to directories are followed now; one leading out of the repo is refused as a file link is, before
+    any work (what was re-sealed out there would never be committed)."""
+    pairs = vector_pairs(vectors, ("dev",))
+    repo = make_repo(tmp_path / "repo", pairs)
+    repo.write_spec({"dev": environment("dev")})
+    secret = "apiVersion: v1\nkind: Secret\nmetadata: {name: db, namespace: shop}\nstringData: {password: p}\n"
+    sealed = run("seal", "--spec", str(repo.spec), "--env", "dev", input=secret)
+    assert sealed.exit_code == 0, sealed.output
+    (tmp_path / "key.pem").write_text(pairs["dev"][0])
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    placed = repo.file("dev", "shop", "db")
+    placed.rename(outside / placed.name)
+    kept = (outside / placed.name).read_bytes()
+    (placed.parent / "shared").symlink_to(outside)
+    result = run("reencrypt", "--spec", str(repo.spec), "--env", "dev", "--private-key", str(tmp_path / "key.pem"))
+    assert result.exit_code == 2, result.output
+    where = placed.parent / "shared" / placed.name
+    assert result.output == f"error: a symbolic link out of the repo ({repo.root.resolve()}) is in the way: {where}\n"
+    assert (outside / placed.name).read_bytes() == kept

@@ -98,3 +98,20 @@ def test_a_named_pipe_is_given_back_as_a_file_and_a_missing_path_is_refused(tmp_
     with pytest.raises(InputError) as refused:
         manifest_files([tmp_path / "absent"])
     assert str(refused.value) == f"no such file or directory: {tmp_path / 'absent'}"
+
+
+def test_links_to_directories_are_followed_and_each_directory_read_once(tmp_path: Path) -> None:
+    """`clusters/prod/apps -> ../../base/apps` (kustomize and Flux read it) was skipped without a word, so
+    `sealkit verify clusters/prod` passed SealedSecrets it never read; links are followed now, and a directory
+    reached again (another link to it, a link back up: a loop) is read once."""
+    (tmp_path / "base" / "apps").mkdir(parents=True)
+    (tmp_path / "base" / "apps" / "db.yaml").write_text("x: 1\n")
+    prod = tmp_path / "clusters" / "prod"
+    prod.mkdir(parents=True)
+    (prod / "own.yaml").write_text("x: 1\n")
+    (prod / "apps").symlink_to("../../base/apps")
+    (prod / "same-apps").symlink_to("../../base/apps")
+    (tmp_path / "base" / "apps" / "up").symlink_to("..")  # a loop: base/apps/up/apps/up/...
+    assert manifest_files([prod]) == [prod / "own.yaml", prod / "apps" / "db.yaml"]
+    assert manifest_files([tmp_path / "base", prod]) == [tmp_path / "base" / "apps" / "db.yaml", prod / "own.yaml"]
+    assert [root for root, _ in walk(prod)] == [str(prod)], "lint and csi walk the tree as it is, links not followed"
