@@ -54,6 +54,12 @@ def split(blob: bytes) -> tuple[bytes, bytes]:
     return blob[2 : 2 + rsa_len], blob[2 + rsa_len :]
 
 
+def modulus_bytes(key_size: int) -> int:
+    """The length of an RSA part for a key of `key_size` bits: the modulus in whole bytes, as Go's
+    rsa.PublicKey.Size() and OAEP count it (a 2050-bit key makes 257-byte parts, not 256)."""
+    return (key_size + 7) // 8
+
+
 def rsa_part_length(blob: bytes) -> int:
     """The RSA part's length from the prefix (equals the key size in bytes for a well-formed value)."""
     return len(split(blob)[0])
@@ -61,7 +67,7 @@ def rsa_part_length(blob: bytes) -> int:
 
 def unwrap_session_key(private_key: rsa.RSAPrivateKey, wrapped: bytes, label: bytes) -> bytes:
     """The RSA-OAEP step alone: the expensive part, worth trying per key."""
-    if len(wrapped) != private_key.key_size // 8:
+    if len(wrapped) != modulus_bytes(private_key.key_size):
         raise WrongKeyOrLabel("RSA part length does not match this key's size")
     try:
         key = private_key.decrypt(wrapped, _oaep(label))

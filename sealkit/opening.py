@@ -37,7 +37,7 @@ def open_value(
     label = target.label
     operations = 0
     for key in keyring.try_order(preferred_key):
-        if len(wrapped) != key.key.key_size // 8:
+        if len(wrapped) != hybrid.modulus_bytes(key.key.key_size):
             continue
         operations += 1
         try:
@@ -80,16 +80,15 @@ def candidate_targets(target: Target, alternatives: tuple[Target, ...]) -> list[
 def diagnose(keyring: KeyRing, wrapped: bytes, target: Target, alternatives: tuple[Target, ...] = ()) -> str:
     """Why nothing opened: wrong size, another scope or name/namespace, or a key not held here."""
     tried = ", ".join(keyring.fingerprints())
-    sizes = {key.key.key_size // 8 for key in keyring}
-    if len(wrapped) not in sizes:
-        held = "/".join(str(s * 8) for s in sorted(sizes))
+    if len(wrapped) not in {hybrid.modulus_bytes(key.key.key_size) for key in keyring}:
+        held = "/".join(str(bits) for bits in sorted({key.key.key_size for key in keyring}))
         return (
             f"sealed with a {len(wrapped) * 8}-bit key, but the keys held are {held}-bit "
             f"(tried {tried}): sealed for another cluster"
         )
     for candidate in candidate_targets(target, alternatives):
         for key in keyring:
-            if len(wrapped) != key.key.key_size // 8:
+            if len(wrapped) != hybrid.modulus_bytes(key.key.key_size):
                 continue
             try:
                 hybrid.unwrap_session_key(key.key, wrapped, candidate.label)
