@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import datetime as dt
 import json
 import os
@@ -10,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import yaml
 from click.testing import CliRunner, Result
 
 from sealkit.bitnami import SEALING_KEY_LABEL
@@ -388,3 +390,42 @@ def test_a_key_secret_it_cannot_read_stops_list_backup_and_restore(
         check_clean(result, pairs)
         target.unlink(missing_ok=True)
     assert not target.exists()
+
+
+def test_restore_refuses_a_key_secret_whose_certificate_is_another_keys(
+    kube: KubeServer, kubeconfig: Path, env: dict[str, str], pairs: list[GeneratedKey], tmp_path: Path
+) -> None:
+    """A backup whose tls.crt belongs to another key was 'restored', then the controller ignored that key
+    with a warning (and `sealkit cert`, `sealkit dev` would hand out a certificate whose key it does not
+    hold). Refused now, before anything is written, naming the document."""
+    manifest = key_secret_manifest(pairs[0], namespace=NS, prefix="sealed-secrets-key")
+    manifest["metadata"]["name"] = "sealed-secrets-keyabc"
+    other = dict(manifest, data={**manifest["data"], "tls.crt": base64.b64encode(pairs[1].certificate_pem).decode()})
+    garbled = dict(manifest, data={**manifest["data"], "tls.crt": base64.b64encode(b"not a certificate").decode()})
+    pem = pairs[0].private_pem + pairs[1].certificate_pem
+    cases = [
+        (
+            yaml.safe_dump(other),
+            "tls.crt is the certificate of another key, not of tls.key",
+            " document 1 (sealed-secrets-keyabc)",
+        ),
+        (
+            yaml.safe_dump({"apiVersion": "v1", "kind": "List", "items": [manifest, garbled]}),
+            "tls.crt: the certificate does not parse",
+            " document 1 item 2 (sealed-secrets-keyabc)",
+        ),
+        (pem.decode(), "the certificate is another key's, not the private key's", ""),
+    ]
+    for i, (text, what, where) in enumerate(cases):
+        backup = tmp_path / f"keys{i}.yaml"
+        backup.write_text(text)
+        result = run(kubeconfig, "restore", "--from-file", str(backup))
+        assert result.exit_code == 2, result.output
+        assert result.output == f"error: {what}; nothing restored: {backup}{where}\n"
+        check_clean(result, pairs)
+        assert key_secrets(kube) == []
+    fine = tmp_path / "fine.yaml"
+    fine.write_text(yaml.safe_dump(manifest))
+    restored = run(kubeconfig, "restore", "--from-file", str(fine))
+    assert restored.exit_code == 0, restored.output
+    assert len(key_secrets(kube)) == 1

@@ -20,7 +20,7 @@ import yaml
 
 from sealkit.bitnami import SEALING_KEY_PREFIX
 from sealkit.clients.kube.api import ClusterError
-from sealkit.errors import InputError, os_reason
+from sealkit.errors import InputError, KeyMaterialError, os_reason
 from sealkit.escrow.scheme import check_cluster_name, rfc3339
 from sealkit.filewrites import Staging
 from sealkit_cli import io
@@ -29,6 +29,7 @@ from sealkit_cli.options import auth_from_options, cluster_options, vault_option
 if TYPE_CHECKING:
     from sealkit.clients.kube.api import KubeClient
     from sealkit.escrow.sync import EscrowStore
+    from sealkit.keys import PrivateKey
     from sealkit.keysecrets import HeldKey
     from sealkit.wrapping.keysecret import HeldWrapped
 
@@ -305,6 +306,28 @@ def backup(to_file: Path | None, force: bool, **kwargs: Any) -> None:
             click.echo(f"{verb} {done.fingerprint} as {done.name} in {escrow.vault.url}{why}")
 
 
+def _refuse_another_keys_certificate(key: PrivateKey, *, pem_file: bool) -> None:
+    """A restored key Secret's tls.crt must be its key's certificate, as the controller requires (it ignores a
+    key Secret whose tls.crt is another key's, or does not parse), and what `sealkit cert` and `sealkit dev`
+    would hand out for sealing. Refused before anything is written, naming the document."""
+    from sealkit.wrapping.envelope import certificate_facts
+
+    if key.certificate_pem is None:
+        return
+    cert = "the certificate" if pem_file else "tls.crt"
+    try:
+        certified, _ = certificate_facts(key.certificate_pem, key.source)
+    except KeyMaterialError as exc:
+        raise InputError(f"{cert}: {exc.what}; nothing restored", where=key.source) from None
+    if certified != key.fingerprint:
+        what = (
+            "the certificate is another key's, not the private key's"
+            if pem_file
+            else "tls.crt is the certificate of another key, not of tls.key"
+        )
+        raise InputError(f"{what}; nothing restored", where=key.source)
+
+
 def _given(key: Any, source: str) -> Callable[[], tuple[Any, str]]:
     return lambda: (key, source)
 
@@ -361,6 +384,8 @@ def restore(
 
         source = f"file {from_file.name}"
         material = load_key_material(read_file(from_file), str(from_file))
+        for key in material.keys:
+            _refuse_another_keys_certificate(key, pem_file=key.source == str(from_file))
         found: list[Any] = [*material.keys, *material.wrapped]
         for key in found:
             sources.setdefault(key.fingerprint, _given(key, source))
