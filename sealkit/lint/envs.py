@@ -172,13 +172,14 @@ class EnvironmentIndex:
                     env, provenance.Provenance((cert.sha256,)), f"{label} (no provenance; its key says)", path, line
                 )
                 return
-        sizes = {len(hybrid.split(b)[0]) * 8 for b in blobs}
+        sizes = {len(hybrid.split(b)[0]) for b in blobs}  # bytes of the RSA part: the modulus's, rounded up
         bits = {c.key_bits for c in env.known}
-        if bits and sizes and not sizes & bits:
+        if bits and sizes and not sizes & {hybrid.modulus_bytes(b) for b in bits}:
+            sealed_bits = "/".join(str(size * 8) for size in sorted(sizes))
             yield Hit(
                 catalog.SEALED_WRONG_CLUSTER,
                 line,
-                f"{label} was sealed with a {'/'.join(map(str, sorted(sizes)))}-bit key, but environment {env.name}'s "
+                f"{label} was sealed with a {sealed_bits}-bit key, but environment {env.name}'s "
                 f"certificates are {'/'.join(map(str, sorted(bits)))}-bit: sealed for another cluster, it sits in "
                 f"{here}",
             )

@@ -150,7 +150,7 @@ def check_sealed(manifest: Manifest, default_namespace: str, checks: SealedCheck
             lengths[label] = length
     if checks.key_bits:
         for (path, label, _), length in ((v, lengths[v[1]]) for v in values if v[1] in lengths):
-            if length * 8 not in checks.key_bits:
+            if length not in {hybrid.modulus_bytes(bits) for bits in checks.key_bits}:
                 expected = "/".join(str(b) for b in sorted(checks.key_bits))
                 yield Hit(
                     catalog.SEALED_KEY_SIZE,

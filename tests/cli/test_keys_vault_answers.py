@@ -270,6 +270,8 @@ def kek(keyvault_server: KeyVaultServer, env: dict[str, str]) -> Kek:
         ({"exp": -60}, "the key expired at "),
         ({"nbf": 3600}, "the key is not valid before "),
         ({"bits": 1024}, "an RSA key of 1024 bits is too small to wrap keys (at least 2048)"),
+        # Its modulus fills 256 bytes: counted as bytes x 8, it passed as 2048 bits.
+        ({"bits": 2041}, "an RSA key of 2041 bits is too small to wrap keys (at least 2048)"),
     ],
 )
 def test_a_kek_that_may_not_wrap_now_is_refused(

@@ -197,7 +197,7 @@ class VaultKek:
         kty = str(getattr(key.key_type, "value", key.key_type) or "")
         if kty in _RSA_TYPES:
             algorithm = RSA_OAEP_256
-            bits = len(bytes(getattr(key.key, "n", None) or b"").lstrip(b"\0")) * 8
+            bits = int.from_bytes(bytes(getattr(key.key, "n", None) or b"")).bit_length()
             if bits < MIN_RSA_BITS:
                 what = f"an RSA key of {bits} bits is too small to wrap keys (at least {MIN_RSA_BITS})"
                 raise KekError(what, "invalid", where=where)

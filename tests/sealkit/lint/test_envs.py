@@ -116,3 +116,33 @@ def test_files_outside_every_environment_are_not_judged(tmp_path: Path, vectors:
     repo = make_repo(tmp_path / "r", vector_pairs(vectors))
     kubeseal_style(repo, "prod", into="dev").rename(repo.root / "elsewhere.yaml")
     assert findings(repo) == []
+
+
+def test_a_key_of_odd_size_is_not_taken_for_another_cluster(tmp_path: Path, vectors: dict[str, Any]) -> None:
+    """A 2050-bit key makes 257-byte RSA parts: lint compared bytes x 8 (2056) with the certificate's 2050 bits
+    and said every file of that environment was sealed for another cluster."""
+    import datetime as dt
+
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric import rsa
+
+    from sealkit.keygen import build_certificate
+
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2050)
+    assert key.key_size == 2050
+    now = dt.datetime.now(dt.UTC)
+    cert = build_certificate(
+        key, subject="odd", not_before=now - dt.timedelta(days=1), not_after=now + dt.timedelta(days=9)
+    )
+    pem = key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
+    pairs = {
+        **vector_pairs(vectors, ("dev",)),
+        "odd": (pem.decode(), cert.public_bytes(serialization.Encoding.PEM).decode()),
+    }
+    repo = make_repo(tmp_path / "r", pairs)
+    path = kubeseal_style(repo, "odd", into="odd")
+    assert [rule for _, rule, _ in findings(repo)] == ["SK212"]  # no provenance, no key given: unknown, not wrong
+    path.unlink()
+    kubeseal_style(repo, "dev", into="odd")  # 4096-bit values among 2050-bit certificates: still told apart
+    ((_, rule, message),) = findings(repo)
+    assert rule == "SK210" and "sealed with a 4096-bit key, but environment odd's certificates are 2050-bit" in message
