@@ -6,6 +6,7 @@ while its read-back was refused, and the next gate attempt took it as escrowed a
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 import pytest
@@ -48,3 +49,43 @@ async def test_a_listed_copy_does_not_pass_the_gate_of_a_new_key() -> None:
     with pytest.raises(EscrowVaultError):
         await keeper.escrow_now(key)  # still not read back: the key stays unpublished
     assert writes.attempts == 2
+
+
+class Listed:
+    """A vault with no copies that says when it was listed; writes go nowhere."""
+
+    def __init__(self) -> None:
+        self.listed = asyncio.Event()
+
+    def entries(self, cluster: str) -> list[Any]:
+        self.listed.set()
+        return []
+
+    async def escrow(self, vault: Any, material: Any, cluster: str) -> None:
+        return None
+
+
+async def test_stop_ends_the_escrow_loop_even_when_a_key_change_wakes_it_at_that_moment() -> None:
+    """As the renewal loop (test_keys): asyncio.wait_for on Python 3.11 dropped the cancel of stop() meeting a
+    wake-up, and the loop waited on for its recheck interval, an hour, with stop() waiting for it."""
+    vault, store = Listed(), KeyStore()
+    keeper = EscrowKeeper(
+        EscrowTarget(cluster="dev", namespace="kube-system", key_prefix="sealed-secrets-key"),
+        vault=vault,  # type: ignore[arg-type]
+        client=object(),  # type: ignore[arg-type]
+        store=store,
+        run=run,
+        writes=vault,  # type: ignore[arg-type]
+    )
+    keeper.start()
+    await vault.listed.wait()  # resumes once the loop waits (nothing pending)
+    loop_task = keeper._background._task
+    assert loop_task is not None
+    store.put("k", [generate_key_pair(bits=2048).key])  # wakes the loop...
+    stopping = asyncio.create_task(keeper.stop())  # ...as it is stopped
+    try:
+        done, _ = await asyncio.wait({stopping}, timeout=10)
+        assert stopping in done and loop_task.cancelled()
+    finally:
+        loop_task.cancel()
+        await stopping

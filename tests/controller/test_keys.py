@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import datetime as dt
 from collections.abc import Callable
@@ -279,3 +280,33 @@ def test_a_key_secret_seen_again_with_the_same_data_is_not_parsed_again(
     assert len(parsed) == 2 and store.ring.fingerprints() == [other.key.fingerprint]
     store.observe_secret(changed, deleted=True)
     assert store.observe_secret(changed) == "loaded" and len(parsed) == 3  # forgotten with the Secret
+
+
+async def test_stop_ends_the_renewal_loop_even_when_a_key_change_wakes_it_at_that_moment(
+    generated: GeneratedKey,
+) -> None:
+    """On Python 3.11 (the image's) asyncio.wait_for drops a cancel that meets the wake-up it waits for: the loop
+    went on and waited out its hour, and stop() (shutdown, a leader stepping down) with it."""
+    secret = key_secret_manifest(generated, namespace="ctl", prefix="k")
+    secret["metadata"]["name"] = "k1"
+    decided = asyncio.Event()
+
+    def clock() -> dt.datetime:
+        decided.set()  # the loop reads the clock last before it waits
+        return NOW
+
+    store = KeyStore()
+    km = KeyManager(Settings(namespace="ctl", key_size=2048), FakeClient([secret]), store, direct, clock=clock)  # type: ignore[arg-type]
+    await km.load()
+    km.start()
+    await decided.wait()  # resumes once the loop waits (nothing is due)
+    loop_task = km._background._task
+    assert loop_task is not None
+    store.put("k2", [generate_key_pair(bits=2048, now=NOW).key])  # wakes the loop...
+    stopping = asyncio.create_task(km.stop())  # ...as it is stopped
+    try:
+        done, _ = await asyncio.wait({stopping}, timeout=10)
+        assert stopping in done and loop_task.cancelled()
+    finally:
+        loop_task.cancel()
+        await stopping

@@ -275,8 +275,11 @@ class EscrowKeeper:
                     wait,
                     exc,
                 )
+            # Not asyncio.wait_for: on Python 3.11 it drops a cancel (stop()) that meets a wake-up, and the
+            # loop then waits on for up to an hour, with stop() waiting for it.
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._wake.wait(), timeout=wait)
+                async with asyncio.timeout(wait):
+                    await self._wake.wait()
 
     async def _failed(self, key: PrivateKey, exc: EscrowError) -> None:
         """Count the failure; the first one for this key also becomes a Warning event on its Secret."""

@@ -386,8 +386,11 @@ class KeyManager:
                 self.failures += 1
                 wait = self._backoff.delay(self.failures + 1)
                 self._log_failure(wait, exc)
+            # Not asyncio.wait_for: on Python 3.11 it drops a cancel (stop()) that meets a wake-up, and the
+            # loop then waits on for up to an hour, with stop() waiting for it.
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._wake.wait(), timeout=wait)
+                async with asyncio.timeout(wait):
+                    await self._wake.wait()
 
 
 def _fingerprints(secret: Mapping[str, Any]) -> set[str]:
