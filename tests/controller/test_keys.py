@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import base64
 import datetime as dt
+import logging
 from collections.abc import Callable
 from typing import Any
 
@@ -310,3 +311,34 @@ async def test_stop_ends_the_renewal_loop_even_when_a_key_change_wakes_it_at_tha
     finally:
         loop_task.cancel()
         await stopping
+
+
+async def test_the_renewal_loop_goes_on_after_an_unexpected_error(caplog: pytest.LogCaptureFixture) -> None:
+    """An error the loop does not expect (a bug) ended its task: no key was ever renewed again, and nothing
+    said so but asyncio's 'exception was never retrieved', with the error's class and message."""
+    made = asyncio.Event()
+
+    class Client(FakeClient):
+        def create_secret(self, namespace: str, body: dict[str, Any]) -> dict[str, Any]:
+            made.set()
+            return super().create_secret(namespace, body)
+
+    calls = 0
+
+    def clock() -> dt.datetime:
+        nonlocal calls
+        calls += 1
+        if calls == 1:
+            raise RuntimeError("secret-looking detail")
+        return NOW
+
+    settings = Settings(namespace="ctl", key_size=2048, retry_base_delay=0.01, retry_max_delay=0.05)
+    km = KeyManager(settings, Client([]), KeyStore(), direct, clock=clock)  # type: ignore[arg-type]
+    km.start()
+    try:
+        await asyncio.wait_for(made.wait(), timeout=10)
+    finally:
+        await km.stop()
+    (line,) = [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING]
+    assert line.startswith("renewing the sealing key in namespace ctl failed: an unexpected error (a bug) at ")
+    assert "secret-looking" not in caplog.text and "RuntimeError" not in line

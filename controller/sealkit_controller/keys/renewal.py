@@ -63,6 +63,7 @@ from sealkit_controller.keys.unwrapper import WrappedKeyLoader
 from sealkit_controller.keys.writes import KeyWrites
 from sealkit_controller.plumbing.background import BackgroundLoop
 from sealkit_controller.plumbing.pool import Run
+from sealkit_controller.plumbing.workqueue import log_unexpected
 from sealkit_controller.settings import Settings
 
 logger = logging.getLogger(__name__)
@@ -386,6 +387,10 @@ class KeyManager:
                 self.failures += 1
                 wait = self._backoff.delay(self.failures + 1)
                 self._log_failure(wait, exc)
+            except Exception as exc:  # a bug: said where, and retried (a task that ends renews nothing, silently)
+                self.failures += 1
+                wait = self._backoff.delay(self.failures + 1)
+                log_unexpected(f"renewing the sealing key in namespace {self._settings.namespace}", exc)
             # Not asyncio.wait_for: on Python 3.11 it drops a cancel (stop()) that meets a wake-up, and the
             # loop then waits on for up to an hour, with stop() waiting for it.
             with contextlib.suppress(TimeoutError):
