@@ -7,6 +7,7 @@ while its read-back was refused, and the next gate attempt took it as escrowed a
 from __future__ import annotations
 
 import asyncio
+import logging
 from typing import Any
 
 import pytest
@@ -89,3 +90,36 @@ async def test_stop_ends_the_escrow_loop_even_when_a_key_change_wakes_it_at_that
     finally:
         loop_task.cancel()
         await stopping
+
+
+async def test_the_escrow_loop_goes_on_after_an_unexpected_error(caplog: pytest.LogCaptureFixture) -> None:
+    """An error the loop does not expect (a bug) ended its task: no key was escrowed again, silently."""
+
+    class Flaky(Listed):
+        def __init__(self) -> None:
+            super().__init__()
+            self.calls = 0
+
+        def entries(self, cluster: str) -> list[Any]:
+            self.calls += 1
+            if self.calls == 1:
+                raise RuntimeError("secret-looking detail")
+            return super().entries(cluster)
+
+    vault = Flaky()
+    keeper = EscrowKeeper(
+        EscrowTarget(cluster="dev", namespace="kube-system", key_prefix="sealed-secrets-key", retry_base_delay=0.01),
+        vault=vault,  # type: ignore[arg-type]
+        client=object(),  # type: ignore[arg-type]
+        store=KeyStore(),
+        run=run,
+        writes=vault,  # type: ignore[arg-type]
+    )
+    keeper.start()
+    try:
+        await asyncio.wait_for(vault.listed.wait(), timeout=10)
+    finally:
+        await keeper.stop()
+    (line,) = [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING]
+    assert line.startswith("key escrow of cluster dev failed: an unexpected error (a bug) at ")
+    assert "secret-looking" not in caplog.text and "RuntimeError" not in line

@@ -39,6 +39,7 @@ from sealkit_controller.keys.writes import KeyWrites
 from sealkit_controller.plumbing.background import BackgroundLoop
 from sealkit_controller.plumbing.events import WARNING, EventRecorder
 from sealkit_controller.plumbing.pool import Run
+from sealkit_controller.plumbing.workqueue import log_unexpected
 from sealkit_controller.settings import Settings
 
 logger = logging.getLogger(__name__)
@@ -275,6 +276,10 @@ class EscrowKeeper:
                     wait,
                     exc,
                 )
+            except Exception as exc:  # a bug: said where, and retried (a task that ends escrows nothing, silently)
+                self.failures += 1
+                wait = self._backoff.delay(self.failures)
+                log_unexpected(f"key escrow of cluster {self.target.cluster}", exc)
             # Not asyncio.wait_for: on Python 3.11 it drops a cancel (stop()) that meets a wake-up, and the
             # loop then waits on for up to an hour, with stop() waiting for it.
             with contextlib.suppress(TimeoutError):
