@@ -101,3 +101,21 @@ def test_a_certificate_dated_at_the_calendars_end_does_not_stop_the_controller(c
     with cluster.start():
         cluster.create(cluster.seal())
         assert cluster.wait(cluster.data) == {"foo": b"bar"}
+
+
+def test_a_newer_key_without_a_certificate_is_not_the_sealing_key_when_keys_are_dated_by_their_secrets(
+    cluster: Cluster,
+) -> None:
+    """--key-order-priority SecretCreationTimestamp dated a key Secret without tls.crt by its creation: the newest
+    key then had no certificate, /v1/cert.pem answered 503 'no sealing key yet' (with /readyz ok) until the next
+    renewal, though a key with a certificate was held. It counts as old, as it does by certificate date."""
+    cluster.add_key(0, name="sealed-secrets-keyzero")
+    manifest = key_secret_manifest(cluster.keys[1], namespace=CONTROLLER_NS, prefix="sealed-secrets-key")
+    manifest["metadata"]["name"] = "sealed-secrets-keynocert"
+    del manifest["data"]["tls.crt"]
+    manifest["type"] = "Opaque"
+    cluster.create(manifest)
+    with cluster.start(key_order_priority="SecretCreationTimestamp") as running:
+        assert served_certificate(running) == cluster.keys[0].certificate_pem
+        cluster.create(cluster.seal(key=1))  # the key without a certificate still opens
+        assert cluster.wait(cluster.data) == {"foo": b"bar"}

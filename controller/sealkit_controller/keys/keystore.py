@@ -183,7 +183,10 @@ class KeyStore:
         created = creation_time(secret) if self.by_creation else None
         if created is None:
             return keys
-        return [dataclasses.replace(key, not_before=created) for key in keys]
+        # A key without a certificate cannot seal (nothing to serve): dated by its Secret it could be the newest,
+        # and /v1/cert.pem answered 503 while a key with a certificate was held. It counts as old, as it does
+        # by certificate date.
+        return [dataclasses.replace(key, not_before=created) if key.certificate_pem else key for key in keys]
 
     def secret_names(self) -> list[str]:
         return sorted({*self._by_secret, *self._waiting})
