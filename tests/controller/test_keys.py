@@ -342,3 +342,36 @@ async def test_the_renewal_loop_goes_on_after_an_unexpected_error(caplog: pytest
     (line,) = [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING]
     assert line.startswith("renewing the sealing key in namespace ctl failed: an unexpected error (a bug) at ")
     assert "secret-looking" not in caplog.text and "RuntimeError" not in line
+
+
+async def test_a_new_key_kept_through_an_outage_longer_than_the_renew_period_is_made_again(
+    generated: GeneratedKey,
+) -> None:
+    """The new key is kept across failed writes (never two keys for one period), but one kept for longer than
+    the renew period was published already due: a second key followed at once."""
+    from sealkit.clients.kube.api import ApiError
+
+    secret = key_secret_manifest(generated, namespace="ctl", prefix="k")
+    secret["metadata"]["name"] = "k1"
+    now = NOW
+
+    class Refusing(FakeClient):
+        refuse = True
+
+        def create_secret(self, namespace: str, body: dict[str, Any]) -> dict[str, Any]:
+            if self.refuse:
+                raise ApiError(403, "Forbidden", "forbidden by policy")
+            return super().create_secret(namespace, body)
+
+    client = Refusing([secret])
+    settings = Settings(namespace="ctl", key_size=2048, key_renew_period=5 * DAY)
+    store = KeyStore()
+    km = KeyManager(settings, client, store, direct, clock=lambda: now)  # type: ignore[arg-type]
+    await km.load()
+    assert await km.ensure_or_report() is False  # refused: the new key is kept for the next attempt
+    now = NOW + 6 * DAY  # the outage outlasts the renew period
+    client.refuse = False
+    assert await km.ensure_or_report() is True
+    newest = store.newest()
+    assert newest is not None and newest.not_before == now
+    assert await km.ensure() is False and len(client.created) == 1

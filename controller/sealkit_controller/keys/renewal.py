@@ -237,6 +237,8 @@ class KeyManager:
         s = self._settings
         newest = self._store.newest_known()
         predecessor = newest.fingerprint if newest is not None else None
+        if self._prepared is not None and self._outlived(self._prepared.key):
+            self._prepared = None  # kept through failures for longer than it would seal: made again
         if self._prepared is None:
             try:
                 self._prepared = await self._prepare()
@@ -272,6 +274,16 @@ class KeyManager:
         kind = "wrapped key Secret" if wrapped is not None else "key Secret"
         logger.info("generated sealing key %s in %s %s/%s", key.fingerprint, kind, s.namespace, name)
         return name
+
+    def _outlived(self, key: PrivateKey) -> bool:
+        """A key kept across failed attempts (an outage longer than the renew period, a cutoff passed meanwhile)
+        that would be due itself as soon as it was published: a second key would follow at once. Dated by its
+        Secret (SecretCreationTimestamp), it is as new as its publication."""
+        if self._store.by_creation:
+            return False
+        s = self._settings
+        due = key_due(key, self._clock(), renew_period=s.key_renew_period, cutoff=s.key_cutoff_time)
+        return due is not None and due <= self._clock()
 
     async def _write(self, prepared: _Prepared, predecessor: str | None) -> tuple[dict[str, Any], str | None]:
         """Create the key Secret under the successor name: (the created Secret, None), or, when another
