@@ -7,6 +7,7 @@ import base64
 import datetime as dt
 import json
 
+from sealkit.bitnami import PATCH_ANNOTATION
 from sealkit.keygen import GeneratedKey, generate_key_pair
 from sealkit.keys import load_certificate
 from sealkit.keysecrets import key_secret_manifest
@@ -15,7 +16,9 @@ from sealkit_controller.reconciling.provenance import (
     LEGACY_UNSEALED_FROM_ANNOTATION,
     UNSEALED_FROM_ANNOTATION,
     recorded,
+    recorded_content,
     source_digest,
+    stamp,
 )
 from sealkit_controller.wiring import ControllerThread
 from tests.support.cluster import CONTROLLER_NS, SS, Cluster
@@ -92,25 +95,103 @@ def test_restart_over_in_sync_objects_does_no_rsa_operations_and_writes_nothing(
     assert_restart_decrypts_and_writes_nothing(cluster, len(names))
 
 
-def test_secrets_recorded_under_the_old_annotation_domain_count_as_in_sync(cluster: Cluster) -> None:
-    """An upgrade from a controller that wrote `sealkit.dev/unsealed-from` costs no RSA work at all."""
+def test_records_of_the_older_format_are_unsealed_once_then_in_sync(cluster: Cluster) -> None:
+    """An upgrade from a controller that recorded no content digest (`<digest>/<fingerprint>`, under sealkit.io/
+    or the older sealkit.dev/) costs one decrypt a value and one write each, once: the record proves nothing
+    about the Secret's content, which may have been edited meanwhile."""
     cluster.add_key(0)
     names = ["old0", "old1", "old2"]
     with cluster.start() as first:
         for name in names:
             cluster.create(cluster.seal(name))
         cluster.wait(lambda: settled(first, len(names)), timeout=20)
-    for name in names:  # as the older controller left them: the record under sealkit.dev/ only
-        value = ((cluster.secret(name) or {})["metadata"]["annotations"])[UNSEALED_FROM_ANNOTATION]
-        cluster.kube.patch(
-            "v1",
-            "Secret",
-            name,
-            {"metadata": {"annotations": {UNSEALED_FROM_ANNOTATION: None, LEGACY_UNSEALED_FROM_ANNOTATION: value}}},
-            "default",
-        )
-        assert UNSEALED_FROM_ANNOTATION not in (cluster.secret(name) or {})["metadata"]["annotations"]
+    for name, domain in zip(
+        names, (UNSEALED_FROM_ANNOTATION, LEGACY_UNSEALED_FROM_ANNOTATION, LEGACY_UNSEALED_FROM_ANNOTATION), strict=True
+    ):
+        digest, fingerprint = recorded(cluster.secret(name)) or ("", "")
+        patch = {UNSEALED_FROM_ANNOTATION: None, domain: f"{digest}/{fingerprint}"}
+        cluster.kube.patch("v1", "Secret", name, {"metadata": {"annotations": patch}}, "default")
+        assert recorded_content(cluster.secret(name)) is None
+    since = len(cluster.kube.request_log)
+    with cluster.start() as second:
+        cluster.wait(lambda: settled(second, len(names)), timeout=20)
+        controller = second.runtime.controller
+        assert controller is not None and controller.rsa_operations == len(names) and controller.in_sync_skips == 0
+    assert sorted(w for w in writes(cluster, since) if w.startswith("PUT") and "/secrets/" in w) == sorted(
+        f"PUT /api/v1/namespaces/default/secrets/{name}" for name in names
+    )
+    for name in names:
+        annotations = (cluster.secret(name) or {})["metadata"]["annotations"]
+        assert LEGACY_UNSEALED_FROM_ANNOTATION not in annotations and recorded_content(cluster.secret(name))
     assert_restart_decrypts_and_writes_nothing(cluster, len(names))
+
+
+def hand_edit(cluster: Cluster, name: str, patch: dict[str, object]) -> None:
+    """What `kubectl edit` does to a Secret: its record (annotation) kept as it was."""
+    before = (cluster.secret(name) or {})["metadata"]["annotations"][UNSEALED_FROM_ANNOTATION]
+    cluster.kube.patch("v1", "Secret", name, patch, "default")
+    assert (cluster.secret(name) or {})["metadata"]["annotations"][UNSEALED_FROM_ANNOTATION] == before
+
+
+def b64(text: str) -> str:
+    return base64.b64encode(text.encode()).decode()
+
+
+def test_secrets_edited_by_hand_are_repaired_on_restart_and_untouched_ones_cost_nothing(cluster: Cluster) -> None:
+    """kubectl edit on a Secret the controller made (its data, labels or annotations; the record kept, or forged
+    by recomputing it without the key) is found on the next start without RSA work and written back."""
+    cluster.add_key(0)
+    for name in ("patched", "patched-theirs"):  # Secrets of their own the controller merges into
+        cluster.create(
+            {
+                "apiVersion": "v1",
+                "kind": "Secret",
+                "metadata": {"name": name, "namespace": "default", "annotations": {PATCH_ANNOTATION: "true"}},
+                "data": {"theirs": b64("kept")},
+            }
+        )
+    edited = ["data", "label", "annotation", "forged", "patched"]
+    untouched = ["same1", "same2", "patched-theirs"]
+    with cluster.start() as first:
+        for name in edited + untouched:
+            cluster.create(cluster.seal(name, data={"a": f"plain-{name}", "b": "x"}))
+        cluster.wait(lambda: settled(first, 8) and all(cluster.data(n) for n in edited + untouched), timeout=20)
+    hand_edit(cluster, "data", {"data": {"a": b64("hacked")}})
+    hand_edit(cluster, "label", {"metadata": {"labels": {"mylabel": "other", "added": "x"}}})
+    hand_edit(cluster, "annotation", {"metadata": {"annotations": {"added": "by-hand"}}})
+    hand_edit(cluster, "patched", {"data": {"b": b64("hacked")}})
+    hand_edit(cluster, "patched-theirs", {"data": {"theirs": b64("changed by its owner"), "more": b64("y")}})
+    # An editor who also records a content digest of the edited Secret, made with a key of their own.
+    digest, fingerprint = recorded(cluster.secret("forged")) or ("", "")
+    forged = cluster.secret("forged") or {}
+    forged["data"]["a"] = b64("hacked")
+    forged = stamp(forged, cluster.sealed("forged") or {}, digest, fingerprint, b"\x01" * 32)
+    cluster.kube.patch("v1", "Secret", "forged", {"data": forged["data"], "metadata": forged["metadata"]}, "default")
+    since = len(cluster.kube.request_log)
+    with cluster.start() as second:
+        cluster.wait(lambda: settled(second, 8), timeout=20)
+        controller = second.runtime.controller
+        assert controller is not None
+        assert controller.rsa_operations == 2 * len(edited)  # two values each; nothing for the untouched
+        assert controller.in_sync_skips == len(untouched)
+    secret_writes = [w for w in writes(cluster, since) if "/secrets/" in w]
+    assert sorted(secret_writes) == sorted(f"PUT /api/v1/namespaces/default/secrets/{n}" for n in edited)
+    for name in edited + untouched:
+        secret = cluster.secret(name) or {}
+        data = cluster.data(name) or {}
+        assert data["a"] == f"plain-{name}".encode() and data["b"] == b"x", name
+        if not name.startswith("patched"):
+            assert secret["metadata"]["labels"] == {"mylabel": "myvalue"}, name
+            assert set(secret["metadata"]["annotations"]) == {UNSEALED_FROM_ANNOTATION}, name
+        assert cluster.reasons(name).count("Unsealed") == (2 if name in edited else 1), name
+    assert cluster.data("patched")["theirs"] == b"kept"  # type: ignore[index]
+    assert cluster.data("patched-theirs") == {
+        "a": b"plain-patched-theirs",
+        "b": b"x",
+        "theirs": b"changed by its owner",
+        "more": b"y",
+    }
+    assert_restart_decrypts_and_writes_nothing(cluster, 8)
 
 
 def test_changed_or_forged_records_are_unsealed_again(cluster: Cluster) -> None:

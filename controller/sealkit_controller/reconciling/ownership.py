@@ -10,7 +10,7 @@ metadata is, as the API server allows).
 from __future__ import annotations
 
 import enum
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -109,11 +109,20 @@ def unmanaged_message(name: str) -> str:
     return f'Resource "{name}" already exists and is not managed by SealedSecret'
 
 
-def plan_write(desired: Mapping[str, Any], existing: Mapping[str, Any] | None, owner_uid: str | None) -> Plan:
+def plan_write(
+    desired: Mapping[str, Any],
+    existing: Mapping[str, Any] | None,
+    owner_uid: str | None,
+    stamp: Callable[[dict[str, Any]], dict[str, Any]] | None = None,
+) -> Plan:
     """What to do so that the cluster holds `desired` (the core's unsealed Secret, a fresh dict handed over:
-    a CREATE plan's body is `desired` itself, not a copy; an update is built on a copy of `existing`)."""
+    a CREATE plan's body is `desired` itself, not a copy; an update is built on a copy of `existing`).
+
+    `stamp` (the provenance record) is applied to the body as it would be written, before it is compared
+    with `existing`: the record may cover the whole result, merged entries included."""
+    finish = stamp or (lambda body: body)
     if existing is None:
-        return Plan(Action.CREATE, dict(desired))
+        return Plan(Action.CREATE, finish(dict(desired)))
     name = str((existing.get("metadata") or {}).get("name") or "")
     namespace = str((existing.get("metadata") or {}).get("namespace") or "")
     patched = is_patched(existing)
@@ -139,6 +148,7 @@ def plan_write(desired: Mapping[str, Any], existing: Mapping[str, Any] | None, o
     for key in ("labels", "annotations", "ownerReferences"):
         if not meta.get(key):
             meta.pop(key, None)
+    new = finish(new)
     if _comparable(new) == _comparable(existing):
         return Plan(Action.NOTHING)
     old_type, new_type = existing.get("type") or "Opaque", new["type"]

@@ -3,10 +3,12 @@
 Triggers (all from Kopf's watch streams, on the event loop): a SealedSecret seen with a new generation or
 scope (create, spec change, and every object once after a start: resume); its Secret deleted (re-created
 when it was ours or marked managed); an unmanaged Secret getting the managed/patch annotation; new keys
-(objects that failed to open are tried again). Each attempt: read the Secret; if its provenance annotation
-says it was made from exactly this SealedSecret with a key still held, it is in sync and nothing is
-decrypted; else unseal with the core in a worker thread (the key that opened the object last time first,
-then the newest), decide (ownership.plan_write), write only when different, then events and status.
+(objects that failed to open are tried again); an edit of a Secret is not a trigger (see docs/controller.md,
+drift). Each attempt: read the Secret; if its provenance annotation says it was made from exactly this
+SealedSecret with a key still held, and its keyed content digest proves it still holds what was written, it
+is in sync and nothing is decrypted; else unseal with the core in a worker thread (the key that opened the
+object last time first, then the newest), decide (ownership.plan_write), write only when different, then
+events and status.
 Each attempt is blocking work in the thread pool; while a backlog waits (a start, a resume, a burst), one
 pool job runs up to BACKLOG_BATCH keys' attempts one after another, each still settled key by key.
 Scope: the label selector on SealedSecrets and the namespace selector; objects outside it are parked
@@ -199,6 +201,8 @@ class Controller:
         self.namespace_labels: dict[str, dict[str, str]] = {}
         self.label_selector = parse_selector(settings.label_selector, "label selector")
         self.namespace_selector = parse_selector(settings.namespace_selector, "namespace selector")
+        # Keys of the content digests in the provenance records, derived once per sealing key held.
+        self.content_keys = provenance.ContentKeys()
         # What the work cost: RSA decryptions, and reconciles answered from the provenance annotation.
         self.rsa_operations = 0
         self.in_sync_skips = 0
@@ -360,6 +364,7 @@ class Controller:
             self.queue.add(key)
 
     def on_keys_changed(self, added: set[str], removed: set[str]) -> None:
+        self.content_keys.forget(removed)
         if not added:
             return
         for key, tracked in self.tracked.items():
@@ -544,11 +549,17 @@ class Controller:
             message = f"Failed to unseal: {would_be_key_secret(namespace)}"
             logger.warning("%s: %s", where, message)
             return _stalled(status.ERR_UNSEAL_FAILED, message, status.INVALID_SECRET), INVALID, False
+        stamp = None
         if opened.key_fingerprints:
-            tracked.preferred_key = opened.key_fingerprints[0]
-            desired = provenance.annotate(desired, digest, opened.key_fingerprints[0])
+            fingerprint = tracked.preferred_key = opened.key_fingerprints[0]
+            content_key = self.content_keys.get(ring, fingerprint)
+            if content_key is not None:
+
+                def stamp(secret: dict[str, Any]) -> dict[str, Any]:
+                    return provenance.stamp(secret, body, digest, fingerprint, content_key)
+
         tracked.phase = m.UPDATE
-        plan = ownership.plan_write(desired, existing, tracked.uid)
+        plan = ownership.plan_write(desired, existing, tracked.uid, stamp)
         if plan.action is ownership.Action.UNMANAGED:
             logger.warning("%s: %s", where, plan.message)
             return _stalled(status.ERR_UPDATE_FAILED, plan.message, status.SECRET_NOT_MANAGED), UNMANAGED, False
@@ -596,12 +607,13 @@ class Controller:
             found is not None
             and existing is not None
             and found[0] == digest
-            and found[1] in ring
             and (
                 ownership.controlled_by(existing, uid)
                 or ownership.is_managed(existing)
                 or ownership.is_patched(existing)
             )
+            and (content_key := self.content_keys.get(ring, found[1])) is not None
+            and provenance.content_intact(existing, body, digest, found[1], content_key)
         ):
             return _Read(existing, digest, found, in_sync=True)
         try:
