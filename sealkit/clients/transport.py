@@ -5,12 +5,17 @@ Where it sits: the clients layer. The Kubernetes client (urllib3), the certifica
 level with an exception chain whose text names library internals (`HTTPSConnection(host=..., port=...)`,
 object addresses, exception class names). `transport_cause` follows the chain and says what happened
 ("connection refused", "the host name does not resolve", a TLS cause...), never an exception's name or
-repr; urllib3 is imported only when there is a failure to read.
+repr; urllib3 is imported only when there is a failure to read. `read_bounded` reads a streamed requests
+answer (the Azure SDKs' and hvac's) within a size and a whole-answer time limit.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import time
+from collections.abc import Callable, Iterator
+from typing import Any
+
+_CHUNK = 64 * 1024
 
 
 def transport_cause(exc: BaseException) -> str:
@@ -76,3 +81,26 @@ def tls_cause(text: str) -> str:
     if "EXPIRED" in text.upper():
         return "TLS: a certificate has expired"
     return "TLS handshake failed"
+
+
+def read_bounded(response: Any, *, timeout: float, limit: int, too_large: Callable[[], BaseException]) -> None:
+    """Read a streamed `requests` answer's body into it (as `response.content`), at most `limit` bytes after
+    decompression (`too_large()` is raised beyond: a gzip bomb stops there) and within `timeout` seconds as a
+    whole (a server trickling bytes cannot hold a read open: requests' timeout is per socket read)."""
+    import requests
+
+    deadline = time.monotonic() + timeout
+    chunks: list[bytes] = []
+    size = 0
+    try:
+        while chunk := response.raw.read1(_CHUNK, decode_content=True):
+            size += len(chunk)
+            if size > limit:
+                raise too_large()
+            chunks.append(chunk)
+            if time.monotonic() > deadline:
+                raise requests.exceptions.ReadTimeout("timed out reading the answer")
+    finally:
+        response.close()
+    response._content = b"".join(chunks)  # requests' own slot for a body read
+    response._content_consumed = True

@@ -9,13 +9,13 @@ from __future__ import annotations
 
 import functools
 import json
-import time
 import urllib.parse
 from collections.abc import Iterable, Iterator
 from typing import Any
 
+from sealkit.clients.transport import read_bounded
+
 MAX_ANSWER_BYTES = 4 * 1024 * 1024  # a secret value is at most 25 KB, a listing page 25 items
-_CHUNK = 64 * 1024
 
 SECRET = "secret"  # noqa: S105 - an object kind
 KEY = "key"
@@ -66,21 +66,12 @@ def _transport_class() -> type[Any]:
             response = super().send(request, **kwargs)
             timeout = kwargs.get("timeout")
             budget = timeout[-1] if isinstance(timeout, tuple) else timeout
-            deadline = time.monotonic() + (budget if isinstance(budget, int | float) else 30.0)
-            chunks: list[bytes] = []
-            size = 0
-            try:
-                while chunk := response.raw.read1(_CHUNK, decode_content=True):
-                    size += len(chunk)
-                    if size > MAX_ANSWER_BYTES:
-                        raise answer_refused()(f"the vault's answer is larger than {MAX_ANSWER_BYTES // 2**20} MiB")
-                    chunks.append(chunk)
-                    if time.monotonic() > deadline:
-                        raise requests.exceptions.ReadTimeout("timed out reading the answer")
-            finally:
-                response.close()
-            response._content = b"".join(chunks)  # requests' own slot for a body read
-            response._content_consumed = True
+            read_bounded(
+                response,
+                timeout=budget if isinstance(budget, int | float) else 30.0,
+                limit=MAX_ANSWER_BYTES,
+                too_large=lambda: answer_refused()(f"the vault's answer is larger than {MAX_ANSWER_BYTES >> 20} MiB"),
+            )
             return response
 
     class BoundedTransport(RequestsTransport):  # type: ignore[misc]

@@ -20,13 +20,13 @@ import json
 import posixpath
 import ssl
 import threading
-import time
 import urllib.parse
 from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import cache
 from typing import Any
 
+from sealkit.clients.transport import read_bounded
 from sealkit.clients.vault import auth as vault_auth
 from sealkit.clients.vault import errors as e
 from sealkit.csi.hashicorp.check import Answer, Denied, Empty, Found, Login, Lookup, Missing, Target
@@ -35,7 +35,6 @@ from sealkit.vault.errors import CredentialError, VaultAccessError
 
 VERSIONED_KV_WARNING = "Invalid path for a versioned K/V secrets engine"
 MAX_ANSWER_BYTES = 4 * 1024 * 1024  # a KV secret is at most ~1 MiB in Vault's default storage
-_CHUNK = 64 * 1024
 # What Go's url.URL leaves unescaped in a path (RFC 3986 unreserved, plus `$&+,/:;=@`); `quote` adds alnum
 # and `-._~`.
 _PATH_SAFE = "/$&+,:;=@"
@@ -111,25 +110,12 @@ def _session_class() -> type[Any]:
             kwargs["stream"] = True
             response = super().send(request, **kwargs)
             timeout = kwargs.get("timeout")
-            budget = timeout if isinstance(timeout, int | float) else 30.0
-            deadline = time.monotonic() + budget
-            chunks: list[bytes] = []
-            size = 0
-            try:
-                while True:
-                    chunk = response.raw.read1(_CHUNK, decode_content=True)
-                    if not chunk:
-                        break
-                    size += len(chunk)
-                    if size > MAX_ANSWER_BYTES:
-                        raise VaultAccessError(f"Vault's answer is larger than {MAX_ANSWER_BYTES // 2**20} MiB")
-                    chunks.append(chunk)
-                    if time.monotonic() > deadline:
-                        raise requests.exceptions.ReadTimeout("timed out reading the answer")
-            finally:
-                response.close()
-            response._content = b"".join(chunks)  # requests' own slot for a body read
-            response._content_consumed = True
+            read_bounded(
+                response,
+                timeout=timeout if isinstance(timeout, int | float) else 30.0,
+                limit=MAX_ANSWER_BYTES,
+                too_large=lambda: VaultAccessError(f"Vault's answer is larger than {MAX_ANSWER_BYTES // 2**20} MiB"),
+            )
             return response
 
     return BoundedSession
