@@ -498,7 +498,10 @@ def _synced_secret(r: _Reader, path: SpecPath, value: Any, file_sets: FileSets) 
             ok = False
             continue
         key = r.string((*row_path, "key"), fields["key"], _SECRET_KEY, "Secret data key")
-        object_name = fields["objectName"]
+        object_name = r.string((*row_path, "objectName"), fields["objectName"])
+        if object_name is None:
+            ok = False
+            continue
         for store, files in file_sets:
             if object_name in files:
                 continue
@@ -539,17 +542,21 @@ def _env_var(
     if body is None or not {"name", "secretName", "key"} <= body.keys():  # a missing or misspelled key: reported
         return None
     name = r.string((*path, "name"), body["name"], _ENV_VAR, "environment variable name")
-    secret = sync.get(body["secretName"])
-    if secret is None and body["secretName"] in declared:
+    secret_name = r.string((*path, "secretName"), body["secretName"])
+    key = r.string((*path, "key"), body["key"])
+    if secret_name is None or key is None:
+        return None
+    secret = sync.get(secret_name)
+    if secret is None and secret_name in declared:
         return None  # declared but invalid: already reported there
     if secret is None:
-        r.fail((*path, "secretName"), f"{shown(body['secretName'])} is not a Secret this application syncs")
+        r.fail((*path, "secretName"), f"{shown(secret_name)} is not a Secret this application syncs")
         return None
-    if body["key"] not in [d.key for d in secret.data]:
+    if key not in [d.key for d in secret.data]:
         keys = ", ".join(d.key for d in secret.data)
-        r.fail((*path, "key"), f"Secret {shown(secret.name)} has no key {shown(body['key'])} (it has: {keys})")
+        r.fail((*path, "key"), f"Secret {shown(secret.name)} has no key {shown(key)} (it has: {keys})")
         return None
-    return EnvVar(name, secret.name, body["key"]) if name else None
+    return EnvVar(name, secret.name, key) if name else None
 
 
 def _workload(
@@ -803,7 +810,7 @@ def _app_workloads(
     r: _Reader, path: SpecPath, body: dict[str, Any], sync: Mapping[str, SyncedSecret]
 ) -> tuple[list[Workload], bool]:
     """The application's workloads, each listed once, and whether all of them were valid."""
-    declared = {str(raw.get("secretName")) for raw in body.get("sync") or [] if isinstance(raw, dict)}
+    declared = {str(raw.get("secretName")) for raw in _maps(body.get("sync"))}
     workloads, ok = _collect(
         r, (*path, "workloads"), body.get("workloads"), lambda p, v: _workload(r, p, v, sync, declared)
     )
