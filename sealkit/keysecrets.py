@@ -18,7 +18,7 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Protocol, TypeVar
 
-from sealkit.bitnami import SEALING_KEY_LABEL, SEALING_KEY_LABEL_ACTIVE
+from sealkit.bitnami import GROUP, KIND, SEALING_KEY_LABEL, SEALING_KEY_LABEL_ACTIVE
 from sealkit.errors import SealkitError
 from sealkit.escrow.scheme import key_id, parse_rfc3339, private_pem
 from sealkit.keygen import GeneratedKey
@@ -51,6 +51,28 @@ def looks_like_key_secret(secret: Mapping[str, Any]) -> bool:
     """Carries the key label at all (active or not): relabelling must be seen to drop the key."""
     labels = (secret.get("metadata") or {}).get("labels") or {}
     return SEALING_KEY_LABEL in labels
+
+
+# What a controller writes on the Secrets it makes by unsealing (sealkit.io/, and an older sealkit.dev/ spelling).
+UNSEALED_FROM_ANNOTATIONS = ("sealkit.io/unsealed-from", "sealkit.dev/unsealed-from")
+
+
+def made_by_unsealing(secret: Mapping[str, Any]) -> bool:
+    """Whether a Secret was written by unsealing a SealedSecret (owned by one, or carrying the record the
+    controller writes on such Secrets), so never a key Secret the controller may take as its own: whoever can
+    commit a SealedSecret to its namespace could otherwise plant the key everything is then sealed with."""
+    meta = secret.get("metadata")
+    meta = meta if isinstance(meta, Mapping) else {}
+    annotations = meta.get("annotations")
+    if isinstance(annotations, Mapping) and any(name in annotations for name in UNSEALED_FROM_ANNOTATIONS):
+        return True
+    owners = meta.get("ownerReferences")
+    return isinstance(owners, list) and any(
+        isinstance(owner, Mapping)
+        and owner.get("kind") == KIND
+        and str(owner.get("apiVersion") or "").startswith(f"{GROUP}/")
+        for owner in owners
+    )
 
 
 def keys_from_secret(secret: Mapping[str, Any], where: str) -> list[PrivateKey]:

@@ -122,6 +122,28 @@ def test_broken_key_secret_is_ignored_with_a_warning(caplog: pytest.LogCaptureFi
     assert len(store.ring) == 0 and "ignoring key Secret ns/bad" in caplog.text
 
 
+@pytest.mark.parametrize(
+    "marker",
+    [
+        {"annotations": {"sealkit.io/unsealed-from": "x"}},
+        {"annotations": {"sealkit.dev/unsealed-from": "x"}},
+        {"ownerReferences": [{"apiVersion": "bitnami.com/v1alpha1", "kind": "SealedSecret", "name": "k", "uid": "u"}]},
+    ],
+    ids=["record", "older-record", "owner"],
+)
+def test_a_key_secret_made_by_unsealing_is_not_taken(
+    generated: GeneratedKey, marker: dict[str, Any], caplog: pytest.LogCaptureFixture
+) -> None:
+    """The reconciler now refuses a SealedSecret that would write a key Secret, but one planted before (by
+    whoever could commit a SealedSecret to the controller's namespace) was still loaded, and when newest served
+    for sealing: everything sealed after it opened with the planter's key."""
+    secret = key_secret_manifest(generated, namespace="ns", prefix="k")
+    secret["metadata"].update({"name": "planted", **marker})
+    store = KeyStore()
+    assert store.observe_secret(secret) is None and len(store.ring) == 0
+    assert "ignoring key Secret ns/planted: made by unsealing a SealedSecret" in caplog.text
+
+
 class FakeClient:
     def __init__(self, secrets: list[dict[str, Any]]) -> None:
         self.secrets = secrets

@@ -23,7 +23,7 @@ from cryptography.hazmat.primitives import serialization
 
 from sealkit.errors import KeyMaterialError, SealkitError
 from sealkit.keys import KeyRing, PrivateKey
-from sealkit.keysecrets import creation_time, is_active_key_secret, keys_from_secret
+from sealkit.keysecrets import creation_time, is_active_key_secret, keys_from_secret, made_by_unsealing
 from sealkit.wrapping.envelope import WrappedKey, certificate_facts
 
 logger = logging.getLogger(__name__)
@@ -64,6 +64,10 @@ def key_due(
         with contextlib.suppress(OverflowError):
             candidates.append(born + renew_period)
     return min(candidates) if candidates else None
+
+
+# A key Secret made by unsealing a SealedSecret (one planted before the reconciler refused such templates).
+UNSEALED_KEY = "made by unsealing a SealedSecret, so not a key of this controller's (a SealedSecret may not plant one)"
 
 
 def _check_certificate(key: PrivateKey, where: str) -> None:
@@ -171,6 +175,8 @@ class KeyStore:
     def keys_of(self, secret: Mapping[str, Any], where: str) -> list[PrivateKey]:
         """The keys of one key Secret, dated by the configured key order priority."""
         name = str((secret.get("metadata") or {}).get("name") or "")
+        if made_by_unsealing(secret):
+            raise KeyMaterialError(UNSEALED_KEY, where=where)
         material = (where, secret.get("data"), secret.get("stringData"))
         cached = self._parsed.get(name)
         if cached is not None and cached[0] == material:

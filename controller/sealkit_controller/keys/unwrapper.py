@@ -24,11 +24,12 @@ from typing import Any
 
 from sealkit.errors import KeyMaterialError, SealkitError
 from sealkit.keys import PrivateKey
+from sealkit.keysecrets import made_by_unsealing
 from sealkit.retry import Backoff
 from sealkit.wrapping.envelope import KekError, KeyWrapper, WrappedKey, unwrap_private_key
 from sealkit.wrapping.keysecret import is_wrapped_key_secret, key_birth, wrapped_from_secret
 from sealkit_controller.keys.kekreport import UNWRAP, KekReport
-from sealkit_controller.keys.keystore import KeyStore, Known
+from sealkit_controller.keys.keystore import UNSEALED_KEY, KeyStore, Known
 from sealkit_controller.plumbing.pool import Run
 
 logger = logging.getLogger(__name__)
@@ -80,6 +81,8 @@ class WrappedKeyLoader:
         """The envelope still to unwrap, or None when nothing more is needed (held already, or unreadable)."""
         name = str((secret.get("metadata") or {}).get("name") or "")
         try:
+            if made_by_unsealing(secret):
+                raise KeyMaterialError(UNSEALED_KEY, where=self._where(name))
             wrapped = self._dated(wrapped_from_secret(secret, self._where(name)), secret)
         except SealkitError as exc:
             self._cancel(name)
