@@ -41,16 +41,20 @@ from aiohttp.http_exceptions import HttpProcessingError
 from aiohttp.web_protocol import RequestPayloadError
 
 from sealkit.errors import InputError, SealkitError, UnsealError
+from sealkit.gotemplate.functions import check_function
+from sealkit.gotemplate.parser import ParseError, parse
 from sealkit.keys import KeyRing, PrivateKey, load_certificate
 from sealkit.reading import Limits, load_documents
 from sealkit.reseal import reseal_values, verify_sealed_secret
-from sealkit.unsealing import InvalidTemplate
+from sealkit.sealedsecret import parse_sealed_secret
+from sealkit.unsealing import InvalidTemplate, check_template, open_items
 from sealkit_controller.plumbing.workqueue import raised_at
 
 Network = ipaddress.IPv4Network | ipaddress.IPv6Network
 
 PEM_CONTENT_TYPE = "application/x-pem-file"
 MAX_BODY = 2 * 1024 * 1024
+VERIFY_WHERE = "request body"
 
 logger = logging.getLogger(__name__)
 
@@ -323,11 +327,34 @@ class RsaWork:
         self._executor.shutdown(wait=False, cancel_futures=True)
 
 
+def _check_template_syntax(key: str, source: str) -> None:
+    """One `spec.template.data` entry parsed as the controller parses it (syntax, functions), not executed."""
+    try:
+        parse(source, check_function)
+    except ParseError as exc:
+        pos = max(0, min(exc.pos, len(source)))
+        line, column = source.count("\n", 0, pos) + 1, pos - (source.rfind("\n", 0, pos) + 1) + 1
+        raise UnsealError(f"template spec.template.data[{key}] at {line}:{column}: {exc}") from None
+    except RecursionError:
+        raise UnsealError(f"template spec.template.data[{key}] at 1:1: template nests too deeply") from None
+
+
 def _verify(obj: Any, ring: KeyRing) -> web.Response:
     """/v1/verify: 200 when it would unseal; 409 with the reason when it would not, as Bitnami's answers any
-    unseal failure: a value no key opens, or a template the controller would refuse (its values open)."""
+    unseal failure: a value no key opens, or a template the controller would refuse (its values open).
+
+    A `spec.template.data` is parsed but never executed over the opened values: the caller wrote it, and its
+    outcome is an answer about them (`{{ if hasPrefix "a" .password }}{{ else }}{{ fail "" }}{{ end }}`
+    answered 200 or not, a character at a time, for any SealedSecret copied from a config repo)."""
     try:
-        verify_sealed_secret(obj, ring, where="request body")
+        view = parse_sealed_secret(obj, VERIFY_WHERE)
+        if not view.template_data:
+            verify_sealed_secret(obj, ring, where=VERIFY_WHERE)  # the whole unseal: nothing of the caller's runs
+            return web.Response(status=200, text="ok\n")
+        check_template(view, obj)
+        for key, source in sorted(view.template_data.items()):
+            _check_template_syntax(key, source)
+        open_items(view, ring)
     except InvalidTemplate as exc:
         raise UnsealError(exc.what) from None
     return web.Response(status=200, text="ok\n")

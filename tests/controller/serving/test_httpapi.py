@@ -253,3 +253,38 @@ hop = st.one_of(
 def test_the_client_is_the_right_most_untrusted_hop(forwarded: list[str]) -> None:
     assert client_of(request_from("10.0.0.1", *forwarded), TRUSTED) == reference("10.0.0.1", forwarded)
     assert client_of(request_from("192.0.2.200", *forwarded), TRUSTED) == "192.0.2.200"
+
+
+def probing(key: GeneratedKey, template: str) -> dict[str, Any]:
+    """A SealedSecret as copied from a config repo, with a template of the caller's over its value."""
+    obj = sealed(key, password=PLANTED)
+    obj["spec"]["template"]["data"] = {"probe": template}
+    return obj
+
+
+@pytest.mark.parametrize("guess", [PLANTED[:3], "Xyz"])
+async def test_verify_answers_nothing_about_the_values_a_template_could_ask(
+    serve: Callable[..., Any], cluster_keys: list[GeneratedKey], guess: str
+) -> None:
+    # verify rendered the posted template over the opened values: 200 when the guess was right, 400 'error
+    # calling fail' when not, so anyone reaching :8080 read any SealedSecret's values a character at a time.
+    client = await serve()
+    template = '{{ if hasPrefix "' + guess + '" .password }}{{ else }}{{ fail "no" }}{{ end }}'
+    answer = await client.post("/v1/verify", data=json.dumps(probing(cluster_keys[0], template)))
+    assert (answer.status, await answer.text()) == (200, "ok\n")
+
+
+async def test_verify_refuses_a_template_the_controller_cannot_parse(
+    serve: Callable[..., Any], cluster_keys: list[GeneratedKey]
+) -> None:
+    client = await serve()
+    unclosed = await client.post("/v1/verify", data=json.dumps(probing(cluster_keys[0], "{{ if .password }}\n {{ .")))
+    assert unclosed.status == 409
+    assert await unclosed.text() == "template spec.template.data[probe] at 2:6: unclosed action\n"
+    refused = probing(cluster_keys[0], '{{ env "HOME" }}')
+    answer = await client.post("/v1/verify", data=json.dumps(refused))
+    assert answer.status == 409
+    assert (await answer.text()).startswith("template spec.template.data[probe] at 1:4: function env is not supported")
+    foreign = probing(cluster_keys[1], "{{ .password }}")
+    answer = await client.post("/v1/verify", data=json.dumps(foreign))
+    assert answer.status == 409 and "no key could decrypt it" in await answer.text(), "its values must still open"
