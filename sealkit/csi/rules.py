@@ -61,6 +61,8 @@ KNOWN_OBJECT_KEYS = (
 )
 
 MAX_VERSION_HISTORY = 2**31 - 1  # the provider's ObjectVersionHistory is an int32
+MAX_PATH_BYTES = 4096  # the driver's atomic writer: a mounted file's path...
+MAX_NAME_BYTES = 255  # ...and each of its parts
 _VAULT_NAME = re.compile(r"[-A-Za-z0-9]{3,24}")
 _OBJECT_NAME = re.compile(r"[-A-Za-z0-9]{1,127}")
 _VERSION = re.compile(r"[0-9a-fA-F]{32}")
@@ -135,6 +137,16 @@ def alias_problem(alias: object) -> str | None:
         return f"objectAlias {shown(alias)} must be relative, not absolute"
     if ".." in alias:  # the provider refuses '..' anywhere in the name, not only as a path element
         return f"objectAlias {shown(alias)} must not contain '..'"
+    if alias != alias.strip():  # the provider trims it: 'db ' would be written as 'db', over another file
+        return f"objectAlias {shown(alias)} must not begin or end with white space (the provider removes it)"
+    parts = alias.split("/")
+    if any(part in ("", ".") for part in parts):  # the driver mounts only paths that are already clean
+        return f"objectAlias {shown(alias)} must be a clean path: no empty or '.' parts, no '/' at the end"
+    if len(alias.encode()) > MAX_PATH_BYTES or any(len(part.encode()) > MAX_NAME_BYTES for part in parts):
+        return (
+            f"objectAlias must be at most {MAX_PATH_BYTES} bytes, each part at most {MAX_NAME_BYTES} "
+            "(the driver's limits)"
+        )
     return None
 
 

@@ -469,7 +469,11 @@ def _file_names(objects: Any) -> dict[str, str]:
     for raw in objects if isinstance(objects, list) else []:
         if isinstance(raw, dict) and isinstance(raw.get("name"), str):
             alias = raw.get("alias")
-            files.setdefault(alias if isinstance(alias, str) and alias else raw["name"], raw["name"])
+            file = alias if isinstance(alias, str) and alias else raw["name"]
+            history = raw.get("versionHistory")
+            if isinstance(history, int) and not isinstance(history, bool) and history > 1:
+                file = f"{file}/0"  # its versions are files <file>/0 (newest), /1, ...: only /0 is sure to be there
+            files.setdefault(file, raw["name"])
     return files
 
 
@@ -516,6 +520,11 @@ def _synced_secret(r: _Reader, path: SpecPath, value: Any, file_sets: FileSets) 
                 hint = (
                     f" (object {shown(object_name)} is mounted under its alias {shown(aliases[0])})" if aliases else ""
                 )
+                if f"{object_name}/0" in files:
+                    hint = (
+                        f" (with versionHistory the provider writes the versions as files {shown(object_name + '/0')} "
+                        f"(the newest), {shown(object_name + '/1')}, ... and {shown(object_name)} is their directory)"
+                    )
                 r.fail(
                     (*row_path, "objectName"),
                     f"{shown(object_name)} is not a mounted file name (the alias when set, else the object name){hint}",
@@ -689,6 +698,23 @@ def _key_vault_objects(
                 f"two objects write the same file {shown(obj.file_name)} ({first.name} and {obj.name})",
             )
             objects_ok = False
+    for i, obj in enumerate(objects):
+        # The driver writes every file of the mount in one go: a file inside another object's file (a directory
+        # the mount cannot make) or inside the directory of another's versions (<file>/0, /1, ...: one would
+        # silently replace the other) is refused.
+        parts = obj.file_name.split("/")
+        for depth in range(1, len(parts)):
+            other = seen_files.get("/".join(parts[:depth]))
+            if other is None:
+                continue
+            written = "fills with its versions" if (other.version_history or 0) > 1 else "writes as a file"
+            r.fail(
+                (*path, "objects", i),
+                f"{obj.name} writes {shown(obj.file_name)} inside {shown(other.file_name)}, which {other.name} "
+                f"{written}",
+            )
+            objects_ok = False
+            break
     return objects, objects_ok
 
 

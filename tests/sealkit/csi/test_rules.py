@@ -247,4 +247,14 @@ def test_vault_name_rule_matches_the_provider(name: str) -> None:
 def test_alias_rule(parts: list[str], absolute: bool) -> None:
     alias = ("/" if absolute else "") + "/".join(parts)
     problem = rules.alias_problem(alias)
-    assert (problem is None) == (not absolute and ".." not in parts)
+    assert (problem is None) == (not absolute and ".." not in parts and "." not in parts)
+
+
+@given(st.text(alphabet=" \t\n\u00a0ab/.", min_size=1, max_size=12))
+def test_alias_rule_refuses_what_the_driver_would_mount_elsewhere(alias: str) -> None:
+    """The provider trims white space and the driver mounts only clean paths: an alias that either would
+    change is refused (it could land on another object's file)."""
+    parts = alias.split("/")
+    changed = alias != alias.strip() or any(part in ("", ".") for part in parts)
+    if changed:
+        assert rules.alias_problem(alias) is not None

@@ -88,6 +88,37 @@ REFUSALS: list[tuple[str, Callable[[Spec], None], str, str]] = [
     ("alias-absolute", sets(obj, "alias", "/etc/db"), "applications.web.objects[0].alias", "must be relative"),
     ("alias-dotdot", sets(obj, "alias", "../db"), "applications.web.objects[0].alias", "must not contain '..'"),
     ("alias-inner-dotdot", sets(obj, "alias", "a/../../b"), "applications.web.objects[0].alias", "'..'"),
+    # The provider trims every field: 'tls-cert ' is written as 'tls-cert', over the other object's file.
+    (
+        "alias-white-space",
+        sets(obj, "alias", "tls-cert "),
+        "applications.web.objects[0].alias",
+        "must not begin or end with white space (the provider removes it)",
+    ),
+    # The driver mounts only clean paths (Go's filepath.Clean(path) == path) within its length limits.
+    ("alias-dot-part", sets(obj, "alias", "./db.txt"), "applications.web.objects[0].alias", "must be a clean path"),
+    ("alias-slash-end", sets(obj, "alias", "db/"), "applications.web.objects[0].alias", "must be a clean path"),
+    ("alias-double-slash", sets(obj, "alias", "a//b"), "applications.web.objects[0].alias", "must be a clean path"),
+    ("alias-long-part", sets(obj, "alias", "a/" + "b" * 256), "applications.web.objects[0].alias", "at most 255"),
+    # With versionHistory 2 'signing' is a directory of files signing/0, signing/1: an alias there replaces one.
+    (
+        "alias-inside-versions",
+        sets(obj, "alias", "signing/0"),
+        "applications.web.objects[0]",
+        "db-password writes 'signing/0' inside 'signing', which signing fills with its versions",
+    ),
+    (
+        "alias-inside-a-file",
+        sets(obj, "alias", "tls-cert/db"),
+        "applications.web.objects[0]",
+        "db-password writes 'tls-cert/db' inside 'tls-cert', which tls-cert writes as a file",
+    ),
+    (
+        "sync-versions-directory",
+        lambda s: sync(0)(s)["data"][0].update(objectName="signing"),
+        "applications.web.sync[0].data[0].objectName",
+        "the provider writes the versions as files 'signing/0' (the newest)",
+    ),
     (
         "same-file",
         sets(lambda s: obj(s, 1), "alias", "db.txt"),
@@ -336,6 +367,13 @@ def test_a_client_id_that_is_not_a_guid_is_not_shown(spec_dict: Spec, make_repo:
     assert "clientID must be a GUID like 00000000-0000-0000-0000-000000000000 (the value is not shown)" in str(
         err.value
     )
+
+
+def test_a_synced_version_is_a_file_under_the_object(spec_dict: Spec, make_repo: Callable[[Spec], Path]) -> None:
+    """With versionHistory the provider writes <file>/0 (the newest), <file>/1, ...: /0 is always there."""
+    spec_dict["applications"]["web"]["sync"][0]["data"].append({"key": "signing", "objectName": "signing/0"})
+    web = load_spec(make_repo(spec_dict)).applications["web"]
+    assert [row.object_name for row in web.sync[0].data] == ["db.txt", "signing/0"]
 
 
 def test_the_valid_spec_loads(spec_dict: Spec, make_repo: Callable[[Spec], Path]) -> None:
