@@ -26,9 +26,12 @@ at once rather than queued without bound, and the work of an answer that timed o
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
 import ipaddress
 import json
 import logging
+import math
+import re
 import threading
 import time
 from collections.abc import Callable, Iterable, Sequence
@@ -366,10 +369,41 @@ def _rotate(obj: Any, ring: KeyRing) -> Any:
     if newest is None or newest.certificate_pem is None:
         raise UnsealError("no sealing certificate to rotate to")
     cert = load_certificate(newest.certificate_pem, "newest key")
+    rotated = _json_copy(obj, "")
     values = reseal_values(obj, ring, cert, where="request body")
-    rotated = json.loads(json.dumps(obj, default=str))
     rotated["spec"]["encryptedData"] = values
     return rotated
+
+
+_FIELD = re.compile(r"[A-Za-z0-9._/-]{1,63}")
+_NOT_JSON = {
+    bytes: "a !!binary value is not a JSON value",
+    set: "a !!set is not a JSON value",
+    dt.datetime: "a YAML timestamp is not a JSON value (quote it)",
+    dt.date: "a YAML date is not a JSON value (quote it)",
+}
+
+
+def _json_copy(value: Any, path: str) -> Any:
+    """The posted object as JSON values, to answer it back: what YAML reads into something else (a timestamp,
+    !!binary, !!set, .nan, a key that is not a string) is refused naming where (a field name only when it is
+    one, never a value); written back with str() it was a Python repr, invalid JSON (NaN) or a 500."""
+    where = f"request body at {path or '.'}"
+    if isinstance(value, dict):
+        out = {}
+        for position, (key, item) in enumerate(value.items(), start=1):
+            if not isinstance(key, str):
+                raise InputError(f"mapping key {position} is not a string (quote it)", where=where)
+            out[key] = _json_copy(item, f"{path}.{key}" if _FIELD.fullmatch(key) else f"{path}.[key {position}]")
+        return out
+    if isinstance(value, list):
+        return [_json_copy(item, f"{path}[{n}]") for n, item in enumerate(value)]
+    if isinstance(value, float) and not math.isfinite(value):
+        raise InputError("not a finite number (JSON has no NaN or infinity)", where=where)
+    if value is None or isinstance(value, str | bool | int | float):
+        return value
+    what = next((text for kind, text in _NOT_JSON.items() if isinstance(value, kind)), "not a JSON value")
+    raise InputError(what, where=where)
 
 
 def make_app(
@@ -437,7 +471,7 @@ def make_app(
                 return web.Response(status=400, text=f"{exc}\n")
             if isinstance(result, web.Response):
                 return result
-            return web.Response(status=200, text=json.dumps(result, default=str), content_type="application/json")
+            return web.Response(status=200, text=json.dumps(result, allow_nan=False), content_type="application/json")
 
         return wrapped
 

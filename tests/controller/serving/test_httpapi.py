@@ -13,6 +13,7 @@ from typing import Any
 from unittest import mock
 
 import pytest
+import yaml
 from aiohttp import web
 from aiohttp.test_utils import TestClient, TestServer, make_mocked_request
 from hypothesis import given, settings
@@ -288,3 +289,57 @@ async def test_verify_refuses_a_template_the_controller_cannot_parse(
     foreign = probing(cluster_keys[1], "{{ .password }}")
     answer = await client.post("/v1/verify", data=json.dumps(foreign))
     assert answer.status == 409 and "no key could decrypt it" in await answer.text(), "its values must still open"
+
+
+NOT_JSON = {
+    "x: !!binary UGw0bnRlZC1TM2NyZXQ=": "a !!binary value is not a JSON value: request body at .status.x",
+    "x: [a, !!set {b}]": "a !!set is not a JSON value: request body at .status.x[1]",
+    "x: .nan": "not a finite number (JSON has no NaN or infinity): request body at .status.x",
+    "x: 2020-01-01T00:00:00Z": "a YAML timestamp is not a JSON value (quote it): request body at .status.x",
+    "2020-01-01: x": "mapping key 1 is not a string (quote it): request body at .status",
+    "Pl4nted-S3cret value: 2020-01-01": "a YAML date is not a JSON value (quote it): request body at .status.[key 1]",
+}
+
+
+@pytest.mark.parametrize("status", sorted(NOT_JSON))
+async def test_rotate_refuses_what_json_cannot_answer_back(
+    serve: Callable[..., Any], cluster_keys: list[GeneratedKey], status: str
+) -> None:
+    # Answered back with str(): a Python repr ("b'...'", "{'b'}"), bare NaN (kubeseal cannot read the answer),
+    # a timestamp rewritten, or a 500 'internal error' and a warning about a bug for a key that is not a string.
+    client = await serve()
+    body = yaml.safe_dump(sealed(cluster_keys[0])) + "status: {" + status + "}\n"
+    answer = await client.post("/v1/rotate", data=body)
+    assert (answer.status, await answer.text()) == (400, NOT_JSON[status] + "\n")
+
+
+scalars = st.one_of(
+    st.none(),
+    st.booleans(),
+    st.integers(),
+    st.floats(),
+    st.text(max_size=5),
+    st.binary(max_size=5),
+    st.datetimes(),
+    st.dates(),
+    st.frozensets(st.integers(), max_size=2).map(set),
+)
+values = st.recursive(
+    scalars,
+    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=3) | st.integers(), inner, max_size=3),
+    max_leaves=8,
+)
+
+
+@settings(max_examples=60, deadline=None)
+@given(values)
+def test_rotate_answers_json_or_refuses(cluster_keys: list[GeneratedKey], value: Any) -> None:
+    obj = {**sealed(cluster_keys[0]), "status": value}
+    ring = KeyRing([cluster_keys[0].key])
+    try:
+        rotated = httpapi._rotate(obj, ring)
+    except httpapi.InputError as exc:
+        assert str(exc).count("\n") == 0 and "'" not in str(exc)
+        return
+    text = json.dumps(rotated, allow_nan=False)
+    assert json.loads(text)["status"] == value
