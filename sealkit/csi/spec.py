@@ -979,6 +979,17 @@ def _cross_checks(r: _Reader, envs: Mapping[str, Environment], apps: Mapping[str
                 ("environments", env.name, "overlay"),
                 f"environment {shown(first)} already writes to {shown(env.overlay)}",
             )
+            continue
+        # Nested overlays: generate --env for the outer one took the inner one's files for stale and deleted
+        # them, and an application named like the inner directory wrote over its kustomization.yaml.
+        for directory, other in overlays.items():
+            if other != env.name and (_inside(env.overlay, directory) or _inside(directory, env.overlay)):
+                r.fail(
+                    ("environments", env.name, "overlay"),
+                    f"{shown(env.overlay)} is nested with environment {other}'s overlay {shown(directory)} "
+                    "(each environment's generated files need a directory of their own)",
+                )
+                break
     _sealed_dirs_checks(r, envs)
     classes: dict[tuple[str, str], str] = {}
     synced: dict[tuple[str, str], str] = {}

@@ -88,6 +88,13 @@ REFUSALS: list[tuple[str, Callable[[Spec], None], str, str]] = [
     ("alias-absolute", sets(obj, "alias", "/etc/db"), "applications.web.objects[0].alias", "must be relative"),
     ("alias-dotdot", sets(obj, "alias", "../db"), "applications.web.objects[0].alias", "must not contain '..'"),
     ("alias-inner-dotdot", sets(obj, "alias", "a/../../b"), "applications.web.objects[0].alias", "'..'"),
+    # generate --env dev took prod's files under clusters/dev/apps/prod for stale ones and deleted them.
+    (
+        "overlay-nested",
+        sets(env("prod"), "overlay", "clusters/dev/apps/prod"),
+        "environments.prod.overlay",
+        "'clusters/dev/apps/prod' is nested with environment dev's overlay 'clusters/dev/apps'",
+    ),
     # The provider trims every field: 'tls-cert ' is written as 'tls-cert', over the other object's file.
     (
         "alias-white-space",
