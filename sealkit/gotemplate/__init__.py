@@ -9,6 +9,6 @@ naming the construct. See docs/templates.md for the supported list and the seman
 from __future__ import annotations
 
 from sealkit.errors import TemplateError
-from sealkit.gotemplate.render import render_template
+from sealkit.gotemplate.render import check_syntax, render_template
 
-__all__ = ["TemplateError", "render_template"]
+__all__ = ["TemplateError", "check_syntax", "render_template"]

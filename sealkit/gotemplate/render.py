@@ -7,6 +7,7 @@ from collections.abc import Mapping
 from sealkit.errors import TemplateError
 from sealkit.gotemplate.evaluator import EvalError, execute
 from sealkit.gotemplate.functions import FUNCS, check_function
+from sealkit.gotemplate.nodes import Node
 from sealkit.gotemplate.parser import ParseError, parse
 from sealkit.gotemplate.values import canonical
 
@@ -23,6 +24,22 @@ def _error(name: str, source: str, pos: int, message: str, where: str | None = N
     return TemplateError(f"{label} at {_where(source, pos)}: {message}", where=where)
 
 
+def _parsed(source: str, name: str, where: str | None) -> tuple[Node, ...]:
+    try:
+        return parse(source, check_function)
+    except ParseError as exc:
+        raise _error(name, source, exc.pos, str(exc), where) from None
+    except RecursionError:
+        raise _error(name, source, 0, "template nests too deeply", where) from None
+
+
+def check_syntax(source: str, *, name: str = "", where: str | None = None) -> None:
+    """Parse and check one entry as `render_template` does (syntax, refused functions), without executing it:
+    for a caller whose template must not run over the values (its outcome would answer questions about them).
+    Raises the same TemplateError as `render_template` for what does not parse."""
+    _parsed(source, name, where)
+
+
 def render_template(source: str, items: Mapping[str, str], *, name: str = "", where: str | None = None) -> str:
     """Render a Go text/template (+ sprig) over the items, as Bitnami's controller does.
 
@@ -32,12 +49,7 @@ def render_template(source: str, items: Mapping[str, str], *, name: str = "", wh
     Go's bytes. Raises TemplateError (one line: name, line:column, the construct) on syntax sealkit
     or Go rejects, on refused functions and on execution errors; never with an item value in it.
     """
-    try:
-        nodes = parse(source, check_function)
-    except ParseError as exc:
-        raise _error(name, source, exc.pos, str(exc), where) from None
-    except RecursionError:
-        raise _error(name, source, 0, "template nests too deeply", where) from None
+    nodes = _parsed(source, name, where)
     try:
         return canonical(execute(nodes, FUNCS, items))
     except EvalError as exc:

@@ -44,8 +44,7 @@ from aiohttp.http_exceptions import HttpProcessingError
 from aiohttp.web_protocol import RequestPayloadError
 
 from sealkit.errors import InputError, SealkitError, UnsealError
-from sealkit.gotemplate.functions import check_function
-from sealkit.gotemplate.parser import ParseError, parse
+from sealkit.gotemplate import TemplateError, check_syntax
 from sealkit.keys import KeyRing, PrivateKey, load_certificate
 from sealkit.reading import Limits, load_documents
 from sealkit.reseal import reseal_values, verify_sealed_secret
@@ -330,18 +329,6 @@ class RsaWork:
         self._executor.shutdown(wait=False, cancel_futures=True)
 
 
-def _check_template_syntax(key: str, source: str) -> None:
-    """One `spec.template.data` entry parsed as the controller parses it (syntax, functions), not executed."""
-    try:
-        parse(source, check_function)
-    except ParseError as exc:
-        pos = max(0, min(exc.pos, len(source)))
-        line, column = source.count("\n", 0, pos) + 1, pos - (source.rfind("\n", 0, pos) + 1) + 1
-        raise UnsealError(f"template spec.template.data[{key}] at {line}:{column}: {exc}") from None
-    except RecursionError:
-        raise UnsealError(f"template spec.template.data[{key}] at 1:1: template nests too deeply") from None
-
-
 def _verify(obj: Any, ring: KeyRing) -> web.Response:
     """/v1/verify: 200 when it would unseal; 409 with the reason when it would not, as Bitnami's answers any
     unseal failure: a value no key opens, or a template the controller would refuse (its values open).
@@ -356,9 +343,9 @@ def _verify(obj: Any, ring: KeyRing) -> web.Response:
             return web.Response(status=200, text="ok\n")
         check_template(view, obj)
         for key, source in sorted(view.template_data.items()):
-            _check_template_syntax(key, source)
+            check_syntax(source, name=f"spec.template.data[{key}]")
         open_items(view, ring)
-    except InvalidTemplate as exc:
+    except (InvalidTemplate, TemplateError) as exc:
         raise UnsealError(exc.what) from None
     return web.Response(status=200, text="ok\n")
 
