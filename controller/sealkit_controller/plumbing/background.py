@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
 from collections.abc import Callable, Coroutine
 from typing import Any
 
@@ -20,8 +19,27 @@ class BackgroundLoop:
         self._task = asyncio.create_task(self._body(), name=self.name)
 
     async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
+        """Cancel the loop and wait for it to end; the loop's own cancellation is not an error.
+
+        A cancellation of the caller while it waits here is its own and goes on up (the loop is cancelled
+        either way): a shutdown or a leader stepping down that is itself cancelled must not carry on as if
+        `stop()` had returned. The caller's pending cancellations are counted before and after (Python
+        3.11's `Task.cancelling()`), so a caller already being cancelled (a `finally` that stops the loop)
+        gets on with its clean-up.
+        """
+        task = self._task
+        if task is None:
+            return
+        caller = asyncio.current_task()
+        pending = caller.cancelling() if caller is not None else 0
+        task.cancel()
+        try:
+            await task
+        except asyncio.CancelledError:
+            if caller is not None and caller.cancelling() > pending:
+                raise
+        finally:
             self._task = None
+        if caller is not None and caller.cancelling() > pending:
+            # The loop swallowed the cancellation and ended normally: asyncio then drops the caller's too.
+            raise asyncio.CancelledError
