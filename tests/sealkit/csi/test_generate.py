@@ -193,6 +193,28 @@ def test_check_reports_edits_stale_files_and_missing_output(spec_dict: Spec, mak
     assert generate.check(generate.plan(load_spec(path))).ok
 
 
+def test_a_file_generate_did_not_write_is_not_replaced(spec_dict: Spec, make_repo: Callable[[Spec], Path]) -> None:
+    """A hand-written kustomization.yaml where generate writes one (no header line) was replaced without a word,
+    its other resources lost: now refused by name, nothing written; --check names it too."""
+    from sealkit.errors import InputError
+
+    path = make_repo(spec_dict)
+    hand = path.parent / "clusters/dev/apps/kustomization.yaml"
+    hand.parent.mkdir(parents=True)
+    hand.write_text("resources: [web, ../monitoring]\n")
+    before = tree(path.parent)
+    plan = generate.plan(load_spec(path))
+    checked = generate.check(plan)
+    assert checked.foreign == ["clusters/dev/apps/kustomization.yaml"] and not checked.ok
+    with pytest.raises(InputError) as err:
+        generate.write(plan)
+    assert str(err.value) == f"{generate.FOREIGN}: clusters/dev/apps/kustomization.yaml"
+    assert tree(path.parent) == before
+    hand.unlink()
+    generate.write(generate.plan(load_spec(path)))
+    assert generate.check(generate.plan(load_spec(path))).ok
+
+
 def test_env_filter(spec_dict: Spec, make_repo: Callable[[Spec], Path]) -> None:
     plan = generate.plan(load_spec(make_repo(spec_dict)), ["prod"])
     assert plan.files and all(rel.startswith("clusters/prod/") for rel in plan.files)
