@@ -450,6 +450,14 @@ def _unexpected_logged(kind: str, event: Any) -> Iterator[None]:
         log_unexpected(f"handling a watch event of {kind} {name}", exc)
 
 
+def start_up_delay(settings: Settings, retry: int) -> float:
+    """The wait before start-up is tried again after its try number `retry` + 1 failed: doubling from
+    `retry_base_delay` up to `retry_max_delay`, as the renewal loop backs off. Each try may talk to an API server
+    that is failing and make an RSA key: retrying at a fixed second would hammer both."""
+    # At most 2**64 times the base: `Backoff.delay` computes 2**attempt as a float, past 2**1023 an OverflowError.
+    return Backoff(settings.retry_base_delay, settings.retry_max_delay).delay(min(retry, 64) + 1)
+
+
 def build_registry(runtime: Runtime) -> Any:
     """Kopf handlers bound to `runtime` (a registry per run, so tests can run several)."""
     import kopf
@@ -461,17 +469,21 @@ def build_registry(runtime: Runtime) -> Any:
         return kopf_connection(connection_of(runtime.configuration))
 
     @kopf.on.startup(registry=registry, id="startup")
-    async def startup(**_: Any) -> None:
+    async def startup(retry: int = 0, **_: Any) -> None:
+        # Kopf counts the retries (`retry`: 0 on the first try) and waits the TemporaryError's delay; its own
+        # line for each ("Activity 'startup' failed temporarily") is held back by `quiet_libraries`.
         try:
             await runtime.start()
         except (SealkitError, OSError) as exc:
             await runtime.stop()
-            logger.error("start-up failed (retrying): %s", exc)
-            raise kopf.TemporaryError(str(exc), delay=runtime.settings.retry_base_delay) from None
+            delay = start_up_delay(runtime.settings, retry)
+            logger.warning("start-up failed (retrying in %.1fs): %s", delay, exc)
+            raise kopf.TemporaryError(str(exc), delay=delay) from None
         except Exception as exc:  # a bug: Kopf would log its traceback, which may quote a value
             await runtime.stop()
-            log_unexpected("start-up", exc)
-            raise kopf.TemporaryError("start-up failed unexpectedly", delay=runtime.settings.retry_base_delay) from None
+            delay = start_up_delay(runtime.settings, retry)
+            log_unexpected("start-up", exc, retrying_in=delay)
+            raise kopf.TemporaryError("start-up failed unexpectedly", delay=delay) from None
 
     @kopf.on.cleanup(registry=registry, id="cleanup")
     async def cleanup(**_: Any) -> None:

@@ -105,11 +105,24 @@ class PlainLibraryLines(logging.Filter):
         return True
 
 
+class _KopfStartUpRetries(logging.Filter):
+    """Kopf's own line for a start-up try that failed (`Activity 'startup' failed temporarily: ...`, an error):
+    the controller's warning has said it already, with the wait before the next try."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return not record.getMessage().startswith("Activity 'startup' failed temporarily")
+
+
+_KOPF_START_UP_RETRIES = _KopfStartUpRetries()
+
+
 def quiet_libraries() -> None:
     """The client libraries held at WARNING (`quiet_client_loggers`), and urllib3 at ERROR: its retry lines name
-    Python errors (`NewConnectionError(...)`), and the controller's own line says what the request came to."""
+    Python errors (`NewConnectionError(...)`), and the controller's own line says what the request came to.
+    Kopf's line for each failed start-up try is not shown: the controller's warning says it, with the delay."""
     quiet_client_loggers()
     logging.getLogger("urllib3").setLevel(logging.ERROR)
+    logging.getLogger("kopf.activities.startup").addFilter(_KOPF_START_UP_RETRIES)
 
 
 def configure_logging(level: str, log_format: str, info_stdout: bool = True) -> None:

@@ -125,12 +125,13 @@ def log_failure(key: Hashable, exc: BaseException) -> None:
     log_unexpected(f"reconciling {shown}", exc)
 
 
-def log_unexpected(doing: str, exc: BaseException) -> None:
+def log_unexpected(doing: str, exc: BaseException, *, retrying_in: float | None = None) -> None:
     """An unexpected error while `doing` something: what and where the error was raised at warning, the stack
     at debug (for a bug report, as SEALKIT_DEBUG is for the CLI). Never the error's message (it could quote
-    a secret value), nor at warning its Python class."""
+    a secret value), nor at warning its Python class. `retrying_in`: the seconds until it is tried again."""
     stack = traceback.extract_tb(exc.__traceback__)
-    logger.warning("%s failed: an unexpected error (a bug)%s", doing, raised_at(exc))
+    retrying = f" (retrying in {retrying_in:.1f}s)" if retrying_in is not None else ""
+    logger.warning("%s failed%s: an unexpected error (a bug)%s", doing, retrying, raised_at(exc))
     logger.debug("%s failed: stack (message withheld):\n%s", doing, "".join(stack.format()))
 
 
