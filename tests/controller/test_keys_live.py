@@ -229,3 +229,56 @@ def test_a_key_secret_whose_certificate_is_not_its_keys_is_never_served(cluster:
     ), warnings
     assert any("sealed-secrets-keyunreadable: tls.crt: the certificate does not parse" in w for w in warnings)
     assert all(w.startswith("WARNING ") and "\n" not in w for w in warnings)
+
+
+def test_an_unusable_key_secret_gets_a_warning_event_once_per_content_and_a_gauge(cluster: Cluster) -> None:
+    """A key Secret the controller ignores (another key's certificate, no usable key) was said in its log only,
+    while a wrapped one that does not open had an event and a gauge. Now it is a Warning `ErrKeyUnusable` on
+    that Secret, once per content (not again for an unrelated change, again once it changes or after it was
+    usable), without key material, and `sealed_secrets_controller_unusable_plaintext_keys` counts such Secrets."""
+    name = "sealed-secrets-keycrossed"
+    cluster.add_key(0)
+    stranger = generate_key_pair(bits=2048)
+    crossed = key_secret_manifest(cluster.keys[1], namespace=CONTROLLER_NS, prefix="sealed-secrets-key")
+    crossed["metadata"]["name"] = name
+    crossed_data = {**crossed["data"], "tls.crt": base64.b64encode(stranger.certificate_pem).decode()}
+    crossed["data"] = crossed_data
+    cluster.create(crossed)
+    usable_data = key_secret_manifest(cluster.keys[1], namespace=CONTROLLER_NS, prefix="sealed-secrets-key")["data"]
+
+    def warnings() -> list[str]:
+        return [
+            str(e.get("message")) for e in cluster.events(name, CONTROLLER_NS) if e.get("reason") == "ErrKeyUnusable"
+        ]
+
+    def unusable(running: object) -> float:
+        registry = running.runtime.metrics.registry  # type: ignore[attr-defined]
+        return float(registry.get_sample_value("sealed_secrets_controller_unusable_plaintext_keys") or 0.0)
+
+    with cluster.start() as running:
+        (first,) = cluster.wait(warnings)
+        assert first.endswith(
+            f"tls.crt is the certificate of another key, not of tls.key: key Secret {CONTROLLER_NS}/{name}"
+        )
+        assert unusable(running) == 1
+        # A change that leaves the fault as it was (a label): no second event.
+        cluster.kube.patch("v1", "Secret", name, {"metadata": {"labels": {"team": "a"}}}, CONTROLLER_NS)
+        cluster.never(lambda: len(warnings()) > 1, 0.5)
+        # Another fault: news.
+        cluster.kube.patch(
+            "v1", "Secret", name, {"data": {"tls.key": base64.b64encode(b"junk").decode()}}, CONTROLLER_NS
+        )
+        cluster.wait(lambda: len(warnings()) == 2)
+        assert "holds no PEM private key" in warnings()[1]
+        # Usable again, then broken as the first time: news again.
+        cluster.kube.patch("v1", "Secret", name, {"data": usable_data}, CONTROLLER_NS)
+        cluster.wait(lambda: unusable(running) == 0 and len(running.runtime.keys.ring) == 2)
+        cluster.kube.patch("v1", "Secret", name, {"data": crossed_data}, CONTROLLER_NS)
+        cluster.wait(lambda: len(warnings()) == 3 and unusable(running) == 1)
+        cluster.kube.delete("v1", "Secret", name, CONTROLLER_NS)
+        cluster.wait(lambda: unusable(running) == 0)
+    texts = " ".join(warnings())
+    assert "junk" not in texts and "BEGIN" not in texts and "anVuaw" not in texts
+    assert all(
+        e["type"] == "Warning" for e in cluster.events(name, CONTROLLER_NS) if e.get("reason") == "ErrKeyUnusable"
+    )

@@ -7,15 +7,20 @@ material (KEK errors are one line, `sealkit.wrapping.envelope.KekError`).
 - metrics (in the controller's registry): `sealed_secrets_controller_kek_failures_total{operation,reason}`,
   `..._kek_unwraps_total`, `..._kek_available` (1 after a KEK operation succeeded, 0 after one failed),
   and the key inventory: `..._plaintext_keys`, `..._wrapped_keys`, `..._unusable_wrapped_keys`,
-  `..._usable_keys`;
+  `..._unusable_plaintext_keys`, `..._usable_keys`;
 - events: a Warning `ErrUnwrapFailed` on the wrapped key Secret that does not open, and a Warning
   `ErrKeyEncryptionKey` on the controller's own Deployment (or its Pod) when no new key can be wrapped;
-  each distinct message once, until the operation succeeds again.
+  each distinct message once, until the operation succeeds again. A Warning `ErrKeyUnusable` on a plaintext
+  key Secret that is ignored (no usable key, another key's certificate, made by unsealing a SealedSecret),
+  once per content of that Secret, until it is usable again or gone.
 """
 
 from __future__ import annotations
 
+import hashlib
+import json
 import logging
+from collections.abc import Mapping
 from typing import Any
 
 from sealkit.errors import SealkitError
@@ -27,6 +32,7 @@ logger = logging.getLogger(__name__)
 
 METRIC_PREFIX = "sealed_secrets_controller"
 UNWRAP_FAILED = "ErrUnwrapFailed"
+KEY_UNUSABLE = "ErrKeyUnusable"
 KEK_FAILED = "ErrKeyEncryptionKey"
 KEK_RECOVERED = "KeyEncryptionKeyAvailable"
 ESCROW_FAILED = "ErrEscrowFailed"
@@ -79,6 +85,11 @@ class KeyMetrics:
             "Wrapped key Secrets whose key could not be unwrapped (yet)",
             registry=self.registry,
         )
+        self.unusable_plaintext = Gauge(
+            f"{p}_unusable_plaintext_keys",
+            "Plaintext key Secrets labelled active whose key cannot be used (ignored; see their ErrKeyUnusable event)",
+            registry=self.registry,
+        )
         self.usable = Gauge(
             f"{p}_usable_keys", "Sealing keys the controller can open SealedSecrets with", registry=self.registry
         )
@@ -102,6 +113,7 @@ class KekReport:
         self.events = events
         self.own = own  # the controller's Deployment or Pod, as an event's involved object
         self._posted: dict[str, str] = {}  # event target -> last message posted
+        self._unusable_posted: dict[str, str] = {}  # unusable key Secret -> digest of the content reported
         self.last_error: str | None = None
 
     def inventory(self) -> None:
@@ -110,7 +122,31 @@ class KekReport:
         self.metrics.plaintext.set(len(s.plaintext_secret_names()))
         self.metrics.wrapped.set(len(s.wrapped_secret_names()))
         self.metrics.unusable.set(len(s.waiting_secret_names()))
+        unusable = s.unusable_secret_names()
+        self.metrics.unusable_plaintext.set(len(unusable))
         self.metrics.usable.set(len(s.ring))
+        for name in set(self._unusable_posted) - set(unusable):  # usable again or gone: a new fault is news
+            del self._unusable_posted[name]
+
+    async def key_unusable(self, secret: Mapping[str, Any], why: str) -> None:
+        """A plaintext key Secret the store refused (`why`, a one-line cause that quotes no key material): a
+        Warning event on it, once per content (data and cause) of that Secret; the gauges refreshed."""
+        self.inventory()
+        meta = secret.get("metadata") or {}
+        name = str(meta.get("name") or "")
+        seen = _content_digest(secret, why)
+        if self.events is None or not name or self._unusable_posted.get(name) == seen:
+            return
+        self._unusable_posted[name] = seen
+        target: dict[str, Any] = {
+            "apiVersion": "v1",
+            "kind": "Secret",
+            "metadata": {"name": name, "namespace": self.namespace, "uid": meta.get("uid")},
+        }
+        message = f"the sealing key in this Secret cannot be used; it is ignored (other keys keep working): {why}"
+        posted = await self.events.post(target, WARNING, KEY_UNUSABLE, message)
+        if not posted and self._unusable_posted.get(name) == seen:
+            del self._unusable_posted[name]  # not posted (a follower, the API failing): posted when seen again
 
     async def failed(
         self, operation: str, exc: SealkitError, *, secret: str | None = None, retry_in: float | None = None
@@ -163,6 +199,12 @@ class KekReport:
             return
         self._posted[target] = message
         await self.events.post(obj, type_, reason, message)
+
+
+def _content_digest(secret: Mapping[str, Any], why: str) -> str:
+    """What identifies one reported fault of a key Secret: its data and the cause (kept in memory only)."""
+    content = json.dumps([secret.get("data"), secret.get("stringData"), why], sort_keys=True, default=str)
+    return hashlib.sha256(content.encode()).hexdigest()
 
 
 def own_object(namespace: str, deployment: str, pod: str) -> dict[str, Any] | None:

@@ -116,6 +116,7 @@ class KeyStore:
         self._envelopes: dict[str, WrappedKey] = {}  # held wrapped key Secrets: name -> envelope
         self._verified: set[str] = set()  # those whose envelope this controller opened (or made) itself
         self._waiting: dict[str, Known] = {}  # wrapped key Secrets not opened (yet)
+        self._unusable: dict[str, str] = {}  # plaintext key Secrets ignored: name -> why (no key material in it)
         self._ring = KeyRing()
         self._listeners: list[Callable[[set[str], set[str]], None]] = []
         # The last parse of each key Secret's data: the watch delivers a Secret `load` has just read (and
@@ -169,6 +170,26 @@ class KeyStore:
     def waiting_secret_names(self) -> list[str]:
         return sorted(self._waiting)
 
+    def unusable_secret_names(self) -> list[str]:
+        """Plaintext key Secrets labelled active that are ignored (no usable key, another key's certificate, made by
+        unsealing a SealedSecret); `refuse` put them here, a usable version or their end takes them out."""
+        return sorted(self._unusable)
+
+    def unusable_reason(self, name: str) -> str | None:
+        """Why this key Secret is ignored (None: it is not an unusable one)."""
+        return self._unusable.get(name)
+
+    def refuse(self, name: str, why: str) -> None:
+        """A plaintext key Secret that cannot be used: its keys (of an earlier version) are dropped, and it counts
+        as unusable until it holds a usable key again, is deleted or is no longer labelled active."""
+        self.drop(name)
+        self._unusable[name] = why
+
+    def keep_unusable(self, names: set[str]) -> None:
+        """After a full listing of the active key Secrets: those not in it are no longer unusable ones."""
+        for name in set(self._unusable) - names:
+            del self._unusable[name]
+
     def is_wrapped(self, name: str) -> bool:
         return name in self._envelopes or name in self._waiting
 
@@ -218,6 +239,7 @@ class KeyStore:
         """Hold the keys of one key Secret (`envelope`: it is a wrapped key Secret; `verified`: opened by us)."""
         self._by_secret[name] = [_certificate_only(key) for key in keys]
         self._waiting.pop(name, None)
+        self._unusable.pop(name, None)
         self._verified.discard(name)
         if envelope is not None:
             self._envelopes[name] = envelope
@@ -230,6 +252,7 @@ class KeyStore:
     def wait(self, name: str, known: Known) -> None:
         """A wrapped key Secret whose key is not open (yet): counted for renewal, not used."""
         self._waiting[name] = known
+        self._unusable.pop(name, None)
         self._envelopes.pop(name, None)
         self._verified.discard(name)
         self._by_secret.pop(name, None)
@@ -239,6 +262,7 @@ class KeyStore:
         """Forget the keys of one Secret (deleted or no longer labelled active); True if it was held."""
         held = self._by_secret.pop(name, None) is not None
         self._parsed.pop(name, None)
+        self._unusable.pop(name, None)
         waiting = self._waiting.pop(name, None) is not None
         self._envelopes.pop(name, None)
         self._verified.discard(name)
@@ -262,7 +286,7 @@ class KeyStore:
             keys = self.keys_of(secret, where)
         except SealkitError as exc:
             logger.warning("ignoring %s: %s", where, exc)
-            self.drop(name)
+            self.refuse(name, str(exc))
             return None
         previous = {(k.fingerprint, k.not_before) for k in self._by_secret.get(name, [])}
         if previous == {(k.fingerprint, k.not_before) for k in keys}:

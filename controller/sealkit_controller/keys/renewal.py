@@ -128,6 +128,7 @@ class KeyManager:
         self._prepared: _Prepared | None = None
         self._wake = asyncio.Event()
         self._background = BackgroundLoop("sealkit-key-renewal", self._loop)
+        self._reports: set[asyncio.Task[None]] = set()  # events about unusable key Secrets seen by the watch
         self.failures = 0
         store.on_change(lambda added, removed: self._wake.set())
 
@@ -142,14 +143,20 @@ class KeyManager:
         """Read every active key Secret (plaintext and wrapped) in the namespace; returns how many keys are open."""
         namespace = self._settings.namespace
         secrets = await self._run(self._client.list_secrets, namespace, ACTIVE_SELECTOR)
+        refused: list[tuple[dict[str, Any], str]] = []
         for secret in secrets:
             name = str((secret.get("metadata") or {}).get("name") or "")
             try:
                 keys = self._store.keys_of(secret, f"key Secret {namespace}/{name}")
             except SealkitError as exc:
                 logger.warning("ignoring key Secret %s/%s: %s", namespace, name, exc)
+                self._store.refuse(name, str(exc))
+                refused.append((secret, str(exc)))
                 continue
             self._store.put(name, keys)
+        self._store.keep_unusable({str((s.get("metadata") or {}).get("name") or "") for s in secrets})
+        for secret, why in refused:
+            self._report_unusable(secret, why)
         wrapped = await self._run(self._client.list_secrets, namespace, WRAPPED_SELECTOR)
         await self.loader.load(wrapped)
         held = len(self._store.ring)
@@ -178,9 +185,20 @@ class KeyManager:
         if looks_like_wrapped_key_secret(secret) or self._store.is_wrapped(name):
             return self.loader.observe(secret, deleted=deleted)
         what = self._store.observe_secret(secret, deleted=deleted)
-        if what:
-            self.report.inventory()
+        self.report.inventory()
+        why = self._store.unusable_reason(name)
+        if why is not None:
+            self._report_unusable(secret, why)
         return what
+
+    def _report_unusable(self, secret: Mapping[str, Any], why: str) -> None:
+        """A refused key Secret said on itself (a Warning event, `KekReport.key_unusable`), in a task of its own:
+        posting (with its retries) holds up neither the watch nor a start."""
+        if self.report.events is None:
+            return
+        task = asyncio.get_running_loop().create_task(self.report.key_unusable(secret, why))
+        self._reports.add(task)
+        task.add_done_callback(self._reports.discard)
 
     # --- when a key is due, and making one -------------------------------------------------------------
 
@@ -381,6 +399,10 @@ class KeyManager:
 
     async def close(self) -> None:
         await self.loader.stop()
+        reports = list(self._reports)
+        for task in reports:
+            task.cancel()
+        await asyncio.gather(*reports, return_exceptions=True)
 
     async def _loop(self) -> None:
         while True:
