@@ -17,6 +17,7 @@ from sealkit.clients.kube.config import load_configuration
 from sealkit.keysecrets import successor_secret_name
 from sealkit_controller.keys.keystore import KeyStore
 from sealkit_controller.keys.renewal import KeyManager
+from sealkit_controller.reconciling.provenance import UNSEALED_FROM_ANNOTATION
 from sealkit_controller.reconciling.reconciler import event_name
 from sealkit_controller.reconciling.status import ERR_UPDATE_FAILED, SECRET_NOT_MANAGED, Outcome
 from sealkit_controller.wiring import ControllerThread, lease_client
@@ -258,3 +259,37 @@ def test_the_lease_client_tries_each_request_once(cluster: Cluster) -> None:
     finally:
         client.close()
     assert configuration.retries is None  # a copy was given retries=0, not the configuration shared
+
+
+def test_a_new_leader_repairs_a_secret_edited_by_hand_and_leaves_the_others(
+    cluster: Cluster, replicas: dict[str, ControllerThread]
+) -> None:
+    """The content digest in a Secret's in-sync record is checked on a new leader's resume as on a restart: the
+    Secret edited by hand (its record kept) is unsealed and written back by the new leader; the untouched one
+    costs a GET and is not written."""
+    first = cluster.wait(lambda: holder(cluster))
+    for name in ("edited", "untouched"):
+        cluster.create(cluster.seal(name, data={"a": "original"}))
+    cluster.wait(lambda: all(cluster.data(n) == {"a": b"original"} for n in ("edited", "untouched")))
+    cluster.wait(lambda: all((cluster.condition(n) or {}).get("status") == "True" for n in ("edited", "untouched")))
+    record = (cluster.secret("edited") or {})["metadata"]["annotations"][UNSEALED_FROM_ANNOTATION]
+    hacked = base64.b64encode(b"hacked").decode()
+    cluster.kube.patch("v1", "Secret", "edited", {"data": {"a": hacked}}, "default")  # kubectl edit: record kept
+    assert (cluster.secret("edited") or {})["metadata"]["annotations"][UNSEALED_FROM_ANNOTATION] == record
+    assert cluster.data("edited") == {"a": b"hacked"}
+    mark = len(cluster.kube.request_log)
+    replicas[first].stop()  # steps down, releasing the Lease: the other resumes from a fresh listing
+    second = cluster.wait(lambda: holder(cluster) not in ("", first) and holder(cluster))
+    assert cluster.wait(lambda: cluster.data("edited") == {"a": b"original"} and cluster.data("edited"))
+    untouched_read = (
+        lambda: any(  # noqa: E731
+            r.client == second and r.method == "GET" and r.path == "/api/v1/namespaces/default/secrets/untouched"
+            for r in cluster.kube.request_log[mark:]
+        )
+    )
+    cluster.wait(untouched_read)  # the new leader's resume reached it too
+    cluster.wait(lambda: cluster.reasons("edited").count("Unsealed") == 2)
+    cluster.never(lambda: cluster.reasons("untouched").count("Unsealed") > 1, 0.3)
+    secret_writes = [f"{r.method} {r.path}" for r in writes_by(cluster, second, after=mark) if "/secrets/" in r.path]
+    assert secret_writes == ["PUT /api/v1/namespaces/default/secrets/edited"]
+    assert not [r for r in writes_by(cluster, first, after=mark) if "/secrets/" in r.path]  # stepped down
