@@ -42,7 +42,9 @@ class Backoff:
 
     def delay(self, attempt: int, retry_after: float | None = None) -> float:
         """The wait before try number `attempt + 1` (attempt 1 is the first failure)."""
-        wait = min(self.cap, self.base * float(2 ** max(0, attempt - 1)))
+        # The exponent held where a float has one: float(2 ** 1024) overflows, and a loop that retries for days
+        # (over 1,024 attempts at the cap) ended on that error.
+        wait = min(self.cap, self.base * 2.0 ** min(max(0, attempt - 1), 1023))
         if retry_after:
             wait = max(wait, min(retry_after, self.cap))
         return wait

@@ -5,6 +5,8 @@ from __future__ import annotations
 import email.utils
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from sealkit.errors import SealkitError
 from sealkit.retry import Backoff, RetryPolicy, Throttled, call_with_retries, parse_retry_after
@@ -51,3 +53,13 @@ def test_throttling_is_retried_as_asked_then_given_up() -> None:
         call_with_retries(always, RetryPolicy(attempts=2), waits.append, give_up=GaveUp)
     with pytest.raises(SealkitError, match="longer than the 10 s sealkit waits"):
         call_with_retries(lambda: (_ for _ in ()).throw(Throttled("429", 60.0)), RetryPolicy(), waits.append)
+
+
+@given(attempt=st.integers(min_value=0, max_value=10**6), base=st.floats(min_value=0.001, max_value=60.0))
+def test_the_backoff_holds_at_its_cap_for_ever(attempt: int, base: float) -> None:
+    """float(2 ** 1024) overflowed: a loop retrying at the cap for some 85 hours (1,025 attempts of 300 s) ended
+    on an OverflowError instead of going on waiting."""
+    wait = Backoff(base=base, cap=300.0).delay(attempt)
+    assert 0 < wait <= 300.0
+    if attempt > 20:
+        assert wait == 300.0
