@@ -197,8 +197,11 @@ class KekReport:
     async def _post(self, target: str, obj: dict[str, Any], type_: str, reason: str, message: str) -> None:
         if self.events is None or self._posted.get(target) == message:
             return
-        self._posted[target] = message
-        await self.events.post(obj, type_, reason, message)
+        self._posted[target] = message  # no second post of it while this one is on its way
+        if not await self.events.post(obj, type_, reason, message) and self._posted.get(target) == message:
+            # Not posted (the write fence of a follower, or the API server failing): posted when it happens
+            # again, as by the leader this replica may become; marked as posted, it never was.
+            del self._posted[target]
 
 
 def _content_digest(secret: Mapping[str, Any], why: str) -> str:
