@@ -8,7 +8,7 @@ generator (through the small predicates) and checks of hand-written SecretProvid
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -226,10 +226,44 @@ def case_trap(key: str, known: Iterable[str]) -> str | None:
     return None
 
 
+def file_collisions(objects: Sequence[tuple[str, str, int]]) -> list[tuple[int, str]]:
+    """Objects whose files would silently replace another's, or not mount: given (label, mounted file,
+    versionHistory) per object in order, (index, message) for each object that writes the same file as an
+    earlier one, a file inside another object's file (a directory the mount cannot make), or a file inside the
+    directory of another's versions (with versionHistory N > 1 the provider writes <file>/0 (the newest),
+    <file>/1, ...: an alias <file>/0 would replace one). The driver writes the whole mount in one go."""
+    first_of: dict[str, int] = {}
+    for i, (_, file, _) in enumerate(objects):
+        first_of.setdefault(file, i)
+    found: list[tuple[int, str]] = []
+    for i, (label, file, _) in enumerate(objects):
+        if first_of[file] != i:
+            found.append(
+                (i, f"two objects write the same file {shown(file)} ({objects[first_of[file]][0]} and {label})")
+            )
+    for i, (label, file, _) in enumerate(objects):
+        parts = file.split("/")
+        for depth in range(1, len(parts)):
+            other = first_of.get("/".join(parts[:depth]))
+            if other is None:
+                continue
+            other_label, other_file, other_history = objects[other]
+            written = "fills with its versions" if other_history > 1 else "writes as a file"
+            found.append((i, f"{label} writes {shown(file)} inside {shown(other_file)}, which {other_label} {written}"))
+            break
+    return found
+
+
 def mounted_file_name(item: Mapping[str, Any]) -> str:
     """The file the provider writes for an `objects` item: the alias when set, else the name."""
     alias = item.get("objectAlias")
     return str(alias) if alias else str(item.get("objectName", ""))
+
+
+def _history(item: Mapping[str, Any]) -> int:
+    """An item's objectVersionHistory when it is an integer, else 0 (reported by the item's own checks)."""
+    value = item.get("objectVersionHistory")
+    return value if isinstance(value, int) and not isinstance(value, bool) else 0
 
 
 # --- whole-manifest checks -----------------------------------------------------------------------
@@ -435,12 +469,11 @@ def spc_problems(spc: Mapping[str, Any]) -> list[Problem]:
         items, parse_problems = parse_objects(params["objects"])
         problems.extend(parse_problems)
         for i, item in enumerate(items):
-            where = f"spec.parameters.objects.array[{i}]"
-            problems.extend(_item_problems(item, where))
-            file_name = mounted_file_name(item)
-            if file_name in files:
-                problems.append(Problem(where, f"two objects write the same file {shown(file_name)}"))
-            files.add(file_name)
+            problems.extend(_item_problems(item, f"spec.parameters.objects.array[{i}]"))
+        written = [(str(item.get("objectName")), mounted_file_name(item), _history(item)) for item in items]
+        for i, message in file_collisions(written):
+            problems.append(Problem(f"spec.parameters.objects.array[{i}]", message))
+        files = {file for _, file, _ in written}
     elif spec.get("provider") == "vault":
         from sealkit.csi.hashicorp import rules as vault_rules
 

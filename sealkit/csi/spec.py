@@ -689,32 +689,11 @@ def _key_vault_objects(
     if isinstance(body["objects"], list) and not body["objects"]:
         r.fail((*path, "objects"), "list at least one Key Vault object")
         objects_ok = False
-    seen_files: dict[str, KeyVaultObject] = {}
-    for i, obj in enumerate(objects):
-        first = seen_files.setdefault(obj.file_name, obj)
-        if first is not obj:
-            r.fail(
-                (*path, "objects", i),
-                f"two objects write the same file {shown(obj.file_name)} ({first.name} and {obj.name})",
-            )
-            objects_ok = False
-    for i, obj in enumerate(objects):
-        # The driver writes every file of the mount in one go: a file inside another object's file (a directory
-        # the mount cannot make) or inside the directory of another's versions (<file>/0, /1, ...: one would
-        # silently replace the other) is refused.
-        parts = obj.file_name.split("/")
-        for depth in range(1, len(parts)):
-            other = seen_files.get("/".join(parts[:depth]))
-            if other is None:
-                continue
-            written = "fills with its versions" if (other.version_history or 0) > 1 else "writes as a file"
-            r.fail(
-                (*path, "objects", i),
-                f"{obj.name} writes {shown(obj.file_name)} inside {shown(other.file_name)}, which {other.name} "
-                f"{written}",
-            )
-            objects_ok = False
-            break
+    # Two objects writing one file, or one inside another's file or versions: rules.file_collisions, as lint has it.
+    written = [(obj.name, obj.file_name, obj.version_history or 0) for obj in objects]
+    for i, message in rules.file_collisions(written):
+        r.fail((*path, "objects", i), message)
+        objects_ok = False
     return objects, objects_ok
 
 

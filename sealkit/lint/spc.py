@@ -353,19 +353,21 @@ def _azure(report: _Report, raw: Mapping[str, Any]) -> set[str] | None:
     items = _objects(report, raw)
     if items is None:
         return None
-    files: dict[str, int] = {}
-    known = True
     for item in items:
         _check_item(report, item)
-        if item.placeholders & {"objectName", "objectAlias"}:
-            known = False
-            continue
-        name = item.fields.get("objectAlias") or item.fields.get("objectName", "")
-        if name in files:
-            report.add(catalog.SPC_INVALID, item.line, f"objects items {files[name] + 1} and {item.index + 1} both "
-                       f"write the file {name!r}: one overwrites the other")  # fmt: skip
-        files.setdefault(name, item.index)
-    return set(files) if known else None
+    known = [item for item in items if not item.placeholders & {"objectName", "objectAlias"}]
+    # The same file twice, or one inside another's file or versions: the check `sealkit csi generate` makes.
+    written = [
+        (
+            item.fields.get("objectName") or f"objects item {item.index + 1}",
+            item.fields.get("objectAlias") or item.fields.get("objectName", ""),
+            item.history,
+        )
+        for item in known
+    ]
+    for i, message in rules.file_collisions(written):
+        report.add(catalog.SPC_INVALID, known[i].line, f"objects item {known[i].index + 1}: {message}")
+    return {file for _, file, _ in written} if len(known) == len(items) else None
 
 
 def _identity(report: _Report, params: Mapping[str, str]) -> None:

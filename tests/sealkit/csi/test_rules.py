@@ -160,7 +160,25 @@ CASES: list[tuple[str, Callable[[dict[str, Any]], None], str, str]] = [
             "  - |\n    objectName: b\n    objectType: secret\n    objectAlias: a\n"
         ),
         "spec.parameters.objects.array[1]",
-        "two objects write the same file 'a'",
+        "two objects write the same file 'a' (a and b)",
+    ),
+    (
+        "alias-in-versions",  # versionHistory 3 writes signing/0, /1, /2: this alias would replace the newest
+        objects(
+            "array:\n  - |\n    objectName: signing\n    objectType: key\n    objectVersionHistory: 3\n"
+            "  - |\n    objectName: b\n    objectType: secret\n    objectAlias: signing/0\n"
+        ),
+        "spec.parameters.objects.array[1]",
+        "b writes 'signing/0' inside 'signing', which signing fills with its versions",
+    ),
+    (
+        "alias-in-file",
+        objects(
+            "array:\n  - |\n    objectName: a\n    objectType: secret\n"
+            "  - |\n    objectName: b\n    objectType: secret\n    objectAlias: a/b\n"
+        ),
+        "spec.parameters.objects.array[1]",
+        "b writes 'a/b' inside 'a', which a writes as a file",
     ),
     (
         "sync-name-not-file",

@@ -93,3 +93,37 @@ def test_secret_objects_need_mounted_files_and_tls_keys() -> None:
     )
     messages = [(rule, line) for rule, line, _ in hits(text)]
     assert messages == [("SK301", 20), ("SK301", 21), ("SK301", 21), ("SK301", 22)], hits(text)
+
+
+def objects_block(*items: str) -> str:
+    """BASE with its objects replaced by these items (each 'key: value' lines)."""
+    body = "".join("        - |\n" + "".join(f"          {line}\n" for line in item.splitlines()) for item in items)
+    return BASE.split("      array:\n")[0] + "      array:\n" + body
+
+
+@pytest.mark.parametrize(
+    ("items", "message"),
+    [
+        (
+            (
+                "objectName: signing\nobjectType: key\nobjectVersionHistory: 3",
+                "objectName: b\nobjectType: secret\nobjectAlias: signing/0",
+            ),
+            "objects item 2: b writes 'signing/0' inside 'signing', which signing fills with its versions",
+        ),
+        (
+            ("objectName: a\nobjectType: secret", "objectName: b\nobjectType: secret\nobjectAlias: a/b"),
+            "objects item 2: b writes 'a/b' inside 'a', which a writes as a file",
+        ),
+        (
+            ("objectName: a\nobjectType: secret", "objectName: b\nobjectType: secret\nobjectAlias: ' a '"),
+            "objects item 2: two objects write the same file 'a' (a and b)",
+        ),
+    ],
+    ids=["inside-versions", "inside-file", "same-file-trimmed"],
+)
+def test_an_object_replacing_or_inside_another_ones_files_is_refused(items: tuple[str, ...], message: str) -> None:
+    """As the spec refuses them (sealkit.csi.rules.file_collisions): one object silently replaced another."""
+    text = objects_block(*items)
+    assert [(rule, msg.endswith(message)) for rule, _, msg in hits(text)] == [("SK301", True)], hits(text)
+    assert hits(objects_block(items[0], items[1].replace("objectAlias", "# objectAlias"))) == []
