@@ -9,6 +9,7 @@ file itself then cannot be written, the directories made for it are removed agai
 from __future__ import annotations
 
 import os
+import stat
 import sys
 from typing import TYPE_CHECKING
 
@@ -16,6 +17,7 @@ from sealkit.errors import InputError, os_reason
 from sealkit.reading import read_file, read_stdin
 
 if TYPE_CHECKING:
+    from collections.abc import Iterable
     from pathlib import Path
 
 YAML_SUFFIXES = (".yaml", ".yml")
@@ -61,6 +63,52 @@ def write_output(text: str, path: str | None, *, mode: int = 0o644, in_place: bo
         return
     with uninterrupted():  # Ctrl-C or SIGTERM waits (the file is written, or nothing is): no temporary left
         _write_beside(text, target, path, mode, make_parents(target))
+
+
+def refuse_plaintext_over(output_path: str | None, inputs: Iterable[tuple[str, str]]) -> None:
+    """Before a command that writes plaintext (`unseal`, `kubeseal --recovery-unseal`) reads anything: its
+    output file must not be one of its `inputs` (each path with the flag naming it; `-` is stdin), by path,
+    link or hard link (the same device and inode), nor a file that holds a SealedSecret now. Either would be
+    replaced by the plaintext Secret, in a config repo one `git commit -a` from a leak. A stream (`-w
+    /dev/stdout`) is written through, never replaced: not refused."""
+    if output_path is None or output_path == "-":
+        return
+    try:
+        out = os.stat(output_path)  # noqa: PTH116 - what the path leads to, through links
+    except OSError:  # not there yet (or not reachable: the write says why)
+        return
+    if not stat.S_ISREG(out.st_mode):
+        return
+    for path, flag in inputs:
+        try:
+            given = os.fstat(sys.stdin.fileno()) if path == "-" else os.stat(path)  # noqa: PTH116
+        except (OSError, ValueError):  # no such file (its read says so), or a stdin without a descriptor
+            continue
+        if (given.st_dev, given.st_ino) == (out.st_dev, out.st_ino):
+            what = "stdin" if path == "-" else flag
+            raise InputError(
+                f"the output file is the {what} input; the plaintext Secret would replace it (choose another -w)",
+                where=output_path,
+            )
+    if _holds_sealed_secret(output_path):
+        raise InputError(
+            "the output file holds a SealedSecret; the plaintext Secret would replace it "
+            "(choose another -w, or remove the file first)",
+            where=output_path,
+        )
+
+
+def _holds_sealed_secret(path: str) -> bool:
+    """Whether the file at `path` reads as manifests with a SealedSecret among them (a List's items too). A
+    file that does not read as manifests is no SealedSecret kubectl or Flux would apply: False."""
+    from sealkit.reading import load_documents
+    from sealkit.sealedsecret import is_sealed_secret, listed_sealed_secrets
+
+    try:
+        documents = load_documents(read_file(path), path)
+    except InputError:
+        return False
+    return any(is_sealed_secret(doc.obj) or listed_sealed_secrets(doc.obj) for doc in documents)
 
 
 def output_target(path: str, *, stream_refused: str | None = None) -> Path | None:

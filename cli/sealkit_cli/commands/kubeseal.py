@@ -273,6 +273,10 @@ class Run:
     def _recovery_unseal(self, fmt: str) -> None:
         if not self.private_keys:
             raise InputError("no private keys: give --recovery-private-key FILE[,FILE...]", where="--recovery-unseal")
+        io.refuse_plaintext_over(
+            self.output_path,
+            [(self.input_path, "-f"), *((path, "--recovery-private-key") for path in self.private_keys)],
+        )
         ring = KeyRing()
         for path in self.private_keys:
             data, source = io.read_input(path)

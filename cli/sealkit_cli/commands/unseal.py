@@ -85,6 +85,9 @@ def unseal(
     if old_input_path is not None:
         warn(OLD_INPUT_SPELLING)
         input_path = old_input_path
+    io.refuse_plaintext_over(
+        output_path, [(input_path, "-f"), *((path, "--private-key") for path in flatten(private_keys))]
+    )
     ring = load_keyring(private_keys, vault=vault)
     data, source = io.read_input(input_path)
     documents = load_documents(data, source)

@@ -238,6 +238,40 @@ def test_recovery_unseal_writes_a_private_file(work: Path) -> None:
     assert secret["kind"] == "Secret" and secret["metadata"] == {"name": "db", "namespace": "myns"}
 
 
+def test_recovery_unseal_never_writes_over_its_input(work: Path) -> None:
+    """`kubeseal --recovery-unseal ... < sealed.json -w sealed.json` wrote the plaintext Secret over the
+    SealedSecret it read; so did -f and -w naming one file, a link to it, or a file holding a SealedSecret."""
+    ok(ks("--cert", "cert.pem", "-f", "secret.yaml", "-w", "sealed.json"))
+    (work / "copy.json").write_bytes((work / "sealed.json").read_bytes())
+    (work / "link.json").symlink_to("sealed.json")
+    before = (work / "sealed.json").read_bytes()
+    recover = ("--recovery-unseal", "--recovery-private-key", "key.pem")
+    with (work / "sealed.json").open() as stdin:
+        piped = subprocess.run(
+            [sys.executable, "-m", "sealkit_cli.main", "kubeseal", *recover, "-w", "sealed.json"],
+            cwd=work,
+            stdin=stdin,
+            capture_output=True,
+            text=True,
+            check=False,
+            env={k: v for k, v in os.environ.items() if not k.startswith("SEALED_SECRETS_")} | {"HOME": str(work)},
+        )
+    assert (piped.returncode, piped.stdout) == (2, "")
+    assert piped.stderr == (
+        "error: the output file is the stdin input; the plaintext Secret would replace it (choose another -w): "
+        "sealed.json\n"
+    )
+    for args, what in [
+        (("-f", "sealed.json", "-w", "link.json"), "is the -f input"),
+        (("-f", "sealed.json", "-w", "key.pem"), "is the --recovery-private-key input"),
+        (("-f", "copy.json", "-w", "sealed.json"), "holds a SealedSecret"),
+    ]:
+        result = ks(*recover, *args)
+        assert result.exit_code == 2 and result.output.startswith(f"error: the output file {what};"), args
+    assert (work / "sealed.json").read_bytes() == before
+    assert PLAINTEXT not in (work / "key.pem").read_text()
+
+
 def test_recovery_unseal_names_the_keys_it_tried(work: Path) -> None:
     ok(ks("--cert", "cert1.pem", "-f", "secret.yaml", "-w", "sealed.json"))
     result = ks("--recovery-unseal", "--recovery-private-key", "key.pem", "-f", "sealed.json")
