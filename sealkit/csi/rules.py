@@ -14,6 +14,7 @@ from typing import Any
 
 import yaml
 
+from sealkit import validation
 from sealkit.errors import shown_url
 from sealkit.validation import type_name
 
@@ -33,6 +34,7 @@ CLOUD_NAMES = (
     "AzureStackCloud",
 )
 TLS_KEYS = ("tls.crt", "tls.key")
+TLS_TYPE = "kubernetes.io/tls"
 
 # The provider reads these parameter keys, case-sensitively; anything else is ignored.
 KNOWN_PARAMETERS = (
@@ -216,6 +218,29 @@ def tls_keys_problem(keys: Iterable[str]) -> str | None:
     if sorted(keys) != list(TLS_KEYS):
         return f"type kubernetes.io/tls needs exactly the keys {' and '.join(TLS_KEYS)}, got {sorted(keys)}"
     return None
+
+
+def sync_type_problems(
+    secret_type: str, keys: Iterable[str], annotations: Mapping[str, Any] | None = None
+) -> list[tuple[str, str]]:
+    """A synced Secret's type against its data keys and annotations: (field, message) pairs, the field being
+    `type`, `data` or `annotations`. The driver trims the type and then treats kubernetes.io/tls specially (it
+    splits each file into tls.crt and tls.key, and fails on any other key); the API server refuses a Secret of
+    a type whose required keys (or service-account annotation) are missing, so the pod mounts but the Secret
+    never appears. Values are unknown until mounted: only keys and annotations are judged."""
+    if secret_type != secret_type.strip():
+        return [("type", f"type {shown(secret_type)} must not begin or end with white space (the driver removes it)")]
+    names = list(keys)
+    if secret_type == TLS_TYPE:
+        problem = tls_keys_problem(names)
+        return [("data", problem)] if problem else []
+    # The API server's checks (sealkit.validation), with a stand-in value per key that passes the content checks.
+    stand_ins = dict.fromkeys(names, b"{}")
+    found = validation.secret_data_problems(
+        stand_ins, secret_type, {str(k): str(v) for k, v in (annotations or {}).items()}
+    )
+    why = " (the API server refuses the synced Secret: the pod mounts, the Secret never appears)"
+    return [("annotations" if p.field == "metadata.annotations" else "data", p.message + why) for p in found]
 
 
 def case_trap(key: str, known: Iterable[str]) -> str | None:
@@ -441,8 +466,10 @@ def sync_problems(secret_objects: object, files: set[str]) -> list[Problem]:
                         f"name): expected one of {_choices(sorted(files)) or 'none'}",
                     )
                 )
-        if entry.get("type") == "kubernetes.io/tls" and (msg := tls_keys_problem(keys)):
-            problems.append(Problem(f"{where}.data", msg))
+        secret_type, annotations = entry.get("type"), entry.get("annotations")
+        if isinstance(secret_type, str):
+            annotations = annotations if isinstance(annotations, Mapping) else None
+            problems.extend(Problem(f"{where}.{f}", m) for f, m in sync_type_problems(secret_type, keys, annotations))
     return problems
 
 

@@ -537,8 +537,11 @@ def _synced_secret(r: _Reader, path: SpecPath, value: Any, file_sets: FileSets) 
             ok = False
         else:
             data.append(SyncKey(key, str(object_name)))
-    if ok and sync_type == "kubernetes.io/tls":
-        ok = r.check((*path, "data"), rules.tls_keys_problem(d.key for d in data))
+    if sync_type is not None:  # white space around the type always; the keys it needs once the rows are read
+        found = rules.sync_type_problems(sync_type, (d.key for d in data), annotations)
+        for field, message in found if ok else [p for p in found if p[0] == "type"]:
+            r.fail((*path, field), message)
+        ok = ok and not found
     if not ok or name is None or sync_type is None:
         return None
     return SyncedSecret(name, sync_type, tuple(data), labels, annotations)

@@ -62,7 +62,6 @@ _NULL_TAG = "tag:yaml.org,2002:null"
 _INT_TAG = "tag:yaml.org,2002:int"
 _LOADER: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 _SHAPE_ERRORS = (AttributeError, TypeError, KeyError, ValueError, IndexError)
-TLS_TYPE = "kubernetes.io/tls"
 
 
 def is_placeholder(value: str) -> bool:
@@ -470,8 +469,13 @@ def _sync(report: _Report, entries: Any, files: set[str] | None) -> None:
                 report.at(catalog.SPC_INVALID, (*row_where, "objectName"), f"{label}.data[{j}].objectName "
                           f"{object_name!r} is not a mounted file (the alias when set, else the object name): expected "
                           f"one of {', '.join(sorted(files)) or 'none'}")  # fmt: skip
-        if secret_type == TLS_TYPE and (problem := rules.tls_keys_problem(keys)):
-            report.at(catalog.SPC_INVALID, (*where, "data"), problem)
+        if isinstance(secret_type, str) and not is_placeholder(secret_type):
+            # The driver trims the type (then splits tls.crt/tls.key for kubernetes.io/tls); the API server
+            # checks the keys (and annotation) the type requires.
+            annotations = entry.get("annotations")
+            annotations = annotations if isinstance(annotations, Mapping) else None
+            for part, problem in rules.sync_type_problems(secret_type.strip(), keys, annotations):
+                report.at(catalog.SPC_INVALID, (*where, part if part in entry else "type"), problem)
 
 
 def check_spc(manifest: Manifest) -> Iterator[Hit]:

@@ -192,6 +192,24 @@ CASES: list[tuple[str, Callable[[dict[str, Any]], None], str, str]] = [
         "secretObjects[1].data",
         "exactly the keys tls.crt and tls.key",
     ),
+    (
+        "sync-type-spaced",  # the driver trims it and then splits tls.crt/tls.key: the check must see it too
+        lambda s: s["spec"]["secretObjects"][0].update(type=" kubernetes.io/tls"),
+        "secretObjects[0].type",
+        "must not begin or end with white space",
+    ),
+    (
+        "sync-dockerconfigjson",
+        lambda s: s["spec"]["secretObjects"][0].update(type="kubernetes.io/dockerconfigjson"),
+        "secretObjects[0].data",
+        "needs the key .dockerconfigjson (the API server refuses the synced Secret",
+    ),
+    (
+        "sync-service-account-token",
+        lambda s: s["spec"]["secretObjects"][0].update(type="kubernetes.io/service-account-token"),
+        "secretObjects[0].annotations",
+        "needs the kubernetes.io/service-account.name annotation",
+    ),
     ("sync-type-missing", lambda s: s["spec"]["secretObjects"][0].pop("type"), "secretObjects[0].type", "is required"),
     (
         "sync-twice",
@@ -276,3 +294,29 @@ def test_alias_rule_refuses_what_the_driver_would_mount_elsewhere(alias: str) ->
     changed = alias != alias.strip() or any(part in ("", ".") for part in parts)
     if changed:
         assert rules.alias_problem(alias) is not None
+
+
+@pytest.mark.parametrize(
+    ("secret_type", "keys", "annotations", "expected"),
+    [
+        ("Opaque", ["password"], None, []),
+        ("kubernetes.io/tls", ["tls.crt", "tls.key"], None, []),
+        ("kubernetes.io/tls ", ["tls.crt", "tls.key"], None, ["type"]),
+        ("\tOpaque", ["password"], None, ["type"]),
+        ("kubernetes.io/tls", ["tls.crt"], None, ["data"]),
+        ("kubernetes.io/dockerconfigjson", [".dockerconfigjson"], None, []),
+        ("kubernetes.io/dockerconfigjson", ["config.json"], None, ["data"]),
+        ("kubernetes.io/dockercfg", ["config"], None, ["data"]),
+        ("kubernetes.io/basic-auth", ["password"], None, []),
+        ("kubernetes.io/basic-auth", ["user"], None, ["data"]),
+        ("kubernetes.io/ssh-auth", ["ssh-privatekey", "known_hosts"], None, []),
+        ("kubernetes.io/ssh-auth", ["id_rsa"], None, ["data"]),
+        ("kubernetes.io/service-account-token", ["token"], {"kubernetes.io/service-account.name": "web"}, []),
+        ("kubernetes.io/service-account-token", ["token"], None, ["annotations"]),
+        ("example.com/custom", ["anything"], None, []),
+    ],
+)
+def test_sync_type_problems_are_the_drivers_and_the_api_servers(
+    secret_type: str, keys: list[str], annotations: dict[str, str] | None, expected: list[str]
+) -> None:
+    assert [field for field, _ in rules.sync_type_problems(secret_type, keys, annotations)] == expected

@@ -170,6 +170,30 @@ REFUSALS: list[tuple[str, Callable[[Spec], None], str, str]] = [
         "needs exactly the keys tls.crt and tls.key",
     ),
     (
+        "sync-type-spaced",  # the driver trims it, then splits tls.crt/tls.key: ' kubernetes.io/tls' escaped the check
+        lambda s: sync(1)(s).update(type=" kubernetes.io/tls"),
+        "applications.web.sync[1].type",
+        "type ' kubernetes.io/tls' must not begin or end with white space",
+    ),
+    (
+        "sync-ssh-auth-key",
+        lambda s: sync(0)(s).update(type="kubernetes.io/ssh-auth"),
+        "applications.web.sync[0].data",
+        "a kubernetes.io/ssh-auth Secret needs the key ssh-privatekey (the API server refuses the synced Secret",
+    ),
+    (
+        "sync-dockerconfigjson-key",
+        lambda s: sync(0)(s).update(type="kubernetes.io/dockerconfigjson"),
+        "applications.web.sync[0].data",
+        "needs the key .dockerconfigjson",
+    ),
+    (
+        "sync-service-account-annotation",
+        lambda s: sync(0)(s).update(type="kubernetes.io/service-account-token"),
+        "applications.web.sync[0].annotations",
+        "needs the kubernetes.io/service-account.name annotation",
+    ),
+    (
         "clientid-with-vm",
         sets(env("prod"), "identity", {"vmManagedIdentity": {"clientID": "aaaaaaaa-bbbb-4ccc-8ddd-eeeeeeeeeeee"}}),
         "environments.prod.identity.vmManagedIdentity.clientID",

@@ -127,3 +127,36 @@ def test_an_object_replacing_or_inside_another_ones_files_is_refused(items: tupl
     text = objects_block(*items)
     assert [(rule, msg.endswith(message)) for rule, _, msg in hits(text)] == [("SK301", True)], hits(text)
     assert hits(objects_block(items[0], items[1].replace("objectAlias", "# objectAlias"))) == []
+
+
+@pytest.mark.parametrize(
+    ("entry", "message"),
+    [
+        (
+            "type: ' kubernetes.io/tls'\n      data: [{objectName: db, key: password}]",
+            "exactly the keys tls.crt and tls.key",
+        ),
+        ("type: kubernetes.io/ssh-auth\n      data: [{objectName: db, key: id_rsa}]", "needs the key ssh-privatekey"),
+        ("type: kubernetes.io/dockerconfigjson\n      data: [{objectName: db, key: config}]", "key .dockerconfigjson"),
+        ("type: kubernetes.io/basic-auth\n      data: [{objectName: db, key: user}]", "key username or password"),
+        (
+            "type: kubernetes.io/service-account-token\n      data: [{objectName: db, key: token}]",
+            "needs the kubernetes.io/service-account.name annotation",
+        ),
+    ],
+    ids=["tls-trimmed", "ssh-auth", "dockerconfigjson", "basic-auth", "service-account-token"],
+)
+def test_a_synced_secret_type_gets_the_keys_it_needs(entry: str, message: str) -> None:
+    """The driver trims the type; the API server refuses a Secret of a type without its keys (the pod mounts,
+    the Secret never appears)."""
+    text = BASE + f"  secretObjects:\n    - secretName: web\n      {entry}\n"
+    found = hits(text)
+    line = 17 if "annotation" in message else 18  # the type's line when the annotations are missing, else data's
+    assert [(rule, at) for rule, at, _ in found] == [("SK301", line)], found
+    assert message in found[0][2], found
+    fixed = entry.replace("key: password", "key: tls.crt}, {objectName: db, key: tls.key").replace(
+        "id_rsa", "ssh-privatekey"
+    )
+    fixed = fixed.replace("key: config", "key: .dockerconfigjson").replace("key: user", "key: username")
+    fixed = fixed.replace("\n      data", "\n      annotations: {kubernetes.io/service-account.name: web}\n      data")
+    assert hits(BASE + f"  secretObjects:\n    - secretName: web\n      {fixed}\n") == []
