@@ -13,9 +13,13 @@ from sealkit.unsealing import open_items, unseal
 
 def verify_sealed_secret(obj: Any, keyring: KeyRing, *, where: str) -> None:
     """Raise UnsealError/InputError naming the item and cause when the SealedSecret would not unseal: a value
-    that does not open, or a template (its metadata, type, data templates) that the controller or the API
-    server would refuse. The whole unseal runs and its Secret is dropped: 'ok' means the controller makes it."""
-    unseal(obj, keyring, where=where)
+    that does not open, or a template (its metadata, type, data templates, the keys its type needs) that the
+    controller or the API server would refuse. The unseal runs without reading what the values hold (see
+    `unseal`'s `read_values`): the controller's /v1/verify answers anyone who posts a copy of a SealedSecret,
+    and an item renamed `.dockerconfigjson` under that type answered whether its value is a JSON object. So
+    'ok' means the controller makes the Secret unless a value's content is wrong for its type (then the
+    SealedSecret's status says so)."""
+    unseal(obj, keyring, where=where, read_values=False)
 
 
 def reseal_values(obj: Any, keyring: KeyRing, cert: SealingCertificate, *, where: str) -> dict[str, str]:

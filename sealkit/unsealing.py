@@ -40,8 +40,15 @@ def _alternative_targets(view: SealedSecretView) -> tuple[Target, ...]:
     return ()
 
 
-def open_items(view: SealedSecretView, keyring: KeyRing, *, preferred_key: str | None = None) -> Unsealed:
-    """Open every encryptedData value (or the deprecated spec.data blob) without building the Secret."""
+def open_items(
+    view: SealedSecretView, keyring: KeyRing, *, preferred_key: str | None = None, parse_legacy: bool = False
+) -> Unsealed:
+    """Open every encryptedData value (or the deprecated spec.data blob) without building the Secret.
+
+    The deprecated spec.data opens to a JSON Secret whose items are read only with `parse_legacy` (the
+    unseal): without it, nothing is read from the opened blob and it gives no items. Its label is the
+    scope's, as every value's, so a caller can post any value of a SealedSecret it copied as spec.data,
+    and whether it reads as a JSON Secret (and the problems of its items) would answer about that value."""
     items: dict[str, bytes] = {}
     used: list[str] = []
     operations = 0
@@ -52,6 +59,8 @@ def open_items(view: SealedSecretView, keyring: KeyRing, *, preferred_key: str |
         opened = open_value(
             keyring, blob, view.target, item="spec.data", preferred_key=preferred, alternatives=alternatives
         )
+        if not parse_legacy:
+            return Unsealed({}, {}, [opened.key.fingerprint], opened.rsa_operations)
         try:
             legacy_secret = json.loads(opened.plaintext)
         except (ValueError, RecursionError):
@@ -127,18 +136,29 @@ def unseal(
     where: str = "input",
     default_namespace: str | None = None,
     preferred_key: str | None = None,
+    read_values: bool = True,
 ) -> Unsealed:
-    """Open a SealedSecret into the Secret the controller would create from it."""
+    """Open a SealedSecret into the Secret the controller would create from it.
+
+    Without `read_values` (verify: its answer goes to whoever posted the SealedSecret, a copy of any in a
+    config repo) nothing is concluded from what a value holds, only that it opens: the template, the keys
+    the type needs and the sizes (the ciphertext shows them) are checked, a `.dockerconfigjson` holding a
+    JSON object or a spec.data holding a JSON Secret is not, and no Secret is built (`secret` is empty). The
+    controller's unseal reads them and refuses such a Secret, saying why in the status."""
     view = parse_sealed_secret(obj, where, default_namespace=default_namespace)
     check_template(view, obj)
-    opened = open_items(view, keyring, preferred_key=preferred_key)
+    opened = open_items(view, keyring, preferred_key=preferred_key, parse_legacy=read_values)
+    if view.legacy_data and not read_values:
+        return opened
     data = dict(opened.items)
     data.update(render_template_data(view, opened.items))
     annotations = string_map(
         view.template_metadata.get("annotations"), view.where, "spec.template.metadata.annotations"
     )
-    _raise_invalid(secret_data_problems(data, view.template.get("type"), annotations), view.where)
-    opened.secret = build_secret(view, data)
+    problems = secret_data_problems(data, view.template.get("type"), annotations, read_values=read_values)
+    _raise_invalid(problems, view.where)
+    if read_values:
+        opened.secret = build_secret(view, data)
     return opened
 
 

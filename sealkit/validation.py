@@ -218,9 +218,16 @@ def data_key_problems(keys: Iterable[Any], field: str) -> list[Problem]:
 
 
 def secret_data_problems(
-    items: Mapping[str, bytes], secret_type: str | None, annotations: Mapping[str, str] | None = None
+    items: Mapping[str, bytes],
+    secret_type: str | None,
+    annotations: Mapping[str, str] | None = None,
+    *,
+    read_values: bool = True,
 ) -> list[Problem]:
-    """The data as the API server checks it: 1 MiB in all, and the keys the type requires."""
+    """The data as the API server checks it: 1 MiB in all, the keys the type requires, and (`read_values`)
+    what the type requires a value to hold: a `.dockercfg`/`.dockerconfigjson` a JSON object. Without
+    `read_values` only the names and sizes are looked at (verify: its answer must say nothing about a value
+    of a SealedSecret the caller copied, whose item it can rename and whose type it can set)."""
     problems: list[Problem] = []
     if sum(len(value) for value in items.values()) > MAX_SECRET_BYTES:
         problems.append(Problem("data", "is larger than the API server's 1 MiB limit for a Secret"))
@@ -232,7 +239,7 @@ def secret_data_problems(
     if kind == "kubernetes.io/ssh-auth" and "ssh-privatekey" in items and not items["ssh-privatekey"]:
         problems.append(Problem("data[ssh-privatekey]", "must not be empty"))
     json_key = _JSON_KEYS.get(kind)
-    if json_key and json_key in items:
+    if json_key and json_key in items and read_values:
         import json  # only for the Secret types holding JSON; not at the CLI's start-up
 
         try:

@@ -191,3 +191,42 @@ def test_verify_refuses_what_unseal_refuses(cert: SealingCertificate, ring: KeyR
         verify_sealed_secret(obj, ring, where="in.yaml document 1")
     assert str(refused.value).startswith("the Secret it describes is invalid: spec.template.metadata.labels")
     assert str(refused.value).endswith(": in.yaml document 1")
+
+
+@pytest.mark.parametrize(
+    ("name", "secret_type"),
+    [(".dockerconfigjson", "kubernetes.io/dockerconfigjson"), (".dockercfg", "kubernetes.io/dockercfg")],
+)
+def test_verify_reads_no_value_the_unseal_still_checks(
+    cert: SealingCertificate, ring: KeyRing, name: str, secret_type: str
+) -> None:
+    """A value renamed to the type's JSON item: the unseal (the controller writing the Secret) refuses it and
+    says why; verify answers the same for it as for a JSON object (its answer goes to whoever posted it)."""
+    from sealkit.reseal import verify_sealed_secret
+    from sealkit.unsealing import InvalidTemplate
+
+    obj = sealed(cert)
+    obj["spec"]["encryptedData"] = {name: obj["spec"]["encryptedData"]["password"]}
+    obj["spec"]["template"]["type"] = secret_type
+    with pytest.raises(InvalidTemplate, match=re.escape(f"invalid: data[{name}]: is not a JSON object")):
+        unseal(obj, ring, where="in.yaml document 1")
+    verify_sealed_secret(obj, ring, where="in.yaml document 1")
+
+
+def test_verify_reads_nothing_from_a_spec_data_blob(small_key: rsa.RSAPrivateKey, ring: KeyRing) -> None:
+    """spec.data opens with the scope's label, as every value: verify checks it opens, never what it holds."""
+    from sealkit.reseal import verify_sealed_secret
+
+    blob = hybrid.encrypt(small_key.public_key(), b"p4ss", b"team-a/legacy")
+    obj = {
+        "apiVersion": "bitnami.com/v1alpha1",
+        "kind": "SealedSecret",
+        "metadata": {"name": "legacy", "namespace": "team-a"},
+        "spec": {"data": base64.b64encode(blob).decode()},
+    }
+    with pytest.raises(UnsealError, match=r"spec\.data does not hold a JSON Secret"):
+        unseal(obj, ring)
+    verify_sealed_secret(obj, ring, where="in.yaml document 1")
+    obj["metadata"]["name"] = "other"
+    with pytest.raises(UnsealError):
+        verify_sealed_secret(obj, ring, where="in.yaml document 1")

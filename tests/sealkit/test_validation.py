@@ -98,6 +98,10 @@ def test_secret_data_size_and_type_keys() -> None:
     assert v.secret_data_problems({"password": b"p"}, "kubernetes.io/basic-auth") == []
     bad_json = v.secret_data_problems({".dockerconfigjson": PLANTED.encode()}, "kubernetes.io/dockerconfigjson")
     assert [str(p) for p in bad_json] == ["data[.dockerconfigjson]: is not a JSON object"]
+    unread = {".dockerconfigjson": PLANTED.encode()}
+    assert v.secret_data_problems(unread, "kubernetes.io/dockerconfigjson", read_values=False) == []
+    (unnamed,) = v.secret_data_problems({"x": b"{}"}, "kubernetes.io/dockercfg", read_values=False)
+    assert str(unnamed) == "data: a kubernetes.io/dockercfg Secret needs the key .dockercfg", "names still decide"
     token = v.secret_data_problems({}, "kubernetes.io/service-account-token", {})
     assert "kubernetes.io/service-account.name" in str(token[0])
 

@@ -291,6 +291,60 @@ async def test_verify_refuses_a_template_the_controller_cannot_parse(
     assert answer.status == 409 and "no key could decrypt it" in await answer.text(), "its values must still open"
 
 
+def renamed(key: GeneratedKey, value: str, name: str, secret_type: str) -> dict[str, Any]:
+    """A copied SealedSecret whose item is posted under another name and type: strict scope's label is the
+    name and namespace, not the item's, so the value still opens."""
+    obj = sealed(key, password=value)
+    obj["spec"]["encryptedData"] = {name: obj["spec"]["encryptedData"]["password"]}
+    obj["spec"]["template"]["type"] = secret_type
+    return obj
+
+
+DOCKER_TYPES = {".dockerconfigjson": "kubernetes.io/dockerconfigjson", ".dockercfg": "kubernetes.io/dockercfg"}
+
+
+@pytest.mark.parametrize("name", sorted(DOCKER_TYPES))
+@pytest.mark.parametrize("value", ['{"auths": {}}', PLANTED])
+async def test_verify_answers_nothing_about_whether_a_value_is_json(
+    serve: Callable[..., Any], cluster_keys: list[GeneratedKey], name: str, value: str
+) -> None:
+    # A value renamed .dockerconfigjson under that type answered 409 'data[.dockerconfigjson]: is not a JSON
+    # object' or 200: one bit about any value of any SealedSecret copied from a config repo.
+    client = await serve()
+    answer = await client.post("/v1/verify", data=json.dumps(renamed(cluster_keys[0], value, name, DOCKER_TYPES[name])))
+    assert (answer.status, await answer.text()) == (200, "ok\n")
+
+
+@pytest.mark.parametrize("value", ['{"data": {"user": "dQ=="}}', '{"stringData": {"user": 5}}', PLANTED])
+async def test_verify_answers_nothing_about_a_value_posted_as_spec_data(
+    serve: Callable[..., Any], cluster_keys: list[GeneratedKey], value: str
+) -> None:
+    # The deprecated spec.data is opened with the scope's label too: a value posted as spec.data answered
+    # 409 'spec.data does not hold a JSON Secret', or named the keys of the JSON it holds
+    # ('stringData[user]: is a number'), or 200.
+    client = await serve()
+    obj = sealed(cluster_keys[0], password=value)
+    obj["spec"]["data"] = obj["spec"].pop("encryptedData")["password"]
+    answer = await client.post("/v1/verify", data=json.dumps(obj))
+    assert (answer.status, await answer.text()) == (200, "ok\n")
+    obj["spec"]["template"]["data"] = {"probe": "{{ .user }}"}  # verify's other way, without executing it
+    answer = await client.post("/v1/verify", data=json.dumps(obj))
+    assert (answer.status, await answer.text()) == (200, "ok\n")
+
+
+async def test_verify_still_refuses_what_names_and_types_decide(
+    serve: Callable[..., Any], cluster_keys: list[GeneratedKey]
+) -> None:
+    client = await serve()
+    missing = renamed(cluster_keys[0], '{"auths": {}}', "config.json", "kubernetes.io/dockerconfigjson")
+    answer = await client.post("/v1/verify", data=json.dumps(missing))
+    assert answer.status == 409
+    assert await answer.text() == (
+        "the Secret it describes is invalid: data: a kubernetes.io/dockerconfigjson Secret needs the key "
+        ".dockerconfigjson\n"
+    )
+
+
 NOT_JSON = {
     "x: !!binary UGw0bnRlZC1TM2NyZXQ=": "a !!binary value is not a JSON value: request body at .status.x",
     "x: [a, !!set {b}]": "a !!set is not a JSON value: request body at .status.x[1]",
