@@ -11,15 +11,16 @@ from sealkit.sealing import seal_value
 from sealkit.unsealing import open_items, unseal
 
 
-def verify_sealed_secret(obj: Any, keyring: KeyRing, *, where: str) -> None:
+def verify_sealed_secret(obj: Any, keyring: KeyRing, *, where: str, read_values: bool = False) -> None:
     """Raise UnsealError/InputError naming the item and cause when the SealedSecret would not unseal: a value
     that does not open, or a template (its metadata, type, data templates, the keys its type needs) that the
     controller or the API server would refuse. The unseal runs without reading what the values hold (see
     `unseal`'s `read_values`): the controller's /v1/verify answers anyone who posts a copy of a SealedSecret,
     and an item renamed `.dockerconfigjson` under that type answered whether its value is a JSON object. So
     'ok' means the controller makes the Secret unless a value's content is wrong for its type (then the
-    SealedSecret's status says so)."""
-    unseal(obj, keyring, where=where, read_values=False)
+    SealedSecret's status says so). `read_values` (for whoever holds the keys: offline verify, check-recovery)
+    checks the values' content too, as the controller's unseal does."""
+    unseal(obj, keyring, where=where, read_values=read_values)
 
 
 def reseal_values(obj: Any, keyring: KeyRing, cert: SealingCertificate, *, where: str) -> dict[str, str]:

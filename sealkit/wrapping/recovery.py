@@ -62,7 +62,7 @@ def check_documents(
             namespace, name = str(meta.get("namespace") or ""), str(meta.get("name") or "")
             report.checked += 1
             try:
-                verify_sealed_secret(doc.obj, ring, where=doc.where)
+                verify_sealed_secret(doc.obj, ring, where=doc.where, read_values=True)
             except SealkitError as exc:  # the row names the file and the object: its own where is not repeated
                 cause = exc.what if exc.where == doc.where else str(exc)
                 report.lost.append(Lost(path, index, namespace, name, cause))

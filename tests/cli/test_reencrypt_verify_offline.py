@@ -169,6 +169,18 @@ def test_verify_fails_a_sealed_secret_the_controller_would_not_unseal(
     assert unsealed.exit_code == 2 and cause in unsealed.output, "the same refusal as unseal's"
 
 
+def test_offline_verify_looks_at_what_a_value_holds(tmp_path: Path, key_files: list[tuple[Path, Path]]) -> None:
+    """With the keys in hand nobody is asking an oracle: a .dockerconfigjson that is not JSON fails offline, as
+    the controller's unseal refuses it (only the controller's /v1/verify, which answers anyone, leaves it out)."""
+    key, cert = key_files[0]
+    obj = seal(cert, "pull", "team-a", {".dockerconfigjson": "not json"})
+    obj["spec"]["template"] = {**obj["spec"]["template"], "type": "kubernetes.io/dockerconfigjson"}
+    path = tmp_path / "pull.yaml"
+    path.write_text(yaml.safe_dump(obj))
+    verified = run("verify", "--private-key", str(key), str(path))
+    assert verified.exit_code == 1 and "is not a JSON object" in verified.output, verified.output
+
+
 def test_merge_into_changes_only_the_merged_lines(tmp_path: Path, key_files: list[tuple[Path, Path]]) -> None:
     key, cert = key_files[0]
     target = tmp_path / "db.sealed.yaml"

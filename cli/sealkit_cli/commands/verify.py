@@ -144,7 +144,7 @@ def verify(**options: Any) -> None:
 
     def offline(ring: KeyRing, _: ClusterOptions) -> bulk.Check:
         def check(doc: Document) -> None:
-            verify_sealed_secret(doc.obj, ring, where=doc.where)
+            verify_sealed_secret(doc.obj, ring, where=doc.where, read_values=True)
 
         return check
 
