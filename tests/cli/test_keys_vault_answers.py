@@ -8,6 +8,7 @@ never a token sent elsewhere.
 
 from __future__ import annotations
 
+import base64
 import json
 import time
 from collections.abc import Callable, Iterator
@@ -291,3 +292,52 @@ def test_a_kek_that_may_not_wrap_now_is_refused(
     assert line.startswith(f"error: {message}") and f": Key Vault key {kek.url}/" in line, line
     assert len(plaintext(kube)) == 1 and wrapped(kube) == []
     assert kek.unwraps() == 0
+
+
+def _echoes(body: str, value: str, name: str) -> dict[str, str]:
+    """How a vault or a proxy in front of it may echo a `set_secret` request in a 400's message."""
+    lines = value.splitlines()
+    return {
+        "the request body (JSON)": f"Secret {name}: bad request body {body}",
+        "the body with JSON's \\/ escapes": f"Secret {name}: bad request body {body.replace('/', chr(92) + '/')}",
+        "the key's base64, one run": f"Secret {name}: invalid value {''.join(lines[1:-1])}",
+        "from its second line": f"Secret {name}: invalid value {chr(10).join(lines[1:])}",
+        "the value base64-encoded": f"Secret {name}: value {base64.b64encode(value.encode()).decode()} refused",
+    }
+
+
+@pytest.mark.parametrize("form", list(_echoes("{}", "a\nb\nc", "n")))
+def test_a_vault_echoing_the_escrowed_key_in_its_error_shows_none_of_it(
+    kube: KubeServer,
+    kubeconfig: Path,
+    keyvault_server: KeyVaultServer,
+    env: dict[str, str],
+    pairs: list[GeneratedKey],
+    rewriting: dict[str, Rewrite],
+    form: str,
+) -> None:
+    """A 400 whose message echoes what `set_secret` sent printed up to 240 characters of the escrowed private key
+    (its PEM, its base64) in the one error line (a terminal, a CI log, the controller's log and events). Now any
+    echo of it reads [redacted]; the secret's name, which the message may give, is kept."""
+    vault = keyvault_server.add_vault("escrow")
+    add_key(kube, pairs[0])
+    name = escrow.build_payload(pairs[0].key, "dev").name
+
+    def echo(v: Vault, request: Request, response: Response) -> Response:
+        if request.method != "PUT":
+            return response
+        body = request.body.decode()
+        message = _echoes(body, json.loads(body)["value"], name)[form]
+        return Response.json(400, {"error": {"code": "BadParameter", "message": message}})
+
+    rewriting["escrow"] = echo
+    result = run(kubeconfig, "backup", *vault_args(vault))
+    assert result.exit_code == 2, result.output
+    (line,) = result.output.splitlines()
+    assert line.startswith(f"error: 400 BadParameter: Secret {name}: ") and "[redacted]" in line, line
+    assert line.endswith(f": Key Vault {vault.url}"), line
+    shown = line.replace("\\n", "").replace("\\/", "/")
+    pem = pairs[0].private_pem.decode()
+    body = "".join(pem.splitlines()[1:-1])
+    assert "PRIVATE KEY" not in line
+    assert not [body[i : i + 8] for i in range(len(body) - 8) if body[i : i + 8] in shown], line

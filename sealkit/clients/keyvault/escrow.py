@@ -11,7 +11,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any, TypeVar
 
 from sealkit.clients.keyvault import errors as e
@@ -53,9 +53,10 @@ def vault_where(url: str) -> str:
     return f"Key Vault {url}"
 
 
-def map_error(exc: Exception, action: str, url: str) -> EscrowVaultError:
-    """One line for any SDK failure of `action` ("store", "read", "list") at `url`: what, then the vault."""
-    problem = e.classify(exc)
+def map_error(exc: Exception, action: str, url: str, sent: Iterable[str] = ()) -> EscrowVaultError:
+    """One line for any SDK failure of `action` ("store", "read", "list") at `url`: what, then the vault. What the
+    request `sent` (an escrow payload's value) is redacted wherever the answer echoes it (`errors.scrub`)."""
+    problem = e.classify(exc, sent)
     if problem is None:
         raise exc
     where = vault_where(url)
@@ -149,8 +150,9 @@ class EscrowVault:
                 self._client = make_client(SECRET, self.url, self._credential, options)
             return self._client
 
-    def _call(self, action: str, fn: Callable[[], T]) -> T:
-        """`fn()` with SDK errors mapped to one line; throttling retried within the policy."""
+    def _call(self, action: str, fn: Callable[[], T], sent: Iterable[str] = ()) -> T:
+        """`fn()` with SDK errors mapped to one line (never echoing what `fn` `sent`); throttling retried within
+        the policy."""
 
         def once() -> T:
             try:
@@ -158,7 +160,7 @@ class EscrowVault:
             except EscrowError:
                 raise
             except Exception as exc:
-                error = map_error(exc, action, self.url)
+                error = map_error(exc, action, self.url, sent)
                 if error.reason == THROTTLED:  # the vault is added back when retrying gives up, last
                     raise Throttled(error.what, error.retry_after) from None
                 raise error from None
@@ -199,8 +201,9 @@ class EscrowVault:
         A wrapped key is written wrapped (and compared envelope for envelope): no key operation is made.
         """
         payload = build_payload(key, cluster)
-        written = self._call("store", lambda: self._set(payload))
-        self._call("read", lambda: self._read_back(payload, written))
+        sent = (payload.value,)
+        written = self._call("store", lambda: self._set(payload), sent)
+        self._call("read", lambda: self._read_back(payload, written), sent)
         wrapped = payload.content_type == WRAPPED_CONTENT_TYPE
         logger.info(
             "escrowed %ssealing key %s as %s in %s",

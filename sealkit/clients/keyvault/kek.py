@@ -19,7 +19,7 @@ import datetime as dt
 import logging
 import threading
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any, TypeVar
 
 from sealkit.clients.keyvault import errors as e
@@ -46,10 +46,11 @@ def kek_where(kek: str) -> str:
     return f"Key Vault key {kek}"
 
 
-def map_error(exc: Exception, action: str, kek: str) -> KekError:
+def map_error(exc: Exception, action: str, kek: str, sent: Iterable[str] = ()) -> KekError:
     """One line for any SDK failure of `action` ("read", "wrapKey", "unwrapKey") on the KEK `kek`: what went
-    wrong (in words and the service's codes, never an SDK class name), then the key as where."""
-    problem = e.classify(exc)
+    wrong (in words and the service's codes, never an SDK class name), then the key as where. What the request
+    `sent` (a data key to wrap, base64url) is redacted wherever the answer echoes it (`errors.scrub`)."""
+    problem = e.classify(exc, sent)
     if problem is None:
         raise exc
     where = kek_where(kek)
@@ -151,8 +152,9 @@ class VaultKek:
                 self._crypto[kek_id] = CryptographyClient(kek_id, self._credential, **options)
             return self._crypto[kek_id]
 
-    def _call(self, action: str, kek: str, fn: Callable[[], T]) -> T:
-        """`fn()` with SDK errors mapped to one line; throttling retried within the policy."""
+    def _call(self, action: str, kek: str, fn: Callable[[], T], sent: Iterable[str] = ()) -> T:
+        """`fn()` with SDK errors mapped to one line (never echoing what `fn` `sent`); throttling retried within
+        the policy."""
 
         def once() -> T:
             try:
@@ -160,7 +162,7 @@ class VaultKek:
             except KekError:
                 raise
             except Exception as exc:
-                error = map_error(exc, action, kek)
+                error = map_error(exc, action, kek, sent)
                 if error.reason == "throttled":
                     raise Throttled(error.what, error.retry_after) from None
                 raise error from None
@@ -217,12 +219,15 @@ class VaultKek:
 
     def wrap(self, data_key: bytes) -> Wrapped:
         versioned, algorithm = self._current()
+        sent = (_b64url(data_key),)
         if algorithm == A256KW:
-            return self._call("wrapKey", versioned.url, lambda: self._wrap_on_hsm(versioned, data_key))
+            return self._call("wrapKey", versioned.url, lambda: self._wrap_on_hsm(versioned, data_key), sent)
         from azure.keyvault.keys.crypto import KeyWrapAlgorithm
 
         crypto = self._crypto_client(versioned.url)
-        result = self._call("wrapKey", versioned.url, lambda: crypto.wrap_key(KeyWrapAlgorithm.rsa_oaep_256, data_key))
+        result = self._call(
+            "wrapKey", versioned.url, lambda: crypto.wrap_key(KeyWrapAlgorithm.rsa_oaep_256, data_key), sent
+        )
         return Wrapped(str(result.key_id or versioned.url), RSA_OAEP_256, bytes(result.encrypted_key))
 
     def _wrap_on_hsm(self, versioned: KekId, data_key: bytes) -> Wrapped:
@@ -248,7 +253,12 @@ class VaultKek:
 
         parsed = parse_kek_id(kek_id, "wrapped key's KEK id")
         crypto = self._crypto_client(parsed.url)
-        result = self._call("unwrapKey", parsed.url, lambda: crypto.unwrap_key(KeyWrapAlgorithm(algorithm), wrapped))
+        sent = (_b64url(wrapped),)
+
+        def unwrap() -> Any:
+            return crypto.unwrap_key(KeyWrapAlgorithm(algorithm), wrapped)
+
+        result = self._call("unwrapKey", parsed.url, unwrap, sent)
         return bytes(result.key)
 
     def close(self) -> None:

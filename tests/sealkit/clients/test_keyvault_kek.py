@@ -14,6 +14,8 @@ from sealkit.keygen import GeneratedKey, generate_key_pair
 from sealkit.retry import RetryPolicy
 from sealkit.wrapping.envelope import KekError, unwrap_private_key, wrap_private_key, wrap_verified
 from sealkit_testservers.keyvault import KeyVaultServer, Vault
+from sealkit_testservers.keyvault.api import VaultApi
+from sealkit_testservers.keyvault.https import Request, Response
 
 # The names of azure-core's exception classes (and Python's own): none may appear in an error line.
 SDK_CLASS = re.compile(
@@ -176,3 +178,30 @@ def test_a_key_that_cannot_wrap_is_named_last(keyvault_server: KeyVaultServer, k
         "wrapKey and unwrapKey must be among the key's permitted operations (key_ops): "
         f"Key Vault key {keyvault.key_id('sign-only', rsa)}"
     )
+
+
+def test_a_wrap_key_error_echoing_the_data_key_shows_none_of_it(
+    keyvault_server: KeyVaultServer, pair: GeneratedKey, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A Managed HSM's (or its proxy's) 400 echoing the wrapkey request put the data key, base64url, in the line."""
+    sent: list[str] = []
+    real = VaultApi.handle
+
+    def echo(self: VaultApi, request: Request) -> Response:
+        if not request.path.endswith("/wrapkey"):
+            return real(self, request)
+        sent.append(request.json()["value"])
+        message = f"Invalid request {request.body.decode()} for key kek"
+        return Response.json(400, {"error": {"code": "BadParameter", "message": message}})
+
+    monkeypatch.setattr(VaultApi, "handle", echo)  # for vaults added from now on
+    hsm = keyvault_server.add_vault("hsm", managed_hsm=True)
+    hsm.add_key("kek", kty="oct-HSM", size=256)
+    kek = kek_of(keyvault_server, hsm, hsm.key_id("kek"))
+    with pytest.raises(KekError) as refused:
+        wrap_private_key(pair.key, kek)
+    (data_key,) = sent
+    text = str(refused.value)
+    assert "[redacted]" in text and "for key kek" in text, text
+    assert not [data_key[i : i + 8] for i in range(len(data_key) - 7) if data_key[i : i + 8] in text], text
+    kek.close()
