@@ -341,3 +341,53 @@ def test_a_vault_echoing_the_escrowed_key_in_its_error_shows_none_of_it(
     body = "".join(pem.splitlines()[1:-1])
     assert "PRIVATE KEY" not in line
     assert not [body[i : i + 8] for i in range(len(body) - 8) if body[i : i + 8] in shown], line
+
+
+def _key_answer(status: int, body: object) -> Rewrite:
+    def rule(vault: Vault, request: Request, response: Response) -> Response:
+        if request.method != "GET" or not request.path.startswith("/keys/kek") or response.status != 200:
+            return response
+        if isinstance(body, bytes):
+            return Response(status, body, {"Content-Type": "text/html"})
+        return Response.json(status, body)
+
+    return rule
+
+
+@pytest.mark.parametrize(
+    ("rule", "what"),
+    [
+        (_key_answer(200, b"<html>sign in</html>"), "the vault's answer is not JSON"),
+        (
+            _key_answer(200, {"key": "RSA", "attributes": {"enabled": True}}),
+            "the vault's answer is not what Key Vault sends (key is not a JSON object)",
+        ),
+        (
+            _key_answer(400, {"error": {"code": "BadParameter", "message": "The request is invalid."}}),
+            "read failed (400 BadParameter): The request is invalid.",
+        ),
+        (
+            _key_answer(502, {"error": {"code": "BadGateway", "message": "Upstream failed."}}),
+            "read failed (502 BadGateway): Upstream failed.",
+        ),
+    ],
+)
+def test_a_kek_answer_refused_is_one_plain_line(
+    kube: KubeServer,
+    kubeconfig: Path,
+    keyvault_server: KeyVaultServer,
+    env: dict[str, str],
+    pairs: list[GeneratedKey],
+    rewriting: dict[str, Rewrite],
+    rule: Rewrite,
+    what: str,
+) -> None:
+    """KEK lines nested the message in the action's brackets ('read failed (error: the vault's answer is not
+    JSON)'); now `<what>: <where>` as every other Key Vault line, the status and code alone in brackets."""
+    vault = keyvault_server.add_vault("kv-kek")
+    vault.add_key("kek", kty="RSA", size=2048)
+    rewriting["kv-kek"] = rule
+    add_plaintext(kube, pairs[0])
+    result = keys_cmd(kubeconfig, "wrap", "--kek", vault.key_id("kek"))
+    assert (result.exit_code, result.output) == (2, f"error: {what}: Key Vault key {vault.key_id('kek')}\n")
+    assert len(plaintext(kube)) == 1 and wrapped(kube) == []

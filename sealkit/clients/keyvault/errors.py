@@ -33,6 +33,7 @@ CONFLICT = "conflict"  # 409 (e.g. a deleted secret of that name is kept)
 HTTP = "http"  # any other status
 UNREACHABLE = "unreachable"
 CHALLENGE = "challenge"  # the vault's challenge names a resource that does not match its host
+ANSWER = "answer"  # an answer refused in sealkit's own words (not JSON, another host, a loop, a field of another shape)
 SDK = "sdk"  # any other SDK error
 VALUE = "value"  # a ValueError from the SDK (e.g. a credential built without its environment)
 
@@ -165,7 +166,7 @@ def _classify(exc: Exception, sent: Sent) -> Problem | None:
         own = str(getattr(exc, "message", "") or exc)
         return Problem(REFUSED, text=_line(own, sent), own=own, exc_type=name)
     if isinstance(exc, answer_refused()):  # sealkit's own words: a nextLink or redirect elsewhere, a loop
-        return Problem(SDK, text=_line(str(getattr(exc, "message", "") or exc), sent), exc_type=name)
+        return Problem(ANSWER, text=_line(str(getattr(exc, "message", "") or exc), sent), exc_type=name)
     if isinstance(exc, ResourceNotFoundError):
         code, inner = error_codes(exc)
         return Problem(NOT_FOUND, exc.status_code, code, inner, _service_message(exc, sent), exc_type=name)
@@ -184,7 +185,7 @@ def _classify(exc: Exception, sent: Sent) -> Problem | None:
             wait = None
         return Problem(kind, status, code, inner, _service_message(exc, sent), exc_type=name, retry_after=wait)
     if isinstance(exc, json.JSONDecodeError):  # the SDK parses a 2xx body itself: a proxy's page, say
-        return Problem(SDK, text="the vault's answer is not JSON", exc_type=name)
+        return Problem(ANSWER, text="the vault's answer is not JSON", exc_type=name)
     if isinstance(exc, ClientAuthenticationError):
         text = _line(str(exc.message or exc), sent)
         return Problem(NO_TOKEN, text=text, credential=credential_message(exc), exc_type=name)

@@ -82,14 +82,21 @@ def map_error(exc: Exception, action: str, kek: str, sent: Iterable[str] = ()) -
             "credential",
             where=where,
         )
-    if problem.kind == e.HTTP and problem.status == 400:
-        return KekError(f"{action} failed (400 {code or 'BadParameter'}: {service})", "invalid", where=where)
     if problem.kind == e.VALUE:
         return KekError(problem.text, "credential", where=where)
-    # Any other answer: its status and code, or just "error" when there was no answer (never the SDK's class).
-    answer = " ".join(part for part in (str(problem.status or ""), code) if part) or "error"
-    detail = service or problem.text
-    return KekError(f"{action} failed ({answer}: {detail})" if detail else f"{action} failed ({answer})", where=where)
+    if problem.kind == e.ANSWER:  # sealkit's own words, whole: "the vault's answer is not JSON"
+        return KekError(problem.text, where=where)
+    # Any other answer: its status and code in brackets, then the service's words; without an answer, what the SDK
+    # says went wrong (never its class name).
+    if problem.status is None:
+        return KekError(f"{action} failed: {problem.text}" if problem.text else f"{action} failed", where=where)
+    if problem.kind == e.HTTP and problem.status == 400:
+        answer, reason = f"400 {code or 'BadParameter'}", "invalid"
+    else:
+        answer, reason = " ".join(part for part in (str(problem.status), code) if part), "other"
+    return KekError(
+        f"{action} failed ({answer}): {service}" if service else f"{action} failed ({answer})", reason, where=where
+    )
 
 
 def _b64url(data: bytes) -> str:

@@ -54,7 +54,7 @@ def map_error(exc: Exception, kind: str) -> Absent:
             f"the URL is right (private endpoint, custom domain), pass --accept-challenge-resource "
             f"https://{problem.resource}"
         ) from None
-    if problem.kind == e.SDK:
+    if problem.kind in (e.ANSWER, e.SDK):
         raise VaultAccessError(problem.text) from None
     raise exc
 
