@@ -310,6 +310,106 @@ def test_incomplete_workload_identity_settings_are_one_line(many: Path, spec_env
     )
 
 
+TOKEN_FILE = "environment variable AZURE_FEDERATED_TOKEN_FILE"
+
+
+@pytest.mark.parametrize(
+    ("mode", "settings", "line"),
+    [
+        (
+            "default",
+            {"AZURE_TENANT_ID": "   "},
+            "not a tenant ID (a GUID) or a domain name: environment variable AZURE_TENANT_ID",
+        ),
+        (
+            "workload-identity",
+            {"AZURE_TENANT_ID": "not a tenant!"},
+            "not a tenant ID (a GUID) or a domain name: environment variable AZURE_TENANT_ID",
+        ),
+        (
+            "workload-identity",
+            {"AZURE_CLIENT_ID": " "},
+            "not a client ID (it holds white space): environment variable AZURE_CLIENT_ID",
+        ),
+        (
+            "workload-identity",
+            {"AZURE_AUTHORITY_HOST": "http://127.0.0.1:9"},
+            "not an https:// URL (tokens would be asked for in clear): environment variable AZURE_AUTHORITY_HOST",
+        ),
+        (
+            "default",
+            {"AZURE_AUTHORITY_HOST": "not a url"},
+            "not an https:// URL or a host name: environment variable AZURE_AUTHORITY_HOST",
+        ),
+        (
+            "workload-identity",
+            {"AZURE_AUTHORITY_HOST": "https://"},
+            "not an https:// URL or a host name: environment variable AZURE_AUTHORITY_HOST",
+        ),
+        (
+            "workload-identity",
+            {"AZURE_AUTHORITY_HOST": ""},
+            "empty (unset it for the public cloud): environment variable AZURE_AUTHORITY_HOST",
+        ),
+        (
+            "workload-identity",
+            {"AZURE_FEDERATED_TOKEN_FILE": "{tmp}"},
+            f"the federated token file is a directory: {TOKEN_FILE}",
+        ),
+        (
+            "workload-identity",
+            {"AZURE_FEDERATED_TOKEN_FILE": "{tmp}/absent"},
+            f"cannot read the federated token file (no such file or directory): {TOKEN_FILE}",
+        ),
+        (
+            "workload-identity",
+            {"AZURE_FEDERATED_TOKEN_FILE": "{tmp}/huge"},
+            f"the federated token file is larger than 64 KiB: {TOKEN_FILE}",
+        ),
+        (
+            "workload-identity",
+            {"AZURE_FEDERATED_TOKEN_FILE": "{tmp}/empty"},
+            f"the federated token file is empty: {TOKEN_FILE}",
+        ),
+        (
+            "workload-identity",
+            {"AZURE_FEDERATED_TOKEN_FILE": "{tmp}/binary"},
+            f"the federated token file is not UTF-8 text: {TOKEN_FILE}",
+        ),
+        (
+            "default",
+            {"AZURE_FEDERATED_TOKEN_FILE": "/dev/null"},
+            f"the federated token file is not a regular file: {TOKEN_FILE}",
+        ),
+        (
+            "service-principal",
+            {"AZURE_CLIENT_SECRET": "   "},
+            "blank (white space only): environment variable AZURE_CLIENT_SECRET",
+        ),
+        (
+            "service-principal",
+            {"AZURE_CLIENT_SECRET": "sp-secret-value~1\n"},
+            "starts or ends with white space: environment variable AZURE_CLIENT_SECRET",
+        ),
+    ],
+)
+def test_an_azure_setting_that_cannot_work_is_one_line_naming_it(
+    many: Path, spec_env: dict[str, str | None], tmp_path: Path, mode: str, settings: dict[str, str], line: str
+) -> None:
+    """An AZURE_* variable azure-identity takes and fails on later: a token file that is a directory or missing
+    ended in a traceback (FileNotFoundError, IsADirectoryError: internal error, exit 1); a 20 MiB one was read
+    whole and sent; others gave a message naming no variable ('Failed to parse: Host ...', 'Invalid URL
+    https:///...', the 'not configured to acquire tokens for tenant' of the spec's tenant). Now one line naming
+    the variable, never a secret's value, before any request."""
+    (tmp_path / "huge").write_bytes(b"e" * (20 * 1024 * 1024))
+    (tmp_path / "empty").write_bytes(b" \n")
+    (tmp_path / "binary").write_bytes(b"\xff\xfe\x00eyJ")
+    env = spec_env | {name: value.format(tmp=tmp_path) for name, value in settings.items()}
+    result = run("verify", str(many), "--auth", mode, env=env)
+    assert (result.exit_code, result.output) == (2, f"error: {line}\n")
+    assert "sp-secret-value" not in result.output
+
+
 def test_no_permission_is_one_line(vault: Vault, many: Path, spec_env: dict[str, str | None]) -> None:
     vault.deny()
     result = run("verify", str(many), env=spec_env)

@@ -11,10 +11,13 @@ import functools
 import logging
 import os
 import re
+import stat
 from collections.abc import Iterable
 from dataclasses import dataclass
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from sealkit.errors import os_reason
 from sealkit.vault.errors import CredentialError
 from sealkit.vault.sdkerrors import one_line
 
@@ -30,6 +33,15 @@ _SETTINGS = {
     "client_id": ("AZURE_CLIENT_ID", 1),
     "token_file_path": ("AZURE_FEDERATED_TOKEN_FILE", 2),
 }
+
+
+# The settings read before a credential is built: one that azure-identity would take and fail on later (a
+# traceback, a message naming no setting, a token endpoint at a bad URL) is refused naming its variable or flag.
+_GUID = re.compile(r"[0-9A-Fa-f]{8}-(?:[0-9A-Fa-f]{4}-){3}[0-9A-Fa-f]{12}")
+_LABEL = r"[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
+_DOMAIN = re.compile(rf"(?=.{{1,253}}\Z){_LABEL}(?:\.{_LABEL})*")
+_HOST_PORT = re.compile(rf"{_DOMAIN.pattern}(?::[0-9]{{1,5}})?|\[[0-9A-Fa-f:.]+\](?::[0-9]{{1,5}})?")
+MAX_TOKEN_FILE_BYTES = 64 * 1024  # a projected service account token is a few KiB; azure-identity reads it whole
 
 
 @dataclass(frozen=True)
@@ -49,6 +61,78 @@ class AuthOptions:
     # (the CLI's --tenant-id...); none for a caller that reads the AZURE_* variables only (the controller).
     mode_flag: str = "--auth"
     identity_flags: tuple[str, str, str] | None = None
+
+
+def _where(flag_value: str | None, flag: str, variable: str) -> tuple[str | None, str]:
+    """A setting's value and where it came from: the caller's flag when given, else its AZURE_* variable."""
+    if flag_value is not None and flag:
+        return flag_value, flag
+    return (flag_value if flag_value is not None else os.environ.get(variable)), f"environment variable {variable}"
+
+
+def check_token_file(path: str, where: str) -> None:
+    """The federated token file is one azure-identity can read: a regular, non-empty UTF-8 file of at most
+    `MAX_TOKEN_FILE_BYTES` (it reads it whole, on every token); its content is never shown."""
+    too_large = f"the federated token file is larger than {MAX_TOKEN_FILE_BYTES // 1024} KiB"
+    try:
+        info = Path(path).stat()  # before opening: a pipe would block the open
+        if stat.S_ISDIR(info.st_mode):
+            raise CredentialError("the federated token file is a directory", where=where)
+        if not stat.S_ISREG(info.st_mode):
+            raise CredentialError("the federated token file is not a regular file", where=where)
+        if info.st_size > MAX_TOKEN_FILE_BYTES:
+            raise CredentialError(too_large, where=where)
+        with Path(path).open("rb") as file:
+            content = file.read(MAX_TOKEN_FILE_BYTES + 1)
+    except OSError as exc:
+        raise CredentialError(f"cannot read the federated token file ({os_reason(exc)})", where=where) from None
+    if len(content) > MAX_TOKEN_FILE_BYTES:
+        raise CredentialError(too_large, where=where)
+    try:
+        text = content.decode("utf-8")
+    except UnicodeDecodeError:
+        raise CredentialError("the federated token file is not UTF-8 text", where=where) from None
+    if not text.strip():
+        raise CredentialError("the federated token file is empty", where=where)
+
+
+def _check_authority(value: str, where: str) -> None:
+    """An authority host as azure-identity takes it: an https:// URL with a host, or a bare host name."""
+    if not value.strip():
+        raise CredentialError("empty (unset it for the public cloud)", where=where)
+    if "://" in value:
+        scheme, _, rest = value.partition("://")
+        if scheme.lower() != "https":
+            raise CredentialError("not an https:// URL (tokens would be asked for in clear)", where=where)
+        value = rest.rstrip("/")
+    if not _HOST_PORT.fullmatch(value):
+        raise CredentialError("not an https:// URL or a host name", where=where)
+
+
+def check_settings(options: AuthOptions) -> tuple[str, str] | None:
+    """Refuse, naming the variable or flag and never a secret's value, an AZURE_* setting azure-identity would
+    take and fail on later: a tenant that is no GUID or domain name, a client id holding white space, an authority
+    host that is not https://, a federated token file that is not a small readable file, a blank client secret.
+    Returns the federated token file azure-identity will read at token time, and where it was set, if any."""
+    flags = options.identity_flags or ("", "", "")
+    tenant, where = _where(options.tenant_id, flags[0], "AZURE_TENANT_ID")
+    if tenant and not (_GUID.fullmatch(tenant) or _DOMAIN.fullmatch(tenant)):
+        raise CredentialError("not a tenant ID (a GUID) or a domain name", where=where)
+    client_id, where = _where(options.client_id, flags[1], "AZURE_CLIENT_ID")
+    if client_id and (not client_id.strip() or any(c.isspace() or not c.isprintable() for c in client_id)):
+        raise CredentialError("not a client ID (it holds white space)", where=where)
+    authority, where = _where(options.authority_host, "authority host", "AZURE_AUTHORITY_HOST")
+    if authority is not None:
+        _check_authority(authority, where)
+    secret = os.environ.get("AZURE_CLIENT_SECRET")
+    if options.mode in ("default", "service-principal") and secret and secret.strip() != secret:
+        what = "blank (white space only)" if not secret.strip() else "starts or ends with white space"
+        raise CredentialError(what, where="environment variable AZURE_CLIENT_SECRET")
+    token_file, where = _where(options.federated_token_file, flags[2], "AZURE_FEDERATED_TOKEN_FILE")
+    if options.mode in ("default", "workload-identity") and token_file:
+        check_token_file(token_file, where)
+        return token_file, where
+    return None
 
 
 def quiet_azure_logging() -> None:
@@ -96,10 +180,22 @@ class GuardedCredential:
     wrong host collect, say, an Azure Resource Manager token.
     """
 
-    def __init__(self, inner: Any, accepted: Iterable[str] = (), mode_flag: str = "--auth") -> None:
+    def __init__(
+        self,
+        inner: Any,
+        accepted: Iterable[str] = (),
+        mode_flag: str = "--auth",
+        token_file: tuple[str, str] | None = None,
+    ) -> None:
         self.inner = inner
         self.accepted = {f"{resource.rstrip('/')}/.default" for resource in accepted}
         self.mode_flag = mode_flag
+        self.token_file = token_file  # (path, where): checked again before each token (the kubelet replaces it)
+
+    def _failed(self, exc: OSError) -> Exception:
+        if self.token_file is not None:
+            return credential_failed()(f"cannot read the federated token file ({os_reason(exc)}): {self.token_file[1]}")
+        return credential_failed()(f"the credential could not get a token ({os_reason(exc)})")
 
     def _check(self, scopes: tuple[str, ...]) -> None:
         refused = [scope for scope in scopes if self.accepted and scope not in self.accepted]
@@ -109,6 +205,11 @@ class GuardedCredential:
                 f"the vault asked for a token for {refused[0].removesuffix('/.default')}, "
                 f"not an accepted challenge resource ({resources})"
             )
+        if self.token_file is not None:
+            try:
+                check_token_file(*self.token_file)
+            except CredentialError as exc:
+                raise credential_failed()(str(exc)) from None
 
     def get_token(self, *scopes: str, **kwargs: Any) -> AccessToken:
         from azure.core.exceptions import AzureError
@@ -118,6 +219,8 @@ class GuardedCredential:
             token: AccessToken = self.inner.get_token(*scopes, **kwargs)
         except (AzureError, ValueError) as exc:
             raise credential_failed()(credential_message(exc, self.mode_flag)) from None
+        except OSError as exc:  # the token file, gone or unreadable since it was checked
+            raise self._failed(exc) from None
         return token
 
     def get_token_info(self, *scopes: str, options: Any = None) -> AccessTokenInfo:
@@ -132,6 +235,8 @@ class GuardedCredential:
             token = self.inner.get_token(*scopes, **dict(options or {}))
         except (AzureError, ValueError) as exc:
             raise credential_failed()(credential_message(exc, self.mode_flag)) from None
+        except OSError as exc:
+            raise self._failed(exc) from None
         return AccessTokenInfo(token.token, token.expires_on)
 
     def close(self) -> None:
@@ -157,7 +262,8 @@ def _how_to_set(options: AuthOptions, arguments: Iterable[str], *more: str) -> s
 
 def make_credential(options: AuthOptions, tenant_hint: str | None = None) -> GuardedCredential:
     """The chosen azure-identity credential, fast-failing, wrapped in `GuardedCredential`; one that cannot be
-    built is a `CredentialError` whose where is `options.mode_flag` and the mode."""
+    built is a `CredentialError` whose where is the setting (`check_settings`) or `options.mode_flag` and the mode."""
+    token_file = check_settings(options)
     from azure import identity
 
     common: dict[str, Any] = {
@@ -212,4 +318,4 @@ def make_credential(options: AuthOptions, tenant_hint: str | None = None) -> Gua
         arguments = [name for name in re.findall(r"'(\w+)'", missing) if name in _SETTINGS]
         hint = _how_to_set(options, arguments) if arguments else "the AZURE_* variables"
         raise CredentialError(f"{missing}; set {hint}", where=where) from None
-    return GuardedCredential(inner, options.accepted_resources, options.mode_flag)
+    return GuardedCredential(inner, options.accepted_resources, options.mode_flag, token_file)

@@ -56,6 +56,8 @@ def map_error(exc: Exception, kind: str) -> Absent:
         ) from None
     if problem.kind in (e.ANSWER, e.SDK):
         raise VaultAccessError(problem.text) from None
+    if problem.kind == e.VALUE:  # the SDK refusing a setting at first use, in its own words
+        raise CredentialError(problem.text) from None
     raise exc
 
 

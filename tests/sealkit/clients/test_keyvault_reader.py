@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 
@@ -108,3 +109,39 @@ def test_a_listing_that_loops_ends(
     finally:
         client.close()
     assert len([r for r in vault.requests if r.path == "/secrets" and r.status == 200]) == 2
+
+
+def test_a_token_file_gone_after_the_credential_was_built_is_one_line(
+    keyvault_server: KeyVaultServer, keyvault_env: dict[str, str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """azure-identity reads the federated token file at token time: one removed (or replaced by a directory)
+    since the credential was built raised FileNotFoundError through the SDK (an internal error in csi verify)."""
+    token = tmp_path / "token"
+    token.write_bytes(Path(keyvault_env["AZURE_FEDERATED_TOKEN_FILE"]).read_bytes())
+    monkeypatch.setenv("AZURE_FEDERATED_TOKEN_FILE", str(token))
+    vault = keyvault_server.add_vault(NAME)
+    vault.add_secret("db", "plaintext-never-shown")
+    options = AuthOptions(mode="workload-identity", timeout=2.0)
+    reader = VaultReader({NAME: vault.url}, {NAME: make_credential(options)}, options)
+    token.unlink()
+    try:
+        assert refused(lambda: read(reader)) == (
+            "cannot read the federated token file (no such file or directory): "
+            "environment variable AZURE_FEDERATED_TOKEN_FILE"
+        )
+        token.mkdir()
+        assert refused(lambda: read(reader)) == (
+            "the federated token file is a directory: environment variable AZURE_FEDERATED_TOKEN_FILE"
+        )
+    finally:
+        reader.close()
+
+
+def test_a_value_error_from_the_sdk_is_one_line() -> None:
+    """`map_error` re-raised a ValueError (a setting the SDK refuses at first use): a traceback in csi verify."""
+    from sealkit.clients.keyvault.reader import map_error
+    from sealkit.vault.errors import CredentialError
+
+    with pytest.raises(CredentialError) as info:
+        map_error(ValueError("client_id should not be set for cloud shell managed identity.\nmore"), "secret")
+    assert str(info.value) == "client_id should not be set for cloud shell managed identity."
