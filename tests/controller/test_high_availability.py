@@ -281,12 +281,13 @@ def test_a_new_leader_repairs_a_secret_edited_by_hand_and_leaves_the_others(
     replicas[first].stop()  # steps down, releasing the Lease: the other resumes from a fresh listing
     second = cluster.wait(lambda: holder(cluster) not in ("", first) and holder(cluster))
     assert cluster.wait(lambda: cluster.data("edited") == {"a": b"original"} and cluster.data("edited"))
-    untouched_read = (
-        lambda: any(  # noqa: E731
+
+    def untouched_read() -> bool:
+        return any(
             r.client == second and r.method == "GET" and r.path == "/api/v1/namespaces/default/secrets/untouched"
             for r in cluster.kube.request_log[mark:]
         )
-    )
+
     cluster.wait(untouched_read)  # the new leader's resume reached it too
     cluster.wait(lambda: cluster.reasons("edited").count("Unsealed") == 2)
     cluster.never(lambda: cluster.reasons("untouched").count("Unsealed") > 1, 0.3)
