@@ -247,9 +247,10 @@ def test_an_unusable_key_secret_gets_a_warning_event_once_per_content_and_a_gaug
     usable_data = key_secret_manifest(cluster.keys[1], namespace=CONTROLLER_NS, prefix="sealed-secrets-key")["data"]
 
     def warnings() -> list[str]:
-        return [
-            str(e.get("message")) for e in cluster.events(name, CONTROLLER_NS) if e.get("reason") == "ErrKeyUnusable"
-        ]
+        """In the order they were made (a listing comes in name order, as an API server lists)."""
+        made = [e for e in cluster.events(name, CONTROLLER_NS) if e.get("reason") == "ErrKeyUnusable"]
+        made.sort(key=lambda e: int(e["metadata"]["resourceVersion"]))
+        return [str(e.get("message")) for e in made]
 
     def unusable(running: object) -> float:
         registry = running.runtime.metrics.registry  # type: ignore[attr-defined]

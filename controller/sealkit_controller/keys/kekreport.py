@@ -114,6 +114,7 @@ class KekReport:
         self.own = own  # the controller's Deployment or Pod, as an event's involved object
         self._posted: dict[str, str] = {}  # event target -> last message posted
         self._unusable_posted: dict[str, str] = {}  # unusable key Secret -> digest of the content reported
+        self._unusable_reports: dict[str, int] = {}  # unusable key Secret -> events decided for it (names them)
         self.last_error: str | None = None
 
     def inventory(self) -> None:
@@ -138,13 +139,18 @@ class KekReport:
         if self.events is None or not name or self._unusable_posted.get(name) == seen:
             return
         self._unusable_posted[name] = seen
+        report = self._unusable_reports[name] = self._unusable_reports.get(name, 0) + 1
         target: dict[str, Any] = {
             "apiVersion": "v1",
             "kind": "Secret",
             "metadata": {"name": name, "namespace": self.namespace, "uid": meta.get("uid")},
         }
         message = f"the sealing key in this Secret cannot be used; it is ignored (other keys keep working): {why}"
-        posted = await self.events.post(target, WARNING, KEY_UNUSABLE, message)
+        # Named by the Secret, its content and the report's number in this process: a post retried after an answer
+        # that was lost is refused as already made (409), never a second event; a restart's first report of the
+        # same content finds the one made before.
+        event = f"{name[:200].rstrip('-.')}.{seen[:16]}.{report}"
+        posted = await self.events.post(target, WARNING, KEY_UNUSABLE, message, name=event)
         if not posted and self._unusable_posted.get(name) == seen:
             del self._unusable_posted[name]  # not posted (a follower, the API failing): posted when seen again
 
