@@ -193,6 +193,7 @@ class Environment:
     sealed_secrets: str | None = None  # POSIX path relative to the spec's directory: `seal --env` writes here
     cert_source: CertSource = field(default_factory=CertSource)
     hashicorp_vault: HashiVault | None = None  # set instead of vault/tenant/identity
+    cloud_env_file: str | None = None  # the provider's cloudEnvFileName: set exactly when cloud is AzureStackCloud
 
     @property
     def store(self) -> Store:

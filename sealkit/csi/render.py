@@ -58,6 +58,8 @@ def _key_vault_parameters(app: Application, env: Environment) -> dict[str, str]:
     parameters: dict[str, str] = {"keyvaultName": app.vault_for(env), "tenantID": env.tenant or ""}
     if env.cloud:
         parameters["cloudName"] = env.cloud
+    if env.cloud_env_file:
+        parameters["cloudEnvFileName"] = env.cloud_env_file
     parameters.update(_identity_parameters(app.identity_for(env)))
     parameters["objects"] = objects_parameter(app.objects, env.name)
     return parameters

@@ -375,6 +375,8 @@ def _parameter_problems(params: Mapping[str, Any]) -> list[Problem]:
         problems.append(Problem(f"{base}.cloudName", msg))
     if params.get("cloudEnvFileName") and params.get("cloudName") != "AzureStackCloud":
         problems.append(Problem(f"{base}.cloudEnvFileName", "is only read with cloudName AzureStackCloud"))
+    if params.get("cloudName") == "AzureStackCloud" and not params.get("cloudEnvFileName"):
+        problems.append(Problem(f"{base}.cloudEnvFileName", "is required with cloudName AzureStackCloud"))
     problems.extend(_identity_problems(params))
     return problems
 

@@ -238,8 +238,11 @@ def _identity(r: _Reader, path: SpecPath, value: Any) -> Identity | None:
 
 # --- environments -------------------------------------------------------------------------------
 
-_ENV_KEYS = ("vault", "tenant", "cloud", "identity", "hashicorpVault", "overlay", "sealingCert", "sealedSecrets")
-_KEY_VAULT_KEYS = ("vault", "tenant", "cloud", "identity")
+_ENV_KEYS = (
+    "vault", "tenant", "cloud", "cloudEnvFile", "identity", "hashicorpVault", "overlay", "sealingCert", "sealedSecrets"
+)  # fmt: skip
+_KEY_VAULT_KEYS = ("vault", "tenant", "cloud", "cloudEnvFile", "identity")
+STACK_CLOUD = "AzureStackCloud"  # reads its endpoints from a file in the provider's pod (cloudEnvFileName)
 _CERT_KEYS = ("file", "url", "context", "controllerName", "controllerNamespace", "previous")
 _URL_SCHEMES = ("https://", "http://")
 _LOOPBACK = ("localhost", "127.0.0.1", "::1")
@@ -326,9 +329,10 @@ def _cert_source(r: _Reader, path: SpecPath, value: Any) -> CertSource | None:
 
 def _sealing_only(r: _Reader, name: str, path: SpecPath, body: dict[str, Any]) -> Environment | None:
     """An environment a spec without applications declares only to seal for: certificate and directories."""
-    if "cloud" in body:
-        r.fail((*path, "cloud"), "only used with a Key Vault (vault, tenant, identity)")
-        return None
+    for key in ("cloud", "cloudEnvFile"):
+        if key in body:
+            r.fail((*path, key), "only used with a Key Vault (vault, tenant, identity)")
+            return None
     overlay = _relative_path(r, (*path, "overlay"), body["overlay"]) if "overlay" in body else None
     source = _cert_source(r, (*path, "sealingCert"), body["sealingCert"]) if "sealingCert" in body else None
     sealed = _relative_path(r, (*path, "sealedSecrets"), body["sealedSecrets"]) if "sealedSecrets" in body else None
@@ -383,6 +387,8 @@ def _environment(r: _Reader, name: str, value: Any, with_apps: bool = True) -> E
         ok = (r.check((*path, "tenant"), rules.tenant_problem(tenant)) if "tenant" in body else False) and ok
         if cloud is not None:
             ok = r.check((*path, "cloud"), rules.cloud_problem(cloud)) and ok
+        cloud_env_file = _cloud_env_file(r, path, body)
+        ok = (cloud_env_file is not None or cloud != STACK_CLOUD) and ok
         identity = _identity(r, (*path, "identity"), body.get("identity")) if "identity" in body else None
         ok = identity is not None and ok
     if not ok or ("overlay" in body and overlay is None) or source is None:
@@ -405,7 +411,30 @@ def _environment(r: _Reader, name: str, value: Any, with_apps: bool = True) -> E
         cert,
         sealed_secrets=sealed,
         cert_source=source,
+        cloud_env_file=cloud_env_file,
     )
+
+
+def _cloud_env_file(r: _Reader, path: SpecPath, body: Mapping[str, Any]) -> str | None:
+    """`cloudEnvFile`: the provider's cloudEnvFileName, required with AzureStackCloud and read only with it (an
+    absolute path in the provider's pod, where its chart mounts the cloud's endpoints)."""
+    stack = body.get("cloud") == STACK_CLOUD
+    if "cloudEnvFile" not in body:
+        if stack:
+            r.fail(path, f"cloudEnvFile is required with cloud {STACK_CLOUD} (the provider reads the cloud's "
+                   "endpoints from that file; without it every mount fails)")  # fmt: skip
+        return None
+    where = (*path, "cloudEnvFile")
+    if not stack:
+        r.fail(where, f"is only read with cloud {STACK_CLOUD}")
+        return None
+    text = r.string(where, body["cloudEnvFile"])
+    if text is None:
+        return None
+    if not PurePosixPath(text).is_absolute() or any(c in text for c in "\x00\n\r"):
+        r.fail(where, f"{shown(text)} must be an absolute path in the provider's pod (e.g. /etc/kubernetes/stack.json)")
+        return None
+    return text
 
 
 # --- objects ------------------------------------------------------------------------------------

@@ -106,6 +106,19 @@ def test_objects_parameter_round_trips(spec_dict: Spec, make_repo: Callable[[Spe
     assert 'objectVersion: ""' in plan.files["clusters/dev/apps/web/secretproviderclass.yaml"]
 
 
+def test_azure_stack_cloud_names_its_environment_file(spec_dict: Spec, make_repo: Callable[[Spec], Path]) -> None:
+    """AzureStackCloud's endpoints come from a file in the provider's pod: the class names it, and the class
+    passes the checks lint makes (without cloudEnvFileName the provider cannot mount it)."""
+    spec_dict["environments"]["prod"].update(cloud="AzureStackCloud", cloudEnvFile="/etc/kubernetes/azurestack.json")
+    plan = generate.plan(load_spec(make_repo(spec_dict)))
+    text = plan.files["clusters/prod/apps/web/secretproviderclass.yaml"]
+    parameters = yaml.safe_load(text)["spec"]["parameters"]
+    assert parameters["cloudName"] == "AzureStackCloud"
+    assert parameters["cloudEnvFileName"] == "/etc/kubernetes/azurestack.json"
+    assert "cloudEnvFileName" not in plan.files["clusters/dev/apps/web/secretproviderclass.yaml"]
+    assert rules.spc_problems(yaml.safe_load(text)) == []
+
+
 def test_built_workloads_are_wired(spec_dict: Spec, make_repo: Callable[[Spec], Path]) -> None:
     path = make_repo(spec_dict)
     generate.write(generate.plan(load_spec(path)))

@@ -109,6 +109,12 @@ CASES: list[tuple[str, Callable[[dict[str, Any]], None], str, str]] = [
         "is ignored unless",
     ),
     ("cloud", lambda s: params(s).update(cloudName="Azure"), "spec.parameters.cloudName", "must be empty (public)"),
+    (
+        "stack-cloud-without-env-file",
+        lambda s: params(s).update(cloudName="AzureStackCloud"),
+        "spec.parameters.cloudEnvFileName",
+        "is required with cloudName AzureStackCloud",
+    ),
     ("objects-not-array", objects("- objectName: x\n"), "spec.parameters.objects", "array:"),
     ("objects-item-map", objects("array:\n  - objectName: x\n"), "spec.parameters.objects.array[0]", "YAML string"),
     (

@@ -327,6 +327,31 @@ REFUSALS: list[tuple[str, Callable[[Spec], None], str, str]] = [
         "environments.prod.cloud",
         "must be empty (public) or one of",
     ),
+    # AzureStackCloud reads its endpoints from cloudEnvFileName: without it every mount fails.
+    (
+        "stack-cloud-without-env-file",
+        sets(env("prod"), "cloud", "AzureStackCloud"),
+        "environments.prod",
+        "cloudEnvFile is required with cloud AzureStackCloud",
+    ),
+    (
+        "env-file-without-stack-cloud",
+        sets(env("prod"), "cloudEnvFile", "/etc/kubernetes/azurestack.json"),
+        "environments.prod.cloudEnvFile",
+        "is only read with cloud AzureStackCloud",
+    ),
+    (
+        "env-file-relative",
+        lambda spec: env("prod")(spec).update(cloud="AzureStackCloud", cloudEnvFile="azurestack.json"),
+        "environments.prod.cloudEnvFile",
+        "must be an absolute path in the provider's pod",
+    ),
+    (
+        "env-file-not-a-string",
+        lambda spec: env("prod")(spec).update(cloud="AzureStackCloud", cloudEnvFile=["/a"]),
+        "environments.prod.cloudEnvFile",
+        "must be a non-empty string",
+    ),
     (
         "client-id-bad",
         sets(env("dev"), "identity", {"workloadIdentity": {"clientID": "abc"}}),
