@@ -10,8 +10,9 @@ Layout under each environment's `overlay` directory:
     <app>/patch-<kind>-<name>.yaml          one strategic-merge patch per workload
     credentials/<ns>.<secret>.sealedsecret.yaml   service principal: written by `seal-creds`
 
-Generated files start with a header naming the spec; a header-bearing file the spec no longer
-produces is stale (deleted by `generate`, reported by `--check`). Sealed credentials are random
+Generated files start with a header naming the spec; a file whose header names this spec and that the
+spec no longer produces is stale (deleted by `generate`, reported by `--check`). A file another spec
+generated is never deleted, nor written over (two specs cannot share a file). Sealed credentials are random
 bytes on every sealing, so `--check` only requires them to exist and name the right Secret.
 """
 
@@ -41,6 +42,8 @@ CREDENTIALS_DIR = "credentials"
 FOREIGN = (
     "a file `sealkit csi generate` did not write is where it would write (no generated header line): move or delete it"
 )
+OTHER_SPEC = "a file generated from another spec is where this spec would write (two specs cannot share a file)"
+_HEAD = 4096  # bytes read for a header line
 
 
 @dataclass(frozen=True)
@@ -84,6 +87,7 @@ class Plan:
     """Every file the spec produces, as text, keyed by POSIX path relative to the spec's directory."""
 
     root: Path
+    spec_name: str  # the spec's file name in `root`, as headers name it
     files: dict[str, str] = field(default_factory=dict)
     credentials: list[CredentialsFile] = field(default_factory=list)
     overlays: list[str] = field(default_factory=list)
@@ -152,7 +156,7 @@ def plan(spec: Spec, envs: Iterable[str] | None = None) -> Plan:
     for name in chosen:
         if name not in spec.environments:
             raise InputError(f"unknown environment {name!r} (the spec has: {', '.join(spec.environments)})")
-    result = Plan(spec.root)
+    result = Plan(spec.root, spec.path.name)
     for name in sorted(chosen):
         env = spec.environments[name]
         if env.overlay is None or not spec.applications:  # a spec for sealing only: nothing to generate
@@ -170,24 +174,33 @@ def plan(spec: Spec, envs: Iterable[str] | None = None) -> Plan:
 
 
 def _stale_files(p: Plan) -> list[str]:
-    """Header-bearing files under the overlays that the plan no longer produces."""
+    """Files under the overlays whose header names this spec and that the plan no longer produces (a file
+    another spec generated there is that spec's to delete)."""
     found: list[str] = []
-    prefix = HEADER_PREFIX.encode()
     for overlay in p.overlays:
         for dirpath, names in walk(p.root / overlay):
             for name in names:
                 path = Path(dirpath) / name
                 relpath = path.relative_to(p.root).as_posix()
-                if relpath in p.files:
-                    continue
-                try:
-                    with path.open("rb") as handle:
-                        head = handle.read(len(prefix))
-                except OSError as exc:  # a generated file left unread could stay behind, stale
-                    raise InputError(f"cannot read ({os_reason(exc)})", where=relpath) from None
-                if head == prefix:
+                if relpath not in p.files and _generated_by(path, relpath, p.spec_name) is True:
                     found.append(relpath)
     return sorted(found)
+
+
+def _generated_by(path: Path, relpath: str, spec_name: str) -> bool | None:
+    """True when the file there starts with this spec's header, False with another spec's, None without a
+    header (or no file). A file that cannot be read is an error naming it (left unread, a generated file
+    could stay behind, stale)."""
+    try:
+        with path.open("rb") as handle:
+            head = handle.read(_HEAD)
+    except FileNotFoundError:
+        return None
+    except OSError as exc:
+        raise InputError(f"cannot read ({os_reason(exc)})", where=relpath) from None
+    if not head.startswith(HEADER_PREFIX.encode()):
+        return None
+    return head.startswith(_header(spec_name, posixpath.dirname(relpath)).encode())
 
 
 def _read_text(path: Path, relpath: str) -> str | None:
@@ -222,7 +235,7 @@ def write(p: Plan) -> WriteResult:
     """
     result = WriteResult()
     changes: list[FileChange] = []
-    foreign: list[str] = []
+    foreign: list[tuple[str, str]] = []
     root = p.root.resolve()
     for relpath, text in p.files.items():
         target = p.root / relpath
@@ -231,13 +244,13 @@ def write(p: Plan) -> WriteResult:
         if old == text:
             result.unchanged.append(relpath)
             continue
-        if old is not None and not old.startswith(HEADER_PREFIX):
-            foreign.append(relpath)  # written by hand (or another tool): replacing it would lose it unseen
+        if old is not None and (why := _not_ours(old, relpath, p.spec_name)):
+            foreign.append((relpath, why))  # by hand, another tool or spec: replacing it would lose it unseen
         changes.append(FileChange(target, text, old, shown=relpath))
         result.written.append(relpath)
     if foreign:
         more = f" (and {len(foreign) - 1} more)" if len(foreign) > 1 else ""
-        raise InputError(f"{FOREIGN}{more}", where=foreign[0])
+        raise InputError(f"{foreign[0][1]}{more}", where=foreign[0][0])
     write_all(changes)  # nothing changed when it fails: 'cannot write (why): relpath'
     for relpath in _stale_files(p):
         try:
@@ -258,23 +271,20 @@ class CheckResult:
     diffs: list[str] = field(default_factory=list)  # unified diffs, committed -> generated
     stale: list[str] = field(default_factory=list)
     credential_problems: list[str] = field(default_factory=list)
-    foreign: list[str] = field(default_factory=list)  # files without the header where generate would write
+    foreign: list[tuple[str, str]] = field(default_factory=list)  # (file, why) where generate must not write
 
     @property
     def ok(self) -> bool:
         return not (self.diffs or self.stale or self.credential_problems or self.foreign)
 
 
-def _has_header(path: Path, relpath: str) -> bool:
-    """Whether the file there starts with the generated header (False when there is none)."""
-    prefix = HEADER_PREFIX.encode()
-    try:
-        with path.open("rb") as handle:
-            return handle.read(len(prefix)) == prefix
-    except FileNotFoundError:
-        return False
-    except OSError as exc:
-        raise InputError(f"cannot read ({os_reason(exc)})", where=relpath) from None
+def _not_ours(text: str, relpath: str, spec_name: str) -> str | None:
+    """Why generate must not write over this file's `text` (None when this spec generated it)."""
+    if not text.startswith(HEADER_PREFIX):
+        return FOREIGN
+    if not text.startswith(_header(spec_name, posixpath.dirname(relpath))):
+        return OTHER_SPEC
+    return None
 
 
 def check(p: Plan) -> CheckResult:
@@ -286,8 +296,14 @@ def check(p: Plan) -> CheckResult:
         current = _read_text(p.root / relpath, relpath)
         if current == text:
             continue
-        if (p.root / relpath).exists() and not _has_header(p.root / relpath, relpath):
-            result.foreign.append(relpath)
+        if current is not None:
+            why = _not_ours(current, relpath, p.spec_name)
+        elif (p.root / relpath).exists():  # there, but not UTF-8 text
+            why = {None: FOREIGN, False: OTHER_SPEC}.get(_generated_by(p.root / relpath, relpath, p.spec_name))
+        else:
+            why = None
+        if why:
+            result.foreign.append((relpath, why))
         before = (current or "").splitlines(keepends=True)
         diff = difflib.unified_diff(
             before,

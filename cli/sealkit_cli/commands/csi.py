@@ -93,7 +93,7 @@ def generate(spec_file: str | None, envs: tuple[str, ...], check: bool) -> None:
             click.echo(diff, nl=False)
         lines = [f"{rel} is generated but the spec no longer produces it" for rel in result.stale]
         lines += result.credential_problems
-        lines += [f"{gen.FOREIGN}: {rel}" for rel in result.foreign]
+        lines += [f"{why}: {rel}" for rel, why in result.foreign]
         if result.diffs:
             lines.append(f"{len(result.diffs)} generated file(s) are stale: run `sealkit csi generate --spec {path}`")
         if lines:

@@ -218,7 +218,7 @@ def test_a_file_generate_did_not_write_is_not_replaced(spec_dict: Spec, make_rep
     before = tree(path.parent)
     plan = generate.plan(load_spec(path))
     checked = generate.check(plan)
-    assert checked.foreign == ["clusters/dev/apps/kustomization.yaml"] and not checked.ok
+    assert checked.foreign == [("clusters/dev/apps/kustomization.yaml", generate.FOREIGN)] and not checked.ok
     with pytest.raises(InputError) as err:
         generate.write(plan)
     assert str(err.value) == f"{generate.FOREIGN}: clusters/dev/apps/kustomization.yaml"
@@ -226,6 +226,41 @@ def test_a_file_generate_did_not_write_is_not_replaced(spec_dict: Spec, make_rep
     hand.unlink()
     generate.write(generate.plan(load_spec(path)))
     assert generate.check(generate.plan(load_spec(path))).ok
+
+
+def test_another_specs_files_are_neither_deleted_nor_written_over(
+    spec_dict: Spec, make_repo: Callable[[Spec], Path]
+) -> None:
+    """Two specs in one repo, one's overlays inside the other's: generate deleted the other spec's files as
+    stale (they bore the generated header); now only files whose header names this spec are its own, and a
+    file another spec generated where this one would write is refused by name."""
+    import copy
+
+    from sealkit.errors import InputError
+
+    path = make_repo(spec_dict)
+    other = copy.deepcopy(spec_dict)
+    for env in other["environments"].values():
+        env["overlay"] += "/team-b"
+    other_path = path.parent / "team-b.yaml"
+    other_path.write_text(yaml.safe_dump(other, sort_keys=False))
+    generate.write(generate.plan(load_spec(path)))
+    written = generate.write(generate.plan(load_spec(other_path))).written
+    assert written and all(
+        rel.startswith(("clusters/dev/apps/team-b/", "clusters/prod/apps/team-b/")) for rel in written
+    )
+    again = generate.write(generate.plan(load_spec(path)))
+    assert again.deleted == [] and again.written == []
+    assert all((path.parent / rel).exists() for rel in written)
+    assert generate.check(generate.plan(load_spec(path))).ok
+    assert generate.check(generate.plan(load_spec(other_path))).ok
+
+    other["environments"]["dev"]["overlay"] = spec_dict["environments"]["dev"]["overlay"]  # one file, two specs
+    other_path.write_text(yaml.safe_dump(other, sort_keys=False))
+    plan = generate.plan(load_spec(other_path), ["dev"])
+    assert ("clusters/dev/apps/kustomization.yaml", generate.OTHER_SPEC) in generate.check(plan).foreign
+    with pytest.raises(InputError, match="a file generated from another spec is where this spec would write"):
+        generate.write(plan)
 
 
 def test_env_filter(spec_dict: Spec, make_repo: Callable[[Spec], Path]) -> None:
