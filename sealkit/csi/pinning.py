@@ -4,17 +4,16 @@ The spec is a reviewed file with comments and its own layout, so it is edited as
 (round-trip) only locates the nodes, and only the lines holding versions change: an entry's value
 is replaced in place (its comment kept), an entry line is added or removed, or a `version:` block
 is added after an object's last line. The result is parsed again and must say exactly what was
-asked, else nothing is written.
+asked, else nothing is written. The file is rewritten in place as other edits are (`sealkit.filewrites`:
+its mode, owner, hard links and byte-order mark kept; refused when it changed meanwhile).
 """
 
 from __future__ import annotations
 
-import os
+import codecs
 import re
-import tempfile
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import yaml
@@ -22,7 +21,8 @@ import yaml
 from sealkit.csi.model import LATEST, Spec
 from sealkit.csi.spec import parse_spec
 from sealkit.csi.vaultcheck import ObjectResult, Status
-from sealkit.errors import InputError, os_reason
+from sealkit.errors import InputError
+from sealkit.filewrites import FileChange, write_all
 from sealkit.reading import check_yaml, decode_text, read_file
 
 ObjectKey = tuple[str, int]  # (application, index in its objects list)
@@ -270,7 +270,9 @@ def apply(spec: Spec, changes: Changes) -> bool:
     object's version must then be what was asked, and every other one what it was (a `version` shared
     through a YAML anchor and alias would change with another object's), else nothing is written."""
     path = spec.path
-    text = decode_text(read_file(path), str(path))
+    data = read_file(path)
+    text = decode_text(data, str(path))
+    bom = "\ufeff" if data.startswith(codecs.BOM_UTF8) else ""  # kept, as the rest of the file's bytes
     new = edit_text(text, changes, list(spec.environments))
     if new == text:
         return False
@@ -282,25 +284,5 @@ def apply(spec: Spec, changes: Changes) -> bool:
     for app, index, env in sorted(expected):
         if got.get((app, index, env)) != expected[(app, index, env)]:
             raise InputError(SHARED, where=f"{path} applications.{app}.objects[{index}].version")
-    _write_atomically(path, new)
+    write_all([FileChange(path, bom + new, bom + text)])  # in place, after checking it still holds `text`
     return True
-
-
-def _write_atomically(path: Path, text: str) -> None:
-    """`text` written beside the spec, then renamed over it; a failure names the spec, never the temporary
-    file (which is removed), and leaves the spec as it was."""
-    try:
-        handle = tempfile.NamedTemporaryFile(  # noqa: SIM115 - renamed over the spec below
-            "w", encoding="utf-8", dir=path.parent, prefix=f".{path.name}.", delete=False, newline=""
-        )
-    except OSError as exc:
-        raise InputError(f"cannot write ({os_reason(exc)})", where=path) from None
-    try:
-        with handle:
-            handle.write(text)
-        if path.exists():
-            os.chmod(handle.name, path.stat().st_mode & 0o7777)  # noqa: PTH101 - the temp file's name
-        Path(handle.name).replace(path)
-    except OSError as exc:
-        Path(handle.name).unlink(missing_ok=True)
-        raise InputError(f"cannot write ({os_reason(exc)})", where=path) from None

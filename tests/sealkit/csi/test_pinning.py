@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import codecs
 import difflib
+import errno
+import os
 import re
 import shutil
 from collections.abc import Callable
@@ -194,28 +197,48 @@ def test_any_pin_unpin_mix_gives_exactly_the_asked_versions(
     assert all(VERSION_LINE.match(line) for line in changed_lines(before_text, path.read_text()))
 
 
-@pytest.mark.parametrize("refused", ["tempfile.NamedTemporaryFile", "os.replace"])
+@pytest.mark.parametrize(("refused", "error"), [("open", errno.EACCES), ("write", errno.ENOSPC)])
 def test_a_spec_that_cannot_be_written_is_named_and_kept(
-    example_copy: Path, monkeypatch: pytest.MonkeyPatch, refused: str
+    example_copy: Path, monkeypatch: pytest.MonkeyPatch, refused: str, error: int
 ) -> None:
-    """The temporary file beside the spec, or its rename over the spec, refused (EACCES, simulated: CI runs as
-    root): one line naming the spec, not a bare 'permission denied' (the OS error names the temporary file)."""
-    import errno
-    import os
-    import tempfile
+    """The spec cannot be opened for writing (EACCES, simulated: CI runs as root) or the disk fills half-way
+    through its rewrite: one line naming the spec, and the spec as it was, no file left beside it."""
+    from sealkit import filewrites
+
+    real = {"open": os.open, "write": os.write}[refused]
+    calls: list[int] = []
 
     def refuse(*args: Any, **kwargs: Any) -> Any:
-        raise OSError(errno.EACCES, os.strerror(errno.EACCES), str(example_copy.parent / ".sealkit-csi.yaml.tmp"))
+        if refused == "open" and (Path(args[0]) != example_copy or not args[1] & os.O_RDWR):
+            return real(*args, **kwargs)  # only the spec's opening for writing is refused
+        if refused == "write" and (calls or args[0] <= 2):
+            return real(*args, **kwargs)  # the first write to the spec fails after half; the undo goes through
+        if refused == "write":
+            calls.append(real(args[0], bytes(args[1][: len(args[1]) // 2])))
+        raise OSError(error, os.strerror(error))
 
-    module, name = refused.split(".")
-    monkeypatch.setattr({"tempfile": tempfile, "os": os}[module], name, refuse)
-    original = example_copy.read_text()
+    original = example_copy.read_bytes()
     spec = load_spec(example_copy, check_bases=False)
+    monkeypatch.setattr(filewrites.os, refused, refuse)
     with pytest.raises(InputError) as caught:
         pinning.apply(spec, {("orders", 1): {"dev": V1}})
-    assert str(caught.value) == f"cannot write (permission denied): {example_copy}"
-    assert example_copy.read_text() == original
+    monkeypatch.undo()
+    assert str(caught.value) == f"cannot write ({os.strerror(error).lower()}): {example_copy}"
+    assert example_copy.read_bytes() == original
     assert sorted(p.name for p in example_copy.parent.iterdir() if p.name.startswith(".sealkit-csi")) == []
+
+
+def test_the_spec_keeps_its_byte_order_mark_and_hard_links(example_copy: Path) -> None:
+    """A spec saved with a byte-order mark (Windows editors) lost it, and a hard link to the spec kept the old
+    versions (the spec was replaced by a new file): the spec is now rewritten in place, as every edit is."""
+    example_copy.write_bytes(codecs.BOM_UTF8 + example_copy.read_bytes())
+    link = example_copy.parent / "linked.yaml"
+    os.link(example_copy, link)
+    assert pinning.apply(load_spec(example_copy, check_bases=False), {("orders", 1): {"dev": V1}})
+    data = example_copy.read_bytes()
+    assert data.startswith(codecs.BOM_UTF8) and not data[3:].startswith(codecs.BOM_UTF8)
+    assert link.read_bytes() == data
+    assert versions(load_spec(example_copy, check_bases=False))[("orders", 1, "dev")] == V1
 
 
 @pytest.mark.parametrize(
