@@ -6,12 +6,17 @@ that git ignores (a `rendered/` folder named on purpose) is walked instead.
 Outside git, or with `all_files`, directories are walked (VCS metadata folders skipped; without
 `all_files` also virtualenvs, `node_modules` and caches). Files named on the command line are
 always read; a pipe named there (`sealkit lint <(kustomize build overlay)`, /dev/stdin) is read as
-YAML, as stdin is. In a directory, symlinks, sockets and other non-regular files are counted as
-skipped (not applicable): a link's target is read where it lives in the tree.
+YAML, as stdin is. In a directory, sockets and other special files are counted as skipped (not
+applicable). Symbolic links are followed as kustomize (and Argo CD, kubectl -k) follow them, each real
+file and directory once: a link whose target this run reads anyway is counted as skipped; one leading to
+a file or directory in the repo that it does not read (`clusters/prod/apps -> ../../base/apps` when only
+`clusters/prod` is linted) has that target read under the link's path; one leading out of the repo, to
+nothing, or round in a loop is an error naming the link (SK007): what it leads to cannot be checked.
 """
 
 from __future__ import annotations
 
+import errno
 import logging
 import os
 import shutil
@@ -21,7 +26,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from sealkit.files import SKIPPED_DIRS, is_stream, named_mode, walk
+from sealkit.errors import os_reason
+from sealkit.files import SKIPPED_DIRS, is_stream, named_mode
 from sealkit.lint import catalog, loader
 from sealkit.lint.config import CONFIG_NAMES
 from sealkit.lint.model import Hit
@@ -30,6 +36,7 @@ logger = logging.getLogger(__name__)
 
 VCS_DIRS = frozenset({".git", ".hg", ".svn"})
 GIT_TIMEOUT_SECONDS = 60
+LINK_FIX = "Commit what the link leads to in the repo (or point the link at it there), or remove the link."
 
 
 @dataclass(frozen=True)
@@ -40,6 +47,7 @@ class Source:
     path: Path | None
     data: bytes | None = None
     unreadable: str | None = None  # a directory that could not be listed: why (its files were not found)
+    link: str | None = None  # a symbolic link lint cannot follow: why (what it leads to was not checked)
     stream: bool = False  # a pipe, device or /dev/stdin named on the command line: YAML, as stdin is
 
     def read(self, limit: int | None = None) -> bytes | Hit:
@@ -47,6 +55,10 @@ class Source:
         if self.unreadable is not None:
             why = f"directory cannot be read ({self.unreadable}): its files not checked"
             return Hit(catalog.FILE_UNREADABLE, 1, why)
+        if self.link is not None:
+            return Hit(
+                catalog.FILE_UNREADABLE, 1, f"symbolic link {self.link}: what it leads to is not checked", LINK_FIX
+            )
         cap = loader.max_input_bytes() if limit is None else limit
         if self.data is not None:
             return loader.too_large(cap) if len(self.data) > cap else self.data
@@ -106,36 +118,76 @@ def _git_ignored(directory: Path) -> bool:
     return result is not None and result.returncode == 0
 
 
-def _walk(directory: Path, all_files: bool, found: Discovery) -> list[str]:
-    """The files under `directory`; a directory that cannot be listed becomes a source of its own (SK007)."""
+def _walk(directory: Path, all_files: bool, found: Discovery) -> tuple[list[str], list[str]]:
+    """The regular files and the symbolic links under `directory` (relative names; links to directories are
+    not descended into here), other special files counted as skipped; a directory that cannot be listed
+    becomes a source of its own (SK007). `os.scandir` tells each entry's type from the listing itself, so no
+    file needs a system call of its own."""
     skipped_dirs = VCS_DIRS if all_files else SKIPPED_DIRS
-    out: list[str] = []
+    files: list[str] = []
+    links: list[str] = []
+    pending = [""]
+    while pending:
+        base = pending.pop()
+        where = os.path.join(directory, base) if base else os.fspath(directory)  # noqa: PTH118
+        try:
+            with os.scandir(where) as listing:
+                entries = sorted(listing, key=lambda e: e.name)
+        except FileNotFoundError:
+            continue  # gone since it was listed: it holds nothing
+        except OSError as exc:
+            found.sources.append(Source(where, Path(where), unreadable=os_reason(exc)))
+            continue
+        below: list[str] = []
+        for entry in entries:
+            name = os.path.join(base, entry.name) if base else entry.name  # noqa: PTH118
+            kind = _entry_kind(entry)
+            if kind == "dir":
+                if entry.name not in skipped_dirs:
+                    below.append(name)
+            elif kind == "link":
+                links.append(name)
+            elif kind == "file":
+                files.append(name)
+            else:
+                found.skipped += 1
+        pending.extend(reversed(below))
+    return files, links
 
-    def unreadable(where: str, why: str) -> None:
-        found.sources.append(Source(where, Path(where), unreadable=why))
 
-    for root, files in walk(directory, skipped_dirs, unreadable):
-        base = os.path.relpath(root, directory)
-        out.extend(name if base == "." else os.path.join(base, name) for name in files)  # noqa: PTH118
-    return out
+def _entry_kind(entry: os.DirEntry[str]) -> str:
+    """ "file", "dir", "link" or "other" for one listed entry; one whose type cannot be told counts as a file:
+    its read then says why (SK007)."""
+    try:
+        if entry.is_symlink():
+            return "link"
+        if entry.is_dir(follow_symlinks=False):
+            return "dir"
+        return "file" if entry.is_file(follow_symlinks=False) else "other"
+    except OSError:
+        return "file"
 
 
-def _regular(path: Path) -> bool:
-    """A regular file (lint reads it); False for symlinks, special files and a file git tracks that is gone
-    from the work tree. One that cannot be looked up (no permission, a name too long) counts as a file: its
-    read then says why (SK007), never a file skipped without a word."""
+def _kind(path: Path) -> str:
+    """ "file" (lint reads it), "link", "gone" (a file git tracks that is gone from the work tree) or "other"
+    (a special file). One that cannot be looked up (no permission, a name too long) counts as a file: its read
+    then says why (SK007), never a file skipped without a word."""
     try:
         mode = path.lstat().st_mode
     except (FileNotFoundError, NotADirectoryError):
-        return False
+        return "gone"
     except OSError:
-        return True
-    return stat.S_ISREG(mode)
+        return "file"
+    if stat.S_ISREG(mode):
+        return "file"
+    return "link" if stat.S_ISLNK(mode) else "other"
 
 
 def discover(paths: Iterable[str | Path], *, all_files: bool = False) -> Discovery:
-    """Named files as given; directories through git (tracked and staged) or walked."""
+    """Named files as given; directories through git (tracked and staged) or walked; then the symbolic links
+    found there, followed (see the module's docstring)."""
     found = Discovery()
+    links = _Links(found, all_files)
     here = os.path.abspath(os.curdir)  # noqa: PTH100
     for raw in paths:
         path = Path(raw)
@@ -144,6 +196,7 @@ def discover(paths: Iterable[str | Path], *, all_files: bool = False) -> Discove
         if not stat.S_ISDIR(mode):
             found.sources.append(Source(str(raw), path, stream=is_stream(raw, mode)))
             found.roots.extend((os.path.dirname(absolute), here))  # noqa: PTH120
+            links.named.append(path)
             continue
         names = None if all_files else _git_files(path)
         by_git = names is not None
@@ -151,14 +204,129 @@ def discover(paths: Iterable[str | Path], *, all_files: bool = False) -> Discove
         if names is not None:
             found.git = True
             logger.debug("%s: %d files from git", raw, len(names))
-        else:
-            names = _walk(path, all_files, found)
         found.listed.append((absolute, by_git))
         found.roots.extend([top] if top is not None else [absolute, here])
-        for name in sorted(names):
-            full = path / name
-            if full.name in CONFIG_NAMES or not _regular(full):
-                found.skipped += 1
-                continue
-            found.sources.append(Source(str(full), full))
+        links.add_listing(path, names, by_git)
+    links.follow()
     return found
+
+
+class _Links:
+    """Follows the symbolic links found in the listings of one run, each real file and directory once.
+
+    Every listing (a directory named, or a directory a link leads to) is kept as its real directory, with
+    the real paths of the files read from it; these are string joins, made only once a link is met. A link
+    to a file or directory already covered is passed over (counted as skipped); a link to a directory in the
+    repo not covered yet is listed in its turn (by git when the link was, else walked), under the link's
+    path, so a chain or loop of links ends once every real directory it reaches is covered."""
+
+    def __init__(self, found: Discovery, all_files: bool) -> None:
+        self.found = found
+        self.all_files = all_files
+        self.named: list[Path] = []  # files named on the command line
+        self.listings: list[tuple[Path, list[str], bool]] = []  # (directory, its files, by git)
+        self.pending: list[tuple[Path, bool]] = []  # (link, found in a git listing)
+        self._covered: list[tuple[str, bool]] | None = None  # real directories listed, by git
+        self._real_files: set[str] = set()
+
+    def add_listing(self, path: Path, names: list[str] | None, by_git: bool) -> None:
+        """The files of the directory at `path`: from git (`names`), or walked. While links are followed, what
+        an earlier listing covered is left out (a linked directory holding one listed already)."""
+        files: list[str] = []
+        if names is None:
+            walked, link_names = _walk(path, self.all_files, self.found)
+            links = [(n, False) for n in link_names]
+        else:
+            walked, links = [], []
+            for name in names:
+                kind = _kind(path / name)
+                if kind == "file":
+                    walked.append(name)
+                elif kind == "link":
+                    links.append((name, True))
+                else:
+                    self.found.skipped += 1
+        if self._covered is not None:
+            real = os.path.realpath(path)
+            walked = [n for n in walked if os.path.join(real, n) not in self._real_files]  # noqa: PTH118
+            links = [(n, g) for n, g in links if not self._covers(_joined(real, os.path.dirname(n)), True)]  # noqa: PTH120
+        self.pending.extend((path / n, g) for n, g in links)
+        for name in sorted(walked):
+            full = path / name
+            if full.name in CONFIG_NAMES:
+                self.found.skipped += 1
+                continue
+            files.append(name)
+            self.found.sources.append(Source(str(full), full))
+        self.listings.append((path, files, by_git))
+        if self._covered is not None:
+            self._cover(path, files, by_git)
+
+    def _cover(self, path: Path, files: list[str], by_git: bool) -> None:
+        assert self._covered is not None
+        real = os.path.realpath(path)
+        self._covered.append((real, by_git))
+        self._real_files.update(os.path.join(real, n) for n in files)  # noqa: PTH118
+
+    def _covers(self, real: str, is_dir: bool) -> bool:
+        """Whether the real file or directory at `real` is read by this run already."""
+        if not is_dir:
+            return real in self._real_files
+        assert self._covered is not None
+        skipped_dirs = VCS_DIRS if self.all_files else SKIPPED_DIRS
+        for directory, by_git in self._covered:
+            if real == directory or real.startswith(directory.rstrip(os.sep) + os.sep):  # the one or below it
+                inside = Path(os.path.relpath(real, directory)).parts
+                if by_git or not any(part in skipped_dirs for part in inside):
+                    return True
+        return False
+
+    def follow(self) -> None:
+        if not self.pending:
+            return
+        self._covered = []
+        for path, files, by_git in self.listings:
+            self._cover(path, files, by_git)
+        self._real_files.update(os.path.realpath(p) for p in self.named)
+        roots = [os.path.realpath(r) for r in self.found.roots]
+        while self.pending:
+            link, by_git = self.pending.pop(0)
+            self._one(link, by_git, roots)
+
+    def _one(self, link: Path, by_git: bool, roots: list[str]) -> None:
+        try:
+            mode = link.stat().st_mode
+        except (FileNotFoundError, NotADirectoryError):
+            self._refuse(link, "to nothing (dangling)")
+            return
+        except OSError as exc:
+            if exc.errno == errno.ELOOP:
+                self._refuse(link, "in a loop of links")
+            else:
+                self._refuse(link, f"that cannot be followed ({os_reason(exc)})")
+            return
+        real = os.path.realpath(link)
+        if not any(real == r or real.startswith(r.rstrip(os.sep) + os.sep) for r in roots):
+            self._refuse(link, "out of the repo")
+            return
+        is_dir = stat.S_ISDIR(mode)
+        if self._covers(real, is_dir) or not (is_dir or stat.S_ISREG(mode)):
+            self.found.skipped += 1  # read where it lives (or a link to a special file: not applicable)
+            return
+        if not is_dir:
+            if link.name in CONFIG_NAMES:
+                self.found.skipped += 1
+                return
+            self._real_files.add(real)
+            self.found.sources.append(Source(str(link), link))
+            return
+        names = _git_files(Path(real)) if by_git else None
+        self.found.listed.append((os.path.normpath(os.path.abspath(link)), names is not None))  # noqa: PTH100
+        self.add_listing(link, names, names is not None)
+
+    def _refuse(self, link: Path, why: str) -> None:
+        self.found.sources.append(Source(str(link), link, link=f"leads {why}"))
+
+
+def _joined(directory: str, name: str) -> str:
+    return os.path.normpath(os.path.join(directory, name))  # noqa: PTH118

@@ -182,7 +182,8 @@ class Scanner:
                     ignored.add(_key(source))
             else:
                 pending.append(source)
-        scanned = {_key(s) for s in pending if s.path is not None}
+        # A link lint cannot follow is reported where it is (SK007), and still as what a kustomization names.
+        scanned = {_key(s) for s in pending if s.path is not None and s.link is None}
         scope = kustomize_paths.Scope(scanned, ignored, listed, roots)
         kustomizations = [s for s in pending if s.path is not None and s.path.name in KUSTOMIZATION_NAMES]
         for source in kustomizations:

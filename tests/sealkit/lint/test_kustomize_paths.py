@@ -100,7 +100,9 @@ def test_a_symlink_leading_out_of_the_repo_is_outside_and_one_inside_is_followed
     (root / "app" / "broken.yaml").symlink_to(root / "gone.yaml")
     report = run(root)
     assert found(report, root) == {("app/kustomization.yaml", 4, "SK011"), ("app/kustomization.yaml", 6, "SK011"),
-                                   ("app/kustomization.yaml", 7, "SK010")}  # fmt: skip
+                                   ("app/kustomization.yaml", 7, "SK010"),  # and each link lint cannot follow:
+                                   ("app/link-out.yaml", 1, "SK007"), ("app/dir-out", 1, "SK007"),
+                                   ("app/broken.yaml", 1, "SK007")}  # fmt: skip
 
 
 def test_directories_need_exactly_one_kustomization_and_components_are_directories(tmp_path: Path) -> None:
