@@ -42,23 +42,50 @@ class PrivateKey:
         return self.key.public_key()
 
 
-def _pem_blocks(text: str) -> Iterator[tuple[str, str]]:
-    """(block type, whole block) for every PEM block in `text`."""
-    pos = 0
+# Bounds on one PEM text (a key file, or a key Secret's tls.key or tls.crt), checked before any block is parsed:
+# the controller parses key Secrets on its event loop, and checking an RSA private key costs about 0.3 s at 4096
+# bits, 16 times more per doubling. A key Secret holds one key and one certificate; `openssl pkcs12 -nodes`
+# writes a key, its certificate and the chain. Keys in more blocks are given in more files.
+MAX_PEM_BLOCKS = 16
+MAX_PEM_BLOCK_BYTES = 64 * 1024  # a 16384-bit PKCS#8 key is 12.7 KiB, a certificate with a long SAN list a few
+MAX_KEY_BITS = 16384  # as the controller's --key-size (Bitnami's limit of what it generates too)
+
+
+def _pem_blocks(text: str, source: str, field: str) -> Iterator[tuple[str, str]]:
+    """(block type, whole block) for every PEM block in `text`, within the bounds above; a block that begins
+    and does not end (a truncated file) is refused, never passed over as Go's pem.Decode passes over it."""
+    field = f"{field}: " if field else ""
+    pos = count = 0
     while True:
         start = text.find("-----BEGIN ", pos)
         if start < 0:
             return
         type_end = text.find("-----", start + 11)
-        if type_end < 0:
-            return
-        kind = text[start + 11 : type_end]
+        kind = text[start + 11 : type_end] if type_end >= 0 else ""
         end_marker = f"-----END {kind}-----"
-        end = text.find(end_marker, type_end)
+        end = text.find(end_marker, type_end) if type_end >= 0 else -1
         if end < 0:
-            return
+            raise KeyMaterialError(f"{field}a PEM block has no END line (truncated or damaged)", where=source)
+        count += 1
+        if count > MAX_PEM_BLOCKS:
+            raise KeyMaterialError(
+                f"{field}more than {MAX_PEM_BLOCKS} PEM blocks (the limit for one key file or key Secret field; "
+                "give keys in several files)",
+                where=source,
+            )
         pos = end + len(end_marker)
+        if pos - start > MAX_PEM_BLOCK_BYTES:
+            raise KeyMaterialError(
+                f"{field}a PEM block is larger than {MAX_PEM_BLOCK_BYTES >> 10} KiB (the limit for one block)",
+                where=source,
+            )
         yield kind, text[start:pos]
+
+
+def pem_blocks(text: str, source: str, field: str = "") -> list[tuple[str, str]]:
+    """Every PEM block of `text` (a certificate bundle too), refused as a whole beyond the bounds above before
+    anything parses one of them; `field` (tls.key, tls.crt) is named in the refusal."""
+    return list(_pem_blocks(text, source, field))
 
 
 # A PEM private key's first line at the start of a line: a PEM file, also with text before it (`openssl pkcs12
@@ -78,7 +105,13 @@ def _load_private_pem(kind: str, block: str, source: str) -> rsa.RSAPrivateKey:
     """One PEM private key block; never prompts for a password (an encrypted key is refused, saying so)."""
     if kind == "OPENSSH PRIVATE KEY":
         raise KeyMaterialError("an OpenSSH private key, not a PKCS#1 or PKCS#8 PEM key", where=source)
-    try:
+    try:  # its size first, unchecked (cheap): checking a key costs more the larger it is
+        key = serialization.load_pem_private_key(block.encode(), password=None, unsafe_skip_rsa_key_validation=True)
+        if isinstance(key, rsa.RSAPrivateKey) and key.key_size > MAX_KEY_BITS:
+            raise KeyMaterialError(
+                f"the private key has {key.key_size} bits (at most {MAX_KEY_BITS}, as the controller makes them)",
+                where=source,
+            )
         key = serialization.load_pem_private_key(block.encode(), password=None)
     except TypeError:  # cryptography: the key is encrypted and no password was given
         raise KeyMaterialError(
@@ -94,10 +127,10 @@ def _load_private_pem(kind: str, block: str, source: str) -> rsa.RSAPrivateKey:
     return key
 
 
-def _keys_from_pem(text: str, source: str) -> list[PrivateKey]:
+def _keys_from_pem(text: str, source: str, field: str = "") -> list[PrivateKey]:
     keys: list[PrivateKey] = []
     cert_pem: bytes | None = None
-    for kind, block in _pem_blocks(text):
+    for kind, block in pem_blocks(text, source, field):
         if kind.endswith("PRIVATE KEY"):
             key = _load_private_pem(kind, block, source)
             keys.append(PrivateKey(key, fingerprint(key.public_key()), source))
@@ -151,8 +184,29 @@ class KeyDocuments:
     wrapped: list[tuple[Mapping[str, Any], str]]
 
 
+def _refuse_another_keys_certificate(key: PrivateKey, *, secret: bool) -> None:
+    """The certificate beside a key (a key Secret's tls.crt, a certificate in the key's PEM file) must be its
+    key's, as `sealkit keys restore` and the controller require: a crossed backup is refused, naming it, never
+    read for its dates alone (which key is newest) as if nothing were wrong."""
+    from sealkit.wrapping.envelope import certificate_facts  # the check `keys restore` makes (it imports this)
+
+    if key.certificate_pem is None:
+        return
+    try:
+        certified, _ = certificate_facts(key.certificate_pem, key.source)
+    except KeyMaterialError as exc:
+        raise KeyMaterialError(f"tls.crt: {exc.what}" if secret else exc.what, where=key.source) from None
+    if certified != key.fingerprint:
+        what = (
+            "tls.crt is the certificate of another key, not of tls.key"
+            if secret
+            else "the certificate is another key's, not the private key's"
+        )
+        raise KeyMaterialError(what, where=key.source)
+
+
 def _keys_from_object(
-    obj: Any, where: str, wrapped: list[tuple[Mapping[str, Any], str]] | None = None
+    obj: Any, where: str, wrapped: list[tuple[Mapping[str, Any], str]] | None = None, *, check: bool = False
 ) -> Iterator[PrivateKey]:
     if not isinstance(obj, Mapping):
         raise KeyMaterialError("not a key Secret, a v1 List of them, or PEM", where=where)
@@ -162,7 +216,7 @@ def _keys_from_object(
         if not isinstance(items, list):
             raise KeyMaterialError("items is not a list", where=where)
         for i, item in enumerate(items):
-            yield from _keys_from_object(item, f"{where} item {i + 1}", wrapped)
+            yield from _keys_from_object(item, f"{where} item {i + 1}", wrapped, check=check)
         return
     if kind != "Secret":
         label = kind if isinstance(kind, str) and _PLAIN_KIND.fullmatch(kind) else "document without a plain kind"
@@ -182,34 +236,45 @@ def _keys_from_object(
     tls_key = _secret_field(obj, "tls.key", where)
     if tls_key is None:
         raise KeyMaterialError("the Secret has no tls.key", where=where)
-    found = _keys_from_pem(tls_key, f"{where} ({name})")
+    cert = _secret_field(obj, "tls.crt", where)
+    if cert:
+        pem_blocks(cert, f"{where} ({name})", "tls.crt")  # bounded before anything parses it
+    found = _keys_from_pem(tls_key, f"{where} ({name})", "tls.key")
     if not found:
         raise KeyMaterialError("tls.key holds no PEM private key", where=where)
-    cert = _secret_field(obj, "tls.crt", where)
     for key in found:
         cert_pem = cert.encode() if cert else None
         not_before = certificate_not_before(cert_pem) if cert_pem else None
-        yield PrivateKey(key.key, key.fingerprint, key.source, not_before, cert_pem)
+        held = PrivateKey(key.key, key.fingerprint, key.source, not_before, cert_pem)
+        if check:
+            _refuse_another_keys_certificate(held, secret=True)
+        yield held
 
 
-def load_private_keys(data: bytes, source: str = "private key") -> list[PrivateKey]:
-    """Private keys from PEM (PKCS#1 or PKCS#8), a backed-up key Secret, or a v1 List of them."""
-    found = _load(data, source, None)
+def load_private_keys(
+    data: bytes, source: str = "private key", *, check_certificates: bool = False
+) -> list[PrivateKey]:
+    """Private keys from PEM (PKCS#1 or PKCS#8), a backed-up key Secret, or a v1 List of them. With
+    `check_certificates` (offline recovery: `unseal`, `verify`/`reencrypt --private-key`), a certificate beside a
+    key (tls.crt) that does not parse or is another key's is refused, as `keys restore` refuses it."""
+    found = _load(data, source, None, check_certificates)
     if not found:
         raise KeyMaterialError("no private key found", where=source)
     return found
 
 
-def load_key_documents(data: bytes, source: str = "private key") -> KeyDocuments:
+def load_key_documents(data: bytes, source: str = "private key", *, check_certificates: bool = False) -> KeyDocuments:
     """As `load_private_keys`, but wrapped key Secrets are returned for the caller to unwrap, not refused."""
     wrapped: list[tuple[Mapping[str, Any], str]] = []
-    keys = _load(data, source, wrapped)
+    keys = _load(data, source, wrapped, check_certificates)
     if not keys and not wrapped:
         raise KeyMaterialError("no private key found", where=source)
     return KeyDocuments(keys, wrapped)
 
 
-def _load(data: bytes, source: str, wrapped: list[tuple[Mapping[str, Any], str]] | None) -> list[PrivateKey]:
+def _load(
+    data: bytes, source: str, wrapped: list[tuple[Mapping[str, Any], str]] | None, check: bool
+) -> list[PrivateKey]:
     try:
         text = data.decode()
     except UnicodeDecodeError:
@@ -217,14 +282,16 @@ def _load(data: bytes, source: str, wrapped: list[tuple[Mapping[str, Any], str]]
     if text.lstrip().startswith("-----BEGIN") or _PRIVATE_KEY_LINE.search(text):
         keys = _keys_from_pem(text, source)
         if not keys:
-            kinds = sorted({_pem_kind(kind) for kind, _ in _pem_blocks(text)}) or ["nothing readable"]
+            kinds = sorted({_pem_kind(kind) for kind, _ in pem_blocks(text, source)}) or ["nothing readable"]
             raise KeyMaterialError(f"no private key found (the PEM holds {', '.join(kinds)})", where=source)
+        for key in keys if check else ():
+            _refuse_another_keys_certificate(key, secret=False)
         return keys
     try:
         documents = load_documents(text, source)
     except InputError as exc:
         raise KeyMaterialError(exc.what, where=exc.where) from None
-    return [key for doc in documents for key in _keys_from_object(doc.obj, doc.where, wrapped)]
+    return [key for doc in documents for key in _keys_from_object(doc.obj, doc.where, wrapped, check=check)]
 
 
 class KeyRing:

@@ -428,3 +428,20 @@ def test_reencrypt_env_refuses_a_directory_linked_out_of_the_repo(tmp_path: Path
     where = placed.parent / "shared" / placed.name
     assert result.output == f"error: a symbolic link out of the repo ({repo.root.resolve()}) is in the way: {where}\n"
     assert (outside / placed.name).read_bytes() == kept
+
+
+@pytest.mark.parametrize("command", ["verify", "reencrypt"])
+def test_offline_keys_whose_certificate_is_another_keys_are_refused(
+    repo: Path, key_files: list[tuple[Path, Path]], tmp_path: Path, command: str
+) -> None:
+    """`--private-key` reads keys as `unseal` does: a PEM file whose certificate is another key's is refused
+    (as `keys restore` refuses it) before anything is checked or rewritten."""
+    (old_key, _), (_, new_cert) = key_files[0], key_files[1]
+    crossed = tmp_path / "crossed.pem"
+    crossed.write_text(old_key.read_text() + new_cert.read_text())
+    before = {p: p.read_text() for p in repo.rglob("*") if p.is_file()}
+    extra = ["--cert", str(new_cert)] if command == "reencrypt" else []
+    result = run(command, "--private-key", str(crossed), *extra, str(repo))
+    assert result.exit_code == 2
+    assert result.output == f"error: the certificate is another key's, not the private key's: {crossed}\n"
+    assert {p: p.read_text() for p in repo.rglob("*") if p.is_file()} == before

@@ -216,3 +216,38 @@ def test_seal_with_a_cert_still_refuses_a_bad_client_flag_at_once(key_files: lis
         result = run("seal", "--cert", str(cert), *flags, input=yaml.safe_dump(secret()))
         assert result.exit_code != 0
         assert what in result.output and "SealedSecret" not in result.output
+
+
+def crossed_key_backup(vectors: dict[str, Any], path: Path) -> Path:
+    """A key Secret backup whose tls.crt is another key's certificate (two keys' files put together)."""
+    keys = vectors["keys"]
+    crossed = {
+        "apiVersion": "v1",
+        "kind": "Secret",
+        "metadata": {"name": "sealed-secrets-keyabc"},
+        "data": {
+            "tls.key": base64.b64encode(keys[0]["private_pem"].encode()).decode(),
+            "tls.crt": base64.b64encode(keys[1]["cert_pem"].encode()).decode(),
+        },
+    }
+    path.write_text(yaml.safe_dump({"apiVersion": "v1", "kind": "List", "items": [crossed]}))
+    return path
+
+
+def test_unseal_refuses_a_key_backup_whose_tls_crt_is_another_keys(
+    vectors: dict[str, Any], vector_document: Any, tmp_path: Path
+) -> None:
+    """As `keys restore` refuses it: before, only its dates were read (which key is newest), so a crossed
+    backup passed as sound; nothing is read from the input or written."""
+    keys = crossed_key_backup(vectors, tmp_path / "keys.yaml")
+    ok = next(c for c in vectors["cases"] if c["expect"] == "ok")
+    source = tmp_path / "sealed.yaml"
+    source.write_text(yaml.safe_dump(vector_document(ok)))
+    out = tmp_path / "secret.yaml"
+    result = run("unseal", "--private-key", str(keys), "-f", str(source), "-w", str(out))
+    assert result.exit_code == 2
+    assert result.output == (
+        "error: tls.crt is the certificate of another key, not of tls.key: "
+        f"{keys} document 1 item 1 (sealed-secrets-keyabc)\n"
+    )
+    assert not out.exists()

@@ -6,6 +6,7 @@ import base64
 import datetime as dt
 import hashlib
 import json
+import re
 from pathlib import Path
 from typing import Any
 
@@ -18,7 +19,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from sealkit.errors import KeyMaterialError
-from sealkit.keys import KeyRing, PrivateKey, fingerprint, load_certificate, load_private_keys
+from sealkit.keys import KeyRing, PrivateKey, fingerprint, load_certificate, load_key_documents, load_private_keys
 
 
 def ssh_wire_fingerprint(public_key: rsa.RSAPublicKey) -> str:
@@ -271,3 +272,131 @@ def test_ring_order_follows_every_add_and_remove(small_key: rsa.RSAPrivateKey) -
     ring.remove("2021")
     assert ring.fingerprints() == ["2023", "undated"]
     assert [k.fingerprint for k in ring.try_order("undated")] == ["undated", "2023"]
+
+
+def crossed_backups(vectors: dict[str, Any]) -> dict[str, tuple[bytes, str]]:
+    """Key files whose certificate is not their key's (a backup put together from two keys), with the line."""
+    keys = vectors["keys"]
+    good = key_secret(keys[0]["private_pem"], keys[0]["cert_pem"], "sealed-secrets-keygood")
+    crossed = key_secret(keys[1]["private_pem"], keys[0]["cert_pem"], "sealed-secrets-keyabc")
+    damaged = key_secret(keys[1]["private_pem"], "-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n", "x")
+    listed = {"apiVersion": "v1", "kind": "List", "items": [good, crossed]}
+    return {
+        "list": (
+            yaml.safe_dump(listed).encode(),
+            "^tls.crt is the certificate of another key, not of tls.key: "
+            r"keys.yaml document 1 item 2 \(sealed-secrets-keyabc\)$",
+        ),
+        "secret": (
+            json.dumps(crossed).encode(),
+            "^tls.crt is the certificate of another key, not of tls.key: "
+            r"keys.yaml document 1 \(sealed-secrets-keyabc\)$",
+        ),
+        "damaged": (
+            yaml.safe_dump(damaged).encode(),
+            r"^tls.crt: the certificate does not parse: keys.yaml document 1 \(x\)$",
+        ),
+        "pem": (
+            (keys[1]["private_pem"] + keys[0]["cert_pem"]).encode(),
+            "^the certificate is another key's, not the private key's: keys.yaml$",
+        ),
+    }
+
+
+@pytest.mark.parametrize("case", ["list", "secret", "damaged", "pem"])
+def test_offline_loading_refuses_a_certificate_of_another_key(vectors: dict[str, Any], case: str) -> None:
+    """Offline recovery (`check_certificates`) refuses what `keys restore` refuses, naming the document; other
+    readers (the controller, escrow, `keys restore`) check it themselves, with their own words."""
+    data, message = crossed_backups(vectors)[case]
+    with pytest.raises(KeyMaterialError, match=message):
+        load_private_keys(data, "keys.yaml", check_certificates=True)
+    with pytest.raises(KeyMaterialError, match=message):
+        load_key_documents(data, "keys.yaml", check_certificates=True)
+    assert load_private_keys(data, "keys.yaml")  # unchecked: as before
+
+
+def test_offline_loading_takes_matching_certificates_and_none(vectors: dict[str, Any]) -> None:
+    keys = vectors["keys"]
+    secrets = [key_secret(k["private_pem"], k["cert_pem"], f"k{i}") for i, k in enumerate(keys)]
+    bare = key_secret(keys[0]["private_pem"], "", "bare")
+    data = yaml.safe_dump({"apiVersion": "v1", "kind": "List", "items": [*secrets, bare]}).encode()
+    assert len(load_private_keys(data, "keys.yaml", check_certificates=True)) == 4
+    pem = (keys[0]["private_pem"] + keys[0]["cert_pem"]).encode()
+    assert load_private_keys(pem, "keys.pem", check_certificates=True)[0].not_before is not None
+
+
+def der_integer(value: int) -> bytes:
+    body = value.to_bytes(value.bit_length() // 8 + 1, "big")
+    return b"\x02" + der_length(len(body)) + body
+
+
+def der_length(n: int) -> bytes:
+    if n < 0x80:
+        return bytes([n])
+    raw = n.to_bytes((n.bit_length() + 7) // 8, "big")
+    return bytes([0x80 | len(raw)]) + raw
+
+
+def pkcs1_pem(*numbers: int) -> str:
+    """An RSA private key's PKCS#1 PEM from its numbers as given (not a valid key: its size is what counts)."""
+    body = b"".join(der_integer(n) for n in (0, *numbers))
+    der = b"\x30" + der_length(len(body)) + body
+    return f"-----BEGIN RSA PRIVATE KEY-----\n{base64.encodebytes(der).decode()}-----END RSA PRIVATE KEY-----\n"
+
+
+def test_a_private_key_over_16384_bits_is_refused_before_it_is_checked() -> None:
+    """Checking a key costs more the larger it is (minutes past 16384 bits): its size is read first."""
+    n = (1 << 16400) + 1
+    pem = pkcs1_pem(n, 65537, 3, 5, 7, 1, 1, 1)
+    with pytest.raises(KeyMaterialError, match=r"^the private key has 16401 bits \(at most 16384, .*\): keys.pem$"):
+        load_private_keys(pem.encode(), "keys.pem")
+    secret = key_secret(pem, "", "big")
+    with pytest.raises(KeyMaterialError, match=r"^the private key has 16401 bits .*: keys.yaml document 1 \(big\)$"):
+        load_private_keys(yaml.safe_dump(secret).encode(), "keys.yaml")
+
+
+def pem_block(kind: str, size: int = 48) -> str:
+    body = base64.encodebytes(bytes(size)).decode()
+    return f"-----BEGIN {kind}-----\n{body}-----END {kind}-----\n"
+
+
+@settings(max_examples=10, deadline=None)
+@given(extra=st.integers(min_value=1, max_value=40), kind=st.sampled_from(["CERTIFICATE", "X509 CRL", "NOTES"]))
+def test_more_than_16_pem_blocks_are_refused_before_any_is_parsed(
+    small_key: rsa.RSAPrivateKey, extra: int, kind: str
+) -> None:
+    """A key file or key Secret field holds at most 16 PEM blocks: more is refused before any key is parsed
+    (checking keys is what costs), in a PEM file, a key Secret's tls.key and its tls.crt."""
+    key_pem = small_key.private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.TraditionalOpenSSL, serialization.NoEncryption()
+    ).decode()
+    many = key_pem + pem_block(kind) * (15 + extra)
+    message = "more than 16 PEM blocks (the limit for one key file or key Secret field; give keys in several files)"
+    with pytest.raises(KeyMaterialError, match=rf"^{re.escape(message)}: keys.pem$"):
+        load_private_keys(many.encode(), "keys.pem")
+    for field, secret in (
+        ("tls.key", key_secret(many, "", "k")),
+        ("tls.crt", key_secret(key_pem, pem_block("CERTIFICATE") * (16 + extra), "k")),
+    ):
+        with pytest.raises(KeyMaterialError, match=rf"^{field}: {re.escape(message)}: keys.yaml document 1 \(k\)$"):
+            load_private_keys(yaml.safe_dump(secret).encode(), "keys.yaml")
+    assert load_private_keys((key_pem + pem_block(kind) * 15).encode(), "keys.pem")  # 16: within the limit
+
+
+def test_a_pem_block_over_64_kib_and_a_truncated_block_are_refused(small_key: rsa.RSAPrivateKey) -> None:
+    key_pem = small_key.private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.TraditionalOpenSSL, serialization.NoEncryption()
+    ).decode()
+    cases = [
+        (key_pem + pem_block("CERTIFICATE", 50_000), r"^a PEM block is larger than 64 KiB \(the limit for one block\)"),
+        (key_pem + key_pem[: len(key_pem) // 2], r"^a PEM block has no END line \(truncated or damaged\): keys.pem$"),
+        (key_pem + "-----BEGIN RSA", r"^a PEM block has no END line"),
+    ]
+    for text, message in cases:
+        with pytest.raises(KeyMaterialError, match=message):
+            load_private_keys(text.encode(), "keys.pem")
+    truncated = key_secret(key_pem + key_pem[:100], "", "k")
+    with pytest.raises(
+        KeyMaterialError, match=r"^tls.key: a PEM block has no END line .*: keys.yaml document 1 \(k\)$"
+    ):
+        load_private_keys(yaml.safe_dump(truncated).encode(), "keys.yaml")

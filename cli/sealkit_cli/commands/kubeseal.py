@@ -280,7 +280,7 @@ class Run:
         ring = KeyRing()
         for path in self.private_keys:
             data, source = io.read_input(path)
-            for key in load_private_keys(data, source):
+            for key in load_private_keys(data, source, check_certificates=True):
                 ring.add(key)
         namespace = self.cluster.overrides.namespace
         secrets = [

@@ -27,7 +27,9 @@ OLD_INPUT_SPELLING = (
 def load_keyring(given: tuple[Any, ...], flag: str = "--private-key", vault: dict[str, Any] | None = None) -> KeyRing:
     """Every key of the files given; wrapped ones are unwrapped through the vault (`vault`: the vault options;
     commands without them say that a wrapped key needs vault access)."""
-    from sealkit.wrapping.material import load_key_material, open_wrapped
+    from sealkit.keys import load_key_documents
+    from sealkit.wrapping.keysecret import wrapped_from_secret
+    from sealkit.wrapping.material import open_wrapped
 
     paths = flatten(given)
     if not paths:
@@ -36,10 +38,11 @@ def load_keyring(given: tuple[Any, ...], flag: str = "--private-key", vault: dic
     wrapped = []
     for path in paths:
         data, source = io.read_input(path)
-        material = load_key_material(data, source)
-        for key in material.keys:
+        # as `load_key_material` reads it, a certificate beside a key checked too (as `keys restore` checks it)
+        documents = load_key_documents(data, source, check_certificates=True)
+        for key in documents.keys:
             ring.add(key)
-        wrapped += material.wrapped
+        wrapped += [wrapped_from_secret(obj, where) for obj, where in documents.wrapped]
     if wrapped:
         if vault is None:
             raise InputError(

@@ -521,3 +521,13 @@ def test_flags_a_mode_does_not_read_are_named_in_one_warning(work: Path) -> None
     # Only what is given on the command line: a SEALED_SECRETS_* variable set for every run is not named.
     assert ok(ks(*args, env={kubeseal_env("cert"): "cert.pem"})).stderr == ""
     assert ok(ks("--cert", "cert.pem", "-f", "secret.yaml", "--name", "db", "-o", "yaml")).stderr == ""
+
+
+def test_recovery_unseal_refuses_a_key_file_whose_certificate_is_another_keys(work: Path) -> None:
+    """kubeseal reads only the key (tls.crt, a certificate after the key, never looked at); sealkit refuses a
+    backup put together from two keys, as `sealkit keys restore` refuses it, naming the file."""
+    ok(ks("--cert", "cert.pem", "-f", "secret.yaml", "-w", "sealed.json"))
+    (work / "crossed.pem").write_text((work / "key.pem").read_text() + (work / "cert1.pem").read_text())
+    result = ks("--recovery-unseal", "--recovery-private-key", "crossed.pem", "-f", "sealed.json")
+    assert result.exit_code == 2
+    assert result.output == "error: the certificate is another key's, not the private key's: crossed.pem\n"
