@@ -15,9 +15,11 @@ from __future__ import annotations
 import base64
 import datetime as dt
 import hashlib
+from collections.abc import Sequence
 from typing import NamedTuple
 
 from cryptography import x509
+from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import rsa
 
@@ -93,21 +95,51 @@ def refuse_private_key(data: bytes, source: str) -> None:
         )
 
 
+def _issued(issuer: x509.Certificate, cert: x509.Certificate) -> bool:
+    """`cert` is signed by `issuer`'s key under `issuer`'s name (read from names and the signature only: no
+    extensions, which Bitnami's certificates make unreadable to `cryptography`)."""
+    if cert.issuer != issuer.subject:
+        return False
+    try:
+        cert.verify_directly_issued_by(issuer)
+    except (ValueError, TypeError, InvalidSignature):
+        return False
+    return True
+
+
+def refuse_issuer_first(certs: Sequence[x509.Certificate], source: str) -> None:
+    """Refuses a bundle whose first certificate (the one sealing uses, as kubeseal uses it) issued another
+    certificate of the bundle: a CA, or a chain listed root first. Sealing with it would seal for the CA's
+    key, which no controller holds. Bitnami's own certificates are self-signed (and say CA:TRUE), so the
+    flag cannot tell; a signature can: the first certificate's key signed another one's, of another key."""
+    first = certs[0]
+    key = first.public_key()
+    if any(other.public_key() != key and _issued(first, other) for other in certs[1:]):
+        raise KeyMaterialError(
+            "the first certificate issued another certificate of the file (a CA), it is not a sealing certificate: "
+            "put the sealing certificate first, or alone in the file",
+            where=source,
+        )
+
+
 def _parse_certificate(data: bytes, source: str) -> x509.Certificate:
     refuse_private_key(data, source)
     stripped = data.strip()
     try:
         if stripped.startswith(b"-----BEGIN"):
             certs = x509.load_pem_x509_certificates(stripped)
-            return certs[0]
-        return x509.load_der_x509_certificate(stripped)
+        else:
+            return x509.load_der_x509_certificate(stripped)
     except ValueError:
         raise KeyMaterialError("not a PEM or DER certificate", where=source) from None
+    refuse_issuer_first(certs, source)
+    return certs[0]
 
 
 def sealing_key_certificate(data: bytes, source: str) -> x509.Certificate:
-    """The first certificate in `data`, refused unless its key can seal (RSA of at least 2048 bits, no private
-    key beside it); its dates are not looked at (`load_certificate` and `certs pull` judge them)."""
+    """The first certificate in `data` (as kubeseal takes it), refused unless its key can seal (RSA of at least
+    2048 bits, no private key beside it, not the issuer of another certificate in `data`); its dates are not
+    looked at (`load_certificate` and `certs pull` judge them)."""
     cert = _parse_certificate(data, source)
     public_key = cert.public_key()
     if not isinstance(public_key, rsa.RSAPublicKey):
@@ -128,7 +160,7 @@ def refuse_not_yet_valid(cert: x509.Certificate, source: str, now: dt.datetime |
 
 
 def load_certificate(data: bytes, source: str = "certificate", *, now: dt.datetime | None = None) -> SealingCertificate:
-    """The first certificate in `data`; RSA of at least 2048 bits only; refused once expired or before it is
+    """The first certificate in `data` (`sealing_key_certificate`); refused once expired or before it is
     valid."""
     cert = sealing_key_certificate(data, source)
     public_key = cert.public_key()

@@ -26,12 +26,14 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 from sealkit.certificates import (
     SealingCertificate,
     load_certificate,
+    refuse_issuer_first,
     refuse_not_yet_valid,
     refuse_private_key,
     sealing_key_certificate,
 )
 from sealkit.csi.model import CertSource, Environment, Spec
 from sealkit.errors import InputError, KeyMaterialError, os_reason
+from sealkit.files import refuse_link_out_of_repo
 from sealkit.provenance import der_sha256
 
 MAX_CERT_BYTES = 1 << 20  # a PEM bundle of certificates is a few KiB; anything larger is not one
@@ -62,8 +64,10 @@ class KnownCert:
         return self.public_key.public_numbers() == public_key.public_numbers()
 
 
-def read_certificates(data: bytes, source: str) -> list[KnownCert]:
-    """Every certificate in a PEM bundle (or one DER certificate), in file order; RSA only."""
+def read_certificates(data: bytes, source: str, *, sealing: str | None = None) -> list[KnownCert]:
+    """Every certificate in a PEM bundle (or one DER certificate), in file order; RSA only. With `sealing` (an
+    environment's committed file, whose first certificate is the one sealing uses; the name for messages), a
+    first certificate that issued another of the file (a CA) is refused, as sealing refuses it."""
     stripped = data.strip()
     try:
         if b"-----BEGIN" in stripped:
@@ -72,6 +76,8 @@ def read_certificates(data: bytes, source: str) -> list[KnownCert]:
             certs = [x509.load_der_x509_certificate(stripped)]
     except ValueError:
         raise KeyMaterialError(f"not a PEM or DER certificate: {source}") from None
+    if sealing is not None:
+        refuse_issuer_first(certs, sealing)
     out = []
     for cert in certs:
         key = cert.public_key()
@@ -106,8 +112,12 @@ def served_certificate(data: bytes, source: str, now: dt.datetime | None = None)
 def read_repo_file(root: Path, relpath: str, what: str) -> bytes | None:
     """A certificate file named in the spec, at most MAX_CERT_BYTES; None when nothing is there. Anything there
     that is not a regular file is an error naming it: a directory, a named pipe or device (opened without
-    waiting for a writer: reading one hung), a symbolic link to nothing (never taken for absent)."""
+    waiting for a writer: reading one hung), a symbolic link to nothing (never taken for absent), a symbolic
+    link leading out of the repo (as `certs pull` refuses to write through one)."""
     path = root / relpath
+    # A link leading out of the repo (the file, or a directory above it) is refused as the spec's absolute and
+    # `..` paths are: what would be read is not what the repo holds and reviews, and differs between machines.
+    refuse_link_out_of_repo(path, root.resolve(), relpath)
     try:
         fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC)
     except FileNotFoundError:
@@ -162,7 +172,8 @@ def committed(spec: Spec, env: Environment, *, refuse_private_keys: bool = False
         data = read_repo_file(spec.root, source.file, f"environment {env.name}'s sealing certificate")
         if data is not None and refuse_private_keys:
             refuse_private_key(data, source.file)
-        current = read_certificates(data, source.file) if data is not None else []
+        where = f"{source.file} (environment {env.name})"  # as `sealing_certificate` names it
+        current = read_certificates(data, source.file, sealing=where) if data is not None else []
     if source.previous:
         data = read_repo_file(spec.root, source.previous, f"environment {env.name}'s previous certificates")
         if data is not None and refuse_private_keys:

@@ -12,6 +12,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field
 
+from sealkit.certificates import refuse_not_yet_valid, sealing_key_certificate
 from sealkit.csi.model import Environment, Spec
 from sealkit.envs.certs import EnvironmentCerts, KnownCert
 from sealkit.errors import InputError
@@ -55,6 +56,10 @@ def offline_status(env: Environment, known: EnvironmentCerts, now: dt.datetime |
         return PullResult(
             env.name, "expired", f"{env.name}: no certificate committed and nothing to pull from: {source.file}"
         )
+    # Judged as sealing judges it (it is what `seal --env` will take): a key not RSA or under 2048 bits, a CA
+    # first, not yet valid: an error, as for a served certificate; expired: reported, for --check to fail on.
+    where = f"{source.file} (environment {env.name})"
+    refuse_not_yet_valid(sealing_key_certificate(b"".join(c.pem for c in known.current), where), where, now)
     problem = expiry_problem(newest, source.file, now)
     if problem:
         return PullResult(env.name, "expired", f"{env.name}: {short(newest.sha256)} {problem}")

@@ -15,6 +15,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
 from sealkit_cli.main import cli
+from tests.cli.test_certsource import chain
 from tests.conftest import make_certificate
 from tests.support.fileserver import serving
 
@@ -132,3 +133,75 @@ def test_a_cluster_serving_another_environments_certificate_is_refused(
         (tmp_path / "certs/prod.pem").write_bytes(dev_cert)  # shared on purpose, committed by hand
         result = run("certs", "pull", "--spec", str(spec), "--check")
         assert result.exit_code == 0 and result.output.count(": unchanged sha256:") == 2, result.output
+
+
+def _ca_first(key: rsa.RSAPrivateKey) -> bytes:
+    return chain(key, ca_first=True)
+
+
+@pytest.mark.parametrize(
+    ("committed", "why"),
+    [
+        (_weak, "the certificate's key is 1024-bit RSA, too weak to seal with"),
+        (_not_yet_valid, "the certificate is not valid before"),
+        (_ca_first, "the first certificate issued another certificate of the file (a CA)"),
+    ],
+    ids=["weak", "not-yet-valid", "ca-first"],
+)
+def test_a_committed_certificate_that_would_not_seal_fails_the_check(
+    tmp_path: Path, small_key: rsa.RSAPrivateKey, committed: Callable[[rsa.RSAPrivateKey], bytes], why: str
+) -> None:
+    """A committed certificate with nothing to pull from: `--check` (the CI job) passed a 1024-bit key or one
+    valid only from next month ('no url or context to pull from', exit 0), and the next `seal --env` refused
+    it. It is judged as sealing judges it: one line naming the file and the environment, exit 2."""
+    (tmp_path / "certs").mkdir()
+    (tmp_path / "certs/prod.pem").write_bytes(committed(small_key))
+    spec = write_spec(tmp_path, {"prod": {"sealingCert": "certs/prod.pem"}})
+    before = files(tmp_path)
+    for check in ([], ["--check"]):
+        result = run("certs", "pull", "--spec", str(spec), *check)
+        assert result.exit_code == 2, result.output
+        assert result.output.startswith(f"error: {why}") and result.output.count("\n") == 1, result.output
+        assert result.output.endswith(": certs/prod.pem (environment prod)\n"), result.output
+        assert files(tmp_path) == before, "nothing written"
+
+
+def test_a_committed_chain_in_order_passes_the_check(tmp_path: Path, small_key: rsa.RSAPrivateKey) -> None:
+    """The sealing certificate first and its CA after it (a chain in its usual order), as kubeseal reads it."""
+    (tmp_path / "certs").mkdir()
+    (tmp_path / "certs/prod.pem").write_bytes(chain(small_key, ca_first=False))
+    spec = write_spec(tmp_path, {"prod": {"sealingCert": "certs/prod.pem"}})
+    result = run("certs", "pull", "--spec", str(spec), "--check")
+    assert result.exit_code == 0 and "(no url or context to pull from): certs/prod.pem" in result.output
+
+
+@pytest.mark.parametrize("linked", ["certs/prod.pem", "certs"])
+@pytest.mark.parametrize("pulled", [True, False], ids=["pulled", "file-only"])
+def test_a_committed_certificate_linked_out_of_the_repo_fails_the_check(
+    tmp_path: Path, small_key: rsa.RSAPrivateKey, linked: str, pulled: bool
+) -> None:
+    """The committed certificate (or its directory) is a link out of the repo: with nothing to pull from,
+    `--check` read the file out there and passed (exit 0), and so did `seal --env`, while the repo holds only a
+    link that is another file on every other machine. Refused as the spec's paths out of the repo are (and as
+    a pull already refused to write through it)."""
+    cert = make_certificate(small_key)
+    repo, outside = tmp_path / "repo", tmp_path / "outside"
+    repo.mkdir()
+    outside.mkdir()
+    (outside / "prod.pem").write_bytes(cert)
+    if linked == "certs":
+        (repo / "certs").symlink_to(outside)
+    else:
+        (repo / "certs").mkdir()
+        (repo / "certs/prod.pem").symlink_to(outside / "prod.pem")
+    with serving("/v1/cert.pem", cert) as url:
+        source: dict[str, str] = {"file": "certs/prod.pem"}
+        if pulled:
+            source["url"] = f"{url}/v1/cert.pem"
+        spec = write_spec(repo, {"prod": {"sealingCert": source}})
+        for check in ([], ["--check"]):
+            result = run("certs", "pull", "--spec", str(spec), *check)
+            assert result.exit_code == 2, result.output
+            expected = f"error: a symbolic link out of the repo ({repo.resolve()}) is in the way: certs/prod.pem\n"
+            assert result.output == expected
+            assert (outside / "prod.pem").read_bytes() == cert

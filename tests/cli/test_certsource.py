@@ -1,8 +1,10 @@
-"""`sealkit_cli.certsource.fetch_url`: a certificate from an http(s) URL, and why not, in words."""
+"""`sealkit_cli.certsource`: a certificate from an http(s) URL, and why not, in words; which certificate of a
+file holding several is the sealing one."""
 
 from __future__ import annotations
 
 import contextlib
+import datetime as dt
 import http.server
 import socket
 from collections.abc import Iterator
@@ -10,10 +12,16 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from click.testing import CliRunner
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import rsa
 
+from sealkit.certificates import fingerprint
 from sealkit.clients.kube.api import Unreachable
 from sealkit.errors import InputError
+from sealkit.keygen import build_certificate
 from sealkit_cli.certsource import fetch_url
+from sealkit_cli.main import cli
 from tests.support.fileserver import running, serving
 
 EXAMPLE_CERT = Path(__file__).resolve().parents[2] / "examples/gitops/clusters/example-cluster-cert.pem"
@@ -135,3 +143,53 @@ def test_redirects_stay_on_http_and_never_step_down_from_tls(start: str, target:
     handler = _redirects("where", _origin(start), None)
     with pytest.raises(Unreachable, match=f"^cannot fetch the certificate \\({why}.*\\): where$"):
         handler.redirect_request(urllib.request.Request(start), None, 302, "Found", {}, target)
+
+
+def chain(key: rsa.RSAPrivateKey, *, ca_first: bool, sealing_key: rsa.RSAPrivateKey | None = None) -> bytes:
+    """A CA (`key`) and a sealing certificate it issued (of another key): in chain order (the sealing
+    certificate first), or the CA first."""
+    start = dt.datetime.now(dt.UTC) - dt.timedelta(minutes=1)
+    end = start + dt.timedelta(days=30)
+    ca = build_certificate(key, subject="example CA", not_before=start, not_after=end)
+    sealing = (sealing_key or rsa.generate_private_key(public_exponent=65537, key_size=2048)).public_key()
+    leaf = build_certificate(
+        key, subject="sealed-secret", not_before=start, not_after=end, public_key=sealing, issuer=ca.subject
+    )
+    pems = [c.public_bytes(serialization.Encoding.PEM) for c in (ca, leaf)]
+    return b"".join(pems if ca_first else pems[::-1])
+
+
+@pytest.mark.parametrize("command", [["cert", "--fingerprint"], ["seal", "--raw", "--scope", "cluster-wide"]])
+def test_a_file_whose_first_certificate_is_a_ca_is_refused(
+    tmp_path: Path, small_key: rsa.RSAPrivateKey, command: list[str]
+) -> None:
+    """A CA listed before the sealing certificate it issued (`cat ca.pem cert.pem`): the first certificate was
+    taken, as kubeseal takes it, and sealing used the CA's key, which no controller holds: nothing sealed
+    would ever open. The first certificate of a file is still the sealing one (kubeseal's rule), but one that
+    issued another certificate of the file is refused."""
+    path = tmp_path / "cert.pem"
+    path.write_bytes(chain(small_key, ca_first=True))
+    result = CliRunner().invoke(cli, [*command, "--cert", str(path)], input="s3cret", env={"KUBECONFIG": None})
+    assert result.exit_code == 2, result.output
+    why = "the first certificate issued another certificate of the file (a CA), it is not a sealing certificate"
+    assert result.output == f"error: {why}: put the sealing certificate first, or alone in the file: {path}\n"
+
+
+def test_a_chain_in_order_seals_with_its_first_certificate(tmp_path: Path, small_key: rsa.RSAPrivateKey) -> None:
+    """The sealing certificate, then the CA that issued it: the sealing certificate is used (as kubeseal)."""
+    sealing_key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    path = tmp_path / "cert.pem"
+    path.write_bytes(chain(small_key, ca_first=False, sealing_key=sealing_key))
+    result = CliRunner().invoke(cli, ["cert", "--fingerprint", "--cert", str(path)], env={"KUBECONFIG": None})
+    assert result.exit_code == 0, result.output
+    assert result.output == fingerprint(sealing_key.public_key()) + "\n"
+
+
+def test_renewed_self_signed_certificates_in_one_file_are_no_chain(vectors: dict[str, Any]) -> None:
+    """Bitnami's certificates are self-signed and say CA:TRUE, all with one name: a file of several (the
+    current one, then older ones) is no CA-first chain; the first is the sealing certificate."""
+    from sealkit.certificates import load_certificate
+
+    bundle = "".join(k["cert_pem"] for k in vectors["keys"]).encode()
+    first = load_certificate(vectors["keys"][0]["cert_pem"].encode())
+    assert load_certificate(bundle, "bundle").sha256 == first.sha256

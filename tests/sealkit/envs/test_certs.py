@@ -50,11 +50,10 @@ def test_a_certificate_that_is_not_there_is_none(tmp_path: Path) -> None:
     ("make", "what"),
     [
         (lambda path: os.mkfifo(path), "is not a regular file"),  # opening it waited for a writer for ever
-        (lambda path: path.symlink_to("/dev/zero"), "is not a regular file"),
         (lambda path: path.symlink_to("missing.pem"), "is a symbolic link to nothing"),  # was: not there
         (lambda path: path.mkdir(), "is a directory, not a certificate file"),
     ],
-    ids=["named pipe", "device", "dangling link", "directory"],
+    ids=["named pipe", "dangling link", "directory"],
 )
 def test_a_certificate_that_is_not_a_regular_file_is_named(tmp_path: Path, make: Any, what: str) -> None:
     """A named pipe committed where the certificate goes hung `certs pull`, `seal --env` and lint; a link to
@@ -64,3 +63,35 @@ def test_a_certificate_that_is_not_a_regular_file_is_named(tmp_path: Path, make:
     with pytest.raises(InputError) as caught:
         read_repo_file(tmp_path, "certs/prod.pem", WHAT)
     assert str(caught.value) == f"{WHAT} {what}: certs/prod.pem"
+
+
+@pytest.mark.parametrize(
+    "make",
+    [
+        lambda repo, out: (repo / "certs" / "prod.pem").symlink_to(out / "prod.pem"),
+        lambda repo, out: (repo / "certs" / "prod.pem").symlink_to(out / "missing.pem"),
+        lambda repo, out: (repo / "certs" / "prod.pem").symlink_to("/dev/zero"),
+        lambda repo, out: (repo / "certs" / "prod.pem").symlink_to("../../outside/prod.pem"),
+        lambda repo, out: (repo / "certs").rmdir() or (repo / "certs").symlink_to(out),
+    ],
+    ids=["file", "dangling", "device", "relative", "directory above"],
+)
+def test_a_certificate_linked_out_of_the_repo_is_refused(tmp_path: Path, make: Any) -> None:
+    """A committed certificate that is a link leading out of the repo was read (by `seal --env`, `certs pull`,
+    `--check`, lint): what sealing used was not what the repo holds and reviews. Refused as the spec's
+    paths out of the repo are, naming the path as the spec does."""
+    repo, outside = tmp_path / "repo", tmp_path / "outside"
+    (repo / "certs").mkdir(parents=True)
+    outside.mkdir()
+    (outside / "prod.pem").write_text("a certificate out there")
+    make(repo, outside)
+    with pytest.raises(InputError) as caught:
+        read_repo_file(repo, "certs/prod.pem", WHAT)
+    assert str(caught.value) == f"a symbolic link out of the repo ({repo.resolve()}) is in the way: certs/prod.pem"
+
+
+def test_a_certificate_linked_inside_the_repo_is_read(tmp_path: Path) -> None:
+    (tmp_path / "shared").mkdir()
+    (tmp_path / "shared" / "cert.pem").write_bytes(b"pem")
+    (tmp_path / "certs").symlink_to("shared")
+    assert read_repo_file(tmp_path, "certs/cert.pem", WHAT) == b"pem"
