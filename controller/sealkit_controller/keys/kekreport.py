@@ -8,11 +8,13 @@ material (KEK errors are one line, `sealkit.wrapping.envelope.KekError`).
   `..._kek_unwraps_total`, `..._kek_available` (1 after a KEK operation succeeded, 0 after one failed),
   and the key inventory: `..._plaintext_keys`, `..._wrapped_keys`, `..._unusable_wrapped_keys`,
   `..._unusable_plaintext_keys`, `..._usable_keys`;
-- events: a Warning `ErrUnwrapFailed` on the wrapped key Secret that does not open, and a Warning
+- events: a Warning `ErrUnwrapFailed` on the wrapped key Secret that does not read or open, and a Warning
   `ErrKeyEncryptionKey` on the controller's own Deployment (or its Pod) when no new key can be wrapped;
-  each distinct message once, until the operation succeeds again. A Warning `ErrKeyUnusable` on a plaintext
-  key Secret that is ignored (no usable key, another key's certificate, made by unsealing a SealedSecret),
-  once per content of that Secret, until it is usable again or gone.
+  each distinct message once, until the operation succeeds again (for a key Secret: until it is usable again
+  or gone). A Warning `ErrKeyUnusable` on a plaintext key Secret that is ignored (no usable key, another key's
+  certificate, made by unsealing a SealedSecret), once per content of that Secret, until it is usable again or
+  gone. Events on key Secrets are named by the Secret and the fault, so a retried post or a restart's first
+  report makes no second event.
 """
 
 from __future__ import annotations
@@ -39,6 +41,8 @@ ESCROW_FAILED = "ErrEscrowFailed"
 WRAP = "wrap"
 UNWRAP = "unwrap"
 ESCROW = "escrow"  # a new key held back until its escrowed copy is safe (counted by the escrow metrics)
+_ON_KEY = "key"  # an event target kind: a key Secret, by name
+_OWN = ("own", "")  # an event target: the controller's own Deployment or Pod
 
 
 def reason_of(exc: Exception) -> str:
@@ -82,7 +86,7 @@ class KeyMetrics:
         )
         self.unusable = Gauge(
             f"{p}_unusable_wrapped_keys",
-            "Wrapped key Secrets whose key could not be unwrapped (yet)",
+            "Wrapped key Secrets labelled active whose key is not open: not unwrapped (yet), or refused as read",
             registry=self.registry,
         )
         self.unusable_plaintext = Gauge(
@@ -112,22 +116,25 @@ class KekReport:
         self.namespace = namespace
         self.events = events
         self.own = own  # the controller's Deployment or Pod, as an event's involved object
-        self._posted: dict[str, str] = {}  # event target -> last message posted
-        self._unusable_posted: dict[str, str] = {}  # unusable key Secret -> digest of the content reported
-        self._unusable_reports: dict[str, int] = {}  # unusable key Secret -> events decided for it (names them)
+        # What was reported last, by event target (OWN, or a key Secret's name): the message, or for a key Secret
+        # the digest of its fault; a report equal to it is not posted again.
+        self._posted: dict[tuple[str, str], str] = {}
+        self._reports: dict[str, int] = {}  # key Secret -> events decided for it (numbers their names)
         self.last_error: str | None = None
 
     def inventory(self) -> None:
-        """Refresh the key inventory gauges from the store."""
+        """Refresh the key inventory gauges from the store; a key Secret the store no longer counts as unusable
+        (usable again, deleted, no longer labelled active) has its next fault reported as news."""
         s = self.store
         self.metrics.plaintext.set(len(s.plaintext_secret_names()))
         self.metrics.wrapped.set(len(s.wrapped_secret_names()))
-        self.metrics.unusable.set(len(s.waiting_secret_names()))
+        self.metrics.unusable.set(len(s.waiting_secret_names()) + len(s.unusable_secret_names(wrapped=True)))
         unusable = s.unusable_secret_names()
         self.metrics.unusable_plaintext.set(len(unusable))
         self.metrics.usable.set(len(s.ring))
-        for name in set(self._unusable_posted) - set(unusable):  # usable again or gone: a new fault is news
-            del self._unusable_posted[name]
+        faulty = {*unusable, *s.unusable_secret_names(wrapped=True), *s.waiting_secret_names()}
+        for target in [t for t in self._posted if t[0] == _ON_KEY and t[1] not in faulty]:
+            del self._posted[target]
 
     async def key_unusable(self, secret: Mapping[str, Any], why: str) -> None:
         """A plaintext key Secret the store refused (`why`, a one-line cause that quotes no key material): a
@@ -135,24 +142,9 @@ class KekReport:
         self.inventory()
         meta = secret.get("metadata") or {}
         name = str(meta.get("name") or "")
-        seen = _content_digest(secret, why)
-        if self.events is None or not name or self._unusable_posted.get(name) == seen:
-            return
-        self._unusable_posted[name] = seen
-        report = self._unusable_reports[name] = self._unusable_reports.get(name, 0) + 1
-        target: dict[str, Any] = {
-            "apiVersion": "v1",
-            "kind": "Secret",
-            "metadata": {"name": name, "namespace": self.namespace, "uid": meta.get("uid")},
-        }
-        message = f"the sealing key in this Secret cannot be used; it is ignored (other keys keep working): {why}"
-        # Named by the Secret, its content and the report's number in this process: a post retried after an answer
-        # that was lost is refused as already made (409), never a second event; a restart's first report of the
-        # same content finds the one made before.
-        event = f"{name[:200].rstrip('-.')}.{seen[:16]}.{report}"
-        posted = await self.events.post(target, WARNING, KEY_UNUSABLE, message, name=event)
-        if not posted and self._unusable_posted.get(name) == seen:
-            del self._unusable_posted[name]  # not posted (a follower, the API failing): posted when seen again
+        if name:
+            message = f"the sealing key in this Secret cannot be used; it is ignored (other keys keep working): {why}"
+            await self._post_on_secret(name, meta.get("uid"), KEY_UNUSABLE, message, _content_digest(secret, why))
 
     async def failed(
         self, operation: str, exc: SealkitError, *, secret: str | None = None, retry_in: float | None = None
@@ -174,46 +166,70 @@ class KekReport:
                 then,
                 exc,
             )
-            target = {"apiVersion": "v1", "kind": "Secret", "metadata": {"name": secret, "namespace": self.namespace}}
-            await self._post(
-                f"Secret/{secret}", target, WARNING, UNWRAP_FAILED, f"cannot unwrap the sealing key: {exc}"
-            )
+            message = f"cannot unwrap the sealing key: {exc}"
+            await self._post_on_secret(secret, None, UNWRAP_FAILED, message, _digest(message))
             return
         if operation == ESCROW:
             logger.warning("no new sealing key is published yet (%s; the keys held keep serving): %s", then, exc)
             if self.own is not None:
-                await self._post("own", self.own, WARNING, ESCROW_FAILED, str(exc))
+                await self._post(_OWN, self.own, WARNING, ESCROW_FAILED, str(exc))
             return
         logger.warning("no new sealing key can be wrapped (%s; the keys held keep serving): %s", then, exc)
         if self.own is not None:
-            await self._post("own", self.own, WARNING, KEK_FAILED, f"no new sealing key can be wrapped: {exc}")
+            await self._post(_OWN, self.own, WARNING, KEK_FAILED, f"no new sealing key can be wrapped: {exc}")
 
     async def succeeded(self, operation: str, *, secret: str | None = None) -> None:
         self.metrics.kek_available.set(1)
         if operation == UNWRAP:
             self.metrics.kek_unwraps.inc()
-        self.inventory()
-        if secret is not None:
-            self._posted.pop(f"Secret/{secret}", None)
-        elif self._posted.pop("own", None) is not None and self.own is not None:
+        self.inventory()  # an opened key Secret is no longer unusable: its next fault is news
+        if secret is None and self._posted.pop(_OWN, None) is not None and self.own is not None:
             self.last_error = None
-            await self._post("own", self.own, NORMAL, KEK_RECOVERED, "the key-encryption key works again")
-            self._posted.pop("own", None)
+            await self._post(_OWN, self.own, NORMAL, KEK_RECOVERED, "the key-encryption key works again")
+            self._posted.pop(_OWN, None)
 
-    async def _post(self, target: str, obj: dict[str, Any], type_: str, reason: str, message: str) -> None:
-        if self.events is None or self._posted.get(target) == message:
+    async def _post_on_secret(self, name: str, uid: Any, reason: str, message: str, fault: str) -> None:
+        """A Warning on a key Secret, once per `fault` (a digest) while the Secret stays unusable. Named by the
+        Secret, the fault and the report's number in this process: a post retried after an answer that was lost is
+        refused as already made (409), never a second event; a restart's first report of the same fault finds the
+        one made before."""
+        if self.events is None or self._posted.get((_ON_KEY, name)) == fault:
             return
-        self._posted[target] = message  # no second post of it while this one is on its way
-        if not await self.events.post(obj, type_, reason, message) and self._posted.get(target) == message:
+        number = self._reports[name] = self._reports.get(name, 0) + 1
+        meta = {"name": name, "namespace": self.namespace, **({"uid": uid} if uid else {})}
+        target = {"apiVersion": "v1", "kind": "Secret", "metadata": meta}
+        event = f"{name[:200].rstrip('-.')}.{fault[:16]}.{number}"
+        await self._post((_ON_KEY, name), target, WARNING, reason, message, seen=fault, name=event)
+
+    async def _post(
+        self,
+        target: tuple[str, str],
+        obj: dict[str, Any],
+        type_: str,
+        reason: str,
+        message: str,
+        *,
+        seen: str | None = None,
+        name: str | None = None,
+    ) -> None:
+        """Post unless what it reports (`seen`, else the message) was the last thing posted on `target`."""
+        seen = message if seen is None else seen
+        if self.events is None or self._posted.get(target) == seen:
+            return
+        self._posted[target] = seen  # no second post of it while this one is on its way
+        if not await self.events.post(obj, type_, reason, message, name=name) and self._posted.get(target) == seen:
             # Not posted (the write fence of a follower, or the API server failing): posted when it happens
             # again, as by the leader this replica may become; marked as posted, it never was.
             del self._posted[target]
 
 
+def _digest(text: str) -> str:
+    return hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()
+
+
 def _content_digest(secret: Mapping[str, Any], why: str) -> str:
     """What identifies one reported fault of a key Secret: its data and the cause (kept in memory only)."""
-    content = json.dumps([secret.get("data"), secret.get("stringData"), why], sort_keys=True, default=str)
-    return hashlib.sha256(content.encode()).hexdigest()
+    return _digest(json.dumps([secret.get("data"), secret.get("stringData"), why], sort_keys=True, default=str))
 
 
 def own_object(namespace: str, deployment: str, pod: str) -> dict[str, Any] | None:

@@ -116,7 +116,8 @@ class KeyStore:
         self._envelopes: dict[str, WrappedKey] = {}  # held wrapped key Secrets: name -> envelope
         self._verified: set[str] = set()  # those whose envelope this controller opened (or made) itself
         self._waiting: dict[str, Known] = {}  # wrapped key Secrets not opened (yet)
-        self._unusable: dict[str, str] = {}  # plaintext key Secrets ignored: name -> why (no key material in it)
+        self._unusable: dict[str, str] = {}  # key Secrets ignored: name -> why (no key material in it)
+        self._unusable_wrapped: set[str] = set()  # those of them that are wrapped key Secrets
         self._ring = KeyRing()
         self._listeners: list[Callable[[set[str], set[str]], None]] = []
         # The last parse of each key Secret's data: the watch delivers a Secret `load` has just read (and
@@ -170,25 +171,32 @@ class KeyStore:
     def waiting_secret_names(self) -> list[str]:
         return sorted(self._waiting)
 
-    def unusable_secret_names(self) -> list[str]:
-        """Plaintext key Secrets labelled active that are ignored (no usable key, another key's certificate, made by
-        unsealing a SealedSecret); `refuse` put them here, a usable version or their end takes them out."""
-        return sorted(self._unusable)
+    def unusable_secret_names(self, *, wrapped: bool = False) -> list[str]:
+        """Plaintext (`wrapped`: wrapped) key Secrets labelled active that are ignored (no usable key, another key's
+        certificate, a field that does not read, made by unsealing a SealedSecret); `refuse` put them here, a usable
+        version or their end takes them out. A wrapped one that reads but does not unwrap is waiting instead."""
+        return sorted(name for name in self._unusable if (name in self._unusable_wrapped) == wrapped)
 
     def unusable_reason(self, name: str) -> str | None:
         """Why this key Secret is ignored (None: it is not an unusable one)."""
         return self._unusable.get(name)
 
-    def refuse(self, name: str, why: str) -> None:
-        """A plaintext key Secret that cannot be used: its keys (of an earlier version) are dropped, and it counts
-        as unusable until it holds a usable key again, is deleted or is no longer labelled active."""
+    def refuse(self, name: str, why: str, *, wrapped: bool = False) -> None:
+        """A key Secret (`wrapped`: a wrapped one) that cannot be used: its keys (of an earlier version) are dropped,
+        and it counts as unusable until it holds a usable key again, is deleted or is no longer labelled active."""
         self.drop(name)
         self._unusable[name] = why
+        if wrapped:
+            self._unusable_wrapped.add(name)
 
     def keep_unusable(self, names: set[str]) -> None:
         """After a full listing of the active key Secrets: those not in it are no longer unusable ones."""
         for name in set(self._unusable) - names:
-            del self._unusable[name]
+            self._forget_unusable(name)
+
+    def _forget_unusable(self, name: str) -> None:
+        self._unusable.pop(name, None)
+        self._unusable_wrapped.discard(name)
 
     def is_wrapped(self, name: str) -> bool:
         return name in self._envelopes or name in self._waiting
@@ -216,7 +224,8 @@ class KeyStore:
         return [dataclasses.replace(key, not_before=created) if key.certificate_pem else key for key in keys]
 
     def secret_names(self) -> list[str]:
-        return sorted({*self._by_secret, *self._waiting})
+        """Every key Secret the store knows of: held, waiting, or ignored as unusable (its next change is news)."""
+        return sorted({*self._by_secret, *self._waiting, *self._unusable})
 
     def on_change(self, listener: Callable[[set[str], set[str]], None]) -> None:
         """Call `listener(added_fingerprints, removed_fingerprints)` after each change."""
@@ -239,7 +248,7 @@ class KeyStore:
         """Hold the keys of one key Secret (`envelope`: it is a wrapped key Secret; `verified`: opened by us)."""
         self._by_secret[name] = [_certificate_only(key) for key in keys]
         self._waiting.pop(name, None)
-        self._unusable.pop(name, None)
+        self._forget_unusable(name)
         self._verified.discard(name)
         if envelope is not None:
             self._envelopes[name] = envelope
@@ -252,24 +261,25 @@ class KeyStore:
     def wait(self, name: str, known: Known) -> None:
         """A wrapped key Secret whose key is not open (yet): counted for renewal, not used."""
         self._waiting[name] = known
-        self._unusable.pop(name, None)
+        self._forget_unusable(name)
         self._envelopes.pop(name, None)
         self._verified.discard(name)
         self._by_secret.pop(name, None)
         self._publish(force=True)
 
     def drop(self, name: str) -> bool:
-        """Forget the keys of one Secret (deleted or no longer labelled active); True if it was held."""
+        """Forget one key Secret (deleted or no longer labelled active); True if it was known (held, waiting or
+        unusable)."""
         held = self._by_secret.pop(name, None) is not None
         self._parsed.pop(name, None)
-        self._unusable.pop(name, None)
+        unusable = self._unusable.pop(name, None) is not None
+        self._unusable_wrapped.discard(name)
         waiting = self._waiting.pop(name, None) is not None
         self._envelopes.pop(name, None)
         self._verified.discard(name)
-        if not (held or waiting):
-            return False
-        self._publish(force=True)
-        return True
+        if held or waiting:
+            self._publish(force=True)
+        return held or waiting or unusable
 
     def observe_secret(self, secret: Mapping[str, Any], *, deleted: bool = False) -> str | None:
         """Take in a key Secret as seen by a watch; returns what happened, for the log (None: nothing)."""

@@ -143,6 +143,7 @@ class KeyManager:
         """Read every active key Secret (plaintext and wrapped) in the namespace; returns how many keys are open."""
         namespace = self._settings.namespace
         secrets = await self._run(self._client.list_secrets, namespace, ACTIVE_SELECTOR)
+        wrapped = await self._run(self._client.list_secrets, namespace, WRAPPED_SELECTOR)
         refused: list[tuple[dict[str, Any], str]] = []
         for secret in secrets:
             name = str((secret.get("metadata") or {}).get("name") or "")
@@ -154,10 +155,9 @@ class KeyManager:
                 refused.append((secret, str(exc)))
                 continue
             self._store.put(name, keys)
-        self._store.keep_unusable({str((s.get("metadata") or {}).get("name") or "") for s in secrets})
+        self._store.keep_unusable({str((s.get("metadata") or {}).get("name") or "") for s in [*secrets, *wrapped]})
         for secret, why in refused:
             self._report_unusable(secret, why)
-        wrapped = await self._run(self._client.list_secrets, namespace, WRAPPED_SELECTOR)
         await self.loader.load(wrapped)
         held = len(self._store.ring)
         logger.info(

@@ -86,7 +86,7 @@ class WrappedKeyLoader:
             wrapped = self._dated(wrapped_from_secret(secret, self._where(name)), secret)
         except SealkitError as exc:
             self._cancel(name)
-            self._store.drop(name)
+            self._store.refuse(name, str(exc), wrapped=True)
             self._spawn(name, self._report.failed(UNWRAP, exc, secret=name))
             return None
         held = self._store.ring.get(wrapped.fingerprint) or self._writing.get(wrapped.fingerprint)
