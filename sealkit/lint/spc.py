@@ -32,6 +32,7 @@ import yaml
 
 from sealkit.csi import rules
 from sealkit.csi.hashicorp import rules as vault_rules
+from sealkit.csi.spec import _file_names as synced_files
 from sealkit.lint import catalog
 from sealkit.lint.loader import Manifest, node_at
 from sealkit.lint.model import Hit, Rule
@@ -366,7 +367,13 @@ def _azure(report: _Report, raw: Mapping[str, Any]) -> set[str] | None:
     ]
     for i, message in rules.file_collisions(written):
         report.add(catalog.SPC_INVALID, known[i].line, f"objects item {known[i].index + 1}: {message}")
-    return {file for _, file, _ in written} if len(known) == len(items) else None
+    if len(known) != len(items):
+        return None
+    # What secretObjects can name: the file each object writes, or, with objectVersionHistory above 1, its newest
+    # version `<file>/0` (`<file>` is then the directory of its versions): the rule the spec's sync entries follow.
+    return set(
+        synced_files([{"name": label, "alias": file, "versionHistory": history} for label, file, history in written])
+    )
 
 
 def _identity(report: _Report, params: Mapping[str, str]) -> None:
@@ -466,9 +473,13 @@ def _sync(report: _Report, entries: Any, files: set[str] | None) -> None:
             if not object_name:
                 report.at(catalog.SPC_INVALID, (*row_where, "objectName"), f"{label}.data[{j}].objectName is required")
             elif files is not None and object_name not in files and not is_placeholder(object_name):
+                versions = ""
+                if f"{object_name}/0" in files:
+                    versions = (f" ({object_name!r} is the directory of an object's versions, objectVersionHistory "
+                                f"above 1: its newest is {object_name + '/0'!r})")  # fmt: skip
                 report.at(catalog.SPC_INVALID, (*row_where, "objectName"), f"{label}.data[{j}].objectName "
-                          f"{object_name!r} is not a mounted file (the alias when set, else the object name): expected "
-                          f"one of {', '.join(sorted(files)) or 'none'}")  # fmt: skip
+                          f"{object_name!r} is not a mounted file (the alias when set, else the object name)"
+                          f"{versions}: expected one of {', '.join(sorted(files)) or 'none'}")  # fmt: skip
         if isinstance(secret_type, str) and not is_placeholder(secret_type):
             # The driver trims the type (then splits tls.crt/tls.key for kubernetes.io/tls); the API server
             # checks the keys (and annotation) the type requires.

@@ -160,3 +160,18 @@ def test_a_synced_secret_type_gets_the_keys_it_needs(entry: str, message: str) -
     fixed = fixed.replace("key: config", "key: .dockerconfigjson").replace("key: user", "key: username")
     fixed = fixed.replace("\n      data", "\n      annotations: {kubernetes.io/service-account.name: web}\n      data")
     assert hits(BASE + f"  secretObjects:\n    - secretName: web\n      {fixed}\n") == []
+
+
+@pytest.mark.parametrize("history", [2, 3])
+def test_a_sync_naming_a_versioned_objects_directory_is_refused(history: int) -> None:
+    """With objectVersionHistory above 1 the provider writes `signing/0` (the newest), `signing/1`, ...: a sync
+    entry naming `signing` reads a directory, and the synced Secret never appears. The spec refuses it
+    (sealkit.csi.spec, whose rule lint calls); lint passed it. `signing/0` passes."""
+    versioned = objects_block(f"objectName: signing\nobjectType: secret\nobjectVersionHistory: {history}")
+    sync = "  secretObjects:\n    - secretName: web\n      type: Opaque\n      data: [{objectName: %s, key: key}]\n"
+    (hit,) = hits(versioned + sync % "signing")
+    assert hit[0] == "SK301" and hit[1] == versioned.count("\n") + 4
+    assert "'signing' is the directory of an object's versions, objectVersionHistory above 1: its newest is" in hit[2]
+    assert hits(versioned + sync % "signing/0") == []
+    plain = objects_block("objectName: signing\nobjectType: secret\nobjectVersionHistory: 1")
+    assert hits(plain + sync % "signing") == []
