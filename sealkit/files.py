@@ -65,20 +65,40 @@ def _first_visit(directory: str | Path, seen: set[tuple[int, int]]) -> bool:
     return True
 
 
+def _first_file_visit(path: Path, seen: set[str]) -> bool:
+    """Whether the real file at `path` (every link resolved; a link to nothing resolves to where it leads, and
+    its read says why) is not in `seen` yet; it is then added."""
+    real = os.path.realpath(path)  # never raises: a loop of links is given back as it is
+    if real in seen:
+        return False
+    seen.add(real)
+    return True
+
+
 def manifest_files(paths: Iterable[str | Path]) -> list[Path]:
     """Named files as given (a pipe too: `<(kustomize build)`, /dev/stdin); directories walked for YAML/JSON
     files, sorted, VCS folders skipped, links to directories followed (`clusters/prod/apps -> ../../base/apps`:
-    kustomize and Flux read them), each real directory once. A named path that cannot be looked up (no
-    permission) is given back as a file: its read says why."""
+    kustomize and Flux read them), each real directory once. Each real file (its path with every link resolved)
+    is given once, at the first path that reaches it: a link to a file beside it, or a file also named on its
+    own, would otherwise be verified twice, or re-encrypted twice from the same text (hard links are files of
+    their own, as in Git: each is rewritten). A named path that cannot be looked up (no permission) is given
+    back as a file: its read says why."""
     found: list[Path] = []
     seen: set[tuple[int, int]] = set()
+    files_seen: set[str] = set()
     for raw in paths:
         path = Path(raw)
-        if not stat.S_ISDIR(named_mode(raw)):
-            found.append(path)
+        mode = named_mode(raw)
+        if not stat.S_ISDIR(mode):
+            if not stat.S_ISREG(mode) or _first_file_visit(path, files_seen):  # a stream: read as often as named
+                found.append(path)
             continue
         for root, files in walk(path, SKIPPED_DIRS, seen=seen):
-            found.extend(Path(root) / f for f in files if f.lower().endswith(MANIFEST_SUFFIXES))
+            found.extend(
+                Path(root) / f
+                for f in files
+                if f.lower().endswith(MANIFEST_SUFFIXES) and _first_file_visit(Path(root) / f, files_seen)
+            )
     return found
 
 

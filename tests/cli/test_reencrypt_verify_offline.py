@@ -445,3 +445,25 @@ def test_offline_keys_whose_certificate_is_another_keys_are_refused(
     assert result.exit_code == 2
     assert result.output == f"error: the certificate is another key's, not the private key's: {crossed}\n"
     assert {p: p.read_text() for p in repo.rglob("*") if p.is_file()} == before
+
+
+def test_a_file_reached_through_a_link_too_is_verified_and_reencrypted_once(
+    repo: Path, key_files: list[tuple[Path, Path]]
+) -> None:
+    """`current.yaml -> secrets.yaml` beside it (and the file named on its own too): it was verified twice, and
+    re-encrypted twice from the text read once (two writes, the second replacing the first); each real file
+    once now, under the first path that reaches it."""
+    old_key, _ = key_files[0]
+    other_key, new_cert = key_files[1]
+    a = repo / "apps" / "a"
+    (a / "current.yaml").symlink_to("secrets.yaml")
+    (repo / "apps" / "b" / "a-copy.yaml").symlink_to("../a/secrets.yaml")
+    checked = run("verify", "--private-key", str(old_key), str(repo), str(a / "secrets.yaml"))
+    assert checked.exit_code == 0, checked.output
+    assert "4 SealedSecrets in 3 files: 4 open, 0 failed" in checked.output
+    assert f"{a / 'current.yaml'} document 1" in checked.output and "secrets.yaml document" not in checked.output
+    done = run("reencrypt", "--private-key", str(old_key), "--cert", str(new_cert), str(repo))
+    assert done.exit_code == 0, done.output
+    assert "4 SealedSecrets in 3 files: 4 re-encrypted, 0 failed" in done.output
+    assert (a / "current.yaml").is_symlink() and (repo / "apps" / "b" / "a-copy.yaml").is_symlink()
+    assert run("verify", "--private-key", str(other_key), str(repo)).exit_code == 0

@@ -115,3 +115,28 @@ def test_links_to_directories_are_followed_and_each_directory_read_once(tmp_path
     assert manifest_files([prod]) == [prod / "own.yaml", prod / "apps" / "db.yaml"]
     assert manifest_files([tmp_path / "base", prod]) == [tmp_path / "base" / "apps" / "db.yaml", prod / "own.yaml"]
     assert [root for root, _ in walk(prod)] == [str(prod)], "lint and csi walk the tree as it is, links not followed"
+
+
+def test_each_real_file_is_given_once_at_the_first_path_reaching_it(tmp_path: Path) -> None:
+    """A file reachable directly and through a link to it (beside it, in another directory, named again on the
+    command line) was verified twice, and re-encrypted twice from the same text; each real file once now. Hard
+    links are files of their own (Git keeps them apart): both are given. Pipes are read as often as named."""
+    (tmp_path / "apps").mkdir()
+    (tmp_path / "apps" / "db.yaml").write_text("x: 1\n")
+    (tmp_path / "apps" / "current.yaml").symlink_to("db.yaml")
+    (tmp_path / "apps" / "z-other.yaml").symlink_to(tmp_path / "apps" / "db.yaml")
+    (tmp_path / "shared").mkdir()
+    (tmp_path / "shared" / "a.yaml").symlink_to("../apps/db.yaml")
+    os.link(tmp_path / "apps" / "db.yaml", tmp_path / "apps" / "hard.yaml")
+    (tmp_path / "apps" / "gone.yaml").symlink_to("nowhere.yaml")  # read, so its read says why
+    apps = tmp_path / "apps"
+    assert manifest_files([apps]) == [apps / "current.yaml", apps / "gone.yaml", apps / "hard.yaml"]
+    assert manifest_files([tmp_path]) == [apps / "current.yaml", apps / "gone.yaml", apps / "hard.yaml"]
+    assert manifest_files([apps / "db.yaml", apps, tmp_path / "shared"]) == [
+        apps / "db.yaml",
+        apps / "gone.yaml",
+        apps / "hard.yaml",
+    ]
+    assert manifest_files([apps / "db.yaml", apps / "db.yaml"]) == [apps / "db.yaml"]
+    os.mkfifo(tmp_path / "rendered")
+    assert manifest_files([tmp_path / "rendered"] * 2) == [tmp_path / "rendered"] * 2
