@@ -19,7 +19,7 @@ from collections.abc import Sequence
 from typing import NamedTuple
 
 from cryptography import x509
-from cryptography.exceptions import InvalidSignature
+from cryptography.exceptions import InvalidSignature, UnsupportedAlgorithm
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import rsa
 
@@ -95,6 +95,16 @@ def refuse_private_key(data: bytes, source: str) -> None:
         )
 
 
+def rsa_key(cert: x509.Certificate) -> rsa.RSAPublicKey | None:
+    """The certificate's RSA public key; None for any other key, one `cryptography` does not know among them
+    (UnsupportedAlgorithm, which is no ValueError: it ended a run as an internal error)."""
+    try:
+        key = cert.public_key()
+    except (UnsupportedAlgorithm, ValueError):
+        return None
+    return key if isinstance(key, rsa.RSAPublicKey) else None
+
+
 def _issued(issuer: x509.Certificate, cert: x509.Certificate) -> bool:
     """`cert` is signed by `issuer`'s key under `issuer`'s name (read from names and the signature only: no
     extensions, which Bitnami's certificates make unreadable to `cryptography`)."""
@@ -102,9 +112,14 @@ def _issued(issuer: x509.Certificate, cert: x509.Certificate) -> bool:
         return False
     try:
         cert.verify_directly_issued_by(issuer)
-    except (ValueError, TypeError, InvalidSignature):
+    except (ValueError, TypeError, InvalidSignature, UnsupportedAlgorithm):
         return False
     return True
+
+
+def _other_key(cert: x509.Certificate, key: rsa.RSAPublicKey) -> bool:
+    other = rsa_key(cert)
+    return other is None or other.public_numbers() != key.public_numbers()
 
 
 def refuse_issuer_first(certs: Sequence[x509.Certificate], source: str) -> None:
@@ -113,8 +128,10 @@ def refuse_issuer_first(certs: Sequence[x509.Certificate], source: str) -> None:
     key, which no controller holds. Bitnami's own certificates are self-signed (and say CA:TRUE), so the
     flag cannot tell; a signature can: the first certificate's key signed another one's, of another key."""
     first = certs[0]
-    key = first.public_key()
-    if any(other.public_key() != key and _issued(first, other) for other in certs[1:]):
+    key = rsa_key(first)
+    if key is None:
+        return  # refused for its key (`sealing_key_certificate`), or read for comparing only
+    if any(_other_key(other, key) and _issued(first, other) for other in certs[1:]):
         raise KeyMaterialError(
             "the first certificate issued another certificate of the file (a CA), it is not a sealing certificate: "
             "put the sealing certificate first, or alone in the file",
@@ -126,7 +143,7 @@ def _parse_certificate(data: bytes, source: str) -> x509.Certificate:
     refuse_private_key(data, source)
     stripped = data.strip()
     try:
-        if stripped.startswith(b"-----BEGIN"):
+        if b"-----BEGIN" in stripped:  # text before the PEM (openssl's "Bag Attributes") is skipped, as by Go's
             certs = x509.load_pem_x509_certificates(stripped)
         else:
             return x509.load_der_x509_certificate(stripped)
@@ -141,8 +158,8 @@ def sealing_key_certificate(data: bytes, source: str) -> x509.Certificate:
     2048 bits, no private key beside it, not the issuer of another certificate in `data`); its dates are not
     looked at (`load_certificate` and `certs pull` judge them)."""
     cert = _parse_certificate(data, source)
-    public_key = cert.public_key()
-    if not isinstance(public_key, rsa.RSAPublicKey):
+    public_key = rsa_key(cert)
+    if public_key is None:
         raise KeyMaterialError("the certificate's key is not RSA (Sealed Secrets uses RSA)", where=source)
     if public_key.key_size < MIN_SEALING_BITS:  # what is sealed sits in a repo for years, for anyone to attack
         raise KeyMaterialError(

@@ -29,6 +29,7 @@ from sealkit.certificates import (
     refuse_issuer_first,
     refuse_not_yet_valid,
     refuse_private_key,
+    rsa_key,
     sealing_key_certificate,
 )
 from sealkit.csi.model import CertSource, Environment, Spec
@@ -80,8 +81,8 @@ def read_certificates(data: bytes, source: str, *, sealing: str | None = None) -
         refuse_issuer_first(certs, sealing)
     out = []
     for cert in certs:
-        key = cert.public_key()
-        if not isinstance(key, rsa.RSAPublicKey):
+        key = rsa_key(cert)
+        if key is None:
             raise KeyMaterialError(f"a certificate's key is not RSA (Sealed Secrets uses RSA): {source}")
         out.append(_known(cert, key, source))
     return out

@@ -193,3 +193,42 @@ def test_renewed_self_signed_certificates_in_one_file_are_no_chain(vectors: dict
     bundle = "".join(k["cert_pem"] for k in vectors["keys"]).encode()
     first = load_certificate(vectors["keys"][0]["cert_pem"].encode())
     assert load_certificate(bundle, "bundle").sha256 == first.sha256
+
+
+def unknown_key_type() -> bytes:
+    """The example certificate with its key's algorithm renamed to one `cryptography` does not know."""
+    import base64
+
+    from cryptography import x509
+
+    der = x509.load_pem_x509_certificate(EXAMPLE_CERT.read_bytes()).public_bytes(serialization.Encoding.DER)
+    rsa_encryption = bytes.fromhex("06092A864886F70D010101")  # OID 1.2.840.113549.1.1.1, once: in the key
+    assert der.count(rsa_encryption) == 1
+    unknown = der.replace(rsa_encryption, bytes.fromhex("06092A864886F70D010109"))
+    return b"-----BEGIN CERTIFICATE-----\n" + base64.encodebytes(unknown) + b"-----END CERTIFICATE-----\n"
+
+
+def test_a_key_of_an_unknown_type_is_said_in_one_line(tmp_path: Path) -> None:
+    """A certificate whose key algorithm `cryptography` does not know raised UnsupportedAlgorithm (no
+    ValueError): 'internal error', for `seal --cert`, `sealkit cert` and a committed environment file. After a
+    sealing certificate, such a certificate is just another in the file."""
+    path = tmp_path / "cert.pem"
+    path.write_bytes(unknown_key_type())
+    result = CliRunner().invoke(cli, ["cert", "--fingerprint", "--cert", str(path)], env={"KUBECONFIG": None})
+    assert (result.exit_code, result.output) == (
+        2,
+        f"error: the certificate's key is not RSA (Sealed Secrets uses RSA): {path}\n",
+    )
+    path.write_bytes(EXAMPLE_CERT.read_bytes() + unknown_key_type())
+    result = CliRunner().invoke(cli, ["cert", "--fingerprint", "--cert", str(path)], env={"KUBECONFIG": None})
+    assert result.exit_code == 0 and result.output.startswith("SHA256:"), result.output
+
+
+def test_text_before_the_pem_is_skipped_as_kubeseal_skips_it(tmp_path: Path) -> None:
+    """openssl's "Bag Attributes" before the certificate: kubeseal (Go's PEM decoder) reads the file; sealkit
+    took it for DER and refused it ('not a PEM or DER certificate')."""
+    path = tmp_path / "cert.pem"
+    path.write_bytes(b"Bag Attributes\n    friendlyName: sealed-secrets\n" + EXAMPLE_CERT.read_bytes())
+    result = CliRunner().invoke(cli, ["cert", "--fingerprint", "--cert", str(path)], env={"KUBECONFIG": None})
+    expected = CliRunner().invoke(cli, ["cert", "--fingerprint", "--cert", str(EXAMPLE_CERT)], env={"KUBECONFIG": None})
+    assert result.exit_code == 0 and result.output == expected.output, result.output

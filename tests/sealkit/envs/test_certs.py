@@ -9,8 +9,8 @@ from typing import Any
 
 import pytest
 
-from sealkit.envs.certs import read_repo_file
-from sealkit.errors import InputError
+from sealkit.envs.certs import read_certificates, read_repo_file
+from sealkit.errors import InputError, KeyMaterialError
 
 WHAT = "the sealing certificate of environment prod"
 
@@ -95,3 +95,13 @@ def test_a_certificate_linked_inside_the_repo_is_read(tmp_path: Path) -> None:
     (tmp_path / "shared" / "cert.pem").write_bytes(b"pem")
     (tmp_path / "certs").symlink_to("shared")
     assert read_repo_file(tmp_path, "certs/cert.pem", WHAT) == b"pem"
+
+
+def test_a_committed_certificate_of_an_unknown_key_type_is_one_line(tmp_path: Path) -> None:
+    """`certs pull`, lint and `reencrypt --env` read committed files with `read_certificates`: a key type
+    `cryptography` does not know raised UnsupportedAlgorithm, an internal error."""
+    from tests.cli.test_certsource import unknown_key_type
+
+    with pytest.raises(KeyMaterialError) as caught:
+        read_certificates(unknown_key_type(), "certs/prod.pem")
+    assert str(caught.value) == "a certificate's key is not RSA (Sealed Secrets uses RSA): certs/prod.pem"
