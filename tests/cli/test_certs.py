@@ -57,14 +57,16 @@ def _not_yet_valid(key: rsa.RSAPrivateKey) -> bytes:
         (_with_private_key, "holds a private key beside the certificate"),
         (_weak, "the certificate's key is 1024-bit RSA, too weak to seal with"),
         (_not_yet_valid, "the certificate is not valid before"),
+        (lambda key: chain(key, ca_first=True), "the first certificate issued another certificate of the file"),
     ],
 )
 def test_a_served_certificate_that_would_not_seal_is_never_committed(
     tmp_path: Path, small_key: rsa.RSAPrivateKey, served: Callable[[rsa.RSAPrivateKey], bytes], why: str
 ) -> None:
-    """The URL (or controller) answers with a private key beside the certificate, a 1024-bit key, or a
-    certificate valid only from next month: `sealkit cert` and sealing refuse each; `certs pull` wrote it into
-    the repo (the private key dropped without a word) and `--check` passed."""
+    """The URL (or controller) answers with a private key beside the certificate, a 1024-bit key, a
+    certificate valid only from next month, or a CA before the certificate it issued: `sealkit cert` and
+    sealing refuse each; `certs pull` wrote it into the repo (the private key dropped without a word, the CA
+    taken for the sealing certificate) and `--check` passed."""
     body = served(small_key)
     with serving("/v1/cert.pem", body) as url:
         where = f"{url}/v1/cert.pem"
