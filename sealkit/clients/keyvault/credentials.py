@@ -42,6 +42,7 @@ _LABEL = r"[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
 _DOMAIN = re.compile(rf"(?=.{{1,253}}\Z){_LABEL}(?:\.{_LABEL})*")
 _HOST_PORT = re.compile(rf"{_DOMAIN.pattern}(?::[0-9]{{1,5}})?|\[[0-9A-Fa-f:.]+\](?::[0-9]{{1,5}})?")
 MAX_TOKEN_FILE_BYTES = 64 * 1024  # a projected service account token is a few KiB; azure-identity reads it whole
+MAX_TOKEN_ANSWER_BYTES = 1024 * 1024  # a token endpoint's answer (a token, OpenID metadata) is a few KiB
 
 
 @dataclass(frozen=True)
@@ -158,17 +159,21 @@ def credential_failed() -> type[Exception]:
 
 def credential_message(exc: Exception, mode_flag: str = "--auth") -> str:
     """One line for a credential's failure, with what to do about the usual one (`mode_flag` chooses another)."""
-    from azure.core.exceptions import ServiceRequestError
+    from sealkit.clients.keyvault.sdk import answer_refused
+    from sealkit.clients.transport import exception_chain, failed_in_transport, transport_cause
 
     text = str(exc)
+    for link in exception_chain(exc):
+        if isinstance(link, answer_refused()):  # sealkit's own words: a token endpoint's answer over the limit
+            return f"the credential could not get a token: {one_line(str(getattr(link, 'message', '') or link))}"
+    if failed_in_transport(exc):  # words, never the library's text (it names its connection pool, host, port)
+        return f"cannot reach the token endpoint: {transport_cause(exc)}"
     if "failed to retrieve a token from the included credentials" in text:
         return (
             "no Azure credential found: DefaultAzureCredential tried the environment, workload identity, "
             "managed identity and developer sign-ins; set AZURE_TENANT_ID + AZURE_CLIENT_ID with "
             f"AZURE_FEDERATED_TOKEN_FILE or AZURE_CLIENT_SECRET, run `az login`, or choose one with {mode_flag}"
         )
-    if isinstance(exc, ServiceRequestError):
-        return f"cannot reach the token endpoint: {one_line(text)}"
     return f"the credential could not get a token: {one_line(text)}"
 
 
@@ -266,11 +271,17 @@ def make_credential(options: AuthOptions, tenant_hint: str | None = None) -> Gua
     token_file = check_settings(options)
     from azure import identity
 
+    from sealkit.clients.keyvault.sdk import bounded_transport
+
     common: dict[str, Any] = {
         "retry_total": 0,
         "connection_timeout": options.timeout,
         "read_timeout": options.timeout,
     }
+    # Token endpoints (Entra ID, a managed identity endpoint, a proxy before them) are read as the vault is:
+    # size-bounded after decompression and time-bounded as a whole, headers included. DefaultAzureCredential
+    # hands it to every credential of its chain that makes requests.
+    common["transport"] = bounded_transport(common, what="the token endpoint", limit=MAX_TOKEN_ANSWER_BYTES)
     if options.authority_host:
         common["authority"] = options.authority_host
     tenant = options.tenant_id or os.environ.get("AZURE_TENANT_ID") or tenant_hint

@@ -53,12 +53,15 @@ def answer_refused() -> type[Exception]:
 
 
 @functools.cache
-def _transport_class() -> type[Any]:
-    """azure-core's requests transport, reading every body bounded: at most MAX_ANSWER_BYTES after
-    decompression (the SDK reads whole bodies, a gzip bomb included), and within the read timeout as a whole
-    (a vault trickling bytes held a call open for ever: the timeout is per socket read)."""
+def _transport_class(what: str, limit: int) -> type[Any]:
+    """azure-core's requests transport, reading every answer bounded: at most `limit` bytes after decompression
+    (the SDKs read whole bodies, a gzip bomb included; beyond, "`what`'s answer is larger than ..."), and within
+    the read timeout as a whole, status line and headers included (a server trickling bytes held a call open
+    for ever: the timeout is per socket read)."""
     import requests
     from azure.core.pipeline.transport import RequestsTransport
+
+    from sealkit.clients.transport import bound_answers
 
     class BoundedSession(requests.Session):
         def send(self, request: requests.PreparedRequest, **kwargs: Any) -> requests.Response:
@@ -69,8 +72,8 @@ def _transport_class() -> type[Any]:
             read_bounded(
                 response,
                 timeout=budget if isinstance(budget, int | float) else 30.0,
-                limit=MAX_ANSWER_BYTES,
-                too_large=lambda: answer_refused()(f"the vault's answer is larger than {MAX_ANSWER_BYTES >> 20} MiB"),
+                limit=limit,
+                too_large=lambda: answer_refused()(f"{what}'s answer is larger than {_size(limit)}"),
             )
             return response
 
@@ -83,16 +86,24 @@ def _transport_class() -> type[Any]:
                 self._init_session(self.session)
             super().open()
 
+        def _init_session(self, session: requests.Session) -> None:
+            super()._init_session(session)
+            bound_answers(session)  # after azure-core mounted its adapters (no retries), over them
+
     return BoundedTransport
+
+
+def _size(limit: int) -> str:
+    return f"{limit >> 20} MiB" if limit >= 1 << 20 else f"{limit >> 10} KiB"
 
 
 _CONNECTION = ("connection_timeout", "read_timeout", "connection_verify", "connection_cert", "use_env_settings")
 
 
-def bounded_transport(options: dict[str, Any]) -> Any:
-    """A transport for one client, with the connection settings of `options` (timeouts, CA, client certificate:
-    a client given a transport ignores its own)."""
-    return _transport_class()(**{name: options[name] for name in _CONNECTION if name in options})
+def bounded_transport(options: dict[str, Any], *, what: str = "the vault", limit: int = MAX_ANSWER_BYTES) -> Any:
+    """A transport for one client or credential, with the connection settings of `options` (timeouts, CA, client
+    certificate: a client given a transport ignores its own), reading answers bounded (`_transport_class`)."""
+    return _transport_class(what, limit)(**{name: options[name] for name in _CONNECTION if name in options})
 
 
 def pinned(url: str, options: dict[str, Any]) -> dict[str, Any]:

@@ -101,11 +101,18 @@ def parse_body(content: bytes) -> dict[str, Any] | None:
 
 @cache
 def _session_class() -> type[Any]:
-    """A requests Session that reads every body bounded: at most MAX_ANSWER_BYTES after decompression, and
-    within the request's timeout as a whole (a server trickling bytes cannot hold a read open)."""
+    """A requests Session that reads every answer bounded: at most MAX_ANSWER_BYTES after decompression, and
+    within the request's timeout as a whole, status line and headers included (a server trickling bytes cannot
+    hold a read open)."""
     import requests
 
+    from sealkit.clients.transport import bound_answers
+
     class BoundedSession(requests.Session):
+        def __init__(self) -> None:
+            super().__init__()
+            bound_answers(self)
+
         def send(self, request: requests.PreparedRequest, **kwargs: Any) -> requests.Response:
             kwargs["stream"] = True
             response = super().send(request, **kwargs)

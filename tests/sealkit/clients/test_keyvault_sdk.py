@@ -100,6 +100,33 @@ def test_a_trickling_answer_is_bounded_as_a_whole(
     assert refused(reader) == "cannot reach the vault (no answer in time)"
 
 
+def test_trickled_headers_are_bounded_with_the_answer(
+    rewritten: tuple[list[Rewrite], VaultReader, Vault], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The status line, then a header a byte every 0.05 s (10 s), then the whole answer: each read came within the
+    read timeout and the body's bound starts after the headers, so the reader waited for it and took it."""
+    _, reader, _ = rewritten
+    send = kv_https._RequestHandler._send
+
+    def trickle(self: kv_https._RequestHandler, response: Response) -> None:
+        if not (self.path.startswith("/secrets/db") and response.status == 200):
+            send(self, response)
+            return
+        self.wfile.write(b"HTTP/1.1 200 OK\r\nX-Padding: ")
+        for _ in range(200):
+            self.wfile.flush()
+            time.sleep(0.05)  # the hostile pace, not a synchronisation
+            try:
+                self.wfile.write(b"a")
+            except OSError:  # the client hung up: what the bound is for
+                return
+        head = f"\r\nContent-Type: application/json\r\nContent-Length: {len(response.body)}\r\n\r\n"
+        self.wfile.write(head.encode() + response.body)
+
+    monkeypatch.setattr(kv_https._RequestHandler, "_send", trickle)
+    assert refused(reader) == "cannot reach the vault (no answer in time)"
+
+
 @pytest.mark.parametrize(
     ("attributes", "expected"),
     [

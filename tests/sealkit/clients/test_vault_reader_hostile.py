@@ -359,6 +359,27 @@ def test_an_answer_trickled_slower_than_the_timeout_as_a_whole_times_out(hostile
     assert vault_error(hostile, timeout=0.5) == "cannot reach Vault (no answer in time)"
 
 
+def test_headers_trickled_slower_than_the_timeout_as_a_whole_time_out(hostile: Hostile) -> None:
+    # The status line, then a header a byte at a time, each well within the timeout: requests' timeout is per
+    # socket read, and the body's bound starts after the headers. Before: read to its end, then taken.
+    body = json.dumps({"data": {"data": {"password": "x"}}}).encode()
+
+    def trickle(h: Handler) -> None:
+        try:
+            h.wfile.write(b"HTTP/1.1 200 OK\r\nX-Padding: ")
+            for _ in range(40):
+                h.wfile.flush()
+                if hostile.release.wait(0.05):
+                    return
+                h.wfile.write(b"a")
+            h.wfile.write(f"\r\nContent-Type: {JSON}\r\nContent-Length: {len(body)}\r\n\r\n".encode() + body)
+        except OSError:
+            pass
+
+    hostile.read = trickle
+    assert vault_error(hostile, timeout=0.5) == "cannot reach Vault (no answer in time)"
+
+
 def test_a_read_sends_the_token_only_to_vault_s_address(hostile: Hostile) -> None:
     verify_ok(hostile)
     assert {path for path, token in hostile.seen} == {"/v1/auth/token/lookup-self", "/v1/secret/data/app/db"}
