@@ -28,7 +28,7 @@ from typing import Any
 from sealkit.errors import SealkitError
 from sealkit.wrapping.envelope import KekError
 from sealkit_controller.keys.keystore import KeyStore
-from sealkit_controller.plumbing.events import NORMAL, WARNING, EventRecorder
+from sealkit_controller.plumbing.events import NORMAL, WARNING, EventRecorder, event_name_prefix
 
 logger = logging.getLogger(__name__)
 
@@ -198,7 +198,7 @@ class KekReport:
         number = self._reports[name] = self._reports.get(name, 0) + 1
         meta = {"name": name, "namespace": self.namespace, **({"uid": uid} if uid else {})}
         target = {"apiVersion": "v1", "kind": "Secret", "metadata": meta}
-        event = f"{name[:200].rstrip('-.')}.{fault[:16]}.{number}"
+        event = f"{event_name_prefix(name, 'secret')}.{fault[:16]}.{number}"
         await self._post((_ON_KEY, name), target, WARNING, reason, message, seen=fault, name=event)
 
     async def _post(

@@ -27,6 +27,12 @@ WARNING = "Warning"
 _MESSAGE_LIMIT = 1024
 
 
+def event_name_prefix(name: str, fallback: str) -> str:
+    """The start of an event name fixed by its object's `name`: a DNS subdomain as the API server wants it, so the
+    name cut to 200 characters never ends in '-' or '.' ("a-.digest"); `fallback` when nothing is left."""
+    return name[:200].rstrip("-.") or fallback
+
+
 def event_body(
     obj: Mapping[str, Any],
     *,

@@ -44,7 +44,7 @@ from sealkit.retry import Backoff
 from sealkit.unsealing import InvalidTemplate, Unsealed, unseal
 from sealkit.wrapping.keysecret import looks_like_wrapped_key_secret
 from sealkit_controller.keys.keystore import KeyStore
-from sealkit_controller.plumbing.events import NORMAL, WARNING, EventRecorder
+from sealkit_controller.plumbing.events import NORMAL, WARNING, EventRecorder, event_name_prefix
 from sealkit_controller.plumbing.pool import InPool
 from sealkit_controller.plumbing.workqueue import WorkQueue, log_failure, log_unexpected, raised_at
 from sealkit_controller.reconciling import ownership, provenance, records, status
@@ -104,9 +104,7 @@ def event_name(body: Mapping[str, Any], outcome: status.Outcome, prior_status: M
         str(part) for part in (meta.get("uid"), meta.get("generation"), outcome.reason, outcome.message, prior)
     )
     digest = hashlib.sha256(fact.encode("utf-8", "surrogateescape")).hexdigest()[:16]
-    # A DNS subdomain as the API server wants it: the name cut short must not end in '-' or '.' ("a-.digest").
-    prefix = str(meta.get("name") or "sealedsecret")[:200].rstrip("-.") or "sealedsecret"
-    return f"{prefix}.{digest}"
+    return f"{event_name_prefix(str(meta.get('name') or ''), 'sealedsecret')}.{digest}"
 
 
 def reported_failure(body: Mapping[str, Any]) -> tuple[str, str] | None:
@@ -335,9 +333,7 @@ class Controller:
     def observe_secret(self, body: Mapping[str, Any], *, deleted: bool = False) -> None:
         meta = body.get("metadata") or {}
         namespace, name = str(meta.get("namespace") or ""), str(meta.get("name") or "")
-        if namespace == self.settings.namespace and (
-            looks_like_key_secret(body) or looks_like_wrapped_key_secret(body) or name in self.keys.secret_names()
-        ):
+        if self._is_key_secret(namespace, body):
             what = self.key_observer(body, deleted=deleted)
             if what:
                 logger.info("key Secret %s/%s %s; %d key(s) held", namespace, name, what, len(self.keys.ring))
