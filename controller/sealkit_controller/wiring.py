@@ -454,8 +454,7 @@ def start_up_delay(settings: Settings, retry: int) -> float:
     """The wait before start-up is tried again after its try number `retry` + 1 failed: doubling from
     `retry_base_delay` up to `retry_max_delay`, as the renewal loop backs off. Each try may talk to an API server
     that is failing and make an RSA key: retrying at a fixed second would hammer both."""
-    # At most 2**64 times the base: `Backoff.delay` computes 2**attempt as a float, past 2**1023 an OverflowError.
-    return Backoff(settings.retry_base_delay, settings.retry_max_delay).delay(min(retry, 64) + 1)
+    return Backoff(settings.retry_base_delay, settings.retry_max_delay).delay(retry + 1)
 
 
 def build_registry(runtime: Runtime) -> Any:
