@@ -52,12 +52,14 @@ def _dotted(path: YamlPath) -> str:
     return out
 
 
-def _where(document: Any, path: YamlPath) -> str:
+def _where(document: Any, path: YamlPath, within: str = "") -> str:
     if loader.is_kubernetes_object(document):
         meta = document.get("metadata")
         name = meta.get("name") if isinstance(meta, Mapping) else None
-        return f"{document['kind']} {name if isinstance(name, str) else '(unnamed)'} {_dotted(path)}"
-    return _dotted(path) or "the document"
+        here = f"{document['kind']} {name if isinstance(name, str) else '(unnamed)'} {_dotted(path)}"
+    else:
+        here = _dotted(path) or "the document"
+    return f"{here} of {within}" if within else here
 
 
 def _secret_hits(manifest: Manifest, where: str) -> Iterator[Hit]:
@@ -84,10 +86,12 @@ def embedded_hits(
     own: Collection[int] = (),
     kustomization: bool = False,
     depth: int = 0,
+    within: str = "",
 ) -> Iterator[Hit]:
     """SK101/SK102 for every Secret nested in one document as the loader builds it (dicts, lists, scalars);
     `own`: ids of the objects that are manifests of their own, checked already. `kustomization`: the document
-    is a kustomization file, whose patches kustomize.py checks."""
+    is a kustomization file, whose patches kustomize.py checks. `within`: where the document itself is (a
+    string in another one, a file a ConfigMap generator reads), added to where each Secret is said to be."""
     if not isinstance(document, dict | list):
         return
     if isinstance(document, dict) and isinstance(document.get("sops"), Mapping):
@@ -99,7 +103,7 @@ def embedded_hits(
         value, link = stack.pop()
         if isinstance(value, str):
             if depth < MAX_STRING_DEPTH and _may_hold_secret(value):
-                yield from _string_hits(document, node, _path(link), value, depth)
+                yield from _string_hits(document, node, _path(link), value, depth, within)
             continue
         if isinstance(value, list):
             stack.extend((c, (link, i)) for i, c in enumerate(value) if isinstance(c, dict | list) or _says(c))
@@ -109,7 +113,7 @@ def embedded_hits(
                 path = _path(link)
                 found = loader.node_at(node, path)
                 manifest = Manifest(value, found if found is not None else node, index)
-                yield from _secret_hits(manifest, _where(document, path))
+                yield from _secret_hits(manifest, _where(document, path, within))
             continue  # a Secret's values are its own: not searched for more Secrets
         stack.extend(
             (c, (link, str(k)))
@@ -126,22 +130,29 @@ def secret_api_version(value: Mapping[str, Any]) -> bool:
     return secrets.secret_api_version(value.get("apiVersion", ""))
 
 
-def _string_hits(document: Any, node: yaml.Node, path: YamlPath, text: str, depth: int) -> Iterator[Hit]:
+def _string_hits(document: Any, node: yaml.Node, path: YamlPath, text: str, depth: int, within: str) -> Iterator[Hit]:
     """Secrets in a string that is YAML (or JSON): at their lines when the string is a literal block (`|`),
     else at the string's key. A string that is not YAML is only text."""
-    loaded = loader.load_text(text)
-    if not loaded.documents:
+    inner = list(text_hits(text, f"a string at {_where(document, path, within)}", depth + 1))
+    if not inner:
         return
     key_line = loader.node_line(node, path)
     scalar = loader.node_at(node, path)
     literal = isinstance(scalar, yaml.ScalarNode) and scalar.style == "|"
     first = int(scalar.start_mark.line) + 1 if literal and scalar is not None else key_line
-    where = f"a string at {_where(document, path)}"
-    inner: list[Hit] = []
-    for manifest in loaded.manifests:
-        inner.extend(_secret_hits(manifest, where))
-    own = {id(m.obj) for m in loaded.manifests}
-    for i, (obj, inner_node) in enumerate(loaded.documents):
-        inner.extend(embedded_hits(obj, inner_node, i + 1, own=own, depth=depth + 1))
     for hit in inner:
         yield dataclasses.replace(hit, line=first + hit.line if literal else key_line)
+
+
+def text_hits(text: str, where: str, depth: int = 1) -> Iterator[Hit]:
+    """SK101/SK102 for every Secret in a text that is YAML (or JSON), at its lines in the text: a manifest of
+    its own or nested in a document (chart values held in a ConfigMap, `extraObjects`). `where` says where the
+    text is; `depth`: how many strings deep it is already. A text that is not YAML holds none."""
+    if not _may_hold_secret(text) and "\\" not in text:
+        return
+    loaded = loader.load_text(text)
+    for manifest in loaded.manifests:
+        yield from _secret_hits(manifest, where)
+    own = {id(m.obj) for m in loaded.manifests}
+    for i, (obj, inner_node) in enumerate(loaded.documents):
+        yield from embedded_hits(obj, inner_node, i + 1, own=own, depth=depth, within=where)

@@ -8,7 +8,8 @@ files it names whatever their extension. Checked here, reported where the text i
   an object in a patch gets the Secret and literal rules (SK101-SK103, SK501-SK503); a JSON 6902 operation
   that writes `data`/`stringData` of a Secret target is a plaintext Secret (SK101), and any value with a
   credential's shape is SK502. Patch files named by `path` are followed when they are in the scan.
-- `configMapGenerator` literals and env files: ConfigMap data (SK501, SK502).
+- `configMapGenerator` literals, env files and files: ConfigMap data (SK501, SK502); a Secret in a file it
+  names (Helm values for a HelmRelease's `valuesFrom`, say) is one (SK101, SK102), as in a ConfigMap's string.
 - `helmCharts[].valuesInline`: Helm values, like a HelmRelease's (SK502, SK503).
 
 `referenced_files` names the files kustomize reads as manifests (resources, patch files), so a Secret in
@@ -24,7 +25,7 @@ from typing import Any
 
 import yaml
 
-from sealkit.lint import catalog, dotenv, literals, loader, secrets
+from sealkit.lint import catalog, dotenv, embedded, literals, loader, secrets
 from sealkit.lint.generators import KustomizationFiles
 from sealkit.lint.loader import Manifest, decode
 from sealkit.lint.model import Hit
@@ -34,6 +35,7 @@ Located = tuple[str, Hit]  # (display path of the file the hit is in, hit)
 YamlPath = tuple[str | int, ...]
 
 _DATA_FIELDS = ("data", "stringData")
+_READ_AS_MANIFESTS = (".yaml", ".yml", ".json")  # the scan parses these itself (nested Secrets found there)
 _WRITE_OPS = ("add", "replace")
 
 
@@ -242,6 +244,35 @@ class KustomizationCheck(KustomizationFiles):
                 for relative in _list(files) or ([files] if isinstance(files, str) else []):
                     if isinstance(relative, str):
                         yield from self._env_file(str(name), relative.strip())
+            files = entry.get("files")
+            for spec in _list(files) or ([files] if isinstance(files, str) else []):
+                if isinstance(spec, str):
+                    key, sep, relative = spec.partition("=")
+                    relative = (relative if sep else spec).strip()
+                    yield from self._data_file(str(name), relative, key.strip() if sep else Path(relative).name)
+
+    def _data_file(self, name: str, relative: str, key: str) -> Iterator[Located]:
+        """A `files` entry: the whole file becomes the ConfigMap key (`values.yaml=web-values.txt`), often Helm
+        values a HelmRelease reads through `valuesFrom`, which Helm renders (a Secret in its `extraObjects`
+        too). Its text is ConfigMap data (SK501/SK502), and a Secret in it is one, as in a ConfigMap's string
+        (SK101/SK102); a file the scan reads as YAML or JSON already is checked for those where it is read."""
+        followed = self._follow(relative)
+        if followed is None:
+            return  # kustomize_paths reports what cannot be followed (SK010-SK012)
+        display, path = followed
+        data = self.read(path)
+        if isinstance(data, Hit):
+            return  # the file itself is reported where it is scanned
+        text = decode(data)
+        if isinstance(text, Hit):
+            return
+        where = f"configMapGenerator {name} (in {self.display}) {key}"
+        hit = literals.judge(key, text, where, strict=False)
+        if hit is not None:
+            yield display, hit
+        if not Path(relative).name.lower().endswith(_READ_AS_MANIFESTS):
+            for found in embedded.text_hits(text, where):
+                yield display, found
 
     def _env_file(self, name: str, relative: str) -> Iterator[Located]:
         followed = self._follow(relative)

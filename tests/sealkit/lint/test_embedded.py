@@ -115,3 +115,21 @@ def test_a_secret_at_any_depth_is_found_once_at_its_values(wrappers: list[str | 
     assert [rule for _, rule, _ in found] == ["SK101"]
     line = found[0][0]
     assert "stringData" in text.splitlines()[line - 1] or flow
+
+
+def test_a_secret_in_chart_values_held_by_a_configmap_names_the_configmap() -> None:
+    """Flux `valuesFrom` a ConfigMap: Helm renders the Secret in its values' extraObjects; the finding says
+    where the values are (it said only 'inside extraObjects[0]', which no file of the repo holds at the top)."""
+    configmap = (
+        "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: web-values, namespace: shop}\ndata:\n  values.yaml: |\n"
+        "    replicaCount: 2\n    extraObjects:\n      - apiVersion: v1\n        kind: Secret\n"
+        "        metadata: {name: web-db}\n        stringData:\n          password: not-a-real-value\n"
+    )
+    assert findings(configmap) == [
+        (
+            11,
+            "SK101",
+            "Secret web-db has stringData in plain text (base64 is an encoding, not encryption) (inside "
+            "extraObjects[0] of a string at ConfigMap web-values data.values.yaml)",
+        )
+    ]
