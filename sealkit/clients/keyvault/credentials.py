@@ -157,18 +157,43 @@ def credential_failed() -> type[Exception]:
     return CredentialFailed
 
 
-def credential_message(exc: Exception, mode_flag: str = "--auth") -> str:
-    """One line for a credential's failure, with what to do about the usual one (`mode_flag` chooses another)."""
+# DefaultAzureCredential's members that ask a token endpoint; the chain stops at the first that fails (rather
+# than being unavailable), so one of them last in its list of attempts is the failure.
+_REQUESTING = ("EnvironmentCredential", "WorkloadIdentityCredential", "ManagedIdentityCredential")
+_ATTEMPT = re.compile(r"^\t(\w+): (.*)$", re.MULTILINE)
+
+
+def _transport_words(exc: BaseException) -> str | None:
     from sealkit.clients.keyvault.sdk import answer_refused
     from sealkit.clients.transport import exception_chain, failed_in_transport, transport_cause
 
-    text = str(exc)
     for link in exception_chain(exc):
         if isinstance(link, answer_refused()):  # sealkit's own words: a token endpoint's answer over the limit
             return f"the credential could not get a token: {one_line(str(getattr(link, 'message', '') or link))}"
     if failed_in_transport(exc):  # words, never the library's text (it names its connection pool, host, port)
         return f"cannot reach the token endpoint: {transport_cause(exc)}"
-    if "failed to retrieve a token from the included credentials" in text:
+    return None
+
+
+def credential_message(exc: Exception, mode_flag: str = "--auth", failure: BaseException | None = None) -> str:
+    """One line for a credential's failure, with what to do about the usual one (`mode_flag` chooses another);
+    `failure` is the token request's own failure where the credential kept only its text (`sdk.last_failure`)."""
+    text = str(exc)
+    chained = "failed to retrieve a token from the included credentials" in text
+    words = _transport_words(exc)
+    if not words and failure is not None and not chained:
+        words = _transport_words(failure)
+    if words:
+        return words
+    attempts = _ATTEMPT.findall(text) if chained else []
+    if attempts and attempts[-1][0] in _REQUESTING and "unavailable" not in attempts[-1][1].lower():
+        # A member that failed, not "no credential" (an unavailable one's requests, an IMDS probe, say, may
+        # have failed before it): say which, with the failure of its token request, or in its words.
+        name, why = attempts[-1]
+        return (_transport_words(failure) if failure is not None else None) or (
+            f"the credential could not get a token: {name}: {one_line(why)}"
+        )
+    if chained:
         return (
             "no Azure credential found: DefaultAzureCredential tried the environment, workload identity, "
             "managed identity and developer sign-ins; set AZURE_TENANT_ID + AZURE_CLIENT_ID with "
@@ -219,11 +244,14 @@ class GuardedCredential:
     def get_token(self, *scopes: str, **kwargs: Any) -> AccessToken:
         from azure.core.exceptions import AzureError
 
+        from sealkit.clients.keyvault.sdk import forget_failures, last_failure
+
         self._check(scopes)
+        forget_failures()
         try:
             token: AccessToken = self.inner.get_token(*scopes, **kwargs)
         except (AzureError, ValueError) as exc:
-            raise credential_failed()(credential_message(exc, self.mode_flag)) from None
+            raise credential_failed()(credential_message(exc, self.mode_flag, last_failure())) from None
         except OSError as exc:  # the token file, gone or unreadable since it was checked
             raise self._failed(exc) from None
         return token
@@ -232,14 +260,17 @@ class GuardedCredential:
         from azure.core.credentials import AccessTokenInfo
         from azure.core.exceptions import AzureError
 
+        from sealkit.clients.keyvault.sdk import forget_failures, last_failure
+
         self._check(scopes)
+        forget_failures()
         try:
             if hasattr(self.inner, "get_token_info"):
                 info: AccessTokenInfo = self.inner.get_token_info(*scopes, options=options)
                 return info
             token = self.inner.get_token(*scopes, **dict(options or {}))
         except (AzureError, ValueError) as exc:
-            raise credential_failed()(credential_message(exc, self.mode_flag)) from None
+            raise credential_failed()(credential_message(exc, self.mode_flag, last_failure())) from None
         except OSError as exc:
             raise self._failed(exc) from None
         return AccessTokenInfo(token.token, token.expires_on)

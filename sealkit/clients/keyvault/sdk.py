@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import functools
 import json
+import threading
 import urllib.parse
 from collections.abc import Iterable, Iterator
 from typing import Any
@@ -66,15 +67,19 @@ def _transport_class(what: str, limit: int) -> type[Any]:
     class BoundedSession(requests.Session):
         def send(self, request: requests.PreparedRequest, **kwargs: Any) -> requests.Response:
             kwargs["stream"] = True
-            response = super().send(request, **kwargs)
-            timeout = kwargs.get("timeout")
-            budget = timeout[-1] if isinstance(timeout, tuple) else timeout
-            read_bounded(
-                response,
-                timeout=budget if isinstance(budget, int | float) else 30.0,
-                limit=limit,
-                too_large=lambda: answer_refused()(f"{what}'s answer is larger than {_size(limit)}"),
-            )
+            try:
+                response = super().send(request, **kwargs)
+                timeout = kwargs.get("timeout")
+                budget = timeout[-1] if isinstance(timeout, tuple) else timeout
+                read_bounded(
+                    response,
+                    timeout=budget if isinstance(budget, int | float) else 30.0,
+                    limit=limit,
+                    too_large=lambda: answer_refused()(f"{what}'s answer is larger than {_size(limit)}"),
+                )
+            except Exception as exc:
+                _failures.last = exc  # DefaultAzureCredential keeps only its members' messages: see last_failure
+                raise
             return response
 
     class BoundedTransport(RequestsTransport):  # type: ignore[misc]
@@ -91,6 +96,21 @@ def _transport_class(what: str, limit: int) -> type[Any]:
             bound_answers(session)  # after azure-core mounted its adapters (no retries), over them
 
     return BoundedTransport
+
+
+_failures = threading.local()
+
+
+def forget_failures() -> None:
+    """Start a call whose transport failure `last_failure` then tells (this thread's requests only)."""
+    _failures.last = None
+
+
+def last_failure() -> BaseException | None:
+    """The last request of this thread, through a bounded transport, that got no whole answer since
+    `forget_failures`, or None."""
+    failure: BaseException | None = getattr(_failures, "last", None)
+    return failure
 
 
 def _size(limit: int) -> str:

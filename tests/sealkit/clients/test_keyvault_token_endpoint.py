@@ -9,6 +9,7 @@ import gzip
 import json
 import time
 from collections.abc import Callable
+from pathlib import Path
 
 import pytest
 
@@ -114,8 +115,7 @@ def test_a_token_answer_over_the_cap_after_decompression_is_refused(
     """azure-identity read token answers whole, decompressed: a valid token padded to any size was taken."""
     hostile(monkeypatch, bomb)
     message = refused(credential_for(mode, keyvault_server, monkeypatch))
-    if mode != "default":  # DefaultAzureCredential's chain keeps only its members' messages (see below)
-        assert message == "the credential could not get a token: the token endpoint's answer is larger than 1 MiB"
+    assert message == "the credential could not get a token: the token endpoint's answer is larger than 1 MiB"
 
 
 @pytest.mark.parametrize("attack", [trickled_headers, trickled_body])
@@ -131,6 +131,20 @@ def test_a_trickling_token_answer_is_bounded_as_a_whole(
     body) held the token request, and the command, open as long as it liked; here for 10 s, then it answers in
     full, which the credential took before."""
     hostile(monkeypatch, attack)
-    message = refused(credential_for(mode, keyvault_server, monkeypatch))
-    if mode != "default":
-        assert message == "cannot reach the token endpoint: no answer in time"
+    assert refused(credential_for(mode, keyvault_server, monkeypatch)) == (
+        "cannot reach the token endpoint: no answer in time"
+    )
+
+
+def test_a_failing_member_of_the_default_chain_is_named_not_no_credential(
+    keyvault_server: KeyVaultServer, keyvault_env: dict[str, str], monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """DefaultAzureCredential stops at a member that fails (rather than being unavailable) and keeps only the
+    members' messages: a refused federated token, or a token endpoint that cannot be read, read as "no Azure
+    credential found ... set AZURE_TENANT_ID ...", pointing away from the endpoint or the token at fault."""
+    token = tmp_path / "token"
+    token.write_text("eyJhbGciOiJub25lIn0.e30.not-the-registered-one", encoding="utf-8")
+    monkeypatch.setenv("AZURE_FEDERATED_TOKEN_FILE", str(token))
+    message = refused(credential_for("default", keyvault_server, monkeypatch))
+    assert message.startswith("the credential could not get a token: WorkloadIdentityCredential: "), message
+    assert "AADSTS700213" in message and "not-the-registered-one" not in message
