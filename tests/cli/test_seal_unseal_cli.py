@@ -251,3 +251,23 @@ def test_unseal_refuses_a_key_backup_whose_tls_crt_is_another_keys(
         f"{keys} document 1 item 1 (sealed-secrets-keyabc)\n"
     )
     assert not out.exists()
+
+
+@pytest.mark.parametrize(
+    ("args", "where"),
+    [
+        (["--private-key", "-"], "-f and --private-key"),
+        (["--private-key", "-", "-f", "-"], "-f and --private-key"),
+        (["--private-key", "-,-", "-f", "sealed.yaml"], "--private-key twice"),
+    ],
+)
+def test_stdin_given_for_two_inputs_is_refused_naming_them(
+    key_files: list[tuple[Path, Path]], tmp_path: Path, monkeypatch: pytest.MonkeyPatch, args: list[str], where: str
+) -> None:
+    """The first read took all of stdin and the second found nothing: `no SealedSecret in the input: stdin`
+    about a stream that held one (or `no private key found`). Refused before anything is read."""
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "sealed.yaml").write_text("kind: SealedSecret\n")
+    result = run("unseal", *args, input=key_files[2][0].read_text())
+    assert result.exit_code == 2
+    assert result.output == f"error: stdin can be read once: give all but one of these as files: {where}\n"

@@ -273,10 +273,11 @@ class Run:
     def _recovery_unseal(self, fmt: str) -> None:
         if not self.private_keys:
             raise InputError("no private keys: give --recovery-private-key FILE[,FILE...]", where="--recovery-unseal")
-        io.refuse_plaintext_over(
-            self.output_path,
-            [(self.input_path, "-f"), *((path, "--recovery-private-key") for path in self.private_keys)],
-        )
+        from sealkit_cli.commands.unseal import refuse_stdin_twice
+
+        inputs = [(self.input_path, "-f"), *((path, "--recovery-private-key") for path in self.private_keys)]
+        refuse_stdin_twice(inputs)
+        io.refuse_plaintext_over(self.output_path, inputs)
         ring = KeyRing()
         for path in self.private_keys:
             data, source = io.read_input(path)

@@ -24,6 +24,16 @@ OLD_INPUT_SPELLING = (
 )
 
 
+def refuse_stdin_twice(inputs: list[tuple[str, str]]) -> None:
+    """stdin (`-`) given for two inputs (`--private-key -` and no -f): the first read takes it all and the second
+    finds nothing, which read as "no SealedSecret in the input" or "no private key found" about a stream that
+    held them. Refused naming both flags, before anything is read."""
+    flags = [flag for path, flag in inputs if path == "-"]
+    if len(flags) > 1:
+        named = " and ".join(dict.fromkeys(flags)) if len(set(flags)) > 1 else f"{flags[0]} twice"
+        raise InputError("stdin can be read once: give all but one of these as files", where=named)
+
+
 def load_keyring(given: tuple[Any, ...], flag: str = "--private-key", vault: dict[str, Any] | None = None) -> KeyRing:
     """Every key of the files given; wrapped ones are unwrapped through the vault (`vault`: the vault options;
     commands without them say that a wrapped key needs vault access)."""
@@ -88,9 +98,9 @@ def unseal(
     if old_input_path is not None:
         warn(OLD_INPUT_SPELLING)
         input_path = old_input_path
-    io.refuse_plaintext_over(
-        output_path, [(input_path, "-f"), *((path, "--private-key") for path in flatten(private_keys))]
-    )
+    inputs = [(input_path, "-f"), *((path, "--private-key") for path in flatten(private_keys))]
+    refuse_stdin_twice(inputs)
+    io.refuse_plaintext_over(output_path, inputs)
     ring = load_keyring(private_keys, vault=vault)
     data, source = io.read_input(input_path)
     documents = load_documents(data, source)

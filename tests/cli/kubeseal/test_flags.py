@@ -531,3 +531,11 @@ def test_recovery_unseal_refuses_a_key_file_whose_certificate_is_another_keys(wo
     result = ks("--recovery-unseal", "--recovery-private-key", "crossed.pem", "-f", "sealed.json")
     assert result.exit_code == 2
     assert result.output == "error: the certificate is another key's, not the private key's: crossed.pem\n"
+
+
+def test_recovery_unseal_refuses_stdin_for_both_keys_and_input(work: Path) -> None:
+    result = ks("--recovery-unseal", "--recovery-private-key", "-", input=(work / "key.pem").read_text())
+    assert result.exit_code == 2
+    assert result.output == (
+        "error: stdin can be read once: give all but one of these as files: -f and --recovery-private-key\n"
+    )
