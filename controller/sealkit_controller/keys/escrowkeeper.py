@@ -19,7 +19,6 @@ into a key Secret. All writes go through `KeyWrites`.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -36,7 +35,7 @@ from sealkit.wrapping.envelope import KekError, WrappedKey
 from sealkit.wrapping.keysecret import held_wrapped
 from sealkit_controller.keys.keystore import KeyStore
 from sealkit_controller.keys.writes import KeyWrites
-from sealkit_controller.plumbing.background import BackgroundLoop
+from sealkit_controller.plumbing.background import BackgroundLoop, woken
 from sealkit_controller.plumbing.events import WARNING, EventRecorder
 from sealkit_controller.plumbing.pool import Run
 from sealkit_controller.plumbing.workqueue import log_unexpected
@@ -280,11 +279,7 @@ class EscrowKeeper:
                 self.failures += 1
                 wait = self._backoff.delay(self.failures)
                 log_unexpected(f"key escrow of cluster {self.target.cluster}", exc)
-            # Not asyncio.wait_for: on Python 3.11 it drops a cancel (stop()) that meets a wake-up, and the
-            # loop then waits on for up to an hour, with stop() waiting for it.
-            with contextlib.suppress(TimeoutError):
-                async with asyncio.timeout(wait):
-                    await self._wake.wait()
+            await woken(self._wake, wait)
 
     async def _failed(self, key: PrivateKey, exc: EscrowError) -> None:
         """Count the failure; the first one for this key also becomes a Warning event on its Secret."""

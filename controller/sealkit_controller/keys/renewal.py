@@ -27,7 +27,6 @@ Making a key (`generate`), in order, each step fail-closed:
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import dataclasses
 import datetime as dt
 import logging
@@ -61,7 +60,7 @@ from sealkit_controller.keys.kekreport import ESCROW, WRAP, KekReport, KeyMetric
 from sealkit_controller.keys.keystore import KeyStore, key_due
 from sealkit_controller.keys.unwrapper import WrappedKeyLoader
 from sealkit_controller.keys.writes import KeyWrites
-from sealkit_controller.plumbing.background import BackgroundLoop
+from sealkit_controller.plumbing.background import BackgroundLoop, woken
 from sealkit_controller.plumbing.pool import Run
 from sealkit_controller.plumbing.workqueue import log_unexpected
 from sealkit_controller.settings import Settings
@@ -425,11 +424,7 @@ class KeyManager:
                 self.failures += 1
                 wait = self._backoff.delay(self.failures + 1)
                 log_unexpected(f"renewing the sealing key in namespace {self._settings.namespace}", exc)
-            # Not asyncio.wait_for: on Python 3.11 it drops a cancel (stop()) that meets a wake-up, and the
-            # loop then waits on for up to an hour, with stop() waiting for it.
-            with contextlib.suppress(TimeoutError):
-                async with asyncio.timeout(wait):
-                    await self._wake.wait()
+            await woken(self._wake, wait)
 
 
 def _fingerprints(secret: Mapping[str, Any]) -> set[str]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from collections.abc import Callable, Coroutine
 from typing import Any
 
@@ -43,3 +44,14 @@ class BackgroundLoop:
         if caller is not None and caller.cancelling() > pending:
             # The loop swallowed the cancellation and ended normally: asyncio then drops the caller's too.
             raise asyncio.CancelledError
+
+
+async def woken(wake: asyncio.Event, seconds: float) -> None:
+    """Wait until `wake` is set or `seconds` have passed, whichever comes first (a background loop's pause).
+
+    Not asyncio.wait_for: on Python 3.11 it drops a cancel (the loop's stop()) that meets a wake-up, and the loop
+    then waits on for up to an hour, with stop() waiting for it.
+    """
+    with contextlib.suppress(TimeoutError):
+        async with asyncio.timeout(seconds):
+            await wake.wait()
