@@ -2,7 +2,8 @@
 
 Inside a git work tree a directory's files are what git tracks plus what is staged (`git
 ls-files --cached`), so ignored build output and local scratch files are not read; a directory
-that git ignores (a `rendered/` folder named on purpose) is walked instead.
+that git ignores (a `rendered/` folder named on purpose) is walked instead. A git submodule is read
+through its own git (one not checked out is SK007).
 Outside git, or with `all_files`, directories are walked (VCS metadata folders skipped; without
 `all_files` also virtualenvs, `node_modules` and caches). Files named on the command line are
 always read; a pipe named there (`sealkit lint <(kustomize build overlay)`, /dev/stdin) is read as
@@ -169,9 +170,9 @@ def _entry_kind(entry: os.DirEntry[str]) -> str:
 
 
 def _kind(path: Path) -> str:
-    """ "file" (lint reads it), "link", "gone" (a file git tracks that is gone from the work tree) or "other"
-    (a special file). One that cannot be looked up (no permission, a name too long) counts as a file: its read
-    then says why (SK007), never a file skipped without a word."""
+    """ "file" (lint reads it), "link", "dir" (in a git listing: a submodule), "gone" (a file git tracks that is
+    gone from the work tree) or "other" (a special file). One that cannot be looked up (no permission, a name
+    too long) counts as a file: its read then says why (SK007), never a file skipped without a word."""
     try:
         mode = path.lstat().st_mode
     except (FileNotFoundError, NotADirectoryError):
@@ -180,6 +181,8 @@ def _kind(path: Path) -> str:
         return "file"
     if stat.S_ISREG(mode):
         return "file"
+    if stat.S_ISDIR(mode):
+        return "dir"
     return "link" if stat.S_ISLNK(mode) else "other"
 
 
@@ -244,6 +247,8 @@ class _Links:
                     walked.append(name)
                 elif kind == "link":
                     links.append((name, True))
+                elif kind == "dir":
+                    self._submodule(path / name)
                 else:
                     self.found.skipped += 1
         if self._covered is not None:
@@ -261,6 +266,17 @@ class _Links:
         self.listings.append((path, files, by_git))
         if self._covered is not None:
             self._cover(path, files, by_git)
+
+    def _submodule(self, path: Path) -> None:
+        """A directory git lists is a submodule (a gitlink): Flux clones it with `recurseSubmodules`, and it is
+        the repo's as much as any file. Checked out, what it tracks is read; not checked out, it is SK007 naming
+        it (lint cannot tell what it holds)."""
+        names = _git_files(path) if (path / ".git").exists() else None
+        if names is None:
+            self.found.sources.append(Source(str(path), path, unreadable="a git submodule that is not checked out"))
+            return
+        self.found.listed.append((os.path.normpath(os.path.abspath(path)), True))  # noqa: PTH100
+        self.add_listing(path, names, True)
 
     def _cover(self, path: Path, files: list[str], by_git: bool) -> None:
         assert self._covered is not None

@@ -139,3 +139,26 @@ def test_any_links_between_directories_read_each_real_file_once(tmp_path_factory
         grew = not more <= reachable
         reachable |= more
     assert set(real) == {os.path.realpath(dirs[i] / f"f{i}.yaml") for i in reachable}
+
+
+def test_a_git_submodule_is_read_and_one_not_checked_out_is_an_error(tmp_path: Path) -> None:
+    """git lists a submodule as one entry (a gitlink, a directory in the work tree): it was counted as not
+    applicable, and a plaintext Secret in it (Flux deploys it with recurseSubmodules) went through."""
+    sub = tmp_path / "sub"
+    sub.mkdir()
+    (sub / "secret.yaml").write_text(PLAIN)
+    git(sub, "init", "-q")
+    git(sub, "add", ".")
+    git(sub, "commit", "-qm", "init")
+    top = tmp_path / "top"
+    top.mkdir()
+    git(top, "init", "-q")
+    git(top, "-c", "protocol.file.allow=always", "submodule", "add", "-q", str(sub), "apps")
+    git(top, "commit", "-qm", "init")
+    assert findings(top, top) == {("apps/secret.yaml", "SK101")}
+    clone = tmp_path / "clone"
+    git(tmp_path, "clone", "-q", str(top), str(clone))  # without --recurse-submodules: apps/ is empty
+    report = lint([clone], LintConfig(root=clone))
+    assert [(Path(f.path).name, f.rule.id, f.message) for f in report.findings] == [
+        ("apps", "SK007", "directory cannot be read (a git submodule that is not checked out): its files not checked")
+    ]
