@@ -467,3 +467,39 @@ def test_a_file_reached_through_a_link_too_is_verified_and_reencrypted_once(
     assert "4 SealedSecrets in 3 files: 4 re-encrypted, 0 failed" in done.output
     assert (a / "current.yaml").is_symlink() and (repo / "apps" / "b" / "a-copy.yaml").is_symlink()
     assert run("verify", "--private-key", str(other_key), str(repo)).exit_code == 0
+
+
+@pytest.mark.parametrize(
+    ("command", "args", "message"),
+    [
+        ("verify", ["--private-key", "{missing}"], "no such file: {missing}"),
+        (
+            "verify",
+            ["--private-key", "{crossed}"],
+            "the certificate is another key's, not the private key's: {crossed}",
+        ),
+        ("reencrypt", ["--private-key", "{missing}", "--cert", "{cert}"], "no such file: {missing}"),
+        ("reencrypt", ["--private-key", "{key}", "--cert", "{missing}"], "no such file: {missing}"),
+        (
+            "reencrypt",
+            ["--private-key", "{key}"],
+            "offline re-encryption needs --cert FILE|URL for the key to seal for: --cert",
+        ),
+    ],
+)
+def test_keys_and_cert_are_read_with_allow_empty_and_nothing_to_check(
+    tmp_path: Path, key_files: list[tuple[Path, Path]], command: str, args: list[str], message: str
+) -> None:
+    """`--allow-empty` over a tree without SealedSecrets said all was well without reading --private-key or
+    --cert at all: a key file that is not there (a CI variable's typo) passed until the first SealedSecret."""
+    (key, cert), (_, other_cert) = key_files[0], key_files[1]
+    crossed = tmp_path / "crossed.pem"
+    crossed.write_text(key.read_text() + other_cert.read_text())
+    (tmp_path / "empty").mkdir()
+    names = {"missing": str(tmp_path / "absent.pem"), "crossed": str(crossed), "key": str(key), "cert": str(cert)}
+    result = run(command, "--allow-empty", *(a.format(**names) for a in args), str(tmp_path / "empty"))
+    assert result.exit_code == 2
+    assert result.output == f"error: {message.format(**names)}\n"
+    with_cert = ["--cert", str(cert)] if command == "reencrypt" else []
+    fine = run(command, "--allow-empty", "--private-key", str(key), *with_cert, str(tmp_path / "empty"))
+    assert fine.exit_code == 0, fine.output

@@ -107,12 +107,12 @@ def _run(
     """
     cluster: ClusterOptions = options["cluster"]
     work = bulk.plan(options["paths"], allow_empty=options["allow_empty"], in_place=rewrite)
+    proxy: ControllerProxy | None = None
+    if options["private_keys"]:  # read with nothing to check too: a key file or --cert given is never passed over
+        check = offline(load_keyring(options["private_keys"]), cluster)
     if not work.total:
         bulk.exit_with(bulk.Report(options["fmt"], verb).finish([]))
-    proxy: ControllerProxy | None = None
-    if options["private_keys"]:
-        check = offline(load_keyring(options["private_keys"]), cluster)
-    else:
+    if not options["private_keys"]:
         bulk.announce_controller_run(work.total, options["rate"])
         proxy = ControllerProxy(cluster).configure().require_controller()
         check = online(proxy, RateLimitedCaller(options["rate"]))
