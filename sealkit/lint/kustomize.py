@@ -12,8 +12,9 @@ files it names whatever their extension. Checked here, reported where the text i
   names (Helm values for a HelmRelease's `valuesFrom`, say) is one (SK101, SK102), as in a ConfigMap's string.
 - `helmCharts[].valuesInline`: Helm values, like a HelmRelease's (SK502, SK503).
 
-`referenced_files` names the files kustomize reads as manifests (resources, patch files), so a Secret in
-`secret.txt` listed under `resources` is parsed as YAML, as kustomize parses it.
+`referenced_files` names the files kustomize reads as manifests (resources, patch files) or as Helm values
+(`helmCharts` `valuesFile`/`additionalValuesFiles`), so a Secret in `secret.txt` listed under `resources`, or
+in a chart's `extraObjects` in `values.txt`, is parsed as YAML, as kustomize parses it.
 """
 
 from __future__ import annotations
@@ -25,7 +26,7 @@ from typing import Any
 
 import yaml
 
-from sealkit.lint import catalog, dotenv, embedded, literals, loader, secrets
+from sealkit.lint import catalog, dotenv, embedded, kustomize_paths, literals, loader, secrets
 from sealkit.lint.generators import KustomizationFiles
 from sealkit.lint.loader import Manifest, decode
 from sealkit.lint.model import Hit
@@ -64,6 +65,9 @@ def referenced_files(obj: Mapping[str, Any]) -> Iterator[str]:
         for entry in _list(obj.get(field)):
             if isinstance(entry, Mapping) and isinstance(entry.get("path"), str) and entry["path"].strip():
                 yield entry["path"].strip()
+    for _, _, path in kustomize_paths.values_files(obj):  # Helm values, parsed as YAML whatever their names
+        if not kustomize_paths.is_remote(path):
+            yield path
 
 
 def _target_kind(entry: Mapping[str, Any]) -> str:

@@ -2,8 +2,8 @@
 
 Every path a kustomization names (`resources`, the deprecated `bases`, `components`, patch files,
 `secretGenerator`/`configMapGenerator` `files` and `envs`, `crds`, `configurations`, `replacements`,
-`transformers`/`generators`/`validators`, `openapi.path`) is either read by this run or reported at the
-entry's line in the kustomization:
+`transformers`/`generators`/`validators`, `openapi.path`, `helmCharts` `valuesFile`/`additionalValuesFiles`)
+is either read by this run or reported at the entry's line in the kustomization:
 
 - SK010 (error): nothing is there, a directory under `resources`/`bases`/`components` holds no
   kustomization file (or more than one), a component is a file, or the file is not committed (inside a
@@ -79,6 +79,7 @@ class Entry:
     where: YamlPath
     value: str
     kind: str
+    remote_ok: bool = False  # a file kustomize may also fetch (a Helm values file's URL)
 
 
 def entries(obj: Mapping[str, Any]) -> Iterator[Entry]:
@@ -109,6 +110,22 @@ def entries(obj: Mapping[str, Any]) -> Iterator[Entry]:
         for i, entry in enumerate(_list(obj.get(generator))):
             if isinstance(entry, Mapping):
                 yield from _generator_files(generator, i, entry)
+    for name, where, value in values_files(obj):
+        yield Entry(f"helmCharts {name}", where, value, FILE, remote_ok=True)
+
+
+def values_files(obj: Mapping[str, Any]) -> Iterator[tuple[str, YamlPath, str]]:
+    """(field, YAML path, path as written) of every Helm values file a kustomization's `helmCharts` name:
+    `valuesFile` and `additionalValuesFiles`, merged into the chart's values as `valuesInline` is."""
+    for i, chart in enumerate(_list(obj.get("helmCharts"))):
+        if not isinstance(chart, Mapping):
+            continue
+        single = chart.get("valuesFile")
+        if isinstance(single, str) and single.strip():
+            yield "valuesFile", ("helmCharts", i, "valuesFile"), single.strip()
+        for j, extra in enumerate(_list(chart.get("additionalValuesFiles"))):
+            if isinstance(extra, str) and extra.strip():
+                yield "additionalValuesFiles", ("helmCharts", i, "additionalValuesFiles", j), extra.strip()
 
 
 def _generator_files(generator: str, i: int, entry: Mapping[str, Any]) -> Iterator[Entry]:
@@ -199,7 +216,7 @@ class PathCheck:
     def _entry(self, directory: str, entry: Entry) -> tuple[Found | None, str | None]:
         """The finding for one entry, if any, and the kustomization directory it names (for cycles)."""
         scope, value = self.scope, entry.value
-        if entry.kind != FILE and is_remote(value):
+        if (entry.kind != FILE or entry.remote_ok) and is_remote(value):
             return (catalog.KUSTOMIZE_NOT_FOLLOWED, " is a remote resource: not fetched, not checked"), None
         if os.path.isabs(value):  # noqa: PTH117
             why = " is an absolute path: Flux builds the repo where it checks it out, so it is not there"

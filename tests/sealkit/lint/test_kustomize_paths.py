@@ -221,3 +221,22 @@ def test_remote_shapes() -> None:
     local = ["base", "../base", "base.d/x.yaml", "./github/app"]
     assert all(kustomize_paths.is_remote(r) for r in remote)
     assert not any(kustomize_paths.is_remote(p) for p in local)
+
+
+def test_helm_chart_values_files_are_followed_or_reported(tmp_path: Path) -> None:
+    """kustomize's helm inflator merges `valuesFile` and `additionalValuesFiles` into the chart's values: one
+    missing or outside the repo was not looked at, and one named like `web-values.txt` was read for keys only."""
+    write(tmp_path, {"outside-values.yaml": "a: 1\n"})
+    root = write(tmp_path / "repo", {
+        "app/kustomization.yaml": K + "helmCharts:\n  - name: web\n    valuesFile: web-values.txt\n"
+        "    additionalValuesFiles:\n      - ../../outside-values.yaml\n      - missing.yaml\n"
+        "      - https://example.com/values.yaml\n",
+        "app/web-values.txt": "extraObjects:\n  - apiVersion: v1\n    kind: Secret\n    metadata: {name: db}\n"
+        "    stringData: {password: not-a-real-value}\n",
+    })  # fmt: skip
+    assert found(run(root), root) == {
+        ("app/kustomization.yaml", 7, "SK011"),
+        ("app/kustomization.yaml", 8, "SK010"),
+        ("app/kustomization.yaml", 9, "SK012"),
+        ("app/web-values.txt", 5, "SK101"),
+    }
