@@ -400,3 +400,38 @@ def test_a_pem_block_over_64_kib_and_a_truncated_block_are_refused(small_key: rs
         KeyMaterialError, match=r"^tls.key: a PEM block has no END line .*: keys.yaml document 1 \(k\)$"
     ):
         load_private_keys(yaml.safe_dump(truncated).encode(), "keys.yaml")
+
+
+PEM_PIECES = st.sampled_from(
+    [
+        "-----BEGIN RSA PRIVATE KEY-----\n",
+        "-----END RSA PRIVATE KEY-----\n",
+        "-----BEGIN PRIVATE KEY-----\n",
+        "-----END PRIVATE KEY-----\n",
+        "-----BEGIN CERTIFICATE-----\n",
+        "-----END CERTIFICATE-----\n",
+        "-----BEGIN ",
+        "-----",
+        "MIIBOgIBAAJBAKj34GkxFhD90vcNLYLInFEX6Ppy1tPf9Cnzj4p4WGeKLs1Pt8Qu\n",
+        "AAAA\n",
+        "Proc-Type: 4,ENCRYPTED\n",
+        "Bag Attributes\n",
+        "\r\n",
+        "kind: Secret\n",
+        "\ufeff",
+    ]
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(pieces=st.lists(PEM_PIECES, max_size=40), secret=st.booleans())
+def test_any_pem_like_text_is_a_key_or_one_key_material_error(pieces: list[str], secret: bool) -> None:
+    """Whatever mix of markers and bodies a key file or tls.key holds: keys, or KeyMaterialError naming where,
+    never another exception (a traceback) and never the text itself in the message."""
+    text = "".join(pieces)
+    data = yaml.safe_dump(key_secret(text, text, "k")).encode() if secret else text.encode()
+    try:
+        load_private_keys(data, "keys.pem", check_certificates=True)
+    except KeyMaterialError as exc:
+        assert "keys.pem" in str(exc)
+        assert "MIIBOgIBAAJBAKj34G" not in str(exc)
