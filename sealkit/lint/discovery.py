@@ -50,6 +50,7 @@ class Source:
     unreadable: str | None = None  # a directory that could not be listed: why (its files were not found)
     link: str | None = None  # a symbolic link lint cannot follow: why (what it leads to was not checked)
     stream: bool = False  # a pipe, device or /dev/stdin named on the command line: YAML, as stdin is
+    config: bool = False  # named as lint's config (.sealkit-lint.yaml): not linted, but still checked for keys
 
     def read(self, limit: int | None = None) -> bytes | Hit:
         """The whole input, or the finding that says why it cannot be read whole."""
@@ -70,7 +71,7 @@ class Source:
 @dataclass
 class Discovery:
     sources: list[Source] = field(default_factory=list)
-    skipped: int = 0  # not applicable: symlinks, special files, the lint config, tracked but deleted
+    skipped: int = 0  # not applicable: links to what is read anyway, special files, tracked but deleted
     git: bool = False  # at least one directory was listed by git
     # The directories listed (absolute, normalised, symlinks kept) and whether git listed them (only what it
     # tracks or has staged is read there), and where the repo ends for what a kustomization names: a git
@@ -258,11 +259,8 @@ class _Links:
         self.pending.extend((path / n, g) for n, g in links)
         for name in sorted(walked):
             full = path / name
-            if full.name in CONFIG_NAMES:
-                self.found.skipped += 1
-                continue
             files.append(name)
-            self.found.sources.append(Source(str(full), full))
+            self.found.sources.append(Source(str(full), full, config=full.name in CONFIG_NAMES))
         self.listings.append((path, files, by_git))
         if self._covered is not None:
             self._cover(path, files, by_git)
@@ -330,11 +328,8 @@ class _Links:
             self.found.skipped += 1  # read where it lives (or a link to a special file: not applicable)
             return
         if not is_dir:
-            if link.name in CONFIG_NAMES:
-                self.found.skipped += 1
-                return
             self._real_files.add(real)
-            self.found.sources.append(Source(str(link), link))
+            self.found.sources.append(Source(str(link), link, config=link.name in CONFIG_NAMES))
             return
         names = _git_files(Path(real)) if by_git else None
         self.found.listed.append((os.path.normpath(os.path.abspath(link)), names is not None))  # noqa: PTH100

@@ -175,7 +175,7 @@ class Scanner:
         pending: list[Source] = []
         ignored: set[str] = set()
         for source in sources:
-            if self.config.ignores_file(self._rel(source.display)):
+            if source.config or self.config.ignores_file(self._rel(source.display)):
                 self.report.skipped += 1
                 self._guarded(source, partial(self._keys_only, source))
                 if source.path is not None:

@@ -129,3 +129,24 @@ def test_a_failing_check_is_a_finding_and_the_run_goes_on(tmp_path: Path, monkey
         ("b.yaml", "SK101"),
     ]
     assert all("boom" not in f.message for f in report.findings)
+
+
+def test_a_private_key_in_a_lint_config_is_still_found(tmp_path: Path) -> None:
+    """Any file named .sealkit-lint.yaml was counted as not applicable and never read: a private key committed
+    in one (the config in use, or one in a subdirectory) went unreported, while SK104 is never ignored."""
+    from cryptography.hazmat.primitives import serialization as ser
+    from cryptography.hazmat.primitives.asymmetric import ec
+
+    pem = ec.generate_private_key(ec.SECP256R1()).private_bytes(
+        ser.Encoding.PEM, ser.PrivateFormat.PKCS8, ser.NoEncryption()
+    )
+    commented = b"".join(b"# " + line + b"\n" for line in pem.splitlines())
+    (tmp_path / ".sealkit-lint.yaml").write_bytes(b"fail-on: error\n" + commented)
+    (tmp_path / "apps").mkdir()
+    (tmp_path / "apps" / ".sealkit-lint.yml").write_bytes(pem + PLAIN.encode())
+    report = lint([tmp_path], LintConfig(root=tmp_path), all_files=True)
+    assert sorted((Path(f.path).relative_to(tmp_path).as_posix(), f.rule.id) for f in report.findings) == [
+        (".sealkit-lint.yaml", "SK104"),
+        ("apps/.sealkit-lint.yml", "SK104"),
+    ]
+    assert report.skipped == 2 and report.files == 0
