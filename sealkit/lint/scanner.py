@@ -52,6 +52,9 @@ JSON_SUFFIXES = (".json",)
 KUSTOMIZATION_NAMES = kustomize_paths.KUSTOMIZATION_NAMES
 
 
+LFS_POINTER = b"version https://git-lfs.github.com/spec/"  # how every Git LFS pointer file begins
+
+
 def file_kind(name: str) -> str:
     """How a file is parsed beyond the key-material scan: yaml, json, env, or other (keys only)."""
     lower = name.lower()
@@ -281,6 +284,11 @@ class Scanner:
         display = source.display
         if isinstance(data, Hit):
             self._emit(display, data)
+            return
+        if data.startswith(LFS_POINTER):  # what git commits is a pointer; the content lives in LFS storage
+            why = "is a Git LFS pointer: its content is not in the work tree (git lfs pull), not checked"
+            self._emit(display, Hit(catalog.FILE_UNREADABLE, 1, why, "Fetch the content (git lfs pull) and lint "
+                                    "again, or commit the file to git itself."))  # fmt: skip
             return
         for key in keymaterial.find_keys(data):
             self._emit(display, Hit(catalog.PRIVATE_KEY, key.line, f"{key.what} is committed in this file"))

@@ -150,3 +150,20 @@ def test_a_private_key_in_a_lint_config_is_still_found(tmp_path: Path) -> None:
         ("apps/.sealkit-lint.yml", "SK104"),
     ]
     assert report.skipped == 2 and report.files == 0
+
+
+def test_a_git_lfs_pointer_is_an_error_not_a_clean_file(tmp_path: Path) -> None:
+    """A manifest kept in Git LFS, checked out without its content (no git-lfs in CI), is a three-line pointer:
+    it read as a YAML string and the run passed, with the Secret it stands for never seen."""
+    pointer = (
+        "version https://git-lfs.github.com/spec/v1\n"
+        "oid sha256:4d7a214614ab2935c943f9e0ff69d22eadbb8f32b1258daaa5e2ca24d17e2393\nsize 1234\n"
+    )
+    (tmp_path / "secret.yaml").write_text(pointer)
+    (tmp_path / "values.bin").write_text(pointer)
+    report = lint([tmp_path], LintConfig(root=tmp_path), all_files=True)
+    assert sorted((Path(f.path).name, f.rule.id) for f in report.findings) == [
+        ("secret.yaml", "SK007"),
+        ("values.bin", "SK007"),
+    ]
+    assert "Git LFS pointer" in report.findings[0].message
