@@ -41,8 +41,11 @@ def may_hold_secret(data: bytes) -> bool:
 
 
 def _may_hold_secret(text: str) -> bool:
-    """A string that could hold a Secret's YAML or JSON (cheap to ask of every string)."""
-    return "Secret" in text and "kind" in text and "ata" in text and ("\n" in text or "{" in text)
+    """A string that could hold a Secret's YAML or JSON (cheap to ask of every string); one with escapes
+    (`"Secr\\u0065t"` in JSON, `\\x65` in a double-quoted YAML string) could spell anything."""
+    if "\n" not in text and "{" not in text:
+        return False
+    return "\\" in text or ("Secret" in text and "kind" in text and "ata" in text)
 
 
 def _dotted(path: YamlPath) -> str:
@@ -123,7 +126,7 @@ def embedded_hits(
 
 
 def _says(value: Any) -> bool:
-    return isinstance(value, str) and "Secret" in value
+    return isinstance(value, str) and ("Secret" in value or "\\" in value)
 
 
 def secret_api_version(value: Mapping[str, Any]) -> bool:
@@ -148,7 +151,7 @@ def text_hits(text: str, where: str, depth: int = 1) -> Iterator[Hit]:
     """SK101/SK102 for every Secret in a text that is YAML (or JSON), at its lines in the text: a manifest of
     its own or nested in a document (chart values held in a ConfigMap, `extraObjects`). `where` says where the
     text is; `depth`: how many strings deep it is already. A text that is not YAML holds none."""
-    if not _may_hold_secret(text) and "\\" not in text:
+    if not _may_hold_secret(text):
         return
     loaded = loader.load_text(text)
     for manifest in loaded.manifests:

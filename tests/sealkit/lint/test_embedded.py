@@ -133,3 +133,16 @@ def test_a_secret_in_chart_values_held_by_a_configmap_names_the_configmap() -> N
             "extraObjects[0] of a string at ConfigMap web-values data.values.yaml)",
         )
     ]
+
+
+def test_a_secret_spelt_with_escapes_inside_a_string_is_found() -> None:
+    """A JSON manifest in a ConfigMap string (single-quoted: YAML leaves its escapes to the JSON reader) with
+    `Secr\\u0065t`: kubectl and Helm read a Secret, lint passed the string over as not saying "Secret"."""
+    configmap = (
+        "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: m}\ndata:\n"
+        '  all.json: \'{"apiVersion": "v1", "kind": "Secr\\u0065t", "metadata": {"name": "a"}, '
+        '"stringD\\u0061ta": {"k": "v"}}\'\n'
+    )
+    assert [(line, rule) for line, rule, _ in findings(configmap)] == [(5, "SK101")]
+    path = 'apiVersion: v1\nkind: ConfigMap\nmetadata: {name: m}\ndata:\n  dir: \'{"path": "C:\\\\temp"}\'\n'
+    assert findings(path) == []
