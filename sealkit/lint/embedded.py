@@ -5,7 +5,8 @@ mappings or as strings holding YAML; a Flux HelmRelease carries those values, a 
 `helmCharts` carries `valuesInline`, a ConfigMap or a CRD can carry a manifest in a string. Helm
 renders each into a Secret with the same plaintext. So every mapping below a document's top that
 says `kind: Secret` (core group, or no apiVersion) gets the Secret rules (SK101, SK102), and so does
-each Secret in a string that holds YAML saying `kind: Secret` (strings in strings, two levels deep).
+each Secret in a string that holds YAML saying `kind: Secret` (strings in strings, three levels deep; a
+string deeper still that holds YAML is SK005, never passed over).
 
 Left to the rules that already read them: the document itself and the items of a List (objects in
 their own right), the patches of kustomizations, Flux Kustomizations and HelmRelease post-renderers
@@ -22,7 +23,7 @@ from typing import Any
 import yaml
 
 from sealkit.bitnami import LAST_APPLIED_ANNOTATIONS
-from sealkit.lint import loader, secrets
+from sealkit.lint import catalog, loader, secrets
 from sealkit.lint.loader import Manifest
 from sealkit.lint.model import Hit
 
@@ -31,7 +32,8 @@ YamlPath = tuple[str | int, ...]
 PATCH_FIELDS = frozenset({"patches", "patchesStrategicMerge", "patchesJson6902"})
 _PATCH_HOLDERS = frozenset({"Kustomization", "Component", "HelmRelease"})
 _SKIPPED_STRINGS = frozenset(LAST_APPLIED_ANNOTATIONS)
-MAX_STRING_DEPTH = 2  # a manifest in a string in a string: as deep as anything real goes
+MAX_STRING_DEPTH = 3  # a manifest in a string in a string (in a string): deeper ones are SK005, not read
+DEEP_FIX = "Hold the manifest fewer strings deep (a values file, not a string in a string), or lint what is rendered."
 
 
 def may_hold_secret(data: bytes) -> bool:
@@ -105,8 +107,14 @@ def embedded_hits(
     while stack:  # only collections and strings that say "Secret" are visited
         value, link = stack.pop()
         if isinstance(value, str):
-            if depth < MAX_STRING_DEPTH and _may_hold_secret(value):
+            if not _may_hold_secret(value):
+                continue
+            if depth < MAX_STRING_DEPTH:
                 yield from _string_hits(document, node, _path(link), value, depth, within)
+            elif _structured(value):  # YAML that may hold a Secret, too deep to look into
+                where = f"a string at {_where(document, _path(link), within)}"
+                why = f"is YAML {depth + 1} strings deep (at most {MAX_STRING_DEPTH}): no Secret in it was looked for"
+                yield Hit(catalog.YAML_BOMB, loader.node_line(node, _path(link)), f"{where} {why}", DEEP_FIX)
             continue
         if isinstance(value, list):
             stack.extend((c, (link, i)) for i, c in enumerate(value) if isinstance(c, dict | list) or _says(c))
@@ -123,6 +131,11 @@ def embedded_hits(
             for k, c in value.items()
             if (isinstance(c, dict | list) or _says(c)) and k not in skipped
         )
+
+
+def _structured(text: str) -> bool:
+    """Whether a string is YAML holding a mapping or a list (plain text is a YAML string too)."""
+    return any(isinstance(obj, dict | list) for obj, _ in loader.load_text(text).documents)
 
 
 def _says(value: Any) -> bool:

@@ -146,3 +146,20 @@ def test_a_secret_spelt_with_escapes_inside_a_string_is_found() -> None:
     assert [(line, rule) for line, rule, _ in findings(configmap)] == [(5, "SK101")]
     path = 'apiVersion: v1\nkind: ConfigMap\nmetadata: {name: m}\ndata:\n  dir: \'{"path": "C:\\\\temp"}\'\n'
     assert findings(path) == []
+
+
+def test_a_manifest_nested_deeper_than_lint_looks_is_an_error() -> None:
+    """Three strings deep is read; a fourth level holding YAML was passed over in silence (two levels were read,
+    a third was not), now SK005. Plain text that deep is only text."""
+    secret = json.dumps({"apiVersion": "v1", "kind": "Secret", "metadata": {"name": "deep"}, "stringData": {"k": "v"}})
+
+    def configmap(levels: int, inner: str = secret) -> str:
+        for _ in range(levels):
+            inner = json.dumps({"inner": inner})
+        obj = {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "c"}, "data": {"x": inner}}
+        return yaml.safe_dump(obj)
+
+    assert [rule for _, rule, _ in findings(configmap(2))] == ["SK101"]  # three strings: data.x, inner, inner
+    ((_, rule, message),) = findings(configmap(3))
+    assert rule == "SK005" and "is YAML 4 strings deep (at most 3): no Secret in it was looked for" in message
+    assert findings(configmap(3, "plain\\ntext with a \\\\ backslash")) == []
