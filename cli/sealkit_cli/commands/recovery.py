@@ -3,7 +3,10 @@
 Offline (no cluster): every escrowed key of --cluster-name not disabled is read from --vault (wrapped ones are
 unwrapped through their KEK, with the same credential), and every SealedSecret under PATHS is tried against
 them (the whole unseal, as the controller does it). Exit 0: all unseal. Exit 1: some would be lost (each
-named: file, namespace/name, why), or an escrowed key could not be read or opened. The nightly CI job of
+named: file, namespace/name, why), or an escrowed key is not recoverable (the vault says it is gone or disabled,
+or what was read is not the key: `_not_recoverable`). Exit 2: the check could not be done, at any point of the run
+(the vault or the KEK refused the identity, could not be reached, failed or throttled past the retries): one line
+naming the key being read, why and the vault, never a finding about the escrow. The nightly CI job of
 docs/disaster-recovery.md.
 """
 
@@ -16,11 +19,12 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from sealkit.errors import InputError, SealkitError
+from sealkit.errors import InputError, KeyMaterialError, SealkitError, ServiceError
 from sealkit_cli.options import kek_client, vault_options, warn
 
 if TYPE_CHECKING:
-    from sealkit.wrapping.recovery import RecoveryReport
+    from sealkit.escrow.scheme import EscrowEntry
+    from sealkit.wrapping.recovery import RecoveryReport, UnusableEscrow
 
 
 @click.command("check-recovery")
@@ -43,14 +47,15 @@ if TYPE_CHECKING:
 def check_recovery(paths: tuple[str, ...], fmt: str, **kwargs: Any) -> None:
     """Report the SealedSecrets under PATHS that the escrowed keys of --cluster-name would NOT unseal.
 
-    Exit status: 0 every SealedSecret unseals; 1 some would be lost, or an escrowed key is unusable; 2 bad usage.
+    Exit status: 0 every SealedSecret unseals; 1 some would be lost, or an escrowed key is unusable (gone,
+    disabled, not the key); 2 bad usage, or the vault or KEK could not be read (refused, unreachable, failing).
     Needs: get/list on the escrow vault's secrets (Key Vault Secrets User), and unwrap on the KEK for wrapped
     keys (Key Vault Crypto User). No cluster access.
     """
     from sealkit.escrow.sync import dated_warning, restore_order
     from sealkit.keys import KeyRing
     from sealkit.wrapping.envelope import WrappedKey, unwrap_private_key
-    from sealkit.wrapping.recovery import RecoveryReport, UnusableEscrow, check_documents
+    from sealkit.wrapping.recovery import RecoveryReport, check_documents
     from sealkit_cli import bulk
     from sealkit_cli.commands.keys import _escrow
 
@@ -69,15 +74,18 @@ def check_recovery(paths: tuple[str, ...], fmt: str, **kwargs: Any) -> None:
         for entry in entries:
             try:
                 material = escrow.vault.fetch(entry, dated=True)  # restore uses a dated copy: so does this check
-                if not entry.enabled:
-                    warn(dated_warning(entry))
-                if isinstance(material, WrappedKey):
-                    kek = kek or kek_client(kwargs, None)
-                    material = unwrap_private_key(material, kek, f"escrowed key {entry.name}")
-            except SealkitError as exc:  # not found, disabled, refused, corrupted: it would not come back
-                cause = exc.what if exc.where == f"escrowed key {entry.name}" else str(exc)  # the row names it
-                report.unusable.append(UnusableEscrow(entry.name, entry.fingerprint, cause))
+            except SealkitError as exc:
+                report.unusable.append(_unusable(entry, exc))
                 continue
+            if not entry.enabled:
+                warn(dated_warning(entry))
+            if isinstance(material, WrappedKey):
+                kek = kek or kek_client(kwargs, None)  # settings it refuses end the command as they are (exit 2)
+                try:
+                    material = unwrap_private_key(material, kek, f"escrowed key {entry.name}")
+                except SealkitError as exc:
+                    report.unusable.append(_unusable(entry, exc))
+                    continue
             ring.add(material)
     finally:
         if kek is not None:
@@ -87,6 +95,45 @@ def check_recovery(paths: tuple[str, ...], fmt: str, **kwargs: Any) -> None:
     _print(report, escrow.vault.url, fmt)
     if not report.ready:
         sys.exit(1)
+
+
+def _unusable(entry: EscrowEntry, exc: SealkitError) -> UnusableEscrow:
+    """The report's row for an escrowed key that would not come back; a vault that could not be read is no such
+    finding: the check ends there (exit 2), one line naming the key being read, why and the vault."""
+    from sealkit.wrapping.envelope import KekError
+    from sealkit.wrapping.recovery import UnusableEscrow
+
+    if not _not_recoverable(exc):
+        done = "unwrapped" if isinstance(exc, KekError) else "read"
+        what = f"could not check recovery: escrowed key {entry.name} could not be {done}: {exc.what}"
+        raise ServiceError(what, where=exc.where) from None
+    cause = exc.what if exc.where == f"escrowed key {entry.name}" else str(exc)  # the row names it
+    return UnusableEscrow(entry.name, entry.fingerprint, cause)
+
+
+def _not_recoverable(exc: SealkitError) -> bool:
+    """Whether `exc` says the escrowed key itself would not come back (exit 1): the vault answered that its copy is
+    gone or disabled, what was read is not the key (tags, payload, fingerprint), its KEK is gone, disabled or does
+    not permit unwrapKey, or the key does not decrypt. Anything else (403 for the identity, 401, no token,
+    unreachable, 5xx, throttled past the retries, an answer that is not Key Vault's) means the vault could not be
+    read: nothing is known about the key, and the check could not be done (exit 2). Unknown failures count as
+    that too, so exit 1 only ever names keys the vault answered for."""
+    from sealkit.escrow.sync import FORBIDDEN, INVALID, NOT_FOUND, EscrowVaultError
+    from sealkit.wrapping.envelope import KekError
+
+    if isinstance(exc, EscrowVaultError):
+        # A disabled copy is a 403 too (reason forbidden, for the metric): told apart by its words
+        # (sealkit.clients.keyvault.escrow.map_error, problem kind DISABLED).
+        return exc.reason in (NOT_FOUND, INVALID) or (
+            exc.reason == FORBIDDEN and exc.what.startswith("the secret is disabled")
+        )
+    if isinstance(exc, KekError):
+        # A 403 KeyOperationForbidden (unwrapKey not among the key's key_ops) is the key's; ForbiddenByRbac is not.
+        return exc.reason in ("not_found", "disabled", "invalid") or (
+            exc.reason == "forbidden" and "among the key's permitted operations" in exc.what
+        )
+    # The envelope's KEK id is not a key URL (InputError), or the unwrapped data key does not open the key.
+    return isinstance(exc, KeyMaterialError | InputError)
 
 
 def _print(report: RecoveryReport, vault: str, fmt: str) -> None:
