@@ -16,6 +16,7 @@ JSON shape (version 1):
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
@@ -97,11 +98,14 @@ def _artifact(path: str, root: Path) -> dict[str, str]:
     """A URI relative to the source root when the file is inside it (what code scanning expects)."""
     if path == "stdin":
         return {"uri": "stdin"}
-    candidate = Path(path)
+    candidate = Path(path).absolute()
+    # The directory resolved, the name kept: a file read through a linked directory is shown where it lives, and a
+    # symbolic link lint reports (out of the repo, dangling, in a loop) as itself, never as where it leads.
+    where = Path(os.path.realpath(candidate.parent)) / candidate.name
     try:
-        relative = candidate.resolve().relative_to(root.resolve()).as_posix()
-    except (ValueError, OSError):
-        return {"uri": candidate.resolve().as_uri()}
+        relative = where.relative_to(os.path.realpath(root)).as_posix()
+    except ValueError:
+        return {"uri": where.as_uri()}
     return {"uri": quote(relative), "uriBaseId": SRCROOT}
 
 

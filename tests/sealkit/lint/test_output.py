@@ -95,3 +95,33 @@ def test_text_lists_findings_fixes_and_a_summary(tmp_path: Path) -> None:
         output.to_text(LintReport(files=2, objects=2))
         == "no findings (2 files read, 0 skipped as not applicable, 2 objects)\n"
     )
+
+
+def test_sarif_names_a_link_itself_and_a_file_through_a_linked_directory_where_it_lives(
+    tmp_path: Path, sarif_schema: dict[str, Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Locations were resolved through links: a link lint reports (in a loop: Python raised, and the run ended
+    with an internal error; out of the repo: the place it leads to was shown) is named as itself, and a file
+    read through a linked directory by the file git holds."""
+    from sealkit.lint.config import LintConfig
+    from sealkit.lint.scanner import lint
+
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    root = tmp_path / "repo"
+    (root / "base" / "apps").mkdir(parents=True)
+    (root / "base" / "apps" / "secret.yaml").write_text(
+        "apiVersion: v1\nkind: Secret\nmetadata: {name: db}\nstringData: {password: x}\n"
+    )
+    (root / "clusters").mkdir()
+    (root / "clusters" / "apps").symlink_to("../base/apps", target_is_directory=True)
+    (root / "clusters" / "loop").symlink_to("loop")
+    (root / "clusters" / "out").symlink_to(outside, target_is_directory=True)
+    monkeypatch.chdir(root)  # outside git, the repo reaches up to the current directory
+    linted = lint([root / "clusters"], LintConfig(root=root), all_files=True)
+    document = json.loads(output.to_sarif(linted, tmp_path / "repo"))
+    jsonschema.validate(document, sarif_schema)
+    uris = sorted(
+        r["locations"][0]["physicalLocation"]["artifactLocation"]["uri"] for r in document["runs"][0]["results"]
+    )
+    assert uris == ["base/apps/secret.yaml", "clusters/loop", "clusters/out"]
