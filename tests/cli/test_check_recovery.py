@@ -281,3 +281,15 @@ def test_a_kek_disabled_or_without_unwrap_makes_the_key_unusable(
     assert result.exit_code == 1, result.output
     assert f"unusable escrowed key {name} ({pairs[0].key.fingerprint}): " in result.output
     assert result.stderr == ""
+
+
+def test_a_listing_that_fails_is_exit_2_before_any_report(tmp_path: Path, kek: Kek, pairs: list[GeneratedKey]) -> None:
+    """The start of the run: a listing the vault refuses or fails is the vault named, exit 2, no report."""
+    escrow_vault = kek.server.add_vault("kv-escrow")
+    escrow_key(escrow_vault, pairs[0].key)
+    root = repo(tmp_path, pairs[:1])
+    escrow_vault.deny(kek.server.client.client_id, ["secrets/list"])
+    refused = check(escrow_vault, root)
+    assert refused.exit_code == 2 and refused.stdout == "", refused.output
+    assert refused.stderr.startswith("error: 403 ForbiddenByRbac: this identity may not list secrets there")
+    assert refused.stderr.endswith(f": Key Vault {escrow_vault.url}\n") and refused.stderr.count("\n") == 1
