@@ -105,6 +105,42 @@ def rsa_key(cert: x509.Certificate) -> rsa.RSAPublicKey | None:
     return key if isinstance(key, rsa.RSAPublicKey) else None
 
 
+# What a key's certificate and the key itself are called where they are kept together, for the words of
+# `refuse_another_keys_certificate`: a key Secret's fields, or the blocks of one PEM text (a key file, a PEM
+# backup, an escrowed key's value).
+SECRET_FIELDS = ("tls.crt", "tls.key")
+PEM_BLOCKS = ("the certificate", "the private key")
+
+
+def refuse_another_keys_certificate(
+    certificate_pem: bytes | None,
+    public_key: rsa.RSAPublicKey,
+    where: str,
+    *,
+    names: tuple[str, str] = SECRET_FIELDS,
+) -> None:
+    """Refuses a certificate kept beside a private key that is not that key's: one that does not parse, whose
+    key is not RSA (or of a type `cryptography` does not know), or of another RSA key. None is no certificate.
+
+    The one check of "does this certificate belong to this private key", for everything that holds both: the
+    controller's key store (it serves the certificate for sealing and dates the key by it), `keys restore`,
+    escrow (both ways) and offline key loading. The first certificate is the one checked, as it is the one
+    served and dated. `names` says what the two are called where they were found (`SECRET_FIELDS`,
+    `PEM_BLOCKS`); callers add what they did not do (e.g. "; nothing restored")."""
+    if certificate_pem is None:
+        return
+    cert_name, key_name = names
+    try:
+        cert = x509.load_pem_x509_certificates(certificate_pem)[0]
+    except ValueError:
+        raise KeyMaterialError(f"{cert_name} does not parse", where=where) from None
+    certified = rsa_key(cert)
+    if certified is None:
+        raise KeyMaterialError(f"{cert_name}'s key is not RSA", where=where)
+    if certified.public_numbers() != public_key.public_numbers():
+        raise KeyMaterialError(f"{cert_name} is the certificate of another key, not of {key_name}", where=where)
+
+
 def _issued(issuer: x509.Certificate, cert: x509.Certificate) -> bool:
     """`cert` is signed by `issuer`'s key under `issuer`'s name (read from names and the signature only: no
     extensions, which Bitnami's certificates make unreadable to `cryptography`)."""

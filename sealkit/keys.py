@@ -16,6 +16,7 @@ from cryptography.exceptions import UnsupportedAlgorithm
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
+from sealkit.certificates import PEM_BLOCKS, refuse_another_keys_certificate
 from sealkit.certificates import SealingCertificate as SealingCertificate
 from sealkit.certificates import certificate_not_before as certificate_not_before
 from sealkit.certificates import fingerprint as fingerprint
@@ -184,27 +185,6 @@ class KeyDocuments:
     wrapped: list[tuple[Mapping[str, Any], str]]
 
 
-def _refuse_another_keys_certificate(key: PrivateKey, *, secret: bool) -> None:
-    """The certificate beside a key (a key Secret's tls.crt, a certificate in the key's PEM file) must be its
-    key's, as `sealkit keys restore` and the controller require: a crossed backup is refused, naming it, never
-    read for its dates alone (which key is newest) as if nothing were wrong."""
-    from sealkit.wrapping.envelope import certificate_facts  # the check `keys restore` makes (it imports this)
-
-    if key.certificate_pem is None:
-        return
-    try:
-        certified, _ = certificate_facts(key.certificate_pem, key.source)
-    except KeyMaterialError as exc:
-        raise KeyMaterialError(f"tls.crt: {exc.what}" if secret else exc.what, where=key.source) from None
-    if certified != key.fingerprint:
-        what = (
-            "tls.crt is the certificate of another key, not of tls.key"
-            if secret
-            else "the certificate is another key's, not the private key's"
-        )
-        raise KeyMaterialError(what, where=key.source)
-
-
 def _keys_from_object(
     obj: Any, where: str, wrapped: list[tuple[Mapping[str, Any], str]] | None = None, *, check: bool = False
 ) -> Iterator[PrivateKey]:
@@ -246,8 +226,8 @@ def _keys_from_object(
         cert_pem = cert.encode() if cert else None
         not_before = certificate_not_before(cert_pem) if cert_pem else None
         held = PrivateKey(key.key, key.fingerprint, key.source, not_before, cert_pem)
-        if check:
-            _refuse_another_keys_certificate(held, secret=True)
+        if check:  # unchecked, the caller checks with its own where (the controller, escrow, `keys restore`)
+            refuse_another_keys_certificate(cert_pem, key.public_key, held.source)
         yield held
 
 
@@ -256,7 +236,8 @@ def load_private_keys(
 ) -> list[PrivateKey]:
     """Private keys from PEM (PKCS#1 or PKCS#8), a backed-up key Secret, or a v1 List of them. With
     `check_certificates` (offline recovery: `unseal`, `verify`/`reencrypt --private-key`), a certificate beside a
-    key (tls.crt) that does not parse or is another key's is refused, as `keys restore` refuses it."""
+    key (tls.crt) that does not parse or is another key's is refused, as `keys restore` refuses it
+    (`sealkit.certificates.refuse_another_keys_certificate`, the one check of it)."""
     found = _load(data, source, None, check_certificates)
     if not found:
         raise KeyMaterialError("no private key found", where=source)
@@ -285,7 +266,7 @@ def _load(
             kinds = sorted({_pem_kind(kind) for kind, _ in pem_blocks(text, source)}) or ["nothing readable"]
             raise KeyMaterialError(f"no private key found (the PEM holds {', '.join(kinds)})", where=source)
         for key in keys if check else ():
-            _refuse_another_keys_certificate(key, secret=False)
+            refuse_another_keys_certificate(key.certificate_pem, key.public_key, key.source, names=PEM_BLOCKS)
         return keys
     try:
         documents = load_documents(text, source)

@@ -30,10 +30,9 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from cryptography import x509
 from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric import rsa
 
+from sealkit.certificates import PEM_BLOCKS, refuse_another_keys_certificate
 from sealkit.errors import KeyMaterialError, SealkitError
 from sealkit.keys import PrivateKey, certificate_not_before, load_private_keys
 from sealkit.wrapping.envelope import WrappedKey, from_json, to_json
@@ -133,14 +132,6 @@ def private_pem(key: PrivateKey) -> bytes:
     )
 
 
-def _certificate_matches(certificate_pem: bytes, public_key: rsa.RSAPublicKey) -> bool:
-    try:
-        cert_key = x509.load_pem_x509_certificates(certificate_pem)[0].public_key()
-    except ValueError:
-        return False
-    return isinstance(cert_key, rsa.RSAPublicKey) and cert_key.public_numbers() == public_key.public_numbers()
-
-
 Escrowable = PrivateKey | WrappedKey
 
 
@@ -154,10 +145,13 @@ def build_payload(key: Escrowable, cluster: str) -> EscrowPayload:
     name = secret_name(cluster, key.fingerprint)
     pem = private_pem(key)
     tags = {TAG_FINGERPRINT: key.fingerprint, TAG_CLUSTER: cluster, TAG_SCHEME: SCHEME_VERSION}
-    if key.certificate_pem:
-        if not _certificate_matches(key.certificate_pem, key.public_key):
-            where = f"sealing key {key.fingerprint}"
-            raise EscrowError("its certificate is for another key; not escrowed", where=where)
+    if key.certificate_pem:  # b"" is no certificate here: nothing would be written after the key
+        try:  # a PEM value: the private key, then the certificate
+            refuse_another_keys_certificate(
+                key.certificate_pem, key.public_key, f"sealing key {key.fingerprint}", names=PEM_BLOCKS
+            )
+        except KeyMaterialError as exc:
+            raise EscrowError(f"{exc.what}; not escrowed", where=exc.where) from None
         pem = pem.rstrip(b"\n") + b"\n" + key.certificate_pem.strip() + b"\n"
         if key.not_before is not None:
             tags[TAG_CREATED] = rfc3339(key.not_before)
@@ -276,8 +270,10 @@ def parse_payload(value: str, *, name: str, cluster: str, tags: Mapping[str, str
     tagged = (tags or {}).get(TAG_FINGERPRINT)
     if tagged is not None and tagged != key.fingerprint:
         raise EscrowError(f"it holds key {key.fingerprint}, but its fingerprint tag says {tagged}", where=where)
-    if key.certificate_pem is not None and not _certificate_matches(key.certificate_pem, key.public_key):
-        raise EscrowError("its certificate is for another key", where=where)
+    try:
+        refuse_another_keys_certificate(key.certificate_pem, key.public_key, where, names=PEM_BLOCKS)
+    except KeyMaterialError as exc:
+        raise EscrowError(exc.what, where=where) from None
     not_before = certificate_not_before(key.certificate_pem) if key.certificate_pem else None
     return PrivateKey(key.key, key.fingerprint, where, not_before, key.certificate_pem)
 

@@ -22,6 +22,7 @@ from sealkit.keysecrets import key_secret_manifest
 from sealkit_cli.main import cli
 from sealkit_testservers.keyvault import KeyVaultServer, Vault
 from sealkit_testservers.kube import KubeServer
+from tests.sealkit.test_certificates import unknown_key_type
 
 NS = "kube-system"
 
@@ -403,6 +404,7 @@ def test_restore_refuses_a_key_secret_whose_certificate_is_another_keys(
     other = dict(manifest, data={**manifest["data"], "tls.crt": base64.b64encode(pairs[1].certificate_pem).decode()})
     garbled = dict(manifest, data={**manifest["data"], "tls.crt": base64.b64encode(b"not a certificate").decode()})
     pem = pairs[0].private_pem + pairs[1].certificate_pem
+    unknown = unknown_key_type(pairs[0].certificate_pem)
     cases = [
         (
             yaml.safe_dump(other),
@@ -411,10 +413,15 @@ def test_restore_refuses_a_key_secret_whose_certificate_is_another_keys(
         ),
         (
             yaml.safe_dump({"apiVersion": "v1", "kind": "List", "items": [manifest, garbled]}),
-            "tls.crt: the certificate does not parse",
+            "tls.crt does not parse",
             " document 1 item 2 (sealed-secrets-keyabc)",
         ),
-        (pem.decode(), "the certificate is another key's, not the private key's", ""),
+        (pem.decode(), "the certificate is the certificate of another key, not of the private key", ""),
+        (  # a key type `cryptography` does not know (UnsupportedAlgorithm): it was an internal error
+            yaml.safe_dump(dict(manifest, data={**manifest["data"], "tls.crt": base64.b64encode(unknown).decode()})),
+            "tls.crt's key is not RSA",
+            " document 1 (sealed-secrets-keyabc)",
+        ),
     ]
     for i, (text, what, where) in enumerate(cases):
         backup = tmp_path / f"keys{i}.yaml"

@@ -443,7 +443,9 @@ def test_offline_keys_whose_certificate_is_another_keys_are_refused(
     extra = ["--cert", str(new_cert)] if command == "reencrypt" else []
     result = run(command, "--private-key", str(crossed), *extra, str(repo))
     assert result.exit_code == 2
-    assert result.output == f"error: the certificate is another key's, not the private key's: {crossed}\n"
+    assert result.output == (
+        f"error: the certificate is the certificate of another key, not of the private key: {crossed}\n"
+    )
     assert {p: p.read_text() for p in repo.rglob("*") if p.is_file()} == before
 
 
@@ -476,7 +478,7 @@ def test_a_file_reached_through_a_link_too_is_verified_and_reencrypted_once(
         (
             "verify",
             ["--private-key", "{crossed}"],
-            "the certificate is another key's, not the private key's: {crossed}",
+            "the certificate is the certificate of another key, not of the private key: {crossed}",
         ),
         ("reencrypt", ["--private-key", "{missing}", "--cert", "{cert}"], "no such file: {missing}"),
         ("reencrypt", ["--private-key", "{key}", "--cert", "{missing}"], "no such file: {missing}"),

@@ -23,6 +23,7 @@ from sealkit.wrapping.names import WRAPPED_SELECTOR
 from sealkit_controller.keys.keystore import KeyStore, key_due
 from sealkit_controller.keys.renewal import KeyManager
 from sealkit_controller.settings import Settings
+from tests.sealkit.test_certificates import unknown_key_type
 
 NOW = dt.datetime(2026, 6, 1, tzinfo=dt.UTC)
 DAY = dt.timedelta(days=1)
@@ -120,6 +121,20 @@ def test_broken_key_secret_is_ignored_with_a_warning(caplog: pytest.LogCaptureFi
     store = KeyStore()
     assert store.observe_secret(secret) is None
     assert len(store.ring) == 0 and "ignoring key Secret ns/bad" in caplog.text
+
+
+def test_a_certificate_of_an_unknown_key_type_is_ignored_with_a_warning(
+    generated: GeneratedKey, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A tls.crt whose key type `cryptography` does not know (`public_key()` raises UnsupportedAlgorithm, no
+    ValueError): it escaped the store, and on start-up ended the controller's key loading."""
+    secret = key_secret_manifest(generated, namespace="ns", prefix="k")
+    secret["metadata"]["name"] = "odd"
+    secret["data"]["tls.crt"] = base64.b64encode(unknown_key_type(generated.certificate_pem)).decode()
+    store = KeyStore()
+    assert store.observe_secret(secret) is None
+    assert len(store.ring) == 0
+    assert "ignoring key Secret ns/odd: tls.crt's key is not RSA: key Secret ns/odd" in caplog.text
 
 
 @pytest.mark.parametrize(

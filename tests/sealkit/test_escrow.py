@@ -17,6 +17,7 @@ from sealkit.escrow import scheme as escrow
 from sealkit.escrow.scheme import EscrowError
 from sealkit.keygen import GeneratedKey, generate_key_pair
 from sealkit.keys import PrivateKey, fingerprint, load_private_keys
+from tests.sealkit.test_certificates import unknown_key_type
 
 VAULT_NAME = re.compile(r"[0-9a-zA-Z-]{1,127}")
 CLUSTERS = st.from_regex(r"[a-z0-9]([a-z0-9-]{0,84}[a-z0-9])?", fullmatch=True)
@@ -124,13 +125,31 @@ def test_certificate_of_another_key_is_refused(pair: GeneratedKey, other: Genera
     with pytest.raises(EscrowError) as unsent:
         escrow.build_payload(mixed, "dev")
     assert str(unsent.value) == (  # what is wrong, then where
-        f"its certificate is for another key; not escrowed: sealing key {pair.key.fingerprint}"
+        "the certificate is the certificate of another key, not of the private key; not escrowed: "
+        f"sealing key {pair.key.fingerprint}"
     )
     good = escrow.build_payload(pair.key, "dev")
     swapped = good.value.split("-----BEGIN CERTIFICATE-----")[0] + other.certificate_pem.decode()
     with pytest.raises(EscrowError) as mixed_up:
         escrow.parse_payload(swapped, name=good.name, cluster="dev")
-    assert str(mixed_up.value) == f"its certificate is for another key: escrowed key {good.name}"
+    assert str(mixed_up.value) == (
+        f"the certificate is the certificate of another key, not of the private key: escrowed key {good.name}"
+    )
+
+
+def test_a_certificate_of_an_unknown_key_type_is_refused_in_one_line(pair: GeneratedKey) -> None:
+    """Its `public_key()` raises UnsupportedAlgorithm, which is no ValueError: it ended a backup or a restore as
+    an internal error."""
+    unknown = unknown_key_type(pair.certificate_pem)
+    mixed = PrivateKey(pair.key.key, pair.key.fingerprint, "x", pair.key.not_before, unknown)
+    with pytest.raises(EscrowError) as unsent:
+        escrow.build_payload(mixed, "dev")
+    assert str(unsent.value) == f"the certificate's key is not RSA; not escrowed: sealing key {pair.key.fingerprint}"
+    good = escrow.build_payload(pair.key, "dev")
+    swapped = good.value.split("-----BEGIN CERTIFICATE-----")[0] + unknown.decode()
+    with pytest.raises(EscrowError) as read:
+        escrow.parse_payload(swapped, name=good.name, cluster="dev")
+    assert str(read.value) == f"the certificate's key is not RSA: escrowed key {good.name}"
 
 
 def test_a_value_holding_another_key_than_its_name_is_refused(pair: GeneratedKey, other: GeneratedKey) -> None:

@@ -20,6 +20,7 @@ from hypothesis import strategies as st
 
 from sealkit.errors import KeyMaterialError
 from sealkit.keys import KeyRing, PrivateKey, fingerprint, load_certificate, load_key_documents, load_private_keys
+from tests.sealkit.test_certificates import unknown_key_type
 
 
 def ssh_wire_fingerprint(public_key: rsa.RSAPublicKey) -> str:
@@ -281,6 +282,7 @@ def crossed_backups(vectors: dict[str, Any]) -> dict[str, tuple[bytes, str]]:
     crossed = key_secret(keys[1]["private_pem"], keys[0]["cert_pem"], "sealed-secrets-keyabc")
     damaged = key_secret(keys[1]["private_pem"], "-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n", "x")
     listed = {"apiVersion": "v1", "kind": "List", "items": [good, crossed]}
+    unknown = unknown_key_type(keys[1]["cert_pem"].encode())
     return {
         "list": (
             yaml.safe_dump(listed).encode(),
@@ -294,16 +296,25 @@ def crossed_backups(vectors: dict[str, Any]) -> dict[str, tuple[bytes, str]]:
         ),
         "damaged": (
             yaml.safe_dump(damaged).encode(),
-            r"^tls.crt: the certificate does not parse: keys.yaml document 1 \(x\)$",
+            r"^tls.crt does not parse: keys.yaml document 1 \(x\)$",
         ),
         "pem": (
             (keys[1]["private_pem"] + keys[0]["cert_pem"]).encode(),
-            "^the certificate is another key's, not the private key's: keys.yaml$",
+            "^the certificate is the certificate of another key, not of the private key: keys.yaml$",
+        ),
+        # a key type `cryptography` does not know (UnsupportedAlgorithm): an internal error, not a refusal
+        "unknown-type": (
+            yaml.safe_dump(key_secret(keys[1]["private_pem"], unknown.decode(), "y")).encode(),
+            r"^tls.crt's key is not RSA: keys.yaml document 1 \(y\)$",
+        ),
+        "unknown-type-pem": (
+            keys[1]["private_pem"].encode() + unknown,
+            "^the certificate's key is not RSA: keys.yaml$",
         ),
     }
 
 
-@pytest.mark.parametrize("case", ["list", "secret", "damaged", "pem"])
+@pytest.mark.parametrize("case", ["list", "secret", "damaged", "pem", "unknown-type", "unknown-type-pem"])
 def test_offline_loading_refuses_a_certificate_of_another_key(vectors: dict[str, Any], case: str) -> None:
     """Offline recovery (`check_certificates`) refuses what `keys restore` refuses, naming the document; other
     readers (the controller, escrow, `keys restore`) check it themselves, with their own words."""

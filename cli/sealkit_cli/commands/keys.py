@@ -309,23 +309,15 @@ def backup(to_file: Path | None, force: bool, **kwargs: Any) -> None:
 def _refuse_another_keys_certificate(key: PrivateKey, *, pem_file: bool) -> None:
     """A restored key Secret's tls.crt must be its key's certificate, as the controller requires (it ignores a
     key Secret whose tls.crt is another key's, or does not parse), and what `sealkit cert` and `sealkit dev`
-    would hand out for sealing. Refused before anything is written, naming the document."""
-    from sealkit.wrapping.envelope import certificate_facts
+    would hand out for sealing. Refused before anything is written, naming the document. The file is read
+    unchecked (`load_key_material`) so that this refusal can say nothing was restored."""
+    from sealkit.certificates import PEM_BLOCKS, SECRET_FIELDS, refuse_another_keys_certificate
 
-    if key.certificate_pem is None:
-        return
-    cert = "the certificate" if pem_file else "tls.crt"
+    names = PEM_BLOCKS if pem_file else SECRET_FIELDS
     try:
-        certified, _ = certificate_facts(key.certificate_pem, key.source)
+        refuse_another_keys_certificate(key.certificate_pem, key.public_key, key.source, names=names)
     except KeyMaterialError as exc:
-        raise InputError(f"{cert}: {exc.what}; nothing restored", where=key.source) from None
-    if certified != key.fingerprint:
-        what = (
-            "the certificate is another key's, not the private key's"
-            if pem_file
-            else "tls.crt is the certificate of another key, not of tls.key"
-        )
-        raise InputError(f"{what}; nothing restored", where=key.source)
+        raise InputError(f"{exc.what}; nothing restored", where=exc.where) from None
 
 
 def _given(key: Any, source: str) -> Callable[[], tuple[Any, str]]:

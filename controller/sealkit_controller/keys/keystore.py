@@ -21,10 +21,11 @@ from typing import Any
 from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 
+from sealkit.certificates import refuse_another_keys_certificate
 from sealkit.errors import KeyMaterialError, SealkitError
 from sealkit.keys import KeyRing, PrivateKey
 from sealkit.keysecrets import creation_time, is_active_key_secret, keys_from_secret, made_by_unsealing
-from sealkit.wrapping.envelope import WrappedKey, certificate_facts
+from sealkit.wrapping.envelope import WrappedKey
 
 logger = logging.getLogger(__name__)
 
@@ -73,15 +74,9 @@ UNSEALED_KEY = "made by unsealing a SealedSecret, so not a key of this controlle
 def _check_certificate(key: PrivateKey, where: str) -> None:
     """A key Secret's tls.crt, if any, must be its key's certificate: it is what /v1/cert.pem serves for sealing
     (a certificate of another key would have everything sealed to a key the controller may not hold), and its
-    NotBefore dates the key (which key is newest, when to renew)."""
-    if key.certificate_pem is None:
-        return
-    try:
-        certified, _ = certificate_facts(key.certificate_pem, where)
-    except KeyMaterialError as exc:
-        raise KeyMaterialError(f"tls.crt: {exc.what}", where=where) from None
-    if certified != key.fingerprint:
-        raise KeyMaterialError("tls.crt is the certificate of another key, not of tls.key", where=where)
+    NotBefore dates the key (which key is newest, when to renew). Checked here with the Secret as where
+    (`keys_from_secret` reads without checking: escrow and renewal read key Secrets for fingerprints only)."""
+    refuse_another_keys_certificate(key.certificate_pem, key.public_key, where)
 
 
 def _certificate_only(key: PrivateKey) -> PrivateKey:

@@ -530,7 +530,9 @@ def test_recovery_unseal_refuses_a_key_file_whose_certificate_is_another_keys(wo
     (work / "crossed.pem").write_text((work / "key.pem").read_text() + (work / "cert1.pem").read_text())
     result = ks("--recovery-unseal", "--recovery-private-key", "crossed.pem", "-f", "sealed.json")
     assert result.exit_code == 2
-    assert result.output == "error: the certificate is another key's, not the private key's: crossed.pem\n"
+    assert result.output == (
+        "error: the certificate is the certificate of another key, not of the private key: crossed.pem\n"
+    )
 
 
 def test_recovery_unseal_refuses_stdin_for_both_keys_and_input(work: Path) -> None:

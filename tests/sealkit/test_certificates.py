@@ -1,0 +1,99 @@
+"""The one check that a certificate kept beside a private key is that key's (`refuse_another_keys_certificate`)."""
+
+from __future__ import annotations
+
+import base64
+
+import pytest
+from cryptography import x509
+from cryptography.hazmat.primitives import serialization
+from hypothesis import given
+from hypothesis import strategies as st
+
+from sealkit.certificates import PEM_BLOCKS, SECRET_FIELDS, refuse_another_keys_certificate
+from sealkit.errors import KeyMaterialError
+from sealkit.keygen import GeneratedKey, generate_key_pair
+
+RSA_ENCRYPTION = bytes.fromhex("06092A864886F70D010101")  # OID 1.2.840.113549.1.1.1: the key's algorithm
+
+
+PAIR = generate_key_pair(bits=2048)
+DER = x509.load_pem_x509_certificate(PAIR.certificate_pem).public_bytes(serialization.Encoding.DER)
+
+
+def armoured(der: bytes) -> bytes:
+    return b"-----BEGIN CERTIFICATE-----\n" + base64.encodebytes(der) + b"-----END CERTIFICATE-----\n"
+
+
+def unknown_key_type(certificate_pem: bytes) -> bytes:
+    """The certificate with its key's algorithm an OID `cryptography` does not know (its `public_key()` raises
+    UnsupportedAlgorithm, which is no ValueError)."""
+    der = x509.load_pem_x509_certificate(certificate_pem).public_bytes(serialization.Encoding.DER)
+    assert der.count(RSA_ENCRYPTION) == 1  # in the key only (the signature is sha256WithRSAEncryption)
+    unknown = der.replace(RSA_ENCRYPTION, bytes.fromhex("06092A864886F70D010109"))
+    return armoured(unknown)
+
+
+@pytest.fixture(scope="module")
+def pair() -> GeneratedKey:
+    return PAIR
+
+
+@pytest.fixture(scope="module")
+def other() -> GeneratedKey:
+    return generate_key_pair(bits=2048)
+
+
+def test_its_own_certificate_and_none_pass(pair: GeneratedKey) -> None:
+    public = pair.key.public_key
+    refuse_another_keys_certificate(pair.certificate_pem, public, "here")
+    refuse_another_keys_certificate(pair.certificate_pem + b"\nnot read\n", public, "here")  # the first is checked
+    refuse_another_keys_certificate(None, public, "here")
+
+
+def test_one_wording_for_secrets_and_pem(pair: GeneratedKey, other: GeneratedKey) -> None:
+    public = pair.key.public_key
+    for names, wrong in [
+        (SECRET_FIELDS, "tls.crt is the certificate of another key, not of tls.key: here"),
+        (PEM_BLOCKS, "the certificate is the certificate of another key, not of the private key: here"),
+    ]:
+        with pytest.raises(KeyMaterialError) as crossed:
+            refuse_another_keys_certificate(other.certificate_pem, public, "here", names=names)
+        assert str(crossed.value) == wrong
+        # the first certificate is the one served and dated: its own after another key's does not help
+        with pytest.raises(KeyMaterialError):
+            refuse_another_keys_certificate(other.certificate_pem + pair.certificate_pem, public, "here", names=names)
+    with pytest.raises(KeyMaterialError) as damaged:
+        refuse_another_keys_certificate(b"-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n", public, "x")
+    assert str(damaged.value) == "tls.crt does not parse: x"
+    with pytest.raises(KeyMaterialError) as empty:  # b"" is a certificate that does not parse, not none
+        refuse_another_keys_certificate(b"", public, "x", names=PEM_BLOCKS)
+    assert str(empty.value) == "the certificate does not parse: x"
+
+
+def test_a_certificate_of_a_key_type_cryptography_does_not_know_is_refused_in_one_line(pair: GeneratedKey) -> None:
+    """Its `public_key()` raises UnsupportedAlgorithm: through `keys restore`, offline key loading, escrow and the
+    controller's key store it was an internal error (and stopped the controller's start-up), not a refusal."""
+    with pytest.raises(KeyMaterialError) as unknown:
+        refuse_another_keys_certificate(unknown_key_type(pair.certificate_pem), pair.key.public_key, "x")
+    assert str(unknown.value) == "tls.crt's key is not RSA: x"
+
+
+@pytest.mark.filterwarnings("ignore::cryptography.utils.CryptographyDeprecationWarning")  # a changed serial
+@given(st.lists(st.tuples(st.integers(0, len(DER) - 1), st.integers(0, 255)), max_size=4), st.booleans())
+def test_any_damaged_certificate_passes_only_as_its_keys_or_gives_one_key_material_error(
+    changes: list[tuple[int, int]], pem: bool
+) -> None:
+    """The key's own certificate with bytes changed anywhere (its key, its algorithm, its lengths): either still
+    its key's certificate, or one `KeyMaterialError` naming where; never another exception."""
+    der = bytearray(DER)
+    for at, value in changes:
+        der[at] = value
+    names = PEM_BLOCKS if pem else SECRET_FIELDS
+    try:
+        refuse_another_keys_certificate(armoured(bytes(der)), PAIR.key.public_key, "x", names=names)
+    except KeyMaterialError as exc:
+        assert exc.where == "x" and str(exc).startswith(names[0]) and "\n" not in str(exc)
+    else:  # passed: its first certificate parses and holds the very key
+        cert = x509.load_pem_x509_certificate(armoured(bytes(der)))
+        assert cert.public_key().public_numbers() == PAIR.key.public_key.public_numbers()  # type: ignore[union-attr]
