@@ -12,14 +12,19 @@ from sealkit.unsealing import open_items, unseal
 
 
 def verify_sealed_secret(obj: Any, keyring: KeyRing, *, where: str, read_values: bool = False) -> None:
-    """Raise UnsealError/InputError naming the item and cause when the SealedSecret would not unseal: a value
-    that does not open, or a template (its metadata, type, data templates, the keys its type needs) that the
-    controller or the API server would refuse. The unseal runs without reading what the values hold (see
-    `unseal`'s `read_values`): the controller's /v1/verify answers anyone who posts a copy of a SealedSecret,
-    and an item renamed `.dockerconfigjson` under that type answered whether its value is a JSON object. So
-    'ok' means the controller makes the Secret unless a value's content is wrong for its type (then the
-    SealedSecret's status says so). `read_values` (for whoever holds the keys: offline verify, check-recovery)
-    checks the values' content too, as the controller's unseal does."""
+    """Raise UnsealError/InputError/TemplateError naming the item and cause when the SealedSecret would not
+    unseal. One check in two modes (`unseal`'s `read_values`):
+
+    - opens only (default; the controller's /v1/verify, which answers anyone who posts a copy of a
+      SealedSecret): every value opens; the template (metadata, type, item keys) is one the controller and the
+      API server take; each `spec.template.data` entry parses and uses only functions sealkit renders, checked
+      before anything is opened and never executed over the values; without such entries, the keys the type
+      needs and the sizes. Nothing is concluded from what a value holds: a `{{ fail }}` in a template, an item
+      renamed `.dockerconfigjson` that is not JSON, a value posted as spec.data all pass. So 'ok' means the
+      controller makes the Secret unless a template fails when run or a value's content is wrong for its type
+      (then the SealedSecret's status says so).
+    - full (`read_values=True`, for whoever holds the keys: offline verify, check-recovery): the whole unseal,
+      as the controller's: templates run over the values and the values' content is checked too."""
     unseal(obj, keyring, where=where, read_values=read_values)
 
 

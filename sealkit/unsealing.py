@@ -102,6 +102,16 @@ def render_template_data(view: SealedSecretView, items: Mapping[str, bytes]) -> 
     }
 
 
+def _check_template_syntax(view: SealedSecretView) -> None:
+    """Every `spec.template.data` entry parsed and checked as `render_template_data` would, never executed."""
+    if not view.template_data:
+        return
+    from sealkit.gotemplate import check_syntax  # imported only when a template needs it
+
+    for key, source in sorted(view.template_data.items()):
+        check_syntax(source, name=f"spec.template.data[{key}]", where=view.where)
+
+
 def build_secret(view: SealedSecretView, data: Mapping[str, bytes]) -> dict[str, Any]:
     """The Secret: template metadata, type, immutable; name/namespace forced; owner reference when known."""
     template_meta = view.template_metadata
@@ -140,16 +150,21 @@ def unseal(
 ) -> Unsealed:
     """Open a SealedSecret into the Secret the controller would create from it.
 
-    Without `read_values` (verify: its answer goes to whoever posted the SealedSecret, a copy of any in a
-    config repo) nothing is concluded from what a value holds, only that it opens: the template, the keys
-    the type needs and the sizes (the ciphertext shows them) are checked, a `.dockerconfigjson` holding a
-    JSON object or a spec.data holding a JSON Secret is not, and no Secret is built (`secret` is empty). The
-    controller's unseal reads them and refuses such a Secret, saying why in the status."""
+    Without `read_values` (the controller's /v1/verify: its answer goes to whoever posted the SealedSecret, a
+    copy of any in a config repo) nothing is concluded from what a value holds, only that it opens: the
+    template is checked, each `spec.template.data` entry parsed and checked (before anything is opened) but
+    never executed over the values (its outcome would answer the poster's questions about them, e.g.
+    `{{ if hasPrefix "a" .password }}{{ else }}{{ fail "" }}{{ end }}`), and, without such entries, the keys
+    the type needs and the sizes (the ciphertext shows them); a `.dockerconfigjson` holding a JSON object or a
+    spec.data holding a JSON Secret is not checked, and no Secret is built (`secret` is empty). The
+    controller's unseal reads them, runs the templates and refuses such a Secret, saying why in the status."""
     view = parse_sealed_secret(obj, where, default_namespace=default_namespace)
     check_template(view, obj)
+    if not read_values:
+        _check_template_syntax(view)
     opened = open_items(view, keyring, preferred_key=preferred_key, parse_legacy=read_values)
-    if view.legacy_data and not read_values:
-        return opened
+    if not read_values and (view.legacy_data or view.template_data):
+        return opened  # what the Secret holds is known only from the values: a spec.data blob, template output
     data = dict(opened.items)
     data.update(render_template_data(view, opened.items))
     annotations = string_map(

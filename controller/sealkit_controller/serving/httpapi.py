@@ -43,13 +43,11 @@ from aiohttp import web
 from aiohttp.http_exceptions import HttpProcessingError
 from aiohttp.web_protocol import RequestPayloadError
 
-from sealkit.errors import InputError, SealkitError, UnsealError
-from sealkit.gotemplate import TemplateError, check_syntax
+from sealkit.errors import InputError, SealkitError, TemplateError, UnsealError
 from sealkit.keys import KeyRing, PrivateKey, load_certificate
 from sealkit.reading import Limits, load_documents
 from sealkit.reseal import reseal_values, verify_sealed_secret
-from sealkit.sealedsecret import parse_sealed_secret
-from sealkit.unsealing import InvalidTemplate, check_template, open_items
+from sealkit.unsealing import InvalidTemplate
 from sealkit_controller.plumbing.workqueue import raised_at
 
 Network = ipaddress.IPv4Network | ipaddress.IPv6Network
@@ -333,18 +331,13 @@ def _verify(obj: Any, ring: KeyRing) -> web.Response:
     """/v1/verify: 200 when it would unseal; 409 with the reason when it would not, as Bitnami's answers any
     unseal failure: a value no key opens, or a template the controller would refuse (its values open).
 
-    A `spec.template.data` is parsed but never executed over the opened values: the caller wrote it, and its
-    outcome is an answer about them (`{{ if hasPrefix "a" .password }}{{ else }}{{ fail "" }}{{ end }}`
-    answered 200 or not, a character at a time, for any SealedSecret copied from a config repo)."""
+    The core's "opens only" verification (`verify_sealed_secret` without `read_values`): a
+    `spec.template.data` is parsed but never executed over the opened values (the caller wrote it, and its
+    outcome is an answer about them: `{{ if hasPrefix "a" .password }}{{ else }}{{ fail "" }}{{ end }}`
+    answered 200 or not, a character at a time, for any SealedSecret copied from a config repo), and nothing
+    is concluded from what a value holds."""
     try:
-        view = parse_sealed_secret(obj, VERIFY_WHERE)
-        if not view.template_data:
-            verify_sealed_secret(obj, ring, where=VERIFY_WHERE)  # the whole unseal: nothing of the caller's runs
-            return web.Response(status=200, text="ok\n")
-        check_template(view, obj)
-        for key, source in sorted(view.template_data.items()):
-            check_syntax(source, name=f"spec.template.data[{key}]")
-        open_items(view, ring)
+        verify_sealed_secret(obj, ring, where=VERIFY_WHERE)
     except (InvalidTemplate, TemplateError) as exc:
         raise UnsealError(exc.what) from None
     return web.Response(status=200, text="ok\n")
