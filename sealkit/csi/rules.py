@@ -285,6 +285,13 @@ def mounted_file_name(item: Mapping[str, Any]) -> str:
     return str(alias) if alias else str(item.get("objectName", ""))
 
 
+def synced_file(file: str, history: int) -> str:
+    """What `secretObjects` name to read an object mounted as `file`: the file, or with objectVersionHistory above
+    1 its newest version `<file>/0` (`<file>` is then the directory of its versions, /0 newest, /1, ...: only /0
+    is sure to be there)."""
+    return f"{file}/0" if history > 1 else file
+
+
 def _history(item: Mapping[str, Any]) -> int:
     """An item's objectVersionHistory when it is an integer, else 0 (reported by the item's own checks)."""
     value = item.get("objectVersionHistory")
@@ -502,7 +509,7 @@ def spc_problems(spc: Mapping[str, Any]) -> list[Problem]:
         written = [(str(item.get("objectName")), mounted_file_name(item), _history(item)) for item in items]
         for i, message in file_collisions(written):
             problems.append(Problem(f"spec.parameters.objects.array[{i}]", message))
-        files = {file for _, file, _ in written}
+        files = {synced_file(file, history) for _, file, history in written}
     elif spec.get("provider") == "vault":
         from sealkit.csi.hashicorp import rules as vault_rules
 

@@ -500,9 +500,8 @@ def _file_names(objects: Any) -> dict[str, str]:
             alias = raw.get("alias")
             file = alias if isinstance(alias, str) and alias else raw["name"]
             history = raw.get("versionHistory")
-            if isinstance(history, int) and not isinstance(history, bool) and history > 1:
-                file = f"{file}/0"  # its versions are files <file>/0 (newest), /1, ...: only /0 is sure to be there
-            files.setdefault(file, raw["name"])
+            counted = history if isinstance(history, int) and not isinstance(history, bool) else 0
+            files.setdefault(rules.synced_file(file, counted), raw["name"])
     return files
 
 

@@ -32,7 +32,6 @@ import yaml
 
 from sealkit.csi import rules
 from sealkit.csi.hashicorp import rules as vault_rules
-from sealkit.csi.spec import _file_names as synced_files
 from sealkit.lint import catalog
 from sealkit.lint.loader import Manifest, node_at
 from sealkit.lint.model import Hit, Rule
@@ -369,11 +368,7 @@ def _azure(report: _Report, raw: Mapping[str, Any]) -> set[str] | None:
         report.add(catalog.SPC_INVALID, known[i].line, f"objects item {known[i].index + 1}: {message}")
     if len(known) != len(items):
         return None
-    # What secretObjects can name: the file each object writes, or, with objectVersionHistory above 1, its newest
-    # version `<file>/0` (`<file>` is then the directory of its versions): the rule the spec's sync entries follow.
-    return set(
-        synced_files([{"name": label, "alias": file, "versionHistory": history} for label, file, history in written])
-    )
+    return {rules.synced_file(file, history) for _, file, history in written}  # what secretObjects can name
 
 
 def _identity(report: _Report, params: Mapping[str, str]) -> None:

@@ -239,6 +239,21 @@ def test_each_rule(mutate: Callable[[dict[str, Any]], None], path: str, message:
     assert any(path in p and message in p for p in found), found
 
 
+def test_a_versioned_object_is_synced_from_its_newest_version() -> None:
+    """With objectVersionHistory above 1 the provider writes the object's versions under a directory of its name
+    (/0 newest): a sync entry naming the directory gets no file (the pod mounts, the Secret never appears),
+    one naming `<file>/0` is what the driver reads. spc_problems passed the directory and refused /0."""
+    spc = valid_spc()
+    params(spc)["objects"] = OBJECTS.replace("objectType: secret\n    objectFormat: pem", "objectType: secret\n"
+                                             "    objectFormat: pem\n    objectVersionHistory: 3")  # fmt: skip
+    assert "objectVersionHistory: 3" in params(spc)["objects"]
+    found = [str(p) for p in rules.spc_problems(spc)]
+    assert any("secretObjects[1].data[0].objectName" in p and "'tls' is not a mounted file name" in p for p in found)
+    for row in spc["spec"]["secretObjects"][1]["data"]:
+        row["objectName"] = "tls/0"
+    assert rules.spc_problems(spc) == []
+
+
 def test_other_providers_get_only_generic_checks() -> None:
     spc = valid_spc()
     spc["spec"] = {"provider": "gcp", "parameters": {"secrets": "x"}, "secretObjects": [{"secretName": "s"}]}
