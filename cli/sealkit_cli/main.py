@@ -13,6 +13,7 @@ import importlib
 import os
 import signal
 import sys
+import warnings
 from typing import Any, NoReturn
 
 import click
@@ -208,8 +209,17 @@ def report(exc: BaseException) -> NoReturn:
     fail("internal error: sealkit could not finish (rerun with SEALKIT_DEBUG=1 for details)")
 
 
+def quiet_python_warnings() -> None:
+    """Python's warnings are for developers, not in a command's output: a library's notice about an input it
+    parsed (cryptography's about a certificate's serial number) printed two lines on stderr, one naming a
+    source file. `-W`/PYTHONWARNINGS and SEALKIT_DEBUG keep them; the controller logs them (its logging)."""
+    if not sys.warnoptions and not os.environ.get("SEALKIT_DEBUG"):
+        warnings.simplefilter("ignore")
+
+
 def main(argv: list[str] | None = None) -> NoReturn:
     """Run the CLI; every failure becomes one line on stderr and a documented exit status."""
+    quiet_python_warnings()
     terminal.line_buffer_stdout()
     stop_on_sigterm()
     LazyGroup.freeze_imports = True

@@ -149,3 +149,23 @@ def test_library_tracebacks_stay_when_debugging(capsys: pytest.CaptureFixture[st
 def test_the_operator_installs_the_handler() -> None:
     source = inspect.getsource(wiring.run_operator)
     assert "set_exception_handler(log_loop_errors)" in source
+
+
+def test_python_warnings_are_log_lines() -> None:
+    """A Python warning in the controller (cryptography's notice about a certificate it parsed) was two raw lines
+    on stderr beside the JSON log, or nothing once the CLI that starts the controller silenced warnings: it is
+    one line of the log now, in its format."""
+    import subprocess
+
+    script = (
+        "import warnings; warnings.simplefilter('ignore')\n"  # as the CLI leaves it
+        "from sealkit_controller.plumbing.logs import configure_logging\n"
+        "configure_logging('INFO', 'json')\n"
+        "warnings.warn('a certificate notice', UserWarning)\n"
+    )
+    run = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True)
+    lines = run.stderr.splitlines()
+    assert len(lines) == 1, run.stderr
+    line = json.loads(lines[0])
+    assert line["level"] == "WARNING" and line["logger"] == "py.warnings"
+    assert line["msg"].startswith("UserWarning: a certificate notice (") and "\n" not in line["msg"]

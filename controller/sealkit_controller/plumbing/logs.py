@@ -19,6 +19,7 @@ import json
 import logging
 import re
 import sys
+import warnings
 from typing import Any
 
 from sealkit.clients.kube.config import quiet_client_loggers
@@ -125,6 +126,26 @@ def quiet_libraries() -> None:
     logging.getLogger("kopf.activities.startup").addFilter(_KOPF_START_UP_RETRIES)
 
 
+def warnings_to_log() -> None:
+    """Python's warnings become log lines (logger `py.warnings`, in the log's format) instead of raw lines on
+    stderr, under Python's default filters (the CLI that starts the controller silences warnings); `-W` and
+    PYTHONWARNINGS are kept as given."""
+    if not sys.warnoptions:
+        warnings.resetwarnings()
+        for category in (DeprecationWarning, PendingDeprecationWarning, ImportWarning, ResourceWarning):
+            warnings.simplefilter("ignore", category)
+        warnings.filterwarnings("default", category=DeprecationWarning, module="__main__")
+    warnings.formatwarning = _one_line_warning
+    logging.captureWarnings(True)
+
+
+def _one_line_warning(
+    message: Warning | str, category: type[Warning], filename: str, lineno: int, line: str | None = None
+) -> str:
+    """A warning as one log line: its category, its text and where it was raised (no quoted source line)."""
+    return f"{category.__name__}: {message} ({filename}:{lineno})"
+
+
 def configure_logging(level: str, log_format: str, info_stdout: bool = True) -> None:
     """Root logging for the controller process: `level`, text or JSON lines.
 
@@ -153,6 +174,7 @@ def configure_logging(level: str, log_format: str, info_stdout: bool = True) -> 
     root.handlers[:] = handlers
     root.setLevel(level.upper())
     quiet_libraries()
+    warnings_to_log()
     if root.level > logging.DEBUG:
         # Kopf logs a line per handled watch event; with every Secret of the cluster watched that is noise.
         logging.getLogger("kopf.objects").setLevel(logging.WARNING)
