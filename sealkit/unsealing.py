@@ -154,27 +154,48 @@ def unseal(
     copy of any in a config repo) nothing is concluded from what a value holds, only that it opens: the
     template is checked, each `spec.template.data` entry parsed and checked (before anything is opened) but
     never executed over the values (its outcome would answer the poster's questions about them, e.g.
-    `{{ if hasPrefix "a" .password }}{{ else }}{{ fail "" }}{{ end }}`), and, without such entries, the keys
-    the type needs and the sizes (the ciphertext shows them); a `.dockerconfigjson` holding a JSON object or a
-    spec.data holding a JSON Secret is not checked, and no Secret is built (`secret` is empty). The
-    controller's unseal reads them, runs the templates and refuses such a Secret, saying why in the status."""
+    `{{ if hasPrefix "a" .password }}{{ else }}{{ fail "" }}{{ end }}`), and what names and sizes decide
+    (`_problems_named`): the keys the type needs (items' and templates' keys), the annotation it needs, the
+    1 MiB limit and an empty `ssh-privatekey` for the items no template replaces (the ciphertext shows their
+    sizes). Not checked: a template's output (whether it fails, its size, an empty `ssh-privatekey` it makes),
+    a `.dockerconfigjson` holding a JSON object, a spec.data holding a JSON Secret (whose keys are then
+    unknown, so none of the above is checked); no Secret is built (`secret` is empty). The controller's unseal
+    reads them, runs the templates and refuses such a Secret, saying why in the status."""
     view = parse_sealed_secret(obj, where, default_namespace=default_namespace)
     check_template(view, obj)
     if not read_values:
         _check_template_syntax(view)
     opened = open_items(view, keyring, preferred_key=preferred_key, parse_legacy=read_values)
-    if not read_values and (view.legacy_data or view.template_data):
-        return opened  # what the Secret holds is known only from the values: a spec.data blob, template output
-    data = dict(opened.items)
-    data.update(render_template_data(view, opened.items))
+    if not read_values and view.legacy_data:
+        return opened  # the Secret's keys are known only from a value: the spec.data blob's JSON
     annotations = string_map(
         view.template_metadata.get("annotations"), view.where, "spec.template.metadata.annotations"
     )
-    problems = secret_data_problems(data, view.template.get("type"), annotations, read_values=read_values)
-    _raise_invalid(problems, view.where)
-    if read_values:
-        opened.secret = build_secret(view, data)
+    secret_type = view.template.get("type")
+    if not read_values:
+        _raise_invalid(_problems_named(view, opened.items, secret_type, annotations), view.where)
+        return opened
+    data = dict(opened.items)
+    data.update(render_template_data(view, opened.items))
+    _raise_invalid(secret_data_problems(data, secret_type, annotations), view.where)
+    opened.secret = build_secret(view, data)
     return opened
+
+
+def _problems_named(
+    view: SealedSecretView, items: Mapping[str, bytes], secret_type: str | None, annotations: Mapping[str, str]
+) -> list[Problem]:
+    """The Secret's data problems decided without running a template or reading a value (opens only): its keys
+    (every item's and every `spec.template.data` entry's), the annotations the type needs, and the sizes of the
+    items no template replaces (the ciphertext shows them), a template's output counted as empty, the least it
+    can be. What one template's output holds (its size, whether it is empty) is known only by running it over
+    the values, so no problem of a templated key is concluded (an empty `ssh-privatekey` from a template
+    passes; the controller's unseal refuses it, in the status)."""
+    known = {key: value for key, value in items.items() if key not in view.template_data}
+    known.update(dict.fromkeys(view.template_data, b""))
+    templated = {f"data[{key}]" for key in view.template_data}
+    problems = secret_data_problems(known, secret_type, annotations, read_values=False)
+    return [problem for problem in problems if problem.field not in templated]
 
 
 def _raise_invalid(problems: list[Problem], where: str) -> None:

@@ -130,3 +130,111 @@ def test_opens_only_reads_nothing_from_a_spec_data_blob_with_a_template(
     verify_sealed_secret(obj, ring, where=WHERE)
     with pytest.raises(UnsealError, match=r"spec\.data does not hold a JSON Secret"):
         verify_sealed_secret(obj, ring, where=WHERE, read_values=True)
+
+
+def sealed_items(cert: SealingCertificate, secret_type: str, items: dict[str, str], **meta: Any) -> dict[str, Any]:
+    source = {
+        "apiVersion": "v1",
+        "kind": "Secret",
+        "metadata": {"name": "db", "namespace": "team-a", **meta},
+        "type": secret_type,
+        "stringData": items,
+    }
+    return seal_secret(source, cert, check_data=False, allow_empty_data=True)
+
+
+def refusal(obj: dict[str, Any], ring: KeyRing, *, read_values: bool) -> str | None:
+    try:
+        verify_sealed_secret(obj, ring, where=WHERE, read_values=read_values)
+    except InvalidTemplate as exc:
+        return str(exc)
+    return None
+
+
+def test_opens_only_with_a_template_refuses_a_key_the_type_needs(
+    cert: SealingCertificate, ring: KeyRing, never_rendered: None
+) -> None:
+    # The Secret's keys are the items' and the template's: names alone. Opens only skipped the check when
+    # there was a template, and /v1/verify said 200 to a kubernetes.io/tls Secret the controller refuses.
+    obj = sealed_items(cert, "kubernetes.io/tls", {"crt": "c"})
+    obj["spec"]["template"]["data"] = {"tls.crt": "{{ .crt }}"}
+    expected = f"the Secret it describes is invalid: data: a kubernetes.io/tls Secret needs the key tls.key: {WHERE}"
+    with pytest.raises(InvalidTemplate) as refused:
+        verify_sealed_secret(obj, ring, where=WHERE)
+    assert str(refused.value) == expected
+    obj["spec"]["template"]["data"]["tls.key"] = "{{ .crt }}"  # from the template alone: the key is there
+    verify_sealed_secret(obj, ring, where=WHERE)
+
+
+def test_opens_only_with_a_template_refuses_a_service_account_token_without_its_annotation(
+    cert: SealingCertificate, ring: KeyRing, never_rendered: None
+) -> None:
+    obj = sealed_items(cert, "kubernetes.io/service-account-token", {"token": "t"})
+    obj["spec"]["template"]["data"] = {"ca.crt": "{{ .token }}"}
+    with pytest.raises(InvalidTemplate, match=r"needs the kubernetes\.io/service-account\.name annotation"):
+        verify_sealed_secret(obj, ring, where=WHERE)
+    obj["spec"]["template"]["metadata"]["annotations"] = {"kubernetes.io/service-account.name": "api"}
+    verify_sealed_secret(obj, ring, where=WHERE)
+
+
+def test_opens_only_with_a_template_refuses_an_empty_ssh_key_no_template_replaces(
+    cert: SealingCertificate, ring: KeyRing, never_rendered: None
+) -> None:
+    # An item's size is the ciphertext's; a template's output is known only by running it over the values.
+    obj = sealed_items(cert, "kubernetes.io/ssh-auth", {"ssh-privatekey": "", "user": ""})
+    obj["spec"]["template"]["data"] = {"known_hosts": "{{ .user }}"}
+    with pytest.raises(InvalidTemplate, match=r"invalid: data\[ssh-privatekey\]: must not be empty: "):
+        verify_sealed_secret(obj, ring, where=WHERE)
+    obj["spec"]["template"]["data"] = {"ssh-privatekey": "{{ .user }}"}
+    verify_sealed_secret(obj, ring, where=WHERE)
+
+
+def test_opens_only_with_a_template_refuses_items_no_template_replaces_above_1_mib(
+    small_key: rsa.RSAPrivateKey, ring: KeyRing, never_rendered: None
+) -> None:
+    big = base64.b64encode(hybrid.encrypt(small_key.public_key(), b"x" * 600_000, b"team-a/db")).decode()
+    obj = {
+        "apiVersion": "bitnami.com/v1alpha1",
+        "kind": "SealedSecret",
+        "metadata": {"name": "db", "namespace": "team-a"},
+        "spec": {"encryptedData": {"a": big, "b": big}, "template": {"data": {"c": "{{ .a }}"}}},
+    }
+    with pytest.raises(InvalidTemplate, match=r"invalid: data: is larger than the API server's 1 MiB limit"):
+        verify_sealed_secret(obj, ring, where=WHERE)
+    obj["spec"]["template"]["data"] = {"b": ""}  # its output replaces b: how large is known only by running it
+    verify_sealed_secret(obj, ring, where=WHERE)
+
+
+NAMED = ["tls.crt", "tls.key", "username", "password", "ssh-privatekey", ".dockercfg", ".dockerconfigjson", "x"]
+TYPES = [
+    "Opaque",
+    "kubernetes.io/tls",
+    "kubernetes.io/basic-auth",
+    "kubernetes.io/ssh-auth",
+    "kubernetes.io/dockercfg",
+    "kubernetes.io/dockerconfigjson",
+    "kubernetes.io/service-account-token",
+]
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(
+    secret_type=st.sampled_from(TYPES),
+    items=st.sets(st.sampled_from(NAMED), min_size=1),
+    templated=st.sets(st.sampled_from(NAMED), min_size=1),
+    annotated=st.booleans(),
+)
+def test_opens_only_and_full_refuse_alike_what_names_decide(
+    cert: SealingCertificate,
+    ring: KeyRing,
+    secret_type: str,
+    items: set[str],
+    templated: set[str],
+    annotated: bool,
+) -> None:
+    # Values and template outputs that are JSON objects and not empty: the two modes can differ only in what
+    # names decide, and must not.
+    annotations = {"kubernetes.io/service-account.name": "api"} if annotated else {}
+    obj = sealed_items(cert, secret_type, dict.fromkeys(items, "{}"), annotations=annotations)
+    obj["spec"]["template"]["data"] = dict.fromkeys(templated, "{}")
+    assert refusal(obj, ring, read_values=False) == refusal(obj, ring, read_values=True)

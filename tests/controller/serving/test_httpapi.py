@@ -345,6 +345,29 @@ async def test_verify_still_refuses_what_names_and_types_decide(
     )
 
 
+async def test_verify_with_a_template_refuses_a_key_the_type_needs(
+    serve: Callable[..., Any], cluster_keys: list[GeneratedKey], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # With a spec.template.data, verify skipped the keys the type needs: a kubernetes.io/tls SealedSecret
+    # without tls.key in its items or its template got 200, and the controller then refused to write it. The
+    # Secret's keys are the items' and the template's names: decided without running the template.
+    import sealkit.gotemplate
+
+    monkeypatch.setattr(sealkit.gotemplate, "render_template", lambda *a, **k: pytest.fail("template executed"))
+    client = await serve()
+    obj = sealed(cluster_keys[0], crt=PLANTED)
+    obj["spec"]["template"]["type"] = "kubernetes.io/tls"
+    obj["spec"]["template"]["data"] = {"tls.crt": "{{ .crt }}"}
+    answer = await client.post("/v1/verify", data=json.dumps(obj))
+    assert (answer.status, await answer.text()) == (
+        409,
+        "the Secret it describes is invalid: data: a kubernetes.io/tls Secret needs the key tls.key\n",
+    )
+    obj["spec"]["template"]["data"]["tls.key"] = "{{ .crt }}"
+    answer = await client.post("/v1/verify", data=json.dumps(obj))
+    assert (answer.status, await answer.text()) == (200, "ok\n")
+
+
 NOT_JSON = {
     "x: !!binary UGw0bnRlZC1TM2NyZXQ=": "a !!binary value is not a JSON value: request body at .status.x",
     "x: [a, !!set {b}]": "a !!set is not a JSON value: request body at .status.x[1]",
