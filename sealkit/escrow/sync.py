@@ -10,6 +10,7 @@ results name keys by fingerprint and Secret or vault secret name only.
 from __future__ import annotations
 
 import datetime as dt
+import enum
 import logging
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
@@ -35,15 +36,42 @@ OTHER = "error"
 REASONS = (FORBIDDEN, UNREACHABLE, CREDENTIAL, THROTTLED, CONFLICT, NOT_FOUND, INVALID, OTHER)
 
 
+class Refusal(enum.Enum):
+    """Who refused, where the metric `reason` cannot say it (a disabled secret and a missing role are both 403,
+    reason `forbidden`): the object itself, whoever asks, or this caller. Set from the vault's codes
+    (`sealkit.clients.keyvault.errors.Problem.object_refuses`), never read from a message's words."""
+
+    OBJECT = "object"  # a disabled secret or key, an operation not among a key's key_ops: any caller is refused
+    CALLER = "caller"  # this identity may not: a role or access policy is missing (403), or its token is refused (401)
+
+
 class EscrowVaultError(EscrowError):
-    """The vault did not store, list or return an escrowed key; `reason` is one of `REASONS`."""
+    """The vault did not store, list or return an escrowed key; `reason` is one of `REASONS` (a metric label),
+    `refusal` who refused when the vault refused (else None)."""
 
     def __init__(
-        self, message: str, reason: str = OTHER, retry_after: float | None = None, *, where: str | None = None
+        self,
+        message: str,
+        reason: str = OTHER,
+        retry_after: float | None = None,
+        *,
+        where: str | None = None,
+        refusal: Refusal | None = None,
     ) -> None:
         super().__init__(message, where=where)
         self.reason = reason
         self.retry_after = retry_after
+        self.refusal = refusal
+
+
+def about_the_copy(exc: EscrowError) -> bool:
+    """Whether `exc` is the vault's answer about the escrowed copy itself: gone, disabled, or not the key its name
+    and tags say (the copy would not come back, whoever asked). Otherwise (a missing role, no token, unreachable,
+    5xx, throttled past the retries, an answer that is not Key Vault's) the vault could not be read, and nothing is
+    known about the copy."""
+    if isinstance(exc, EscrowVaultError):
+        return exc.reason in (NOT_FOUND, INVALID) or exc.refusal is Refusal.OBJECT
+    return True  # the value read does not parse or check (sealkit.escrow.scheme)
 
 
 def failure_reason(exc: Exception) -> str:
@@ -198,6 +226,24 @@ def restore_from_vault(
     )
 
 
+def _unusable_copy(exc: EscrowError) -> str:
+    """Why a backup writes a fresh version over a listed copy it read (`about_the_copy`)."""
+    if isinstance(exc, EscrowVaultError) and exc.reason == NOT_FOUND:
+        return "the copy there was deleted since the listing"
+    if isinstance(exc, EscrowVaultError) and exc.refusal is Refusal.OBJECT:
+        return "the copy there was disabled since the listing"
+    return f"the copy there cannot be used ({exc.what})"
+
+
+def reading_failed(entry: EscrowEntry, exc: EscrowError, *, suffix: str = "") -> EscrowError:
+    """`exc` (a read of `entry` the vault could not answer) naming the escrowed key being read, its reason, wait
+    and refusal kept: `escrowed key <name> (<fingerprint>) could not be read: <why><suffix>: <the vault>`."""
+    what = f"escrowed key {entry.name} ({entry.fingerprint}) could not be read: {exc.what}{suffix}"
+    if isinstance(exc, EscrowVaultError):
+        return EscrowVaultError(what, exc.reason, exc.retry_after, where=exc.where or None, refusal=exc.refusal)
+    return EscrowError(what, where=exc.where or None)
+
+
 @dataclass(frozen=True)
 class Escrowed:
     fingerprint: str
@@ -210,7 +256,9 @@ def backup_to_vault(vault: EscrowStore, cluster: str, keys: Iterable[Escrowable]
     """Escrow every key without a usable escrowed copy (each written, read back and compared).
 
     A listed copy counts only once it has been read and checked (it holds the key its name and tags say):
-    a copy that is disabled, expired, not yet valid or does not hold its key gets a new version.
+    a copy that is disabled, expired, not yet valid or does not hold its key gets a new version, and so does one
+    deleted or disabled since the listing (`about_the_copy`). A read the vault refuses the caller (or cannot
+    answer) ends the backup, naming the escrowed key being read.
     """
     entries = {e.fingerprint: e for e in vault.entries(cluster)}
     done: list[Escrowed] = []
@@ -227,9 +275,9 @@ def backup_to_vault(vault: EscrowStore, cluster: str, keys: Iterable[Escrowable]
             try:
                 vault.fetch(entry)
             except EscrowError as exc:
-                if failure_reason(exc) != INVALID:  # the vault could not be asked: nothing is known
-                    raise
-                why = f"the copy there cannot be used ({exc.what})"
+                if not about_the_copy(exc):  # the vault could not be asked: nothing is known
+                    raise reading_failed(entry, exc) from None
+                why = _unusable_copy(exc)
             else:
                 done.append(Escrowed(key.fingerprint, entry.name, False))
                 continue

@@ -293,3 +293,28 @@ def test_a_listing_that_fails_is_exit_2_before_any_report(tmp_path: Path, kek: K
     assert refused.exit_code == 2 and refused.stdout == "", refused.output
     assert refused.stderr.startswith("error: 403 ForbiddenByRbac: this identity may not list secrets there")
     assert refused.stderr.endswith(f": Key Vault {escrow_vault.url}\n") and refused.stderr.count("\n") == 1
+
+
+def test_a_copy_disabled_in_the_listing_is_named_in_the_report(
+    tmp_path: Path, kek: Kek, pairs: list[GeneratedKey]
+) -> None:
+    """A disabled copy is never used (as a restore would not use it), but it was skipped without a word: the report
+    now names it, text and JSON. Not a finding by itself (a key retired on purpose): what needs it is lost."""
+    escrow_vault = kek.server.add_vault("kv-escrow")
+    escrow_key(escrow_vault, pairs[0].key)
+    disabled = escrow_key(escrow_vault, pairs[1].key)
+    escrow_vault.disable(disabled)
+    line = (
+        f"disabled escrowed key {disabled} ({pairs[1].key.fingerprint}): "
+        "the copy is disabled in the vault, so it is not used\n"
+    )
+    only_the_first = check(escrow_vault, repo(tmp_path / "a", pairs[:1]))
+    assert only_the_first.exit_code == 0, only_the_first.output
+    assert only_the_first.stdout.startswith(line) and only_the_first.stdout.endswith("all open\n")
+    assert "checked against 1 escrowed key(s)" in only_the_first.stdout and only_the_first.stderr == ""
+    both = check(escrow_vault, repo(tmp_path / "b", pairs[:2]))
+    assert both.exit_code == 1 and both.stdout.startswith(line)
+    assert "would be lost: " in both.stdout and "app/s1" in both.stdout
+    report = json.loads(check(escrow_vault, repo(tmp_path / "c", pairs[:1]), "--format", "json").stdout)
+    assert report["disabled"] == [{"name": disabled, "fingerprint": pairs[1].key.fingerprint}]
+    assert report["ready"] is True

@@ -276,14 +276,61 @@ def test_restore_from_vault_into_an_empty_namespace(
 def test_tampered_escrow_is_not_restored(
     kube: KubeServer, kubeconfig: Path, keyvault: Vault, env: dict[str, str], pairs: list[GeneratedKey]
 ) -> None:
+    """All or none: one copy that is not its key ends the restore before anything is written (exit 2). The line
+    says nothing was restored and names the key by name and fingerprint, so the good ones can be restored with
+    --fingerprint (it said only the vault secret's name, as if the others had been restored)."""
     payload = escrow.build_payload(pairs[0].key, "dev")
     other = escrow.build_payload(pairs[1].key, "dev")
     keyvault.add_secret(payload.name, other.value, content_type=payload.content_type, tags=dict(payload.tags))
+    good = escrow.build_payload(pairs[2].key, "dev")
+    keyvault.add_secret(good.name, good.value, content_type=good.content_type, tags=dict(good.tags))
     result = run(kubeconfig, "restore", *vault_args(keyvault))
     assert result.exit_code == 2
-    assert "not the key its name is for" in result.output
+    assert result.output == (
+        f"error: it holds key {pairs[1].key.fingerprint}, not the key its name is for; nothing restored "
+        f"(restore the other keys with --fingerprint): escrowed key {payload.name} ({pairs[0].key.fingerprint})\n"
+    )
     check_clean(result, pairs)
     assert key_secrets(kube) == []
+    alone = run(kubeconfig, "restore", *vault_args(keyvault), "--fingerprint", pairs[0].key.fingerprint)
+    assert alone.exit_code == 2 and "nothing restored: escrowed key" in alone.output
+    assert "--fingerprint" not in alone.output, "no other key to restore"
+    rest = run(kubeconfig, "restore", *vault_args(keyvault), "--fingerprint", pairs[2].key.fingerprint)
+    assert rest.exit_code == 0, rest.output
+    assert [k.fingerprint for s in key_secrets(kube) for k in load_private_keys(json.dumps(s).encode())] == [
+        pairs[2].key.fingerprint
+    ]
+
+
+def test_a_read_the_vault_refuses_names_the_escrowed_key_being_read(
+    kube: KubeServer,
+    kubeconfig: Path,
+    keyvault_server: KeyVaultServer,
+    keyvault: Vault,
+    env: dict[str, str],
+    pairs: list[GeneratedKey],
+) -> None:
+    """The identity may list but not get: restore and backup named the vault only ('403 ForbiddenByRbac: this
+    identity may not read secrets there ...: Key Vault <url>'), not which escrowed key was being read. Now the
+    key comes first (name and fingerprint), then why and the vault; restore says nothing was restored."""
+    payload = escrow.build_payload(pairs[0].key, "dev")
+    keyvault.add_secret(payload.name, payload.value, content_type=payload.content_type, tags=dict(payload.tags))
+    keyvault.deny(keyvault_server.client.client_id, ["secrets/get"])
+    key = f"escrowed key {payload.name} ({pairs[0].key.fingerprint}) could not be read: "
+    restore = run(kubeconfig, "restore", *vault_args(keyvault))
+    assert restore.exit_code == 2, restore.output
+    (line,) = restore.output.splitlines()
+    assert line.startswith(f"error: {key}403 ForbiddenByRbac: this identity may not read secrets there")
+    assert line.endswith(f"; nothing restored: Key Vault {keyvault.url}") and key_secrets(kube) == []
+    add_key(kube, pairs[0])
+    backup = run(kubeconfig, "backup", *vault_args(keyvault))
+    assert backup.exit_code == 2, backup.output
+    (line,) = backup.output.splitlines()
+    assert line.startswith(f"error: {key}403 ForbiddenByRbac: this identity may not read secrets there")
+    assert line.endswith(f": Key Vault {keyvault.url}")
+    assert len(keyvault.versions(payload.name, "secret")) == 1, "nothing written over a copy it could not read"
+    check_clean(restore, pairs)
+    check_clean(backup, pairs)
 
 
 @pytest.mark.parametrize(

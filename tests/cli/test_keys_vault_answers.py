@@ -170,9 +170,59 @@ def test_a_copy_changed_after_listing_is_checked_as_read(
         result = run(kubeconfig, "restore", *vault_args(keyvault))
     assert result.exit_code == 2, result.output
     assert result.output == (
-        f"error: its tags do not name it a scheme-1 escrow of cluster dev's key: escrowed key {name}\n"
+        "error: its tags do not name it a scheme-1 escrow of cluster dev's key; nothing restored: "
+        f"escrowed key {name} ({payload.fingerprint})\n"
     )
     assert key_secrets(kube) == []
+
+
+@pytest.mark.parametrize("change", ["disabled", "deleted and purged", "deleted"])
+def test_backup_writes_a_fresh_version_over_a_copy_gone_or_disabled_since_the_listing(
+    kube: KubeServer,
+    kubeconfig: Path,
+    keyvault: Vault,
+    env: dict[str, str],
+    pairs: list[GeneratedKey],
+    monkeypatch: pytest.MonkeyPatch,
+    change: str,
+) -> None:
+    """A copy disabled (or deleted) between the listing and the read ended `backup` with exit 2 ('the secret is
+    disabled'), though a copy the listing shows disabled gets a fresh version: the vault answered about the copy,
+    not about the caller. Now it gets one too. A name still held by a soft-deleted secret cannot be written: that
+    stays one line saying to recover or purge it (exit 2)."""
+    from sealkit.clients.keyvault.escrow import EscrowVault
+
+    name = seed(keyvault, pairs[0])
+    add_key(kube, pairs[0])
+    real = EscrowVault.entries
+
+    def entries(self: EscrowVault, cluster: str) -> list[escrow.EscrowEntry]:
+        found = real(self, cluster)
+        if change == "disabled":
+            keyvault.disable(name)
+        else:
+            keyvault.delete(name)
+            if change == "deleted and purged":
+                keyvault.purge(name)
+        return found
+
+    monkeypatch.setattr(EscrowVault, "entries", entries)
+    result = run(kubeconfig, "backup", *vault_args(keyvault))
+    check_clean(result, pairs)
+    if change == "deleted":
+        assert result.exit_code == 2, result.output
+        (line,) = result.output.splitlines()
+        assert line.startswith("error: 409 Conflict: a deleted secret of that name is kept; recover it")
+        return
+    assert result.exit_code == 0, result.output
+    why = "disabled" if change == "disabled" else "deleted"
+    assert result.output == (
+        f"escrowed {pairs[0].key.fingerprint} as {name} in {keyvault.url} "
+        f"(the copy there was {why} since the listing; a new version was written)\n"
+    )
+    monkeypatch.setattr(EscrowVault, "entries", real)
+    again = run(kubeconfig, "backup", *vault_args(keyvault))
+    assert again.output.startswith(f"already escrowed {pairs[0].key.fingerprint}"), again.output
 
 
 def _next_link_to(target: Callable[[], str]) -> Rewrite:

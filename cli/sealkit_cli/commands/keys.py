@@ -21,13 +21,14 @@ import yaml
 from sealkit.bitnami import SEALING_KEY_PREFIX
 from sealkit.clients.kube.api import ClusterError
 from sealkit.errors import InputError, KeyMaterialError, os_reason
-from sealkit.escrow.scheme import check_cluster_name, rfc3339
+from sealkit.escrow.scheme import EscrowError, check_cluster_name, rfc3339
 from sealkit.filewrites import Staging
 from sealkit_cli import io
 from sealkit_cli.options import auth_from_options, cluster_options, vault_options, warn
 
 if TYPE_CHECKING:
     from sealkit.clients.kube.api import KubeClient
+    from sealkit.escrow.scheme import EscrowEntry
     from sealkit.escrow.sync import EscrowStore
     from sealkit.keys import PrivateKey
     from sealkit.keysecrets import HeldKey
@@ -324,7 +325,7 @@ def _given(key: Any, source: str) -> Callable[[], tuple[Any, str]]:
     return lambda: (key, source)
 
 
-def _fetcher(vault: EscrowStore, entry: Any) -> Callable[[], tuple[Any, str]]:
+def _fetcher(vault: EscrowStore, entry: EscrowEntry) -> Callable[[], tuple[Any, str]]:
     """A restore's read of `entry` (a dated copy too: `EscrowEntry.restorable`), saying so when it is dated."""
     from sealkit.escrow.sync import dated_warning, vault_source
 
@@ -334,6 +335,24 @@ def _fetcher(vault: EscrowStore, entry: Any) -> Callable[[], tuple[Any, str]]:
         return vault.fetch(entry, dated=True), vault_source(vault, entry)
 
     return fetch
+
+
+def _not_restored(entry: EscrowEntry, exc: EscrowError, *, others: bool) -> EscrowError:
+    """A restore reads every key before it writes any: a copy that fails ends it with nothing written, in one line
+    naming the escrowed key (name and fingerprint). A copy that is not its key (or is gone or disabled since the
+    listing) says how to restore the `others`; a read the vault refused the caller (or could not answer) names the
+    key being read, why, then the vault."""
+    from sealkit.escrow.sync import about_the_copy, reading_failed
+
+    if not about_the_copy(exc):
+        return reading_failed(entry, exc, suffix="; nothing restored")
+    hint = " (restore the other keys with --fingerprint)" if others else ""
+    named, plain = f"escrowed key {entry.name} ({entry.fingerprint})", f"escrowed key {entry.name}"
+    if exc.where == plain or exc.where.startswith(plain + " "):
+        where = named + exc.where[len(plain) :]
+    else:  # the vault's answer (not found, disabled): the vault is where
+        where = f"{named} in {exc.where}" if exc.where else named
+    return EscrowError(f"{exc.what}; nothing restored{hint}", where=where)
 
 
 # --- restore --------------------------------------------------------------------------------------
@@ -370,6 +389,7 @@ def restore(
     namespace = kwargs["cluster"].controller_namespace
     # fingerprint -> how to get (key, source); vault values are fetched only for keys to restore
     sources: dict[str, Callable[[], tuple[Any, str]]] = {}
+    listed: dict[str, EscrowEntry] = {}  # fingerprint -> the escrowed copy a vault restore reads
     if from_file is not None:  # the file first: bad input ends the command before any request
         from sealkit.reading import read_file
         from sealkit.wrapping.material import load_key_material
@@ -392,6 +412,7 @@ def restore(
         entries = vault.entries(escrow.cluster)
         for entry in restore_order(entries):
             sources[entry.fingerprint] = _fetcher(vault, entry)
+            listed[entry.fingerprint] = entry
         if not sources:
             unusable = sorted({e.state or "disabled" for e in entries if not e.restorable})
             why = f" (only {', '.join(unusable)} copies, which are not used)" if unusable else ""
@@ -403,7 +424,15 @@ def restore(
     for fp in selected:
         if fp in present:
             click.echo(f"already in the cluster: {fp}")
-    todo = [sources[fp]() for fp in selected if fp not in present]
+    wanted = [fp for fp in selected if fp not in present]
+    todo = []
+    for fp in wanted:  # every key read before any is written: all or none
+        try:
+            todo.append(sources[fp]())
+        except EscrowError as exc:
+            if fp not in listed:
+                raise
+            raise _not_restored(listed[fp], exc, others=len(wanted) > 1) from None
     if dry_run:
         for key, source in todo:
             click.echo(f"would restore {key.fingerprint} from {source}")

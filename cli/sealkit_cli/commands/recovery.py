@@ -1,13 +1,13 @@
 """`sealkit keys check-recovery PATHS`: would the config repo's SealedSecrets unseal after losing the cluster?
 
 Offline (no cluster): every escrowed key of --cluster-name not disabled is read from --vault (wrapped ones are
-unwrapped through their KEK, with the same credential), and every SealedSecret under PATHS is tried against
-them (the whole unseal, as the controller does it). Exit 0: all unseal. Exit 1: some would be lost (each
-named: file, namespace/name, why), or an escrowed key is not recoverable (the vault says it is gone or disabled,
-or what was read is not the key: `_not_recoverable`). Exit 2: the check could not be done, at any point of the run
-(the vault or the KEK refused the identity, could not be reached, failed or throttled past the retries): one line
-naming the key being read, why and the vault, never a finding about the escrow. The nightly CI job of
-docs/disaster-recovery.md.
+unwrapped through their KEK, with the same credential; a disabled copy is named in the report, not used), and
+every SealedSecret under PATHS is tried against them (the whole unseal, as the controller does it). Exit 0: all
+unseal. Exit 1: some would be lost (each named: file, namespace/name, why), or an escrowed key is not
+recoverable (the vault says it is gone or disabled, or what was read is not the key: `_not_recoverable`). Exit 2:
+the check could not be done, at any point of the run (the vault or the KEK refused the identity, could not be
+reached, failed or throttled past the retries): one line naming the key being read, why and the vault, never a
+finding about the escrow. The nightly CI job of docs/disaster-recovery.md.
 """
 
 from __future__ import annotations
@@ -66,7 +66,9 @@ def check_recovery(paths: tuple[str, ...], fmt: str, **kwargs: Any) -> None:
         raise InputError("no SealedSecrets found under PATHS", where=", ".join(paths))
     escrow = _escrow(kwargs, required=True)
     assert escrow is not None
-    entries = restore_order(escrow.vault.entries(escrow.cluster))
+    listed = escrow.vault.entries(escrow.cluster)
+    entries = restore_order(listed)
+    disabled = [entry for entry in listed if not entry.restorable]  # never used (as a restore would not use them)
     ring = KeyRing()
     report = RecoveryReport(escrow.cluster, 0)
     kek = None
@@ -92,7 +94,7 @@ def check_recovery(paths: tuple[str, ...], fmt: str, **kwargs: Any) -> None:
             kek.close()
     report.keys = len(ring)
     check_documents(report, ring, [(str(path), docs) for path, _, docs in planned.files])
-    _print(report, escrow.vault.url, fmt)
+    _print(report, disabled, escrow.vault.url, fmt)
     if not report.ready:
         sys.exit(1)
 
@@ -118,28 +120,32 @@ def _not_recoverable(exc: SealkitError) -> bool:
     unreachable, 5xx, throttled past the retries, an answer that is not Key Vault's) means the vault could not be
     read: nothing is known about the key, and the check could not be done (exit 2). Unknown failures count as
     that too, so exit 1 only ever names keys the vault answered for."""
-    from sealkit.escrow.sync import FORBIDDEN, INVALID, NOT_FOUND, EscrowVaultError
+    from sealkit.clients.keyvault.kek import VaultKekError
+    from sealkit.escrow.sync import EscrowVaultError, Refusal, about_the_copy
     from sealkit.wrapping.envelope import KekError
 
     if isinstance(exc, EscrowVaultError):
-        # A disabled copy is a 403 too (reason forbidden, for the metric): told apart by its words
-        # (sealkit.clients.keyvault.escrow.map_error, problem kind DISABLED).
-        return exc.reason in (NOT_FOUND, INVALID) or (
-            exc.reason == FORBIDDEN and exc.what.startswith("the secret is disabled")
-        )
+        # A disabled copy and a missing role are both 403 (reason forbidden, the metric label): `refusal` says which.
+        return about_the_copy(exc)
     if isinstance(exc, KekError):
         # A 403 KeyOperationForbidden (unwrapKey not among the key's key_ops) is the key's; ForbiddenByRbac is not.
         return exc.reason in ("not_found", "disabled", "invalid") or (
-            exc.reason == "forbidden" and "among the key's permitted operations" in exc.what
+            isinstance(exc, VaultKekError) and exc.refusal is Refusal.OBJECT
         )
     # The envelope's KEK id is not a key URL (InputError), or the unwrapped data key does not open the key.
     return isinstance(exc, KeyMaterialError | InputError)
 
 
-def _print(report: RecoveryReport, vault: str, fmt: str) -> None:
+def _print(report: RecoveryReport, disabled: list[EscrowEntry], vault: str, fmt: str) -> None:
+    """The report; `disabled`: copies the listing shows disabled, not used (not a finding by themselves: a key
+    retired on purpose; a SealedSecret that needs one is reported as would be lost)."""
     if fmt == "json":
-        click.echo(json.dumps({**asdict(report), "vault": vault, "ready": report.ready}, indent=2))
+        unused = [{"name": entry.name, "fingerprint": entry.fingerprint} for entry in disabled]
+        click.echo(json.dumps({**asdict(report), "disabled": unused, "vault": vault, "ready": report.ready}, indent=2))
         return
+    for entry in disabled:
+        why = "the copy is disabled in the vault, so it is not used"
+        click.echo(f"disabled escrowed key {entry.name} ({entry.fingerprint}): {why}")
     for item in report.unusable:
         click.echo(f"unusable escrowed key {item.name} ({item.fingerprint}): {item.cause}")
     for lost in report.lost:

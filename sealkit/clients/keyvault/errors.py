@@ -53,7 +53,14 @@ class Problem:
     exc_type: str = ""
     retry_after: float | None = None
     resource: str = "?"  # for CHALLENGE: the resource the vault named
+    # For DISABLED and FORBIDDEN: the object itself refuses whoever asks (a disabled secret or key, an operation not
+    # among a key's key_ops: 403 KeyOperationForbidden), rather than this caller lacking a role or access policy
+    # (403 ForbiddenByRbac, Forbidden). Decided from the codes, never from the message's words.
+    object_refuses: bool = False
 
+
+# Inner codes of a 403 that the object gives whoever asks (not a missing role or access policy).
+_OBJECT_REFUSALS = ("KeyOperationForbidden",)
 
 # A bearer token or any JWT: a broken proxy or a hostile vault may echo the request's Authorization header in
 # its error message, which every use prints.
@@ -174,16 +181,21 @@ def _classify(exc: Exception, sent: Sent) -> Problem | None:
         status = exc.status_code
         code, inner = error_codes(exc)
         kind = HTTP
+        object_refuses = False
         if status == 403 and inner.endswith("Disabled"):
-            kind = DISABLED
+            kind, object_refuses = DISABLED, True
         elif status in (429, 503):
             kind = THROTTLED
         elif status in (401, 403, 409):
             kind = {401: UNAUTHORIZED, 403: FORBIDDEN, 409: CONFLICT}[status]
+            object_refuses = status == 403 and inner in _OBJECT_REFUSALS
         wait = retry_after(exc)
         if wait is not None and math.isnan(wait):  # "Retry-After: nan" is no hint (and no time to sleep)
             wait = None
-        return Problem(kind, status, code, inner, _service_message(exc, sent), exc_type=name, retry_after=wait)
+        service = _service_message(exc, sent)
+        return Problem(
+            kind, status, code, inner, service, exc_type=name, retry_after=wait, object_refuses=object_refuses
+        )
     if isinstance(exc, json.JSONDecodeError):  # the SDK parses a 2xx body itself: a proxy's page, say
         return Problem(ANSWER, text="the vault's answer is not JSON", exc_type=name)
     if isinstance(exc, ClientAuthenticationError):

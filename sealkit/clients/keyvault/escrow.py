@@ -40,6 +40,7 @@ from sealkit.escrow.sync import (
     THROTTLED,
     UNREACHABLE,
     EscrowVaultError,
+    Refusal,
 )
 from sealkit.retry import RetryPolicy, Throttled, call_with_retries
 
@@ -66,9 +67,10 @@ def map_error(exc: Exception, action: str, url: str, sent: Iterable[str] = ()) -
     if problem.kind == e.THROTTLED:
         what = f"throttled ({status} {code or 'Throttled'})"
         return EscrowVaultError(what, THROTTLED, problem.retry_after, where=where)
-    if problem.kind == e.DISABLED:
-        return EscrowVaultError(f"the secret is disabled ({inner})", FORBIDDEN, where=where)
+    if problem.kind == e.DISABLED:  # a 403 too (reason forbidden, the metric label); the secret refuses, not the role
+        return EscrowVaultError(f"the secret is disabled ({inner})", FORBIDDEN, where=where, refusal=Refusal.OBJECT)
     if problem.kind == e.FORBIDDEN:
+        refusal = Refusal.OBJECT if problem.object_refuses else Refusal.CALLER
         # Reading (keys list, restore, check-recovery) needs no more than Secrets User (docs/disaster-recovery.md).
         if action == "store":
             need = "the Key Vault Secrets Officer role, or set, get and list secret permissions"
@@ -79,9 +81,11 @@ def map_error(exc: Exception, action: str, url: str, sent: Iterable[str] = ()) -
             f"(give it {need}): {service}",
             FORBIDDEN,
             where=where,
+            refusal=refusal,
         )
     if problem.kind == e.UNAUTHORIZED:
-        return EscrowVaultError(f"401, the vault refused the token ({service})", CREDENTIAL, where=where)
+        what = f"401, the vault refused the token ({service})"
+        return EscrowVaultError(what, CREDENTIAL, where=where, refusal=Refusal.CALLER)
     if problem.kind == e.CONFLICT:
         return EscrowVaultError(
             f"409 {code or 'Conflict'}: a deleted secret of that name is kept; recover it "

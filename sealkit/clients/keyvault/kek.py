@@ -24,6 +24,7 @@ from typing import Any, TypeVar
 
 from sealkit.clients.keyvault import errors as e
 from sealkit.clients.keyvault.sdk import KEY, client_options, make_client, pinned
+from sealkit.escrow.sync import Refusal
 from sealkit.retry import RetryPolicy, Throttled, call_with_retries
 from sealkit.wrapping.envelope import KekError, Wrapped
 from sealkit.wrapping.kekid import A256KW, RSA_OAEP_256, KekId, parse_kek_id
@@ -41,12 +42,31 @@ MIN_RSA_BITS = 2048  # the smallest RSA key Key Vault makes; a smaller imported 
 _AES_TYPES = ("oct", "oct-HSM")
 
 
+class VaultKekError(KekError):
+    """A `KekError` about the vault's KEK; `refusal` says who refused (`Refusal.OBJECT`: the key itself, whoever
+    asks: disabled, or the operation not among its key_ops; `Refusal.CALLER`: this identity lacks a role or access
+    policy, or its token is refused), None for anything else. The metric `reason` stays as it is (`forbidden` for
+    both 403s): readers that must tell them apart (`keys check-recovery`) read this, never the message's words."""
+
+    def __init__(
+        self,
+        message: str,
+        reason: str = "other",
+        retry_after: float | None = None,
+        *,
+        where: str | None = None,
+        refusal: Refusal | None = None,
+    ) -> None:
+        super().__init__(message, reason, retry_after, where=where)
+        self.refusal = refusal
+
+
 def kek_where(kek: str) -> str:
     """The `where` of every KEK error about the vault key `kek` (its URL, versioned when known)."""
     return f"Key Vault key {kek}"
 
 
-def map_error(exc: Exception, action: str, kek: str, sent: Iterable[str] = ()) -> KekError:
+def map_error(exc: Exception, action: str, kek: str, sent: Iterable[str] = ()) -> VaultKekError:
     """One line for any SDK failure of `action` ("read", "wrapKey", "unwrapKey") on the KEK `kek`: what went
     wrong (in words and the service's codes, never an SDK class name), then the key as where. What the request
     `sent` (a data key to wrap, base64url) is redacted wherever the answer echoes it (`errors.scrub`)."""
@@ -56,45 +76,47 @@ def map_error(exc: Exception, action: str, kek: str, sent: Iterable[str] = ()) -
     where = kek_where(kek)
     inner, code, service = problem.inner, problem.code, problem.service
     if problem.kind == e.NOT_FOUND:
-        return KekError(f"not found ({code or 'KeyNotFound'})", "not_found", where=where)
+        return VaultKekError(f"not found ({code or 'KeyNotFound'})", "not_found", where=where)
     if problem.kind == e.DISABLED:
-        return KekError(f"the key is disabled, so {action} is refused ({inner})", "disabled", where=where)
+        what = f"the key is disabled, so {action} is refused ({inner})"
+        return VaultKekError(what, "disabled", where=where, refusal=Refusal.OBJECT)
     if problem.kind == e.THROTTLED:
         what = f"throttled ({problem.status} {code or 'Throttled'})"
-        return KekError(what, "throttled", problem.retry_after, where=where)
+        return VaultKekError(what, "throttled", problem.retry_after, where=where)
     if problem.kind == e.FORBIDDEN:
-        if inner == "KeyOperationForbidden":
-            return KekError(f"{action} is not among the key's permitted operations (key_ops)", "forbidden", where=where)
+        if problem.object_refuses:  # 403 KeyOperationForbidden: the key's key_ops, whoever asks
+            what = f"{action} is not among the key's permitted operations (key_ops)"
+            return VaultKekError(what, "forbidden", where=where, refusal=Refusal.OBJECT)
         what = f"{action} refused (403 {inner or code or 'Forbidden'}); {ROLE_HINT}"
-        return KekError(what, "forbidden", where=where)
+        return VaultKekError(what, "forbidden", where=where, refusal=Refusal.CALLER)
     if problem.kind == e.UNAUTHORIZED:
-        return KekError("the vault refused the token (401)", "credential", where=where)
+        return VaultKekError("the vault refused the token (401)", "credential", where=where, refusal=Refusal.CALLER)
     if problem.kind == e.REFUSED:
-        return KekError(problem.own, "credential", where=where)
+        return VaultKekError(problem.own, "credential", where=where)
     if problem.kind == e.NO_TOKEN:
-        return KekError(problem.credential, "credential", where=where)
+        return VaultKekError(problem.credential, "credential", where=where)
     if problem.kind == e.UNREACHABLE:
-        return KekError(f"cannot reach the vault ({problem.text})", "unreachable", where=where)
+        return VaultKekError(f"cannot reach the vault ({problem.text})", "unreachable", where=where)
     if problem.kind == e.CHALLENGE:
-        return KekError(
+        return VaultKekError(
             f"the vault's challenge names resource {problem.resource}, which does not match the URL's host; "
             "accept it explicitly if the URL is right (private endpoint, custom domain, local Managed HSM)",
             "credential",
             where=where,
         )
     if problem.kind == e.VALUE:
-        return KekError(problem.text, "credential", where=where)
+        return VaultKekError(problem.text, "credential", where=where)
     if problem.kind == e.ANSWER:  # sealkit's own words, whole: "the vault's answer is not JSON"
-        return KekError(problem.text, where=where)
+        return VaultKekError(problem.text, where=where)
     # Any other answer: its status and code in brackets, then the service's words; without an answer, what the SDK
     # says went wrong (never its class name).
     if problem.status is None:
-        return KekError(f"{action} failed: {problem.text}" if problem.text else f"{action} failed", where=where)
+        return VaultKekError(f"{action} failed: {problem.text}" if problem.text else f"{action} failed", where=where)
     if problem.kind == e.HTTP and problem.status == 400:
         answer, reason = f"400 {code or 'BadParameter'}", "invalid"
     else:
         answer, reason = " ".join(part for part in (str(problem.status), code) if part), "other"
-    return KekError(
+    return VaultKekError(
         f"{action} failed ({answer}): {service}" if service else f"{action} failed ({answer})", reason, where=where
     )
 
@@ -193,7 +215,8 @@ class VaultKek:
         versioned = kek.with_version(version)
         where = kek_where(versioned.url)
         if not key.properties.enabled:
-            raise KekError("the key is disabled; new keys cannot be wrapped with it", "disabled", where=where)
+            what = "the key is disabled; new keys cannot be wrapped with it"
+            raise VaultKekError(what, "disabled", where=where, refusal=Refusal.OBJECT)
         # The vault refuses wrapKey outside nbf/exp, but the SDK wraps locally with an RSA key's public part.
         now = dt.datetime.now(dt.UTC)
         expires, not_before = key.properties.expires_on, key.properties.not_before
@@ -218,7 +241,7 @@ class VaultKek:
         ops = [str(getattr(op, "value", op)) for op in (key.key_operations or [])]
         if ops and not {"wrapKey", "unwrapKey"} <= set(ops):
             what = "wrapKey and unwrapKey must be among the key's permitted operations (key_ops)"
-            raise KekError(what, "forbidden", where=where)
+            raise VaultKekError(what, "forbidden", where=where, refusal=Refusal.OBJECT)
         return versioned, algorithm
 
     def current_id(self) -> str:

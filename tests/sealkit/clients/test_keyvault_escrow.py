@@ -6,7 +6,7 @@ import pytest
 
 from sealkit.clients.keyvault.escrow import EscrowVault
 from sealkit.escrow import scheme as escrow
-from sealkit.escrow.sync import EscrowVaultError
+from sealkit.escrow.sync import EscrowVaultError, Refusal, about_the_copy
 from sealkit.keygen import GeneratedKey, generate_key_pair
 from sealkit.retry import RetryPolicy
 from sealkit_testservers.keyvault import KeyVaultServer, Vault
@@ -138,3 +138,27 @@ def test_tampered_value_is_refused_on_fetch(store: EscrowVault, keyvault: Vault,
     assert str(error) == (
         f"it holds key {other.key.fingerprint}, not the key its name is for: escrowed key {listed.name}"
     )
+
+
+def test_a_disabled_copy_and_a_missing_role_share_the_reason_but_not_the_refusal(
+    keyvault_server: KeyVaultServer, keyvault: Vault, keyvault_env: dict[str, str], pair: GeneratedKey
+) -> None:
+    """Both are 403, reason `forbidden` (the metric label stays); `refusal` says who refused, from the vault's codes:
+    the disabled secret refuses whoever asks, a missing role refuses this identity. Readers (check-recovery, backup,
+    restore) read this field, never the message's words."""
+    store = EscrowVault(keyvault.url, keyvault_server.credential("workload"), timeout=2.0)
+    entry = store.store(pair.key, "dev")
+    keyvault.disable(entry.name)
+    (listed,) = store.entries("dev")
+    disabled = failure(store.fetch, listed)
+    assert (disabled.reason, disabled.refusal) == ("forbidden", Refusal.OBJECT)
+    assert about_the_copy(disabled)
+    keyvault.enable(entry.name)
+    keyvault.deny(keyvault_server.client.client_id, ["secrets/get"])
+    denied = failure(store.fetch, listed)
+    assert (denied.reason, denied.refusal) == ("forbidden", Refusal.CALLER)
+    assert not about_the_copy(denied)
+    keyvault.allow(keyvault_server.client.client_id)
+    keyvault.delete(entry.name)
+    gone = failure(store.fetch, listed)
+    assert (gone.reason, gone.refusal) == ("not_found", None) and about_the_copy(gone)

@@ -9,7 +9,8 @@ import re
 import azure.core.exceptions
 import pytest
 
-from sealkit.clients.keyvault.kek import ROLE_HINT, VaultKek, map_error
+from sealkit.clients.keyvault.kek import ROLE_HINT, VaultKek, VaultKekError, map_error
+from sealkit.escrow.sync import Refusal
 from sealkit.keygen import GeneratedKey, generate_key_pair
 from sealkit.retry import RetryPolicy
 from sealkit.wrapping.envelope import KekError, unwrap_private_key, wrap_private_key, wrap_verified
@@ -203,3 +204,28 @@ def test_a_wrap_key_error_echoing_the_data_key_shows_none_of_it(
     assert "[redacted]" in text and "for key kek" in text, text
     assert not [data_key[i : i + 8] for i in range(len(data_key) - 7) if data_key[i : i + 8] in text], text
     kek.close()
+
+
+def test_a_key_ops_refusal_and_a_missing_role_share_the_reason_but_not_the_refusal(
+    keyvault_server: KeyVaultServer, keyvault: Vault, pair: GeneratedKey
+) -> None:
+    """unwrapKey not among the KEK's key_ops (403 KeyOperationForbidden) and a missing role (403 ForbiddenByRbac)
+    are both reason `forbidden` (the metric label stays); `refusal` says who refused, from the vault's codes: the
+    key, whoever asks, or this identity. check-recovery reads it, never the message's words."""
+    keyvault.add_key("kek", kty="RSA", size=2048)
+    kek = kek_of(keyvault_server, keyvault, keyvault.key_id("kek"))
+    wrapped = wrap_private_key(pair.key, kek)
+    keyvault.set_key_ops("kek", ["wrapKey"])
+    with pytest.raises(VaultKekError) as key_ops:
+        unwrap_private_key(wrapped, kek)
+    assert (key_ops.value.reason, key_ops.value.refusal) == ("forbidden", Refusal.OBJECT)
+    keyvault.set_key_ops("kek", ["wrapKey", "unwrapKey"])
+    keyvault.deny(keyvault_server.client.client_id, ["unwrapKey"])
+    with pytest.raises(VaultKekError) as denied:
+        unwrap_private_key(wrapped, kek)
+    assert (denied.value.reason, denied.value.refusal) == ("forbidden", Refusal.CALLER)
+    keyvault.allow(keyvault_server.client.client_id)
+    keyvault.disable_key("kek")
+    with pytest.raises(VaultKekError) as disabled:
+        unwrap_private_key(wrapped, kek)
+    assert (disabled.value.reason, disabled.value.refusal) == ("disabled", Refusal.OBJECT)
