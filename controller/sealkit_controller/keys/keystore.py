@@ -118,6 +118,10 @@ class KeyStore:
         # The last parse of each key Secret's data: the watch delivers a Secret `load` has just read (and
         # every update of it), and loading an RSA-4096 private key costs about 0.1 s of CPU, on the event loop.
         self._parsed: dict[str, tuple[Any, list[PrivateKey]]] = {}
+        # The latest word on each key Secret name from the watch (or from this controller's own write or read of
+        # it), numbered in order: what a listing asked for before that word must not undo (`heard_since`).
+        self._heard: dict[str, int] = {}
+        self._words = 0
 
     @property
     def ring(self) -> KeyRing:
@@ -184,10 +188,31 @@ class KeyStore:
         if wrapped:
             self._unusable_wrapped.add(name)
 
-    def keep_unusable(self, names: set[str]) -> None:
-        """After a full listing of the active key Secrets: those not in it are no longer unusable ones."""
-        for name in set(self._unusable) - names:
-            self._forget_unusable(name)
+    def heard(self, name: str) -> None:
+        """The watch (or this controller's own create or read) just said what key Secret `name` is now: a listing
+        asked for before this word is older than it for that name."""
+        self._words += 1
+        self._heard[name] = self._words
+
+    def listing_mark(self) -> int:
+        """Taken just before a listing of the key Secrets is asked for (see `heard_since`)."""
+        return self._words
+
+    def heard_since(self, name: str, mark: int) -> bool:
+        """Whether something newer than a listing asked for at `mark` was heard of `name` (the listing may have
+        been answered before or after that word: the order of the two is unknown, so the word wins)."""
+        return self._heard.get(name, 0) > mark
+
+    def forget_heard(self, keep: set[str], mark: int) -> None:
+        """After a listing asked for at `mark`: forget the words on names neither in it nor heard of since."""
+        for name in [n for n, word in self._heard.items() if n not in keep and word <= mark]:
+            del self._heard[name]
+
+    def fingerprints_of(self, name: str) -> list[str]:
+        """The keys one key Secret holds (open or waiting to be unwrapped), by fingerprint."""
+        held = [k.fingerprint for k in self._by_secret.get(name, [])]
+        waiting = self._waiting.get(name)
+        return held + ([waiting.fingerprint] if waiting is not None else [])
 
     def _forget_unusable(self, name: str) -> None:
         self._unusable.pop(name, None)

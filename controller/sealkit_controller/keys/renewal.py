@@ -139,13 +139,24 @@ class KeyManager:
     # --- what is held ---------------------------------------------------------------------------------
 
     async def load(self) -> int:
-        """Read every active key Secret (plaintext and wrapped) in the namespace; returns how many keys are open."""
+        """Read every active key Secret (plaintext and wrapped) in the namespace; returns how many keys are open.
+
+        The listing is authoritative for what it saw: a key Secret the store (or the wrapped key loader) knows that
+        is not in it leaves the key ring (`_forget_unlisted`), and one in it is taken as listed. Except for a name
+        the watch spoke of after the listing was asked for (`KeyStore.heard_since`): the listing may be older than
+        that word, so the watch's state of it stands (a key the watch added is not dropped, one it removed is not
+        brought back)."""
         namespace = self._settings.namespace
+        mark = self._store.listing_mark()
         secrets = await self._run(self._client.list_secrets, namespace, ACTIVE_SELECTOR)
         wrapped = await self._run(self._client.list_secrets, namespace, WRAPPED_SELECTOR)
+        listed = {_name_of(s) for s in [*secrets, *wrapped]}
+        self._forget_unlisted(listed, mark)
         refused: list[tuple[dict[str, Any], str]] = []
         for secret in secrets:
-            name = str((secret.get("metadata") or {}).get("name") or "")
+            name = _name_of(secret)
+            if self._store.heard_since(name, mark):
+                continue
             try:
                 keys = self._store.keys_of(secret, f"key Secret {namespace}/{name}")
             except SealkitError as exc:
@@ -154,10 +165,9 @@ class KeyManager:
                 refused.append((secret, str(exc)))
                 continue
             self._store.put(name, keys)
-        self._store.keep_unusable({str((s.get("metadata") or {}).get("name") or "") for s in [*secrets, *wrapped]})
         for secret, why in refused:
             self._report_unusable(secret, why)
-        await self.loader.load(wrapped)
+        await self.loader.load([s for s in wrapped if not self._store.heard_since(_name_of(s), mark)])
         held = len(self._store.ring)
         logger.info(
             "loaded %d sealing key(s) from %d key Secret(s) and %d wrapped key Secret(s) in %s",
@@ -178,9 +188,44 @@ class KeyManager:
         self.report.inventory()
         return held
 
+    def _forget_unlisted(self, listed: set[str], mark: int) -> None:
+        """Key Secrets known here but not in a listing asked for at `mark`, and not heard of since: deleted (or no
+        longer labelled) while the watch did not tell (a watch that resumed by listing again reports nothing for
+        objects deleted meanwhile; a partition; a leader handover). Their keys leave the ring: one kept would go on
+        sealing (as the newest) for a key the cluster no longer holds, and nothing sealed with it opens after
+        the next restart."""
+        namespace = self._settings.namespace
+        known = {*self._store.secret_names(), *self.loader.secret_names()}
+        for name in sorted(known - listed):
+            if self._store.heard_since(name, mark):
+                continue
+            fingerprints = self._store.fingerprints_of(name)
+            in_ring = set(self._store.ring.fingerprints())
+            if self._store.is_wrapped(name) or name in self.loader.secret_names():
+                self.loader.forget(name)
+            else:
+                self._store.drop(name)
+            if not fingerprints:
+                held = "it is forgotten"
+            elif set(fingerprints) <= in_ring:
+                held = f"its key {', '.join(fingerprints)} leaves the key ring"
+            else:
+                held = f"its key {', '.join(fingerprints)}, not unwrapped yet, is forgotten"
+            logger.warning(
+                "key Secret %s/%s is not in a fresh listing of the key Secrets (deleted or no longer labelled active "
+                "while the watch did not say so): %s; %d key(s) held",
+                namespace,
+                name,
+                held,
+                len(self._store.ring),
+            )
+        self._store.forget_heard(listed, mark)
+
     def observe_secret(self, secret: Mapping[str, Any], *, deleted: bool = False) -> str | None:
         """A key Secret (plaintext or wrapped) seen by the watch, on the event loop; what happened, for the log."""
         name = str((secret.get("metadata") or {}).get("name") or "")
+        if name:
+            self._store.heard(name)  # newer than any listing in flight: `load` leaves this name to the watch
         if looks_like_wrapped_key_secret(secret) or self._store.is_wrapped(name):
             return self.loader.observe(secret, deleted=deleted)
         what = self._store.observe_secret(secret, deleted=deleted)
@@ -286,6 +331,7 @@ class KeyManager:
         wrapped = prepared.wrapped
         if wrapped is not None and born:
             wrapped = dataclasses.replace(wrapped, not_before=born)
+        self._store.heard(name)  # newer than any listing in flight
         self._store.put(name, [key], envelope=wrapped)
         self.report.inventory()
         kind = "wrapped key Secret" if wrapped is not None else "key Secret"
@@ -337,6 +383,7 @@ class KeyManager:
         namespace = self._settings.namespace
         if existing is None:
             return None
+        self._store.heard(name)  # read just now: newer than any listing in flight
         if is_wrapped_key_secret(existing):
             try:
                 wrapped_from_secret(existing)
@@ -425,6 +472,10 @@ class KeyManager:
                 wait = self._backoff.delay(self.failures + 1)
                 log_unexpected(f"renewing the sealing key in namespace {self._settings.namespace}", exc)
             await woken(self._wake, wait)
+
+
+def _name_of(secret: Mapping[str, Any]) -> str:
+    return str((secret.get("metadata") or {}).get("name") or "")
 
 
 def _fingerprints(secret: Mapping[str, Any]) -> set[str]:

@@ -136,6 +136,21 @@ class WrappedKeyLoader:
         self._spawn(name, self._retry(name, wrapped, 1, None))
         return "found; unwrapping its key"
 
+    def secret_names(self) -> set[str]:
+        """The wrapped key Secrets this loader is busy with or remembers (being unwrapped, refused until changed)."""
+        return {*self._tasks, *self._taking, *self._refused}
+
+    def forget(self, name: str) -> bool:
+        """A wrapped key Secret gone from a listing: its unwrap stops, its refusal is forgotten, the store drops it.
+        True if it was known."""
+        known = name in self.secret_names()
+        self._cancel(name)
+        self._refused.pop(name, None)
+        known = self._store.drop(name) or known
+        if known:
+            self._report.inventory()
+        return known
+
     async def _attempt(self, name: str, wrapped: WrappedKey, attempt: int) -> tuple[bool, float | None]:
         """One unwrap: (done, seconds until the next try; None: no next try)."""
         where = self._where(name)
