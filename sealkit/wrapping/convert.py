@@ -24,6 +24,7 @@ from dataclasses import dataclass
 from typing import Any, Protocol
 
 from sealkit.bitnami import SEALING_KEY_LABEL
+from sealkit.certificates import refuse_another_keys_certificate
 from sealkit.errors import KeyMaterialError, SealkitError, ServiceError
 from sealkit.keys import PrivateKey
 from sealkit.keysecrets import ANY_KEY_SELECTOR, SecretsApi, creation_time, keys_from_secret
@@ -93,6 +94,9 @@ def _plaintext_key(secret: Mapping[str, Any], namespace: str) -> PrivateKey:
         raise KeyMaterialError(f"it holds {len(keys)} private keys; wrap one key per Secret", where=where)
     if keys[0].certificate_pem is None:
         raise KeyMaterialError("it has no tls.crt; a wrapped key keeps its certificate in clear", where=where)
+    # The certificate is kept in clear beside the wrapped key (served, dated by): it must be the key's, named
+    # by the Secret it is in (`wrap_private_key` checks it again, naming the key only).
+    refuse_another_keys_certificate(keys[0].certificate_pem, keys[0].public_key, where)
     return keys[0]
 
 

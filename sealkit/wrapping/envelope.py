@@ -32,10 +32,11 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
+from sealkit.certificates import PEM_BLOCKS, refuse_another_keys_certificate, rsa_key
 from sealkit.errors import KeyMaterialError, SealkitError
-from sealkit.keys import PrivateKey, fingerprint
+from sealkit.keys import PrivateKey, certificate_not_before, fingerprint
 from sealkit.wrapping.kekid import check_algorithm, parse_kek_id
-from sealkit.wrapping.names import SCHEME_VERSION
+from sealkit.wrapping.names import CERTIFICATE, SCHEME_VERSION
 
 DATA_KEY_BYTES = 32
 NONCE_BYTES = 12
@@ -116,15 +117,19 @@ def _aad(fp: str) -> bytes:
     return f"{SCHEME_VERSION} {fp}".encode()
 
 
-def certificate_facts(certificate_pem: bytes, where: str) -> tuple[str, dt.datetime]:
-    """(fingerprint, NotBefore) of the certificate kept in clear; RSA only."""
+def certificate_facts(certificate_pem: bytes, where: str, name: str = CERTIFICATE) -> tuple[str, dt.datetime]:
+    """(fingerprint, NotBefore) of the certificate kept in clear; RSA only. A certificate that does not parse, or
+    whose key is not RSA or of a type `cryptography` does not know (UnsupportedAlgorithm, no ValueError: it ended
+    `keys wrap` as an internal error and escaped the controller's wrapped-key loading), is refused in the words of
+    `sealkit.certificates.refuse_another_keys_certificate`; `name` is what the certificate is called where it is
+    kept (a wrapped key Secret's `tls.crt`, an escrowed copy's "the certificate")."""
     try:
         cert = x509.load_pem_x509_certificates(certificate_pem)[0]
     except ValueError:
-        raise KeyMaterialError("the certificate does not parse", where=where) from None
-    public = cert.public_key()
-    if not isinstance(public, rsa.RSAPublicKey):
-        raise KeyMaterialError("the certificate's key is not RSA", where=where)
+        raise KeyMaterialError(f"{name} does not parse", where=where) from None
+    public = rsa_key(cert)
+    if public is None:
+        raise KeyMaterialError(f"{name}'s key is not RSA", where=where)
     return fingerprint(public), cert.not_valid_before_utc
 
 
@@ -133,9 +138,8 @@ def wrap_private_key(key: PrivateKey, kek: KeyWrapper) -> WrappedKey:
     where = f"sealing key {key.fingerprint}"
     if not key.certificate_pem:
         raise KeyMaterialError("the key has no certificate; a wrapped key keeps its certificate in clear", where=where)
-    cert_fp, not_before = certificate_facts(key.certificate_pem, where)
-    if cert_fp != key.fingerprint:
-        raise KeyMaterialError("its certificate is for another key", where=where)
+    # The one check that a certificate is its key's (as escrow checks a key it is given: the two are one PrivateKey)
+    refuse_another_keys_certificate(key.certificate_pem, key.public_key, where, names=PEM_BLOCKS)
     data_key = AESGCM.generate_key(bit_length=DATA_KEY_BYTES * 8)
     nonce = os.urandom(NONCE_BYTES)
     der = key.key.private_bytes(
@@ -149,7 +153,7 @@ def wrap_private_key(key: PrivateKey, kek: KeyWrapper) -> WrappedKey:
     return WrappedKey(
         certificate_pem=key.certificate_pem,
         fingerprint=key.fingerprint,
-        not_before=key.not_before or not_before,
+        not_before=key.not_before or certificate_not_before(key.certificate_pem),
         kek_id=wrapped.kek_id,
         algorithm=wrapped.algorithm,
         wrapped_data_key=wrapped.value,
@@ -237,11 +241,13 @@ def assemble(
     algorithm: str,
     wrapped_data_key: bytes,
     ciphertext: bytes,
+    certificate_name: str = CERTIFICATE,
 ) -> WrappedKey:
-    """A checked `WrappedKey` from decoded fields (the wrapped key Secret's reader and `from_json` use this)."""
+    """A checked `WrappedKey` from decoded fields (the wrapped key Secret's reader and `from_json` use this);
+    `certificate_name` is what its certificate is called in refusals (`certificate_facts`)."""
     if scheme != SCHEME_VERSION:
         raise KeyMaterialError(f"scheme {scheme!r} is not {SCHEME_VERSION}", where=where)
-    fp, not_before = certificate_facts(certificate, where)
+    fp, not_before = certificate_facts(certificate, where, certificate_name)
     try:
         parsed = parse_kek_id(kek_id, "KEK id")
     except SealkitError as exc:  # the field and its value are what, the Secret or document is where
@@ -288,6 +294,7 @@ def from_json(text: str, where: str) -> WrappedKey:
         algorithm=field_text("algorithm"),
         wrapped_data_key=field_bytes("wrappedDataKey"),
         ciphertext=field_bytes("ciphertext"),
+        certificate_name=PEM_BLOCKS[0],  # as an escrowed plaintext key's certificate is called
     )
     if document.get("fingerprint") not in (None, wrapped.fingerprint):
         raise KeyMaterialError("its fingerprint field is not its certificate's", where=where)

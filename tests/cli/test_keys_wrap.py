@@ -22,6 +22,7 @@ from sealkit.wrapping.names import ORIGINAL_CREATION_ANNOTATION, WRAPPED_FROM_AN
 from sealkit_cli.main import cli
 from sealkit_testservers.keyvault import KeyVaultServer
 from sealkit_testservers.kube import KubeServer
+from tests.sealkit.test_certificates import unknown_key_type
 from tests.support.wrapped import Kek, assert_no_leak, cluster_outputs, wrapped_manifest
 
 NS = "kube-system"
@@ -125,6 +126,20 @@ def test_wrap_finishes_an_interrupted_run_and_keeps_the_plaintext_key_when_unwra
     assert not plaintext(kube) and len(wrapped(kube)) == 2
     outputs = {"out": done.output + refused.output + finished.output, **cluster_outputs(kube)}
     assert_no_leak(outputs, [p.key for p in pairs])
+
+
+def test_wrap_refuses_a_key_secret_whose_certificate_key_type_is_unknown_in_one_line(
+    kube: KubeServer, kubeconfig: Path, kek: Kek, pairs: list[GeneratedKey]
+) -> None:
+    """A tls.crt whose key type `cryptography` does not know (UnsupportedAlgorithm, no ValueError) ended `keys wrap`
+    with "internal error"; it is refused in one line naming the Secret, exit 2, and nothing is written."""
+    manifest = key_secret_manifest(pairs[0], namespace=NS, prefix="sealed-secrets-key")
+    manifest["data"]["tls.crt"] = base64.b64encode(unknown_key_type(pairs[0].certificate_pem)).decode()
+    name = kube.create(manifest)["metadata"]["name"]
+    result = keys_cmd(kubeconfig, "wrap", "--kek", kek.url)
+    assert result.exit_code == 2, result.output
+    assert result.output == f"error: tls.crt's key is not RSA: key Secret {NS}/{name}\n"
+    assert len(plaintext(kube)) == 1 and not wrapped(kube)
 
 
 def test_rewrap_moves_keys_to_the_new_kek_version_and_unseal_opens_them(

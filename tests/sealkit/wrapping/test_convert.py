@@ -3,6 +3,7 @@ one line, what is wrong first and the Secret last. The runs against a cluster ar
 
 from __future__ import annotations
 
+import base64
 import copy
 from collections.abc import Callable, Mapping
 from typing import Any
@@ -15,6 +16,7 @@ from sealkit.keysecrets import key_secret_manifest
 from sealkit.wrapping.convert import rewrap_key_secrets, wrap_key_secrets
 from sealkit.wrapping.envelope import wrap_private_key
 from sealkit.wrapping.keysecret import wrapped_key_manifest, wrapped_secret_name
+from tests.sealkit.test_certificates import unknown_key_type
 from tests.support.keys import LocalKek
 
 NS = "kube-system"
@@ -106,3 +108,27 @@ def test_rewrap_checks_the_secret_before_and_after_it_writes(pairs: list[Generat
     with pytest.raises(SealkitError) as unchanged:
         rewrap_key_secrets(stale, NS, kek)
     assert str(unchanged.value) == f"read back, it holds another envelope than was written: {where}"
+
+
+@pytest.mark.parametrize("case", ["unknown-type", "another-key", "damaged"])
+def test_wrap_refuses_a_key_secret_whose_certificate_is_not_its_keys(pairs: list[GeneratedKey], case: str) -> None:
+    """The certificate stays in clear beside the wrapped key (served, dated by): it must be the key's, checked by
+    the one check (`refuse_another_keys_certificate`) naming the Secret; nothing is written or deleted. A key type
+    `cryptography` does not know raised UnsupportedAlgorithm: `sealkit keys wrap` ended in an internal error."""
+    secret = plaintext(pairs[0], "k1")
+    certificate = {
+        "unknown-type": unknown_key_type(pairs[0].certificate_pem),
+        "another-key": pairs[1].certificate_pem,
+        "damaged": b"-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n",
+    }[case]
+    secret["data"]["tls.crt"] = base64.b64encode(certificate).decode()
+    secrets = Secrets(secret)
+    with pytest.raises(KeyMaterialError) as caught:
+        wrap_key_secrets(secrets, NS, LocalKek(), prefix=PREFIX)
+    what = {
+        "unknown-type": "tls.crt's key is not RSA",
+        "another-key": "tls.crt is the certificate of another key, not of tls.key",
+        "damaged": "tls.crt does not parse",
+    }[case]
+    assert str(caught.value) == f"{what}: key Secret {NS}/k1"
+    assert list(secrets.by_name) == ["k1"], "nothing written, nothing deleted"

@@ -32,6 +32,7 @@ from sealkit.wrapping.kekid import parse_kek_id
 from sealkit.wrapping.keysecret import wrapped_from_secret, wrapped_key_manifest, wrapped_secret_name
 from sealkit.wrapping.material import open_wrapped
 from sealkit.wrapping.names import CIPHERTEXT, KEK_ID, WRAPPED_KEY_LABEL, WRAPPED_KEY_TYPE
+from tests.sealkit.test_certificates import unknown_key_type
 from tests.support.keys import KEK, LocalKek
 
 
@@ -178,3 +179,41 @@ def test_any_change_to_the_stored_fields_is_refused(junk: bytes, where: int) -> 
 
 
 PAIR = generate_key_pair(bits=2048)
+
+
+def test_a_certificate_of_a_key_type_cryptography_does_not_know_is_refused_in_one_line(pair: GeneratedKey) -> None:
+    """Its `public_key()` raises UnsupportedAlgorithm, which is no ValueError: wrapping such a key ended `keys wrap`
+    as an internal error, and reading such a wrapped key Secret (the controller's wrapped-key loading calls
+    `wrapped_from_secret`) or escrowed copy raised it past every caller. Now one KeyMaterialError each, in the words
+    of `refuse_another_keys_certificate`."""
+    unknown = unknown_key_type(pair.certificate_pem)
+    kek = LocalKek()
+    with pytest.raises(KeyMaterialError) as wrapping:
+        wrap_private_key(dataclasses.replace(pair.key, certificate_pem=unknown), kek)
+    assert str(wrapping.value) == f"the certificate's key is not RSA: sealing key {pair.key.fingerprint}"
+    manifest = wrapped_key_manifest(wrap_private_key(pair.key, kek), namespace="ns", prefix="p")
+    manifest["data"]["tls.crt"] = base64.b64encode(unknown).decode()
+    with pytest.raises(KeyMaterialError) as secret:
+        wrapped_from_secret(manifest)
+    assert str(secret.value) == f"tls.crt's key is not RSA: wrapped key Secret ns/{manifest['metadata']['name']}"
+    document = json.loads(to_json(wrap_private_key(pair.key, kek)))
+    with pytest.raises(KeyMaterialError) as escrowed:
+        from_json(json.dumps({**document, "certificate": unknown.decode()}), "escrowed key k")
+    assert str(escrowed.value) == "the certificate's key is not RSA: escrowed key k"
+
+
+def test_wrapping_refuses_another_keys_certificate_in_the_one_wording(pair: GeneratedKey) -> None:
+    other = generate_key_pair(bits=2048)
+    with pytest.raises(KeyMaterialError) as crossed:
+        wrap_private_key(dataclasses.replace(pair.key, certificate_pem=other.certificate_pem), LocalKek())
+    assert str(crossed.value) == (
+        f"the certificate is the certificate of another key, not of the private key: sealing key {pair.key.fingerprint}"
+    )
+    with pytest.raises(KeyMaterialError) as damaged:
+        wrap_private_key(dataclasses.replace(pair.key, certificate_pem=b"-----BEGIN CERTIFICATE-----\n"), LocalKek())
+    assert str(damaged.value) == f"the certificate does not parse: sealing key {pair.key.fingerprint}"
+    manifest = wrapped_key_manifest(wrap_private_key(pair.key, LocalKek()), namespace="ns", prefix="p")
+    manifest["data"]["tls.crt"] = base64.b64encode(b"junk").decode()
+    with pytest.raises(KeyMaterialError) as junk:
+        wrapped_from_secret(manifest, "w")
+    assert str(junk.value) == "tls.crt does not parse: w"
