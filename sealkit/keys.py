@@ -12,11 +12,12 @@ from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from cryptography import x509
 from cryptography.exceptions import UnsupportedAlgorithm
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
-from sealkit.certificates import PEM_BLOCKS, refuse_another_keys_certificate
+from sealkit.certificates import PEM_BLOCKS, refuse_another_keys_certificate, rsa_key
 from sealkit.certificates import SealingCertificate as SealingCertificate
 from sealkit.certificates import certificate_not_before as certificate_not_before
 from sealkit.certificates import fingerprint as fingerprint
@@ -130,16 +131,49 @@ def _load_private_pem(kind: str, block: str, source: str) -> rsa.RSAPrivateKey:
 
 def _keys_from_pem(text: str, source: str, field: str = "") -> list[PrivateKey]:
     keys: list[PrivateKey] = []
-    cert_pem: bytes | None = None
+    certs: list[bytes] = []
     for kind, block in pem_blocks(text, source, field):
         if kind.endswith("PRIVATE KEY"):
             key = _load_private_pem(kind, block, source)
             keys.append(PrivateKey(key, fingerprint(key.public_key()), source))
-        elif kind == "CERTIFICATE" and cert_pem is None:
-            cert_pem = block.encode()
-    if cert_pem is not None and len(keys) == 1:
-        keys[0] = PrivateKey(keys[0].key, keys[0].fingerprint, source, certificate_not_before(cert_pem), cert_pem)
-    return keys
+        elif kind == "CERTIFICATE":
+            certs.append(block.encode())
+    if not certs or not keys:
+        return keys
+    if len(keys) == 1:  # the first certificate is the key's (the caller checks it); the rest a chain, as openssl's
+        return [_with_certificate(keys[0], certs[0])]
+    return _certificates_by_key(keys, certs, source, field)
+
+
+def _with_certificate(key: PrivateKey, cert_pem: bytes) -> PrivateKey:
+    return PrivateKey(key.key, key.fingerprint, key.source, certificate_not_before(cert_pem), cert_pem)
+
+
+def _certificates_by_key(keys: list[PrivateKey], certs: list[bytes], source: str, field: str) -> list[PrivateKey]:
+    """Several keys and certificates in one PEM text: each certificate goes to the key it certifies, found by its
+    public key (kubeseal reads the first key of a PEM and no certificate; sealkit dates and checks keys by theirs).
+    A certificate that is no key's of the text, or cannot be told (it does not parse, its key is not RSA), is
+    refused: passing it over would drop a key's certificate, or keep another key's, without a word."""
+    field = f"{field}: " if field else ""
+    by_numbers = {key.public_key.public_numbers(): i for i, key in enumerate(keys)}
+    found: dict[int, bytes] = {}
+    for cert_pem in certs:
+        try:
+            cert = x509.load_pem_x509_certificate(cert_pem)
+        except ValueError:
+            raise KeyMaterialError(f"{field}a certificate does not parse", where=source) from None
+        public = rsa_key(cert)
+        if public is None:
+            raise KeyMaterialError(f"{field}a certificate's key is not RSA", where=source)
+        index = by_numbers.get(public.public_numbers())
+        if index is None:
+            raise KeyMaterialError(
+                f"{field}a certificate is the certificate of another key, not of any of the {len(keys)} private keys "
+                "(give each key with its own certificate)",
+                where=source,
+            )
+        found.setdefault(index, cert_pem)
+    return [_with_certificate(key, found[i]) if i in found else key for i, key in enumerate(keys)]
 
 
 def _secret_field(secret: Mapping[str, Any], name: str, where: str) -> str | None:

@@ -446,3 +446,38 @@ def test_any_pem_like_text_is_a_key_or_one_key_material_error(pieces: list[str],
     except KeyMaterialError as exc:
         assert "keys.pem" in str(exc)
         assert "MIIBOgIBAAJBAKj34G" not in str(exc)
+
+
+def test_several_keys_and_certificates_in_one_pem_go_together_by_public_key(vectors: dict[str, Any]) -> None:
+    """Two or more keys and a certificate in one PEM: the certificate was dropped without a word (which key's it
+    was could not be told by position). Now it goes to the key it certifies, found by public key, and is checked
+    as the single-key case's is; one that is no key's of the file, or cannot be told, refuses the file. (kubeseal
+    reads the first private key of a PEM file and never its certificates: its keys are the same.)"""
+    keys = vectors["keys"]
+    pems = [(k["private_pem"], k["cert_pem"]) for k in keys[:3]]
+    # Certificates in any order, one key without its certificate.
+    text = pems[0][0] + pems[1][0] + pems[2][0] + pems[2][1] + pems[0][1]
+    for check in (False, True):
+        loaded = load_private_keys(text.encode(), "keys.pem", check_certificates=check)
+        held = [k.certificate_pem.strip() if k.certificate_pem else None for k in loaded]
+        assert held == [pems[0][1].strip().encode(), None, pems[2][1].strip().encode()]
+        assert loaded[0].not_before is not None and loaded[1].not_before is None
+        for key in (loaded[0], loaded[2]):
+            cert = x509.load_pem_x509_certificate(key.certificate_pem or b"")
+            assert cert.public_key().public_numbers() == key.public_key.public_numbers()
+    unknown = unknown_key_type(pems[0][1].encode()).decode()
+    damaged = "-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n"
+    for certificate, what in [
+        (pems[2][1], "a certificate is the certificate of another key, not of any of the 2 private keys"),
+        (unknown, "a certificate's key is not RSA"),
+        (damaged, "a certificate does not parse"),
+    ]:
+        for check in (False, True):  # unchecked too: the certificate would be kept beside no key, unseen
+            with pytest.raises(KeyMaterialError) as caught:
+                data = (pems[0][0] + pems[1][0] + certificate).encode()
+                load_private_keys(data, "keys.pem", check_certificates=check)
+            assert str(caught.value).startswith(what) and str(caught.value).endswith(": keys.pem")
+    secret = yaml.safe_dump(key_secret(pems[0][0] + pems[1][0] + pems[2][1], "", "k")).encode()
+    with pytest.raises(KeyMaterialError) as in_secret:
+        load_private_keys(secret, "keys.yaml")
+    assert str(in_secret.value).startswith("tls.key: a certificate is the certificate of another key")
