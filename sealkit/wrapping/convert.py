@@ -11,7 +11,8 @@ Where it sits: the core, over a cluster client (`KeySecretsClient`; `sealkit.cli
   wrapped Secret already holding the key (an interrupted run) is checked the same way and reused.
 - rewrap: for each wrapped key Secret whose KEK version is not the current one, unwrap with the old
   version, wrap with the current one, unwrap the new copy to check it, and replace the Secret's data (with
-  its resourceVersion as a precondition). Old KEK versions keep opening the keys not yet rewrapped.
+  its resourceVersion as a precondition). Old KEK versions keep opening the keys not yet rewrapped. A wrapped
+  key Secret that does not read ends the run before anything is rewrapped, naming it (never passed over).
 
 Results name keys by fingerprint and Secret only.
 """
@@ -171,7 +172,9 @@ def rewrap_key_secrets(
     """Move every wrapped key Secret of `namespace` to the KEK's current version (see the module docstring)."""
     target = kek.current_id()
     done: list[Converted] = []
-    for held in held_wrapped(client, namespace):
+    # Strict: a wrapped key Secret that does not read was passed over (a log line, exit 0), and the old KEK
+    # version, disabled next, was all that could still open its key once the Secret is repaired.
+    for held in held_wrapped(client, namespace, strict=True):
         where = f"wrapped key Secret {namespace}/{held.secret}"
         if held.wrapped.kek_id == target:
             done.append(Converted(held.fingerprint, held.secret, held.secret, target, CURRENT))

@@ -132,3 +132,20 @@ def test_wrap_refuses_a_key_secret_whose_certificate_is_not_its_keys(pairs: list
     }[case]
     assert str(caught.value) == f"{what}: key Secret {NS}/k1"
     assert list(secrets.by_name) == ["k1"], "nothing written, nothing deleted"
+
+
+def test_rewrap_refuses_a_wrapped_key_secret_it_cannot_read_before_it_rewraps_any(pairs: list[GeneratedKey]) -> None:
+    """A wrapped key Secret that does not read (a field damaged) was passed over with a log line and the run ended
+    0: the operator then disables the old KEK version, the only one that opens its key once it is repaired. Now
+    the run ends before anything is rewrapped, naming the Secret."""
+    kek = LocalKek()
+    good, broken = wrapped_secret(pairs[0], kek), wrapped_secret(pairs[1], kek)
+    broken["data"]["scheme"] = base64.b64encode(b"sealkit-wrapped-key/9").decode()
+    kek.versions["v2"], kek.current = kek.versions["v1"][::-1], "v2"
+    secrets = Secrets(good, broken)
+    with pytest.raises(KeyMaterialError) as caught:
+        rewrap_key_secrets(secrets, NS, kek)
+    where = f"wrapped key Secret {NS}/{broken['metadata']['name']}"
+    assert str(caught.value) == f"scheme 'sealkit-wrapped-key/9' is not sealkit-wrapped-key/1: {where}"
+    assert secrets.by_name[str(good["metadata"]["name"])] == good, "nothing rewrapped"
+    assert kek.unwraps == 0
