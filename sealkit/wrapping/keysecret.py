@@ -20,6 +20,7 @@ from typing import Any
 from sealkit.errors import KeyMaterialError, SealkitError
 from sealkit.escrow.scheme import key_id
 from sealkit.keysecrets import SecretsApi, backup_secrets, creation_time
+from sealkit.validation import type_name
 from sealkit.wrapping import names as n
 from sealkit.wrapping.envelope import WrappedKey, assemble
 
@@ -95,8 +96,13 @@ def wrapped_from_secret(secret: Mapping[str, Any], where: str | None = None) -> 
         raise KeyMaterialError("data is not a map", where=where)
 
     def raw(name: str) -> bytes:
-        if isinstance(string_data.get(name), str):
-            return str(string_data[name]).encode()
+        given = string_data.get(name)
+        if given is not None:  # as `sealkit.keys` reads a key Secret's fields: never one dropped unseen
+            if not isinstance(given, str):
+                raise KeyMaterialError(f"stringData.{name} is a {type_name(given)}, not a string", where=where)
+            if data.get(name) is not None:
+                raise KeyMaterialError(f"{name} is in both data and stringData (give it once)", where=where)
+            return given.encode()
         value = data.get(name)
         if value is None or value == "":
             raise KeyMaterialError(f"data.{name} is missing", where=where)

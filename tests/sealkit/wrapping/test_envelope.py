@@ -217,3 +217,21 @@ def test_wrapping_refuses_another_keys_certificate_in_the_one_wording(pair: Gene
     with pytest.raises(KeyMaterialError) as junk:
         wrapped_from_secret(manifest, "w")
     assert str(junk.value) == "tls.crt does not parse: w"
+
+
+def test_a_wrapped_key_secret_field_given_twice_or_not_as_text_is_refused(pair: GeneratedKey) -> None:
+    """A field in both data and stringData (a backup edited by hand) was read from stringData and the other
+    dropped unseen; a stringData field that is not a string was passed over for data's. Refused as
+    `sealkit.keys` refuses it in a plaintext key Secret."""
+    manifest = wrapped_key_manifest(wrap_private_key(pair.key, LocalKek()), namespace="ns", prefix="p")
+    twice = {**manifest, "stringData": {KEK_ID: f"{KEK}/v1"}}
+    with pytest.raises(KeyMaterialError) as both:
+        wrapped_from_secret(twice, "w")
+    assert str(both.value) == f"{KEK_ID} is in both data and stringData (give it once): w"
+    data = {k: v for k, v in manifest["data"].items() if k != KEK_ID}
+    typed = {**manifest, "stringData": {CIPHERTEXT: 5}}
+    with pytest.raises(KeyMaterialError) as number:
+        wrapped_from_secret(typed, "w")
+    assert str(number.value) == f"stringData.{CIPHERTEXT} is a number, not a string: w"
+    alone = {**manifest, "data": data, "stringData": {KEK_ID: f"{KEK}/v1"}}
+    assert wrapped_from_secret(alone, "w").kek_id == f"{KEK}/v1"
