@@ -74,12 +74,30 @@ def _meta(secret: Mapping[str, Any]) -> Mapping[str, Any]:
     return meta if isinstance(meta, Mapping) else {}
 
 
-def _verify_stored(client: SecretsApi, namespace: str, name: str, key: PrivateKey, kek: KeyWrapper) -> WrappedKey:
-    """Read the wrapped Secret back from the API and unwrap it: it must open to `key`."""
+def _label_value(secret: Mapping[str, Any]) -> str:
+    """The plaintext key Secret's label value, which its wrapped Secret carries under sealkit's label."""
+    labels = _meta(secret).get("labels") or {}
+    return str(labels.get(SEALING_KEY_LABEL, n.WRAPPED_KEY_ACTIVE) or n.WRAPPED_KEY_ACTIVE)
+
+
+def _verify_stored(
+    client: SecretsApi, namespace: str, name: str, key: PrivateKey, kek: KeyWrapper, label_value: str
+) -> WrappedKey:
+    """Read the wrapped Secret back from the API and unwrap it: it must open to `key`, and carry the plaintext
+    Secret's label value (a wrapped copy found from an earlier run, active while the plaintext key was retired
+    since, would have brought a retired key back into use when the plaintext Secret is deleted)."""
     where = f"wrapped key Secret {namespace}/{name}"
     stored = client.get_secret(namespace, name)
     if stored is None:
         raise SealkitError("written, but not found when read back", where=where)
+    labelled = (_meta(stored).get("labels") or {}).get(n.WRAPPED_KEY_LABEL)
+    if labelled != label_value:
+        shown = f"labelled {n.WRAPPED_KEY_LABEL}={labelled}" if isinstance(labelled, str) else "without its label"
+        raise KeyMaterialError(
+            f"it holds this key {shown}, but the key Secret it would replace is labelled "
+            f"{SEALING_KEY_LABEL}={label_value}: relabel one so they agree (nothing deleted)",
+            where=where,
+        )
     wrapped = wrapped_from_secret(stored, where)
     opened = unwrap_private_key(wrapped, kek, where)
     if opened.fingerprint != key.fingerprint:
@@ -129,7 +147,7 @@ def wrap_key_secrets(
             except ServiceError as exc:
                 if exc.status != 409:
                     raise
-        wrapped = _verify_stored(client, namespace, target, key, kek)
+        wrapped = _verify_stored(client, namespace, target, key, kek, _label_value(secret))
         client.delete_secret(namespace, name, str(meta.get("uid") or "") or None)
         logger.info(
             "wrapped sealing key %s: %s/%s replaced by %s/%s (%s)",
@@ -150,7 +168,8 @@ def _wrapped_replacement(
 ) -> dict[str, Any]:
     meta = _meta(secret)
     labels = dict(meta.get("labels") or {})
-    label_value = str(labels.pop(SEALING_KEY_LABEL, n.WRAPPED_KEY_ACTIVE) or n.WRAPPED_KEY_ACTIVE)
+    label_value = _label_value(secret)
+    labels.pop(SEALING_KEY_LABEL, None)
     annotations = {
         k: v
         for k, v in dict(meta.get("annotations") or {}).items()

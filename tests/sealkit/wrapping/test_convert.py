@@ -10,12 +10,14 @@ from typing import Any
 
 import pytest
 
+from sealkit.bitnami import SEALING_KEY_LABEL
 from sealkit.errors import KeyMaterialError, SealkitError
 from sealkit.keygen import GeneratedKey, generate_key_pair
 from sealkit.keysecrets import key_secret_manifest
 from sealkit.wrapping.convert import rewrap_key_secrets, wrap_key_secrets
 from sealkit.wrapping.envelope import wrap_private_key
 from sealkit.wrapping.keysecret import wrapped_key_manifest, wrapped_secret_name
+from sealkit.wrapping.names import WRAPPED_KEY_LABEL
 from tests.sealkit.test_certificates import unknown_key_type
 from tests.support.keys import LocalKek
 
@@ -149,3 +151,25 @@ def test_rewrap_refuses_a_wrapped_key_secret_it_cannot_read_before_it_rewraps_an
     assert str(caught.value) == f"scheme 'sealkit-wrapped-key/9' is not sealkit-wrapped-key/1: {where}"
     assert secrets.by_name[str(good["metadata"]["name"])] == good, "nothing rewrapped"
     assert kek.unwraps == 0
+
+
+def test_wrap_keeps_a_retirement_made_since_an_interrupted_run(pairs: list[GeneratedKey]) -> None:
+    """An interrupted run left an active wrapped copy; the operator then retired the plaintext key (label
+    `compromised`). The rerun reused the active copy and deleted the retired plaintext Secret: the key was back in
+    use without a word. Now the labels must agree before the plaintext Secret goes."""
+    kek = LocalKek()
+    retired = plaintext(pairs[0], "k1")
+    retired["metadata"]["labels"][SEALING_KEY_LABEL] = "compromised"
+    copy_of_it = wrapped_secret(pairs[0], kek)
+    secrets = Secrets(retired, copy_of_it)
+    with pytest.raises(KeyMaterialError) as caught:
+        wrap_key_secrets(secrets, NS, kek, prefix=PREFIX)
+    assert str(caught.value) == (
+        f"it holds this key labelled {WRAPPED_KEY_LABEL}=active, but the key Secret it would replace is labelled "
+        f"{SEALING_KEY_LABEL}=compromised: relabel one so they agree (nothing deleted): "
+        f"wrapped key Secret {NS}/{copy_of_it['metadata']['name']}"
+    )
+    assert "k1" in secrets.by_name
+    secrets.by_name[str(copy_of_it["metadata"]["name"])]["metadata"]["labels"][WRAPPED_KEY_LABEL] = "compromised"
+    done = wrap_key_secrets(secrets, NS, kek, prefix=PREFIX)
+    assert [d.action for d in done] == ["already wrapped"] and "k1" not in secrets.by_name
