@@ -109,6 +109,8 @@ def rsa_key(cert: x509.Certificate) -> rsa.RSAPublicKey | None:
 # `refuse_another_keys_certificate`: a key Secret's fields, or the blocks of one PEM text (a key file, a PEM
 # backup, an escrowed key's value).
 SECRET_FIELDS = ("tls.crt", "tls.key")
+# RFC 5280 forbids it; Go refuses to parse it from 1.23 (kubeseal, Bitnami's controller); cryptography only warns.
+NEGATIVE_SERIAL = "the certificate's serial number is negative (RFC 5280 forbids it; kubeseal refuses it)"
 PEM_BLOCKS = ("the certificate", "the private key")
 
 
@@ -134,6 +136,8 @@ def refuse_another_keys_certificate(
         cert = x509.load_pem_x509_certificates(certificate_pem)[0]
     except ValueError:
         raise KeyMaterialError(f"{cert_name} does not parse", where=where) from None
+    if cert.serial_number < 0:
+        raise KeyMaterialError(f"{cert_name}'s serial number is negative (RFC 5280 forbids it)", where=where)
     certified = rsa_key(cert)
     if certified is None:
         raise KeyMaterialError(f"{cert_name}'s key is not RSA", where=where)
@@ -191,9 +195,12 @@ def _parse_certificate(data: bytes, source: str) -> x509.Certificate:
 
 def sealing_key_certificate(data: bytes, source: str) -> x509.Certificate:
     """The first certificate in `data` (as kubeseal takes it), refused unless its key can seal (RSA of at least
-    2048 bits, no private key beside it, not the issuer of another certificate in `data`); its dates are not
+    2048 bits, no private key beside it, not the issuer of another certificate in `data`, a serial number Go
+    parses: not negative); its dates are not
     looked at (`load_certificate` and `certs pull` judge them)."""
     cert = _parse_certificate(data, source)
+    if cert.serial_number < 0:
+        raise KeyMaterialError(NEGATIVE_SERIAL, where=source)
     public_key = rsa_key(cert)
     if public_key is None:
         raise KeyMaterialError("the certificate's key is not RSA (Sealed Secrets uses RSA)", where=source)

@@ -9,6 +9,7 @@ import os
 
 import pytest
 
+from sealkit.certificates import NEGATIVE_SERIAL
 from sealkit_cli.main import report
 
 TYPED = "/repo/clusters/prod/out.yaml"
@@ -57,31 +58,6 @@ def test_a_file_the_user_did_not_type_is_never_named(
     assert reported(monkeypatch, capsys, ["seal", f"-wx{TYPED}"], TYPED) == "error: permission denied\n"
 
 
-def negative_serial_certificate() -> bytes:
-    """A sealing certificate whose serial number is -1 (RFC 5280 forbids it; cryptography parses it with a
-    CryptographyDeprecationWarning): the serial 0x7f's one DER byte turned into 0xff, same length."""
-    import base64
-    import datetime as dt
-
-    from cryptography import x509
-    from cryptography.hazmat.primitives import hashes, serialization
-    from cryptography.hazmat.primitives.asymmetric import rsa
-    from cryptography.x509.oid import NameOID
-
-    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "sealed-secret")])
-    now = dt.datetime.now(dt.UTC)
-    builder = x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(key.public_key())
-    builder = builder.serial_number(0x7F).not_valid_before(now - dt.timedelta(days=1))
-    der = (
-        builder.not_valid_after(now + dt.timedelta(days=30))
-        .sign(key, hashes.SHA256())
-        .public_bytes(serialization.Encoding.DER)
-    )
-    der = der.replace(b"\x02\x01\x7f", b"\x02\x01\xff", 1)
-    return b"-----BEGIN CERTIFICATE-----\n" + base64.encodebytes(der) + b"-----END CERTIFICATE-----\n"
-
-
 def test_python_warnings_stay_out_of_a_commands_output(tmp_path: os.PathLike[str]) -> None:
     """cryptography's notice about a certificate it parsed printed two lines on stderr (one naming a source
     file of sealkit) beside the sealed output; a command's output is its own lines only. PYTHONWARNINGS (a
@@ -90,15 +66,19 @@ def test_python_warnings_stay_out_of_a_commands_output(tmp_path: os.PathLike[str
     import sys
     from pathlib import Path
 
-    cert = Path(tmp_path) / "cert.pem"
-    cert.write_bytes(negative_serial_certificate())
+    from cryptography.hazmat.primitives.asymmetric import rsa
+
+    from tests.support.keys import negative_serial_certificate
+
+    cert = Path(tmp_path) / "cert.pem"  # sealing with it is refused; parsing it warns before that
+    cert.write_bytes(negative_serial_certificate(rsa.generate_private_key(public_exponent=65537, key_size=2048)))
     secret = b"apiVersion: v1\nkind: Secret\nmetadata: {name: db, namespace: team}\nstringData: {password: x}\n"
     env = {k: v for k, v in os.environ.items() if k not in ("PYTHONWARNINGS", "SEALKIT_DEBUG")}
     command = [sys.executable, "-m", "sealkit_cli.main", "seal", "--cert", str(cert)]
-    sealed = subprocess.run(command, input=secret, capture_output=True, env=env, check=False)
-    assert (sealed.returncode, sealed.stderr) == (0, b"")
-    assert b"kind: SealedSecret" in sealed.stdout
+    refused = subprocess.run(command, input=secret, capture_output=True, env=env, check=False)
+    assert refused.returncode == 2 and refused.stdout == b""
+    assert refused.stderr.decode().splitlines() == [f"error: {NEGATIVE_SERIAL}: {cert}"]
     asked = subprocess.run(
         command, input=secret, capture_output=True, env={**env, "PYTHONWARNINGS": "always"}, check=False
     )
-    assert asked.returncode == 0 and b"CryptographyDeprecationWarning" in asked.stderr
+    assert asked.returncode == 2 and b"CryptographyDeprecationWarning" in asked.stderr

@@ -97,3 +97,18 @@ def test_any_damaged_certificate_passes_only_as_its_keys_or_gives_one_key_materi
     else:  # passed: its first certificate parses and holds the very key
         cert = x509.load_pem_x509_certificate(armoured(bytes(der)))
         assert cert.public_key().public_numbers() == PAIR.key.public_key.public_numbers()  # type: ignore[union-attr]
+
+
+def test_a_negative_serial_number_is_refused(pair: GeneratedKey) -> None:
+    """Go refuses to parse such a certificate from 1.23 on (kubeseal, Bitnami's controller); cryptography only
+    warned, so sealkit sealed with it and its controller served it."""
+    from sealkit.certificates import NEGATIVE_SERIAL, sealing_key_certificate
+    from tests.support.keys import negative_serial_certificate
+
+    pem = negative_serial_certificate(pair.key.key)
+    with pytest.raises(KeyMaterialError) as sealing:
+        sealing_key_certificate(pem, "cert.pem")
+    assert str(sealing.value) == f"{NEGATIVE_SERIAL}: cert.pem"
+    with pytest.raises(KeyMaterialError) as beside:
+        refuse_another_keys_certificate(pem, pair.key.public_key, "key Secret kube-system/k")
+    assert str(beside.value) == "tls.crt's serial number is negative (RFC 5280 forbids it): key Secret kube-system/k"
