@@ -200,6 +200,9 @@ class Settings:
     retry_base_delay: float = 1.0
     retry_max_delay: float = 300.0
     key_check_interval: float = 3600.0
+    # Every replica lists the key Secrets again this often (less up to a fifth, at random): a key Secret deleted
+    # while its watch did not say so (a watch resumed by listing again reports no deletions) leaves the key ring.
+    key_resync_interval: float = 300.0
     watch_server_timeout: float | None = None
     watch_error_backoffs: tuple[float, ...] = (1.0, 2.0, 5.0, 10.0)
     # A reporting instance for events (the pod name in a cluster).

@@ -10,9 +10,10 @@ the escrow vault failing) does not stop the start: the keys held serve, /readyz 
 and the renewal loop retries with backoff.
 
 With leader election (`--leader-elect`, docs/high-availability.md) every replica builds all of this, keeps
-its key ring current from the watch and serves the HTTP API and metrics, but the writers (the work queue,
-key renewal and escrow) run only while it leads: `LeaderElector` (plumbing) calls `Runtime.lead` on taking
-the Lease (a fresh listing, then the writers start) and `Runtime.follow` on losing it. The controller's
+its key ring current from the watch (and a listing of the key Secrets every few minutes) and serves the HTTP
+API and metrics, but the writers (the work queue, key renewal and escrow) run only while it leads:
+`LeaderElector` (plumbing) calls `Runtime.lead` on taking the Lease (a fresh listing, then the writers start)
+and `Runtime.follow` on losing it. The controller's
 Kubernetes client asks the election's `Fence` before every write, so a replica that cannot renew stops
 writing before its lease can pass to another. Kopf's own peering stays off (standalone) either way.
 
@@ -281,6 +282,7 @@ class Runtime:
         )
         self.controller.key_observer = self.key_manager.observe_secret
         await self.key_manager.load()
+        self.key_manager.start_resync()  # every replica, leader or not, until clean-up (`KeyManager.resync`)
         if s.escrow_enabled:
             # Restore escrowed keys before deciding to generate one (raises if the vault cannot be read).
             if self.escrow_credential is None:

@@ -294,3 +294,43 @@ def test_a_new_leader_repairs_a_secret_edited_by_hand_and_leaves_the_others(
     secret_writes = [f"{r.method} {r.path}" for r in writes_by(cluster, second, after=mark) if "/secrets/" in r.path]
     assert secret_writes == ["PUT /api/v1/namespaces/default/secrets/edited"]
     assert not [r for r in writes_by(cluster, first, after=mark) if "/secrets/" in r.path]  # stepped down
+
+
+def test_a_follower_lists_its_key_secrets_again_every_interval(cluster: Cluster, tmp_path: pathlib.Path) -> None:
+    """Every replica, not only the leader, lists the key Secrets again every `key_resync_interval` (what it drops
+    then, and that it stays quiet: test_key_listings.py on a fake clock): here a replica that never leads (the Lease
+    is held by another for years) keeps listing, writes nothing and serves its certificate."""
+    cluster.add_key(0)
+    other = {"holderIdentity": "ctrl-other", "leaseDurationSeconds": 2**31 - 1, "leaseTransitions": 1}
+    cluster.kube.create(
+        {"apiVersion": LEASE[0], "kind": "Lease", "metadata": {"name": LEASE[2]}, "spec": other}, CONTROLLER_NS
+    )
+    kubeconfig = cluster.kube.write_kubeconfig(tmp_path / "kubeconfig-ctrl-b", token="ctrl-b")
+    settings = cluster.settings(kubeconfig=str(kubeconfig), instance="ctrl-b", key_resync_interval=0.2, **FAST_ELECTION)
+
+    def key_listings() -> int:
+        return sum(
+            1
+            for r in list(cluster.kube.request_log)
+            if r.method == "GET"
+            and r.path == f"/api/v1/namespaces/{CONTROLLER_NS}/secrets"
+            and "labelSelector" in r.query
+            and r.query.get("watch") not in ("true", "1")
+        )
+
+    before = len(cluster.kube.request_log)
+    running = ControllerThread(settings).start()
+    try:
+        at_start = key_listings()
+        cluster.wait(lambda: key_listings() >= at_start + 6)  # both selectors, three rounds
+        assert holder(cluster) == "ctrl-other" and leader_gauge(running) == 0
+        assert fetch(running.api_url + "/v1/cert.pem")[0] == 200
+        writes = [
+            r
+            for r in list(cluster.kube.request_log)[before:]
+            if r.method in WRITES and "/leases" not in r.path and 200 <= r.status < 300
+        ]
+        assert writes == []
+    finally:
+        running.stop()
+    assert running.error is None

@@ -4,6 +4,7 @@ one the watch spoke of after the listing was asked for (the listing may be older
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import logging
 from collections.abc import Callable, Mapping
@@ -12,6 +13,7 @@ from typing import Any
 import pytest
 
 from sealkit.bitnami import SEALING_KEY_LABEL
+from sealkit.clients.kube.api import ApiError
 from sealkit.keygen import GeneratedKey, generate_key_pair
 from sealkit.keysecrets import key_secret_manifest, successor_secret_name
 from sealkit.wrapping.envelope import KekError, wrap_private_key
@@ -211,3 +213,196 @@ async def test_wrapped_key_secrets_follow_the_listing_too(pairs: list[GeneratedK
     assert km.loader.secret_names() == {"w-late"}  # w-pending's retries ended
     assert store.newest_known() is not None and store.newest_known().fingerprint == pairs[2].key.fingerprint  # type: ignore[union-attr]
     await km.close()
+
+
+# --- the periodic listing every replica takes (`KeyManager.resync`, on looptime's fake loop clock) -------------------
+
+INTERVAL = 300.0  # Settings.key_resync_interval's default
+
+
+class Failing(Cluster):
+    """A listing the API server refuses while `failures` last (one failure per listing asked for)."""
+
+    def __init__(self, secrets: list[dict[str, Any]]) -> None:
+        super().__init__(secrets)
+        self.failures = 0
+        self.listings = 0
+
+    def list_secrets(self, namespace: str, selector: str) -> list[dict[str, Any]]:
+        self.listings += 1
+        if self.failures:
+            self.failures -= 1
+            raise ApiError(503, "ServiceUnavailable", "the API server is busy")
+        return super().list_secrets(namespace, selector)
+
+
+def follower(cluster: Cluster, kek: Callable[[], LocalKek] | None = None) -> tuple[KeyManager, KeyStore]:
+    """A replica that does not lead: its renewal loop never runs, only the periodic listing. Its jitter is nil:
+    each wait is the whole interval, the longest the listing ever waits."""
+    store = KeyStore()
+    settings = Settings(namespace=NS, key_size=2048, retry_base_delay=1.0, retry_max_delay=INTERVAL)
+    km = KeyManager(settings, cluster, store, direct, clock=lambda: NOW, kek=kek, jitter=lambda: 0.0)  # type: ignore[arg-type]
+    return km, store
+
+
+def quiet(caplog: pytest.LogCaptureFixture) -> list[str]:
+    return [r.getMessage() for r in caplog.records if r.name.startswith("sealkit")]
+
+
+@pytest.mark.looptime
+async def test_a_follower_drops_a_key_secret_deleted_unseen_within_one_interval(
+    pairs: list[GeneratedKey], caplog: pytest.LogCaptureFixture
+) -> None:
+    """A follower takes no listing of its own at takeover or before a renewal; a watch that resumed by listing again
+    never reports the deletion. Before: it kept the deleted newest key and served its certificate until it took over
+    or restarted. Now its periodic listing drops it within one interval, with one warning."""
+    old, newest = plaintext(pairs[0], "k-old"), plaintext(pairs[2], "k-newest")
+    cluster = Cluster([old, newest])
+    km, store = follower(cluster)
+    assert await km.load() == 2 and served(store) == pairs[2].key.fingerprint
+    km.start_resync()
+    try:
+        cluster.secrets = [old]  # deleted while the watch was away: no DELETED event ever comes
+        caplog.set_level(logging.INFO)
+        caplog.clear()
+        await asyncio.sleep(INTERVAL - 1)
+        assert served(store) == pairs[2].key.fingerprint  # not yet listed again
+        await asyncio.sleep(1.5)
+        assert served(store) == pairs[0].key.fingerprint  # the deleted key no longer seals
+        assert store.secret_names() == ["k-old"]
+        (line,) = quiet(caplog)
+        assert line.startswith("key Secret ctl/k-newest is not in a fresh listing of the key Secrets")
+        # A key Secret the watch missed coming back (restored unseen) is taken in as well, said in one line.
+        cluster.secrets = [old, newest]
+        await asyncio.sleep(INTERVAL)
+        assert served(store) == pairs[2].key.fingerprint
+        assert quiet(caplog)[1:] == [
+            "key Secret ctl/k-newest loaded (a fresh listing of the key Secrets: the watch did not say so); "
+            "2 key(s) held"
+        ]
+    finally:
+        await km.close()
+
+
+@pytest.mark.looptime
+async def test_a_replica_that_stops_leading_keeps_listing(pairs: list[GeneratedKey]) -> None:
+    """Stepping down stops renewal (`stop`), not the periodic listing: only `close` (clean-up) ends it."""
+    old, newest = plaintext(pairs[0], "k-old"), plaintext(pairs[2], "k-newest")
+    cluster = Cluster([old, newest])
+    km, store = follower(cluster)
+    await km.load()
+    km.start_resync()
+    km.start()
+    try:
+        await km.stop()  # `Runtime.follow`
+        cluster.secrets = [old]
+        await asyncio.sleep(INTERVAL + 1)
+        assert served(store) == pairs[0].key.fingerprint
+    finally:
+        await km.close()
+    cluster.secrets = []
+    await asyncio.sleep(10 * INTERVAL)
+    assert served(store) == pairs[0].key.fingerprint  # closed: no more listings
+
+
+@pytest.mark.looptime
+async def test_nothing_is_logged_nor_redone_while_the_key_secrets_are_as_held(
+    pairs: list[GeneratedKey], caplog: pytest.LogCaptureFixture
+) -> None:
+    """Listing after listing of an unchanged namespace (plaintext keys held, a wrapped one held, a wrapped one whose
+    unwrap is refused for good, a refused plaintext one, a wrapped one that does not read), with plaintext keys at
+    rest beside a KEK: not one log line (no 'loaded ...', no plaintext-key warning, no repeated refusal), no parse of
+    a private key, no vault call, no event."""
+    kek = LocalKek()
+    calls = {"kek": 0}
+
+    def vault() -> LocalKek:
+        calls["kek"] += 1
+        return kek
+
+    foreign = wrapped(pairs[1], "w-foreign", LocalKek())  # another KEK's: it never opens (permanent)
+    unreadable = wrapped(pairs[1], "w-unreadable", kek)
+    unreadable["data"] = {}
+    cluster = Cluster(
+        [plaintext(pairs[0], "k0"), broken("k-broken"), wrapped(pairs[2], "w-held", kek), foreign, unreadable]
+    )
+    store = KeyStore()
+    settings = Settings(namespace=NS, key_size=2048, kek_url="https://kv.example/keys/kek")
+    km = KeyManager(
+        settings,
+        cluster,  # type: ignore[arg-type]
+        store,
+        direct,
+        clock=lambda: NOW,
+        kek=vault,
+        wrap_new_keys=True,
+        jitter=lambda: 0.0,
+    )
+    await km.load()
+    ring = store.ring.fingerprints()
+    state = (store.secret_names(), store.unusable_secret_names(), store.unusable_secret_names(wrapped=True))
+    assert len(ring) == 2 and "k-broken" in state[1]
+    opened, vault_calls = set(ring), calls["kek"]
+    parses = 0
+    real_keys_of = store.keys_of
+
+    def counting_keys_of(secret: Mapping[str, Any], where: str) -> Any:
+        nonlocal parses
+        before = dict(store._parsed)
+        keys = real_keys_of(secret, where)
+        parses += store._parsed.get(name(secret)) is not before.get(name(secret))
+        return keys
+
+    store.keys_of = counting_keys_of  # type: ignore[method-assign]
+    caplog.clear()
+    caplog.set_level(logging.DEBUG)
+    km.start_resync()
+    try:
+        for _ in range(5):
+            await asyncio.sleep(INTERVAL)
+            assert await km.resync() == 0
+    finally:
+        await km.close()
+    assert quiet(caplog) == []
+    assert set(store.ring.fingerprints()) == opened
+    assert (store.secret_names(), store.unusable_secret_names(), store.unusable_secret_names(wrapped=True)) == state
+    assert calls["kek"] == vault_calls and parses == 0
+    assert store.envelope_of(pairs[2].key.fingerprint, verified=True) is not None  # still opened by us
+
+
+@pytest.mark.looptime
+async def test_a_listing_the_api_server_refuses_is_one_warning_a_try_and_retried_with_backoff(
+    pairs: list[GeneratedKey], caplog: pytest.LogCaptureFixture
+) -> None:
+    """Three refused listings: one warning each, retried after 1, 2 and 4 s (not a whole interval), the keys held
+    serving throughout; the fourth drops the key deleted meanwhile. The loop never ends on an error."""
+    old, newest = plaintext(pairs[0], "k-old"), plaintext(pairs[2], "k-newest")
+    cluster = Failing([old, newest])
+    km, store = follower(cluster)
+    await km.load()
+    km.start_resync()
+    try:
+        cluster.secrets = [old]
+        cluster.failures = 3
+        caplog.set_level(logging.INFO)
+        caplog.clear()
+        loop = asyncio.get_running_loop()
+        start = loop.time()
+        await asyncio.sleep(INTERVAL + 0.5)
+        assert served(store) == pairs[2].key.fingerprint and km.resync_failures == 1
+        await asyncio.sleep(1 + 2 + 4)
+        assert served(store) == pairs[0].key.fingerprint and km.resync_failures == 0
+        assert loop.time() - start == pytest.approx(INTERVAL + 7.5)
+        warnings = [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING]
+        assert warnings[:3] == [
+            f"could not list the key Secrets in ctl to check the key ring (retrying in {wait:.1f}s; the keys held "
+            "keep serving): 503 ServiceUnavailable: the API server is busy"
+            for wait in (1.0, 2.0, 4.0)
+        ]
+        assert len(warnings) == 4 and warnings[3].startswith("key Secret ctl/k-newest is not in a fresh listing")
+        # Back to the interval: nothing more until then.
+        listings = cluster.listings
+        await asyncio.sleep(INTERVAL - 1)
+        assert cluster.listings == listings
+    finally:
+        await km.close()

@@ -214,6 +214,23 @@ class KeyStore:
         waiting = self._waiting.get(name)
         return held + ([waiting.fingerprint] if waiting is not None else [])
 
+    def holds(self, name: str, keys: list[PrivateKey]) -> bool:
+        """Whether plaintext key Secret `name` is held with exactly these keys (by fingerprint and date)."""
+        held = self._by_secret.get(name)
+        if held is None or name in self._envelopes:
+            return False
+        return {(k.fingerprint, k.not_before) for k in held} == {(k.fingerprint, k.not_before) for k in keys}
+
+    def holds_envelope(self, name: str, wrapped: WrappedKey) -> bool:
+        """Whether wrapped key Secret `name` is held (open) with this very envelope, dated alike."""
+        envelope = self._envelopes.get(name)
+        return (
+            envelope is not None
+            and name in self._by_secret
+            and envelope.same_envelope(wrapped)
+            and envelope.not_before == wrapped.not_before
+        )
+
     def _forget_unusable(self, name: str) -> None:
         self._unusable.pop(name, None)
         self._unusable_wrapped.discard(name)

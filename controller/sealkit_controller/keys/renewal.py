@@ -2,9 +2,11 @@
 
 At start the key Secrets of the controller's namespace are listed (Bitnami's plaintext ones and sealkit's
 wrapped ones, which `WrappedKeyLoader` unwraps once each); afterwards the Secret watch keeps the `KeyStore`
-current (`observe_secret`). A background task makes a new key when none is known, when the newest predates
-the cutoff, or when the newest's NotBefore is older than the renew period. "Known" includes wrapped keys not
-opened yet, so a KEK outage never leads to a second key for one period.
+current (`observe_secret`), and every replica lists them again every `key_resync_interval` (`resync`: what the
+watch missed, such as a deletion during a watch that resumed by listing again, is taken in quietly). A
+background task makes a new key when none is known, when the newest predates the cutoff, or when the newest's
+NotBefore is older than the renew period. "Known" includes wrapped keys not opened yet, so a KEK outage never
+leads to a second key for one period.
 
 Never two keys for one period, even across leaders: before making a key the key Secrets are listed again
 (the decision is taken from the cluster's keys, not from a watch that may lag), and the new key Secret's
@@ -30,6 +32,7 @@ import asyncio
 import dataclasses
 import datetime as dt
 import logging
+import random
 from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
 
@@ -68,6 +71,9 @@ from sealkit_controller.settings import Settings
 logger = logging.getLogger(__name__)
 
 _NAME_ATTEMPTS = 5
+# A resync waits its interval less up to this share of it, at random: replicas started together do not list together.
+RESYNC_JITTER = 0.2
+_JITTER = random.SystemRandom().random  # timing only: nothing secret depends on it
 EscrowGate = Callable[[Escrowable], Awaitable[None]]
 
 
@@ -109,6 +115,7 @@ class KeyManager:
         wrap_new_keys: bool = False,
         report: KekReport | None = None,
         loader: WrappedKeyLoader | None = None,
+        jitter: Callable[[], float] = _JITTER,
     ) -> None:
         self._settings = settings
         self._client = client
@@ -127,6 +134,11 @@ class KeyManager:
         self._prepared: _Prepared | None = None
         self._wake = asyncio.Event()
         self._background = BackgroundLoop("sealkit-key-renewal", self._loop)
+        # Every replica, leader or not, lists the key Secrets again now and then (`resync`); one listing at a time.
+        self._resyncing = BackgroundLoop("sealkit-key-resync", self._resync_loop)
+        self._listing = asyncio.Lock()
+        self._jitter = jitter
+        self.resync_failures = 0
         self._reports: set[asyncio.Task[None]] = set()  # events about unusable key Secrets seen by the watch
         self.failures = 0
         store.on_change(lambda added, removed: self._wake.set())
@@ -146,12 +158,22 @@ class KeyManager:
         the watch spoke of after the listing was asked for (`KeyStore.heard_since`): the listing may be older than
         that word, so the watch's state of it stands (a key the watch added is not dropped, one it removed is not
         brought back)."""
+        async with self._listing:
+            return await self._load()
+
+    async def _list(self) -> tuple[int, list[dict[str, Any]], list[dict[str, Any]]]:
+        """A listing of the active key Secrets, plaintext and wrapped, with the mark it was asked for at; key Secrets
+        known here and missing from it are forgotten (`_forget_unlisted`)."""
         namespace = self._settings.namespace
         mark = self._store.listing_mark()
         secrets = await self._run(self._client.list_secrets, namespace, ACTIVE_SELECTOR)
         wrapped = await self._run(self._client.list_secrets, namespace, WRAPPED_SELECTOR)
-        listed = {_name_of(s) for s in [*secrets, *wrapped]}
-        self._forget_unlisted(listed, mark)
+        self._forget_unlisted({_name_of(s) for s in [*secrets, *wrapped]}, mark)
+        return mark, secrets, wrapped
+
+    async def _load(self) -> int:
+        namespace = self._settings.namespace
+        mark, secrets, wrapped = await self._list()
         refused: list[tuple[dict[str, Any], str]] = []
         for secret in secrets:
             name = _name_of(secret)
@@ -187,6 +209,68 @@ class KeyManager:
             )
         self.report.inventory()
         return held
+
+    async def resync(self) -> int:
+        """The periodic listing every replica takes (`start_resync`): the key ring reconciled with the key Secrets as
+        listed, as `load` does, but quietly: a key Secret as the store already has it costs nothing (no parse, no RSA,
+        no vault call, no report) and says nothing; only what the watch missed is logged (a key Secret gone, one
+        that came or changed, one refused for a new fault). Returns how many key Secrets it changed.
+
+        Why: a watch that resumed by listing again (Kopf's answer to 410 Gone) reports nothing for objects deleted
+        meanwhile, and nothing tells the handlers it happened; without this, a follower kept a deleted key, and
+        served its certificate if it was the newest, until it took over or restarted."""
+        namespace = self._settings.namespace
+        async with self._listing:
+            dropped = set(self._store.secret_names()) | self.loader.secret_names()
+            mark, secrets, wrapped = await self._list()
+            dropped -= set(self._store.secret_names()) | self.loader.secret_names()
+            wrapped_names = {_name_of(s) for s in wrapped}
+            changed = len(dropped)
+            for secret in secrets:
+                name = _name_of(secret)
+                if self._store.heard_since(name, mark) or name in wrapped_names:
+                    continue  # the watch's word stands; a Secret labelled both ways is the wrapped listing's
+                changed += self._resync_plaintext(secret, name)
+            for secret in wrapped:
+                name = _name_of(secret)
+                if self._store.heard_since(name, mark) or self.loader.unchanged(secret):
+                    continue
+                what = self.loader.observe(secret) or "taken in"
+                changed += 1
+                logger.info(
+                    "key Secret %s/%s %s (a fresh listing of the key Secrets: the watch did not say so); "
+                    "%d key(s) held",
+                    namespace,
+                    name,
+                    what,
+                    len(self._store.ring),
+                )
+            if changed:
+                self.report.inventory()
+            return changed
+
+    def _resync_plaintext(self, secret: dict[str, Any], name: str) -> int:
+        """One plaintext key Secret of a periodic listing: 1 if it changed what is held (and said so), else 0."""
+        namespace = self._settings.namespace
+        try:
+            keys = self._store.keys_of(secret, f"key Secret {namespace}/{name}")  # parsed once per content
+        except SealkitError as exc:
+            if self._store.unusable_reason(name) == str(exc):
+                return 0  # refused for this fault already: said then
+            logger.warning("ignoring key Secret %s/%s: %s", namespace, name, exc)
+            self._store.refuse(name, str(exc))
+            self._report_unusable(secret, str(exc))
+            return 1
+        if self._store.holds(name, keys):
+            return 0
+        self._store.put(name, keys)
+        logger.info(
+            "key Secret %s/%s loaded (a fresh listing of the key Secrets: the watch did not say so); %d key(s) held",
+            namespace,
+            name,
+            len(self._store.ring),
+        )
+        return 1
 
     def _forget_unlisted(self, listed: set[str], mark: int) -> None:
         """Key Secrets known here but not in a listing asked for at `mark`, and not heard of since: deleted (or no
@@ -439,11 +523,17 @@ class KeyManager:
     def start(self) -> None:
         self._background.start()
 
+    def start_resync(self) -> None:
+        """List the key Secrets again every `key_resync_interval` (less up to a fifth, at random), on every replica,
+        until `close`: see `resync`."""
+        self._resyncing.start()
+
     async def stop(self) -> None:
         """Stop renewing (a follower keeps opening wrapped keys: the loader runs on until `close`)."""
         await self._background.stop()
 
     async def close(self) -> None:
+        await self._resyncing.stop()
         await self.loader.stop()
         reports = list(self._reports)
         for task in reports:
@@ -472,6 +562,34 @@ class KeyManager:
                 wait = self._backoff.delay(self.failures + 1)
                 log_unexpected(f"renewing the sealing key in namespace {self._settings.namespace}", exc)
             await woken(self._wake, wait)
+
+    async def _resync_loop(self) -> None:
+        """`resync` every interval; a failed listing (the API server refusing or away) is one warning and is tried
+        again with backoff, the keys held serving meanwhile."""
+        interval = self._settings.key_resync_interval
+        namespace = self._settings.namespace
+        wait = interval * (1 - RESYNC_JITTER * self._jitter())
+        while True:
+            await asyncio.sleep(wait)
+            wait = interval * (1 - RESYNC_JITTER * self._jitter())
+            try:
+                await self.resync()
+                self.resync_failures = 0
+                continue
+            except SealkitError as exc:  # the API's errors included
+                self.resync_failures += 1
+                wait = min(wait, self._backoff.delay(self.resync_failures))
+                logger.warning(
+                    "could not list the key Secrets in %s to check the key ring (retrying in %.1fs; the keys held "
+                    "keep serving): %s",
+                    namespace,
+                    wait,
+                    exc,
+                )
+            except Exception as exc:  # a bug: said where, and retried (a task that ends checks nothing, silently)
+                self.resync_failures += 1
+                wait = min(wait, self._backoff.delay(self.resync_failures))
+                log_unexpected(f"listing the key Secrets in namespace {namespace}", exc, retrying_in=wait)
 
 
 def _name_of(secret: Mapping[str, Any]) -> str:

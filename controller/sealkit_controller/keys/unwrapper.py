@@ -77,13 +77,18 @@ class WrappedKeyLoader:
         born = key_birth(secret)
         return dataclasses.replace(wrapped, not_before=born) if born else wrapped
 
+    def _envelope(self, secret: Mapping[str, Any]) -> WrappedKey:
+        """The envelope a wrapped key Secret holds, dated as configured; raises SealkitError when it does not read."""
+        name = str((secret.get("metadata") or {}).get("name") or "")
+        if made_by_unsealing(secret):
+            raise KeyMaterialError(UNSEALED_KEY, where=self._where(name))
+        return self._dated(wrapped_from_secret(secret, self._where(name)), secret)
+
     def _take(self, secret: Mapping[str, Any]) -> WrappedKey | None:
         """The envelope still to unwrap, or None when nothing more is needed (held already, or unreadable)."""
         name = str((secret.get("metadata") or {}).get("name") or "")
         try:
-            if made_by_unsealing(secret):
-                raise KeyMaterialError(UNSEALED_KEY, where=self._where(name))
-            wrapped = self._dated(wrapped_from_secret(secret, self._where(name)), secret)
+            wrapped = self._envelope(secret)
         except SealkitError as exc:
             self._cancel(name)
             self._store.refuse(name, str(exc), wrapped=True)
@@ -135,6 +140,22 @@ class WrappedKeyLoader:
         self._taking[name] = wrapped
         self._spawn(name, self._retry(name, wrapped, 1, None))
         return "found; unwrapping its key"
+
+    def unchanged(self, secret: Mapping[str, Any]) -> bool:
+        """Whether this wrapped key Secret (active, as a listing gives it) is as this loader last took it: held open
+        with this envelope, being unwrapped or refused with it, or ignored for the same fault. Such a Secret needs
+        nothing (no vault call, no report); reading its envelope is no RSA work."""
+        name = str((secret.get("metadata") or {}).get("name") or "")
+        try:
+            wrapped = self._envelope(secret)
+        except SealkitError as exc:
+            return self._store.unusable_reason(name) == str(exc)
+        if self._store.holds_envelope(name, wrapped):
+            return True
+        for pending in (self._taking.get(name), self._refused.get(name)):
+            if pending is not None and pending.same_envelope(wrapped) and pending.not_before == wrapped.not_before:
+                return True
+        return False
 
     def secret_names(self) -> set[str]:
         """The wrapped key Secrets this loader is busy with or remembers (being unwrapped, refused until changed)."""
