@@ -151,6 +151,11 @@ class KeyStore:
                 found = found or envelope
         return None if verified else found
 
+    def opened(self, wrapped: WrappedKey) -> bool:
+        """Whether this controller opened (or made) this very envelope, held under any key Secret name: taking it
+        again by fingerprint (a listing at takeover, the watch replaying it) keeps it opened by this controller."""
+        return any(self._envelopes[name].same_envelope(wrapped) for name in self._verified if name in self._envelopes)
+
     def secret_of(self, fingerprint: str) -> str | None:
         """A key Secret holding `fingerprint` (open or waiting)."""
         for name, keys in sorted(self._by_secret.items()):

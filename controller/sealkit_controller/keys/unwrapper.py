@@ -96,9 +96,12 @@ class WrappedKeyLoader:
             return None
         held = self._store.ring.get(wrapped.fingerprint) or self._writing.get(wrapped.fingerprint)
         if held is not None:
+            # Opened by this controller only if this very envelope was (a listing at takeover re-takes the Secrets
+            # it opened itself); another envelope of a key held (rewrapped, a copy) was not opened here.
+            opened = self._store.opened(wrapped)
             self._cancel(name)
             key = dataclasses.replace(held, not_before=wrapped.not_before, source=self._where(name))
-            self._store.put(name, [key], envelope=wrapped, verified=False)
+            self._store.put(name, [key], envelope=wrapped, verified=opened)
             self._report.inventory()
             return None
         taking = self._taking.get(name)
