@@ -94,8 +94,12 @@ def compare(
     if newest.sha256 == served.sha256 and len(known.current) == 1:
         return PullResult(env.name, "unchanged", f"{env.name}: unchanged {short(served.sha256)}: {source.file}")
     changes = [FileChange(file_path, _pem_text([served]), current_text(file_path, source.file))]
-    message = f"{env.name}: changed {short(newest.sha256)} -> {short(served.sha256)}: {source.file}"
     replaced = [c for c in known.current if c.sha256 != served.sha256]
+    if newest.sha256 == served.sha256:  # the same certificate, with others after it in the file
+        message = f"{env.name}: {short(served.sha256)} kept alone, {len(replaced)} more certificate(s) in the file"
+        message += f": {source.file}"
+    else:
+        message = f"{env.name}: changed {short(newest.sha256)} -> {short(served.sha256)}: {source.file}"
     if source.previous:
         history = [*replaced, *(c for c in known.previous if c.sha256 not in {r.sha256 for r in replaced})]
         history = [c for c in history if c.sha256 != served.sha256]
@@ -103,10 +107,14 @@ def compare(
         refuse_link_out_of_repo(previous_path, root, source.previous)
         if [c.sha256 for c in history] != [c.sha256 for c in known.previous]:
             changes.append(FileChange(previous_path, _pem_text(history), current_text(previous_path, source.previous)))
-        message += f" (the replaced one goes to {source.previous})"
+        message += f" (the replaced {_ones(replaced)} to {source.previous})"
     elif replaced:
-        message += " (the replaced one is not kept: name sealingCert.previous in the spec to keep it)"
+        message += f" (the replaced {_ones(replaced, 'is', 'are')} not kept: name sealingCert.previous to keep it)"
     return PullResult(env.name, "changed", message, changes)
+
+
+def _ones(replaced: list[KnownCert], one: str = "goes", more: str = "go") -> str:
+    return f"ones {more}" if len(replaced) > 1 else f"one {one}"
 
 
 def refuse_another_environments(served: dict[str, KnownCert], known: dict[str, EnvironmentCerts]) -> None:

@@ -99,6 +99,29 @@ def test_the_replaced_certificate_is_said_to_go_where_it_goes(tmp_path: Path, ve
     assert [c.path.name for c in changed.changes] == ["prod.pem", "prod-previous.pem"]
 
 
+def test_the_same_certificate_with_others_after_it_is_not_called_a_change(
+    tmp_path: Path, vectors: dict[str, Any]
+) -> None:
+    """The committed file holds the served certificate first and another after it (an older one, or the CA of a
+    chain): the pull said 'changed 2321... -> 2321...'; it says the certificate is kept alone now."""
+    repo = make_repo(tmp_path / "repo", vector_pairs(vectors, ("prod",)))
+    source = {"file": "certs/prod.pem", "url": "https://prod.example/cert.pem"}
+    repo.write_spec({"prod": environment("prod", sealingCert=source)})
+    committed_file = repo.root / "certs/prod.pem"
+    committed_file.write_text(committed_file.read_text() + vectors["keys"][2]["cert_pem"])
+    spec = load_spec(repo.spec, check_bases=False)
+    prod = spec.environments["prod"]
+    known = committed(spec, prod)
+    served = known.current[0]
+    result = compare(spec, prod, known, served)
+    fp = short(served.sha256)
+    assert result.message == (
+        f"prod: {fp} kept alone, 1 more certificate(s) in the file: certs/prod.pem "
+        "(the replaced one is not kept: name sealingCert.previous to keep it)"
+    )
+    assert [c.text for c in result.changes] == [served.pem.decode()]
+
+
 @pytest.mark.parametrize("linked", ["certs/prod.pem", "certs/prod-previous.pem"])
 def test_a_certificate_file_linked_out_of_the_repo_is_refused(
     tmp_path: Path, vectors: dict[str, Any], linked: str
