@@ -47,8 +47,10 @@ if TYPE_CHECKING:
 def check_recovery(paths: tuple[str, ...], fmt: str, **kwargs: Any) -> None:
     """Report the SealedSecrets under PATHS that the escrowed keys of --cluster-name would NOT unseal.
 
-    Exit status: 0 every SealedSecret unseals; 1 some would be lost, or an escrowed key is unusable (gone,
-    disabled, not the key); 2 bad usage, or the vault or KEK could not be read (refused, unreachable, failing).
+    Exit status: 0 every SealedSecret unseals; 1 some would be lost, or an escrowed key listed as usable turns
+    out unusable (gone or disabled since the listing, not the key); a copy disabled in the listing is reported,
+    not used, and counts only through what it alone would open; 2 bad usage, or the vault or KEK could not be
+    read (refused, unreachable, failing).
     Needs: get/list on the escrow vault's secrets (Key Vault Secrets User), and unwrap on the KEK for wrapped
     keys (Key Vault Crypto User). No cluster access.
     """
