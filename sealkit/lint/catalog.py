@@ -56,8 +56,9 @@ FILE_UNREADABLE = Rule(
     "SK007",
     "file-unreadable",
     _E,
-    "The file cannot be read (permissions, I/O error), is a Git LFS pointer without its content, or a symbolic "
-    "link leads out of the repo, to nothing or round in a loop: it was not checked.",
+    "The file cannot be read (permissions, I/O error), is a Git LFS pointer without its content or a git "
+    "submodule not checked out, or a symbolic link leads out of the repo, to nothing or round in a loop: it was "
+    "not checked.",
     "Make it readable to the lint run, or ignore its path in .sealkit-lint.yaml.",
 )
 JSON_INVALID = Rule(
