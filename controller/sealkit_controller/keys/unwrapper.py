@@ -116,7 +116,10 @@ class WrappedKeyLoader:
         return wrapped
 
     async def load(self, secrets: list[dict[str, Any]]) -> None:
-        """At start: one unwrap per wrapped key (all at once in the pool); failures go on retrying in the background."""
+        """At start: one unwrap per wrapped key (all at once in the pool); failures go on retrying in the background.
+
+        These unwraps are no tasks `_cancel` can stop: one whose Secret the watch changed or deleted meanwhile (its
+        `_taking` entry is no longer this envelope) ends with nothing done, neither refused, reported nor retried."""
         todo = [(str(s["metadata"]["name"]), w) for s in secrets if (w := self._take(s)) is not None]
         for name, wrapped in todo:
             self._taking[name] = wrapped
@@ -181,6 +184,8 @@ class WrappedKeyLoader:
         try:
             key: PrivateKey = await self._run(lambda: unwrap_private_key(wrapped, self._kek(), where))
         except SealkitError as exc:
+            if self._taking.get(name) is not wrapped:
+                return False, None  # the Secret changed or went meanwhile: the newer state decides, not this failure
             permanent = isinstance(exc, KeyMaterialError) or (isinstance(exc, KekError) and exc.permanent)
             delay = None if permanent else self._backoff.delay(attempt, getattr(exc, "retry_after", None))
             if permanent:
