@@ -105,6 +105,11 @@ def rsa_key(cert: x509.Certificate) -> rsa.RSAPublicKey | None:
     return key if isinstance(key, rsa.RSAPublicKey) else None
 
 
+# What cryptography raises for bytes that are no certificate it can read: ValueError, and for a version field
+# other than v1 or v3 its own InvalidVersion, which is no ValueError (it ended runs as an internal error and
+# escaped the controller's key store).
+NOT_A_CERTIFICATE: tuple[type[Exception], ...] = (ValueError, x509.InvalidVersion)
+
 # What a key's certificate and the key itself are called where they are kept together, for the words of
 # `refuse_another_keys_certificate`: a key Secret's fields, or the blocks of one PEM text (a key file, a PEM
 # backup, an escrowed key's value).
@@ -134,7 +139,7 @@ def refuse_another_keys_certificate(
     cert_name, key_name = names
     try:
         cert = x509.load_pem_x509_certificates(certificate_pem)[0]
-    except ValueError:
+    except NOT_A_CERTIFICATE:
         raise KeyMaterialError(f"{cert_name} does not parse", where=where) from None
     if cert.serial_number < 0:
         raise KeyMaterialError(f"{cert_name}'s serial number is negative (RFC 5280 forbids it)", where=where)
@@ -187,7 +192,7 @@ def _parse_certificate(data: bytes, source: str) -> x509.Certificate:
             certs = x509.load_pem_x509_certificates(stripped)
         else:
             return x509.load_der_x509_certificate(stripped)
-    except ValueError:
+    except NOT_A_CERTIFICATE:
         raise KeyMaterialError("not a PEM or DER certificate", where=source) from None
     refuse_issuer_first(certs, source)
     return certs[0]
@@ -238,5 +243,5 @@ def certificate_not_before(pem: bytes) -> dt.datetime | None:
     """NotBefore of a PEM certificate, or None when it does not parse (dates only, no extensions)."""
     try:
         return x509.load_pem_x509_certificates(pem)[0].not_valid_before_utc
-    except ValueError:
+    except NOT_A_CERTIFICATE:
         return None

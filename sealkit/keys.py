@@ -17,7 +17,7 @@ from cryptography.exceptions import UnsupportedAlgorithm
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
-from sealkit.certificates import PEM_BLOCKS, refuse_another_keys_certificate, rsa_key
+from sealkit.certificates import NOT_A_CERTIFICATE, PEM_BLOCKS, refuse_another_keys_certificate, rsa_key
 from sealkit.certificates import SealingCertificate as SealingCertificate
 from sealkit.certificates import certificate_not_before as certificate_not_before
 from sealkit.certificates import fingerprint as fingerprint
@@ -160,7 +160,7 @@ def _certificates_by_key(keys: list[PrivateKey], certs: list[bytes], source: str
     for cert_pem in certs:
         try:
             cert = x509.load_pem_x509_certificate(cert_pem)
-        except ValueError:
+        except NOT_A_CERTIFICATE:
             raise KeyMaterialError(f"{field}a certificate does not parse", where=source) from None
         public = rsa_key(cert)
         if public is None:

@@ -24,6 +24,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
 from sealkit.certificates import (
+    NOT_A_CERTIFICATE,
     SealingCertificate,
     load_certificate,
     refuse_issuer_first,
@@ -75,7 +76,7 @@ def read_certificates(data: bytes, source: str, *, sealing: str | None = None) -
             certs = x509.load_pem_x509_certificates(stripped)
         else:
             certs = [x509.load_der_x509_certificate(stripped)]
-    except ValueError:
+    except NOT_A_CERTIFICATE:
         raise KeyMaterialError(f"not a PEM or DER certificate: {source}") from None
     if sealing is not None:
         refuse_issuer_first(certs, sealing)

@@ -32,7 +32,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
-from sealkit.certificates import PEM_BLOCKS, refuse_another_keys_certificate, rsa_key
+from sealkit.certificates import NOT_A_CERTIFICATE, PEM_BLOCKS, refuse_another_keys_certificate, rsa_key
 from sealkit.errors import KeyMaterialError, SealkitError
 from sealkit.keys import PrivateKey, certificate_not_before, fingerprint
 from sealkit.wrapping.kekid import check_algorithm, parse_kek_id
@@ -125,7 +125,7 @@ def certificate_facts(certificate_pem: bytes, where: str, name: str = CERTIFICAT
     kept (a wrapped key Secret's `tls.crt`, an escrowed copy's "the certificate")."""
     try:
         cert = x509.load_pem_x509_certificates(certificate_pem)[0]
-    except ValueError:
+    except NOT_A_CERTIFICATE:
         raise KeyMaterialError(f"{name} does not parse", where=where) from None
     public = rsa_key(cert)
     if public is None:

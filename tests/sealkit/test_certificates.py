@@ -112,3 +112,38 @@ def test_a_negative_serial_number_is_refused(pair: GeneratedKey) -> None:
     with pytest.raises(KeyMaterialError) as beside:
         refuse_another_keys_certificate(pem, pair.key.public_key, "key Secret kube-system/k")
     assert str(beside.value) == "tls.crt's serial number is negative (RFC 5280 forbids it): key Secret kube-system/k"
+
+
+def version_2(certificate_pem: bytes) -> bytes:
+    """The certificate with its version field saying v2 (1), which `cryptography` refuses with InvalidVersion: an
+    Exception of its own, no ValueError (found by the property test above, `changes=[(12, 1)]`)."""
+    der = x509.load_pem_x509_certificate(certificate_pem).public_bytes(serialization.Encoding.DER)
+    v3 = b"\xa0\x03\x02\x01\x02"
+    assert der.count(v3) == 1
+    return armoured(der.replace(v3, b"\xa0\x03\x02\x01\x01"))
+
+
+def test_a_certificate_of_a_version_cryptography_refuses_is_one_line_everywhere(pair: GeneratedKey) -> None:
+    """Every place that parses a certificate caught ValueError only: a v2 certificate ended `seal --cert`, the
+    environments' certificate reading, key loading, wrapping and the controller's key store with InvalidVersion
+    (an internal error). Each says it in one line now, naming where."""
+    from sealkit.certificates import certificate_not_before, sealing_key_certificate
+    from sealkit.envs.certs import read_certificates
+    from sealkit.keys import load_private_keys
+    from sealkit.wrapping.envelope import certificate_facts
+
+    pem = version_2(pair.certificate_pem)
+    with pytest.raises(x509.InvalidVersion):
+        x509.load_pem_x509_certificates(pem)
+    refusals = [
+        lambda: sealing_key_certificate(pem, "cert.pem"),
+        lambda: refuse_another_keys_certificate(pem, pair.key.public_key, "cert.pem"),
+        lambda: read_certificates(pem, "cert.pem"),
+        lambda: certificate_facts(pem, "cert.pem"),
+        lambda: load_private_keys(pair.private_pem + pem, "cert.pem", check_certificates=True),
+    ]
+    for refusal in refusals:
+        with pytest.raises(KeyMaterialError) as refused:
+            refusal()
+        assert str(refused.value).count("cert.pem") == 1 and "\n" not in str(refused.value)
+    assert certificate_not_before(pem) is None  # dating only: no date from it

@@ -21,7 +21,7 @@ from typing import Any
 from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 
-from sealkit.certificates import refuse_another_keys_certificate
+from sealkit.certificates import NOT_A_CERTIFICATE, refuse_another_keys_certificate
 from sealkit.errors import KeyMaterialError, SealkitError
 from sealkit.keys import KeyRing, PrivateKey
 from sealkit.keysecrets import creation_time, is_active_key_secret, keys_from_secret, made_by_unsealing
@@ -91,7 +91,7 @@ def _certificate_only(key: PrivateKey) -> PrivateKey:
         return key
     try:
         first = x509.load_pem_x509_certificates(key.certificate_pem)[0]
-    except ValueError:
+    except NOT_A_CERTIFICATE:
         return dataclasses.replace(key, certificate_pem=None)
     pem = first.public_bytes(serialization.Encoding.PEM)
     return key if pem == key.certificate_pem else dataclasses.replace(key, certificate_pem=pem)
