@@ -57,6 +57,17 @@ def listed_sealed_secrets(obj: Any) -> list[tuple[int, Any]]:
     return [(n, item) for n, item in enumerate(items, start=1) if is_sealed_secret(item)]
 
 
+def unreadable_list(obj: Any) -> str | None:
+    """Why a List document's items cannot be read (None when they can, or it is no List): `items` that is not a
+    list (kubectl cannot decode it, so a SealedSecret in it would be passed over unseen)."""
+    if not isinstance(obj, Mapping):
+        return None
+    kind, items = obj.get("kind"), obj.get("items")
+    if isinstance(kind, str) and kind.endswith("List") and items is not None and not isinstance(items, list):
+        return f"a {kind} whose items is a {type_name(items)}, not a list (kubectl cannot read it)"
+    return None
+
+
 def item_label(key: Any, position: int) -> str:
     """An item's key for messages when it is a valid Secret key, else its position (never a value)."""
     return key if isinstance(key, str) and is_data_key(key) else f"item {position}"

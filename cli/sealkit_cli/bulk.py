@@ -25,7 +25,7 @@ from sealkit.documents import Document, load_documents
 from sealkit.errors import EXIT_CHECK_FAILED, ConnectionFailure, InputError, SealkitError, os_reason
 from sealkit.files import manifest_files
 from sealkit.reading import decode_text, read_file
-from sealkit.sealedsecret import is_sealed_secret, listed_sealed_secrets
+from sealkit.sealedsecret import is_sealed_secret, listed_sealed_secrets, unreadable_list
 from sealkit.yamledit import replace_values, set_annotations
 from sealkit_cli import io, terminal
 
@@ -107,6 +107,8 @@ def plan(
             if is_sealed_secret(doc.obj):
                 sealed.append(doc)
                 continue
+            if why := unreadable_list(doc.obj):
+                raise InputError(why, where=doc.where)
             for item, obj in listed_sealed_secrets(doc.obj):
                 if in_place:
                     raise InputError(

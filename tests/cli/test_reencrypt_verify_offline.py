@@ -384,6 +384,25 @@ def test_sealed_secrets_inside_a_list_are_checked_never_skipped(
     assert {p.name: p.read_text() for p in tmp_path.iterdir()} == before
 
 
+def test_a_list_whose_items_are_not_a_list_is_refused_not_passed_over(
+    tmp_path: Path, key_files: list[tuple[Path, Path]]
+) -> None:
+    """A List whose `items` is a mapping (kubectl cannot decode it) was read as holding nothing: beside another
+    file verify said all was well, the SealedSecrets in it unseen. It is one line naming it now, exit 2."""
+    key, cert = key_files[0]
+    good = seal(cert, "db", "team-a", {"password": "p1"})
+    (tmp_path / "a.yaml").write_text(yaml.safe_dump(good))
+    listed = {"apiVersion": "v1", "kind": "List", "items": {"db": good}}
+    (tmp_path / "listed.yaml").write_text(yaml.safe_dump(listed))
+    for command in (["verify"], ["reencrypt", "--cert", str(cert)]):
+        result = run(*command, "--private-key", str(key), str(tmp_path))
+        assert result.exit_code == 2, result.output
+        assert result.output == (
+            "error: a List whose items is a mapping, not a list (kubectl cannot read it): "
+            f"{tmp_path / 'listed.yaml'} document 1\n"
+        )
+
+
 def test_a_directory_reached_through_a_link_is_verified_and_reencrypted_where_it_lives(
     repo: Path, key_files: list[tuple[Path, Path]]
 ) -> None:
