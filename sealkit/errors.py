@@ -8,6 +8,7 @@ taken from a Secret or from a SealedSecret's plaintext side.
 
 from __future__ import annotations
 
+import enum
 import errno
 import os
 
@@ -102,3 +103,12 @@ class ServiceError(SealkitError):
 class ConnectionFailure(ServiceError):
     """A failure at the connection level (refused, DNS, TLS, timeout, credentials refused, no such
     service): no other request to the same place would fare better, so bulk work stops at the first."""
+
+
+class Refusal(enum.Enum):
+    """Who refused, where the metric `reason` cannot say it (a disabled secret and a missing role are both 403,
+    reason `forbidden`): the object itself, whoever asks, or this caller. Set from the vault's codes
+    (`sealkit.clients.keyvault.errors.Problem.object_refuses`), never read from a message's words."""
+
+    OBJECT = "object"  # a disabled secret or key, an operation not among a key's key_ops: any caller is refused
+    CALLER = "caller"  # this identity may not: a role or access policy is missing (403), or its token is refused (401)

@@ -10,12 +10,12 @@ results name keys by fingerprint and Secret or vault secret name only.
 from __future__ import annotations
 
 import datetime as dt
-import enum
 import logging
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any, Protocol
 
+from sealkit.errors import Refusal as Refusal
 from sealkit.errors import SealkitError, ServiceError
 from sealkit.escrow.scheme import Escrowable, EscrowEntry, EscrowError
 from sealkit.keysecrets import RESTORED_ANNOTATION, SecretsApi, keys_from_secret, restored_key_manifest
@@ -34,15 +34,6 @@ NOT_FOUND = "not_found"
 INVALID = "invalid"
 OTHER = "error"
 REASONS = (FORBIDDEN, UNREACHABLE, CREDENTIAL, THROTTLED, CONFLICT, NOT_FOUND, INVALID, OTHER)
-
-
-class Refusal(enum.Enum):
-    """Who refused, where the metric `reason` cannot say it (a disabled secret and a missing role are both 403,
-    reason `forbidden`): the object itself, whoever asks, or this caller. Set from the vault's codes
-    (`sealkit.clients.keyvault.errors.Problem.object_refuses`), never read from a message's words."""
-
-    OBJECT = "object"  # a disabled secret or key, an operation not among a key's key_ops: any caller is refused
-    CALLER = "caller"  # this identity may not: a role or access policy is missing (403), or its token is refused (401)
 
 
 class EscrowVaultError(EscrowError):

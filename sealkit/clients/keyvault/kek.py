@@ -24,7 +24,7 @@ from typing import Any, TypeVar
 
 from sealkit.clients.keyvault import errors as e
 from sealkit.clients.keyvault.sdk import KEY, client_options, make_client, pinned
-from sealkit.escrow.sync import Refusal
+from sealkit.errors import Refusal
 from sealkit.retry import RetryPolicy, Throttled, call_with_retries
 from sealkit.wrapping.envelope import KekError, Wrapped
 from sealkit.wrapping.kekid import A256KW, RSA_OAEP_256, KekId, parse_kek_id
